@@ -1,0 +1,472 @@
+/*
+ * libmlp: multilayer perceptrons trained by backpropagation, every layer a matrix,
+ * every heavy step a BLAS call.
+ *
+ * Conventions of this header:
+ *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
+ *    on failure nothing the caller passed in has been changed;
+ *  - the library never prints, exits or aborts, and keeps no global mutable state
+ *    (except OpenBLAS's own thread count, see mlp_set_threads);
+ *  - "layer k" is a weight layer, k = 0 .. mlp_net_layer_count()-1; it maps
+ *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1 in DESIGN.md);
+ *  - records are rows: a batch of B records is a B x n row-major float array.
+ */
+#ifndef MLP_H
+#define MLP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
+#define MLP_API __attribute__((visibility("default")))
+#else
+#define MLP_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLP_VERSION_MAJOR 0
+#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_PATCH 0
+
+/* Slope of leaky ReLU for negative inputs. */
+#define MLP_LEAKY_RELU_SLOPE 0.01f
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum mlp_status {
+    MLP_OK = 0,
+    MLP_ERR_NULL_ARG,           /* a required pointer was NULL */
+    MLP_ERR_INVALID_ARG,        /* a value out of range: zero size, unknown enum, ... */
+    MLP_ERR_DIMENSION,          /* sizes that do not agree with each other */
+    MLP_ERR_SOFTMAX_HIDDEN,     /* softmax requested on a hidden layer */
+    MLP_ERR_NON_FINITE,         /* NaN or infinite hyper-parameter (learning rate, ...) */
+    MLP_ERR_NO_MEMORY,          /* an allocation failed */
+    MLP_ERR_BATCH_TOO_LARGE,    /* batch larger than the workspace was made for */
+    MLP_ERR_WORKSPACE_MISMATCH, /* workspace/optimizer made for another topology */
+    MLP_ERR_NUMERICAL,          /* a LAPACK factorisation failed or was singular */
+    MLP_ERR_IO,                 /* a file could not be opened, read or written */
+    MLP_ERR_FORMAT,             /* not a file of the expected format (bad magic, field) */
+    MLP_ERR_TRUNCATED,          /* the file ends before its declared content */
+    MLP_ERR_CHECKSUM,           /* CRC mismatch: the file is corrupted */
+    MLP_ERR_VERSION,            /* the file was written by a newer format version */
+    MLP_ERR_PARSE,              /* malformed text (CSV); see mlp_error_detail */
+    MLP_STATUS_COUNT
+} mlp_status;
+
+/* A static English description of the status; never NULL. */
+MLP_API const char *mlp_strerror(mlp_status status);
+
+/* Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
+typedef struct mlp_error_detail {
+    size_t line;
+    size_t column;
+    char message[256];
+} mlp_error_detail;
+
+/* Version string of the library, e.g. "0.1.0". */
+MLP_API const char *mlp_version(void);
+
+/* Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
+ * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,
+ * before training, not concurrently with BLAS work. Running several inference threads
+ * of your own, set it to 1 so that threads x BLAS threads never exceeds the cores. */
+MLP_API mlp_status mlp_set_threads(int n);
+/* Threads OpenBLAS will use now. */
+MLP_API int mlp_get_threads(void);
+
+/* ------------------------------------------------------------------ enums */
+
+typedef enum mlp_activation {
+    MLP_ACT_LINEAR = 0,
+    MLP_ACT_SIGMOID,
+    MLP_ACT_TANH,
+    MLP_ACT_RELU,
+    MLP_ACT_LEAKY_RELU, /* slope MLP_LEAKY_RELU_SLOPE below zero */
+    MLP_ACT_SOFTMAX,    /* output layer only */
+    MLP_ACT_COUNT
+} mlp_activation;
+
+typedef enum mlp_bias_mode {
+    MLP_BIAS_NONE = 0,
+    MLP_BIAS_PER_NEURON, /* b^l has n_l entries */
+    MLP_BIAS_PER_LAYER,  /* one scalar per layer, broadcast to its neurons */
+    MLP_BIAS_PER_NETWORK,/* one scalar shared by every layer */
+    MLP_BIAS_COUNT
+} mlp_bias_mode;
+
+typedef enum mlp_loss {
+    MLP_LOSS_MSE = 0,          /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
+    MLP_LOSS_CROSS_ENTROPY,    /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
+    MLP_LOSS_COUNT
+} mlp_loss;
+
+typedef enum mlp_init {
+    MLP_INIT_AUTO = 0,   /* He for (leaky) ReLU layers, Glorot for the others */
+    MLP_INIT_GLOROT,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    MLP_INIT_HE,         /* normal(0, sqrt(2 / fan_in)) */
+    MLP_INIT_ORTHOGONAL, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
+    MLP_INIT_COUNT
+} mlp_init;
+
+typedef enum mlp_reduction {
+    MLP_REDUCE_SUM = 0,  /* I <- I - lr * sum_i grad C_i (the source's formula) */
+    MLP_REDUCE_MEAN,     /* I <- I - (lr / B) * sum_i grad C_i */
+    MLP_REDUCE_COUNT
+} mlp_reduction;
+
+/* ------------------------------------------------------------------ network */
+
+typedef struct mlp_net mlp_net;
+
+/* Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
+ * all >= 1); activations has n_layers entries (softmax only on the last). Parameters start
+ * at zero and the RNG at seed 0: call mlp_net_init. *out receives a net to free with
+ * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
+MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
+                                  const mlp_activation *activations, mlp_bias_mode bias_mode);
+MLP_API void mlp_net_free(mlp_net *net);
+/* A deep copy: topology, parameters and RNG state. */
+MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
+/* Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
+MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
+
+/* Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
+ * from its activation); biases are set to zero. Same seed, same parameters. */
+MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
+/* Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
+MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
+/* Reseeds the RNG used by initialisation and shuffling (mlp_train). */
+MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
+
+MLP_API size_t mlp_net_layer_count(const mlp_net *net);
+/* Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
+MLP_API size_t mlp_net_size(const mlp_net *net, size_t i);
+MLP_API size_t mlp_net_input_size(const mlp_net *net);
+MLP_API size_t mlp_net_output_size(const mlp_net *net);
+/* Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
+MLP_API mlp_activation mlp_net_activation(const mlp_net *net, size_t layer);
+MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
+
+/*
+ * The parameter vector I: every trainable number in one contiguous float buffer.
+ * Layout, layer k = 0 .. L-1 in order:
+ *   W_k   n_(k+1) x n_k, row-major (row j holds the weights into neuron j)
+ *   b_k   n_(k+1) floats (PER_NEURON), 1 float (PER_LAYER), nothing otherwise
+ * then, for PER_NETWORK only, the one shared bias as the last float.
+ * Gradients and optimizer state use exactly this layout.
+ */
+MLP_API size_t mlp_param_count(const mlp_net *net);
+MLP_API float *mlp_net_params(mlp_net *net);
+MLP_API const float *mlp_net_params_const(const mlp_net *net);
+/* Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
+MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
+/* Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
+ * net has no bias or layer is out of range. */
+MLP_API size_t mlp_net_bias_offset(const mlp_net *net, size_t layer);
+/* Number of bias floats layer k reads: n_(k+1), 1 or 0. */
+MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
+
+/* ------------------------------------------------------------------ workspace */
+
+/* Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
+ * gradient buffer and dropout masks. The net is never modified by inference, so many
+ * threads may run one net at once, each with its own workspace. A workspace fits every
+ * net of the same topology. */
+typedef struct mlp_workspace mlp_workspace;
+
+MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
+MLP_API void mlp_workspace_free(mlp_workspace *ws);
+MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
+/* Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
+ * workspace (rate in [0,1), 0 turns it off); masks are drawn from an RNG seeded here and
+ * kept in the workspace. mlp_forward never drops. */
+MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
+/* Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
+MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
+/* The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills. */
+MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
+
+/* ------------------------------------------------------------------ propagation */
+
+/* Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
+ * read mlp_workspace_output). sgemm for batches, sgemv for one record. */
+MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                               size_t batch, float *outputs);
+
+/* Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
+ * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. */
+MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                const float *targets, size_t batch, mlp_loss loss,
+                                float *grad, double *loss_sum);
+/* The same, adding into grad instead of overwriting it (for sums over several chunks). */
+MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws,
+                                           const float *inputs, const float *targets,
+                                           size_t batch, mlp_loss loss, float *grad,
+                                           double *loss_sum);
+
+/* Mean loss and accuracy of a data set (accuracy: argmax of outputs vs argmax of targets;
+ * NaN when n_L == 1). Either out pointer may be NULL. */
+MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                const float *targets, size_t count, mlp_loss loss,
+                                double *mean_loss, double *accuracy);
+
+/* ------------------------------------------------------------------ optimizer */
+
+typedef enum mlp_optimizer_kind {
+    MLP_OPT_SGD = 0,   /* plain gradient descent: I <- I - lr * g */
+    MLP_OPT_MOMENTUM,  /* v <- mu v + g;  I <- I - lr v */
+    MLP_OPT_NESTEROV,  /* v <- mu v + g;  I <- I - lr (g + mu v) */
+    MLP_OPT_ADAM,      /* bias-corrected moments; weight_decay is L2 added to g */
+    MLP_OPT_ADAMW,     /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
+    MLP_OPT_RMSPROP,   /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
+    MLP_OPT_COUNT
+} mlp_optimizer_kind;
+
+typedef enum mlp_schedule {
+    MLP_SCHEDULE_CONSTANT = 0,
+    MLP_SCHEDULE_STEP,   /* lr * gamma^(floor(epoch / step_epochs)) */
+    MLP_SCHEDULE_COSINE, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
+    MLP_SCHEDULE_COUNT
+} mlp_schedule;
+
+typedef struct mlp_optimizer_config {
+    mlp_optimizer_kind kind;
+    float learning_rate;     /* > 0 and finite */
+    mlp_reduction reduction; /* how a batch's summed gradient is scaled (default SUM) */
+    float momentum;          /* MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
+    float beta1, beta2;      /* ADAM(W): (0.9, 0.999) */
+    float rho;               /* RMSPROP decay (0.9) */
+    float epsilon;           /* ADAM(W), RMSPROP (1e-8) */
+    float weight_decay;      /* >= 0; L2 (coupled) for all but ADAMW, decoupled there (0) */
+    mlp_schedule schedule;   /* CONSTANT */
+    size_t step_epochs;      /* STEP: epochs per decay (10) */
+    float step_gamma;        /* STEP: factor (0.1) */
+    size_t total_epochs;     /* COSINE: length of the half period (100) */
+    float min_learning_rate; /* COSINE: floor (0) */
+} mlp_optimizer_config;
+
+/* Defaults for `kind` as listed above, learning rate 0.01. */
+MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
+
+typedef struct mlp_optimizer mlp_optimizer;
+
+/* An optimizer for nets of net's topology; its state (zeroed) has the parameter layout. */
+MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
+                                        const mlp_optimizer_config *config);
+MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
+MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
+/* Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it). */
+MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                      size_t batch);
+/* Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
+MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
+/* Learning rate in force now (after the schedule). */
+MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
+/* Number of updates applied so far (Adam's t), and setting it when resuming. */
+MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
+MLP_API void mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
+/* Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
+ * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
+MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
+/* Zeroes the state and the step count. */
+MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
+
+/* ------------------------------------------------------------------ training */
+
+/* One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
+ * Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the update. */
+MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                                  const float *inputs, const float *targets, size_t batch,
+                                  mlp_loss loss, double *loss_sum);
+
+/* Progress report passed to the callback: after every batch (end_of_epoch false) and once at
+ * the end of every epoch (true; validation fields filled, NaN without validation data). */
+typedef struct mlp_progress {
+    size_t epoch;            /* 0-based */
+    size_t epochs;
+    size_t batch;            /* batches done in this epoch */
+    size_t batches;          /* batches per epoch */
+    size_t samples_done;     /* in this epoch */
+    double train_loss;       /* mean loss per record so far this epoch */
+    double val_loss;
+    double val_accuracy;
+    double epoch_seconds;    /* elapsed in this epoch */
+    bool end_of_epoch;
+    float learning_rate;
+} mlp_progress;
+
+/* Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
+typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
+
+typedef struct mlp_train_config {
+    mlp_loss loss;              /* MSE */
+    size_t epochs;              /* 10 */
+    size_t batch_size;          /* 0 = batch GD (whole epoch, one update); 1 = stochastic;
+                                   else minibatch (32) */
+    bool shuffle;               /* reshuffle every epoch with the net's RNG (true) */
+    float dropout;              /* inverted dropout on hidden layers, [0,1) (0) */
+    uint64_t dropout_seed;      /* (0) */
+    size_t patience;            /* early stopping: epochs without validation-loss
+                                   improvement before stopping; 0 = off (0) */
+    bool restore_best;          /* with validation data: end with the best epoch's params (true) */
+    mlp_progress_fn progress;   /* may be NULL */
+    void *user_data;
+    bool progress_every_batch;  /* call progress after each batch too (false) */
+} mlp_train_config;
+
+MLP_API mlp_train_config mlp_train_config_default(void);
+
+typedef struct mlp_train_result {
+    size_t epochs_run;
+    size_t best_epoch;          /* 0-based; by validation loss, else the last */
+    double final_train_loss;    /* mean per record, last epoch */
+    double best_val_loss;       /* NaN without validation data */
+    double best_val_accuracy;   /* at best_epoch */
+    bool stopped_early;
+    bool stopped_by_callback;
+    double seconds;
+} mlp_train_result;
+
+/* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
+ * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
+ * per epoch. Allocates its workspace once. result may be NULL. */
+MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                             const float *targets, size_t count, const float *val_inputs,
+                             const float *val_targets, size_t val_count,
+                             const mlp_train_config *config, mlp_train_result *result);
+
+/* Least-squares readout: with the net's hidden layers fixed, refits the last layer in
+ * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
+ * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
+ * PER_NEURON or NONE. Helps when the last layer is undertrained for MSE regression: it gives
+ * that layer's exact optimum for the current features in one solve. */
+MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
+                                          const float *targets, size_t count, float lambda);
+
+/* ------------------------------------------------------------------ data */
+
+typedef enum mlp_task {
+    MLP_TASK_CLASSIFY = 0, /* targets one-hot over class_count classes */
+    MLP_TASK_REGRESS,      /* targets the numeric value(s) */
+    MLP_TASK_COUNT
+} mlp_task;
+
+/* Records as contiguous rows: inputs count x input_size, targets count x target_size. */
+typedef struct mlp_dataset mlp_dataset;
+
+MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
+                                      size_t target_size);
+MLP_API void mlp_dataset_free(mlp_dataset *ds);
+MLP_API size_t mlp_dataset_count(const mlp_dataset *ds);
+MLP_API size_t mlp_dataset_input_size(const mlp_dataset *ds);
+MLP_API size_t mlp_dataset_target_size(const mlp_dataset *ds);
+MLP_API float *mlp_dataset_inputs(mlp_dataset *ds);
+MLP_API float *mlp_dataset_targets(mlp_dataset *ds);
+MLP_API const float *mlp_dataset_inputs_const(const mlp_dataset *ds);
+MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
+/* Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
+MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
+MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
+
+/* IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
+ * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
+ * rows over `class_count` classes (0 = max label + 1). Every header field is validated. */
+MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
+                                const char *labels_path, size_t class_count,
+                                mlp_error_detail *detail);
+
+typedef struct mlp_csv_options {
+    int has_header;              /* 1 yes, 0 no, -1 detect (a non-numeric first row) (-1) */
+    const char *label_name;      /* label column by header name, or NULL */
+    long label_index;            /* label column by 0-based index; -1 = last column (-1) */
+    mlp_task task;               /* CLASSIFY */
+    /* CLASSIFY: fixed class list (e.g. the training set's), or NULL to collect the classes
+     * found, in order of first appearance... sorted (numeric labels sort numerically). */
+    const char *const *class_names;
+    size_t class_count;
+    char delimiter;              /* ',' */
+} mlp_csv_options;
+
+MLP_API mlp_csv_options mlp_csv_options_default(void);
+/* Reads numeric feature columns and one label column. Malformed input gives MLP_ERR_PARSE
+ * with the 1-based line and column in detail. */
+MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
+                                const mlp_csv_options *options, mlp_error_detail *detail);
+/* Header names of the CSV's columns when it had a header (feature columns, in order). */
+MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
+MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
+
+/* Seeded split: a random val_fraction (0..1) of the records goes to *val, the rest to
+ * *train; both new data sets (class names copied). */
+MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
+                                     mlp_dataset **train, mlp_dataset **val);
+
+/* ------------------------------------------------------------------ preprocessing */
+
+typedef enum mlp_scaling {
+    MLP_SCALE_NONE = 0,
+    MLP_SCALE_MINMAX,    /* to [0,1] with the training split's min and max */
+    MLP_SCALE_STANDARD,  /* zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_COUNT
+} mlp_scaling;
+
+/* What turns raw records into net inputs and net outputs into answers; it travels in the
+ * model file. x' = (x - offset) * scale per input feature. */
+typedef struct mlp_preprocess mlp_preprocess;
+
+MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
+MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
+MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
+/* Fits the scaling on ds (the training split only). */
+MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
+                                      mlp_scaling scaling);
+/* Applies the scaling to every input row of ds in place. */
+MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
+MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
+MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
+MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
+MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
+/* Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
+MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
+                                             mlp_task task);
+MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
+MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /* may be NULL */
+MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
+MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
+MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
+
+/* ------------------------------------------------------------------ model files */
+
+#define MLP_MODEL_FORMAT_VERSION 1u
+
+/* Saves net (topology, activations, bias mode, parameters), and when not NULL the
+ * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
+ * little-endian binary file with a CRC-32. Atomic: written to a temporary file in the same
+ * directory, flushed, then renamed over path. */
+MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
+                                  const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                  size_t epoch);
+
+typedef struct mlp_model_info {
+    uint32_t format_version;
+    bool has_preprocess;
+    bool has_optimizer;
+    size_t epoch;
+} mlp_model_info;
+
+/* Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
+ * to skip) are set to new objects or to NULL when the file has none. Every field is
+ * validated before anything is allocated: TRUNCATED, CHECKSUM, FORMAT, VERSION. */
+MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
+                                  mlp_optimizer **opt, mlp_model_info *info,
+                                  mlp_error_detail *detail);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLP_H */
