@@ -51,4 +51,79 @@ static inline int mlp_mul_size(size_t a, size_t b, size_t *out)
     return 1;
 }
 
+/* ---- data layer (dataset.c, idx.c, csv.c, preprocess.c) -------------------------- */
+
+/* Replaces ds's class names by deep copies of names[0..n) (n may be 0: none).
+ * NULL_ARG when a name is NULL, NO_MEMORY; ds unchanged on failure. */
+mlp_status mlp_dataset_set_class_names(mlp_dataset *ds, const char *const *names, size_t n);
+/* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
+mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
+/* Fills detail (may be NULL) with line, column and a printf-style message; returns status. */
+mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
+                          size_t column, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* strdup without relying on POSIX; NULL for NULL or on allocation failure. */
+char *mlp_data_strdup(const char *s);
+
+/* ---- end of data layer block ------------------------------------------------------ */
+
 #endif /* MLP_INTERNAL_H */
+
+/* ---- activation.c */
+/* Adds the bias (NULL, one scalar when bias_count == 1, else n entries) and applies the
+ * activation to the batch x n rows of z, in one pass. For softmax the pre-activations are
+ * also written to logits (batch x n), which the cross-entropy loss needs. */
+void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n,
+                            const float *bias, size_t bias_count, float *logits);
+/* delta (batch x n) *= g'(a), with g' expressed through the outputs z = g(a);
+ * for softmax the Jacobian-vector product z (.) (delta - <delta, z>). */
+void mlp_activation_backward(mlp_activation act, const float *z, float *delta, size_t batch,
+                             size_t n);
+
+/* ---- loss.c */
+/* Sum over the batch of C_i; logits needed for cross-entropy (softmax output). */
+double mlp_loss_sum(mlp_loss loss, const float *outputs, const float *logits,
+                    const float *targets, size_t batch, size_t n);
+/* delta = dC_i/do for MSE, written before the output activation's backward pass;
+ * for cross-entropy with softmax it is dC_i/da directly (fused, stable). Returns sum C_i. */
+double mlp_loss_output_delta(mlp_loss loss, const float *outputs, const float *logits,
+                             const float *targets, float *delta, size_t batch, size_t n);
+
+/* ---- workspace.c */
+struct mlp_workspace {
+    mlp_net *shape;       /* a parameter-less copy of the topology it was made for */
+    size_t max_batch;
+    float **z;            /* z[k+1]: outputs of layer k, max_batch x n_(k+1); z[0] unused */
+    float *logits;        /* softmax pre-activations, max_batch x n_L */
+    float *delta;         /* two ping-pong buffers, max_batch x max_width each */
+    float *delta_prev;
+    float *grad;          /* param_count: the gradient mlp_train_step uses */
+    float **mask;         /* dropout scale per hidden output (0 or 1/(1-p)); NULL rows if off */
+    float dropout;
+    mlp_rng dropout_rng;
+    const float *last_output;
+};
+
+/* MLP_OK when ws fits net and batch. */
+mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch);
+
+/* ---- propagate.c */
+/* Forward pass into ws (dropout applied when `training` and ws has a rate). */
+void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                           size_t batch, int training);
+/* Forward + backward; grad is overwritten (accumulate 0) or added to. Returns sum C_i. */
+double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                              const float *targets, size_t batch, mlp_loss loss, float *grad,
+                              int accumulate);
+/* Argument checks shared by the public propagation entry points. */
+mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+
+/* ---- optimizer.c */
+int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net);
+
+/* ---- train.c */
+/* Seconds on the monotonic clock. */
+double mlp_now_seconds(void);

@@ -1,2 +1,164 @@
-/* placeholder until written */
+/* Topology, parameter layout and accessors of mlp_net. */
 #include "mlp_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static mlp_status check_topology(size_t n_layers, const size_t *sizes,
+                                 const mlp_activation *activations, mlp_bias_mode bias_mode)
+{
+    if (!sizes || !activations) return MLP_ERR_NULL_ARG;
+    if (n_layers == 0 || (unsigned)bias_mode >= MLP_BIAS_COUNT) return MLP_ERR_INVALID_ARG;
+    for (size_t i = 0; i <= n_layers; i++)
+        if (sizes[i] == 0) return MLP_ERR_INVALID_ARG;
+    for (size_t k = 0; k < n_layers; k++) {
+        if ((unsigned)activations[k] >= MLP_ACT_COUNT) return MLP_ERR_INVALID_ARG;
+        if (activations[k] == MLP_ACT_SOFTMAX && k + 1 != n_layers) return MLP_ERR_SOFTMAX_HIDDEN;
+    }
+    return MLP_OK;
+}
+
+/* Fills the offsets; returns 0 if the parameter count overflows. */
+static int compute_layout(mlp_net *net)
+{
+    size_t off = 0;
+    for (size_t k = 0; k < net->n_layers; k++) {
+        size_t w;
+        if (!mlp_mul_size(net->sizes[k + 1], net->sizes[k], &w) || off > SIZE_MAX - w) return 0;
+        net->weights_offset[k] = off;
+        off += w;
+        size_t b = net->bias_mode == MLP_BIAS_PER_NEURON ? net->sizes[k + 1]
+                 : net->bias_mode == MLP_BIAS_PER_LAYER ? 1 : 0;
+        net->bias_offset[k] = b ? off : SIZE_MAX;
+        if (off > SIZE_MAX - b) return 0;
+        off += b;
+    }
+    if (net->bias_mode == MLP_BIAS_PER_NETWORK) {
+        for (size_t k = 0; k < net->n_layers; k++) net->bias_offset[k] = off;
+        off += 1;
+    }
+    net->param_count = off;
+    return off <= SIZE_MAX / sizeof(float);
+}
+
+mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
+                          const mlp_activation *activations, mlp_bias_mode bias_mode)
+{
+    if (!out) return MLP_ERR_NULL_ARG;
+    mlp_status st = check_topology(n_layers, sizes, activations, bias_mode);
+    if (st != MLP_OK) return st;
+    if (n_layers > SIZE_MAX / sizeof(size_t) - 1) return MLP_ERR_INVALID_ARG;
+
+    mlp_net *net = calloc(1, sizeof *net);
+    if (!net) return MLP_ERR_NO_MEMORY;
+    net->n_layers = n_layers;
+    net->bias_mode = bias_mode;
+    net->sizes = malloc((n_layers + 1) * sizeof *net->sizes);
+    net->activations = malloc(n_layers * sizeof *net->activations);
+    net->weights_offset = malloc(n_layers * sizeof *net->weights_offset);
+    net->bias_offset = malloc(n_layers * sizeof *net->bias_offset);
+    if (!net->sizes || !net->activations || !net->weights_offset || !net->bias_offset) {
+        mlp_net_free(net);
+        return MLP_ERR_NO_MEMORY;
+    }
+    memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
+    memcpy(net->activations, activations, n_layers * sizeof *activations);
+    for (size_t i = 0; i <= n_layers; i++)
+        if (sizes[i] > net->max_width) net->max_width = sizes[i];
+    if (!compute_layout(net)) {
+        mlp_net_free(net);
+        return MLP_ERR_INVALID_ARG;
+    }
+    net->params = calloc(net->param_count, sizeof *net->params);
+    if (!net->params) {
+        mlp_net_free(net);
+        return MLP_ERR_NO_MEMORY;
+    }
+    mlp_rng_seed(&net->rng, 0);
+    *out = net;
+    return MLP_OK;
+}
+
+void mlp_net_free(mlp_net *net)
+{
+    if (!net) return;
+    free(net->sizes);
+    free(net->activations);
+    free(net->weights_offset);
+    free(net->bias_offset);
+    free(net->params);
+    free(net);
+}
+
+mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
+{
+    if (!out || !src) return MLP_ERR_NULL_ARG;
+    mlp_net *net;
+    mlp_status st = mlp_net_create(&net, src->n_layers, src->sizes, src->activations, src->bias_mode);
+    if (st != MLP_OK) return st;
+    memcpy(net->params, src->params, src->param_count * sizeof *src->params);
+    net->rng = src->rng;
+    *out = net;
+    return MLP_OK;
+}
+
+int mlp_net_same_topology(const mlp_net *a, const mlp_net *b)
+{
+    if (a->n_layers != b->n_layers || a->bias_mode != b->bias_mode) return 0;
+    if (memcmp(a->sizes, b->sizes, (a->n_layers + 1) * sizeof *a->sizes)) return 0;
+    return !memcmp(a->activations, b->activations, a->n_layers * sizeof *a->activations);
+}
+
+mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src)
+{
+    if (!dst || !src) return MLP_ERR_NULL_ARG;
+    if (!mlp_net_same_topology(dst, src)) return MLP_ERR_DIMENSION;
+    memcpy(dst->params, src->params, src->param_count * sizeof *src->params);
+    return MLP_OK;
+}
+
+void mlp_net_seed(mlp_net *net, uint64_t seed)
+{
+    if (net) mlp_rng_seed(&net->rng, seed);
+}
+
+size_t mlp_net_layer_count(const mlp_net *net) { return net ? net->n_layers : 0; }
+
+size_t mlp_net_size(const mlp_net *net, size_t i)
+{
+    return net && i <= net->n_layers ? net->sizes[i] : 0;
+}
+
+size_t mlp_net_input_size(const mlp_net *net) { return net ? net->sizes[0] : 0; }
+size_t mlp_net_output_size(const mlp_net *net) { return net ? net->sizes[net->n_layers] : 0; }
+
+mlp_activation mlp_net_activation(const mlp_net *net, size_t layer)
+{
+    return net && layer < net->n_layers ? net->activations[layer] : MLP_ACT_COUNT;
+}
+
+mlp_bias_mode mlp_net_bias_mode(const mlp_net *net) { return net ? net->bias_mode : MLP_BIAS_COUNT; }
+size_t mlp_param_count(const mlp_net *net) { return net ? net->param_count : 0; }
+float *mlp_net_params(mlp_net *net) { return net ? net->params : NULL; }
+const float *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
+
+size_t mlp_net_weights_offset(const mlp_net *net, size_t layer)
+{
+    return net && layer < net->n_layers ? net->weights_offset[layer] : SIZE_MAX;
+}
+
+size_t mlp_net_bias_offset(const mlp_net *net, size_t layer)
+{
+    return net && layer < net->n_layers ? net->bias_offset[layer] : SIZE_MAX;
+}
+
+size_t mlp_net_bias_count(const mlp_net *net, size_t layer)
+{
+    if (!net || layer >= net->n_layers) return 0;
+    switch (net->bias_mode) {
+    case MLP_BIAS_PER_NEURON: return net->sizes[layer + 1];
+    case MLP_BIAS_PER_LAYER:
+    case MLP_BIAS_PER_NETWORK: return 1;
+    default: return 0;
+    }
+}

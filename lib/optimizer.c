@@ -1,2 +1,215 @@
-/* placeholder until written */
+/* Update rules over the contiguous parameter vector; state has the same layout. */
 #include "mlp_internal.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mlp_optimizer {
+    mlp_optimizer_config config;
+    mlp_net *shape;       /* topology it was made for (no parameters) */
+    size_t n;             /* parameter count */
+    size_t state_vectors; /* 0, 1 or 2 */
+    float *state;         /* state_vectors * n floats */
+    uint64_t steps;
+    float lr_now;         /* learning rate after the schedule */
+};
+
+mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind)
+{
+    mlp_optimizer_config c = {
+        .kind = kind, .learning_rate = 0.01f, .reduction = MLP_REDUCE_SUM, .momentum = 0.9f,
+        .beta1 = 0.9f, .beta2 = 0.999f, .rho = 0.9f, .epsilon = 1e-8f, .weight_decay = 0.0f,
+        .schedule = MLP_SCHEDULE_CONSTANT, .step_epochs = 10, .step_gamma = 0.1f,
+        .total_epochs = 100, .min_learning_rate = 0.0f,
+    };
+    return c;
+}
+
+static mlp_status check_config(const mlp_optimizer_config *c)
+{
+    const float values[] = {c->learning_rate, c->momentum, c->beta1, c->beta2, c->rho,
+                            c->epsilon, c->weight_decay, c->step_gamma, c->min_learning_rate};
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+        if (!mlp_is_finite(values[i])) return MLP_ERR_NON_FINITE;
+    if ((unsigned)c->kind >= MLP_OPT_COUNT || (unsigned)c->reduction >= MLP_REDUCE_COUNT ||
+        (unsigned)c->schedule >= MLP_SCHEDULE_COUNT)
+        return MLP_ERR_INVALID_ARG;
+    if (c->learning_rate <= 0.0f || c->weight_decay < 0.0f || c->epsilon < 0.0f ||
+        c->momentum < 0.0f || c->momentum >= 1.0f || c->beta1 < 0.0f || c->beta1 >= 1.0f ||
+        c->beta2 < 0.0f || c->beta2 >= 1.0f || c->rho < 0.0f || c->rho >= 1.0f ||
+        c->min_learning_rate < 0.0f || c->step_gamma <= 0.0f)
+        return MLP_ERR_INVALID_ARG;
+    if ((c->schedule == MLP_SCHEDULE_STEP && c->step_epochs == 0) ||
+        (c->schedule == MLP_SCHEDULE_COSINE && c->total_epochs == 0))
+        return MLP_ERR_INVALID_ARG;
+    return MLP_OK;
+}
+
+static size_t state_vectors_for(mlp_optimizer_kind kind)
+{
+    switch (kind) {
+    case MLP_OPT_MOMENTUM:
+    case MLP_OPT_NESTEROV:
+    case MLP_OPT_RMSPROP: return 1;
+    case MLP_OPT_ADAM:
+    case MLP_OPT_ADAMW: return 2;
+    default: return 0;
+    }
+}
+
+mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
+                                const mlp_optimizer_config *config)
+{
+    if (!out || !net || !config) return MLP_ERR_NULL_ARG;
+    mlp_status st = check_config(config);
+    if (st != MLP_OK) return st;
+    mlp_optimizer *opt = calloc(1, sizeof *opt);
+    if (!opt) return MLP_ERR_NO_MEMORY;
+    st = mlp_net_create(&opt->shape, net->n_layers, net->sizes, net->activations, net->bias_mode);
+    if (st != MLP_OK) {
+        free(opt);
+        return st;
+    }
+    free(opt->shape->params);
+    opt->shape->params = NULL;
+    opt->config = *config;
+    opt->n = net->param_count;
+    opt->state_vectors = state_vectors_for(config->kind);
+    if (opt->state_vectors) {
+        opt->state = calloc(opt->state_vectors * opt->n, sizeof *opt->state);
+        if (!opt->state) {
+            mlp_optimizer_free(opt);
+            return MLP_ERR_NO_MEMORY;
+        }
+    }
+    opt->lr_now = config->learning_rate;
+    *out = opt;
+    return MLP_OK;
+}
+
+void mlp_optimizer_free(mlp_optimizer *opt)
+{
+    if (!opt) return;
+    mlp_net_free(opt->shape);
+    free(opt->state);
+    free(opt);
+}
+
+const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt)
+{
+    return opt ? &opt->config : NULL;
+}
+
+mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch)
+{
+    if (!opt) return MLP_ERR_NULL_ARG;
+    const mlp_optimizer_config *c = &opt->config;
+    double lr = c->learning_rate;
+    if (c->schedule == MLP_SCHEDULE_STEP) {
+        lr *= pow((double)c->step_gamma, (double)(epoch / c->step_epochs));
+    } else if (c->schedule == MLP_SCHEDULE_COSINE) {
+        double t = epoch >= c->total_epochs ? 1.0 : (double)epoch / (double)c->total_epochs;
+        lr = c->min_learning_rate + (lr - c->min_learning_rate) * 0.5 * (1.0 + cos(3.141592653589793 * t));
+    }
+    opt->lr_now = (float)lr;
+    return MLP_OK;
+}
+
+float mlp_optimizer_learning_rate(const mlp_optimizer *opt) { return opt ? opt->lr_now : 0.0f; }
+uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt) { return opt ? opt->steps : 0; }
+
+void mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps)
+{
+    if (opt) opt->steps = steps;
+}
+
+float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count)
+{
+    if (count) *count = opt ? opt->state_vectors * opt->n : 0;
+    return opt ? opt->state : NULL;
+}
+
+void mlp_optimizer_reset(mlp_optimizer *opt)
+{
+    if (!opt) return;
+    if (opt->state) memset(opt->state, 0, opt->state_vectors * opt->n * sizeof *opt->state);
+    opt->steps = 0;
+}
+
+/* Each rule is one pass over the contiguous vectors. g is scaled by `scale` (the reduction);
+ * `decay` is the coupled L2 coefficient added to the gradient. */
+static void step_sgd(float *p, const float *g, size_t n, float lr, float scale, float decay)
+{
+    if (decay != 0.0f) cblas_sscal((int)n, 1.0f - lr * decay, p, 1);
+    cblas_saxpy((int)n, -lr * scale, g, 1, p, 1);
+}
+
+static void step_momentum(float *p, const float *g, float *v, size_t n, float lr, float scale,
+                          float decay, float mu, int nesterov)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = scale * g[i] + decay * p[i];
+        v[i] = mu * v[i] + gi;
+        p[i] -= lr * (nesterov ? gi + mu * v[i] : v[i]);
+    }
+}
+
+static void step_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+                      float scale, const mlp_optimizer_config *c, uint64_t t)
+{
+    const float b1 = c->beta1, b2 = c->beta2, eps = c->epsilon;
+    const int decoupled = c->kind == MLP_OPT_ADAMW;
+    const float l2 = decoupled ? 0.0f : c->weight_decay, wd = decoupled ? c->weight_decay : 0.0f;
+    const float c1 = (float)(1.0 / (1.0 - pow((double)b1, (double)t)));
+    const float c2 = (float)(1.0 / (1.0 - pow((double)b2, (double)t)));
+    for (size_t i = 0; i < n; i++) {
+        float gi = scale * g[i] + l2 * p[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        float update = (m[i] * c1) / (sqrtf(v[i] * c2) + eps);
+        p[i] -= lr * (update + wd * p[i]);
+    }
+}
+
+static void step_rmsprop(float *p, const float *g, float *s, size_t n, float lr, float scale,
+                         float decay, float rho, float eps)
+{
+    for (size_t i = 0; i < n; i++) {
+        float gi = scale * g[i] + decay * p[i];
+        s[i] = rho * s[i] + (1.0f - rho) * gi * gi;
+        p[i] -= lr * gi / (sqrtf(s[i]) + eps);
+    }
+}
+
+mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch)
+{
+    if (!opt || !net || !grad) return MLP_ERR_NULL_ARG;
+    if (!mlp_net_same_topology(opt->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
+    if (batch == 0) return MLP_ERR_INVALID_ARG;
+    const mlp_optimizer_config *c = &opt->config;
+    const float scale = c->reduction == MLP_REDUCE_MEAN ? 1.0f / (float)batch : 1.0f;
+    const float lr = opt->lr_now;
+    float *p = net->params;
+    const size_t n = opt->n;
+    opt->steps++;
+    switch (c->kind) {
+    case MLP_OPT_SGD: step_sgd(p, grad, n, lr, scale, c->weight_decay); break;
+    case MLP_OPT_MOMENTUM:
+    case MLP_OPT_NESTEROV:
+        step_momentum(p, grad, opt->state, n, lr, scale, c->weight_decay, c->momentum,
+                      c->kind == MLP_OPT_NESTEROV);
+        break;
+    case MLP_OPT_ADAM:
+    case MLP_OPT_ADAMW: step_adam(p, grad, opt->state, opt->state + n, n, lr, scale, c, opt->steps); break;
+    case MLP_OPT_RMSPROP: step_rmsprop(p, grad, opt->state, n, lr, scale, c->weight_decay, c->rho, c->epsilon); break;
+    default: break;
+    }
+    return MLP_OK;
+}
+
+int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net)
+{
+    return mlp_net_same_topology(opt->shape, net);
+}

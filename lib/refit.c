@@ -1,2 +1,79 @@
-/* placeholder until written */
+/* Closed-form ridge refit of the output layer on the features of the hidden layers. */
 #include "mlp_internal.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REFIT_CHUNK 256
+
+/* Features h of the last hidden layer (the inputs for a one-layer net), as doubles with a
+ * trailing 1 when the layer has a bias: rows x m. */
+static void features_to_double(const float *h, size_t rows, size_t width, int with_one, double *out)
+{
+    size_t m = width + (size_t)with_one;
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t j = 0; j < width; j++) out[i * m + j] = h[i * width + j];
+        if (with_one) out[i * m + width] = 1.0;
+    }
+}
+
+mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float *targets,
+                                  size_t count, float lambda)
+{
+    if (!net || !inputs || !targets) return MLP_ERR_NULL_ARG;
+    if (!mlp_is_finite(lambda)) return MLP_ERR_NON_FINITE;
+    if (count == 0 || lambda < 0.0f) return MLP_ERR_INVALID_ARG;
+    const size_t L = net->n_layers, last = L - 1;
+    if (net->activations[last] != MLP_ACT_LINEAR ||
+        (net->bias_mode != MLP_BIAS_PER_NEURON && net->bias_mode != MLP_BIAS_NONE))
+        return MLP_ERR_INVALID_ARG;
+    const size_t width = net->sizes[last], nl = net->sizes[L];
+    const int with_one = net->bias_mode == MLP_BIAS_PER_NEURON;
+    const size_t m = width + (size_t)with_one;
+
+    /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. */
+    double *ata = calloc(m * m, sizeof *ata), *aty = calloc(m * nl, sizeof *aty);
+    double *hd = malloc(REFIT_CHUNK * m * sizeof *hd), *yd = malloc(REFIT_CHUNK * nl * sizeof *yd);
+    mlp_workspace *ws = NULL;
+    mlp_status st = MLP_ERR_NO_MEMORY;
+    if (!ata || !aty || !hd || !yd) goto done;
+    if (L > 1 && (st = mlp_workspace_create(&ws, net, REFIT_CHUNK)) != MLP_OK) goto done;
+    for (size_t start = 0; start < count; start += REFIT_CHUNK) {
+        size_t b = count - start < REFIT_CHUNK ? count - start : REFIT_CHUNK;
+        const float *h = inputs + start * net->sizes[0];
+        if (L > 1) { /* run the hidden layers only: a one-layer-shorter view of the net */
+            mlp_net hidden = *net;
+            hidden.n_layers = L - 1;
+            mlp_propagate_forward(&hidden, ws, h, b, 0);
+            h = ws->z[L - 1];
+        }
+        features_to_double(h, b, width, with_one, hd);
+        for (size_t i = 0; i < b * nl; i++) yd[i] = targets[start * nl + i];
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)m, (int)b, 1.0, hd, (int)m, 1.0,
+                    ata, (int)m);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)nl, (int)b, 1.0, hd,
+                    (int)m, yd, (int)nl, 1.0, aty, (int)nl);
+    }
+    for (size_t j = 0; j < width; j++) ata[j * m + j] += lambda; /* the bias is not penalised */
+    if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, (lapack_int)nl, ata, (lapack_int)m,
+                      aty, (lapack_int)nl) != 0) {
+        st = MLP_ERR_NUMERICAL;
+        goto done;
+    }
+    float *w = net->params + net->weights_offset[last];
+    for (size_t o = 0; o < nl; o++) {
+        for (size_t j = 0; j < width; j++) w[o * width + j] = (float)aty[j * nl + o];
+        if (with_one) net->params[net->bias_offset[last] + o] = (float)aty[width * nl + o];
+    }
+    st = MLP_OK;
+done:
+    mlp_workspace_free(ws);
+    free(ata);
+    free(aty);
+    free(hd);
+    free(yd);
+    return st;
+}

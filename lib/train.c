@@ -1,2 +1,74 @@
-/* placeholder until written */
+/* Training: one step, evaluation, and the epoch loop (batch, stochastic, minibatch). */
 #include "mlp_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Records per forward pass when evaluating or summing a whole-epoch gradient. */
+#define MLP_CHUNK 256
+
+double mlp_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                          const float *inputs, const float *targets, size_t batch,
+                          mlp_loss loss, double *loss_sum)
+{
+    if (!net || !ws || !opt || !inputs || !targets) return MLP_ERR_NULL_ARG;
+    mlp_status st = mlp_workspace_check(ws, net, batch);
+    if (st == MLP_OK) st = mlp_check_loss(net, loss);
+    if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
+    if (st != MLP_OK) return st;
+    double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
+    if (loss_sum) *loss_sum = c;
+    return mlp_optimizer_step(opt, net, ws->grad, batch);
+}
+
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                        const float *targets, size_t count, mlp_loss loss, double *mean_loss,
+                        double *accuracy)
+{
+    if (!net || !ws || !inputs || !targets) return MLP_ERR_NULL_ARG;
+    if (count == 0) return MLP_ERR_INVALID_ARG;
+    mlp_status st = mlp_workspace_check(ws, net, 1);
+    if (st == MLP_OK) st = mlp_check_loss(net, loss);
+    if (st != MLP_OK) return st;
+    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    double total = 0.0;
+    size_t correct = 0;
+    for (size_t start = 0; start < count; start += ws->max_batch) {
+        size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
+        const float *x = inputs + start * n0, *y = targets + start * nl;
+        mlp_propagate_forward(net, ws, x, b, 0);
+        total += mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, y, b, nl);
+        for (size_t i = 0; i < b; i++)
+            correct += argmax(ws->last_output + i * nl, nl) == argmax(y + i * nl, nl);
+    }
+    if (mean_loss) *mean_loss = total / (double)count;
+    if (accuracy) *accuracy = nl > 1 ? (double)correct / (double)count : NAN;
+    return MLP_OK;
+}
+
+mlp_train_config mlp_train_config_default(void)
+{
+    mlp_train_config c = {
+        .loss = MLP_LOSS_MSE, .epochs = 10, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
+        .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
+        .user_data = NULL, .progress_every_batch = false,
+    };
+    return c;
+}

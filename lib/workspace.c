@@ -1,2 +1,104 @@
-/* placeholder until written */
+/* Per-thread scratch: activations, deltas, gradient, dropout masks. */
 #include "mlp_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static float *alloc_floats(size_t rows, size_t cols)
+{
+    size_t n;
+    if (!mlp_mul_size(rows, cols, &n) || n > SIZE_MAX / sizeof(float)) return NULL;
+    return malloc((n ? n : 1) * sizeof(float));
+}
+
+void mlp_workspace_free(mlp_workspace *ws)
+{
+    if (!ws) return;
+    if (ws->z)
+        for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->z[k]);
+    if (ws->mask)
+        for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->mask[k]);
+    free(ws->z);
+    free(ws->mask);
+    free(ws->logits);
+    free(ws->delta);
+    free(ws->delta_prev);
+    free(ws->grad);
+    mlp_net_free(ws->shape);
+    free(ws);
+}
+
+mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch)
+{
+    if (!out || !net) return MLP_ERR_NULL_ARG;
+    if (max_batch == 0) return MLP_ERR_INVALID_ARG;
+    mlp_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws) return MLP_ERR_NO_MEMORY;
+    mlp_status st = mlp_net_create(&ws->shape, net->n_layers, net->sizes, net->activations,
+                                   net->bias_mode);
+    if (st != MLP_OK) {
+        free(ws);
+        return st;
+    }
+    /* The shape keeps no parameters: only the topology is compared. */
+    free(ws->shape->params);
+    ws->shape->params = NULL;
+
+    size_t L = net->n_layers;
+    ws->max_batch = max_batch;
+    ws->z = calloc(L + 1, sizeof *ws->z);
+    ws->mask = calloc(L + 1, sizeof *ws->mask);
+    int ok = ws->z && ws->mask;
+    for (size_t k = 1; ok && k <= L; k++) ok = (ws->z[k] = alloc_floats(max_batch, net->sizes[k])) != NULL;
+    ok = ok && (ws->logits = alloc_floats(max_batch, net->sizes[L]));
+    ok = ok && (ws->delta = alloc_floats(max_batch, net->max_width));
+    ok = ok && (ws->delta_prev = alloc_floats(max_batch, net->max_width));
+    ok = ok && (ws->grad = alloc_floats(net->param_count, 1));
+    if (!ok) {
+        mlp_workspace_free(ws);
+        return MLP_ERR_NO_MEMORY;
+    }
+    memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
+    *out = ws;
+    return MLP_OK;
+}
+
+size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
+
+mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed)
+{
+    if (!ws) return MLP_ERR_NULL_ARG;
+    if (!mlp_is_finite(rate)) return MLP_ERR_NON_FINITE;
+    if (rate < 0.0f || rate >= 1.0f) return MLP_ERR_INVALID_ARG;
+    size_t L = ws->shape->n_layers;
+    /* Allocate every hidden mask first so that a failure leaves the old setting intact. */
+    float **fresh = calloc(L + 1, sizeof *fresh);
+    if (!fresh) return MLP_ERR_NO_MEMORY;
+    if (rate > 0.0f) {
+        for (size_t k = 1; k < L; k++) {
+            fresh[k] = alloc_floats(ws->max_batch, ws->shape->sizes[k]);
+            if (!fresh[k]) {
+                for (size_t j = 1; j < k; j++) free(fresh[j]);
+                free(fresh);
+                return MLP_ERR_NO_MEMORY;
+            }
+        }
+    }
+    for (size_t k = 0; k <= L; k++) free(ws->mask[k]);
+    free(ws->mask);
+    ws->mask = fresh;
+    ws->dropout = rate;
+    mlp_rng_seed(&ws->dropout_rng, seed);
+    return MLP_OK;
+}
+
+const float *mlp_workspace_output(const mlp_workspace *ws) { return ws ? ws->last_output : NULL; }
+float *mlp_workspace_gradient(mlp_workspace *ws) { return ws ? ws->grad : NULL; }
+
+mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch)
+{
+    if (!mlp_net_same_topology(ws->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
+    if (batch == 0) return MLP_ERR_INVALID_ARG;
+    if (batch > ws->max_batch) return MLP_ERR_BATCH_TOO_LARGE;
+    return MLP_OK;
+}

@@ -1,0 +1,199 @@
+/* mlp_train: epochs of batch, stochastic or minibatch gradient descent with validation,
+ * early stopping and a progress callback. Everything is allocated before the first step. */
+#include "mlp_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVAL_BATCH 256
+
+typedef struct trainer {
+    mlp_net *net;
+    mlp_optimizer *opt;
+    const mlp_train_config *cfg;
+    const float *x, *y, *vx, *vy;
+    size_t count, val_count, batch; /* batch 0: whole epoch */
+    mlp_workspace *ws, *eval_ws;
+    size_t *order;
+    float *bx, *by;                 /* gathered minibatch rows */
+    float *best_params;
+    mlp_progress progress;
+} trainer;
+
+static void trainer_free(trainer *t)
+{
+    mlp_workspace_free(t->ws);
+    mlp_workspace_free(t->eval_ws);
+    free(t->order);
+    free(t->bx);
+    free(t->by);
+    free(t->best_params);
+}
+
+static mlp_status trainer_alloc(trainer *t)
+{
+    const mlp_net *net = t->net;
+    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
+    mlp_status st = mlp_workspace_create(&t->ws, net, cap);
+    if (st == MLP_OK) st = mlp_workspace_create(&t->eval_ws, net, EVAL_BATCH);
+    if (st == MLP_OK && t->cfg->dropout > 0.0f)
+        st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout, t->cfg->dropout_seed);
+    if (st != MLP_OK) return st;
+    t->order = malloc(t->count * sizeof *t->order);
+    t->bx = malloc(cap * n0 * sizeof *t->bx);
+    t->by = malloc(cap * nl * sizeof *t->by);
+    if (t->val_count && t->cfg->restore_best)
+        t->best_params = malloc(net->param_count * sizeof *t->best_params);
+    if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params))
+        return MLP_ERR_NO_MEMORY;
+    for (size_t i = 0; i < t->count; i++) t->order[i] = i;
+    return MLP_OK;
+}
+
+static bool report(trainer *t)
+{
+    return t->cfg->progress ? t->cfg->progress(&t->progress, t->cfg->user_data) : true;
+}
+
+/* Whole-epoch gradient summed over chunks, then one update (the source's batch rule). */
+static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
+{
+    const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
+    float *grad = t->ws->grad;
+    *loss_sum = 0.0;
+    for (size_t start = 0; start < t->count; start += t->ws->max_batch) {
+        size_t b = t->count - start < t->ws->max_batch ? t->count - start : t->ws->max_batch;
+        *loss_sum += mlp_propagate_gradient(t->net, t->ws, t->x + start * n0, t->y + start * nl,
+                                            b, t->cfg->loss, grad, start > 0);
+    }
+    t->progress.batch = 1;
+    t->progress.samples_done = t->count;
+    return mlp_optimizer_step(t->opt, t->net, grad, t->count);
+}
+
+/* Minibatches (stochastic when batch is 1) in the epoch's shuffled order. */
+static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_start, bool *stop)
+{
+    const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
+    *loss_sum = 0.0;
+    size_t done = 0, batch_index = 0;
+    while (done < t->count) {
+        size_t b = t->count - done < t->batch ? t->count - done : t->batch;
+        const float *bx, *by;
+        if (b == 1) { /* one record: read it in place */
+            bx = t->x + t->order[done] * n0;
+            by = t->y + t->order[done] * nl;
+        } else {
+            for (size_t i = 0; i < b; i++) {
+                memcpy(t->bx + i * n0, t->x + t->order[done + i] * n0, n0 * sizeof *t->bx);
+                memcpy(t->by + i * nl, t->y + t->order[done + i] * nl, nl * sizeof *t->by);
+            }
+            bx = t->bx;
+            by = t->by;
+        }
+        double c;
+        mlp_status st = mlp_train_step(t->net, t->ws, t->opt, bx, by, b, t->cfg->loss, &c);
+        if (st != MLP_OK) return st;
+        *loss_sum += c;
+        done += b;
+        batch_index++;
+        if (t->cfg->progress_every_batch && t->cfg->progress) {
+            t->progress.batch = batch_index;
+            t->progress.samples_done = done;
+            t->progress.train_loss = *loss_sum / (double)done;
+            t->progress.epoch_seconds = mlp_now_seconds() - epoch_start;
+            if (!report(t)) {
+                *stop = true;
+                return MLP_OK;
+            }
+        }
+    }
+    return MLP_OK;
+}
+
+static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt, const float *x,
+                                   const float *y, size_t count, const float *vx, const float *vy,
+                                   size_t val_count, const mlp_train_config *cfg)
+{
+    if (!net || !opt || !x || !y || !cfg) return MLP_ERR_NULL_ARG;
+    if (val_count && (!vx || !vy)) return MLP_ERR_NULL_ARG;
+    if (count == 0 || cfg->epochs == 0) return MLP_ERR_INVALID_ARG;
+    if (!mlp_is_finite(cfg->dropout)) return MLP_ERR_NON_FINITE;
+    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
+    if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
+    return mlp_check_loss(net, cfg->loss);
+}
+
+mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                     const float *targets, size_t count, const float *val_inputs,
+                     const float *val_targets, size_t val_count,
+                     const mlp_train_config *cfg, mlp_train_result *result)
+{
+    mlp_status st = check_train_args(net, opt, inputs, targets, count, val_inputs, val_targets,
+                                     val_count, cfg);
+    if (st != MLP_OK) return st;
+    trainer t = {.net = net, .opt = opt, .cfg = cfg, .x = inputs, .y = targets,
+                 .vx = val_inputs, .vy = val_targets, .count = count, .val_count = val_count,
+                 .batch = cfg->batch_size > count ? count : cfg->batch_size};
+    st = trainer_alloc(&t);
+    if (st != MLP_OK) {
+        trainer_free(&t);
+        return st;
+    }
+    mlp_train_result r = {.best_val_loss = NAN, .best_val_accuracy = NAN};
+    const double t0 = mlp_now_seconds();
+    t.progress.epochs = cfg->epochs;
+    t.progress.batches = t.batch ? (count + t.batch - 1) / t.batch : 1;
+    bool stop = false;
+    for (size_t epoch = 0; epoch < cfg->epochs && !stop && st == MLP_OK; epoch++) {
+        const double e0 = mlp_now_seconds();
+        mlp_optimizer_set_epoch(opt, epoch);
+        t.progress = (mlp_progress){.epoch = epoch, .epochs = cfg->epochs,
+                                    .batches = t.progress.batches, .val_loss = NAN,
+                                    .val_accuracy = NAN,
+                                    .learning_rate = mlp_optimizer_learning_rate(opt)};
+        if (t.batch && cfg->shuffle) mlp_rng_shuffle(&net->rng, t.order, count);
+        double loss_sum = 0.0;
+        st = t.batch ? epoch_minibatches(&t, &loss_sum, e0, &stop) : epoch_full_batch(&t, &loss_sum);
+        if (st != MLP_OK || stop) {
+            r.stopped_by_callback = stop;
+            break;
+        }
+        r.epochs_run = epoch + 1;
+        r.final_train_loss = loss_sum / (double)count;
+        r.best_epoch = val_count ? r.best_epoch : epoch;
+        if (val_count) {
+            double vl, va;
+            st = mlp_evaluate(net, t.eval_ws, val_inputs, val_targets, val_count, cfg->loss, &vl, &va);
+            if (st != MLP_OK) break;
+            t.progress.val_loss = vl;
+            t.progress.val_accuracy = va;
+            if (epoch == 0 || vl < r.best_val_loss) {
+                r.best_val_loss = vl;
+                r.best_val_accuracy = va;
+                r.best_epoch = epoch;
+                if (t.best_params) memcpy(t.best_params, net->params, net->param_count * sizeof(float));
+            } else if (cfg->patience && epoch - r.best_epoch >= cfg->patience) {
+                r.stopped_early = true;
+                stop = true;
+            }
+        }
+        t.progress.batch = t.progress.batches;
+        t.progress.samples_done = count;
+        t.progress.train_loss = r.final_train_loss;
+        t.progress.end_of_epoch = true;
+        t.progress.epoch_seconds = mlp_now_seconds() - e0;
+        if (!report(&t)) {
+            r.stopped_by_callback = true;
+            stop = true;
+        }
+    }
+    if (st == MLP_OK && t.best_params && r.epochs_run > 0)
+        memcpy(net->params, t.best_params, net->param_count * sizeof(float));
+    r.seconds = mlp_now_seconds() - t0;
+    trainer_free(&t);
+    if (result) *result = r;
+    return st;
+}
