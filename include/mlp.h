@@ -358,6 +358,9 @@ typedef enum mlp_task {
 /* Records as contiguous rows: inputs count x input_size, targets count x target_size. */
 typedef struct mlp_dataset mlp_dataset;
 
+/* A zero-filled data set; input_size >= 1, count and target_size may be 0 (the row
+ * pointers are never NULL). No class names, label index -1. Errors: NULL_ARG,
+ * INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
                                       size_t target_size);
 MLP_API void mlp_dataset_free(mlp_dataset *ds);
@@ -374,7 +377,10 @@ MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
 
 /* IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
  * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
- * rows over `class_count` classes (0 = max label + 1). Every header field is validated. */
+ * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
+ * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
+ * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
+ * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count). */
 MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
@@ -382,26 +388,36 @@ MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
 typedef struct mlp_csv_options {
     int has_header;              /* 1 yes, 0 no, -1 detect (a non-numeric first row) (-1) */
     const char *label_name;      /* label column by header name, or NULL */
-    long label_index;            /* label column by 0-based index; -1 = last column (-1) */
+    long label_index;            /* label column by 0-based index; -1 = last column (-1);
+                                    ignored when label_name is set */
     mlp_task task;               /* CLASSIFY */
-    /* CLASSIFY: fixed class list (e.g. the training set's), or NULL to collect the classes
-     * found, in order of first appearance... sorted (numeric labels sort numerically). */
+    /* CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
+     * error), or NULL to collect the classes found, sorted: numerically when every label
+     * is a number ("9" before "10"), else by strcmp. Labels are trimmed of spaces/tabs. */
     const char *const *class_names;
     size_t class_count;
     char delimiter;              /* ',' */
 } mlp_csv_options;
 
 MLP_API mlp_csv_options mlp_csv_options_default(void);
-/* Reads numeric feature columns and one label column. Malformed input gives MLP_ERR_PARSE
- * with the 1-based line and column in detail. */
+/* Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
+ * locale). Malformed input (a field that is empty or not a finite number, a row with a
+ * different number of fields, bad quoting, no data rows) gives MLP_ERR_PARSE with the
+ * 1-based line and column (field number; 0 for a whole-row error) in detail. Blank lines
+ * are skipped. INVALID_ARG for bad options or a label column not in the file, IO when the
+ * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
-/* Header names of the CSV's columns when it had a header (feature columns, in order). */
+/* The label column: its header text (NULL without a header) and its 0-based index in the
+ * file (-1 when none, e.g. IDX). Owned by ds. */
 MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
 MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
 
-/* Seeded split: a random val_fraction (0..1) of the records goes to *val, the rest to
- * *train; both new data sets (class names copied). */
+/* Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
+ * each in the original order; both new data sets (class names and label column copied).
+ * val_fraction in [0,1), else INVALID_ARG. 0 gives a full copy in *train and an empty
+ * *val; above 0 both parts get at least one record (INVALID_ARG when count < 2). Same
+ * seed, same split. */
 MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
                                      mlp_dataset **train, mlp_dataset **val);
 
@@ -418,14 +434,23 @@ typedef enum mlp_scaling {
  * model file. x' = (x - offset) * scale per input feature. */
 typedef struct mlp_preprocess mlp_preprocess;
 
+/* A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
+ * no label name, label index -1, no class names. */
 MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
 MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
+/* A deep copy. */
 MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
-/* Fits the scaling on ds (the training split only). */
+/* Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
+ * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std). A constant
+ * feature gets scale 1, so it maps to 0. NONE resets to the identity. DIMENSION when ds
+ * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
 MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
                                       mlp_scaling scaling);
-/* Applies the scaling to every input row of ds in place. */
+/* Applies the scaling to every input row of ds in place (DIMENSION on another size). */
 MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
+/* The same on count raw rows of input_size floats (e.g. records to predict). */
+MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
+                                             size_t count, size_t input_size);
 MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
 MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
 MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
@@ -438,6 +463,18 @@ MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /* may
 MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
 MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
 MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
+/* Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
+ * scales, copied (finite); for NONE both may be NULL and the identity is stored.
+ * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
+MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
+                                              const float *offset, const float *scale);
+/* Sets task, label column and class names directly (mlp_model_load uses it); strings are
+ * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
+ * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
+MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
+                                                 const char *label_name, long label_index,
+                                                 size_t class_count,
+                                                 const char *const *class_names);
 
 /* ------------------------------------------------------------------ model files */
 
@@ -459,8 +496,10 @@ typedef struct mlp_model_info {
 } mlp_model_info;
 
 /* Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
- * to skip) are set to new objects or to NULL when the file has none. Every field is
- * validated before anything is allocated: TRUNCATED, CHECKSUM, FORMAT, VERSION. */
+ * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
+ * schedule is set at the saved epoch. Every field is validated before anything is
+ * allocated: IO (missing/unreadable), TRUNCATED, CHECKSUM, FORMAT, VERSION, with a message
+ * in detail (may be NULL). On failure no output is changed. */
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);

@@ -1,5 +1,6 @@
 /* Activations: fused bias + activation forward pass, and the derivative pass. */
 #include "mlp_internal.h"
+#include "fast_math.h"
 
 #include <math.h>
 #include <string.h>
@@ -38,6 +39,7 @@ static void softmax_rows(float *z, size_t batch, size_t n, float *logits)
             for (size_t j = 0; j < n; j++) { float a = row[j] + bias[j]; row[j] = (EXPR); } \
     }
 
+MLP_VECTORIZE
 void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n,
                             const float *bias, size_t bias_count, float *logits)
 {
@@ -48,10 +50,10 @@ void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n
         if (bias_count) APPLY_ROWS(a);
         break;
     case MLP_ACT_SIGMOID:
-        APPLY_ROWS(1.0f / (1.0f + expf(-a)));
+        APPLY_ROWS(mlp_fast_sigmoid(a));
         break;
     case MLP_ACT_TANH:
-        APPLY_ROWS(tanhf(a));
+        APPLY_ROWS(mlp_fast_tanh(a));
         break;
     case MLP_ACT_RELU:
         APPLY_ROWS(a > 0.0f ? a : 0.0f);
@@ -70,6 +72,7 @@ void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n
     }
 }
 
+MLP_VECTORIZE
 void mlp_activation_backward(mlp_activation act, const float *z, float *delta, size_t batch,
                              size_t n)
 {

@@ -1,2 +1,525 @@
-/* placeholder until written */
+/* CSV reader on libcsv (RFC 4180 quoting): numeric feature columns and one label column.
+ * The file is fed to the parser one physical line at a time, so the callbacks know the
+ * line they are on; a field's own line is that line minus the newlines inside it (quoted
+ * fields may span lines). Columns in messages are 1-based field numbers. */
 #include "mlp_internal.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+typedef struct field_ref {
+    size_t off, len; /* into csv_ctx.text (NUL-terminated there) */
+    size_t line;     /* physical line the field starts on */
+} field_ref;
+
+typedef struct csv_ctx {
+    const char *path;
+    const mlp_csv_options *opt;
+    mlp_error_detail *detail;
+    mlp_status st;
+    size_t line;                 /* physical line being fed, 1-based */
+    /* the record being assembled */
+    char *text;
+    size_t text_len, text_cap;
+    field_ref *fields;
+    size_t nfields, fields_cap;
+    /* layout, known after the first record */
+    int layout_known;
+    size_t ncols, label_col, n_in;
+    char *label_name;
+    /* rows read so far */
+    size_t rows;
+    size_t x_cap, y_cap;         /* in elements */
+    float *x;                    /* rows x n_in */
+    float *y_value;              /* REGRESS: rows */
+    size_t *y_class;             /* CLASSIFY: rows class ids */
+    /* classes: names by id, hash slots hold id + 1 (0 = empty) */
+    char **classes;
+    size_t n_classes, classes_cap;
+    size_t *slots;
+    size_t n_slots;
+    int fixed_classes;
+} csv_ctx;
+
+/* ------------------------------------------------------------------ small helpers */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 1;
+    size_t ncap = *cap ? *cap : 16, bytes;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2) return 0;
+        ncap *= 2;
+    }
+    if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
+    void *np = realloc(*p, bytes);
+    if (!np) return 0;
+    *p = np;
+    *cap = ncap;
+    return 1;
+}
+
+/* Trims spaces and tabs in place (s is NUL-terminated at s[*len]); returns the new start. */
+static char *trim(char *s, size_t *len)
+{
+    size_t n = *len;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    s[n] = '\0';
+    *len = n;
+    return s;
+}
+
+/* Full-field strtod: the whole (trimmed) text must be one finite float. */
+static int parse_number(const char *s, size_t len, double *out)
+{
+    if (len == 0 || strlen(s) != len) return 0;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end != s + len) return 0;
+    if (!isfinite(v) || !isfinite((float)v)) return 0;
+    *out = v;
+    return 1;
+}
+
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* Slot of name: its own when present, else the empty one where it would go. */
+static size_t find_slot(const csv_ctx *c, const char *name)
+{
+    size_t i = hash_str(name) & (c->n_slots - 1);
+    while (c->slots[i] && strcmp(c->classes[c->slots[i] - 1], name) != 0)
+        i = (i + 1) & (c->n_slots - 1);
+    return i;
+}
+
+/* Adds a class (copied) and returns its id; SIZE_MAX on allocation failure. */
+static size_t add_class(csv_ctx *c, const char *name)
+{
+    if (2 * (c->n_classes + 1) > c->n_slots) {
+        size_t ns = c->n_slots ? 2 * c->n_slots : 64;
+        size_t *slots = calloc(ns, sizeof *slots);
+        if (!slots) return SIZE_MAX;
+        free(c->slots);
+        c->slots = slots;
+        c->n_slots = ns;
+        for (size_t id = 0; id < c->n_classes; id++) slots[find_slot(c, c->classes[id])] = id + 1;
+    }
+    if (!grow((void **)&c->classes, &c->classes_cap, c->n_classes + 1, sizeof *c->classes))
+        return SIZE_MAX;
+    char *copy = mlp_data_strdup(name);
+    if (!copy) return SIZE_MAX;
+    size_t slot = find_slot(c, name);
+    c->classes[c->n_classes] = copy;
+    c->slots[slot] = ++c->n_classes;
+    return c->n_classes - 1;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static mlp_status fail(csv_ctx *c, mlp_status st, size_t line, size_t col, const char *fmt,
+                       ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line && col)
+        mlp_data_error(c->detail, st, line, col, "%s:%zu:%zu: %s", c->path, line, col, msg);
+    else if (line)
+        mlp_data_error(c->detail, st, line, 0, "%s:%zu: %s", c->path, line, msg);
+    else
+        mlp_data_error(c->detail, st, 0, 0, "%s: %s", c->path, msg);
+    c->st = st;
+    return st;
+}
+
+static mlp_status no_memory(csv_ctx *c)
+{
+    return fail(c, MLP_ERR_NO_MEMORY, 0, 0, "%s", "out of memory");
+}
+
+/* Field j of the current record, trimmed; *len receives its length. */
+static char *field_text(csv_ctx *c, size_t j, size_t *len)
+{
+    *len = c->fields[j].len;
+    return trim(c->text + c->fields[j].off, len);
+}
+
+/* ------------------------------------------------------------------ records */
+
+/* First record: decides the number of columns, the label column and whether it is a
+ * header. Returns 1 when the record was a header (consumed). */
+static int first_record(csv_ctx *c)
+{
+    const mlp_csv_options *o = c->opt;
+    size_t line = c->fields[0].line;
+    if (c->nfields < 2) {
+        fail(c, MLP_ERR_PARSE, line, 0,
+             "%zu column(s): need at least one feature column and a label column", c->nfields);
+        return 0;
+    }
+    c->ncols = c->nfields;
+    c->n_in = c->ncols - 1;
+    int header = o->has_header == 1 || o->label_name != NULL;
+    if (o->label_name) {
+        size_t j, len;
+        for (j = 0; j < c->ncols; j++)
+            if (strcmp(field_text(c, j, &len), o->label_name) == 0) break;
+        if (j == c->ncols) {
+            fail(c, MLP_ERR_INVALID_ARG, line, 0, "no column named '%s' in the header",
+                 o->label_name);
+            return 0;
+        }
+        c->label_col = j;
+    } else if (o->label_index == -1) {
+        c->label_col = c->ncols - 1;
+    } else if ((unsigned long)o->label_index >= c->ncols) {
+        fail(c, MLP_ERR_INVALID_ARG, line, 0, "label_index %ld is beyond the last column (%zu)",
+             o->label_index, c->ncols);
+        return 0;
+    } else {
+        c->label_col = (size_t)o->label_index;
+    }
+    if (o->has_header == -1 && !header) {
+        /* Detect: a non-empty, non-numeric feature field makes the row a header. */
+        for (size_t j = 0; j < c->ncols && !header; j++) {
+            size_t len;
+            double v;
+            const char *s = field_text(c, j, &len);
+            if (j != c->label_col && len > 0 && !parse_number(s, len, &v)) header = 1;
+        }
+    }
+    c->layout_known = 1;
+    if (!header) return 0;
+    size_t len;
+    if (!(c->label_name = mlp_data_strdup(field_text(c, c->label_col, &len)))) no_memory(c);
+    return 1;
+}
+
+static size_t class_of(csv_ctx *c, const char *label, size_t line, size_t col)
+{
+    size_t id = SIZE_MAX;
+    if (c->n_slots) {
+        size_t slot = find_slot(c, label);
+        if (c->slots[slot]) id = c->slots[slot] - 1;
+    }
+    if (id != SIZE_MAX) return id;
+    if (c->fixed_classes) {
+        fail(c, MLP_ERR_PARSE, line, col, "label '%.60s' is not one of the given classes",
+             label);
+        return SIZE_MAX;
+    }
+    if ((id = add_class(c, label)) == SIZE_MAX) no_memory(c);
+    return id;
+}
+
+static void data_record(csv_ctx *c)
+{
+    if (c->nfields != c->ncols) {
+        fail(c, MLP_ERR_PARSE, c->fields[0].line, 0, "%zu fields where the first row has %zu",
+             c->nfields, c->ncols);
+        return;
+    }
+    size_t r = c->rows, x_need;
+    int regress = c->opt->task == MLP_TASK_REGRESS;
+    if (!mlp_mul_size(r + 1, c->n_in, &x_need) ||
+        !grow((void **)&c->x, &c->x_cap, x_need, sizeof(float)) ||
+        !(regress ? grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
+                  : grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
+        no_memory(c);
+        return;
+    }
+    float *x = c->x + r * c->n_in;
+    for (size_t j = 0, k = 0; j < c->ncols; j++) {
+        size_t len, line = c->fields[j].line;
+        char *s = field_text(c, j, &len);
+        double v;
+        if (j == c->label_col && !regress) {
+            size_t id = class_of(c, s, line, j + 1);
+            if (id == SIZE_MAX) return;
+            c->y_class[r] = id;
+            continue;
+        }
+        if (!parse_number(s, len, &v)) {
+            if (len)
+                fail(c, MLP_ERR_PARSE, line, j + 1, "not a finite number: '%.60s'", s);
+            else
+                fail(c, MLP_ERR_PARSE, line, j + 1, "empty field where a number is expected");
+            return;
+        }
+        if (j == c->label_col)
+            c->y_value[r] = (float)v;
+        else
+            x[k++] = (float)v;
+    }
+    c->rows++;
+}
+
+/* ------------------------------------------------------------------ libcsv callbacks */
+
+static void on_field(void *s, size_t len, void *data)
+{
+    csv_ctx *c = data;
+    if (c->st != MLP_OK) return;
+    size_t nl = 0;
+    for (size_t i = 0; i < len; i++) nl += ((const char *)s)[i] == '\n';
+    if (len >= SIZE_MAX - c->text_len - 1 ||
+        !grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) ||
+        !grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
+        no_memory(c);
+        return;
+    }
+    if (len) memcpy(c->text + c->text_len, s, len);
+    c->text[c->text_len + len] = '\0';
+    c->fields[c->nfields++] = (field_ref){c->text_len, len, c->line - nl};
+    c->text_len += len + 1;
+}
+
+static void on_record(int term, void *data)
+{
+    csv_ctx *c = data;
+    (void)term;
+    if (c->st == MLP_OK && c->nfields > 0 && !(c->nfields == 1 && c->fields[0].len == 0)) {
+        if (!c->layout_known) {
+            if (!first_record(c) && c->st == MLP_OK) data_record(c);
+        } else {
+            data_record(c);
+        }
+    }
+    c->nfields = 0;
+    c->text_len = 0;
+}
+
+/* ------------------------------------------------------------------ options, result */
+
+static mlp_status check_options(const mlp_csv_options *o, mlp_error_detail *detail)
+{
+#define BAD(...) return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0, __VA_ARGS__)
+    if (o->has_header < -1 || o->has_header > 1) BAD("has_header must be 1, 0 or -1");
+    if (o->label_name && o->has_header == 0) BAD("label_name needs a header row");
+    if (o->label_index < -1) BAD("label_index must be >= 0 or -1 (last column)");
+    if ((unsigned)o->task >= MLP_TASK_COUNT) BAD("unknown task %d", (int)o->task);
+    if (o->delimiter == '\0' || o->delimiter == '"' || o->delimiter == '\n' ||
+        o->delimiter == '\r')
+        BAD("delimiter must not be NUL, a quote or a line break");
+    if (o->task == MLP_TASK_CLASSIFY && (o->class_names != NULL) != (o->class_count != 0))
+        BAD("class_names and class_count must be given together");
+    if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
+        for (size_t i = 0; i < o->class_count; i++) {
+            if (!o->class_names[i]) BAD("class_names[%zu] is NULL", i);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(o->class_names[i], o->class_names[j]) == 0)
+                    BAD("class name '%.60s' is given twice", o->class_names[i]);
+        }
+    }
+    return MLP_OK;
+#undef BAD
+}
+
+typedef struct class_key {
+    const char *name;
+    double value;
+    size_t id;
+} class_key;
+
+static int cmp_text(const void *a, const void *b)
+{
+    return strcmp(((const class_key *)a)->name, ((const class_key *)b)->name);
+}
+
+static int cmp_number(const void *a, const void *b)
+{
+    const class_key *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Sorts collected classes (numerically when every one is a number) and renumbers rows. */
+static mlp_status sort_classes(csv_ctx *c)
+{
+    size_t n = c->n_classes;
+    class_key *keys = malloc(n * sizeof *keys);
+    size_t *remap = malloc(n * sizeof *remap);
+    char **sorted = malloc(n * sizeof *sorted);
+    if (!keys || !remap || !sorted) {
+        free(keys);
+        free(remap);
+        free(sorted);
+        return no_memory(c);
+    }
+    int numeric = 1;
+    for (size_t i = 0; i < n; i++) {
+        keys[i] = (class_key){c->classes[i], 0.0, i};
+        if (numeric && !parse_number(c->classes[i], strlen(c->classes[i]), &keys[i].value))
+            numeric = 0;
+    }
+    qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
+    for (size_t i = 0; i < n; i++) {
+        remap[keys[i].id] = i;
+        sorted[i] = c->classes[keys[i].id];
+    }
+    memcpy(c->classes, sorted, n * sizeof *sorted);
+    for (size_t r = 0; r < c->rows; r++) c->y_class[r] = remap[c->y_class[r]];
+    free(keys);
+    free(remap);
+    free(sorted);
+    return MLP_OK;
+}
+
+static mlp_status build(csv_ctx *c, mlp_dataset **out)
+{
+    int regress = c->opt->task == MLP_TASK_REGRESS;
+    size_t k = regress ? 1 : c->n_classes;
+    mlp_dataset *ds = NULL;
+    if (!regress && !c->fixed_classes && sort_classes(c) != MLP_OK) return c->st;
+    mlp_status st = mlp_dataset_create(&ds, c->rows, c->n_in, k);
+    if (st == MLP_OK && !regress)
+        st = mlp_dataset_set_class_names(ds, (const char *const *)c->classes, c->n_classes);
+    if (st == MLP_OK)
+        st = mlp_dataset_set_label_column(ds, c->label_name, (long)c->label_col);
+    if (st != MLP_OK) {
+        mlp_dataset_free(ds);
+        return no_memory(c);
+    }
+    memcpy(mlp_dataset_inputs(ds), c->x, c->rows * c->n_in * sizeof(float));
+    float *y = mlp_dataset_targets(ds);
+    for (size_t r = 0; r < c->rows; r++) {
+        if (regress)
+            y[r] = c->y_value[r];
+        else
+            y[r * k + c->y_class[r]] = 1.0f;
+    }
+    *out = ds;
+    return MLP_OK;
+}
+
+static void ctx_free(csv_ctx *c)
+{
+    free(c->text);
+    free(c->fields);
+    free(c->label_name);
+    free(c->x);
+    free(c->y_value);
+    free(c->y_class);
+    for (size_t i = 0; i < c->n_classes; i++) free(c->classes[i]);
+    free(c->classes);
+    free(c->slots);
+}
+
+/* ------------------------------------------------------------------ entry points */
+
+mlp_csv_options mlp_csv_options_default(void)
+{
+    mlp_csv_options o;
+    memset(&o, 0, sizeof o);
+    o.has_header = -1;
+    o.label_name = NULL;
+    o.label_index = -1;
+    o.task = MLP_TASK_CLASSIFY;
+    o.class_names = NULL;
+    o.class_count = 0;
+    o.delimiter = ',';
+    return o;
+}
+
+/* Feeds the open file to the parser line by line; the result is in c->st. */
+static void parse_file(csv_ctx *c, FILE *fp)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        no_memory(c);
+        return;
+    }
+    csv_set_delim(&p, (unsigned char)c->opt->delimiter);
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    errno = 0;
+    while (c->st == MLP_OK && (n = getline(&buf, &cap, fp)) > 0) {
+        const char *s = buf;
+        c->line++;
+        /* A UTF-8 byte-order mark before the first line is not data. */
+        if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
+        if (csv_parse(&p, s, (size_t)n, on_field, on_record, c) != (size_t)n && c->st == MLP_OK) {
+            if (csv_error(&p) == CSV_EPARSE)
+                fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+                     "malformed quoting (RFC 4180: a quote inside a field must be doubled "
+                     "and the field quoted)");
+            else
+                no_memory(c);
+        }
+    }
+    if (c->st == MLP_OK && ferror(fp))
+        fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
+    if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
+        if (csv_error(&p) == CSV_EPARSE)
+            fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+                 "quoted field not closed before the end of the file");
+        else
+            no_memory(c);
+    }
+    free(buf);
+    csv_free(&p);
+}
+
+mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
+                        mlp_error_detail *detail)
+{
+    if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
+    mlp_csv_options defaults = mlp_csv_options_default();
+    const mlp_csv_options *o = options ? options : &defaults;
+    mlp_status st = check_options(o, detail);
+    if (st != MLP_OK) return st;
+
+    csv_ctx c;
+    memset(&c, 0, sizeof c);
+    c.path = path;
+    c.opt = o;
+    c.detail = detail;
+    c.st = MLP_OK;
+    if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
+        c.fixed_classes = 1;
+        for (size_t i = 0; i < o->class_count; i++)
+            if (add_class(&c, o->class_names[i]) == SIZE_MAX) {
+                ctx_free(&c);
+                return no_memory(&c);
+            }
+    }
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        ctx_free(&c);
+        return mlp_data_error(detail, MLP_ERR_IO, 0, 0, "%s: cannot open: %s", path,
+                              strerror(e));
+    }
+    /* Numbers are read in the C locale, whatever the application set. */
+    locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    locale_t old = cloc ? uselocale(cloc) : (locale_t)0;
+    parse_file(&c, fp);
+    if (cloc) {
+        uselocale(old);
+        freelocale(cloc);
+    }
+    fclose(fp);
+    if (c.st == MLP_OK && c.rows == 0) fail(&c, MLP_ERR_PARSE, 0, 0, "%s", "no data rows");
+    if (c.st == MLP_OK) build(&c, out);
+    st = c.st;
+    ctx_free(&c);
+    return st;
+}

@@ -1,2 +1,214 @@
-/* placeholder until written */
+/* Data sets: records as contiguous rows, class names and label column; seeded split. */
 #include "mlp_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mlp_dataset {
+    size_t count;
+    size_t input_size;
+    size_t target_size;
+    float *inputs;       /* count x input_size; never NULL (1 float when empty) */
+    float *targets;      /* count x target_size; never NULL */
+    char **class_names;  /* class_count strings, or NULL */
+    size_t class_count;
+    char *label_name;    /* header text of the label column, or NULL */
+    long label_index;    /* 0-based label column, -1 when none */
+};
+
+mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
+                          size_t column, const char *fmt, ...)
+{
+    if (detail) {
+        va_list ap;
+        detail->line = line;
+        detail->column = column;
+        va_start(ap, fmt);
+        vsnprintf(detail->message, sizeof detail->message, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+char *mlp_data_strdup(const char *s)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static void free_names(char **names, size_t n)
+{
+    if (!names) return;
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
+                              size_t target_size)
+{
+    if (!out) return MLP_ERR_NULL_ARG;
+    if (input_size == 0) return MLP_ERR_INVALID_ARG;
+    size_t n_in, n_tg, b_in, b_tg;
+    if (!mlp_mul_size(count, input_size, &n_in) || !mlp_mul_size(count, target_size, &n_tg) ||
+        !mlp_mul_size(n_in, sizeof(float), &b_in) || !mlp_mul_size(n_tg, sizeof(float), &b_tg))
+        return MLP_ERR_NO_MEMORY;
+    mlp_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return MLP_ERR_NO_MEMORY;
+    /* At least one float each, so that the row pointers are never NULL. */
+    ds->inputs = calloc(n_in ? n_in : 1, sizeof(float));
+    ds->targets = calloc(n_tg ? n_tg : 1, sizeof(float));
+    if (!ds->inputs || !ds->targets) {
+        free(ds->inputs);
+        free(ds->targets);
+        free(ds);
+        return MLP_ERR_NO_MEMORY;
+    }
+    ds->count = count;
+    ds->input_size = input_size;
+    ds->target_size = target_size;
+    ds->label_index = -1;
+    *out = ds;
+    return MLP_OK;
+}
+
+void mlp_dataset_free(mlp_dataset *ds)
+{
+    if (!ds) return;
+    free(ds->inputs);
+    free(ds->targets);
+    free_names(ds->class_names, ds->class_count);
+    free(ds->label_name);
+    free(ds);
+}
+
+size_t mlp_dataset_count(const mlp_dataset *ds) { return ds ? ds->count : 0; }
+size_t mlp_dataset_input_size(const mlp_dataset *ds) { return ds ? ds->input_size : 0; }
+size_t mlp_dataset_target_size(const mlp_dataset *ds) { return ds ? ds->target_size : 0; }
+float *mlp_dataset_inputs(mlp_dataset *ds) { return ds ? ds->inputs : NULL; }
+float *mlp_dataset_targets(mlp_dataset *ds) { return ds ? ds->targets : NULL; }
+const float *mlp_dataset_inputs_const(const mlp_dataset *ds) { return ds ? ds->inputs : NULL; }
+const float *mlp_dataset_targets_const(const mlp_dataset *ds) { return ds ? ds->targets : NULL; }
+size_t mlp_dataset_class_count(const mlp_dataset *ds) { return ds ? ds->class_count : 0; }
+
+const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index)
+{
+    if (!ds || index >= ds->class_count) return NULL;
+    return ds->class_names[index];
+}
+
+const char *mlp_dataset_label_name(const mlp_dataset *ds) { return ds ? ds->label_name : NULL; }
+long mlp_dataset_label_index(const mlp_dataset *ds) { return ds ? ds->label_index : -1; }
+
+mlp_status mlp_dataset_set_class_names(mlp_dataset *ds, const char *const *names, size_t n)
+{
+    if (!ds || (n && !names)) return MLP_ERR_NULL_ARG;
+    char **copy = NULL;
+    if (n) {
+        copy = calloc(n, sizeof *copy);
+        if (!copy) return MLP_ERR_NO_MEMORY;
+        for (size_t i = 0; i < n; i++) {
+            if (!names[i]) {
+                free_names(copy, n);
+                return MLP_ERR_NULL_ARG;
+            }
+            if (!(copy[i] = mlp_data_strdup(names[i]))) {
+                free_names(copy, n);
+                return MLP_ERR_NO_MEMORY;
+            }
+        }
+    }
+    free_names(ds->class_names, ds->class_count);
+    ds->class_names = copy;
+    ds->class_count = n;
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index)
+{
+    if (!ds) return MLP_ERR_NULL_ARG;
+    if (index < -1) return MLP_ERR_INVALID_ARG;
+    char *copy = NULL;
+    if (name && !(copy = mlp_data_strdup(name))) return MLP_ERR_NO_MEMORY;
+    free(ds->label_name);
+    ds->label_name = copy;
+    ds->label_index = index;
+    return MLP_OK;
+}
+
+/* A new data set with ds's shape and labels, holding the records sel[0..n) of ds. */
+static mlp_status subset(const mlp_dataset *ds, const size_t *sel, size_t n, mlp_dataset **out)
+{
+    mlp_dataset *d = NULL;
+    mlp_status st = mlp_dataset_create(&d, n, ds->input_size, ds->target_size);
+    if (st == MLP_OK)
+        st = mlp_dataset_set_class_names(d, (const char *const *)ds->class_names,
+                                         ds->class_count);
+    if (st == MLP_OK) st = mlp_dataset_set_label_column(d, ds->label_name, ds->label_index);
+    if (st != MLP_OK) {
+        mlp_dataset_free(d);
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(d->inputs + i * ds->input_size, ds->inputs + sel[i] * ds->input_size,
+               ds->input_size * sizeof(float));
+        if (ds->target_size)
+            memcpy(d->targets + i * ds->target_size, ds->targets + sel[i] * ds->target_size,
+                   ds->target_size * sizeof(float));
+    }
+    *out = d;
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
+                             mlp_dataset **train, mlp_dataset **val)
+{
+    if (!ds || !train || !val) return MLP_ERR_NULL_ARG;
+    if (!(val_fraction >= 0.0f && val_fraction < 1.0f)) return MLP_ERR_INVALID_ARG;
+    size_t n = ds->count;
+    size_t n_val = (size_t)floor((double)val_fraction * (double)n + 0.5);
+    if (val_fraction > 0.0f) {
+        /* Both parts non-empty: needs two records at least. */
+        if (n < 2) return MLP_ERR_INVALID_ARG;
+        if (n_val == 0) n_val = 1;
+        if (n_val >= n) n_val = n - 1;
+    }
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    unsigned char *in_val = calloc(n ? n : 1, 1);
+    if (!idx || !in_val) {
+        free(idx);
+        free(in_val);
+        return MLP_ERR_NO_MEMORY;
+    }
+    /* The first n_val of a seeded permutation go to val; both parts keep file order. */
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    mlp_rng rng;
+    mlp_rng_seed(&rng, seed);
+    mlp_rng_shuffle(&rng, idx, n);
+    for (size_t i = 0; i < n_val; i++) in_val[idx[i]] = 1;
+    size_t nt = 0, nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in_val[i]) idx[nv++] = i;
+    }
+    size_t *tsel = idx + nv; /* train indices written after the val ones */
+    for (size_t i = 0; i < n; i++) {
+        if (!in_val[i]) tsel[nt++] = i;
+    }
+    free(in_val);
+    mlp_dataset *t = NULL, *v = NULL;
+    mlp_status st = subset(ds, tsel, nt, &t);
+    if (st == MLP_OK) st = subset(ds, idx, nv, &v);
+    free(idx);
+    if (st != MLP_OK) {
+        mlp_dataset_free(t);
+        return st;
+    }
+    *train = t;
+    *val = v;
+    return MLP_OK;
+}

@@ -33,6 +33,7 @@ struct mlp_net {
     size_t *bias_offset;        /* n_layers; SIZE_MAX without bias */
     size_t param_count;
     size_t max_width;           /* max over sizes[] */
+    uint64_t topology_hash;     /* of n_layers, sizes, activations, bias mode */
     float *params;
     mlp_rng rng;
 };
@@ -127,3 +128,26 @@ int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net);
 /* ---- train.c */
 /* Seconds on the monotonic clock. */
 double mlp_now_seconds(void);
+
+/* ---- kernels.c: one-record loops (hot, hand-vectorisable) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define MLP_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define MLP_VECTORIZE
+#endif
+/* y = W x, W rows x cols row-major. */
+void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x, float *y);
+/* out = W^T d. */
+void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const float *d, float *out);
+/* g (+)= d z^T. */
+void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const float *z,
+                      int accumulate);
+/* Fused plain-SGD backward step of one layer for one record, one pass over W:
+ * delta_prev = W^T d (old W; skipped when NULL), then W <- keep W - step d z^T. */
+void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
+                                const float *z, float step, float keep, float *delta_prev);
+
+/* ---- sgd_single.c */
+/* One record, plain SGD (p <- (1 - lr wd) p - lr g), update fused into backprop. Returns C. */
+double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                           mlp_loss loss, float lr, float weight_decay);

@@ -41,6 +41,22 @@ static int compute_layout(mlp_net *net)
     return off <= SIZE_MAX / sizeof(float);
 }
 
+/* FNV-1a over everything that defines a topology, computed once at creation: different
+ * topologies are told apart in O(1); equal hashes are confirmed field by field. */
+static uint64_t topology_hash(const mlp_net *net)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t fields[3] = {net->n_layers, (uint64_t)net->bias_mode, net->param_count};
+    const unsigned char *parts[3] = {(const unsigned char *)fields,
+                                     (const unsigned char *)net->sizes,
+                                     (const unsigned char *)net->activations};
+    size_t lengths[3] = {sizeof fields, (net->n_layers + 1) * sizeof *net->sizes,
+                         net->n_layers * sizeof *net->activations};
+    for (int p = 0; p < 3; p++)
+        for (size_t i = 0; i < lengths[p]; i++) h = (h ^ parts[p][i]) * 0x100000001b3ull;
+    return h;
+}
+
 mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                           const mlp_activation *activations, mlp_bias_mode bias_mode)
 {
@@ -69,6 +85,7 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
         mlp_net_free(net);
         return MLP_ERR_INVALID_ARG;
     }
+    net->topology_hash = topology_hash(net);
     net->params = calloc(net->param_count, sizeof *net->params);
     if (!net->params) {
         mlp_net_free(net);
@@ -104,6 +121,8 @@ mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
 
 int mlp_net_same_topology(const mlp_net *a, const mlp_net *b)
 {
+    if (a == b) return 1;
+    if (a->topology_hash != b->topology_hash) return 0; /* the usual mismatch, in O(1) */
     if (a->n_layers != b->n_layers || a->bias_mode != b->bias_mode) return 0;
     if (memcmp(a->sizes, b->sizes, (a->n_layers + 1) * sizeof *a->sizes)) return 0;
     return !memcmp(a->activations, b->activations, a->n_layers * sizeof *a->activations);

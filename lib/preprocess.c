@@ -1,2 +1,288 @@
-/* placeholder until written */
+/* Input scaling x' = (x - offset) * scale per feature, and the label description that
+ * turns net outputs back into answers. Statistics are accumulated in double. */
 #include "mlp_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mlp_preprocess {
+    size_t input_size;
+    mlp_scaling scaling;
+    float *offset;       /* input_size */
+    float *scale;        /* input_size */
+    mlp_task task;
+    char *label_name;    /* NULL when none */
+    long label_index;    /* -1 when none */
+    char **class_names;
+    size_t class_count;
+};
+
+static void free_names(char **names, size_t n)
+{
+    if (!names) return;
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* Deep copy of names[0..n); *out NULL when n == 0. */
+static mlp_status copy_names(char ***out, const char *const *names, size_t n)
+{
+    *out = NULL;
+    if (n == 0) return MLP_OK;
+    if (!names) return MLP_ERR_NULL_ARG;
+    char **c = calloc(n, sizeof *c);
+    if (!c) return MLP_ERR_NO_MEMORY;
+    for (size_t i = 0; i < n; i++) {
+        mlp_status st = !names[i] ? MLP_ERR_NULL_ARG
+                        : (c[i] = mlp_data_strdup(names[i])) ? MLP_OK : MLP_ERR_NO_MEMORY;
+        if (st != MLP_OK) {
+            free_names(c, n);
+            return st;
+        }
+    }
+    *out = c;
+    return MLP_OK;
+}
+
+static void set_identity(float *offset, float *scale, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        offset[i] = 0.0f;
+        scale[i] = 1.0f;
+    }
+}
+
+mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size)
+{
+    if (!out) return MLP_ERR_NULL_ARG;
+    if (input_size == 0) return MLP_ERR_INVALID_ARG;
+    size_t bytes;
+    if (!mlp_mul_size(input_size, sizeof(float), &bytes)) return MLP_ERR_NO_MEMORY;
+    mlp_preprocess *p = calloc(1, sizeof *p);
+    if (!p) return MLP_ERR_NO_MEMORY;
+    p->offset = malloc(bytes);
+    p->scale = malloc(bytes);
+    if (!p->offset || !p->scale) {
+        mlp_preprocess_free(p);
+        return MLP_ERR_NO_MEMORY;
+    }
+    p->input_size = input_size;
+    p->scaling = MLP_SCALE_NONE;
+    set_identity(p->offset, p->scale, input_size);
+    p->task = MLP_TASK_CLASSIFY;
+    p->label_index = -1;
+    *out = p;
+    return MLP_OK;
+}
+
+void mlp_preprocess_free(mlp_preprocess *pre)
+{
+    if (!pre) return;
+    free(pre->offset);
+    free(pre->scale);
+    free(pre->label_name);
+    free_names(pre->class_names, pre->class_count);
+    free(pre);
+}
+
+mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
+{
+    if (!out || !src) return MLP_ERR_NULL_ARG;
+    mlp_preprocess *p = NULL;
+    mlp_status st = mlp_preprocess_create(&p, src->input_size);
+    if (st == MLP_OK)
+        st = mlp_preprocess_set_scaling(p, src->scaling, src->offset, src->scale);
+    if (st == MLP_OK)
+        st = mlp_preprocess_set_label_info(p, src->task, src->label_name, src->label_index,
+                                           src->class_count,
+                                           (const char *const *)src->class_names);
+    if (st != MLP_OK) {
+        mlp_preprocess_free(p);
+        return st;
+    }
+    *out = p;
+    return MLP_OK;
+}
+
+/* Per-feature offset/scale of `scaling` over ds's rows, in double. */
+static mlp_status compute(const mlp_dataset *ds, mlp_scaling scaling, float *offset,
+                          float *scale, double *acc)
+{
+    size_t n = mlp_dataset_count(ds), d = mlp_dataset_input_size(ds);
+    const float *x = mlp_dataset_inputs_const(ds);
+    double *a = acc, *b = acc + d; /* min,max or sum,sum of squared deviations */
+    for (size_t j = 0; j < d; j++) {
+        a[j] = scaling == MLP_SCALE_MINMAX ? x[j] : 0.0;
+        b[j] = scaling == MLP_SCALE_MINMAX ? x[j] : 0.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * d;
+        for (size_t j = 0; j < d; j++) {
+            if (!mlp_is_finite(row[j])) return MLP_ERR_NON_FINITE;
+            if (scaling == MLP_SCALE_MINMAX) {
+                if (row[j] < a[j]) a[j] = row[j];
+                if (row[j] > b[j]) b[j] = row[j];
+            } else {
+                a[j] += row[j];
+            }
+        }
+    }
+    if (scaling == MLP_SCALE_STANDARD) {
+        /* Two passes: the mean, then the squared deviations (no cancellation). */
+        for (size_t j = 0; j < d; j++) a[j] /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++) {
+                double dev = x[i * d + j] - a[j];
+                b[j] += dev * dev;
+            }
+    }
+    for (size_t j = 0; j < d; j++) {
+        double spread = scaling == MLP_SCALE_MINMAX ? b[j] - a[j] : sqrt(b[j] / (double)n);
+        double s = spread > 0.0 ? 1.0 / spread : 1.0;
+        /* A spread so small that 1/spread overflows a float counts as constant. */
+        if (!isfinite((float)s)) s = 1.0;
+        offset[j] = (float)a[j];
+        scale[j] = (float)s;
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds, mlp_scaling scaling)
+{
+    if (!pre || !ds) return MLP_ERR_NULL_ARG;
+    if ((unsigned)scaling >= MLP_SCALE_COUNT) return MLP_ERR_INVALID_ARG;
+    if (mlp_dataset_input_size(ds) != pre->input_size) return MLP_ERR_DIMENSION;
+    if (scaling == MLP_SCALE_NONE) {
+        set_identity(pre->offset, pre->scale, pre->input_size);
+        pre->scaling = MLP_SCALE_NONE;
+        return MLP_OK;
+    }
+    if (mlp_dataset_count(ds) == 0) return MLP_ERR_INVALID_ARG;
+    size_t d = pre->input_size, nacc;
+    if (!mlp_mul_size(d, 2 * sizeof(double), &nacc) || d > SIZE_MAX / 2)
+        return MLP_ERR_NO_MEMORY;
+    /* Computed into scratch so that pre is unchanged on failure. */
+    double *acc = malloc(nacc);
+    float *tmp = malloc(2 * d * sizeof(float));
+    if (!acc || !tmp) {
+        free(acc);
+        free(tmp);
+        return MLP_ERR_NO_MEMORY;
+    }
+    mlp_status st = compute(ds, scaling, tmp, tmp + d, acc);
+    if (st == MLP_OK) {
+        memcpy(pre->offset, tmp, d * sizeof(float));
+        memcpy(pre->scale, tmp + d, d * sizeof(float));
+        pre->scaling = scaling;
+    }
+    free(acc);
+    free(tmp);
+    return st;
+}
+
+mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds)
+{
+    if (!pre || !ds) return MLP_ERR_NULL_ARG;
+    return mlp_preprocess_apply_rows(pre, mlp_dataset_inputs(ds), mlp_dataset_count(ds),
+                                     mlp_dataset_input_size(ds));
+}
+
+mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows, size_t count,
+                                     size_t input_size)
+{
+    if (!pre || (!rows && count)) return MLP_ERR_NULL_ARG;
+    if (input_size != pre->input_size) return MLP_ERR_DIMENSION;
+    if (pre->scaling == MLP_SCALE_NONE) return MLP_OK;
+    const float *off = pre->offset, *sc = pre->scale;
+    for (size_t i = 0; i < count; i++) {
+        float *row = rows + i * input_size;
+        for (size_t j = 0; j < input_size; j++) row[j] = (row[j] - off[j]) * sc[j];
+    }
+    return MLP_OK;
+}
+
+mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
+                                      const float *offset, const float *scale)
+{
+    if (!pre) return MLP_ERR_NULL_ARG;
+    if ((unsigned)scaling >= MLP_SCALE_COUNT) return MLP_ERR_INVALID_ARG;
+    if (scaling == MLP_SCALE_NONE) {
+        set_identity(pre->offset, pre->scale, pre->input_size);
+        pre->scaling = scaling;
+        return MLP_OK;
+    }
+    if (!offset || !scale) return MLP_ERR_NULL_ARG;
+    for (size_t j = 0; j < pre->input_size; j++)
+        if (!mlp_is_finite(offset[j]) || !mlp_is_finite(scale[j])) return MLP_ERR_NON_FINITE;
+    if (offset != pre->offset) memmove(pre->offset, offset, pre->input_size * sizeof(float));
+    if (scale != pre->scale) memmove(pre->scale, scale, pre->input_size * sizeof(float));
+    pre->scaling = scaling;
+    return MLP_OK;
+}
+
+mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre)
+{
+    return pre ? pre->scaling : MLP_SCALE_NONE;
+}
+size_t mlp_preprocess_input_size(const mlp_preprocess *pre) { return pre ? pre->input_size : 0; }
+const float *mlp_preprocess_offset(const mlp_preprocess *pre) { return pre ? pre->offset : NULL; }
+const float *mlp_preprocess_scale(const mlp_preprocess *pre) { return pre ? pre->scale : NULL; }
+
+mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
+                                         const char *label_name, long label_index,
+                                         size_t class_count, const char *const *class_names)
+{
+    if (!pre) return MLP_ERR_NULL_ARG;
+    if ((unsigned)task >= MLP_TASK_COUNT || label_index < -1) return MLP_ERR_INVALID_ARG;
+    char **names = NULL, *label = NULL;
+    mlp_status st = copy_names(&names, class_names, class_count);
+    if (st != MLP_OK) return st;
+    if (label_name && !(label = mlp_data_strdup(label_name))) {
+        free_names(names, class_count);
+        return MLP_ERR_NO_MEMORY;
+    }
+    free(pre->label_name);
+    free_names(pre->class_names, pre->class_count);
+    pre->task = task;
+    pre->label_name = label;
+    pre->label_index = label_index;
+    pre->class_names = names;
+    pre->class_count = class_count;
+    return MLP_OK;
+}
+
+mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds, mlp_task task)
+{
+    if (!pre || !ds) return MLP_ERR_NULL_ARG;
+    size_t n = mlp_dataset_class_count(ds);
+    const char **names = NULL;
+    if (n) {
+        names = malloc(n * sizeof *names);
+        if (!names) return MLP_ERR_NO_MEMORY;
+        for (size_t i = 0; i < n; i++) names[i] = mlp_dataset_class_name(ds, i);
+    }
+    mlp_status st = mlp_preprocess_set_label_info(pre, task, mlp_dataset_label_name(ds),
+                                                  mlp_dataset_label_index(ds), n, names);
+    free(names);
+    return st;
+}
+
+mlp_task mlp_preprocess_task(const mlp_preprocess *pre)
+{
+    return pre ? pre->task : MLP_TASK_COUNT;
+}
+const char *mlp_preprocess_label_name(const mlp_preprocess *pre)
+{
+    return pre ? pre->label_name : NULL;
+}
+long mlp_preprocess_label_index(const mlp_preprocess *pre) { return pre ? pre->label_index : -1; }
+size_t mlp_preprocess_class_count(const mlp_preprocess *pre)
+{
+    return pre ? pre->class_count : 0;
+}
+const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index)
+{
+    if (!pre || index >= pre->class_count) return NULL;
+    return pre->class_names[index];
+}

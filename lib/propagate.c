@@ -25,8 +25,7 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         const float *w = net->params + net->weights_offset[k];
         float *out = ws->z[k + 1];
         if (batch == 1)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n_out, (int)n_in, 1.0f, w, (int)n_in,
-                        in, 1, 0.0f, out, 1);
+            mlp_kernel_matvec(w, n_out, n_in, in, out);
         else /* Z = X W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out,
                         (int)n_in, 1.0f, in, (int)n_in, w, (int)n_in, 0.0f, out, (int)n_out);
@@ -81,8 +80,7 @@ double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float
         const float *w = net->params + net->weights_offset[k];
         float *gw = grad + net->weights_offset[k];
         if (batch == 1) {
-            if (!accumulate) memset(gw, 0, n_out * n_in * sizeof *gw);
-            cblas_sger(CblasRowMajor, (int)n_out, (int)n_in, 1.0f, delta, 1, in, 1, gw, (int)n_in);
+            mlp_kernel_rank1(gw, n_out, n_in, delta, in, accumulate);
         } else { /* dW (+)= Delta^T Z_prev */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch,
                         1.0f, delta, (int)n_out, in, (int)n_in, accumulate ? 1.0f : 0.0f, gw,
@@ -91,8 +89,7 @@ double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float
         add_bias_gradient(net, k, delta, batch, n_out, grad);
         if (k == 0) break; /* no delta for the inputs */
         if (batch == 1) /* delta_prev = W^T delta */
-            cblas_sgemv(CblasRowMajor, CblasTrans, (int)n_out, (int)n_in, 1.0f, w, (int)n_in,
-                        delta, 1, 0.0f, delta_prev, 1);
+            mlp_kernel_matvec_trans(w, n_out, n_in, delta, delta_prev);
         else /* Delta_prev = Delta W */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
                         (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,

@@ -25,6 +25,14 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
     if (st != MLP_OK) return st;
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
+    if (batch == 1 && oc->kind == MLP_OPT_SGD && ws->dropout == 0.0f) {
+        double c = mlp_sgd_single_step(net, ws, inputs, targets, loss,
+                                       mlp_optimizer_learning_rate(opt), oc->weight_decay);
+        if (loss_sum) *loss_sum = c;
+        mlp_optimizer_set_step_count(opt, mlp_optimizer_step_count(opt) + 1);
+        return MLP_OK;
+    }
     double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
     if (loss_sum) *loss_sum = c;
     return mlp_optimizer_step(opt, net, ws->grad, batch);

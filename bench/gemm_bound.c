@@ -1,0 +1,128 @@
+/* The GEMM-only bound and the SGEMM peak. */
+#include "gemm_bound.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+
+struct bench_bound {
+    const bench_workload *w;
+    float *weights[BENCH_MAX_LAYERS];  /* n_(k+1) x n_k */
+    float *grads[BENCH_MAX_LAYERS];    /* n_(k+1) x n_k */
+    float *acts[BENCH_MAX_LAYERS + 1]; /* B x n_k, acts[0] the inputs */
+    float *deltas[BENCH_MAX_LAYERS + 1];
+};
+
+static float *filled(size_t n, float value)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    if (p)
+        for (size_t i = 0; i < n; i++) p[i] = value * (float)((i % 7) + 1);
+    return p;
+}
+
+void bench_bound_free(bench_bound *c)
+{
+    if (!c) return;
+    for (size_t k = 0; k <= BENCH_MAX_LAYERS; k++) {
+        if (k < BENCH_MAX_LAYERS) {
+            free(c->weights[k]);
+            free(c->grads[k]);
+        }
+        free(c->acts[k]);
+        free(c->deltas[k]);
+    }
+    free(c);
+}
+
+bench_bound *bench_bound_create(const bench_workload *w)
+{
+    bench_bound *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->w = w;
+    size_t b = w->batch;
+    for (size_t k = 0; k <= w->n_layers; k++) {
+        c->acts[k] = filled(b * w->sizes[k], 0.01f);
+        c->deltas[k] = filled(b * w->sizes[k], 0.001f);
+        if (!c->acts[k] || !c->deltas[k]) break;
+        if (k == w->n_layers) return c;
+        c->weights[k] = filled(w->sizes[k + 1] * w->sizes[k], 0.01f);
+        c->grads[k] = filled(w->sizes[k + 1] * w->sizes[k], 0.0f);
+        if (!c->weights[k] || !c->grads[k]) break;
+    }
+    bench_bound_free(c);
+    return NULL;
+}
+
+static void forward(const bench_bound *c)
+{
+    const bench_workload *w = c->w;
+    int b = (int)w->batch;
+    for (size_t k = 0; k < w->n_layers; k++) {
+        int in = (int)w->sizes[k], out = (int)w->sizes[k + 1];
+        if (b == 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, c->weights[k], in,
+                        c->acts[k], 1, 0.0f, c->acts[k + 1], 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, out, in, 1.0f, c->acts[k],
+                        in, c->weights[k], in, 0.0f, c->acts[k + 1], out);
+    }
+}
+
+static void backward(const bench_bound *c)
+{
+    const bench_workload *w = c->w;
+    int b = (int)w->batch;
+    for (size_t k = w->n_layers; k-- > 0;) {
+        int in = (int)w->sizes[k], out = (int)w->sizes[k + 1];
+        if (b == 1) {
+            cblas_sger(CblasRowMajor, out, in, 1.0f, c->deltas[k + 1], 1, c->acts[k], 1,
+                       c->grads[k], in);
+            if (k > 0)
+                cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, c->weights[k], in,
+                            c->deltas[k + 1], 1, 0.0f, c->deltas[k], 1);
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, b, 1.0f,
+                        c->deltas[k + 1], out, c->acts[k], in, 0.0f, c->grads[k], in);
+            if (k > 0)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, in, out, 1.0f,
+                            c->deltas[k + 1], out, c->weights[k], in, 0.0f, c->deltas[k], in);
+        }
+    }
+}
+
+long bench_bound_step(void *ctx)
+{
+    const bench_bound *c = ctx;
+    forward(c);
+    if (c->w->mode == BENCH_TRAIN) backward(c);
+    return (long)c->w->batch;
+}
+
+typedef struct peak_ctx {
+    int n;
+    float *a, *b, *c;
+} peak_ctx;
+
+static long peak_step(void *ctx)
+{
+    peak_ctx *p = ctx;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->n, p->n, p->n, 1.0f, p->a, p->n,
+                p->b, p->n, 0.0f, p->c, p->n);
+    return 1;
+}
+
+int bench_sgemm_peak(int n, const bench_timing *timing, double *gflops)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    peak_ctx p = {n, filled(nn, 0.001f), filled(nn, 0.001f), filled(nn, 0.0f)};
+    int rc = -1;
+    double per_s;
+    if (p.a && p.b && p.c && bench_measure(timing, peak_step, &p, &per_s) == 0) {
+        *gflops = 2.0 * (double)n * (double)n * (double)n * per_s * 1e-9;
+        rc = 0;
+    }
+    free(p.a);
+    free(p.b);
+    free(p.c);
+    return rc;
+}

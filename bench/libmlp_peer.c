@@ -1,0 +1,47 @@
+/* libmlp on a workload: mlp_train_step for training, mlp_forward for inference. */
+#include "libmlp_peer.h"
+
+void bench_mlp_free(bench_mlp *m)
+{
+    mlp_optimizer_free(m->opt);
+    mlp_workspace_free(m->ws);
+    mlp_net_free(m->net);
+    m->opt = NULL;
+    m->ws = NULL;
+    m->net = NULL;
+}
+
+mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_data *d)
+{
+    *m = (bench_mlp){.w = w, .d = d};
+    mlp_activation acts[BENCH_MAX_LAYERS];
+    for (size_t k = 0; k < w->n_layers; k++) acts[k] = MLP_ACT_SIGMOID;
+    mlp_optimizer_config cfg = mlp_optimizer_config_default(MLP_OPT_SGD);
+    cfg.learning_rate = 0.1f;
+    cfg.reduction = MLP_REDUCE_MEAN;
+    mlp_status s = mlp_net_create(&m->net, w->n_layers, w->sizes, acts, MLP_BIAS_PER_NEURON);
+    if (s == MLP_OK) s = mlp_net_init(m->net, MLP_INIT_GLOROT, 42);
+    if (s == MLP_OK) s = mlp_workspace_create(&m->ws, m->net, w->batch);
+    if (s == MLP_OK && w->mode == BENCH_TRAIN) s = mlp_optimizer_create(&m->opt, m->net, &cfg);
+    if (s != MLP_OK) bench_mlp_free(m);
+    m->status = s;
+    return s;
+}
+
+long bench_mlp_step(void *ctx)
+{
+    bench_mlp *m = ctx;
+    size_t i = m->next_batch++;
+    const float *x = bench_data_inputs(m->d, i);
+    mlp_status s;
+    if (m->w->mode == BENCH_TRAIN)
+        s = mlp_train_step(m->net, m->ws, m->opt, x, bench_data_targets(m->d, i), m->w->batch,
+                           MLP_LOSS_MSE, NULL);
+    else
+        s = mlp_forward(m->net, m->ws, x, m->w->batch, NULL);
+    if (s != MLP_OK) {
+        m->status = s;
+        return -1;
+    }
+    return (long)m->w->batch;
+}

@@ -1,0 +1,28 @@
+/* libmlp itself on a workload: the numbers the other columns are compared with. */
+#ifndef MLP_BENCH_LIBMLP_PEER_H
+#define MLP_BENCH_LIBMLP_PEER_H
+
+#include <stddef.h>
+
+#include "mlp.h"
+#include "timing.h"
+#include "workloads.h"
+
+/* A ready-to-run libmlp setup for a workload: net (Glorot, seeded), a workspace for the
+ * batch and a plain-SGD optimizer (learning rate 0.1, mean reduction). */
+typedef struct bench_mlp {
+    const bench_workload *w;
+    const bench_data *d;
+    mlp_net *net;
+    mlp_workspace *ws;
+    mlp_optimizer *opt;
+    size_t next_batch;
+    mlp_status status; /* of the last failed call, MLP_OK otherwise */
+} bench_mlp;
+
+mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_data *d);
+void bench_mlp_free(bench_mlp *m);
+/* One training step or one forward pass of the next batch; returns the batch, or -1. */
+long bench_mlp_step(void *m);
+
+#endif

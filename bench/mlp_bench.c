@@ -1,0 +1,276 @@
+/* mlp-bench: libmlp's training and inference speed against the machine's SGEMM, the
+ * GEMM-only bound of every workload, FANN and PyTorch, in one run. See --help. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gemm_bound.h"
+#include "libmlp_peer.h"
+#include "memory.h"
+#include "report.h"
+#include "subprocess.h"
+#include "timing.h"
+#include "torch_peer.h"
+#include "workloads.h"
+#if MLP_BENCH_HAVE_FANN
+#include "fann_peer.h"
+#endif
+
+#ifndef MLP_BENCH_SOURCE_DIR
+#define MLP_BENCH_SOURCE_DIR "bench"
+#endif
+#define PEAK_N 2048
+#define MAX_ROWS 16
+
+typedef struct options {
+    bool csv, quick, fann, torch, memory, memory_only;
+    int threads;
+    double seconds; /* per window; 0 = the mode's default */
+    const char *only;
+} options;
+
+static void usage(FILE *f)
+{
+    fputs("usage: mlp-bench [--csv] [--quick] [--threads N] [--only W1,W3] [--no-fann]\n"
+          "                 [--no-torch] [--no-memory] [--seconds S] [--memory]\n"
+          "  --csv        one CSV row per workload on stdout (the table and notes on stderr)\n"
+          "  --quick      short windows: the whole suite in well under a minute\n"
+          "  --threads N  OpenBLAS threads (mlp_set_threads), default 2\n"
+          "  --only LIST  workloads to run, e.g. W1,W3 (W5 is both of its batch sizes)\n"
+          "  --no-fann, --no-torch  skip a peer\n"
+          "  --no-memory  skip the W1 memory measurement (a fresh child process)\n"
+          "  --seconds S  seconds per timing window (median of the windows is reported)\n"
+          "  --memory     only the memory measurement of training W1, in this process\n"
+          "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
+          "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
+          f);
+}
+
+static int parse_options(int argc, char **argv, options *o)
+{
+    *o = (options){.fann = true, .torch = true, .memory = true, .threads = 2};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--csv")) o->csv = true;
+        else if (!strcmp(a, "--quick")) o->quick = true;
+        else if (!strcmp(a, "--no-fann")) o->fann = false;
+        else if (!strcmp(a, "--no-torch")) o->torch = false;
+        else if (!strcmp(a, "--no-memory")) o->memory = false;
+        else if (!strcmp(a, "--memory")) o->memory_only = true;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--threads") && value) {
+            o->threads = atoi(value), i++;
+            if (o->threads < 1) return -1;
+        } else if (!strcmp(a, "--seconds") && value) {
+            o->seconds = atof(value), i++;
+            if (!(o->seconds > 0)) return -1;
+        } else if (!strcmp(a, "--only") && value) {
+            o->only = value, i++;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* True when name is in the comma-separated list (case-insensitive), or there is no list. */
+static bool selected(const char *list, const char *name)
+{
+    if (!list) return true;
+    size_t len = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && !strncasecmp(p, name, n)) return true;
+        if (!end) break;
+        p = end + 1;
+    }
+    return false;
+}
+
+static bench_timing make_timing(const options *o)
+{
+    bench_timing t = o->quick ? (bench_timing){0.1, 0.15, 3} : (bench_timing){0.5, 0.5, 5};
+    if (o->seconds > 0) t.window_s = t.warmup_s = o->seconds;
+    return t;
+}
+
+static const bench_workload *w1_workload(void)
+{
+    size_t n;
+    return &bench_workloads(&n)[0];
+}
+
+/* Field order of the machine-readable memory line a --memory --csv child prints. */
+static void print_memory_csv(const bench_memory_report *m)
+{
+    printf("memory,%zu,%zu,%zu,%zu,%zu,%ld,%ld,%ld,%d,%zu\n", m->params, m->gradient,
+           m->optimizer_state, m->workspace, m->total, m->rss_before_kb, m->rss_after_kb,
+           m->hwm_after_kb, (int)m->hwm_reset, m->steps);
+}
+
+static bool parse_memory_csv(const char *text, bench_memory_report *m)
+{
+    const char *line = strstr(text, "memory,");
+    int reset = 0;
+    if (!line) return false;
+    int n = sscanf(line, "memory,%zu,%zu,%zu,%zu,%zu,%ld,%ld,%ld,%d,%zu", &m->params, &m->gradient,
+                   &m->optimizer_state, &m->workspace, &m->total, &m->rss_before_kb,
+                   &m->rss_after_kb, &m->hwm_after_kb, &reset, &m->steps);
+    m->hwm_reset = reset != 0;
+    return n == 10;
+}
+
+static int run_memory_only(const options *o)
+{
+    bench_memory_report m;
+    if (bench_memory_train(w1_workload(), o->quick ? 0.5 : 2.0, &m) != 0) {
+        fprintf(stderr, "mlp-bench: training W1 failed\n");
+        return 1;
+    }
+    if (o->csv)
+        print_memory_csv(&m);
+    else
+        bench_print_memory(stdout, &m, w1_workload());
+    return 0;
+}
+
+/* The memory measurement in a fresh process: this program again, with --memory. */
+static bool memory_in_child(const options *o, bench_memory_report *m)
+{
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", o->threads);
+    char *argv[] = {"/proc/self/exe", "--memory", "--csv", "--threads", threads,
+                    o->quick ? "--quick" : NULL, NULL};
+    int status;
+    char *text = bench_spawn_capture(argv, &status);
+    bool ok = text && status == 0 && parse_memory_csv(text, m);
+    free(text);
+    return ok;
+}
+
+/* libmlp, the GEMM bound and FANN on one workload, their windows interleaved. */
+static void measure_row(bench_row *r, const options *o, const bench_timing *t)
+{
+    const bench_workload *w = r->w;
+    bench_data d;
+    if (!bench_data_create(&d, w, 1234)) {
+        r->mlp_error = "out of memory for the data";
+        return;
+    }
+    if (!o->csv) fprintf(stderr, "  %s batch %zu ...\n", w->name, w->batch);
+    bench_step_fn steps[3];
+    void *ctxs[3];
+    double rates[3];
+    size_t n = 0, i_mlp = SIZE_MAX, i_bound = SIZE_MAX, i_fann = SIZE_MAX;
+    bench_mlp m;
+    mlp_status s = bench_mlp_create(&m, w, &d);
+    if (s == MLP_OK) i_mlp = n, steps[n] = bench_mlp_step, ctxs[n++] = &m;
+    else r->mlp_error = mlp_strerror(s);
+    bench_bound *bound = bench_bound_create(w);
+    if (bound) i_bound = n, steps[n] = bench_bound_step, ctxs[n++] = bound;
+#if MLP_BENCH_HAVE_FANN
+    bench_fann *fann = o->fann ? bench_fann_create(w, &d, &r->fann_records) : NULL;
+    if (fann) i_fann = n, steps[n] = bench_fann_step, ctxs[n++] = fann;
+#else
+    (void)o;
+#endif
+    if (n > 0 && bench_measure_many(t, n, steps, ctxs, rates) == 0) {
+        if ((r->mlp_ok = i_mlp != SIZE_MAX)) r->mlp = rates[i_mlp];
+        if ((r->bound_ok = i_bound != SIZE_MAX)) r->bound = rates[i_bound];
+        if ((r->fann_ok = i_fann != SIZE_MAX)) r->fann = rates[i_fann];
+    } else if (n > 0) {
+        r->mlp_error = m.status != MLP_OK ? mlp_strerror(m.status) : "a peer's step failed";
+    }
+#if MLP_BENCH_HAVE_FANN
+    bench_fann_free(fann);
+#endif
+    bench_bound_free(bound);
+    if (s == MLP_OK) bench_mlp_free(&m);
+    bench_data_free(&d);
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse_options(argc, argv, &o) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    mlp_status s = mlp_set_threads(o.threads);
+    if (s != MLP_OK) {
+        fprintf(stderr, "mlp-bench: mlp_set_threads(%d): %s\n", o.threads, mlp_strerror(s));
+        return 1;
+    }
+    if (o.memory_only) return run_memory_only(&o);
+
+    bench_timing t = make_timing(&o);
+    size_t n_all;
+    const bench_workload *all = bench_workloads(&n_all);
+    bench_row rows[MAX_ROWS];
+    const bench_workload *picked[MAX_ROWS];
+    size_t n = 0;
+    for (size_t i = 0; i < n_all && n < MAX_ROWS; i++)
+        if (selected(o.only, all[i].name)) {
+            rows[n] = (bench_row){.w = &all[i]};
+            picked[n++] = &all[i];
+        }
+    if (n == 0) {
+        fprintf(stderr, "mlp-bench: --only selects no workload\n");
+        return 2;
+    }
+
+    bench_run run = {.threads = o.threads, .quick = o.quick, .peak_n = PEAK_N, .rows = rows,
+                     .n_rows = n};
+    if (o.memory && selected(o.only, "W1")) run.memory_ok = memory_in_child(&o, &run.memory);
+    if (!o.csv) fprintf(stderr, "mlp-bench: SGEMM peak ...\n");
+    if (bench_sgemm_peak(PEAK_N, &t, &run.peak_gflops) != 0) run.peak_gflops = 0;
+    for (size_t i = 0; i < n; i++) measure_row(&rows[i], &o, &t);
+    /* Measured again at the end; the higher is the less disturbed by other processes. */
+    double peak_end;
+    if (bench_sgemm_peak(PEAK_N, &t, &peak_end) == 0 && peak_end > run.peak_gflops)
+        run.peak_gflops = peak_end;
+
+#if MLP_BENCH_HAVE_FANN
+    run.fann_note = o.fann ? NULL : "skipped (--no-fann)";
+#else
+    run.fann_note = "not built (FANN not found at configure time)";
+#endif
+    char torch_version[64] = "", torch_note[128];
+    if (!o.torch) {
+        run.torch_note = "skipped (--no-torch)";
+    } else {
+        if (!o.csv) fprintf(stderr, "mlp-bench: PyTorch ...\n");
+        bench_torch_result torch[MAX_ROWS];
+        const char *script = getenv("MLP_BENCH_TORCH_SCRIPT");
+        if (!script) script = MLP_BENCH_SOURCE_DIR "/torch_bench.py";
+        if (bench_torch(script, picked, n, &t, o.threads, torch, torch_version,
+                        sizeof torch_version)) {
+            for (size_t i = 0; i < n; i++) rows[i].torch = torch[i];
+            snprintf(torch_note, sizeof torch_note, "torch %s", torch_version);
+        } else {
+            snprintf(torch_note, sizeof torch_note, "absent (no python3 imports torch)");
+        }
+        run.torch_note = torch_note;
+    }
+
+    FILE *notes = o.csv ? stderr : stdout;
+    if (o.csv) {
+        bench_print_csv(stdout, &run);
+        fflush(stdout);
+    }
+    bench_print_table(notes, &run); /* with --csv on stderr: the CSV stays machine-readable */
+    if (run.memory_ok) {
+        fputc('\n', notes);
+        bench_print_memory(notes, &run.memory, w1_workload());
+    }
+    fputc('\n', notes);
+    bench_print_targets(notes, &run);
+    return 0;
+}

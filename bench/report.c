@@ -1,0 +1,153 @@
+/* The human table, the CSV and the targets. */
+#include "report.h"
+
+#include "mlp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *mode_word(const bench_workload *w)
+{
+    return w->mode == BENCH_TRAIN ? "train" : "infer";
+}
+
+/* A CSV field: the number, or nothing when absent. */
+static void csv_num(FILE *f, bool present, double value)
+{
+    if (present) fprintf(f, "%.6g", value);
+    fputc(',', f);
+}
+
+void bench_print_csv(FILE *f, const bench_run *run)
+{
+    fputs("workload,network,batch,threads,samples_per_s,gflops,gemm_bound_samples_per_s,"
+          "bound_ratio,fann_samples_per_s,fann_ratio,torch_samples_per_s,torch_ratio\n",
+          f);
+    for (size_t i = 0; i < run->n_rows; i++) {
+        const bench_row *r = &run->rows[i];
+        char net[64];
+        fprintf(f, "%s,%s,%zu,%d,", r->w->name, bench_network_string(r->w, net, sizeof net),
+                r->w->batch, run->threads);
+        csv_num(f, r->mlp_ok, r->mlp);
+        csv_num(f, r->mlp_ok, bench_gflops(r->w, r->mlp));
+        csv_num(f, r->bound_ok, r->bound);
+        csv_num(f, r->mlp_ok && r->bound_ok, r->mlp / r->bound);
+        csv_num(f, r->fann_ok, r->fann);
+        csv_num(f, r->mlp_ok && r->fann_ok, r->mlp / r->fann);
+        csv_num(f, r->torch.found, r->torch.samples_per_s);
+        if (r->mlp_ok && r->torch.found) fprintf(f, "%.6g", r->mlp / r->torch.samples_per_s);
+        fputc('\n', f);
+    }
+}
+
+/* "%*.0f" or a dash, in a field of `width`. */
+static void cell(FILE *f, int width, bool present, const char *format, double value)
+{
+    if (present)
+        fprintf(f, format, width, value);
+    else
+        fprintf(f, "%*s", width, "-");
+}
+
+void bench_print_table(FILE *f, const bench_run *run)
+{
+    const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
+    fprintf(f, "libmlp %s benchmark: threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s%s\n",
+            mlp_version(), run->threads, coretype ? coretype : "(unset)", l2 ? l2 : "(unset)",
+            run->quick ? ", --quick" : "");
+    if (run->peak_gflops > 0)
+        fprintf(f, "SGEMM peak (%d^3, %d threads): %.1f GFLOP/s\n", run->peak_n, run->threads,
+                run->peak_gflops);
+    fprintf(f, "FANN: %s; PyTorch: %s\n", run->fann_note ? run->fann_note : "float FANN",
+            run->torch_note ? run->torch_note : "-");
+    fprintf(f, "\n%-3s %-17s %5s %-5s %11s %7s %6s %11s %6s %10s %7s %11s %4s %6s\n", "", "network",
+            "batch", "mode", "libmlp/s", "GFLOP/s", "%peak", "GEMM-bnd/s", "ratio", "FANN/s",
+            "ratio", "torch/s", "thr", "ratio");
+    for (size_t i = 0; i < run->n_rows; i++) {
+        const bench_row *r = &run->rows[i];
+        char net[64];
+        double gf = bench_gflops(r->w, r->mlp);
+        fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name,
+                bench_network_string(r->w, net, sizeof net), r->w->batch, mode_word(r->w));
+        cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 8, r->mlp_ok, "%*.2f", gf);
+        cell(f, 7, r->mlp_ok && run->peak_gflops > 0, "%*.1f", 100.0 * gf / run->peak_gflops);
+        cell(f, 12, r->bound_ok, "%*.0f", r->bound);
+        cell(f, 7, r->mlp_ok && r->bound_ok, "%*.3f", r->mlp / r->bound);
+        cell(f, 11, r->fann_ok, "%*.0f", r->fann);
+        cell(f, 8, r->mlp_ok && r->fann_ok, "%*.2f", r->mlp / r->fann);
+        cell(f, 12, r->torch.found, "%*.0f", r->torch.samples_per_s);
+        if (r->torch.found)
+            fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
+        else
+            fprintf(f, "%5s", "-");
+        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+        fputc('\n', f);
+        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
+    }
+    fputs("\nratio = libmlp / peer. GFLOP/s = 6 x parameters x samples/s (training), 2 x "
+          "(inference).\nGEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS "
+          "and threads.\nFANN is single-threaded; for the 784-1024-1024-10 net its steps "
+          "take fewer records\n(FANN works record by record, so its rate per record does "
+          "not depend on the batch).\ntorch thr = the fastest pair tried of torch.set_num_threads"
+          " (1..max(2,threads)) / OPENBLAS_NUM_THREADS (threads, 1).\n",
+          f);
+}
+
+void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workload *w)
+{
+    char net[64];
+    const double mib = 1024.0 * 1024.0;
+    fprintf(f, "Memory of training %s (%s, batch %zu), %zu steps:\n", w->name,
+            bench_network_string(w, net, sizeof net), w->batch, m->steps);
+    fprintf(f, "  computed: parameters %.2f MiB + gradient %.2f MiB + optimizer state %.2f MiB"
+               " + workspace %.2f MiB = %.2f MiB\n",
+            m->params / mib, m->gradient / mib, m->optimizer_state / mib, m->workspace / mib,
+            m->total / mib);
+    fprintf(f, "  measured: resident-set growth %.2f MiB, peak growth %.2f MiB%s\n",
+            (m->rss_after_kb - m->rss_before_kb) / 1024.0,
+            (m->hwm_after_kb - m->rss_before_kb) / 1024.0,
+            m->hwm_reset ? "" : " (peak not resettable: an upper bound)");
+    fprintf(f, "  (workspace computed as activations + deltas, batch x outputs of every layer;"
+               " baseline after data and one sgemm)\n");
+}
+
+/* Finds the row of workload `name` with `batch`. */
+static const bench_row *find_row(const bench_run *run, const char *name, size_t batch)
+{
+    for (size_t i = 0; i < run->n_rows; i++)
+        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch)
+            return &run->rows[i];
+    return NULL;
+}
+
+/* One target: the measured value against the goal; n/a when either side is missing. */
+static void target(FILE *f, const char *what, bool present, double value, double goal)
+{
+    if (!present)
+        fprintf(f, "  %-40s %10s  n/a\n", what, "-");
+    else
+        fprintf(f, "  %-40s %10.3g  %s (goal >= %g)\n", what, value,
+                value >= goal ? "PASS" : "MISS", goal);
+}
+
+void bench_print_targets(FILE *f, const bench_run *run)
+{
+    const bench_row *w1 = find_row(run, "W1", 256), *w2 = find_row(run, "W2", 32);
+    const bench_row *w3 = find_row(run, "W3", 1), *w4 = find_row(run, "W4", 1);
+    const bench_row *w5b = find_row(run, "W5", 256), *w51 = find_row(run, "W5", 1);
+#define OK(r) ((r) && (r)->mlp_ok)
+    fputs("Targets:\n", f);
+    target(f, "W1 libmlp / GEMM bound", OK(w1) && w1->bound_ok, w1 ? w1->mlp / w1->bound : 0, 0.92);
+    target(f, "W1 libmlp / PyTorch", OK(w1) && w1->torch.found,
+           w1 ? w1->mlp / w1->torch.samples_per_s : 0, 1.2);
+    target(f, "W2 libmlp / PyTorch", OK(w2) && w2->torch.found,
+           w2 ? w2->mlp / w2->torch.samples_per_s : 0, 1.5);
+    target(f, "W3 libmlp samples/s", OK(w3), w3 ? w3->mlp : 0, 100000);
+    target(f, "W4 libmlp / FANN", OK(w4) && w4->fann_ok, w4 ? w4->mlp / w4->fann : 0, 2.0);
+    target(f, "W5 batch 256 libmlp / GEMM bound", OK(w5b) && w5b->bound_ok,
+           w5b ? w5b->mlp / w5b->bound : 0, 0.9);
+    target(f, "W5 batch 1 libmlp / PyTorch", OK(w51) && w51->torch.found,
+           w51 ? w51->mlp / w51->torch.samples_per_s : 0, 2.0);
+#undef OK
+}

@@ -1,0 +1,44 @@
+/* What one run measured, and its two presentations: the human table and the CSV. */
+#ifndef MLP_BENCH_REPORT_H
+#define MLP_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "memory.h"
+#include "torch_peer.h"
+#include "workloads.h"
+
+typedef struct bench_row {
+    const bench_workload *w;
+    bool mlp_ok;
+    double mlp;           /* libmlp samples/s */
+    const char *mlp_error;
+    bool bound_ok;
+    double bound;         /* GEMM-only bound samples/s */
+    bool fann_ok;
+    double fann;
+    size_t fann_records;  /* records per FANN step (capped for big nets) */
+    bench_torch_result torch;
+} bench_row;
+
+typedef struct bench_run {
+    int threads;
+    bool quick;
+    double peak_gflops;   /* 0 when not measured */
+    int peak_n;
+    const char *fann_note;  /* why FANN is absent, or NULL */
+    const char *torch_note; /* why PyTorch is absent, or torch's version */
+    bool memory_ok;
+    bench_memory_report memory;
+    const bench_row *rows;
+    size_t n_rows;
+} bench_run;
+
+void bench_print_csv(FILE *f, const bench_run *run);
+void bench_print_table(FILE *f, const bench_run *run);
+/* The project's performance targets, each PASS, MISS or n/a. */
+void bench_print_targets(FILE *f, const bench_run *run);
+void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workload *w);
+
+#endif

@@ -1,0 +1,73 @@
+/* Median-of-windows throughput measurement on CLOCK_MONOTONIC. */
+#include "timing.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#define BENCH_MAX_WINDOWS 1000
+
+double bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *values, size_t n)
+{
+    qsort(values, n, sizeof *values, cmp_double);
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+/* Runs step until `seconds` have passed (at least once); samples and time out. */
+static int run_window(bench_step_fn step, void *ctx, double seconds, double *samples,
+                      double *elapsed)
+{
+    double start = bench_now(), now;
+    double done = 0.0;
+    do {
+        long n = step(ctx);
+        if (n < 0) return -1;
+        done += (double)n;
+        now = bench_now();
+    } while (now - start < seconds);
+    *samples = done;
+    *elapsed = now - start;
+    return 0;
+}
+
+int bench_measure_many(const bench_timing *timing, size_t n, const bench_step_fn *steps,
+                       void *const *ctxs, double *samples_per_s)
+{
+    int windows = timing->windows;
+    if (windows < 1) windows = 1;
+    if (windows > BENCH_MAX_WINDOWS) windows = BENCH_MAX_WINDOWS;
+    double *rates = malloc(n * (size_t)windows * sizeof *rates);
+    if (!rates) return -1;
+
+    double samples = 0.0, elapsed = 1.0;
+    int rc = 0;
+    for (size_t j = 0; j < n && rc == 0; j++)
+        rc = run_window(steps[j], ctxs[j], timing->warmup_s, &samples, &elapsed);
+    for (int w = 0; w < windows && rc == 0; w++)
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            rc = run_window(steps[j], ctxs[j], timing->window_s, &samples, &elapsed);
+            if (rc == 0) rates[j * (size_t)windows + (size_t)w] = samples / elapsed;
+        }
+    for (size_t j = 0; j < n && rc == 0; j++)
+        samples_per_s[j] = bench_median(rates + j * (size_t)windows, (size_t)windows);
+    free(rates);
+    return rc;
+}
+
+int bench_measure(const bench_timing *timing, bench_step_fn step, void *ctx,
+                  double *samples_per_s)
+{
+    return bench_measure_many(timing, 1, &step, &ctx, samples_per_s);
+}

@@ -1,0 +1,152 @@
+/* Hand loops for one record, where a BLAS call costs more than the work (kann's finding,
+ * measured again here: see bench/). Compiled twice, baseline and x86-64-v3 (AVX2 + FMA),
+ * and picked at load time. */
+#include "mlp_internal.h"
+
+#include <cblas.h>
+
+/* Weights per layer above which the one-record paths call OpenBLAS instead (its
+ * multithreaded sgemv wins once the matrix leaves the L2 cache). */
+#define MLP_SMALL_LAYER (1u << 18)
+
+/* y[0..3] = four rows of W times x: x is loaded once for four rows, and the 8 accumulators
+ * (4 rows x 2 vectors of 8) hide the FMA latency. */
+MLP_VECTORIZE
+static void dot4(const float *w, size_t cols, const float *x, float *y)
+{
+    const float *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
+    float a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= cols; i += 16)
+        for (size_t t = 0; t < 16; t++) {
+            const float xv = x[i + t];
+            a0[t] += w0[i + t] * xv;
+            a1[t] += w1[i + t] * xv;
+            a2[t] += w2[i + t] * xv;
+            a3[t] += w3[i + t] * xv;
+        }
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (; i < cols; i++) {
+        s0 += w0[i] * x[i];
+        s1 += w1[i] * x[i];
+        s2 += w2[i] * x[i];
+        s3 += w3[i] * x[i];
+    }
+    for (size_t t = 0; t < 16; t++) {
+        s0 += a0[t];
+        s1 += a1[t];
+        s2 += a2[t];
+        s3 += a3[t];
+    }
+    y[0] = s0;
+    y[1] = s1;
+    y[2] = s2;
+    y[3] = s3;
+}
+
+MLP_VECTORIZE
+static float dot(const float *a, const float *b, size_t n)
+{
+    float acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t t = 0; t < 16; t++) acc[t] += a[i + t] * b[i + t];
+    float s = 0.0f;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (size_t t = 0; t < 16; t++) s += acc[t];
+    return s;
+}
+
+void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x, float *y)
+{
+    if (rows * cols > MLP_SMALL_LAYER) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)rows, (int)cols, 1.0f, w, (int)cols, x, 1,
+                    0.0f, y, 1);
+        return;
+    }
+    size_t j = 0;
+    if (cols >= 16)
+        for (; j + 4 <= rows; j += 4) dot4(w + j * cols, cols, x, y + j);
+    for (; j < rows; j++) y[j] = dot(w + j * cols, x, cols);
+}
+
+MLP_VECTORIZE
+static void axpy(float *y, float a, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const float *d, float *out)
+{
+    if (rows * cols > MLP_SMALL_LAYER) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)rows, (int)cols, 1.0f, w, (int)cols, d, 1,
+                    0.0f, out, 1);
+        return;
+    }
+    for (size_t i = 0; i < cols; i++) out[i] = 0.0f;
+    for (size_t j = 0; j < rows; j++) axpy(out, d[j], w + j * cols, cols);
+}
+
+void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const float *z,
+                      int accumulate)
+{
+    if (rows * cols > MLP_SMALL_LAYER) {
+        if (!accumulate)
+            for (size_t i = 0; i < rows * cols; i++) g[i] = 0.0f;
+        cblas_sger(CblasRowMajor, (int)rows, (int)cols, 1.0f, d, 1, z, 1, g, (int)cols);
+        return;
+    }
+    for (size_t j = 0; j < rows; j++) {
+        float *row = g + j * cols;
+        if (!accumulate)
+            for (size_t i = 0; i < cols; i++) row[i] = 0.0f;
+        axpy(row, d[j], z, cols);
+    }
+}
+
+/* Four rows at once: delta_prev is read and written once per four rows. */
+MLP_VECTORIZE
+static void backprop_update_rows4(float *w, size_t cols, const float *d, const float *z,
+                                  float step, float keep, float *delta_prev)
+{
+    float *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
+    const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    const float s0 = step * d0, s1 = step * d1, s2 = step * d2, s3 = step * d3;
+    for (size_t i = 0; i < cols; i++) {
+        /* the weights before their update */
+        delta_prev[i] += w0[i] * d0 + w1[i] * d1 + w2[i] * d2 + w3[i] * d3;
+        w0[i] = keep * w0[i] - s0 * z[i];
+        w1[i] = keep * w1[i] - s1 * z[i];
+        w2[i] = keep * w2[i] - s2 * z[i];
+        w3[i] = keep * w3[i] - s3 * z[i];
+    }
+}
+
+MLP_VECTORIZE
+static void backprop_update_row(float *w, size_t cols, float d, const float *z, float step,
+                                float keep, float *delta_prev)
+{
+    const float sd = step * d;
+    if (delta_prev)
+        for (size_t i = 0; i < cols; i++) {
+            delta_prev[i] += w[i] * d; /* the weight before its update */
+            w[i] = keep * w[i] - sd * z[i];
+        }
+    else if (keep == 1.0f)
+        for (size_t i = 0; i < cols; i++) w[i] -= sd * z[i];
+    else
+        for (size_t i = 0; i < cols; i++) w[i] = keep * w[i] - sd * z[i];
+}
+
+void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
+                                const float *z, float step, float keep, float *delta_prev)
+{
+    size_t j = 0;
+    if (delta_prev) {
+        for (size_t i = 0; i < cols; i++) delta_prev[i] = 0.0f;
+        for (; j + 4 <= rows; j += 4)
+            backprop_update_rows4(w + j * cols, cols, d + j, z, step, keep, delta_prev);
+    }
+    for (; j < rows; j++)
+        backprop_update_row(w + j * cols, cols, d[j], z, step, keep, delta_prev);
+}

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# Smoke tests of the `mlp` command-line tool: bash cli_smoke.sh PATH_TO_MLP
+# Tiny data sets are generated in a temporary directory (awk, fixed seeds); every check
+# prints ok/FAIL, and the last line is "N passed, M failed" (exit status 1 on any failure).
+set -u
+
+MLP=${1:?usage: cli_smoke.sh PATH_TO_MLP}
+case $MLP in /*) ;; *) MLP=$PWD/$MLP ;; esac
+[ -x "$MLP" ] || { echo "cli_smoke: $MLP is not an executable"; exit 1; }
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-512}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-smoke.XXXXXX") || exit 1
+# MLP_SMOKE_KEEP=1 keeps the directory for a look after a failure.
+if [ -n "${MLP_SMOKE_KEEP:-}" ]; then echo "cli_smoke: files in $T"; else trap 'rm -rf "$T"' EXIT; fi
+cd "$T" || exit 1
+mkdir out
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL $1"
+    shift
+    for f in "$@"; do [ -f "$f" ] && sed 's/^/       | /' "$f" | tail -n 15; done
+}
+
+# run NAME CMD...: runs CMD, stdout in $T/o, stderr in $T/e, status in $rc.
+run() {
+    local name=$1
+    shift
+    "$@" >o 2>e
+    rc=$?
+    cp o "out.$name" 2>/dev/null
+}
+
+# expect_ok NAME CMD...: status 0.
+expect_ok() {
+    local name=$1
+    run "$@"
+    if [ "$rc" -eq 0 ]; then ok "$name"; else fail "$name (status $rc)" o e; fi
+}
+
+# expect_fail NAME STATUS CMD...: the given status, a one-line-or-more "mlp...: " message on
+# stderr, nothing on stdout, and no crash.
+expect_fail() {
+    local name=$1 want=$2
+    shift 2
+    run "$name" "$@"
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name (status $rc, expected $want)" o e
+    elif ! head -n 1 e | grep -q '^mlp[a-z ]*: '; then
+        fail "$name (no 'mlp: ...' message on stderr)" e
+    elif [ -s o ]; then
+        fail "$name (output on stdout)" o
+    else
+        ok "$name"
+    fi
+}
+
+# check NAME TEST...: a plain condition.
+check() {
+    local name=$1
+    shift
+    if "$@"; then ok "$name"; else fail "$name"; fi
+}
+
+last_line() { tail -n 1 "$1"; }
+field() { # field FILE KEY: the value of KEY=... in the file's last line
+    last_line "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
+no_temp_files() { ! ls -A "$1" | grep -q 'tmp'; }
+
+# ---------------------------------------------------------------- data
+# Three overlapping Gaussian classes in 4 features, a string label in the middle column.
+awk 'BEGIN {
+    srand(12345)
+    print "f1,f2,species,f3,f4"
+    split("setosa versicolor virginica", name, " ")
+    for (i = 0; i < 600; i++) {
+        c = i % 3
+        for (j = 1; j <= 4; j++) {
+            u = rand(); v = rand(); if (u < 1e-9) u = 1e-9
+            z[j] = sqrt(-2 * log(u)) * cos(6.283185307 * v)
+        }
+        printf "%.4f,%.4f,%s,%.4f,%.4f\n", z[1] + 2.5 * (c == 1), z[2] + 2.5 * (c == 2),
+               name[c + 1], z[3] * 0.5 + c, z[4]
+    }
+}' >all.csv
+{ head -n 1 all.csv; sed -n '2,481p' all.csv; } >train.csv
+{ head -n 1 all.csv; sed -n '482,601p' all.csv; } >test.csv
+cut -d, -f3 --complement test.csv >test_nolabel.csv
+tail -n +2 test.csv >test_noheader.csv
+
+# Regression: y = sin(x1) + 0.5 x2 - 0.3 x3 + noise, label last.
+awk 'BEGIN {
+    srand(777)
+    print "x1,x2,x3,y"
+    for (i = 0; i < 500; i++) {
+        x1 = 6 * rand() - 3; x2 = 2 * rand() - 1; x3 = 4 * rand()
+        printf "%.4f,%.4f,%.4f,%.5f\n", x1, x2, x3, sin(x1) + 0.5 * x2 - 0.3 * x3 + 0.05 * (rand() - 0.5)
+    }
+}' >reg_all.csv
+{ head -n 1 reg_all.csv; sed -n '2,401p' reg_all.csv; } >reg_train.csv
+{ head -n 1 reg_all.csv; sed -n '402,501p' reg_all.csv; } >reg_test.csv
+
+RESULT_CLASSIFY='^result: test_accuracy=[01]\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]$'
+RESULT_REGRESS='^result: test_rmse=[0-9]+\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]$'
+
+# ---------------------------------------------------------------- help, version
+expect_ok help "$MLP" --help
+check "help lists the commands" grep -q 'train' out.help
+expect_ok version "$MLP" --version
+check "version names the library" grep -q '^mlp [0-9]' out.version
+for c in train eval predict info; do
+    expect_ok "$c-help" "$MLP" "$c" --help
+    check "$c --help says Usage" grep -q '^Usage: mlp '"$c" "out.$c-help"
+done
+
+# ---------------------------------------------------------------- classification
+expect_ok train-csv "$MLP" train --train train.csv --test test.csv --label species \
+    --layers 32,16 --epochs 30 --batch 16 --seed 3 --out out/m.mlp \
+    --curve out/curve.csv --plot out/curve.svg
+cp out.train-csv train.out
+check "train: result line format" grep -Eq "$RESULT_CLASSIFY" <(last_line train.out)
+acc=$(field train.out test_accuracy)
+check "train: test accuracy ${acc:-?} >= 0.85" ge "${acc:-0}" 0.85
+check "train: model file written" test -s out/m.mlp
+check "train: no temporary files left" no_temp_files out
+
+check "curve: header" test "$(head -n 1 out/curve.csv)" = "epoch,train_loss,test_loss,test_accuracy"
+check "curve: one row per epoch" test "$(wc -l <out/curve.csv)" -eq 31
+check "curve: 4 numeric fields per row" awk -F, 'NR > 1 && (NF != 4 || $2 !~ /^[0-9.e+-]+$/ || $4 !~ /^[0-9.]+$/) { exit 1 }' out/curve.csv
+check "curve: last test accuracy agrees with the result" \
+    test "$(awk -F, 'END { printf "%.4f", $4 }' out/curve.csv)" = "$acc"
+check "plot: an SVG document" grep -q '^<svg' out/curve.svg
+check "plot: two series" test "$(grep -c '<polyline' out/curve.svg)" -ge 2
+check "plot: axis titles and legend" grep -q 'epoch</text>' out/curve.svg
+if command -v python3 >/dev/null 2>&1; then
+    check "plot: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' out/curve.svg
+fi
+
+expect_ok eval-csv "$MLP" eval out/m.mlp test.csv
+want=$(last_line train.out | sed 's/ train_seconds=.*//')
+check "eval: same numbers as training's test evaluation" test "$(last_line out.eval-csv)" = "$want"
+expect_ok eval-label-index "$MLP" eval --label 2 out/m.mlp test.csv
+check "eval --label 2: same numbers" test "$(last_line out.eval-label-index)" = "$want"
+
+expect_ok predict-csv "$MLP" predict out/m.mlp test.csv
+check "predict: one row per input row (+ header)" test "$(wc -l <out.predict-csv)" -eq "$(wc -l <test.csv)"
+check "predict: header names the classes" test "$(head -n 1 out.predict-csv)" = "class,p_setosa,p_versicolor,p_virginica"
+check "predict: probabilities sum to 1" awk -F, 'NR > 1 { s = $2 + $3 + $4; if (s < 0.999 || s > 1.001 || $1 !~ /^(setosa|versicolor|virginica)$/) exit 1 }' out.predict-csv
+correct=$(paste -d, <(cut -d, -f3 test.csv) <(cut -d, -f1 out.predict-csv) | awk -F, 'NR > 1 && $1 == $2 { n++ } END { printf "%.4f", n / (NR - 1) }')
+check "predict: classes agree with the accuracy ($correct)" test "$correct" = "$acc"
+expect_ok predict-nolabel "$MLP" predict out/m.mlp test_nolabel.csv
+check "predict without the label column: same rows" cmp -s out.predict-csv out.predict-nolabel
+expect_ok predict-noheader "$MLP" predict out/m.mlp test_noheader.csv
+check "predict without header: no header, same rows" cmp -s <(tail -n +2 out.predict-csv) out.predict-noheader
+expect_ok predict-out "$MLP" predict --out out/pred.csv out/m.mlp test.csv
+check "predict --out: same content" cmp -s out.predict-csv out/pred.csv
+check "predict --out: nothing on stdout" test ! -s out.predict-out
+
+expect_ok info "$MLP" info out/m.mlp
+check "info: topology" grep -q '^topology: *4-32-16-3' out.info
+check "info: activations" grep -q '3: 16 -> 3 softmax' out.info
+check "info: bias and parameter count" grep -q '^parameters: *739$' out.info
+check "info: classes" grep -q 'setosa, versicolor, virginica' out.info
+check "info: label column" grep -q 'species' out.info
+check "info: scaling" grep -q 'standard' out.info
+check "info: optimizer state stored" grep -q '^optimizer: *stored' out.info
+check "info: format version" grep -q '^format version: *[0-9]' out.info
+
+# Validation split instead of test data; no held-out data at all.
+expect_ok train-val "$MLP" train --train train.csv --label species --layers 16 --epochs 5 \
+    --val-fraction 0.25 --patience 2 --no-save --curve out/val.csv
+check "train --val-fraction: says it reports the validation split" grep -q 'validation split' out.train-val
+check "train --val-fraction: result line" grep -Eq "$RESULT_CLASSIFY" <(last_line out.train-val)
+expect_ok train-notest "$MLP" train --train train.csv --label species --layers 16 --epochs 3 --no-save
+check "train without test data: says it reports training data" grep -q 'training data' out.train-notest
+
+# Other optimizers, schedules, activations, losses run.
+expect_ok train-variants "$MLP" train --train train.csv --test test.csv --label 2 \
+    --layers 16,8 --activation tanh --optimizer nesterov --schedule step --loss mse \
+    --lr 0.1 --dropout 0.2 --scale minmax --epochs 20 --out out/mse.mlp --quiet
+acc=$(field out.train-variants test_accuracy)
+check "train nesterov/tanh/mse: accuracy ${acc:-?} >= 0.7" ge "${acc:-0}" 0.7
+expect_ok eval-mse "$MLP" eval out/mse.mlp test.csv
+check "eval of an mse classifier: same numbers" \
+    test "$(last_line out.eval-mse)" = "$(last_line out.train-variants | sed 's/ train_seconds=.*//')"
+
+# ---------------------------------------------------------------- regression
+expect_ok train-regress "$MLP" train --train reg_train.csv --test reg_test.csv --task regress \
+    --layers 32,32 --epochs 60 --batch 16 --lr 0.003 --schedule cosine --out out/reg.mlp
+check "regress: result line format" grep -Eq "$RESULT_REGRESS" <(last_line out.train-regress)
+rmse=$(field out.train-regress test_rmse)
+check "regress: test rmse ${rmse:-?} <= 0.25" le "${rmse:-9}" 0.25
+expect_ok eval-regress "$MLP" eval out/reg.mlp reg_test.csv
+check "eval regress: same numbers" \
+    test "$(last_line out.eval-regress)" = "$(last_line out.train-regress | sed 's/ train_seconds=.*//')"
+expect_ok predict-regress "$MLP" predict out/reg.mlp reg_test.csv
+check "predict regress: header and one number per row" \
+    awk 'NR == 1 { if ($0 != "y") exit 1; next } !/^-?[0-9.]+(e[-+][0-9]+)?$/ { exit 1 } END { if (NR != 101) exit 1 }' out.predict-regress
+expect_ok info-regress "$MLP" info out/reg.mlp
+check "info regress: linear output, task" grep -q 'task: *regress' out.info-regress
+
+# ---------------------------------------------------------------- IDX (python3 writes it)
+if command -v python3 >/dev/null 2>&1; then
+    mkdir -p datasets/tiny
+    python3 - datasets/tiny <<'EOF'
+import gzip, random, struct, sys
+d = sys.argv[1]
+rng = random.Random(5)
+def write(name, n):
+    labels = [i % 3 for i in range(n)]
+    pix = bytearray()
+    for c in labels:
+        for r in range(6):
+            for k in range(6):
+                on = (c == 0 and r < 2) or (c == 1 and k < 2) or (c == 2 and r == k)
+                pix.append(min(255, max(0, (200 if on else 20) + rng.randint(-40, 40))))
+    for comp, suffix in ((False, ""), (True, ".gz")):
+        op = gzip.open if comp else open
+        with op(f"{d}/{name}-images-idx3-ubyte{suffix}", "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, n, 6, 6) + bytes(pix))
+        with op(f"{d}/{name}-labels-idx1-ubyte{suffix}", "wb") as f:
+            f.write(struct.pack(">II", 0x801, n) + bytes(labels))
+write("train", 300)
+write("t10k", 60)
+EOF
+    D=datasets/tiny
+    expect_ok train-idx "$MLP" train --train $D/train-images-idx3-ubyte --train-labels $D/train-labels-idx1-ubyte \
+        --test $D/t10k-images-idx3-ubyte.gz --test-labels $D/t10k-labels-idx1-ubyte.gz \
+        --layers 16 --epochs 10 --out out/idx.mlp
+    acc=$(field out.train-idx test_accuracy)
+    check "idx: accuracy ${acc:-?} >= 0.95" ge "${acc:-0}" 0.95
+    check "idx: minmax scaling by default" grep -q 'minmax' out.train-idx
+    expect_ok eval-idx "$MLP" eval --labels $D/t10k-labels-idx1-ubyte out/idx.mlp $D/t10k-images-idx3-ubyte
+    check "eval idx: same numbers" \
+        test "$(last_line out.eval-idx)" = "$(last_line out.train-idx | sed 's/ train_seconds=.*//')"
+    expect_ok train-dataset env MLP_DATASETS="$T/datasets" "$MLP" train --dataset tiny --layers 8 \
+        --epochs 3 --no-save
+    check "train --dataset: result line" grep -Eq "$RESULT_CLASSIFY" <(last_line out.train-dataset)
+    expect_fail eval-idx-dims 1 "$MLP" eval --labels $D/t10k-labels-idx1-ubyte out/m.mlp $D/t10k-images-idx3-ubyte
+    expect_fail idx-as-csv 1 "$MLP" train --train $D/train-images-idx3-ubyte.gz --no-save
+    head -c 100 $D/train-images-idx3-ubyte >short.idx
+    expect_fail idx-truncated 1 "$MLP" train --train short.idx --train-labels $D/train-labels-idx1-ubyte --no-save
+    expect_fail idx-count-mismatch 1 "$MLP" train --train $D/train-images-idx3-ubyte \
+        --train-labels $D/t10k-labels-idx1-ubyte --no-save
+else
+    echo "skip IDX checks (no python3)"
+fi
+
+# ---------------------------------------------------------------- usage errors: status 2
+T1=(train --train train.csv --no-save)
+expect_fail no-command 2 "$MLP"
+expect_fail unknown-command 2 "$MLP" frobnicate
+expect_fail unknown-flag 2 "$MLP" "${T1[@]}" --bogus
+expect_fail unknown-flag-eval 2 "$MLP" eval --bogus out/m.mlp test.csv
+expect_fail lr-not-a-number 2 "$MLP" "${T1[@]}" --lr abc
+expect_fail lr-negative 2 "$MLP" "${T1[@]}" --lr -0.1
+expect_fail epochs-negative 2 "$MLP" "${T1[@]}" --epochs -3
+expect_fail epochs-zero 2 "$MLP" "${T1[@]}" --epochs 0
+expect_fail batch-fraction 2 "$MLP" "${T1[@]}" --batch 1.5
+expect_fail dropout-one 2 "$MLP" "${T1[@]}" --dropout 1
+expect_fail layers-empty-item 2 "$MLP" "${T1[@]}" --layers 10,,5
+expect_fail layers-word 2 "$MLP" "${T1[@]}" --layers big
+expect_fail activation-softmax 2 "$MLP" "${T1[@]}" --activation softmax
+expect_fail optimizer-unknown 2 "$MLP" "${T1[@]}" --optimizer foo
+expect_fail missing-value 2 "$MLP" "${T1[@]}" --lr
+expect_fail threads-zero 2 "$MLP" "${T1[@]}" --threads 0
+expect_fail no-data 2 "$MLP" train --epochs 3
+expect_fail stray-argument 2 "$MLP" "${T1[@]}" extra.csv
+expect_fail ce-regress 2 "$MLP" "${T1[@]}" --task regress --loss ce
+expect_fail patience-without-val 2 "$MLP" "${T1[@]}" --patience 3
+expect_fail eval-one-arg 2 "$MLP" eval out/m.mlp
+expect_fail info-two-args 2 "$MLP" info out/m.mlp out/m.mlp
+
+# ---------------------------------------------------------------- data errors: status 1
+expect_fail train-missing 1 "$MLP" train --train nope.csv --no-save
+expect_fail test-missing 1 "$MLP" train --train train.csv --test nope.csv --no-save
+expect_fail eval-missing-model 1 "$MLP" eval nope.mlp test.csv
+expect_fail eval-missing-data 1 "$MLP" eval out/m.mlp nope.csv
+expect_fail info-not-a-model 1 "$MLP" info test.csv
+head -c 60 out/m.mlp >trunc.mlp
+expect_fail info-truncated-model 1 "$MLP" info trunc.mlp
+cp out/m.mlp flipped.mlp
+printf '\x55' | dd of=flipped.mlp bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_fail info-corrupt-model 1 "$MLP" info flipped.mlp
+cut -d, -f1 --complement test.csv >test_3features.csv
+expect_fail eval-dimension-mismatch 1 "$MLP" eval out/m.mlp test_3features.csv
+check "  ...names the feature counts" grep -q 'expects' e
+expect_fail predict-dimension-mismatch 1 "$MLP" predict out/reg.mlp test.csv
+sed '5s/^[^,]*,/oops,/' train.csv >bad.csv
+expect_fail csv-not-a-number 1 "$MLP" train --train bad.csv --label species --no-save
+check "  ...names the line" grep -q ':5' e
+expect_fail label-not-found 1 "$MLP" train --train train.csv --label colour --no-save
+awk -F, 'NR == 3 { $3 = "unknown"; OFS = "," } 1' OFS=, test.csv >unknown_class.csv
+expect_fail eval-unknown-class 1 "$MLP" eval out/m.mlp unknown_class.csv
+expect_fail idx-on-regression-model 1 "$MLP" eval --labels test.csv out/reg.mlp test.csv
+expect_fail dataset-missing 1 env MLP_DATASETS="$T/none" "$MLP" train --dataset fashion-mnist --no-save
+expect_fail out-dir-missing 1 "$MLP" train --train train.csv --out nodir/m.mlp
+: >empty.csv
+expect_fail csv-empty 1 "$MLP" train --train empty.csv --no-save
+
+# No output files after failures.
+mkdir fails
+expect_fail fail-leaves-nothing 1 "$MLP" train --train train.csv --test nope.csv \
+    --out fails/m.mlp --curve fails/c.csv --plot fails/p.svg
+expect_fail predict-fail-leaves-nothing 1 "$MLP" predict --out fails/p.csv out/reg.mlp test.csv
+expect_fail predict-bad-cell 1 "$MLP" predict --out fails/p.csv out/m.mlp bad.csv
+check "no output files after failures" test -z "$(ls -A fails)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

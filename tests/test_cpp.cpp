@@ -1,0 +1,60 @@
+// The public header compiles as C++ and the library trains from a C++ caller.
+#include "mlp.h"
+
+#include <cstdio>
+#include <vector>
+
+static int fail(const char *what, mlp_status st)
+{
+    std::fprintf(stderr, "FAIL: %s: %s\n", what, mlp_strerror(st));
+    return 1;
+}
+
+int main()
+{
+    const size_t sizes[] = {2, 8, 1};
+    const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
+    mlp_net *net = nullptr;
+    mlp_status st = mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON);
+    if (st != MLP_OK) return fail("mlp_net_create", st);
+    if ((st = mlp_net_init(net, MLP_INIT_AUTO, 42)) != MLP_OK) return fail("mlp_net_init", st);
+
+    std::vector<float> x, y;
+    for (int i = 0; i < 16; i++) {
+        float a = (float)(i % 4) / 3.0f - 0.5f, b = (float)(i / 4) / 3.0f - 0.5f;
+        x.push_back(a);
+        x.push_back(b);
+        y.push_back(a * a - b);
+    }
+    mlp_workspace *ws = nullptr;
+    if ((st = mlp_workspace_create(&ws, net, 16)) != MLP_OK) return fail("mlp_workspace_create", st);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    oc.learning_rate = 0.01f;
+    oc.reduction = MLP_REDUCE_MEAN;
+    mlp_optimizer *opt = nullptr;
+    if ((st = mlp_optimizer_create(&opt, net, &oc)) != MLP_OK) return fail("mlp_optimizer_create", st);
+
+    double first = 0.0, last = 0.0;
+    for (int step = 0; step < 200; step++) {
+        double loss = 0.0;
+        st = mlp_train_step(net, ws, opt, x.data(), y.data(), 16, MLP_LOSS_MSE, &loss);
+        if (st != MLP_OK) return fail("mlp_train_step", st);
+        if (step == 0) first = loss;
+        last = loss;
+    }
+    double mean = 0.0;
+    if ((st = mlp_evaluate(net, ws, x.data(), y.data(), 16, MLP_LOSS_MSE, &mean, nullptr)) != MLP_OK)
+        return fail("mlp_evaluate", st);
+    std::printf("loss: first step %.6f, last step %.6f, evaluated mean %.6f\n", first / 16,
+                last / 16, mean);
+    int ok = last < 0.5 * first && mean < 0.5 * first / 16;
+    mlp_optimizer_free(opt);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+    if (!ok) {
+        std::fprintf(stderr, "FAIL: the loss did not decrease enough\n");
+        return 1;
+    }
+    std::printf("PASSED\n");
+    return 0;
+}

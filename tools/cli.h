@@ -1,0 +1,142 @@
+/* Shared declarations of the `mlp` command-line tool (tools/). Public libmlp API only. */
+#ifndef MLP_CLI_H
+#define MLP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mlp.h"
+
+/* Exit statuses: success, bad data (files, formats, dimensions), bad usage (flags). */
+enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE_ERROR = 2 };
+
+/* ---- util.c */
+/* Prints "mlp: <message>\n" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "mlp <cmd>: <message>" and a pointer to --help; returns CLI_USAGE_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports an unknown option or a missing argument seen by getopt_long; returns 2. */
+int cli_getopt_error(const char *cmd, int c, int optopt_value, char *const argv[], int optind_value);
+/* Resets getopt for a new parse of a sub-command's argv. */
+void cli_getopt_reset(void);
+/* Strict number parsing of a flag's value: the whole string, in range. Return false and
+ * print a usage message naming the flag on failure. */
+bool cli_parse_size(const char *cmd, const char *flag, const char *text, size_t min, size_t max,
+                    size_t *out);
+bool cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
+bool cli_parse_int(const char *cmd, const char *flag, const char *text, int min, int max, int *out);
+/* A finite double in [min, max] (max_open: strictly below max). */
+bool cli_parse_double(const char *cmd, const char *flag, const char *text, double min,
+                      double max, bool max_open, double *out);
+/* Picks text among names[0..n); false with a usage message listing them otherwise. */
+bool cli_parse_choice(const char *cmd, const char *flag, const char *text,
+                      const char *const *names, int n, int *out);
+/* Monotonic clock in seconds. */
+double cli_now(void);
+/* A readable regular file; prints "mlp: PATH: reason" otherwise. */
+bool cli_check_input_file(const char *path);
+/* The directory of path exists and is writable; prints why not otherwise. */
+bool cli_check_output_path(const char *path);
+/* Prints a library failure as "mlp: context: what[ (line L, column C): detail]". */
+void cli_report_status(const char *context, mlp_status st, const mlp_error_detail *detail);
+
+/* ---- names.c: enum <-> word */
+extern const char *const cli_activation_names[MLP_ACT_COUNT];
+extern const char *const cli_optimizer_names[MLP_OPT_COUNT];
+extern const char *const cli_schedule_names[MLP_SCHEDULE_COUNT];
+extern const char *const cli_scaling_names[MLP_SCALE_COUNT];
+extern const char *const cli_bias_names[MLP_BIAS_COUNT];
+extern const char *const cli_init_names[MLP_INIT_COUNT];
+extern const char *const cli_loss_names[MLP_LOSS_COUNT];
+extern const char *const cli_task_names[MLP_TASK_COUNT];
+const char *cli_name(const char *const *names, int count, int value);
+
+/* ---- atomic_file.c: write to a temporary file beside path, rename on commit. */
+typedef struct cli_atomic_file {
+    FILE *fp;
+    char *final_path;
+    char *temp_path;
+} cli_atomic_file;
+
+bool cli_atomic_open(cli_atomic_file *af, const char *path);
+/* Flushes, closes and renames; on any failure removes the temporary file. */
+bool cli_atomic_commit(cli_atomic_file *af);
+void cli_atomic_abort(cli_atomic_file *af);
+
+/* ---- data.c: loading labelled data sets with clear messages. */
+/* A label column given as "3" (0-based index) or a header name. */
+typedef struct cli_label_spec {
+    const char *name; /* NULL when by index */
+    long index;       /* -1 = last column */
+} cli_label_spec;
+
+cli_label_spec cli_label_parse(const char *text);
+/* CSV with a label column; classes fixes the class list (NULL: collect them). Returns a
+ * CLI_* status and prints the message. */
+int cli_load_csv(const char *path, cli_label_spec label, mlp_task task,
+                 const char *const *classes, size_t class_count, mlp_dataset **out);
+/* IDX images + labels (class_count 0: from the labels). */
+int cli_load_idx(const char *images, const char *labels, size_t class_count, mlp_dataset **out);
+/* Class names of ds as an array of borrowed strings (free the array only); NULL if none. */
+const char **cli_dataset_classes(const mlp_dataset *ds, size_t *count);
+const char **cli_preprocess_classes(const mlp_preprocess *pre, size_t *count);
+/* Sniffs whether path looks like IDX (raw or gzip) rather than text. */
+bool cli_looks_binary(const char *path);
+
+/* ---- csv_rows.c: a plain numeric table reader for `predict` (the label may be absent). */
+typedef struct cli_table {
+    size_t rows, cols;
+    char **header;  /* cols names, NULL without a header row */
+    char **cells;   /* rows x cols strings */
+} cli_table;
+
+int cli_table_read(const char *path, cli_table *out);
+void cli_table_free(cli_table *t);
+/* Writes one CSV field, quoting it when needed. */
+void cli_csv_field(FILE *fp, const char *text);
+
+/* ---- evaluate.c: the one evaluation used by train and eval, so the numbers agree. */
+typedef struct cli_metrics {
+    size_t count;
+    double loss;
+    double accuracy; /* NaN for regression */
+    double rmse;     /* NaN for classification */
+} cli_metrics;
+
+mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                        const float *targets, size_t count, mlp_loss loss, mlp_task task,
+                        cli_metrics *out);
+/* Batch size of the evaluation workspace. */
+#define CLI_EVAL_BATCH 256
+/* The loss a trained net is evaluated with: cross-entropy for a softmax output, else MSE. */
+mlp_loss cli_loss_for_net(const mlp_net *net);
+/* "result: test_accuracy=... test_loss=..." without a newline. */
+void cli_print_result(FILE *fp, mlp_task task, const cli_metrics *m);
+/* "784-256-128-10" into buf. */
+void cli_topology_string(const mlp_net *net, char *buf, size_t size);
+
+/* ---- history.c: per-epoch numbers for --curve and --plot. */
+typedef struct cli_history {
+    size_t count, capacity;
+    double *train_loss, *test_loss, *test_metric; /* metric: accuracy or RMSE */
+    bool regress;
+    const char *test_name; /* "test", "validation", or NULL when there is none */
+} cli_history;
+
+bool cli_history_push(cli_history *h, double train_loss, double test_loss, double metric);
+void cli_history_free(cli_history *h);
+/* Writes epoch,train_loss,test_loss,test_accuracy (or test_rmse) atomically. */
+int cli_write_curve(const char *path, const cli_history *h);
+
+/* ---- svg_plot.c */
+int cli_write_plot(const char *path, const cli_history *h, const char *title);
+
+/* ---- commands */
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

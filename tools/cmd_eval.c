@@ -1,0 +1,117 @@
+/* `mlp eval MODEL DATA`: the model's preprocessing applied to raw data, then the same
+ * evaluation and result line as `mlp train`. */
+#include "model_io.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const CMD = "eval";
+
+static void eval_help(void)
+{
+    fputs("Usage: mlp eval [OPTIONS] MODEL DATA\n"
+          "Evaluates MODEL on DATA (CSV with its label column, or IDX images with --labels)\n"
+          "and prints, as the last line on stdout, the same result line as mlp train:\n"
+          "  result: test_accuracy=A test_loss=L        (test_rmse=R for regression)\n"
+          "\n"
+          "  --labels FILE     IDX labels for IDX images in DATA\n"
+          "  --label COL       CSV label column (name or 0-based index); default: the one\n"
+          "                    the model was trained with\n"
+          "  --threads N       BLAS threads\n"
+          "  -h, --help\n"
+          "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
+          stdout);
+}
+
+static int load_data(const cli_model *m, const char *path, const char *labels,
+                     const char *label_opt, mlp_dataset **ds)
+{
+    mlp_task task = cli_model_task(m);
+    if (labels) {
+        if (task != MLP_TASK_CLASSIFY) {
+            cli_error("%s is a regression model; IDX data is for classification", path);
+            return CLI_DATA_ERROR;
+        }
+        return cli_load_idx(path, labels, mlp_net_output_size(m->net), ds);
+    }
+    cli_label_spec label = {NULL, -1};
+    if (label_opt) {
+        label = cli_label_parse(label_opt);
+    } else if (m->pre && mlp_preprocess_label_name(m->pre)) {
+        label.name = mlp_preprocess_label_name(m->pre);
+    } else if (m->pre) {
+        label.index = mlp_preprocess_label_index(m->pre);
+    }
+    size_t n = 0;
+    const char **classes = cli_preprocess_classes(m->pre, &n);
+    if (n > 0 && !classes) {
+        cli_error("out of memory");
+        return CLI_DATA_ERROR;
+    }
+    int rc = cli_load_csv(path, label, task, classes, n, ds);
+    free(classes);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"labels", required_argument, NULL, 'l'}, {"label", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *labels = NULL, *label = NULL;
+    int threads = 0, c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': eval_help(); return CLI_OK;
+        case 'l': labels = optarg; break;
+        case 'c': label = optarg; break;
+        case 't':
+            if (!cli_parse_int(CMD, "--threads", optarg, 1, 1024, &threads))
+                return CLI_USAGE_ERROR;
+            break;
+        default: return cli_getopt_error(CMD, c, optopt, argv, optind);
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage_error(CMD, "expected MODEL and DATA, got %d argument%s", argc - optind,
+                               argc - optind == 1 ? "" : "s");
+    if (labels && label) return cli_usage_error(CMD, "--label is for CSV data, --labels for IDX");
+    const char *model_path = argv[optind], *data_path = argv[optind + 1];
+    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
+        return cli_usage_error(CMD, "--threads: cannot use %d threads", threads);
+
+    cli_model m;
+    int rc = cli_model_load(model_path, false, &m);
+    if (rc != CLI_OK) return rc;
+    mlp_dataset *ds = NULL;
+    mlp_workspace *ws = NULL;
+    rc = load_data(&m, data_path, labels, label, &ds);
+    if (rc == CLI_OK && !cli_model_check_sizes(&m, data_path, mlp_dataset_input_size(ds),
+                                               mlp_dataset_target_size(ds)))
+        rc = CLI_DATA_ERROR;
+    mlp_status st = MLP_OK;
+    if (rc == CLI_OK && m.pre) st = mlp_preprocess_apply(m.pre, ds);
+    if (rc == CLI_OK && st == MLP_OK) st = mlp_workspace_create(&ws, m.net, CLI_EVAL_BATCH);
+    cli_metrics met;
+    mlp_task task = cli_model_task(&m);
+    if (rc == CLI_OK && st == MLP_OK)
+        st = cli_evaluate(m.net, ws, mlp_dataset_inputs_const(ds), mlp_dataset_targets_const(ds),
+                          mlp_dataset_count(ds), cli_loss_for_net(m.net), task, &met);
+    if (rc == CLI_OK && st != MLP_OK) {
+        cli_report_status(data_path, st, NULL);
+        rc = CLI_DATA_ERROR;
+    }
+    if (rc == CLI_OK) {
+        printf("evaluated %s on %s: %zu records\n", model_path, data_path, met.count);
+        cli_print_result(stdout, task, &met);
+        putchar('\n');
+    }
+    mlp_workspace_free(ws);
+    mlp_dataset_free(ds);
+    cli_model_free(&m);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/* `mlp info MODEL`: what a model file holds. */
+#include "model_io.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static void info_help(void)
+{
+    fputs("Usage: mlp info MODEL\n"
+          "Shows the topology, activations, bias mode, parameter count, format version,\n"
+          "preprocessing (scaling, label column, classes) and stored optimizer state.\n"
+          "  -h, --help\n",
+          stdout);
+}
+
+static void print_preprocess(const mlp_preprocess *pre)
+{
+    if (!pre) {
+        puts("preprocessing:  none stored (inputs used as given)");
+        return;
+    }
+    mlp_scaling s = mlp_preprocess_scaling(pre);
+    printf("preprocessing:  %s scaling of %zu inputs", cli_name(cli_scaling_names,
+           MLP_SCALE_COUNT, (int)s), mlp_preprocess_input_size(pre));
+    if (s == MLP_SCALE_STANDARD) printf(" (x - mean) / std");
+    if (s == MLP_SCALE_MINMAX) printf(" (x - min) / (max - min)");
+    putchar('\n');
+    mlp_task task = mlp_preprocess_task(pre);
+    printf("task:           %s\n", cli_name(cli_task_names, MLP_TASK_COUNT, (int)task));
+    const char *name = mlp_preprocess_label_name(pre);
+    long index = mlp_preprocess_label_index(pre);
+    if (name)
+        printf("label column:   %s (index %ld)\n", name, index);
+    else if (index >= 0)
+        printf("label column:   index %ld\n", index);
+    else
+        printf("label column:   last\n");
+    size_t n = mlp_preprocess_class_count(pre);
+    if (n > 0) {
+        printf("classes:        %zu:", n);
+        for (size_t i = 0; i < n; i++) {
+            if (i == 20 && n > 24) {
+                printf(" ... (%zu more)", n - i);
+                break;
+            }
+            const char *c = mlp_preprocess_class_name(pre, i);
+            printf("%s %s", i ? "," : "", c ? c : "?");
+        }
+        putchar('\n');
+    }
+}
+
+static void print_optimizer(const cli_model *m)
+{
+    if (!m->info.has_optimizer || !m->opt) {
+        puts("optimizer:      not stored");
+        return;
+    }
+    const mlp_optimizer_config *c = mlp_optimizer_get_config(m->opt);
+    size_t count = 0;
+    mlp_optimizer_state(m->opt, &count);
+    printf("optimizer:      stored: %s, lr %g, %s schedule, weight decay %g, %s reduction\n",
+           cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)c->kind), (double)c->learning_rate,
+           cli_name(cli_schedule_names, MLP_SCHEDULE_COUNT, (int)c->schedule),
+           (double)c->weight_decay, c->reduction == MLP_REDUCE_MEAN ? "mean" : "sum");
+    printf("                state %zu floats, %llu steps, epoch %zu\n", count,
+           (unsigned long long)mlp_optimizer_step_count(m->opt), m->info.epoch);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            info_help();
+            return CLI_OK;
+        }
+        return cli_getopt_error("info", c, optopt, argv, optind);
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("info", "expected one MODEL file, got %d arguments", argc - optind);
+    const char *path = argv[optind];
+    cli_model m;
+    int rc = cli_model_load(path, true, &m);
+    if (rc != CLI_OK) return rc;
+
+    char topo[1024];
+    cli_topology_string(m.net, topo, sizeof topo);
+    size_t L = mlp_net_layer_count(m.net);
+    printf("model:          %s\n", path);
+    printf("format version: %u\n", (unsigned)m.info.format_version);
+    printf("topology:       %s (%zu inputs, %zu outputs, %zu weight layers)\n", topo,
+           mlp_net_input_size(m.net), mlp_net_output_size(m.net), L);
+    for (size_t k = 0; k < L; k++)
+        printf("%s%zu: %zu -> %zu %s\n", k ? "                " : "layers:         ", k + 1,
+               mlp_net_size(m.net, k), mlp_net_size(m.net, k + 1),
+               cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(m.net, k)));
+    printf("bias:           %s\n",
+           cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(m.net)));
+    printf("parameters:     %zu\n", mlp_param_count(m.net));
+    printf("loss:           %s\n",
+           cli_loss_for_net(m.net) == MLP_LOSS_CROSS_ENTROPY ? "ce (softmax output)" : "mse");
+    print_preprocess(m.pre);
+    print_optimizer(&m);
+    cli_model_free(&m);
+    return CLI_OK;
+}

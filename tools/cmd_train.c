@@ -1,0 +1,362 @@
+/* `mlp train`: load, scale, build, train, evaluate, save. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct train_run {
+    train_options o;
+    mlp_dataset *all, *train, *val, *test;
+    mlp_preprocess *pre;
+    mlp_net *net;
+    mlp_optimizer *opt;
+    mlp_workspace *eval_ws;
+    train_monitor mon;
+    const char **classes;
+} train_run;
+
+static void run_free(train_run *r)
+{
+    if (r->train != r->all) mlp_dataset_free(r->train);
+    mlp_dataset_free(r->all);
+    mlp_dataset_free(r->val);
+    mlp_dataset_free(r->test);
+    mlp_preprocess_free(r->pre);
+    mlp_net_free(r->net);
+    mlp_optimizer_free(r->opt);
+    mlp_workspace_free(r->eval_ws);
+    cli_history_free(&r->mon.history);
+    free(r->classes);
+}
+
+static int load_named_dataset(train_run *r)
+{
+    const char *root = getenv("MLP_DATASETS");
+    if (!root || !*root) root = "/usr/share/datasets";
+    char dir[4096], img[4200], lbl[4200];
+    snprintf(dir, sizeof dir, "%s/%s", root, r->o.dataset);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("data set '%s' not found: no directory %s%s", r->o.dataset, dir,
+                  strcmp(r->o.dataset, "fashion-mnist") == 0
+                      ? " (install the Debian package dataset-fashion-mnist)" : "");
+        return CLI_DATA_ERROR;
+    }
+    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(lbl, sizeof lbl, "%s/train-labels-idx1-ubyte.gz", dir);
+    int rc = cli_load_idx(img, lbl, 0, &r->all);
+    if (rc != CLI_OK) return rc;
+    snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", dir);
+    snprintf(lbl, sizeof lbl, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    return cli_load_idx(img, lbl, mlp_dataset_target_size(r->all), &r->test);
+}
+
+static int load_data(train_run *r)
+{
+    const train_options *o = &r->o;
+    int rc;
+    const char *test_name = o->test_path;
+    if (o->dataset) {
+        rc = load_named_dataset(r);
+        test_name = "test data";
+    } else if (o->train_labels) {
+        rc = cli_load_idx(o->train_path, o->train_labels, 0, &r->all);
+        if (rc == CLI_OK && o->test_path)
+            rc = cli_load_idx(o->test_path, o->test_labels, mlp_dataset_target_size(r->all),
+                              &r->test);
+    } else {
+        cli_label_spec label = cli_label_parse(o->label);
+        rc = cli_load_csv(o->train_path, label, o->task, NULL, 0, &r->all);
+        if (rc == CLI_OK && o->test_path) {
+            size_t n = 0;
+            free(r->classes);
+            r->classes = cli_dataset_classes(r->all, &n);
+            if (n > 0 && !r->classes) {
+                cli_error("out of memory");
+                return CLI_DATA_ERROR;
+            }
+            rc = cli_load_csv(o->test_path, label, o->task, r->classes, n, &r->test);
+        }
+    }
+    if (rc != CLI_OK) return rc;
+    size_t in = mlp_dataset_input_size(r->all);
+    if (r->test && mlp_dataset_input_size(r->test) != in) {
+        cli_error("%s has %zu input features, the training data %zu", test_name,
+                  mlp_dataset_input_size(r->test), in);
+        return CLI_DATA_ERROR;
+    }
+    if (r->test && mlp_dataset_target_size(r->test) != mlp_dataset_target_size(r->all)) {
+        cli_error("%s has %zu outputs, the training data %zu", test_name,
+                  mlp_dataset_target_size(r->test), mlp_dataset_target_size(r->all));
+        return CLI_DATA_ERROR;
+    }
+    if (o->task == MLP_TASK_CLASSIFY && mlp_dataset_target_size(r->all) < 2) {
+        cli_error("%s: classification needs at least 2 classes, found %zu",
+                  o->dataset ? o->dataset : o->train_path, mlp_dataset_target_size(r->all));
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+/* IDX labels are numbers; the model file carries the names Fashion-MNIST gives them. */
+static const char *const fashion_mnist_classes[10] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+};
+
+static int split_and_scale(train_run *r)
+{
+    const train_options *o = &r->o;
+    mlp_status st = mlp_preprocess_create(&r->pre, mlp_dataset_input_size(r->all));
+    if (st == MLP_OK) st = mlp_preprocess_set_labels(r->pre, r->all, o->task);
+    if (st == MLP_OK && o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 &&
+        mlp_dataset_target_size(r->all) == 10)
+        st = mlp_preprocess_set_label_info(r->pre, MLP_TASK_CLASSIFY, NULL, -1, 10,
+                                           fashion_mnist_classes);
+    if (st != MLP_OK) {
+        cli_report_status("preprocessing", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    if (o->val_fraction > 0) {
+        if (mlp_dataset_count(r->all) < 2) {
+            cli_error("--val-fraction: %zu record%s cannot be split", mlp_dataset_count(r->all),
+                      mlp_dataset_count(r->all) == 1 ? "" : "s");
+            return CLI_DATA_ERROR;
+        }
+        st = mlp_dataset_split(r->all, (float)o->val_fraction, o->seed, &r->train, &r->val);
+        if (st != MLP_OK) {
+            cli_report_status("--val-fraction", st, NULL);
+            return CLI_DATA_ERROR;
+        }
+        if (mlp_dataset_count(r->val) == 0 || mlp_dataset_count(r->train) == 0) {
+            cli_error("--val-fraction %g leaves %zu training and %zu validation records",
+                      o->val_fraction, mlp_dataset_count(r->train), mlp_dataset_count(r->val));
+            return CLI_DATA_ERROR;
+        }
+    } else {
+        r->train = r->all;
+    }
+    /* Statistics from the training split only; the same transform for every split. */
+    st = mlp_preprocess_fit(r->pre, r->train, o->scaling);
+    if (st == MLP_OK) st = mlp_preprocess_apply(r->pre, r->train);
+    if (st == MLP_OK && r->val) st = mlp_preprocess_apply(r->pre, r->val);
+    if (st == MLP_OK && r->test) st = mlp_preprocess_apply(r->pre, r->test);
+    if (st != MLP_OK) {
+        cli_report_status("scaling", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+static mlp_activation output_activation(const train_options *o)
+{
+    if (o->task == MLP_TASK_REGRESS) return MLP_ACT_LINEAR;
+    return o->loss == MLP_LOSS_CROSS_ENTROPY ? MLP_ACT_SOFTMAX : MLP_ACT_SIGMOID;
+}
+
+static int build(train_run *r)
+{
+    const train_options *o = &r->o;
+    size_t sizes[CLI_MAX_HIDDEN + 2];
+    mlp_activation acts[CLI_MAX_HIDDEN + 1];
+    size_t L = o->n_hidden + 1;
+    sizes[0] = mlp_dataset_input_size(r->train);
+    for (size_t i = 0; i < o->n_hidden; i++) {
+        sizes[i + 1] = o->hidden[i];
+        acts[i] = o->activation;
+    }
+    sizes[L] = mlp_dataset_target_size(r->train);
+    acts[L - 1] = output_activation(o);
+    mlp_status st = mlp_net_create(&r->net, L, sizes, acts, o->bias);
+    if (st == MLP_OK) st = mlp_net_init(r->net, o->init, o->seed);
+    if (st != MLP_OK) {
+        cli_report_status("creating the network", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    mlp_optimizer_config cfg = mlp_optimizer_config_default(o->optimizer);
+    cfg.learning_rate = (float)o->lr;
+    cfg.reduction = MLP_REDUCE_MEAN;
+    cfg.momentum = (float)o->momentum;
+    cfg.weight_decay = (float)o->weight_decay;
+    cfg.schedule = o->schedule;
+    cfg.total_epochs = o->epochs;
+    cfg.step_epochs = o->epochs >= 3 ? o->epochs / 3 : 1;
+    cfg.step_gamma = 0.1f;
+    st = mlp_optimizer_create(&r->opt, r->net, &cfg);
+    if (st == MLP_OK) st = mlp_workspace_create(&r->eval_ws, r->net, CLI_EVAL_BATCH);
+    if (st != MLP_OK) {
+        cli_report_status("creating the optimizer", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+static void describe(const train_run *r, FILE *fp)
+{
+    const train_options *o = &r->o;
+    char topo[512];
+    cli_topology_string(r->net, topo, sizeof topo);
+    fprintf(fp, "data: %zu training records", mlp_dataset_count(r->train));
+    if (r->val) fprintf(fp, ", %zu validation", mlp_dataset_count(r->val));
+    if (r->test) fprintf(fp, ", %zu test", mlp_dataset_count(r->test));
+    fprintf(fp, "; %zu features (%s scaling)", mlp_dataset_input_size(r->train),
+            cli_name(cli_scaling_names, MLP_SCALE_COUNT, (int)o->scaling));
+    if (o->task == MLP_TASK_CLASSIFY)
+        fprintf(fp, ", %zu classes\n", mlp_dataset_target_size(r->train));
+    else
+        fputs(", regression\n", fp);
+    fprintf(fp, "net: %s, %s hidden, %s output, %s loss, %zu parameters\n", topo,
+            cli_name(cli_activation_names, MLP_ACT_COUNT, (int)o->activation),
+            cli_name(cli_activation_names, MLP_ACT_COUNT, (int)output_activation(o)),
+            cli_name(cli_loss_names, MLP_LOSS_COUNT, (int)o->loss), mlp_param_count(r->net));
+    fprintf(fp, "training: %s lr %g (%s), weight decay %g, batch %zu, %zu epochs, dropout %g, "
+                "seed %llu\n",
+            cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)o->optimizer), o->lr,
+            cli_name(cli_schedule_names, MLP_SCHEDULE_COUNT, (int)o->schedule),
+            o->weight_decay, o->batch, o->epochs, o->dropout, (unsigned long long)o->seed);
+    fflush(fp);
+}
+
+static void plot_title(const train_run *r, char *buf, size_t size)
+{
+    char topo[256];
+    cli_topology_string(r->net, topo, sizeof topo);
+    const char *data = r->o.dataset ? r->o.dataset : r->o.train_path;
+    const char *base = strrchr(data, '/');
+    snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
+             cli_name(cli_activation_names, MLP_ACT_COUNT, (int)r->o.activation),
+             cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)r->o.optimizer), r->o.lr,
+             r->o.batch);
+}
+
+static int train_and_report(train_run *r)
+{
+    const train_options *o = &r->o;
+    train_monitor *m = &r->mon;
+    m->net = r->net;
+    m->task = o->task;
+    m->loss = o->loss;
+    m->eval_ws = r->eval_ws;
+    m->has_val = r->val != NULL;
+    m->tty = isatty(STDERR_FILENO);
+    m->quiet = o->quiet;
+    m->train_count = mlp_dataset_count(r->train);
+    m->history.regress = o->task == MLP_TASK_REGRESS;
+    if (r->test) {
+        m->eval_inputs = mlp_dataset_inputs_const(r->test);
+        m->eval_targets = mlp_dataset_targets_const(r->test);
+        m->eval_count = mlp_dataset_count(r->test);
+        m->history.test_name = "test";
+    } else if (r->val) {
+        m->history.test_name = "validation";
+    }
+
+    mlp_train_config cfg = mlp_train_config_default();
+    cfg.loss = o->loss;
+    cfg.epochs = o->epochs;
+    cfg.batch_size = o->batch;
+    cfg.shuffle = true;
+    cfg.dropout = (float)o->dropout;
+    cfg.dropout_seed = o->seed + 1;
+    cfg.patience = o->patience;
+    cfg.restore_best = true;
+    cfg.progress = train_monitor_callback;
+    cfg.user_data = m;
+    cfg.progress_every_batch = m->tty && !o->quiet;
+
+    describe(r, stdout);
+    cli_install_interrupt_handler();
+    mlp_train_result res;
+    memset(&res, 0, sizeof res);
+    m->start = m->last_draw = cli_now();
+    mlp_status st = mlp_train(r->net, r->opt, mlp_dataset_inputs_const(r->train),
+                              mlp_dataset_targets_const(r->train), mlp_dataset_count(r->train),
+                              r->val ? mlp_dataset_inputs_const(r->val) : NULL,
+                              r->val ? mlp_dataset_targets_const(r->val) : NULL,
+                              r->val ? mlp_dataset_count(r->val) : 0, &cfg, &res);
+    double seconds = cli_now() - m->start - m->eval_seconds;
+    train_monitor_clear(m);
+    if (st != MLP_OK) {
+        cli_report_status("training", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    if (m->failed) {
+        cli_report_status("evaluating the test data", m->fail_status, NULL);
+        return CLI_DATA_ERROR;
+    }
+
+    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", res.epochs_run,
+           res.epochs_run == 1 ? "" : "s", seconds,
+           res.epochs_run ? seconds / (double)res.epochs_run : 0.0);
+    if (res.stopped_early) printf("; stopped early");
+    if (cli_interrupted) printf("; interrupted");
+    if (r->val) printf("; best validation epoch %zu restored", res.best_epoch + 1);
+    putchar('\n');
+    if (!isfinite(res.final_train_loss))
+        cli_error("warning: the training loss is not finite: try a smaller --lr");
+
+    /* Final numbers: test data, else the validation split, else the training data. */
+    const mlp_dataset *eval = r->test ? r->test : r->val ? r->val : r->train;
+    cli_metrics met;
+    st = cli_evaluate(r->net, r->eval_ws, mlp_dataset_inputs_const(eval),
+                      mlp_dataset_targets_const(eval), mlp_dataset_count(eval), o->loss,
+                      o->task, &met);
+    if (st != MLP_OK) {
+        cli_report_status("evaluation", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+
+    if (o->out) {
+        st = mlp_model_save(o->out, r->net, r->pre, r->opt, res.epochs_run);
+        if (st != MLP_OK) {
+            cli_report_status(o->out, st, NULL);
+            return CLI_DATA_ERROR;
+        }
+        printf("model saved to %s\n", o->out);
+    }
+    if (o->curve) {
+        if (cli_write_curve(o->curve, &m->history) != CLI_OK) return CLI_DATA_ERROR;
+        printf("curve written to %s\n", o->curve);
+    }
+    if (o->plot) {
+        char title[512];
+        plot_title(r, title, sizeof title);
+        if (cli_write_plot(o->plot, &m->history, title) != CLI_OK) return CLI_DATA_ERROR;
+        printf("plot written to %s\n", o->plot);
+    }
+    if (!r->test)
+        printf("note: no test data; the result below is on the %s (%zu records)\n",
+               r->val ? "validation split" : "training data", met.count);
+    cli_print_result(stdout, o->task, &met);
+    printf(" train_seconds=%.1f\n", seconds);
+    return CLI_OK;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_run r;
+    memset(&r, 0, sizeof r);
+    int rc = train_options_parse(argc, argv, &r.o);
+    if (rc == -1) return CLI_OK;
+    if (rc != CLI_OK) return rc;
+    train_options_finish(&r.o, r.o.dataset || r.o.train_labels);
+    const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
+    for (size_t i = 0; i < 3; i++)
+        if (outs[i] && !cli_check_output_path(outs[i])) return CLI_DATA_ERROR;
+    if (r.o.threads > 0) {
+        mlp_status st = mlp_set_threads(r.o.threads);
+        if (st != MLP_OK) {
+            cli_report_status("--threads", st, NULL);
+            return CLI_USAGE_ERROR;
+        }
+    }
+    rc = load_data(&r);
+    if (rc == CLI_OK) rc = split_and_scale(&r);
+    if (rc == CLI_OK) rc = build(&r);
+    if (rc == CLI_OK) rc = train_and_report(&r);
+    run_free(&r);
+    return rc;
+}

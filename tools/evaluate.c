@@ -1,0 +1,47 @@
+/* The evaluation and result line shared by `mlp train` and `mlp eval`. */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+mlp_loss cli_loss_for_net(const mlp_net *net)
+{
+    size_t last = mlp_net_layer_count(net) - 1;
+    return mlp_net_activation(net, last) == MLP_ACT_SOFTMAX ? MLP_LOSS_CROSS_ENTROPY
+                                                           : MLP_LOSS_MSE;
+}
+
+mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                        const float *targets, size_t count, mlp_loss loss, mlp_task task,
+                        cli_metrics *out)
+{
+    double mean_loss = NAN, accuracy = NAN;
+    mlp_status st = mlp_evaluate(net, ws, inputs, targets, count, loss, &mean_loss,
+                                 task == MLP_TASK_CLASSIFY ? &accuracy : NULL);
+    if (st != MLP_OK) return st;
+    out->count = count;
+    out->loss = mean_loss;
+    out->accuracy = task == MLP_TASK_CLASSIFY ? accuracy : NAN;
+    /* The MSE loss is the mean squared error over outputs: its root is the RMSE. */
+    out->rmse = task == MLP_TASK_REGRESS && loss == MLP_LOSS_MSE ? sqrt(mean_loss) : NAN;
+    return MLP_OK;
+}
+
+void cli_print_result(FILE *fp, mlp_task task, const cli_metrics *m)
+{
+    if (task == MLP_TASK_CLASSIFY)
+        fprintf(fp, "result: test_accuracy=%.4f test_loss=%.4f", m->accuracy, m->loss);
+    else
+        fprintf(fp, "result: test_rmse=%.4f test_loss=%.4f", m->rmse, m->loss);
+}
+
+void cli_topology_string(const mlp_net *net, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i <= mlp_net_layer_count(net); i++) {
+        int k = snprintf(buf + used, size - used, "%s%zu", i ? "-" : "", mlp_net_size(net, i));
+        if (k < 0 || (size_t)k >= size - used) break;
+        used += (size_t)k;
+    }
+}

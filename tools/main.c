@@ -1,0 +1,50 @@
+/* mlp: train, evaluate and run multilayer perceptrons from the command line. */
+#include "cli.h"
+
+#include <string.h>
+
+static void main_help(FILE *fp)
+{
+    fputs("Usage: mlp COMMAND [OPTIONS] ...\n"
+          "Multilayer perceptrons trained by backpropagation (libmlp).\n"
+          "\n"
+          "Commands:\n"
+          "  train     train a network on CSV or IDX data (mlp train --dataset fashion-mnist)\n"
+          "  eval      evaluate a model file on labelled data\n"
+          "  predict   write the model's predictions for a CSV file\n"
+          "  info      describe a model file\n"
+          "\n"
+          "  mlp COMMAND --help   options of a command\n"
+          "  mlp --version\n"
+          "Exit status: 0 success, 1 bad data or I/O, 2 bad usage.\n",
+          fp);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs("mlp: missing command\n", stderr);
+        main_help(stderr);
+        return CLI_USAGE_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        main_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("mlp %d.%d.%d (libmlp %s)\n", MLP_VERSION_MAJOR, MLP_VERSION_MINOR,
+               MLP_VERSION_PATCH, mlp_version());
+        return CLI_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"info", cmd_info},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (cmd[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", cmd);
+    return cli_usage_error(NULL, "unknown command '%s' (train, eval, predict, info)", cmd);
+}

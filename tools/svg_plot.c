@@ -1,0 +1,220 @@
+/* --plot: a self-contained SVG line chart of the training loss (left axis) and the test
+ * accuracy or RMSE (right axis) per epoch; the test loss is drawn dashed on the left axis. */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { W = 860, H = 520, LEFT = 84, RIGHT = 84, TOP = 64, BOTTOM = 64 };
+#define COLOR_LOSS "#1f77b4"
+#define COLOR_TEST_LOSS "#ff7f0e"
+#define COLOR_METRIC "#d62728"
+
+typedef struct axis {
+    double lo, hi, step;
+    int decimals;
+} axis;
+
+/* Rounds a range out to "nice" ticks (1, 2, 5 x 10^k), about `ticks` of them. */
+static axis nice_axis(double lo, double hi, int ticks, bool integer)
+{
+    axis a;
+    if (!(hi > lo)) {
+        double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1.0;
+        lo -= pad;
+        hi += pad;
+    }
+    double raw = (hi - lo) / ticks, mag = pow(10.0, floor(log10(raw))), f = raw / mag;
+    a.step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+    if (integer && a.step < 1) a.step = 1;
+    a.lo = floor(lo / a.step + 1e-9) * a.step;
+    a.hi = ceil(hi / a.step - 1e-9) * a.step;
+    a.decimals = a.step >= 1 ? 0 : (int)ceil(-log10(a.step) - 1e-9);
+    return a;
+}
+
+static void range_of(const double *v, size_t n, double *lo, double *hi, bool *any)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) continue;
+        if (!*any || v[i] < *lo) *lo = v[i];
+        if (!*any || v[i] > *hi) *hi = v[i];
+        *any = true;
+    }
+}
+
+static void xml_text(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", fp); break;
+        case '>': fputs("&gt;", fp); break;
+        case '&': fputs("&amp;", fp); break;
+        case '"': fputs("&quot;", fp); break;
+        default: fputc(*s, fp);
+        }
+    }
+}
+
+typedef struct frame {
+    double x0, x1, y0, y1; /* plot area in pixels */
+    axis ax;               /* epochs */
+} frame;
+
+static double px(const frame *f, double epoch)
+{
+    return f->x0 + (epoch - f->ax.lo) / (f->ax.hi - f->ax.lo) * (f->x1 - f->x0);
+}
+
+static double py(const frame *f, const axis *a, double v)
+{
+    return f->y1 - (v - a->lo) / (a->hi - a->lo) * (f->y1 - f->y0);
+}
+
+static void series(FILE *fp, const frame *f, const axis *a, const double *v, size_t n,
+                   const char *color, const char *dash)
+{
+    bool open = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            if (open) fputs("\"/>\n", fp);
+            open = false;
+            continue;
+        }
+        if (!open)
+            fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
+                    color, dash);
+        fprintf(fp, "%s%.1f,%.1f", open ? " " : "", px(f, (double)(i + 1)), py(f, a, v[i]));
+        open = true;
+    }
+    if (open) fputs("\"/>\n", fp);
+    if (n > 60) return;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            fprintf(fp, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+                    px(f, (double)(i + 1)), py(f, a, v[i]), color);
+}
+
+static void y_ticks(FILE *fp, const frame *f, const axis *a, bool right, const char *color,
+                    bool grid)
+{
+    for (double v = a->lo; v <= a->hi + a->step * 1e-6; v += a->step) {
+        double y = py(f, a, v);
+        double x = right ? f->x1 : f->x0;
+        if (grid)
+            fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
+                    f->x0, y, f->x1, y);
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+                x, y, right ? x + 5 : x - 5, y);
+        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"%s\">%.*f</text>\n",
+                right ? x + 8 : x - 8, y + 4, color, right ? "start" : "end", a->decimals,
+                fabs(v) < a->step * 1e-6 ? 0.0 : v);
+    }
+}
+
+/* One row above the plot area, centred, so it never hides the data. */
+static void legend(FILE *fp, const frame *f, const char *const *labels, const char *const *colors,
+                   const char *const *dashes, int n)
+{
+    double widths[3], total = 0;
+    for (int i = 0; i < n; i++) {
+        widths[i] = 44 + 7.0 * (double)strlen(labels[i]) + 24;
+        total += widths[i];
+    }
+    double x = (f->x0 + f->x1 - total) / 2, y = f->y0 - 16;
+    for (int i = 0; i < n; i++) {
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2\"%s/>\n", x, y, x + 34, y, colors[i], dashes[i]);
+        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">", x + 42, y + 4);
+        xml_text(fp, labels[i]);
+        fputs("</text>\n", fp);
+        x += widths[i];
+    }
+}
+
+int cli_write_plot(const char *path, const cli_history *h, const char *title)
+{
+    size_t n = h->count;
+    double llo = 0, lhi = 0, mlo = 0, mhi = 0;
+    bool any_loss = false, any_test_loss = false, any_metric = false;
+    range_of(h->train_loss, n, &llo, &lhi, &any_loss);
+    bool any_train = any_loss;
+    range_of(h->test_loss, n, &llo, &lhi, &any_test_loss);
+    any_loss = any_loss || any_test_loss;
+    range_of(h->test_metric, n, &mlo, &mhi, &any_metric);
+
+    frame f = {LEFT, W - RIGHT, TOP, H - BOTTOM, {0, 0, 0, 0}};
+    f.ax = n > 1 ? nice_axis(1, (double)n, 8, true) : nice_axis(0, 2, 2, true);
+    if (f.ax.lo < 1 && n > 1) f.ax.lo = 1;
+    axis al = nice_axis(any_loss ? llo : 0, any_loss ? lhi : 1, 6, false);
+    if (al.lo < 0 && any_loss && llo >= 0) al.lo = 0;
+    axis am = nice_axis(any_metric ? mlo : 0, any_metric ? mhi : 1, 6, false);
+    if (!h->regress) {
+        if (am.lo < 0) am.lo = 0;
+        if (am.hi > 1) am.hi = 1;
+    } else if (am.lo < 0 && mlo >= 0) {
+        am.lo = 0;
+    }
+
+    cli_atomic_file af;
+    if (!cli_atomic_open(&af, path)) return CLI_DATA_ERROR;
+    FILE *fp = af.fp;
+    const char *who = h->test_name ? h->test_name : "test";
+    const char *metric = h->regress ? "RMSE" : "accuracy";
+    fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\" "
+                "font-size=\"13\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            W, H, W, H);
+    fprintf(fp, "<text x=\"%d\" y=\"30\" font-size=\"17\" text-anchor=\"middle\">", W / 2);
+    xml_text(fp, title);
+    fputs("</text>\n", fp);
+
+    /* grid and ticks: epochs */
+    for (double e = f.ax.lo; e <= f.ax.hi + 1e-9; e += f.ax.step) {
+        double x = px(&f, e);
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
+                x, f.y0, x, f.y1);
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+                x, f.y1, x, f.y1 + 5);
+        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n", x,
+                f.y1 + 20, e);
+    }
+    y_ticks(fp, &f, &al, false, COLOR_LOSS, true);
+    if (any_metric) y_ticks(fp, &f, &am, true, COLOR_METRIC, false);
+
+    /* frame and axis titles */
+    fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                "stroke=\"#333\"/>\n", f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0);
+    fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n",
+            (f.x0 + f.x1) / 2, H - 18);
+    fprintf(fp, "<text transform=\"translate(22,%.1f) rotate(-90)\" text-anchor=\"middle\" "
+                "fill=\"%s\">loss (mean per record)</text>\n", (f.y0 + f.y1) / 2, COLOR_LOSS);
+    if (any_metric)
+        fprintf(fp, "<text transform=\"translate(%d,%.1f) rotate(90)\" text-anchor=\"middle\" "
+                    "fill=\"%s\">%s %s</text>\n", W - 20, (f.y0 + f.y1) / 2, COLOR_METRIC, who,
+                metric);
+
+    /* data */
+    const char *labels[3], *colors[3], *dashes[3];
+    char test_loss_label[64], metric_label[64];
+    int k = 0;
+    if (any_train) {
+        series(fp, &f, &al, h->train_loss, n, COLOR_LOSS, "");
+        labels[k] = "training loss", colors[k] = COLOR_LOSS, dashes[k++] = "";
+    }
+    if (any_test_loss) {
+        const char *dash = " stroke-dasharray=\"6,4\"";
+        series(fp, &f, &al, h->test_loss, n, COLOR_TEST_LOSS, dash);
+        snprintf(test_loss_label, sizeof test_loss_label, "%s loss", who);
+        labels[k] = test_loss_label, colors[k] = COLOR_TEST_LOSS, dashes[k++] = dash;
+    }
+    if (any_metric) {
+        series(fp, &f, &am, h->test_metric, n, COLOR_METRIC, "");
+        snprintf(metric_label, sizeof metric_label, "%s %s (right axis)", who, metric);
+        labels[k] = metric_label, colors[k] = COLOR_METRIC, dashes[k++] = "";
+    }
+    if (k > 0) legend(fp, &f, labels, colors, dashes, k);
+    fputs("</svg>\n", fp);
+    return cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;
+}

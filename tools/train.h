@@ -1,0 +1,81 @@
+/* `mlp train`: its options and the monitor that watches mlp_train. */
+#ifndef MLP_CLI_TRAIN_H
+#define MLP_CLI_TRAIN_H
+
+#include "cli.h"
+
+#include <signal.h>
+
+#define CLI_MAX_HIDDEN 32
+
+/* Which options the user gave explicitly (data-set presets fill in the others). */
+enum {
+    SET_LAYERS = 1u << 0, SET_ACTIVATION = 1u << 1, SET_OPTIMIZER = 1u << 2, SET_LR = 1u << 3,
+    SET_BATCH = 1u << 4, SET_EPOCHS = 1u << 5, SET_DROPOUT = 1u << 6, SET_SCHEDULE = 1u << 7,
+    SET_SCALE = 1u << 8, SET_LOSS = 1u << 9, SET_WEIGHT_DECAY = 1u << 10,
+    SET_PATIENCE = 1u << 11, SET_TASK = 1u << 12,
+};
+
+typedef struct train_options {
+    /* data */
+    const char *train_path, *train_labels, *test_path, *test_labels, *dataset;
+    const char *label;
+    mlp_task task;
+    mlp_scaling scaling;
+    double val_fraction;
+    /* network */
+    size_t hidden[CLI_MAX_HIDDEN];
+    size_t n_hidden;
+    mlp_activation activation;
+    mlp_bias_mode bias;
+    mlp_init init;
+    mlp_loss loss;
+    /* optimisation */
+    mlp_optimizer_kind optimizer;
+    double lr, momentum, weight_decay, dropout;
+    mlp_schedule schedule;
+    size_t batch, epochs, patience;
+    uint64_t seed;
+    int threads; /* 0: OpenBLAS's default */
+    /* output */
+    const char *out, *curve, *plot;
+    bool no_save, quiet;
+    unsigned set;
+} train_options;
+
+/* Parses argv (argv[0] = "train"); returns CLI_OK, a usage error, or -1 after --help. */
+int train_options_parse(int argc, char **argv, train_options *o);
+/* Fills what the user left unset: data-set presets, then the general defaults. */
+void train_options_finish(train_options *o, bool idx_data);
+/* Default learning rate for an optimizer (mean-reduced gradients). */
+double train_default_lr(mlp_optimizer_kind kind);
+
+/* Watches training through mlp_train's progress callback: progress bar or epoch lines on
+ * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */
+typedef struct train_monitor {
+    const mlp_net *net;
+    mlp_task task;
+    mlp_loss loss;
+    /* evaluated after every epoch when not NULL (the test set) */
+    const float *eval_inputs, *eval_targets;
+    size_t eval_count;
+    mlp_workspace *eval_ws;
+    bool has_val;      /* mlp_train validates: use its numbers when there is no test set */
+    bool tty, quiet;
+    size_t train_count;
+    double start, last_draw, eval_seconds;
+    size_t bar_width;  /* characters last drawn, to clear them */
+    cli_history history;
+    bool failed;       /* an evaluation or allocation failed inside the callback */
+    mlp_status fail_status;
+} train_monitor;
+
+bool train_monitor_callback(const mlp_progress *p, void *user_data);
+/* Erases a half-drawn progress bar. */
+void train_monitor_clear(train_monitor *m);
+
+/* Set by SIGINT: training stops after the current batch and the run finishes normally. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_install_interrupt_handler(void);
+
+#endif
