@@ -1,6 +1,7 @@
 /* mlp-bench: libmlp's training and inference speed against the machine's SGEMM, the
  * GEMM-only bound of every workload, FANN and PyTorch, in one run. See --help. */
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +156,12 @@ static bool memory_in_child(const options *o, bench_memory_report *m)
     return ok;
 }
 
-/* libmlp, the GEMM bound and FANN on one workload, their windows interleaved. */
-static void measure_row(bench_row *r, const options *o, const bench_timing *t)
+#define MAX_PEERS (3 + 16)
+
+/* libmlp, the GEMM bound, FANN and every PyTorch configuration on one workload, their
+ * windows interleaved. */
+static void measure_row(bench_row *r, const options *o, const bench_timing *t,
+                        bench_torch *torch)
 {
     const bench_workload *w = r->w;
     bench_data d;
@@ -165,28 +170,39 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t)
         return;
     }
     if (!o->csv) fprintf(stderr, "  %s batch %zu ...\n", w->name, w->batch);
-    bench_step_fn steps[3];
-    void *ctxs[3];
-    double rates[3];
-    size_t n = 0, i_mlp = SIZE_MAX, i_bound = SIZE_MAX, i_fann = SIZE_MAX;
+    bench_step_fn steps[MAX_PEERS];
+    void *ctxs[MAX_PEERS];
+    double rates[MAX_PEERS];
+    bool ok[MAX_PEERS];
+    size_t n = 0, i_bound = SIZE_MAX, i_fann = SIZE_MAX, i_torch = SIZE_MAX;
+
     bench_mlp m;
     mlp_status s = bench_mlp_create(&m, w, &d);
-    if (s == MLP_OK) i_mlp = n, steps[n] = bench_mlp_step, ctxs[n++] = &m;
-    else r->mlp_error = mlp_strerror(s);
+    if (s != MLP_OK) r->mlp_error = mlp_strerror(s);
+    else steps[n] = bench_mlp_step, ctxs[n++] = &m;
+    size_t i_mlp = s == MLP_OK ? 0 : SIZE_MAX;
     bench_bound *bound = bench_bound_create(w);
     if (bound) i_bound = n, steps[n] = bench_bound_step, ctxs[n++] = bound;
 #if MLP_BENCH_HAVE_FANN
     bench_fann *fann = o->fann ? bench_fann_create(w, &d, &r->fann_records) : NULL;
     if (fann) i_fann = n, steps[n] = bench_fann_step, ctxs[n++] = fann;
-#else
-    (void)o;
 #endif
-    if (n > 0 && bench_measure_many(t, n, steps, ctxs, rates) == 0) {
-        if ((r->mlp_ok = i_mlp != SIZE_MAX)) r->mlp = rates[i_mlp];
-        if ((r->bound_ok = i_bound != SIZE_MAX)) r->bound = rates[i_bound];
-        if ((r->fann_ok = i_fann != SIZE_MAX)) r->fann = rates[i_fann];
-    } else if (n > 0) {
-        r->mlp_error = m.status != MLP_OK ? mlp_strerror(m.status) : "a peer's step failed";
+    if (torch && bench_torch_set_case(torch, w)) {
+        i_torch = n;
+        for (size_t c = 0; c < bench_torch_config_count(torch) && n < MAX_PEERS; c++)
+            steps[n] = bench_torch_step, ctxs[n++] = bench_torch_config(torch, c, t->window_s);
+    }
+
+    if (bench_measure_many(t, n, steps, ctxs, rates, ok) == 0) {
+        if (i_mlp != SIZE_MAX) {
+            r->mlp_ok = ok[i_mlp], r->mlp = rates[i_mlp];
+            if (!r->mlp_ok) r->mlp_error = mlp_strerror(m.status);
+        }
+        if (i_bound != SIZE_MAX) r->bound_ok = ok[i_bound], r->bound = rates[i_bound];
+        if (i_fann != SIZE_MAX) r->fann_ok = ok[i_fann], r->fann = rates[i_fann];
+        for (size_t j = i_torch; j < n; j++)
+            if (ok[j] && (!r->torch.found || rates[j] > r->torch.samples_per_s))
+                r->torch = bench_torch_describe(torch, j - i_torch, rates[j]);
     }
 #if MLP_BENCH_HAVE_FANN
     bench_fann_free(fann);
@@ -209,17 +225,16 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.memory_only) return run_memory_only(&o);
+    signal(SIGPIPE, SIG_IGN); /* a PyTorch server that dies is a missing peer, not our end */
 
     bench_timing t = make_timing(&o);
     size_t n_all;
     const bench_workload *all = bench_workloads(&n_all);
     bench_row rows[MAX_ROWS];
-    const bench_workload *picked[MAX_ROWS];
     size_t n = 0;
     for (size_t i = 0; i < n_all && n < MAX_ROWS; i++)
         if (selected(o.only, all[i].name)) {
-            rows[n] = (bench_row){.w = &all[i]};
-            picked[n++] = &all[i];
+            rows[n++] = (bench_row){.w = &all[i]};
         }
     if (n == 0) {
         fprintf(stderr, "mlp-bench: --only selects no workload\n");
@@ -229,36 +244,34 @@ int main(int argc, char **argv)
     bench_run run = {.threads = o.threads, .quick = o.quick, .peak_n = PEAK_N, .rows = rows,
                      .n_rows = n};
     if (o.memory && selected(o.only, "W1")) run.memory_ok = memory_in_child(&o, &run.memory);
-    if (!o.csv) fprintf(stderr, "mlp-bench: SGEMM peak ...\n");
-    if (bench_sgemm_peak(PEAK_N, &t, &run.peak_gflops) != 0) run.peak_gflops = 0;
-    for (size_t i = 0; i < n; i++) measure_row(&rows[i], &o, &t);
-    /* Measured again at the end; the higher is the less disturbed by other processes. */
-    double peak_end;
-    if (bench_sgemm_peak(PEAK_N, &t, &peak_end) == 0 && peak_end > run.peak_gflops)
-        run.peak_gflops = peak_end;
 
+    bench_torch *torch = NULL;
+    char torch_version[64] = "", torch_note[128] = "skipped (--no-torch)";
+    if (o.torch) {
+        if (!o.csv) fprintf(stderr, "mlp-bench: starting PyTorch ...\n");
+        const char *script = getenv("MLP_BENCH_TORCH_SCRIPT");
+        if (!script) script = MLP_BENCH_SOURCE_DIR "/torch_bench.py";
+        torch = bench_torch_start(script, o.threads, torch_version, sizeof torch_version);
+        if (torch)
+            snprintf(torch_note, sizeof torch_note, "torch %s", torch_version);
+        else
+            snprintf(torch_note, sizeof torch_note, "absent (no python3 imports torch)");
+    }
+    run.torch_note = torch_note;
 #if MLP_BENCH_HAVE_FANN
     run.fann_note = o.fann ? NULL : "skipped (--no-fann)";
 #else
     run.fann_note = "not built (FANN not found at configure time)";
 #endif
-    char torch_version[64] = "", torch_note[128];
-    if (!o.torch) {
-        run.torch_note = "skipped (--no-torch)";
-    } else {
-        if (!o.csv) fprintf(stderr, "mlp-bench: PyTorch ...\n");
-        bench_torch_result torch[MAX_ROWS];
-        const char *script = getenv("MLP_BENCH_TORCH_SCRIPT");
-        if (!script) script = MLP_BENCH_SOURCE_DIR "/torch_bench.py";
-        if (bench_torch(script, picked, n, &t, o.threads, torch, torch_version,
-                        sizeof torch_version)) {
-            for (size_t i = 0; i < n; i++) rows[i].torch = torch[i];
-            snprintf(torch_note, sizeof torch_note, "torch %s", torch_version);
-        } else {
-            snprintf(torch_note, sizeof torch_note, "absent (no python3 imports torch)");
-        }
-        run.torch_note = torch_note;
-    }
+
+    if (!o.csv) fprintf(stderr, "mlp-bench: SGEMM peak ...\n");
+    if (bench_sgemm_peak(PEAK_N, &t, &run.peak_gflops) != 0) run.peak_gflops = 0;
+    for (size_t i = 0; i < n; i++) measure_row(&rows[i], &o, &t, torch);
+    bench_torch_stop(torch);
+    /* Measured again at the end; the higher is the less disturbed by other processes. */
+    double peak_end;
+    if (bench_sgemm_peak(PEAK_N, &t, &peak_end) == 0 && peak_end > run.peak_gflops)
+        run.peak_gflops = peak_end;
 
     FILE *notes = o.csv ? stderr : stdout;
     if (o.csv) {

@@ -43,7 +43,7 @@ static int run_window(bench_step_fn step, void *ctx, double seconds, double *sam
 }
 
 int bench_measure_many(const bench_timing *timing, size_t n, const bench_step_fn *steps,
-                       void *const *ctxs, double *samples_per_s)
+                       void *const *ctxs, double *samples_per_s, bool *ok)
 {
     int windows = timing->windows;
     if (windows < 1) windows = 1;
@@ -52,22 +52,24 @@ int bench_measure_many(const bench_timing *timing, size_t n, const bench_step_fn
     if (!rates) return -1;
 
     double samples = 0.0, elapsed = 1.0;
-    int rc = 0;
-    for (size_t j = 0; j < n && rc == 0; j++)
-        rc = run_window(steps[j], ctxs[j], timing->warmup_s, &samples, &elapsed);
-    for (int w = 0; w < windows && rc == 0; w++)
-        for (size_t j = 0; j < n && rc == 0; j++) {
-            rc = run_window(steps[j], ctxs[j], timing->window_s, &samples, &elapsed);
-            if (rc == 0) rates[j * (size_t)windows + (size_t)w] = samples / elapsed;
+    for (size_t j = 0; j < n; j++)
+        ok[j] = run_window(steps[j], ctxs[j], timing->warmup_s, &samples, &elapsed) == 0;
+    for (int w = 0; w < windows; w++)
+        for (size_t j = 0; j < n; j++) {
+            if (!ok[j]) continue;
+            ok[j] = run_window(steps[j], ctxs[j], timing->window_s, &samples, &elapsed) == 0;
+            rates[j * (size_t)windows + (size_t)w] = samples / elapsed;
         }
-    for (size_t j = 0; j < n && rc == 0; j++)
-        samples_per_s[j] = bench_median(rates + j * (size_t)windows, (size_t)windows);
+    for (size_t j = 0; j < n; j++)
+        samples_per_s[j] = ok[j] ? bench_median(rates + j * (size_t)windows, (size_t)windows) : 0;
     free(rates);
-    return rc;
+    return 0;
 }
 
 int bench_measure(const bench_timing *timing, bench_step_fn step, void *ctx,
                   double *samples_per_s)
 {
-    return bench_measure_many(timing, 1, &step, &ctx, samples_per_s);
+    bool ok;
+    if (bench_measure_many(timing, 1, &step, &ctx, samples_per_s, &ok) != 0) return -1;
+    return ok ? 0 : -1;
 }

@@ -2,6 +2,7 @@
 #ifndef MLP_BENCH_TIMING_H
 #define MLP_BENCH_TIMING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* How a measurement is taken: warm-up seconds, then `windows` windows of `window_s`
@@ -26,9 +27,11 @@ int bench_measure(const bench_timing *timing, bench_step_fn step, void *ctx,
 
 /* The same for n steps measured together: each is warmed up, then every window round runs
  * one window of each step in turn, so that load from other processes falls on all of them
- * alike and their ratios stay meaningful. samples_per_s[j] receives step j's median. */
+ * alike and their ratios stay meaningful. samples_per_s[j] receives step j's median and
+ * ok[j] whether it never failed (a failed step is left out of the later windows).
+ * Returns 0, or -1 when out of memory. */
 int bench_measure_many(const bench_timing *timing, size_t n, const bench_step_fn *steps,
-                       void *const *ctxs, double *samples_per_s);
+                       void *const *ctxs, double *samples_per_s, bool *ok);
 
 /* Median of values[0..n), n >= 1 (sorts the array). */
 double bench_median(double *values, size_t n);

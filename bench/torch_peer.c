@@ -1,4 +1,4 @@
-/* Runs torch_bench.py and matches its RESULT lines to the workloads. */
+/* Talks to torch_bench.py --serve: CASE builds a net, WINDOW runs it for a while. */
 #include "torch_peer.h"
 
 #include <stdio.h>
@@ -7,102 +7,135 @@
 
 #include "subprocess.h"
 
-#define TORCH_MAX_ROWS 16
-#define TORCH_ARG_LEN 64
+#define TORCH_MAX_SERVERS 2
+#define TORCH_MAX_CONFIGS 16
 
-static const char *mode_name(bench_mode mode) { return mode == BENCH_TRAIN ? "train" : "infer"; }
+typedef struct torch_server {
+    bench_child child;
+    int blas_threads;
+    bool alive;
+} torch_server;
 
-/* Keeps, per row, the best result of the script's output; false without a TORCH line. */
-static bool parse_output(char *text, const bench_workload *const *rows, size_t n,
-                         int blas_threads, bench_torch_result *out, char *version,
-                         size_t version_len)
+typedef struct torch_config {
+    torch_server *server;
+    int torch_threads;
+    double seconds;
+} torch_config;
+
+struct bench_torch {
+    torch_server servers[TORCH_MAX_SERVERS];
+    size_t n_servers;
+    torch_config configs[TORCH_MAX_CONFIGS];
+    size_t n_configs;
+};
+
+/* Starts the script with `python`; true once it has said TORCH (then version is filled). */
+static bool server_start(torch_server *s, const char *python, const char *script,
+                         int blas_threads, char *version, size_t version_len)
 {
-    bool seen = false;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char name[16], mode[8], ver[64];
-        size_t batch;
-        double rate;
-        int threads;
-        if (sscanf(line, "TORCH %63s", ver) == 1) {
-            snprintf(version, version_len, "%s", ver);
-            seen = true;
-        } else if (sscanf(line, "RESULT %15s %7s %zu %lf %d", name, mode, &batch, &rate,
-                          &threads) == 5) {
-            for (size_t i = 0; i < n; i++)
-                if (!strcmp(rows[i]->name, name) && !strcmp(mode_name(rows[i]->mode), mode) &&
-                    rows[i]->batch == batch && (!out[i].found || rate > out[i].samples_per_s))
-                    out[i] = (bench_torch_result){true, rate, threads, blas_threads};
-        }
-    }
-    return seen;
-}
-
-/* The script's arguments after argv[0] (the interpreter); storage in opts and cases. */
-static void build_argv(char **argv, const char *script, const bench_workload *const *rows,
-                       size_t n, const bench_timing *timing, int max_threads,
-                       char opts[4][TORCH_ARG_LEN], char cases[][TORCH_ARG_LEN])
-{
-    char net[TORCH_ARG_LEN];
-    snprintf(opts[0], TORCH_ARG_LEN, "%g", timing->window_s);
-    snprintf(opts[1], TORCH_ARG_LEN, "%d", timing->windows);
-    snprintf(opts[2], TORCH_ARG_LEN, "%g", timing->warmup_s);
-    int used = snprintf(opts[3], TORCH_ARG_LEN, "1");
-    for (int t = 2; t <= max_threads && used < TORCH_ARG_LEN; t++)
-        used += snprintf(opts[3] + used, (size_t)(TORCH_ARG_LEN - used), ",%d", t);
-    size_t a = 1;
-    argv[a++] = (char *)script;
-    argv[a++] = "--seconds", argv[a++] = opts[0];
-    argv[a++] = "--windows", argv[a++] = opts[1];
-    argv[a++] = "--warmup", argv[a++] = opts[2];
-    argv[a++] = "--torch-threads", argv[a++] = opts[3];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(cases[i], TORCH_ARG_LEN, "%s:%s:%zu:%s", rows[i]->name,
-                 mode_name(rows[i]->mode), rows[i]->batch,
-                 bench_network_string(rows[i], net, sizeof net));
-        argv[a++] = cases[i];
-    }
-    argv[a] = NULL;
-}
-
-/* One run of the script with `python`; false when it did not run or had no torch. */
-static bool run_once(char **argv, const char *python, int blas_threads,
-                     const bench_workload *const *rows, size_t n, bench_torch_result *out,
-                     char *version, size_t version_len)
-{
-    char blas[16];
+    char blas[16], line[256], ver[64];
     snprintf(blas, sizeof blas, "%d", blas_threads);
     setenv("OPENBLAS_NUM_THREADS", blas, 1); /* ours is set already; the child reads it */
-    argv[0] = (char *)python;
-    int status;
-    char *text = bench_spawn_capture(argv, &status);
-    if (!text) return false;
-    bool ok = status == 0 && parse_output(text, rows, n, blas_threads, out, version, version_len);
-    free(text);
-    return ok;
+    char *argv[] = {(char *)python, (char *)script, "--serve", NULL};
+    s->blas_threads = blas_threads;
+    s->alive = false;
+    if (bench_child_start(&s->child, argv) != 0) return false;
+    if (fgets(line, sizeof line, s->child.out) && sscanf(line, "TORCH %63s", ver) == 1) {
+        snprintf(version, version_len, "%s", ver);
+        return s->alive = true;
+    }
+    bench_child_finish(&s->child);
+    return false;
 }
 
-bool bench_torch(const char *script, const bench_workload *const *rows, size_t n,
-                 const bench_timing *timing, int blas_threads, bench_torch_result *out,
-                 char *version, size_t version_len)
+/* Sends one command line and reads the answer line; false (server dropped) on failure. */
+static bool server_ask(torch_server *s, const char *command, char *answer, size_t len)
 {
-    if (n > TORCH_MAX_ROWS) n = TORCH_MAX_ROWS;
-    for (size_t i = 0; i < n; i++) out[i] = (bench_torch_result){false, 0.0, 0, 0};
-    char opts[4][TORCH_ARG_LEN], cases[TORCH_MAX_ROWS][TORCH_ARG_LEN];
-    char *argv[12 + TORCH_MAX_ROWS];
-    build_argv(argv, script, rows, n, timing, blas_threads > 2 ? blas_threads : 2, opts, cases);
+    if (!s->alive) return false;
+    if (fprintf(s->child.in, "%s\n", command) < 0 || !fgets(answer, (int)len, s->child.out)) {
+        s->alive = false;
+        return false;
+    }
+    return true;
+}
 
+bench_torch *bench_torch_start(const char *script, int blas_threads, char *version,
+                               size_t version_len)
+{
+    bench_torch *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
     const char *env_python = getenv("MLP_BENCH_PYTHON");
     const char *candidates[] = {env_python, "python3", "/usr/bin/python3"};
     const char *python = NULL;
     for (size_t c = 0; c < sizeof candidates / sizeof candidates[0] && !python; c++) {
         if (!candidates[c] || !candidates[c][0]) continue;
-        if (run_once(argv, candidates[c], blas_threads, rows, n, out, version, version_len))
+        if (server_start(&t->servers[0], candidates[c], script, blas_threads, version,
+                         version_len))
             python = candidates[c];
         else if (c == 0)
             break; /* an explicit choice is not second-guessed */
     }
-    if (python && blas_threads > 1)
-        run_once(argv, python, 1, rows, n, out, version, version_len);
-    return python != NULL;
+    if (!python) {
+        free(t);
+        return NULL;
+    }
+    t->n_servers = 1;
+    if (blas_threads > 1 &&
+        server_start(&t->servers[1], python, script, 1, version, version_len))
+        t->n_servers = 2;
+    int max_torch = blas_threads > 2 ? blas_threads : 2;
+    for (size_t s = 0; s < t->n_servers; s++)
+        for (int k = 1; k <= max_torch && t->n_configs < TORCH_MAX_CONFIGS; k++)
+            t->configs[t->n_configs++] = (torch_config){&t->servers[s], k, 0.0};
+    return t;
+}
+
+void bench_torch_stop(bench_torch *t)
+{
+    if (!t) return;
+    for (size_t s = 0; s < t->n_servers; s++) bench_child_finish(&t->servers[s].child);
+    free(t);
+}
+
+bool bench_torch_set_case(bench_torch *t, const bench_workload *w)
+{
+    char command[128], net[64], answer[64];
+    snprintf(command, sizeof command, "CASE %s:%s:%zu:%s", w->name,
+             w->mode == BENCH_TRAIN ? "train" : "infer", w->batch,
+             bench_network_string(w, net, sizeof net));
+    bool any = false;
+    for (size_t s = 0; s < t->n_servers; s++) {
+        torch_server *server = &t->servers[s];
+        if (server_ask(server, command, answer, sizeof answer) && !strncmp(answer, "OK", 2))
+            any = true;
+        else
+            server->alive = false;
+    }
+    return any;
+}
+
+size_t bench_torch_config_count(const bench_torch *t) { return t->n_configs; }
+
+void *bench_torch_config(bench_torch *t, size_t i, double seconds)
+{
+    t->configs[i].seconds = seconds;
+    return &t->configs[i];
+}
+
+long bench_torch_step(void *ctx)
+{
+    torch_config *c = ctx;
+    char command[64], answer[64];
+    long samples;
+    snprintf(command, sizeof command, "WINDOW %d %g", c->torch_threads, c->seconds);
+    if (!server_ask(c->server, command, answer, sizeof answer) ||
+        sscanf(answer, "SAMPLES %ld", &samples) != 1)
+        return -1;
+    return samples;
+}
+
+bench_torch_result bench_torch_describe(const bench_torch *t, size_t i, double samples_per_s)
+{
+    return (bench_torch_result){true, samples_per_s, t->configs[i].torch_threads,
+                                t->configs[i].server->blas_threads};
 }

@@ -386,8 +386,9 @@ MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 mlp_error_detail *detail);
 
 typedef struct mlp_csv_options {
-    int has_header;              /* 1 yes, 0 no, -1 detect (a non-numeric first row) (-1) */
-    const char *label_name;      /* label column by header name, or NULL */
+    int has_header;              /* 1 yes, 0 no, -1 detect: the first row is a header when a
+                                    feature field in it is non-empty and not a number (-1) */
+    const char *label_name;      /* label column by header name (implies a header), or NULL */
     long label_index;            /* label column by 0-based index; -1 = last column (-1);
                                     ignored when label_name is set */
     mlp_task task;               /* CLASSIFY */

@@ -71,7 +71,6 @@ char *mlp_data_strdup(const char *s);
 
 /* ---- end of data layer block ------------------------------------------------------ */
 
-#endif /* MLP_INTERNAL_H */
 
 /* ---- activation.c */
 /* Adds the bias (NULL, one scalar when bias_count == 1, else n entries) and applies the
@@ -151,3 +150,5 @@ void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float 
 /* One record, plain SGD (p <- (1 - lr wd) p - lr g), update fused into backprop. Returns C. */
 double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
                            mlp_loss loss, float lr, float weight_decay);
+
+#endif /* MLP_INTERNAL_H */

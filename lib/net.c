@@ -1,6 +1,7 @@
 /* Topology, parameter layout and accessors of mlp_net. */
 #include "mlp_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +10,8 @@ static mlp_status check_topology(size_t n_layers, const size_t *sizes,
 {
     if (!sizes || !activations) return MLP_ERR_NULL_ARG;
     if (n_layers == 0 || (unsigned)bias_mode >= MLP_BIAS_COUNT) return MLP_ERR_INVALID_ARG;
-    for (size_t i = 0; i <= n_layers; i++)
-        if (sizes[i] == 0) return MLP_ERR_INVALID_ARG;
+    for (size_t i = 0; i <= n_layers; i++) /* BLAS takes int dimensions */
+        if (sizes[i] == 0 || sizes[i] > INT_MAX) return MLP_ERR_INVALID_ARG;
     for (size_t k = 0; k < n_layers; k++) {
         if ((unsigned)activations[k] >= MLP_ACT_COUNT) return MLP_ERR_INVALID_ARG;
         if (activations[k] == MLP_ACT_SOFTMAX && k + 1 != n_layers) return MLP_ERR_SOFTMAX_HIDDEN;

@@ -1,6 +1,7 @@
 /* Per-thread scratch: activations, deltas, gradient, dropout masks. */
 #include "mlp_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ void mlp_workspace_free(mlp_workspace *ws)
 mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch)
 {
     if (!out || !net) return MLP_ERR_NULL_ARG;
-    if (max_batch == 0) return MLP_ERR_INVALID_ARG;
+    if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS: int */
     mlp_workspace *ws = calloc(1, sizeof *ws);
     if (!ws) return MLP_ERR_NO_MEMORY;
     mlp_status st = mlp_net_create(&ws->shape, net->n_layers, net->sizes, net->activations,

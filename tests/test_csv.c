@@ -383,7 +383,7 @@ START_TEST(many_rows)
     for (size_t i = 0; i < n; i++) {
         ck_assert_float_eq(x[2 * i], (float)i);
         ck_assert_float_eq(x[2 * i + 1], (float)(2 * i) + 0.5f);
-        char want[16];
+        char want[32];
         snprintf(want, sizeof want, "c%zu", i % 300);
         size_t hot = 0, ones = 0;
         for (size_t c = 0; c < 300; c++)

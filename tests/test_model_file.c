@@ -22,13 +22,47 @@
 
 /* ------------------------------------------------------------------ helpers */
 
+/* Every test works in its own directory under one root per test case; the root is made and
+ * removed by an unchecked fixture (run in the parent process), so a failing test leaves
+ * nothing behind either. */
+static char g_root[64];
+
 typedef struct tmpdir {
-    char path[64];
+    char path[128];
 } tmpdir;
+
+/* Removes path and everything below it (plain files and directories only). */
+static void remove_tree(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *e;
+        char p[512];
+        while ((e = readdir(dir))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            if (unlink(p) != 0) remove_tree(p);
+        }
+        closedir(dir);
+    }
+    rmdir(path);
+}
+
+static void root_setup(void)
+{
+    strcpy(g_root, "/tmp/mlp_model_XXXXXX");
+    if (!mkdtemp(g_root)) g_root[0] = '\0';
+}
+
+static void root_teardown(void)
+{
+    if (g_root[0]) remove_tree(g_root);
+}
 
 static void dir_make(tmpdir *d)
 {
-    strcpy(d->path, "/tmp/mlp_model_XXXXXX");
+    ck_assert_msg(g_root[0] != '\0', "no temporary root directory");
+    snprintf(d->path, sizeof d->path, "%s/t_XXXXXX", g_root);
     ck_assert_ptr_nonnull(mkdtemp(d->path));
 }
 
@@ -45,21 +79,11 @@ static size_t dir_entries(const char *path)
     return n;
 }
 
-/* Removes every plain entry and empty subdirectory, then the directory itself. */
+/* Removes a test's directory; a test that left nothing unexpected ends with this. */
 static void dir_remove(tmpdir *d)
 {
-    DIR *dir = opendir(d->path);
-    if (dir) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(dir))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%s/%s", d->path, e->d_name);
-            if (unlink(p) != 0) rmdir(p);
-        }
-        closedir(dir);
-    }
-    ck_assert_int_eq(rmdir(d->path), 0);
+    remove_tree(d->path);
+    ck_assert_int_ne(access(d->path, F_OK), 0);
 }
 
 static void file_path(char *out, size_t len, const tmpdir *d, const char *name)
@@ -873,6 +897,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(rt, test_roundtrip_every_optimizer);
     tcase_add_test(rt, test_resume_is_exact);
     tcase_add_test(rt, test_eval_on_raw_data_matches);
+    tcase_add_unchecked_fixture(rt, root_setup, root_teardown);
     suite_add_tcase(s, rt);
     TCase *bad = tcase_create("damaged");
     tcase_add_test(bad, test_every_corrupted_byte_detected);
@@ -882,11 +907,13 @@ static Suite *model_file_suite(void)
     tcase_add_test(bad, test_version_checks);
     tcase_add_test(bad, test_lying_sizes_refused);
     tcase_add_test(bad, test_null_arguments);
+    tcase_add_unchecked_fixture(bad, root_setup, root_teardown);
     suite_add_tcase(s, bad);
     TCase *atomic = tcase_create("atomic");
     tcase_add_test(atomic, test_save_into_missing_directory);
     tcase_add_test(atomic, test_save_replaces_existing);
     tcase_add_test(atomic, test_failed_save_keeps_old_file);
+    tcase_add_unchecked_fixture(atomic, root_setup, root_teardown);
     suite_add_tcase(s, atomic);
     return s;
 }

@@ -136,11 +136,12 @@ int cli_write_plot(const char *path, const cli_history *h, const char *title)
 {
     size_t n = h->count;
     double llo = 0, lhi = 0, mlo = 0, mhi = 0;
-    bool any_loss = false, any_test_loss = false, any_metric = false;
+    bool any_loss = false, any_metric = false, any_train, any_test_loss;
     range_of(h->train_loss, n, &llo, &lhi, &any_loss);
-    bool any_train = any_loss;
-    range_of(h->test_loss, n, &llo, &lhi, &any_test_loss);
-    any_loss = any_loss || any_test_loss;
+    any_train = any_loss;
+    range_of(h->test_loss, n, &llo, &lhi, &any_loss); /* one range for both losses */
+    any_test_loss = false;
+    for (size_t i = 0; i < n; i++) any_test_loss = any_test_loss || isfinite(h->test_loss[i]);
     range_of(h->test_metric, n, &mlo, &mhi, &any_metric);
 
     frame f = {LEFT, W - RIGHT, TOP, H - BOTTOM, {0, 0, 0, 0}};
@@ -170,8 +171,9 @@ int cli_write_plot(const char *path, const cli_history *h, const char *title)
     xml_text(fp, title);
     fputs("</text>\n", fp);
 
-    /* grid and ticks: epochs */
-    for (double e = f.ax.lo; e <= f.ax.hi + 1e-9; e += f.ax.step) {
+    /* grid and ticks: epochs 1, then the multiples of the step */
+    for (double e = f.ax.lo; e <= f.ax.hi + 1e-9;
+         e = e == 1 && f.ax.step > 1 ? f.ax.step : e + f.ax.step) {
         double x = px(&f, e);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
                 x, f.y0, x, f.y1);
