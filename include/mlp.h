@@ -141,6 +141,11 @@ MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
 MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
 /* Reseeds the RNG used by initialisation and shuffling (mlp_train). */
 MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
+/* The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
+ * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
+#define MLP_RNG_STATE_WORDS 4
+MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
+MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
 
 MLP_API size_t mlp_net_layer_count(const mlp_net *net);
 /* Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
@@ -272,6 +277,7 @@ MLP_API void mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
 /* Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
+MLP_API const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count);
 /* Zeroes the state and the step count. */
 MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
 
@@ -304,7 +310,9 @@ typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
 typedef struct mlp_train_config {
     mlp_loss loss;              /* MSE */
-    size_t epochs;              /* 10 */
+    size_t epochs;              /* 10: total, counting from epoch 0 */
+    size_t start_epoch;         /* first epoch to run (0); > 0 resumes a saved run: the
+                                   schedule continues at this epoch */
     size_t batch_size;          /* 0 = batch GD (whole epoch, one update); 1 = stochastic;
                                    else minibatch (32) */
     bool shuffle;               /* reshuffle every epoch with the net's RNG (true) */
@@ -321,7 +329,7 @@ typedef struct mlp_train_config {
 MLP_API mlp_train_config mlp_train_config_default(void);
 
 typedef struct mlp_train_result {
-    size_t epochs_run;
+    size_t epochs_run;          /* epochs completed, counting from 0: resume from here */
     size_t best_epoch;          /* 0-based; by validation loss, else the last */
     double final_train_loss;    /* mean per record, last epoch */
     double best_val_loss;       /* NaN without validation data */

@@ -30,6 +30,7 @@
  *           u32 activations of weight layers 0 .. L-1 (mlp_activation; softmax last only)
  *           u64 parameter count P (must equal what the topology implies)
  *           f32 parameters I[0 .. P), in mlp_net_params order
+ *           u64 RNG state [4] (mlp_net_get_rng_state: shuffling resumes where it was)
  *
  *   "PREP"  u64 input size (== n_0)
  *           u32 scaling (mlp_scaling)
@@ -261,7 +262,8 @@ static uint64_t str_size(const char *s)
 static uint64_t net_body_size(const mlp_net *net)
 {
     uint64_t L = mlp_net_layer_count(net);
-    return NET_FIXED_LEN + 8 * (L + 1) + 4 * L + 4 * (uint64_t)mlp_param_count(net);
+    return NET_FIXED_LEN + 8 * (L + 1) + 4 * L + 4 * (uint64_t)mlp_param_count(net) +
+           8 * MLP_RNG_STATE_WORDS;
 }
 
 /* ------------------------------------------------------------------ saving */
@@ -301,8 +303,7 @@ static mlp_status check_optimizer(const mlp_optimizer *opt, const mlp_net *net,
                                   uint64_t *size)
 {
     size_t count = 0, P = mlp_param_count(net);
-    /* mlp_optimizer_state only reads here; the API has no const variant. */
-    const float *state = mlp_optimizer_state((mlp_optimizer *)opt, &count);
+    const float *state = mlp_optimizer_state_const(opt, &count);
     if (count != 0 && count != P && count != 2 * P) return MLP_ERR_WORKSPACE_MISMATCH;
     if (count && !state) return MLP_ERR_INVALID_ARG;
     if (!mlp_optimizer_get_config(opt)) return MLP_ERR_INVALID_ARG;
@@ -326,6 +327,9 @@ static void put_net(writer *w, const mlp_net *net)
     for (size_t k = 0; k < L; k++) put_u32(w, (uint32_t)mlp_net_activation(net, k));
     put_u64(w, mlp_param_count(net));
     put_f32s(w, mlp_net_params_const(net), mlp_param_count(net));
+    uint64_t rng[MLP_RNG_STATE_WORDS];
+    mlp_net_get_rng_state(net, rng);
+    for (size_t i = 0; i < MLP_RNG_STATE_WORDS; i++) put_u64(w, rng[i]);
 }
 
 static void put_preprocess(writer *w, const mlp_preprocess *pre)
@@ -346,7 +350,7 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
 {
     const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
     size_t count = 0;
-    const float *state = mlp_optimizer_state((mlp_optimizer *)opt, &count);
+    const float *state = mlp_optimizer_state_const(opt, &count);
     put_u32(w, (uint32_t)c->kind);
     put_u32(w, (uint32_t)c->reduction);
     put_u32(w, (uint32_t)c->schedule);
@@ -485,6 +489,7 @@ typedef struct net_plan {
     const unsigned char *acts_at;
     size_t param_count;
     const unsigned char *params_at;
+    const unsigned char *rng_at;
 } net_plan;
 
 typedef struct pre_plan {
@@ -550,6 +555,8 @@ static mlp_status parse_net(reader *r, net_plan *np, mlp_error_detail *detail)
                          (unsigned long long)P, total);
     np->params_at = take_f32s(r, total);
     if (!np->params_at) FAIL("net section too short for %zu parameters", total);
+    np->rng_at = take_n(r, MLP_RNG_STATE_WORDS, 8);
+    if (!np->rng_at) FAIL("net section too short for the RNG state");
     if (r->pos != r->len) FAIL("net section longer than its content");
     np->n_layers = L;
     np->bias = (mlp_bias_mode)bias;
@@ -825,6 +832,13 @@ static mlp_status build_net(const net_plan *np, mlp_net **out, mlp_error_detail 
     }
     float *p = mlp_net_params(net);
     for (size_t i = 0; i < np->param_count; i++) p[i] = ld_f32(np->params_at + 4 * i);
+    uint64_t rng[MLP_RNG_STATE_WORDS];
+    for (size_t i = 0; i < MLP_RNG_STATE_WORDS; i++) rng[i] = ld_u64(np->rng_at + 8 * i);
+    if (mlp_net_set_rng_state(net, rng) != MLP_OK) {
+        mlp_net_free(net);
+        set_detail(detail, "invalid RNG state (all zero)");
+        return MLP_ERR_FORMAT;
+    }
     *out = net;
     return MLP_OK;
 }

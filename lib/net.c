@@ -142,6 +142,19 @@ void mlp_net_seed(mlp_net *net, uint64_t seed)
     if (net) mlp_rng_seed(&net->rng, seed);
 }
 
+void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
+{
+    if (net && state) memcpy(state, net->rng.s, sizeof net->rng.s);
+}
+
+mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS])
+{
+    if (!net || !state) return MLP_ERR_NULL_ARG;
+    if (!(state[0] | state[1] | state[2] | state[3])) return MLP_ERR_INVALID_ARG; /* a fixed point */
+    memcpy(net->rng.s, state, sizeof net->rng.s);
+    return MLP_OK;
+}
+
 size_t mlp_net_layer_count(const mlp_net *net) { return net ? net->n_layers : 0; }
 
 size_t mlp_net_size(const mlp_net *net, size_t i)

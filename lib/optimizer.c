@@ -131,6 +131,12 @@ float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count)
     return opt ? opt->state : NULL;
 }
 
+const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count)
+{
+    if (count) *count = opt ? opt->state_vectors * opt->n : 0;
+    return opt ? opt->state : NULL;
+}
+
 void mlp_optimizer_reset(mlp_optimizer *opt)
 {
     if (!opt) return;

@@ -74,7 +74,7 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 mlp_train_config mlp_train_config_default(void)
 {
     mlp_train_config c = {
-        .loss = MLP_LOSS_MSE, .epochs = 10, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
+        .loss = MLP_LOSS_MSE, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
         .user_data = NULL, .progress_every_batch = false,
     };

@@ -48,7 +48,7 @@ static mlp_status trainer_alloc(trainer *t)
         t->best_params = malloc(net->param_count * sizeof *t->best_params);
     if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params))
         return MLP_ERR_NO_MEMORY;
-    for (size_t i = 0; i < t->count; i++) t->order[i] = i;
+    for (size_t i = 0; i < t->count; i++) t->order[i] = i; /* the order without shuffling */
     return MLP_OK;
 }
 
@@ -119,7 +119,7 @@ static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt,
 {
     if (!net || !opt || !x || !y || !cfg) return MLP_ERR_NULL_ARG;
     if (val_count && (!vx || !vy)) return MLP_ERR_NULL_ARG;
-    if (count == 0 || cfg->epochs == 0) return MLP_ERR_INVALID_ARG;
+    if (count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs) return MLP_ERR_INVALID_ARG;
     if (!mlp_is_finite(cfg->dropout)) return MLP_ERR_NON_FINITE;
     if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
@@ -146,15 +146,18 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
     const double t0 = mlp_now_seconds();
     t.progress.epochs = cfg->epochs;
     t.progress.batches = t.batch ? (count + t.batch - 1) / t.batch : 1;
-    bool stop = false;
-    for (size_t epoch = 0; epoch < cfg->epochs && !stop && st == MLP_OK; epoch++) {
+    bool stop = false, have_best = false;
+    for (size_t epoch = cfg->start_epoch; epoch < cfg->epochs && !stop && st == MLP_OK; epoch++) {
         const double e0 = mlp_now_seconds();
         mlp_optimizer_set_epoch(opt, epoch);
         t.progress = (mlp_progress){.epoch = epoch, .epochs = cfg->epochs,
                                     .batches = t.progress.batches, .val_loss = NAN,
                                     .val_accuracy = NAN,
                                     .learning_rate = mlp_optimizer_learning_rate(opt)};
-        if (t.batch && cfg->shuffle) mlp_rng_shuffle(&net->rng, t.order, count);
+        if (t.batch && cfg->shuffle) { /* each epoch a fresh permutation: resumable */
+            for (size_t i = 0; i < count; i++) t.order[i] = i;
+            mlp_rng_shuffle(&net->rng, t.order, count);
+        }
         double loss_sum = 0.0;
         st = t.batch ? epoch_minibatches(&t, &loss_sum, e0, &stop) : epoch_full_batch(&t, &loss_sum);
         if (st != MLP_OK || stop) {
@@ -170,11 +173,14 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
             if (st != MLP_OK) break;
             t.progress.val_loss = vl;
             t.progress.val_accuracy = va;
-            if (epoch == 0 || vl < r.best_val_loss) {
+            if (epoch == cfg->start_epoch || vl < r.best_val_loss) {
                 r.best_val_loss = vl;
                 r.best_val_accuracy = va;
                 r.best_epoch = epoch;
-                if (t.best_params) memcpy(t.best_params, net->params, net->param_count * sizeof(float));
+                if (t.best_params) {
+                    memcpy(t.best_params, net->params, net->param_count * sizeof(float));
+                    have_best = true;
+                }
             } else if (cfg->patience && epoch - r.best_epoch >= cfg->patience) {
                 r.stopped_early = true;
                 stop = true;
@@ -190,7 +196,7 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
             stop = true;
         }
     }
-    if (st == MLP_OK && t.best_params && r.epochs_run > 0)
+    if (st == MLP_OK && have_best)
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);

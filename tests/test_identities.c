@@ -96,6 +96,55 @@ START_TEST(sgd_step_is_params_minus_lr_sum)
 }
 END_TEST
 
+/* One record with plain SGD (the library may fuse the update into backpropagation): the
+ * result is still params - lr * (grad + wd * params), with grad from mlp_gradient at the
+ * old params. Deep net so that a delta computed from already-updated weights shows.
+ * Loop: bias mode _i % 4, weight decay 0 or 0.1 (_i / 4). */
+START_TEST(single_record_sgd_step)
+{
+    static const size_t deep[] = {4, 6, 5, 3};
+    static const mlp_activation deep_acts[] = {MLP_ACT_TANH, MLP_ACT_LEAKY_RELU, MLP_ACT_SIGMOID};
+    mlp_bias_mode bias = (mlp_bias_mode)(_i % 4);
+    float wd = _i / 4 ? 0.1f : 0.0f;
+    tu_topo t = tu_topo_make(3, deep, deep_acts, bias);
+    mlp_net *net = tu_net_new(&t, 77);
+    size_t P = mlp_param_count(net);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
+    float x[4], y[3];
+    uint64_t s = 15;
+    tu_fill_uniform(&s, x, 4, -1, 1);
+    tu_fill_uniform(&s, y, 3, 0, 1);
+    float *g = calloc(P, sizeof(float));
+    double ls_grad = 0.0, ls_step = 0.0;
+    ck_assert_int_eq(mlp_gradient(net, ws, x, y, 1, MLP_LOSS_MSE, g, &ls_grad), MLP_OK);
+    float *before = tu_copy(mlp_net_params_const(net), P);
+    for (int red = 0; red < 2; red++) { /* SUM and MEAN agree for one record */
+        memcpy(mlp_net_params(net), before, P * sizeof(float));
+        mlp_optimizer_config cfg = mlp_optimizer_config_default(MLP_OPT_SGD);
+        cfg.learning_rate = 0.3f;
+        cfg.weight_decay = wd;
+        cfg.reduction = (mlp_reduction)red;
+        mlp_optimizer *opt = NULL;
+        ck_assert_int_eq(mlp_optimizer_create(&opt, net, &cfg), MLP_OK);
+        ck_assert_int_eq(mlp_train_step(net, ws, opt, x, y, 1, MLP_LOSS_MSE, &ls_step), MLP_OK);
+        ck_assert_double_eq_tol(ls_step, ls_grad, 1e-6 * fmax(1.0, ls_grad));
+        double *expect = malloc(P * sizeof(double));
+        for (size_t i = 0; i < P; i++) expect[i] = before[i] - 0.3 * ((double)g[i] + wd * before[i]);
+        double e = tu_rel_err_fd(mlp_net_params_const(net), expect, P, 1e-3);
+        ck_assert_msg(e < 1e-5, "bias %s wd %g reduction %d: params after one-record step err %.3g",
+                      tu_bias_name(bias), (double)wd, red, e);
+        ck_assert_uint_eq(mlp_optimizer_step_count(opt), 1);
+        free(expect);
+        mlp_optimizer_free(opt);
+    }
+    free(before);
+    free(g);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
 /* Builds a PER_NEURON twin of `shared` (same weights, every bias entry equal to the shared
  * scalar of its layer) and returns the gradients of both on the same data. */
 static void shared_vs_per_neuron(mlp_bias_mode mode, float **g_shared, float **g_neuron,
@@ -199,6 +248,7 @@ static Suite *identities_suite(void)
     TCase *tc = tcase_create("identities");
     tcase_add_loop_test(tc, batch_gradient_is_sum_of_records, 0, MLP_BIAS_COUNT);
     tcase_add_loop_test(tc, sgd_step_is_params_minus_lr_sum, 0, 2 * MLP_BIAS_COUNT);
+    tcase_add_loop_test(tc, single_record_sgd_step, 0, 2 * MLP_BIAS_COUNT);
     tcase_add_test(tc, per_layer_bias_is_sum_of_per_neuron);
     tcase_add_test(tc, per_network_bias_is_sum_over_layers);
     tcase_add_test(tc, no_bias_equals_zero_per_neuron_bias);

@@ -541,6 +541,68 @@ START_TEST(test_resume_is_exact)
 }
 END_TEST
 
+/* mlp_train with shuffling and a cosine schedule: 6 epochs straight equal 3 epochs, save,
+ * load (parameters, RNG state, optimizer, epoch), and 3 more from start_epoch 3. */
+static void train_epochs(mlp_net *net, mlp_optimizer *opt, size_t start, size_t end)
+{
+    enum { N = 40 };
+    size_t nin = mlp_net_input_size(net), nout = mlp_net_output_size(net);
+    float x[N * 8], y[N * 4];
+    fill_data(x, y, N, nin, nout, 5);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.batch_size = 6;
+    tc.shuffle = true;
+    tc.start_epoch = start;
+    tc.epochs = end;
+    mlp_train_result r;
+    ck_assert_int_eq(mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, &r), MLP_OK);
+    ck_assert_uint_eq(r.epochs_run, end);
+}
+
+START_TEST(test_resume_training_loop_is_exact)
+{
+    tmpdir d;
+    dir_make(&d);
+    char path[256];
+    file_path(path, sizeof path, &d, "resume_loop.mlp");
+    mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    c.learning_rate = 0.02f;
+    c.schedule = MLP_SCHEDULE_COSINE;
+    c.total_epochs = 6;
+    mlp_net *straight = net_new(2, std_sizes, std_acts, MLP_BIAS_PER_NEURON, 77), *first = NULL;
+    ck_assert_int_eq(mlp_net_clone(&first, straight), MLP_OK);
+    mlp_optimizer *o1 = NULL, *o2 = NULL, *o3 = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&o1, straight, &c), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_create(&o2, first, &c), MLP_OK);
+    train_epochs(straight, o1, 0, 6);
+    train_epochs(first, o2, 0, 3);
+    ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 3), MLP_OK);
+    mlp_net *resumed = NULL;
+    mlp_model_info info;
+    ck_assert_int_eq(mlp_model_load(path, &resumed, NULL, &o3, &info, NULL), MLP_OK);
+    ck_assert_uint_eq(info.epoch, 3);
+    train_epochs(resumed, o3, info.epoch, 6);
+    size_t P = mlp_param_count(straight);
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(straight), mlp_net_params_const(resumed), P), P);
+    /* Without the saved RNG state the shuffles differ, and so do the parameters. */
+    mlp_net *reseeded = NULL;
+    mlp_optimizer *o4 = NULL;
+    ck_assert_int_eq(mlp_model_load(path, &reseeded, NULL, &o4, NULL, NULL), MLP_OK);
+    mlp_net_seed(reseeded, 1234);
+    train_epochs(reseeded, o4, 3, 6);
+    ck_assert_uint_lt(tu_first_diff(mlp_net_params_const(straight), mlp_net_params_const(reseeded), P), P);
+    mlp_optimizer_free(o1);
+    mlp_optimizer_free(o2);
+    mlp_optimizer_free(o3);
+    mlp_optimizer_free(o4);
+    mlp_net_free(straight);
+    mlp_net_free(first);
+    mlp_net_free(resumed);
+    mlp_net_free(reseeded);
+    dir_remove(&d);
+}
+END_TEST
+
 /* Raw data through the loaded preprocess gives the outputs training's evaluation gave. */
 START_TEST(test_eval_on_raw_data_matches)
 {
@@ -896,6 +958,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(rt, test_roundtrip_preprocess_variants);
     tcase_add_test(rt, test_roundtrip_every_optimizer);
     tcase_add_test(rt, test_resume_is_exact);
+    tcase_add_test(rt, test_resume_training_loop_is_exact);
     tcase_add_test(rt, test_eval_on_raw_data_matches);
     tcase_add_unchecked_fixture(rt, root_setup, root_teardown);
     suite_add_tcase(s, rt);
