@@ -128,7 +128,7 @@ typedef struct mlp_net mlp_net;
  * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
 MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                                   const mlp_activation *activations, mlp_bias_mode bias_mode);
-MLP_API void mlp_net_free(mlp_net *net);
+MLP_API void mlp_net_free(mlp_net *net); /* NULL is a no-op, as for every _free */
 /* A deep copy: topology, parameters and RNG state. */
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
 /* Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
@@ -192,7 +192,8 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
 /* Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
-/* The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills. */
+/* The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
+ * (except for plain SGD, whose update is fused; see mlp_train_step). */
 MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
 
 /* ------------------------------------------------------------------ propagation */
@@ -213,8 +214,9 @@ MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws
                                            size_t batch, mlp_loss loss, float *grad,
                                            double *loss_sum);
 
-/* Mean loss and accuracy of a data set (accuracy: argmax of outputs vs argmax of targets;
- * NaN when n_L == 1). Either out pointer may be NULL. */
+/* Mean loss and accuracy of count records, run in chunks of the workspace's max batch
+ * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
+ * may be NULL. */
 MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t count, mlp_loss loss,
                                 double *mean_loss, double *accuracy);
@@ -246,7 +248,8 @@ typedef struct mlp_optimizer_config {
     float beta1, beta2;      /* ADAM(W): (0.9, 0.999) */
     float rho;               /* RMSPROP decay (0.9) */
     float epsilon;           /* ADAM(W), RMSPROP (1e-8) */
-    float weight_decay;      /* >= 0; L2 (coupled) for all but ADAMW, decoupled there (0) */
+    float weight_decay;      /* >= 0, on every parameter; L2 (coupled: wd I added to the
+                                reduced gradient) for all but ADAMW, decoupled there (0) */
     mlp_schedule schedule;   /* CONSTANT */
     size_t step_epochs;      /* STEP: epochs per decay (10) */
     float step_gamma;        /* STEP: factor (0.1) */
@@ -284,7 +287,10 @@ MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
 /* ------------------------------------------------------------------ training */
 
 /* One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
- * Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the update. */
+ * For MLP_OPT_SGD the update is fused into the backward pass (each weight matrix written
+ * once, no gradient vector): same rule, different rounding, and ws's gradient buffer is
+ * left as it was. Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the
+ * update. */
 MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
                                   const float *inputs, const float *targets, size_t batch,
                                   mlp_loss loss, double *loss_sum);

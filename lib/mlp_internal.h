@@ -118,6 +118,10 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
 double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                               const float *targets, size_t batch, mlp_loss loss, float *grad,
                               int accumulate);
+/* Forward + backward with plain SGD applied during the backward pass (batch >= 2, or any
+ * batch with dropout): I <- keep I - step dC/dI, no gradient vector. Returns sum C_i. */
+double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
+                         const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
 

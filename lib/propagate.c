@@ -38,20 +38,66 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
     ws->last_output = ws->z[L];
 }
 
-/* Adds the column sums of delta (batch x n) into the bias gradient of layer k. */
-static void add_bias_gradient(const mlp_net *net, size_t k, const float *delta, size_t batch,
-                              size_t n, float *grad)
+/* Where backpropagation puts dC/dI: added to or written into a gradient vector, or
+ * applied straight to the parameters as plain SGD, I <- keep I - step dC/dI, which saves
+ * writing the gradient and a second pass over it. */
+typedef struct sink {
+    float *grad;    /* gradient mode when not NULL */
+    int accumulate; /* gradient mode: add instead of overwrite */
+    float *params;  /* update mode: the net's parameters */
+    float step;     /* update mode: lr (lr / B for the mean reduction) */
+    float keep;     /* update mode: 1 - lr * weight_decay */
+} sink;
+
+static float sum_all(const float *delta, size_t count)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < count; i++) s += delta[i];
+    return s;
+}
+
+/* Bias gradient of layer k: column sums of delta (batch x n), or their total for a shared
+ * bias. PER_NETWORK updates are summed into *shared and applied once, after every layer. */
+static void bias_backward(const mlp_net *net, size_t k, const float *delta, size_t batch,
+                          size_t n, const sink *out, float *shared)
 {
     if (net->bias_mode == MLP_BIAS_NONE) return;
-    float *gb = grad + net->bias_offset[k];
-    if (net->bias_mode == MLP_BIAS_PER_NEURON) {
+    const size_t off = net->bias_offset[k];
+    if (net->bias_mode == MLP_BIAS_PER_NETWORK && out->params) {
+        *shared += sum_all(delta, batch * n);
+    } else if (net->bias_mode != MLP_BIAS_PER_NEURON) {
+        float s = sum_all(delta, batch * n);
+        if (out->params) out->params[off] = out->keep * out->params[off] - out->step * s;
+        else out->grad[off] += s;
+    } else if (out->params) {
+        float *b = out->params + off;
+        for (size_t j = 0; j < n; j++) b[j] *= out->keep;
+        for (size_t i = 0; i < batch; i++)
+            for (size_t j = 0; j < n; j++) b[j] -= out->step * delta[i * n + j];
+    } else {
+        float *gb = out->grad + off;
         for (size_t i = 0; i < batch; i++)
             for (size_t j = 0; j < n; j++) gb[j] += delta[i * n + j];
-    } else { /* one scalar, used by every neuron (and every layer, PER_NETWORK) */
-        float s = 0.0f;
-        for (size_t i = 0; i < batch * n; i++) s += delta[i];
-        gb[0] += s;
     }
+}
+
+/* Weight gradient of layer k, dW = Delta^T Z_prev, into the sink. */
+static void weights_backward(const mlp_net *net, size_t k, const float *delta, const float *in,
+                             size_t batch, const sink *out)
+{
+    const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1], off = net->weights_offset[k];
+    if (out->grad && batch == 1) {
+        mlp_kernel_rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
+        return;
+    }
+    float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
+    float *dst = out->grad ? out->grad + off : out->params + off;
+    if (out->params) {
+        alpha = -out->step;
+        beta = out->keep;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch, alpha,
+                delta, (int)n_out, in, (int)n_in, beta, dst, (int)n_in);
 }
 
 static void zero_bias_gradients(const mlp_net *net, float *grad)
@@ -61,9 +107,8 @@ static void zero_bias_gradients(const mlp_net *net, float *grad)
             memset(grad + net->bias_offset[k], 0, mlp_net_bias_count(net, k) * sizeof *grad);
 }
 
-double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
-                              const float *targets, size_t batch, mlp_loss loss, float *grad,
-                              int accumulate)
+static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                            const float *targets, size_t batch, mlp_loss loss, const sink *out)
 {
     const size_t L = net->n_layers;
     mlp_propagate_forward(net, ws, inputs, batch, 1);
@@ -72,28 +117,23 @@ double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float
                                             net->sizes[L]);
     if (loss != MLP_LOSS_CROSS_ENTROPY) /* CE's delta already is dC/da */
         mlp_activation_backward(net->activations[L - 1], ws->z[L], delta, batch, net->sizes[L]);
-    if (!accumulate) zero_bias_gradients(net, grad);
+    if (out->grad && !out->accumulate) zero_bias_gradients(net, out->grad);
+    float shared = 0.0f;
 
     for (size_t k = L; k-- > 0;) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
-        const float *in = k == 0 ? inputs : ws->z[k];
         const float *w = net->params + net->weights_offset[k];
-        float *gw = grad + net->weights_offset[k];
-        if (batch == 1) {
-            mlp_kernel_rank1(gw, n_out, n_in, delta, in, accumulate);
-        } else { /* dW (+)= Delta^T Z_prev */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch,
-                        1.0f, delta, (int)n_out, in, (int)n_in, accumulate ? 1.0f : 0.0f, gw,
-                        (int)n_in);
+        if (k > 0) { /* first, while W is still the one the forward pass used */
+            if (batch == 1) /* delta_prev = W^T delta */
+                mlp_kernel_matvec_trans(w, n_out, n_in, delta, delta_prev);
+            else /* Delta_prev = Delta W */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
+                            (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,
+                            (int)n_in);
         }
-        add_bias_gradient(net, k, delta, batch, n_out, grad);
+        weights_backward(net, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
+        bias_backward(net, k, delta, batch, n_out, out, &shared);
         if (k == 0) break; /* no delta for the inputs */
-        if (batch == 1) /* delta_prev = W^T delta */
-            mlp_kernel_matvec_trans(w, n_out, n_in, delta, delta_prev);
-        else /* Delta_prev = Delta W */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
-                        (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,
-                        (int)n_in);
         if (ws->dropout > 0.0f) /* dropped units pass no gradient; kept ones are scaled */
             for (size_t i = 0; i < batch * n_in; i++) delta_prev[i] *= ws->mask[k][i];
         mlp_activation_backward(net->activations[k - 1], ws->z[k], delta_prev, batch, n_in);
@@ -101,7 +141,26 @@ double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float
         delta = delta_prev;
         delta_prev = t;
     }
+    if (net->bias_mode == MLP_BIAS_PER_NETWORK && out->params) {
+        float *b = out->params + net->bias_offset[0];
+        *b = out->keep * *b - out->step * shared;
+    }
     return loss_sum;
+}
+
+double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                              const float *targets, size_t batch, mlp_loss loss, float *grad,
+                              int accumulate)
+{
+    sink out = {.grad = grad, .accumulate = accumulate};
+    return backpropagate(net, ws, inputs, targets, batch, loss, &out);
+}
+
+double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
+                         const float *targets, size_t batch, mlp_loss loss, float step, float keep)
+{
+    sink out = {.params = net->params, .step = step, .keep = keep};
+    return backpropagate(net, ws, inputs, targets, batch, loss, &out);
 }
 
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss)

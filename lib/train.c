@@ -26,9 +26,13 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
     if (st != MLP_OK) return st;
     const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
-    if (batch == 1 && oc->kind == MLP_OPT_SGD && ws->dropout == 0.0f) {
-        double c = mlp_sgd_single_step(net, ws, inputs, targets, loss,
-                                       mlp_optimizer_learning_rate(opt), oc->weight_decay);
+    if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
+        const float lr = mlp_optimizer_learning_rate(opt);
+        const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
+        double c = batch == 1 && ws->dropout == 0.0f
+                 ? mlp_sgd_single_step(net, ws, inputs, targets, loss, lr, oc->weight_decay)
+                 : mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
+                                     1.0f - lr * oc->weight_decay);
         if (loss_sum) *loss_sum = c;
         mlp_optimizer_set_step_count(opt, mlp_optimizer_step_count(opt) + 1);
         return MLP_OK;

@@ -32,13 +32,15 @@ run() {
     "$@" >o 2>e
     rc=$?
     cp o "out.$name" 2>/dev/null
+    # A sanitizer build must not report anything, whatever the exit status.
+    if grep -Eq 'Sanitizer|runtime error:' e; then rc="$rc+sanitizer-report"; fi
 }
 
 # expect_ok NAME CMD...: status 0.
 expect_ok() {
     local name=$1
     run "$@"
-    if [ "$rc" -eq 0 ]; then ok "$name"; else fail "$name (status $rc)" o e; fi
+    if [ "$rc" = 0 ]; then ok "$name"; else fail "$name (status $rc)" o e; fi
 }
 
 # expect_fail NAME STATUS CMD...: the given status, a one-line-or-more "mlp...: " message on
@@ -47,7 +49,7 @@ expect_fail() {
     local name=$1 want=$2
     shift 2
     run "$name" "$@"
-    if [ "$rc" -ne "$want" ]; then
+    if [ "$rc" != "$want" ]; then
         fail "$name (status $rc, expected $want)" o e
     elif ! head -n 1 e | grep -q '^mlp[a-z ]*: '; then
         fail "$name (no 'mlp: ...' message on stderr)" e

@@ -34,7 +34,7 @@ static void print_preprocess(const mlp_preprocess *pre)
     else if (index >= 0)
         printf("label column:   index %ld\n", index);
     else
-        printf("label column:   last\n");
+        printf("label column:   none (labels from a separate IDX file)\n");
     size_t n = mlp_preprocess_class_count(pre);
     if (n > 0) {
         printf("classes:        %zu:", n);
