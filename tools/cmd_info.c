@@ -58,7 +58,7 @@ static void print_optimizer(const cli_model *m)
     }
     const mlp_optimizer_config *c = mlp_optimizer_get_config(m->opt);
     size_t count = 0;
-    mlp_optimizer_state(m->opt, &count);
+    mlp_optimizer_state_const(m->opt, &count);
     printf("optimizer:      stored: %s, lr %g, %s schedule, weight decay %g, %s reduction\n",
            cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)c->kind), (double)c->learning_rate,
            cli_name(cli_schedule_names, MLP_SCHEDULE_COUNT, (int)c->schedule),

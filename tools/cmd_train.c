@@ -232,7 +232,7 @@ static void plot_title(const train_run *r, char *buf, size_t size)
              r->o.batch);
 }
 
-static int train_and_report(train_run *r)
+static void monitor_init(train_run *r)
 {
     const train_options *o = &r->o;
     train_monitor *m = &r->mon;
@@ -245,7 +245,9 @@ static int train_and_report(train_run *r)
     m->quiet = o->quiet;
     m->train_count = mlp_dataset_count(r->train);
     m->history.regress = o->task == MLP_TASK_REGRESS;
-    if (r->test) {
+    /* Per-epoch test evaluation when cheap next to an epoch of training (forward only,
+     * so up to twice the training records). */
+    if (r->test && mlp_dataset_count(r->test) <= 2 * mlp_dataset_count(r->train)) {
         m->eval_inputs = mlp_dataset_inputs_const(r->test);
         m->eval_targets = mlp_dataset_targets_const(r->test);
         m->eval_count = mlp_dataset_count(r->test);
@@ -253,7 +255,13 @@ static int train_and_report(train_run *r)
     } else if (r->val) {
         m->history.test_name = "validation";
     }
+}
 
+/* Runs mlp_train; *seconds is its time less the monitor's own test evaluations. */
+static int run_training(train_run *r, mlp_train_result *res, double *seconds)
+{
+    const train_options *o = &r->o;
+    train_monitor *m = &r->mon;
     mlp_train_config cfg = mlp_train_config_default();
     cfg.loss = o->loss;
     cfg.epochs = o->epochs;
@@ -265,19 +273,17 @@ static int train_and_report(train_run *r)
     cfg.restore_best = true;
     cfg.progress = train_monitor_callback;
     cfg.user_data = m;
-    cfg.progress_every_batch = m->tty && !o->quiet;
+    cfg.progress_every_batch = true; /* for the bar, and to stop soon after Ctrl-C */
 
-    describe(r, stdout);
     cli_install_interrupt_handler();
-    mlp_train_result res;
-    memset(&res, 0, sizeof res);
+    memset(res, 0, sizeof *res);
     m->start = m->last_draw = cli_now();
     mlp_status st = mlp_train(r->net, r->opt, mlp_dataset_inputs_const(r->train),
                               mlp_dataset_targets_const(r->train), mlp_dataset_count(r->train),
                               r->val ? mlp_dataset_inputs_const(r->val) : NULL,
                               r->val ? mlp_dataset_targets_const(r->val) : NULL,
-                              r->val ? mlp_dataset_count(r->val) : 0, &cfg, &res);
-    double seconds = cli_now() - m->start - m->eval_seconds;
+                              r->val ? mlp_dataset_count(r->val) : 0, &cfg, res);
+    *seconds = cli_now() - m->start - m->eval_seconds;
     train_monitor_clear(m);
     if (st != MLP_OK) {
         cli_report_status("training", st, NULL);
@@ -287,30 +293,24 @@ static int train_and_report(train_run *r)
         cli_report_status("evaluating the test data", m->fail_status, NULL);
         return CLI_DATA_ERROR;
     }
-
-    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", res.epochs_run,
-           res.epochs_run == 1 ? "" : "s", seconds,
-           res.epochs_run ? seconds / (double)res.epochs_run : 0.0);
-    if (res.stopped_early) printf("; stopped early");
+    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", res->epochs_run,
+           res->epochs_run == 1 ? "" : "s", *seconds,
+           res->epochs_run ? *seconds / (double)res->epochs_run : 0.0);
+    if (res->stopped_early) printf("; stopped early");
     if (cli_interrupted) printf("; interrupted");
-    if (r->val) printf("; best validation epoch %zu restored", res.best_epoch + 1);
+    if (r->val) printf("; best validation epoch %zu restored", res->best_epoch + 1);
     putchar('\n');
-    if (!isfinite(res.final_train_loss))
+    if (!isfinite(res->final_train_loss))
         cli_error("warning: the training loss is not finite: try a smaller --lr");
+    return CLI_OK;
+}
 
-    /* Final numbers: test data, else the validation split, else the training data. */
-    const mlp_dataset *eval = r->test ? r->test : r->val ? r->val : r->train;
-    cli_metrics met;
-    st = cli_evaluate(r->net, r->eval_ws, mlp_dataset_inputs_const(eval),
-                      mlp_dataset_targets_const(eval), mlp_dataset_count(eval), o->loss,
-                      o->task, &met);
-    if (st != MLP_OK) {
-        cli_report_status("evaluation", st, NULL);
-        return CLI_DATA_ERROR;
-    }
-
+/* Model first (atomic in the library), then the curve and the plot (atomic here). */
+static int write_outputs(train_run *r, size_t epochs_run)
+{
+    const train_options *o = &r->o;
     if (o->out) {
-        st = mlp_model_save(o->out, r->net, r->pre, r->opt, res.epochs_run);
+        mlp_status st = mlp_model_save(o->out, r->net, r->pre, r->opt, epochs_run);
         if (st != MLP_OK) {
             cli_report_status(o->out, st, NULL);
             return CLI_DATA_ERROR;
@@ -318,15 +318,40 @@ static int train_and_report(train_run *r)
         printf("model saved to %s\n", o->out);
     }
     if (o->curve) {
-        if (cli_write_curve(o->curve, &m->history) != CLI_OK) return CLI_DATA_ERROR;
+        if (cli_write_curve(o->curve, &r->mon.history) != CLI_OK) return CLI_DATA_ERROR;
         printf("curve written to %s\n", o->curve);
     }
     if (o->plot) {
         char title[512];
         plot_title(r, title, sizeof title);
-        if (cli_write_plot(o->plot, &m->history, title) != CLI_OK) return CLI_DATA_ERROR;
+        if (cli_write_plot(o->plot, &r->mon.history, title) != CLI_OK) return CLI_DATA_ERROR;
         printf("plot written to %s\n", o->plot);
     }
+    return CLI_OK;
+}
+
+static int train_and_report(train_run *r)
+{
+    const train_options *o = &r->o;
+    monitor_init(r);
+    describe(r, stdout);
+    mlp_train_result res;
+    double seconds;
+    int rc = run_training(r, &res, &seconds);
+    if (rc != CLI_OK) return rc;
+
+    /* Final numbers: test data, else the validation split, else the training data. */
+    const mlp_dataset *eval = r->test ? r->test : r->val ? r->val : r->train;
+    cli_metrics met;
+    mlp_status st = cli_evaluate(r->net, r->eval_ws, mlp_dataset_inputs_const(eval),
+                                 mlp_dataset_targets_const(eval), mlp_dataset_count(eval),
+                                 o->loss, o->task, &met);
+    if (st != MLP_OK) {
+        cli_report_status("evaluation", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    rc = write_outputs(r, res.epochs_run);
+    if (rc != CLI_OK) return rc;
     if (!r->test)
         printf("note: no test data; the result below is on the %s (%zu records)\n",
                r->val ? "validation split" : "training data", met.count);

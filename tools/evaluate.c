@@ -27,12 +27,17 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     return MLP_OK;
 }
 
+/* "nan" rather than "-nan" for a diverged run. */
+static double unsigned_nan(double x) { return isnan(x) ? fabs(x) : x; }
+
 void cli_print_result(FILE *fp, mlp_task task, const cli_metrics *m)
 {
     if (task == MLP_TASK_CLASSIFY)
-        fprintf(fp, "result: test_accuracy=%.4f test_loss=%.4f", m->accuracy, m->loss);
+        fprintf(fp, "result: test_accuracy=%.4f test_loss=%.4f", unsigned_nan(m->accuracy),
+                unsigned_nan(m->loss));
     else
-        fprintf(fp, "result: test_rmse=%.4f test_loss=%.4f", m->rmse, m->loss);
+        fprintf(fp, "result: test_rmse=%.4f test_loss=%.4f", unsigned_nan(m->rmse),
+                unsigned_nan(m->loss));
 }
 
 void cli_topology_string(const mlp_net *net, char *buf, size_t size)

@@ -89,17 +89,19 @@ static void epoch_numbers(train_monitor *m, const mlp_progress *p, double *loss,
     }
 }
 
+static double unsigned_nan(double x) { return isnan(x) ? fabs(x) : x; }
+
 static void epoch_line(train_monitor *m, const mlp_progress *p, double loss, double metric)
 {
     train_monitor_clear(m);
     if (m->quiet) return;
     int width = p->epochs >= 100 ? 3 : p->epochs >= 10 ? 2 : 1;
     fprintf(stderr, "epoch %*zu/%zu  train_loss %.4f", width, p->epoch + 1, p->epochs,
-            p->train_loss);
+            unsigned_nan(p->train_loss));
     if (m->history.test_name) {
         const char *who = m->eval_inputs ? "test" : "val";
-        fprintf(stderr, "  %s_loss %.4f  %s_%s %.4f", who, loss, who,
-                m->task == MLP_TASK_CLASSIFY ? "acc" : "rmse", metric);
+        fprintf(stderr, "  %s_loss %.4f  %s_%s %.4f", who, unsigned_nan(loss), who,
+                m->task == MLP_TASK_CLASSIFY ? "acc" : "rmse", unsigned_nan(metric));
     }
     fprintf(stderr, "  lr %.3g  %.1f s\n", (double)p->learning_rate, p->epoch_seconds);
     fflush(stderr);
@@ -108,8 +110,8 @@ static void epoch_line(train_monitor *m, const mlp_progress *p, double loss, dou
 bool train_monitor_callback(const mlp_progress *p, void *user_data)
 {
     train_monitor *m = user_data;
-    if (cli_interrupted) return false;
     if (!p->end_of_epoch) {
+        if (cli_interrupted) return false;
         double now = cli_now();
         if (m->tty && !m->quiet && (now - m->last_draw >= 0.1 || p->batch == p->batches)) {
             m->last_draw = now;

@@ -132,36 +132,48 @@ static void legend(FILE *fp, const frame *f, const char *const *labels, const ch
     }
 }
 
-int cli_write_plot(const char *path, const cli_history *h, const char *title)
+/* What one chart shows: the three series' ranges and axes. */
+typedef struct chart {
+    frame f;
+    axis loss, metric;
+    bool any_train, any_test_loss, any_metric;
+    const char *who, *metric_name;
+} chart;
+
+static chart layout(const cli_history *h)
 {
+    chart c;
     size_t n = h->count;
     double llo = 0, lhi = 0, mlo = 0, mhi = 0;
-    bool any_loss = false, any_metric = false, any_train, any_test_loss;
+    bool any_loss = false;
+    c.any_metric = false;
     range_of(h->train_loss, n, &llo, &lhi, &any_loss);
-    any_train = any_loss;
+    c.any_train = any_loss;
     range_of(h->test_loss, n, &llo, &lhi, &any_loss); /* one range for both losses */
-    any_test_loss = false;
-    for (size_t i = 0; i < n; i++) any_test_loss = any_test_loss || isfinite(h->test_loss[i]);
-    range_of(h->test_metric, n, &mlo, &mhi, &any_metric);
+    c.any_test_loss = false;
+    for (size_t i = 0; i < n; i++) c.any_test_loss = c.any_test_loss || isfinite(h->test_loss[i]);
+    range_of(h->test_metric, n, &mlo, &mhi, &c.any_metric);
 
-    frame f = {LEFT, W - RIGHT, TOP, H - BOTTOM, {0, 0, 0, 0}};
-    f.ax = n > 1 ? nice_axis(1, (double)n, 8, true) : nice_axis(0, 2, 2, true);
-    if (f.ax.lo < 1 && n > 1) f.ax.lo = 1;
-    axis al = nice_axis(any_loss ? llo : 0, any_loss ? lhi : 1, 6, false);
-    if (al.lo < 0 && any_loss && llo >= 0) al.lo = 0;
-    axis am = nice_axis(any_metric ? mlo : 0, any_metric ? mhi : 1, 6, false);
+    c.f = (frame){LEFT, W - RIGHT, TOP, H - BOTTOM, {0, 0, 0, 0}};
+    c.f.ax = n > 1 ? nice_axis(1, (double)n, 8, true) : nice_axis(0, 2, 2, true);
+    if (c.f.ax.lo < 1 && n > 1) c.f.ax.lo = 1;
+    c.loss = nice_axis(any_loss ? llo : 0, any_loss ? lhi : 1, 6, false);
+    if (c.loss.lo < 0 && any_loss && llo >= 0) c.loss.lo = 0;
+    c.metric = nice_axis(c.any_metric ? mlo : 0, c.any_metric ? mhi : 1, 6, false);
     if (!h->regress) {
-        if (am.lo < 0) am.lo = 0;
-        if (am.hi > 1) am.hi = 1;
-    } else if (am.lo < 0 && mlo >= 0) {
-        am.lo = 0;
+        if (c.metric.lo < 0) c.metric.lo = 0;
+        if (c.metric.hi > 1) c.metric.hi = 1;
+    } else if (c.metric.lo < 0 && mlo >= 0) {
+        c.metric.lo = 0;
     }
+    c.who = h->test_name ? h->test_name : "test";
+    c.metric_name = h->regress ? "RMSE" : "accuracy";
+    return c;
+}
 
-    cli_atomic_file af;
-    if (!cli_atomic_open(&af, path)) return CLI_DATA_ERROR;
-    FILE *fp = af.fp;
-    const char *who = h->test_name ? h->test_name : "test";
-    const char *metric = h->regress ? "RMSE" : "accuracy";
+static void draw_axes(FILE *fp, const chart *c, const char *title)
+{
+    const frame *f = &c->f;
     fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\" "
@@ -172,51 +184,63 @@ int cli_write_plot(const char *path, const cli_history *h, const char *title)
     fputs("</text>\n", fp);
 
     /* grid and ticks: epochs 1, then the multiples of the step */
-    for (double e = f.ax.lo; e <= f.ax.hi + 1e-9;
-         e = e == 1 && f.ax.step > 1 ? f.ax.step : e + f.ax.step) {
-        double x = px(&f, e);
+    for (double e = f->ax.lo; e <= f->ax.hi + 1e-9;
+         e = e == 1 && f->ax.step > 1 ? f->ax.step : e + f->ax.step) {
+        double x = px(f, e);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
-                x, f.y0, x, f.y1);
+                x, f->y0, x, f->y1);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
-                x, f.y1, x, f.y1 + 5);
+                x, f->y1, x, f->y1 + 5);
         fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f</text>\n", x,
-                f.y1 + 20, e);
+                f->y1 + 20, e);
     }
-    y_ticks(fp, &f, &al, false, COLOR_LOSS, true);
-    if (any_metric) y_ticks(fp, &f, &am, true, COLOR_METRIC, false);
+    y_ticks(fp, f, &c->loss, false, COLOR_LOSS, true);
+    if (c->any_metric) y_ticks(fp, f, &c->metric, true, COLOR_METRIC, false);
 
     /* frame and axis titles */
     fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-                "stroke=\"#333\"/>\n", f.x0, f.y0, f.x1 - f.x0, f.y1 - f.y0);
+                "stroke=\"#333\"/>\n", f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0);
     fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n",
-            (f.x0 + f.x1) / 2, H - 18);
+            (f->x0 + f->x1) / 2, H - 18);
     fprintf(fp, "<text transform=\"translate(22,%.1f) rotate(-90)\" text-anchor=\"middle\" "
-                "fill=\"%s\">loss (mean per record)</text>\n", (f.y0 + f.y1) / 2, COLOR_LOSS);
-    if (any_metric)
+                "fill=\"%s\">loss (mean per record)</text>\n", (f->y0 + f->y1) / 2, COLOR_LOSS);
+    if (c->any_metric)
         fprintf(fp, "<text transform=\"translate(%d,%.1f) rotate(90)\" text-anchor=\"middle\" "
-                    "fill=\"%s\">%s %s</text>\n", W - 20, (f.y0 + f.y1) / 2, COLOR_METRIC, who,
-                metric);
+                    "fill=\"%s\">%s %s</text>\n", W - 20, (f->y0 + f->y1) / 2, COLOR_METRIC,
+                c->who, c->metric_name);
+}
 
-    /* data */
+static void draw_data(FILE *fp, const chart *c, const cli_history *h)
+{
     const char *labels[3], *colors[3], *dashes[3];
     char test_loss_label[64], metric_label[64];
     int k = 0;
-    if (any_train) {
-        series(fp, &f, &al, h->train_loss, n, COLOR_LOSS, "");
+    if (c->any_train) {
+        series(fp, &c->f, &c->loss, h->train_loss, h->count, COLOR_LOSS, "");
         labels[k] = "training loss", colors[k] = COLOR_LOSS, dashes[k++] = "";
     }
-    if (any_test_loss) {
+    if (c->any_test_loss) {
         const char *dash = " stroke-dasharray=\"6,4\"";
-        series(fp, &f, &al, h->test_loss, n, COLOR_TEST_LOSS, dash);
-        snprintf(test_loss_label, sizeof test_loss_label, "%s loss", who);
+        series(fp, &c->f, &c->loss, h->test_loss, h->count, COLOR_TEST_LOSS, dash);
+        snprintf(test_loss_label, sizeof test_loss_label, "%s loss", c->who);
         labels[k] = test_loss_label, colors[k] = COLOR_TEST_LOSS, dashes[k++] = dash;
     }
-    if (any_metric) {
-        series(fp, &f, &am, h->test_metric, n, COLOR_METRIC, "");
-        snprintf(metric_label, sizeof metric_label, "%s %s (right axis)", who, metric);
+    if (c->any_metric) {
+        series(fp, &c->f, &c->metric, h->test_metric, h->count, COLOR_METRIC, "");
+        snprintf(metric_label, sizeof metric_label, "%s %s (right axis)", c->who,
+                 c->metric_name);
         labels[k] = metric_label, colors[k] = COLOR_METRIC, dashes[k++] = "";
     }
-    if (k > 0) legend(fp, &f, labels, colors, dashes, k);
-    fputs("</svg>\n", fp);
+    if (k > 0) legend(fp, &c->f, labels, colors, dashes, k);
+}
+
+int cli_write_plot(const char *path, const cli_history *h, const char *title)
+{
+    chart c = layout(h);
+    cli_atomic_file af;
+    if (!cli_atomic_open(&af, path)) return CLI_DATA_ERROR;
+    draw_axes(af.fp, &c, title);
+    draw_data(af.fp, &c, h);
+    fputs("</svg>\n", af.fp);
     return cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;
 }
