@@ -98,31 +98,50 @@ long bench_bound_step(void *ctx)
     return (long)c->w->batch;
 }
 
-typedef struct peak_ctx {
+struct bench_peak {
     int n;
     float *a, *b, *c;
-} peak_ctx;
+};
 
-static long peak_step(void *ctx)
+void bench_peak_free(bench_peak *p)
 {
-    peak_ctx *p = ctx;
+    if (!p) return;
+    free(p->a);
+    free(p->b);
+    free(p->c);
+    free(p);
+}
+
+bench_peak *bench_peak_create(int n)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    bench_peak *p = malloc(sizeof *p);
+    if (!p) return NULL;
+    *p = (bench_peak){n, filled(nn, 0.001f), filled(nn, 0.001f), filled(nn, 0.0f)};
+    if (p->a && p->b && p->c) return p;
+    bench_peak_free(p);
+    return NULL;
+}
+
+long bench_peak_step(void *ctx)
+{
+    bench_peak *p = ctx;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->n, p->n, p->n, 1.0f, p->a, p->n,
                 p->b, p->n, 0.0f, p->c, p->n);
     return 1;
 }
 
+double bench_peak_gflops(int n, double steps_per_s)
+{
+    return 2.0 * (double)n * (double)n * (double)n * steps_per_s * 1e-9;
+}
+
 int bench_sgemm_peak(int n, const bench_timing *timing, double *gflops)
 {
-    size_t nn = (size_t)n * (size_t)n;
-    peak_ctx p = {n, filled(nn, 0.001f), filled(nn, 0.001f), filled(nn, 0.0f)};
-    int rc = -1;
+    bench_peak *p = bench_peak_create(n);
     double per_s;
-    if (p.a && p.b && p.c && bench_measure(timing, peak_step, &p, &per_s) == 0) {
-        *gflops = 2.0 * (double)n * (double)n * (double)n * per_s * 1e-9;
-        rc = 0;
-    }
-    free(p.a);
-    free(p.b);
-    free(p.c);
+    int rc = p ? bench_measure(timing, bench_peak_step, p, &per_s) : -1;
+    if (rc == 0) *gflops = bench_peak_gflops(n, per_s);
+    bench_peak_free(p);
     return rc;
 }

@@ -17,7 +17,16 @@ void bench_bound_free(bench_bound *b);
 /* One step (a bench_step_fn): returns the batch. */
 long bench_bound_step(void *b);
 
-/* GFLOP/s of an n x n x n sgemm (the machine's SGEMM peak with the current threads). */
+/* The machine's SGEMM peak with the current threads: an n x n x n sgemm per step, so
+ * GFLOP/s = 2 n^3 x steps/s (the step returns 1). Measured inside every workload's
+ * interleaved windows, it sees the same load as the workload. NULL when out of memory. */
+typedef struct bench_peak bench_peak;
+bench_peak *bench_peak_create(int n);
+void bench_peak_free(bench_peak *p);
+long bench_peak_step(void *p);
+double bench_peak_gflops(int n, double steps_per_s);
+
+/* bench_peak measured alone: GFLOP/s into *gflops; 0, or -1 when out of memory. */
 int bench_sgemm_peak(int n, const bench_timing *timing, double *gflops);
 
 #endif

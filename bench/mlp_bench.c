@@ -156,7 +156,7 @@ static bool memory_in_child(const options *o, bench_memory_report *m)
     return ok;
 }
 
-#define MAX_PEERS (3 + 16)
+#define MAX_PEERS (4 + 16)
 
 /* libmlp, the GEMM bound, FANN and every PyTorch configuration on one workload, their
  * windows interleaved. */
@@ -174,7 +174,7 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     void *ctxs[MAX_PEERS];
     double rates[MAX_PEERS];
     bool ok[MAX_PEERS];
-    size_t n = 0, i_bound = SIZE_MAX, i_fann = SIZE_MAX, i_torch = SIZE_MAX;
+    size_t n = 0, i_bound = SIZE_MAX, i_fann = SIZE_MAX, i_torch = SIZE_MAX, i_peak = SIZE_MAX;
 
     bench_mlp m;
     mlp_status s = bench_mlp_create(&m, w, &d);
@@ -183,6 +183,8 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     size_t i_mlp = s == MLP_OK ? 0 : SIZE_MAX;
     bench_bound *bound = bench_bound_create(w);
     if (bound) i_bound = n, steps[n] = bench_bound_step, ctxs[n++] = bound;
+    bench_peak *peak = bench_peak_create(PEAK_N);
+    if (peak) i_peak = n, steps[n] = bench_peak_step, ctxs[n++] = peak;
 #if MLP_BENCH_HAVE_FANN
     bench_fann *fann = o->fann ? bench_fann_create(w, &d, &r->fann_records) : NULL;
     if (fann) i_fann = n, steps[n] = bench_fann_step, ctxs[n++] = fann;
@@ -200,6 +202,8 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
         }
         if (i_bound != SIZE_MAX) r->bound_ok = ok[i_bound], r->bound = rates[i_bound];
         if (i_fann != SIZE_MAX) r->fann_ok = ok[i_fann], r->fann = rates[i_fann];
+        if (i_peak != SIZE_MAX && ok[i_peak])
+            r->peak_gflops = bench_peak_gflops(PEAK_N, rates[i_peak]);
         for (size_t j = i_torch; j < n; j++)
             if (ok[j] && (!r->torch.found || rates[j] > r->torch.samples_per_s))
                 r->torch = bench_torch_describe(torch, j - i_torch, rates[j]);
@@ -207,6 +211,7 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
 #if MLP_BENCH_HAVE_FANN
     bench_fann_free(fann);
 #endif
+    bench_peak_free(peak);
     bench_bound_free(bound);
     if (s == MLP_OK) bench_mlp_free(&m);
     bench_data_free(&d);
@@ -264,14 +269,11 @@ int main(int argc, char **argv)
     run.fann_note = "not built (FANN not found at configure time)";
 #endif
 
-    if (!o.csv) fprintf(stderr, "mlp-bench: SGEMM peak ...\n");
-    if (bench_sgemm_peak(PEAK_N, &t, &run.peak_gflops) != 0) run.peak_gflops = 0;
-    for (size_t i = 0; i < n; i++) measure_row(&rows[i], &o, &t, torch);
+    for (size_t i = 0; i < n; i++) {
+        measure_row(&rows[i], &o, &t, torch);
+        if (rows[i].peak_gflops > run.peak_gflops) run.peak_gflops = rows[i].peak_gflops;
+    }
     bench_torch_stop(torch);
-    /* Measured again at the end; the higher is the less disturbed by other processes. */
-    double peak_end;
-    if (bench_sgemm_peak(PEAK_N, &t, &peak_end) == 0 && peak_end > run.peak_gflops)
-        run.peak_gflops = peak_end;
 
     FILE *notes = o.csv ? stderr : stdout;
     if (o.csv) {

@@ -56,8 +56,8 @@ void bench_print_table(FILE *f, const bench_run *run)
             mlp_version(), run->threads, coretype ? coretype : "(unset)", l2 ? l2 : "(unset)",
             run->quick ? ", --quick" : "");
     if (run->peak_gflops > 0)
-        fprintf(f, "SGEMM peak (%d^3, %d threads): %.1f GFLOP/s\n", run->peak_n, run->threads,
-                run->peak_gflops);
+        fprintf(f, "SGEMM peak (%d^3, %d threads): %.1f GFLOP/s (the best row's; %%peak uses "
+                   "each row's own)\n", run->peak_n, run->threads, run->peak_gflops);
     fprintf(f, "FANN: %s; PyTorch: %s\n", run->fann_note ? run->fann_note : "float FANN",
             run->torch_note ? run->torch_note : "-");
     fprintf(f, "\n%-3s %-17s %5s %-5s %11s %7s %6s %11s %6s %10s %7s %11s %4s %6s\n", "", "network",
@@ -71,7 +71,7 @@ void bench_print_table(FILE *f, const bench_run *run)
                 bench_network_string(r->w, net, sizeof net), r->w->batch, mode_word(r->w));
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
         cell(f, 8, r->mlp_ok, "%*.2f", gf);
-        cell(f, 7, r->mlp_ok && run->peak_gflops > 0, "%*.1f", 100.0 * gf / run->peak_gflops);
+        cell(f, 7, r->mlp_ok && r->peak_gflops > 0, "%*.1f", 100.0 * gf / r->peak_gflops);
         cell(f, 12, r->bound_ok, "%*.0f", r->bound);
         cell(f, 7, r->mlp_ok && r->bound_ok, "%*.3f", r->mlp / r->bound);
         cell(f, 11, r->fann_ok, "%*.0f", r->fann);
@@ -85,12 +85,15 @@ void bench_print_table(FILE *f, const bench_run *run)
         fputc('\n', f);
         if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
     }
-    fputs("\nratio = libmlp / peer. GFLOP/s = 6 x parameters x samples/s (training), 2 x "
-          "(inference).\nGEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS "
-          "and threads.\nFANN is single-threaded; for the 784-1024-1024-10 net its steps "
-          "take fewer records\n(FANN works record by record, so its rate per record does "
-          "not depend on the batch).\ntorch thr = the fastest pair tried of torch.set_num_threads"
-          " (1..max(2,threads)) / OPENBLAS_NUM_THREADS (threads, 1).\n",
+    fputs("\n"
+          "ratio    = libmlp / peer; every row's peers ran in interleaved windows (median).\n"
+          "GFLOP/s  = 6 x parameters x samples/s (training), 2 x (inference).\n"
+          "%peak    = GFLOP/s / the SGEMM peak measured in the same row's windows.\n"
+          "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads.\n"
+          "FANN     = single-threaded; big nets take fewer records per step (FANN works\n"
+          "           record by record: its rate per record does not depend on the batch).\n"
+          "torch thr= the fastest torch.set_num_threads / OPENBLAS_NUM_THREADS pair tried\n"
+          "           (1..max(2,threads) x {threads, 1}).\n",
           f);
 }
 

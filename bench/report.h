@@ -20,12 +20,13 @@ typedef struct bench_row {
     double fann;
     size_t fann_records;  /* records per FANN step (capped for big nets) */
     bench_torch_result torch;
+    double peak_gflops;   /* SGEMM peak measured in this row's windows, 0 if not */
 } bench_row;
 
 typedef struct bench_run {
     int threads;
     bool quick;
-    double peak_gflops;   /* 0 when not measured */
+    double peak_gflops;   /* the highest of the rows' SGEMM peaks, 0 when not measured */
     int peak_n;
     const char *fann_note;  /* why FANN is absent, or NULL */
     const char *torch_note; /* why PyTorch is absent, or torch's version */

@@ -2,6 +2,7 @@
 #include "subprocess.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ char *bench_spawn_capture(char *const argv[], int *exit_status)
 {
     int fds[2];
     if (pipe(fds) != 0) return NULL;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
@@ -69,6 +71,10 @@ int bench_child_start(bench_child *c, char *const argv[])
         close(to_child[1]);
         return -1;
     }
+    /* Our ends must not leak into later children: one holding another's stdin open would
+     * keep it from ever seeing end of input. */
+    fcntl(to_child[1], F_SETFD, FD_CLOEXEC);
+    fcntl(from_child[0], F_SETFD, FD_CLOEXEC);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, to_child[0], STDIN_FILENO);

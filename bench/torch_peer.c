@@ -93,6 +93,7 @@ bench_torch *bench_torch_start(const char *script, int blas_threads, char *versi
 void bench_torch_stop(bench_torch *t)
 {
     if (!t) return;
+    for (size_t s = 0; s < t->n_servers; s++) fflush(t->servers[s].child.in);
     for (size_t s = 0; s < t->n_servers; s++) bench_child_finish(&t->servers[s].child);
     free(t);
 }

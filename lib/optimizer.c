@@ -152,6 +152,7 @@ static void step_sgd(float *p, const float *g, size_t n, float lr, float scale, 
     cblas_saxpy((int)n, -lr * scale, g, 1, p, 1);
 }
 
+MLP_VECTORIZE
 static void step_momentum(float *p, const float *g, float *v, size_t n, float lr, float scale,
                           float decay, float mu, int nesterov)
 {
@@ -162,6 +163,7 @@ static void step_momentum(float *p, const float *g, float *v, size_t n, float lr
     }
 }
 
+MLP_VECTORIZE
 static void step_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
                       float scale, const mlp_optimizer_config *c, uint64_t t)
 {
@@ -179,6 +181,7 @@ static void step_adam(float *p, const float *g, float *m, float *v, size_t n, fl
     }
 }
 
+MLP_VECTORIZE
 static void step_rmsprop(float *p, const float *g, float *s, size_t n, float lr, float scale,
                          float decay, float rho, float eps)
 {

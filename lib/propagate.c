@@ -4,15 +4,19 @@
 #include <cblas.h>
 #include <string.h>
 
-/* Inverted dropout: draw a fresh mask for rows x n outputs and apply it. */
+/* Inverted dropout: draw a fresh mask for count outputs and apply it. Each 64-bit draw
+ * decides two units (32 bits each: the rate is resolved to 2^-32). */
 static void dropout_forward(mlp_workspace *ws, size_t k, float *z, size_t count)
 {
     float *mask = ws->mask[k];
     const float keep_scale = 1.0f / (1.0f - ws->dropout);
-    for (size_t i = 0; i < count; i++) {
-        mask[i] = mlp_rng_uniform(&ws->dropout_rng) < ws->dropout ? 0.0f : keep_scale;
-        z[i] *= mask[i];
+    const uint32_t threshold = (uint32_t)((double)ws->dropout * 4294967296.0);
+    for (size_t i = 0; i < count; i += 2) {
+        uint64_t r = mlp_rng_next(&ws->dropout_rng);
+        mask[i] = (uint32_t)r < threshold ? 0.0f : keep_scale;
+        if (i + 1 < count) mask[i + 1] = (uint32_t)(r >> 32) < threshold ? 0.0f : keep_scale;
     }
+    for (size_t i = 0; i < count; i++) z[i] *= mask[i];
 }
 
 void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,

@@ -306,6 +306,21 @@ expect_fail out-dir-missing 1 "$MLP" train --train train.csv --out nodir/m.mlp
 : >empty.csv
 expect_fail csv-empty 1 "$MLP" train --train empty.csv --no-save
 
+# ---------------------------------------------------------------- resume
+# 6 epochs straight equal 3 epochs, then --resume for 3 more (Adam state, shuffling; the
+# schedule is constant because a cosine over 3 epochs is another run than one over 6).
+common=(--train train.csv --test test.csv --label species --layers 16 --batch 8 --seed 5
+        --epochs 6)
+expect_ok resume-straight "$MLP" train "${common[@]}" --out out/straight.mlp
+expect_ok resume-first "$MLP" train "${common[@]}" --epochs 3 --out out/first.mlp
+expect_ok resume-second "$MLP" train "${common[@]}" --resume out/first.mlp --out out/resumed.mlp
+check "resume: same result line as the uninterrupted run" \
+    test "$(last_line out.resume-straight | sed 's/ train_seconds=.*//')" = \
+         "$(last_line out.resume-second | sed 's/ train_seconds=.*//')"
+check "resume: says where it resumed" grep -q 'resumed after epoch 3' out.resume-second
+expect_fail resume-already-done 2 "$MLP" train "${common[@]}" --epochs 3 --resume out/first.mlp --no-save
+expect_fail resume-missing-model 1 "$MLP" train "${common[@]}" --resume out/none.mlp --no-save
+
 # No output files after failures.
 mkdir fails
 expect_fail fail-leaves-nothing 1 "$MLP" train --train train.csv --test nope.csv \

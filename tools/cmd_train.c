@@ -1,4 +1,5 @@
 /* `mlp train`: load, scale, build, train, evaluate, save. */
+#include "model_io.h"
 #include "train.h"
 
 #include <math.h>
@@ -16,6 +17,7 @@ typedef struct train_run {
     mlp_workspace *eval_ws;
     train_monitor mon;
     const char **classes;
+    size_t start_epoch;  /* > 0 when resuming */
 } train_run;
 
 static void run_free(train_run *r)
@@ -110,9 +112,10 @@ static const char *const fashion_mnist_classes[10] = {
 static int split_and_scale(train_run *r)
 {
     const train_options *o = &r->o;
-    mlp_status st = mlp_preprocess_create(&r->pre, mlp_dataset_input_size(r->all));
-    if (st == MLP_OK) st = mlp_preprocess_set_labels(r->pre, r->all, o->task);
-    if (st == MLP_OK && o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 &&
+    mlp_status st = MLP_OK;
+    if (!r->pre) st = mlp_preprocess_create(&r->pre, mlp_dataset_input_size(r->all));
+    if (st == MLP_OK && !o->resume) st = mlp_preprocess_set_labels(r->pre, r->all, o->task);
+    if (st == MLP_OK && !o->resume && o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 &&
         mlp_dataset_target_size(r->all) == 10)
         st = mlp_preprocess_set_label_info(r->pre, MLP_TASK_CLASSIFY, NULL, -1, 10,
                                            fashion_mnist_classes);
@@ -139,8 +142,9 @@ static int split_and_scale(train_run *r)
     } else {
         r->train = r->all;
     }
-    /* Statistics from the training split only; the same transform for every split. */
-    st = mlp_preprocess_fit(r->pre, r->train, o->scaling);
+    /* Statistics from the training split only (or the resumed run's); the same transform
+     * for every split. */
+    if (!o->resume) st = mlp_preprocess_fit(r->pre, r->train, o->scaling);
     if (st == MLP_OK) st = mlp_preprocess_apply(r->pre, r->train);
     if (st == MLP_OK && r->val) st = mlp_preprocess_apply(r->pre, r->val);
     if (st == MLP_OK && r->test) st = mlp_preprocess_apply(r->pre, r->test);
@@ -148,6 +152,37 @@ static int split_and_scale(train_run *r)
         cli_report_status("scaling", st, NULL);
         return CLI_DATA_ERROR;
     }
+    return CLI_OK;
+}
+
+/* --resume: the net, optimizer and preprocessing of a saved run, checked against the data. */
+static int load_resume(train_run *r)
+{
+    const train_options *o = &r->o;
+    cli_model m;
+    int rc = cli_model_load(o->resume, true, &m);
+    if (rc != CLI_OK) return rc;
+    if (!m.opt || !m.pre) {
+        cli_error("%s: no optimizer state or preprocessing saved: it cannot be resumed",
+                  o->resume);
+        cli_model_free(&m);
+        return CLI_DATA_ERROR;
+    }
+    if (!cli_model_check_sizes(&m, o->resume, mlp_dataset_input_size(r->all),
+                               mlp_dataset_target_size(r->all))) {
+        cli_model_free(&m);
+        return CLI_DATA_ERROR;
+    }
+    if (m.info.epoch >= o->epochs) {
+        cli_error("%s has already trained %zu epochs: pass --epochs above that", o->resume,
+                  m.info.epoch);
+        cli_model_free(&m);
+        return CLI_USAGE_ERROR;
+    }
+    r->net = m.net;
+    r->opt = m.opt;
+    r->pre = m.pre;
+    r->start_epoch = m.info.epoch;
     return CLI_OK;
 }
 
@@ -160,6 +195,11 @@ static mlp_activation output_activation(const train_options *o)
 static int build(train_run *r)
 {
     const train_options *o = &r->o;
+    if (o->resume) { /* net and optimizer came from the file */
+        mlp_status st = mlp_workspace_create(&r->eval_ws, r->net, CLI_EVAL_BATCH);
+        if (st != MLP_OK) cli_report_status("workspace", st, NULL);
+        return st == MLP_OK ? CLI_OK : CLI_DATA_ERROR;
+    }
     size_t sizes[CLI_MAX_HIDDEN + 2];
     mlp_activation acts[CLI_MAX_HIDDEN + 1];
     size_t L = o->n_hidden + 1;
@@ -265,6 +305,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     mlp_train_config cfg = mlp_train_config_default();
     cfg.loss = o->loss;
     cfg.epochs = o->epochs;
+    cfg.start_epoch = r->start_epoch;
     cfg.batch_size = o->batch;
     cfg.shuffle = true;
     cfg.dropout = (float)o->dropout;
@@ -293,9 +334,10 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
         cli_report_status("evaluating the test data", m->fail_status, NULL);
         return CLI_DATA_ERROR;
     }
-    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", res->epochs_run,
-           res->epochs_run == 1 ? "" : "s", *seconds,
-           res->epochs_run ? *seconds / (double)res->epochs_run : 0.0);
+    size_t ran = res->epochs_run > r->start_epoch ? res->epochs_run - r->start_epoch : 0;
+    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s", *seconds,
+           ran ? *seconds / (double)ran : 0.0);
+    if (r->start_epoch) printf("; resumed after epoch %zu", r->start_epoch);
     if (res->stopped_early) printf("; stopped early");
     if (cli_interrupted) printf("; interrupted");
     if (r->val) printf("; best validation epoch %zu restored", res->best_epoch + 1);
@@ -379,6 +421,7 @@ int cmd_train(int argc, char **argv)
         }
     }
     rc = load_data(&r);
+    if (rc == CLI_OK && r.o.resume) rc = load_resume(&r);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
     if (rc == CLI_OK) rc = train_and_report(&r);

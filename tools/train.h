@@ -39,6 +39,7 @@ typedef struct train_options {
     int threads; /* 0: OpenBLAS's default */
     /* output */
     const char *out, *curve, *plot;
+    const char *resume; /* model file to continue training from */
     bool no_save, quiet;
     unsigned set;
 } train_options;

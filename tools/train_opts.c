@@ -50,6 +50,10 @@ static void train_help(void)
 "  --threads N                   BLAS threads (OpenBLAS default)\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
+"  --resume MODEL                continue a run saved with its optimizer: network,\n"
+"                                optimizer, scaling and RNG come from MODEL; training\n"
+"                                goes on from its epoch up to --epochs (the total; the\n"
+"                                schedule keeps the length it was saved with)\n"
 "  --curve FILE                  CSV: epoch,train_loss,test_loss,test_accuracy\n"
 "  --plot FILE                   SVG chart of training loss and test accuracy per epoch\n"
 "  --quiet                       no progress on stderr\n"
@@ -70,7 +74,7 @@ enum {
     OPT_TRAIN = 256, OPT_TRAIN_LABELS, OPT_TEST, OPT_TEST_LABELS, OPT_DATASET, OPT_LABEL,
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
-    OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET,
+    OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
 };
 
 static const struct option long_options[] = {
@@ -104,6 +108,7 @@ static const struct option long_options[] = {
     {"curve", required_argument, NULL, OPT_CURVE},
     {"plot", required_argument, NULL, OPT_PLOT},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"resume", required_argument, NULL, OPT_RESUME},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -227,6 +232,7 @@ static int parse_one(int c, train_options *o)
     case OPT_THREADS: ok = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &o->threads); break;
     case 'o': o->out = optarg; break;
     case OPT_NO_SAVE: o->no_save = true; break;
+    case OPT_RESUME: o->resume = optarg; break;
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
