@@ -19,7 +19,8 @@ struct bench_fann {
 
 static long step_incremental(bench_fann *c)
 {
-    size_t i = c->cursor++ % c->d->count;
+    size_t i = c->cursor;
+    c->cursor = i + 1 == c->d->count ? 0 : i + 1;
     fann_train(c->ann, c->d->inputs + i * c->d->n_in, c->d->targets + i * c->d->n_out);
     return 1;
 }
@@ -27,7 +28,8 @@ static long step_incremental(bench_fann *c)
 static long step_infer(bench_fann *c)
 {
     for (size_t r = 0; r < c->records; r++) {
-        size_t i = c->cursor++ % c->d->count;
+        size_t i = c->cursor;
+        c->cursor = i + 1 == c->d->count ? 0 : i + 1;
         if (!fann_run(c->ann, c->d->inputs + i * c->d->n_in)) return -1;
     }
     return (long)c->records;

@@ -31,7 +31,8 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
 long bench_mlp_step(void *ctx)
 {
     bench_mlp *m = ctx;
-    size_t i = m->next_batch++;
+    size_t i = m->next_batch;
+    m->next_batch = bench_data_next(m->d, i);
     const float *x = bench_data_inputs(m->d, i);
     mlp_status s;
     if (m->w->mode == BENCH_TRAIN)

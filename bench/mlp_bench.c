@@ -27,7 +27,7 @@
 #define MAX_ROWS 16
 
 typedef struct options {
-    bool csv, quick, fann, torch, memory, memory_only;
+    bool csv, quick, fann, torch, memory, memory_only, profile;
     int threads;
     double seconds; /* per window; 0 = the mode's default */
     const char *only;
@@ -36,7 +36,7 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fputs("usage: mlp-bench [--csv] [--quick] [--threads N] [--only W1,W3] [--no-fann]\n"
-          "                 [--no-torch] [--no-memory] [--seconds S] [--memory]\n"
+          "                 [--no-torch] [--no-memory] [--seconds S] [--memory] [--profile]\n"
           "  --csv        one CSV row per workload on stdout (the table and notes on stderr)\n"
           "  --quick      short windows: the whole suite in well under a minute\n"
           "  --threads N  OpenBLAS threads (mlp_set_threads), default 2\n"
@@ -45,6 +45,7 @@ static void usage(FILE *f)
           "  --no-memory  skip the W1 memory measurement (a fresh child process)\n"
           "  --seconds S  seconds per timing window (median of the windows is reported)\n"
           "  --memory     only the memory measurement of training W1, in this process\n"
+          "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
           "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
           "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
           f);
@@ -62,6 +63,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (!strcmp(a, "--no-torch")) o->torch = false;
         else if (!strcmp(a, "--no-memory")) o->memory = false;
         else if (!strcmp(a, "--memory")) o->memory_only = true;
+        else if (!strcmp(a, "--profile")) o->profile = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             exit(0);
@@ -77,6 +79,7 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
     }
+    if (o->profile) o->memory = o->fann = o->torch = false;
     return 0;
 }
 
@@ -157,9 +160,30 @@ static bool memory_in_child(const options *o, bench_memory_report *m)
 }
 
 #define MAX_PEERS (4 + 16)
+#define NO_PEER SIZE_MAX
 
-/* libmlp, the GEMM bound, FANN and every PyTorch configuration on one workload, their
- * windows interleaved. */
+/* The steps one row measures together, in window order. */
+typedef struct peer_set {
+    bench_step_fn steps[MAX_PEERS];
+    void *ctxs[MAX_PEERS];
+    double rates[MAX_PEERS];
+    bool ok[MAX_PEERS];
+    size_t n;
+} peer_set;
+
+/* Adds a step when ctx is not NULL; its index, or NO_PEER. */
+static size_t add_peer(peer_set *p, bench_step_fn step, void *ctx)
+{
+    if (!ctx || p->n == MAX_PEERS) return NO_PEER;
+    p->steps[p->n] = step;
+    p->ctxs[p->n] = ctx;
+    return p->n++;
+}
+
+static bool peer_ok(const peer_set *p, size_t i) { return i != NO_PEER && p->ok[i]; }
+
+/* libmlp, the GEMM bound, the SGEMM peak, FANN and every PyTorch configuration on one
+ * workload, their windows interleaved (see bench_measure_many). */
 static void measure_row(bench_row *r, const options *o, const bench_timing *t,
                         bench_torch *torch)
 {
@@ -170,44 +194,33 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
         return;
     }
     if (!o->csv) fprintf(stderr, "  %s batch %zu ...\n", w->name, w->batch);
-    bench_step_fn steps[MAX_PEERS];
-    void *ctxs[MAX_PEERS];
-    double rates[MAX_PEERS];
-    bool ok[MAX_PEERS];
-    size_t n = 0, i_bound = SIZE_MAX, i_fann = SIZE_MAX, i_torch = SIZE_MAX, i_peak = SIZE_MAX;
-
+    peer_set p = {.n = 0};
     bench_mlp m;
     mlp_status s = bench_mlp_create(&m, w, &d);
-    if (s != MLP_OK) r->mlp_error = mlp_strerror(s);
-    else steps[n] = bench_mlp_step, ctxs[n++] = &m;
-    size_t i_mlp = s == MLP_OK ? 0 : SIZE_MAX;
-    bench_bound *bound = bench_bound_create(w);
-    if (bound) i_bound = n, steps[n] = bench_bound_step, ctxs[n++] = bound;
-    bench_peak *peak = bench_peak_create(PEAK_N);
-    if (peak) i_peak = n, steps[n] = bench_peak_step, ctxs[n++] = peak;
+    size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
+    bench_bound *bound = o->profile ? NULL : bench_bound_create(w);
+    size_t i_bound = add_peer(&p, bench_bound_step, bound);
+    bench_peak *peak = o->profile ? NULL : bench_peak_create(PEAK_N);
+    size_t i_peak = add_peer(&p, bench_peak_step, peak);
+    size_t i_fann = NO_PEER;
 #if MLP_BENCH_HAVE_FANN
     bench_fann *fann = o->fann ? bench_fann_create(w, &d, &r->fann_records) : NULL;
-    if (fann) i_fann = n, steps[n] = bench_fann_step, ctxs[n++] = fann;
+    i_fann = add_peer(&p, bench_fann_step, fann);
 #endif
-    if (torch && bench_torch_set_case(torch, w)) {
-        i_torch = n;
-        for (size_t c = 0; c < bench_torch_config_count(torch) && n < MAX_PEERS; c++)
-            steps[n] = bench_torch_step, ctxs[n++] = bench_torch_config(torch, c, t->window_s);
-    }
+    size_t i_torch = p.n;
+    if (torch && bench_torch_set_case(torch, w))
+        for (size_t c = 0; c < bench_torch_config_count(torch); c++)
+            add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
 
-    if (bench_measure_many(t, n, steps, ctxs, rates, ok) == 0) {
-        if (i_mlp != SIZE_MAX) {
-            r->mlp_ok = ok[i_mlp], r->mlp = rates[i_mlp];
-            if (!r->mlp_ok) r->mlp_error = mlp_strerror(m.status);
-        }
-        if (i_bound != SIZE_MAX) r->bound_ok = ok[i_bound], r->bound = rates[i_bound];
-        if (i_fann != SIZE_MAX) r->fann_ok = ok[i_fann], r->fann = rates[i_fann];
-        if (i_peak != SIZE_MAX && ok[i_peak])
-            r->peak_gflops = bench_peak_gflops(PEAK_N, rates[i_peak]);
-        for (size_t j = i_torch; j < n; j++)
-            if (ok[j] && (!r->torch.found || rates[j] > r->torch.samples_per_s))
-                r->torch = bench_torch_describe(torch, j - i_torch, rates[j]);
-    }
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
+    else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
+    if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
+    if ((r->fann_ok = peer_ok(&p, i_fann))) r->fann = p.rates[i_fann];
+    if (peer_ok(&p, i_peak)) r->peak_gflops = bench_peak_gflops(PEAK_N, p.rates[i_peak]);
+    for (size_t j = i_torch; j < p.n; j++)
+        if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
+            r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
 #if MLP_BENCH_HAVE_FANN
     bench_fann_free(fann);
 #endif
@@ -238,9 +251,7 @@ int main(int argc, char **argv)
     bench_row rows[MAX_ROWS];
     size_t n = 0;
     for (size_t i = 0; i < n_all && n < MAX_ROWS; i++)
-        if (selected(o.only, all[i].name)) {
-            rows[n++] = (bench_row){.w = &all[i]};
-        }
+        if (selected(o.only, all[i].name)) rows[n++] = (bench_row){.w = &all[i]};
     if (n == 0) {
         fprintf(stderr, "mlp-bench: --only selects no workload\n");
         return 2;
@@ -248,7 +259,8 @@ int main(int argc, char **argv)
 
     bench_run run = {.threads = o.threads, .quick = o.quick, .peak_n = PEAK_N, .rows = rows,
                      .n_rows = n};
-    if (o.memory && selected(o.only, "W1")) run.memory_ok = memory_in_child(&o, &run.memory);
+    bool memory_wanted = o.memory && selected(o.only, "W1");
+    if (memory_wanted) run.memory_ok = memory_in_child(&o, &run.memory);
 
     bench_torch *torch = NULL;
     char torch_version[64] = "", torch_note[128] = "skipped (--no-torch)";
@@ -284,6 +296,8 @@ int main(int argc, char **argv)
     if (run.memory_ok) {
         fputc('\n', notes);
         bench_print_memory(notes, &run.memory, w1_workload());
+    } else if (memory_wanted) {
+        fputs("\nMemory of training W1: the --memory child failed\n", notes);
     }
     fputc('\n', notes);
     bench_print_targets(notes, &run);

@@ -130,7 +130,7 @@ static void target(FILE *f, const char *what, bool present, double value, double
     if (!present)
         fprintf(f, "  %-40s %10s  n/a\n", what, "-");
     else
-        fprintf(f, "  %-40s %10.3g  %s (goal >= %g)\n", what, value,
+        fprintf(f, "  %-40s %10.4g  %s (goal >= %g)\n", what, value,
                 value >= goal ? "PASS" : "MISS", goal);
 }
 

@@ -89,10 +89,10 @@ void bench_data_free(bench_data *d)
 
 const float *bench_data_inputs(const bench_data *d, size_t i)
 {
-    return d->inputs + (i % (d->count / d->batch)) * d->batch * d->n_in;
+    return d->inputs + i * d->batch * d->n_in;
 }
 
 const float *bench_data_targets(const bench_data *d, size_t i)
 {
-    return d->targets + (i % (d->count / d->batch)) * d->batch * d->n_out;
+    return d->targets + i * d->batch * d->n_out;
 }

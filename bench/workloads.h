@@ -45,8 +45,13 @@ typedef struct bench_data {
 /* Data for w (enough batches to not sit in cache for the big nets); false on no memory. */
 bool bench_data_create(bench_data *d, const bench_workload *w, unsigned long long seed);
 void bench_data_free(bench_data *d);
-/* Start of batch number i (cycling through the data): offsets for inputs and targets. */
+/* Start of batch number i < count / batch: inputs and targets. */
 const float *bench_data_inputs(const bench_data *d, size_t i);
 const float *bench_data_targets(const bench_data *d, size_t i);
+/* The batch after i, back to 0 after the last (no division: W4's steps are tiny). */
+static inline size_t bench_data_next(const bench_data *d, size_t i)
+{
+    return (i + 1) * d->batch >= d->count ? 0 : i + 1;
+}
 
 #endif
