@@ -30,7 +30,7 @@ static void softmax_rows(float *z, size_t batch, size_t n, float *logits)
 /* One switch outside the loops so the inner loops vectorise. */
 #define APPLY_ROWS(EXPR)                                                         \
     for (size_t i = 0; i < batch; i++) {                                         \
-        float *row = z + i * n;                                                  \
+        float *restrict row = z + i * n;                                         \
         if (bias_count == 0)                                                     \
             for (size_t j = 0; j < n; j++) { float a = row[j]; row[j] = (EXPR); } \
         else if (bias_count == 1)                                                \
@@ -40,8 +40,8 @@ static void softmax_rows(float *z, size_t batch, size_t n, float *logits)
     }
 
 MLP_VECTORIZE
-void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n,
-                            const float *bias, size_t bias_count, float *logits)
+void mlp_activation_forward(mlp_activation act, float *restrict z, size_t batch, size_t n,
+                            const float *restrict bias, size_t bias_count, float *logits)
 {
     if (!bias) bias_count = 0;
     const float b0 = bias_count == 1 ? bias[0] : 0.0f;
@@ -73,8 +73,8 @@ void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n
 }
 
 MLP_VECTORIZE
-void mlp_activation_backward(mlp_activation act, const float *z, float *delta, size_t batch,
-                             size_t n)
+void mlp_activation_backward(mlp_activation act, const float *restrict z,
+                             float *restrict delta, size_t batch, size_t n)
 {
     size_t total = batch * n;
     switch (act) {

@@ -1,6 +1,6 @@
 /* Hand loops for one record, where a BLAS call costs more than the work (kann's finding,
- * measured again here: see bench/). Compiled twice, baseline and x86-64-v3 (AVX2 + FMA),
- * and picked at load time. */
+ * measured again here: see bench/). The entry points are compiled twice, baseline and
+ * x86-64-v3 (AVX2 + FMA), and picked at load time; the helpers inline into both. */
 #include "mlp_internal.h"
 
 #include <cblas.h>
@@ -11,8 +11,8 @@
 
 /* y[0..3] = four rows of W times x: x is loaded once for four rows, and the 8 accumulators
  * (4 rows x 2 vectors of 8) hide the FMA latency. */
-MLP_VECTORIZE
-static void dot4(const float *w, size_t cols, const float *x, float *y)
+static inline void dot4(const float *restrict w, size_t cols, const float *restrict x,
+                        float *restrict y)
 {
     const float *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
     float a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
@@ -44,9 +44,13 @@ static void dot4(const float *w, size_t cols, const float *x, float *y)
     y[3] = s3;
 }
 
-MLP_VECTORIZE
-static float dot(const float *a, const float *b, size_t n)
+static inline float dot(const float *restrict a, const float *restrict b, size_t n)
 {
+    if (n < 16) { /* tiny layers: no accumulator set-up */
+        float s = 0.0f;
+        for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+        return s;
+    }
     float acc[16] = {0};
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -57,6 +61,7 @@ static float dot(const float *a, const float *b, size_t n)
     return s;
 }
 
+MLP_VECTORIZE
 void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x, float *y)
 {
     if (rows * cols > MLP_SMALL_LAYER) {
@@ -70,12 +75,12 @@ void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x,
     for (; j < rows; j++) y[j] = dot(w + j * cols, x, cols);
 }
 
-MLP_VECTORIZE
-static void axpy(float *y, float a, const float *x, size_t n)
+static inline void axpy(float *restrict y, float a, const float *restrict x, size_t n)
 {
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+MLP_VECTORIZE
 void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const float *d, float *out)
 {
     if (rows * cols > MLP_SMALL_LAYER) {
@@ -87,6 +92,7 @@ void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const flo
     for (size_t j = 0; j < rows; j++) axpy(out, d[j], w + j * cols, cols);
 }
 
+MLP_VECTORIZE
 void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const float *z,
                       int accumulate)
 {
@@ -105,9 +111,9 @@ void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const 
 }
 
 /* Four rows at once: delta_prev is read and written once per four rows. */
-MLP_VECTORIZE
-static void backprop_update_rows4(float *w, size_t cols, const float *d, const float *z,
-                                  float step, float keep, float *delta_prev)
+static inline void backprop_update_rows4(float *restrict w, size_t cols,
+                                         const float *restrict d, const float *restrict z,
+                                         float step, float keep, float *restrict delta_prev)
 {
     float *w0 = w, *w1 = w + cols, *w2 = w + 2 * cols, *w3 = w + 3 * cols;
     const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
@@ -122,9 +128,9 @@ static void backprop_update_rows4(float *w, size_t cols, const float *d, const f
     }
 }
 
-MLP_VECTORIZE
-static void backprop_update_row(float *w, size_t cols, float d, const float *z, float step,
-                                float keep, float *delta_prev)
+static inline void backprop_update_row(float *restrict w, size_t cols, float d,
+                                       const float *restrict z, float step, float keep,
+                                       float *restrict delta_prev)
 {
     const float sd = step * d;
     if (delta_prev)
@@ -138,6 +144,7 @@ static void backprop_update_row(float *w, size_t cols, float d, const float *z, 
         for (size_t i = 0; i < cols; i++) w[i] = keep * w[i] - sd * z[i];
 }
 
+MLP_VECTORIZE
 void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
                                 const float *z, float step, float keep, float *delta_prev)
 {

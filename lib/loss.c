@@ -42,9 +42,10 @@ double mlp_loss_sum(mlp_loss loss, const float *outputs, const float *logits,
 }
 
 double mlp_loss_output_delta(mlp_loss loss, const float *outputs, const float *logits,
-                             const float *targets, float *delta, size_t batch, size_t n)
+                             const float *targets, float *delta, size_t batch, size_t n,
+                             int want_loss)
 {
-    double total = mlp_loss_sum(loss, outputs, logits, targets, batch, n);
+    double total = want_loss ? mlp_loss_sum(loss, outputs, logits, targets, batch, n) : 0.0;
     if (loss == MLP_LOSS_CROSS_ENTROPY) {
         /* dC/da_k = o_k * sum_j y_j - y_k: the softmax Jacobian folded in. */
         for (size_t i = 0; i < batch; i++) {

@@ -88,9 +88,11 @@ void mlp_activation_backward(mlp_activation act, const float *z, float *delta, s
 double mlp_loss_sum(mlp_loss loss, const float *outputs, const float *logits,
                     const float *targets, size_t batch, size_t n);
 /* delta = dC_i/do for MSE, written before the output activation's backward pass;
- * for cross-entropy with softmax it is dC_i/da directly (fused, stable). Returns sum C_i. */
+ * for cross-entropy with softmax it is dC_i/da directly (fused, stable). Returns sum C_i
+ * (0 unless want_loss: on tiny nets the loss costs as much as the delta). */
 double mlp_loss_output_delta(mlp_loss loss, const float *outputs, const float *logits,
-                             const float *targets, float *delta, size_t batch, size_t n);
+                             const float *targets, float *delta, size_t batch, size_t n,
+                             int want_loss);
 
 /* ---- workspace.c */
 struct mlp_workspace {
@@ -150,9 +152,15 @@ void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const 
 void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
                                 const float *z, float step, float keep, float *delta_prev);
 
+/* ---- sgd_tiny.c: the same for nets whose widths are all <= MLP_TINY_WIDTH */
+#define MLP_TINY_WIDTH 32
+int mlp_sgd_tiny_applies(const mlp_net *net, mlp_loss loss);
+double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                         float lr, float weight_decay, int want_loss);
+
 /* ---- sgd_single.c */
 /* One record, plain SGD (p <- (1 - lr wd) p - lr g), update fused into backprop. Returns C. */
 double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                           mlp_loss loss, float lr, float weight_decay);
+                           mlp_loss loss, float lr, float weight_decay, int want_loss);
 
 #endif /* MLP_INTERNAL_H */

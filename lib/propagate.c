@@ -118,7 +118,7 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
     mlp_propagate_forward(net, ws, inputs, batch, 1);
     float *delta = ws->delta, *delta_prev = ws->delta_prev;
     double loss_sum = mlp_loss_output_delta(loss, ws->z[L], ws->logits, targets, delta, batch,
-                                            net->sizes[L]);
+                                            net->sizes[L], 1);
     if (loss != MLP_LOSS_CROSS_ENTROPY) /* CE's delta already is dC/da */
         mlp_activation_backward(net->activations[L - 1], ws->z[L], delta, batch, net->sizes[L]);
     if (out->grad && !out->accumulate) zero_bias_gradients(net, out->grad);

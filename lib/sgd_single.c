@@ -20,13 +20,14 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x)
 }
 
 double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                           mlp_loss loss, float lr, float weight_decay)
+                           mlp_loss loss, float lr, float weight_decay, int want_loss)
 {
     const size_t L = net->n_layers;
     const float keep = 1.0f - lr * weight_decay; /* L2 decay folded into the update */
     forward_one(net, ws, x);
     float *delta = ws->delta, *delta_prev = ws->delta_prev;
-    double c = mlp_loss_output_delta(loss, ws->z[L], ws->logits, y, delta, 1, net->sizes[L]);
+    double c = mlp_loss_output_delta(loss, ws->z[L], ws->logits, y, delta, 1, net->sizes[L],
+                                     want_loss);
     if (loss != MLP_LOSS_CROSS_ENTROPY)
         mlp_activation_backward(net->activations[L - 1], ws->z[L], delta, 1, net->sizes[L]);
     float shared_bias_grad = 0.0f; /* PER_NETWORK: summed over layers, applied once */

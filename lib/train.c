@@ -29,10 +29,15 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
         const float lr = mlp_optimizer_learning_rate(opt);
         const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
-        double c = batch == 1 && ws->dropout == 0.0f
-                 ? mlp_sgd_single_step(net, ws, inputs, targets, loss, lr, oc->weight_decay)
-                 : mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
-                                     1.0f - lr * oc->weight_decay);
+        double c;
+        if (batch == 1 && ws->dropout == 0.0f && mlp_sgd_tiny_applies(net, loss))
+            c = mlp_sgd_tiny_step(net, ws, inputs, targets, lr, oc->weight_decay, loss_sum != NULL);
+        else if (batch == 1 && ws->dropout == 0.0f)
+            c = mlp_sgd_single_step(net, ws, inputs, targets, loss, lr, oc->weight_decay,
+                                    loss_sum != NULL);
+        else
+            c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
+                                  1.0f - lr * oc->weight_decay);
         if (loss_sum) *loss_sum = c;
         mlp_optimizer_set_step_count(opt, mlp_optimizer_step_count(opt) + 1);
         return MLP_OK;
