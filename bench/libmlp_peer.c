@@ -22,6 +22,10 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
     mlp_status s = mlp_net_create(&m->net, w->n_layers, w->sizes, acts, MLP_BIAS_PER_NEURON);
     if (s == MLP_OK) s = mlp_net_init(m->net, MLP_INIT_GLOROT, 42);
     if (s == MLP_OK) s = mlp_workspace_create(&m->ws, m->net, w->batch);
+    /* One-record training splits its large layers across the bench's thread count (the
+     * OpenBLAS count, set by mlp_set_threads; the row paths then call no BLAS). */
+    if (s == MLP_OK && w->mode == BENCH_TRAIN && w->batch == 1)
+        s = mlp_workspace_set_threads(m->ws, mlp_get_threads());
     if (s == MLP_OK && w->mode == BENCH_TRAIN) s = mlp_optimizer_create(&m->opt, m->net, &cfg);
     if (s != MLP_OK) bench_mlp_free(m);
     m->status = s;

@@ -190,6 +190,16 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * workspace (rate in [0,1), 0 turns it off); masks are drawn from an RNG seeded here and
  * kept in the workspace. mlp_forward never drops. */
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
+/* Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
+ * joins any). The one-record plain-SGD path of mlp_train_step (batch 1, no dropout) then
+ * splits every layer of at least 32768 weights by rows across the n threads, the calling
+ * thread included: each thread keeps the same rows, so a layer too large for one core's
+ * cache fits in several. Results are deterministic (fixed split, fixed summation order)
+ * and equal the single-thread ones up to float rounding. Idle workers spin briefly, then
+ * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
+ * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
+ * (threads or memory unavailable; the previous setting is kept). */
+MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
 /* Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
 /* The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills

@@ -107,10 +107,25 @@ struct mlp_workspace {
     float dropout;
     mlp_rng dropout_rng;
     const float *last_output;
+    struct mlp_ws_pool *pool; /* worker threads (mlp_workspace_set_threads); NULL: none */
 };
 
 /* MLP_OK when ws fits net and batch. */
 mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch);
+
+/* ---- workspace_threads.c: a workspace's worker team; the caller is thread 0 */
+typedef struct mlp_ws_pool mlp_ws_pool;
+/* Layers with at least this many weights are split by rows across the team. */
+#define MLP_THREAD_MIN_WEIGHTS 32768
+typedef void (*mlp_ws_job)(void *ctx, int tid, int n);
+/* Runs job(ctx, t, n) for t = 0 .. n-1, t = 0 on the caller; returns when all are done. */
+void mlp_ws_pool_run(mlp_ws_pool *pool, mlp_ws_job job, void *ctx);
+/* Threads including the caller; 1 for NULL. */
+int mlp_ws_pool_size(const mlp_ws_pool *pool);
+/* Thread t's (1 <= t < n) private buffer of max_width floats, cache-line separated. */
+float *mlp_ws_pool_partial(mlp_ws_pool *pool, int t);
+/* Stops and joins the workers, frees the pool; NULL is a no-op. */
+void mlp_ws_pool_free(mlp_ws_pool *pool);
 
 /* ---- propagate.c */
 /* Forward pass into ws (dropout applied when `training` and ws has a rate). */
@@ -142,6 +157,8 @@ double mlp_now_seconds(void);
 #endif
 /* y = W x, W rows x cols row-major. */
 void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x, float *y);
+/* The same, always with the hand loops (a thread's share of a split layer). */
+void mlp_kernel_matvec_hand(const float *w, size_t rows, size_t cols, const float *x, float *y);
 /* out = W^T d. */
 void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const float *d, float *out);
 /* g (+)= d z^T. */
@@ -154,6 +171,7 @@ void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float 
 
 /* ---- sgd_tiny.c: the same for nets whose widths are all <= MLP_TINY_WIDTH */
 #define MLP_TINY_WIDTH 32
+#define MLP_TINY_LAYERS 8 /* deeper nets take sgd_single.c (the path keeps every layer on the stack) */
 int mlp_sgd_tiny_applies(const mlp_net *net, mlp_loss loss);
 double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
                          float lr, float weight_decay, int want_loss);

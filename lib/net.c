@@ -120,13 +120,17 @@ mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
     return MLP_OK;
 }
 
+/* Runs twice per training step (workspace and optimizer), so on tiny nets its cost shows:
+ * plain loops, not memcmp calls whose set-up outweighs comparing three sizes. */
 int mlp_net_same_topology(const mlp_net *a, const mlp_net *b)
 {
     if (a == b) return 1;
     if (a->topology_hash != b->topology_hash) return 0; /* the usual mismatch, in O(1) */
-    if (a->n_layers != b->n_layers || a->bias_mode != b->bias_mode) return 0;
-    if (memcmp(a->sizes, b->sizes, (a->n_layers + 1) * sizeof *a->sizes)) return 0;
-    return !memcmp(a->activations, b->activations, a->n_layers * sizeof *a->activations);
+    const size_t L = a->n_layers;
+    if (L != b->n_layers || a->bias_mode != b->bias_mode) return 0;
+    for (size_t k = 0; k < L; k++)
+        if (a->sizes[k] != b->sizes[k] || a->activations[k] != b->activations[k]) return 0;
+    return a->sizes[L] == b->sizes[L];
 }
 
 mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src)

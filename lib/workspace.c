@@ -15,6 +15,7 @@ static float *alloc_floats(size_t rows, size_t cols)
 void mlp_workspace_free(mlp_workspace *ws)
 {
     if (!ws) return;
+    mlp_ws_pool_free(ws->pool); /* joins the workers first */
     if (ws->z)
         for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->z[k]);
     if (ws->mask)

@@ -193,6 +193,36 @@ static void run_case(mlp_optimizer_kind kind, size_t batch, float dropout)
     mlp_net_free(net);
 }
 
+/* One-record SGD with the workspace's worker threads on a net with a large layer: the
+ * workers allocate nothing either (the interposer counts every thread). */
+static void run_threads_case(void)
+{
+    static const size_t big[] = {300, 256, 10};
+    static const mlp_activation big_acts[] = {MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX};
+    static float bx[300], by[10] = {1};
+    for (size_t i = 0; i < 300; i++) bx[i] = (float)((i * 37 % 101) / 50.0 - 1.0);
+    mlp_net *net = NULL;
+    mlp_workspace *ws = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    if (mlp_net_create(&net, 2, big, big_acts, MLP_BIAS_PER_NEURON) != MLP_OK ||
+        mlp_net_init(net, MLP_INIT_AUTO, 5) != MLP_OK || mlp_workspace_create(&ws, net, 1) != MLP_OK ||
+        mlp_workspace_set_threads(ws, 2) != MLP_OK || mlp_optimizer_create(&opt, net, &oc) != MLP_OK) {
+        printf("FAIL: cannot create the threaded workspace\n");
+        exit(1);
+    }
+    mlp_status st = MLP_OK;
+    double loss;
+    count_start();
+    for (int i = 0; i < 50 && st == MLP_OK; i++)
+        st = mlp_train_step(net, ws, opt, bx, by, 1, MLP_LOSS_CROSS_ENTROPY, &loss);
+    size_t calls = count_stop();
+    expect("mlp_train_step x50, sgd, batch 1, 2 workspace threads", st, calls);
+    mlp_optimizer_free(opt);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+
 /* The interposer itself works: a malloc while counting is seen. */
 static void self_test(void)
 {
@@ -222,6 +252,7 @@ int main(void)
         for (size_t b = 0; b < 2; b++) run_case(kinds[k], batches[b], 0.0f);
     run_case(MLP_OPT_ADAM, 32, 0.3f);
     run_case(MLP_OPT_SGD, 1, 0.3f);
+    run_threads_case();
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
 }
