@@ -19,7 +19,7 @@ mlp_epoch() { # extra flags...: prints seconds per epoch from the tool's summary
 echo "network 784-256-128-10 ReLU, Adam lr 0.001, batch 128, $epochs epochs"
 echo "libmlp mlp train, same network, no dropout: $(mlp_epoch --optimizer adam --lr 0.001 \
     --weight-decay 0 --schedule constant --dropout 0 --batch 128 --layers 256,128) s/epoch"
-echo "libmlp mlp train, default recipe (AdamW, cosine, dropout 0.1): $(mlp_epoch) s/epoch"
+echo "libmlp mlp train, default recipe (AdamW, cosine, dropout 0.2): $(mlp_epoch) s/epoch"
 if "$python" -c 'import torch' 2>/dev/null; then
     for setting in "1 2" "2 1" "1 1" "2 2"; do
         set -- $setting
