@@ -1,4 +1,5 @@
-/* libmlp on a workload: mlp_train_step for training, mlp_forward for inference. */
+/* libmlp on a workload: mlp_train_step for minibatch training, mlp_train (one epoch over
+ * the bench's records, in order) for one-record training, mlp_forward for inference. */
 #include "libmlp_peer.h"
 
 void bench_mlp_free(bench_mlp *m)
@@ -32,6 +33,14 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
     return s;
 }
 
+/* The bench's thread count (mlp_set_threads), within mlp_train's 1..256. */
+static int bench_threads(const bench_mlp *m)
+{
+    (void)m;
+    int n = mlp_get_threads();
+    return n < 1 ? 1 : n > 256 ? 256 : n;
+}
+
 long bench_mlp_step(void *ctx)
 {
     bench_mlp *m = ctx;
@@ -39,6 +48,24 @@ long bench_mlp_step(void *ctx)
     m->next_batch = bench_data_next(m->d, i);
     const float *x = bench_data_inputs(m->d, i);
     mlp_status s;
+    if (m->w->mode == BENCH_TRAIN && m->w->batch == 1) {
+        /* Stochastic training as an application runs it: one epoch of mlp_train over all
+         * the records, threads as the workspace above (large layers split by rows). */
+        mlp_train_config tc = mlp_train_config_default();
+        tc.loss = MLP_LOSS_MSE;
+        tc.epochs = 1;
+        tc.batch_size = 1;
+        tc.shuffle = false;
+        tc.restore_best = false;
+        tc.threads = bench_threads(m);
+        s = mlp_train(m->net, m->opt, m->d->inputs, m->d->targets, m->d->count, NULL, NULL, 0,
+                      &tc, NULL);
+        if (s != MLP_OK) {
+            m->status = s;
+            return -1;
+        }
+        return (long)m->d->count;
+    }
     if (m->w->mode == BENCH_TRAIN)
         s = mlp_train_step(m->net, m->ws, m->opt, x, bench_data_targets(m->d, i), m->w->batch,
                            MLP_LOSS_MSE, NULL);

@@ -87,8 +87,9 @@ void bench_print_table(FILE *f, const bench_run *run)
     }
     fputs("\n"
           "ratio    = libmlp / peer; every row's peers ran in interleaved windows (median).\n"
-          "libmlp/s = batch-1 training rows give the workspace --threads threads\n"
-          "           (mlp_workspace_set_threads): large layers split by rows.\n"
+          "libmlp/s = batch-1 training rows run through mlp_train (stochastic regime:\n"
+          "           one epoch over the bench's records in order, per step) with\n"
+          "           threads = --threads: large layers split by rows.\n"
           "GFLOP/s  = 6 x parameters x samples/s (training), 2 x (inference).\n"
           "%peak    = GFLOP/s / the SGEMM peak measured in the same row's windows.\n"
           "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads.\n"

@@ -340,6 +340,10 @@ typedef struct mlp_train_config {
     mlp_progress_fn progress;   /* may be NULL */
     void *user_data;
     bool progress_every_batch;  /* call progress after each batch too (false) */
+    int threads;                /* threads of mlp_train's workspace, 1..256, else
+                                   INVALID_ARG (1): with batch_size 1 its large layers are
+                                   split by rows across them (mlp_workspace_set_threads);
+                                   other batch sizes ignore it */
 } mlp_train_config;
 
 MLP_API mlp_train_config mlp_train_config_default(void);
@@ -357,7 +361,11 @@ typedef struct mlp_train_result {
 
 /* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
- * per epoch. Allocates its workspace once. result may be NULL. */
+ * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
+ * (batch_size 1, MLP_OPT_SGD, no dropout, no per-batch progress) applies each record's
+ * first-layer weight update during the next record's forward pass, one pass over those
+ * weights instead of two: the same steps as a loop of mlp_train_step, up to float
+ * rounding, and the parameters are complete whenever progress is called. */
 MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                              const float *targets, size_t count, const float *val_inputs,
                              const float *val_targets, size_t val_count,

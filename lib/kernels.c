@@ -198,6 +198,79 @@ MLP_AVX512 static void backprop_update_avx512(float *restrict w, size_t rows, si
         }
     }
 }
+/* The deferred first-layer update fused with the next record's forward pass, one pass over
+ * W: W <- keep W - step d z^T, then y = W x with the updated weights while in registers.
+ * R rows share the loads of z and x. The dot products run in matvec_rows's chunk order
+ * (lane rotation by the alignment h), so y has the same bits as matvec_avx512 on the
+ * updated W, whatever R and wherever W lies. */
+#define UPDATE_MATVEC_ROWS(R)                                                              \
+    MLP_AVX512 static void update_matvec_rows##R(float *w, size_t cols, const float *d,    \
+                                                 const float *z, float step, float keep,   \
+                                                 const float *x, float *y)                 \
+    {                                                                                      \
+        const size_t h = (size_t)(((uintptr_t)w / sizeof(float)) % 16);                    \
+        const __m512 kv = _mm512_set1_ps(keep);                                            \
+        const int plain = keep == 1.0f;                                                    \
+        __m512 acc[R], sv[R];                                                              \
+        for (int r = 0; r < R; r++) {                                                      \
+            acc[r] = _mm512_setzero_ps();                                                  \
+            sv[r] = _mm512_set1_ps(step * d[r]);                                           \
+        }                                                                                  \
+        size_t c = 0;                                                                      \
+        const size_t end = cols + h;                                                       \
+        while (c < end) {                                                                  \
+            const size_t lo = c < h ? h - c : 0, hi = end - c < 16 ? end - c : 16;         \
+            const ptrdiff_t off = (ptrdiff_t)c - (ptrdiff_t)h;                             \
+            if (lo == 0 && hi == 16) {                                                     \
+                for (; c + 16 <= end; c += 16) {                                           \
+                    const size_t o = c - h;                                                \
+                    const __m512 xv = _mm512_loadu_ps(x + o), zv = _mm512_loadu_ps(z + o); \
+                    for (int r = 0; r < R; r++) {                                          \
+                        float *wr = w + r * cols + o;                                      \
+                        __m512 v = _mm512_loadu_ps(wr);                                    \
+                        if (!plain) v = _mm512_mul_ps(v, kv);                              \
+                        v = _mm512_fnmadd_ps(sv[r], zv, v);                                \
+                        _mm512_storeu_ps(wr, v);                                           \
+                        acc[r] = _mm512_fmadd_ps(v, xv, acc[r]);                           \
+                    }                                                                      \
+                }                                                                          \
+                continue;                                                                  \
+            }                                                                              \
+            const __mmask16 m = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));      \
+            const __m512 xv = _mm512_maskz_loadu_ps(m, (const char *)x + off * 4);         \
+            const __m512 zv = _mm512_maskz_loadu_ps(m, (const char *)z + off * 4);         \
+            for (int r = 0; r < R; r++) {                                                  \
+                char *wr = (char *)(w + r * cols) + off * 4;                               \
+                __m512 v = _mm512_maskz_loadu_ps(m, wr);                                   \
+                if (!plain) v = _mm512_mul_ps(v, kv);                                      \
+                v = _mm512_fnmadd_ps(sv[r], zv, v);                                        \
+                _mm512_mask_storeu_ps(wr, m, v);                                           \
+                acc[r] = _mm512_mask3_fmadd_ps(v, xv, acc[r], m);                          \
+            }                                                                              \
+            c += 16;                                                                       \
+        }                                                                                  \
+        const __m512i rot = _mm512_add_epi32(                                              \
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),       \
+            _mm512_set1_epi32((int)h));                                                    \
+        const __m512i idx = _mm512_and_si512(rot, _mm512_set1_epi32(15));                  \
+        for (int r = 0; r < R; r++)                                                        \
+            y[r] = _mm512_reduce_add_ps(_mm512_permutexvar_ps(idx, acc[r]));               \
+    }
+UPDATE_MATVEC_ROWS(8)
+UPDATE_MATVEC_ROWS(4)
+UPDATE_MATVEC_ROWS(1)
+
+MLP_AVX512 static void update_matvec_avx512(float *w, size_t rows, size_t cols, const float *d,
+                                            const float *z, float step, float keep,
+                                            const float *x, float *y)
+{
+    size_t j = 0;
+    for (; j + 8 <= rows; j += 8)
+        update_matvec_rows8(w + j * cols, cols, d + j, z, step, keep, x, y + j);
+    for (; j + 4 <= rows; j += 4)
+        update_matvec_rows4(w + j * cols, cols, d + j, z, step, keep, x, y + j);
+    for (; j < rows; j++) update_matvec_rows1(w + j * cols, cols, d + j, z, step, keep, x, y + j);
+}
 #endif
 
 static inline void matvec_hand(const float *w, size_t rows, size_t cols, const float *x,
@@ -319,4 +392,28 @@ void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float 
     }
     for (; j < rows; j++)
         backprop_update_row(w + j * cols, cols, d[j], z, step, keep, delta_prev);
+}
+
+MLP_VECTORIZE
+void mlp_kernel_update_matvec(float *w, size_t rows, size_t cols, const float *d,
+                              const float *z, float step, float keep, const float *x, float *y)
+{
+#ifdef MLP_AVX512_KERNELS
+    if (have_avx512()) {
+        update_matvec_avx512(w, rows, cols, d, z, step, keep, x, y);
+        return;
+    }
+#endif
+    /* Four rows are updated, then (still in L1) multiplied by x sharing its loads. */
+    size_t j = 0;
+    if (cols >= 16)
+        for (; j + 4 <= rows; j += 4) {
+            for (size_t r = 0; r < 4; r++)
+                backprop_update_row(w + (j + r) * cols, cols, d[j + r], z, step, keep, NULL);
+            dot4(w + j * cols, cols, x, y + j);
+        }
+    for (; j < rows; j++) {
+        backprop_update_row(w + j * cols, cols, d[j], z, step, keep, NULL);
+        y[j] = dot(w + j * cols, x, cols);
+    }
 }

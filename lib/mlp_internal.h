@@ -168,6 +168,10 @@ void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const 
  * delta_prev = W^T d (old W; skipped when NULL), then W <- keep W - step d z^T. */
 void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
                                 const float *z, float step, float keep, float *delta_prev);
+/* A deferred first-layer SGD update fused with the next forward pass, one pass over W:
+ * W <- keep W - step d z^T, then y = W x (the updated W). */
+void mlp_kernel_update_matvec(float *w, size_t rows, size_t cols, const float *d,
+                              const float *z, float step, float keep, const float *x, float *y);
 
 /* ---- sgd_tiny.c: the same for nets whose widths are all <= MLP_TINY_WIDTH */
 #define MLP_TINY_WIDTH 32
@@ -180,5 +184,11 @@ double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const 
 /* One record, plain SGD (p <- (1 - lr wd) p - lr g), update fused into backprop. Returns C. */
 double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
                            mlp_loss loss, float lr, float weight_decay, int want_loss);
+/* count records, x row order[r] for r = 0 .. count-1, each a plain-SGD step as above, with
+ * the first layer's weight update of record r deferred and fused with record r+1's forward
+ * pass (one pass over W0); flushed before returning. Returns the loss sum. */
+double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                          const size_t *order, size_t count, mlp_loss loss, float lr,
+                          float weight_decay);
 
 #endif /* MLP_INTERNAL_H */

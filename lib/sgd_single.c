@@ -4,6 +4,10 @@
  * pure SGD on small nets cost a few hundred cycles per record. */
 #include "mlp_internal.h"
 
+/* The one-thread forward pass calls BLAS above this many weights (kernels.c's
+ * MLP_SMALL_LAYER); a pending update on such a layer is applied on its own. */
+#define MLP_FUSE_MAX_WEIGHTS (1u << 18)
+
 /* ---- layers split by rows across the workspace's threads (mlp_workspace_set_threads) */
 
 /* First row of thread t's share: a multiple of 4 (the kernels' row blocks), the same for
@@ -30,7 +34,18 @@ typedef struct layer_job {
     float step, keep;
     float *delta_prev; /* backward: NULL for the first layer */
     int activate;      /* forward: bias + activation per share (not softmax) */
+    /* forward: a deferred update W <- keep W - step d z^T to apply in the same pass, the
+     * updated weights then multiplied by `in` (NULL d: none) */
+    const float *pend_d, *pend_z;
+    float pend_step, pend_keep;
 } layer_job;
+
+/* The first layer's weight update of the last record, not yet applied (sgd_single_run). */
+typedef struct pending {
+    const float *d; /* that record's first-layer delta (a workspace buffer); NULL: none */
+    const float *z; /* its inputs */
+    float step, keep;
+} pending;
 
 static void forward_share(void *ctx, int t, int n)
 {
@@ -39,7 +54,11 @@ static void forward_share(void *ctx, int t, int n)
     const size_t n_in = net->sizes[j->k], n_out = net->sizes[j->k + 1];
     const size_t r0 = share_begin(n_out, t, n), r1 = share_begin(n_out, t + 1, n);
     if (r1 == r0) return;
-    mlp_kernel_matvec_hand(j->w + r0 * n_in, r1 - r0, n_in, j->in, j->out + r0);
+    if (j->pend_d)
+        mlp_kernel_update_matvec(j->w + r0 * n_in, r1 - r0, n_in, j->pend_d + r0, j->pend_z,
+                                 j->pend_step, j->pend_keep, j->in, j->out + r0);
+    else
+        mlp_kernel_matvec_hand(j->w + r0 * n_in, r1 - r0, n_in, j->in, j->out + r0);
     if (!j->activate) return;
     const size_t bias_count = mlp_net_bias_count(net, j->k);
     const float *bias = net->bias_offset[j->k] == SIZE_MAX ? NULL : net->params + net->bias_offset[j->k];
@@ -83,8 +102,25 @@ static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, flo
     }
 }
 
-static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x)
+/* Applies a pending first-layer update on its own (split like the backward pass). */
+static void flush_pending(const mlp_net *net, mlp_workspace *ws, pending *p)
 {
+    if (!p || !p->d) return;
+    backprop_update(net, ws, 0, (float *)p->d, p->z, p->step, p->keep, NULL);
+    p->d = NULL;
+}
+
+/* The fused kernel replaces BLAS only where the plain forward pass calls none. */
+static int can_fuse(const mlp_workspace *ws, size_t n_out, size_t n_in)
+{
+    return split_layer(ws, n_out, n_in) || n_out * n_in <= MLP_FUSE_MAX_WEIGHTS;
+}
+
+/* Forward pass of one record; p (may be NULL) holds the previous record's first-layer
+ * update, applied here in the first layer's pass over W0. */
+static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, pending *p)
+{
+    if (p && p->d && !can_fuse(ws, net->sizes[1], net->sizes[0])) flush_pending(net, ws, p);
     const float *in = x;
     for (size_t k = 0; k < net->n_layers; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
@@ -96,8 +132,19 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x)
         if (split_layer(ws, n_out, n_in)) {
             layer_job job = {.net = net, .ws = ws, .k = k, .w = (float *)w, .in = in,
                              .out = out, .activate = act != MLP_ACT_SOFTMAX};
+            if (k == 0 && p && p->d) {
+                job.pend_d = p->d;
+                job.pend_z = p->z;
+                job.pend_step = p->step;
+                job.pend_keep = p->keep;
+            }
             mlp_ws_pool_run(ws->pool, forward_share, &job);
+            if (k == 0 && p) p->d = NULL;
             done = job.activate;
+        } else if (k == 0 && p && p->d) {
+            mlp_kernel_update_matvec((float *)w, n_out, n_in, p->d, p->z, p->step, p->keep, in,
+                                     out);
+            p->d = NULL;
         } else {
             mlp_kernel_matvec(w, n_out, n_in, in, out);
         }
@@ -111,12 +158,14 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x)
     ws->last_output = ws->z[net->n_layers];
 }
 
-double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                           mlp_loss loss, float lr, float weight_decay, int want_loss)
+/* One record; with p, the first layer's weight update is left in p (p->d NULL on entry
+ * after forward_one has applied the previous one). */
+static double step_one(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                       mlp_loss loss, float lr, float weight_decay, int want_loss, pending *p)
 {
     const size_t L = net->n_layers;
     const float keep = 1.0f - lr * weight_decay; /* L2 decay folded into the update */
-    forward_one(net, ws, x);
+    forward_one(net, ws, x, p);
     float *delta = ws->delta, *delta_prev = ws->delta_prev;
     double c = mlp_loss_output_delta(loss, ws->z[L], ws->logits, y, delta, 1, net->sizes[L],
                                      want_loss);
@@ -138,6 +187,10 @@ double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, cons
                 shared_bias_grad += s;
             }
         }
+        if (k == 0 && p) { /* deferred: fused into the next record's forward pass */
+            *p = (pending){.d = delta, .z = x, .step = lr, .keep = keep};
+            break;
+        }
         backprop_update(net, ws, k, delta, k == 0 ? x : ws->z[k], lr, keep,
                         k ? delta_prev : NULL);
         if (k == 0) break;
@@ -150,5 +203,25 @@ double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, cons
         float *b = net->params + net->bias_offset[0];
         *b = keep * *b - lr * shared_bias_grad;
     }
+    return c;
+}
+
+double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                           mlp_loss loss, float lr, float weight_decay, int want_loss)
+{
+    return step_one(net, ws, x, y, loss, lr, weight_decay, want_loss, NULL);
+}
+
+double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                          const size_t *order, size_t count, mlp_loss loss, float lr,
+                          float weight_decay)
+{
+    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    pending p = {.d = NULL};
+    double c = 0.0;
+    for (size_t r = 0; r < count; r++)
+        c += step_one(net, ws, x + order[r] * n0, y + order[r] * nl, loss, lr, weight_decay, 1,
+                      &p);
+    flush_pending(net, ws, &p);
     return c;
 }

@@ -85,7 +85,7 @@ mlp_train_config mlp_train_config_default(void)
     mlp_train_config c = {
         .loss = MLP_LOSS_MSE, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
-        .user_data = NULL, .progress_every_batch = false,
+        .user_data = NULL, .progress_every_batch = false, .threads = 1,
     };
     return c;
 }

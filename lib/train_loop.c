@@ -31,6 +31,18 @@ static void trainer_free(trainer *t)
     free(t->best_params);
 }
 
+/* The workspace's threads only serve one-record plain-SGD steps on layers of at least
+ * MLP_THREAD_MIN_WEIGHTS weights: no team is started where it would never run. */
+static bool splits_a_layer(const trainer *t)
+{
+    if (t->batch != 1) return false;
+    const mlp_net *net = t->net;
+    for (size_t k = 0; k < net->n_layers; k++)
+        if (net->sizes[k + 1] >= 2 && net->sizes[k + 1] * net->sizes[k] >= MLP_THREAD_MIN_WEIGHTS)
+            return true;
+    return false;
+}
+
 static mlp_status trainer_alloc(trainer *t)
 {
     const mlp_net *net = t->net;
@@ -38,6 +50,8 @@ static mlp_status trainer_alloc(trainer *t)
     size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
     mlp_status st = mlp_workspace_create(&t->ws, net, cap);
     if (st == MLP_OK) st = mlp_workspace_create(&t->eval_ws, net, EVAL_BATCH);
+    if (st == MLP_OK && t->cfg->threads > 1 && splits_a_layer(t))
+        st = mlp_workspace_set_threads(t->ws, t->cfg->threads);
     if (st == MLP_OK && t->cfg->dropout > 0.0f)
         st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout, t->cfg->dropout_seed);
     if (st != MLP_OK) return st;
@@ -79,6 +93,19 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
     const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
     *loss_sum = 0.0;
     size_t done = 0, batch_index = 0;
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(t->opt);
+    if (t->batch == 1 && oc->kind == MLP_OPT_SGD && t->cfg->dropout == 0.0f &&
+        !mlp_sgd_tiny_applies(t->net, t->cfg->loss) &&
+        !(t->cfg->progress_every_batch && t->cfg->progress)) {
+        /* Stochastic plain SGD over the whole epoch: each record's first-layer update is
+         * fused with the next record's forward pass (the same steps, one pass fewer over
+         * the first layer's weights); nothing observes the parameters in between. */
+        *loss_sum = mlp_sgd_single_run(t->net, t->ws, t->x, t->y, t->order, t->count,
+                                       t->cfg->loss, mlp_optimizer_learning_rate(t->opt),
+                                       oc->weight_decay);
+        mlp_optimizer_set_step_count(t->opt, mlp_optimizer_step_count(t->opt) + t->count);
+        return MLP_OK;
+    }
     while (done < t->count) {
         size_t b = t->count - done < t->batch ? t->count - done : t->batch;
         const float *bx, *by;
@@ -122,6 +149,7 @@ static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt,
     if (count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs) return MLP_ERR_INVALID_ARG;
     if (!mlp_is_finite(cfg->dropout)) return MLP_ERR_NON_FINITE;
     if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
+    if (cfg->threads < 1 || cfg->threads > 256) return MLP_ERR_INVALID_ARG;
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     return mlp_check_loss(net, cfg->loss);
 }
