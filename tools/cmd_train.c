@@ -306,6 +306,9 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     cfg.loss = o->loss;
     cfg.epochs = o->epochs;
     cfg.start_epoch = r->start_epoch;
+    /* One-record SGD splits large layers across this many threads (it calls no BLAS then). */
+    int threads = o->threads > 0 ? o->threads : mlp_get_threads();
+    cfg.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     cfg.batch_size = o->batch;
     cfg.shuffle = true;
     cfg.dropout = (float)o->dropout;
