@@ -8,29 +8,13 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "test_tmpdir.h"
 
 static char tmpdir[64];
 
-static void setup(void)
-{
-    strcpy(tmpdir, "/tmp/mlp_csv_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void setup(void) { tu_tmpdir_create(tmpdir, "mlp_csv_"); }
 
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
+static void teardown(void) { tu_tmpdir_remove(tmpdir); }
 
 /* Writes text to a file in the temporary directory; returns its path (static). */
 static const char *write_csv(const char *text)

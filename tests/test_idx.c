@@ -11,29 +11,13 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "test_tmpdir.h"
 
 static char tmpdir[64];
 
-static void setup(void)
-{
-    strcpy(tmpdir, "/tmp/mlp_idx_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
+static void setup(void) { tu_tmpdir_create(tmpdir, "mlp_idx_"); }
 
-static void teardown(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d) return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
+static void teardown(void) { tu_tmpdir_remove(tmpdir); }
 
 /* Path of `name` in the temporary directory (static buffers, two in rotation). */
 static const char *tmp_path(const char *name)
