@@ -56,33 +56,13 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
 
 int cmd_eval(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"labels", required_argument, NULL, 'l'}, {"label", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *labels = NULL, *label = NULL;
-    int threads = 0, c;
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': eval_help(); return CLI_OK;
-        case 'l': labels = optarg; break;
-        case 'c': label = optarg; break;
-        case 't':
-            if (!cli_parse_int(CMD, "--threads", optarg, 1, 1024, &threads))
-                return CLI_USAGE_ERROR;
-            break;
-        default: return cli_getopt_error(CMD, c, optopt, argv, optind);
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage_error(CMD, "expected MODEL and DATA, got %d argument%s", argc - optind,
-                               argc - optind == 1 ? "" : "s");
+    static const model_args_spec spec = {"labels", 0, "DATA", eval_help};
+    model_args a;
+    int rc0 = cli_parse_model_args(argc, argv, CMD, &spec, &a);
+    if (rc0 != CLI_OK) return rc0 == -1 ? CLI_OK : rc0;
+    const char *labels = a.extra, *label = a.label;
     if (labels && label) return cli_usage_error(CMD, "--label is for CSV data, --labels for IDX");
-    const char *model_path = argv[optind], *data_path = argv[optind + 1];
-    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
-        return cli_usage_error(CMD, "--threads: cannot use %d threads", threads);
+    const char *model_path = a.model_path, *data_path = a.data_path;
 
     cli_model m;
     int rc = cli_model_load(model_path, false, &m);

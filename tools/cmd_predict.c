@@ -170,32 +170,12 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
 
 int cmd_predict(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'}, {"label", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *out = NULL, *label = NULL;
-    int threads = 0, c;
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': predict_help(); return CLI_OK;
-        case 'o': out = optarg; break;
-        case 'c': label = optarg; break;
-        case 't':
-            if (!cli_parse_int(CMD, "--threads", optarg, 1, 1024, &threads))
-                return CLI_USAGE_ERROR;
-            break;
-        default: return cli_getopt_error(CMD, c, optopt, argv, optind);
-        }
-    }
-    if (argc - optind != 2)
-        return cli_usage_error(CMD, "expected MODEL and CSV, got %d argument%s", argc - optind,
-                               argc - optind == 1 ? "" : "s");
-    const char *model_path = argv[optind], *data_path = argv[optind + 1];
-    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
-        return cli_usage_error(CMD, "--threads: cannot use %d threads", threads);
+    static const model_args_spec spec = {"out", 'o', "CSV", predict_help};
+    model_args a;
+    int rc0 = cli_parse_model_args(argc, argv, CMD, &spec, &a);
+    if (rc0 != CLI_OK) return rc0 == -1 ? CLI_OK : rc0;
+    const char *out = a.extra, *label = a.label;
+    const char *model_path = a.model_path, *data_path = a.data_path;
     if (out && !cli_check_output_path(out)) return CLI_DATA_ERROR;
 
     cli_model m;

@@ -1,6 +1,7 @@
-/* Model loading shared by eval, predict and info. */
+/* Model loading and argument parsing shared by eval, predict and info. */
 #include "model_io.h"
 
+#include <getopt.h>
 #include <string.h>
 
 int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
@@ -59,4 +60,43 @@ bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, 
         return false;
     }
     return true;
+}
+
+int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
+                         model_args *out)
+{
+    const struct option opts[] = {
+        {spec->extra_name, required_argument, NULL, 'x'}, {"label", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char shortopts[8] = ":h";
+    if (spec->extra_short) { /* e.g. -o for --out */
+        shortopts[2] = spec->extra_short;
+        shortopts[3] = ':';
+    }
+    *out = (model_args){0};
+    int threads = 0, c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+        if (c == spec->extra_short) c = 'x';
+        switch (c) {
+        case 'h': spec->help(); return -1;
+        case 'x': out->extra = optarg; break;
+        case 'c': out->label = optarg; break;
+        case 't':
+            if (!cli_parse_int(cmd, "--threads", optarg, 1, 1024, &threads))
+                return CLI_USAGE_ERROR;
+            break;
+        default: return cli_getopt_error(cmd, c, optopt, argv, optind);
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage_error(cmd, "expected MODEL and %s, got %d argument%s", spec->data_word,
+                               argc - optind, argc - optind == 1 ? "" : "s");
+    out->model_path = argv[optind];
+    out->data_path = argv[optind + 1];
+    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
+        return cli_usage_error(cmd, "--threads: cannot use %d threads", threads);
+    return CLI_OK;
 }

@@ -19,4 +19,21 @@ mlp_task cli_model_task(const cli_model *m);
 /* Input/output sizes of the data agree with the net; prints the mismatch otherwise. */
 bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs);
 
+/* The arguments of `mlp eval` and `mlp predict`: MODEL DATA, --label COL, --threads N,
+ * --help, and one command-specific option taking a value (--labels, --out). */
+typedef struct model_args_spec {
+    const char *extra_name; /* long name of the command's own option */
+    char extra_short;       /* its short letter, or 0 */
+    const char *data_word;  /* "DATA" or "CSV", for the usage message */
+    void (*help)(void);
+} model_args_spec;
+
+typedef struct model_args {
+    const char *model_path, *data_path, *label, *extra;
+} model_args;
+
+/* CLI_OK, a usage error (message printed), or -1 after --help. Sets OpenBLAS's threads. */
+int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
+                         model_args *out);
+
 #endif
