@@ -81,6 +81,17 @@ static inline size_t head_floats(const float *p, size_t n)
     return h < n ? h : n;
 }
 
+/* y[r] = sum of acc[r]'s lanes after rotating them back to column order (lane l held the
+ * columns i = l - h mod 16), in a fixed order: the sum does not depend on h. */
+MLP_AVX512 static inline void reduce_rotated(const __m512 *acc, int rows, size_t h, float *y)
+{
+    const __m512i rot = _mm512_add_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32((int)h));
+    const __m512i idx = _mm512_and_si512(rot, _mm512_set1_epi32(15));
+    for (int r = 0; r < rows; r++) y[r] = _mm512_reduce_add_ps(_mm512_permutexvar_ps(idx, acc[r]));
+}
+
 /* R rows of W (row r at w + r * cols) times x. Chunks of 16 columns start at column -h,
  * where h puts w's first row on a cache line (its later rows too when cols % 16 == 0);
  * lane l of a row's accumulator adds the columns i = l - h (mod 16) in increasing order,
@@ -118,12 +129,7 @@ static inline size_t head_floats(const float *p, size_t n)
                     acc[r], m);                                                            \
             c += 16;                                                                       \
         }                                                                                  \
-        const __m512i rot = _mm512_add_epi32(                                              \
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),       \
-            _mm512_set1_epi32((int)h));                                                    \
-        const __m512i idx = _mm512_and_si512(rot, _mm512_set1_epi32(15));                  \
-        for (int r = 0; r < R; r++)                                                        \
-            y[r] = _mm512_reduce_add_ps(_mm512_permutexvar_ps(idx, acc[r]));               \
+        reduce_rotated(acc, R, h, y);                                                      \
     }
 MATVEC_ROWS(8)
 MATVEC_ROWS(4)
@@ -249,12 +255,7 @@ MLP_AVX512 static void backprop_update_avx512(float *restrict w, size_t rows, si
             }                                                                              \
             c += 16;                                                                       \
         }                                                                                  \
-        const __m512i rot = _mm512_add_epi32(                                              \
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),       \
-            _mm512_set1_epi32((int)h));                                                    \
-        const __m512i idx = _mm512_and_si512(rot, _mm512_set1_epi32(15));                  \
-        for (int r = 0; r < R; r++)                                                        \
-            y[r] = _mm512_reduce_add_ps(_mm512_permutexvar_ps(idx, acc[r]));               \
+        reduce_rotated(acc, R, h, y);                                                      \
     }
 UPDATE_MATVEC_ROWS(8)
 UPDATE_MATVEC_ROWS(4)

@@ -4,6 +4,7 @@
  * float rounding), every bias mode, with and without weight decay, one and two workspace
  * threads; and a shuffled run must repeat bit for bit. */
 #include "mlp.h"
+#include "test_util.h"
 
 #include <check.h>
 #include <math.h>
@@ -24,18 +25,6 @@ static const topo topos[] = {
 };
 enum { N_TOPOS = sizeof topos / sizeof topos[0] };
 
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static float uniform(uint64_t *s, float lo, float hi)
-{
-    return lo + (hi - lo) * (float)((double)(next(s) >> 11) * 0x1.0p-53);
-}
 
 static mlp_net *make_net(const topo *t, mlp_bias_mode bias)
 {
@@ -54,8 +43,8 @@ static void make_data(const topo *t, float **x, float **y)
     ck_assert_ptr_nonnull(*x);
     ck_assert_ptr_nonnull(*y);
     uint64_t s = 11;
-    for (size_t i = 0; i < RECORDS * n0; i++) (*x)[i] = uniform(&s, 0.0f, 1.0f);
-    for (size_t i = 0; i < RECORDS * nl; i++) (*y)[i] = uniform(&s, 0.05f, 0.95f);
+    tu_fill_uniform(&s, *x, RECORDS * n0, 0.0, 1.0);
+    tu_fill_uniform(&s, *y, RECORDS * nl, 0.05, 0.95);
 }
 
 static mlp_optimizer *make_opt(mlp_net *net, float weight_decay)

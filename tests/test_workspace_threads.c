@@ -3,6 +3,7 @@
  * errors, and workers that are joined (ASan/TSan builds check the leaks and races). */
 #define _POSIX_C_SOURCE 200809L
 #include "mlp.h"
+#include "test_util.h"
 
 #include <check.h>
 #include <math.h>
@@ -30,18 +31,6 @@ static const topo topos[] = {
 };
 enum { N_TOPOS = sizeof topos / sizeof topos[0] };
 
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static float uniform(uint64_t *s, float lo, float hi)
-{
-    return lo + (hi - lo) * (float)((double)(next(s) >> 11) * 0x1.0p-53);
-}
 
 typedef struct run {
     mlp_net *net;
@@ -73,7 +62,7 @@ static run train(const topo *t, mlp_bias_mode bias, int threads, float weight_de
     float *x = malloc(RECORDS * n0 * sizeof *x), *y = calloc(RECORDS * nl, sizeof *y);
     ck_assert(x && y);
     uint64_t s = 1234;
-    for (size_t i = 0; i < RECORDS * n0; i++) x[i] = uniform(&s, -1.0f, 1.0f);
+    tu_fill_uniform(&s, x, RECORDS * n0, -1.0, 1.0);
     for (size_t i = 0; i < RECORDS; i++) y[i * nl + i % nl] = 1.0f;
 
     mlp_workspace *ws = NULL;
