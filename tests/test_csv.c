@@ -16,17 +16,8 @@ static void setup(void) { tu_tmpdir_create(tmpdir, "mlp_csv_"); }
 
 static void teardown(void) { tu_tmpdir_remove(tmpdir); }
 
-/* Writes text to a file in the temporary directory; returns its path (static). */
-static const char *write_csv(const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/data.csv", tmpdir);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
-    ck_assert_int_eq(fclose(f), 0);
-    return path;
-}
+/* Writes text to the test's data.csv; returns its path (static). */
+static const char *write_csv(const char *text) { return tu_tmpdir_write(tmpdir, "data.csv", text); }
 
 static mlp_dataset *load_ok(const char *text, const mlp_csv_options *o)
 {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "test_tmpdir.h"
 
 /* count records of 2 inputs {i, -i} and 1 target {10 i}: every record knows its index. */
 static mlp_dataset *numbered(size_t count)
@@ -184,17 +185,12 @@ END_TEST
 START_TEST(split_copies_labels)
 {
     /* Class names and label column come from a CSV and travel into both parts. */
-    char dir[] = "/tmp/mlp_ds_XXXXXX", path[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/d.csv", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("x,kind\n1,b\n2,a\n3,b\n4,c\n", f);
-    fclose(f);
+    char dir[64];
+    tu_tmpdir_create(dir, "mlp_ds_");
+    const char *path = tu_tmpdir_write(dir, "d.csv", "x,kind\n1,b\n2,a\n3,b\n4,c\n");
     mlp_dataset *ds = NULL, *tr = NULL, *va = NULL;
     mlp_status st = mlp_csv_load(&ds, path, NULL, NULL);
-    unlink(path);
-    rmdir(dir);
+    tu_tmpdir_remove(dir);
     ck_assert_int_eq(st, MLP_OK);
     ck_assert_int_eq(mlp_dataset_split(ds, 0.5f, 3, &tr, &va), MLP_OK);
     mlp_dataset *parts[2] = {tr, va};

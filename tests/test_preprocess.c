@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mlp.h"
+#include "test_tmpdir.h"
 
 /* rows x cols data set from a row-major array; one zero target per row. */
 static mlp_dataset *make(const float *x, size_t rows, size_t cols)
@@ -210,19 +211,14 @@ END_TEST
 
 START_TEST(labels_and_clone)
 {
-    char dir[] = "/tmp/mlp_pre_XXXXXX", path[64];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/d.csv", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("a,species,b\n1,setosa,2\n3,virginica,4\n5,setosa,8\n", f);
-    fclose(f);
+    char dir[64];
+    tu_tmpdir_create(dir, "mlp_pre_");
+    const char *path = tu_tmpdir_write(dir, "d.csv", "a,species,b\n1,setosa,2\n3,virginica,4\n5,setosa,8\n");
     mlp_csv_options o = mlp_csv_options_default();
     o.label_name = "species";
     mlp_dataset *ds = NULL;
     mlp_status st = mlp_csv_load(&ds, path, &o, NULL);
-    unlink(path);
-    rmdir(dir);
+    tu_tmpdir_remove(dir);
     ck_assert_int_eq(st, MLP_OK);
 
     mlp_preprocess *p = NULL, *q = NULL;

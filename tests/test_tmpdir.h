@@ -32,4 +32,16 @@ static inline void tu_tmpdir_remove(const char *dir)
     rmdir(dir);
 }
 
+/* Writes text to dir/name; returns the path (a static buffer). */
+static inline const char *tu_tmpdir_write(const char *dir, const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
 #endif
