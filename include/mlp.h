@@ -43,7 +43,7 @@ typedef enum mlp_status {
     MLP_ERR_INVALID_ARG,        /* a value out of range: zero size, unknown enum, ... */
     MLP_ERR_DIMENSION,          /* sizes that do not agree with each other */
     MLP_ERR_SOFTMAX_HIDDEN,     /* softmax requested on a hidden layer */
-    MLP_ERR_NON_FINITE,         /* NaN or infinite hyper-parameter (learning rate, ...) */
+    MLP_ERR_NON_FINITE,         /* NaN or infinite hyper-parameter or data value */
     MLP_ERR_NO_MEMORY,          /* an allocation failed */
     MLP_ERR_BATCH_TOO_LARGE,    /* batch larger than the workspace was made for */
     MLP_ERR_WORKSPACE_MISMATCH, /* workspace/optimizer made for another topology */
@@ -54,6 +54,8 @@ typedef enum mlp_status {
     MLP_ERR_CHECKSUM,           /* CRC mismatch: the file is corrupted */
     MLP_ERR_VERSION,            /* the file was written by a newer format version */
     MLP_ERR_PARSE,              /* malformed text (CSV); see mlp_error_detail */
+    MLP_ERR_DIVERGED,           /* training produced a NaN or infinite loss or parameter;
+                                   see mlp_train_result.diverged_epoch/_batch */
     MLP_STATUS_COUNT
 } mlp_status;
 
@@ -214,7 +216,8 @@ MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const floa
                                size_t batch, float *outputs);
 
 /* Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
- * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. */
+ * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. NON_FINITE (grad
+ * untouched) when an input or target value is NaN or infinite. */
 MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t batch, mlp_loss loss,
                                 float *grad, double *loss_sum);
@@ -357,6 +360,10 @@ typedef struct mlp_train_result {
     bool stopped_early;
     bool stopped_by_callback;
     double seconds;
+    size_t diverged_epoch;      /* DIVERGED only: the 0-based epoch that diverged */
+    size_t diverged_batch;      /* DIVERGED only: 0-based batch of that epoch whose loss was
+                                   NaN/inf, or the epoch's last batch when every loss was
+                                   finite but the parameters after its update were not */
 } mlp_train_result;
 
 /* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
@@ -365,7 +372,15 @@ typedef struct mlp_train_result {
  * (batch_size 1, MLP_OPT_SGD, no dropout, no per-batch progress) applies each record's
  * first-layer weight update during the next record's forward pass, one pass over those
  * weights instead of two: the same steps as a loop of mlp_train_step, up to float
- * rounding, and the parameters are complete whenever progress is called. */
+ * rounding, and the parameters are complete whenever progress is called.
+ * NON_FINITE (nothing changed) when an input or target value, training or validation, is
+ * NaN or infinite. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
+ * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
+ * and RNG and the optimizer's state and step count are then put back as they were at the
+ * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
+ * resumed run with a smaller step continues from there), and result names the epoch and
+ * batch. The check costs one copy of the parameters and optimizer state per epoch and one
+ * pass over the parameters. */
 MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                              const float *targets, size_t count, const float *val_inputs,
                              const float *val_targets, size_t val_count,
@@ -375,7 +390,9 @@ MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inpu
  * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
  * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
  * PER_NEURON or NONE. Helps when the last layer is undertrained for MSE regression: it gives
- * that layer's exact optimum for the current features in one solve. */
+ * that layer's exact optimum for the current features in one solve. NON_FINITE when an input
+ * or target value is NaN or infinite, NUMERICAL when the solve fails or its solution does
+ * not fit in floats (the net is then unchanged), NO_MEMORY. */
 MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
                                           const float *targets, size_t count, float lambda);
 

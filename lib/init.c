@@ -6,6 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* LAPACKE reports its own workspace and transposition buffers failing as negative codes. */
+static mlp_status lapack_status(lapack_int info)
+{
+    return info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR
+               ? MLP_ERR_NO_MEMORY : MLP_ERR_NUMERICAL;
+}
+
 static mlp_init auto_scheme(mlp_activation act)
 {
     return act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU ? MLP_INIT_HE : MLP_INIT_GLOROT;
@@ -26,14 +33,17 @@ static mlp_status init_orthogonal(float *w, size_t rows, size_t cols, mlp_rng *r
     }
     for (size_t i = 0; i < mn; i++) a[i] = mlp_rng_normal(rng);
     /* a is m x n, row-major. */
-    if (LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a, (lapack_int)n, tau) != 0) {
-        st = MLP_ERR_NUMERICAL;
+    lapack_int info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a,
+                                     (lapack_int)n, tau);
+    if (info != 0) {
+        st = lapack_status(info);
         goto done;
     }
     for (size_t j = 0; j < n; j++) sign[j] = a[j * n + j] < 0 ? -1.0f : 1.0f;
-    if (LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a,
-                       (lapack_int)n, tau) != 0) {
-        st = MLP_ERR_NUMERICAL;
+    info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a,
+                          (lapack_int)n, tau);
+    if (info != 0) {
+        st = lapack_status(info);
         goto done;
     }
     if (rows > cols) { /* W = Q (rows x cols), orthonormal columns */

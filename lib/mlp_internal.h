@@ -44,6 +44,9 @@ int mlp_net_same_topology(const mlp_net *a, const mlp_net *b);
 /* True when x is neither NaN nor infinite. */
 static inline int mlp_is_finite(float x) { return x - x == 0.0f; }
 
+/* finite.c: true when none of v[0..n) is NaN or infinite (one pass, vectorised). */
+int mlp_all_finite(const float *v, size_t n);
+
 /* Overflow-checked a * b for sizes read from files or callers. Returns 0 on overflow. */
 static inline int mlp_mul_size(size_t a, size_t b, size_t *out)
 {
@@ -186,9 +189,10 @@ double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, cons
                            mlp_loss loss, float lr, float weight_decay, int want_loss);
 /* count records, x row order[r] for r = 0 .. count-1, each a plain-SGD step as above, with
  * the first layer's weight update of record r deferred and fused with record r+1's forward
- * pass (one pass over W0); flushed before returning. Returns the loss sum. */
+ * pass (one pass over W0); flushed before returning. Returns the loss sum. Stops after the
+ * first record whose loss is not finite and sets *bad to its r (count when none was). */
 double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
                           const size_t *order, size_t count, mlp_loss loss, float lr,
-                          float weight_decay);
+                          float weight_decay, size_t *bad);
 
 #endif /* MLP_INTERNAL_H */

@@ -197,7 +197,9 @@ mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows, siz
     const float *off = pre->offset, *sc = pre->scale;
     for (size_t i = 0; i < count; i++) {
         float *row = rows + i * input_size;
-        for (size_t j = 0; j < input_size; j++) row[j] = (row[j] - off[j]) * sc[j];
+        /* In double: x - offset spans up to 2 * FLT_MAX (a feature over +-3e38). */
+        for (size_t j = 0; j < input_size; j++)
+            row[j] = (float)(((double)row[j] - off[j]) * sc[j]);
     }
     return MLP_OK;
 }

@@ -194,6 +194,9 @@ static mlp_status gradient_entry(const mlp_net *net, mlp_workspace *ws, const fl
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
     if (st != MLP_OK) return st;
+    if (!mlp_all_finite(inputs, batch * net->sizes[0]) ||
+        !mlp_all_finite(targets, batch * net->sizes[net->n_layers]))
+        return MLP_ERR_NON_FINITE;
     double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, grad, accumulate);
     if (loss_sum) *loss_sum = c;
     return MLP_OK;

@@ -2,6 +2,7 @@
 #include "mlp_internal.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
     const size_t width = net->sizes[last], nl = net->sizes[L];
     const int with_one = net->bias_mode == MLP_BIAS_PER_NEURON;
     const size_t m = width + (size_t)with_one;
+    if (!mlp_all_finite(inputs, count * net->sizes[0]) || !mlp_all_finite(targets, count * nl))
+        return MLP_ERR_NON_FINITE;
 
     /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. */
     double *ata = calloc(m * m, sizeof *ata), *aty = calloc(m * nl, sizeof *aty);
@@ -58,10 +61,18 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
                     (int)m, yd, (int)nl, 1.0, aty, (int)nl);
     }
     for (size_t j = 0; j < width; j++) ata[j * m + j] += lambda; /* the bias is not penalised */
-    if (LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, (lapack_int)nl, ata, (lapack_int)m,
-                      aty, (lapack_int)nl) != 0) {
-        st = MLP_ERR_NUMERICAL;
+    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, (lapack_int)nl, ata,
+                                    (lapack_int)m, aty, (lapack_int)nl);
+    if (info != 0) { /* LAPACKE's own transposition buffers can fail too */
+        st = info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR
+                 ? MLP_ERR_NO_MEMORY : MLP_ERR_NUMERICAL;
         goto done;
+    }
+    for (size_t i = 0; i < m * nl; i++) { /* hidden features may overflow, or the solution */
+        if (!(fabs(aty[i]) <= FLT_MAX)) {
+            st = MLP_ERR_NUMERICAL;
+            goto done;
+        }
     }
     float *w = net->params + net->weights_offset[last];
     for (size_t o = 0; o < nl; o++) {

@@ -214,14 +214,21 @@ double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, cons
 
 double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
                           const size_t *order, size_t count, mlp_loss loss, float lr,
-                          float weight_decay)
+                          float weight_decay, size_t *bad)
 {
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     pending p = {.d = NULL};
     double c = 0.0;
-    for (size_t r = 0; r < count; r++)
-        c += step_one(net, ws, x + order[r] * n0, y + order[r] * nl, loss, lr, weight_decay, 1,
-                      &p);
+    *bad = count;
+    for (size_t r = 0; r < count; r++) {
+        double cr = step_one(net, ws, x + order[r] * n0, y + order[r] * nl, loss, lr,
+                             weight_decay, 1, &p);
+        c += cr;
+        if (cr - cr != 0.0) { /* NaN or infinite: mlp_train rolls the epoch back */
+            *bad = r;
+            break;
+        }
+    }
     flush_pending(net, ws, &p);
     return c;
 }

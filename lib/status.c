@@ -9,7 +9,7 @@ static const char *const status_words[MLP_STATUS_COUNT] = {
     [MLP_ERR_INVALID_ARG] = "an argument is out of range (zero size or unknown value)",
     [MLP_ERR_DIMENSION] = "dimensions do not agree",
     [MLP_ERR_SOFTMAX_HIDDEN] = "softmax is only allowed on the output layer",
-    [MLP_ERR_NON_FINITE] = "a hyper-parameter is NaN or infinite",
+    [MLP_ERR_NON_FINITE] = "a hyper-parameter or data value is NaN or infinite",
     [MLP_ERR_NO_MEMORY] = "out of memory",
     [MLP_ERR_BATCH_TOO_LARGE] = "batch is larger than the workspace was created for",
     [MLP_ERR_WORKSPACE_MISMATCH] = "workspace or optimizer belongs to a net of another topology",
@@ -20,6 +20,7 @@ static const char *const status_words[MLP_STATUS_COUNT] = {
     [MLP_ERR_CHECKSUM] = "checksum mismatch: the file is corrupted",
     [MLP_ERR_VERSION] = "the file was written by a newer format version",
     [MLP_ERR_PARSE] = "malformed text input",
+    [MLP_ERR_DIVERGED] = "training diverged: a loss or parameter became NaN or infinite",
 };
 
 const char *mlp_strerror(mlp_status status)

@@ -18,6 +18,12 @@ typedef struct trainer {
     size_t *order;
     float *bx, *by;                 /* gathered minibatch rows */
     float *best_params;
+    /* The state at the start of the epoch, restored when it diverges. */
+    float *snap_params, *snap_state;
+    size_t state_count;
+    uint64_t snap_steps;
+    mlp_rng snap_rng;
+    size_t bad_batch;               /* DIVERGED: the batch whose loss was not finite */
     mlp_progress progress;
 } trainer;
 
@@ -29,6 +35,28 @@ static void trainer_free(trainer *t)
     free(t->bx);
     free(t->by);
     free(t->best_params);
+    free(t->snap_params);
+    free(t->snap_state);
+}
+
+static void snapshot(trainer *t)
+{
+    memcpy(t->snap_params, t->net->params, t->net->param_count * sizeof(float));
+    size_t n;
+    const float *state = mlp_optimizer_state_const(t->opt, &n);
+    if (n) memcpy(t->snap_state, state, n * sizeof(float));
+    t->snap_steps = mlp_optimizer_step_count(t->opt);
+    t->snap_rng = t->net->rng;
+}
+
+static void rollback(trainer *t)
+{
+    memcpy(t->net->params, t->snap_params, t->net->param_count * sizeof(float));
+    size_t n;
+    float *state = mlp_optimizer_state(t->opt, &n);
+    if (n) memcpy(state, t->snap_state, n * sizeof(float));
+    mlp_optimizer_set_step_count(t->opt, t->snap_steps);
+    t->net->rng = t->snap_rng;
 }
 
 /* The workspace's threads only serve one-record plain-SGD steps on layers of at least
@@ -60,7 +88,11 @@ static mlp_status trainer_alloc(trainer *t)
     t->by = malloc(cap * nl * sizeof *t->by);
     if (t->val_count && t->cfg->restore_best)
         t->best_params = malloc(net->param_count * sizeof *t->best_params);
-    if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params))
+    t->snap_params = malloc(net->param_count * sizeof *t->snap_params);
+    (void)mlp_optimizer_state_const(t->opt, &t->state_count);
+    if (t->state_count) t->snap_state = malloc(t->state_count * sizeof *t->snap_state);
+    if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params) ||
+        !t->snap_params || (t->state_count && !t->snap_state))
         return MLP_ERR_NO_MEMORY;
     for (size_t i = 0; i < t->count; i++) t->order[i] = i; /* the order without shuffling */
     return MLP_OK;
@@ -84,6 +116,10 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     }
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
+    if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */
+        t->bad_batch = 0;
+        return MLP_ERR_DIVERGED;
+    }
     return mlp_optimizer_step(t->opt, t->net, grad, t->count);
 }
 
@@ -100,11 +136,13 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
         /* Stochastic plain SGD over the whole epoch: each record's first-layer update is
          * fused with the next record's forward pass (the same steps, one pass fewer over
          * the first layer's weights); nothing observes the parameters in between. */
+        size_t bad;
         *loss_sum = mlp_sgd_single_run(t->net, t->ws, t->x, t->y, t->order, t->count,
                                        t->cfg->loss, mlp_optimizer_learning_rate(t->opt),
-                                       oc->weight_decay);
+                                       oc->weight_decay, &bad);
         mlp_optimizer_set_step_count(t->opt, mlp_optimizer_step_count(t->opt) + t->count);
-        return MLP_OK;
+        t->bad_batch = bad;
+        return bad < t->count ? MLP_ERR_DIVERGED : MLP_OK;
     }
     while (done < t->count) {
         size_t b = t->count - done < t->batch ? t->count - done : t->batch;
@@ -123,6 +161,10 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
         double c;
         mlp_status st = mlp_train_step(t->net, t->ws, t->opt, bx, by, b, t->cfg->loss, &c);
         if (st != MLP_OK) return st;
+        if (c - c != 0.0) { /* NaN or infinite: this batch's loss, before its update */
+            t->bad_batch = batch_index;
+            return MLP_ERR_DIVERGED;
+        }
         *loss_sum += c;
         done += b;
         batch_index++;
@@ -151,7 +193,15 @@ static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt,
     if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
     if (cfg->threads < 1 || cfg->threads > 256) return MLP_ERR_INVALID_ARG;
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
-    return mlp_check_loss(net, cfg->loss);
+    mlp_status st = mlp_check_loss(net, cfg->loss);
+    if (st != MLP_OK) return st;
+    /* One pass over the data, far less than an epoch: NaN or inf would only come back as
+     * a diverged run. Overflow-checked sizes: the caller's arrays exist, so no wrap. */
+    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    if (!mlp_all_finite(x, count * n0) || !mlp_all_finite(y, count * nl) ||
+        (val_count && (!mlp_all_finite(vx, val_count * n0) || !mlp_all_finite(vy, val_count * nl))))
+        return MLP_ERR_NON_FINITE;
+    return MLP_OK;
 }
 
 mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
@@ -182,12 +232,24 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                                     .batches = t.progress.batches, .val_loss = NAN,
                                     .val_accuracy = NAN,
                                     .learning_rate = mlp_optimizer_learning_rate(opt)};
+        snapshot(&t); /* before the shuffle draws from the RNG */
         if (t.batch && cfg->shuffle) { /* each epoch a fresh permutation: resumable */
             for (size_t i = 0; i < count; i++) t.order[i] = i;
             mlp_rng_shuffle(&net->rng, t.order, count);
         }
         double loss_sum = 0.0;
         st = t.batch ? epoch_minibatches(&t, &loss_sum, e0, &stop) : epoch_full_batch(&t, &loss_sum);
+        if (st == MLP_OK && !mlp_all_finite(net->params, net->param_count)) {
+            st = MLP_ERR_DIVERGED; /* every loss was finite: the last update overflowed */
+            t.bad_batch = t.progress.batches - 1;
+        }
+        if (st == MLP_ERR_DIVERGED) {
+            rollback(&t);
+            r.epochs_run = epoch;
+            r.diverged_epoch = epoch;
+            r.diverged_batch = t.bad_batch;
+            break;
+        }
         if (st != MLP_OK || stop) {
             r.stopped_by_callback = stop;
             break;

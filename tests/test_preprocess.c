@@ -62,6 +62,28 @@ START_TEST(minmax_by_hand)
 }
 END_TEST
 
+/* A feature over +-3e38: x - offset overflows a float, so apply works in double. */
+START_TEST(extreme_range_stays_finite)
+{
+    const float x[4] = {-3e38f, 1.0f, 3e38f, 2.0f};
+    for (int sc = MLP_SCALE_MINMAX; sc <= MLP_SCALE_STANDARD; sc++) {
+        mlp_dataset *ds = make(x, 2, 2);
+        mlp_preprocess *p = NULL;
+        ck_assert_int_eq(mlp_preprocess_create(&p, 2), MLP_OK);
+        ck_assert_int_eq(mlp_preprocess_fit(p, ds, (mlp_scaling)sc), MLP_OK);
+        ck_assert_int_eq(mlp_preprocess_apply(p, ds), MLP_OK);
+        const float *y = mlp_dataset_inputs_const(ds);
+        const float lo = sc == MLP_SCALE_MINMAX ? 0.0f : -1.0f;
+        ck_assert_float_eq_tol(y[0], lo, 1e-5f);
+        ck_assert_float_eq_tol(y[2], 1.0f, 1e-5f);
+        ck_assert_float_eq_tol(y[1], lo, 1e-5f);
+        ck_assert_float_eq_tol(y[3], 1.0f, 1e-5f);
+        mlp_preprocess_free(p);
+        mlp_dataset_free(ds);
+    }
+}
+END_TEST
+
 START_TEST(standard_by_hand)
 {
     mlp_dataset *ds = make(base, 3, 2);
@@ -306,6 +328,7 @@ static Suite *preprocess_suite(void)
     tcase_add_test(tc, create_defaults);
     tcase_add_test(tc, minmax_by_hand);
     tcase_add_test(tc, standard_by_hand);
+    tcase_add_test(tc, extreme_range_stays_finite);
     tcase_add_test(tc, constant_feature);
     tcase_add_test(tc, fit_uses_only_its_data);
     tcase_add_test(tc, none_is_identity);

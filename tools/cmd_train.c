@@ -329,6 +329,12 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
                               r->val ? mlp_dataset_count(r->val) : 0, &cfg, res);
     *seconds = cli_now() - m->start - m->eval_seconds;
     train_monitor_clear(m);
+    if (st == MLP_ERR_DIVERGED) { /* exit 1, and no model: its last finite state is not a result */
+        cli_error("training diverged in epoch %zu, batch %zu (a NaN or infinite loss or "
+                  "parameter): try a smaller --lr or --weight-decay; no model written",
+                  res->diverged_epoch + 1, res->diverged_batch + 1);
+        return CLI_DATA_ERROR;
+    }
     if (st != MLP_OK) {
         cli_report_status("training", st, NULL);
         return CLI_DATA_ERROR;
