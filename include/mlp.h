@@ -532,11 +532,15 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32. Atomic: written to a temporary file in the same
- * directory, flushed, then renamed over path. */
+ * little-endian binary file with a CRC-32. Atomic: path holds either its old content or the
+ * new one, whole. The data is written and synced in path's directory in an unnamed file
+ * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
+ * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
+ * removes once PID is no longer running. IO names the failing step, path and errno's text
+ * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path. */
 MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
-                                  size_t epoch);
+                                  size_t epoch, mlp_error_detail *detail);
 
 typedef struct mlp_model_info {
     uint32_t format_version;

@@ -449,7 +449,7 @@ static void parse_file(csv_ctx *c, FILE *fp)
     csv_set_delim(&p, (unsigned char)c->opt->delimiter);
     char *buf = NULL;
     size_t cap = 0;
-    ssize_t n;
+    ssize_t n = 0;
     errno = 0;
     while (c->st == MLP_OK && (n = getline(&buf, &cap, fp)) > 0) {
         const char *s = buf;
@@ -465,6 +465,8 @@ static void parse_file(csv_ctx *c, FILE *fp)
                 no_memory(c);
         }
     }
+    /* getline's own buffer can fail to grow: that is not the end of the file. */
+    if (c->st == MLP_OK && n < 0 && errno == ENOMEM) no_memory(c);
     if (c->st == MLP_OK && ferror(fp))
         fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
     if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
@@ -505,17 +507,21 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
     if (!fp) {
         int e = errno;
         ctx_free(&c);
-        return mlp_data_error(detail, MLP_ERR_IO, 0, 0, "%s: cannot open: %s", path,
-                              strerror(e));
+        return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
+                              "%s: cannot open: %s", path, strerror(e));
     }
-    /* Numbers are read in the C locale, whatever the application set. */
+    /* Numbers are read in the C locale, whatever the application set ("C" always exists,
+     * so a failure is memory). */
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    locale_t old = cloc ? uselocale(cloc) : (locale_t)0;
-    parse_file(&c, fp);
-    if (cloc) {
-        uselocale(old);
-        freelocale(cloc);
+    if (!cloc) {
+        fclose(fp);
+        ctx_free(&c);
+        return no_memory(&c);
     }
+    locale_t old = uselocale(cloc);
+    parse_file(&c, fp);
+    uselocale(old);
+    freelocale(cloc);
     fclose(fp);
     if (c.st == MLP_OK && c.rows == 0) fail(&c, MLP_ERR_PARSE, 0, 0, "%s", "no data rows");
     if (c.st == MLP_OK) build(&c, out);

@@ -58,7 +58,8 @@ static mlp_status open_header(idx_file *f, const char *path, unsigned min_dims,
     errno = 0;
     f->gz = gzopen(path, "rb");
     if (!f->gz)
-        return mlp_data_error(detail, errno == 0 ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
+        return mlp_data_error(detail, errno == 0 || errno == ENOMEM ? MLP_ERR_NO_MEMORY
+                                                                    : MLP_ERR_IO, 0, 0,
                               "%s: cannot open: %s", path,
                               errno ? strerror(errno) : "out of memory");
     gzbuffer(f->gz, 128u * 1024u); /* fewer system calls than the 8 KiB default */

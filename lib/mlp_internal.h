@@ -69,6 +69,12 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* status.c: strerror_r's text for err into buf (thread-safe). */
+void mlp_errno_text(int err, char *buf, size_t len);
+/* atomic_write.c: replaces path by buf atomically (see the file's header); IO with the
+ * failing step and errno's text in detail, NO_MEMORY. */
+mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t len,
+                            mlp_error_detail *detail);
 /* strdup without relying on POSIX; NULL for NULL or on allocation failure. */
 char *mlp_data_strdup(const char *s);
 

@@ -109,7 +109,7 @@ static void clear_detail(mlp_error_detail *detail)
 
 static void errno_text(int err, char *buf, size_t len)
 {
-    if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
+    mlp_errno_text(err, buf, len);
 }
 
 /* ------------------------------------------------------------------ encoding */
@@ -371,74 +371,10 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
     put_f32s(w, state, count);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return 0;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 1;
-}
-
-/* Makes a rename in path's directory durable; best effort. */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) dir = strdup(".");
-    else if (slash == path) dir = strdup("/");
-    else if ((dir = malloc((size_t)(slash - path) + 1))) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
-/* Writes buf to a temporary file beside path, syncs it, renames it over path. */
-static mlp_status write_atomic(const char *path, const unsigned char *buf, size_t len)
-{
-    static const char suffix[] = ".tmpXXXXXX";
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof suffix);
-    if (!tmp) return MLP_ERR_NO_MEMORY;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof suffix);
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return MLP_ERR_IO;
-    }
-    /* mkstemp makes the file 0600: keep an existing model's mode, else 0644. */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    int ok = fchmod(fd, mode) == 0 && write_all(fd, buf, len) && fsync(fd) == 0;
-    if (close(fd) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        return MLP_ERR_IO;
-    }
-    free(tmp);
-    sync_parent_dir(path);
-    return MLP_OK;
-}
-
 mlp_status mlp_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
-                          const mlp_optimizer *opt, size_t epoch)
+                          const mlp_optimizer *opt, size_t epoch, mlp_error_detail *detail)
 {
+    clear_detail(detail);
     if (!path || !net) return MLP_ERR_NULL_ARG;
     if (!path[0]) return MLP_ERR_INVALID_ARG;
     size_t L = mlp_net_layer_count(net);
@@ -474,7 +410,7 @@ mlp_status mlp_model_save(const char *path, const mlp_net *net, const mlp_prepro
     st_u32(w.p + w.pos, (uint32_t)crc32(0L, w.p, (uInt)w.pos));
     w.pos += MODEL_CRC_LEN;
 
-    st = w.pos == total ? write_atomic(path, w.p, w.pos) : MLP_ERR_INVALID_ARG;
+    st = w.pos == total ? mlp_write_atomic(path, w.p, w.pos, detail) : MLP_ERR_INVALID_ARG;
     free(w.p);
     return st;
 }

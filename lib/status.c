@@ -2,6 +2,8 @@
 #include "mlp_internal.h"
 
 #include <cblas.h>
+#include <stdio.h>
+#include <string.h>
 
 static const char *const status_words[MLP_STATUS_COUNT] = {
     [MLP_OK] = "success",
@@ -27,6 +29,11 @@ const char *mlp_strerror(mlp_status status)
 {
     if ((unsigned)status >= MLP_STATUS_COUNT) return "unknown status code";
     return status_words[status];
+}
+
+void mlp_errno_text(int err, char *buf, size_t len)
+{
+    if (strerror_r(err, buf, len) != 0) snprintf(buf, len, "error %d", err);
 }
 
 const char *mlp_version(void)

@@ -167,7 +167,7 @@ START_TEST(model_mutations)
     ck_assert_int_eq(mlp_preprocess_set_label_info(pre, MLP_TASK_CLASSIFY, "answer", 3, 2, classes),
                      MLP_OK);
     const char *good = path_of("good.mlp"), *bad = path_of("bad.mlp");
-    ck_assert_int_eq(mlp_model_save(good, net, pre, opt, 4), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(good, net, pre, opt, 4, NULL), MLP_OK);
     unsigned char *orig = malloc(MAX_FILE), *buf = malloc(MAX_FILE);
     size_t n = read_bytes(good, orig, MAX_FILE);
     uint64_t s = 303;

@@ -8,7 +8,11 @@
 #include <dirent.h>
 #include <float.h>
 #include <stdbool.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Offsets of the version-1 layout (see the comment atop lib/model_file.c). */
@@ -276,7 +280,7 @@ static unsigned char *full_model_bytes(const tmpdir *d, size_t *len)
     char path[256];
     file_path(path, sizeof path, d, "full.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 17), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 17, NULL), MLP_OK);
     model_free(&m);
     unsigned char *buf = file_read(path, len);
     unlink(path);
@@ -363,7 +367,7 @@ START_TEST(test_roundtrip_every_bias_mode)
             p[P / 2] = 1e-40f; /* subnormal */
             p[P - 1] = FLT_MAX;
             if (P > 3) p[1] = NAN;
-            ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, t * 10 + (size_t)bias),
+            ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, t * 10 + (size_t)bias, NULL),
                              MLP_OK);
             mlp_net *back = NULL;
             mlp_preprocess *pre = (mlp_preprocess *)(uintptr_t)0x1;
@@ -396,7 +400,7 @@ START_TEST(test_roundtrip_preprocess_and_optimizer)
     for (int variant = 0; variant < 4; variant++) {
         bool with_pre = variant & 1, with_opt = variant & 2;
         model m = model_new(with_pre, with_opt);
-        ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 3), MLP_OK);
+        ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 3, NULL), MLP_OK);
         model back = {NULL, NULL, NULL};
         mlp_model_info info;
         ck_assert_int_eq(mlp_model_load(path, &back.net, &back.pre, &back.opt, &info, NULL),
@@ -438,7 +442,7 @@ START_TEST(test_roundtrip_preprocess_variants)
     mlp_preprocess *pres[] = {pre_new(5, 0, NULL), pre_new(5, 4, "label"), NULL};
     ck_assert_int_eq(mlp_preprocess_create(&pres[2], 5), MLP_OK); /* untouched defaults */
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(mlp_model_save(path, net, pres[i], NULL, 0), MLP_OK);
+        ck_assert_int_eq(mlp_model_save(path, net, pres[i], NULL, 0, NULL), MLP_OK);
         mlp_net *back = NULL;
         mlp_preprocess *pre = NULL;
         ck_assert_int_eq(mlp_model_load(path, &back, &pre, NULL, NULL, NULL), MLP_OK);
@@ -480,7 +484,7 @@ START_TEST(test_roundtrip_every_optimizer)
         ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
         train_steps(net, opt, 0, 3);
         ck_assert_int_eq(mlp_optimizer_set_epoch(opt, 20), MLP_OK);
-        ck_assert_int_eq(mlp_model_save(path, net, NULL, opt, 20), MLP_OK);
+        ck_assert_int_eq(mlp_model_save(path, net, NULL, opt, 20, NULL), MLP_OK);
         mlp_net *bnet = NULL;
         mlp_optimizer *bopt = NULL;
         ck_assert_int_eq(mlp_model_load(path, &bnet, NULL, &bopt, NULL, NULL), MLP_OK);
@@ -518,7 +522,7 @@ START_TEST(test_resume_is_exact)
         ck_assert_int_eq(mlp_optimizer_create(&o2, first, &c), MLP_OK);
         train_steps(straight, o1, 0, 12);
         train_steps(first, o2, 0, 7);
-        ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 1), MLP_OK);
+        ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 1, NULL), MLP_OK);
         mlp_optimizer_free(o2);
         mlp_net_free(first);
 
@@ -576,7 +580,7 @@ START_TEST(test_resume_training_loop_is_exact)
     ck_assert_int_eq(mlp_optimizer_create(&o2, first, &c), MLP_OK);
     train_epochs(straight, o1, 0, 6);
     train_epochs(first, o2, 0, 3);
-    ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 3), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 3, NULL), MLP_OK);
     mlp_net *resumed = NULL;
     mlp_model_info info;
     ck_assert_int_eq(mlp_model_load(path, &resumed, NULL, &o3, &info, NULL), MLP_OK);
@@ -628,7 +632,7 @@ START_TEST(test_eval_on_raw_data_matches)
     ck_assert_int_eq(mlp_workspace_create(&ws, net, count), MLP_OK);
     ck_assert_int_eq(mlp_forward(net, ws, mlp_dataset_inputs_const(train), count, expect),
                      MLP_OK);
-    ck_assert_int_eq(mlp_model_save(path, net, pre, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, net, pre, NULL, 0, NULL), MLP_OK);
 
     mlp_net *bnet = NULL;
     mlp_preprocess *bpre = NULL;
@@ -847,7 +851,7 @@ START_TEST(test_save_into_missing_directory)
     char path[256];
     file_path(path, sizeof path, &d, "no/such/dir/model.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 0), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 0, NULL), MLP_ERR_IO);
     ck_assert_uint_eq(dir_entries(d.path), 0);
     model_free(&m);
     dir_remove(&d);
@@ -866,8 +870,8 @@ START_TEST(test_save_replaces_existing)
     static const size_t sizes_b[] = {2, 2};
     static const mlp_activation acts_b[] = {MLP_ACT_RELU};
     mlp_net *b = net_new(1, sizes_b, acts_b, MLP_BIAS_PER_LAYER, 2);
-    ck_assert_int_eq(mlp_model_save(path, a, NULL, NULL, 0), MLP_OK);
-    ck_assert_int_eq(mlp_model_save(path, b, NULL, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, a, NULL, NULL, 0, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, b, NULL, NULL, 0, NULL), MLP_OK);
     ck_assert_uint_eq(dir_entries(d.path), 1);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
@@ -889,7 +893,7 @@ START_TEST(test_failed_save_keeps_old_file)
     char path[256];
     file_path(path, sizeof path, &d, "model.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 2), MLP_OK);
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 2, NULL), MLP_OK);
     size_t len;
     unsigned char *before = file_read(path, &len);
 
@@ -901,14 +905,14 @@ START_TEST(test_failed_save_keeps_old_file)
     mlp_optimizer *other_opt = NULL;
     ck_assert_int_eq(mlp_optimizer_create(&other_opt, other, &c), MLP_OK);
     mlp_preprocess *other_pre = pre_new(4, 3, NULL);
-    ck_assert_int_eq(mlp_model_save(path, m.net, other_pre, NULL, 0), MLP_ERR_DIMENSION);
-    ck_assert_int_eq(mlp_model_save(path, m.net, NULL, other_opt, 0),
+    ck_assert_int_eq(mlp_model_save(path, m.net, other_pre, NULL, 0, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_save(path, m.net, NULL, other_opt, 0, NULL),
                      MLP_ERR_WORKSPACE_MISMATCH);
     mlp_preprocess *few_classes = pre_new(5, 4, NULL); /* 4 names, 3 outputs */
-    ck_assert_int_eq(mlp_model_save(path, m.net, few_classes, NULL, 0), MLP_ERR_DIMENSION);
-    ck_assert_int_eq(mlp_model_save(path, NULL, NULL, NULL, 0), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save(NULL, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save("", m.net, NULL, NULL, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_model_save(path, m.net, few_classes, NULL, 0, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_save(path, NULL, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save(NULL, m.net, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save("", m.net, NULL, NULL, 0, NULL), MLP_ERR_INVALID_ARG);
 
     size_t len2;
     unsigned char *after = file_read(path, &len2);
@@ -923,7 +927,7 @@ START_TEST(test_failed_save_keeps_old_file)
     char inner[300];
     snprintf(inner, sizeof inner, "%s/keep", sub);
     file_write(inner, "x", 1);
-    ck_assert_int_eq(mlp_model_save(sub, m.net, NULL, NULL, 0), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_model_save(sub, m.net, NULL, NULL, 0, NULL), MLP_ERR_IO);
     ck_assert_uint_eq(dir_entries(d.path), 2);
     ck_assert_uint_eq(dir_entries(sub), 1);
     unlink(inner);
@@ -946,6 +950,80 @@ START_TEST(test_null_arguments)
     ck_assert_int_eq(mlp_model_load(NULL, &net, NULL, NULL, NULL, &detail), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_model_load("/tmp/x", NULL, NULL, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
     ck_assert_ptr_null(net);
+}
+END_TEST
+
+/* A write that fails (here a file-size limit: EFBIG, as a full disk gives ENOSPC) says so
+ * with errno's text, keeps the old file and leaves no temporary file. */
+START_TEST(test_write_error_names_errno)
+{
+    tmpdir d;
+    dir_make(&d);
+    char path[256];
+    file_path(path, sizeof path, &d, "model.mlp");
+    mlp_net *small = net_new(2, std_sizes, std_acts, MLP_BIAS_NONE, 1);
+    ck_assert_int_eq(mlp_model_save(path, small, NULL, NULL, 0, NULL), MLP_OK);
+    size_t len;
+    unsigned char *before = file_read(path, &len);
+    model m = model_new(true, true);
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)len + 1;
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    mlp_error_detail detail;
+    mlp_status st = mlp_model_save(path, m.net, m.pre, m.opt, 0, &detail);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    ck_assert_int_eq(st, MLP_ERR_IO);
+    ck_assert_msg(strstr(detail.message, strerror(EFBIG)) && strstr(detail.message, path),
+                  "detail: %s", detail.message);
+    size_t len2;
+    unsigned char *after = file_read(path, &len2);
+    ck_assert(len2 == len && memcmp(before, after, len) == 0);
+    ck_assert_uint_eq(dir_entries(d.path), 1);
+    /* A missing directory names the directory, and success clears the detail. */
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/none/model.mlp", d.path);
+    ck_assert_int_eq(mlp_model_save(missing, small, NULL, NULL, 0, &detail), MLP_ERR_IO);
+    ck_assert_msg(strstr(detail.message, strerror(ENOENT)), "detail: %s", detail.message);
+    ck_assert_int_eq(mlp_model_save(path, small, NULL, NULL, 0, &detail), MLP_OK);
+    ck_assert_str_eq(detail.message, "");
+    free(before);
+    free(after);
+    model_free(&m);
+    mlp_net_free(small);
+    dir_remove(&d);
+}
+END_TEST
+
+/* Temporaries of a save killed mid-way (PATH.tmp.PID.XXXXXX of a process that is gone) go
+ * at the next save of PATH; those of live processes and of other targets stay. */
+START_TEST(test_save_removes_stale_temporaries)
+{
+    tmpdir d;
+    dir_make(&d);
+    pid_t dead = fork();
+    ck_assert_int_ge(dead, 0);
+    if (dead == 0) _exit(0);
+    ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+    char path[256], stale[320], live[320], other[320], alien[320];
+    file_path(path, sizeof path, &d, "model.mlp");
+    snprintf(stale, sizeof stale, "%s.tmp.%ld.abc123", path, (long)dead);
+    snprintf(live, sizeof live, "%s.tmp.%ld.abc123", path, (long)getppid());
+    snprintf(other, sizeof other, "%s/other.mlp.tmp.%ld.abc123", d.path, (long)dead);
+    snprintf(alien, sizeof alien, "%s.tmp.%ldx.abc123", path, (long)dead);
+    const char *keep[] = {live, other, alien};
+    file_write(stale, "partial", 7);
+    for (size_t i = 0; i < 3; i++) file_write(keep[i], "x", 1);
+    mlp_net *net = net_new(2, std_sizes, std_acts, MLP_BIAS_NONE, 1);
+    ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, 0, NULL), MLP_OK);
+    struct stat st;
+    ck_assert_int_ne(stat(stale, &st), 0);
+    for (size_t i = 0; i < 3; i++) ck_assert_int_eq(stat(keep[i], &st), 0);
+    ck_assert_uint_eq(dir_entries(d.path), 4);
+    mlp_net_free(net);
+    dir_remove(&d);
 }
 END_TEST
 
@@ -976,6 +1054,8 @@ static Suite *model_file_suite(void)
     tcase_add_test(atomic, test_save_into_missing_directory);
     tcase_add_test(atomic, test_save_replaces_existing);
     tcase_add_test(atomic, test_failed_save_keeps_old_file);
+    tcase_add_test(atomic, test_write_error_names_errno);
+    tcase_add_test(atomic, test_save_removes_stale_temporaries);
     tcase_add_unchecked_fixture(atomic, root_setup, root_teardown);
     suite_add_tcase(s, atomic);
     return s;

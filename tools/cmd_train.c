@@ -361,9 +361,10 @@ static int write_outputs(train_run *r, size_t epochs_run)
 {
     const train_options *o = &r->o;
     if (o->out) {
-        mlp_status st = mlp_model_save(o->out, r->net, r->pre, r->opt, epochs_run);
+        mlp_error_detail detail;
+        mlp_status st = mlp_model_save(o->out, r->net, r->pre, r->opt, epochs_run, &detail);
         if (st != MLP_OK) {
-            cli_report_status(o->out, st, NULL);
+            cli_report_status(o->out, st, &detail);
             return CLI_DATA_ERROR;
         }
         printf("model saved to %s\n", o->out);
