@@ -1,8 +1,11 @@
 /* Seeded mutation fuzzing of every file reader: valid CSV, IDX (plain and gzip) and model
  * files, mutated by byte flips, insertions, deletions and truncations, must load or fail
  * with a status, never crash, leak or read out of bounds (CI runs this suite under ASan and
- * UBSan too). Deterministic: the same seed, the same inputs. */
-#define _POSIX_C_SOURCE 200809L
+ * UBSan too). Deterministic: the same seed, the same inputs. Then every file of the
+ * regression corpus, tests/corpus/<reader>/ (what scripts/fuzz found, and seeds), through the
+ * libFuzzer harnesses' own entry points. */
+#define _GNU_SOURCE /* memfd_create, in fuzz/fuzz_inputs.h */
+#include "fuzz/fuzz_inputs.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
 
@@ -193,6 +196,33 @@ START_TEST(model_mutations)
 }
 END_TEST
 
+/* Loop index: model, csv, idx. MLP_CORPUS_DIR is set by meson to tests/corpus. */
+START_TEST(corpus_replays)
+{
+    static const char *const readers[] = {"model", "csv", "idx"};
+    mlp_status (*const run[])(const uint8_t *, size_t) = {fuzz_model, fuzz_csv, fuzz_idx};
+    const char *root = getenv("MLP_CORPUS_DIR");
+    ck_assert_msg(root != NULL, "MLP_CORPUS_DIR is not set");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/%s", root, readers[_i]);
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    unsigned char *buf = malloc(MAX_FILE);
+    size_t files = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t n = read_bytes(path, buf, MAX_FILE);
+        expect_status(run[_i](buf, n));
+        files++;
+    }
+    closedir(d);
+    free(buf);
+    ck_assert_msg(files > 0, "%s is empty", dir);
+}
+END_TEST
+
 static Suite *fuzz_suite(void)
 {
     Suite *s = suite_create("fuzz_readers");
@@ -202,6 +232,7 @@ static Suite *fuzz_suite(void)
     tcase_add_test(tc, csv_mutations);
     tcase_add_loop_test(tc, idx_mutations, 0, 3);
     tcase_add_test(tc, model_mutations);
+    tcase_add_loop_test(tc, corpus_replays, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,107 @@
+/* One fuzz input -> one reader call, shared by the libFuzzer harnesses (tests/fuzz/) and the
+ * regression replay (tests/test_fuzz_readers.c), so that a saved crash input replays exactly.
+ * The bytes reach the readers through memfd files (/proc/self/fd/N): no file is written to
+ * disk per execution. Each function returns the reader's status; everything it loaded is
+ * freed. */
+#ifndef MLP_FUZZ_INPUTS_H
+#define MLP_FUZZ_INPUTS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create; define it before any system header */
+#endif
+#include "mlp.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* A memory file holding data[0..size), its /proc path in path; -1 on failure. */
+static inline int fuzz_memfile(const uint8_t *data, size_t size, char path[64])
+{
+    int fd = memfd_create("mlp_fuzz", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t k = write(fd, data + done, size - done);
+        if (k <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)k;
+    }
+    snprintf(path, 64, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* The whole input is a model file. */
+static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
+{
+    char path[64];
+    int fd = fuzz_memfile(data, size, path);
+    if (fd < 0) return MLP_ERR_IO;
+    mlp_net *net = NULL;
+    mlp_preprocess *pre = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_model_info info;
+    mlp_error_detail detail;
+    mlp_status st = mlp_model_load(path, &net, &pre, &opt, &info, &detail);
+    if (st == MLP_OK) { /* what a caller does next: run the net once */
+        mlp_workspace *ws = NULL;
+        float *x = calloc(mlp_net_input_size(net), sizeof *x);
+        if (x && mlp_workspace_create(&ws, net, 1) == MLP_OK) mlp_forward(net, ws, x, 1, NULL);
+        mlp_workspace_free(ws);
+        free(x);
+    }
+    mlp_net_free(net);
+    mlp_preprocess_free(pre);
+    mlp_optimizer_free(opt);
+    close(fd);
+    return st;
+}
+
+/* Byte 0 picks the options (header detect/no/yes, task, label first/last, delimiter ',' or
+ * ';'); the rest is the CSV text. */
+static inline mlp_status fuzz_csv(const uint8_t *data, size_t size)
+{
+    if (size < 1) return MLP_ERR_INVALID_ARG;
+    const uint8_t o = data[0];
+    mlp_csv_options opt = mlp_csv_options_default();
+    opt.has_header = (int)(o % 3) - 1;
+    opt.task = (o >> 2) & 1 ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY;
+    opt.label_index = (o >> 3) & 1 ? 0 : -1;
+    opt.delimiter = (o >> 4) & 1 ? ';' : ',';
+    char path[64];
+    int fd = fuzz_memfile(data + 1, size - 1, path);
+    if (fd < 0) return MLP_ERR_IO;
+    mlp_dataset *ds = NULL;
+    mlp_error_detail detail;
+    mlp_status st = mlp_csv_load(&ds, path, &opt, &detail);
+    mlp_dataset_free(ds);
+    close(fd);
+    return st;
+}
+
+/* Bytes 0-1 (little-endian) say how many of the rest are the image file (modulo its
+ * length + 1); the remainder is the label file. Either may be gzip. */
+static inline mlp_status fuzz_idx(const uint8_t *data, size_t size)
+{
+    if (size < 2) return MLP_ERR_INVALID_ARG;
+    size_t rest = size - 2, split = ((size_t)data[0] | (size_t)data[1] << 8) % (rest + 1);
+    char ipath[64], lpath[64];
+    int ifd = fuzz_memfile(data + 2, split, ipath);
+    int lfd = fuzz_memfile(data + 2 + split, rest - split, lpath);
+    mlp_status st = MLP_ERR_IO;
+    if (ifd >= 0 && lfd >= 0) {
+        mlp_dataset *ds = NULL;
+        mlp_error_detail detail;
+        st = mlp_idx_load(&ds, ipath, lpath, 0, &detail);
+        mlp_dataset_free(ds);
+    }
+    if (ifd >= 0) close(ifd);
+    if (lfd >= 0) close(lfd);
+    return st;
+}
+
+#endif
