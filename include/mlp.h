@@ -537,7 +537,9 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
  * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
  * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
  * removes once PID is no longer running. IO names the failing step, path and errno's text
- * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path. */
+ * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path;
+ * NON_FINITE when a parameter or optimizer state value is NaN or infinite (no file is
+ * written: the loader refuses such a model as FORMAT). */
 MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);

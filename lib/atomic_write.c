@@ -63,6 +63,7 @@ static int stale_temporary(const char *name, const char *base, size_t blen)
     if (strncmp(name, base, blen) != 0 || strncmp(name + blen, TMP_TAG, sizeof TMP_TAG - 1) != 0)
         return 0;
     const char *p = name + blen + sizeof TMP_TAG - 1;
+    if (*p < '0' || *p > '9') return 0; /* strtol would take signs and spaces */
     char *end;
     errno = 0;
     long pid = strtol(p, &end, 10);

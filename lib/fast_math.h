@@ -19,7 +19,9 @@ static inline float mlp_fast_exp(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    const int32_t bits = ((int32_t)k + 127) << 23; /* 2^k, k in [-126, 127] after the clamp */
+    /* 2^k, k in [-126, 127] after the clamp; a NaN x passes the clamp, and converting NaN
+     * to int is undefined: take k = 0 there (p is NaN already, so the result stays NaN). */
+    const int32_t bits = ((int32_t)(k == k ? k : 0.0f) + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;

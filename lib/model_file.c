@@ -220,6 +220,14 @@ static const unsigned char *take_n(reader *r, size_t n, size_t width)
 
 static const unsigned char *take_f32s(reader *r, size_t n) { return take_n(r, n, 4); }
 
+/* Index of the first NaN or infinite one of n little-endian floats at p; n when none. */
+static size_t first_non_finite(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!mlp_is_finite(ld_f32(p + 4 * i))) return i;
+    return n;
+}
+
 /* A string in the file: where its bytes are, and whether it is present. */
 typedef struct str_ref {
     const unsigned char *at;
@@ -384,6 +392,12 @@ mlp_status mlp_model_save(const char *path, const mlp_net *net, const mlp_prepro
     mlp_status st;
     if (pre && (st = check_preprocess(pre, net, &pre_size)) != MLP_OK) return st;
     if (opt && (st = check_optimizer(opt, net, &opt_size)) != MLP_OK) return st;
+    if (!mlp_all_finite(mlp_net_params_const(net), mlp_param_count(net))) return MLP_ERR_NON_FINITE;
+    if (opt) {
+        size_t n;
+        const float *state = mlp_optimizer_state_const(opt, &n);
+        if (!mlp_all_finite(state, n)) return MLP_ERR_NON_FINITE;
+    }
 
     uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + net_size + MODEL_CRC_LEN;
     if (pre) total += SECTION_HEADER_LEN + pre_size;
@@ -491,6 +505,9 @@ static mlp_status parse_net(reader *r, net_plan *np, mlp_error_detail *detail)
                          (unsigned long long)P, total);
     np->params_at = take_f32s(r, total);
     if (!np->params_at) FAIL("net section too short for %zu parameters", total);
+    /* A NaN model is no model: the library never writes one (see mlp_model_save). */
+    size_t bad = first_non_finite(np->params_at, total);
+    if (bad < total) FAIL("parameter %zu is not finite", bad);
     np->rng_at = take_n(r, MLP_RNG_STATE_WORDS, 8);
     if (!np->rng_at) FAIL("net section too short for the RNG state");
     if (r->pos != r->len) FAIL("net section longer than its content");
@@ -576,6 +593,8 @@ static mlp_status parse_optimizer(reader *r, const net_plan *np, opt_plan *op,
              (unsigned long long)count, (unsigned long long)P);
     op->state_at = take_f32s(r, (size_t)count);
     if (!op->state_at) FAIL("optimizer section too short for its state");
+    size_t bad = first_non_finite(op->state_at, (size_t)count);
+    if (bad < count) FAIL("optimizer state value %zu is not finite", bad);
     if (r->pos != r->len) FAIL("optimizer section longer than its content");
     op->state_count = (size_t)count;
     return MLP_OK;

@@ -199,6 +199,32 @@ START_TEST(refit_overflow_keeps_the_net)
 }
 END_TEST
 
+/* Inference on NaN inputs: NaN outputs, through every activation's fast exp (whose int
+ * conversion of NaN was undefined behaviour, caught by the sanitizer builds). */
+START_TEST(forward_propagates_nan)
+{
+    static const mlp_activation hidden[] = {MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_LINEAR};
+    for (size_t h = 0; h < 3; h++) {
+        const size_t sizes[] = {N_IN, 8, N_OUT};
+        const mlp_activation acts[] = {hidden[h], MLP_ACT_SOFTMAX};
+        mlp_net *net = NULL;
+        ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+        ck_assert_int_eq(mlp_net_init(net, MLP_INIT_AUTO, 1), MLP_OK);
+        mlp_workspace *ws = NULL;
+        ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
+        float x[4 * N_IN], out[4 * N_OUT];
+        for (size_t i = 0; i < 4 * N_IN; i++) x[i] = NAN;
+        for (size_t b = 1; b <= 4; b += 3) {
+            ck_assert_int_eq(mlp_forward(net, ws, x, b, out), MLP_OK);
+            for (size_t i = 0; i < b * N_OUT; i++)
+                ck_assert_msg(isnan(out[i]), "hidden %d, batch %zu: %g", (int)hidden[h], b, out[i]);
+        }
+        mlp_workspace_free(ws);
+        mlp_net_free(net);
+    }
+}
+END_TEST
+
 START_TEST(status_has_words)
 {
     ck_assert_int_eq(MLP_ERR_DIVERGED, MLP_STATUS_COUNT - 1);
@@ -216,6 +242,7 @@ static Suite *divergence_suite(void)
     tcase_add_test(tc, late_divergence_keeps_earlier_epochs);
     tcase_add_test(tc, non_finite_data_is_refused);
     tcase_add_test(tc, refit_overflow_keeps_the_net);
+    tcase_add_test(tc, forward_propagates_nan);
     tcase_add_test(tc, status_has_words);
     suite_add_tcase(s, tc);
     return s;

@@ -366,7 +366,7 @@ START_TEST(test_roundtrip_every_bias_mode)
             p[0] = -0.0f;
             p[P / 2] = 1e-40f; /* subnormal */
             p[P - 1] = FLT_MAX;
-            if (P > 3) p[1] = NAN;
+            if (P > 3) p[1] = -0x1p-149f; /* the smallest subnormal (NaN is refused) */
             ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, t * 10 + (size_t)bias, NULL),
                              MLP_OK);
             mlp_net *back = NULL;
@@ -1027,6 +1027,62 @@ START_TEST(test_save_removes_stale_temporaries)
 }
 END_TEST
 
+/* A NaN model is refused both ways: save writes nothing, load reports the value. */
+START_TEST(test_non_finite_models_refused)
+{
+    tmpdir d;
+    dir_make(&d);
+    char path[256];
+    file_path(path, sizeof path, &d, "model.mlp");
+    model m = model_new(true, true);
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_OK);
+    size_t len;
+    unsigned char *good = file_read(path, &len);
+    float *p = mlp_net_params(m.net);
+    const float keep = p[2];
+    p[2] = NAN;
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
+    p[2] = keep;
+    size_t n;
+    float *state = mlp_optimizer_state(m.opt, &n);
+    ck_assert_uint_gt(n, 0);
+    state[n - 1] = INFINITY;
+    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
+    size_t len2;
+    unsigned char *after = file_read(path, &len2);
+    ck_assert(len2 == len && memcmp(good, after, len) == 0);
+    ck_assert_uint_eq(dir_entries(d.path), 1);
+    /* The same NaN written into the file by hand, with a valid CRC. */
+    const float nan = NAN;
+    for (int which = 0; which < 2; which++) {
+        unsigned char *b = malloc(len);
+        memcpy(b, good, len);
+        /* Parameter 0 is the first match from the start, the optimizer's first state value
+         * the last match from the end (m then v follow it). */
+        size_t at = SIZE_MAX;
+        const float target = which ? mlp_optimizer_state_const(m.opt, &n)[0] : p[0];
+        for (size_t i = 0; i + 4 <= len && at == SIZE_MAX; i++) {
+            size_t j = which ? len - 4 - i : i;
+            if (memcmp(b + j, &target, 4) == 0) at = j;
+        }
+        ck_assert_uint_ne(at, SIZE_MAX);
+        memcpy(b + at, &nan, 4);
+        wr32(b + len - 4, crc32_ref(b, len - 4));
+        file_write(path, b, len);
+        mlp_net *ln = NULL;
+        mlp_optimizer *lo = NULL;
+        mlp_error_detail detail;
+        ck_assert_int_eq(mlp_model_load(path, &ln, NULL, &lo, NULL, &detail), MLP_ERR_FORMAT);
+        ck_assert_msg(strstr(detail.message, "not finite"), "detail: %s", detail.message);
+        free(b);
+    }
+    free(good);
+    free(after);
+    model_free(&m);
+    dir_remove(&d);
+}
+END_TEST
+
 static Suite *model_file_suite(void)
 {
     Suite *s = suite_create("model_file");
@@ -1056,6 +1112,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(atomic, test_failed_save_keeps_old_file);
     tcase_add_test(atomic, test_write_error_names_errno);
     tcase_add_test(atomic, test_save_removes_stale_temporaries);
+    tcase_add_test(atomic, test_non_finite_models_refused);
     tcase_add_unchecked_fixture(atomic, root_setup, root_teardown);
     suite_add_tcase(s, atomic);
     return s;
