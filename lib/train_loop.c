@@ -195,8 +195,8 @@ static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt,
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     mlp_status st = mlp_check_loss(net, cfg->loss);
     if (st != MLP_OK) return st;
-    /* One pass over the data, far less than an epoch: NaN or inf would only come back as
-     * a diverged run. Overflow-checked sizes: the caller's arrays exist, so no wrap. */
+    /* One pass over the data, far less than an epoch; NaN or inf in it would otherwise
+     * come back as a diverged run. (count * n0 floats exist, so the products fit.) */
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     if (!mlp_all_finite(x, count * n0) || !mlp_all_finite(y, count * nl) ||
         (val_count && (!mlp_all_finite(vx, val_count * n0) || !mlp_all_finite(vy, val_count * nl))))
