@@ -333,6 +333,11 @@ static mlp_status run_dropout(ctx *c)
     return mlp_workspace_set_dropout(c->ws, 0.3f, 1);
 }
 
+static mlp_status run_threads(ctx *c)
+{
+    return mlp_workspace_set_threads(c->ws, 3);
+}
+
 static mlp_status run_optimizer(ctx *c)
 {
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
@@ -496,6 +501,7 @@ static const alloc_case cases[] = {
     {"mlp_net_init (orthogonal, LAPACKE)", prep_copy, run_init_orthogonal, params_unchanged, release_all, NULL},
     {"mlp_workspace_create", prep_none, run_workspace, NULL, release_ws, NULL},
     {"mlp_workspace_set_dropout", prep_ws, run_dropout, NULL, release_all, NULL},
+    {"mlp_workspace_set_threads", prep_ws, run_threads, NULL, release_all, NULL},
     {"mlp_optimizer_create", prep_none, run_optimizer, NULL, release_opt_out, NULL},
     {"mlp_model_load", prep_none, run_load, NULL, release_all, NULL},
     {"mlp_csv_load", prep_none, run_csv, NULL, release_dataset, csv_complete},
