@@ -1,15 +1,41 @@
 /* Crash safety of mlp_model_save: a child saves two different models in turn, as fast as
  * it can, and is SIGKILLed at a random moment, again and again. After every kill the target
  * must load and be one of the two models, whole; the next save (here, in the parent) must
- * leave the directory with the target alone, no temporary file. */
-#define _POSIX_C_SOURCE 200809L
+ * leave the directory with the target alone, no temporary file.
+ * Built twice: as is (O_TMPFILE on Linux), and with CRASH_NO_TMPFILE, where open() below
+ * refuses O_TMPFILE as a file system without it would, so that the named-temporary
+ * fallback and its clean-up on the next save are what the kills exercise. */
+#define _GNU_SOURCE /* O_TMPFILE */
 #include "test_util.h"
 #include "test_tmpdir.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#ifdef CRASH_NO_TMPFILE
+/* Interposes libc's open for the library: O_TMPFILE fails, everything else goes through. */
+int open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & O_CREAT || (flags & O_TMPFILE) == O_TMPFILE) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if ((flags & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+#endif
 
 #define KILLS 40
 
