@@ -4,6 +4,7 @@
 
 #include "mlp.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,11 +105,17 @@ struct mlp_workspace {
     float *delta_prev;
     float *grad;          /* param_count: the gradient mlp_train_step uses */
     float **mask;         /* dropout scale per hidden output (0 or 1/(1-p)); NULL rows if off */
+    float **undropped;    /* hidden outputs g(a) before the mask (for g'); NULL rows if off */
     float dropout;
     mlp_rng dropout_rng;
     const float *last_output;
     struct mlp_ws_pool *pool; /* worker threads (mlp_workspace_set_threads); NULL: none */
 };
+
+/* Whether [p, p + bytes) overlaps a buffer of ws: the ones a forward pass writes
+ * (MLP_WS_FORWARD: outputs, logits) or any (MLP_WS_ALL: also deltas, gradient, masks). */
+enum { MLP_WS_FORWARD = 0, MLP_WS_ALL = 1 };
+int mlp_workspace_overlaps(const mlp_workspace *ws, const void *p, size_t bytes, int which);
 
 /* MLP_OK when ws fits net and batch. */
 mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch);
@@ -141,9 +148,25 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+/* INVALID_ARG when inputs or targets lie in a buffer of ws, or grad (may be NULL) does
+ * without being ws's own gradient buffer. */
+mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
+                              const float *targets, size_t batch, const float *grad);
+/* inputs, or a copy of them in ws when a forward pass would overwrite them. */
+const float *mlp_forward_inputs(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                size_t batch);
 
 /* ---- optimizer.c */
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net);
+/* Whether n more steps keep the step count within MLP_OPTIMIZER_MAX_STEPS. */
+int mlp_optimizer_steps_left(const mlp_optimizer *opt, uint64_t n);
+/* Adds n steps done outside mlp_optimizer_step (fused plain SGD); check steps_left first. */
+void mlp_optimizer_count_steps(mlp_optimizer *opt, uint64_t n);
+/* NON_FINITE for a NaN/Inf state entry, INVALID_ARG for a negative squared average. */
+mlp_status mlp_optimizer_check_state(const mlp_optimizer *opt);
+
+/* The largest count one BLAS call takes (its counts are int). */
+#define MLP_BLAS_MAX_COUNT ((size_t)INT_MAX)
 
 /* ---- train.c */
 /* Seconds on the monotonic clock. */

@@ -24,6 +24,8 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK && loss != MLP_LOSS_MSE) st = mlp_check_loss(net, loss); /* MSE fits all */
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
+    if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, NULL);
+    if (st == MLP_OK && !mlp_optimizer_steps_left(opt, 1)) st = MLP_ERR_INVALID_ARG;
     if (st != MLP_OK) return st;
     const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
     if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
@@ -39,7 +41,7 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
             c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
                                   1.0f - lr * oc->weight_decay);
         if (loss_sum) *loss_sum = c;
-        mlp_optimizer_set_step_count(opt, mlp_optimizer_step_count(opt) + 1);
+        mlp_optimizer_count_steps(opt, 1);
         return MLP_OK;
     }
     double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
@@ -65,12 +67,15 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
     if (st != MLP_OK) return st;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    /* targets are read after each chunk's forward pass: not from the buffers it writes */
+    if (mlp_workspace_overlaps(ws, targets, count * nl * sizeof *targets, MLP_WS_FORWARD))
+        return MLP_ERR_INVALID_ARG;
     double total = 0.0;
     size_t correct = 0;
     for (size_t start = 0; start < count; start += ws->max_batch) {
         size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
         const float *x = inputs + start * n0, *y = targets + start * nl;
-        mlp_propagate_forward(net, ws, x, b, 0);
+        mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, x, b), b, 0);
         total += mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, y, b, nl);
         for (size_t i = 0; i < b; i++)
             correct += argmax(ws->last_output + i * nl, nl) == argmax(y + i * nl, nl);

@@ -100,10 +100,11 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
         /* Stochastic plain SGD over the whole epoch: each record's first-layer update is
          * fused with the next record's forward pass (the same steps, one pass fewer over
          * the first layer's weights); nothing observes the parameters in between. */
+        if (!mlp_optimizer_steps_left(t->opt, t->count)) return MLP_ERR_INVALID_ARG;
         *loss_sum = mlp_sgd_single_run(t->net, t->ws, t->x, t->y, t->order, t->count,
                                        t->cfg->loss, mlp_optimizer_learning_rate(t->opt),
                                        oc->weight_decay);
-        mlp_optimizer_set_step_count(t->opt, mlp_optimizer_step_count(t->opt) + t->count);
+        mlp_optimizer_count_steps(t->opt, t->count);
         return MLP_OK;
     }
     while (done < t->count) {
