@@ -67,7 +67,7 @@ static inline void activate(mlp_activation act, vec *v)
     switch (act) {
     case MLP_ACT_SIGMOID: mlp_fast_sigmoid_v8(v); break;
     case MLP_ACT_TANH: mlp_fast_tanh_v8(v); break;
-    case MLP_ACT_RELU: *v = (vec)((ivec)*v & (*v > 0.0f)); break;
+    case MLP_ACT_RELU: *v = (vec)((ivec)*v & ~(*v <= 0.0f)); break; /* NaN stays NaN */
     case MLP_ACT_LEAKY_RELU: *v = MLP_V8_SELECT(*v > 0.0f, *v, MLP_LEAKY_RELU_SLOPE * *v); break;
     default: break; /* linear */
     }
