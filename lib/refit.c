@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
     const size_t width = net->sizes[last], nl = net->sizes[L];
     const int with_one = net->bias_mode == MLP_BIAS_PER_NEURON;
     const size_t m = width + (size_t)with_one;
+    if (m > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS and LAPACK dimensions are int */
 
     /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. */
     double *ata = calloc(m * m, sizeof *ata), *aty = calloc(m * nl, sizeof *aty);
