@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Offsets of the version-1 layout (see the comment atop lib/model_file.c). */
+/* Offsets of the version-1 layout (see the comment atop lib/io/model_file.c). */
 #define OFF_VERSION 8
 #define OFF_SECTIONS 12
 #define OFF_LENGTH 16
