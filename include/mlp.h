@@ -356,7 +356,13 @@ typedef struct mlp_train_config {
     bool restore_best;          /* with validation data: end with the best epoch's params (true) */
     mlp_progress_fn progress;   /* may be NULL */
     void *user_data;
-    bool progress_every_batch;  /* call progress after each batch too (false) */
+    bool progress_every_batch;  /* call progress after batches too (false) */
+    size_t progress_interval;   /* with progress_every_batch: every this many batches, and
+                                   after the epoch's last (1; 0 means 1). One-record plain
+                                   SGD applies each record's first-layer update during the
+                                   next record's forward pass; that pending update is
+                                   applied before every progress call, so a progress
+                                   report every few hundred records keeps the fast path */
     int threads;                /* threads of mlp_train's workspace, 1..256, else
                                    INVALID_ARG (1): with batch_size 1 its large layers are
                                    split by rows across them (mlp_workspace_set_threads);
@@ -379,10 +385,10 @@ typedef struct mlp_train_result {
 /* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
  * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
- * (batch_size 1, MLP_OPT_SGD, no dropout, no per-batch progress) applies each record's
- * first-layer weight update during the next record's forward pass, one pass over those
- * weights instead of two: the same steps as a loop of mlp_train_step, up to float
- * rounding, and the parameters are complete whenever progress is called. */
+ * (batch_size 1, MLP_OPT_SGD, no dropout) applies each record's first-layer weight update
+ * during the next record's forward pass, one pass over those weights instead of two: the
+ * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
+ * complete whenever progress is called. */
 MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                              const float *targets, size_t count, const float *val_inputs,
                              const float *val_targets, size_t val_count,

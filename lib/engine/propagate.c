@@ -1,5 +1,5 @@
 /* Forward and backward passes: the only caller of BLAS level 3 (and 2 for one record). */
-#include "mlp_internal.h"
+#include "kernels.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -31,7 +31,7 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         const float *w = net->params + net->weights_offset[k];
         float *out = ws->z[k + 1];
         if (batch == 1)
-            mlp_kernel_matvec(w, n_out, n_in, in, out);
+            ws->plan.forward[k]->matvec(w, n_out, n_in, in, out);
         else /* Z = X W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out,
                         (int)n_in, 1.0f, in, (int)n_in, w, (int)n_in, 0.0f, out, (int)n_out);
@@ -88,12 +88,12 @@ static void bias_backward(const mlp_net *net, size_t k, const float *delta, size
 }
 
 /* Weight gradient of layer k, dW = Delta^T Z_prev, into the sink. */
-static void weights_backward(const mlp_net *net, size_t k, const float *delta, const float *in,
-                             size_t batch, const sink *out)
+static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t k,
+                             const float *delta, const float *in, size_t batch, const sink *out)
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1], off = net->weights_offset[k];
     if (out->grad && batch == 1) {
-        mlp_kernel_rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
+        ws->plan.forward[k]->rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
         return;
     }
     float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
@@ -131,13 +131,13 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
         const float *w = net->params + net->weights_offset[k];
         if (k > 0) { /* first, while W is still the one the forward pass used */
             if (batch == 1) /* delta_prev = W^T delta */
-                mlp_kernel_matvec_trans(w, n_out, n_in, delta, delta_prev);
+                ws->plan.forward[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
             else /* Delta_prev = Delta W */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
                             (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,
                             (int)n_in);
         }
-        weights_backward(net, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
+        weights_backward(net, ws, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
         bias_backward(net, k, delta, batch, n_out, out, &shared);
         if (k == 0) break; /* no delta for the inputs */
         const float *z_act = ws->z[k]; /* g(a) of layer k's inputs */

@@ -49,6 +49,7 @@ void mlp_workspace_free(mlp_workspace *ws)
     free(ws->delta);
     free(ws->delta_prev);
     free(ws->grad);
+    mlp_one_record_plan_free(&ws->plan);
     mlp_net_free(ws->shape);
     free(ws);
 }
@@ -80,11 +81,13 @@ mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t 
     ok = ok && (ws->delta = alloc_floats(max_batch, net->max_width));
     ok = ok && (ws->delta_prev = alloc_floats(max_batch, net->max_width));
     ok = ok && (ws->grad = alloc_floats(net->param_count, 1));
+    ok = ok && mlp_one_record_plan_init(&ws->plan, L) == MLP_OK;
     if (!ok) {
         mlp_workspace_free(ws);
         return MLP_ERR_NO_MEMORY;
     }
     memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
+    mlp_one_record_plan_update(ws);
     *out = ws;
     return MLP_OK;
 }

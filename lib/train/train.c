@@ -16,6 +16,34 @@ double mlp_now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                              const float *inputs, const float *targets, size_t batch,
+                              mlp_loss loss, double *loss_sum, mlp_pending *pending)
+{
+    if (!mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
+    if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
+        const float lr = mlp_optimizer_learning_rate(opt);
+        const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
+        double c;
+        if (batch == 1 && ws->dropout == 0.0f) {
+            c = mlp_one_record_sgd(net, ws, inputs, targets, loss, lr, oc->weight_decay,
+                                   loss_sum != NULL, pending);
+        } else {
+            mlp_one_record_flush(net, ws, pending);
+            c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
+                                  1.0f - lr * oc->weight_decay);
+        }
+        if (loss_sum) *loss_sum = c;
+        mlp_optimizer_count_steps(opt, 1);
+        return MLP_OK;
+    }
+    mlp_one_record_flush(net, ws, pending);
+    double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
+    if (loss_sum) *loss_sum = c;
+    return mlp_optimizer_step(opt, net, ws->grad, batch);
+}
+
 mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
                           const float *inputs, const float *targets, size_t batch,
                           mlp_loss loss, double *loss_sum)
@@ -25,28 +53,8 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     if (st == MLP_OK && loss != MLP_LOSS_MSE) st = mlp_check_loss(net, loss); /* MSE fits all */
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
     if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, NULL);
-    if (st == MLP_OK && !mlp_optimizer_steps_left(opt, 1)) st = MLP_ERR_INVALID_ARG;
     if (st != MLP_OK) return st;
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
-    if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
-        const float lr = mlp_optimizer_learning_rate(opt);
-        const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
-        double c;
-        if (batch == 1 && ws->dropout == 0.0f && mlp_sgd_tiny_applies(net, loss))
-            c = mlp_sgd_tiny_step(net, ws, inputs, targets, lr, oc->weight_decay, loss_sum != NULL);
-        else if (batch == 1 && ws->dropout == 0.0f)
-            c = mlp_sgd_single_step(net, ws, inputs, targets, loss, lr, oc->weight_decay,
-                                    loss_sum != NULL);
-        else
-            c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
-                                  1.0f - lr * oc->weight_decay);
-        if (loss_sum) *loss_sum = c;
-        mlp_optimizer_count_steps(opt, 1);
-        return MLP_OK;
-    }
-    double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
-    if (loss_sum) *loss_sum = c;
-    return mlp_optimizer_step(opt, net, ws->grad, batch);
+    return mlp_step_unchecked(net, ws, opt, inputs, targets, batch, loss, loss_sum, NULL);
 }
 
 static size_t argmax(const float *v, size_t n)
@@ -90,7 +98,7 @@ mlp_train_config mlp_train_config_default(void)
     mlp_train_config c = {
         .loss = MLP_LOSS_MSE, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
-        .user_data = NULL, .progress_every_batch = false, .threads = 1,
+        .user_data = NULL, .progress_every_batch = false, .progress_interval = 1, .threads = 1,
     };
     return c;
 }
