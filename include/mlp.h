@@ -189,8 +189,11 @@ MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net,
 MLP_API void mlp_workspace_free(mlp_workspace *ws);
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 /* Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
- * workspace (rate in [0,1), 0 turns it off); masks are drawn from an RNG seeded here and
- * kept in the workspace. mlp_forward never drops. */
+ * workspace (rate in [0,1), 0 turns it off): each hidden output is multiplied by 0 (with
+ * probability rate) or 1/(1-rate), and backpropagation uses the same mask with the
+ * derivative g'(a) of the undropped output. Masks are drawn from an RNG seeded here and kept
+ * in the workspace, which allocates a mask and an undropped copy of every hidden layer's
+ * outputs (max_batch rows each). mlp_forward never drops. */
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
 /* Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
  * joins any). The one-record plain-SGD path of mlp_train_step (batch 1, no dropout) then
@@ -211,13 +214,19 @@ MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
 /* ------------------------------------------------------------------ propagation */
 
 /* Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
- * read mlp_workspace_output). sgemm for batches, sgemv for one record. */
+ * read mlp_workspace_output). sgemm for batches, sgemv for one record. inputs may be rows
+ * of ws's own output (mlp_workspace_output, e.g. an autoencoder fed back): they are copied
+ * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
 MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                size_t batch, float *outputs);
 
 /* Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
- * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. NON_FINITE (grad
- * untouched) when an input or target value is NaN or infinite. */
+ * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
+ * and INVALID_ARG when the loss does not fit the net (cross-entropy needs softmax) or when
+ * inputs or targets lie in ws's buffers (mlp_workspace_output, mlp_workspace_gradient),
+ * which the pass overwrites before it reads them, or grad does without being
+ * mlp_workspace_gradient(ws); NON_FINITE (grad untouched) when an input or target value is
+ * NaN or infinite. */
 MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t batch, mlp_loss loss,
                                 float *grad, double *loss_sum);
@@ -260,7 +269,8 @@ typedef struct mlp_optimizer_config {
     float momentum;          /* MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
     float beta1, beta2;      /* ADAM(W): (0.9, 0.999) */
     float rho;               /* RMSPROP decay (0.9) */
-    float epsilon;           /* ADAM(W), RMSPROP (1e-8) */
+    float epsilon;           /* ADAM(W), RMSPROP: > 0 (1e-8), else INVALID_ARG: it keeps
+                                the update finite where a gradient is exactly zero */
     float weight_decay;      /* >= 0, on every parameter; L2 (coupled: wd I added to the
                                 reduced gradient) for all but ADAMW, decoupled there (0) */
     mlp_schedule schedule;   /* CONSTANT */
@@ -275,21 +285,28 @@ MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kin
 
 typedef struct mlp_optimizer mlp_optimizer;
 
-/* An optimizer for nets of net's topology; its state (zeroed) has the parameter layout. */
+/* An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
+ * Errors: NULL_ARG, NON_FINITE (a NaN/Inf setting), INVALID_ARG (a setting out of the
+ * range given above), NO_MEMORY. */
 MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
                                         const mlp_optimizer_config *config);
 MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
 MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
-/* Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it). */
+/* Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
+ * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
+ * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
                                       size_t batch);
 /* Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
 MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
 /* Learning rate in force now (after the schedule). */
 MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
-/* Number of updates applied so far (Adam's t), and setting it when resuming. */
+/* Number of updates applied so far (Adam's t), and setting it when resuming. The count
+ * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
+ * a step that would pass it returns INVALID_ARG without updating. */
+#define MLP_OPTIMIZER_MAX_STEPS (UINT64_MAX - 1)
 MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
-MLP_API void mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
+MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
 /* Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
@@ -342,7 +359,13 @@ typedef struct mlp_train_config {
     bool restore_best;          /* with validation data: end with the best epoch's params (true) */
     mlp_progress_fn progress;   /* may be NULL */
     void *user_data;
-    bool progress_every_batch;  /* call progress after each batch too (false) */
+    bool progress_every_batch;  /* call progress after batches too (false) */
+    size_t progress_interval;   /* with progress_every_batch: every this many batches, and
+                                   after the epoch's last (1; 0 means 1). One-record plain
+                                   SGD applies each record's first-layer update during the
+                                   next record's forward pass; that pending update is
+                                   applied before every progress call, so a progress
+                                   report every few hundred records keeps the fast path */
     int threads;                /* threads of mlp_train's workspace, 1..256, else
                                    INVALID_ARG (1): with batch_size 1 its large layers are
                                    split by rows across them (mlp_workspace_set_threads);
@@ -369,10 +392,10 @@ typedef struct mlp_train_result {
 /* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
  * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
- * (batch_size 1, MLP_OPT_SGD, no dropout, no per-batch progress) applies each record's
- * first-layer weight update during the next record's forward pass, one pass over those
- * weights instead of two: the same steps as a loop of mlp_train_step, up to float
- * rounding, and the parameters are complete whenever progress is called.
+ * (batch_size 1, MLP_OPT_SGD, no dropout) applies each record's first-layer weight update
+ * during the next record's forward pass, one pass over those weights instead of two: the
+ * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
+ * complete whenever progress is called.
  * NON_FINITE (nothing changed) when an input or target value, training or validation, is
  * NaN or infinite. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
  * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
@@ -538,8 +561,9 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
  * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
  * removes once PID is no longer running. IO names the failing step, path and errno's text
  * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path;
- * NON_FINITE when a parameter or optimizer state value is NaN or infinite (no file is
- * written: the loader refuses such a model as FORMAT). */
+ * WORKSPACE_MISMATCH when opt was made for another topology; DIMENSION when pre has another
+ * input size; NON_FINITE when a parameter or optimizer state value is NaN or infinite (no
+ * file is written: the loader refuses such a model as FORMAT). */
 MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);
@@ -555,7 +579,9 @@ typedef struct mlp_model_info {
  * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
  * schedule is set at the saved epoch. Every field is validated before anything is
  * allocated: IO (missing/unreadable), TRUNCATED, CHECKSUM, FORMAT, VERSION, with a message
- * in detail (may be NULL). On failure no output is changed. */
+ * in detail (may be NULL). A loaded optimizer is checked as mlp_optimizer_create and
+ * mlp_optimizer_set_step_count check theirs, and its state must be finite with no negative
+ * squared-gradient average (FORMAT otherwise). On failure no output is changed. */
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);

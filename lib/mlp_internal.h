@@ -4,6 +4,7 @@
 
 #include "mlp.h"
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,6 +105,16 @@ double mlp_loss_output_delta(mlp_loss loss, const float *outputs, const float *l
                              int want_loss);
 
 /* ---- workspace.c */
+typedef struct mlp_kernel_table mlp_kernel_table;
+/* Which kernels serve one record, decided once per workspace (engine/one_record.c). */
+typedef struct mlp_one_record_plan {
+    const mlp_kernel_table *hand;     /* this CPU's hand loops (or MLP_KERNELS's choice) */
+    const mlp_kernel_table **forward; /* per layer: hand, or BLAS on large unsplit layers */
+    unsigned char *split;             /* per layer: rows split across the workspace's threads */
+    int fuse_first;                   /* a pending first-layer update can ride the forward */
+    int tiny;                         /* the hand table's tiny-net step fits (for MSE) */
+} mlp_one_record_plan;
+
 struct mlp_workspace {
     mlp_net *shape;       /* a parameter-less copy of the topology it was made for */
     size_t max_batch;
@@ -113,11 +124,18 @@ struct mlp_workspace {
     float *delta_prev;
     float *grad;          /* param_count: the gradient mlp_train_step uses */
     float **mask;         /* dropout scale per hidden output (0 or 1/(1-p)); NULL rows if off */
+    float **undropped;    /* hidden outputs g(a) before the mask (for g'); NULL rows if off */
     float dropout;
     mlp_rng dropout_rng;
     const float *last_output;
     struct mlp_ws_pool *pool; /* worker threads (mlp_workspace_set_threads); NULL: none */
+    mlp_one_record_plan plan;
 };
+
+/* Whether [p, p + bytes) overlaps a buffer of ws: the ones a forward pass writes
+ * (MLP_WS_FORWARD: outputs, logits) or any (MLP_WS_ALL: also deltas, gradient, masks). */
+enum { MLP_WS_FORWARD = 0, MLP_WS_ALL = 1 };
+int mlp_workspace_overlaps(const mlp_workspace *ws, const void *p, size_t bytes, int which);
 
 /* MLP_OK when ws fits net and batch. */
 mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch);
@@ -150,55 +168,67 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+/* INVALID_ARG when inputs or targets lie in a buffer of ws, or grad (may be NULL) does
+ * without being ws's own gradient buffer. */
+mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
+                              const float *targets, size_t batch, const float *grad);
+/* inputs, or a copy of them in ws when a forward pass would overwrite them. */
+const float *mlp_forward_inputs(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                size_t batch);
 
 /* ---- optimizer.c */
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net);
+/* Whether n more steps keep the step count within MLP_OPTIMIZER_MAX_STEPS. */
+int mlp_optimizer_steps_left(const mlp_optimizer *opt, uint64_t n);
+/* Adds n steps done outside mlp_optimizer_step (fused plain SGD); check steps_left first. */
+void mlp_optimizer_count_steps(mlp_optimizer *opt, uint64_t n);
+/* NON_FINITE for a NaN/Inf state entry, INVALID_ARG for a negative squared average. */
+mlp_status mlp_optimizer_check_state(const mlp_optimizer *opt);
 
-/* ---- train.c */
+/* The largest count one BLAS call takes (its counts are int). */
+#define MLP_BLAS_MAX_COUNT ((size_t)INT_MAX)
+
+typedef struct mlp_pending mlp_pending;
+/* ---- train/train.c */
+/* mlp_train_step after its argument checks (the epoch loop's step): with a pending
+ * one-record update (may be NULL), as mlp_one_record_sgd. */
+mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                              const float *inputs, const float *targets, size_t batch,
+                              mlp_loss loss, double *loss_sum, mlp_pending *pending);
 /* Seconds on the monotonic clock. */
 double mlp_now_seconds(void);
 
-/* ---- kernels.c: one-record loops (hot, hand-vectorisable) */
+/* Auto-vectorised passes (activations, optimizer updates, losses): a baseline and an
+ * x86-64-v3 clone picked at load time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define MLP_VECTORIZE __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define MLP_VECTORIZE
 #endif
-/* y = W x, W rows x cols row-major. */
-void mlp_kernel_matvec(const float *w, size_t rows, size_t cols, const float *x, float *y);
-/* The same, always with the hand loops (a thread's share of a split layer). */
-void mlp_kernel_matvec_hand(const float *w, size_t rows, size_t cols, const float *x, float *y);
-/* out = W^T d. */
-void mlp_kernel_matvec_trans(const float *w, size_t rows, size_t cols, const float *d, float *out);
-/* g (+)= d z^T. */
-void mlp_kernel_rank1(float *g, size_t rows, size_t cols, const float *d, const float *z,
-                      int accumulate);
-/* Fused plain-SGD backward step of one layer for one record, one pass over W:
- * delta_prev = W^T d (old W; skipped when NULL), then W <- keep W - step d z^T. */
-void mlp_kernel_backprop_update(float *w, size_t rows, size_t cols, const float *d,
-                                const float *z, float step, float keep, float *delta_prev);
-/* A deferred first-layer SGD update fused with the next forward pass, one pass over W:
- * W <- keep W - step d z^T, then y = W x (the updated W). */
-void mlp_kernel_update_matvec(float *w, size_t rows, size_t cols, const float *d,
-                              const float *z, float step, float keep, const float *x, float *y);
 
-/* ---- sgd_tiny.c: the same for nets whose widths are all <= MLP_TINY_WIDTH */
-#define MLP_TINY_WIDTH 32
-#define MLP_TINY_LAYERS 8 /* deeper nets take sgd_single.c (the path keeps every layer on the stack) */
-int mlp_sgd_tiny_applies(const mlp_net *net, mlp_loss loss);
-double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                         float lr, float weight_decay, int want_loss);
-
-/* ---- sgd_single.c */
-/* One record, plain SGD (p <- (1 - lr wd) p - lr g), update fused into backprop. Returns C. */
-double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                           mlp_loss loss, float lr, float weight_decay, int want_loss);
-/* count records, x row order[r] for r = 0 .. count-1, each a plain-SGD step as above, with
- * the first layer's weight update of record r deferred and fused with record r+1's forward
- * pass (one pass over W0); flushed before returning. Returns the loss sum. Stops after the
- * first record whose loss is not finite and sets *bad to its r (count when none was). */
-double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                          const size_t *order, size_t count, mlp_loss loss, float lr,
-                          float weight_decay, size_t *bad);
+/* ---- engine/one_record.c: the one-record plain-SGD engine */
+/* The first layer's weight update of the last record, not yet applied: an epoch applies it
+ * in the next record's forward pass. */
+struct mlp_pending {
+    const float *d; /* that record's first-layer delta (a workspace buffer); NULL: none */
+    const float *z; /* its inputs */
+    float step, keep;
+};
+/* One record, plain SGD (p <- (1 - lr wd) p - lr g), the update fused into backprop;
+ * returns C (0 unless want_loss). With p (may be NULL), a pending update is applied
+ * first and this record's first-layer update may be left in p: call mlp_one_record_flush
+ * before anything reads the parameters. */
+double mlp_one_record_sgd(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                          mlp_loss loss, float lr, float weight_decay, int want_loss,
+                          mlp_pending *p);
+/* Applies p's pending update, if any. */
+void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p);
+/* Whether a workspace with threads splits layer k of net by rows across them. */
+int mlp_one_record_splits(const mlp_net *net, size_t k);
+/* Plan arrays for n_layers layers (NO_MEMORY), their release, and the plan's (re)making
+ * from ws's shape, threads and kernel choice (after creation and mlp_workspace_set_threads). */
+mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers);
+void mlp_one_record_plan_free(mlp_one_record_plan *plan);
+void mlp_one_record_plan_update(mlp_workspace *ws);
 
 #endif /* MLP_INTERNAL_H */

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Offsets of the version-1 layout (see the comment atop lib/model_file.c). */
+/* Offsets of the version-1 layout (see the comment atop lib/io/model_file.c). */
 #define OFF_VERSION 8
 #define OFF_SECTIONS 12
 #define OFF_LENGTH 16
@@ -837,6 +837,14 @@ START_TEST(test_lying_sizes_refused)
     expect_format(&d, good, len, opt + 16, 0xBF800000u, 4, "negative learning rate");
     expect_format(&d, good, len, opt + 76, (uint64_t)1 << 61, 8, "state count");
     expect_format(&d, good, len, opt + 76, 1, 8, "odd state count");
+    /* values the optimizer would turn into NaN parameters on its next step */
+    ck_assert_uint_eq(rd32(good + opt), MLP_OPT_ADAM);
+    expect_format(&d, good, len, opt + 68, UINT64_MAX, 8, "step count that wraps");
+    expect_format(&d, good, len, opt + 36, 0, 4, "Adam epsilon 0");
+    size_t state = opt + 84, P = (size_t)rd64(good + opt + 76) / 2;
+    expect_format(&d, good, len, state, 0x7FC00000u, 4, "NaN first moment");
+    expect_format(&d, good, len, state + 4 * P, 0xBF800000u, 4, "negative second moment");
+    expect_format(&d, good, len, state + 4 * P + 4, 0x7F800000u, 4, "infinite second moment");
     free(good);
     dir_remove(&d);
 }
@@ -939,6 +947,32 @@ START_TEST(test_failed_save_keeps_old_file)
     mlp_optimizer_free(other_opt);
     mlp_net_free(other);
     model_free(&m);
+    dir_remove(&d);
+}
+END_TEST
+
+/* An optimizer made for another topology is refused even when its state size fits (plain
+ * SGD keeps none). */
+START_TEST(test_save_refuses_foreign_optimizer)
+{
+    tmpdir d;
+    dir_make(&d);
+    char path[256];
+    file_path(path, sizeof path, &d, "foreign.mlp");
+    static const size_t other_sizes[] = {4, 9, 3};
+    mlp_net *other = net_new(2, other_sizes, std_acts, MLP_BIAS_PER_NEURON, 3);
+    model m = model_new(false, false);
+    mlp_optimizer_kind kinds[] = {MLP_OPT_SGD, MLP_OPT_ADAM};
+    for (size_t i = 0; i < 2; i++) {
+        mlp_optimizer_config c = mlp_optimizer_config_default(kinds[i]);
+        mlp_optimizer *opt = NULL;
+        ck_assert_int_eq(mlp_optimizer_create(&opt, other, &c), MLP_OK);
+        ck_assert_int_eq(mlp_model_save(path, m.net, NULL, opt, 0, NULL), MLP_ERR_WORKSPACE_MISMATCH);
+        ck_assert_int_ne(access(path, F_OK), 0);
+        mlp_optimizer_free(opt);
+    }
+    model_free(&m);
+    mlp_net_free(other);
     dir_remove(&d);
 }
 END_TEST
@@ -1104,6 +1138,7 @@ static Suite *model_file_suite(void)
     tcase_add_test(bad, test_version_checks);
     tcase_add_test(bad, test_lying_sizes_refused);
     tcase_add_test(bad, test_null_arguments);
+    tcase_add_test(bad, test_save_refuses_foreign_optimizer);
     tcase_add_unchecked_fixture(bad, root_setup, root_teardown);
     suite_add_tcase(s, bad);
     TCase *atomic = tcase_create("atomic");

@@ -3,6 +3,7 @@
 #include "test_util.h"
 
 #include <check.h>
+#include <limits.h>
 
 #define P 3
 static const float p_start[P] = {0.5f, -1.0f, 0.25f};
@@ -161,7 +162,7 @@ START_TEST(resume_and_reset)
     float *sa = mlp_optimizer_state(oa, &na), *sb = mlp_optimizer_state(ob, &nb);
     ck_assert_uint_eq(na, nb);
     if (na) memcpy(sb, sa, na * sizeof(float));
-    mlp_optimizer_set_step_count(ob, 2);
+    ck_assert_int_eq(mlp_optimizer_set_step_count(ob, 2), MLP_OK);
     ck_assert_uint_eq(mlp_optimizer_step_count(ob), 2);
     ck_assert_int_eq(mlp_optimizer_step(oa, a, grads[2], 1), MLP_OK);
     ck_assert_int_eq(mlp_optimizer_step(ob, b, grads[2], 1), MLP_OK);
@@ -301,6 +302,113 @@ START_TEST(other_topology_rejected)
 }
 END_TEST
 
+/* The step count never wraps: Adam at t = 0 divides by 1 - beta^0 = 0. */
+START_TEST(step_count_bounded)
+{
+    mlp_net *net = tiny_net();
+    mlp_optimizer_config c = test_config(MLP_OPT_ADAM, 0.0f, MLP_REDUCE_SUM);
+    mlp_optimizer *opt = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_set_step_count(NULL, 1), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_optimizer_set_step_count(opt, UINT64_MAX), MLP_ERR_INVALID_ARG);
+    ck_assert_uint_eq(mlp_optimizer_step_count(opt), 0);
+    /* the last step allowed runs and is finite; the one after it is refused */
+    ck_assert_int_eq(mlp_optimizer_set_step_count(opt, MLP_OPTIMIZER_MAX_STEPS - 1), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_step(opt, net, grads[0], 1), MLP_OK);
+    ck_assert_uint_eq(mlp_optimizer_step_count(opt), MLP_OPTIMIZER_MAX_STEPS);
+    float *before = tu_copy(mlp_net_params_const(net), P);
+    for (size_t i = 0; i < P; i++) ck_assert_msg(isfinite(before[i]), "param %zu: %g", i, (double)before[i]);
+    ck_assert_int_eq(mlp_optimizer_step(opt, net, grads[1], 1), MLP_ERR_INVALID_ARG);
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(net), P), P);
+    ck_assert_uint_eq(mlp_optimizer_step_count(opt), MLP_OPTIMIZER_MAX_STEPS);
+    /* the fused plain-SGD route of mlp_train_step counts too */
+    mlp_optimizer *sgd = NULL;
+    mlp_optimizer_config cs = mlp_optimizer_config_default(MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_optimizer_create(&sgd, net, &cs), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_set_step_count(sgd, MLP_OPTIMIZER_MAX_STEPS), MLP_OK);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
+    float x[2] = {1, 2}, y[1] = {3};
+    ck_assert_int_eq(mlp_train_step(net, ws, sgd, x, y, 1, MLP_LOSS_MSE, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(net), P), P);
+    free(before);
+    mlp_workspace_free(ws);
+    mlp_optimizer_free(sgd);
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* epsilon 0 would make 0 / (sqrt 0 + 0) = NaN for a parameter whose gradient is exactly 0:
+ * refused where it is used, accepted (unused) elsewhere. */
+START_TEST(epsilon_must_be_positive)
+{
+    mlp_net *net = tiny_net();
+    for (int k = 0; k < MLP_OPT_COUNT; k++) {
+        mlp_optimizer_config c = test_config((mlp_optimizer_kind)k, 0.0f, MLP_REDUCE_SUM);
+        int uses = k == MLP_OPT_ADAM || k == MLP_OPT_ADAMW || k == MLP_OPT_RMSPROP;
+        mlp_optimizer *opt = NULL;
+        c.epsilon = 0.0f;
+        mlp_status st = mlp_optimizer_create(&opt, net, &c);
+        ck_assert_msg(st == (uses ? MLP_ERR_INVALID_ARG : MLP_OK), "%s, epsilon 0: %s",
+                      kind_name((mlp_optimizer_kind)k), mlp_strerror(st));
+        ck_assert(uses ? opt == NULL : opt != NULL);
+        mlp_optimizer_free(opt);
+        opt = NULL;
+        c.epsilon = -1e-8f;
+        ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_null(opt);
+    }
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Plain SGD on a vector of more than INT_MAX floats (BLAS counts are int): the last
+ * parameter is updated. The parameters serve as their own gradient (p <- p - lr p), which
+ * keeps the test at one 8.6 GB vector; skipped, and said so, where that much memory is not
+ * available, and under AddressSanitizer (its allocator and shadow make it far slower). */
+static size_t mem_available_kb(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb;
+}
+
+START_TEST(sgd_beyond_int_max)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    fprintf(stderr, "sgd_beyond_int_max: skipped under AddressSanitizer\n");
+    return;
+#endif
+    if (mem_available_kb() < (size_t)12 << 20) {
+        fprintf(stderr, "sgd_beyond_int_max: skipped, under 12 GiB of memory available\n");
+        return;
+    }
+    static const size_t sizes[] = {65536, 32769}; /* 2^31 + 2^16 weights */
+    static const mlp_activation acts[] = {MLP_ACT_LINEAR};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_NONE), MLP_OK);
+    size_t n = mlp_param_count(net);
+    ck_assert_uint_gt(n, (size_t)INT_MAX);
+    float *p = mlp_net_params(net);
+    p[0] = 1.0f;
+    p[n - 1] = 1.0f;
+    mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_SGD);
+    c.learning_rate = 0.25f;
+    mlp_optimizer *opt = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_step(opt, net, p, 1), MLP_OK);
+    ck_assert_float_eq(p[0], 0.75f);
+    ck_assert_float_eq(p[n - 1], 0.75f);
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *optimizer_suite(void)
 {
     Suite *s = suite_create("optimizer");
@@ -311,7 +419,13 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, schedule_step);
     tcase_add_test(tc, schedule_cosine_and_constant);
     tcase_add_test(tc, other_topology_rejected);
+    tcase_add_test(tc, step_count_bounded);
+    tcase_add_test(tc, epsilon_must_be_positive);
     suite_add_tcase(s, tc);
+    TCase *big = tcase_create("beyond_int_max");
+    tcase_set_timeout(big, 300);
+    tcase_add_test(big, sgd_beyond_int_max);
+    suite_add_tcase(s, big);
     return s;
 }
 

@@ -195,6 +195,136 @@ START_TEST(workspace_shared_by_same_topology)
 }
 END_TEST
 
+/* mlp_forward fed its own output (n_0 = n_L): one layer, where the pass writes the buffer
+ * it reads, and three layers. Loop index: layers 1 or 3, batch 1 or 6. */
+START_TEST(forward_from_own_output)
+{
+    static const size_t sizes[] = {5, 9, 7, 5};
+    static const mlp_activation acts3[] = {MLP_ACT_TANH, MLP_ACT_RELU, MLP_ACT_SIGMOID};
+    static const mlp_activation acts1[] = {MLP_ACT_TANH};
+    const size_t layers = _i / 2 ? 3 : 1, B = _i % 2 ? 6 : 1;
+    const size_t one_layer[] = {5, 5};
+    tu_topo t = layers == 3 ? tu_topo_make(3, sizes, acts3, MLP_BIAS_PER_NEURON)
+                            : tu_topo_make(1, one_layer, acts1, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 4);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 6), MLP_OK);
+    float x[30], out[30];
+    double ref1[30], ref2[30];
+    uint64_t s = 2;
+    tu_fill_uniform(&s, x, B * 5, -1, 1);
+    const float *p = mlp_net_params_const(net);
+    tu_ref_forward(&t, p, x, B, ref1);
+    float first[30];
+    for (size_t i = 0; i < B * 5; i++) first[i] = (float)ref1[i];
+    tu_ref_forward(&t, p, first, B, ref2); /* the net applied twice */
+    ck_assert_int_eq(mlp_forward(net, ws, x, B, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_forward(net, ws, mlp_workspace_output(ws), B, out), MLP_OK);
+    double e = tu_rel_err_fd(out, ref2, B * 5, 1e-3);
+    ck_assert_msg(e < REF_TOL, "%zu layers, batch %zu: output fed back, err %.3g", layers, B, e);
+    /* outputs may be the workspace's own rows too */
+    ck_assert_int_eq(mlp_forward(net, ws, x, B, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_forward(net, ws, mlp_workspace_output(ws), B,
+                                 (float *)mlp_workspace_output(ws)), MLP_OK);
+    e = tu_rel_err_fd(mlp_workspace_output(ws), ref2, B * 5, 1e-3);
+    ck_assert_msg(e < REF_TOL, "%zu layers, batch %zu: in place, err %.3g", layers, B, e);
+    /* evaluate reads its inputs from the output too; the targets may not be there */
+    double loss = -1.0, ref_loss = 0.0;
+    ck_assert_int_eq(mlp_forward(net, ws, x, B, NULL), MLP_OK);
+    float y[30];
+    tu_fill_uniform(&s, y, B * 5, -1, 1);
+    for (size_t r = 0; r < B; r++) ref_loss += tu_loss(MLP_LOSS_MSE, ref2 + r * 5, y + r * 5, 5);
+    ck_assert_int_eq(mlp_evaluate(net, ws, mlp_workspace_output(ws), y, B, MLP_LOSS_MSE, &loss,
+                                  NULL), MLP_OK);
+    ck_assert_double_eq_tol(loss, ref_loss / (double)B, 1e-5);
+    ck_assert_int_eq(mlp_evaluate(net, ws, x, mlp_workspace_output(ws), B, MLP_LOSS_MSE, &loss,
+                                  NULL), MLP_ERR_INVALID_ARG);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Backpropagation reads its inputs and targets after writing the workspace: rows that live
+ * there are refused, and nothing changes. */
+START_TEST(gradient_refuses_workspace_rows)
+{
+    static const size_t sizes[] = {4, 4};
+    static const mlp_activation acts[] = {MLP_ACT_SIGMOID};
+    tu_topo t = tu_topo_make(1, sizes, acts, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 6);
+    size_t P = mlp_param_count(net);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 2), MLP_OK);
+    mlp_optimizer *opt = NULL;
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    float x[8] = {0.1f, 0.2f, 0.3f, 0.4f, -1, 0, 1, 2}, y[8] = {0};
+    float *g = calloc(P, sizeof *g), *before = tu_copy(mlp_net_params_const(net), P);
+    ck_assert_int_eq(mlp_forward(net, ws, x, 2, NULL), MLP_OK);
+    const float *own = mlp_workspace_output(ws);
+    float *wg = mlp_workspace_gradient(ws);
+    ck_assert_int_eq(mlp_gradient(net, ws, own, y, 2, MLP_LOSS_MSE, g, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_gradient(net, ws, x, own, 2, MLP_LOSS_MSE, g, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_gradient(net, ws, x, y, 2, MLP_LOSS_MSE, (float *)own, NULL),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_gradient_accumulate(net, ws, wg, y, 1, MLP_LOSS_MSE, g, NULL),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_train_step(net, ws, opt, own, y, 1, MLP_LOSS_MSE, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_train_step(net, ws, opt, x, own + 4, 1, MLP_LOSS_MSE, NULL),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(net), P), P);
+    for (size_t i = 0; i < P; i++) ck_assert_float_eq(g[i], 0.0f);
+    /* the workspace's own gradient buffer is a valid destination */
+    double ref[64] = {0};
+    tu_ref_gradient(&t, before, x, y, 2, MLP_LOSS_MSE, ref);
+    ck_assert_int_eq(mlp_gradient(net, ws, x, y, 2, MLP_LOSS_MSE, wg, NULL), MLP_OK);
+    ck_assert_double_lt(tu_rel_err_fd(wg, ref, P, 1e-3), REF_TOL);
+    free(g);
+    free(before);
+    mlp_optimizer_free(opt);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* NaN in, NaN out through every activation's fast path, without undefined behaviour (the
+ * sanitizer build checks float-to-int conversions): batch and one-record forward, and the
+ * one-record training routes (tiny and wide nets). */
+START_TEST(nan_propagates)
+{
+    static const mlp_activation acts[] = {MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_RELU,
+                                          MLP_ACT_LEAKY_RELU, MLP_ACT_LINEAR};
+    const size_t widths[] = {8, 40}; /* the tiny-net and the general one-record paths */
+    for (size_t a = 0; a < 5; a++)
+        for (size_t wi = 0; wi < 2; wi++) {
+            const size_t sizes[] = {3, widths[wi], 2};
+            const mlp_activation two[] = {acts[a], MLP_ACT_SIGMOID};
+            tu_topo t = tu_topo_make(2, sizes, two, MLP_BIAS_PER_NEURON);
+            mlp_net *net = tu_net_new(&t, 8);
+            mlp_workspace *ws = NULL;
+            ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
+            float x[12], out[8], y[2] = {0.5f, 0.5f};
+            for (size_t i = 0; i < 12; i++) x[i] = i % 3 ? 0.5f : NAN;
+            for (size_t B = 1; B <= 4; B += 3) {
+                ck_assert_int_eq(mlp_forward(net, ws, x, B, out), MLP_OK);
+                for (size_t i = 0; i < B * 2; i++)
+                    ck_assert_msg(isnan(out[i]), "%s width %zu batch %zu: output %g",
+                                  tu_act_name(acts[a]), widths[wi], B, (double)out[i]);
+            }
+            mlp_optimizer *opt = NULL;
+            mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+            ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+            double loss = 0.0;
+            ck_assert_int_eq(mlp_train_step(net, ws, opt, x, y, 1, MLP_LOSS_MSE, &loss), MLP_OK);
+            ck_assert_msg(isnan(loss), "%s width %zu: one-record loss %g", tu_act_name(acts[a]),
+                          widths[wi], loss);
+            mlp_optimizer_free(opt);
+            mlp_workspace_free(ws);
+            mlp_net_free(net);
+        }
+}
+END_TEST
+
 static Suite *reference_suite(void)
 {
     Suite *s = suite_create("reference");
@@ -204,6 +334,9 @@ static Suite *reference_suite(void)
     tcase_add_test(tc, batch_equals_records);
     tcase_add_test(tc, evaluate_matches_reference);
     tcase_add_test(tc, workspace_shared_by_same_topology);
+    tcase_add_loop_test(tc, forward_from_own_output, 0, 4);
+    tcase_add_test(tc, gradient_refuses_workspace_rows);
+    tcase_add_test(tc, nan_propagates);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,4 @@
-/* The internal RNG (lib/rng.c): determinism, ranges, moments, shuffle, below(n). */
+/* The internal RNG (lib/model/rng.c): determinism, ranges, moments, shuffle, below(n). */
 #include "mlp_internal.h"
 
 #include <check.h>

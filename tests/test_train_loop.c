@@ -140,6 +140,78 @@ START_TEST(callback_every_batch)
 }
 END_TEST
 
+/* Per-batch progress every 3 batches at batch 1 on a net the pipelined one-record engine
+ * serves (widths above the tiny path's): calls after batches 3, 6 and 8 (the last), each
+ * seeing the parameters of a record-by-record mlp_train_step loop, the pending first-layer
+ * update applied. */
+enum { WIDE_IN = 40, WIDE_HIDDEN = 48, WIDE_P = WIDE_HIDDEN * WIDE_IN + WIDE_HIDDEN * 2 + 1 };
+typedef struct interval_probe {
+    const mlp_net *net;
+    float want[2 * N + 1][WIDE_P]; /* parameters after record r of the two epochs */
+    size_t seen[8], calls;
+    double max_err;
+} interval_probe;
+
+static bool probe_interval(const mlp_progress *p, void *user)
+{
+    interval_probe *q = user;
+    if (p->end_of_epoch) return true;
+    if (q->calls < 8) q->seen[q->calls] = p->batch;
+    q->calls++;
+    size_t r = p->epoch * N + p->batch;
+    double e = tu_rel_err_ff(mlp_net_params_const(q->net), q->want[r], WIDE_P, 1e-3);
+    q->max_err = e > q->max_err ? e : q->max_err;
+    return true;
+}
+
+START_TEST(callback_interval_keeps_pipeline_exact)
+{
+    static const size_t sizes[] = {WIDE_IN, WIDE_HIDDEN, 1};
+    static const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
+    mlp_net *net = NULL, *ref = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_AUTO, 3), MLP_OK);
+    ck_assert_uint_eq(mlp_param_count(net), WIDE_P);
+    ck_assert_int_eq(mlp_net_clone(&ref, net), MLP_OK);
+    float x[N * WIDE_IN], y[N];
+    uint64_t s = 5;
+    tu_fill_uniform(&s, x, N * WIDE_IN, -1, 1);
+    tu_fill_uniform(&s, y, N, -1, 1);
+    interval_probe *q = calloc(1, sizeof *q);
+    q->net = net;
+    mlp_optimizer *ro = sgd(ref, 0.05f), *opt = sgd(net, 0.05f);
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, ref, 1), MLP_OK);
+    for (size_t r = 1; r <= 2 * N; r++) {
+        size_t i = (r - 1) % N;
+        ck_assert_int_eq(mlp_train_step(ref, ws, ro, x + i * WIDE_IN, y + i, 1, MLP_LOSS_MSE, NULL),
+                         MLP_OK);
+        memcpy(q->want[r], mlp_net_params_const(ref), sizeof q->want[r]);
+    }
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = 2;
+    tc.batch_size = 1;
+    tc.shuffle = false;
+    tc.progress = probe_interval;
+    tc.user_data = q;
+    tc.progress_every_batch = true;
+    tc.progress_interval = 3;
+    ck_assert_int_eq(mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, NULL), MLP_OK);
+    ck_assert_uint_eq(q->calls, 6);
+    const size_t expect[6] = {3, 6, 8, 3, 6, 8};
+    for (size_t c = 0; c < 6; c++) ck_assert_uint_eq(q->seen[c], expect[c]);
+    ck_assert_msg(q->max_err < 1e-6, "parameters at a progress call differ from the step loop's "
+                  "by %.3g", q->max_err);
+    ck_assert_double_lt(tu_rel_err_ff(mlp_net_params_const(net), q->want[2 * N], WIDE_P, 1e-3), 1e-6);
+    free(q);
+    mlp_workspace_free(ws);
+    mlp_optimizer_free(ro);
+    mlp_optimizer_free(opt);
+    mlp_net_free(ref);
+    mlp_net_free(net);
+}
+END_TEST
+
 /* false at the end of epoch 2: three epochs ran; false after 5 batches stops mid-epoch. */
 START_TEST(callback_stops)
 {
@@ -358,6 +430,7 @@ static Suite *train_loop_suite(void)
     tcase_add_test(tc, callback_every_epoch);
     tcase_add_test(tc, callback_every_batch);
     tcase_add_test(tc, callback_stops);
+    tcase_add_test(tc, callback_interval_keeps_pipeline_exact);
     tcase_add_test(tc, early_stopping_restores_best);
     tcase_add_test(tc, early_stopping_without_restore);
     tcase_add_test(tc, schedule_per_epoch);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define TU_MAX_LAYERS 8
-#define TU_MAX_WIDTH 64
+#define TU_MAX_WIDTH 1024 /* wide enough for the one-record kernels' BLAS branch */
 
 /* ------------------------------------------------------------------ test RNG */
 
@@ -186,64 +186,84 @@ static inline double tu_loss_f(mlp_loss loss, const float *o, const float *y, si
     return tu_loss(loss, od, y, n);
 }
 
-/* Per-record scratch of the reference pass: pre-activations a and outputs z per layer
- * (z[0] is the input). */
+/* Per-record scratch of the reference pass: pre-activations a, outputs g(a) before
+ * dropout, and outputs z after it (the next layer's inputs) per layer (z[0] is the input). */
 typedef struct tu_trace {
     double a[TU_MAX_LAYERS + 1][TU_MAX_WIDTH];
+    double g[TU_MAX_LAYERS + 1][TU_MAX_WIDTH];
     double z[TU_MAX_LAYERS + 1][TU_MAX_WIDTH];
 } tu_trace;
 
-/* Forward pass of one record x. */
-static inline void tu_ref_forward_record(const tu_topo *t, const float *p, const float *x,
-                                         tu_trace *tr)
+/* Dropout masks of a batch, as the library documents them: mask[k] (k = 1 .. layers-1,
+ * hidden outputs) holds batch x n_k factors, 0 or 1/(1-rate); NULL rows or a NULL pointer
+ * mean no dropout. */
+typedef const float *const *tu_masks;
+
+/* Forward pass of record r of a batch, x its input row, with the batch's masks (or NULL). */
+static inline void tu_ref_forward_masked(const tu_topo *t, const float *p, const float *x,
+                                         tu_masks masks, size_t r, tu_trace *tr)
 {
     tu_layout lay = tu_layout_of(t);
-    for (size_t i = 0; i < t->sizes[0]; i++) tr->z[0][i] = x[i];
+    for (size_t i = 0; i < t->sizes[0]; i++) tr->z[0][i] = tr->g[0][i] = x[i];
     for (size_t k = 0; k < t->layers; k++) {
         size_t nin = t->sizes[k], nout = t->sizes[k + 1];
         const float *W = p + lay.w_off[k];
+        double *a = tr->a[k + 1], *g = tr->g[k + 1], *z = tr->z[k + 1];
         for (size_t j = 0; j < nout; j++) {
             double s = tu_bias_value(t, &lay, p, k, j);
             for (size_t i = 0; i < nin; i++) s += (double)W[j * nin + i] * tr->z[k][i];
-            tr->a[k + 1][j] = s;
+            a[j] = s;
         }
         if (t->acts[k] == MLP_ACT_SOFTMAX) {
-            double m = tr->a[k + 1][0], sum = 0.0;
-            for (size_t j = 1; j < nout; j++) m = fmax(m, tr->a[k + 1][j]);
-            for (size_t j = 0; j < nout; j++) sum += (tr->z[k + 1][j] = exp(tr->a[k + 1][j] - m));
-            for (size_t j = 0; j < nout; j++) tr->z[k + 1][j] /= sum;
+            double m = a[0], sum = 0.0;
+            for (size_t j = 1; j < nout; j++) m = fmax(m, a[j]);
+            for (size_t j = 0; j < nout; j++) sum += (g[j] = exp(a[j] - m));
+            for (size_t j = 0; j < nout; j++) g[j] /= sum;
         } else {
-            for (size_t j = 0; j < nout; j++) tr->z[k + 1][j] = tu_act(t->acts[k], tr->a[k + 1][j]);
+            for (size_t j = 0; j < nout; j++) g[j] = tu_act(t->acts[k], a[j]);
         }
+        const float *mask = masks && k + 1 < t->layers ? masks[k + 1] : NULL;
+        for (size_t j = 0; j < nout; j++) z[j] = mask ? g[j] * mask[r * nout + j] : g[j];
     }
+}
+
+/* Forward pass of one record x, no dropout. */
+static inline void tu_ref_forward_record(const tu_topo *t, const float *p, const float *x,
+                                         tu_trace *tr)
+{
+    tu_ref_forward_masked(t, p, x, NULL, 0, tr);
 }
 
 /* Forward of `batch` rows into out (batch x n_L, double). */
 static inline void tu_ref_forward(const tu_topo *t, const float *p, const float *x, size_t batch,
                                   double *out)
 {
-    tu_trace tr;
+    tu_trace *tr = malloc(sizeof *tr);
     size_t n0 = t->sizes[0], nL = t->sizes[t->layers];
     for (size_t r = 0; r < batch; r++) {
-        tu_ref_forward_record(t, p, x + r * n0, &tr);
-        for (size_t j = 0; j < nL; j++) out[r * nL + j] = tr.z[t->layers][j];
+        tu_ref_forward_record(t, p, x + r * n0, tr);
+        for (size_t j = 0; j < nL; j++) out[r * nL + j] = tr->z[t->layers][j];
     }
+    free(tr);
 }
 
 /* Sum over the batch of grad C_i, added into grad (double, layout of t), and sum of C_i
- * returned. Cross-entropy uses the softmax output's combined delta o*sum(y) - y. */
-static inline double tu_ref_gradient(const tu_topo *t, const float *p, const float *x,
-                                     const float *y, size_t batch, mlp_loss loss, double *grad)
+ * returned, with the batch's dropout masks (NULL: none): a dropped unit passes no gradient,
+ * a kept one passes mask * g'(a), with g' taken at the undropped output.
+ * Cross-entropy uses the softmax output's combined delta o*sum(y) - y. */
+static inline double tu_ref_gradient_masked(const tu_topo *t, const float *p, const float *x,
+                                            const float *y, size_t batch, mlp_loss loss,
+                                            tu_masks masks, double *grad)
 {
     tu_layout lay = tu_layout_of(t);
     size_t L = t->layers, n0 = t->sizes[0], nL = t->sizes[L];
     double total = 0.0;
-    tu_trace tr;
+    tu_trace *tr = malloc(sizeof *tr);
     double delta[TU_MAX_WIDTH], prev[TU_MAX_WIDTH];
     for (size_t r = 0; r < batch; r++) {
         const float *yr = y + r * nL;
-        tu_ref_forward_record(t, p, x + r * n0, &tr);
-        const double *o = tr.z[L];
+        tu_ref_forward_masked(t, p, x + r * n0, masks, r, tr);
+        const double *o = tr->z[L];
         total += tu_loss(loss, o, yr, nL);
         /* delta^L = dC/da^L */
         if (loss == MLP_LOSS_CROSS_ENTROPY) {
@@ -259,7 +279,7 @@ static inline double tu_ref_gradient(const tu_topo *t, const float *p, const flo
                 for (size_t j = 0; j < nL; j++) delta[j] = o[j] * (dO[j] - dot);
             } else {
                 for (size_t j = 0; j < nL; j++)
-                    delta[j] = dO[j] * tu_act_deriv(t->acts[L - 1], tr.a[L][j], o[j]);
+                    delta[j] = dO[j] * tu_act_deriv(t->acts[L - 1], tr->a[L][j], o[j]);
             }
         }
         for (size_t k = L; k-- > 0;) {
@@ -267,36 +287,47 @@ static inline double tu_ref_gradient(const tu_topo *t, const float *p, const flo
             const float *W = p + lay.w_off[k];
             double *gW = grad + lay.w_off[k];
             for (size_t j = 0; j < nout; j++)
-                for (size_t i = 0; i < nin; i++) gW[j * nin + i] += delta[j] * tr.z[k][i];
+                for (size_t i = 0; i < nin; i++) gW[j * nin + i] += delta[j] * tr->z[k][i];
             if (t->bias == MLP_BIAS_PER_NEURON) {
                 for (size_t j = 0; j < nout; j++) grad[lay.b_off[k] + j] += delta[j];
             } else if (t->bias != MLP_BIAS_NONE) {
                 for (size_t j = 0; j < nout; j++) grad[lay.b_off[k]] += delta[j];
             }
             if (k == 0) break;
+            const float *mask = masks ? masks[k] : NULL;
             for (size_t i = 0; i < nin; i++) {
                 double s = 0.0;
                 for (size_t j = 0; j < nout; j++) s += (double)W[j * nin + i] * delta[j];
-                prev[i] = s * tu_act_deriv(t->acts[k - 1], tr.a[k][i], tr.z[k][i]);
+                if (mask) s *= mask[r * nin + i];
+                prev[i] = s * tu_act_deriv(t->acts[k - 1], tr->a[k][i], tr->g[k][i]);
             }
             memcpy(delta, prev, nin * sizeof(double));
         }
     }
+    free(tr);
     return total;
+}
+
+/* The same without dropout. */
+static inline double tu_ref_gradient(const tu_topo *t, const float *p, const float *x,
+                                     const float *y, size_t batch, mlp_loss loss, double *grad)
+{
+    return tu_ref_gradient_masked(t, p, x, y, batch, loss, NULL, grad);
 }
 
 /* Smallest |pre-activation| of any (leaky) ReLU unit over the batch: how far from a kink. */
 static inline double tu_ref_kink_margin(const tu_topo *t, const float *p, const float *x,
                                         size_t batch)
 {
-    tu_trace tr;
+    tu_trace *tr = malloc(sizeof *tr);
     double m = INFINITY;
     for (size_t r = 0; r < batch; r++) {
-        tu_ref_forward_record(t, p, x + r * t->sizes[0], &tr);
+        tu_ref_forward_record(t, p, x + r * t->sizes[0], tr);
         for (size_t k = 0; k < t->layers; k++)
             if (t->acts[k] == MLP_ACT_RELU || t->acts[k] == MLP_ACT_LEAKY_RELU)
-                for (size_t j = 0; j < t->sizes[k + 1]; j++) m = fmin(m, fabs(tr.a[k + 1][j]));
+                for (size_t j = 0; j < t->sizes[k + 1]; j++) m = fmin(m, fabs(tr->a[k + 1][j]));
     }
+    free(tr);
     return m;
 }
 

@@ -318,6 +318,9 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     cfg.progress = train_monitor_callback;
     cfg.user_data = m;
     cfg.progress_every_batch = true; /* for the bar, and to stop soon after Ctrl-C */
+    /* every ~256 records: often enough for both, and rare enough that one-record SGD keeps
+     * its pipelined path (each call applies the pending first-layer update first) */
+    cfg.progress_interval = o->batch && o->batch < 256 ? 256 / o->batch : 1;
 
     cli_install_interrupt_handler();
     memset(res, 0, sizeof *res);

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
     const size_t width = net->sizes[last], nl = net->sizes[L];
     const int with_one = net->bias_mode == MLP_BIAS_PER_NEURON;
     const size_t m = width + (size_t)with_one;
+    if (m > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS and LAPACK dimensions are int */
     if (!mlp_all_finite(inputs, count * net->sizes[0]) || !mlp_all_finite(targets, count * nl))
         return MLP_ERR_NON_FINITE;
 

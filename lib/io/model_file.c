@@ -46,9 +46,9 @@
  *           f32 learning_rate, momentum, beta1, beta2, rho, epsilon, weight_decay,
  *               step_gamma, min_learning_rate
  *           u64 step_epochs, total_epochs
- *           u64 step count (updates applied)
+ *           u64 step count (updates applied, at most MLP_OPTIMIZER_MAX_STEPS)
  *           u64 state count S (0, P or 2P floats, as mlp_optimizer_state gives them)
- *           f32 state[S]
+ *           f32 state[S]          (finite; squared-gradient averages >= 0)
  *
  * A section's body length must equal the size its fields imply. Readers check, in order:
  * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
@@ -312,6 +312,7 @@ static mlp_status check_optimizer(const mlp_optimizer *opt, const mlp_net *net,
 {
     size_t count = 0, P = mlp_param_count(net);
     const float *state = mlp_optimizer_state_const(opt, &count);
+    if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     if (count != 0 && count != P && count != 2 * P) return MLP_ERR_WORKSPACE_MISMATCH;
     if (count && !state) return MLP_ERR_INVALID_ARG;
     if (!mlp_optimizer_get_config(opt)) return MLP_ERR_INVALID_ARG;
@@ -859,8 +860,11 @@ static mlp_status build_optimizer(const opt_plan *op, const mlp_net *net, size_t
         return MLP_ERR_FORMAT;
     }
     for (size_t i = 0; i < count; i++) state[i] = ld_f32(op->state_at + 4 * i);
-    mlp_optimizer_set_step_count(opt, op->step_count);
-    s = as_format(mlp_optimizer_set_epoch(opt, epoch), "optimizer epoch", detail);
+    s = as_format(mlp_optimizer_set_step_count(opt, op->step_count), "optimizer step count",
+                  detail);
+    if (s == MLP_OK) s = as_format(mlp_optimizer_check_state(opt), "optimizer state", detail);
+    if (s == MLP_OK)
+        s = as_format(mlp_optimizer_set_epoch(opt, epoch), "optimizer epoch", detail);
     if (s != MLP_OK) {
         mlp_optimizer_free(opt);
         return s;

@@ -16,6 +16,34 @@ double mlp_now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                              const float *inputs, const float *targets, size_t batch,
+                              mlp_loss loss, double *loss_sum, mlp_pending *pending)
+{
+    if (!mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
+    if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
+        const float lr = mlp_optimizer_learning_rate(opt);
+        const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
+        double c;
+        if (batch == 1 && ws->dropout == 0.0f) {
+            c = mlp_one_record_sgd(net, ws, inputs, targets, loss, lr, oc->weight_decay,
+                                   loss_sum != NULL, pending);
+        } else {
+            mlp_one_record_flush(net, ws, pending);
+            c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
+                                  1.0f - lr * oc->weight_decay);
+        }
+        if (loss_sum) *loss_sum = c;
+        mlp_optimizer_count_steps(opt, 1);
+        return MLP_OK;
+    }
+    mlp_one_record_flush(net, ws, pending);
+    double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
+    if (loss_sum) *loss_sum = c;
+    return mlp_optimizer_step(opt, net, ws->grad, batch);
+}
+
 mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
                           const float *inputs, const float *targets, size_t batch,
                           mlp_loss loss, double *loss_sum)
@@ -24,27 +52,9 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK && loss != MLP_LOSS_MSE) st = mlp_check_loss(net, loss); /* MSE fits all */
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
+    if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, NULL);
     if (st != MLP_OK) return st;
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
-    if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
-        const float lr = mlp_optimizer_learning_rate(opt);
-        const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;
-        double c;
-        if (batch == 1 && ws->dropout == 0.0f && mlp_sgd_tiny_applies(net, loss))
-            c = mlp_sgd_tiny_step(net, ws, inputs, targets, lr, oc->weight_decay, loss_sum != NULL);
-        else if (batch == 1 && ws->dropout == 0.0f)
-            c = mlp_sgd_single_step(net, ws, inputs, targets, loss, lr, oc->weight_decay,
-                                    loss_sum != NULL);
-        else
-            c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
-                                  1.0f - lr * oc->weight_decay);
-        if (loss_sum) *loss_sum = c;
-        mlp_optimizer_set_step_count(opt, mlp_optimizer_step_count(opt) + 1);
-        return MLP_OK;
-    }
-    double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
-    if (loss_sum) *loss_sum = c;
-    return mlp_optimizer_step(opt, net, ws->grad, batch);
+    return mlp_step_unchecked(net, ws, opt, inputs, targets, batch, loss, loss_sum, NULL);
 }
 
 static size_t argmax(const float *v, size_t n)
@@ -65,12 +75,15 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
     if (st != MLP_OK) return st;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
+    /* targets are read after each chunk's forward pass: not from the buffers it writes */
+    if (mlp_workspace_overlaps(ws, targets, count * nl * sizeof *targets, MLP_WS_FORWARD))
+        return MLP_ERR_INVALID_ARG;
     double total = 0.0;
     size_t correct = 0;
     for (size_t start = 0; start < count; start += ws->max_batch) {
         size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
         const float *x = inputs + start * n0, *y = targets + start * nl;
-        mlp_propagate_forward(net, ws, x, b, 0);
+        mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, x, b), b, 0);
         total += mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, y, b, nl);
         for (size_t i = 0; i < b; i++)
             correct += argmax(ws->last_output + i * nl, nl) == argmax(y + i * nl, nl);
@@ -85,7 +98,7 @@ mlp_train_config mlp_train_config_default(void)
     mlp_train_config c = {
         .loss = MLP_LOSS_MSE, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
-        .user_data = NULL, .progress_every_batch = false, .threads = 1,
+        .user_data = NULL, .progress_every_batch = false, .progress_interval = 1, .threads = 1,
     };
     return c;
 }

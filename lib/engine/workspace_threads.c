@@ -267,5 +267,6 @@ mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
     }
     mlp_ws_pool_free(ws->pool);
     ws->pool = fresh;
+    mlp_one_record_plan_update(ws); /* which layers are split */
     return MLP_OK;
 }

@@ -1,14 +1,16 @@
 /* Forward and backward passes: the only caller of BLAS level 3 (and 2 for one record). */
-#include "mlp_internal.h"
+#include "kernels.h"
 
 #include <cblas.h>
 #include <string.h>
 
 /* Inverted dropout: draw a fresh mask for count outputs and apply it. Each 64-bit draw
- * decides two units (32 bits each: the rate is resolved to 2^-32). */
+ * decides two units (32 bits each: the rate is resolved to 2^-32). The outputs before the
+ * mask are kept: g'(a) must be computed from g(a), not from the scaled value. */
 static void dropout_forward(mlp_workspace *ws, size_t k, float *z, size_t count)
 {
     float *mask = ws->mask[k];
+    memcpy(ws->undropped[k], z, count * sizeof *z);
     const float keep_scale = 1.0f / (1.0f - ws->dropout);
     const uint32_t threshold = (uint32_t)((double)ws->dropout * 4294967296.0);
     for (size_t i = 0; i < count; i += 2) {
@@ -29,7 +31,7 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         const float *w = net->params + net->weights_offset[k];
         float *out = ws->z[k + 1];
         if (batch == 1)
-            mlp_kernel_matvec(w, n_out, n_in, in, out);
+            ws->plan.forward[k]->matvec(w, n_out, n_in, in, out);
         else /* Z = X W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out,
                         (int)n_in, 1.0f, in, (int)n_in, w, (int)n_in, 0.0f, out, (int)n_out);
@@ -86,12 +88,12 @@ static void bias_backward(const mlp_net *net, size_t k, const float *delta, size
 }
 
 /* Weight gradient of layer k, dW = Delta^T Z_prev, into the sink. */
-static void weights_backward(const mlp_net *net, size_t k, const float *delta, const float *in,
-                             size_t batch, const sink *out)
+static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t k,
+                             const float *delta, const float *in, size_t batch, const sink *out)
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1], off = net->weights_offset[k];
     if (out->grad && batch == 1) {
-        mlp_kernel_rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
+        ws->plan.forward[k]->rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
         return;
     }
     float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
@@ -129,18 +131,21 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
         const float *w = net->params + net->weights_offset[k];
         if (k > 0) { /* first, while W is still the one the forward pass used */
             if (batch == 1) /* delta_prev = W^T delta */
-                mlp_kernel_matvec_trans(w, n_out, n_in, delta, delta_prev);
+                ws->plan.forward[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
             else /* Delta_prev = Delta W */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
                             (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,
                             (int)n_in);
         }
-        weights_backward(net, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
+        weights_backward(net, ws, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
         bias_backward(net, k, delta, batch, n_out, out, &shared);
         if (k == 0) break; /* no delta for the inputs */
-        if (ws->dropout > 0.0f) /* dropped units pass no gradient; kept ones are scaled */
+        const float *z_act = ws->z[k]; /* g(a) of layer k's inputs */
+        if (ws->dropout > 0.0f) { /* dropped units pass no gradient; kept ones are scaled */
             for (size_t i = 0; i < batch * n_in; i++) delta_prev[i] *= ws->mask[k][i];
-        mlp_activation_backward(net->activations[k - 1], ws->z[k], delta_prev, batch, n_in);
+            z_act = ws->undropped[k];
+        }
+        mlp_activation_backward(net->activations[k - 1], z_act, delta_prev, batch, n_in);
         float *t = delta;
         delta = delta_prev;
         delta_prev = t;
@@ -175,14 +180,42 @@ mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss)
     return MLP_OK;
 }
 
+const float *mlp_forward_inputs(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                               size_t batch)
+{
+    const size_t bytes = batch * net->sizes[0] * sizeof *inputs;
+    if (!mlp_workspace_overlaps(ws, inputs, bytes, MLP_WS_FORWARD)) return inputs;
+    /* The pass would overwrite its own inputs (e.g. mlp_workspace_output fed back in):
+     * read them from the delta buffer instead, which a forward pass does not touch and
+     * which holds max_batch x max_width >= batch x n_0 floats. */
+    memcpy(ws->delta, inputs, bytes);
+    return ws->delta;
+}
+
+/* Inputs and targets are read after the workspace's buffers are written, and a gradient
+ * written while they are read: none may lie in those buffers (except grad == ws->grad). */
+mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
+                              const float *targets, size_t batch, const float *grad)
+{
+    const size_t n0 = net->sizes[0], nL = net->sizes[net->n_layers];
+    if (mlp_workspace_overlaps(ws, inputs, batch * n0 * sizeof *inputs, MLP_WS_ALL) ||
+        mlp_workspace_overlaps(ws, targets, batch * nL * sizeof *targets, MLP_WS_ALL))
+        return MLP_ERR_INVALID_ARG;
+    if (grad && grad != ws->grad &&
+        mlp_workspace_overlaps(ws, grad, net->param_count * sizeof *grad, MLP_WS_ALL))
+        return MLP_ERR_INVALID_ARG;
+    return MLP_OK;
+}
+
 mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs, size_t batch,
                        float *outputs)
 {
     if (!net || !ws || !inputs) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st != MLP_OK) return st;
-    mlp_propagate_forward(net, ws, inputs, batch, 0);
-    if (outputs) memcpy(outputs, ws->last_output, batch * mlp_net_output_size(net) * sizeof *outputs);
+    mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, inputs, batch), batch, 0);
+    if (outputs && outputs != ws->last_output)
+        memmove(outputs, ws->last_output, batch * mlp_net_output_size(net) * sizeof *outputs);
     return MLP_OK;
 }
 
@@ -193,6 +226,7 @@ static mlp_status gradient_entry(const mlp_net *net, mlp_workspace *ws, const fl
     if (!net || !ws || !inputs || !targets || !grad) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
+    if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, grad);
     if (st != MLP_OK) return st;
     if (!mlp_all_finite(inputs, batch * net->sizes[0]) ||
         !mlp_all_finite(targets, batch * net->sizes[net->n_layers]))

@@ -12,20 +12,44 @@ static float *alloc_floats(size_t rows, size_t cols)
     return malloc((n ? n : 1) * sizeof(float));
 }
 
+/* Frees rows[0..L] and rows itself; NULL is a no-op. */
+static void free_rows(float **rows, size_t L)
+{
+    if (!rows) return;
+    for (size_t k = 0; k <= L; k++) free(rows[k]);
+    free(rows);
+}
+
+/* L + 1 row pointers with a max_batch x n_k buffer for every hidden layer k = 1 .. L-1
+ * (none when `hidden` is 0); NULL on allocation failure, with nothing leaked. */
+static float **alloc_hidden_rows(const mlp_workspace *ws, int hidden)
+{
+    const size_t L = ws->shape->n_layers;
+    float **rows = calloc(L + 1, sizeof *rows);
+    for (size_t k = 1; rows && hidden && k < L; k++) {
+        rows[k] = alloc_floats(ws->max_batch, ws->shape->sizes[k]);
+        if (!rows[k]) {
+            free_rows(rows, L);
+            rows = NULL;
+        }
+    }
+    return rows;
+}
+
 void mlp_workspace_free(mlp_workspace *ws)
 {
     if (!ws) return;
     mlp_ws_pool_free(ws->pool); /* joins the workers first */
     if (ws->z)
         for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->z[k]);
-    if (ws->mask)
-        for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->mask[k]);
+    free_rows(ws->mask, ws->shape->n_layers);
+    free_rows(ws->undropped, ws->shape->n_layers);
     free(ws->z);
-    free(ws->mask);
     free(ws->logits);
     free(ws->delta);
     free(ws->delta_prev);
     free(ws->grad);
+    mlp_one_record_plan_free(&ws->plan);
     mlp_net_free(ws->shape);
     free(ws);
 }
@@ -50,17 +74,20 @@ mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t 
     ws->max_batch = max_batch;
     ws->z = calloc(L + 1, sizeof *ws->z);
     ws->mask = calloc(L + 1, sizeof *ws->mask);
-    int ok = ws->z && ws->mask;
+    ws->undropped = calloc(L + 1, sizeof *ws->undropped);
+    int ok = ws->z && ws->mask && ws->undropped;
     for (size_t k = 1; ok && k <= L; k++) ok = (ws->z[k] = alloc_floats(max_batch, net->sizes[k])) != NULL;
     ok = ok && (ws->logits = alloc_floats(max_batch, net->sizes[L]));
     ok = ok && (ws->delta = alloc_floats(max_batch, net->max_width));
     ok = ok && (ws->delta_prev = alloc_floats(max_batch, net->max_width));
     ok = ok && (ws->grad = alloc_floats(net->param_count, 1));
+    ok = ok && mlp_one_record_plan_init(&ws->plan, L) == MLP_OK;
     if (!ok) {
         mlp_workspace_free(ws);
         return MLP_ERR_NO_MEMORY;
     }
     memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
+    mlp_one_record_plan_update(ws);
     *out = ws;
     return MLP_OK;
 }
@@ -72,23 +99,18 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
     if (!ws) return MLP_ERR_NULL_ARG;
     if (!mlp_is_finite(rate)) return MLP_ERR_NON_FINITE;
     if (rate < 0.0f || rate >= 1.0f) return MLP_ERR_INVALID_ARG;
-    size_t L = ws->shape->n_layers;
-    /* Allocate every hidden mask first so that a failure leaves the old setting intact. */
-    float **fresh = calloc(L + 1, sizeof *fresh);
-    if (!fresh) return MLP_ERR_NO_MEMORY;
-    if (rate > 0.0f) {
-        for (size_t k = 1; k < L; k++) {
-            fresh[k] = alloc_floats(ws->max_batch, ws->shape->sizes[k]);
-            if (!fresh[k]) {
-                for (size_t j = 1; j < k; j++) free(fresh[j]);
-                free(fresh);
-                return MLP_ERR_NO_MEMORY;
-            }
-        }
+    /* Allocate everything first so that a failure leaves the old setting intact. */
+    float **mask = alloc_hidden_rows(ws, rate > 0.0f);
+    float **undropped = alloc_hidden_rows(ws, rate > 0.0f);
+    if (!mask || !undropped) {
+        free_rows(mask, ws->shape->n_layers);
+        free_rows(undropped, ws->shape->n_layers);
+        return MLP_ERR_NO_MEMORY;
     }
-    for (size_t k = 0; k <= L; k++) free(ws->mask[k]);
-    free(ws->mask);
-    ws->mask = fresh;
+    free_rows(ws->mask, ws->shape->n_layers);
+    free_rows(ws->undropped, ws->shape->n_layers);
+    ws->mask = mask;
+    ws->undropped = undropped;
     ws->dropout = rate;
     mlp_rng_seed(&ws->dropout_rng, seed);
     return MLP_OK;
@@ -96,6 +118,32 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
 
 const float *mlp_workspace_output(const mlp_workspace *ws) { return ws ? ws->last_output : NULL; }
 float *mlp_workspace_gradient(mlp_workspace *ws) { return ws ? ws->grad : NULL; }
+
+/* [p, p + bytes) meets [buf, buf + count floats); NULL buffers meet nothing. */
+static int meets(const void *p, size_t bytes, const float *buf, size_t count)
+{
+    if (!p || !buf || bytes == 0 || count == 0) return 0;
+    const uintptr_t a = (uintptr_t)p, b = (uintptr_t)buf;
+    return a < b + count * sizeof *buf && b < a + bytes;
+}
+
+int mlp_workspace_overlaps(const mlp_workspace *ws, const void *p, size_t bytes, int which)
+{
+    const mlp_net *shape = ws->shape;
+    const size_t L = shape->n_layers, B = ws->max_batch;
+    int hit = meets(p, bytes, ws->logits, B * shape->sizes[L]);
+    for (size_t k = 1; k <= L; k++) {
+        hit |= meets(p, bytes, ws->z[k], B * shape->sizes[k]);
+        if (which == MLP_WS_ALL && k < L)
+            hit |= meets(p, bytes, ws->mask[k], B * shape->sizes[k]) |
+                   meets(p, bytes, ws->undropped[k], B * shape->sizes[k]);
+    }
+    if (which == MLP_WS_ALL)
+        hit |= meets(p, bytes, ws->delta, B * shape->max_width) |
+               meets(p, bytes, ws->delta_prev, B * shape->max_width) |
+               meets(p, bytes, ws->grad, shape->param_count);
+    return hit;
+}
 
 mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size_t batch)
 {

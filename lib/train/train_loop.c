@@ -59,15 +59,13 @@ static void rollback(trainer *t)
     t->net->rng = t->snap_rng;
 }
 
-/* The workspace's threads only serve one-record plain-SGD steps on layers of at least
- * MLP_THREAD_MIN_WEIGHTS weights: no team is started where it would never run. */
+/* The workspace's threads only serve one-record plain-SGD steps on layers the engine
+ * splits: no team is started where it would never run. */
 static bool splits_a_layer(const trainer *t)
 {
     if (t->batch != 1) return false;
-    const mlp_net *net = t->net;
-    for (size_t k = 0; k < net->n_layers; k++)
-        if (net->sizes[k + 1] >= 2 && net->sizes[k + 1] * net->sizes[k] >= MLP_THREAD_MIN_WEIGHTS)
-            return true;
+    for (size_t k = 0; k < t->net->n_layers; k++)
+        if (mlp_one_record_splits(t->net, k)) return true;
     return false;
 }
 
@@ -123,28 +121,20 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     return mlp_optimizer_step(t->opt, t->net, grad, t->count);
 }
 
-/* Minibatches (stochastic when batch is 1) in the epoch's shuffled order. */
+/* Minibatches (stochastic when batch is 1) in the epoch's shuffled order. One-record plain
+ * SGD leaves each record's first-layer update pending for the next record's forward pass
+ * (one_record.c); it is applied before anything observes the parameters: a progress call,
+ * the end of the epoch, or a step of another kind. */
 static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_start, bool *stop)
 {
     const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
+    const size_t interval = t->cfg->progress_interval ? t->cfg->progress_interval : 1;
+    const bool per_batch = t->cfg->progress_every_batch && t->cfg->progress;
+    mlp_pending pending = {.d = NULL};
+    mlp_status st = MLP_OK;
     *loss_sum = 0.0;
     size_t done = 0, batch_index = 0;
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(t->opt);
-    if (t->batch == 1 && oc->kind == MLP_OPT_SGD && t->cfg->dropout == 0.0f &&
-        !mlp_sgd_tiny_applies(t->net, t->cfg->loss) &&
-        !(t->cfg->progress_every_batch && t->cfg->progress)) {
-        /* Stochastic plain SGD over the whole epoch: each record's first-layer update is
-         * fused with the next record's forward pass (the same steps, one pass fewer over
-         * the first layer's weights); nothing observes the parameters in between. */
-        size_t bad;
-        *loss_sum = mlp_sgd_single_run(t->net, t->ws, t->x, t->y, t->order, t->count,
-                                       t->cfg->loss, mlp_optimizer_learning_rate(t->opt),
-                                       oc->weight_decay, &bad);
-        mlp_optimizer_set_step_count(t->opt, mlp_optimizer_step_count(t->opt) + t->count);
-        t->bad_batch = bad;
-        return bad < t->count ? MLP_ERR_DIVERGED : MLP_OK;
-    }
-    while (done < t->count) {
+    while (done < t->count && st == MLP_OK) {
         size_t b = t->count - done < t->batch ? t->count - done : t->batch;
         const float *bx, *by;
         if (b == 1) { /* one record: read it in place */
@@ -159,27 +149,28 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
             by = t->by;
         }
         double c;
-        mlp_status st = mlp_train_step(t->net, t->ws, t->opt, bx, by, b, t->cfg->loss, &c);
-        if (st != MLP_OK) return st;
+        st = mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->cfg->loss, &c, &pending);
+        if (st != MLP_OK) break;
         if (c - c != 0.0) { /* NaN or infinite: this batch's loss, before its update */
             t->bad_batch = batch_index;
-            return MLP_ERR_DIVERGED;
+            st = MLP_ERR_DIVERGED;
+            break;
         }
         *loss_sum += c;
         done += b;
         batch_index++;
-        if (t->cfg->progress_every_batch && t->cfg->progress) {
+        if (per_batch && (batch_index % interval == 0 || done == t->count)) {
+            mlp_one_record_flush(t->net, t->ws, &pending);
             t->progress.batch = batch_index;
             t->progress.samples_done = done;
             t->progress.train_loss = *loss_sum / (double)done;
             t->progress.epoch_seconds = mlp_now_seconds() - epoch_start;
-            if (!report(t)) {
-                *stop = true;
-                return MLP_OK;
-            }
+            if (!report(t)) *stop = true;
+            if (*stop) break;
         }
     }
-    return MLP_OK;
+    mlp_one_record_flush(t->net, t->ws, &pending);
+    return st;
 }
 
 static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt, const float *x,

@@ -1,12 +1,62 @@
-/* Plain gradient descent on one record with the update fused into backpropagation: each
- * weight matrix is read once for delta_prev = W^T delta and written in the same pass
- * (W <- keep W - lr delta z^T), and no gradient vector is materialised. This is what makes
- * pure SGD on small nets cost a few hundred cycles per record. */
-#include "mlp_internal.h"
+/* The one-record engine: every plain-SGD step of one record (the seed's stochastic
+ * gradient descent) runs here, from mlp_train_step and from mlp_train's epochs alike.
+ * The update is fused into backpropagation: each weight matrix is read once for
+ * delta_prev = W^T delta and written in the same pass (W <- keep W - lr delta z^T), and no
+ * gradient vector is materialised. Which kernel serves which layer is decided once per
+ * workspace, in mlp_one_record_plan_update:
+ *  - a tiny net (kernels.h) takes its variant's whole-step function (W4: 2-8-1);
+ *  - a layer of at least MLP_THREAD_MIN_WEIGHTS weights is split by rows across the
+ *    workspace's threads, each keeping its rows in its own cache (W3 at 2 threads);
+ *  - otherwise the forward pass calls BLAS above MLP_SMALL_LAYER weights, hand loops below;
+ *  - in an epoch (mlp_one_record_sgd with a pending update), the first layer's update of
+ *    one record is applied in the next record's forward pass, one pass over W0 fewer, when
+ *    that pass uses hand loops. */
+#include "kernels.h"
 
-/* The one-thread forward pass calls BLAS above this many weights (kernels.c's
- * MLP_SMALL_LAYER); a pending update on such a layer is applied on its own. */
-#define MLP_FUSE_MAX_WEIGHTS (1u << 18)
+#include <stdlib.h>
+
+/* The one-thread forward pass calls BLAS above this many weights. */
+#define MLP_SMALL_LAYER ((size_t)1 << 18)
+
+int mlp_tiny_net_fits(const mlp_net *net)
+{
+    if (net->max_width > MLP_TINY_WIDTH || net->n_layers > MLP_TINY_LAYERS) return 0;
+    return net->activations[net->n_layers - 1] != MLP_ACT_SOFTMAX;
+}
+
+int mlp_one_record_splits(const mlp_net *net, size_t k)
+{
+    const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
+    return n_out >= 2 && n_out * n_in >= MLP_THREAD_MIN_WEIGHTS;
+}
+
+mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers)
+{
+    plan->forward = calloc(n_layers, sizeof *plan->forward);
+    plan->split = calloc(n_layers, sizeof *plan->split);
+    return plan->forward && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
+}
+
+void mlp_one_record_plan_free(mlp_one_record_plan *plan)
+{
+    free(plan->forward);
+    free(plan->split);
+}
+
+void mlp_one_record_plan_update(mlp_workspace *ws)
+{
+    const mlp_net *shape = ws->shape;
+    mlp_one_record_plan *plan = &ws->plan;
+    if (!plan->hand) plan->hand = mlp_kernels_select();
+    plan->tiny = plan->hand->tiny_step && mlp_tiny_net_fits(shape);
+    for (size_t k = 0; k < shape->n_layers; k++) {
+        const size_t n_in = shape->sizes[k], n_out = shape->sizes[k + 1];
+        plan->split[k] = ws->pool && mlp_one_record_splits(shape, k);
+        plan->forward[k] = !plan->split[k] && n_out * n_in > MLP_SMALL_LAYER ? &mlp_kernels_blas
+                                                                            : plan->hand;
+    }
+    plan->fuse_first = plan->split[0] || plan->forward[0] == plan->hand;
+}
 
 /* ---- layers split by rows across the workspace's threads (mlp_workspace_set_threads) */
 
@@ -17,11 +67,6 @@ static size_t share_begin(size_t rows, int t, int n)
     if (t >= n) return rows;
     size_t r = (rows * (size_t)t / (size_t)n + 3) & ~(size_t)3;
     return r < rows ? r : rows;
-}
-
-static int split_layer(const mlp_workspace *ws, size_t n_out, size_t n_in)
-{
-    return ws->pool && n_out >= 2 && n_out * n_in >= MLP_THREAD_MIN_WEIGHTS;
 }
 
 typedef struct layer_job {
@@ -40,13 +85,6 @@ typedef struct layer_job {
     float pend_step, pend_keep;
 } layer_job;
 
-/* The first layer's weight update of the last record, not yet applied (sgd_single_run). */
-typedef struct pending {
-    const float *d; /* that record's first-layer delta (a workspace buffer); NULL: none */
-    const float *z; /* its inputs */
-    float step, keep;
-} pending;
-
 static void forward_share(void *ctx, int t, int n)
 {
     const layer_job *j = ctx;
@@ -54,11 +92,12 @@ static void forward_share(void *ctx, int t, int n)
     const size_t n_in = net->sizes[j->k], n_out = net->sizes[j->k + 1];
     const size_t r0 = share_begin(n_out, t, n), r1 = share_begin(n_out, t + 1, n);
     if (r1 == r0) return;
+    const mlp_kernel_table *kern = j->ws->plan.hand;
     if (j->pend_d)
-        mlp_kernel_update_matvec(j->w + r0 * n_in, r1 - r0, n_in, j->pend_d + r0, j->pend_z,
-                                 j->pend_step, j->pend_keep, j->in, j->out + r0);
+        kern->update_matvec(j->w + r0 * n_in, r1 - r0, n_in, j->pend_d + r0, j->pend_z,
+                            j->pend_step, j->pend_keep, j->in, j->out + r0);
     else
-        mlp_kernel_matvec_hand(j->w + r0 * n_in, r1 - r0, n_in, j->in, j->out + r0);
+        kern->matvec(j->w + r0 * n_in, r1 - r0, n_in, j->in, j->out + r0);
     if (!j->activate) return;
     const size_t bias_count = mlp_net_bias_count(net, j->k);
     const float *bias = net->bias_offset[j->k] == SIZE_MAX ? NULL : net->params + net->bias_offset[j->k];
@@ -78,8 +117,8 @@ static void backward_share(void *ctx, int t, int n)
     const size_t n_in = j->net->sizes[j->k], n_out = j->net->sizes[j->k + 1];
     const size_t r0 = share_begin(n_out, t, n), r1 = share_begin(n_out, t + 1, n);
     float *dp = j->delta_prev && t > 0 ? mlp_ws_pool_partial(j->ws->pool, t) : j->delta_prev;
-    mlp_kernel_backprop_update(j->w + r0 * n_in, r1 - r0, n_in, j->out + r0, j->in, j->step,
-                               j->keep, dp);
+    j->ws->plan.hand->backprop_update(j->w + r0 * n_in, r1 - r0, n_in, j->out + r0, j->in,
+                                      j->step, j->keep, dp);
 }
 
 static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, float *delta,
@@ -87,8 +126,8 @@ static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, flo
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
     float *w = net->params + net->weights_offset[k];
-    if (!split_layer(ws, n_out, n_in)) {
-        mlp_kernel_backprop_update(w, n_out, n_in, delta, z, step, keep, delta_prev);
+    if (!ws->plan.split[k]) {
+        ws->plan.hand->backprop_update(w, n_out, n_in, delta, z, step, keep, delta_prev);
         return;
     }
     layer_job job = {.net = net, .ws = ws, .k = k, .w = w, .in = z, .out = delta,
@@ -103,24 +142,18 @@ static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, flo
 }
 
 /* Applies a pending first-layer update on its own (split like the backward pass). */
-static void flush_pending(const mlp_net *net, mlp_workspace *ws, pending *p)
+void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p)
 {
     if (!p || !p->d) return;
     backprop_update(net, ws, 0, (float *)p->d, p->z, p->step, p->keep, NULL);
     p->d = NULL;
 }
 
-/* The fused kernel replaces BLAS only where the plain forward pass calls none. */
-static int can_fuse(const mlp_workspace *ws, size_t n_out, size_t n_in)
-{
-    return split_layer(ws, n_out, n_in) || n_out * n_in <= MLP_FUSE_MAX_WEIGHTS;
-}
-
 /* Forward pass of one record; p (may be NULL) holds the previous record's first-layer
  * update, applied here in the first layer's pass over W0. */
-static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, pending *p)
+static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, mlp_pending *p)
 {
-    if (p && p->d && !can_fuse(ws, net->sizes[1], net->sizes[0])) flush_pending(net, ws, p);
+    if (p && p->d && !ws->plan.fuse_first) mlp_one_record_flush(net, ws, p);
     const float *in = x;
     for (size_t k = 0; k < net->n_layers; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
@@ -129,7 +162,7 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, p
         const int last = k + 1 == net->n_layers;
         const mlp_activation act = net->activations[k];
         int done = 0;
-        if (split_layer(ws, n_out, n_in)) {
+        if (ws->plan.split[k]) {
             layer_job job = {.net = net, .ws = ws, .k = k, .w = (float *)w, .in = in,
                              .out = out, .activate = act != MLP_ACT_SOFTMAX};
             if (k == 0 && p && p->d) {
@@ -142,11 +175,11 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, p
             if (k == 0 && p) p->d = NULL;
             done = job.activate;
         } else if (k == 0 && p && p->d) {
-            mlp_kernel_update_matvec((float *)w, n_out, n_in, p->d, p->z, p->step, p->keep, in,
-                                     out);
+            ws->plan.hand->update_matvec((float *)w, n_out, n_in, p->d, p->z, p->step, p->keep,
+                                         in, out);
             p->d = NULL;
         } else {
-            mlp_kernel_matvec(w, n_out, n_in, in, out);
+            ws->plan.forward[k]->matvec(w, n_out, n_in, in, out);
         }
         if (!done) {
             const float *bias = net->bias_offset[k] == SIZE_MAX ? NULL : net->params + net->bias_offset[k];
@@ -158,11 +191,14 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, p
     ws->last_output = ws->z[net->n_layers];
 }
 
-/* One record; with p, the first layer's weight update is left in p (p->d NULL on entry
- * after forward_one has applied the previous one). */
-static double step_one(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                       mlp_loss loss, float lr, float weight_decay, int want_loss, pending *p)
+double mlp_one_record_sgd(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
+                          mlp_loss loss, float lr, float weight_decay, int want_loss,
+                          mlp_pending *p)
 {
+    if (ws->plan.tiny && loss == MLP_LOSS_MSE) {
+        mlp_one_record_flush(net, ws, p);
+        return ws->plan.hand->tiny_step(net, ws, x, y, lr, weight_decay, want_loss);
+    }
     const size_t L = net->n_layers;
     const float keep = 1.0f - lr * weight_decay; /* L2 decay folded into the update */
     forward_one(net, ws, x, p);
@@ -188,7 +224,7 @@ static double step_one(mlp_net *net, mlp_workspace *ws, const float *x, const fl
             }
         }
         if (k == 0 && p) { /* deferred: fused into the next record's forward pass */
-            *p = (pending){.d = delta, .z = x, .step = lr, .keep = keep};
+            *p = (mlp_pending){.d = delta, .z = x, .step = lr, .keep = keep};
             break;
         }
         backprop_update(net, ws, k, delta, k == 0 ? x : ws->z[k], lr, keep,
@@ -203,32 +239,5 @@ static double step_one(mlp_net *net, mlp_workspace *ws, const float *x, const fl
         float *b = net->params + net->bias_offset[0];
         *b = keep * *b - lr * shared_bias_grad;
     }
-    return c;
-}
-
-double mlp_sgd_single_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                           mlp_loss loss, float lr, float weight_decay, int want_loss)
-{
-    return step_one(net, ws, x, y, loss, lr, weight_decay, want_loss, NULL);
-}
-
-double mlp_sgd_single_run(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                          const size_t *order, size_t count, mlp_loss loss, float lr,
-                          float weight_decay, size_t *bad)
-{
-    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
-    pending p = {.d = NULL};
-    double c = 0.0;
-    *bad = count;
-    for (size_t r = 0; r < count; r++) {
-        double cr = step_one(net, ws, x + order[r] * n0, y + order[r] * nl, loss, lr,
-                             weight_decay, 1, &p);
-        c += cr;
-        if (cr - cr != 0.0) { /* NaN or infinite: mlp_train rolls the epoch back */
-            *bad = r;
-            break;
-        }
-    }
-    flush_pending(net, ws, &p);
     return c;
 }

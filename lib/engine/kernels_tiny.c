@@ -1,14 +1,13 @@
-/* Plain SGD on one record for tiny nets (every width <= MLP_TINY_WIDTH, at most
- * MLP_TINY_LAYERS layers, no softmax, MSE): the whole step in one function, so a 2-8-1 net
- * costs a few hundred instructions instead of a dozen calls into layer-generic kernels whose
- * set-up outweighs 16 multiply-adds.
+/* Plain SGD on one record for tiny nets (mlp_tiny_net_fits, MSE): the whole step in one
+ * function, so a 2-8-1 net costs a few hundred instructions instead of a dozen calls into
+ * layer-generic kernels whose set-up outweighs 16 multiply-adds. Compiled per variant.
  *
  * At trip counts of 1, 2 and 8 the auto-vectoriser's prologues and epilogues cost more than
  * the loops they wrap, so it is switched off here (GCC) and the code vectorises by hand:
  * per-neuron work (bias, activation, its derivative) runs on whole chunks of 8 lanes over
  * local buffers padded to a multiple of 8; rows of W take 8-lane chunks while 8 columns
  * remain, then scalars. */
-#include "mlp_internal.h"
+#include "kernels.h"
 #include "fast_math.h"
 
 #include <string.h>
@@ -22,16 +21,6 @@
 #else
 #define NO_AUTO_VECTORIZE
 #endif
-
-int mlp_sgd_tiny_applies(const mlp_net *net, mlp_loss loss)
-{
-#ifndef MLP_HAVE_V8
-    return 0; /* written with vector extensions; sgd_single.c serves every net without them */
-#endif
-    if (loss != MLP_LOSS_MSE || net->max_width > MLP_TINY_WIDTH) return 0;
-    if (net->n_layers > MLP_TINY_LAYERS) return 0;
-    return net->activations[net->n_layers - 1] != MLP_ACT_SOFTMAX;
-}
 
 #ifdef MLP_HAVE_V8
 typedef mlp_v8f vec;
@@ -67,7 +56,7 @@ static inline void activate(mlp_activation act, vec *v)
     switch (act) {
     case MLP_ACT_SIGMOID: mlp_fast_sigmoid_v8(v); break;
     case MLP_ACT_TANH: mlp_fast_tanh_v8(v); break;
-    case MLP_ACT_RELU: *v = (vec)((ivec)*v & (*v > 0.0f)); break;
+    case MLP_ACT_RELU: *v = (vec)((ivec)*v & ~(*v <= 0.0f)); break; /* NaN stays NaN */
     case MLP_ACT_LEAKY_RELU: *v = MLP_V8_SELECT(*v > 0.0f, *v, MLP_LEAKY_RELU_SLOPE * *v); break;
     default: break; /* linear */
     }
@@ -138,9 +127,9 @@ static ALWAYS_INLINE void update_rows(float *w, const float *z, const float *d, 
     }
 }
 
-MLP_VECTORIZE NO_AUTO_VECTORIZE
-double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                         float lr, float weight_decay, int want_loss)
+NO_AUTO_VECTORIZE
+double MLP_KERNEL_NAME(mlp_tiny_step)(mlp_net *net, mlp_workspace *ws, const float *x,
+                                      const float *y, float lr, float weight_decay, int want_loss)
 {
     const size_t L = net->n_layers;
     const float keep = 1.0f - lr * weight_decay;
@@ -279,11 +268,5 @@ double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const 
     for (size_t j = 0; j < nl; j++) out[j] = o[j];
     ws->last_output = out;
     return loss / (double)nl;
-}
-#else
-double mlp_sgd_tiny_step(mlp_net *net, mlp_workspace *ws, const float *x, const float *y,
-                         float lr, float weight_decay, int want_loss)
-{
-    return mlp_sgd_single_step(net, ws, x, y, MLP_LOSS_MSE, lr, weight_decay, want_loss);
 }
 #endif

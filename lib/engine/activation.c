@@ -56,7 +56,7 @@ void mlp_activation_forward(mlp_activation act, float *restrict z, size_t batch,
         APPLY_ROWS(mlp_fast_tanh(a));
         break;
     case MLP_ACT_RELU:
-        APPLY_ROWS(a > 0.0f ? a : 0.0f);
+        APPLY_ROWS(a <= 0.0f ? 0.0f : a); /* NaN stays NaN: divergence is not hidden */
         break;
     case MLP_ACT_LEAKY_RELU:
         APPLY_ROWS(a > 0.0f ? a : MLP_LEAKY_RELU_SLOPE * a);

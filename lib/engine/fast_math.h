@@ -10,7 +10,9 @@
 static inline float mlp_fast_exp(float x)
 {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float k = __builtin_floorf(x * 1.44269504f + 0.5f);
+    const float k0 = __builtin_floorf(x * 1.44269504f + 0.5f);
+    const float k = k0 == k0 ? k0 : 0.0f; /* NaN in: r below is NaN, so NaN out, and no
+                                             NaN-to-int conversion (undefined behaviour) */
     const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f; /* ln2 split hi + lo */
     float p = 1.0f / 720.0f;
     p = p * r + 1.0f / 120.0f;
@@ -19,9 +21,7 @@ static inline float mlp_fast_exp(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    /* 2^k, k in [-126, 127] after the clamp; a NaN x passes the clamp, and converting NaN
-     * to int is undefined: take k = 0 there (p is NaN already, so the result stays NaN). */
-    const int32_t bits = ((int32_t)(k == k ? k : 0.0f) + 127) << 23;
+    const int32_t bits = ((int32_t)k + 127) << 23; /* 2^k, k in [-126, 127] after the clamp */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;

@@ -36,7 +36,11 @@ static mlp_status check_config(const mlp_optimizer_config *c)
     if ((unsigned)c->kind >= MLP_OPT_COUNT || (unsigned)c->reduction >= MLP_REDUCE_COUNT ||
         (unsigned)c->schedule >= MLP_SCHEDULE_COUNT)
         return MLP_ERR_INVALID_ARG;
-    if (c->learning_rate <= 0.0f || c->weight_decay < 0.0f || c->epsilon < 0.0f ||
+    /* epsilon keeps m / (sqrt v + eps) finite where a gradient is exactly zero */
+    const int uses_epsilon = c->kind == MLP_OPT_ADAM || c->kind == MLP_OPT_ADAMW ||
+                             c->kind == MLP_OPT_RMSPROP;
+    if (c->epsilon < 0.0f || (uses_epsilon && c->epsilon <= 0.0f)) return MLP_ERR_INVALID_ARG;
+    if (c->learning_rate <= 0.0f || c->weight_decay < 0.0f ||
         c->momentum < 0.0f || c->momentum >= 1.0f || c->beta1 < 0.0f || c->beta1 >= 1.0f ||
         c->beta2 < 0.0f || c->beta2 >= 1.0f || c->rho < 0.0f || c->rho >= 1.0f ||
         c->min_learning_rate < 0.0f || c->step_gamma <= 0.0f)
@@ -120,9 +124,33 @@ mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch)
 float mlp_optimizer_learning_rate(const mlp_optimizer *opt) { return opt ? opt->lr_now : 0.0f; }
 uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt) { return opt ? opt->steps : 0; }
 
-void mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps)
+mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps)
 {
-    if (opt) opt->steps = steps;
+    if (!opt) return MLP_ERR_NULL_ARG;
+    if (steps > MLP_OPTIMIZER_MAX_STEPS) return MLP_ERR_INVALID_ARG;
+    opt->steps = steps;
+    return MLP_OK;
+}
+
+int mlp_optimizer_steps_left(const mlp_optimizer *opt, uint64_t n)
+{
+    return opt->steps <= MLP_OPTIMIZER_MAX_STEPS && n <= MLP_OPTIMIZER_MAX_STEPS - opt->steps;
+}
+
+void mlp_optimizer_count_steps(mlp_optimizer *opt, uint64_t n) { opt->steps += n; }
+
+mlp_status mlp_optimizer_check_state(const mlp_optimizer *opt)
+{
+    const size_t n = opt->n, total = opt->state_vectors * n;
+    for (size_t i = 0; i < total; i++)
+        if (!mlp_is_finite(opt->state[i])) return MLP_ERR_NON_FINITE;
+    /* squared-gradient averages (Adam's v, RMSprop's s) are never negative: sqrt of one
+     * would be NaN */
+    const float *sq = opt->config.kind == MLP_OPT_RMSPROP ? opt->state
+                    : opt->state_vectors == 2 ? opt->state + n : NULL;
+    for (size_t i = 0; sq && i < n; i++)
+        if (sq[i] < 0.0f) return MLP_ERR_INVALID_ARG;
+    return MLP_OK;
 }
 
 float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count)
@@ -148,8 +176,12 @@ void mlp_optimizer_reset(mlp_optimizer *opt)
  * `decay` is the coupled L2 coefficient added to the gradient. */
 static void step_sgd(float *p, const float *g, size_t n, float lr, float scale, float decay)
 {
-    if (decay != 0.0f) cblas_sscal((int)n, 1.0f - lr * decay, p, 1);
-    cblas_saxpy((int)n, -lr * scale, g, 1, p, 1);
+    /* BLAS counts are int: a vector of more than INT_MAX floats goes in pieces */
+    for (size_t off = 0; off < n; off += MLP_BLAS_MAX_COUNT) {
+        const int len = (int)(n - off < MLP_BLAS_MAX_COUNT ? n - off : MLP_BLAS_MAX_COUNT);
+        if (decay != 0.0f) cblas_sscal(len, 1.0f - lr * decay, p + off, 1);
+        cblas_saxpy(len, -lr * scale, g + off, 1, p + off, 1);
+    }
 }
 
 MLP_VECTORIZE
@@ -196,7 +228,7 @@ mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *gra
 {
     if (!opt || !net || !grad) return MLP_ERR_NULL_ARG;
     if (!mlp_net_same_topology(opt->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
-    if (batch == 0) return MLP_ERR_INVALID_ARG;
+    if (batch == 0 || !mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
     const mlp_optimizer_config *c = &opt->config;
     const float scale = c->reduction == MLP_REDUCE_MEAN ? 1.0f / (float)batch : 1.0f;
     const float lr = opt->lr_now;
