@@ -43,11 +43,12 @@ static int names(const char *list, const char *word)
 mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers)
 {
     /* Tests and bench/one_record_cases turn special cases off to check and to measure
-     * them: MLP_ENGINE_OFF=tiny,fuse,split. */
+     * them: MLP_ENGINE_OFF=tiny,fuse,split,blas. */
     const char *off = getenv("MLP_ENGINE_OFF");
     plan->no_tiny = names(off, "tiny");
     plan->no_fuse = names(off, "fuse");
     plan->no_split = names(off, "split");
+    plan->no_blas = names(off, "blas");
     plan->forward = calloc(n_layers, sizeof *plan->forward);
     plan->split = calloc(n_layers, sizeof *plan->split);
     return plan->forward && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
@@ -68,8 +69,8 @@ void mlp_one_record_plan_update(mlp_workspace *ws)
     for (size_t k = 0; k < shape->n_layers; k++) {
         const size_t n_in = shape->sizes[k], n_out = shape->sizes[k + 1];
         plan->split[k] = !plan->no_split && ws->pool && mlp_one_record_splits(shape, k);
-        plan->forward[k] = !plan->split[k] && n_out * n_in > MLP_SMALL_LAYER ? &mlp_kernels_blas
-                                                                            : plan->hand;
+        const int large = !plan->no_blas && n_out * n_in > MLP_SMALL_LAYER;
+        plan->forward[k] = !plan->split[k] && large ? &mlp_kernels_blas : plan->hand;
     }
     plan->fuse_first = !plan->no_fuse && (plan->split[0] || plan->forward[0] == plan->hand);
 }
