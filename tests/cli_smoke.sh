@@ -329,5 +329,18 @@ expect_fail predict-fail-leaves-nothing 1 "$MLP" predict --out fails/p.csv out/r
 expect_fail predict-bad-cell 1 "$MLP" predict --out fails/p.csv out/m.mlp bad.csv
 check "no output files after failures" test -z "$(ls -A fails)"
 
+# ---------------------------------------------------------------- reliability (issue 8)
+# --plot finishes whatever the numbers: losses near 2.9e36 that differ in their last bits
+# (nanosecond timestamps as regression targets) once made the tick loop spin forever,
+# writing without end; ulimit -f turns that into a quick failure instead of a full disk.
+awk 'BEGIN { srand(1); print "x1,x2,t"
+             for (i = 0; i < 300; i++) printf "%.4f,%.4f,%.0f\n", rand(), rand(), 1.7e18 + i * 1e9 }' >stamps.csv
+expect_ok plot-huge-losses bash -c 'ulimit -f 5000; exec timeout 120 "$@"' _ "$MLP" train \
+    --train stamps.csv --task regress --epochs 8 --no-save --plot out/stamps.svg --quiet
+check "plot of huge losses: a small SVG" test "$(wc -c <out/stamps.svg)" -lt 100000
+if command -v python3 >/dev/null 2>&1; then
+    check "plot of huge losses: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' out/stamps.svg
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
