@@ -342,5 +342,60 @@ if command -v python3 >/dev/null 2>&1; then
     check "plot of huge losses: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' out/stamps.svg
 fi
 
+# Outputs that cannot be replaced are written through: `-`, a FIFO, the file stdout is on
+# (/dev/fd/1); a symlink's target is replaced and the link kept.
+expect_ok predict-dash "$MLP" predict -o - out/m.mlp test.csv
+check "predict -o -: the predictions on stdout" cmp -s out.predict-csv out.predict-dash
+check "predict -o -: no file named '-'" test ! -e -
+mkfifo fifo
+timeout 60 cat fifo >from_fifo &
+reader=$!
+expect_ok predict-fifo timeout 60 "$MLP" predict -o fifo out/m.mlp test.csv
+wait $reader
+check "predict -o FIFO: still a FIFO" test -p fifo
+check "predict -o FIFO: the reader got the predictions" cmp -s out.predict-csv from_fifo
+expect_ok curve-dev-fd "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --no-save --quiet --curve /dev/fd/1
+check "--curve /dev/fd/1: the curve on stdout" grep -q '^epoch,train_loss' out.curve-dev-fd
+echo old >out/target.csv
+ln -s target.csv out/link.csv
+expect_ok predict-symlink "$MLP" predict -o out/link.csv out/m.mlp test.csv
+check "predict -o SYMLINK: the link stays a link" test -L out/link.csv
+check "predict -o SYMLINK: its target holds the predictions" cmp -s out.predict-csv out/target.csv
+ln -s missing.csv out/dangling.csv
+expect_fail predict-dangling-symlink 1 "$MLP" predict -o out/dangling.csv out/m.mlp test.csv
+run train-out-dash "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --seed 9 --quiet --out -
+cp o model_on_stdout.mlp
+cp e report_on_stderr.txt
+expect_ok train-out-file "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --seed 9 --quiet --out out/same.mlp
+check "train --out -: the model on stdout" cmp -s model_on_stdout.mlp out/same.mlp
+check "train --out -: the report on stderr" grep -Eq "$RESULT_CLASSIFY" <(last_line report_on_stderr.txt)
+
+# Outputs never overwrite inputs or each other: usage errors, and nothing changes.
+cp train.csv keep.csv
+expect_fail out-over-train 2 "$MLP" train --train keep.csv --label species --out keep.csv
+check "  ...the training data is intact" cmp -s train.csv keep.csv
+expect_fail curve-over-test 2 "$MLP" train --train train.csv --test keep.csv --label species --no-save --curve ./keep.csv
+expect_fail out-equals-curve 2 "$MLP" train --train train.csv --label species --out out/x --curve out/x
+expect_fail plot-equals-curve 2 "$MLP" train --train train.csv --label species --no-save --plot out/y --curve out/../out/y
+expect_fail predict-over-input 2 "$MLP" predict -o keep.csv out/m.mlp keep.csv
+expect_fail predict-over-model 2 "$MLP" predict -o out/m.mlp out/m.mlp test.csv
+check "  ...the model is intact" "$MLP" info out/m.mlp
+
+# Each input is read exactly once, so a pipe gives all of its records; `-` is stdin.
+expect_ok train-dash bash -c 'cat train.csv | "$1" train --train - --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+check "train --train -: same result as from the file" test "$(last_line out.train-dash | sed 's/ train_seconds=.*//')" = "$want"
+expect_ok train-dev-stdin bash -c 'cat train.csv | "$1" train --train /dev/stdin --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+check "train --train /dev/stdin: all 480 records" grep -q '^data: 480 training records' out.train-dev-stdin
+expect_ok eval-dash bash -c 'cat test.csv | "$1" eval out/m.mlp -' _ "$MLP"
+check "eval -: same numbers" test "$(last_line out.eval-dash)" = "$want"
+expect_ok predict-stdin bash -c 'cat test.csv | "$1" predict out/m.mlp -' _ "$MLP"
+check "predict MODEL -: same rows" cmp -s out.predict-csv out.predict-stdin
+expect_ok predict-process-substitution bash -c '"$1" predict out/m.mlp <(cat test.csv)' _ "$MLP"
+check "predict from a pipe path: same rows" cmp -s out.predict-csv out.predict-process-substitution
+expect_fail train-test-both-stdin 2 "$MLP" train --train - --test - --no-save
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -37,8 +37,11 @@ bool cli_parse_choice(const char *cmd, const char *flag, const char *text,
 double cli_now(void);
 /* A readable regular file; prints "mlp: PATH: reason" otherwise. */
 bool cli_check_input_file(const char *path);
-/* The directory of path exists and is writable; prints why not otherwise. */
+/* path can be written: stdout/a device/a FIFO, or a file whose directory exists and is
+ * writable (a symlink's target's); prints why not otherwise. */
 bool cli_check_output_path(const char *path);
+/* The directory part of path ("." without a slash); malloc'ed, NULL when out of memory. */
+char *cli_dir_of(const char *path);
 /* Prints a library failure as "mlp: context: what[ (line L, column C): detail]". */
 void cli_report_status(const char *context, mlp_status st, const mlp_error_detail *detail);
 
@@ -53,17 +56,25 @@ extern const char *const cli_loss_names[MLP_LOSS_COUNT];
 extern const char *const cli_task_names[MLP_TASK_COUNT];
 const char *cli_name(const char *const *names, int count, int value);
 
-/* ---- atomic_file.c: write to a temporary file beside path, rename on commit. */
+/* ---- atomic_file.c: write to a temporary file beside the target, rename on commit; or
+ * write through to what cannot be replaced: `-` (stdout), a character device, a FIFO, the
+ * file stdout is open on. Symbolic links are followed: their target is replaced. */
 typedef struct cli_atomic_file {
     FILE *fp;
-    char *final_path;
-    char *temp_path;
+    char *final_path; /* the file renamed over (a symlink's target), or the path written */
+    char *temp_path;  /* NULL when writing through */
 } cli_atomic_file;
 
+/* *through when path is written in place; else *target (malloc'ed) is the file to replace.
+ * Prints why not and returns false for a directory, a dangling symlink, stat errors. */
+bool cli_output_resolve(const char *path, char **target, bool *through);
 bool cli_atomic_open(cli_atomic_file *af, const char *path);
 /* Flushes, closes and renames; on any failure removes the temporary file. */
 bool cli_atomic_commit(cli_atomic_file *af);
 void cli_atomic_abort(cli_atomic_file *af);
+/* Whether two output or input paths name the same file (regular files by identity, files
+ * still to be made by directory and name, `-` only as itself). */
+bool cli_same_output(const char *a, const char *b);
 
 /* ---- data.c: loading labelled data sets with clear messages. */
 /* A label column given as "3" (0-based index) or a header name. */
@@ -82,8 +93,12 @@ int cli_load_idx(const char *images, const char *labels, size_t class_count, mlp
 /* Class names of ds as an array of borrowed strings (free the array only); NULL if none. */
 const char **cli_dataset_classes(const mlp_dataset *ds, size_t *count);
 const char **cli_preprocess_classes(const mlp_preprocess *pre, size_t *count);
-/* Sniffs whether path looks like IDX (raw or gzip) rather than text. */
-bool cli_looks_binary(const char *path);
+/* Opens a CSV input once: `-` is stdin. NULL (message printed) when it cannot be read or
+ * starts like IDX or gzip data. Close with cli_close_text (stdin stays open). */
+FILE *cli_open_text(const char *path);
+void cli_close_text(FILE *fp);
+/* path for messages: "stdin" for `-`. */
+const char *cli_input_name(const char *path);
 
 /* ---- csv_rows.c: a plain numeric table reader for `predict` (the label may be absent). */
 typedef struct cli_table {

@@ -176,6 +176,11 @@ int cmd_predict(int argc, char **argv)
     if (rc0 != CLI_OK) return rc0 == -1 ? CLI_OK : rc0;
     const char *out = a.extra, *label = a.label;
     const char *model_path = a.model_path, *data_path = a.data_path;
+    if (out && strcmp(out, "-") != 0) {
+        if (cli_same_output(out, model_path) || cli_same_output(out, data_path))
+            return cli_usage_error(CMD, "--out '%s' would overwrite the %s file", out,
+                                   cli_same_output(out, model_path) ? "model" : "input");
+    }
     if (out && !cli_check_output_path(out)) return CLI_DATA_ERROR;
 
     cli_model m;
@@ -192,7 +197,7 @@ int cmd_predict(int argc, char **argv)
             else
                 rc = CLI_DATA_ERROR;
         }
-        if (rc == CLI_OK) rc = predict(&m, &t, data_path, label, fp);
+        if (rc == CLI_OK) rc = predict(&m, &t, cli_input_name(data_path), label, fp);
         if (out && af.fp) {
             if (rc == CLI_OK)
                 rc = cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;

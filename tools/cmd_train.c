@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *const CMD = "train";
+
 typedef struct train_run {
     train_options o;
     mlp_dataset *all, *train, *val, *test;
@@ -18,6 +20,7 @@ typedef struct train_run {
     train_monitor mon;
     const char **classes;
     size_t start_epoch;  /* > 0 when resuming */
+    FILE *report;        /* stdout, or stderr when an output file is `-` */
 } train_run;
 
 static void run_free(train_run *r)
@@ -60,7 +63,7 @@ static int load_data(train_run *r)
 {
     const train_options *o = &r->o;
     int rc;
-    const char *test_name = o->test_path;
+    const char *test_name = o->test_path ? cli_input_name(o->test_path) : NULL;
     if (o->dataset) {
         rc = load_named_dataset(r);
         test_name = "test data";
@@ -264,7 +267,7 @@ static void plot_title(const train_run *r, char *buf, size_t size)
 {
     char topo[256];
     cli_topology_string(r->net, topo, sizeof topo);
-    const char *data = r->o.dataset ? r->o.dataset : r->o.train_path;
+    const char *data = r->o.dataset ? r->o.dataset : cli_input_name(r->o.train_path);
     const char *base = strrchr(data, '/');
     snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
              cli_name(cli_activation_names, MLP_ACT_COUNT, (int)r->o.activation),
@@ -338,13 +341,13 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
         return CLI_DATA_ERROR;
     }
     size_t ran = res->epochs_run > r->start_epoch ? res->epochs_run - r->start_epoch : 0;
-    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s", *seconds,
-           ran ? *seconds / (double)ran : 0.0);
-    if (r->start_epoch) printf("; resumed after epoch %zu", r->start_epoch);
-    if (res->stopped_early) printf("; stopped early");
-    if (cli_interrupted) printf("; interrupted");
-    if (r->val) printf("; best validation epoch %zu restored", res->best_epoch + 1);
-    putchar('\n');
+    fprintf(r->report, "trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s",
+            *seconds, ran ? *seconds / (double)ran : 0.0);
+    if (r->start_epoch) fprintf(r->report, "; resumed after epoch %zu", r->start_epoch);
+    if (res->stopped_early) fprintf(r->report, "; stopped early");
+    if (cli_interrupted) fprintf(r->report, "; interrupted");
+    if (r->val) fprintf(r->report, "; best validation epoch %zu restored", res->best_epoch + 1);
+    fputc('\n', r->report);
     if (!isfinite(res->final_train_loss))
         cli_error("warning: the training loss is not finite: try a smaller --lr");
     return CLI_OK;
@@ -355,22 +358,19 @@ static int write_outputs(train_run *r, size_t epochs_run)
 {
     const train_options *o = &r->o;
     if (o->out) {
-        mlp_status st = mlp_model_save(o->out, r->net, r->pre, r->opt, epochs_run);
-        if (st != MLP_OK) {
-            cli_report_status(o->out, st, NULL);
+        if (cli_model_save(o->out, r->net, r->pre, r->opt, epochs_run) != CLI_OK)
             return CLI_DATA_ERROR;
-        }
-        printf("model saved to %s\n", o->out);
+        fprintf(r->report, "model saved to %s\n", o->out);
     }
     if (o->curve) {
         if (cli_write_curve(o->curve, &r->mon.history) != CLI_OK) return CLI_DATA_ERROR;
-        printf("curve written to %s\n", o->curve);
+        fprintf(r->report, "curve written to %s\n", o->curve);
     }
     if (o->plot) {
         char title[512];
         plot_title(r, title, sizeof title);
         if (cli_write_plot(o->plot, &r->mon.history, title) != CLI_OK) return CLI_DATA_ERROR;
-        printf("plot written to %s\n", o->plot);
+        fprintf(r->report, "plot written to %s\n", o->plot);
     }
     return CLI_OK;
 }
@@ -379,7 +379,7 @@ static int train_and_report(train_run *r)
 {
     const train_options *o = &r->o;
     monitor_init(r);
-    describe(r, stdout);
+    describe(r, r->report);
     mlp_train_result res;
     double seconds;
     int rc = run_training(r, &res, &seconds);
@@ -398,10 +398,36 @@ static int train_and_report(train_run *r)
     rc = write_outputs(r, res.epochs_run);
     if (rc != CLI_OK) return rc;
     if (!r->test)
-        printf("note: no test data; the result below is on the %s (%zu records)\n",
-               r->val ? "validation split" : "training data", met.count);
-    cli_print_result(stdout, o->task, &met);
-    printf(" train_seconds=%.1f\n", seconds);
+        fprintf(r->report, "note: no test data; the result below is on the %s (%zu records)\n",
+                r->val ? "validation split" : "training data", met.count);
+    cli_print_result(r->report, o->task, &met);
+    fprintf(r->report, " train_seconds=%.1f\n", seconds);
+    return CLI_OK;
+}
+
+/* No output overwrites an input or another output (the model may replace the one resumed
+ * from); usage errors. Then each output can be written. */
+static int check_outputs(const train_options *o)
+{
+    const char *outs[] = {o->out, o->curve, o->plot};
+    const char *out_flags[] = {"--out", "--curve", "--plot"};
+    const char *ins[] = {o->train_path, o->train_labels, o->test_path, o->test_labels, o->resume};
+    const char *in_flags[] = {"--train", "--train-labels", "--test", "--test-labels", "--resume"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!outs[i]) continue;
+        for (size_t j = i + 1; j < 3; j++)
+            if (outs[j] && cli_same_output(outs[i], outs[j]))
+                return cli_usage_error(CMD, "%s and %s name the same file '%s'", out_flags[i],
+                                       out_flags[j], outs[i]);
+        for (size_t j = 0; j < 5; j++) {
+            if (!ins[j] || (i == 0 && j == 4)) continue;
+            if (strcmp(outs[i], "-") != 0 && cli_same_output(outs[i], ins[j]))
+                return cli_usage_error(CMD, "%s '%s' would overwrite the %s file", out_flags[i],
+                                       outs[i], in_flags[j]);
+        }
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (outs[i] && !cli_check_output_path(outs[i])) return CLI_DATA_ERROR;
     return CLI_OK;
 }
 
@@ -413,9 +439,12 @@ int cmd_train(int argc, char **argv)
     if (rc == -1) return CLI_OK;
     if (rc != CLI_OK) return rc;
     train_options_finish(&r.o, r.o.dataset || r.o.train_labels);
+    rc = check_outputs(&r.o);
+    if (rc != CLI_OK) return rc;
     const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
+    r.report = stdout;
     for (size_t i = 0; i < 3; i++)
-        if (outs[i] && !cli_check_output_path(outs[i])) return CLI_DATA_ERROR;
+        if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
     if (r.o.threads > 0) {
         mlp_status st = mlp_set_threads(r.o.threads);
         if (st != MLP_OK) {

@@ -142,16 +142,9 @@ static bool resolve_first_row(cli_table *t, char ***first, const fields *second,
 int cli_table_read(const char *path, cli_table *out)
 {
     memset(out, 0, sizeof *out);
-    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-    if (cli_looks_binary(path)) {
-        cli_error("%s: not a CSV file", path);
-        return CLI_DATA_ERROR;
-    }
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        cli_error("%s: %s", path, strerror(errno));
-        return CLI_DATA_ERROR;
-    }
+    FILE *fp = cli_open_text(path);
+    if (!fp) return CLI_DATA_ERROR;
+    path = cli_input_name(path);
     fields f = {0};
     char *line = NULL;
     size_t line_cap = 0, row_cap = 0, line_no = 0;
@@ -219,7 +212,7 @@ done:
     fields_clear(&f);
     free(f.v);
     free(line);
-    fclose(fp);
+    cli_close_text(fp);
     if (rc != CLI_OK) cli_table_free(out);
     return rc;
 }

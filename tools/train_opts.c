@@ -242,6 +242,8 @@ static int parse_one(int c, train_options *o)
     return ok ? CLI_OK : CLI_USAGE_ERROR;
 }
 
+static bool is_stdin(const char *path) { return path && strcmp(path, "-") == 0; }
+
 /* Combinations of data options that make sense. */
 static int check_data_options(const train_options *o)
 {
@@ -262,6 +264,12 @@ static int check_data_options(const train_options *o)
     if (!idx && o->test_labels)
         return cli_usage_error(CMD, "--test-labels is for IDX data (CSV test data holds its "
                                     "labels)");
+    bool train_stdin = is_stdin(o->train_path), test_stdin = is_stdin(o->test_path);
+    if (idx && (train_stdin || test_stdin || is_stdin(o->train_labels) ||
+                is_stdin(o->test_labels)))
+        return cli_usage_error(CMD, "stdin (-) is for CSV data, not IDX files");
+    if (train_stdin && test_stdin)
+        return cli_usage_error(CMD, "--train and --test cannot both read stdin (-)");
     if (idx && o->label)
         return cli_usage_error(CMD, "--label is for CSV data");
     if (idx && (o->set & SET_TASK) && o->task == MLP_TASK_REGRESS)
