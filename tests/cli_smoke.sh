@@ -9,6 +9,10 @@ case $MLP in /*) ;; *) MLP=$PWD/$MLP ;; esac
 [ -x "$MLP" ] || { echo "cli_smoke: $MLP is not an executable"; exit 1; }
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-512}
 
+# A sanitizer build (linked with libasan) cannot run under `ulimit -v`: those checks skip.
+SANITIZED=
+if ldd "$MLP" 2>/dev/null | grep -q 'libasan'; then SANITIZED=1; fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-smoke.XXXXXX") || exit 1
 # MLP_SMOKE_KEEP=1 keeps the directory for a look after a failure.
 if [ -n "${MLP_SMOKE_KEEP:-}" ]; then echo "cli_smoke: files in $T"; else trap 'rm -rf "$T"' EXIT; fi
@@ -396,6 +400,29 @@ check "predict MODEL -: same rows" cmp -s out.predict-csv out.predict-stdin
 expect_ok predict-process-substitution bash -c '"$1" predict out/m.mlp <(cat test.csv)' _ "$MLP"
 check "predict from a pipe path: same rows" cmp -s out.predict-csv out.predict-process-substitution
 expect_fail train-test-both-stdin 2 "$MLP" train --train - --test - --no-save
+
+# A write error on stdout is an error, for every command; a failure is never silent.
+if [ -w /dev/full ]; then
+    for args in "--help" "--version" "train --help" "info out/m.mlp" "eval out/m.mlp test.csv" \
+                "predict out/m.mlp test.csv" "predict -o - out/m.mlp test.csv" \
+                "train --train train.csv --label species --layers 4 --epochs 1 --no-save --quiet"; do
+        # shellcheck disable=SC2086
+        "$MLP" $args >/dev/full 2>e
+        rc=$?
+        if [ "$rc" = 1 ] && grep -q '^mlp[a-z ]*: .*No space left' e; then ok "stdout on /dev/full: mlp $args"
+        else fail "stdout on /dev/full: mlp $args (status $rc)" e; fi
+    done
+fi
+# Inference that cannot get its memory says so: a 1,000,000-wide layer needs about 1 GiB of
+# workspace for a batch of 256, over the 900 MB address-space limit.
+head -n 11 train.csv >tiny.csv
+expect_ok train-wide "$MLP" train --train tiny.csv --label species --layers 1000000 \
+    --optimizer sgd --batch 0 --epochs 1 --out out/wide.mlp --quiet
+if [ -z "$SANITIZED" ]; then # AddressSanitizer cannot start under an address-space limit
+    expect_fail predict-no-memory 1 env OPENBLAS_NUM_THREADS=1 bash -c 'ulimit -v 900000; exec "$@"' _ \
+        "$MLP" predict out/wide.mlp test.csv
+fi
+rm -f out/wide.mlp
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

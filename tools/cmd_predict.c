@@ -148,8 +148,9 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
     mlp_status st = mlp_dataset_create(&ds, t->rows, in, 1);
     if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, CLI_EVAL_BATCH);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
-    int rc = st == MLP_OK ? fill_inputs(t, skip, path, mlp_dataset_inputs(ds)) : CLI_DATA_ERROR;
-    if (rc == CLI_OK && m->pre) st = mlp_preprocess_apply(m->pre, ds);
+    /* A failure is reported once, below, whichever step it came from. */
+    int rc = st == MLP_OK ? fill_inputs(t, skip, path, mlp_dataset_inputs(ds)) : CLI_OK;
+    if (rc == CLI_OK && st == MLP_OK && m->pre) st = mlp_preprocess_apply(m->pre, ds);
     bool classify = cli_model_task(m) == MLP_TASK_CLASSIFY;
     if (rc == CLI_OK && st == MLP_OK && t->header) write_header(fp, m, classify);
     const float *x = ds ? mlp_dataset_inputs_const(ds) : NULL;
@@ -203,10 +204,6 @@ int cmd_predict(int argc, char **argv)
                 rc = cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;
             else
                 cli_atomic_abort(&af);
-        }
-        if (!out && fflush(stdout) != 0) {
-            cli_error("writing the predictions: %s", strerror(errno));
-            rc = CLI_DATA_ERROR;
         }
         cli_table_free(&t);
     }
