@@ -424,5 +424,21 @@ if [ -z "$SANITIZED" ]; then # AddressSanitizer cannot start under an address-sp
 fi
 rm -f out/wide.mlp
 
+# Limits of the machine: threads capped to the cores (and said so); under a low address-space
+# limit the commands that need no BLAS finish, and training refuses instead of hanging in
+# OpenBLAS (which retries its 128 MiB buffer forever). The timeouts only catch a hang.
+expect_ok threads-capped "$MLP" train --train train.csv --label species --layers 4 --epochs 1 \
+    --no-save --quiet --threads 1024
+check "--threads 1024: capped, and said so on stderr" grep -q 'capped to the [0-9]* core' e
+if [ -z "$SANITIZED" ]; then
+    for args in "--version" "--help" "info out/m.mlp" "train --help"; do
+        # shellcheck disable=SC2086
+        expect_ok "ulimit -v: mlp $args" bash -c 'ulimit -v 120000; exec timeout 60 "$@"' _ "$MLP" $args
+    done
+    check "ulimit -v: the version line is not lost" grep -q '^mlp [0-9]' "out.ulimit -v: mlp --version"
+    expect_fail ulimit-v-train 1 bash -c 'ulimit -v 120000; exec timeout 60 "$@"' _ "$MLP" \
+        train --train train.csv --label species --layers 64 --epochs 1 --no-save --quiet
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -148,6 +148,17 @@ int cli_write_curve(const char *path, const cli_history *h);
 /* ---- svg_plot.c */
 int cli_write_plot(const char *path, const cli_history *h, const char *title);
 
+/* ---- blas_threads.c: OpenBLAS threads only for the commands that compute. */
+/* First thing in main: re-executes the tool with OpenBLAS held to one thread unless the
+ * environment sets its thread count (argv is main's). Returns when nothing is to be done. */
+void cli_blas_defer(char **argv);
+/* Before a command's first computation: requested threads (0: the cores, or what the
+ * environment set), capped to the cores and to what the process limits allow (notes on
+ * stderr). CLI_OK, or CLI_DATA_ERROR with a message when OpenBLAS could not work at all. */
+int cli_blas_start(const char *cmd, int requested);
+/* CPUs this process may run on. */
+int cli_cpu_count(void);
+
 /* ---- commands */
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -137,7 +137,7 @@ static void write_row(FILE *fp, const cli_model *m, bool classify, const float *
 }
 
 static int predict(const cli_model *m, const cli_table *t, const char *path,
-                   const char *label_opt, FILE *fp)
+                   const char *label_opt, int threads, FILE *fp)
 {
     long skip;
     if (!label_column(m, t, path, label_opt, &skip)) return CLI_DATA_ERROR;
@@ -148,6 +148,12 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
     mlp_status st = mlp_dataset_create(&ds, t->rows, in, 1);
     if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, CLI_EVAL_BATCH);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
+    if (st == MLP_OK && cli_blas_start(CMD, threads) != CLI_OK) {
+        free(y);
+        mlp_workspace_free(ws);
+        mlp_dataset_free(ds);
+        return CLI_DATA_ERROR;
+    }
     /* A failure is reported once, below, whichever step it came from. */
     int rc = st == MLP_OK ? fill_inputs(t, skip, path, mlp_dataset_inputs(ds)) : CLI_OK;
     if (rc == CLI_OK && st == MLP_OK && m->pre) st = mlp_preprocess_apply(m->pre, ds);
@@ -198,7 +204,7 @@ int cmd_predict(int argc, char **argv)
             else
                 rc = CLI_DATA_ERROR;
         }
-        if (rc == CLI_OK) rc = predict(&m, &t, cli_input_name(data_path), label, fp);
+        if (rc == CLI_OK) rc = predict(&m, &t, cli_input_name(data_path), label, a.threads, fp);
         if (out && af.fp) {
             if (rc == CLI_OK)
                 rc = cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;

@@ -310,7 +310,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     cfg.epochs = o->epochs;
     cfg.start_epoch = r->start_epoch;
     /* One-record SGD splits large layers across this many threads (it calls no BLAS then). */
-    int threads = o->threads > 0 ? o->threads : mlp_get_threads();
+    int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
     cfg.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     cfg.batch_size = o->batch;
     cfg.shuffle = true;
@@ -445,17 +445,11 @@ int cmd_train(int argc, char **argv)
     r.report = stdout;
     for (size_t i = 0; i < 3; i++)
         if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
-    if (r.o.threads > 0) {
-        mlp_status st = mlp_set_threads(r.o.threads);
-        if (st != MLP_OK) {
-            cli_report_status("--threads", st, NULL);
-            return CLI_USAGE_ERROR;
-        }
-    }
     rc = load_data(&r);
     if (rc == CLI_OK && r.o.resume) rc = load_resume(&r);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
+    if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
     if (rc == CLI_OK) rc = train_and_report(&r);
     run_free(&r);
     return rc;

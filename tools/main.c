@@ -64,5 +64,6 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    cli_blas_defer(argv);
     return finish(run(argc, argv));
 }

@@ -99,8 +99,7 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
                                argc - optind, argc - optind == 1 ? "" : "s");
     out->model_path = argv[optind];
     out->data_path = argv[optind + 1];
-    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
-        return cli_usage_error(cmd, "--threads: cannot use %d threads", threads);
+    out->threads = threads;
     return CLI_OK;
 }
 

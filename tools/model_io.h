@@ -34,9 +34,10 @@ typedef struct model_args_spec {
 
 typedef struct model_args {
     const char *model_path, *data_path, *label, *extra;
+    int threads; /* --threads, 0 when not given (for cli_blas_start) */
 } model_args;
 
-/* CLI_OK, a usage error (message printed), or -1 after --help. Sets OpenBLAS's threads. */
+/* CLI_OK, a usage error (message printed), or -1 after --help. */
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out);
 
