@@ -440,5 +440,33 @@ if [ -z "$SANITIZED" ]; then
         train --train train.csv --label species --layers 64 --epochs 1 --no-save --quiet
 fi
 
+# Ctrl-C saves a batch-exact state: the current epoch is finished, so the model's epoch
+# and optimizer steps agree (480 records / batch 8 = 60 steps an epoch) and --resume from
+# it gives the same result as a run that was never interrupted.
+"$MLP" train --train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs 100000 \
+    --out out/int.mlp >int.out 2>int.err &
+trainer=$!
+for _ in $(seq 600); do grep -q '^epoch *3/' int.err && break; sleep 0.1; done
+kill -INT "$trainer"
+wait "$trainer"
+rc=$?
+check "Ctrl-C: exit 0 after saving" test "$rc" = 0
+check "Ctrl-C: says so" grep -q 'interrupted' int.out
+expect_ok info-interrupted "$MLP" info out/int.mlp
+read -r steps epochs < <(sed -n 's/.* \([0-9]*\) steps, epoch \([0-9]*\).*/\1 \2/p' out.info-interrupted)
+check "Ctrl-C: $steps optimizer steps = 60 x $epochs epochs" test "${steps:-1}" = "$((60 * ${epochs:-0}))"
+if [ -n "${epochs:-}" ]; then
+    more=(--train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs $((epochs + 2)) --quiet)
+    expect_ok resume-interrupted "$MLP" train "${more[@]}" --resume out/int.mlp --out out/int2.mlp
+    expect_ok straight-interrupted "$MLP" train "${more[@]}" --no-save
+    check "Ctrl-C then --resume: the uninterrupted run's result" \
+        test "$(last_line out.resume-interrupted | sed 's/ train_seconds=.*//')" = \
+             "$(last_line out.straight-interrupted | sed 's/ train_seconds=.*//')"
+fi
+# --resume reads the data with the model's classes: other labels are refused, as eval does.
+sed 's/setosa/zebra/; s/versicolor/yak/; s/virginica/xerus/' train.csv >zoo.csv
+expect_fail resume-other-labels 1 "$MLP" train "${common[@]}" --train zoo.csv --test test.csv --resume out/first.mlp --no-save
+check "  ...names the label" grep -q 'zebra\|yak\|xerus' e
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

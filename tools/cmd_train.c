@@ -21,6 +21,7 @@ typedef struct train_run {
     const char **classes;
     size_t start_epoch;  /* > 0 when resuming */
     FILE *report;        /* stdout, or stderr when an output file is `-` */
+    mlp_model_info resume_info;
 } train_run;
 
 static void run_free(train_run *r)
@@ -68,13 +69,27 @@ static int load_data(train_run *r)
         rc = load_named_dataset(r);
         test_name = "test data";
     } else if (o->train_labels) {
-        rc = cli_load_idx(o->train_path, o->train_labels, 0, &r->all);
+        /* resuming: the model's classes, as eval reads the data */
+        size_t classes = r->net ? mlp_net_output_size(r->net) : 0;
+        rc = cli_load_idx(o->train_path, o->train_labels, classes, &r->all);
         if (rc == CLI_OK && o->test_path)
             rc = cli_load_idx(o->test_path, o->test_labels, mlp_dataset_target_size(r->all),
                               &r->test);
     } else {
         cli_label_spec label = cli_label_parse(o->label);
-        rc = cli_load_csv(o->train_path, label, o->task, NULL, 0, &r->all);
+        /* Resuming, the labels must be the model's classes (a label outside them is an
+         * error, as in eval), not a new list mapped onto them by sorted order. */
+        size_t n = 0;
+        const char **fixed = NULL;
+        if (r->pre && o->task == MLP_TASK_CLASSIFY) {
+            fixed = cli_preprocess_classes(r->pre, &n);
+            if (n > 0 && !fixed) {
+                cli_error("out of memory");
+                return CLI_DATA_ERROR;
+            }
+        }
+        rc = cli_load_csv(o->train_path, label, o->task, fixed, n, &r->all);
+        free(fixed);
         if (rc == CLI_OK && o->test_path) {
             size_t n = 0;
             free(r->classes);
@@ -158,8 +173,9 @@ static int split_and_scale(train_run *r)
     return CLI_OK;
 }
 
-/* --resume: the net, optimizer and preprocessing of a saved run, checked against the data. */
-static int load_resume(train_run *r)
+/* --resume: the net, optimizer and preprocessing of a saved run, loaded before the data
+ * (whose labels must be the model's classes). */
+static int open_resume(train_run *r)
 {
     const train_options *o = &r->o;
     cli_model m;
@@ -168,11 +184,6 @@ static int load_resume(train_run *r)
     if (!m.opt || !m.pre) {
         cli_error("%s: no optimizer state or preprocessing saved: it cannot be resumed",
                   o->resume);
-        cli_model_free(&m);
-        return CLI_DATA_ERROR;
-    }
-    if (!cli_model_check_sizes(&m, o->resume, mlp_dataset_input_size(r->all),
-                               mlp_dataset_target_size(r->all))) {
         cli_model_free(&m);
         return CLI_DATA_ERROR;
     }
@@ -186,7 +197,16 @@ static int load_resume(train_run *r)
     r->opt = m.opt;
     r->pre = m.pre;
     r->start_epoch = m.info.epoch;
+    r->resume_info = m.info;
     return CLI_OK;
+}
+
+/* The resumed net fits the data. */
+static int check_resume(train_run *r)
+{
+    cli_model m = {r->net, r->pre, r->opt, r->resume_info};
+    return cli_model_check_sizes(&m, r->o.resume, mlp_dataset_input_size(r->all),
+                                 mlp_dataset_target_size(r->all)) ? CLI_OK : CLI_DATA_ERROR;
 }
 
 static mlp_activation output_activation(const train_options *o)
@@ -445,8 +465,9 @@ int cmd_train(int argc, char **argv)
     r.report = stdout;
     for (size_t i = 0; i < 3; i++)
         if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
-    rc = load_data(&r);
-    if (rc == CLI_OK && r.o.resume) rc = load_resume(&r);
+    if (r.o.resume) rc = open_resume(&r);
+    if (rc == CLI_OK) rc = load_data(&r);
+    if (rc == CLI_OK && r.o.resume) rc = check_resume(&r);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);

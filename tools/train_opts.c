@@ -65,8 +65,8 @@ static void train_help(void)
 "\n"
 "Without test data the result line reports the validation split, else the training data\n"
 "(a note on stdout says which). train_seconds is the time of mlp_train, excluding data\n"
-"loading and the per-epoch test evaluation. Ctrl-C stops after the current batch and\n"
-"still evaluates and saves.\n"
+"loading and the per-epoch test evaluation. Ctrl-C finishes the current epoch, then\n"
+"evaluates and saves (a second Ctrl-C quits without saving).\n"
 "Exit status: 0 success, 1 bad data or I/O, 2 bad usage.\n",
         stdout);
 }
