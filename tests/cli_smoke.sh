@@ -468,5 +468,24 @@ sed 's/setosa/zebra/; s/versicolor/yak/; s/virginica/xerus/' train.csv >zoo.csv
 expect_fail resume-other-labels 1 "$MLP" train "${common[@]}" --train zoo.csv --test test.csv --resume out/first.mlp --no-save
 check "  ...names the label" grep -q 'zebra\|yak\|xerus' e
 
+# Small things: the predict header is RFC 4180 CSV whatever the class names hold; a float
+# flag whose value a float cannot hold (it would become 0) is a usage error.
+awk -F, 'NR == 1 { print; next } { $3 = $3 == "setosa" ? "\"big, red\"" : $3 == "versicolor" ? "\"say \"\"hi\"\"\"" : "plain"; print }' OFS=, train.csv >odd_names.csv
+expect_ok train-odd-names "$MLP" train --train odd_names.csv --label species --layers 8 --epochs 2 --out out/odd.mlp --quiet
+expect_ok predict-odd-names "$MLP" predict out/odd.mlp test_nolabel.csv
+check "predict header with commas and quotes: valid CSV" \
+    test "$(head -n 1 out.predict-odd-names)" = 'class,"p_big, red",p_plain,"p_say ""hi"""'
+if command -v python3 >/dev/null 2>&1; then
+    check "predict output with odd class names: 4 fields in every row" python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["class", "p_big, red", "p_plain", "p_say \"hi\""], rows[0]
+assert all(len(r) == 4 for r in rows)' out.predict-odd-names
+fi
+for flag in "--lr 1e-50" "--weight-decay 1e-45" "--momentum 1e-300" "--dropout 1e-40" "--val-fraction 1e-39"; do
+    # shellcheck disable=SC2086
+    expect_fail "float-underflow ${flag%% *}" 2 "$MLP" "${T1[@]}" $flag
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

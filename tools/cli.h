@@ -27,7 +27,8 @@ bool cli_parse_size(const char *cmd, const char *flag, const char *text, size_t 
                     size_t *out);
 bool cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
 bool cli_parse_int(const char *cmd, const char *flag, const char *text, int min, int max, int *out);
-/* A finite double in [min, max] (max_open: strictly below max). */
+/* A finite double in [min, max] (max_open: strictly below max), 0 or at least FLT_MIN in
+ * magnitude (the library takes it as a float). */
 bool cli_parse_double(const char *cmd, const char *flag, const char *text, double min,
                       double max, bool max_open, double *out);
 /* Picks text among names[0..n); false with a usage message listing them otherwise. */

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -111,6 +112,13 @@ bool cli_parse_double(const char *cmd, const char *flag, const char *text, doubl
     double v = strtod(text, &end);
     if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max || (max_open && v >= max))
         goto bad;
+    /* The library takes floats: a value that would become 0 or lose its precision as a
+     * float (below FLT_MIN, e.g. 1e-50) is refused rather than silently changed. */
+    if (v != 0 && fabs(v) < FLT_MIN) {
+        cli_usage_error(cmd, "%s: '%s' is too small for a float (0 or at least %g)", flag, text,
+                        (double)FLT_MIN);
+        return false;
+    }
     *out = v;
     return true;
 bad:
