@@ -16,12 +16,13 @@ static void predict_help(void)
           "Writes one row per input row: for classification the predicted class and the\n"
           "probability of every class, for regression the predicted value. The output has a\n"
           "header row when the input has one. When CSV has one column more than the model's\n"
-          "inputs, the model's label column is dropped.\n"
+          "inputs, the model's label column is dropped. CSV may be - (stdin).\n"
           "\n"
-          "  -o, --out FILE    write to FILE (atomically) instead of stdout\n"
+          "  -o, --out FILE    write to FILE instead of stdout (a regular file atomically,\n"
+          "                    a device or FIFO written through, a symlink's target)\n"
           "  --label COL       the label column to drop (name or 0-based index); default:\n"
           "                    the one the model was trained with\n"
-          "  --threads N       BLAS threads\n"
+          "  --threads N       BLAS threads (the cores; at most the cores)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
