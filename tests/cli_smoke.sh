@@ -413,14 +413,14 @@ if [ -w /dev/full ]; then
         else fail "stdout on /dev/full: mlp $args (status $rc)" e; fi
     done
 fi
-# Inference that cannot get its memory says so: a 1,000,000-wide layer needs about 1 GiB of
-# workspace for a batch of 256, over the 900 MB address-space limit.
+# Inference that cannot get its memory says so: a 1,000,000-wide layer needs about 1 GiB per
+# workspace buffer for a batch of 256, over the 900 MB address-space limit.
 head -n 11 train.csv >tiny.csv
 expect_ok train-wide "$MLP" train --train tiny.csv --label species --layers 1000000 \
     --optimizer sgd --batch 0 --epochs 1 --out out/wide.mlp --quiet
 if [ -z "$SANITIZED" ]; then # AddressSanitizer cannot start under an address-space limit
     expect_fail predict-no-memory 1 env OPENBLAS_NUM_THREADS=1 bash -c 'ulimit -v 900000; exec "$@"' _ \
-        "$MLP" predict out/wide.mlp test.csv
+        "$MLP" predict out/wide.mlp all.csv
 fi
 rm -f out/wide.mlp
 

@@ -105,7 +105,8 @@ const char *cli_input_name(const char *path);
 typedef struct cli_table {
     size_t rows, cols;
     char **header;  /* cols names, NULL without a header row */
-    char **cells;   /* rows x cols strings */
+    char **cells;   /* rows x cols strings, pointing into row_text */
+    char **row_text, *header_text; /* each row's fields in one block */
 } cli_table;
 
 int cli_table_read(const char *path, cli_table *out);
@@ -126,6 +127,8 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
                         cli_metrics *out);
 /* Batch size of the evaluation workspace. */
 #define CLI_EVAL_BATCH 256
+/* The evaluation batch for count records: CLI_EVAL_BATCH, or fewer for fewer records. */
+size_t cli_eval_batch(size_t count);
 /* The loss a trained net is evaluated with: cross-entropy for a softmax output, else MSE. */
 mlp_loss cli_loss_for_net(const mlp_net *net);
 /* "result: test_accuracy=... test_loss=..." without a newline. */

@@ -153,9 +153,10 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
     size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
     mlp_dataset *ds = NULL;
     mlp_workspace *ws = NULL;
-    float *y = malloc(CLI_EVAL_BATCH * out * sizeof *y);
+    size_t batch = cli_eval_batch(t->rows); /* no bigger than the data */
+    float *y = malloc(batch * out * sizeof *y);
     mlp_status st = mlp_dataset_create(&ds, t->rows, in, 1);
-    if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, CLI_EVAL_BATCH);
+    if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, batch);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && cli_blas_start(CMD, threads) != CLI_OK) {
         free(y);
@@ -169,8 +170,8 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
     bool classify = cli_model_task(m) == MLP_TASK_CLASSIFY;
     if (rc == CLI_OK && st == MLP_OK && t->header) write_header(fp, m, classify);
     const float *x = ds ? mlp_dataset_inputs_const(ds) : NULL;
-    for (size_t i = 0; rc == CLI_OK && st == MLP_OK && i < t->rows; i += CLI_EVAL_BATCH) {
-        size_t b = t->rows - i < CLI_EVAL_BATCH ? t->rows - i : CLI_EVAL_BATCH;
+    for (size_t i = 0; rc == CLI_OK && st == MLP_OK && i < t->rows; i += batch) {
+        size_t b = t->rows - i < batch ? t->rows - i : batch;
         st = mlp_forward(m->net, ws, x + i * in, b, y);
         for (size_t r = 0; st == MLP_OK && r < b; r++) write_row(fp, m, classify, y + r * out);
     }
