@@ -113,6 +113,8 @@ int cli_table_read(const char *path, cli_table *out);
 void cli_table_free(cli_table *t);
 /* Writes one CSV field, quoting it when needed. */
 void cli_csv_field(FILE *fp, const char *text);
+/* Writes prefix and text as one CSV field ("p_" + a class name), quoted when needed. */
+void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text);
 
 /* ---- evaluate.c: the one evaluation used by train and eval, so the numbers agree. */
 typedef struct cli_metrics {

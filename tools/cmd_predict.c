@@ -98,16 +98,7 @@ static void write_header(FILE *fp, const cli_model *m, bool classify)
             const char *name = m->pre && k < mlp_preprocess_class_count(m->pre)
                                    ? mlp_preprocess_class_name(m->pre, k) : NULL;
             if (name) {
-                /* one field "p_NAME", quoted as a whole when NAME needs it (RFC 4180) */
-                char *field = malloc(strlen(name) + 3);
-                if (field) {
-                    memcpy(field, "p_", 2);
-                    strcpy(field + 2, name);
-                    cli_csv_field(fp, field);
-                    free(field);
-                } else {
-                    fprintf(fp, "p_%zu", k); /* out of memory: the index still names it */
-                }
+                cli_csv_field_prefixed(fp, "p_", name); /* one field, quoted as a whole */
             } else {
                 fprintf(fp, "p_%zu", k);
             }

@@ -213,16 +213,26 @@ done:
     return rc;
 }
 
-void cli_csv_field(FILE *fp, const char *text)
+/* The characters of s inside a quoted field: quotes doubled. */
+static void put_quoted(FILE *fp, const char *s)
 {
-    if (!strpbrk(text, ",\"\n\r")) {
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+}
+
+void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text)
+{
+    if (!strpbrk(prefix, ",\"\n\r") && !strpbrk(text, ",\"\n\r")) {
+        fputs(prefix, fp);
         fputs(text, fp);
         return;
     }
     fputc('"', fp);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', fp);
-        fputc(*p, fp);
-    }
+    put_quoted(fp, prefix);
+    put_quoted(fp, text);
     fputc('"', fp);
 }
+
+void cli_csv_field(FILE *fp, const char *text) { cli_csv_field_prefixed(fp, "", text); }
