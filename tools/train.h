@@ -36,7 +36,7 @@ typedef struct train_options {
     mlp_schedule schedule;
     size_t batch, epochs, patience;
     uint64_t seed;
-    int threads; /* 0: OpenBLAS's default */
+    int threads; /* 0: not given (cli_blas_start picks the cores) */
     /* output */
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */
