@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
 #define MLP_API __attribute__((visibility("default")))
@@ -481,6 +482,11 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
+/* The same from an open stream, read once from its current position to its end and not
+ * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
+MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
+                                       const mlp_csv_options *options,
+                                       mlp_error_detail *detail);
 /* The label column: its header text (NULL without a header) and its 0-based index in the
  * file (-1 when none, e.g. IDX). Owned by ds. */
 MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);

@@ -9,6 +9,10 @@ case $MLP in /*) ;; *) MLP=$PWD/$MLP ;; esac
 [ -x "$MLP" ] || { echo "cli_smoke: $MLP is not an executable"; exit 1; }
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-512}
 
+# A sanitizer build (linked with libasan) cannot run under `ulimit -v`: those checks skip.
+SANITIZED=
+if ldd "$MLP" 2>/dev/null | grep -q 'libasan'; then SANITIZED=1; fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-smoke.XXXXXX") || exit 1
 # MLP_SMOKE_KEEP=1 keeps the directory for a look after a failure.
 if [ -n "${MLP_SMOKE_KEEP:-}" ]; then echo "cli_smoke: files in $T"; else trap 'rm -rf "$T"' EXIT; fi
@@ -328,6 +332,161 @@ expect_fail fail-leaves-nothing 1 "$MLP" train --train train.csv --test nope.csv
 expect_fail predict-fail-leaves-nothing 1 "$MLP" predict --out fails/p.csv out/reg.mlp test.csv
 expect_fail predict-bad-cell 1 "$MLP" predict --out fails/p.csv out/m.mlp bad.csv
 check "no output files after failures" test -z "$(ls -A fails)"
+
+# ---------------------------------------------------------------- reliability (issue 8)
+# --plot finishes whatever the numbers: losses near 2.9e36 that differ in their last bits
+# (nanosecond timestamps as regression targets) once made the tick loop spin forever,
+# writing without end; ulimit -f turns that into a quick failure instead of a full disk.
+awk 'BEGIN { srand(1); print "x1,x2,t"
+             for (i = 0; i < 300; i++) printf "%.4f,%.4f,%.0f\n", rand(), rand(), 1.7e18 + i * 1e9 }' >stamps.csv
+expect_ok plot-huge-losses bash -c 'ulimit -f 5000; exec timeout 120 "$@"' _ "$MLP" train \
+    --train stamps.csv --task regress --epochs 8 --no-save --plot out/stamps.svg --quiet
+check "plot of huge losses: a small SVG" test "$(wc -c <out/stamps.svg)" -lt 100000
+if command -v python3 >/dev/null 2>&1; then
+    check "plot of huge losses: well-formed XML" python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' out/stamps.svg
+fi
+
+# Outputs that cannot be replaced are written through: `-`, a FIFO, the file stdout is on
+# (/dev/fd/1); a symlink's target is replaced and the link kept.
+expect_ok predict-dash "$MLP" predict -o - out/m.mlp test.csv
+check "predict -o -: the predictions on stdout" cmp -s out.predict-csv out.predict-dash
+check "predict -o -: no file named '-'" test ! -e -
+mkfifo fifo
+timeout 60 cat fifo >from_fifo &
+reader=$!
+expect_ok predict-fifo timeout 60 "$MLP" predict -o fifo out/m.mlp test.csv
+wait $reader
+check "predict -o FIFO: still a FIFO" test -p fifo
+check "predict -o FIFO: the reader got the predictions" cmp -s out.predict-csv from_fifo
+expect_ok curve-dev-fd "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --no-save --quiet --curve /dev/fd/1
+check "--curve /dev/fd/1: the curve on stdout" grep -q '^epoch,train_loss' out.curve-dev-fd
+echo old >out/target.csv
+ln -s target.csv out/link.csv
+expect_ok predict-symlink "$MLP" predict -o out/link.csv out/m.mlp test.csv
+check "predict -o SYMLINK: the link stays a link" test -L out/link.csv
+check "predict -o SYMLINK: its target holds the predictions" cmp -s out.predict-csv out/target.csv
+ln -s missing.csv out/dangling.csv
+expect_fail predict-dangling-symlink 1 "$MLP" predict -o out/dangling.csv out/m.mlp test.csv
+run train-out-dash "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --seed 9 --quiet --out -
+cp o model_on_stdout.mlp
+cp e report_on_stderr.txt
+expect_ok train-out-file "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
+    --seed 9 --quiet --out out/same.mlp
+check "train --out -: the model on stdout" cmp -s model_on_stdout.mlp out/same.mlp
+check "train --out -: the report on stderr" grep -Eq "$RESULT_CLASSIFY" <(last_line report_on_stderr.txt)
+
+# Outputs never overwrite inputs or each other: usage errors, and nothing changes.
+cp train.csv keep.csv
+expect_fail out-over-train 2 "$MLP" train --train keep.csv --label species --out keep.csv
+check "  ...the training data is intact" cmp -s train.csv keep.csv
+expect_fail curve-over-test 2 "$MLP" train --train train.csv --test keep.csv --label species --no-save --curve ./keep.csv
+expect_fail out-equals-curve 2 "$MLP" train --train train.csv --label species --out out/x --curve out/x
+expect_fail plot-equals-curve 2 "$MLP" train --train train.csv --label species --no-save --plot out/y --curve out/../out/y
+expect_fail predict-over-input 2 "$MLP" predict -o keep.csv out/m.mlp keep.csv
+expect_fail predict-over-model 2 "$MLP" predict -o out/m.mlp out/m.mlp test.csv
+check "  ...the model is intact" "$MLP" info out/m.mlp
+
+# Each input is read exactly once, so a pipe gives all of its records; `-` is stdin.
+expect_ok train-dash bash -c 'cat train.csv | "$1" train --train - --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+check "train --train -: same result as from the file" test "$(last_line out.train-dash | sed 's/ train_seconds=.*//')" = "$want"
+expect_ok train-dev-stdin bash -c 'cat train.csv | "$1" train --train /dev/stdin --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+check "train --train /dev/stdin: all 480 records" grep -q '^data: 480 training records' out.train-dev-stdin
+expect_ok eval-dash bash -c 'cat test.csv | "$1" eval out/m.mlp -' _ "$MLP"
+check "eval -: same numbers" test "$(last_line out.eval-dash)" = "$want"
+expect_ok predict-stdin bash -c 'cat test.csv | "$1" predict out/m.mlp -' _ "$MLP"
+check "predict MODEL -: same rows" cmp -s out.predict-csv out.predict-stdin
+expect_ok predict-process-substitution bash -c '"$1" predict out/m.mlp <(cat test.csv)' _ "$MLP"
+check "predict from a pipe path: same rows" cmp -s out.predict-csv out.predict-process-substitution
+expect_fail train-test-both-stdin 2 "$MLP" train --train - --test - --no-save
+
+# A write error on stdout is an error, for every command; a failure is never silent.
+if [ -w /dev/full ]; then
+    for args in "--help" "--version" "train --help" "info out/m.mlp" "eval out/m.mlp test.csv" \
+                "predict out/m.mlp test.csv" "predict -o - out/m.mlp test.csv" \
+                "train --train train.csv --label species --layers 4 --epochs 1 --no-save --quiet"; do
+        # shellcheck disable=SC2086
+        "$MLP" $args >/dev/full 2>e
+        rc=$?
+        if [ "$rc" = 1 ] && grep -q '^mlp[a-z ]*: .*No space left' e; then ok "stdout on /dev/full: mlp $args"
+        else fail "stdout on /dev/full: mlp $args (status $rc)" e; fi
+    done
+fi
+# Inference that cannot get its memory says so: a 1,000,000-wide layer needs about 1 GiB per
+# workspace buffer for a batch of 256, over the 900 MB address-space limit.
+head -n 11 train.csv >tiny.csv
+expect_ok train-wide "$MLP" train --train tiny.csv --label species --layers 1000000 \
+    --optimizer sgd --batch 0 --epochs 1 --out out/wide.mlp --quiet
+if [ -z "$SANITIZED" ]; then # AddressSanitizer cannot start under an address-space limit
+    expect_fail predict-no-memory 1 env OPENBLAS_NUM_THREADS=1 bash -c 'ulimit -v 900000; exec "$@"' _ \
+        "$MLP" predict out/wide.mlp all.csv
+fi
+rm -f out/wide.mlp
+
+# Limits of the machine: threads capped to the cores (and said so); under a low address-space
+# limit the commands that need no BLAS finish, and training refuses instead of hanging in
+# OpenBLAS (which retries its 128 MiB buffer forever). The timeouts only catch a hang.
+expect_ok threads-capped "$MLP" train --train train.csv --label species --layers 4 --epochs 1 \
+    --no-save --quiet --threads 1024
+check "--threads 1024: capped, and said so on stderr" grep -q 'capped to the [0-9]* core' e
+if [ -z "$SANITIZED" ]; then
+    for args in "--version" "--help" "info out/m.mlp" "train --help"; do
+        # shellcheck disable=SC2086
+        expect_ok "ulimit -v: mlp $args" bash -c 'ulimit -v 120000; exec timeout 60 "$@"' _ "$MLP" $args
+    done
+    check "ulimit -v: the version line is not lost" grep -q '^mlp [0-9]' "out.ulimit -v: mlp --version"
+    expect_fail ulimit-v-train 1 bash -c 'ulimit -v 120000; exec timeout 60 "$@"' _ "$MLP" \
+        train --train train.csv --label species --layers 64 --epochs 1 --no-save --quiet
+fi
+
+# Ctrl-C saves a batch-exact state: the current epoch is finished, so the model's epoch
+# and optimizer steps agree (480 records / batch 8 = 60 steps an epoch) and --resume from
+# it gives the same result as a run that was never interrupted.
+"$MLP" train --train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs 100000 \
+    --out out/int.mlp >int.out 2>int.err &
+trainer=$!
+for _ in $(seq 600); do grep -q '^epoch *3/' int.err && break; sleep 0.1; done
+kill -INT "$trainer"
+wait "$trainer"
+rc=$?
+check "Ctrl-C: exit 0 after saving" test "$rc" = 0
+check "Ctrl-C: says so" grep -q 'interrupted' int.out
+expect_ok info-interrupted "$MLP" info out/int.mlp
+read -r steps epochs < <(sed -n 's/.* \([0-9]*\) steps, epoch \([0-9]*\).*/\1 \2/p' out.info-interrupted)
+check "Ctrl-C: $steps optimizer steps = 60 x $epochs epochs" test "${steps:-1}" = "$((60 * ${epochs:-0}))"
+if [ -n "${epochs:-}" ]; then
+    more=(--train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs $((epochs + 2)) --quiet)
+    expect_ok resume-interrupted "$MLP" train "${more[@]}" --resume out/int.mlp --out out/int2.mlp
+    expect_ok straight-interrupted "$MLP" train "${more[@]}" --no-save
+    check "Ctrl-C then --resume: the uninterrupted run's result" \
+        test "$(last_line out.resume-interrupted | sed 's/ train_seconds=.*//')" = \
+             "$(last_line out.straight-interrupted | sed 's/ train_seconds=.*//')"
+fi
+# --resume reads the data with the model's classes: other labels are refused, as eval does.
+sed 's/setosa/zebra/; s/versicolor/yak/; s/virginica/xerus/' train.csv >zoo.csv
+expect_fail resume-other-labels 1 "$MLP" train --train zoo.csv --label species --layers 16 --batch 8 \
+    --seed 5 --epochs 6 --resume out/first.mlp --no-save
+check "  ...names the label" grep -q 'zebra\|yak\|xerus' e
+
+# Small things: the predict header is RFC 4180 CSV whatever the class names hold; a float
+# flag whose value a float cannot hold (it would become 0) is a usage error.
+awk -F, 'NR == 1 { print; next } { $3 = $3 == "setosa" ? "\"big, red\"" : $3 == "versicolor" ? "\"say \"\"hi\"\"\"" : "plain"; print }' OFS=, train.csv >odd_names.csv
+expect_ok train-odd-names "$MLP" train --train odd_names.csv --label species --layers 8 --epochs 2 --out out/odd.mlp --quiet
+expect_ok predict-odd-names "$MLP" predict out/odd.mlp test_nolabel.csv
+check "predict header with commas and quotes: valid CSV" \
+    test "$(head -n 1 out.predict-odd-names)" = 'class,"p_big, red",p_plain,"p_say ""hi"""'
+if command -v python3 >/dev/null 2>&1; then
+    check "predict output with odd class names: 4 fields in every row" python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["class", "p_big, red", "p_plain", "p_say \"hi\""], rows[0]
+assert all(len(r) == 4 for r in rows)' out.predict-odd-names
+fi
+for flag in "--lr 1e-50" "--weight-decay 1e-45" "--momentum 1e-300" "--dropout 1e-40" "--val-fraction 1e-39"; do
+    # shellcheck disable=SC2086
+    expect_fail "float-underflow ${flag%% *}" 2 "$MLP" "${T1[@]}" $flag
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

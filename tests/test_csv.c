@@ -343,6 +343,46 @@ START_TEST(missing_file_and_null_args)
 }
 END_TEST
 
+/* A pipe is read once, from where the caller left it, and stays open; the result is the
+ * one the file gives. */
+START_TEST(load_from_stream)
+{
+    const char *text = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n";
+    mlp_dataset *from_file = load_ok(text, NULL);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], text, strlen(text)), (int)strlen(text));
+    close(fds[1]);
+    FILE *fp = fdopen(fds[0], "r");
+    ck_assert_ptr_nonnull(fp);
+    mlp_dataset *ds = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    ck_assert_int_eq(mlp_csv_load_stream(&ds, fp, "pipe", NULL, &det), MLP_OK);
+    ck_assert_uint_eq(mlp_dataset_count(ds), 3);
+    ck_assert_uint_eq(mlp_dataset_class_count(ds), 2);
+    ck_assert_mem_eq(mlp_dataset_inputs_const(ds), mlp_dataset_inputs_const(from_file),
+                     6 * sizeof(float));
+    ck_assert_mem_eq(mlp_dataset_targets_const(ds), mlp_dataset_targets_const(from_file),
+                     6 * sizeof(float));
+    ck_assert_int_eq(fgetc(fp), EOF); /* consumed, not closed */
+    fclose(fp);
+    mlp_dataset_free(ds);
+
+    /* Errors name the stream; NULL arguments are refused. */
+    FILE *bad = fmemopen((void *)"a,b\n1,x,3\n", 11, "r");
+    ck_assert_ptr_nonnull(bad);
+    ds = NULL;
+    ck_assert_int_eq(mlp_csv_load_stream(&ds, bad, "stdin", NULL, &det), MLP_ERR_PARSE);
+    ck_assert_ptr_null(ds);
+    ck_assert_msg(strstr(det.message, "stdin") != NULL, "message: %s", det.message);
+    fclose(bad);
+    ck_assert_int_eq(mlp_csv_load_stream(&ds, NULL, "x", NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_csv_load_stream(NULL, stdin, "x", NULL, NULL), MLP_ERR_NULL_ARG);
+    mlp_dataset_free(from_file);
+}
+END_TEST
+
 START_TEST(many_rows)
 {
     /* Enough rows and classes to grow every buffer several times. */
@@ -376,6 +416,7 @@ static Suite *csv_suite(void)
     TCase *tc = tcase_create("csv");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, header_label_by_name);
+    tcase_add_test(tc, load_from_stream);
     tcase_add_test(tc, no_header_label_by_index);
     tcase_add_test(tc, detect_header);
     tcase_add_test(tc, label_column_choice_errors);

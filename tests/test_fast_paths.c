@@ -23,6 +23,10 @@ typedef struct route_net {
 static const route_net nets[] = {
     /* tiny path: every width <= 32, MSE; 33 is just past it */
     {"tiny", 2, {5, 32, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    {"tiny W4 shape", 2, {2, 8, 1}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    {"tiny one input", 2, {1, 16, 3}, {MLP_ACT_LEAKY_RELU, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
+    {"tiny deep", 3, {3, 8, 8, 1}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
+    {"tiny four inputs", 2, {4, 9, 2}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
     {"just past tiny", 2, {5, 33, 3}, {MLP_ACT_RELU, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
     {"odd widths, softmax", 3, {17, 3, 33, 4}, {MLP_ACT_LEAKY_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
      MLP_LOSS_CROSS_ENTROPY},

@@ -158,6 +158,7 @@ END_TEST
  * is the default. */
 START_TEST(override_selects_variant)
 {
+    unsetenv("MLP_ENGINE_OFF"); /* this test sets it itself (scripts/test may have) */
     ck_assert_ptr_nonnull(table_named("generic"));
     ck_assert_ptr_nonnull(table_named("blas"));
     ck_assert_ptr_null(table_named("no-such-variant")); /* ignored: the default serves */
@@ -175,6 +176,20 @@ START_TEST(override_selects_variant)
         mlp_workspace_free(ws);
     }
     unsetenv("MLP_KERNELS");
+    /* MLP_ENGINE_OFF turns the plan's special cases off */
+    mlp_workspace *ws = NULL;
+    setenv("MLP_ENGINE_OFF", "fuse,tiny", 1);
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
+    ck_assert(ws->plan.no_tiny && ws->plan.no_fuse && !ws->plan.no_split);
+    ck_assert(!ws->plan.tiny && !ws->plan.fuse_first);
+    mlp_workspace_free(ws);
+    setenv("MLP_ENGINE_OFF", "tinyx,split", 1);
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
+    ck_assert(!ws->plan.no_tiny && !ws->plan.no_fuse && ws->plan.no_split);
+    ck_assert_int_eq(ws->plan.tiny, ws->plan.hand->tiny_step != NULL);
+    ck_assert(ws->plan.fuse_first);
+    mlp_workspace_free(ws);
+    unsetenv("MLP_ENGINE_OFF");
     mlp_net_free(net);
 }
 END_TEST

@@ -1,34 +1,106 @@
-/* Output files appear whole or not at all: write a temporary file beside the target,
- * then rename it over the target. */
+/* Output files appear whole or not at all: write a temporary file beside the target, then
+ * rename it over the target. What cannot be replaced is written through instead: `-`
+ * (stdout), character devices (/dev/null), FIFOs, and the file stdout already is
+ * (/dev/stdout redirected to a file). A symbolic link is followed: its final target is
+ * replaced and the link stays; a link to nothing is refused. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* True when st is the file stdout is open on (then renaming would detach it). */
+static bool is_stdout_file(const struct stat *st)
+{
+    struct stat out;
+    return fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == st->st_dev &&
+           out.st_ino == st->st_ino;
+}
+
+bool cli_output_resolve(const char *path, char **target, bool *through)
+{
+    *target = NULL;
+    *through = false;
+    if (path[0] == '\0') {
+        cli_error("empty output file name");
+        return false;
+    }
+    if (strcmp(path, "-") == 0) {
+        *through = true;
+        return true;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            cli_error("%s: is a directory, not a file", path);
+            return false;
+        }
+        if (!S_ISREG(st.st_mode) || is_stdout_file(&st)) {
+            *through = true;
+            return true;
+        }
+        *target = realpath(path, NULL); /* the symlink's final target, if any */
+        if (!*target) {
+            cli_error("%s: %s", path, strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    if (errno != ENOENT) {
+        cli_error("%s: %s", path, strerror(errno));
+        return false;
+    }
+    if (lstat(path, &st) == 0) {
+        cli_error("%s: a symbolic link to a file that does not exist (not followed)", path);
+        return false;
+    }
+    *target = strdup(path);
+    if (!*target) cli_error("%s: out of memory", path);
+    return *target != NULL;
+}
+
 bool cli_atomic_open(cli_atomic_file *af, const char *path)
 {
     memset(af, 0, sizeof *af);
-    size_t n = strlen(path);
-    af->final_path = strdup(path);
+    bool through;
+    if (!cli_output_resolve(path, &af->final_path, &through)) return false;
+    if (through) {
+        af->fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+        if (!af->fp) {
+            cli_error("%s: %s", path, strerror(errno));
+            return false;
+        }
+        af->final_path = strdup(path);
+        if (!af->final_path) {
+            cli_error("%s: out of memory", path);
+            cli_atomic_abort(af);
+            return false;
+        }
+        return true;
+    }
+    size_t n = strlen(af->final_path);
     af->temp_path = malloc(n + sizeof ".tmp.XXXXXX");
-    if (!af->final_path || !af->temp_path) {
+    if (!af->temp_path) {
         cli_error("%s: out of memory", path);
         goto fail;
     }
-    memcpy(af->temp_path, path, n);
+    memcpy(af->temp_path, af->final_path, n);
     memcpy(af->temp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     int fd = mkstemp(af->temp_path);
     if (fd < 0) {
         cli_error("%s: cannot create a temporary file: %s", path, strerror(errno));
         goto fail;
     }
-    /* mkstemp makes the file 0600; give it the usual permissions. */
+    /* mkstemp makes the file 0600: keep the target's mode, else the usual one. */
+    struct stat st;
     mode_t mask = umask(0);
     umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) { /* not fatal: keep 0600 */ }
+    mode_t mode = stat(af->final_path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
+    if (fchmod(fd, mode) != 0) { /* not fatal: keep 0600 */ }
     af->fp = fdopen(fd, "w");
     if (!af->fp) {
         cli_error("%s: %s", path, strerror(errno));
@@ -51,8 +123,23 @@ static void release(cli_atomic_file *af)
     memset(af, 0, sizeof *af);
 }
 
+/* Written through: flush and check; stdout stays open for what follows. */
+static bool commit_through(cli_atomic_file *af)
+{
+    bool ok = !ferror(af->fp) && fflush(af->fp) == 0;
+    int err = ok ? 0 : errno;
+    if (af->fp != stdout && fclose(af->fp) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) cli_error("%s: write failed: %s", af->final_path, err ? strerror(err) : "I/O error");
+    release(af);
+    return ok;
+}
+
 bool cli_atomic_commit(cli_atomic_file *af)
 {
+    if (!af->temp_path) return commit_through(af);
     bool ok = true;
     int err = 0;
     if (ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
@@ -78,7 +165,25 @@ bool cli_atomic_commit(cli_atomic_file *af)
 
 void cli_atomic_abort(cli_atomic_file *af)
 {
-    if (af->fp) fclose(af->fp);
+    if (af->fp && af->fp != stdout) fclose(af->fp);
     if (af->temp_path) unlink(af->temp_path);
     release(af);
+}
+
+bool cli_same_output(const char *a, const char *b)
+{
+    if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0) return strcmp(a, b) == 0;
+    struct stat sa, sb;
+    bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb) /* two writes to /dev/null do not collide */
+        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (ea || eb) return false;
+    /* Neither exists yet: the same name in the same directory. */
+    char *da = cli_dir_of(a), *db = cli_dir_of(b);
+    char *ra = da ? realpath(da, NULL) : NULL, *rb = db ? realpath(db, NULL) : NULL;
+    const char *ba = strrchr(a, '/'), *bb = strrchr(b, '/');
+    bool same = ra && rb && strcmp(ra, rb) == 0 &&
+                strcmp(ba ? ba + 1 : a, bb ? bb + 1 : b) == 0;
+    free(da), free(db), free(ra), free(rb);
+    return same;
 }

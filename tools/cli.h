@@ -27,7 +27,8 @@ bool cli_parse_size(const char *cmd, const char *flag, const char *text, size_t 
                     size_t *out);
 bool cli_parse_u64(const char *cmd, const char *flag, const char *text, uint64_t *out);
 bool cli_parse_int(const char *cmd, const char *flag, const char *text, int min, int max, int *out);
-/* A finite double in [min, max] (max_open: strictly below max). */
+/* A finite double in [min, max] (max_open: strictly below max), 0 or at least FLT_MIN in
+ * magnitude (the library takes it as a float). */
 bool cli_parse_double(const char *cmd, const char *flag, const char *text, double min,
                       double max, bool max_open, double *out);
 /* Picks text among names[0..n); false with a usage message listing them otherwise. */
@@ -37,8 +38,11 @@ bool cli_parse_choice(const char *cmd, const char *flag, const char *text,
 double cli_now(void);
 /* A readable regular file; prints "mlp: PATH: reason" otherwise. */
 bool cli_check_input_file(const char *path);
-/* The directory of path exists and is writable; prints why not otherwise. */
+/* path can be written: stdout/a device/a FIFO, or a file whose directory exists and is
+ * writable (a symlink's target's); prints why not otherwise. */
 bool cli_check_output_path(const char *path);
+/* The directory part of path ("." without a slash); malloc'ed, NULL when out of memory. */
+char *cli_dir_of(const char *path);
 /* Prints a library failure as "mlp: context: what[ (line L, column C): detail]". */
 void cli_report_status(const char *context, mlp_status st, const mlp_error_detail *detail);
 
@@ -53,17 +57,25 @@ extern const char *const cli_loss_names[MLP_LOSS_COUNT];
 extern const char *const cli_task_names[MLP_TASK_COUNT];
 const char *cli_name(const char *const *names, int count, int value);
 
-/* ---- atomic_file.c: write to a temporary file beside path, rename on commit. */
+/* ---- atomic_file.c: write to a temporary file beside the target, rename on commit; or
+ * write through to what cannot be replaced: `-` (stdout), a character device, a FIFO, the
+ * file stdout is open on. Symbolic links are followed: their target is replaced. */
 typedef struct cli_atomic_file {
     FILE *fp;
-    char *final_path;
-    char *temp_path;
+    char *final_path; /* the file renamed over (a symlink's target), or the path written */
+    char *temp_path;  /* NULL when writing through */
 } cli_atomic_file;
 
+/* *through when path is written in place; else *target (malloc'ed) is the file to replace.
+ * Prints why not and returns false for a directory, a dangling symlink, stat errors. */
+bool cli_output_resolve(const char *path, char **target, bool *through);
 bool cli_atomic_open(cli_atomic_file *af, const char *path);
 /* Flushes, closes and renames; on any failure removes the temporary file. */
 bool cli_atomic_commit(cli_atomic_file *af);
 void cli_atomic_abort(cli_atomic_file *af);
+/* Whether two output or input paths name the same file (regular files by identity, files
+ * still to be made by directory and name, `-` only as itself). */
+bool cli_same_output(const char *a, const char *b);
 
 /* ---- data.c: loading labelled data sets with clear messages. */
 /* A label column given as "3" (0-based index) or a header name. */
@@ -82,20 +94,27 @@ int cli_load_idx(const char *images, const char *labels, size_t class_count, mlp
 /* Class names of ds as an array of borrowed strings (free the array only); NULL if none. */
 const char **cli_dataset_classes(const mlp_dataset *ds, size_t *count);
 const char **cli_preprocess_classes(const mlp_preprocess *pre, size_t *count);
-/* Sniffs whether path looks like IDX (raw or gzip) rather than text. */
-bool cli_looks_binary(const char *path);
+/* Opens a CSV input once: `-` is stdin. NULL (message printed) when it cannot be read or
+ * starts like IDX or gzip data. Close with cli_close_text (stdin stays open). */
+FILE *cli_open_text(const char *path);
+void cli_close_text(FILE *fp);
+/* path for messages: "stdin" for `-`. */
+const char *cli_input_name(const char *path);
 
 /* ---- csv_rows.c: a plain numeric table reader for `predict` (the label may be absent). */
 typedef struct cli_table {
     size_t rows, cols;
     char **header;  /* cols names, NULL without a header row */
-    char **cells;   /* rows x cols strings */
+    char **cells;   /* rows x cols strings, pointing into row_text */
+    char **row_text, *header_text; /* each row's fields in one block */
 } cli_table;
 
 int cli_table_read(const char *path, cli_table *out);
 void cli_table_free(cli_table *t);
 /* Writes one CSV field, quoting it when needed. */
 void cli_csv_field(FILE *fp, const char *text);
+/* Writes prefix and text as one CSV field ("p_" + a class name), quoted when needed. */
+void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text);
 
 /* ---- evaluate.c: the one evaluation used by train and eval, so the numbers agree. */
 typedef struct cli_metrics {
@@ -110,6 +129,8 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
                         cli_metrics *out);
 /* Batch size of the evaluation workspace. */
 #define CLI_EVAL_BATCH 256
+/* The evaluation batch for count records: CLI_EVAL_BATCH, or fewer for fewer records. */
+size_t cli_eval_batch(size_t count);
 /* The loss a trained net is evaluated with: cross-entropy for a softmax output, else MSE. */
 mlp_loss cli_loss_for_net(const mlp_net *net);
 /* "result: test_accuracy=... test_loss=..." without a newline. */
@@ -132,6 +153,17 @@ int cli_write_curve(const char *path, const cli_history *h);
 
 /* ---- svg_plot.c */
 int cli_write_plot(const char *path, const cli_history *h, const char *title);
+
+/* ---- blas_threads.c: OpenBLAS threads only for the commands that compute. */
+/* First thing in main: re-executes the tool with OpenBLAS held to one thread unless the
+ * environment sets its thread count (argv is main's). Returns when nothing is to be done. */
+void cli_blas_defer(char **argv);
+/* Before a command's first computation: requested threads (0: the cores, or what the
+ * environment set), capped to the cores and to what the process limits allow (notes on
+ * stderr). CLI_OK, or CLI_DATA_ERROR with a message when OpenBLAS could not work at all. */
+int cli_blas_start(const char *cmd, int requested);
+/* CPUs this process may run on. */
+int cli_cpu_count(void);
 
 /* ---- commands */
 int cmd_train(int argc, char **argv);

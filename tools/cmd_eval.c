@@ -12,13 +12,14 @@ static void eval_help(void)
 {
     fputs("Usage: mlp eval [OPTIONS] MODEL DATA\n"
           "Evaluates MODEL on DATA (CSV with its label column, or IDX images with --labels)\n"
-          "and prints, as the last line on stdout, the same result line as mlp train:\n"
+          "(- for CSV on stdin) and prints, as the last line on stdout, the same result line\n"
+          "as mlp train:\n"
           "  result: test_accuracy=A test_loss=L        (test_rmse=R for regression)\n"
           "\n"
           "  --labels FILE     IDX labels for IDX images in DATA\n"
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
-          "  --threads N       BLAS threads\n"
+          "  --threads N       BLAS threads (the cores; at most the cores)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -75,7 +76,9 @@ int cmd_eval(int argc, char **argv)
         rc = CLI_DATA_ERROR;
     mlp_status st = MLP_OK;
     if (rc == CLI_OK && m.pre) st = mlp_preprocess_apply(m.pre, ds);
-    if (rc == CLI_OK && st == MLP_OK) st = mlp_workspace_create(&ws, m.net, CLI_EVAL_BATCH);
+    if (rc == CLI_OK && st == MLP_OK) /* no bigger than the data (one wide record) */
+        st = mlp_workspace_create(&ws, m.net, cli_eval_batch(mlp_dataset_count(ds)));
+    if (rc == CLI_OK && st == MLP_OK) rc = cli_blas_start(CMD, a.threads);
     cli_metrics met;
     mlp_task task = cli_model_task(&m);
     if (rc == CLI_OK && st == MLP_OK)

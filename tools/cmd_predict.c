@@ -16,12 +16,13 @@ static void predict_help(void)
           "Writes one row per input row: for classification the predicted class and the\n"
           "probability of every class, for regression the predicted value. The output has a\n"
           "header row when the input has one. When CSV has one column more than the model's\n"
-          "inputs, the model's label column is dropped.\n"
+          "inputs, the model's label column is dropped. CSV may be - (stdin).\n"
           "\n"
-          "  -o, --out FILE    write to FILE (atomically) instead of stdout\n"
+          "  -o, --out FILE    write to FILE instead of stdout (a regular file atomically,\n"
+          "                    a device or FIFO written through, a symlink's target)\n"
           "  --label COL       the label column to drop (name or 0-based index); default:\n"
           "                    the one the model was trained with\n"
-          "  --threads N       BLAS threads\n"
+          "  --threads N       BLAS threads (the cores; at most the cores)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -97,8 +98,7 @@ static void write_header(FILE *fp, const cli_model *m, bool classify)
             const char *name = m->pre && k < mlp_preprocess_class_count(m->pre)
                                    ? mlp_preprocess_class_name(m->pre, k) : NULL;
             if (name) {
-                fputs("p_", fp);
-                cli_csv_field(fp, name);
+                cli_csv_field_prefixed(fp, "p_", name); /* one field, quoted as a whole */
             } else {
                 fprintf(fp, "p_%zu", k);
             }
@@ -137,24 +137,32 @@ static void write_row(FILE *fp, const cli_model *m, bool classify, const float *
 }
 
 static int predict(const cli_model *m, const cli_table *t, const char *path,
-                   const char *label_opt, FILE *fp)
+                   const char *label_opt, int threads, FILE *fp)
 {
     long skip;
     if (!label_column(m, t, path, label_opt, &skip)) return CLI_DATA_ERROR;
     size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
     mlp_dataset *ds = NULL;
     mlp_workspace *ws = NULL;
-    float *y = malloc(CLI_EVAL_BATCH * out * sizeof *y);
+    size_t batch = cli_eval_batch(t->rows); /* no bigger than the data */
+    float *y = malloc(batch * out * sizeof *y);
     mlp_status st = mlp_dataset_create(&ds, t->rows, in, 1);
-    if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, CLI_EVAL_BATCH);
+    if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, batch);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
-    int rc = st == MLP_OK ? fill_inputs(t, skip, path, mlp_dataset_inputs(ds)) : CLI_DATA_ERROR;
-    if (rc == CLI_OK && m->pre) st = mlp_preprocess_apply(m->pre, ds);
+    if (st == MLP_OK && cli_blas_start(CMD, threads) != CLI_OK) {
+        free(y);
+        mlp_workspace_free(ws);
+        mlp_dataset_free(ds);
+        return CLI_DATA_ERROR;
+    }
+    /* A failure is reported once, below, whichever step it came from. */
+    int rc = st == MLP_OK ? fill_inputs(t, skip, path, mlp_dataset_inputs(ds)) : CLI_OK;
+    if (rc == CLI_OK && st == MLP_OK && m->pre) st = mlp_preprocess_apply(m->pre, ds);
     bool classify = cli_model_task(m) == MLP_TASK_CLASSIFY;
     if (rc == CLI_OK && st == MLP_OK && t->header) write_header(fp, m, classify);
     const float *x = ds ? mlp_dataset_inputs_const(ds) : NULL;
-    for (size_t i = 0; rc == CLI_OK && st == MLP_OK && i < t->rows; i += CLI_EVAL_BATCH) {
-        size_t b = t->rows - i < CLI_EVAL_BATCH ? t->rows - i : CLI_EVAL_BATCH;
+    for (size_t i = 0; rc == CLI_OK && st == MLP_OK && i < t->rows; i += batch) {
+        size_t b = t->rows - i < batch ? t->rows - i : batch;
         st = mlp_forward(m->net, ws, x + i * in, b, y);
         for (size_t r = 0; st == MLP_OK && r < b; r++) write_row(fp, m, classify, y + r * out);
     }
@@ -176,6 +184,11 @@ int cmd_predict(int argc, char **argv)
     if (rc0 != CLI_OK) return rc0 == -1 ? CLI_OK : rc0;
     const char *out = a.extra, *label = a.label;
     const char *model_path = a.model_path, *data_path = a.data_path;
+    if (out && strcmp(out, "-") != 0) {
+        if (cli_same_output(out, model_path) || cli_same_output(out, data_path))
+            return cli_usage_error(CMD, "--out '%s' would overwrite the %s file", out,
+                                   cli_same_output(out, model_path) ? "model" : "input");
+    }
     if (out && !cli_check_output_path(out)) return CLI_DATA_ERROR;
 
     cli_model m;
@@ -192,16 +205,12 @@ int cmd_predict(int argc, char **argv)
             else
                 rc = CLI_DATA_ERROR;
         }
-        if (rc == CLI_OK) rc = predict(&m, &t, data_path, label, fp);
+        if (rc == CLI_OK) rc = predict(&m, &t, cli_input_name(data_path), label, a.threads, fp);
         if (out && af.fp) {
             if (rc == CLI_OK)
                 rc = cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;
             else
                 cli_atomic_abort(&af);
-        }
-        if (!out && fflush(stdout) != 0) {
-            cli_error("writing the predictions: %s", strerror(errno));
-            rc = CLI_DATA_ERROR;
         }
         cli_table_free(&t);
     }

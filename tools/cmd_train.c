@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *const CMD = "train";
+
 typedef struct train_run {
     train_options o;
     mlp_dataset *all, *train, *val, *test;
@@ -18,6 +20,8 @@ typedef struct train_run {
     train_monitor mon;
     const char **classes;
     size_t start_epoch;  /* > 0 when resuming */
+    FILE *report;        /* stdout, or stderr when an output file is `-` */
+    mlp_model_info resume_info;
 } train_run;
 
 static void run_free(train_run *r)
@@ -60,18 +64,32 @@ static int load_data(train_run *r)
 {
     const train_options *o = &r->o;
     int rc;
-    const char *test_name = o->test_path;
+    const char *test_name = o->test_path ? cli_input_name(o->test_path) : NULL;
     if (o->dataset) {
         rc = load_named_dataset(r);
         test_name = "test data";
     } else if (o->train_labels) {
-        rc = cli_load_idx(o->train_path, o->train_labels, 0, &r->all);
+        /* resuming: the model's classes, as eval reads the data */
+        size_t classes = r->net ? mlp_net_output_size(r->net) : 0;
+        rc = cli_load_idx(o->train_path, o->train_labels, classes, &r->all);
         if (rc == CLI_OK && o->test_path)
             rc = cli_load_idx(o->test_path, o->test_labels, mlp_dataset_target_size(r->all),
                               &r->test);
     } else {
         cli_label_spec label = cli_label_parse(o->label);
-        rc = cli_load_csv(o->train_path, label, o->task, NULL, 0, &r->all);
+        /* Resuming, the labels must be the model's classes (a label outside them is an
+         * error, as in eval), not a new list mapped onto them by sorted order. */
+        size_t n = 0;
+        const char **fixed = NULL;
+        if (r->pre && o->task == MLP_TASK_CLASSIFY) {
+            fixed = cli_preprocess_classes(r->pre, &n);
+            if (n > 0 && !fixed) {
+                cli_error("out of memory");
+                return CLI_DATA_ERROR;
+            }
+        }
+        rc = cli_load_csv(o->train_path, label, o->task, fixed, n, &r->all);
+        free(fixed);
         if (rc == CLI_OK && o->test_path) {
             size_t n = 0;
             free(r->classes);
@@ -155,8 +173,9 @@ static int split_and_scale(train_run *r)
     return CLI_OK;
 }
 
-/* --resume: the net, optimizer and preprocessing of a saved run, checked against the data. */
-static int load_resume(train_run *r)
+/* --resume: the net, optimizer and preprocessing of a saved run, loaded before the data
+ * (whose labels must be the model's classes). */
+static int open_resume(train_run *r)
 {
     const train_options *o = &r->o;
     cli_model m;
@@ -165,11 +184,6 @@ static int load_resume(train_run *r)
     if (!m.opt || !m.pre) {
         cli_error("%s: no optimizer state or preprocessing saved: it cannot be resumed",
                   o->resume);
-        cli_model_free(&m);
-        return CLI_DATA_ERROR;
-    }
-    if (!cli_model_check_sizes(&m, o->resume, mlp_dataset_input_size(r->all),
-                               mlp_dataset_target_size(r->all))) {
         cli_model_free(&m);
         return CLI_DATA_ERROR;
     }
@@ -183,7 +197,16 @@ static int load_resume(train_run *r)
     r->opt = m.opt;
     r->pre = m.pre;
     r->start_epoch = m.info.epoch;
+    r->resume_info = m.info;
     return CLI_OK;
+}
+
+/* The resumed net fits the data. */
+static int check_resume(train_run *r)
+{
+    cli_model m = {r->net, r->pre, r->opt, r->resume_info};
+    return cli_model_check_sizes(&m, r->o.resume, mlp_dataset_input_size(r->all),
+                                 mlp_dataset_target_size(r->all)) ? CLI_OK : CLI_DATA_ERROR;
 }
 
 static mlp_activation output_activation(const train_options *o)
@@ -264,7 +287,7 @@ static void plot_title(const train_run *r, char *buf, size_t size)
 {
     char topo[256];
     cli_topology_string(r->net, topo, sizeof topo);
-    const char *data = r->o.dataset ? r->o.dataset : r->o.train_path;
+    const char *data = r->o.dataset ? r->o.dataset : cli_input_name(r->o.train_path);
     const char *base = strrchr(data, '/');
     snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
              cli_name(cli_activation_names, MLP_ACT_COUNT, (int)r->o.activation),
@@ -307,7 +330,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     cfg.epochs = o->epochs;
     cfg.start_epoch = r->start_epoch;
     /* One-record SGD splits large layers across this many threads (it calls no BLAS then). */
-    int threads = o->threads > 0 ? o->threads : mlp_get_threads();
+    int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
     cfg.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     cfg.batch_size = o->batch;
     cfg.shuffle = true;
@@ -347,13 +370,13 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
         return CLI_DATA_ERROR;
     }
     size_t ran = res->epochs_run > r->start_epoch ? res->epochs_run - r->start_epoch : 0;
-    printf("trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s", *seconds,
-           ran ? *seconds / (double)ran : 0.0);
-    if (r->start_epoch) printf("; resumed after epoch %zu", r->start_epoch);
-    if (res->stopped_early) printf("; stopped early");
-    if (cli_interrupted) printf("; interrupted");
-    if (r->val) printf("; best validation epoch %zu restored", res->best_epoch + 1);
-    putchar('\n');
+    fprintf(r->report, "trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s",
+            *seconds, ran ? *seconds / (double)ran : 0.0);
+    if (r->start_epoch) fprintf(r->report, "; resumed after epoch %zu", r->start_epoch);
+    if (res->stopped_early) fprintf(r->report, "; stopped early");
+    if (cli_interrupted) fprintf(r->report, "; interrupted");
+    if (r->val) fprintf(r->report, "; best validation epoch %zu restored", res->best_epoch + 1);
+    fputc('\n', r->report);
     if (!isfinite(res->final_train_loss))
         cli_error("warning: the training loss is not finite: try a smaller --lr");
     return CLI_OK;
@@ -364,23 +387,19 @@ static int write_outputs(train_run *r, size_t epochs_run)
 {
     const train_options *o = &r->o;
     if (o->out) {
-        mlp_error_detail detail;
-        mlp_status st = mlp_model_save(o->out, r->net, r->pre, r->opt, epochs_run, &detail);
-        if (st != MLP_OK) {
-            cli_report_status(o->out, st, &detail);
+        if (cli_model_save(o->out, r->net, r->pre, r->opt, epochs_run) != CLI_OK)
             return CLI_DATA_ERROR;
-        }
-        printf("model saved to %s\n", o->out);
+        fprintf(r->report, "model saved to %s\n", o->out);
     }
     if (o->curve) {
         if (cli_write_curve(o->curve, &r->mon.history) != CLI_OK) return CLI_DATA_ERROR;
-        printf("curve written to %s\n", o->curve);
+        fprintf(r->report, "curve written to %s\n", o->curve);
     }
     if (o->plot) {
         char title[512];
         plot_title(r, title, sizeof title);
         if (cli_write_plot(o->plot, &r->mon.history, title) != CLI_OK) return CLI_DATA_ERROR;
-        printf("plot written to %s\n", o->plot);
+        fprintf(r->report, "plot written to %s\n", o->plot);
     }
     return CLI_OK;
 }
@@ -389,7 +408,7 @@ static int train_and_report(train_run *r)
 {
     const train_options *o = &r->o;
     monitor_init(r);
-    describe(r, stdout);
+    describe(r, r->report);
     mlp_train_result res;
     double seconds;
     int rc = run_training(r, &res, &seconds);
@@ -408,10 +427,36 @@ static int train_and_report(train_run *r)
     rc = write_outputs(r, res.epochs_run);
     if (rc != CLI_OK) return rc;
     if (!r->test)
-        printf("note: no test data; the result below is on the %s (%zu records)\n",
-               r->val ? "validation split" : "training data", met.count);
-    cli_print_result(stdout, o->task, &met);
-    printf(" train_seconds=%.1f\n", seconds);
+        fprintf(r->report, "note: no test data; the result below is on the %s (%zu records)\n",
+                r->val ? "validation split" : "training data", met.count);
+    cli_print_result(r->report, o->task, &met);
+    fprintf(r->report, " train_seconds=%.1f\n", seconds);
+    return CLI_OK;
+}
+
+/* No output overwrites an input or another output (the model may replace the one resumed
+ * from); usage errors. Then each output can be written. */
+static int check_outputs(const train_options *o)
+{
+    const char *outs[] = {o->out, o->curve, o->plot};
+    const char *out_flags[] = {"--out", "--curve", "--plot"};
+    const char *ins[] = {o->train_path, o->train_labels, o->test_path, o->test_labels, o->resume};
+    const char *in_flags[] = {"--train", "--train-labels", "--test", "--test-labels", "--resume"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!outs[i]) continue;
+        for (size_t j = i + 1; j < 3; j++)
+            if (outs[j] && cli_same_output(outs[i], outs[j]))
+                return cli_usage_error(CMD, "%s and %s name the same file '%s'", out_flags[i],
+                                       out_flags[j], outs[i]);
+        for (size_t j = 0; j < 5; j++) {
+            if (!ins[j] || (i == 0 && j == 4)) continue;
+            if (strcmp(outs[i], "-") != 0 && cli_same_output(outs[i], ins[j]))
+                return cli_usage_error(CMD, "%s '%s' would overwrite the %s file", out_flags[i],
+                                       outs[i], in_flags[j]);
+        }
+    }
+    for (size_t i = 0; i < 3; i++)
+        if (outs[i] && !cli_check_output_path(outs[i])) return CLI_DATA_ERROR;
     return CLI_OK;
 }
 
@@ -423,20 +468,18 @@ int cmd_train(int argc, char **argv)
     if (rc == -1) return CLI_OK;
     if (rc != CLI_OK) return rc;
     train_options_finish(&r.o, r.o.dataset || r.o.train_labels);
+    rc = check_outputs(&r.o);
+    if (rc != CLI_OK) return rc;
     const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
+    r.report = stdout;
     for (size_t i = 0; i < 3; i++)
-        if (outs[i] && !cli_check_output_path(outs[i])) return CLI_DATA_ERROR;
-    if (r.o.threads > 0) {
-        mlp_status st = mlp_set_threads(r.o.threads);
-        if (st != MLP_OK) {
-            cli_report_status("--threads", st, NULL);
-            return CLI_USAGE_ERROR;
-        }
-    }
-    rc = load_data(&r);
-    if (rc == CLI_OK && r.o.resume) rc = load_resume(&r);
+        if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
+    if (r.o.resume) rc = open_resume(&r);
+    if (rc == CLI_OK) rc = load_data(&r);
+    if (rc == CLI_OK && r.o.resume) rc = check_resume(&r);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
+    if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
     if (rc == CLI_OK) rc = train_and_report(&r);
     run_free(&r);
     return rc;

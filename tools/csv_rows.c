@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One row: its fields, NUL-terminated one after the other in one block of text (about the
+ * size of the line), so that a table costs its text plus a pointer per cell. */
 typedef struct fields {
     char **v;
     size_t n, cap;
+    char *text;
 } fields;
 
-static bool fields_push(fields *f, const char *start, size_t len)
+static bool fields_push(fields *f, char *field)
 {
     if (f->n == f->cap) {
         size_t cap = f->cap ? 2 * f->cap : 16;
@@ -21,17 +24,14 @@ static bool fields_push(fields *f, const char *start, size_t len)
         f->v = v;
         f->cap = cap;
     }
-    char *s = malloc(len + 1);
-    if (!s) return false;
-    memcpy(s, start, len);
-    s[len] = '\0';
-    f->v[f->n++] = s;
+    f->v[f->n++] = field;
     return true;
 }
 
 static void fields_clear(fields *f)
 {
-    for (size_t i = 0; i < f->n; i++) free(f->v[i]);
+    free(f->text);
+    f->text = NULL;
     f->n = 0;
 }
 
@@ -39,19 +39,19 @@ static void fields_clear(fields *f)
 static int split_line(const char *line, fields *f)
 {
     size_t len = strlen(line);
-    char *buf = malloc(len + 1);
+    char *buf = malloc(len + 1); /* quotes and separators give way to the NULs */
     if (!buf) return -2;
+    fields_clear(f);
+    f->text = buf;
+    size_t k = 0;
     const char *p = line;
     for (;;) {
-        size_t k = 0;
+        char *start = buf + k;
         while (*p == ' ' || *p == '\t') p++;
         if (*p == '"') {
             p++;
             for (;;) {
-                if (*p == '\0') {
-                    free(buf);
-                    return -1;
-                }
+                if (*p == '\0') return -1;
                 if (*p == '"' && p[1] == '"') {
                     buf[k++] = '"';
                     p += 2;
@@ -65,16 +65,13 @@ static int split_line(const char *line, fields *f)
             while (*p && *p != ',') p++;
         } else {
             while (*p && *p != ',') buf[k++] = *p++;
-            while (k > 0 && (buf[k - 1] == ' ' || buf[k - 1] == '\t')) k--;
+            while (buf + k > start && (buf[k - 1] == ' ' || buf[k - 1] == '\t')) k--;
         }
-        if (!fields_push(f, buf, k)) {
-            free(buf);
-            return -2;
-        }
+        buf[k++] = '\0';
+        if (!fields_push(f, start)) return -2;
         if (*p != ',') break;
         p++;
     }
-    free(buf);
     return 0;
 }
 
@@ -89,17 +86,16 @@ static bool is_number(const char *s)
 
 void cli_table_free(cli_table *t)
 {
-    if (t->header) {
-        for (size_t i = 0; i < t->cols; i++) free(t->header[i]);
-        free(t->header);
-    }
-    if (t->cells) {
-        for (size_t i = 0; i < t->rows * t->cols; i++) free(t->cells[i]);
-        free(t->cells);
-    }
+    free(t->header);
+    free(t->header_text);
+    if (t->row_text)
+        for (size_t i = 0; i < t->rows; i++) free(t->row_text[i]);
+    free(t->row_text);
+    free(t->cells);
     memset(t, 0, sizeof *t);
 }
 
+/* Moves the row (its text and cell pointers) into the table. */
 static bool append_row(cli_table *t, fields *f, size_t *cap)
 {
     if (t->rows == *cap) {
@@ -107,20 +103,24 @@ static bool append_row(cli_table *t, fields *f, size_t *cap)
         char **cells = realloc(t->cells, c * t->cols * sizeof *cells);
         if (!cells) return false;
         t->cells = cells;
+        char **text = realloc(t->row_text, c * sizeof *text);
+        if (!text) return false;
+        t->row_text = text;
         *cap = c;
     }
     memcpy(t->cells + t->rows * t->cols, f->v, t->cols * sizeof *f->v);
-    f->n = 0; /* ownership moved */
-    t->rows++;
+    t->row_text[t->rows++] = f->text;
+    f->text = NULL; /* ownership moved */
+    f->n = 0;
     return true;
 }
 
 /* The first row is a header when a field of it is not a number where the second row has
  * one (or, alone in the file, when none of its fields is a number). */
-static bool resolve_first_row(cli_table *t, char ***first, const fields *second,
+static bool resolve_first_row(cli_table *t, fields *first, const fields *second,
                               size_t *row_cap)
 {
-    char **row = *first;
+    char **row = first->v;
     bool header = false, any_number = false;
     for (size_t j = 0; j < t->cols; j++) {
         bool num = is_number(row[j]);
@@ -129,35 +129,26 @@ static bool resolve_first_row(cli_table *t, char ***first, const fields *second,
     }
     if (!second) header = !any_number;
     if (header) {
-        t->header = row;
-    } else {
-        fields f = {row, t->cols, t->cols};
-        if (!append_row(t, &f, row_cap)) return false;
-        free(row);
+        t->header = first->v;
+        t->header_text = first->text;
+        memset(first, 0, sizeof *first);
+        return true;
     }
-    *first = NULL;
-    return true;
+    return append_row(t, first, row_cap);
 }
 
 int cli_table_read(const char *path, cli_table *out)
 {
     memset(out, 0, sizeof *out);
-    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-    if (cli_looks_binary(path)) {
-        cli_error("%s: not a CSV file", path);
-        return CLI_DATA_ERROR;
-    }
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        cli_error("%s: %s", path, strerror(errno));
-        return CLI_DATA_ERROR;
-    }
-    fields f = {0};
+    FILE *fp = cli_open_text(path);
+    if (!fp) return CLI_DATA_ERROR;
+    path = cli_input_name(path);
+    fields f = {0}, first = {0}; /* the first row waits for the second to be seen */
+    bool have_first = false;
     char *line = NULL;
     size_t line_cap = 0, row_cap = 0, line_no = 0;
     ssize_t len;
     int rc = CLI_OK;
-    char **first = NULL; /* the first row's fields until the second row is seen */
     while ((len = getline(&line, &line_cap, fp)) >= 0) {
         line_no++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
@@ -175,22 +166,19 @@ int cli_table_read(const char *path, cli_table *out)
         }
         if (s == -2) goto oom;
         if (out->cols == 0) {
-            out->cols = f.n;
             /* Header or data? Decided with the second row (a string label column is not a
              * header): keep the first row aside until then. */
-            first = f.v;
-            f.v = NULL;
-            f.n = f.cap = 0;
+            out->cols = f.n;
+            first = f;
+            memset(&f, 0, sizeof f);
+            have_first = true;
             continue;
-        } else if (first) {
+        }
+        if (have_first) {
             if (!resolve_first_row(out, &first, &f, &row_cap)) goto oom;
-            if (f.n != out->cols) {
-                cli_error("%s:%zu: %zu fields, but the first row has %zu", path, line_no, f.n,
-                          out->cols);
-                rc = CLI_DATA_ERROR;
-                break;
-            }
-        } else if (f.n != out->cols) {
+            have_first = false;
+        }
+        if (f.n != out->cols) {
             cli_error("%s:%zu: %zu fields, but the first row has %zu", path, line_no, f.n,
                       out->cols);
             rc = CLI_DATA_ERROR;
@@ -198,7 +186,10 @@ int cli_table_read(const char *path, cli_table *out)
         }
         if (!append_row(out, &f, &row_cap)) goto oom;
     }
-    if (rc == CLI_OK && first && !resolve_first_row(out, &first, NULL, &row_cap)) goto oom;
+    if (rc == CLI_OK && have_first) {
+        if (!resolve_first_row(out, &first, NULL, &row_cap)) goto oom;
+        have_first = false;
+    }
     if (rc == CLI_OK && ferror(fp)) {
         cli_error("%s: read error", path);
         rc = CLI_DATA_ERROR;
@@ -212,28 +203,36 @@ oom:
     cli_error("%s: out of memory", path);
     rc = CLI_DATA_ERROR;
 done:
-    if (first) {
-        for (size_t i = 0; i < out->cols; i++) free(first[i]);
-        free(first);
-    }
+    fields_clear(&first);
+    free(first.v);
     fields_clear(&f);
     free(f.v);
     free(line);
-    fclose(fp);
+    cli_close_text(fp);
     if (rc != CLI_OK) cli_table_free(out);
     return rc;
 }
 
-void cli_csv_field(FILE *fp, const char *text)
+/* The characters of s inside a quoted field: quotes doubled. */
+static void put_quoted(FILE *fp, const char *s)
 {
-    if (!strpbrk(text, ",\"\n\r")) {
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+}
+
+void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text)
+{
+    if (!strpbrk(prefix, ",\"\n\r") && !strpbrk(text, ",\"\n\r")) {
+        fputs(prefix, fp);
         fputs(text, fp);
         return;
     }
     fputc('"', fp);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', fp);
-        fputc(*p, fp);
-    }
+    put_quoted(fp, prefix);
+    put_quoted(fp, text);
     fputc('"', fp);
 }
+
+void cli_csv_field(FILE *fp, const char *text) { cli_csv_field_prefixed(fp, "", text); }

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,26 +20,47 @@ cli_label_spec cli_label_parse(const char *text)
     return spec;
 }
 
-bool cli_looks_binary(const char *path)
+const char *cli_input_name(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return false;
-    unsigned char b[4];
-    size_t n = fread(b, 1, sizeof b, fp);
-    fclose(fp);
-    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return true;  /* gzip */
-    return n == 4 && b[0] == 0 && b[1] == 0 && b[2] >= 0x08;  /* IDX magic */
+    return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+FILE *cli_open_text(const char *path)
+{
+    FILE *fp = stdin;
+    if (strcmp(path, "-") != 0) {
+        if (!cli_check_input_file(path)) return NULL;
+        fp = fopen(path, "rb");
+        if (!fp) {
+            cli_error("%s: %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+    /* One byte of look-ahead, pushed back, so that a pipe is still read exactly once:
+     * gzip starts with 0x1f, IDX with a zero byte, and no CSV with either. */
+    int c = getc(fp);
+    if (c != EOF) ungetc(c, fp);
+    if (c == 0x1f || c == 0x00) {
+        cli_error("%s: not a CSV file (binary; for IDX images give the labels file too)",
+                  cli_input_name(path));
+        cli_close_text(fp);
+        return NULL;
+    }
+    return fp;
+}
+
+void cli_close_text(FILE *fp)
+{
+    if (fp && fp != stdin) fclose(fp);
 }
 
 int cli_load_csv(const char *path, cli_label_spec label, mlp_task task,
                  const char *const *classes, size_t class_count, mlp_dataset **out)
 {
     *out = NULL;
-    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-    if (cli_looks_binary(path)) {
-        cli_error("%s: not a CSV file (binary; for IDX images give the labels file too)", path);
-        return CLI_DATA_ERROR;
-    }
+    FILE *fp = cli_open_text(path);
+    if (!fp) return CLI_DATA_ERROR;
+    const char *name = cli_input_name(path);
     mlp_csv_options opt = mlp_csv_options_default();
     opt.label_name = label.name;
     opt.label_index = label.name ? -1 : label.index;
@@ -47,14 +69,15 @@ int cli_load_csv(const char *path, cli_label_spec label, mlp_task task,
     opt.class_count = classes ? class_count : 0;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_csv_load(out, path, &opt, &detail);
+    mlp_status st = mlp_csv_load_stream(out, fp, name, &opt, &detail);
+    cli_close_text(fp);
     if (st != MLP_OK) {
         *out = NULL;
-        cli_report_status(path, st, &detail);
+        cli_report_status(name, st, &detail);
         return CLI_DATA_ERROR;
     }
     if (mlp_dataset_count(*out) == 0) {
-        cli_error("%s: no records", path);
+        cli_error("%s: no records", name);
         mlp_dataset_free(*out);
         *out = NULL;
         return CLI_DATA_ERROR;

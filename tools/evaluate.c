@@ -4,6 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+size_t cli_eval_batch(size_t count)
+{
+    return count == 0 ? 1 : count < CLI_EVAL_BATCH ? count : CLI_EVAL_BATCH;
+}
+
 mlp_loss cli_loss_for_net(const mlp_net *net)
 {
     size_t last = mlp_net_layer_count(net) - 1;

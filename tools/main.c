@@ -1,6 +1,7 @@
 /* mlp: train, evaluate and run multilayer perceptrons from the command line. */
 #include "cli.h"
 
+#include <errno.h>
 #include <string.h>
 
 static void main_help(FILE *fp)
@@ -20,7 +21,19 @@ static void main_help(FILE *fp)
           fp);
 }
 
-int main(int argc, char **argv)
+/* Every command's output is flushed and checked here, before the libraries' teardown at
+ * exit can lose it: a full disk or a closed stdout is an I/O error, not a success. */
+static int finish(int rc)
+{
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if ((err || ferror(stdout)) && rc == CLI_OK) {
+        cli_error("writing to standard output: %s", err ? strerror(err) : "I/O error");
+        rc = CLI_DATA_ERROR;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         fputs("mlp: missing command\n", stderr);
@@ -47,4 +60,10 @@ int main(int argc, char **argv)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     if (cmd[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", cmd);
     return cli_usage_error(NULL, "unknown command '%s' (train, eval, predict, info)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    cli_blas_defer(argv);
+    return finish(run(argc, argv));
 }

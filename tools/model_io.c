@@ -1,8 +1,11 @@
 /* Model loading and argument parsing shared by eval, predict and info. */
 #include "model_io.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
 {
@@ -96,7 +99,72 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
                                argc - optind, argc - optind == 1 ? "" : "s");
     out->model_path = argv[optind];
     out->data_path = argv[optind + 1];
-    if (threads > 0 && mlp_set_threads(threads) != MLP_OK)
-        return cli_usage_error(cmd, "--threads: cannot use %d threads", threads);
+    out->threads = threads;
+    return CLI_OK;
+}
+
+/* Copies the file at from into fp; false with errno set on failure. */
+static bool copy_into(const char *from, FILE *fp)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in) return false;
+    char buf[65536];
+    size_t n;
+    bool ok = true;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, fp) == n;
+    if (ferror(in)) ok = false;
+    fclose(in);
+    return ok;
+}
+
+/* The library saves by renaming a file into place; what cannot be replaced (stdout, a
+ * device, a FIFO) gets a copy of a model saved in a private temporary directory. */
+static int save_through(const char *path, const mlp_net *net, const mlp_preprocess *pre,
+                        const mlp_optimizer *opt, size_t epoch)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096];
+    int k = snprintf(dir, sizeof dir, "%s/mlp-save.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (k < 0 || (size_t)k >= sizeof dir || !mkdtemp(dir)) {
+        cli_error("%s: cannot create a temporary directory: %s", path, strerror(errno));
+        return CLI_DATA_ERROR;
+    }
+    char file[4200];
+    snprintf(file, sizeof file, "%s/model.mlp", dir);
+    int rc = CLI_OK;
+    mlp_error_detail detail;
+    mlp_status st = mlp_model_save(file, net, pre, opt, epoch, &detail);
+    cli_atomic_file af;
+    if (st != MLP_OK) {
+        cli_report_status(path, st, &detail);
+        rc = CLI_DATA_ERROR;
+    } else if (!cli_atomic_open(&af, path)) {
+        rc = CLI_DATA_ERROR;
+    } else if (!copy_into(file, af.fp)) {
+        cli_error("%s: %s", path, strerror(errno));
+        cli_atomic_abort(&af);
+        rc = CLI_DATA_ERROR;
+    } else if (!cli_atomic_commit(&af)) {
+        rc = CLI_DATA_ERROR;
+    }
+    unlink(file);
+    rmdir(dir);
+    return rc;
+}
+
+int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
+                   const mlp_optimizer *opt, size_t epoch)
+{
+    char *target;
+    bool through;
+    if (!cli_output_resolve(path, &target, &through)) return CLI_DATA_ERROR;
+    if (through) return save_through(path, net, pre, opt, epoch);
+    mlp_error_detail detail;
+    mlp_status st = mlp_model_save(target, net, pre, opt, epoch, &detail);
+    free(target);
+    if (st != MLP_OK) {
+        cli_report_status(path, st, &detail);
+        return CLI_DATA_ERROR;
+    }
     return CLI_OK;
 }

@@ -14,6 +14,10 @@ typedef struct cli_model {
 /* Returns CLI_OK or CLI_DATA_ERROR (message printed). */
 int cli_model_load(const char *path, bool with_optimizer, cli_model *m);
 void cli_model_free(cli_model *m);
+/* mlp_model_save to path, or to what path resolves to (cli_output_resolve): a symlink's
+ * target is replaced, stdout/devices/FIFOs get the bytes. CLI_OK or CLI_DATA_ERROR. */
+int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
+                   const mlp_optimizer *opt, size_t epoch);
 /* Task of the model: its preprocessing's, else guessed from the output layer. */
 mlp_task cli_model_task(const cli_model *m);
 /* Input/output sizes of the data agree with the net; prints the mismatch otherwise. */
@@ -30,9 +34,10 @@ typedef struct model_args_spec {
 
 typedef struct model_args {
     const char *model_path, *data_path, *label, *extra;
+    int threads; /* --threads, 0 when not given (for cli_blas_start) */
 } model_args;
 
-/* CLI_OK, a usage error (message printed), or -1 after --help. Sets OpenBLAS's threads. */
+/* CLI_OK, a usage error (message printed), or -1 after --help. */
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out);
 

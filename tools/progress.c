@@ -111,7 +111,14 @@ bool train_monitor_callback(const mlp_progress *p, void *user_data)
 {
     train_monitor *m = user_data;
     if (!p->end_of_epoch) {
-        if (cli_interrupted) return false;
+        /* Ctrl-C: finish this epoch, so that the saved epoch, optimizer steps and RNG
+         * agree and --resume goes on exactly. */
+        if (cli_interrupted && !m->interrupt_noted) {
+            train_monitor_clear(m);
+            fprintf(stderr, "mlp train: interrupted: finishing epoch %zu to save it (Ctrl-C "
+                            "again quits without saving)\n", p->epoch + 1);
+            m->interrupt_noted = true;
+        }
         double now = cli_now();
         if (m->tty && !m->quiet && (now - m->last_draw >= 0.1 || p->batch == p->batches)) {
             m->last_draw = now;

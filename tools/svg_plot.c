@@ -15,22 +15,50 @@ typedef struct axis {
     int decimals;
 } axis;
 
-/* Rounds a range out to "nice" ticks (1, 2, 5 x 10^k), about `ticks` of them. */
+/* Rounds a range out to "nice" ticks (1, 2, 5 x 10^k), about `ticks` of them. Any input
+ * gives a finite axis with lo < hi and at most MAX_TICKS ticks: a non-finite bound or a
+ * range below the rounding step of its values (losses of 1e36 equal in all but the last
+ * bits) is widened first, so that the ticks, computed by index, are distinct numbers. */
+enum { MAX_TICKS = 64 };
+
 static axis nice_axis(double lo, double hi, int ticks, bool integer)
 {
     axis a;
-    if (!(hi > lo)) {
-        double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1.0;
+    if (!isfinite(lo) || !isfinite(hi)) lo = 0, hi = 1;
+    if (lo > hi) {
+        double t = lo;
+        lo = hi, hi = t;
+    }
+    /* A range of a few ulps cannot carry `ticks` distinct labels: pad it out. */
+    double scale = fmax(fabs(lo), fabs(hi)), min_span = scale * 1e-9;
+    if (!(hi - lo > min_span)) {
+        double pad = scale > 0 ? scale * 0.1 : 1.0;
         lo -= pad;
         hi += pad;
+    }
+    if (!isfinite(hi - lo)) { /* near +-DBL_MAX */
+        lo /= 4;
+        hi /= 4;
     }
     double raw = (hi - lo) / ticks, mag = pow(10.0, floor(log10(raw))), f = raw / mag;
     a.step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
     if (integer && a.step < 1) a.step = 1;
     a.lo = floor(lo / a.step + 1e-9) * a.step;
     a.hi = ceil(hi / a.step - 1e-9) * a.step;
+    if (!isfinite(a.step) || !isfinite(a.lo) || !isfinite(a.hi) || !(a.hi > a.lo) ||
+        (a.hi - a.lo) / a.step > MAX_TICKS) {
+        a.lo = lo, a.hi = hi, a.step = (hi - lo) / ticks; /* plain, still finite and distinct */
+    }
     a.decimals = a.step >= 1 ? 0 : (int)ceil(-log10(a.step) - 1e-9);
+    if (a.decimals > 12) a.decimals = 12;
     return a;
+}
+
+/* Number of ticks of a (the last one at a->hi, within rounding). */
+static int tick_count(const axis *a)
+{
+    double n = floor((a->hi - a->lo) / a->step + 1e-6);
+    return n < 0 ? 1 : n > MAX_TICKS ? MAX_TICKS + 1 : (int)n + 1;
 }
 
 static void range_of(const double *v, size_t n, double *lo, double *hi, bool *any)
@@ -98,17 +126,22 @@ static void series(FILE *fp, const frame *f, const axis *a, const double *v, siz
 static void y_ticks(FILE *fp, const frame *f, const axis *a, bool right, const char *color,
                     bool grid)
 {
-    for (double v = a->lo; v <= a->hi + a->step * 1e-6; v += a->step) {
-        double y = py(f, a, v);
+    for (int i = 0, n = tick_count(a); i < n; i++) {
+        double v = a->lo + i * a->step, y = py(f, a, v);
         double x = right ? f->x1 : f->x0;
         if (grid)
             fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
                     f->x0, y, f->x1, y);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
                 x, y, right ? x + 5 : x - 5, y);
-        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"%s\">%.*f</text>\n",
-                right ? x + 8 : x - 8, y + 4, color, right ? "start" : "end", a->decimals,
-                fabs(v) < a->step * 1e-6 ? 0.0 : v);
+        if (fabs(v) < a->step * 1e-6) v = 0;
+        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"%s\">",
+                right ? x + 8 : x - 8, y + 4, color, right ? "start" : "end");
+        /* Exponent notation where fixed decimals would be long. */
+        if (fmax(fabs(a->lo), fabs(a->hi)) >= 1e7 || a->decimals > 6)
+            fprintf(fp, "%.4g</text>\n", v);
+        else
+            fprintf(fp, "%.*f</text>\n", a->decimals, v);
     }
 }
 
@@ -183,9 +216,12 @@ static void draw_axes(FILE *fp, const chart *c, const char *title)
     xml_text(fp, title);
     fputs("</text>\n", fp);
 
-    /* grid and ticks: epochs 1, then the multiples of the step */
-    for (double e = f->ax.lo; e <= f->ax.hi + 1e-9;
-         e = e == 1 && f->ax.step > 1 ? f->ax.step : e + f->ax.step) {
+    /* epochs 1, then the multiples of the step (1 + k step otherwise) */
+    bool from_one = f->ax.lo == 1 && f->ax.step > 1;
+    axis multiples = f->ax;
+    if (from_one) multiples.lo = 0;
+    for (int i = 0, n = tick_count(&multiples); i < n; i++) {
+        double e = i == 0 ? f->ax.lo : multiples.lo + i * f->ax.step;
         double x = px(f, e);
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>\n",
                 x, f->y0, x, f->y1);

@@ -36,7 +36,7 @@ typedef struct train_options {
     mlp_schedule schedule;
     size_t batch, epochs, patience;
     uint64_t seed;
-    int threads; /* 0: OpenBLAS's default */
+    int threads; /* 0: not given (cli_blas_start picks the cores) */
     /* output */
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */
@@ -67,6 +67,7 @@ typedef struct train_monitor {
     double start, last_draw, eval_seconds;
     size_t bar_width;  /* characters last drawn, to clear them */
     cli_history history;
+    bool interrupt_noted; /* the Ctrl-C message is out */
     bool failed;       /* an evaluation or allocation failed inside the callback */
     mlp_status fail_status;
 } train_monitor;
@@ -75,7 +76,8 @@ bool train_monitor_callback(const mlp_progress *p, void *user_data);
 /* Erases a half-drawn progress bar. */
 void train_monitor_clear(train_monitor *m);
 
-/* Set by SIGINT: training stops after the current batch and the run finishes normally. */
+/* Set by SIGINT: training stops at the end of the current epoch and the run finishes
+ * normally; a second SIGINT ends the process. */
 extern volatile sig_atomic_t cli_interrupted;
 void cli_install_interrupt_handler(void);
 

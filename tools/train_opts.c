@@ -15,7 +15,7 @@ static void train_help(void)
 "  result: test_accuracy=A test_loss=L train_seconds=S   (test_rmse=R for regression)\n"
 "\n"
 "Data (one of):\n"
-"  --train FILE --test FILE      CSV files (a header row is detected)\n"
+"  --train FILE --test FILE      CSV files (a header row is detected; - is stdin)\n"
 "  --train IMAGES --train-labels LABELS [--test IMAGES --test-labels LABELS]\n"
 "                                IDX files, plain or gzip (MNIST format)\n"
 "  --dataset NAME                IDX files in $MLP_DATASETS/NAME or /usr/share/datasets/NAME\n"
@@ -48,7 +48,7 @@ static void train_help(void)
 "  --dropout X                   inverted dropout on hidden layers, [0,1) (0)\n"
 "  --seed N                      initialisation, shuffling, split and dropout (1)\n"
 "  --threads N                   BLAS threads, and the threads of one-record SGD\n"
-"                                (--batch 1) on large layers (OpenBLAS default)\n"
+"                                (--batch 1) on large layers (the cores; at most the cores)\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -58,6 +58,9 @@ static void train_help(void)
 "  --curve FILE                  CSV: epoch,train_loss,test_loss,test_accuracy\n"
 "  --plot FILE                   SVG chart of training loss and test accuracy per epoch\n"
 "  --quiet                       no progress on stderr\n"
+"  Output files are replaced atomically; - (stdout, the report then goes to stderr),\n"
+"  devices and FIFOs are written through; a symlink's target is replaced. No output may\n"
+"  name an input or another output.\n"
 "  -h, --help\n"
 "\n"
 "--dataset fashion-mnist defaults: --layers 256,128 --optimizer adamw --lr 0.001\n"
@@ -65,8 +68,8 @@ static void train_help(void)
 "\n"
 "Without test data the result line reports the validation split, else the training data\n"
 "(a note on stdout says which). train_seconds is the time of mlp_train, excluding data\n"
-"loading and the per-epoch test evaluation. Ctrl-C stops after the current batch and\n"
-"still evaluates and saves.\n"
+"loading and the per-epoch test evaluation. Ctrl-C finishes the current epoch, then\n"
+"evaluates and saves (a second Ctrl-C quits without saving).\n"
 "Exit status: 0 success, 1 bad data or I/O, 2 bad usage.\n",
         stdout);
 }
@@ -242,6 +245,8 @@ static int parse_one(int c, train_options *o)
     return ok ? CLI_OK : CLI_USAGE_ERROR;
 }
 
+static bool is_stdin(const char *path) { return path && strcmp(path, "-") == 0; }
+
 /* Combinations of data options that make sense. */
 static int check_data_options(const train_options *o)
 {
@@ -262,6 +267,12 @@ static int check_data_options(const train_options *o)
     if (!idx && o->test_labels)
         return cli_usage_error(CMD, "--test-labels is for IDX data (CSV test data holds its "
                                     "labels)");
+    bool train_stdin = is_stdin(o->train_path), test_stdin = is_stdin(o->test_path);
+    if (idx && (train_stdin || test_stdin || is_stdin(o->train_labels) ||
+                is_stdin(o->test_labels)))
+        return cli_usage_error(CMD, "stdin (-) is for CSV data, not IDX files");
+    if (train_stdin && test_stdin)
+        return cli_usage_error(CMD, "--train and --test cannot both read stdin (-)");
     if (idx && o->label)
         return cli_usage_error(CMD, "--label is for CSV data");
     if (idx && (o->set & SET_TASK) && o->task == MLP_TASK_REGRESS)

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -111,6 +112,13 @@ bool cli_parse_double(const char *cmd, const char *flag, const char *text, doubl
     double v = strtod(text, &end);
     if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max || (max_open && v >= max))
         goto bad;
+    /* The library takes floats: a value that would become 0 or lose its precision as a
+     * float (below FLT_MIN, e.g. 1e-50) is refused rather than silently changed. */
+    if (v != 0 && fabs(v) < FLT_MIN) {
+        cli_usage_error(cmd, "%s: '%s' is too small for a float (0 or at least %g)", flag, text,
+                        (double)FLT_MIN);
+        return false;
+    }
     *out = v;
     return true;
 bad:
@@ -165,41 +173,34 @@ bool cli_check_input_file(const char *path)
     return true;
 }
 
+char *cli_dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 bool cli_check_output_path(const char *path)
 {
-    if (path[0] == '\0') {
-        cli_error("empty output file name");
-        return false;
-    }
+    char *target;
+    bool through;
+    if (!cli_output_resolve(path, &target, &through)) return false;
+    if (through) return true; /* stdout, a device or a FIFO: opening it will tell */
+    char *dir = cli_dir_of(target);
+    bool ok = false;
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_error("%s: is a directory, not a file", path);
-        return false;
-    }
-    const char *slash = strrchr(path, '/');
-    char dir[PATH_MAX];
-    if (!slash) {
-        strcpy(dir, ".");
-    } else if (slash == path) {
-        strcpy(dir, "/");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof dir) {
-            cli_error("%s: path too long", path);
-            return false;
-        }
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (!dir)
+        cli_error("%s: out of memory", path);
+    else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         cli_error("%s: directory '%s' does not exist", path, dir);
-        return false;
-    }
-    if (access(dir, W_OK) != 0) {
+    else if (access(dir, W_OK) != 0)
         cli_error("%s: cannot write in directory '%s': %s", path, dir, strerror(errno));
-        return false;
-    }
-    return true;
+    else
+        ok = true;
+    free(dir);
+    free(target);
+    return ok;
 }
 
 void cli_report_status(const char *context, mlp_status st, const mlp_error_detail *detail)

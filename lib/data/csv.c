@@ -480,10 +480,10 @@ static void parse_file(csv_ctx *c, FILE *fp)
     csv_free(&p);
 }
 
-mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
-                        mlp_error_detail *detail)
+/* Parses the open stream fp (read once, from its current position; not closed). */
+static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
+                              const mlp_csv_options *options, mlp_error_detail *detail)
 {
-    if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     mlp_csv_options defaults = mlp_csv_options_default();
     const mlp_csv_options *o = options ? options : &defaults;
     mlp_status st = check_options(o, detail);
@@ -491,7 +491,7 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
 
     csv_ctx c;
     memset(&c, 0, sizeof c);
-    c.path = path;
+    c.path = name;
     c.opt = o;
     c.detail = detail;
     c.st = MLP_OK;
@@ -503,18 +503,10 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
                 return no_memory(&c);
             }
     }
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        int e = errno;
-        ctx_free(&c);
-        return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
-                              "%s: cannot open: %s", path, strerror(e));
-    }
     /* Numbers are read in the C locale, whatever the application set ("C" always exists,
      * so a failure is memory). */
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!cloc) {
-        fclose(fp);
         ctx_free(&c);
         return no_memory(&c);
     }
@@ -522,10 +514,34 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
     parse_file(&c, fp);
     uselocale(old);
     freelocale(cloc);
-    fclose(fp);
     if (c.st == MLP_OK && c.rows == 0) fail(&c, MLP_ERR_PARSE, 0, 0, "%s", "no data rows");
     if (c.st == MLP_OK) build(&c, out);
     st = c.st;
     ctx_free(&c);
     return st;
+}
+
+mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
+                        mlp_error_detail *detail)
+{
+    if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
+    /* Bad options are reported before the file is opened. */
+    mlp_status st = options ? check_options(options, detail) : MLP_OK;
+    if (st != MLP_OK) return st;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
+                              "%s: cannot open: %s", path, strerror(e));
+    }
+    st = load_stream(out, fp, path, options, detail);
+    fclose(fp);
+    return st;
+}
+
+mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
+                               const mlp_csv_options *options, mlp_error_detail *detail)
+{
+    if (!out || !fp) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
+    return load_stream(out, fp, name ? name : "(stream)", options, detail);
 }

@@ -14,6 +14,7 @@
 #include "kernels.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* The one-thread forward pass calls BLAS above this many weights. */
 #define MLP_SMALL_LAYER ((size_t)1 << 18)
@@ -30,8 +31,24 @@ int mlp_one_record_splits(const mlp_net *net, size_t k)
     return n_out >= 2 && n_out * n_in >= MLP_THREAD_MIN_WEIGHTS;
 }
 
+/* Whether the comma-separated list `list` (may be NULL) names `word`. */
+static int names(const char *list, const char *word)
+{
+    const size_t n = strlen(word);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, word, n) == 0 && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
 mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers)
 {
+    /* Tests and bench/one_record_cases turn special cases off to check and to measure
+     * them: MLP_ENGINE_OFF=tiny,fuse,split,blas. */
+    const char *off = getenv("MLP_ENGINE_OFF");
+    plan->no_tiny = names(off, "tiny");
+    plan->no_fuse = names(off, "fuse");
+    plan->no_split = names(off, "split");
+    plan->no_blas = names(off, "blas");
     plan->forward = calloc(n_layers, sizeof *plan->forward);
     plan->split = calloc(n_layers, sizeof *plan->split);
     return plan->forward && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
@@ -48,14 +65,14 @@ void mlp_one_record_plan_update(mlp_workspace *ws)
     const mlp_net *shape = ws->shape;
     mlp_one_record_plan *plan = &ws->plan;
     if (!plan->hand) plan->hand = mlp_kernels_select();
-    plan->tiny = plan->hand->tiny_step && mlp_tiny_net_fits(shape);
+    plan->tiny = !plan->no_tiny && plan->hand->tiny_step && mlp_tiny_net_fits(shape);
     for (size_t k = 0; k < shape->n_layers; k++) {
         const size_t n_in = shape->sizes[k], n_out = shape->sizes[k + 1];
-        plan->split[k] = ws->pool && mlp_one_record_splits(shape, k);
-        plan->forward[k] = !plan->split[k] && n_out * n_in > MLP_SMALL_LAYER ? &mlp_kernels_blas
-                                                                            : plan->hand;
+        plan->split[k] = !plan->no_split && ws->pool && mlp_one_record_splits(shape, k);
+        const int large = !plan->no_blas && n_out * n_in > MLP_SMALL_LAYER;
+        plan->forward[k] = !plan->split[k] && large ? &mlp_kernels_blas : plan->hand;
     }
-    plan->fuse_first = plan->split[0] || plan->forward[0] == plan->hand;
+    plan->fuse_first = !plan->no_fuse && (plan->split[0] || plan->forward[0] == plan->hand);
 }
 
 /* ---- layers split by rows across the workspace's threads (mlp_workspace_set_threads) */
