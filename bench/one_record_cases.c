@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* W3 784-128-10, W4 2-8-1, WIDE 784-512-10 (training); W5 784-1024-1024-10 (inference). */
+typedef enum net_kind { W3, W4, WIDE, W5 } net_kind;
+
 typedef struct one_case {
     const char *name;
-    int tiny_net;        /* 0: W3 (784-128-10) training, 1: W4 (2-8-1) training,
-                            2: W5 (784-1024-1024-10) inference of one record */
+    net_kind kind;
     const char *kernels; /* MLP_KERNELS, NULL: the CPU's best */
     const char *off;     /* MLP_ENGINE_OFF, NULL: nothing off */
     int threads;
@@ -24,31 +26,34 @@ typedef struct one_case {
 } one_case;
 
 static one_case cases[] = {
-    {.name = "W3 all on (2 threads)", .tiny_net = 0, .kernels = NULL, .off = NULL, .threads = 2},
-    {.name = "W3 no thread split", .tiny_net = 0, .kernels = NULL, .off = "split", .threads = 2},
-    {.name = "W3 no first-layer fusion", .tiny_net = 0, .kernels = NULL, .off = "fuse", .threads = 2},
-    {.name = "W3 AVX2 loops instead of AVX-512", .tiny_net = 0, .kernels = "avx2", .off = NULL, .threads = 2},
-    {.name = "W3 generic loops", .tiny_net = 0, .kernels = "generic", .off = NULL, .threads = 2},
-    {.name = "W3 BLAS level 2 for every layer", .tiny_net = 0, .kernels = "blas", .off = NULL, .threads = 2},
-    {.name = "W4 all on", .tiny_net = 1, .kernels = NULL, .off = NULL, .threads = 1},
-    {.name = "W4 no tiny-net step", .tiny_net = 1, .kernels = NULL, .off = "tiny", .threads = 1},
-    {.name = "W5 inference all on", .tiny_net = 2},
-    {.name = "W5 inference, hand loops on 1M-weight layers", .tiny_net = 2, .off = "blas"},
+    {.name = "W3 all on", .kind = W3, .threads = 2},
+    {.name = "W3 no first-layer fusion", .kind = W3, .off = "fuse", .threads = 2},
+    {.name = "W3 AVX2 loops instead of AVX-512", .kind = W3, .kernels = "avx2", .threads = 2},
+    {.name = "W3 generic loops", .kind = W3, .kernels = "generic", .threads = 2},
+    {.name = "W3 BLAS level 2 for every layer", .kind = W3, .kernels = "blas", .threads = 2},
+    {.name = "W4 all on", .kind = W4, .threads = 1},
+    {.name = "W4 no tiny-net step", .kind = W4, .off = "tiny", .threads = 1},
+    {.name = "784-512-10 all on (2 threads)", .kind = WIDE, .threads = 2},
+    {.name = "784-512-10 no thread split", .kind = WIDE, .off = "split", .threads = 2},
+    {.name = "W5 inference all on", .kind = W5},
+    {.name = "W5 inference with hand loops on 1M-weight layers", .kind = W5, .off = "blas"},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
 static const char *network(const one_case *c)
 {
-    return c->tiny_net == 1 ? "2-8-1" : c->tiny_net == 2 ? "784-1024-1024-10" : "784-128-10";
+    static const char *const names[] = {"784-128-10", "2-8-1", "784-512-10", "784-1024-1024-10"};
+    return names[c->kind];
 }
 
 static int setup(one_case *c)
 {
-    const size_t w3[] = {784, 128, 10}, w4[] = {2, 8, 1}, w5[] = {784, 1024, 1024, 10};
-    const size_t *sizes = c->tiny_net == 1 ? w4 : c->tiny_net == 2 ? w5 : w3;
-    const size_t layers = c->tiny_net == 2 ? 3 : 2;
+    static const size_t shapes[][4] = {{784, 128, 10}, {2, 8, 1}, {784, 512, 10},
+                                       {784, 1024, 1024, 10}};
+    const size_t *sizes = shapes[c->kind];
+    const size_t layers = c->kind == W5 ? 3 : 2;
     const mlp_activation acts[] = {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID, MLP_ACT_SIGMOID};
-    c->count = c->tiny_net == 1 ? 16384 : c->tiny_net == 2 ? 64 : 1024;
+    c->count = c->kind == W4 ? 16384 : c->kind == W5 ? 64 : 1024;
     if (mlp_net_create(&c->net, layers, sizes, acts, MLP_BIAS_PER_NEURON) != MLP_OK ||
         mlp_net_init(c->net, MLP_INIT_AUTO, 1) != MLP_OK)
         return -1;
@@ -113,7 +118,7 @@ int main(int argc, char **argv)
         }
         steps[i] = epoch;
         ctxs[i] = &cases[i];
-        if (cases[i].tiny_net == 2) { /* inference: the plan is made with the workspace */
+        if (cases[i].kind == W5) { /* inference: the plan is made with the workspace */
             set_overrides(&cases[i]);
             if (mlp_workspace_create(&cases[i].ws, cases[i].net, 1) != MLP_OK) return 1;
             steps[i] = infer;
@@ -124,7 +129,7 @@ int main(int argc, char **argv)
     printf("case,network,samples_per_s,ratio_to_all_on\n");
     for (size_t i = 0; i < N_CASES; i++) {
         size_t base = 0; /* the first case of the same network: everything on */
-        while (cases[base].tiny_net != cases[i].tiny_net) base++;
+        while (cases[base].kind != cases[i].kind) base++;
         if (!ok[i]) printf("%s,%s,failed,\n", cases[i].name, network(&cases[i]));
         else printf("%s,%s,%.0f,%.2f\n", cases[i].name, network(&cases[i]), rates[i],
                     rates[i] / rates[base]);

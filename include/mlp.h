@@ -197,8 +197,8 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * outputs (max_batch rows each). mlp_forward never drops. */
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
 /* Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
- * joins any). The one-record plain-SGD path of mlp_train_step (batch 1, no dropout) then
- * splits every layer of at least 32768 weights by rows across the n threads, the calling
+ * joins any). One-record plain SGD (mlp_train_step and mlp_train at batch 1, no dropout)
+ * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
  * and equal the single-thread ones up to float rounding. Idle workers spin briefly, then

@@ -109,7 +109,8 @@ typedef struct mlp_kernel_table mlp_kernel_table;
 /* Which kernels serve one record, decided once per workspace (engine/one_record.c). */
 typedef struct mlp_one_record_plan {
     const mlp_kernel_table *hand;     /* this CPU's hand loops (or MLP_KERNELS's choice) */
-    const mlp_kernel_table **forward; /* per layer: hand, or BLAS on large unsplit layers */
+    const mlp_kernel_table **forward; /* per layer, for inference and gradients of one
+                                         record: hand, or BLAS on large layers */
     unsigned char *split;             /* per layer: rows split across the workspace's threads */
     int fuse_first;                   /* a pending first-layer update can ride the forward */
     int tiny;                         /* the hand table's tiny-net step fits (for MSE) */
@@ -144,7 +145,7 @@ mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size
 /* ---- workspace_threads.c: a workspace's worker team; the caller is thread 0 */
 typedef struct mlp_ws_pool mlp_ws_pool;
 /* Layers with at least this many weights are split by rows across the team. */
-#define MLP_THREAD_MIN_WEIGHTS 32768
+#define MLP_THREAD_MIN_WEIGHTS 131072
 typedef void (*mlp_ws_job)(void *ctx, int tid, int n);
 /* Runs job(ctx, t, n) for t = 0 .. n-1, t = 0 on the caller; returns when all are done. */
 void mlp_ws_pool_run(mlp_ws_pool *pool, mlp_ws_job job, void *ctx);

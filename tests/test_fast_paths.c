@@ -2,7 +2,7 @@
  * path: forward and gradient at batch 1 (hand kernels, and BLAS on layers above 2^18
  * weights), plain-SGD mlp_train_step (tiny-net path, general path, split across workspace
  * threads), and mlp_train's pipelined stochastic epoch (with and without threads). Each net
- * sits on one side of a threshold: widths <= 32 (tiny path), >= 32768 weights (threads),
+ * sits on one side of a threshold: widths <= 32 (tiny path), >= 2^17 weights (threads),
  * > 2^18 weights (BLAS). */
 #include "test_util.h"
 
@@ -31,8 +31,10 @@ static const route_net nets[] = {
     {"odd widths, softmax", 3, {17, 3, 33, 4}, {MLP_ACT_LEAKY_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
      MLP_LOSS_CROSS_ENTROPY},
     {"one neuron", 2, {1, 257, 1}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
-    /* 257 x 129 = 33153 weights: split across threads when the workspace has them */
-    {"thread split", 2, {129, 257, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    /* 257 x 513 = 131841 >= 2^17 weights: split across threads when the workspace has
+     * them; 257 x 509 = 130813 just below */
+    {"thread split", 2, {513, 257, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    {"just below thread split", 2, {509, 257, 3}, {MLP_ACT_RELU, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
     /* 513 x 513 = 263169 > 2^18 weights: BLAS kernels, not fused with the pipeline; the
      * second such layer also backpropagates through BLAS */
     {"blas layers", 3, {513, 513, 513, 2}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},

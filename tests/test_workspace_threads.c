@@ -21,13 +21,13 @@ typedef struct topo {
     mlp_loss loss;
 } topo;
 
-/* Every one has a layer of >= 32768 weights; the third a large hidden layer too, whose
- * delta_prev is summed from the threads' partial buffers. */
+/* Every one has a layer of >= 131072 weights (MLP_THREAD_MIN_WEIGHTS); the third a large
+ * hidden layer too, whose delta_prev is summed from the threads' partial buffers. */
 static const topo topos[] = {
-    {2, {300, 256, 10}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
-    {2, {784, 128, 10}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
-    {3, {130, 257, 255, 10}, {MLP_ACT_TANH, MLP_ACT_RELU, MLP_ACT_SOFTMAX}, MLP_LOSS_CROSS_ENTROPY},
-    {2, {97, 1001, 3}, {MLP_ACT_SIGMOID, MLP_ACT_TANH}, MLP_LOSS_MSE},
+    {2, {600, 256, 10}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    {2, {784, 256, 10}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
+    {3, {130, 1025, 255, 10}, {MLP_ACT_TANH, MLP_ACT_RELU, MLP_ACT_SOFTMAX}, MLP_LOSS_CROSS_ENTROPY},
+    {2, {131, 1001, 3}, {MLP_ACT_SIGMOID, MLP_ACT_TANH}, MLP_LOSS_MSE},
 };
 enum { N_TOPOS = sizeof topos / sizeof topos[0] };
 
