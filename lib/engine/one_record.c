@@ -8,10 +8,9 @@
  *  - a layer of at least MLP_THREAD_MIN_WEIGHTS weights is split by rows across the
  *    workspace's threads, each keeping its rows in its own cache;
  *  - every other layer runs the hand loops, whatever its size: at one record per step
- *    they beat OpenBLAS's sgemv by 4.5-6x on 784-{512,1024,2048}-10 nets (README);
+ *    OpenBLAS level 2 is several times slower (README, "One record at a time");
  *  - in an epoch (mlp_one_record_sgd with a pending update), the first layer's update of
- *    one record is applied in the next record's forward pass, one pass over W0 fewer, when
- *    that pass uses hand loops. */
+ *    one record is applied in the next record's forward pass, one pass over W0 fewer. */
 #include "kernels.h"
 
 #include <stdlib.h>
