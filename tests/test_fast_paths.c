@@ -28,6 +28,7 @@ static const route_net nets[] = {
     {"tiny deep", 3, {3, 8, 8, 1}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
     {"tiny four inputs", 2, {4, 9, 2}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
     {"just past tiny", 2, {5, 33, 3}, {MLP_ACT_RELU, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
+    {"rows in fours", 2, {7, 36, 2}, {MLP_ACT_TANH, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
     {"odd widths, softmax", 3, {17, 3, 33, 4}, {MLP_ACT_LEAKY_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
      MLP_LOSS_CROSS_ENTROPY},
     {"one neuron", 2, {1, 257, 1}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR}, MLP_LOSS_MSE},

@@ -28,6 +28,8 @@ static const topo topos[] = {
     {2, {784, 256, 10}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_LOSS_MSE},
     {3, {130, 1025, 255, 10}, {MLP_ACT_TANH, MLP_ACT_RELU, MLP_ACT_SOFTMAX}, MLP_LOSS_CROSS_ENTROPY},
     {2, {131, 1001, 3}, {MLP_ACT_SIGMOID, MLP_ACT_TANH}, MLP_LOSS_MSE},
+    /* two rows split: the second thread's share is empty */
+    {2, {65600, 2, 1}, {MLP_ACT_TANH, MLP_ACT_LINEAR}, MLP_LOSS_MSE},
 };
 enum { N_TOPOS = sizeof topos / sizeof topos[0] };
 
