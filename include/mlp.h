@@ -187,6 +187,15 @@ MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
 typedef struct mlp_workspace mlp_workspace;
 
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
+/* A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
+ * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
+ * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
+ * (INVALID_ARG) and mlp_workspace_gradient returns NULL for it. */
+MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
+                                                  size_t max_batch);
+/* Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
+ * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
+MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
 MLP_API void mlp_workspace_free(mlp_workspace *ws);
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 /* Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this

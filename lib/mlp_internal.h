@@ -124,7 +124,11 @@ struct mlp_workspace {
     float *logits;        /* softmax pre-activations, max_batch x n_L */
     float *delta;         /* two ping-pong buffers, max_batch x max_width each */
     float *delta_prev;
-    float *grad;          /* param_count: the gradient mlp_train_step uses */
+    float *grad;          /* param_count: the gradient mlp_train_step uses; NULL for
+                             inference-only workspaces, which have no delta_prev either */
+    int training;         /* made by mlp_workspace_create (not _create_inference) */
+    size_t delta_count;   /* floats in delta: max_batch x max_width, or x n_0 for inference */
+    size_t bytes, dropout_bytes; /* mlp_workspace_bytes; the dropout buffers' share */
     float **mask;         /* dropout scale per hidden output (0 or 1/(1-p)); NULL rows if off */
     float **undropped;    /* hidden outputs g(a) before the mask (for g'); NULL rows if off */
     float dropout;

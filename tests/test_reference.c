@@ -325,6 +325,68 @@ START_TEST(nan_propagates)
 }
 END_TEST
 
+/* An inference-only workspace: the same outputs bit for bit as a training one, less memory
+ * by at least the gradient, and every training call refused without effect. */
+START_TEST(inference_workspace)
+{
+    static const size_t sizes[] = {6, 20, 9, 3};
+    static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX};
+    tu_topo t = tu_topo_make(3, sizes, acts, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 21);
+    const size_t P = mlp_param_count(net), B = 5;
+    mlp_workspace *tw = NULL, *iw = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&tw, net, B), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create_inference(&iw, net, B), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create_inference(NULL, net, B), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_workspace_create_inference(&iw, net, 0), MLP_ERR_INVALID_ARG);
+    float x[5 * 6], y[5 * 3], a[5 * 3], b[5 * 3], *g = calloc(P, sizeof *g);
+    uint64_t s = 4;
+    tu_fill_uniform(&s, x, B * 6, -1, 1);
+    tu_fill_distributions(&s, y, B, 3);
+    for (size_t batch = 1; batch <= B; batch += B - 1) {
+        ck_assert_int_eq(mlp_forward(net, tw, x, batch, a), MLP_OK);
+        ck_assert_int_eq(mlp_forward(net, iw, x, batch, b), MLP_OK);
+        ck_assert_uint_eq(tu_first_diff(a, b, batch * 3), batch * 3);
+    }
+    double la, lb;
+    ck_assert_int_eq(mlp_evaluate(net, tw, x, y, B, MLP_LOSS_CROSS_ENTROPY, &la, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_evaluate(net, iw, x, y, B, MLP_LOSS_CROSS_ENTROPY, &lb, NULL), MLP_OK);
+    ck_assert_double_eq(la, lb);
+    /* memory: the documented buffers, at least the gradient less */
+    ck_assert_uint_gt(mlp_workspace_bytes(iw), 0);
+    ck_assert_uint_ge(mlp_workspace_bytes(tw), mlp_workspace_bytes(iw) + P * sizeof(float));
+    ck_assert_uint_eq(mlp_workspace_bytes(NULL), 0);
+    size_t before = mlp_workspace_bytes(tw);
+    ck_assert_int_eq(mlp_workspace_set_dropout(tw, 0.5f, 1), MLP_OK);
+    ck_assert_uint_eq(mlp_workspace_bytes(tw), before + 2 * B * (20 + 9) * sizeof(float));
+    ck_assert_int_eq(mlp_workspace_set_dropout(tw, 0.0f, 1), MLP_OK);
+    ck_assert_uint_eq(mlp_workspace_bytes(tw), before);
+    /* training calls refuse it and change nothing */
+    float *p0 = tu_copy(mlp_net_params_const(net), P);
+    mlp_optimizer *opt = NULL;
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    ck_assert_ptr_null(mlp_workspace_gradient(iw));
+    ck_assert_int_eq(mlp_gradient(net, iw, x, y, 1, MLP_LOSS_CROSS_ENTROPY, g, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_gradient_accumulate(net, iw, x, y, 1, MLP_LOSS_CROSS_ENTROPY, g, NULL),
+                     MLP_ERR_INVALID_ARG);
+    for (size_t batch = 1; batch <= B; batch += B - 1)
+        ck_assert_int_eq(mlp_train_step(net, iw, opt, x, y, batch, MLP_LOSS_CROSS_ENTROPY, NULL),
+                         MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_workspace_set_dropout(iw, 0.5f, 1), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_workspace_set_threads(iw, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_uint_eq(tu_first_diff(p0, mlp_net_params_const(net), P), P);
+    ck_assert_uint_eq(mlp_optimizer_step_count(opt), 0);
+    for (size_t i = 0; i < P; i++) ck_assert_float_eq(g[i], 0.0f);
+    free(p0);
+    free(g);
+    mlp_optimizer_free(opt);
+    mlp_workspace_free(tw);
+    mlp_workspace_free(iw);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *reference_suite(void)
 {
     Suite *s = suite_create("reference");
@@ -337,6 +399,7 @@ static Suite *reference_suite(void)
     tcase_add_loop_test(tc, forward_from_own_output, 0, 4);
     tcase_add_test(tc, gradient_refuses_workspace_rows);
     tcase_add_test(tc, nan_propagates);
+    tcase_add_test(tc, inference_workspace);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -77,7 +77,7 @@ int cmd_eval(int argc, char **argv)
     mlp_status st = MLP_OK;
     if (rc == CLI_OK && m.pre) st = mlp_preprocess_apply(m.pre, ds);
     if (rc == CLI_OK && st == MLP_OK) /* no bigger than the data (one wide record) */
-        st = mlp_workspace_create(&ws, m.net, cli_eval_batch(mlp_dataset_count(ds)));
+        st = mlp_workspace_create_inference(&ws, m.net, cli_eval_batch(mlp_dataset_count(ds)));
     if (rc == CLI_OK && st == MLP_OK) rc = cli_blas_start(CMD, a.threads);
     cli_metrics met;
     mlp_task task = cli_model_task(&m);

@@ -147,7 +147,7 @@ static int predict(const cli_model *m, const cli_table *t, const char *path,
     size_t batch = cli_eval_batch(t->rows); /* no bigger than the data */
     float *y = malloc(batch * out * sizeof *y);
     mlp_status st = mlp_dataset_create(&ds, t->rows, in, 1);
-    if (st == MLP_OK) st = mlp_workspace_create(&ws, m->net, batch);
+    if (st == MLP_OK) st = mlp_workspace_create_inference(&ws, m->net, batch);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && cli_blas_start(CMD, threads) != CLI_OK) {
         free(y);

@@ -219,7 +219,7 @@ static int build(train_run *r)
 {
     const train_options *o = &r->o;
     if (o->resume) { /* net and optimizer came from the file */
-        mlp_status st = mlp_workspace_create(&r->eval_ws, r->net, CLI_EVAL_BATCH);
+        mlp_status st = mlp_workspace_create_inference(&r->eval_ws, r->net, CLI_EVAL_BATCH);
         if (st != MLP_OK) cli_report_status("workspace", st, NULL);
         return st == MLP_OK ? CLI_OK : CLI_DATA_ERROR;
     }
@@ -249,7 +249,7 @@ static int build(train_run *r)
     cfg.step_epochs = o->epochs >= 3 ? o->epochs / 3 : 1;
     cfg.step_gamma = 0.1f;
     st = mlp_optimizer_create(&r->opt, r->net, &cfg);
-    if (st == MLP_OK) st = mlp_workspace_create(&r->eval_ws, r->net, CLI_EVAL_BATCH);
+    if (st == MLP_OK) st = mlp_workspace_create_inference(&r->eval_ws, r->net, CLI_EVAL_BATCH);
     if (st != MLP_OK) {
         cli_report_status("creating the optimizer", st, NULL);
         return CLI_DATA_ERROR;

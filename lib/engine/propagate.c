@@ -225,6 +225,7 @@ static mlp_status gradient_entry(const mlp_net *net, mlp_workspace *ws, const fl
 {
     if (!net || !ws || !inputs || !targets || !grad) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
+    if (st == MLP_OK && !ws->training) st = MLP_ERR_INVALID_ARG; /* no deltas */
     if (st == MLP_OK) st = mlp_check_loss(net, loss);
     if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, grad);
     if (st != MLP_OK) return st;

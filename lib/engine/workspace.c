@@ -54,7 +54,10 @@ void mlp_workspace_free(mlp_workspace *ws)
     free(ws);
 }
 
-mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch)
+/* A workspace for training (deltas, gradient) or for inference only (activations, and a
+ * max_batch x n_0 buffer where mlp_forward copies inputs that lie in the outputs). */
+static mlp_status workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch,
+                                   int training)
 {
     if (!out || !net) return MLP_ERR_NULL_ARG;
     if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS: int */
@@ -72,25 +75,46 @@ mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t 
 
     size_t L = net->n_layers;
     ws->max_batch = max_batch;
+    ws->training = training;
+    ws->delta_count = max_batch * (training ? net->max_width : net->sizes[0]);
     ws->z = calloc(L + 1, sizeof *ws->z);
     ws->mask = calloc(L + 1, sizeof *ws->mask);
     ws->undropped = calloc(L + 1, sizeof *ws->undropped);
     int ok = ws->z && ws->mask && ws->undropped;
     for (size_t k = 1; ok && k <= L; k++) ok = (ws->z[k] = alloc_floats(max_batch, net->sizes[k])) != NULL;
     ok = ok && (ws->logits = alloc_floats(max_batch, net->sizes[L]));
-    ok = ok && (ws->delta = alloc_floats(max_batch, net->max_width));
-    ok = ok && (ws->delta_prev = alloc_floats(max_batch, net->max_width));
-    ok = ok && (ws->grad = alloc_floats(net->param_count, 1));
+    ok = ok && (ws->delta = alloc_floats(ws->delta_count, 1));
+    if (training) {
+        ok = ok && (ws->delta_prev = alloc_floats(max_batch, net->max_width));
+        ok = ok && (ws->grad = alloc_floats(net->param_count, 1));
+    }
     ok = ok && mlp_one_record_plan_init(&ws->plan, L) == MLP_OK;
     if (!ok) {
         mlp_workspace_free(ws);
         return MLP_ERR_NO_MEMORY;
     }
-    memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
+    if (training) memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
+    size_t floats = ws->delta_count + max_batch * net->sizes[L]; /* delta, logits */
+    for (size_t k = 1; k <= L; k++) floats += max_batch * net->sizes[k];
+    if (training) floats += max_batch * net->max_width + net->param_count;
+    ws->bytes = sizeof *ws + floats * sizeof(float) + 3 * (L + 1) * sizeof(float *);
     mlp_one_record_plan_update(ws);
     *out = ws;
     return MLP_OK;
 }
+
+mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch)
+{
+    return workspace_create(out, net, max_batch, 1);
+}
+
+mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
+                                          size_t max_batch)
+{
+    return workspace_create(out, net, max_batch, 0);
+}
+
+size_t mlp_workspace_bytes(const mlp_workspace *ws) { return ws ? ws->bytes : 0; }
 
 size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_batch : 0; }
 
@@ -98,7 +122,7 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
 {
     if (!ws) return MLP_ERR_NULL_ARG;
     if (!mlp_is_finite(rate)) return MLP_ERR_NON_FINITE;
-    if (rate < 0.0f || rate >= 1.0f) return MLP_ERR_INVALID_ARG;
+    if (rate < 0.0f || rate >= 1.0f || !ws->training) return MLP_ERR_INVALID_ARG;
     /* Allocate everything first so that a failure leaves the old setting intact. */
     float **mask = alloc_hidden_rows(ws, rate > 0.0f);
     float **undropped = alloc_hidden_rows(ws, rate > 0.0f);
@@ -111,6 +135,11 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
     free_rows(ws->undropped, ws->shape->n_layers);
     ws->mask = mask;
     ws->undropped = undropped;
+    size_t hidden = 0; /* floats of one mask set */
+    for (size_t k = 1; rate > 0.0f && k < ws->shape->n_layers; k++)
+        hidden += ws->max_batch * ws->shape->sizes[k];
+    ws->bytes = ws->bytes - ws->dropout_bytes + 2 * hidden * sizeof(float);
+    ws->dropout_bytes = 2 * hidden * sizeof(float);
     ws->dropout = rate;
     mlp_rng_seed(&ws->dropout_rng, seed);
     return MLP_OK;
@@ -139,7 +168,7 @@ int mlp_workspace_overlaps(const mlp_workspace *ws, const void *p, size_t bytes,
                    meets(p, bytes, ws->undropped[k], B * shape->sizes[k]);
     }
     if (which == MLP_WS_ALL)
-        hit |= meets(p, bytes, ws->delta, B * shape->max_width) |
+        hit |= meets(p, bytes, ws->delta, ws->delta_count) |
                meets(p, bytes, ws->delta_prev, B * shape->max_width) |
                meets(p, bytes, ws->grad, shape->param_count);
     return hit;

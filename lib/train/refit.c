@@ -45,7 +45,7 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
     mlp_workspace *ws = NULL;
     mlp_status st = MLP_ERR_NO_MEMORY;
     if (!ata || !aty || !hd || !yd) goto done;
-    if (L > 1 && (st = mlp_workspace_create(&ws, net, REFIT_CHUNK)) != MLP_OK) goto done;
+    if (L > 1 && (st = mlp_workspace_create_inference(&ws, net, REFIT_CHUNK)) != MLP_OK) goto done;
     for (size_t start = 0; start < count; start += REFIT_CHUNK) {
         size_t b = count - start < REFIT_CHUNK ? count - start : REFIT_CHUNK;
         const float *h = inputs + start * net->sizes[0];

@@ -50,6 +50,7 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
 {
     if (!net || !ws || !opt || !inputs || !targets) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
+    if (st == MLP_OK && !ws->training) st = MLP_ERR_INVALID_ARG; /* an inference workspace */
     if (st == MLP_OK && loss != MLP_LOSS_MSE) st = mlp_check_loss(net, loss); /* MSE fits all */
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
     if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, NULL);

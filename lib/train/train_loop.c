@@ -75,7 +75,7 @@ static mlp_status trainer_alloc(trainer *t)
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
     mlp_status st = mlp_workspace_create(&t->ws, net, cap);
-    if (st == MLP_OK) st = mlp_workspace_create(&t->eval_ws, net, EVAL_BATCH);
+    if (st == MLP_OK) st = mlp_workspace_create_inference(&t->eval_ws, net, EVAL_BATCH);
     if (st == MLP_OK && t->cfg->threads > 1 && splits_a_layer(t))
         st = mlp_workspace_set_threads(t->ws, t->cfg->threads);
     if (st == MLP_OK && t->cfg->dropout > 0.0f)
