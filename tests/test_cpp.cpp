@@ -2,6 +2,8 @@
 #include "mlp.h"
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 static int fail(const char *what, mlp_status st)
@@ -48,6 +50,40 @@ int main()
     std::printf("loss: first step %.6f, last step %.6f, evaluated mean %.6f\n", first / 16,
                 last / 16, mean);
     int ok = last < 0.5 * first && mean < 0.5 * first / 16;
+
+    // The model handle from C++: a copy of the trained net with a scaling x * 2 on
+    // raw rows x / 2 (exact), owned by an RAII handle; its predictions are the net's outputs.
+    mlp_net *copy = nullptr;
+    mlp_preprocess *pre = nullptr;
+    if ((st = mlp_net_clone(&copy, net)) != MLP_OK) return fail("mlp_net_clone", st);
+    if ((st = mlp_preprocess_create(&pre, 2)) != MLP_OK) return fail("mlp_preprocess_create", st);
+    const float offset[2] = {0.0f, 0.0f}, scale[2] = {2.0f, 2.0f};
+    if ((st = mlp_preprocess_set_scaling(pre, MLP_SCALE_MINMAX, offset, scale)) != MLP_OK)
+        return fail("mlp_preprocess_set_scaling", st);
+    mlp_model *raw_model = nullptr;
+    if ((st = mlp_model_create(&raw_model, copy, pre, nullptr)) != MLP_OK) {
+        mlp_preprocess_free(pre);
+        mlp_net_free(copy);
+        return fail("mlp_model_create", st);
+    }
+    std::unique_ptr<mlp_model, decltype(&mlp_model_free)> model(raw_model, &mlp_model_free);
+    std::vector<float> raw(x.size()), out(16), ref(16);
+    for (size_t i = 0; i < x.size(); i++) raw[i] = x[i] / 2.0f;
+    if ((st = mlp_model_predict(model.get(), raw.data(), 16, out.data())) != MLP_OK)
+        return fail("mlp_model_predict", st);
+    if ((st = mlp_forward(net, ws, x.data(), 16, ref.data())) != MLP_OK)
+        return fail("mlp_forward", st);
+    bool same = std::memcmp(out.data(), ref.data(), 16 * sizeof(float)) == 0;
+    mlp_model_scratch *raw_scratch = nullptr;
+    if ((st = mlp_model_scratch_create(&raw_scratch, model.get(), 4)) != MLP_OK)
+        return fail("mlp_model_scratch_create", st);
+    std::unique_ptr<mlp_model_scratch, decltype(&mlp_model_scratch_free)> scratch(
+        raw_scratch, &mlp_model_scratch_free);
+    size_t cls[16];
+    st = mlp_model_classify_with(model.get(), scratch.get(), raw.data(), 16, cls);
+    if (st != MLP_ERR_INVALID_ARG) return fail("mlp_model_classify_with on one output", st);
+    std::printf("model handle: predictions %s mlp_forward's\n", same ? "equal" : "DIFFER from");
+    ok = ok && same;
     mlp_optimizer_free(opt);
     mlp_workspace_free(ws);
     mlp_net_free(net);
