@@ -706,8 +706,9 @@ MLP_API mlp_model_config mlp_model_config_default(void);
  * size, initialised with the seed; preprocessing scaling fitted on train (not applied to
  * it: train is only read) with its task, label column and class names; an optimizer.
  * config may be NULL (defaults). Errors: NULL_ARG, INVALID_ARG (empty data set, no target
- * columns, a hidden width of 0, a bad enum or optimizer setting), SOFTMAX_HIDDEN,
- * NON_FINITE (a NaN/inf input), NO_MEMORY; *out unchanged on failure. */
+ * columns, classification with fewer than 2, a hidden width of 0, a bad enum or optimizer
+ * setting), SOFTMAX_HIDDEN, NON_FINITE (a NaN/inf input met by the scaling fit), NO_MEMORY;
+ * *out unchanged on failure. */
 MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                                    const mlp_model_config *config);
 /* Trains the model with mlp_train on the raw records of train (and val when not NULL and

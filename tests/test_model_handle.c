@@ -438,6 +438,15 @@ START_TEST(bad_training_args_change_nothing)
     c = mlp_model_config_default();
     c.optimizer.learning_rate = -1.0f;
     ck_assert_int_eq(mlp_model_build(&m2, data, &c), MLP_ERR_INVALID_ARG);
+    mlp_dataset *one_col;
+    ck_assert_int_eq(mlp_dataset_create(&one_col, 4, N_FEAT, 1), MLP_OK);
+    c = mlp_model_config_default();
+    c.task = MLP_TASK_CLASSIFY; /* one target column: no classes to choose from */
+    ck_assert_int_eq(mlp_model_build(&m2, one_col, &c), MLP_ERR_INVALID_ARG);
+    mlp_dataset_free(one_col);
+    c = mlp_model_config_default();
+    c.task = (mlp_task)7;
+    ck_assert_int_eq(mlp_model_build(&m2, data, &c), MLP_ERR_INVALID_ARG);
     c = mlp_model_config_default();
     c.scaling = MLP_SCALE_COUNT;
     ck_assert_int_eq(mlp_model_build(&m2, data, &c), MLP_ERR_INVALID_ARG);

@@ -31,8 +31,9 @@ mlp_model_config mlp_model_config_default(void)
 static mlp_status topology(const mlp_dataset *train, const mlp_model_config *c, mlp_task task,
                            size_t *sizes, mlp_activation *acts)
 {
-    size_t L = c->hidden_count + 1;
-    if (c->hidden_count >= MAX_LAYERS || mlp_dataset_target_size(train) == 0 ||
+    size_t L = c->hidden_count + 1, outputs = mlp_dataset_target_size(train);
+    if (c->hidden_count >= MAX_LAYERS || outputs == 0 ||
+        (task == MLP_TASK_CLASSIFY && outputs < 2) ||
         (unsigned)c->hidden_activation >= MLP_ACT_COUNT ||
         (unsigned)c->output_activation > MLP_ACT_COUNT)
         return MLP_ERR_INVALID_ARG;
@@ -41,7 +42,7 @@ static mlp_status topology(const mlp_dataset *train, const mlp_model_config *c, 
         sizes[k + 1] = c->hidden_sizes ? c->hidden_sizes[k] : DEFAULT_HIDDEN_WIDTH;
         acts[k] = c->hidden_activation;
     }
-    sizes[L] = mlp_dataset_target_size(train);
+    sizes[L] = outputs;
     acts[L - 1] = c->output_activation != MLP_ACT_COUNT ? c->output_activation
                   : task == MLP_TASK_CLASSIFY ? MLP_ACT_SOFTMAX : MLP_ACT_LINEAR;
     return MLP_OK;
