@@ -607,7 +607,8 @@ MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preproces
  *
  * Thread safety: predict, classify, write and the accessors only read the model, so any
  * number of threads may call them on one model at once; mlp_model_train and mlp_model_free
- * need the model to themselves. Each prediction uses its own scratch (see below).
+ * need the model to themselves. Each prediction uses its own scratch (see below). With
+ * threads of your own, mlp_set_threads(1) keeps threads x BLAS threads within the cores.
  */
 typedef struct mlp_model mlp_model;
 
