@@ -601,6 +601,139 @@ MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preproces
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);
 
+/* ------------------------------------------------------------------ model handle */
+
+/*
+ * The short path for applications: one handle that owns a net, its preprocessing and
+ * (for training) an optimizer; prediction takes raw records and scales a copy of them.
+ * It is a layer on top of the calls above, which stay available (mlp_model_net etc.).
+ *
+ *   mlp_csv_load(&train, "train.csv", NULL, NULL);
+ *   mlp_model_build(&m, train, &model_config);   (net sized from the data, scaling fitted)
+ *   mlp_model_train(m, train, NULL, NULL, NULL);
+ *   mlp_model_write(m, "model.mlp", NULL);
+ *   mlp_model_classify(m, raw_rows, n, classes);  (or mlp_model_predict for the outputs)
+ *
+ * Thread safety: predict, classify, write and the accessors only read the model, so any
+ * number of threads may call them on one model at once; mlp_model_train and mlp_model_free
+ * need the model to themselves. Each prediction uses its own scratch (see below). With
+ * threads of your own, mlp_set_threads(1) keeps threads x BLAS threads within the cores.
+ */
+typedef struct mlp_model mlp_model;
+
+/* A model from parts, taking ownership: on success the model owns net, pre and opt and
+ * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
+ * they stay the caller's, unchanged. pre may be NULL (identity scaling, classification
+ * without class names); opt may be NULL (the model then predicts but cannot train). The
+ * model's epoch starts at 0. Errors: NULL_ARG (out or net), DIMENSION (pre has another
+ * input size, or class names whose count is not the net's output size),
+ * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
+MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                                    mlp_optimizer *opt);
+/* Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
+ * the file has none), optimizer when saved, and the saved epoch (mlp_model_epoch). info and
+ * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
+MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
+                                  mlp_error_detail *detail);
+/* Frees the model and everything it owns; NULL is a no-op. */
+MLP_API void mlp_model_free(mlp_model *model);
+/* Saves net, preprocessing, optimizer (when the model has one) and epoch with
+ * mlp_model_save (atomic; same errors). Reads the model only. */
+MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
+                                   mlp_error_detail *detail);
+
+/* Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
+MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
+MLP_API const mlp_preprocess *mlp_model_preprocess(const mlp_model *model);
+MLP_API mlp_optimizer *mlp_model_optimizer(mlp_model *model);
+MLP_API size_t mlp_model_input_size(const mlp_model *model);  /* n_0; 0 for NULL */
+MLP_API size_t mlp_model_output_size(const mlp_model *model); /* n_L; 0 for NULL */
+/* Epochs trained so far (loaded, or result->epochs_run of the last mlp_model_train). */
+MLP_API size_t mlp_model_epoch(const mlp_model *model);
+/* Name of class `index` (from the data the model was built or loaded with); NULL when out
+ * of range or the model has no class names. Owned by the model. */
+MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
+
+/* Scratch for predicting with a model's topology, up to max_batch records per forward pass:
+ * an mlp_workspace for max_batch records (activations, deltas, and a gradient buffer of
+ * mlp_param_count floats that prediction does not use, see mlp_workspace_create) plus
+ * max_batch x n_0 floats for the scaled copy of the inputs. One per thread (a scratch is
+ * not shared by concurrent calls); it fits every model of the same topology.
+ * Errors: NULL_ARG, INVALID_ARG (max_batch 0 or above INT_MAX), NO_MEMORY. */
+typedef struct mlp_model_scratch mlp_model_scratch;
+MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
+                                            size_t max_batch);
+MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
+
+/* Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
+ * bring no scratch. */
+#define MLP_MODEL_PREDICT_CHUNK 256
+
+/* Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
+ * max_batch records is copied, scaled with the model's preprocessing
+ * (mlp_preprocess_apply_rows) and run through mlp_forward, so the results are those of
+ * these calls, bit for bit. raw_rows are never modified: scaling twice cannot happen.
+ * Allocates nothing. Errors: NULL_ARG, INVALID_ARG (n 0), WORKSPACE_MISMATCH (scratch made
+ * for another topology), NON_FINITE (a raw value is NaN or infinite); out is unchanged on
+ * any error. Many threads may predict with one model at once, each with its own scratch. */
+MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
+                                          const float *raw_rows, size_t n, float *out);
+/* The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
+ * inside the call: mlp_workspace_create's allocations plus two (20 per call for a net of
+ * two weight layers, as tests/test_alloc_fail.c counts them; a few more per layer), of
+ * mlp_param_count + B x (n_0 + n_1 + ... + n_L + n_L + 2 max_k n_k) floats in all. For many
+ * small calls, keep a scratch per thread and use mlp_model_predict_with.
+ * Errors as mlp_model_predict_with, and NO_MEMORY. */
+MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
+                                     float *out);
+/* Class index of each of n raw records: the argmax of its outputs (the first on ties), as
+ * mlp_evaluate counts accuracy; mlp_model_class_name gives its name. Same path, cost and
+ * errors as the predict calls, and INVALID_ARG when the model is for regression
+ * (mlp_preprocess_task) or has a single output. classes is unchanged on any error. */
+MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
+                                           const float *raw_rows, size_t n, size_t *classes);
+MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
+                                      size_t *classes);
+
+/* What mlp_model_build makes from a training set. */
+typedef struct mlp_model_config {
+    size_t hidden_count;                 /* hidden layers (1) */
+    const size_t *hidden_sizes;          /* their widths; NULL: 32 each (NULL) */
+    mlp_activation hidden_activation;    /* RELU */
+    mlp_activation output_activation;    /* MLP_ACT_COUNT: SOFTMAX for classification,
+                                            LINEAR for regression (MLP_ACT_COUNT) */
+    mlp_bias_mode bias_mode;             /* PER_NEURON */
+    mlp_init init;                       /* AUTO */
+    uint64_t seed;                       /* initialisation and shuffling (1) */
+    mlp_task task;                       /* MLP_TASK_COUNT: CLASSIFY when the data set has
+                                            class names, else REGRESS (MLP_TASK_COUNT) */
+    mlp_scaling scaling;                 /* fitted on the training set (STANDARD) */
+    mlp_optimizer_config optimizer;      /* ADAM, lr 0.001, MEAN reduction: the tool's */
+} mlp_model_config;
+
+MLP_API mlp_model_config mlp_model_config_default(void);
+/* A new model for the data set train: net n_0 = input size, hidden layers, n_L = target
+ * size, initialised with the seed; preprocessing scaling fitted on train (not applied to
+ * it: train is only read) with its task, label column and class names; an optimizer.
+ * config may be NULL (defaults). Errors: NULL_ARG, INVALID_ARG (empty data set, no target
+ * columns, classification with fewer than 2, a hidden width of 0, a bad enum or optimizer
+ * setting), SOFTMAX_HIDDEN, NON_FINITE (a NaN/inf input met by the scaling fit), NO_MEMORY;
+ * *out unchanged on failure. */
+MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
+                                   const mlp_model_config *config);
+/* Trains the model with mlp_train on the raw records of train (and val when not NULL and
+ * not empty, for validation/early stopping), each scaled with the model's preprocessing in
+ * a copy (the data sets are only read): the same steps as mlp_preprocess_apply on copies
+ * and mlp_train with the model's net and optimizer. config NULL: mlp_train_config_default
+ * with the loss chosen from the output layer (cross-entropy for softmax, else MSE). Sets
+ * the model's epoch to result->epochs_run on success. result may be NULL. Costs a copy of
+ * the inputs of train and val. Errors: NULL_ARG, INVALID_ARG (no optimizer in the model,
+ * or an empty train), DIMENSION (data set sizes that do not fit the net), NO_MEMORY
+ * (nothing changed), and mlp_train's (DIVERGED restores as mlp_train documents). */
+MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
+                                   const mlp_dataset *val, const mlp_train_config *config,
+                                   mlp_train_result *result);
+
 #ifdef __cplusplus
 }
 #endif

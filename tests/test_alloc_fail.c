@@ -228,6 +228,7 @@ typedef struct ctx {
     mlp_workspace *ws;
     float *before;      /* the working copy's parameters before the call */
     size_t before_n;
+    mlp_model *model;   /* for the model-handle calls */
 } ctx;
 
 typedef struct alloc_case {
@@ -276,6 +277,7 @@ static void release_all(ctx *c)
     mlp_workspace_free(c->ws);
     mlp_optimizer_free(c->opt);
     mlp_net_free(c->net);
+    mlp_model_free(c->model);
     __libc_free(c->before);
     memset(c, 0, sizeof *c);
 }
@@ -495,6 +497,67 @@ static mlp_status run_pre_clone(ctx *c)
     return mlp_preprocess_clone((mlp_preprocess **)&c->out[1], base_pre);
 }
 
+/* The model handle: a model built on base_ds, its parameters in c->before. */
+static float pred_out[N_REC * N_OUT];
+static size_t pred_classes[N_REC];
+
+static void prep_model(ctx *c)
+{
+    prep_none(c);
+    mlp_model_config mc = mlp_model_config_default();
+    mc.task = MLP_TASK_CLASSIFY;
+    if (mlp_model_build(&c->model, base_ds, &mc) != MLP_OK) die("model");
+    c->before_n = mlp_param_count(mlp_model_net(c->model));
+    c->before = __libc_malloc(c->before_n * sizeof(float));
+    memcpy(c->before, mlp_net_params_const(mlp_model_net(c->model)), c->before_n * sizeof(float));
+    for (size_t i = 0; i < N_REC * N_OUT; i++) pred_out[i] = -7.0f;
+    for (size_t i = 0; i < N_REC; i++) pred_classes[i] = 99;
+}
+
+static bool model_unchanged(ctx *c)
+{
+    for (size_t i = 0; i < N_REC * N_OUT; i++)
+        if (pred_out[i] != -7.0f) return false;
+    for (size_t i = 0; i < N_REC; i++)
+        if (pred_classes[i] != 99) return false;
+    return outputs_untouched(c) &&
+           mlp_optimizer_step_count(mlp_model_optimizer(c->model)) == 0 &&
+           memcmp(c->before, mlp_net_params_const(mlp_model_net(c->model)),
+                  c->before_n * sizeof(float)) == 0;
+}
+
+static void release_model_out(ctx *c)
+{
+    mlp_model_free(c->out[0] != SENTINEL ? c->out[0] : NULL);
+    c->out[0] = SENTINEL;
+    release_all(c);
+}
+
+static mlp_status run_model_open(ctx *c)
+{
+    return mlp_model_open((mlp_model **)&c->out[0], model_path, NULL, NULL);
+}
+
+static mlp_status run_model_build(ctx *c)
+{
+    return mlp_model_build((mlp_model **)&c->out[0], base_ds, NULL);
+}
+
+static mlp_status run_model_predict(ctx *c)
+{
+    return mlp_model_predict(c->model, xs, N_REC, pred_out);
+}
+
+static mlp_status run_model_classify(ctx *c)
+{
+    return mlp_model_classify(c->model, xs, N_REC, pred_classes);
+}
+
+static mlp_status run_model_train(ctx *c)
+{
+    return mlp_model_train(c->model, base_ds, base_ds, NULL, NULL);
+}
+
 static const alloc_case cases[] = {
     {"mlp_net_create", prep_none, run_create, NULL, release_all, NULL},
     {"mlp_net_clone", prep_none, run_clone, NULL, release_all, NULL},
@@ -514,6 +577,11 @@ static const alloc_case cases[] = {
     {"mlp_train (sgd, stochastic)", prep_sgd, run_train_stochastic, train_unchanged, release_all, NULL},
     {"mlp_model_save", prep_save, run_save, save_unchanged, release_all, save_complete},
     {"mlp_refit_output_layer", prep_refit, run_refit, params_unchanged, release_all, NULL},
+    {"mlp_model_open", prep_none, run_model_open, NULL, release_model_out, NULL},
+    {"mlp_model_build", prep_none, run_model_build, NULL, release_model_out, NULL},
+    {"mlp_model_predict", prep_model, run_model_predict, model_unchanged, release_all, NULL},
+    {"mlp_model_classify", prep_model, run_model_classify, model_unchanged, release_all, NULL},
+    {"mlp_model_train", prep_model, run_model_train, model_unchanged, release_all, NULL},
 };
 
 /* Runs the call with the k-th allocation failing; returns false once k is past its last. */

@@ -2,12 +2,55 @@
 #include "mlp.h"
 
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 static int fail(const char *what, mlp_status st)
 {
     std::fprintf(stderr, "FAIL: %s: %s\n", what, mlp_strerror(st));
     return 1;
+}
+
+// The model handle from C++: a copy of net with a scaling x * 2 on raw rows x / 2 (exact in
+// floats), owned by an RAII handle; its predictions are mlp_forward's on x, bit for bit.
+static int check_model_handle(const mlp_net *net, mlp_workspace *ws, const std::vector<float> &x)
+{
+    mlp_net *handle_net = nullptr;
+    mlp_preprocess *pre = nullptr;
+    mlp_status st;
+    if ((st = mlp_net_clone(&handle_net, net)) != MLP_OK) return fail("mlp_net_clone", st);
+    if ((st = mlp_preprocess_create(&pre, 2)) != MLP_OK) {
+        mlp_net_free(handle_net);
+        return fail("mlp_preprocess_create", st);
+    }
+    const float offset[2] = {0.0f, 0.0f}, scale[2] = {2.0f, 2.0f};
+    mlp_model *raw_model = nullptr;
+    st = mlp_preprocess_set_scaling(pre, MLP_SCALE_MINMAX, offset, scale);
+    if (st == MLP_OK) st = mlp_model_create(&raw_model, handle_net, pre, nullptr);
+    if (st != MLP_OK) { // the parts are still ours
+        mlp_preprocess_free(pre);
+        mlp_net_free(handle_net);
+        return fail("mlp_model_create", st);
+    }
+    std::unique_ptr<mlp_model, decltype(&mlp_model_free)> model(raw_model, &mlp_model_free);
+    std::vector<float> raw(x.size()), out(16), ref(16);
+    for (size_t i = 0; i < x.size(); i++) raw[i] = x[i] / 2.0f;
+    if ((st = mlp_model_predict(model.get(), raw.data(), 16, out.data())) != MLP_OK)
+        return fail("mlp_model_predict", st);
+    if ((st = mlp_forward(net, ws, x.data(), 16, ref.data())) != MLP_OK)
+        return fail("mlp_forward", st);
+    mlp_model_scratch *raw_scratch = nullptr;
+    if ((st = mlp_model_scratch_create(&raw_scratch, model.get(), 4)) != MLP_OK)
+        return fail("mlp_model_scratch_create", st);
+    std::unique_ptr<mlp_model_scratch, decltype(&mlp_model_scratch_free)> scratch(
+        raw_scratch, &mlp_model_scratch_free);
+    size_t classes[16];
+    st = mlp_model_classify_with(model.get(), scratch.get(), raw.data(), 16, classes);
+    if (st != MLP_ERR_INVALID_ARG) return fail("mlp_model_classify_with, one output", st);
+    bool same = std::memcmp(out.data(), ref.data(), 16 * sizeof(float)) == 0;
+    std::printf("model handle: predictions %s mlp_forward's\n", same ? "equal" : "DIFFER from");
+    return same ? 0 : 1;
 }
 
 int main()
@@ -28,6 +71,7 @@ int main()
     }
     mlp_workspace *ws = nullptr;
     if ((st = mlp_workspace_create(&ws, net, 16)) != MLP_OK) return fail("mlp_workspace_create", st);
+    if (check_model_handle(net, ws, x) != 0) return 1;
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     oc.learning_rate = 0.01f;
     oc.reduction = MLP_REDUCE_MEAN;

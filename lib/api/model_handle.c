@@ -1,0 +1,97 @@
+/* The model handle: a net with its preprocessing and optimizer, created from parts, loaded
+ * from a file, saved. */
+#include "api/model_handle.h"
+
+#include <stdlib.h>
+
+/* NULL_ARG/DIMENSION/WORKSPACE_MISMATCH when the parts do not belong together. */
+static mlp_status check_parts(const mlp_net *net, const mlp_preprocess *pre,
+                              const mlp_optimizer *opt)
+{
+    if (pre) {
+        if (mlp_preprocess_input_size(pre) != mlp_net_input_size(net)) return MLP_ERR_DIMENSION;
+        size_t classes = mlp_preprocess_class_count(pre);
+        if (classes && classes != mlp_net_output_size(net)) return MLP_ERR_DIMENSION;
+    }
+    if (opt && !mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                            mlp_optimizer *opt)
+{
+    if (!out || !net) return MLP_ERR_NULL_ARG;
+    mlp_status st = check_parts(net, pre, opt);
+    if (st != MLP_OK) return st;
+    mlp_model *m = calloc(1, sizeof *m);
+    if (!m) return MLP_ERR_NO_MEMORY;
+    if (!pre && (st = mlp_preprocess_create(&m->pre, mlp_net_input_size(net))) != MLP_OK) {
+        free(m);
+        return st;
+    }
+    /* Ownership passes only now that nothing can fail. */
+    if (pre) m->pre = pre;
+    m->net = net;
+    m->opt = opt;
+    *out = m;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
+                          mlp_error_detail *detail)
+{
+    if (!out || !path) return MLP_ERR_NULL_ARG;
+    mlp_net *net = NULL;
+    mlp_preprocess *pre = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_model_info mi;
+    mlp_status st = mlp_model_load(path, &net, &pre, &opt, &mi, detail);
+    if (st != MLP_OK) return st;
+    mlp_model *m = NULL;
+    st = mlp_model_create(&m, net, pre, opt);
+    if (st != MLP_OK) { /* the loader checked the parts: only NO_MEMORY or a DIMENSION left */
+        mlp_optimizer_free(opt);
+        mlp_preprocess_free(pre);
+        mlp_net_free(net);
+        return st;
+    }
+    m->epoch = mi.epoch;
+    if (info) *info = mi;
+    *out = m;
+    return MLP_OK;
+}
+
+void mlp_model_free(mlp_model *model)
+{
+    if (!model) return;
+    mlp_optimizer_free(model->opt);
+    mlp_preprocess_free(model->pre);
+    mlp_net_free(model->net);
+    free(model);
+}
+
+mlp_status mlp_model_write(const mlp_model *model, const char *path, mlp_error_detail *detail)
+{
+    if (!model || !path) return MLP_ERR_NULL_ARG;
+    return mlp_model_save(path, model->net, model->pre, model->opt, model->epoch, detail);
+}
+
+const mlp_net *mlp_model_net(const mlp_model *model) { return model ? model->net : NULL; }
+const mlp_preprocess *mlp_model_preprocess(const mlp_model *model)
+{
+    return model ? model->pre : NULL;
+}
+mlp_optimizer *mlp_model_optimizer(mlp_model *model) { return model ? model->opt : NULL; }
+size_t mlp_model_input_size(const mlp_model *model)
+{
+    return model ? mlp_net_input_size(model->net) : 0;
+}
+size_t mlp_model_output_size(const mlp_model *model)
+{
+    return model ? mlp_net_output_size(model->net) : 0;
+}
+size_t mlp_model_epoch(const mlp_model *model) { return model ? model->epoch : 0; }
+const char *mlp_model_class_name(const mlp_model *model, size_t index)
+{
+    return model ? mlp_preprocess_class_name(model->pre, index) : NULL;
+}

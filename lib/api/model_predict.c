@@ -1,0 +1,144 @@
+/* Prediction with a model handle: raw rows copied, scaled, run forward, chunk by chunk. The
+ * model is only read, so threads share it; each call has a scratch of its own. */
+#include "api/model_handle.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mlp_model_scratch {
+    mlp_workspace *ws;
+    float *scaled;    /* max_batch x n_0: the scaled copy of a chunk */
+    size_t max_batch;
+};
+
+mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
+                                    size_t max_batch)
+{
+    if (!out || !model) return MLP_ERR_NULL_ARG;
+    if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG;
+    size_t n;
+    if (!mlp_mul_size(max_batch, mlp_net_input_size(model->net), &n) ||
+        n > SIZE_MAX / sizeof(float))
+        return MLP_ERR_NO_MEMORY;
+    mlp_model_scratch *s = calloc(1, sizeof *s);
+    if (!s) return MLP_ERR_NO_MEMORY;
+    s->max_batch = max_batch;
+    s->scaled = malloc(n * sizeof(float));
+    mlp_status st = s->scaled ? mlp_workspace_create(&s->ws, model->net, max_batch)
+                              : MLP_ERR_NO_MEMORY;
+    if (st != MLP_OK) {
+        mlp_model_scratch_free(s);
+        return st;
+    }
+    *out = s;
+    return MLP_OK;
+}
+
+void mlp_model_scratch_free(mlp_model_scratch *scratch)
+{
+    if (!scratch) return;
+    mlp_workspace_free(scratch->ws);
+    free(scratch->scaled);
+    free(scratch);
+}
+
+/* Every check before any output is written: on error nothing changes. */
+static mlp_status check_call(const mlp_model *model, mlp_model_scratch *scratch,
+                             const float *raw_rows, size_t n, const void *out)
+{
+    if (!model || !scratch || !raw_rows || !out) return MLP_ERR_NULL_ARG;
+    if (n == 0) return MLP_ERR_INVALID_ARG;
+    mlp_status st = mlp_workspace_check(scratch->ws, model->net, 1);
+    if (st != MLP_OK) return st;
+    size_t values;
+    if (!mlp_mul_size(n, mlp_net_input_size(model->net), &values)) return MLP_ERR_INVALID_ARG;
+    return mlp_all_finite(raw_rows, values) ? MLP_OK : MLP_ERR_NON_FINITE;
+}
+
+/* Scales rows [first, first + count) into the scratch and runs them forward into out (may
+ * be NULL: then read from the workspace). Arguments already checked. */
+static mlp_status forward_chunk(const mlp_model *model, mlp_model_scratch *s,
+                                const float *raw_rows, size_t first, size_t count, float *out)
+{
+    size_t in = mlp_net_input_size(model->net);
+    memcpy(s->scaled, raw_rows + first * in, count * in * sizeof(float));
+    mlp_status st = mlp_preprocess_apply_rows(model->pre, s->scaled, count, in);
+    if (st == MLP_OK) st = mlp_forward(model->net, s->ws, s->scaled, count, out);
+    return st;
+}
+
+mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
+                                  const float *raw_rows, size_t n, float *out)
+{
+    mlp_status st = check_call(model, scratch, raw_rows, n, out);
+    size_t nl = model && st == MLP_OK ? mlp_net_output_size(model->net) : 0;
+    for (size_t i = 0; st == MLP_OK && i < n; i += scratch->max_batch) {
+        size_t count = n - i < scratch->max_batch ? n - i : scratch->max_batch;
+        st = forward_chunk(model, scratch, raw_rows, i, count, out + i * nl);
+    }
+    return st;
+}
+
+static size_t argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+static mlp_status check_classifier(const mlp_model *model)
+{
+    if (!model) return MLP_ERR_NULL_ARG;
+    if (mlp_preprocess_task(model->pre) != MLP_TASK_CLASSIFY ||
+        mlp_net_output_size(model->net) < 2)
+        return MLP_ERR_INVALID_ARG;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
+                                   const float *raw_rows, size_t n, size_t *classes)
+{
+    mlp_status st = check_call(model, scratch, raw_rows, n, classes);
+    if (st == MLP_OK) st = check_classifier(model);
+    size_t nl = st == MLP_OK ? mlp_net_output_size(model->net) : 0;
+    for (size_t i = 0; st == MLP_OK && i < n; i += scratch->max_batch) {
+        size_t count = n - i < scratch->max_batch ? n - i : scratch->max_batch;
+        st = forward_chunk(model, scratch, raw_rows, i, count, NULL);
+        const float *o = mlp_workspace_output(scratch->ws);
+        for (size_t r = 0; st == MLP_OK && r < count; r++) classes[i + r] = argmax(o + r * nl, nl);
+    }
+    return st;
+}
+
+/* A scratch for one call; NULL_ARG/INVALID_ARG first so that they win over NO_MEMORY. */
+static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
+                               const float *raw_rows, size_t n, const void *out)
+{
+    if (!model || !raw_rows || !out) return MLP_ERR_NULL_ARG;
+    if (n == 0) return MLP_ERR_INVALID_ARG;
+    return mlp_model_scratch_create(s, model, n < MLP_MODEL_PREDICT_CHUNK ? n
+                                                                        : MLP_MODEL_PREDICT_CHUNK);
+}
+
+mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
+                             float *out)
+{
+    mlp_model_scratch *s = NULL;
+    mlp_status st = call_scratch(&s, model, raw_rows, n, out);
+    if (st == MLP_OK) st = mlp_model_predict_with(model, s, raw_rows, n, out);
+    mlp_model_scratch_free(s);
+    return st;
+}
+
+mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
+                              size_t *classes)
+{
+    mlp_status st = check_classifier(model);
+    mlp_model_scratch *s = NULL;
+    if (st == MLP_OK) st = call_scratch(&s, model, raw_rows, n, classes);
+    if (st == MLP_OK) st = mlp_model_classify_with(model, s, raw_rows, n, classes);
+    mlp_model_scratch_free(s);
+    return st;
+}
