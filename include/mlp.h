@@ -655,9 +655,9 @@ MLP_API size_t mlp_model_epoch(const mlp_model *model);
 MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
 
 /* Scratch for predicting with a model's topology, up to max_batch records per forward pass:
- * an mlp_workspace for max_batch records (activations, deltas, and a gradient buffer of
- * mlp_param_count floats that prediction does not use, see mlp_workspace_create) plus
- * max_batch x n_0 floats for the scaled copy of the inputs. One per thread (a scratch is
+ * an inference workspace for max_batch records (mlp_workspace_create_inference: activations
+ * and max_batch x n_0 floats) plus max_batch x n_0 floats for the scaled copy of the
+ * inputs. One per thread (a scratch is
  * not shared by concurrent calls); it fits every model of the same topology.
  * Errors: NULL_ARG, INVALID_ARG (max_batch 0 or above INT_MAX), NO_MEMORY. */
 typedef struct mlp_model_scratch mlp_model_scratch;
@@ -679,10 +679,9 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
                                           const float *raw_rows, size_t n, float *out);
 /* The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
- * inside the call: mlp_workspace_create's allocations plus two (20 per call for a net of
- * two weight layers, as tests/test_alloc_fail.c counts them; a few more per layer), of
- * mlp_param_count + B x (n_0 + n_1 + ... + n_L + n_L + 2 max_k n_k) floats in all. For many
- * small calls, keep a scratch per thread and use mlp_model_predict_with.
+ * inside the call: a couple of dozen allocations (a few more per layer) of
+ * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
+ * per thread and use mlp_model_predict_with.
  * Errors as mlp_model_predict_with, and NO_MEMORY. */
 MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
                                      float *out);

@@ -25,7 +25,7 @@ mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *mo
     if (!s) return MLP_ERR_NO_MEMORY;
     s->max_batch = max_batch;
     s->scaled = malloc(n * sizeof(float));
-    mlp_status st = s->scaled ? mlp_workspace_create(&s->ws, model->net, max_batch)
+    mlp_status st = s->scaled ? mlp_workspace_create_inference(&s->ws, model->net, max_batch)
                               : MLP_ERR_NO_MEMORY;
     if (st != MLP_OK) {
         mlp_model_scratch_free(s);
