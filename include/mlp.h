@@ -574,6 +574,18 @@ MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);
 
+/* The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
+ * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
+ * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
+ * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
+ * failure *data and *size are unchanged. */
+MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                      size_t epoch);
+/* Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
+ * no-op. */
+MLP_API void mlp_free(void *p);
+
 typedef struct mlp_model_info {
     uint32_t format_version;
     bool has_preprocess;
@@ -591,6 +603,13 @@ typedef struct mlp_model_info {
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);
+/* The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
+ * bytes), with the same outputs, checks and statuses except IO; data is only read and
+ * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
+ * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
+MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail);
 
 #ifdef __cplusplus
 }
