@@ -19,6 +19,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* MLP_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER, generated from meson.build. */
+#include "mlp_version.h"
+
 #if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
 #define MLP_API __attribute__((visibility("default")))
 #else
@@ -29,9 +32,6 @@
 extern "C" {
 #endif
 
-#define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
-#define MLP_VERSION_PATCH 0
 
 /* Slope of leaky ReLU for negative inputs. */
 #define MLP_LEAKY_RELU_SLOPE 0.01f
@@ -70,8 +70,11 @@ typedef struct mlp_error_detail {
     char message[256];
 } mlp_error_detail;
 
-/* Version string of the library, e.g. "0.1.0". */
+/* Version of the library running, which may differ from the header a program was compiled
+ * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
+ * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
 MLP_API const char *mlp_version(void);
+MLP_API int mlp_version_number(void);
 
 /* Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
  * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,

@@ -188,6 +188,15 @@ START_TEST(version_and_threads)
              MLP_VERSION_PATCH);
     ck_assert_ptr_nonnull(mlp_version());
     ck_assert_str_eq(mlp_version(), expect);
+    ck_assert_str_eq(MLP_VERSION_STRING, expect);
+    /* The library, the header and meson's project version (set by tests/meson.build). */
+    const char *project = getenv("MLP_PROJECT_VERSION");
+    ck_assert_ptr_nonnull(project);
+    ck_assert_str_eq(mlp_version(), project);
+    ck_assert_int_eq(mlp_version_number(), MLP_VERSION_NUMBER);
+    ck_assert_int_eq(MLP_VERSION_NUMBER,
+                     MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH);
+    ck_assert(MLP_VERSION_MINOR < 100 && MLP_VERSION_PATCH < 100);
     ck_assert_int_eq(mlp_set_threads(1), MLP_OK);
     ck_assert_int_eq(mlp_get_threads(), 1);
     ck_assert_int_eq(mlp_set_threads(0), MLP_ERR_INVALID_ARG);
