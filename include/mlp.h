@@ -9,7 +9,12 @@
  *    (except OpenBLAS's own thread count, see mlp_set_threads);
  *  - "layer k" is a weight layer, k = 0 .. mlp_net_layer_count()-1; it maps
  *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1 in DESIGN.md);
- *  - records are rows: a batch of B records is a B x n row-major float array.
+ *  - records are rows: a batch of B records is a B x n row-major float array;
+ *  - enum values are explicit and append-only: compiled programs hold them and model files
+ *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
+ *    A new value is only ever added last, before the _COUNT entry (a count, not a value,
+ *    which grows); no value is renumbered, reused or removed;
+ *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map).
  */
 #ifndef MLP_H
 #define MLP_H
@@ -40,23 +45,23 @@ extern "C" {
 
 typedef enum mlp_status {
     MLP_OK = 0,
-    MLP_ERR_NULL_ARG,           /* a required pointer was NULL */
-    MLP_ERR_INVALID_ARG,        /* a value out of range: zero size, unknown enum, ... */
-    MLP_ERR_DIMENSION,          /* sizes that do not agree with each other */
-    MLP_ERR_SOFTMAX_HIDDEN,     /* softmax requested on a hidden layer */
-    MLP_ERR_NON_FINITE,         /* NaN or infinite hyper-parameter or data value */
-    MLP_ERR_NO_MEMORY,          /* an allocation failed */
-    MLP_ERR_BATCH_TOO_LARGE,    /* batch larger than the workspace was made for */
-    MLP_ERR_WORKSPACE_MISMATCH, /* workspace/optimizer made for another topology */
-    MLP_ERR_NUMERICAL,          /* a LAPACK factorisation failed or was singular */
-    MLP_ERR_IO,                 /* a file could not be opened, read or written */
-    MLP_ERR_FORMAT,             /* not a file of the expected format (bad magic, field) */
-    MLP_ERR_TRUNCATED,          /* the file ends before its declared content */
-    MLP_ERR_CHECKSUM,           /* CRC mismatch: the file is corrupted */
-    MLP_ERR_VERSION,            /* the file was written by a newer format version */
-    MLP_ERR_PARSE,              /* malformed text (CSV); see mlp_error_detail */
-    MLP_ERR_DIVERGED,           /* training produced a NaN or infinite loss or parameter;
-                                   see mlp_train_result.diverged_epoch/_batch */
+    MLP_ERR_NULL_ARG = 1,           /* a required pointer was NULL */
+    MLP_ERR_INVALID_ARG = 2,        /* a value out of range: zero size, unknown enum, ... */
+    MLP_ERR_DIMENSION = 3,          /* sizes that do not agree with each other */
+    MLP_ERR_SOFTMAX_HIDDEN = 4,     /* softmax requested on a hidden layer */
+    MLP_ERR_NON_FINITE = 5,         /* NaN or infinite hyper-parameter or data value */
+    MLP_ERR_NO_MEMORY = 6,          /* an allocation failed */
+    MLP_ERR_BATCH_TOO_LARGE = 7,    /* batch larger than the workspace was made for */
+    MLP_ERR_WORKSPACE_MISMATCH = 8, /* workspace/optimizer made for another topology */
+    MLP_ERR_NUMERICAL = 9,          /* a LAPACK factorisation failed or was singular */
+    MLP_ERR_IO = 10,                /* a file could not be opened, read or written */
+    MLP_ERR_FORMAT = 11,            /* not a file of the expected format (bad magic, field) */
+    MLP_ERR_TRUNCATED = 12,         /* the file ends before its declared content */
+    MLP_ERR_CHECKSUM = 13,          /* CRC mismatch: the file is corrupted */
+    MLP_ERR_VERSION = 14,           /* the file was written by a newer format version */
+    MLP_ERR_PARSE = 15,             /* malformed text (CSV); see mlp_error_detail */
+    MLP_ERR_DIVERGED = 16,          /* training produced a NaN or infinite loss or parameter;
+                                       see mlp_train_result.diverged_epoch/_batch */
     MLP_STATUS_COUNT
 } mlp_status;
 
@@ -88,39 +93,39 @@ MLP_API int mlp_get_threads(void);
 
 typedef enum mlp_activation {
     MLP_ACT_LINEAR = 0,
-    MLP_ACT_SIGMOID,
-    MLP_ACT_TANH,
-    MLP_ACT_RELU,
-    MLP_ACT_LEAKY_RELU, /* slope MLP_LEAKY_RELU_SLOPE below zero */
-    MLP_ACT_SOFTMAX,    /* output layer only */
+    MLP_ACT_SIGMOID = 1,
+    MLP_ACT_TANH = 2,
+    MLP_ACT_RELU = 3,
+    MLP_ACT_LEAKY_RELU = 4, /* slope MLP_LEAKY_RELU_SLOPE below zero */
+    MLP_ACT_SOFTMAX = 5,    /* output layer only */
     MLP_ACT_COUNT
 } mlp_activation;
 
 typedef enum mlp_bias_mode {
     MLP_BIAS_NONE = 0,
-    MLP_BIAS_PER_NEURON, /* b^l has n_l entries */
-    MLP_BIAS_PER_LAYER,  /* one scalar per layer, broadcast to its neurons */
-    MLP_BIAS_PER_NETWORK,/* one scalar shared by every layer */
+    MLP_BIAS_PER_NEURON = 1,  /* b^l has n_l entries */
+    MLP_BIAS_PER_LAYER = 2,   /* one scalar per layer, broadcast to its neurons */
+    MLP_BIAS_PER_NETWORK = 3, /* one scalar shared by every layer */
     MLP_BIAS_COUNT
 } mlp_bias_mode;
 
 typedef enum mlp_loss {
-    MLP_LOSS_MSE = 0,          /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
-    MLP_LOSS_CROSS_ENTROPY,    /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
+    MLP_LOSS_MSE = 0,           /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
+    MLP_LOSS_CROSS_ENTROPY = 1, /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
     MLP_LOSS_COUNT
 } mlp_loss;
 
 typedef enum mlp_init {
-    MLP_INIT_AUTO = 0,   /* He for (leaky) ReLU layers, Glorot for the others */
-    MLP_INIT_GLOROT,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
-    MLP_INIT_HE,         /* normal(0, sqrt(2 / fan_in)) */
-    MLP_INIT_ORTHOGONAL, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
+    MLP_INIT_AUTO = 0,       /* He for (leaky) ReLU layers, Glorot for the others */
+    MLP_INIT_GLOROT = 1,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    MLP_INIT_HE = 2,         /* normal(0, sqrt(2 / fan_in)) */
+    MLP_INIT_ORTHOGONAL = 3, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
     MLP_INIT_COUNT
 } mlp_init;
 
 typedef enum mlp_reduction {
     MLP_REDUCE_SUM = 0,  /* I <- I - lr * sum_i grad C_i (the source's formula) */
-    MLP_REDUCE_MEAN,     /* I <- I - (lr / B) * sum_i grad C_i */
+    MLP_REDUCE_MEAN = 1, /* I <- I - (lr / B) * sum_i grad C_i */
     MLP_REDUCE_COUNT
 } mlp_reduction;
 
@@ -250,19 +255,19 @@ MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const flo
 /* ------------------------------------------------------------------ optimizer */
 
 typedef enum mlp_optimizer_kind {
-    MLP_OPT_SGD = 0,   /* plain gradient descent: I <- I - lr * g */
-    MLP_OPT_MOMENTUM,  /* v <- mu v + g;  I <- I - lr v */
-    MLP_OPT_NESTEROV,  /* v <- mu v + g;  I <- I - lr (g + mu v) */
-    MLP_OPT_ADAM,      /* bias-corrected moments; weight_decay is L2 added to g */
-    MLP_OPT_ADAMW,     /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
-    MLP_OPT_RMSPROP,   /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
+    MLP_OPT_SGD = 0,      /* plain gradient descent: I <- I - lr * g */
+    MLP_OPT_MOMENTUM = 1, /* v <- mu v + g;  I <- I - lr v */
+    MLP_OPT_NESTEROV = 2, /* v <- mu v + g;  I <- I - lr (g + mu v) */
+    MLP_OPT_ADAM = 3,     /* bias-corrected moments; weight_decay is L2 added to g */
+    MLP_OPT_ADAMW = 4,    /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
+    MLP_OPT_RMSPROP = 5,  /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
     MLP_OPT_COUNT
 } mlp_optimizer_kind;
 
 typedef enum mlp_schedule {
     MLP_SCHEDULE_CONSTANT = 0,
-    MLP_SCHEDULE_STEP,   /* lr * gamma^(floor(epoch / step_epochs)) */
-    MLP_SCHEDULE_COSINE, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
+    MLP_SCHEDULE_STEP = 1,   /* lr * gamma^(floor(epoch / step_epochs)) */
+    MLP_SCHEDULE_COSINE = 2, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
     MLP_SCHEDULE_COUNT
 } mlp_schedule;
 
@@ -427,7 +432,7 @@ MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
 
 typedef enum mlp_task {
     MLP_TASK_CLASSIFY = 0, /* targets one-hot over class_count classes */
-    MLP_TASK_REGRESS,      /* targets the numeric value(s) */
+    MLP_TASK_REGRESS = 1,  /* targets the numeric value(s) */
     MLP_TASK_COUNT
 } mlp_task;
 
@@ -507,8 +512,8 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
 
 typedef enum mlp_scaling {
     MLP_SCALE_NONE = 0,
-    MLP_SCALE_MINMAX,    /* to [0,1] with the training split's min and max */
-    MLP_SCALE_STANDARD,  /* zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_MINMAX = 1,   /* to [0,1] with the training split's min and max */
+    MLP_SCALE_STANDARD = 2, /* zero mean, unit variance with the training split's statistics */
     MLP_SCALE_COUNT
 } mlp_scaling;
 
