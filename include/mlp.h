@@ -593,6 +593,15 @@ MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *
 /* Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
  * no-op. */
 MLP_API void mlp_free(void *p);
+/* The same image into a buffer of the caller's: mlp_model_save_size gives its size in
+ * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
+ * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
+ * DIMENSION when capacity is smaller than the image (nothing is written). */
+MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
+                                       const mlp_preprocess *pre, const mlp_optimizer *opt);
+MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                                       const mlp_net *net, const mlp_preprocess *pre,
+                                       const mlp_optimizer *opt, size_t epoch);
 
 typedef struct mlp_model_info {
     uint32_t format_version;

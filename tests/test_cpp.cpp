@@ -59,6 +59,14 @@ int main()
     std::vector<unsigned char> blob(static_cast<unsigned char *>(image),
                                     static_cast<unsigned char *>(image) + image_size);
     mlp_free(image);
+    // The same image into a buffer of our own, sized by the query.
+    size_t needed = 0, written = 0;
+    if ((st = mlp_model_save_size(&needed, net, nullptr, opt)) != MLP_OK)
+        return fail("mlp_model_save_size", st);
+    std::vector<unsigned char> own(needed);
+    if ((st = mlp_model_save_into(own.data(), own.size(), &written, net, nullptr, opt, 200)) !=
+        MLP_OK)
+        return fail("mlp_model_save_into", st);
     mlp_net *copy = nullptr;
     mlp_optimizer *copy_opt = nullptr;
     mlp_model_info info;
@@ -72,7 +80,8 @@ int main()
     if ((st = mlp_forward(net, ws, x.data(), 16, out_a.data())) != MLP_OK ||
         (st = mlp_forward(copy, ws, x.data(), 16, out_b.data())) != MLP_OK)
         return fail("mlp_forward", st);
-    bool same = out_a == out_b && info.epoch == 200 && info.has_optimizer &&
+    bool same = out_a == out_b && own == blob && written == blob.size() &&
+                info.epoch == 200 && info.has_optimizer &&
                 mlp_optimizer_step_count(copy_opt) == mlp_optimizer_step_count(opt);
     std::printf("model image: %zu bytes, loaded copy %s\n", blob.size(),
                 same ? "predicts the same" : "DIFFERS");

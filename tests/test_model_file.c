@@ -1279,6 +1279,58 @@ START_TEST(test_mem_null_and_size_errors)
 }
 END_TEST
 
+START_TEST(test_mem_into_caller_buffer)
+{
+    model m = model_new(true, true);
+    size_t len;
+    unsigned char *image = model_bytes(m.net, m.pre, m.opt, 9, &len);
+    size_t size = 0;
+    ck_assert_int_eq(mlp_model_save_size(&size, m.net, m.pre, m.opt), MLP_OK);
+    ck_assert_uint_eq(size, len);
+    /* Exactly the size: the same bytes as mlp_model_save_mem; larger: the rest untouched. */
+    unsigned char *buf = malloc(len + 16);
+    memset(buf, 0xAA, len + 16);
+    size_t written = 0;
+    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, m.pre, m.opt, 9),
+                     MLP_OK);
+    ck_assert_uint_eq(written, len);
+    ck_assert_int_eq(memcmp(buf, image, len), 0);
+    for (size_t i = len; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    memset(buf, 0xAA, len + 16);
+    written = 0;
+    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, m.net, m.pre, m.opt, 9), MLP_OK);
+    ck_assert_uint_eq(written, len);
+    ck_assert_int_eq(memcmp(buf, image, len), 0);
+    /* One byte short: DIMENSION, nothing written. */
+    memset(buf, 0xAA, len + 16);
+    written = 7;
+    ck_assert_int_eq(mlp_model_save_into(buf, len - 1, &written, m.net, m.pre, m.opt, 9),
+                     MLP_ERR_DIMENSION);
+    ck_assert_uint_eq(written, 7);
+    for (size_t i = 0; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    /* NULL arguments and refused models change nothing either. */
+    ck_assert_int_eq(mlp_model_save_size(NULL, m.net, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_size(&size, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(NULL, len, &written, m.net, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(buf, len, NULL, m.net, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, NULL, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    mlp_preprocess *other_pre = pre_new(4, 0, NULL);
+    ck_assert_int_eq(mlp_model_save_size(&size, m.net, other_pre, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, other_pre, NULL, 0),
+                     MLP_ERR_DIMENSION);
+    ck_assert_uint_eq(size, len);
+    ck_assert_uint_eq(written, 7);
+    for (size_t i = 0; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    mlp_preprocess_free(other_pre);
+    free(buf);
+    free(image);
+    model_free(&m);
+}
+END_TEST
+
 static Suite *model_file_suite(void)
 {
     Suite *s = suite_create("model_file");
@@ -1316,6 +1368,7 @@ static Suite *model_file_suite(void)
     TCase *mem = tcase_create("memory");
     tcase_add_test(mem, test_mem_roundtrip_is_stable);
     tcase_add_test(mem, test_mem_null_and_size_errors);
+    tcase_add_test(mem, test_mem_into_caller_buffer);
     suite_add_tcase(s, mem);
     return s;
 }

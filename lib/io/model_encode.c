@@ -167,55 +167,102 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
     put_f32s(w, state, count);
 }
 
-mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
-                              const mlp_preprocess *pre, const mlp_optimizer *opt,
-                              size_t epoch)
+/* ------------------------------------------------------------------ images */
+
+/* The sizes of an image's parts, computed once its inputs are checked. */
+typedef struct image_plan {
+    uint64_t net, pre, opt, total;
+} image_plan;
+
+static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
+                             const mlp_optimizer *opt, image_plan *ip)
 {
-    if (!data || !size || !net) return MLP_ERR_NULL_ARG;
     size_t L = mlp_net_layer_count(net);
     if (L == 0 || L > UINT32_MAX) return MLP_ERR_INVALID_ARG;
-
-    uint64_t net_size = net_body_size(net), pre_size = 0, opt_size = 0;
+    ip->net = net_body_size(net);
+    ip->pre = ip->opt = 0;
     mlp_status st;
-    if (pre && (st = check_preprocess(pre, net, &pre_size)) != MLP_OK) return st;
-    if (opt && (st = check_optimizer(opt, net, &opt_size)) != MLP_OK) return st;
+    if (pre && (st = check_preprocess(pre, net, &ip->pre)) != MLP_OK) return st;
+    if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK) return st;
     if (!mlp_all_finite(mlp_net_params_const(net), mlp_param_count(net))) return MLP_ERR_NON_FINITE;
     if (opt) {
         size_t n;
         const float *state = mlp_optimizer_state_const(opt, &n);
         if (!mlp_all_finite(state, n)) return MLP_ERR_NON_FINITE;
     }
-
-    uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + net_size + MODEL_CRC_LEN;
-    if (pre) total += SECTION_HEADER_LEN + pre_size;
-    if (opt) total += SECTION_HEADER_LEN + opt_size;
+    uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + ip->net + MODEL_CRC_LEN;
+    if (pre) total += SECTION_HEADER_LEN + ip->pre;
+    if (opt) total += SECTION_HEADER_LEN + ip->opt;
     if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
+    ip->total = total;
+    return MLP_OK;
+}
 
-    writer w = {malloc((size_t)total), 0};
-    if (!w.p) return MLP_ERR_NO_MEMORY;
+/* Writes the image planned in ip to p (ip->total bytes); returns the bytes written, which
+ * differ from ip->total only through a bug in the sizes above. */
+static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net *net,
+                          const mlp_preprocess *pre, const mlp_optimizer *opt, size_t epoch)
+{
+    writer w = {p, 0};
     put_bytes(&w, MODEL_MAGIC, MODEL_MAGIC_LEN);
     put_u32(&w, MLP_MODEL_FORMAT_VERSION);
     put_u32(&w, 1u + (pre != NULL) + (opt != NULL));
-    put_u64(&w, total);
+    put_u64(&w, ip->total);
     put_u64(&w, epoch);
-    put_section_header(&w, TAG_NET, net_size);
+    put_section_header(&w, TAG_NET, ip->net);
     put_net(&w, net);
     if (pre) {
-        put_section_header(&w, TAG_PREP, pre_size);
+        put_section_header(&w, TAG_PREP, ip->pre);
         put_preprocess(&w, pre);
     }
     if (opt) {
-        put_section_header(&w, TAG_OPTM, opt_size);
+        put_section_header(&w, TAG_OPTM, ip->opt);
         put_optimizer(&w, opt);
     }
     st_u32(w.p + w.pos, (uint32_t)crc32(0L, w.p, (uInt)w.pos));
-    w.pos += MODEL_CRC_LEN;
-    if (w.pos != total) { /* the sizes above and the writers disagree: a library bug */
-        free(w.p);
+    return w.pos + MODEL_CRC_LEN;
+}
+
+mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                              const mlp_preprocess *pre, const mlp_optimizer *opt,
+                              size_t epoch)
+{
+    if (!data || !size || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st != MLP_OK) return st;
+    unsigned char *p = malloc((size_t)ip.total);
+    if (!p) return MLP_ERR_NO_MEMORY;
+    if (write_image(p, &ip, net, pre, opt, epoch) != ip.total) {
+        free(p);
         return MLP_ERR_INVALID_ARG;
     }
-    *data = w.p;
-    *size = w.pos;
+    *data = p;
+    *size = (size_t)ip.total;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_save_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
+                               const mlp_optimizer *opt)
+{
+    if (!size || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st == MLP_OK) *size = (size_t)ip.total;
+    return st;
+}
+
+mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                               const mlp_net *net, const mlp_preprocess *pre,
+                               const mlp_optimizer *opt, size_t epoch)
+{
+    if (!buf || !written || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st != MLP_OK) return st;
+    if (capacity < ip.total) return MLP_ERR_DIMENSION;
+    if (write_image(buf, &ip, net, pre, opt, epoch) != ip.total) return MLP_ERR_INVALID_ARG;
+    *written = (size_t)ip.total;
     return MLP_OK;
 }
 
