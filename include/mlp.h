@@ -569,7 +569,7 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32. Atomic: path holds either its old content or the
+ * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
  * new one, whole. The data is written and synced in path's directory in an unnamed file
  * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
  * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
