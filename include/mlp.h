@@ -9,7 +9,12 @@
  *    (except OpenBLAS's own thread count, see mlp_set_threads);
  *  - "layer k" is a weight layer, k = 0 .. mlp_net_layer_count()-1; it maps
  *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1 in DESIGN.md);
- *  - records are rows: a batch of B records is a B x n row-major float array.
+ *  - records are rows: a batch of B records is a B x n row-major float array;
+ *  - enum values are explicit and append-only: compiled programs hold them and model files
+ *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
+ *    A new value is only ever added last, before the _COUNT entry (a count, not a value,
+ *    which grows); no value is renumbered, reused or removed;
+ *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map).
  */
 #ifndef MLP_H
 #define MLP_H
@@ -18,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* MLP_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER, generated from meson.build. */
+#include "mlp_version.h"
 
 #if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
 #define MLP_API __attribute__((visibility("default")))
@@ -29,9 +37,6 @@
 extern "C" {
 #endif
 
-#define MLP_VERSION_MAJOR 0
-#define MLP_VERSION_MINOR 1
-#define MLP_VERSION_PATCH 0
 
 /* Slope of leaky ReLU for negative inputs. */
 #define MLP_LEAKY_RELU_SLOPE 0.01f
@@ -40,23 +45,23 @@ extern "C" {
 
 typedef enum mlp_status {
     MLP_OK = 0,
-    MLP_ERR_NULL_ARG,           /* a required pointer was NULL */
-    MLP_ERR_INVALID_ARG,        /* a value out of range: zero size, unknown enum, ... */
-    MLP_ERR_DIMENSION,          /* sizes that do not agree with each other */
-    MLP_ERR_SOFTMAX_HIDDEN,     /* softmax requested on a hidden layer */
-    MLP_ERR_NON_FINITE,         /* NaN or infinite hyper-parameter or data value */
-    MLP_ERR_NO_MEMORY,          /* an allocation failed */
-    MLP_ERR_BATCH_TOO_LARGE,    /* batch larger than the workspace was made for */
-    MLP_ERR_WORKSPACE_MISMATCH, /* workspace/optimizer made for another topology */
-    MLP_ERR_NUMERICAL,          /* a LAPACK factorisation failed or was singular */
-    MLP_ERR_IO,                 /* a file could not be opened, read or written */
-    MLP_ERR_FORMAT,             /* not a file of the expected format (bad magic, field) */
-    MLP_ERR_TRUNCATED,          /* the file ends before its declared content */
-    MLP_ERR_CHECKSUM,           /* CRC mismatch: the file is corrupted */
-    MLP_ERR_VERSION,            /* the file was written by a newer format version */
-    MLP_ERR_PARSE,              /* malformed text (CSV); see mlp_error_detail */
-    MLP_ERR_DIVERGED,           /* training produced a NaN or infinite loss or parameter;
-                                   see mlp_train_result.diverged_epoch/_batch */
+    MLP_ERR_NULL_ARG = 1,           /* a required pointer was NULL */
+    MLP_ERR_INVALID_ARG = 2,        /* a value out of range: zero size, unknown enum, ... */
+    MLP_ERR_DIMENSION = 3,          /* sizes that do not agree with each other */
+    MLP_ERR_SOFTMAX_HIDDEN = 4,     /* softmax requested on a hidden layer */
+    MLP_ERR_NON_FINITE = 5,         /* NaN or infinite hyper-parameter or data value */
+    MLP_ERR_NO_MEMORY = 6,          /* an allocation failed */
+    MLP_ERR_BATCH_TOO_LARGE = 7,    /* batch larger than the workspace was made for */
+    MLP_ERR_WORKSPACE_MISMATCH = 8, /* workspace/optimizer made for another topology */
+    MLP_ERR_NUMERICAL = 9,          /* a LAPACK factorisation failed or was singular */
+    MLP_ERR_IO = 10,                /* a file could not be opened, read or written */
+    MLP_ERR_FORMAT = 11,            /* not a file of the expected format (bad magic, field) */
+    MLP_ERR_TRUNCATED = 12,         /* the file ends before its declared content */
+    MLP_ERR_CHECKSUM = 13,          /* CRC mismatch: the file is corrupted */
+    MLP_ERR_VERSION = 14,           /* the file was written by a newer format version */
+    MLP_ERR_PARSE = 15,             /* malformed text (CSV); see mlp_error_detail */
+    MLP_ERR_DIVERGED = 16,          /* training produced a NaN or infinite loss or parameter;
+                                       see mlp_train_result.diverged_epoch/_batch */
     MLP_STATUS_COUNT
 } mlp_status;
 
@@ -70,8 +75,11 @@ typedef struct mlp_error_detail {
     char message[256];
 } mlp_error_detail;
 
-/* Version string of the library, e.g. "0.1.0". */
+/* Version of the library running, which may differ from the header a program was compiled
+ * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
+ * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
 MLP_API const char *mlp_version(void);
+MLP_API int mlp_version_number(void);
 
 /* Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
  * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,
@@ -85,39 +93,39 @@ MLP_API int mlp_get_threads(void);
 
 typedef enum mlp_activation {
     MLP_ACT_LINEAR = 0,
-    MLP_ACT_SIGMOID,
-    MLP_ACT_TANH,
-    MLP_ACT_RELU,
-    MLP_ACT_LEAKY_RELU, /* slope MLP_LEAKY_RELU_SLOPE below zero */
-    MLP_ACT_SOFTMAX,    /* output layer only */
+    MLP_ACT_SIGMOID = 1,
+    MLP_ACT_TANH = 2,
+    MLP_ACT_RELU = 3,
+    MLP_ACT_LEAKY_RELU = 4, /* slope MLP_LEAKY_RELU_SLOPE below zero */
+    MLP_ACT_SOFTMAX = 5,    /* output layer only */
     MLP_ACT_COUNT
 } mlp_activation;
 
 typedef enum mlp_bias_mode {
     MLP_BIAS_NONE = 0,
-    MLP_BIAS_PER_NEURON, /* b^l has n_l entries */
-    MLP_BIAS_PER_LAYER,  /* one scalar per layer, broadcast to its neurons */
-    MLP_BIAS_PER_NETWORK,/* one scalar shared by every layer */
+    MLP_BIAS_PER_NEURON = 1,  /* b^l has n_l entries */
+    MLP_BIAS_PER_LAYER = 2,   /* one scalar per layer, broadcast to its neurons */
+    MLP_BIAS_PER_NETWORK = 3, /* one scalar shared by every layer */
     MLP_BIAS_COUNT
 } mlp_bias_mode;
 
 typedef enum mlp_loss {
-    MLP_LOSS_MSE = 0,          /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
-    MLP_LOSS_CROSS_ENTROPY,    /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
+    MLP_LOSS_MSE = 0,           /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
+    MLP_LOSS_CROSS_ENTROPY = 1, /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
     MLP_LOSS_COUNT
 } mlp_loss;
 
 typedef enum mlp_init {
-    MLP_INIT_AUTO = 0,   /* He for (leaky) ReLU layers, Glorot for the others */
-    MLP_INIT_GLOROT,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
-    MLP_INIT_HE,         /* normal(0, sqrt(2 / fan_in)) */
-    MLP_INIT_ORTHOGONAL, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
+    MLP_INIT_AUTO = 0,       /* He for (leaky) ReLU layers, Glorot for the others */
+    MLP_INIT_GLOROT = 1,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    MLP_INIT_HE = 2,         /* normal(0, sqrt(2 / fan_in)) */
+    MLP_INIT_ORTHOGONAL = 3, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
     MLP_INIT_COUNT
 } mlp_init;
 
 typedef enum mlp_reduction {
     MLP_REDUCE_SUM = 0,  /* I <- I - lr * sum_i grad C_i (the source's formula) */
-    MLP_REDUCE_MEAN,     /* I <- I - (lr / B) * sum_i grad C_i */
+    MLP_REDUCE_MEAN = 1, /* I <- I - (lr / B) * sum_i grad C_i */
     MLP_REDUCE_COUNT
 } mlp_reduction;
 
@@ -256,19 +264,19 @@ MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const flo
 /* ------------------------------------------------------------------ optimizer */
 
 typedef enum mlp_optimizer_kind {
-    MLP_OPT_SGD = 0,   /* plain gradient descent: I <- I - lr * g */
-    MLP_OPT_MOMENTUM,  /* v <- mu v + g;  I <- I - lr v */
-    MLP_OPT_NESTEROV,  /* v <- mu v + g;  I <- I - lr (g + mu v) */
-    MLP_OPT_ADAM,      /* bias-corrected moments; weight_decay is L2 added to g */
-    MLP_OPT_ADAMW,     /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
-    MLP_OPT_RMSPROP,   /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
+    MLP_OPT_SGD = 0,      /* plain gradient descent: I <- I - lr * g */
+    MLP_OPT_MOMENTUM = 1, /* v <- mu v + g;  I <- I - lr v */
+    MLP_OPT_NESTEROV = 2, /* v <- mu v + g;  I <- I - lr (g + mu v) */
+    MLP_OPT_ADAM = 3,     /* bias-corrected moments; weight_decay is L2 added to g */
+    MLP_OPT_ADAMW = 4,    /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
+    MLP_OPT_RMSPROP = 5,  /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
     MLP_OPT_COUNT
 } mlp_optimizer_kind;
 
 typedef enum mlp_schedule {
     MLP_SCHEDULE_CONSTANT = 0,
-    MLP_SCHEDULE_STEP,   /* lr * gamma^(floor(epoch / step_epochs)) */
-    MLP_SCHEDULE_COSINE, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
+    MLP_SCHEDULE_STEP = 1,   /* lr * gamma^(floor(epoch / step_epochs)) */
+    MLP_SCHEDULE_COSINE = 2, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
     MLP_SCHEDULE_COUNT
 } mlp_schedule;
 
@@ -433,7 +441,7 @@ MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
 
 typedef enum mlp_task {
     MLP_TASK_CLASSIFY = 0, /* targets one-hot over class_count classes */
-    MLP_TASK_REGRESS,      /* targets the numeric value(s) */
+    MLP_TASK_REGRESS = 1,  /* targets the numeric value(s) */
     MLP_TASK_COUNT
 } mlp_task;
 
@@ -513,8 +521,8 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
 
 typedef enum mlp_scaling {
     MLP_SCALE_NONE = 0,
-    MLP_SCALE_MINMAX,    /* to [0,1] with the training split's min and max */
-    MLP_SCALE_STANDARD,  /* zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_MINMAX = 1,   /* to [0,1] with the training split's min and max */
+    MLP_SCALE_STANDARD = 2, /* zero mean, unit variance with the training split's statistics */
     MLP_SCALE_COUNT
 } mlp_scaling;
 
@@ -570,7 +578,7 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32. Atomic: path holds either its old content or the
+ * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
  * new one, whole. The data is written and synced in path's directory in an unnamed file
  * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
  * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
@@ -582,6 +590,27 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);
+
+/* The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
+ * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
+ * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
+ * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
+ * failure *data and *size are unchanged. */
+MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                      size_t epoch);
+/* Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
+ * no-op. */
+MLP_API void mlp_free(void *p);
+/* The same image into a buffer of the caller's: mlp_model_save_size gives its size in
+ * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
+ * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
+ * DIMENSION when capacity is smaller than the image (nothing is written). */
+MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
+                                       const mlp_preprocess *pre, const mlp_optimizer *opt);
+MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                                       const mlp_net *net, const mlp_preprocess *pre,
+                                       const mlp_optimizer *opt, size_t epoch);
 
 typedef struct mlp_model_info {
     uint32_t format_version;
@@ -600,6 +629,13 @@ typedef struct mlp_model_info {
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);
+/* The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
+ * bytes), with the same outputs, checks and statuses except IO; data is only read and
+ * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
+ * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
+MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ model handle */
 

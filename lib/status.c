@@ -38,9 +38,12 @@ void mlp_errno_text(int err, char *buf, size_t len)
 
 const char *mlp_version(void)
 {
-#define MLP_STR2(x) #x
-#define MLP_STR(x) MLP_STR2(x)
-    return MLP_STR(MLP_VERSION_MAJOR) "." MLP_STR(MLP_VERSION_MINOR) "." MLP_STR(MLP_VERSION_PATCH);
+    return MLP_VERSION_STRING;
+}
+
+int mlp_version_number(void)
+{
+    return MLP_VERSION_NUMBER;
 }
 
 mlp_status mlp_set_threads(int n)

@@ -359,6 +359,46 @@ static mlp_status run_load(ctx *c)
                           (mlp_optimizer **)&c->out[2], NULL, NULL);
 }
 
+/* The model file's bytes (untracked), for mlp_model_load_mem. */
+static unsigned char *model_bytes;
+static size_t model_len;
+
+static void prep_load_mem(ctx *c)
+{
+    prep_none(c);
+    if (!model_bytes && !(model_bytes = read_file(model_path, &model_len))) die("read model");
+}
+
+static mlp_status run_load_mem(ctx *c)
+{
+    return mlp_model_load_mem(model_bytes, model_len, (mlp_net **)&c->out[0],
+                              (mlp_preprocess **)&c->out[1], (mlp_optimizer **)&c->out[2],
+                              NULL, NULL);
+}
+
+/* mlp_model_save_mem's buffer goes to out[0], its size to mem_size; release_mem frees the
+ * buffer with mlp_free. */
+#define MEM_SIZE_UNSET ((size_t)12345)
+static size_t mem_size;
+
+static mlp_status run_save_mem(ctx *c)
+{
+    mem_size = MEM_SIZE_UNSET;
+    return mlp_model_save_mem(&c->out[0], &mem_size, base_net, base_pre, base_opt, 7);
+}
+
+static bool save_mem_unchanged(ctx *c)
+{
+    return outputs_untouched(c) && mem_size == MEM_SIZE_UNSET;
+}
+
+static void release_mem(ctx *c)
+{
+    mlp_free(c->out[0] != SENTINEL ? c->out[0] : NULL);
+    c->out[0] = SENTINEL;
+    release_all(c);
+}
+
 static mlp_status run_csv(ctx *c)
 {
     return mlp_csv_load((mlp_dataset **)&c->out[0], csv_path, NULL, NULL);
@@ -567,6 +607,8 @@ static const alloc_case cases[] = {
     {"mlp_workspace_set_threads", prep_ws, run_threads, NULL, release_all, NULL},
     {"mlp_optimizer_create", prep_none, run_optimizer, NULL, release_opt_out, NULL},
     {"mlp_model_load", prep_none, run_load, NULL, release_all, NULL},
+    {"mlp_model_load_mem", prep_load_mem, run_load_mem, NULL, release_all, NULL},
+    {"mlp_model_save_mem", prep_none, run_save_mem, save_mem_unchanged, release_mem, NULL},
     {"mlp_csv_load", prep_none, run_csv, NULL, release_dataset, csv_complete},
     {"mlp_idx_load", prep_none, run_idx, NULL, release_dataset, NULL},
     {"mlp_idx_load (gzip)", prep_none, run_idx_gz, NULL, release_dataset, NULL},
@@ -664,6 +706,7 @@ int main(void)
     }
     remove_files();
     __libc_free(saved_before);
+    __libc_free(model_bytes);
     mlp_dataset_free(base_ds);
     mlp_preprocess_free(base_pre);
     mlp_optimizer_free(base_opt);

@@ -1,4 +1,5 @@
-// The public header compiles as C++ and the library trains from a C++ caller.
+// The public header compiles as C++, the library trains from a C++ caller, and a model
+// travels through a memory image.
 #include "mlp.h"
 
 #include <cstdio>
@@ -92,6 +93,45 @@ int main()
     std::printf("loss: first step %.6f, last step %.6f, evaluated mean %.6f\n", first / 16,
                 last / 16, mean);
     int ok = last < 0.5 * first && mean < 0.5 * first / 16;
+
+    // The model through a memory image (as an application keeps it in its own container):
+    // the copy predicts exactly what the original does.
+    void *image = nullptr;
+    size_t image_size = 0;
+    if ((st = mlp_model_save_mem(&image, &image_size, net, nullptr, opt, 200)) != MLP_OK)
+        return fail("mlp_model_save_mem", st);
+    std::vector<unsigned char> blob(static_cast<unsigned char *>(image),
+                                    static_cast<unsigned char *>(image) + image_size);
+    mlp_free(image);
+    // The same image into a buffer of our own, sized by the query.
+    size_t needed = 0, written = 0;
+    if ((st = mlp_model_save_size(&needed, net, nullptr, opt)) != MLP_OK)
+        return fail("mlp_model_save_size", st);
+    std::vector<unsigned char> own(needed);
+    if ((st = mlp_model_save_into(own.data(), own.size(), &written, net, nullptr, opt, 200)) !=
+        MLP_OK)
+        return fail("mlp_model_save_into", st);
+    mlp_net *copy = nullptr;
+    mlp_optimizer *copy_opt = nullptr;
+    mlp_model_info info;
+    mlp_error_detail detail;
+    if ((st = mlp_model_load_mem(blob.data(), blob.size(), &copy, nullptr, &copy_opt, &info,
+                                 &detail)) != MLP_OK) {
+        std::fprintf(stderr, "%s\n", detail.message);
+        return fail("mlp_model_load_mem", st);
+    }
+    std::vector<float> out_a(16), out_b(16);
+    if ((st = mlp_forward(net, ws, x.data(), 16, out_a.data())) != MLP_OK ||
+        (st = mlp_forward(copy, ws, x.data(), 16, out_b.data())) != MLP_OK)
+        return fail("mlp_forward", st);
+    bool same = out_a == out_b && own == blob && written == blob.size() &&
+                info.epoch == 200 && info.has_optimizer &&
+                mlp_optimizer_step_count(copy_opt) == mlp_optimizer_step_count(opt);
+    std::printf("model image: %zu bytes, loaded copy %s\n", blob.size(),
+                same ? "predicts the same" : "DIFFERS");
+    ok = ok && same;
+    mlp_optimizer_free(copy_opt);
+    mlp_net_free(copy);
     mlp_optimizer_free(opt);
     mlp_workspace_free(ws);
     mlp_net_free(net);

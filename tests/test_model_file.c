@@ -1,5 +1,7 @@
-/* Model files: bit-exact round trips (net, preprocessing, optimizer), exact resumption,
- * corruption, truncation, foreign and newer files, lying sizes, atomic writes. */
+/* Model files and images in memory: bit-exact round trips (net, preprocessing, optimizer),
+ * the file and the memory image equal byte for byte, exact resumption, corruption,
+ * truncation, foreign and newer images (each loaded from memory and from a file), lying
+ * sizes, atomic writes. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "test_util.h"
@@ -15,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Offsets of the version-1 layout (see the comment atop lib/io/model_file.c). */
+/* Offsets of the version-1 layout (see the comment atop lib/io/model_format.h). */
 #define OFF_VERSION 8
 #define OFF_SECTIONS 12
 #define OFF_LENGTH 16
@@ -156,8 +158,10 @@ static void fix_crc(unsigned char *buf, size_t len)
     wr32(buf + len - 4, crc32_ref(buf, len - 4));
 }
 
-/* Loads path expecting failure; checks that the outputs were left alone. */
-static mlp_status load_fails(const char *path)
+/* Loads path (from a file) or buf[0..len) (from memory, when path is NULL) expecting
+ * failure; checks that the outputs were left alone and that detail says why. */
+static mlp_status load_fails_detail(const char *path, const void *buf, size_t len,
+                                    mlp_error_detail *detail)
 {
     mlp_net *sentinel_net = (mlp_net *)(uintptr_t)0x1;
     mlp_preprocess *sentinel_pre = (mlp_preprocess *)(uintptr_t)0x2;
@@ -165,23 +169,35 @@ static mlp_status load_fails(const char *path)
     mlp_net *net = sentinel_net;
     mlp_preprocess *pre = sentinel_pre;
     mlp_optimizer *opt = sentinel_opt;
-    mlp_error_detail detail;
-    memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_model_load(path, &net, &pre, &opt, NULL, &detail);
+    mlp_model_info info = {99, true, true, 99};
+    memset(detail, 0, sizeof *detail);
+    mlp_status st = path ? mlp_model_load(path, &net, &pre, &opt, &info, detail)
+                         : mlp_model_load_mem(buf, len, &net, &pre, &opt, &info, detail);
     ck_assert_int_ne(st, MLP_OK);
     ck_assert_ptr_eq(net, sentinel_net);
     ck_assert_ptr_eq(pre, sentinel_pre);
     ck_assert_ptr_eq(opt, sentinel_opt);
-    ck_assert_msg(detail.message[0] != '\0', "status %d without a message", (int)st);
+    ck_assert_uint_eq(info.format_version, 99);
+    ck_assert_msg(detail->message[0] != '\0', "status %d without a message", (int)st);
     return st;
 }
 
+static mlp_status load_fails(const char *path)
+{
+    mlp_error_detail detail;
+    return load_fails_detail(path, NULL, 0, &detail);
+}
+
+/* Loads damaged bytes from memory and from a file: the same status and message. */
 static mlp_status load_buffer_status(const tmpdir *d, const void *buf, size_t len)
 {
+    mlp_error_detail from_mem, from_file;
+    mlp_status st = load_fails_detail(NULL, buf, len, &from_mem);
     char path[256];
     file_path(path, sizeof path, d, "patched.mlp");
     file_write(path, buf, len);
-    mlp_status st = load_fails(path);
+    ck_assert_int_eq(load_fails_detail(path, NULL, 0, &from_file), st);
+    ck_assert_str_eq(from_file.message, from_mem.message);
     unlink(path);
     return st;
 }
@@ -274,17 +290,41 @@ static void model_free(model *m)
     mlp_optimizer_free(m->opt);
 }
 
-/* Saves a full model (net + preprocess + optimizer) and returns its bytes. */
-static unsigned char *full_model_bytes(const tmpdir *d, size_t *len)
+/* Encodes a model in memory; returns a malloc'd copy of the image (the tests free() and
+ * patch it). */
+static unsigned char *model_bytes(const mlp_net *net, const mlp_preprocess *pre,
+                                  const mlp_optimizer *opt, size_t epoch, size_t *len)
 {
-    char path[256];
-    file_path(path, sizeof path, d, "full.mlp");
+    void *data = NULL;
+    ck_assert_int_eq(mlp_model_save_mem(&data, len, net, pre, opt, epoch), MLP_OK);
+    ck_assert_ptr_nonnull(data);
+    unsigned char *copy = malloc(*len);
+    memcpy(copy, data, *len);
+    mlp_free(data);
+    return copy;
+}
+
+/* The bytes of a full model (net + preprocess + optimizer). */
+static unsigned char *full_model_bytes(size_t *len)
+{
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 17, NULL), MLP_OK);
+    unsigned char *buf = model_bytes(m.net, m.pre, m.opt, 17, len);
     model_free(&m);
-    unsigned char *buf = file_read(path, len);
-    unlink(path);
     return buf;
+}
+
+/* mlp_model_save to path, checked against mlp_model_save_mem: the same bytes. */
+static void save_checked(const char *path, const mlp_net *net, const mlp_preprocess *pre,
+                         const mlp_optimizer *opt, size_t epoch)
+{
+    ck_assert_int_eq(mlp_model_save(path, net, pre, opt, epoch, NULL), MLP_OK);
+    size_t file_len, mem_len;
+    unsigned char *file = file_read(path, &file_len);
+    unsigned char *mem = model_bytes(net, pre, opt, epoch, &mem_len);
+    ck_assert_uint_eq(mem_len, file_len);
+    ck_assert_int_eq(memcmp(mem, file, file_len), 0);
+    free(mem);
+    free(file);
 }
 
 static void assert_same_net(const mlp_net *a, const mlp_net *b)
@@ -339,6 +379,46 @@ static void assert_same_opt(mlp_optimizer *a, mlp_optimizer *b)
     if (na) ck_assert_int_eq(memcmp(sa, sb, na * sizeof(float)), 0);
 }
 
+/* mlp_model_load from path, checked against mlp_model_load_mem of the file's bytes: equal
+ * objects (parameters and RNG state bit for bit) and info. */
+static void load_checked(const char *path, mlp_net **net, mlp_preprocess **pre,
+                         mlp_optimizer **opt, mlp_model_info *info, mlp_error_detail *detail)
+{
+    ck_assert_int_eq(mlp_model_load(path, net, pre, opt, info, detail), MLP_OK);
+    size_t len;
+    unsigned char *bytes = file_read(path, &len);
+    mlp_net *n2 = NULL;
+    mlp_preprocess *p2 = NULL;
+    mlp_optimizer *o2 = NULL;
+    mlp_model_info i2;
+    ck_assert_int_eq(mlp_model_load_mem(bytes, len, &n2, pre ? &p2 : NULL, opt ? &o2 : NULL,
+                                        &i2, NULL),
+                     MLP_OK);
+    free(bytes);
+    assert_same_net(*net, n2);
+    uint64_t r1[MLP_RNG_STATE_WORDS], r2[MLP_RNG_STATE_WORDS];
+    mlp_net_get_rng_state(*net, r1);
+    mlp_net_get_rng_state(n2, r2);
+    ck_assert_int_eq(memcmp(r1, r2, sizeof r1), 0);
+    if (pre) {
+        ck_assert_int_eq(*pre == NULL, p2 == NULL);
+        if (p2) assert_same_pre(*pre, p2);
+    }
+    if (opt) {
+        ck_assert_int_eq(*opt == NULL, o2 == NULL);
+        if (o2) assert_same_opt(*opt, o2);
+    }
+    if (info) {
+        ck_assert_uint_eq(i2.format_version, info->format_version);
+        ck_assert_int_eq(i2.has_preprocess, info->has_preprocess);
+        ck_assert_int_eq(i2.has_optimizer, info->has_optimizer);
+        ck_assert_uint_eq(i2.epoch, info->epoch);
+    }
+    mlp_net_free(n2);
+    mlp_preprocess_free(p2);
+    mlp_optimizer_free(o2);
+}
+
 /* ------------------------------------------------------------------ round trips */
 
 START_TEST(test_roundtrip_every_bias_mode)
@@ -367,14 +447,13 @@ START_TEST(test_roundtrip_every_bias_mode)
             p[P / 2] = 1e-40f; /* subnormal */
             p[P - 1] = FLT_MAX;
             if (P > 3) p[1] = -0x1p-149f; /* the smallest subnormal (NaN is refused) */
-            ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, t * 10 + (size_t)bias, NULL),
-                             MLP_OK);
+            save_checked(path, net, NULL, NULL, t * 10 + (size_t)bias);
             mlp_net *back = NULL;
             mlp_preprocess *pre = (mlp_preprocess *)(uintptr_t)0x1;
             mlp_optimizer *opt = (mlp_optimizer *)(uintptr_t)0x1;
             mlp_model_info info;
             mlp_error_detail detail;
-            ck_assert_int_eq(mlp_model_load(path, &back, &pre, &opt, &info, &detail), MLP_OK);
+            load_checked(path, &back, &pre, &opt, &info, &detail);
             ck_assert_ptr_null(pre);
             ck_assert_ptr_null(opt);
             ck_assert_uint_eq(info.format_version, MLP_MODEL_FORMAT_VERSION);
@@ -400,11 +479,10 @@ START_TEST(test_roundtrip_preprocess_and_optimizer)
     for (int variant = 0; variant < 4; variant++) {
         bool with_pre = variant & 1, with_opt = variant & 2;
         model m = model_new(with_pre, with_opt);
-        ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 3, NULL), MLP_OK);
+        save_checked(path, m.net, m.pre, m.opt, 3);
         model back = {NULL, NULL, NULL};
         mlp_model_info info;
-        ck_assert_int_eq(mlp_model_load(path, &back.net, &back.pre, &back.opt, &info, NULL),
-                         MLP_OK);
+        load_checked(path, &back.net, &back.pre, &back.opt, &info, NULL);
         ck_assert(info.has_preprocess == with_pre);
         ck_assert(info.has_optimizer == with_opt);
         ck_assert_uint_eq(info.epoch, 3);
@@ -418,7 +496,7 @@ START_TEST(test_roundtrip_preprocess_and_optimizer)
         }
         /* Skipping the optional parts still reports them. */
         mlp_net *only = NULL;
-        ck_assert_int_eq(mlp_model_load(path, &only, NULL, NULL, &info, NULL), MLP_OK);
+        load_checked(path, &only, NULL, NULL, &info, NULL);
         ck_assert(info.has_preprocess == with_pre && info.has_optimizer == with_opt);
         assert_same_net(m.net, only);
         mlp_net_free(only);
@@ -442,10 +520,10 @@ START_TEST(test_roundtrip_preprocess_variants)
     mlp_preprocess *pres[] = {pre_new(5, 0, NULL), pre_new(5, 4, "label"), NULL};
     ck_assert_int_eq(mlp_preprocess_create(&pres[2], 5), MLP_OK); /* untouched defaults */
     for (size_t i = 0; i < 3; i++) {
-        ck_assert_int_eq(mlp_model_save(path, net, pres[i], NULL, 0, NULL), MLP_OK);
+        save_checked(path, net, pres[i], NULL, 0);
         mlp_net *back = NULL;
         mlp_preprocess *pre = NULL;
-        ck_assert_int_eq(mlp_model_load(path, &back, &pre, NULL, NULL, NULL), MLP_OK);
+        load_checked(path, &back, &pre, NULL, NULL, NULL);
         ck_assert_ptr_nonnull(pre);
         assert_same_pre(pres[i], pre);
         mlp_preprocess_free(pre);
@@ -484,10 +562,10 @@ START_TEST(test_roundtrip_every_optimizer)
         ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
         train_steps(net, opt, 0, 3);
         ck_assert_int_eq(mlp_optimizer_set_epoch(opt, 20), MLP_OK);
-        ck_assert_int_eq(mlp_model_save(path, net, NULL, opt, 20, NULL), MLP_OK);
+        save_checked(path, net, NULL, opt, 20);
         mlp_net *bnet = NULL;
         mlp_optimizer *bopt = NULL;
-        ck_assert_int_eq(mlp_model_load(path, &bnet, NULL, &bopt, NULL, NULL), MLP_OK);
+        load_checked(path, &bnet, NULL, &bopt, NULL, NULL);
         assert_same_net(net, bnet);
         assert_same_opt(opt, bopt);
         /* The schedule is evaluated at the saved epoch (not at 0). */
@@ -522,13 +600,13 @@ START_TEST(test_resume_is_exact)
         ck_assert_int_eq(mlp_optimizer_create(&o2, first, &c), MLP_OK);
         train_steps(straight, o1, 0, 12);
         train_steps(first, o2, 0, 7);
-        ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 1, NULL), MLP_OK);
+        save_checked(path, first, NULL, o2, 1);
         mlp_optimizer_free(o2);
         mlp_net_free(first);
 
         mlp_net *resumed = NULL;
         mlp_optimizer *o3 = NULL;
-        ck_assert_int_eq(mlp_model_load(path, &resumed, NULL, &o3, NULL, NULL), MLP_OK);
+        load_checked(path, &resumed, NULL, &o3, NULL, NULL);
         ck_assert_uint_eq(mlp_optimizer_step_count(o3), 7);
         train_steps(resumed, o3, 7, 5);
         size_t P = mlp_param_count(straight);
@@ -580,10 +658,10 @@ START_TEST(test_resume_training_loop_is_exact)
     ck_assert_int_eq(mlp_optimizer_create(&o2, first, &c), MLP_OK);
     train_epochs(straight, o1, 0, 6);
     train_epochs(first, o2, 0, 3);
-    ck_assert_int_eq(mlp_model_save(path, first, NULL, o2, 3, NULL), MLP_OK);
+    save_checked(path, first, NULL, o2, 3);
     mlp_net *resumed = NULL;
     mlp_model_info info;
-    ck_assert_int_eq(mlp_model_load(path, &resumed, NULL, &o3, &info, NULL), MLP_OK);
+    load_checked(path, &resumed, NULL, &o3, &info, NULL);
     ck_assert_uint_eq(info.epoch, 3);
     train_epochs(resumed, o3, info.epoch, 6);
     size_t P = mlp_param_count(straight);
@@ -591,7 +669,7 @@ START_TEST(test_resume_training_loop_is_exact)
     /* Without the saved RNG state the shuffles differ, and so do the parameters. */
     mlp_net *reseeded = NULL;
     mlp_optimizer *o4 = NULL;
-    ck_assert_int_eq(mlp_model_load(path, &reseeded, NULL, &o4, NULL, NULL), MLP_OK);
+    load_checked(path, &reseeded, NULL, &o4, NULL, NULL);
     mlp_net_seed(reseeded, 1234);
     train_epochs(reseeded, o4, 3, 6);
     ck_assert_uint_lt(tu_first_diff(mlp_net_params_const(straight), mlp_net_params_const(reseeded), P), P);
@@ -632,11 +710,11 @@ START_TEST(test_eval_on_raw_data_matches)
     ck_assert_int_eq(mlp_workspace_create(&ws, net, count), MLP_OK);
     ck_assert_int_eq(mlp_forward(net, ws, mlp_dataset_inputs_const(train), count, expect),
                      MLP_OK);
-    ck_assert_int_eq(mlp_model_save(path, net, pre, NULL, 0, NULL), MLP_OK);
+    save_checked(path, net, pre, NULL, 0);
 
     mlp_net *bnet = NULL;
     mlp_preprocess *bpre = NULL;
-    ck_assert_int_eq(mlp_model_load(path, &bnet, &bpre, NULL, NULL, NULL), MLP_OK);
+    load_checked(path, &bnet, &bpre, NULL, NULL, NULL);
     ck_assert_int_eq(mlp_preprocess_scaling(bpre), MLP_SCALE_STANDARD);
     ck_assert_int_eq(mlp_preprocess_apply(bpre, raw), MLP_OK);
     ck_assert_int_eq(mlp_forward(bnet, ws, mlp_dataset_inputs_const(raw), count, got), MLP_OK);
@@ -660,7 +738,7 @@ START_TEST(test_every_corrupted_byte_detected)
     tmpdir d;
     dir_make(&d);
     size_t len;
-    unsigned char *good = full_model_bytes(&d, &len);
+    unsigned char *good = full_model_bytes(&len);
     unsigned char *bad = malloc(len);
     const unsigned char flips[] = {0x01, 0x80, 0xFF};
     for (size_t pos = 0; pos < len; pos++) {
@@ -692,7 +770,7 @@ START_TEST(test_truncated_at_every_length)
     tmpdir d;
     dir_make(&d);
     size_t len;
-    unsigned char *good = full_model_bytes(&d, &len);
+    unsigned char *good = full_model_bytes(&len);
     for (size_t n = 0; n < len; n++)
         ck_assert_msg(load_buffer_status(&d, good, n) == MLP_ERR_TRUNCATED, "length %zu", n);
     /* A trailing byte is refused too. */
@@ -739,7 +817,7 @@ START_TEST(test_version_checks)
     tmpdir d;
     dir_make(&d);
     size_t len;
-    unsigned char *buf = full_model_bytes(&d, &len);
+    unsigned char *buf = full_model_bytes(&len);
     ck_assert_uint_eq(rd32(buf + OFF_VERSION), MLP_MODEL_FORMAT_VERSION);
     wr32(buf + OFF_VERSION, MLP_MODEL_FORMAT_VERSION + 1);
     fix_crc(buf, len);
@@ -789,7 +867,7 @@ START_TEST(test_lying_sizes_refused)
     tmpdir d;
     dir_make(&d);
     size_t len;
-    unsigned char *good = full_model_bytes(&d, &len);
+    unsigned char *good = full_model_bytes(&len);
     ck_assert_uint_eq(rd64(good + OFF_LENGTH), len);
     ck_assert_uint_eq(rd32(good + OFF_NET_L), 2);
     ck_assert_uint_eq(rd64(good + OFF_NET_SIZES + 8), 7);
@@ -878,14 +956,14 @@ START_TEST(test_save_replaces_existing)
     static const size_t sizes_b[] = {2, 2};
     static const mlp_activation acts_b[] = {MLP_ACT_RELU};
     mlp_net *b = net_new(1, sizes_b, acts_b, MLP_BIAS_PER_LAYER, 2);
-    ck_assert_int_eq(mlp_model_save(path, a, NULL, NULL, 0, NULL), MLP_OK);
-    ck_assert_int_eq(mlp_model_save(path, b, NULL, NULL, 0, NULL), MLP_OK);
+    save_checked(path, a, NULL, NULL, 0);
+    save_checked(path, b, NULL, NULL, 0);
     ck_assert_uint_eq(dir_entries(d.path), 1);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0640);
     mlp_net *back = NULL;
-    ck_assert_int_eq(mlp_model_load(path, &back, NULL, NULL, NULL, NULL), MLP_OK);
+    load_checked(path, &back, NULL, NULL, NULL, NULL);
     assert_same_net(b, back);
     mlp_net_free(back);
     mlp_net_free(a);
@@ -901,7 +979,7 @@ START_TEST(test_failed_save_keeps_old_file)
     char path[256];
     file_path(path, sizeof path, &d, "model.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 2, NULL), MLP_OK);
+    save_checked(path, m.net, m.pre, m.opt, 2);
     size_t len;
     unsigned char *before = file_read(path, &len);
 
@@ -996,7 +1074,7 @@ START_TEST(test_write_error_names_errno)
     char path[256];
     file_path(path, sizeof path, &d, "model.mlp");
     mlp_net *small = net_new(2, std_sizes, std_acts, MLP_BIAS_NONE, 1);
-    ck_assert_int_eq(mlp_model_save(path, small, NULL, NULL, 0, NULL), MLP_OK);
+    save_checked(path, small, NULL, NULL, 0);
     size_t len;
     unsigned char *before = file_read(path, &len);
     model m = model_new(true, true);
@@ -1051,7 +1129,7 @@ START_TEST(test_save_removes_stale_temporaries)
     file_write(stale, "partial", 7);
     for (size_t i = 0; i < 3; i++) file_write(keep[i], "x", 1);
     mlp_net *net = net_new(2, std_sizes, std_acts, MLP_BIAS_NONE, 1);
-    ck_assert_int_eq(mlp_model_save(path, net, NULL, NULL, 0, NULL), MLP_OK);
+    save_checked(path, net, NULL, NULL, 0);
     struct stat st;
     ck_assert_int_ne(stat(stale, &st), 0);
     for (size_t i = 0; i < 3; i++) ck_assert_int_eq(stat(keep[i], &st), 0);
@@ -1069,7 +1147,7 @@ START_TEST(test_non_finite_models_refused)
     char path[256];
     file_path(path, sizeof path, &d, "model.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_OK);
+    save_checked(path, m.net, m.pre, m.opt, 1);
     size_t len;
     unsigned char *good = file_read(path, &len);
     float *p = mlp_net_params(m.net);
@@ -1117,6 +1195,142 @@ START_TEST(test_non_finite_models_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ in memory */
+
+START_TEST(test_mem_roundtrip_is_stable)
+{
+    model m = model_new(true, true);
+    size_t len;
+    unsigned char *image = model_bytes(m.net, m.pre, m.opt, 5, &len);
+    unsigned char *copy = malloc(len);
+    memcpy(copy, image, len);
+    model back = {NULL, NULL, NULL};
+    mlp_model_info info;
+    ck_assert_int_eq(mlp_model_load_mem(image, len, &back.net, &back.pre, &back.opt, &info,
+                                        NULL),
+                     MLP_OK);
+    ck_assert_int_eq(memcmp(image, copy, len), 0); /* the input is only read */
+    assert_same_net(m.net, back.net);
+    assert_same_pre(m.pre, back.pre);
+    assert_same_opt(m.opt, back.opt);
+    ck_assert_uint_eq(info.epoch, 5);
+    ck_assert(info.has_preprocess && info.has_optimizer);
+    /* Encoding what was decoded gives the same bytes. */
+    size_t len2;
+    unsigned char *again = model_bytes(back.net, back.pre, back.opt, 5, &len2);
+    ck_assert_uint_eq(len2, len);
+    ck_assert_int_eq(memcmp(again, image, len), 0);
+    /* Optional outputs skipped: only the net is built. */
+    mlp_net *only = NULL;
+    ck_assert_int_eq(mlp_model_load_mem(image, len, &only, NULL, NULL, NULL, NULL), MLP_OK);
+    assert_same_net(m.net, only);
+    mlp_net_free(only);
+    free(again);
+    free(copy);
+    free(image);
+    model_free(&back);
+    model_free(&m);
+}
+END_TEST
+
+START_TEST(test_mem_null_and_size_errors)
+{
+    model m = model_new(true, true);
+    size_t len;
+    unsigned char *image = model_bytes(m.net, m.pre, m.opt, 0, &len);
+    void *data = (void *)(uintptr_t)0x7;
+    size_t size = 42;
+    ck_assert_int_eq(mlp_model_save_mem(NULL, &size, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_mem(&data, NULL, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_mem(&data, &size, NULL, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    /* A refused save leaves the outputs alone. */
+    mlp_preprocess *other_pre = pre_new(4, 0, NULL);
+    ck_assert_int_eq(mlp_model_save_mem(&data, &size, m.net, other_pre, NULL, 0),
+                     MLP_ERR_DIMENSION);
+    float *p = mlp_net_params(m.net);
+    float keep = p[0];
+    p[0] = NAN;
+    ck_assert_int_eq(mlp_model_save_mem(&data, &size, m.net, NULL, NULL, 0), MLP_ERR_NON_FINITE);
+    p[0] = keep;
+    ck_assert_ptr_eq(data, (void *)(uintptr_t)0x7);
+    ck_assert_uint_eq(size, 42);
+    mlp_free(NULL); /* a no-op */
+
+    mlp_net *net = NULL;
+    mlp_error_detail detail;
+    ck_assert_int_eq(mlp_model_load_mem(NULL, len, &net, NULL, NULL, NULL, &detail),
+                     MLP_ERR_NULL_ARG);
+    ck_assert(detail.message[0] != '\0');
+    ck_assert_int_eq(mlp_model_load_mem(image, len, NULL, NULL, NULL, NULL, NULL),
+                     MLP_ERR_NULL_ARG);
+    ck_assert_ptr_null(net);
+    /* A size that disagrees with the image's declared length. */
+    ck_assert_int_eq(load_fails_detail(NULL, image, 0, &detail), MLP_ERR_TRUNCATED);
+    ck_assert_int_eq(load_fails_detail(NULL, image, 31, &detail), MLP_ERR_TRUNCATED);
+    ck_assert_int_eq(load_fails_detail(NULL, image, len - 1, &detail), MLP_ERR_TRUNCATED);
+    unsigned char *longer = malloc(len + 8);
+    memcpy(longer, image, len);
+    memset(longer + len, 0, 8);
+    ck_assert_int_eq(load_fails_detail(NULL, longer, len + 8, &detail), MLP_ERR_FORMAT);
+    free(longer);
+    mlp_preprocess_free(other_pre);
+    free(image);
+    model_free(&m);
+}
+END_TEST
+
+START_TEST(test_mem_into_caller_buffer)
+{
+    model m = model_new(true, true);
+    size_t len;
+    unsigned char *image = model_bytes(m.net, m.pre, m.opt, 9, &len);
+    size_t size = 0;
+    ck_assert_int_eq(mlp_model_save_size(&size, m.net, m.pre, m.opt), MLP_OK);
+    ck_assert_uint_eq(size, len);
+    /* Exactly the size: the same bytes as mlp_model_save_mem; larger: the rest untouched. */
+    unsigned char *buf = malloc(len + 16);
+    memset(buf, 0xAA, len + 16);
+    size_t written = 0;
+    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, m.pre, m.opt, 9),
+                     MLP_OK);
+    ck_assert_uint_eq(written, len);
+    ck_assert_int_eq(memcmp(buf, image, len), 0);
+    for (size_t i = len; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    memset(buf, 0xAA, len + 16);
+    written = 0;
+    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, m.net, m.pre, m.opt, 9), MLP_OK);
+    ck_assert_uint_eq(written, len);
+    ck_assert_int_eq(memcmp(buf, image, len), 0);
+    /* One byte short: DIMENSION, nothing written. */
+    memset(buf, 0xAA, len + 16);
+    written = 7;
+    ck_assert_int_eq(mlp_model_save_into(buf, len - 1, &written, m.net, m.pre, m.opt, 9),
+                     MLP_ERR_DIMENSION);
+    ck_assert_uint_eq(written, 7);
+    for (size_t i = 0; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    /* NULL arguments and refused models change nothing either. */
+    ck_assert_int_eq(mlp_model_save_size(NULL, m.net, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_size(&size, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(NULL, len, &written, m.net, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(buf, len, NULL, m.net, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, NULL, NULL, NULL, 0),
+                     MLP_ERR_NULL_ARG);
+    mlp_preprocess *other_pre = pre_new(4, 0, NULL);
+    ck_assert_int_eq(mlp_model_save_size(&size, m.net, other_pre, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, other_pre, NULL, 0),
+                     MLP_ERR_DIMENSION);
+    ck_assert_uint_eq(size, len);
+    ck_assert_uint_eq(written, 7);
+    for (size_t i = 0; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
+    mlp_preprocess_free(other_pre);
+    free(buf);
+    free(image);
+    model_free(&m);
+}
+END_TEST
+
 static Suite *model_file_suite(void)
 {
     Suite *s = suite_create("model_file");
@@ -1148,8 +1362,14 @@ static Suite *model_file_suite(void)
     tcase_add_test(atomic, test_write_error_names_errno);
     tcase_add_test(atomic, test_save_removes_stale_temporaries);
     tcase_add_test(atomic, test_non_finite_models_refused);
+
     tcase_add_unchecked_fixture(atomic, root_setup, root_teardown);
     suite_add_tcase(s, atomic);
+    TCase *mem = tcase_create("memory");
+    tcase_add_test(mem, test_mem_roundtrip_is_stable);
+    tcase_add_test(mem, test_mem_null_and_size_errors);
+    tcase_add_test(mem, test_mem_into_caller_buffer);
+    suite_add_tcase(s, mem);
     return s;
 }
 

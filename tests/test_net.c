@@ -188,10 +188,53 @@ START_TEST(version_and_threads)
              MLP_VERSION_PATCH);
     ck_assert_ptr_nonnull(mlp_version());
     ck_assert_str_eq(mlp_version(), expect);
+    ck_assert_str_eq(MLP_VERSION_STRING, expect);
+    /* The library, the header and meson's project version (set by tests/meson.build). */
+    const char *project = getenv("MLP_PROJECT_VERSION");
+    ck_assert_ptr_nonnull(project);
+    ck_assert_str_eq(mlp_version(), project);
+    ck_assert_int_eq(mlp_version_number(), MLP_VERSION_NUMBER);
+    ck_assert_int_eq(MLP_VERSION_NUMBER,
+                     MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH);
+    ck_assert(MLP_VERSION_MINOR < 100 && MLP_VERSION_PATCH < 100);
     ck_assert_int_eq(mlp_set_threads(1), MLP_OK);
     ck_assert_int_eq(mlp_get_threads(), 1);
     ck_assert_int_eq(mlp_set_threads(0), MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_get_threads(), 1);
+}
+END_TEST
+
+/* Enum values are append-only (mlp.h): model files store them and programs are compiled
+ * with them, so each one is pinned here. */
+START_TEST(enum_values_are_fixed)
+{
+    ck_assert_int_eq(MLP_ERR_NULL_ARG, 1);
+    ck_assert_int_eq(MLP_ERR_NO_MEMORY, 6);
+    ck_assert_int_eq(MLP_ERR_IO, 10);
+    ck_assert_int_eq(MLP_ERR_DIVERGED, 16);
+    ck_assert_int_eq(MLP_STATUS_COUNT, 17);
+    const int act[] = {MLP_ACT_LINEAR, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_RELU,
+                       MLP_ACT_LEAKY_RELU, MLP_ACT_SOFTMAX, MLP_ACT_COUNT};
+    const int bias[] = {MLP_BIAS_NONE, MLP_BIAS_PER_NEURON, MLP_BIAS_PER_LAYER,
+                        MLP_BIAS_PER_NETWORK, MLP_BIAS_COUNT};
+    const int opt[] = {MLP_OPT_SGD, MLP_OPT_MOMENTUM, MLP_OPT_NESTEROV, MLP_OPT_ADAM,
+                       MLP_OPT_ADAMW, MLP_OPT_RMSPROP, MLP_OPT_COUNT};
+    const int sched[] = {MLP_SCHEDULE_CONSTANT, MLP_SCHEDULE_STEP, MLP_SCHEDULE_COSINE,
+                         MLP_SCHEDULE_COUNT};
+    const int small[] = {MLP_REDUCE_SUM, MLP_REDUCE_MEAN, MLP_REDUCE_COUNT,
+                         MLP_TASK_CLASSIFY, MLP_TASK_REGRESS, MLP_TASK_COUNT,
+                         MLP_LOSS_MSE, MLP_LOSS_CROSS_ENTROPY, MLP_LOSS_COUNT};
+    const int scale[] = {MLP_SCALE_NONE, MLP_SCALE_MINMAX, MLP_SCALE_STANDARD,
+                         MLP_SCALE_COUNT};
+    const int init[] = {MLP_INIT_AUTO, MLP_INIT_GLOROT, MLP_INIT_HE, MLP_INIT_ORTHOGONAL,
+                        MLP_INIT_COUNT};
+    for (int i = 0; i < 7; i++) ck_assert_int_eq(act[i], i);
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(bias[i], i);
+    for (int i = 0; i < 7; i++) ck_assert_int_eq(opt[i], i);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(sched[i], i);
+    for (int i = 0; i < 9; i++) ck_assert_int_eq(small[i], i % 3);
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(scale[i], i);
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(init[i], i);
 }
 END_TEST
 
@@ -223,6 +266,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, copy_params);
     tcase_add_test(tc, single_layer_and_wide);
     tcase_add_test(tc, version_and_threads);
+    tcase_add_test(tc, enum_values_are_fixed);
     tcase_add_test(tc, workspace_accessors);
     suite_add_tcase(s, tc);
     return s;

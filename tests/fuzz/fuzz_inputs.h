@@ -1,7 +1,7 @@
 /* One fuzz input -> one reader call, shared by the libFuzzer harnesses (tests/fuzz/) and the
  * regression replay (tests/test_fuzz_readers.c), so that a saved crash input replays exactly.
- * The bytes reach the readers through memfd files (/proc/self/fd/N): no file is written to
- * disk per execution. Each function returns the reader's status; everything it loaded is
+ * The model bytes go to mlp_model_load_mem; the CSV and IDX bytes reach their readers
+ * through memfd files (/proc/self/fd/N): no file is written to disk per execution. Each function returns the reader's status; everything it loaded is
  * freed. */
 #ifndef MLP_FUZZ_INPUTS_H
 #define MLP_FUZZ_INPUTS_H
@@ -50,16 +50,13 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
         uLong crc = crc32(0L, fixed, (uInt)(size - 4));
         for (int i = 0; i < 4; i++) fixed[size - 4 + i] = (uint8_t)(crc >> (8 * i));
     }
-    char path[64];
-    int fd = fuzz_memfile(fixed, size, path);
-    free(fixed);
-    if (fd < 0) return MLP_ERR_IO;
     mlp_net *net = NULL;
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
     mlp_model_info info;
     mlp_error_detail detail;
-    mlp_status st = mlp_model_load(path, &net, &pre, &opt, &info, &detail);
+    mlp_status st = mlp_model_load_mem(fixed, size, &net, &pre, &opt, &info, &detail);
+    free(fixed);
     if (st == MLP_OK) { /* what a caller does next: run the net once */
         mlp_workspace *ws = NULL;
         float *x = calloc(mlp_net_input_size(net), sizeof *x);
@@ -70,7 +67,6 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
     mlp_net_free(net);
     mlp_preprocess_free(pre);
     mlp_optimizer_free(opt);
-    close(fd);
     return st;
 }
 

@@ -1,0 +1,272 @@
+/* The model format's encoder: a net, its preprocessing and optimizer into one image in
+ * memory (model_format.h); mlp_model_save writes that image to a file. */
+#include "model_format.h"
+
+#include <zlib.h>
+
+/* ------------------------------------------------------------------ writing */
+
+/* A write cursor over a buffer of exactly the computed size. */
+typedef struct writer {
+    unsigned char *p;
+    size_t pos;
+} writer;
+
+static void put_u32(writer *w, uint32_t v) { st_u32(w->p + w->pos, v); w->pos += 4; }
+static void put_u64(writer *w, uint64_t v) { st_u64(w->p + w->pos, v); w->pos += 8; }
+static void put_bytes(writer *w, const void *src, size_t n)
+{
+    if (n) memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+
+static void put_f32(writer *w, float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    put_u32(w, bits);
+}
+
+static void put_f32s(writer *w, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) put_f32(w, x[i]);
+}
+
+static void put_str(writer *w, const char *s)
+{
+    if (!s) {
+        put_u32(w, STR_ABSENT);
+        return;
+    }
+    size_t n = strlen(s);
+    put_u32(w, (uint32_t)n);
+    put_bytes(w, s, n);
+}
+
+/* ------------------------------------------------------------------ sizes */
+
+/* Bytes a string takes in the file; 0 when it is too long to encode. */
+static uint64_t str_size(const char *s)
+{
+    if (!s) return 4;
+    size_t n = strlen(s);
+    if ((uint64_t)n >= STR_ABSENT) return 0;
+    return 4 + (uint64_t)n;
+}
+
+static uint64_t net_body_size(const mlp_net *net)
+{
+    uint64_t L = mlp_net_layer_count(net);
+    return NET_FIXED_LEN + 8 * (L + 1) + 4 * L + 4 * (uint64_t)mlp_param_count(net) +
+           8 * MLP_RNG_STATE_WORDS;
+}
+
+/* ------------------------------------------------------------------ saving */
+
+/* Checks that pre fits net and can be encoded; returns its body size in *size. */
+static mlp_status check_preprocess(const mlp_preprocess *pre, const mlp_net *net,
+                                   uint64_t *size)
+{
+    size_t n = mlp_preprocess_input_size(pre);
+    if (n != mlp_net_input_size(net)) return MLP_ERR_DIMENSION;
+    if ((unsigned)mlp_preprocess_scaling(pre) >= MLP_SCALE_COUNT ||
+        (unsigned)mlp_preprocess_task(pre) >= MLP_TASK_COUNT ||
+        mlp_preprocess_label_index(pre) < -1)
+        return MLP_ERR_INVALID_ARG;
+    const float *offset = mlp_preprocess_offset(pre), *scale = mlp_preprocess_scale(pre);
+    if (!offset || !scale) return MLP_ERR_INVALID_ARG;
+    for (size_t i = 0; i < n; i++)
+        if (!mlp_is_finite(offset[i]) || !mlp_is_finite(scale[i])) return MLP_ERR_NON_FINITE;
+    size_t classes = mlp_preprocess_class_count(pre);
+    if (classes != 0 && classes != mlp_net_output_size(net)) return MLP_ERR_DIMENSION;
+
+    uint64_t total = PREP_FIXED_LEN + 8 * (uint64_t)n;
+    uint64_t s = str_size(mlp_preprocess_label_name(pre));
+    if (!s) return MLP_ERR_INVALID_ARG;
+    total += s;
+    for (size_t c = 0; c < classes; c++) {
+        const char *name = mlp_preprocess_class_name(pre, c);
+        if (!name || !(s = str_size(name))) return MLP_ERR_INVALID_ARG;
+        total += s;
+    }
+    *size = total;
+    return MLP_OK;
+}
+
+/* Checks that opt was made for net; returns its body size in *size. */
+static mlp_status check_optimizer(const mlp_optimizer *opt, const mlp_net *net,
+                                  uint64_t *size)
+{
+    size_t count = 0, P = mlp_param_count(net);
+    const float *state = mlp_optimizer_state_const(opt, &count);
+    if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
+    if (count != 0 && count != P && count != 2 * P) return MLP_ERR_WORKSPACE_MISMATCH;
+    if (count && !state) return MLP_ERR_INVALID_ARG;
+    if (!mlp_optimizer_get_config(opt)) return MLP_ERR_INVALID_ARG;
+    *size = OPTM_FIXED_LEN + 4 * (uint64_t)count;
+    return MLP_OK;
+}
+
+static void put_section_header(writer *w, uint32_t tag, uint64_t body)
+{
+    put_u32(w, tag);
+    put_u32(w, 0);
+    put_u64(w, body);
+}
+
+static void put_net(writer *w, const mlp_net *net)
+{
+    size_t L = mlp_net_layer_count(net);
+    put_u32(w, (uint32_t)L);
+    put_u32(w, (uint32_t)mlp_net_bias_mode(net));
+    for (size_t i = 0; i <= L; i++) put_u64(w, mlp_net_size(net, i));
+    for (size_t k = 0; k < L; k++) put_u32(w, (uint32_t)mlp_net_activation(net, k));
+    put_u64(w, mlp_param_count(net));
+    put_f32s(w, mlp_net_params_const(net), mlp_param_count(net));
+    uint64_t rng[MLP_RNG_STATE_WORDS];
+    mlp_net_get_rng_state(net, rng);
+    for (size_t i = 0; i < MLP_RNG_STATE_WORDS; i++) put_u64(w, rng[i]);
+}
+
+static void put_preprocess(writer *w, const mlp_preprocess *pre)
+{
+    size_t n = mlp_preprocess_input_size(pre), classes = mlp_preprocess_class_count(pre);
+    put_u64(w, n);
+    put_u32(w, (uint32_t)mlp_preprocess_scaling(pre));
+    put_u32(w, (uint32_t)mlp_preprocess_task(pre));
+    put_u64(w, (uint64_t)(int64_t)mlp_preprocess_label_index(pre));
+    put_str(w, mlp_preprocess_label_name(pre));
+    put_u64(w, classes);
+    put_f32s(w, mlp_preprocess_offset(pre), n);
+    put_f32s(w, mlp_preprocess_scale(pre), n);
+    for (size_t c = 0; c < classes; c++) put_str(w, mlp_preprocess_class_name(pre, c));
+}
+
+static void put_optimizer(writer *w, const mlp_optimizer *opt)
+{
+    const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
+    size_t count = 0;
+    const float *state = mlp_optimizer_state_const(opt, &count);
+    put_u32(w, (uint32_t)c->kind);
+    put_u32(w, (uint32_t)c->reduction);
+    put_u32(w, (uint32_t)c->schedule);
+    put_u32(w, 0);
+    put_f32(w, c->learning_rate);
+    put_f32(w, c->momentum);
+    put_f32(w, c->beta1);
+    put_f32(w, c->beta2);
+    put_f32(w, c->rho);
+    put_f32(w, c->epsilon);
+    put_f32(w, c->weight_decay);
+    put_f32(w, c->step_gamma);
+    put_f32(w, c->min_learning_rate);
+    put_u64(w, c->step_epochs);
+    put_u64(w, c->total_epochs);
+    put_u64(w, mlp_optimizer_step_count(opt));
+    put_u64(w, count);
+    put_f32s(w, state, count);
+}
+
+/* ------------------------------------------------------------------ images */
+
+/* The sizes of an image's parts, computed once its inputs are checked. */
+typedef struct image_plan {
+    uint64_t net, pre, opt, total;
+} image_plan;
+
+static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
+                             const mlp_optimizer *opt, image_plan *ip)
+{
+    size_t L = mlp_net_layer_count(net);
+    if (L == 0 || L > UINT32_MAX) return MLP_ERR_INVALID_ARG;
+    ip->net = net_body_size(net);
+    ip->pre = ip->opt = 0;
+    mlp_status st;
+    if (pre && (st = check_preprocess(pre, net, &ip->pre)) != MLP_OK) return st;
+    if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK) return st;
+    if (!mlp_all_finite(mlp_net_params_const(net), mlp_param_count(net))) return MLP_ERR_NON_FINITE;
+    if (opt) {
+        size_t n;
+        const float *state = mlp_optimizer_state_const(opt, &n);
+        if (!mlp_all_finite(state, n)) return MLP_ERR_NON_FINITE;
+    }
+    uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + ip->net + MODEL_CRC_LEN;
+    if (pre) total += SECTION_HEADER_LEN + ip->pre;
+    if (opt) total += SECTION_HEADER_LEN + ip->opt;
+    if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
+    ip->total = total;
+    return MLP_OK;
+}
+
+/* Writes the image planned in ip to p (ip->total bytes); returns the bytes written, which
+ * differ from ip->total only through a bug in the sizes above. */
+static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net *net,
+                          const mlp_preprocess *pre, const mlp_optimizer *opt, size_t epoch)
+{
+    writer w = {p, 0};
+    put_bytes(&w, MODEL_MAGIC, MODEL_MAGIC_LEN);
+    put_u32(&w, MLP_MODEL_FORMAT_VERSION);
+    put_u32(&w, 1u + (pre != NULL) + (opt != NULL));
+    put_u64(&w, ip->total);
+    put_u64(&w, epoch);
+    put_section_header(&w, TAG_NET, ip->net);
+    put_net(&w, net);
+    if (pre) {
+        put_section_header(&w, TAG_PREP, ip->pre);
+        put_preprocess(&w, pre);
+    }
+    if (opt) {
+        put_section_header(&w, TAG_OPTM, ip->opt);
+        put_optimizer(&w, opt);
+    }
+    st_u32(w.p + w.pos, (uint32_t)crc32(0L, w.p, (uInt)w.pos));
+    return w.pos + MODEL_CRC_LEN;
+}
+
+mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                              const mlp_preprocess *pre, const mlp_optimizer *opt,
+                              size_t epoch)
+{
+    if (!data || !size || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st != MLP_OK) return st;
+    unsigned char *p = malloc((size_t)ip.total);
+    if (!p) return MLP_ERR_NO_MEMORY;
+    if (write_image(p, &ip, net, pre, opt, epoch) != ip.total) {
+        free(p);
+        return MLP_ERR_INVALID_ARG;
+    }
+    *data = p;
+    *size = (size_t)ip.total;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_save_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
+                               const mlp_optimizer *opt)
+{
+    if (!size || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st == MLP_OK) *size = (size_t)ip.total;
+    return st;
+}
+
+mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                               const mlp_net *net, const mlp_preprocess *pre,
+                               const mlp_optimizer *opt, size_t epoch)
+{
+    if (!buf || !written || !net) return MLP_ERR_NULL_ARG;
+    image_plan ip;
+    mlp_status st = plan_image(net, pre, opt, &ip);
+    if (st != MLP_OK) return st;
+    if (capacity < ip.total) return MLP_ERR_DIMENSION;
+    if (write_image(buf, &ip, net, pre, opt, epoch) != ip.total) return MLP_ERR_INVALID_ARG;
+    *written = (size_t)ip.total;
+    return MLP_OK;
+}
+
+void mlp_free(void *p)
+{
+    free(p);
+}

@@ -1,0 +1,280 @@
+/*
+ * The model format, shared by its encoder (model_encode.c), its validating parser
+ * (model_parse.c), the builder of objects from parsed bytes (model_decode.c) and the file
+ * functions on top of them (model_file.c). Never installed.
+ *
+ * A model: a net, optionally its input preprocessing and its optimizer, in one versioned
+ * binary image, the same in memory (mlp_model_save_mem) and in a file (mlp_model_save).
+ * This comment is the format specification.
+ *
+ * Every integer is little-endian and written byte by byte (never a struct); every float
+ * is its IEEE-754 binary32 bit pattern taken as a u32 (memcpy), so values round-trip bit
+ * for bit. i64 is two's complement. A string is a u32 byte count then that many bytes
+ * (no terminator, no NUL inside); the count 0xFFFFFFFF means "absent" (NULL), no bytes.
+ *
+ * Format version 1:
+ *
+ *   offset  size  field
+ *   0       8     magic "MLPMODEL"
+ *   8       4     u32 format version (MLP_MODEL_FORMAT_VERSION)
+ *   12      4     u32 section count (1..3)
+ *   16      8     u64 file length in bytes, this header and the CRC included
+ *   24      8     u64 epoch (as passed to mlp_model_save)
+ *   32            sections, back to back, each:
+ *                   u32 tag (four ASCII bytes, see below)
+ *                   u32 flags (0 in version 1)
+ *                   u64 body length in bytes
+ *                   body
+ *   length-4  4   u32 CRC-32 (zlib crc32) of every byte before it
+ *
+ * Sections (each at most once; "NET " required; any order):
+ *
+ *   "NET "  u32 layer count L (>= 1)
+ *           u32 bias mode (mlp_bias_mode)
+ *           u64 widths n_0 .. n_L (L+1 values, each >= 1)
+ *           u32 activations of weight layers 0 .. L-1 (mlp_activation; softmax last only)
+ *           u64 parameter count P (must equal what the topology implies)
+ *           f32 parameters I[0 .. P), in mlp_net_params order
+ *           u64 RNG state [4] (mlp_net_get_rng_state: shuffling resumes where it was)
+ *
+ *   "PREP"  u64 input size (== n_0)
+ *           u32 scaling (mlp_scaling)
+ *           u32 task (mlp_task)
+ *           i64 label column index (>= -1)
+ *           str label column name (may be absent)
+ *           u64 class count C (0, or n_L)
+ *           f32 offset[n_0]
+ *           f32 scale[n_0]        (offset and scale finite)
+ *           str class names [C]   (each present)
+ *
+ *   "OPTM"  u32 kind (mlp_optimizer_kind), u32 reduction, u32 schedule, u32 reserved (0)
+ *           f32 learning_rate, momentum, beta1, beta2, rho, epsilon, weight_decay,
+ *               step_gamma, min_learning_rate
+ *           u64 step_epochs, total_epochs
+ *           u64 step count (updates applied, at most MLP_OPTIMIZER_MAX_STEPS)
+ *           u64 state count S (0, P or 2P floats, as mlp_optimizer_state gives them)
+ *           f32 state[S]          (finite; squared-gradient averages >= 0)
+ *
+ * A section's body length must equal the size its fields imply. Readers check, in order:
+ * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
+ * the minimum: FORMAT; the file shorter: TRUNCATED; longer: FORMAT), CRC (CHECKSUM), then
+ * every section field (FORMAT), all before allocating anything sized by the file.
+ * A later version may add sections or fields; this reader refuses files newer than itself.
+ */
+#ifndef MLP_MODEL_FORMAT_H
+#define MLP_MODEL_FORMAT_H
+
+#include "mlp_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_MAGIC "MLPMODEL"
+#define MODEL_MAGIC_LEN 8u
+#define MODEL_HEADER_LEN 32u
+#define SECTION_HEADER_LEN 16u
+#define MODEL_CRC_LEN 4u
+#define MODEL_MAX_BYTES ((uint64_t)4 << 30)
+#define STR_ABSENT 0xFFFFFFFFu
+
+#define TAG(a, b, c, d) \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TAG_NET TAG('N', 'E', 'T', ' ')
+#define TAG_PREP TAG('P', 'R', 'E', 'P')
+#define TAG_OPTM TAG('O', 'P', 'T', 'M')
+
+/* Fixed-size parts of the section bodies. */
+#define NET_FIXED_LEN (4u + 4u + 8u)            /* L, bias mode, P (+ arrays) */
+#define PREP_FIXED_LEN (8u + 4u + 4u + 8u + 8u) /* size, scaling, task, index, C (+ str) */
+#define OPTM_FIXED_LEN (16u + 9u * 4u + 4u * 8u)
+
+/* ------------------------------------------------------------------ details */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline void set_detail(mlp_error_detail *detail, const char *fmt, ...)
+{
+    if (!detail) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail->message, sizeof detail->message, fmt, ap);
+    va_end(ap);
+}
+
+static inline void clear_detail(mlp_error_detail *detail)
+{
+    if (!detail) return;
+    detail->line = 0;
+    detail->column = 0;
+    detail->message[0] = '\0';
+}
+
+/* ------------------------------------------------------------------ bytes */
+
+static inline uint32_t ld_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ld_u64(const unsigned char *p)
+{
+    return (uint64_t)ld_u32(p) | (uint64_t)ld_u32(p + 4) << 32;
+}
+
+static inline float ld_f32(const unsigned char *p)
+{
+    uint32_t bits = ld_u32(p);
+    float x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+static inline void st_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void st_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* A bounded read cursor: take() returns NULL instead of reading past the end. */
+typedef struct reader {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+} reader;
+
+static inline const unsigned char *take(reader *r, size_t n)
+{
+    if (n > r->len - r->pos) return NULL;
+    const unsigned char *at = r->p + r->pos;
+    r->pos += n;
+    return at;
+}
+
+static inline int get_u32(reader *r, uint32_t *v)
+{
+    const unsigned char *at = take(r, 4);
+    if (!at) return 0;
+    *v = ld_u32(at);
+    return 1;
+}
+
+static inline int get_u64(reader *r, uint64_t *v)
+{
+    const unsigned char *at = take(r, 8);
+    if (!at) return 0;
+    *v = ld_u64(at);
+    return 1;
+}
+
+/* Takes n items of `width` bytes (overflow-checked) and returns where they start. */
+static inline const unsigned char *take_n(reader *r, size_t n, size_t width)
+{
+    size_t bytes;
+    if (!mlp_mul_size(n, width, &bytes)) return NULL;
+    return take(r, bytes);
+}
+
+static inline const unsigned char *take_f32s(reader *r, size_t n) { return take_n(r, n, 4); }
+
+/* Index of the first NaN or infinite one of n little-endian floats at p; n when none. */
+static inline size_t first_non_finite(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!mlp_is_finite(ld_f32(p + 4 * i))) return i;
+    return n;
+}
+
+/* A string in the file: where its bytes are, and whether it is present. */
+typedef struct str_ref {
+    const unsigned char *at;
+    uint32_t len;
+    int present;
+} str_ref;
+
+/* Reads a string reference; 0 when it overruns or holds a NUL byte. */
+static inline int get_str(reader *r, str_ref *s)
+{
+    uint32_t len;
+    if (!get_u32(r, &len)) return 0;
+    s->present = len != STR_ABSENT;
+    s->len = s->present ? len : 0;
+    s->at = take(r, s->len);
+    if (!s->at) return 0;
+    return memchr(s->at, '\0', s->len) == NULL;
+}
+
+static inline char *dup_str(const str_ref *s)
+{
+    char *out = malloc((size_t)s->len + 1);
+    if (!out) return NULL;
+    if (s->len) memcpy(out, s->at, s->len);
+    out[s->len] = '\0';
+    return out;
+}
+
+/* ------------------------------------------------------------------ parsing */
+
+/* What a valid net section holds; pointers into the file buffer. */
+typedef struct net_plan {
+    size_t n_layers;
+    mlp_bias_mode bias;
+    const unsigned char *sizes_at;
+    const unsigned char *acts_at;
+    size_t param_count;
+    const unsigned char *params_at;
+    const unsigned char *rng_at;
+} net_plan;
+
+typedef struct pre_plan {
+    size_t input_size;
+    mlp_scaling scaling;
+    mlp_task task;
+    long label_index;
+    str_ref label_name;
+    size_t class_count;
+    const unsigned char *offset_at;
+    const unsigned char *scale_at;
+    const unsigned char *classes_at; /* the class names' strings */
+    size_t classes_len;
+} pre_plan;
+
+typedef struct opt_plan {
+    mlp_optimizer_config config;
+    uint64_t step_count;
+    size_t state_count;
+    const unsigned char *state_at;
+} opt_plan;
+
+/* Everything a valid image holds, found by mlp_model_parse without allocating. */
+typedef struct model_plan {
+    uint32_t version;
+    size_t epoch;
+    int has_pre, has_opt;
+    net_plan net;
+    pre_plan pre;
+    opt_plan opt;
+} model_plan;
+
+/* Checks the first `have` bytes of an image of `total` bytes: magic (FORMAT), version
+ * (FORMAT, VERSION), declared length against the limits (FORMAT) and against total
+ * (TRUNCATED when shorter, FORMAT when longer). Sets *version when have >= 12 and *length
+ * on success. The file reader calls it on the header alone before reading the rest. */
+mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t total,
+                                  uint32_t *version, uint64_t *length,
+                                  mlp_error_detail *detail);
+
+/* Validates a whole image b[0..len) in the order of the specification above (header, CRC,
+ * sections, fields) and fills *plan with pointers into b; allocates nothing. */
+mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
+                           mlp_error_detail *detail);
+
+#endif /* MLP_MODEL_FORMAT_H */
