@@ -112,7 +112,6 @@ typedef struct mlp_one_record_plan {
     const mlp_kernel_table **forward; /* per layer, for inference and gradients of one
                                          record: hand, or BLAS on large layers */
     unsigned char *split;             /* per layer: rows split across the workspace's threads */
-    int fuse_first;                   /* a pending first-layer update can ride the forward */
     int tiny;                         /* the hand table's tiny-net step fits (for MSE) */
     int no_tiny, no_fuse, no_split, no_blas; /* special cases off (MLP_ENGINE_OFF) */
 } mlp_one_record_plan;

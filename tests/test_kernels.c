@@ -181,13 +181,12 @@ START_TEST(override_selects_variant)
     setenv("MLP_ENGINE_OFF", "fuse,tiny", 1);
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     ck_assert(ws->plan.no_tiny && ws->plan.no_fuse && !ws->plan.no_split);
-    ck_assert(!ws->plan.tiny && !ws->plan.fuse_first);
+    ck_assert(!ws->plan.tiny);
     mlp_workspace_free(ws);
     setenv("MLP_ENGINE_OFF", "tinyx,split", 1);
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     ck_assert(!ws->plan.no_tiny && !ws->plan.no_fuse && ws->plan.no_split);
     ck_assert_int_eq(ws->plan.tiny, ws->plan.hand->tiny_step != NULL);
-    ck_assert(ws->plan.fuse_first);
     mlp_workspace_free(ws);
     unsetenv("MLP_ENGINE_OFF");
     mlp_net_free(net);

@@ -73,7 +73,6 @@ void mlp_one_record_plan_update(mlp_workspace *ws)
         const int large = !plan->no_blas && n_out * n_in > MLP_SMALL_LAYER;
         plan->forward[k] = large ? &mlp_kernels_blas : plan->hand;
     }
-    plan->fuse_first = !plan->no_fuse;
 }
 
 /* ---- layers split by rows across the workspace's threads (mlp_workspace_set_threads) */
@@ -171,7 +170,7 @@ void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p)
  * update, applied here in the first layer's pass over W0. */
 static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, mlp_pending *p)
 {
-    if (p && p->d && !ws->plan.fuse_first) mlp_one_record_flush(net, ws, p);
+    if (p && p->d && ws->plan.no_fuse) mlp_one_record_flush(net, ws, p);
     const float *in = x;
     for (size_t k = 0; k < net->n_layers; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
