@@ -179,6 +179,7 @@ START_TEST(callback_interval_keeps_pipeline_exact)
     tu_fill_uniform(&s, y, N, -1, 1);
     interval_probe *q = calloc(1, sizeof *q);
     q->net = net;
+    memcpy(q->want[0], mlp_net_params_const(net), sizeof q->want[0]);
     mlp_optimizer *ro = sgd(ref, 0.05f), *opt = sgd(net, 0.05f);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, ref, 1), MLP_OK);
@@ -203,6 +204,20 @@ START_TEST(callback_interval_keeps_pipeline_exact)
     ck_assert_msg(q->max_err < 1e-6, "parameters at a progress call differ from the step loop's "
                   "by %.3g", q->max_err);
     ck_assert_double_lt(tu_rel_err_ff(mlp_net_params_const(net), q->want[2 * N], WIDE_P, 1e-3), 1e-6);
+    /* and both equal the double-precision reference's sequence of steps */
+    tu_topo t = tu_topo_make(2, sizes, acts, MLP_BIAS_PER_NEURON);
+    float *p = tu_copy(q->want[0], WIDE_P);
+    double *g = malloc(WIDE_P * sizeof *g);
+    for (size_t r = 0; r < 2 * N; r++) {
+        size_t i = r % N;
+        for (size_t j = 0; j < WIDE_P; j++) g[j] = 0.0;
+        tu_ref_gradient(&t, p, x + i * WIDE_IN, y + i, 1, MLP_LOSS_MSE, g);
+        for (size_t j = 0; j < WIDE_P; j++) p[j] = (float)(p[j] - 0.05 * g[j]);
+    }
+    double e = tu_rel_err_ff(mlp_net_params_const(net), p, WIDE_P, 1e-3);
+    ck_assert_msg(e < 1e-4, "pipelined epochs vs the double reference: err %.3g", e);
+    free(p);
+    free(g);
     free(q);
     mlp_workspace_free(ws);
     mlp_optimizer_free(ro);
