@@ -157,6 +157,12 @@ MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
 #define MLP_RNG_STATE_WORDS 4
 MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
 MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
+/* Permutes order[0..count) with the net's RNG: the draw mlp_train makes at the start of
+ * each epoch when shuffling (on order set to 0, 1, ..., count-1 first). A data-parallel
+ * trainer running on several processes (mlp_mpi.h) draws every epoch's record order with it,
+ * so each process sees the batches mlp_train would. count 0 draws nothing.
+ * Errors: NULL_ARG (net, or order with count > 0); nothing changes on failure. */
+MLP_API mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count);
 
 MLP_API size_t mlp_net_layer_count(const mlp_net *net);
 /* Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */

@@ -146,6 +146,13 @@ void mlp_net_seed(mlp_net *net, uint64_t seed)
     if (net) mlp_rng_seed(&net->rng, seed);
 }
 
+mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count)
+{
+    if (!net || (!order && count > 0)) return MLP_ERR_NULL_ARG;
+    mlp_rng_shuffle(&net->rng, order, count);
+    return MLP_OK;
+}
+
 void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
 {
     if (net && state) memcpy(state, net->rng.s, sizeof net->rng.s);

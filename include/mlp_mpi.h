@@ -1,0 +1,156 @@
+/*
+ * libmlp_mpi: data-parallel training over MPI, an optional module beside libmlp.
+ *
+ * Every rank holds the same net and optimizer. Per step each rank computes the summed
+ * gradient of its share of the global batch (mlp_gradient), one MPI_Allreduce (float, sum)
+ * adds the shares, and every rank applies the same optimizer step to the same sum, so all
+ * ranks hold the same parameters at all times. The global batch is the one mlp_train would
+ * use: every rank draws the same permutation from the net's RNG (mlp_net_shuffle).
+ *
+ * Conventions are those of mlp.h: statuses, no printing, no exit or abort. Every function
+ * here is collective over the communicator: all its ranks call it with the same arguments
+ * (except the data, which may differ in content, not in size) and all return the same
+ * status. Link with -lmlp_mpi -lmlp and MPI (pkg-config mlp_mpi).
+ */
+#ifndef MLP_MPI_H
+#define MLP_MPI_H
+
+#include <mpi.h>
+
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Agrees on the outcome of a local step: every rank passes its own status, and all ranks
+ * receive the status of the lowest-numbered rank that failed (MLP_OK when none did),
+ * with that rank's message. Use it before work that needs every rank, e.g. after each
+ * rank read its data, so that one rank's failure ends all of them instead of leaving the
+ * others waiting in a collective.
+ *
+ * @param comm the communicator (collective over it)
+ * @param local this rank's status
+ * @param local_detail this rank's message for a failure (may be NULL: then the status's
+ *        words, mlp_strerror, are sent)
+ * @param detail receives the failing rank's message, line and column (may be NULL; the
+ *        same object as local_detail is allowed)
+ * @param failing_rank receives the failing rank, or -1 when every rank succeeded (may be
+ *        NULL)
+ * @return the failing rank's status, or MLP_OK
+ */
+MLP_API mlp_status mlp_mpi_agree(MPI_Comm comm, mlp_status local,
+                                 const mlp_error_detail *local_detail,
+                                 mlp_error_detail *detail, int *failing_rank);
+
+/**
+ * A 64-bit hash of the net's topology: layer count, widths, activations and bias mode
+ * (not the parameters). Equal nets give equal hashes on every machine.
+ *
+ * @param net the net (NULL gives 0)
+ * @return the hash
+ */
+MLP_API uint64_t mlp_mpi_topology_hash(const mlp_net *net);
+
+/**
+ * Starts data-parallel training from one state: checks that every rank's net has rank 0's
+ * topology and, when opt is not NULL, the same optimizer settings, then copies rank 0's
+ * parameters, RNG state and (with opt) optimizer state and step count to every rank.
+ *
+ * @param comm the communicator
+ * @param net this rank's net
+ * @param opt this rank's optimizer, or NULL
+ * @param detail receives the message on failure (may be NULL), e.g. "rank 1: the network's
+ *        topology differs from rank 0's"
+ * @return MLP_OK; NULL_ARG (net NULL on some rank); WORKSPACE_MISMATCH (a topology or
+ *         optimizer that differs from rank 0's); nothing changes on failure
+ */
+MLP_API mlp_status mlp_mpi_sync(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt,
+                                mlp_error_detail *detail);
+
+/**
+ * Rank `rank`'s share of a global batch of `global_batch` records split over `ranks`:
+ * records [*first, *first + *count). The first global_batch % ranks ranks get one record
+ * more; ranks beyond global_batch get none.
+ *
+ * @param global_batch records in the global batch
+ * @param rank this rank, 0 .. ranks-1
+ * @param ranks ranks in all (>= 1)
+ * @param first receives the index of the rank's first record in the global batch
+ * @param count receives the number of its records (0 when it has none)
+ */
+MLP_API void mlp_mpi_shard(size_t global_batch, int rank, int ranks, size_t *first,
+                           size_t *count);
+
+/**
+ * One data-parallel update: the summed gradient of this rank's local_batch records (its
+ * share of the global batch, e.g. mlp_mpi_shard; 0 records contribute zeros) into ws's
+ * gradient buffer, one MPI_Allreduce over the whole gradient, then mlp_optimizer_step with
+ * global_batch records, so a MEAN reduction divides by the global batch and the result does
+ * not depend on the number of ranks. Every optimizer, plain SGD included, takes this
+ * gradient path: SGD's update fused into the backward pass (mlp_train_step) needs the whole
+ * batch's gradient inside the pass, which here exists only after the allreduce.
+ *
+ * @param comm the communicator
+ * @param net this rank's net (the same parameters on every rank, see mlp_mpi_sync)
+ * @param ws a training workspace of at least local_batch records
+ * @param opt the optimizer
+ * @param inputs local_batch x n_0 (may be NULL when local_batch is 0)
+ * @param targets local_batch x n_L (may be NULL when local_batch is 0)
+ * @param local_batch this rank's records (0 allowed)
+ * @param global_batch records over all ranks (>= 1, the sum of every rank's local_batch)
+ * @param loss the loss
+ * @param loss_sum receives sum_i C_i over the global batch, before the update (may be NULL)
+ * @return MLP_OK, or on every rank the first failing rank's status (as mlp_gradient and
+ *         mlp_optimizer_step; INVALID_ARG for a local_batch above global_batch); the
+ *         parameters are then unchanged
+ */
+MLP_API mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace *ws,
+                                      mlp_optimizer *opt, const float *inputs,
+                                      const float *targets, size_t local_batch,
+                                      size_t global_batch, mlp_loss loss, double *loss_sum);
+
+/**
+ * mlp_train over the ranks of comm: the same epochs, batches (from the same permutation of
+ * the net's RNG), schedule, validation, early stopping, best-epoch restore, divergence
+ * rollback and result, with each global batch split over the ranks (mlp_mpi_shard) and one
+ * mlp_mpi_train_step per batch. Every rank passes the whole data set (the same records:
+ * each one reads only its share of every batch); the validation set is split over the
+ * ranks too, and its loss and accuracy summed across them. Starts with mlp_mpi_sync (rank
+ * 0's parameters and optimizer state everywhere) and checks that the settings and data
+ * sizes agree. The parameters after n ranks equal those of mlp_train on one process up to
+ * float rounding (the batch sum is added in another order), not bit for bit; all ranks
+ * hold identical parameters. Dropout draws each rank's masks from dropout_seed + rank, so
+ * with dropout the result depends on the number of ranks. config->threads is ignored (the
+ * one-record threads serve plain SGD's fused path, which is not used here).
+ *
+ * The progress callback runs on every rank with the same numbers; training stops when it
+ * returns false on any rank.
+ *
+ * @param comm the communicator
+ * @param net this rank's net
+ * @param opt this rank's optimizer
+ * @param inputs count x n_0, the whole training set
+ * @param targets count x n_L
+ * @param count training records
+ * @param val_inputs val_count x n_0 (may be NULL when val_count is 0)
+ * @param val_targets val_count x n_L (may be NULL when val_count is 0)
+ * @param val_count validation records
+ * @param config as mlp_train
+ * @param result receives what mlp_train gives (may be NULL)
+ * @param detail receives the message of a failure at the start (may be NULL)
+ * @return as mlp_train, the same on every rank; WORKSPACE_MISMATCH (with a message in
+ *         detail) when a rank's net, optimizer, settings or data sizes differ from rank 0's
+ */
+MLP_API mlp_status mlp_mpi_train(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt,
+                                 const float *inputs, const float *targets, size_t count,
+                                 const float *val_inputs, const float *val_targets,
+                                 size_t val_count, const mlp_train_config *config,
+                                 mlp_train_result *result, mlp_error_detail *detail);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLP_MPI_H */
