@@ -1,6 +1,7 @@
 /* `mlp train`: load, scale, build, train, evaluate, save. */
 #include "model_io.h"
 #include "train.h"
+#include "train_mpi.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -348,11 +349,18 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     cli_install_interrupt_handler();
     memset(res, 0, sizeof *res);
     m->start = m->last_draw = cli_now();
-    mlp_status st = mlp_train(r->net, r->opt, mlp_dataset_inputs_const(r->train),
-                              mlp_dataset_targets_const(r->train), mlp_dataset_count(r->train),
-                              r->val ? mlp_dataset_inputs_const(r->val) : NULL,
-                              r->val ? mlp_dataset_targets_const(r->val) : NULL,
-                              r->val ? mlp_dataset_count(r->val) : 0, &cfg, res);
+    /* --mpi: the same call, each batch split over the ranks (train_mpi.c) */
+    mlp_status st = o->mpi
+        ? train_mpi_train(r->net, r->opt, mlp_dataset_inputs_const(r->train),
+                          mlp_dataset_targets_const(r->train), mlp_dataset_count(r->train),
+                          r->val ? mlp_dataset_inputs_const(r->val) : NULL,
+                          r->val ? mlp_dataset_targets_const(r->val) : NULL,
+                          r->val ? mlp_dataset_count(r->val) : 0, &cfg, res, r->report)
+        : mlp_train(r->net, r->opt, mlp_dataset_inputs_const(r->train),
+                    mlp_dataset_targets_const(r->train), mlp_dataset_count(r->train),
+                    r->val ? mlp_dataset_inputs_const(r->val) : NULL,
+                    r->val ? mlp_dataset_targets_const(r->val) : NULL,
+                    r->val ? mlp_dataset_count(r->val) : 0, &cfg, res);
     *seconds = cli_now() - m->start - m->eval_seconds;
     train_monitor_clear(m);
     if (st == MLP_ERR_DIVERGED) { /* exit 1, and no model: its last finite state is not a result */
@@ -468,19 +476,21 @@ int cmd_train(int argc, char **argv)
     if (rc == -1) return CLI_OK;
     if (rc != CLI_OK) return rc;
     train_options_finish(&r.o, r.o.dataset || r.o.train_labels);
+    r.o.mpi = train_mpi_wanted(&r.o);
+    if (r.o.mpi && (rc = train_mpi_start(&r.o)) != CLI_OK) return rc;
     rc = check_outputs(&r.o);
-    if (rc != CLI_OK) return rc;
     const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
     r.report = stdout;
     for (size_t i = 0; i < 3; i++)
         if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
-    if (r.o.resume) rc = open_resume(&r);
+    if (rc == CLI_OK && r.o.resume) rc = open_resume(&r);
     if (rc == CLI_OK) rc = load_data(&r);
     if (rc == CLI_OK && r.o.resume) rc = check_resume(&r);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
+    if (r.o.mpi) rc = train_mpi_agree(rc); /* one rank's failure ends them all, now */
     if (rc == CLI_OK) rc = train_and_report(&r);
     run_free(&r);
-    return rc;
+    return r.o.mpi ? train_mpi_finish(rc) : rc;
 }

@@ -41,6 +41,7 @@ typedef struct train_options {
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */
     bool no_save, quiet;
+    bool mpi; /* --mpi: data-parallel over the ranks of mpirun (train_mpi.c) */
     unsigned set;
 } train_options;
 

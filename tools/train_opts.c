@@ -49,6 +49,10 @@ static void train_help(void)
 "  --seed N                      initialisation, shuffling, split and dropout (1)\n"
 "  --threads N                   BLAS threads, and the threads of one-record SGD\n"
 "                                (--batch 1) on large layers (the cores; at most the cores)\n"
+"  --mpi                         data-parallel over the ranks of mpirun -np N (automatic\n"
+"                                under mpirun): each batch split over the ranks, the same\n"
+"                                result; rank 0 prints and writes the files; without\n"
+"                                mpirun, one rank\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -79,6 +83,7 @@ enum {
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
+    OPT_MPI,
 };
 
 static const struct option long_options[] = {
@@ -113,6 +118,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"mpi", no_argument, NULL, OPT_MPI},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -240,6 +246,7 @@ static int parse_one(int c, train_options *o)
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
+    case OPT_MPI: o->mpi = true; break;
     default: return CLI_USAGE_ERROR;
     }
     return ok ? CLI_OK : CLI_USAGE_ERROR;
