@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static void main_help(FILE *fp)
 {
@@ -65,5 +66,10 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_blas_defer(argv);
+    /* Not a terminal: one buffer larger than any help text, so that a write error (a full
+     * disk) surfaces in finish()'s fflush with its errno, not in an earlier write whose
+     * errno is lost by then. */
+    static char stdout_buffer[1 << 16]; /* glibc ignores the size without a buffer */
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
     return finish(run(argc, argv));
 }
