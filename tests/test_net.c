@@ -255,6 +255,45 @@ START_TEST(workspace_accessors)
 }
 END_TEST
 
+/* mlp_net_shuffle: a permutation drawn from the net's RNG, the same from the same state
+ * (test_mpi checks that it is the order mlp_train uses). */
+START_TEST(shuffle_draws_from_the_net_rng)
+{
+    mlp_net *a = make(MLP_BIAS_PER_NEURON), *b = make(MLP_BIAS_PER_NEURON);
+    mlp_net_seed(a, 99);
+    mlp_net_seed(b, 99);
+    enum { N = 50 };
+    size_t p[N], q[N], r[N];
+    for (size_t i = 0; i < N; i++) p[i] = q[i] = r[i] = i;
+    uint64_t before[MLP_RNG_STATE_WORDS], after[MLP_RNG_STATE_WORDS];
+    mlp_net_get_rng_state(a, before);
+    ck_assert_int_eq(mlp_net_shuffle(a, p, 0), MLP_OK); /* nothing drawn */
+    mlp_net_get_rng_state(a, after);
+    ck_assert(memcmp(before, after, sizeof before) == 0);
+    ck_assert_int_eq(mlp_net_shuffle(a, p, N), MLP_OK);
+    ck_assert_int_eq(mlp_net_shuffle(b, q, N), MLP_OK);
+    ck_assert(memcmp(p, q, sizeof p) == 0); /* same state, same order */
+    bool seen[N] = {false}, moved = false;
+    for (size_t i = 0; i < N; i++) {
+        ck_assert_uint_lt(p[i], N);
+        ck_assert(!seen[p[i]]);
+        seen[p[i]] = true;
+        moved |= p[i] != i;
+    }
+    ck_assert(moved);
+    ck_assert_int_eq(mlp_net_shuffle(a, r, N), MLP_OK); /* the RNG moved on */
+    ck_assert(memcmp(p, r, sizeof p) != 0);
+    ck_assert_int_eq(mlp_net_shuffle(NULL, r, N), MLP_ERR_NULL_ARG);
+    mlp_net_get_rng_state(a, before);
+    ck_assert_int_eq(mlp_net_shuffle(a, NULL, N), MLP_ERR_NULL_ARG);
+    mlp_net_get_rng_state(a, after);
+    ck_assert(memcmp(before, after, sizeof before) == 0);
+    ck_assert_int_eq(mlp_net_shuffle(a, NULL, 0), MLP_OK);
+    mlp_net_free(a);
+    mlp_net_free(b);
+}
+END_TEST
+
 static Suite *net_suite(void)
 {
     Suite *s = suite_create("net");
@@ -268,6 +307,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, version_and_threads);
     tcase_add_test(tc, enum_values_are_fixed);
     tcase_add_test(tc, workspace_accessors);
+    tcase_add_test(tc, shuffle_draws_from_the_net_rng);
     suite_add_tcase(s, tc);
     return s;
 }
