@@ -29,6 +29,8 @@
 /* MLP_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER, generated from meson.build. */
 #include "mlp_version.h"
 
+/** Marks the functions the shared library exports (default visibility while the library
+ * is built; empty for its users). */
 #if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
 #define MLP_API __attribute__((visibility("default")))
 #else
@@ -45,8 +47,9 @@ extern "C" {
 
 /* ------------------------------------------------------------------ status */
 
+/** What a fallible call returns: MLP_OK or the reason it failed (mlp_strerror). */
 typedef enum mlp_status {
-    MLP_OK = 0,
+    MLP_OK = 0,                     /**< success */
     MLP_ERR_NULL_ARG = 1,           /**< a required pointer was NULL */
     MLP_ERR_INVALID_ARG = 2,        /**< a value out of range: zero size, unknown enum, ... */
     MLP_ERR_DIMENSION = 3,          /**< sizes that do not agree with each other */
@@ -64,7 +67,7 @@ typedef enum mlp_status {
     MLP_ERR_PARSE = 15,             /**< malformed text (CSV); see mlp_error_detail */
     MLP_ERR_DIVERGED = 16,          /**< training produced a NaN or infinite loss or parameter;
                                        see mlp_train_result.diverged_epoch/_batch */
-    MLP_STATUS_COUNT
+    MLP_STATUS_COUNT                /**< the number of statuses (not a status) */
 } mlp_status;
 
 /** A static English description of the status; never NULL. */
@@ -72,15 +75,17 @@ MLP_API const char *mlp_strerror(mlp_status status);
 
 /** Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
 typedef struct mlp_error_detail {
-    size_t line;
-    size_t column;
-    char message[256];
+    size_t line;       /**< 1-based line of the problem, 0 if unknown */
+    size_t column;     /**< 1-based column (CSV: field number), 0 if unknown */
+    char message[256]; /**< what went wrong, NUL-terminated ("" when nothing was said) */
 } mlp_error_detail;
 
 /** Version of the library running, which may differ from the header a program was compiled
  * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
  * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
 MLP_API const char *mlp_version(void);
+/** Version number of the library running, MAJOR * 10000 + MINOR * 100 + PATCH; compare it
+ * with MLP_VERSION_NUMBER, the header's. */
 MLP_API int mlp_version_number(void);
 
 /** Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
@@ -93,46 +98,53 @@ MLP_API int mlp_get_threads(void);
 
 /* ------------------------------------------------------------------ enums */
 
+/** Activation function of a weight layer's outputs. */
 typedef enum mlp_activation {
-    MLP_ACT_LINEAR = 0,
-    MLP_ACT_SIGMOID = 1,
-    MLP_ACT_TANH = 2,
-    MLP_ACT_RELU = 3,
+    MLP_ACT_LINEAR = 0,     /**< identity */
+    MLP_ACT_SIGMOID = 1,    /**< 1 / (1 + e^-a) */
+    MLP_ACT_TANH = 2,       /**< tanh a */
+    MLP_ACT_RELU = 3,       /**< max(0, a) */
     MLP_ACT_LEAKY_RELU = 4, /**< slope MLP_LEAKY_RELU_SLOPE below zero */
     MLP_ACT_SOFTMAX = 5,    /**< output layer only */
-    MLP_ACT_COUNT
+    MLP_ACT_COUNT           /**< the number of activations (not one) */
 } mlp_activation;
 
+/** How biases are shared: per neuron, per layer, one for the net, or none. */
 typedef enum mlp_bias_mode {
-    MLP_BIAS_NONE = 0,
+    MLP_BIAS_NONE = 0,        /**< no bias */
     MLP_BIAS_PER_NEURON = 1,  /**< b^l has n_l entries */
     MLP_BIAS_PER_LAYER = 2,   /**< one scalar per layer, broadcast to its neurons */
     MLP_BIAS_PER_NETWORK = 3, /**< one scalar shared by every layer */
-    MLP_BIAS_COUNT
+    MLP_BIAS_COUNT            /**< the number of bias modes (not one) */
 } mlp_bias_mode;
 
+/** Loss of one record C_i, over the n_L outputs o and targets y. */
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 0,           /**< C_i = (1/n_L) sum_j (o_j - y_j)^2 */
     MLP_LOSS_CROSS_ENTROPY = 1, /**< C_i = -sum_j y_j log o_j; needs a softmax output layer */
-    MLP_LOSS_COUNT
+    MLP_LOSS_COUNT              /**< the number of losses (not one) */
 } mlp_loss;
 
+/** Weight initialisation scheme (mlp_net_init); biases start at zero. */
 typedef enum mlp_init {
     MLP_INIT_AUTO = 0,       /**< He for (leaky) ReLU layers, Glorot for the others */
     MLP_INIT_GLOROT = 1,     /**< uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
     MLP_INIT_HE = 2,         /**< normal(0, sqrt(2 / fan_in)) */
     MLP_INIT_ORTHOGONAL = 3, /**< QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
-    MLP_INIT_COUNT
+    MLP_INIT_COUNT           /**< the number of schemes (not one) */
 } mlp_init;
 
+/** How the optimizer scales the summed gradient of a batch of B records. */
 typedef enum mlp_reduction {
     MLP_REDUCE_SUM = 0,  /**< I <- I - lr * sum_i grad C_i (the source's formula) */
     MLP_REDUCE_MEAN = 1, /**< I <- I - (lr / B) * sum_i grad C_i */
-    MLP_REDUCE_COUNT
+    MLP_REDUCE_COUNT     /**< the number of reductions (not one) */
 } mlp_reduction;
 
 /* ------------------------------------------------------------------ network */
 
+/** A network: topology, activations, bias mode, the parameter vector and an RNG. Made by
+ * mlp_net_create (or clone, load), freed by mlp_net_free. */
 typedef struct mlp_net mlp_net;
 
 /** Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
@@ -157,16 +169,22 @@ MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
 /** The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
  * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
 #define MLP_RNG_STATE_WORDS 4
+/** Copies the net's RNG state into state. */
 MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
+/** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
 MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
 
+/** Number of weight layers L (0 for NULL). */
 MLP_API size_t mlp_net_layer_count(const mlp_net *net);
 /** Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
 MLP_API size_t mlp_net_size(const mlp_net *net, size_t i);
+/** Inputs per record, n_0. */
 MLP_API size_t mlp_net_input_size(const mlp_net *net);
+/** Outputs per record, n_L. */
 MLP_API size_t mlp_net_output_size(const mlp_net *net);
 /** Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
 MLP_API mlp_activation mlp_net_activation(const mlp_net *net, size_t layer);
+/** The net's bias mode. */
 MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
 
 /**
@@ -178,7 +196,10 @@ MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
  * Gradients and optimizer state use exactly this layout.
  */
 MLP_API size_t mlp_param_count(const mlp_net *net);
+/** The parameter vector (mlp_param_count floats, the layout above), writable: changing it
+ * changes the net. Owned by the net. */
 MLP_API float *mlp_net_params(mlp_net *net);
+/** The parameter vector, read-only. */
 MLP_API const float *mlp_net_params_const(const mlp_net *net);
 /** Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
 MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
@@ -196,6 +217,8 @@ MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
  * net of the same topology. */
 typedef struct mlp_workspace mlp_workspace;
 
+/** A workspace for net's topology and batches of up to max_batch records (>= 1), for every
+ * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
@@ -206,7 +229,9 @@ MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
  * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
 MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
+/** Frees ws and joins its worker threads; NULL is a no-op. */
 MLP_API void mlp_workspace_free(mlp_workspace *ws);
+/** The largest batch ws takes. */
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
 /** Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
  * workspace (rate in [0,1), 0 turns it off): each hidden output is multiplied by 0 (with
@@ -265,6 +290,7 @@ MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const flo
 
 /* ------------------------------------------------------------------ optimizer */
 
+/** The update rule; g is the reduced gradient, lr the learning rate. */
 typedef enum mlp_optimizer_kind {
     MLP_OPT_SGD = 0,      /**< plain gradient descent: I <- I - lr * g */
     MLP_OPT_MOMENTUM = 1, /**< v <- mu v + g;  I <- I - lr v */
@@ -272,22 +298,25 @@ typedef enum mlp_optimizer_kind {
     MLP_OPT_ADAM = 3,     /**< bias-corrected moments; weight_decay is L2 added to g */
     MLP_OPT_ADAMW = 4,    /**< Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
     MLP_OPT_RMSPROP = 5,  /**< s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
-    MLP_OPT_COUNT
+    MLP_OPT_COUNT         /**< the number of optimizers (not one) */
 } mlp_optimizer_kind;
 
+/** Learning-rate schedule over the epochs (lr is the configured rate). */
 typedef enum mlp_schedule {
-    MLP_SCHEDULE_CONSTANT = 0,
+    MLP_SCHEDULE_CONSTANT = 0, /**< lr at every epoch */
     MLP_SCHEDULE_STEP = 1,   /**< lr * gamma^(floor(epoch / step_epochs)) */
     MLP_SCHEDULE_COSINE = 2, /**< min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
-    MLP_SCHEDULE_COUNT
+    MLP_SCHEDULE_COUNT       /**< the number of schedules (not one) */
 } mlp_schedule;
 
+/** An optimizer's settings (defaults in parentheses; mlp_optimizer_config_default). */
 typedef struct mlp_optimizer_config {
-    mlp_optimizer_kind kind;
+    mlp_optimizer_kind kind; /**< the update rule */
     float learning_rate;     /**< > 0 and finite */
     mlp_reduction reduction; /**< how a batch's summed gradient is scaled (default SUM) */
     float momentum;          /**< MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
-    float beta1, beta2;      /**< ADAM(W): (0.9, 0.999) */
+    /** ADAM(W): beta1, the first moment's decay (0.9), and beta2, the second's (0.999) */
+    float beta1, beta2;      /**< ADAM(W): beta2, the second moment's decay (0.999) */
     float rho;               /**< RMSPROP decay (0.9) */
     float epsilon;           /**< ADAM(W), RMSPROP: > 0 (1e-8), else INVALID_ARG: it keeps
                                 the update finite where a gradient is exactly zero */
@@ -303,6 +332,8 @@ typedef struct mlp_optimizer_config {
 /** Defaults for `kind` as listed above, learning rate 0.01. */
 MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
 
+/** An update rule with its settings and its state (the parameter vector's layout). Made by
+ * mlp_optimizer_create (or mlp_model_load), freed by mlp_optimizer_free. */
 typedef struct mlp_optimizer mlp_optimizer;
 
 /** An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
@@ -310,7 +341,9 @@ typedef struct mlp_optimizer mlp_optimizer;
  * range given above), NO_MEMORY. */
 MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
                                         const mlp_optimizer_config *config);
+/** Frees opt; NULL is a no-op. */
 MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
+/** The settings opt was made with (owned by opt). */
 MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
 /** Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
  * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
@@ -325,11 +358,14 @@ MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
  * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
  * a step that would pass it returns INVALID_ARG without updating. */
 #define MLP_OPTIMIZER_MAX_STEPS (UINT64_MAX - 1)
+/** Number of updates applied so far (Adam's t). */
 MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
+/** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
 /** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
+/** The optimizer state, read-only; *count receives its length in floats. */
 MLP_API const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count);
 /** Zeroes the state and the step count. */
 MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
@@ -349,21 +385,22 @@ MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer
  * the end of every epoch (true; validation fields filled, NaN without validation data). */
 typedef struct mlp_progress {
     size_t epoch;            /**< 0-based */
-    size_t epochs;
+    size_t epochs;           /**< epochs of the run (the configured total) */
     size_t batch;            /**< batches done in this epoch */
     size_t batches;          /**< batches per epoch */
     size_t samples_done;     /**< in this epoch */
     double train_loss;       /**< mean loss per record so far this epoch */
-    double val_loss;
-    double val_accuracy;
+    double val_loss;         /**< mean validation loss per record (end of epoch; else NaN) */
+    double val_accuracy;     /**< validation accuracy (end of epoch; else NaN) */
     double epoch_seconds;    /**< elapsed in this epoch */
-    bool end_of_epoch;
-    float learning_rate;
+    bool end_of_epoch;       /**< true once per epoch, after its last batch and validation */
+    float learning_rate;     /**< the learning rate in force this epoch */
 } mlp_progress;
 
 /** Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
+/** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
     mlp_loss loss;              /**< MSE */
     size_t epochs;              /**< 10: total, counting from epoch 0 */
@@ -378,7 +415,7 @@ typedef struct mlp_train_config {
                                    improvement before stopping; 0 = off (0) */
     bool restore_best;          /**< with validation data: end with the best epoch's params (true) */
     mlp_progress_fn progress;   /**< may be NULL */
-    void *user_data;
+    void *user_data;            /**< passed to progress unchanged */
     bool progress_every_batch;  /**< call progress after batches too (false) */
     size_t progress_interval;   /**< with progress_every_batch: every this many batches, and
                                    after the epoch's last (1; 0 means 1). One-record plain
@@ -392,17 +429,19 @@ typedef struct mlp_train_config {
                                    other batch sizes ignore it */
 } mlp_train_config;
 
+/** The defaults given in mlp_train_config's comments. */
 MLP_API mlp_train_config mlp_train_config_default(void);
 
+/** What a training run did (mlp_train, mlp_model_train). */
 typedef struct mlp_train_result {
     size_t epochs_run;          /**< epochs completed, counting from 0: resume from here */
     size_t best_epoch;          /**< 0-based; by validation loss, else the last */
     double final_train_loss;    /**< mean per record, last epoch */
     double best_val_loss;       /**< NaN without validation data */
     double best_val_accuracy;   /**< at best_epoch */
-    bool stopped_early;
-    bool stopped_by_callback;
-    double seconds;
+    bool stopped_early;         /**< early stopping (patience) ended the run */
+    bool stopped_by_callback;   /**< the progress callback returned false */
+    double seconds;             /**< wall-clock time of the run */
     size_t diverged_epoch;      /**< DIVERGED only: the 0-based epoch that diverged */
     size_t diverged_batch;      /**< DIVERGED only: 0-based batch of that epoch whose loss was
                                    NaN/inf, or the epoch's last batch when every loss was
@@ -441,10 +480,11 @@ MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
 
 /* ------------------------------------------------------------------ data */
 
+/** What the targets are: one-hot classes or numbers. */
 typedef enum mlp_task {
     MLP_TASK_CLASSIFY = 0, /**< targets one-hot over class_count classes */
     MLP_TASK_REGRESS = 1,  /**< targets the numeric value(s) */
-    MLP_TASK_COUNT
+    MLP_TASK_COUNT         /**< the number of tasks (not one) */
 } mlp_task;
 
 /** Records as contiguous rows: inputs count x input_size, targets count x target_size. */
@@ -455,16 +495,25 @@ typedef struct mlp_dataset mlp_dataset;
  * INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
                                       size_t target_size);
+/** Frees ds; NULL is a no-op. */
 MLP_API void mlp_dataset_free(mlp_dataset *ds);
+/** Number of records. */
 MLP_API size_t mlp_dataset_count(const mlp_dataset *ds);
+/** Inputs per record. */
 MLP_API size_t mlp_dataset_input_size(const mlp_dataset *ds);
+/** Targets per record (the class count for one-hot classification). */
 MLP_API size_t mlp_dataset_target_size(const mlp_dataset *ds);
+/** The inputs, count x input_size floats, writable; owned by ds. */
 MLP_API float *mlp_dataset_inputs(mlp_dataset *ds);
+/** The targets, count x target_size floats, writable; owned by ds. */
 MLP_API float *mlp_dataset_targets(mlp_dataset *ds);
+/** The inputs, read-only. */
 MLP_API const float *mlp_dataset_inputs_const(const mlp_dataset *ds);
+/** The targets, read-only. */
 MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
 /** Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
 MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
+/** Name of class index; NULL when out of range or without names. */
 MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
 
 /** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
@@ -477,6 +526,7 @@ MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
 
+/** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
 typedef struct mlp_csv_options {
     int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
                                     feature field in it is non-empty and not a number (-1) */
@@ -488,10 +538,11 @@ typedef struct mlp_csv_options {
      * error), or NULL to collect the classes found, sorted: numerically when every label
      * is a number ("9" before "10"), else by strcmp. Labels are trimmed of spaces/tabs. */
     const char *const *class_names;
-    size_t class_count;
+    size_t class_count;          /**< entries of class_names (0 with NULL) */
     char delimiter;              /**< ',' */
 } mlp_csv_options;
 
+/** The defaults given in mlp_csv_options's comments. */
 MLP_API mlp_csv_options mlp_csv_options_default(void);
 /** Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
  * locale). Malformed input (a field that is empty or not a finite number, a row with a
@@ -509,6 +560,7 @@ MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *
 /** The label column: its header text (NULL without a header) and its 0-based index in the
  * file (-1 when none, e.g. IDX). Owned by ds. */
 MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
+/** The label column's 0-based index in the file, -1 when none. */
 MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
 
 /** Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
@@ -521,11 +573,12 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
 
 /* ------------------------------------------------------------------ preprocessing */
 
+/** Input scaling fitted on a training split (mlp_preprocess_fit). */
 typedef enum mlp_scaling {
-    MLP_SCALE_NONE = 0,
+    MLP_SCALE_NONE = 0,     /**< the identity: offset 0, scale 1 */
     MLP_SCALE_MINMAX = 1,   /**< to [0,1] with the training split's min and max */
     MLP_SCALE_STANDARD = 2, /**< zero mean, unit variance with the training split's statistics */
-    MLP_SCALE_COUNT
+    MLP_SCALE_COUNT         /**< the number of scalings (not one) */
 } mlp_scaling;
 
 /** What turns raw records into net inputs and net outputs into answers; it travels in the
@@ -535,6 +588,7 @@ typedef struct mlp_preprocess mlp_preprocess;
 /** A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
  * no label name, label index -1, no class names. */
 MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
+/** Frees pre; NULL is a no-op. */
 MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
 /** A deep copy. */
 MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
@@ -549,17 +603,25 @@ MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *
 /** The same on count raw rows of input_size floats (e.g. records to predict). */
 MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
                                              size_t count, size_t input_size);
+/** The scaling in force. */
 MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
+/** Features per record it scales. */
 MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
+/** The offsets, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
+/** The scales, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
 /** Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
 MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
                                              mlp_task task);
+/** The task of the labels it was given. */
 MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
 MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /**< may be NULL */
+/** The label column's 0-based index, -1 when none. */
 MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
+/** Number of class names (0 when none). */
 MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
+/** Name of class index; NULL when out of range. Owned by pre. */
 MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
 /** Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
  * scales, copied (finite); for NONE both may be NULL and the identity is stored.
@@ -576,6 +638,7 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* ------------------------------------------------------------------ model files */
 
+/** Format version of the model files this library writes (it reads this one and older). */
 #define MLP_MODEL_FORMAT_VERSION 1u
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
@@ -610,15 +673,17 @@ MLP_API void mlp_free(void *p);
  * DIMENSION when capacity is smaller than the image (nothing is written). */
 MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
                                        const mlp_preprocess *pre, const mlp_optimizer *opt);
+/** Writes the model image into buf (see mlp_model_save_size). */
 MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
                                        const mlp_net *net, const mlp_preprocess *pre,
                                        const mlp_optimizer *opt, size_t epoch);
 
+/** What a loaded model file held (mlp_model_load, mlp_model_open). */
 typedef struct mlp_model_info {
-    uint32_t format_version;
-    bool has_preprocess;
-    bool has_optimizer;
-    size_t epoch;
+    uint32_t format_version; /**< the file's format version (<= MLP_MODEL_FORMAT_VERSION) */
+    bool has_preprocess;     /**< the file has a preprocessing */
+    bool has_optimizer;      /**< the file has an optimizer (config, state, step count) */
+    size_t epoch;            /**< the epoch saved with it */
 } mlp_model_info;
 
 /** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
@@ -682,7 +747,9 @@ MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
 
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
+/** The model's preprocessing (owned by the model). */
 MLP_API const mlp_preprocess *mlp_model_preprocess(const mlp_model *model);
+/** The model's optimizer, NULL when it has none (owned by the model). */
 MLP_API mlp_optimizer *mlp_model_optimizer(mlp_model *model);
 MLP_API size_t mlp_model_input_size(const mlp_model *model);  /**< n_0; 0 for NULL */
 MLP_API size_t mlp_model_output_size(const mlp_model *model); /**< n_L; 0 for NULL */
@@ -699,8 +766,10 @@ MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
  * not shared by concurrent calls); it fits every model of the same topology.
  * Errors: NULL_ARG, INVALID_ARG (max_batch 0 or above INT_MAX), NO_MEMORY. */
 typedef struct mlp_model_scratch mlp_model_scratch;
+/** A scratch for model's topology and up to max_batch records per pass. */
 MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                             size_t max_batch);
+/** Frees scratch; NULL is a no-op. */
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
@@ -729,6 +798,7 @@ MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_ro
  * (mlp_preprocess_task) or has a single output. classes is unchanged on any error. */
 MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                            const float *raw_rows, size_t n, size_t *classes);
+/** mlp_model_classify_with with a scratch made inside the call (as mlp_model_predict). */
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
 
@@ -748,6 +818,7 @@ typedef struct mlp_model_config {
     mlp_optimizer_config optimizer;      /**< ADAM, lr 0.001, MEAN reduction: the tool's */
 } mlp_model_config;
 
+/** The defaults given in mlp_model_config's comments. */
 MLP_API mlp_model_config mlp_model_config_default(void);
 /** A new model for the data set train: net n_0 = input size, hidden layers, n_L = target
  * size, initialised with the seed; preprocessing scaling fitted on train (not applied to

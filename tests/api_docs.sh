@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The API reference is complete: Doxygen over every public header (docs/Doxyfile) must
-# print no warning (an undocumented function, type, member, enum value or macro, a @param
-# naming no parameter, a bad command), and every header must say @file (Doxygen leaves the
+# print no warning (an undocumented function, type, member or macro, a @param naming no
+# parameter or a partial parameter list, a bad command), every enum value must be
+# documented, and every header must say @file (Doxygen leaves the
 # functions of a header without one out of the reference, silently).
 #   bash api_docs.sh DOXYGEN DOXYFILE INCLUDE_DIR
 set -u
@@ -18,10 +19,12 @@ for h in "$INCLUDE"/*.h; do
         failed=1
     fi
 done
-# The configured Doxyfile, with the warnings to a file and no HTML (later lines win).
+# The configured Doxyfile, with the warnings to a file and XML instead of HTML (later lines
+# win): Doxygen checks @param names only while it writes an output.
 { cat "$DOXYFILE"
   echo "OUTPUT_DIRECTORY = $T"
   echo "GENERATE_HTML = NO"
+  echo "GENERATE_XML = YES"
   echo "WARN_LOGFILE = $T/warnings"
 } | "$DOXYGEN" - >"$T/out" 2>&1 || { cat "$T/out"; echo "FAIL doxygen exited with an error"; exit 1; }
 if [ -s "$T/warnings" ]; then
@@ -29,5 +32,25 @@ if [ -s "$T/warnings" ]; then
     echo "FAIL $(wc -l <"$T/warnings") doxygen warning lines (document every public symbol)"
     failed=1
 fi
+# Doxygen does not warn about an undocumented enum value: read them from its XML.
+python3 - "$T/xml" <<'PY' || failed=1
+import glob, sys
+import xml.etree.ElementTree as ET
+bad = []
+for path in glob.glob(sys.argv[1] + "/*_8h.xml"):
+    for enum in ET.parse(path).iter("memberdef"):
+        if enum.get("kind") != "enum":
+            continue
+        for value in enum.iter("enumvalue"):
+            text = "".join(value.find("briefdescription").itertext()) + \
+                   "".join(value.find("detaileddescription").itertext())
+            if not text.strip():
+                loc = enum.find("location")
+                bad.append("%s:%s: enum value %s of %s is not documented" % (
+                    loc.get("file"), loc.get("line"), value.findtext("name"), enum.findtext("name")))
+for line in sorted(bad):
+    print("FAIL " + line)
+sys.exit(1 if bad else 0)
+PY
 [ "$failed" -eq 0 ] && echo "ok   every public header documented"
 exit "$failed"
