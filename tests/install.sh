@@ -45,7 +45,8 @@ cflags=$(pkg-config --cflags mlp) libs=$(pkg-config --libs mlp) pc_libdir=$(pkg-
 if [ "$(cd "$pc_libdir" 2>/dev/null && pwd -P)" = "$(cd "$P/$libdir" && pwd -P)" ]; then
     ok "pkg-config finds the moved prefix ($pc_libdir)"
 else
-    fail "pkg-config libdir is '$pc_libdir', not $P/$libdir"
+    fail "pkg-config libdir is '$pc_libdir', not $P/$libdir (a build directory made before
+       meson.build set pkgconfig.relocatable: meson configure $BUILD -Dpkgconfig.relocatable=true)"
 fi
 step "C consumer builds with pkg-config" \
     ${CC:-cc} -std=c11 -Wall -Wextra -Werror "$HERE/install/consumer.c" $cflags $libs \
