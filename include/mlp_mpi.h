@@ -1,4 +1,5 @@
-/*
+/**
+ * @file mlp_mpi.h
  * libmlp_mpi: data-parallel training over MPI, an optional module beside libmlp.
  *
  * Every rank holds the same net and optimizer. Per step each rank computes the summed
@@ -11,6 +12,10 @@
  * here is collective over the communicator: all its ranks call it with the same arguments
  * (except the data, which may differ in content, not in size) and all return the same
  * status. Link with -lmlp_mpi -lmlp and MPI (pkg-config mlp_mpi).
+ *
+ * Memory: what it gets from libmlp (workspaces) follows mlp_set_allocator; its own buffers,
+ * made once per mlp_mpi_train call (the epoch's permutation, this rank's rows of a batch,
+ * the epoch-start and best snapshots), come from malloc, as MPI's own allocations do.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
