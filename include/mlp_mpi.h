@@ -122,9 +122,10 @@ MLP_API mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace
  * rollback and result, with each global batch split over the ranks (mlp_mpi_shard) and one
  * mlp_mpi_train_step per batch. Every rank passes the whole data set (the same records:
  * each one reads only its share of every batch); the validation set is split over the
- * ranks too, and its loss and accuracy summed across them. Starts with mlp_mpi_sync (rank
- * 0's parameters and optimizer state everywhere) and checks that the settings and data
- * sizes agree. The parameters after n ranks equal those of mlp_train on one process up to
+ * ranks too, and its loss and accuracy summed across them. After the checks mlp_train
+ * makes (on every rank: a NaN record seen by one rank fails all), it runs mlp_mpi_sync
+ * (rank 0's parameters, RNG and optimizer state everywhere) and checks that the settings
+ * and data sizes agree. The parameters after n ranks equal those of mlp_train on one process up to
  * float rounding (the batch sum is added in another order), not bit for bit; all ranks
  * hold identical parameters. Dropout draws each rank's masks from dropout_seed + rank, so
  * with dropout the result depends on the number of ranks. config->threads is ignored (the

@@ -367,6 +367,48 @@ START_TEST(mismatch_fails_on_every_rank)
 }
 END_TEST
 
+/* Bad settings fail on every rank before anything changes, as in mlp_train. */
+START_TEST(bad_settings_change_nothing)
+{
+    data d;
+    make_data(&d);
+    const size_t lin_sizes[] = {5, 7, 3};
+    const mlp_activation lin_acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
+    tu_topo t = tu_topo_make(2, lin_sizes, lin_acts, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 7);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_MOMENTUM);
+    mlp_optimizer *opt;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    uint64_t before[MLP_RNG_STATE_WORDS], after[MLP_RNG_STATE_WORDS];
+    mlp_net_get_rng_state(net, before);
+    float *p0 = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    mlp_train_config tc = mlp_train_config_default();
+    tc.loss = MLP_LOSS_CROSS_ENTROPY; /* needs softmax */
+    ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
+                                   &tc, NULL, NULL),
+                     MLP_ERR_INVALID_ARG);
+    tc.loss = MLP_LOSS_MSE;
+    tc.dropout = NAN;
+    ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
+                                   &tc, NULL, NULL),
+                     MLP_ERR_NON_FINITE);
+    /* a NaN record on one rank only: every rank refuses */
+    tc.dropout = 0.0f;
+    if (world_rank == world_size - 1) d.x[3] = NAN;
+    ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
+                                   &tc, NULL, NULL),
+                     MLP_ERR_NON_FINITE);
+    mlp_net_get_rng_state(net, after);
+    ck_assert(memcmp(before, after, sizeof before) == 0);
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), p0, mlp_param_count(net)),
+                      mlp_param_count(net));
+    ck_assert_uint_eq(mlp_optimizer_step_count(opt), 0);
+    free(p0);
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+}
+END_TEST
+
 /* Rank 0's parameters, RNG and optimizer state reach every rank. */
 START_TEST(sync_copies_rank_zero)
 {
@@ -436,6 +478,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, full_and_stochastic_batches_match);
     tcase_add_test(tc, sgd_matches_double_reference);
     tcase_add_test(tc, mismatch_fails_on_every_rank);
+    tcase_add_test(tc, bad_settings_change_nothing);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     /* no fork: the ranks' MPI state lives in this process. A failed check on one rank

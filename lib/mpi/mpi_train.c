@@ -206,7 +206,7 @@ static mlp_status validate(mpi_trainer *t, double *mean_loss, double *accuracy)
     return MLP_OK;
 }
 
-/* The local checks mlp_train makes, then the collective ones: same settings and sizes. */
+/* The checks mlp_train makes, agreed over the ranks. */
 static mlp_status check_start(mpi_trainer *t, mlp_error_detail *detail)
 {
     const mlp_train_config *cfg = t->cfg;
@@ -216,11 +216,22 @@ static mlp_status check_start(mpi_trainer *t, mlp_error_detail *detail)
     else if (t->val_count && (!t->vx || !t->vy)) st = MLP_ERR_NULL_ARG;
     else if (t->count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs)
         st = MLP_ERR_INVALID_ARG;
-    else if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f)) st = MLP_ERR_INVALID_ARG;
+    else if (!isfinite(cfg->dropout)) st = MLP_ERR_NON_FINITE;
+    else if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) st = MLP_ERR_INVALID_ARG;
+    else if ((unsigned)cfg->loss >= MLP_LOSS_COUNT ||
+             (cfg->loss == MLP_LOSS_CROSS_ENTROPY &&
+              mlp_net_activation(t->net, mlp_net_layer_count(t->net) - 1) != MLP_ACT_SOFTMAX))
+        st = MLP_ERR_INVALID_ARG; /* as mlp_train: before anything changes */
     if (st != MLP_OK)
         snprintf(mine.message, sizeof mine.message, "rank %d: %s", t->rank, mlp_strerror(st));
-    st = mlp_mpi_agree(t->comm, st, &mine, detail, NULL);
-    if (st == MLP_OK) st = mlp_mpi_sync(t->comm, t->net, t->opt, detail);
+    return mlp_mpi_agree(t->comm, st, &mine, detail, NULL);
+}
+
+/* Rank 0's state everywhere, once the settings and data sizes are known to agree. */
+static mlp_status sync_start(mpi_trainer *t, mlp_error_detail *detail)
+{
+    const mlp_train_config *cfg = t->cfg;
+    mlp_status st = mlp_mpi_sync(t->comm, t->net, t->opt, detail);
     if (st != MLP_OK) return st;
     uint64_t h = MLP_MPI_HASH_START;
     const uint64_t words[] = {t->count, t->val_count, t->batch, cfg->loss, cfg->epochs,
@@ -267,6 +278,7 @@ mlp_status mlp_mpi_train(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt, const 
     if (local != MLP_OK)
         snprintf(mine.message, sizeof mine.message, "rank %d: %s", t.rank, mlp_strerror(local));
     st = mlp_mpi_agree(comm, local, &mine, detail, NULL);
+    if (st == MLP_OK) st = sync_start(&t, detail);
     if (st != MLP_OK) {
         trainer_free(&t);
         return st;
