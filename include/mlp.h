@@ -470,7 +470,9 @@ MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
  * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
  * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
  * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
- * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count). */
+ * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
+ * labels_path NULL reads the images alone (for prediction): target size 0, no class
+ * names, class_count ignored. */
 MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
@@ -572,9 +574,177 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  size_t class_count,
                                                  const char *const *class_names);
 
+/* ------------------------------------------------------------------ tables */
+
+/*
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
+ * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * each column's type, the categories of categorical columns, the means that impute missing
+ * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
+ * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
+ * evaluation and prediction apply exactly what training fitted.
+ *
+ *   mlp_table_load(&t, "train.csv", NULL, NULL);
+ *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
+ *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
+ *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
+ *   mlp_model_train(m, train, NULL, NULL, NULL); mlp_model_write(m, "model.mlp", NULL);
+ *   ... mlp_model_open(&m, "model.mlp", NULL, NULL);
+ *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
+ */
+
+/* A table of text cells read from CSV: rows x columns, with column names when it has a
+ * header row. Cells are trimmed of spaces and tabs. */
+typedef struct mlp_table mlp_table;
+
+typedef struct mlp_table_read_options {
+    int has_header; /* 1 yes, 0 no, -1 detect: the first row is a header when none of its
+                       cells is empty, a number, a date or a missing-value token (-1) */
+    char delimiter; /* ',' */
+} mlp_table_read_options;
+
+MLP_API mlp_table_read_options mlp_table_read_options_default(void);
+/* Reads a CSV file (RFC 4180 quoting) into a table; options may be NULL (defaults). Every
+ * row must have the first row's number of cells (PARSE with line in detail otherwise);
+ * blank lines are skipped; a table may have no data rows. IO when the file cannot be read,
+ * INVALID_ARG for bad options, NO_MEMORY. */
+MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+                                  const mlp_table_read_options *options,
+                                  mlp_error_detail *detail);
+/* The same from an open stream (read to its end, not closed; e.g. stdin or fmemopen over
+ * text in memory); name is used in messages (NULL: "(stream)"). */
+MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+                                         const mlp_table_read_options *options,
+                                         mlp_error_detail *detail);
+MLP_API void mlp_table_free(mlp_table *table);
+MLP_API size_t mlp_table_row_count(const mlp_table *table);    /* data rows */
+MLP_API size_t mlp_table_column_count(const mlp_table *table);
+/* Header text of column col; NULL without a header row or out of range. */
+MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
+/* Text of a cell (trimmed); NULL out of range. Owned by the table. */
+MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
+/* Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
+ * same rows): round(val_fraction * rows) to *val, the rest to *train, in file order.
+ * Errors as mlp_dataset_split, and NO_MEMORY. */
+MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
+                                   mlp_table **train, mlp_table **val);
+
+/* What a column of the training table became. */
+typedef enum mlp_column_type {
+    MLP_COLUMN_NUMERIC = 0,     /* one feature; missing cells get the training mean */
+    MLP_COLUMN_CATEGORICAL = 1, /* one-hot over the training categories (sorted); an unseen
+                                   value is all zeros; missing cells are a category "(missing)"
+                                   when the training data had any */
+    MLP_COLUMN_DATE = 2,        /* YYYY-MM-DD or YYYY/MM/DD (a time after it is ignored): days
+                                   since 1970-01-01 and the season (sine, cosine of the day
+                                   of the year): three features, missing cells the means */
+    MLP_COLUMN_IGNORED = 3,     /* not used: asked, every cell missing, or text with a
+                                   distinct value in most rows (an identifier) */
+    MLP_COLUMN_LABEL = 4,       /* a target column */
+    MLP_COLUMN_TYPE_COUNT
+} mlp_column_type;
+
+typedef struct mlp_table_options {
+    /* Target column(s): a header name or 0-based index, or several separated by commas
+     * (several: multi-output regression). NULL: the last column. */
+    const char *label;
+    /* MLP_TASK_COUNT: from the label: regression when every label cell is a number and
+     * there are more than MLP_TABLE_MAX_NUMERIC_CLASSES distinct values or one is not an
+     * integer, or there are several label columns; classification otherwise. */
+    mlp_task task;
+    /* Overrides, each a comma-separated list of header names or 0-based indices (NULL:
+     * none): columns not used, read as categories (e.g. numeric codes), read as numbers. */
+    const char *ignore;
+    const char *categorical;
+    const char *numeric;
+    /* Cells that mean "missing", comma-separated, matched ignoring case; an empty cell is
+     * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
+    const char *missing;
+} mlp_table_options;
+
+#define MLP_TABLE_MISSING_DEFAULT "NA,NaN,?,null"
+#define MLP_TABLE_MAX_NUMERIC_CLASSES 20
+
+MLP_API mlp_table_options mlp_table_options_default(void);
+
+/* Column types, categories, means and the task, fitted on table (the training split).
+ * config may be NULL (defaults). Errors with the column's name and number in detail:
+ * INVALID_ARG (a label or override column not in the table, a column named twice, no
+ * feature column left, several labels for classification, a label with no value),
+ * PARSE (a --numeric column or a regression label with a cell that is not a number),
+ * NO_MEMORY. */
+typedef struct mlp_table_encoding mlp_table_encoding;
+MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
+                                          const mlp_table_options *options,
+                                          mlp_error_detail *detail);
+MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
+MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
+                                            const mlp_table_encoding *enc);
+
+/* What encoding a table met. */
+typedef struct mlp_table_report {
+    size_t rows_read;         /* data rows of the table */
+    size_t rows_dropped;      /* rows left out because a label cell was missing */
+    size_t missing_cells;     /* feature cells imputed */
+    size_t unseen_categories; /* categorical cells with a value training did not see */
+} mlp_table_report;
+
+/* The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
+ * label values (regression) or one-hot classes (classification; class names, label name
+ * and index set as mlp_csv_load sets them). Columns are found by header name when both
+ * have names, else by position. Rows whose label cell is missing are dropped (counted).
+ * report may be NULL. Errors, naming the column and line in detail: INVALID_ARG (a column
+ * of the encoding missing from table), PARSE (a label that is not a number, or a class
+ * training did not see), NO_MEMORY; *out unchanged on failure. */
+MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
+                                    mlp_dataset **out, mlp_table_report *report,
+                                    mlp_error_detail *detail);
+/* Inputs only (target size 0), one record per row; label columns may be present (then
+ * ignored) or absent. For prediction. Errors as mlp_table_encode. */
+MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
+                                           const mlp_table *table, mlp_dataset **out,
+                                           mlp_table_report *report, mlp_error_detail *detail);
+
+/* What was fitted (for summaries). Columns are the training table's. */
+MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc); /* features */
+MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
+MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
+MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
+                                                       size_t col);
+/* Missing cells the column had in the training table. */
+MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
+/* Distinct non-missing values seen in training (categorical and ignored text columns). */
+MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
+/* Features the column encodes to (0 for ignored and label columns). */
+MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
+/* Category k of a categorical column, NULL out of range. */
+MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
+                                                size_t k);
+/* Training mean imputed for missing cells (numeric: the value; date: days since 1970). */
+MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
+MLP_API mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc);
+/* Why this task, in words (e.g. "label 'price' is numeric with 412 distinct values"). */
+MLP_API const char *mlp_table_encoding_task_reason(const mlp_table_encoding *enc);
+MLP_API size_t mlp_table_encoding_label_count(const mlp_table_encoding *enc);
+/* Name (NULL without a header) and column index of label k. */
+MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc, size_t k);
+MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
+/* Classes of a classification label, sorted as mlp_csv_load sorts them. */
+MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
+MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
+
+/* Attaches a copy of enc to the preprocessing (NULL removes it): it then travels in the
+ * model file. DIMENSION when enc's input size is not pre's; NULL_ARG, NO_MEMORY. */
+MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
+                                               const mlp_table_encoding *enc);
+/* The attached encoding, NULL when none. Owned by pre. */
+MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre);
+
 /* ------------------------------------------------------------------ model files */
 
-#define MLP_MODEL_FORMAT_VERSION 1u
+/* Version 2 adds the table encoding (mlp_preprocess_set_encoding); a model without one is
+ * still written as version 1, which older readers read. */
+#define MLP_MODEL_FORMAT_VERSION 2u
 
 /* Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
@@ -729,6 +899,22 @@ MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scr
                                            const float *raw_rows, size_t n, size_t *classes);
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
+
+/* Attaches a copy of a table encoding to the model's preprocessing
+ * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
+ * mlp_model_predict_table can encode raw tables. Needs the model to itself. Errors: NULL_ARG,
+ * DIMENSION (enc's input size is not the model's), NO_MEMORY; the model is unchanged on
+ * failure. */
+MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
+/* Outputs (rows x n_L) of every row of a raw table of text cells, encoded with the model's
+ * table encoding (mlp_table_encode_inputs: the label columns may be present, then ignored)
+ * and predicted as mlp_model_predict predicts. report and detail may be NULL. Errors:
+ * NULL_ARG, INVALID_ARG (the model has no encoding, or the table has no rows), those of
+ * mlp_table_encode_inputs (naming the column in detail) and mlp_model_predict; out is
+ * unchanged on any error. */
+MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
+                                           float *out, mlp_table_report *report,
+                                           mlp_error_detail *detail);
 
 /* What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {

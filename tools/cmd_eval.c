@@ -36,6 +36,22 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
         }
         return cli_load_idx(path, labels, mlp_net_output_size(m->net), ds);
     }
+    const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
+    if (enc) { /* a model trained on a table: its columns by name, its encoding */
+        if (label_opt) {
+            cli_error("%s was trained on a table: its label column(s) come from the model, "
+                      "--label is not needed", path);
+            return CLI_USAGE_ERROR;
+        }
+        mlp_table *t = NULL;
+        mlp_table_report rep;
+        memset(&rep, 0, sizeof rep);
+        int rc = cli_table_load(path, &t);
+        if (rc == CLI_OK) rc = cli_table_encode(enc, t, cli_input_name(path), true, ds, &rep);
+        if (rc == CLI_OK) cli_table_report_print(stdout, cli_input_name(path), &rep);
+        mlp_table_free(t);
+        return rc;
+    }
     cli_label_spec label = {NULL, -1};
     if (label_opt) {
         label = cli_label_parse(label_opt);
@@ -90,7 +106,16 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc == CLI_OK) {
         printf("evaluated %s on %s: %zu records\n", model_path, data_path, met.count);
-        cli_print_result(stdout, task, &met);
+        if (task == MLP_TASK_REGRESS && mlp_net_output_size(m.net) > 1 &&
+            (st = cli_print_output_rmse(stdout, m.net, ws, m.pre, mlp_dataset_inputs_const(ds),
+                                        mlp_dataset_targets_const(ds), mlp_dataset_count(ds),
+                                        cli_eval_batch(mlp_dataset_count(ds)))) != MLP_OK) {
+            cli_report_status(data_path, st, NULL);
+            rc = CLI_DATA_ERROR;
+        }
+    }
+    if (rc == CLI_OK) {
+        cli_print_result(stdout, "test", task, &met);
         putchar('\n');
     }
     mlp_workspace_free(ws);

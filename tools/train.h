@@ -20,6 +20,8 @@ typedef struct train_options {
     /* data */
     const char *train_path, *train_labels, *test_path, *test_labels, *dataset;
     const char *label;
+    /* tables: column lists (names or 0-based indices, comma-separated) and missing tokens */
+    const char *ignore, *categorical, *numeric, *missing;
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;
@@ -50,6 +52,18 @@ int train_options_parse(int argc, char **argv, train_options *o);
 void train_options_finish(train_options *o, bool idx_data);
 /* Default learning rate for an optimizer (mean-reduced gradients). */
 double train_default_lr(mlp_optimizer_kind kind);
+
+/* train_table.c: CSV tables, encoded with an encoding fitted on the training split (or the
+ * resumed model's); the summary and row reports go to `report`. */
+typedef struct train_tables {
+    mlp_dataset *train, *val, *test; /* val only with --val-fraction */
+    mlp_table_encoding *enc;
+    mlp_task task;
+} train_tables;
+
+int train_tables_load(const train_options *o, const mlp_preprocess *resumed, FILE *report,
+                      train_tables *out);
+void train_tables_free(train_tables *t);
 
 /* Watches training through mlp_train's progress callback: progress bar or epoch lines on
  * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */
