@@ -671,7 +671,9 @@ MLP_API mlp_table_options mlp_table_options_default(void);
  * config may be NULL (defaults). Errors with the column's name and number in detail:
  * INVALID_ARG (a label or override column not in the table, a column named twice, no
  * feature column left, several labels for classification, a label with no value),
- * PARSE (a --numeric column or a regression label with a cell that is not a number),
+ * PARSE (a cell that is not a number in a column asked to be numeric, or in a column of
+ * which at least 90% of the cells are numbers: a typo or an unknown missing-value marker
+ * more likely than categories; or in a regression label),
  * NO_MEMORY. */
 typedef struct mlp_table_encoding mlp_table_encoding;
 MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,

@@ -25,6 +25,25 @@ static void eval_help(void)
           stdout);
 }
 
+/* --label for a table model: only its own label(s), by name or 0-based index, one by one. */
+static bool same_label(const mlp_table_encoding *enc, const char *label_opt)
+{
+    size_t n = mlp_table_encoding_label_count(enc);
+    const char *p = label_opt;
+    for (size_t k = 0; k < n; k++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *name = mlp_table_encoding_label_name(enc, k);
+        char index[24];
+        snprintf(index, sizeof index, "%zu", mlp_table_encoding_label_column(enc, k));
+        bool match = (name && strlen(name) == len && strncmp(name, p, len) == 0) ||
+                     (strlen(index) == len && strncmp(index, p, len) == 0);
+        if (!match || (k + 1 < n) != (comma != NULL)) return false;
+        p = comma ? comma + 1 : p;
+    }
+    return true;
+}
+
 static int load_data(const cli_model *m, const char *path, const char *labels,
                      const char *label_opt, mlp_dataset **ds)
 {
@@ -38,10 +57,10 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
     }
     const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
     if (enc) { /* a model trained on a table: its columns by name, its encoding */
-        if (label_opt) {
-            cli_error("%s was trained on a table: its label column(s) come from the model, "
-                      "--label is not needed", path);
-            return CLI_USAGE_ERROR;
+        if (label_opt && !same_label(enc, label_opt)) {
+            cli_error("%s: --label %s is not the label the model was trained on (a model "
+                      "trained on a table knows its label columns)", path, label_opt);
+            return CLI_DATA_ERROR;
         }
         mlp_table *t = NULL;
         mlp_table_report rep;

@@ -120,35 +120,51 @@ static int table_inputs(const cli_model *m, const mlp_table *t, const char *path
     return fill_numbers(t, skip, path, mlp_dataset_inputs(*ds));
 }
 
-/* IDX images (plain or gzip: a first byte of 0 or 0x1f, which no CSV has), or CSV. */
+/* IDX images (plain or gzip: a first byte of 0 or 0x1f, which no CSV has), or CSV. The
+ * input is opened once and its first byte pushed back, so a pipe is read exactly once. */
 static int load_inputs(const cli_model *m, const char *path, const char *label_opt,
                        mlp_dataset **ds, bool *header)
 {
     *ds = NULL;
     *header = true;
+    const char *name = cli_input_name(path);
+    FILE *fp = stdin;
     if (strcmp(path, "-") != 0) {
         if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-        FILE *fp = fopen(path, "rb");
-        int c = fp ? getc(fp) : EOF;
-        if (fp) fclose(fp);
-        if (c == 0x00 || c == 0x1f) {
-            mlp_error_detail detail;
-            memset(&detail, 0, sizeof detail);
-            mlp_status st = mlp_idx_load(ds, path, NULL, 0, &detail);
-            if (st != MLP_OK) {
-                *ds = NULL;
-                cli_report_status(path, st, &detail);
-                return CLI_DATA_ERROR;
-            }
-            return CLI_OK;
+        if (!(fp = fopen(path, "rb"))) {
+            cli_error("%s: %s", path, strerror(errno));
+            return CLI_DATA_ERROR;
         }
     }
-    mlp_table *t = NULL;
-    int rc = cli_table_load(path, &t);
-    if (rc == CLI_OK) {
-        *header = mlp_table_column_name(t, 0) != NULL;
-        rc = table_inputs(m, t, cli_input_name(path), label_opt, ds);
+    int c = getc(fp);
+    if (c != EOF) ungetc(c, fp);
+    if ((c == 0x00 || c == 0x1f) && fp != stdin) {
+        fclose(fp);
+        mlp_error_detail detail;
+        memset(&detail, 0, sizeof detail);
+        mlp_status st = mlp_idx_load(ds, path, NULL, 0, &detail);
+        if (st != MLP_OK) {
+            *ds = NULL;
+            cli_report_status(path, st, &detail);
+            return CLI_DATA_ERROR;
+        }
+        return CLI_OK;
     }
+    mlp_table *t = NULL;
+    mlp_error_detail detail;
+    memset(&detail, 0, sizeof detail);
+    mlp_status st = c == 0x00 || c == 0x1f ? MLP_ERR_FORMAT
+                                          : mlp_table_load_stream(&t, fp, name, NULL, &detail);
+    if (fp != stdin) fclose(fp);
+    if (st != MLP_OK) {
+        if (c == 0x00 || c == 0x1f)
+            cli_error("%s: binary data on stdin: give IDX images as a file", name);
+        else
+            cli_report_status(name, st, &detail);
+        return CLI_DATA_ERROR;
+    }
+    *header = mlp_table_column_name(t, 0) != NULL;
+    int rc = table_inputs(m, t, name, label_opt, ds);
     mlp_table_free(t);
     if (rc != CLI_OK) {
         mlp_dataset_free(*ds);

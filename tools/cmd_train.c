@@ -19,7 +19,7 @@ typedef struct train_run {
     mlp_workspace *eval_ws;
     train_monitor mon;
     const char **classes;
-    mlp_table_encoding *enc; /* CSV tables: the encoding fitted on the training split */
+    train_tables tables; /* CSV: the encoding and its reports (data sets moved out) */
     size_t start_epoch;  /* > 0 when resuming */
     FILE *report;        /* stdout, or stderr when an output file is `-` */
     mlp_model_info resume_info;
@@ -37,7 +37,7 @@ static void run_free(train_run *r)
     mlp_workspace_free(r->eval_ws);
     cli_history_free(&r->mon.history);
     free(r->classes);
-    mlp_table_encoding_free(r->enc);
+    train_tables_free(&r->tables);
 }
 
 static int load_named_dataset(train_run *r)
@@ -65,22 +65,22 @@ static int load_named_dataset(train_run *r)
 /* CSV: the table encoding's splits and task (train_table.c). */
 static int load_tables(train_run *r)
 {
-    train_tables tt;
-    int rc = train_tables_load(&r->o, r->pre, r->report, &tt);
+    train_tables *tt = &r->tables;
+    int rc = train_tables_load(&r->o, r->pre, tt);
     if (rc != CLI_OK) return rc;
-    r->all = tt.train;
-    r->val = tt.val;
-    r->test = tt.test;
-    r->enc = tt.enc;
-    r->o.task = tt.task;
+    r->all = tt->train;
+    r->val = tt->val;
+    r->test = tt->test;
+    tt->train = tt->val = tt->test = NULL;
+    r->o.task = tt->task;
     if ((r->o.set & SET_LOSS) && r->o.loss == MLP_LOSS_CROSS_ENTROPY &&
-        tt.task == MLP_TASK_REGRESS) {
+        tt->task == MLP_TASK_REGRESS) {
         cli_error("--loss ce needs classification, and the task is regression (--task "
                   "classify to change it)");
         return CLI_USAGE_ERROR;
     }
     if (!(r->o.set & SET_LOSS))
-        r->o.loss = tt.task == MLP_TASK_CLASSIFY ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE;
+        r->o.loss = tt->task == MLP_TASK_CLASSIFY ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE;
     return CLI_OK;
 }
 
@@ -163,7 +163,8 @@ static int split_and_scale(train_run *r)
         mlp_dataset_target_size(r->all) == 10)
         st = mlp_preprocess_set_label_info(r->pre, MLP_TASK_CLASSIFY, NULL, -1, 10,
                                            fashion_mnist_classes);
-    if (st == MLP_OK && !o->resume && r->enc) st = mlp_preprocess_set_encoding(r->pre, r->enc);
+    if (st == MLP_OK && !o->resume && r->tables.enc)
+        st = mlp_preprocess_set_encoding(r->pre, r->tables.enc);
     if (st != MLP_OK) {
         cli_report_status("preprocessing", st, NULL);
         return CLI_DATA_ERROR;
@@ -289,6 +290,7 @@ static void describe(const train_run *r, FILE *fp)
     const train_options *o = &r->o;
     char topo[512];
     cli_topology_string(r->net, topo, sizeof topo);
+    train_tables_print(&r->tables, fp);
     fprintf(fp, "data: %zu training records", mlp_dataset_count(r->train));
     if (r->val) fprintf(fp, ", %zu validation", mlp_dataset_count(r->val));
     if (r->test) fprintf(fp, ", %zu test", mlp_dataset_count(r->test));

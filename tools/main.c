@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static void main_help(FILE *fp)
 {
@@ -64,6 +65,10 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Help texts and reports are written in one piece at the end (finish), so that a write
+     * error is seen by fflush there with its reason, not lost inside an earlier fputs. */
+    static char out_buffer[1 << 16];
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
     cli_blas_defer(argv);
     return finish(run(argc, argv));
 }

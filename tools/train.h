@@ -54,15 +54,21 @@ void train_options_finish(train_options *o, bool idx_data);
 double train_default_lr(mlp_optimizer_kind kind);
 
 /* train_table.c: CSV tables, encoded with an encoding fitted on the training split (or the
- * resumed model's); the summary and row reports go to `report`. */
+ * resumed model's). Nothing is printed but errors: train_tables_print gives the column
+ * summary and the row reports (dropped rows, imputed cells, unseen categories). */
 typedef struct train_tables {
     mlp_dataset *train, *val, *test; /* val only with --val-fraction */
     mlp_table_encoding *enc;
     mlp_task task;
+    bool fitted;                     /* enc fitted here (not the resumed model's) */
+    mlp_table_report reports[3];     /* train, validation, test */
+    const char *report_names[3];
+    size_t n_reports;
 } train_tables;
 
-int train_tables_load(const train_options *o, const mlp_preprocess *resumed, FILE *report,
+int train_tables_load(const train_options *o, const mlp_preprocess *resumed,
                       train_tables *out);
+void train_tables_print(const train_tables *tt, FILE *fp);
 void train_tables_free(train_tables *t);
 
 /* Watches training through mlp_train's progress callback: progress bar or epoch lines on

@@ -25,18 +25,22 @@ static int fit_encoding(const train_options *o, const mlp_table *train,
     return CLI_OK;
 }
 
-static int encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
-                  FILE *report, mlp_dataset **out)
+static int encode(train_tables *tt, const mlp_table *t, const char *name, mlp_dataset **out)
 {
-    mlp_table_report rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = cli_table_encode(enc, t, name, true, out, &rep);
-    if (rc == CLI_OK) cli_table_report_print(report, name, &rep);
-    return rc;
+    size_t i = tt->n_reports++;
+    tt->report_names[i] = name;
+    return cli_table_encode(tt->enc, t, name, true, out, &tt->reports[i]);
 }
 
-int train_tables_load(const train_options *o, const mlp_preprocess *resumed, FILE *report,
-                      train_tables *out)
+void train_tables_print(const train_tables *tt, FILE *fp)
+{
+    if (!tt->enc) return;
+    if (tt->fitted) cli_table_summary(fp, tt->enc);
+    for (size_t i = 0; i < tt->n_reports; i++)
+        cli_table_report_print(fp, tt->report_names[i], &tt->reports[i]);
+}
+
+int train_tables_load(const train_options *o, const mlp_preprocess *resumed, train_tables *out)
 {
     memset(out, 0, sizeof *out);
     mlp_table *all = NULL, *train = NULL, *val = NULL, *test = NULL;
@@ -60,12 +64,10 @@ int train_tables_load(const train_options *o, const mlp_preprocess *resumed, FIL
         rc = CLI_DATA_ERROR;
     }
     if (rc == CLI_OK && !given) rc = fit_encoding(o, fit_on, &out->enc);
-    if (rc == CLI_OK && !given) cli_table_summary(report, out->enc);
-    const char *name = cli_input_name(o->train_path);
-    if (rc == CLI_OK) rc = encode(out->enc, fit_on, name, report, &out->train);
-    if (rc == CLI_OK && val) rc = encode(out->enc, val, "validation split", report, &out->val);
-    if (rc == CLI_OK && test)
-        rc = encode(out->enc, test, cli_input_name(o->test_path), report, &out->test);
+    out->fitted = !given;
+    if (rc == CLI_OK) rc = encode(out, fit_on, cli_input_name(o->train_path), &out->train);
+    if (rc == CLI_OK && val) rc = encode(out, val, "validation split", &out->val);
+    if (rc == CLI_OK && test) rc = encode(out, test, cli_input_name(o->test_path), &out->test);
     if (rc == CLI_OK) out->task = mlp_table_encoding_task(out->enc);
     mlp_table_free(all);
     mlp_table_free(train);

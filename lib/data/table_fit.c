@@ -12,6 +12,10 @@
  * many values, is taken for an identifier and ignored. */
 #define ID_MIN_DISTINCT 50
 
+/* A column whose cells are numbers in at least this share, but not all, is an error (a
+ * stray text cell), not a categorical column. */
+#define MOSTLY_NUMBERS 0.9
+
 enum { MARK_AUTO = 0, MARK_IGNORE, MARK_CATEGORICAL, MARK_NUMERIC, MARK_LABEL };
 
 /* ------------------------------------------------------------------ distinct values */
@@ -164,7 +168,7 @@ static const char *cell(const fit_ctx *f, size_t r, size_t j)
 static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column *col)
 {
     const mlp_table *t = f->t;
-    size_t present = 0, first_bad = SIZE_MAX;
+    size_t present = 0, first_bad = SIZE_MAX, numbers = 0;
     int numeric = 1, date = 1;
     double sum = 0.0, dsum = 0.0, v;
     value_set set = {NULL, 0, 0};
@@ -176,8 +180,9 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
             continue;
         }
         present++;
-        if (numeric && mlp_table_parse_number(s, &v)) {
+        if (mlp_table_parse_number(s, &v)) {
             sum += v;
+            numbers++;
         } else if (numeric) {
             numeric = 0;
             first_bad = r;
@@ -199,6 +204,17 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
         st = mlp_data_error(f->detail, MLP_ERR_PARSE, t->line[first_bad], j + 1,
                             "%s:%zu: %s (--numeric): not a number: '%.60s'", t->source,
                             t->line[first_bad], words, cell(f, first_bad, j));
+    } else if (mark == MARK_AUTO && !numeric && numbers >= MOSTLY_NUMBERS * present) {
+        /* Numbers with a few text cells: more likely a typo or an unknown missing-value
+         * marker than categories; say so rather than guess. */
+        char words[96];
+        column_words(t, j, words, sizeof words);
+        st = mlp_data_error(f->detail, MLP_ERR_PARSE, t->line[first_bad], j + 1,
+                            "%s:%zu: %s: not a number: '%.60s', in a column of numbers (%zu "
+                            "of %zu cells); if it marks a missing value, add it to the "
+                            "missing-value tokens, or read the column as categories",
+                            t->source, t->line[first_bad], words, cell(f, first_bad, j),
+                            numbers, present);
     } else if (mark == MARK_IGNORE || present == 0) {
         col->type = MLP_COLUMN_IGNORED;
     } else if (mark == MARK_NUMERIC || (mark == MARK_AUTO && numeric)) {
