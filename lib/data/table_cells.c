@@ -88,7 +88,7 @@ static int cmp_number(const void *a, const void *b)
 void mlp_table_sort_values(char **values, size_t n)
 {
     if (n < 2) return;
-    value_key *keys = malloc(n * sizeof *keys);
+    value_key *keys = mlp_mem_alloc(n * sizeof *keys);
     int numeric = 1;
     if (keys) {
         for (size_t i = 0; i < n; i++) {
@@ -97,7 +97,7 @@ void mlp_table_sort_values(char **values, size_t n)
         }
         qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
         for (size_t i = 0; i < n; i++) values[i] = keys[i].text;
-        free(keys);
+        mlp_mem_free(keys);
         return;
     }
     /* Out of memory: an insertion sort by text keeps the order defined. */
@@ -112,7 +112,7 @@ void mlp_table_sort_values(char **values, size_t n)
 /* A table of the rows sel[0..n) of t (text shared by copying it whole). */
 static mlp_status subset(const mlp_table *t, const size_t *sel, size_t n, mlp_table **out)
 {
-    mlp_table *s = calloc(1, sizeof *s);
+    mlp_table *s = mlp_mem_calloc(1, sizeof *s);
     size_t text_len = 0, cells;
     if (!s) return MLP_ERR_NO_MEMORY;
     if (t->rows) {
@@ -123,10 +123,10 @@ static mlp_status subset(const mlp_table *t, const size_t *sel, size_t n, mlp_ta
     s->cols = t->cols;
     mlp_status st = MLP_ERR_NO_MEMORY;
     if (!mlp_mul_size(n ? n : 1, t->cols, &cells)) goto done;
-    s->text = malloc(text_len ? text_len : 1);
-    s->cell = malloc(cells * sizeof *s->cell);
-    s->line = malloc((n ? n : 1) * sizeof *s->line);
-    s->source = mlp_data_strdup(t->source);
+    s->text = mlp_mem_alloc(text_len ? text_len : 1);
+    s->cell = mlp_mem_alloc(cells * sizeof *s->cell);
+    s->line = mlp_mem_alloc((n ? n : 1) * sizeof *s->line);
+    s->source = mlp_mem_strdup(t->source);
     if (!s->text || !s->cell || !s->line || !s->source) goto done;
     if (text_len) memcpy(s->text, t->text, text_len);
     for (size_t i = 0; i < n; i++) {
@@ -134,9 +134,9 @@ static mlp_status subset(const mlp_table *t, const size_t *sel, size_t n, mlp_ta
         s->line[i] = t->line[sel[i]];
     }
     if (t->names) {
-        if (!(s->names = calloc(t->cols, sizeof *s->names))) goto done;
+        if (!(s->names = mlp_mem_calloc(t->cols, sizeof *s->names))) goto done;
         for (size_t j = 0; j < t->cols; j++)
-            if (!(s->names[j] = mlp_data_strdup(t->names[j]))) goto done;
+            if (!(s->names[j] = mlp_mem_strdup(t->names[j]))) goto done;
     }
     st = MLP_OK;
 done:
@@ -158,11 +158,11 @@ mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed
         if (n_val >= n) n_val = n - 1;
     }
     /* The same choice as mlp_dataset_split: the first n_val of a seeded permutation. */
-    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    unsigned char *in_val = calloc(n ? n : 1, 1);
+    size_t *idx = mlp_mem_alloc((n ? n : 1) * sizeof *idx);
+    unsigned char *in_val = mlp_mem_calloc(n ? n : 1, 1);
     if (!idx || !in_val) {
-        free(idx);
-        free(in_val);
+        mlp_mem_free(idx);
+        mlp_mem_free(in_val);
         return MLP_ERR_NO_MEMORY;
     }
     for (size_t i = 0; i < n; i++) idx[i] = i;
@@ -176,11 +176,11 @@ mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed
     size_t *tsel = idx + nv;
     for (size_t i = 0; i < n; i++)
         if (!in_val[i]) tsel[nt++] = i;
-    free(in_val);
+    mlp_mem_free(in_val);
     mlp_table *a = NULL, *b = NULL;
     mlp_status st = subset(t, tsel, nt, &a);
     if (st == MLP_OK) st = subset(t, idx, nv, &b);
-    free(idx);
+    mlp_mem_free(idx);
     if (st != MLP_OK) {
         mlp_table_free(a);
         return st;

@@ -29,12 +29,12 @@ size_t mlp_table_encoding_width(const mlp_table_encoding *enc)
 
 mlp_table_encoding *mlp_table_encoding_alloc(size_t n_columns, size_t n_labels)
 {
-    mlp_table_encoding *enc = calloc(1, sizeof *enc);
+    mlp_table_encoding *enc = mlp_mem_calloc(1, sizeof *enc);
     if (!enc) return NULL;
     enc->n_columns = n_columns;
     enc->n_labels = n_labels;
-    enc->cols = calloc(n_columns ? n_columns : 1, sizeof *enc->cols);
-    enc->label_cols = calloc(n_labels ? n_labels : 1, sizeof *enc->label_cols);
+    enc->cols = mlp_mem_calloc(n_columns ? n_columns : 1, sizeof *enc->cols);
+    enc->label_cols = mlp_mem_calloc(n_labels ? n_labels : 1, sizeof *enc->label_cols);
     enc->task = MLP_TASK_REGRESS;
     if (!enc->cols || !enc->label_cols) {
         mlp_table_encoding_free(enc);
@@ -46,30 +46,30 @@ mlp_table_encoding *mlp_table_encoding_alloc(size_t n_columns, size_t n_labels)
 static void free_strings(char **s, size_t n)
 {
     if (!s) return;
-    for (size_t i = 0; i < n; i++) free(s[i]);
-    free(s);
+    for (size_t i = 0; i < n; i++) mlp_mem_free(s[i]);
+    mlp_mem_free(s);
 }
 
 void mlp_table_encoding_free(mlp_table_encoding *enc)
 {
     if (!enc) return;
     for (size_t j = 0; enc->cols && j < enc->n_columns; j++) {
-        free(enc->cols[j].name);
+        mlp_mem_free(enc->cols[j].name);
         free_strings(enc->cols[j].categories, enc->cols[j].n_categories);
     }
-    free(enc->cols);
-    free(enc->label_cols);
+    mlp_mem_free(enc->cols);
+    mlp_mem_free(enc->label_cols);
     free_strings(enc->classes, enc->n_classes);
-    free(enc->missing_tokens);
-    free(enc);
+    mlp_mem_free(enc->missing_tokens);
+    mlp_mem_free(enc);
 }
 
 static char **copy_strings(char *const *s, size_t n)
 {
-    char **out = calloc(n ? n : 1, sizeof *out);
+    char **out = mlp_mem_calloc(n ? n : 1, sizeof *out);
     if (!out) return NULL;
     for (size_t i = 0; i < n; i++)
-        if (!(out[i] = mlp_data_strdup(s[i]))) {
+        if (!(out[i] = mlp_mem_strdup(s[i]))) {
             free_strings(out, i);
             return NULL;
         }
@@ -85,7 +85,7 @@ mlp_status mlp_table_encoding_clone(mlp_table_encoding **out, const mlp_table_en
     c->task = enc->task;
     c->has_names = enc->has_names;
     memcpy(c->task_reason, enc->task_reason, sizeof c->task_reason);
-    int ok = (c->missing_tokens = mlp_data_strdup(enc->missing_tokens)) != NULL;
+    int ok = (c->missing_tokens = mlp_mem_strdup(enc->missing_tokens)) != NULL;
     if (ok && enc->n_classes) {
         ok = (c->classes = copy_strings(enc->classes, enc->n_classes)) != NULL;
         if (ok) c->n_classes = enc->n_classes;
@@ -97,7 +97,7 @@ mlp_status mlp_table_encoding_clone(mlp_table_encoding **out, const mlp_table_en
         d->name = NULL;
         d->categories = NULL;
         d->n_categories = 0;
-        if (s->name && !(d->name = mlp_data_strdup(s->name))) ok = 0;
+        if (s->name && !(d->name = mlp_mem_strdup(s->name))) ok = 0;
         if (ok && s->n_categories) {
             ok = (d->categories = copy_strings(s->categories, s->n_categories)) != NULL;
             if (ok) d->n_categories = s->n_categories;
@@ -392,7 +392,7 @@ static mlp_status encode_entry(const mlp_table_encoding *enc, const mlp_table *t
     e.t = t;
     e.detail = detail;
     e.rep.rows_read = t->rows;
-    e.map = malloc((enc->n_columns ? enc->n_columns : 1) * sizeof *e.map);
+    e.map = mlp_mem_alloc((enc->n_columns ? enc->n_columns : 1) * sizeof *e.map);
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     mlp_status st = MLP_ERR_NO_MEMORY;
     if (e.map && cloc) {
@@ -401,7 +401,7 @@ static mlp_status encode_entry(const mlp_table_encoding *enc, const mlp_table *t
         uselocale(old);
     }
     if (cloc) freelocale(cloc);
-    free(e.map);
+    mlp_mem_free(e.map);
     if (st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, st, 0, 0, "out of memory");
     if (st == MLP_OK && report) *report = e.rep;
     return st;

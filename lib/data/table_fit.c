@@ -37,7 +37,7 @@ static int set_add(value_set *v, const char *s)
 {
     if (2 * (v->n + 1) > v->cap) {
         size_t cap = v->cap ? 2 * v->cap : 64;
-        const char **slot = calloc(cap, sizeof *slot);
+        const char **slot = mlp_mem_calloc(cap, sizeof *slot);
         if (!slot) return 0;
         for (size_t i = 0; i < v->cap; i++) {
             if (!v->slot[i]) continue;
@@ -45,7 +45,7 @@ static int set_add(value_set *v, const char *s)
             while (slot[k]) k = (k + 1) & (cap - 1);
             slot[k] = v->slot[i];
         }
-        free(v->slot);
+        mlp_mem_free(v->slot);
         v->slot = slot;
         v->cap = cap;
     }
@@ -62,20 +62,20 @@ static int set_add(value_set *v, const char *s)
 static char **set_sorted(const value_set *v, const char *extra, size_t *n)
 {
     size_t count = v->n + (extra != NULL);
-    char **out = calloc(count ? count : 1, sizeof *out);
+    char **out = mlp_mem_calloc(count ? count : 1, sizeof *out);
     if (!out) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < v->cap; i++) {
         if (!v->slot[i]) continue;
-        if (!(out[k++] = mlp_data_strdup(v->slot[i]))) goto fail;
+        if (!(out[k++] = mlp_mem_strdup(v->slot[i]))) goto fail;
     }
     mlp_table_sort_values(out, k);
-    if (extra && !(out[k++] = mlp_data_strdup(extra))) goto fail;
+    if (extra && !(out[k++] = mlp_mem_strdup(extra))) goto fail;
     *n = k;
     return out;
 fail:
-    for (size_t i = 0; i < k; i++) free(out[i]);
-    free(out);
+    for (size_t i = 0; i < k; i++) mlp_mem_free(out[i]);
+    mlp_mem_free(out);
     return NULL;
 }
 
@@ -192,7 +192,7 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
         else
             date = 0;
         if (!set_add(&set, s)) {
-            free(set.slot);
+            mlp_mem_free(set.slot);
             return MLP_ERR_NO_MEMORY;
         }
     }
@@ -234,7 +234,7 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
                                      &col->n_categories);
         if (!col->categories) st = MLP_ERR_NO_MEMORY;
     }
-    free(set.slot);
+    mlp_mem_free(set.slot);
     return st;
 }
 
@@ -273,7 +273,7 @@ static mlp_status fit_labels(const fit_ctx *f, mlp_task asked, mlp_table_encodin
                 integer = 0;
             }
             if (k == 0 && !set_add(&set, s)) {
-                free(set.slot);
+                mlp_mem_free(set.slot);
                 return MLP_ERR_NO_MEMORY;
             }
         }
@@ -309,7 +309,7 @@ static mlp_status fit_labels(const fit_ctx *f, mlp_task asked, mlp_table_encodin
         enc->classes = set_sorted(&set, NULL, &enc->n_classes);
         if (!enc->classes) st = MLP_ERR_NO_MEMORY;
     }
-    free(set.slot);
+    mlp_mem_free(set.slot);
     return st;
 }
 
@@ -335,7 +335,7 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t, const mlp_tab
     }
     for (size_t j = 0; j < t->cols; j++) {
         table_column *c = &enc->cols[j];
-        if (t->names && !(c->name = mlp_data_strdup(t->names[j]))) return MLP_ERR_NO_MEMORY;
+        if (t->names && !(c->name = mlp_mem_strdup(t->names[j]))) return MLP_ERR_NO_MEMORY;
         if (marks[j] == MARK_LABEL) {
             c->type = MLP_COLUMN_LABEL;
             continue;
@@ -369,13 +369,13 @@ mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *t,
         o.label = last;
     }
     mlp_table_encoding *enc = mlp_table_encoding_alloc(t->cols, list_items(o.label));
-    unsigned char *marks = calloc(t->cols, 1);
-    unsigned char *use = malloc(t->rows ? t->rows : 1);
+    unsigned char *marks = mlp_mem_calloc(t->cols, 1);
+    unsigned char *use = mlp_mem_alloc(t->rows ? t->rows : 1);
     mlp_status st = MLP_ERR_NO_MEMORY;
     if (enc && marks && use) {
         enc->n_labels = 0;
         enc->has_names = t->names != NULL;
-        enc->missing_tokens = mlp_data_strdup(o.missing ? o.missing : MLP_TABLE_MISSING_DEFAULT);
+        enc->missing_tokens = mlp_mem_strdup(o.missing ? o.missing : MLP_TABLE_MISSING_DEFAULT);
         locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
         if (enc->missing_tokens && cloc) {
             locale_t old = uselocale(cloc);
@@ -385,8 +385,8 @@ mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *t,
         if (cloc) freelocale(cloc);
     }
     if (st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, st, 0, 0, "out of memory");
-    free(marks);
-    free(use);
+    mlp_mem_free(marks);
+    mlp_mem_free(use);
     if (st != MLP_OK) {
         mlp_table_encoding_free(enc);
         return st;

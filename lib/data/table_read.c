@@ -30,7 +30,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
         ncap *= 2;
     }
     if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
-    void *np = realloc(*p, bytes);
+    void *np = mlp_mem_realloc(*p, bytes);
     if (!np) return 0;
     *p = np;
     *cap = ncap;
@@ -107,16 +107,17 @@ static void parse(read_ctx *c, FILE *fp, char delimiter)
         return;
     }
     csv_set_delim(&p, (unsigned char)delimiter);
+    csv_set_realloc_func(&p, mlp_mem_realloc); /* the parser's field buffer too */
+    csv_set_free_func(&p, mlp_mem_free);
     char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = 0;
+    size_t cap = 0, n = 0;
+    mlp_status grow = MLP_OK;
     errno = 0;
-    while (c->st == MLP_OK && (n = getline(&buf, &cap, fp)) > 0) {
+    while (c->st == MLP_OK && (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0) {
         const char *s = buf;
         c->line++;
         if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (csv_parse(&p, s, (size_t)n, on_field, on_record, c) != (size_t)n &&
-            c->st == MLP_OK) {
+        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->st == MLP_OK) {
             if (csv_error(&p) == CSV_EPARSE)
                 c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line, c->fields + 1,
                                        "%s:%zu: malformed quoting (RFC 4180)", c->name,
@@ -125,7 +126,7 @@ static void parse(read_ctx *c, FILE *fp, char delimiter)
                 no_memory(c);
         }
     }
-    if (c->st == MLP_OK && n < 0 && errno == ENOMEM) no_memory(c);
+    if (c->st == MLP_OK && grow != MLP_OK) no_memory(c);
     if (c->st == MLP_OK && ferror(fp))
         c->st = mlp_data_error(c->detail, MLP_ERR_IO, 0, 0, "%s: read error", c->name);
     if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
@@ -136,7 +137,7 @@ static void parse(read_ctx *c, FILE *fp, char delimiter)
         else
             no_memory(c);
     }
-    free(buf);
+    mlp_mem_free(buf);
     csv_free(&p);
 }
 
@@ -157,10 +158,10 @@ static int looks_like_header(const mlp_table *t)
 /* Moves row 0 into the column names. */
 static mlp_status take_header(mlp_table *t)
 {
-    t->names = calloc(t->cols, sizeof *t->names);
+    t->names = mlp_mem_calloc(t->cols, sizeof *t->names);
     if (!t->names) return MLP_ERR_NO_MEMORY;
     for (size_t j = 0; j < t->cols; j++)
-        if (!(t->names[j] = mlp_data_strdup(t->text + t->cell[j]))) return MLP_ERR_NO_MEMORY;
+        if (!(t->names[j] = mlp_mem_strdup(t->text + t->cell[j]))) return MLP_ERR_NO_MEMORY;
     t->rows--;
     memmove(t->cell, t->cell + t->cols, t->rows * t->cols * sizeof *t->cell);
     memmove(t->line, t->line + 1, t->rows * sizeof *t->line);
@@ -177,13 +178,13 @@ void mlp_table_free(mlp_table *t)
 {
     if (!t) return;
     if (t->names)
-        for (size_t j = 0; j < t->cols; j++) free(t->names[j]);
-    free(t->names);
-    free(t->text);
-    free(t->cell);
-    free(t->line);
-    free(t->source);
-    free(t);
+        for (size_t j = 0; j < t->cols; j++) mlp_mem_free(t->names[j]);
+    mlp_mem_free(t->names);
+    mlp_mem_free(t->text);
+    mlp_mem_free(t->cell);
+    mlp_mem_free(t->line);
+    mlp_mem_free(t->source);
+    mlp_mem_free(t);
 }
 
 mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
@@ -201,8 +202,8 @@ mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
     memset(&c, 0, sizeof c);
     c.name = name ? name : "(stream)";
     c.detail = detail;
-    c.t = calloc(1, sizeof *c.t);
-    if (!c.t || !(c.t->source = mlp_data_strdup(c.name))) {
+    c.t = mlp_mem_calloc(1, sizeof *c.t);
+    if (!c.t || !(c.t->source = mlp_mem_strdup(c.name))) {
         mlp_table_free(c.t);
         return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
     }

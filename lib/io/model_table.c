@@ -97,7 +97,7 @@ static mlp_status walk(reader *r, size_t input_size, size_t outputs, mlp_table_e
         FAIL("table labels (%llu, %llu classes) do not fit the net's %zu outputs",
              (unsigned long long)K, (unsigned long long)C, outputs);
     if (C > r->len / 4) FAIL("table section too short for its classes");
-    if (enc && C && !(enc->classes = calloc((size_t)C, sizeof *enc->classes)))
+    if (enc && C && !(enc->classes = mlp_mem_calloc((size_t)C, sizeof *enc->classes)))
         return MLP_ERR_NO_MEMORY;
     for (size_t c = 0; c < C; c++) {
         if (!get_str(r, &s) || !s.present) FAIL("table class %zu overruns the section", c);
@@ -144,7 +144,7 @@ static mlp_status walk(reader *r, size_t input_size, size_t outputs, mlp_table_e
             col->distinct = (size_t)distinct;
             col->mean = bits_f64(mean);
             if (has_names && !(col->name = dup_str(&s))) return MLP_ERR_NO_MEMORY;
-            if (M && !(col->categories = calloc((size_t)M, sizeof *col->categories)))
+            if (M && !(col->categories = mlp_mem_calloc((size_t)M, sizeof *col->categories)))
                 return MLP_ERR_NO_MEMORY;
         }
         for (size_t k = 0; k < M; k++) {
