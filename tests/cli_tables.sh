@@ -6,7 +6,9 @@
 # bash cli_tables.sh PATH_TO_MLP; tables are generated here (awk, fixed seeds).
 set -u
 
-MLP=${1:?usage: cli_tables.sh PATH_TO_MLP}
+MLP=${1:?usage: cli_tables.sh PATH_TO_MLP [PATH_TO_MAKE_TABLES]}
+MAKE_TABLES=${2:-}
+case $MAKE_TABLES in /*|'') ;; *) MAKE_TABLES=$PWD/$MAKE_TABLES ;; esac
 case $MLP in /*) ;; *) MLP=$PWD/$MLP ;; esac
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-512}
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-tables.XXXXXX") || exit 1
@@ -170,6 +172,21 @@ check "  ...names the line and column" grep -q "test_text_in_numeric.csv:3: colu
 cut -d, -f5 --complement test.csv >test_no_mass.csv
 expect_fail predict-missing-column 1 "$MLP" predict m.mlp test_no_mass.csv
 check "  ...names the column" grep -q "no column 'mass_g'" e
+
+# The README's real-world walk-through (R's MASS data; scripts/test installs r-cran-mass):
+# no flag but --label on a table with text and missing columns.
+if [ -n "$MAKE_TABLES" ] && command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(MASS)' >/dev/null 2>&1; then
+    expect_ok make-tables "$MAKE_TABLES" real
+    expect_ok survey "$MLP" train --train real/survey-train.csv --test real/survey-test.csv --label Sex --quiet --out survey.mlp
+    check "survey: text columns one-hot" grep -Eq '^ +3 W.Hnd +categorical +missing 1, 3 categories: Left, Right, \(missing\)' out.survey
+    check "survey: the row without a label dropped" grep -q '1 dropped (label missing)' out.survey
+    acc=$(last_line out.survey | sed 's/.*test_accuracy=\([0-9.]*\).*/\1/')
+    check "survey: above the training majority class (Female, 25/59 = 0.42 of the test rows): $acc > 0.6" awk -v a="$acc" 'BEGIN { exit !(a > 0.6) }'
+    expect_ok aids2 "$MLP" train --train real/aids2-train.csv --test real/aids2-test.csv --label status --quiet --no-save
+    check "aids2: the diagnosis date read as a date" grep -Eq '^ +2 diag +date ' out.aids2
+else
+    echo "skip real-world tables (no Rscript with MASS, or no make-tables path)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

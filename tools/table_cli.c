@@ -85,8 +85,9 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
         const char *name = mlp_table_encoding_column_name(enc, j);
         mlp_column_type type = mlp_table_encoding_column_type(enc, j);
         size_t missing = mlp_table_encoding_column_missing(enc, j);
-        fprintf(fp, "  %3zu %-20s %-11s", j, name ? name : "-",
-                type < MLP_COLUMN_TYPE_COUNT ? type_names[type] : "?");
+        const char *tn = type < MLP_COLUMN_TYPE_COUNT ? type_names[type] : "?";
+        fprintf(fp, type == MLP_COLUMN_LABEL ? "  %3zu %-20s %s" : "  %3zu %-20s %-11s", j,
+                name ? name : "-", tn);
         if (type != MLP_COLUMN_LABEL) fprintf(fp, " missing %zu", missing);
         switch (type) {
         case MLP_COLUMN_NUMERIC:
@@ -111,8 +112,10 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
         fputc('\n', fp);
     }
     mlp_task task = mlp_table_encoding_task(enc);
-    fprintf(fp, "task: %s: %s\n", task == MLP_TASK_CLASSIFY ? "classification" : "regression",
-            mlp_table_encoding_task_reason(enc));
+    const char *why = mlp_table_encoding_task_reason(enc); /* empty once loaded from a file */
+    if (*why)
+        fprintf(fp, "task: %s: %s\n", task == MLP_TASK_CLASSIFY ? "classification" : "regression",
+                why);
 }
 
 /* Name of output k of a model: its label column's, else "output_k" into buf. */
