@@ -694,7 +694,7 @@ typedef struct mlp_table_options {
 MLP_API mlp_table_options mlp_table_options_default(void);
 
 /* Column types, categories, means and the task, fitted on table (the training split).
- * config may be NULL (defaults). Errors with the column's name and number in detail:
+ * options may be NULL (defaults). Errors with the column's name and number in detail:
  * INVALID_ARG (a label or override column not in the table, a column named twice, no
  * feature column left, several labels for classification, a label with no value),
  * PARSE (a cell that is not a number in a column asked to be numeric, or in a column of
