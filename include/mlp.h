@@ -508,7 +508,9 @@ typedef struct mlp_csv_options {
                                     feature field in it is non-empty and not a number (-1) */
     const char *label_name;      /* label column by header name (implies a header), or NULL */
     long label_index;            /* label column by 0-based index; -1 = last column (-1);
-                                    ignored when label_name is set */
+                                    MLP_CSV_NO_LABEL: none, every column a feature (records
+                                    to predict; target size 0); ignored when label_name is
+                                    set */
     mlp_task task;               /* CLASSIFY */
     /* CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
      * error), or NULL to collect the classes found, sorted: numerically when every label
@@ -517,6 +519,9 @@ typedef struct mlp_csv_options {
     size_t class_count;
     char delimiter;              /* ',' */
 } mlp_csv_options;
+
+/* mlp_csv_options.label_index for a file without a label column. */
+#define MLP_CSV_NO_LABEL (-2L)
 
 MLP_API mlp_csv_options mlp_csv_options_default(void);
 /* Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
