@@ -191,6 +191,12 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
             dsum += v;
         else
             date = 0;
+    }
+    /* Distinct values only where categories or identifiers may come of them: a second pass
+     * spares a numeric column the hashing of every cell. */
+    for (size_t r = 0; (!numeric || mark == MARK_CATEGORICAL) && r < t->rows; r++) {
+        const char *s = cell(f, r, j);
+        if (!f->use[r] || mlp_table_is_missing(s, f->missing)) continue;
         if (!set_add(&set, s)) {
             mlp_mem_free(set.slot);
             return MLP_ERR_NO_MEMORY;
