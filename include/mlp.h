@@ -556,7 +556,9 @@ MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
  * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
  * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
  * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
- * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count). */
+ * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
+ * labels_path NULL reads the images alone (for prediction): target size 0, no class
+ * names, class_count ignored. */
 MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
@@ -567,7 +569,9 @@ typedef struct mlp_csv_options {
                                     feature field in it is non-empty and not a number (-1) */
     const char *label_name;      /**< label column by header name (implies a header), or NULL */
     long label_index;            /**< label column by 0-based index; -1 = last column (-1);
-                                    ignored when label_name is set */
+                                    MLP_CSV_NO_LABEL: none, every column a feature (records
+                                    to predict; target size 0); ignored when label_name is
+                                    set */
     mlp_task task;               /**< CLASSIFY */
     /** CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
      * error), or NULL to collect the classes found, sorted: numerically when every label
@@ -576,6 +580,9 @@ typedef struct mlp_csv_options {
     size_t class_count;          /**< entries of class_names (0 with NULL) */
     char delimiter;              /**< ',' */
 } mlp_csv_options;
+
+/** mlp_csv_options.label_index for a file without a label column. */
+#define MLP_CSV_NO_LABEL (-2L)
 
 /** The defaults given in mlp_csv_options's comments. */
 MLP_API mlp_csv_options mlp_csv_options_default(void);
@@ -671,10 +678,298 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  size_t class_count,
                                                  const char *const *class_names);
 
+/* ------------------------------------------------------------------ tables */
+
+/*
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
+ * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * each column's type, the categories of categorical columns, the means that impute missing
+ * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
+ * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
+ * evaluation and prediction apply exactly what training fitted.
+ *
+ *   mlp_table_load(&t, "train.csv", NULL, NULL);
+ *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
+ *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
+ *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
+ *   mlp_model_train(m, train, NULL, NULL, NULL); mlp_model_write(m, "model.mlp", NULL);
+ *   ... mlp_model_open(&m, "model.mlp", NULL, NULL);
+ *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
+ */
+
+/** A table of text cells read from CSV: rows x columns, with column names when it has a
+ * header row. Cells are trimmed of spaces and tabs. */
+typedef struct mlp_table mlp_table;
+
+/** How mlp_table_load reads a file (defaults in parentheses). */
+typedef struct mlp_table_read_options {
+    int has_header; /**< 1 yes, 0 no, -1 detect: the first row is a header when none of its
+                       cells is empty, a number, a date or a missing-value token (-1) */
+    char delimiter; /**< ',' */
+} mlp_table_read_options;
+
+/** The defaults given in mlp_table_read_options's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options mlp_table_read_options_default(void);
+/** Reads a CSV file (RFC 4180 quoting) into a table. Every row must have the first row's
+ * number of cells; blank lines are skipped; a table may have no data rows.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return OK; PARSE (a row of another length, bad quoting; line in detail), IO (the file
+ *         cannot be read), INVALID_ARG (bad options), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+                                  const mlp_table_read_options *options,
+                                  mlp_error_detail *detail);
+/** mlp_table_load from an open stream, read to its end and not closed (stdin, a pipe,
+ * fmemopen over text in memory).
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load */
+MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+                                         const mlp_table_read_options *options,
+                                         mlp_error_detail *detail);
+/** Frees a table; NULL is a no-op.
+ * @param table the table */
+MLP_API void mlp_table_free(mlp_table *table);
+/** Data rows (the header row not counted).
+ * @param table the table; NULL gives 0
+ * @return the row count */
+MLP_API size_t mlp_table_row_count(const mlp_table *table);
+/** Columns.
+ * @param table the table; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_column_count(const mlp_table *table);
+/** Header text of a column.
+ * @param table the table
+ * @param col 0-based column
+ * @return the name, owned by the table; NULL without a header row or out of range */
+MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
+/** Text of a cell, trimmed.
+ * @param table the table
+ * @param row 0-based data row
+ * @param col 0-based column
+ * @return the text, owned by the table; NULL out of range */
+MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
+/** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
+ * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.
+ * @param table the table (only read)
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training rows (a new table)
+ * @param val receives the validation rows (a new table)
+ * @return OK; INVALID_ARG (fraction out of range, fewer than 2 rows with a fraction above
+ *         0), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
+                                   mlp_table **train, mlp_table **val);
+
+/** What a column of the training table became. */
+typedef enum mlp_column_type {
+    MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
+    MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
+                                   unseen value is all zeros; missing cells are a category
+                                   "(missing)" when the training data had any */
+    MLP_COLUMN_DATE = 2,        /**< YYYY-MM-DD or YYYY/MM/DD (a time after it is ignored):
+                                   days since 1970-01-01 and the season (sine, cosine of the
+                                   day of the year): three features, missing cells the means */
+    MLP_COLUMN_IGNORED = 3,     /**< not used: asked, every cell missing, or text with a
+                                   distinct value in most rows (an identifier) */
+    MLP_COLUMN_LABEL = 4,       /**< a target column */
+    MLP_COLUMN_TYPE_COUNT       /**< the number of types (not a type) */
+} mlp_column_type;
+
+/** What mlp_table_encoding_fit fits (defaults in parentheses). */
+typedef struct mlp_table_options {
+    /** Target column(s): a header name or 0-based index, or several separated by commas
+     * (several: multi-output regression). NULL: the last column. */
+    const char *label;
+    /** MLP_TASK_COUNT: from the label: regression when every label cell is a number and
+     * there are more than MLP_TABLE_MAX_NUMERIC_CLASSES distinct values or one is not an
+     * integer, or there are several label columns; classification otherwise. */
+    mlp_task task;
+    const char *ignore;      /**< columns not used: comma-separated names or indices (NULL) */
+    const char *categorical; /**< columns read as categories, e.g. numeric codes (NULL) */
+    const char *numeric;     /**< columns that must be numbers (NULL) */
+    /** Cells that mean "missing", comma-separated, matched ignoring case; an empty cell is
+     * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
+    const char *missing;
+} mlp_table_options;
+
+/** The missing-value tokens of mlp_table_options's default. */
+#define MLP_TABLE_MISSING_DEFAULT "NA,NaN,?,null"
+/** Distinct integer labels up to which a numeric label is classification by default. */
+#define MLP_TABLE_MAX_NUMERIC_CLASSES 20
+
+/** The defaults given in mlp_table_options's comments.
+ * @return the default options */
+MLP_API mlp_table_options mlp_table_options_default(void);
+
+/** A fitted table encoding: column types, categories, means, labels and task. */
+typedef struct mlp_table_encoding mlp_table_encoding;
+/** Fits column types, categories, means and the task on a table (the training split).
+ * Statistics use the rows whose label cells are present.
+ * @param out receives the new encoding (free with mlp_table_encoding_free); unchanged on
+ *        failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure, naming the column by number and header name
+ * @return OK; INVALID_ARG (a label or override column not in the table, a column named
+ *         twice, no feature column left, several labels for classification, a label with
+ *         no value), PARSE (a cell that is not a number in a column asked to be numeric,
+ *         or in a column of which at least 90% of the cells are numbers: a typo or an
+ *         unknown missing-value marker more likely than categories; or in a regression
+ *         label), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
+                                          const mlp_table_options *options,
+                                          mlp_error_detail *detail);
+/** Frees an encoding; NULL is a no-op.
+ * @param enc the encoding */
+MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
+/** A deep copy.
+ * @param out receives the copy
+ * @param enc the encoding
+ * @return OK, NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
+                                            const mlp_table_encoding *enc);
+
+/** What encoding a table met. */
+typedef struct mlp_table_report {
+    size_t rows_read;         /**< data rows of the table */
+    size_t rows_dropped;      /**< rows left out because a label cell was missing */
+    size_t missing_cells;     /**< feature cells imputed */
+    size_t unseen_categories; /**< categorical cells with a value training did not see */
+} mlp_table_report;
+
+/** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
+ * label values (regression) or one-hot classes (classification; class names, label name
+ * and index set as mlp_csv_load sets them). Columns are found by header name when both
+ * have names, else by position. Rows whose label cell is missing are dropped (counted).
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure, naming the column and line; may be NULL
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table), PARSE (a
+ *         feature or label cell that its column cannot read, a class training did not
+ *         see), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
+                                    mlp_dataset **out, mlp_table_report *report,
+                                    mlp_error_detail *detail);
+/** Inputs only (target size 0), one record per row, for prediction; the label columns may
+ * be present (then ignored) or absent.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encode */
+MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
+                                           const mlp_table *table, mlp_dataset **out,
+                                           mlp_table_report *report, mlp_error_detail *detail);
+
+/** Features the encoding produces (the net's input size).
+ * @param enc the encoding; NULL gives 0
+ * @return the feature count */
+MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc);
+/** Columns of the training table.
+ * @param enc the encoding; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
+/** Header name of a training column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
+/** Type fitted for a column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
+MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
+                                                       size_t col);
+/** Missing cells the column had in the training table.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
+/** Distinct non-missing values seen in training (text and categorical columns; 0 for
+ * numbers).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
+/** Features the column encodes to.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the width; 0 for ignored and label columns and out of range */
+MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
+/** A category of a categorical column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based category (its one-hot position)
+ * @return the category text, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
+                                                size_t k);
+/** Training mean imputed for missing cells.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
+MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
+/** The task fitted or given.
+ * @param enc the encoding
+ * @return the task; MLP_TASK_COUNT for NULL */
+MLP_API mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc);
+/** Why this task, in words (e.g. "label column 4 'price' is numeric with 412 distinct
+ * values"); empty for an encoding loaded from a model file.
+ * @param enc the encoding
+ * @return the text, owned by enc */
+MLP_API const char *mlp_table_encoding_task_reason(const mlp_table_encoding *enc);
+/** Label columns (outputs of a regression; 1 for classification).
+ * @param enc the encoding
+ * @return the count */
+MLP_API size_t mlp_table_encoding_label_count(const mlp_table_encoding *enc);
+/** Header name of label k.
+ * @param enc the encoding
+ * @param k 0-based label, in the order they were given
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc, size_t k);
+/** Training-table column of label k.
+ * @param enc the encoding
+ * @param k 0-based label
+ * @return the 0-based column; SIZE_MAX out of range */
+MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
+/** Classes of a classification label, sorted as mlp_csv_load sorts them.
+ * @param enc the encoding
+ * @return the class count; 0 for regression */
+MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
+/** Name of class k.
+ * @param enc the encoding
+ * @param k 0-based class (its output)
+ * @return the name, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
+
+/** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
+ * file (format version 2).
+ * @param pre the preprocessing
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not pre's), NULL_ARG, NO_MEMORY (pre
+ *         unchanged) */
+MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
+                                               const mlp_table_encoding *enc);
+/** The attached table encoding.
+ * @param pre the preprocessing
+ * @return the encoding, owned by pre; NULL when none */
+MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre);
+
 /* ------------------------------------------------------------------ model files */
 
-/** Format version of the model files this library writes (it reads this one and older). */
-#define MLP_MODEL_FORMAT_VERSION 1u
+/** Format version of the model files this library writes (it reads this one and older).
+ * Version 2 adds the table encoding (mlp_preprocess_set_encoding); a model without one is
+ * still written as version 1, which older readers read. */
+#define MLP_MODEL_FORMAT_VERSION 2u
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
@@ -836,6 +1131,28 @@ MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scr
 /** mlp_model_classify_with with a scratch made inside the call (as mlp_model_predict). */
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
+
+/** Attaches a copy of a table encoding to the model's preprocessing
+ * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
+ * mlp_model_predict_table can encode raw tables. Needs the model to itself.
+ * @param model the model
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not the model's), NULL_ARG, NO_MEMORY (the
+ *         model unchanged) */
+MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
+/** Outputs of every row of a raw table of text cells, encoded with the model's table
+ * encoding (mlp_table_encode_inputs: the label columns may be present, then ignored) and
+ * predicted as mlp_model_predict predicts.
+ * @param model the model (only read)
+ * @param table the rows (only read)
+ * @param out rows x n_L outputs; unchanged on any error
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure (naming the column); may be NULL
+ * @return OK; INVALID_ARG (the model has no encoding, or the table has no rows), NULL_ARG,
+ *         and the errors of mlp_table_encode_inputs and mlp_model_predict */
+MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
+                                           float *out, mlp_table_report *report,
+                                           mlp_error_detail *detail);
 
 /** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {

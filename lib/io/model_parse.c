@@ -182,21 +182,23 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
 /* ------------------------------------------------------------------ sections */
 
 /* Walks the sections of a checked image and validates each; nothing is allocated. */
-static mlp_status parse_sections(const unsigned char *b, size_t len, net_plan *np,
-                                 pre_plan *pp, opt_plan *op, int *has_pre, int *has_opt,
+static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan *plan,
                                  mlp_error_detail *detail)
 {
+    net_plan *np = &plan->net;
     uint32_t count = ld_u32(b + 12);
-    if (count == 0 || count > 3) FAIL("invalid section count %u", (unsigned)count);
+    uint32_t max = plan->version >= 2 ? 4 : 3;
+    if (count == 0 || count > max) FAIL("invalid section count %u", (unsigned)count);
     reader file = {b, len - MODEL_CRC_LEN, MODEL_HEADER_LEN};
-    reader body[3] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
-    int seen[3] = {0, 0, 0};
+    reader body[4] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
+    int seen[4] = {0, 0, 0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *h = take(&file, SECTION_HEADER_LEN);
         if (!h) FAIL("section %u header overruns the file", (unsigned)i);
         uint32_t tag = ld_u32(h), flags = ld_u32(h + 4);
         uint64_t size = ld_u64(h + 8);
-        int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2 : -1;
+        int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2
+                    : tag == TAG_TABL && plan->version >= 2 ? 3 : -1;
         if (which < 0) FAIL("unknown section tag 0x%08x", (unsigned)tag);
         if (seen[which]) FAIL("duplicate section 0x%08x", (unsigned)tag);
         if (flags != 0) FAIL("section 0x%08x has unknown flags", (unsigned)tag);
@@ -208,10 +210,17 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, net_plan *n
     if (!seen[0]) FAIL("no net section");
 
     mlp_status s = parse_net(&body[0], np, detail);
-    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], np, pp, detail);
-    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], np, op, detail);
-    *has_pre = seen[1];
-    *has_opt = seen[2];
+    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], np, &plan->pre, detail);
+    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], np, &plan->opt, detail);
+    if (s == MLP_OK && seen[3] && !seen[1]) FAIL("table section without a preprocess section");
+    if (s == MLP_OK && seen[3])
+        s = mlp_model_table_check(body[3].p, body[3].len, plan->pre.input_size,
+                                  (size_t)ld_u64(np->sizes_at + 8 * np->n_layers), detail);
+    plan->has_pre = seen[1];
+    plan->has_opt = seen[2];
+    plan->has_table = seen[3];
+    plan->table_at = body[3].p;
+    plan->table_len = body[3].len;
     return s;
 }
 
@@ -228,8 +237,7 @@ mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
                    (unsigned)actual);
         return MLP_ERR_CHECKSUM;
     }
-    s = parse_sections(b, len, &plan->net, &plan->pre, &plan->opt, &plan->has_pre,
-                       &plan->has_opt, detail);
+    s = parse_sections(b, len, plan, detail);
     if (s != MLP_OK) return s;
     uint64_t epoch = ld_u64(b + 24);
     if (epoch > SIZE_MAX) FAIL("epoch %llu too large", (unsigned long long)epoch);
