@@ -2,6 +2,7 @@
 #include "mlp_internal.h"
 
 #include <cblas.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,19 @@ const char *mlp_strerror(mlp_status status)
 {
     if ((unsigned)status >= MLP_STATUS_COUNT) return "unknown status code";
     return status_words[status];
+}
+
+mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
+{
+    if (detail) {
+        va_list ap;
+        detail->line = 0;
+        detail->column = 0;
+        va_start(ap, fmt);
+        vsnprintf(detail->message, sizeof detail->message, fmt, ap);
+        va_end(ap);
+    }
+    return status;
 }
 
 void mlp_errno_text(int err, char *buf, size_t len)
