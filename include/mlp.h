@@ -14,7 +14,18 @@
  *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
  *    A new value is only ever added last, before the _COUNT entry (a count, not a value,
  *    which grows); no value is renumbered, reused or removed;
- *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map).
+ *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map);
+ *  - config structs (mlp_optimizer_config, mlp_train_config, mlp_csv_options,
+ *    mlp_model_config, mlp_source) start with struct_size: take them from their _default()
+ *    call (or set struct_size = sizeof yourself) and change the fields you need. A later
+ *    release only appends fields; it reads struct_size bytes of your struct and gives the
+ *    fields your header did not have their defaults, so a compiled program keeps working
+ *    against a newer library. A struct_size below the first layout's (e.g. a struct zeroed
+ *    instead of taken from _default) or above the library's own (a program compiled against
+ *    a newer mlp.h than the library it runs with) is refused: INVALID_ARG, with a message
+ *    where the call takes an mlp_error_detail. The _default() functions return the struct by
+ *    value; when a struct grows, the old version node of libmlp.map keeps a _default()
+ *    returning the old layout, so old programs never receive more bytes than they hold.
  */
 #ifndef MLP_H
 #define MLP_H
@@ -284,6 +295,7 @@ typedef enum mlp_schedule {
 } mlp_schedule;
 
 typedef struct mlp_optimizer_config {
+    size_t struct_size;      /* sizeof(mlp_optimizer_config), set by the _default call */
     mlp_optimizer_kind kind;
     float learning_rate;     /* > 0 and finite */
     mlp_reduction reduction; /* how a batch's summed gradient is scaled (default SUM) */
@@ -366,7 +378,8 @@ typedef struct mlp_progress {
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
 typedef struct mlp_train_config {
-    mlp_loss loss;              /* MSE */
+    size_t struct_size;         /* sizeof(mlp_train_config), set by the _default call */
+    mlp_loss loss;              /* AUTO: cross-entropy after a softmax output, else MSE */
     size_t epochs;              /* 10: total, counting from epoch 0 */
     size_t start_epoch;         /* first epoch to run (0); > 0 resumes a saved run: the
                                    schedule continues at this epoch */
@@ -606,6 +619,7 @@ MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 mlp_error_detail *detail);
 
 typedef struct mlp_csv_options {
+    size_t struct_size;          /* sizeof(mlp_csv_options), set by the _default call */
     int has_header;              /* 1 yes, 0 no, -1 detect: the first row is a header when a
                                     feature field in it is non-empty and not a number (-1) */
     const char *label_name;      /* label column by header name (implies a header), or NULL */
@@ -886,6 +900,7 @@ MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_r
 
 /* What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
+    size_t struct_size;                  /* sizeof(mlp_model_config), set by the _default call */
     size_t hidden_count;                 /* hidden layers (1) */
     const size_t *hidden_sizes;          /* their widths; NULL: 32 each (NULL) */
     mlp_activation hidden_activation;    /* RELU */

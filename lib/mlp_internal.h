@@ -77,6 +77,21 @@ mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* status.c: a config struct from a caller compiled against any version of mlp.h: out
+ * (size bytes, holding the defaults) receives the struct_size bytes the caller's struct `in`
+ * declares, and struct_size = size; fields added after the caller's version keep their
+ * defaults. INVALID_ARG, with a message naming `name`, for a struct_size below min_size
+ * (not from a _default() call) or above size (a newer header than this library). */
+mlp_status mlp_read_config(void *out, size_t size, const void *in, size_t min_size,
+                           const char *name, const char *type, mlp_error_detail *detail);
+/* The end of the last field of each config struct's first layout (0.1): the least
+ * struct_size accepted. A field appended later leaves these as they are. */
+#define MLP_OPTIMIZER_CONFIG_MIN_SIZE \
+    (offsetof(mlp_optimizer_config, min_learning_rate) + sizeof(float))
+#define MLP_TRAIN_CONFIG_MIN_SIZE (offsetof(mlp_train_config, threads) + sizeof(int))
+#define MLP_CSV_OPTIONS_MIN_SIZE (offsetof(mlp_csv_options, delimiter) + sizeof(char))
+#define MLP_MODEL_CONFIG_MIN_SIZE \
+    (offsetof(mlp_model_config, optimizer) + MLP_OPTIMIZER_CONFIG_MIN_SIZE)
 /* status.c: strerror_r's text for err into buf (thread-safe). */
 void mlp_errno_text(int err, char *buf, size_t len);
 /* atomic_write.c: replaces path by buf atomically (see the file's header); IO with the

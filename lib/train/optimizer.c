@@ -19,7 +19,7 @@ struct mlp_optimizer {
 mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind)
 {
     mlp_optimizer_config c = {
-        .kind = kind, .learning_rate = 0.01f, .reduction = MLP_REDUCE_SUM, .momentum = 0.9f,
+        .struct_size = sizeof c, .kind = kind, .learning_rate = 0.01f, .reduction = MLP_REDUCE_SUM, .momentum = 0.9f,
         .beta1 = 0.9f, .beta2 = 0.999f, .rho = 0.9f, .epsilon = 1e-8f, .weight_decay = 0.0f,
         .schedule = MLP_SCHEDULE_CONSTANT, .step_epochs = 10, .step_gamma = 0.1f,
         .total_epochs = 100, .min_learning_rate = 0.0f,
@@ -102,7 +102,12 @@ mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
     if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
     if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
     if (!config) return mlp_fail(detail, MLP_ERR_NULL_ARG, "config is NULL");
-    mlp_status st = check_config(config, detail);
+    mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_SGD);
+    mlp_status st = mlp_read_config(&c, sizeof c, config, MLP_OPTIMIZER_CONFIG_MIN_SIZE,
+                                    "config", "mlp_optimizer_config", detail);
+    if (st != MLP_OK) return st;
+    config = &c; /* the caller's, at this library's size */
+    st = check_config(config, detail);
     if (st != MLP_OK) return st;
     mlp_optimizer *opt = calloc(1, sizeof *opt);
     if (!opt) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the optimizer");

@@ -106,7 +106,7 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 mlp_train_config mlp_train_config_default(void)
 {
     mlp_train_config c = {
-        .loss = MLP_LOSS_AUTO, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
+        .struct_size = sizeof c, .loss = MLP_LOSS_AUTO, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
         .user_data = NULL, .progress_every_batch = false, .progress_interval = 1, .threads = 1,
     };

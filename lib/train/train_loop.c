@@ -262,16 +262,21 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
 }
 
 /* The checks both entry points share, after their own (arrays or sources). */
+/* *cfg receives the caller's config at this library's size. */
 static mlp_status check_common(const mlp_net *net, const mlp_optimizer *opt, size_t count,
-                               size_t val_count, const mlp_train_config *cfg,
-                               mlp_error_detail *d)
+                               size_t val_count, const mlp_train_config *config,
+                               mlp_train_config *cfg, mlp_error_detail *d)
 {
     if (!net) return mlp_fail(d, MLP_ERR_NULL_ARG, "net is NULL");
     if (!opt) return mlp_fail(d, MLP_ERR_NULL_ARG, "opt is NULL");
-    if (!cfg) return mlp_fail(d, MLP_ERR_NULL_ARG, "config is NULL");
+    if (!config) return mlp_fail(d, MLP_ERR_NULL_ARG, "config is NULL");
+    *cfg = mlp_train_config_default();
+    mlp_status st = mlp_read_config(cfg, sizeof *cfg, config, MLP_TRAIN_CONFIG_MIN_SIZE,
+                                    "config", "mlp_train_config", d);
+    if (st != MLP_OK) return st;
     if (count == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "there are no training records "
                                                            "(count is 0)");
-    mlp_status st = check_config(net, cfg, val_count, d);
+    st = check_config(net, cfg, val_count, d);
     if (st != MLP_OK) return st;
     if (!mlp_optimizer_fits(opt, net))
         return mlp_fail(d, MLP_ERR_WORKSPACE_MISMATCH,
@@ -385,8 +390,9 @@ static trainer make_trainer(mlp_net *net, mlp_optimizer *opt, const mlp_train_co
 
 mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                         const float *targets, size_t count, const float *val_inputs,
-                        const float *val_targets, size_t val_count, const mlp_train_config *cfg,
-                        mlp_train_result *result, mlp_error_detail *detail)
+                        const float *val_targets, size_t val_count,
+                        const mlp_train_config *config, mlp_train_result *result,
+                        mlp_error_detail *detail)
 {
     if (!inputs) return mlp_fail(detail, MLP_ERR_NULL_ARG, "inputs is NULL");
     if (!targets) return mlp_fail(detail, MLP_ERR_NULL_ARG, "targets is NULL");
@@ -396,7 +402,8 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
     if (val_count && !val_targets)
         return mlp_fail(detail, MLP_ERR_NULL_ARG, "val_targets is NULL but val_count is %zu",
                         val_count);
-    mlp_status st = check_common(net, opt, count, val_count, cfg, detail);
+    mlp_train_config cfg;
+    mlp_status st = check_common(net, opt, count, val_count, config, &cfg, detail);
     if (st != MLP_OK) return st;
     const mlp_source ts = {.struct_size = sizeof ts, .count = count, .inputs = inputs,
                            .targets = targets};
@@ -410,7 +417,7 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
     if (st != MLP_OK) return st;
-    trainer t = make_trainer(net, opt, cfg, &tf, &vf, detail);
+    trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
     return train_feeds(&t, result);
 }
 
@@ -424,7 +431,7 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
 }
 
 mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
-                            const mlp_source *val, const mlp_train_config *cfg,
+                            const mlp_source *val, const mlp_train_config *config,
                             mlp_train_result *result, mlp_error_detail *detail)
 {
     if (!train) return mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
@@ -432,10 +439,11 @@ mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *
     mlp_feed tf, vf;
     mlp_status st = mlp_feed_open(&tf, train, "train", net, detail);
     if (st == MLP_OK) st = mlp_feed_open(&vf, val, "val", net, detail);
-    if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, cfg, detail);
+    mlp_train_config cfg;
+    if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, config, &cfg, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
     if (st != MLP_OK) return st;
-    trainer t = make_trainer(net, opt, cfg, &tf, &vf, detail);
+    trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
     return train_feeds(&t, result);
 }
