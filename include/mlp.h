@@ -6,7 +6,8 @@
  *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
  *    on failure nothing the caller passed in has been changed;
  *  - the library never prints, exits or aborts, and keeps no global mutable state
- *    (except OpenBLAS's own thread count, see mlp_set_threads);
+ *    (except OpenBLAS's own thread count, see mlp_set_threads, and the allocator that
+ *    mlp_set_allocator installs once at start-up);
  *  - "layer k" is a weight layer, k = 0 .. mlp_net_layer_count()-1; it maps
  *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1 in DESIGN.md);
  *  - records are rows: a batch of B records is a B x n row-major float array;
@@ -73,6 +74,8 @@ typedef enum mlp_status {
     MLP_ERR_PARSE = 15,             /* malformed text (CSV); see mlp_error_detail */
     MLP_ERR_DIVERGED = 16,          /* training produced a NaN or infinite loss or parameter;
                                        see mlp_train_result.diverged_epoch/_batch */
+    MLP_ERR_STATE = 17,             /* the call is not allowed now (mlp_set_allocator after
+                                       the library has allocated) */
     MLP_STATUS_COUNT
 } mlp_status;
 
@@ -99,6 +102,29 @@ MLP_API int mlp_version_number(void);
 MLP_API mlp_status mlp_set_threads(int n);
 /* Threads OpenBLAS will use now. */
 MLP_API int mlp_get_threads(void);
+
+/* ------------------------------------------------------------------ memory */
+
+/* The memory functions libmlp uses for every allocation it makes: its objects, workspaces,
+ * buffers returned to the caller (mlp_free), the CSV parser's buffers and LAPACK's work
+ * arrays. Aligned blocks are carved out of larger ones, so alloc need only be as aligned as
+ * malloc. Outside the hook: OpenBLAS's own buffers and threads, the C library's FILE
+ * buffers and thread stacks. Each function gets the user pointer; realloc and free get
+ * only pointers this allocator returned (never NULL for free). */
+typedef struct mlp_allocator {
+    void *(*alloc)(size_t size, void *user);             /* as malloc (size > 0) */
+    void *(*realloc)(void *ptr, size_t size, void *user); /* as realloc (ptr, size > 0) */
+    void (*free)(void *ptr, void *user);                 /* as free (ptr != NULL) */
+    void *user;
+} mlp_allocator;
+
+/* Installs allocator (copied) for the whole process, once, before any other libmlp call,
+ * as curl_global_init_mem: it cannot change under objects that exist, since their memory
+ * must go back to the allocator it came from. NULL_ARG when allocator or one of its
+ * functions is NULL; STATE (nothing changed) when an allocator was installed already or the
+ * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
+ * call it before starting threads that use libmlp. */
+MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
 
 /* ------------------------------------------------------------------ enums */
 
@@ -431,7 +457,10 @@ typedef struct mlp_train_result {
  * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
  * complete whenever progress is called.
  * NON_FINITE (nothing changed) when an input or target value, training or validation, is
- * NaN or infinite. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
+ * NaN or infinite. INVALID_ARG (nothing changed) for config->patience > 0 without validation
+ * data (val_count 0) and for cross-entropy on a net whose output is not softmax;
+ * mlp_train_ex says which argument and why. The arrays are one data source among others:
+ * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
  * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
  * and RNG and the optimizer's state and step count are then put back as they were at the
  * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
@@ -490,7 +519,7 @@ typedef mlp_status (*mlp_source_read_fn)(void *user_data, const size_t *records,
 /** Where training or validation records come from: arrays (read set to NULL) or a callback
  *  (inputs and targets NULL). */
 typedef struct mlp_source {
-    size_t struct_size;       /**< sizeof(mlp_source), as the caller was compiled with */
+    size_t struct_size;       /**< sizeof(mlp_source): set it (see "config structs" above) */
     size_t count;             /**< number of records */
     const float *inputs;      /**< arrays: count x n_0, read in place; else NULL */
     const float *targets;     /**< arrays: count x n_L; else NULL */

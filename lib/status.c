@@ -24,6 +24,7 @@ static const char *const status_words[MLP_STATUS_COUNT] = {
     [MLP_ERR_VERSION] = "the file was written by a newer format version",
     [MLP_ERR_PARSE] = "malformed text input",
     [MLP_ERR_DIVERGED] = "training diverged: a loss or parameter became NaN or infinite",
+    [MLP_ERR_STATE] = "the call is not allowed in the library's current state",
 };
 
 const char *mlp_strerror(mlp_status status)
@@ -52,8 +53,9 @@ mlp_status mlp_read_config(void *out, size_t size, const void *in, size_t min_si
     memcpy(&given, in, sizeof given); /* struct_size, every config struct's first member */
     if (given < min_size)
         return mlp_fail(detail, MLP_ERR_INVALID_ARG,
-                        "%s->struct_size is %zu, less than any %s (%zu bytes or more): start "
-                        "from %s_default()", name, given, type, min_size, type);
+                        "%s->struct_size is %zu, less than any %s (%zu bytes or more): take "
+                        "the struct from its _default() call, or set struct_size = sizeof(%s)",
+                        name, given, type, min_size, type);
     if (given > size)
         return mlp_fail(detail, MLP_ERR_INVALID_ARG,
                         "%s->struct_size is %zu, more than this libmlp's %s (%zu bytes): the "

@@ -264,6 +264,7 @@ START_TEST(bad_sources)
     s.struct_size = sizeof s - 1;
     ck_assert_int_eq(mlp_train_source(r.net, r.opt, &s, NULL, &tc, NULL, &d), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(d.message, "train->struct_size"));
+    ck_assert_ptr_nonnull(strstr(d.message, "mlp_source"));
     s = callback_source(&tr, N);
     s.inputs = X;
     s.targets = Y;

@@ -9,11 +9,12 @@ mlp_status mlp_feed_open(mlp_feed *f, const mlp_source *s, const char *name, con
                          mlp_error_detail *detail)
 {
     *f = (mlp_feed){.name = name, .n0 = net->sizes[0], .nl = net->sizes[net->n_layers]};
-    if (!s || s->count == 0) return MLP_OK;
-    if (s->struct_size != sizeof(mlp_source))
-        return mlp_fail(detail, MLP_ERR_INVALID_ARG,
-                        "%s->struct_size is %zu, not sizeof(mlp_source) = %zu: set it to "
-                        "sizeof(mlp_source)", name, s->struct_size, sizeof(mlp_source));
+    if (!s || s->count == 0) return MLP_OK; /* count: in every layout, after struct_size */
+    mlp_source own = {.struct_size = sizeof own};
+    mlp_status st = mlp_read_config(&own, sizeof own, s, MLP_SOURCE_MIN_SIZE, name, "mlp_source",
+                                    detail);
+    if (st != MLP_OK) return st;
+    s = &own;
     const bool arrays = s->inputs || s->targets;
     if (arrays && s->read)
         return mlp_fail(detail, MLP_ERR_INVALID_ARG,

@@ -109,20 +109,20 @@ mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
     config = &c; /* the caller's, at this library's size */
     st = check_config(config, detail);
     if (st != MLP_OK) return st;
-    mlp_optimizer *opt = calloc(1, sizeof *opt);
+    mlp_optimizer *opt = mlp_mem_calloc(1, sizeof *opt);
     if (!opt) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the optimizer");
     st = mlp_net_create(&opt->shape, net->n_layers, net->sizes, net->activations, net->bias_mode);
     if (st != MLP_OK) {
-        free(opt);
+        mlp_mem_free(opt);
         return mlp_fail(detail, st, "no memory for the optimizer");
     }
-    free(opt->shape->params);
+    mlp_mem_free(opt->shape->params);
     opt->shape->params = NULL;
     opt->config = *config;
     opt->n = net->param_count;
     opt->state_vectors = state_vectors_for(config->kind);
     if (opt->state_vectors) {
-        opt->state = calloc(opt->state_vectors * opt->n, sizeof *opt->state);
+        opt->state = mlp_mem_calloc(opt->state_vectors * opt->n, sizeof *opt->state);
         if (!opt->state) {
             mlp_optimizer_free(opt);
             return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the optimizer state");
@@ -137,8 +137,8 @@ void mlp_optimizer_free(mlp_optimizer *opt)
 {
     if (!opt) return;
     mlp_net_free(opt->shape);
-    free(opt->state);
-    free(opt);
+    mlp_mem_free(opt->state);
+    mlp_mem_free(opt);
 }
 
 const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt)

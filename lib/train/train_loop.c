@@ -39,15 +39,15 @@ static void trainer_free(trainer *t)
 {
     mlp_workspace_free(t->ws);
     mlp_workspace_free(t->eval_ws);
-    free(t->order);
-    free(t->bx);
-    free(t->by);
-    free(t->val_order);
-    free(t->vbx);
-    free(t->vby);
-    free(t->best_params);
-    free(t->snap_params);
-    free(t->snap_state);
+    mlp_mem_free(t->order);
+    mlp_mem_free(t->bx);
+    mlp_mem_free(t->by);
+    mlp_mem_free(t->val_order);
+    mlp_mem_free(t->vbx);
+    mlp_mem_free(t->vby);
+    mlp_mem_free(t->best_params);
+    mlp_mem_free(t->snap_params);
+    mlp_mem_free(t->snap_state);
 }
 
 static void snapshot(trainer *t)
@@ -95,20 +95,20 @@ static mlp_status trainer_alloc(trainer *t)
     /* one-record SGD leaves a record's first-layer update pending, reading its input row
      * during the next record's pass: a callback's rows alternate between two slots */
     const size_t rows = cap == 1 && t->train.read ? 2 : cap;
-    t->order = malloc(t->count * sizeof *t->order);
-    t->bx = malloc(rows * n0 * sizeof *t->bx);
-    t->by = malloc(rows * nl * sizeof *t->by);
+    t->order = mlp_mem_alloc(t->count * sizeof *t->order);
+    t->bx = mlp_mem_alloc(rows * n0 * sizeof *t->bx);
+    t->by = mlp_mem_alloc(rows * nl * sizeof *t->by);
     if (t->val.read) {
-        t->val_order = malloc(EVAL_BATCH * sizeof *t->val_order);
-        t->vbx = malloc(EVAL_BATCH * n0 * sizeof *t->vbx);
-        t->vby = malloc(EVAL_BATCH * nl * sizeof *t->vby);
+        t->val_order = mlp_mem_alloc(EVAL_BATCH * sizeof *t->val_order);
+        t->vbx = mlp_mem_alloc(EVAL_BATCH * n0 * sizeof *t->vbx);
+        t->vby = mlp_mem_alloc(EVAL_BATCH * nl * sizeof *t->vby);
         if (!t->val_order || !t->vbx || !t->vby) return MLP_ERR_NO_MEMORY;
     }
     if (t->val_count && t->cfg->restore_best)
-        t->best_params = malloc(net->param_count * sizeof *t->best_params);
-    t->snap_params = malloc(net->param_count * sizeof *t->snap_params);
+        t->best_params = mlp_mem_alloc(net->param_count * sizeof *t->best_params);
+    t->snap_params = mlp_mem_alloc(net->param_count * sizeof *t->snap_params);
     (void)mlp_optimizer_state_const(t->opt, &t->state_count);
-    if (t->state_count) t->snap_state = malloc(t->state_count * sizeof *t->snap_state);
+    if (t->state_count) t->snap_state = mlp_mem_alloc(t->state_count * sizeof *t->snap_state);
     if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params) ||
         !t->snap_params || (t->state_count && !t->snap_state))
         return MLP_ERR_NO_MEMORY;
