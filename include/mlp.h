@@ -523,6 +523,10 @@ typedef enum mlp_scaling {
     MLP_SCALE_NONE = 0,
     MLP_SCALE_MINMAX = 1,   /* to [0,1] with the training split's min and max */
     MLP_SCALE_STANDARD = 2, /* zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_ROBUST = 3,   /* median to 0, interquartile range to 1.349 (the IQR of a unit
+                               normal, so normal data scale as STANDARD): a few extreme
+                               values move neither, so the bulk of a heavy-tailed feature
+                               keeps its spread */
     MLP_SCALE_COUNT
 } mlp_scaling;
 
@@ -537,8 +541,10 @@ MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
 /* A deep copy. */
 MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
 /* Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
- * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std). A constant
- * feature gets scale 1, so it maps to 0. NONE resets to the identity. DIMENSION when ds
+ * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std); ROBUST: offset
+ * median, scale 1.349/IQR (quartiles by linear interpolation; a feature whose quartiles
+ * coincide, e.g. a mostly-zero one, falls back to 1/std). A constant feature gets scale 1,
+ * so it maps to 0. Costs a sorted copy of one column for ROBUST. NONE resets to the identity. DIMENSION when ds
  * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
 MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
                                       mlp_scaling scaling);

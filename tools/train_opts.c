@@ -175,6 +175,7 @@ static int parse_one(int c, train_options *o)
         break;
     case OPT_VAL:
         ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
+        o->set |= SET_VAL;
         break;
     case OPT_PATIENCE:
         ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
@@ -279,7 +280,8 @@ static int check_data_options(const train_options *o)
         return cli_usage_error(CMD, "IDX data is for classification (--task classify)");
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "--loss ce needs --task classify (regression uses mse)");
-    if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0)
+    if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0 &&
+        ((o->set & SET_VAL) || idx))
         return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction)");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");

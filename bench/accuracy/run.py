@@ -52,18 +52,18 @@ def score(pred, rows, classes):
     return math.sqrt(se / (len(rows) * len(rows[0])))
 
 
-def run_mlp(build, set_dir, m, seed, work):
+def run_mlp(mlp, set_dir, m, seed, work, extra):
     model = os.path.join(work, "model-%d.mlp" % seed)
-    train = [os.path.join(build, "tools", "mlp"), "train",
+    train = [mlp, "train",
              "--train", os.path.join(set_dir, "train.csv"),
              "--test", os.path.join(set_dir, "test.csv"),
              "--label", m["labels"], "--task", m["task"], "--seed", str(seed),
-             "--out", model, "--quiet"]
+             "--out", model, "--quiet"] + extra
     p = subprocess.run(train, capture_output=True, text=True)
     log = p.stdout + p.stderr
     if p.returncode != 0:
         return None, log
-    out = subprocess.run([os.path.join(build, "tools", "mlp"), "predict", model,
+    out = subprocess.run([mlp, "predict", model,
                           os.path.join(set_dir, "test.csv")],
                          capture_output=True, text=True, check=True).stdout.splitlines()
     classes = m.get("classes", "").split(",") if m.get("classes") else None
@@ -115,6 +115,8 @@ def main():
     ap.add_argument("--sets", dest="only", default="")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--no-fann", action="store_true")
+    ap.add_argument("--mlp", default="", help="the mlp tool (default BUILD/tools/mlp)")
+    ap.add_argument("--mlp-args", default="", help="extra options, to try other settings")
     a = ap.parse_args()
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -143,7 +145,8 @@ def main():
             if have_fann:
                 results[(name, "fann")].append(score(run_c_peer([fann, str(s), tr, te]), rows,
                                                      classes))
-            pred, log = run_mlp(a.build, d, m, s, work)
+            pred, log = run_mlp(a.mlp or os.path.join(a.build, "tools", "mlp"), d, m, s, work,
+                                a.mlp_args.split())
             logs.write("== %s seed %d\n%s" % (name, s, log))
             results[(name, "mlp")].append(None if pred is None else score(pred, rows, classes))
         if have_torch:
