@@ -133,7 +133,7 @@ START_TEST(robust_by_hand)
     const float *y = mlp_dataset_inputs_const(ds);
     ck_assert_float_eq_tol(y[0], (float)(1.349 / 2.0), 1e-6f);    /* (4 - 3) * 1.349 / 2 */
     ck_assert_float_eq_tol(y[3], (float)(97 * 1.349 / 2.0), 1e-4f);
-    ck_assert_float_eq_tol(y[4], (float)(4 * 0.5), 1e-6f);
+    ck_assert_float_eq_tol(y[7], (float)(4 * 0.5), 1e-6f);     /* (5 - 1) * 0.5 */
 
     const size_t sizes[] = {3, 1};
     const mlp_activation acts[] = {MLP_ACT_LINEAR};
