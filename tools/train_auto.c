@@ -16,7 +16,8 @@
 void train_auto_settings(train_options *o, size_t records, FILE *report)
 {
     if (o->dataset || o->resume) return; /* presets and saved runs keep their settings */
-    if (!(o->set & SET_VAL) && records >= 20) {
+    /* --epochs N keeps its meaning: N epochs on all the training data */
+    if (!(o->set & (SET_VAL | SET_EPOCHS)) && records >= 20) {
         o->val_fraction = 0.15;
         o->set |= SET_VAL;
         fprintf(report, "auto: validation split 0.15 of the %zu training records, early "
