@@ -25,7 +25,7 @@ check "defaults: exit 0" test $? -eq 0
 check "defaults: says the validation split" grep -q '^auto: validation split 0.15 of the 400' out
 check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
 check "defaults: early stopping restores the best epoch" grep -q 'best validation epoch [0-9]* restored' out
-check "defaults: the guard's verdict" grep -q '^guard: validation loss .* better than the training mean' out
+check "defaults: the guard's verdict" grep -q '^guard: validation loss .* better than predicting the training mean' out
 rmse=$(sed -n 's/.*test_rmse=\([0-9.]*\).*/\1/p' out)
 check "defaults: validation rmse ${rmse:-?} below 50 (targets spread about 640)" \
     awk -v r="${rmse:-1e9}" 'BEGIN { exit !(r < 50) }'

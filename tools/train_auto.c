@@ -170,8 +170,8 @@ int train_guard(mlp_net *net, mlp_workspace *ws, const mlp_dataset *train,
                     task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean", model.loss,
                     base.loss);
         } else {
-            fprintf(report, "guard: validation loss %.4g, better than the training %s's "
-                            "%.4g\n", model.loss,
+            fprintf(report, "guard: validation loss %.4g, better than predicting the training "
+                            "%s (%.4g)\n", model.loss,
                     task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean", base.loss);
         }
     }
