@@ -54,7 +54,7 @@ double train_default_lr(mlp_optimizer_kind kind);
 /* ---- train_auto.c: defaults that adapt to the data (bench/accuracy chose them). */
 /* With `records` training records (before any split): a validation split with early
  * stopping, the batch, and an epoch budget and patience, where the user set none; says
- * what it chose on report. Presets (--dataset) and --resume keep theirs. */
+ * what it chose on report. IDX data, presets (--dataset) and --resume keep theirs. */
 void train_auto_settings(train_options *o, size_t records, FILE *report);
 
 /* Regression targets standardised (per output, the training split's mean and std) while

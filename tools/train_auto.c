@@ -15,7 +15,8 @@
 
 void train_auto_settings(train_options *o, size_t records, FILE *report)
 {
-    if (o->dataset || o->resume) return; /* presets and saved runs keep their settings */
+    /* IDX images, presets and saved runs keep their settings: this is for tables (CSV) */
+    if (o->dataset || o->train_labels || o->resume) return;
     /* --epochs N keeps its meaning: N epochs on all the training data */
     if (!(o->set & (SET_VAL | SET_EPOCHS)) && records >= 20) {
         o->val_fraction = 0.15;
