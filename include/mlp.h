@@ -19,8 +19,8 @@
  *    which grows); no value is renumbered, reused or removed;
  *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map);
  *  - config structs (mlp_optimizer_config, mlp_train_config, mlp_csv_options,
- *    mlp_model_config, mlp_source) start with struct_size: take them from their _default()
- *    call (or set struct_size = sizeof yourself) and change the fields you need. A later
+ *    mlp_model_config, mlp_source, mlp_allocator) start with struct_size: take them from
+ *    their _default() call (or set struct_size = sizeof yourself) and change the fields you need. A later
  *    release only appends fields; it reads struct_size bytes of your struct and gives the
  *    fields your header did not have their defaults, so a compiled program keeps working
  *    against a newer library. A struct_size below the first layout's (e.g. a struct zeroed
@@ -119,6 +119,8 @@ MLP_API int mlp_get_threads(void);
  * buffers and thread stacks. Each function gets the user pointer; realloc and free get
  * only pointers this allocator returned (never NULL for free). */
 typedef struct mlp_allocator {
+    size_t struct_size;                                  /**< sizeof(mlp_allocator), as the
+                                                              caller was compiled with */
     void *(*alloc)(size_t size, void *user);             /**< as malloc (size > 0) */
     void *(*realloc)(void *ptr, size_t size, void *user); /**< as realloc (ptr, size > 0) */
     void (*free)(void *ptr, void *user);                 /**< as free (ptr != NULL) */
@@ -128,7 +130,8 @@ typedef struct mlp_allocator {
 /** Installs allocator (copied) for the whole process, once, before any other libmlp call,
  * as curl_global_init_mem: it cannot change under objects that exist, since their memory
  * must go back to the allocator it came from. NULL_ARG when allocator or one of its
- * functions is NULL; STATE (nothing changed) when an allocator was installed already or the
+ * functions is NULL; INVALID_ARG when its struct_size is not one this library knows (set it
+ * to sizeof(mlp_allocator)); STATE (nothing changed) when an allocator was installed already or the
  * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
  * call it before starting threads that use libmlp. */
 MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
