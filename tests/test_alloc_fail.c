@@ -127,12 +127,15 @@ static void hook_free(void *p, void *user)
 static int check_install_rules(void)
 {
     static int tag;
-    mlp_allocator a = {hook_alloc, hook_realloc, hook_free, &tag};
-    mlp_allocator no_free = {hook_alloc, hook_realloc, NULL, &tag};
+    mlp_allocator a = {sizeof a, hook_alloc, hook_realloc, hook_free, &tag};
+    mlp_allocator no_free = {sizeof no_free, hook_alloc, hook_realloc, NULL, &tag};
+    mlp_allocator unsized = {0, hook_alloc, hook_realloc, hook_free, &tag};
     int bad = 0;
     if (mlp_set_allocator(NULL) != MLP_ERR_NULL_ARG) bad = printf("FAIL set_allocator(NULL)\n");
     if (mlp_set_allocator(&no_free) != MLP_ERR_NULL_ARG)
         bad = printf("FAIL set_allocator without free\n");
+    if (mlp_set_allocator(&unsized) != MLP_ERR_INVALID_ARG)
+        bad = printf("FAIL set_allocator with struct_size 0\n");
     if (mlp_set_allocator(&a) != MLP_OK) bad = printf("FAIL set_allocator\n");
     if (mlp_set_allocator(&a) != MLP_ERR_STATE) bad = printf("FAIL set_allocator twice\n");
     return bad != 0;
@@ -608,6 +611,28 @@ static mlp_status run_train_stochastic(ctx *c)
     return mlp_train(c->net, c->opt, xs, ys, N_REC, NULL, NULL, 0, &tc, NULL);
 }
 
+/* A callback source over xs/ys (rows of the net's input and output widths). */
+static mlp_status read_xy(void *user, const size_t *records, size_t n, float *inputs,
+                          float *targets)
+{
+    (void)user;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(inputs + i * N_IN, xs + records[i] * N_IN, N_IN * sizeof(float));
+        memcpy(targets + i * N_OUT, ys + records[i] * N_OUT, N_OUT * sizeof(float));
+    }
+    return MLP_OK;
+}
+
+static mlp_status run_train_source(ctx *c)
+{
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = 2;
+    tc.batch_size = 1;
+    mlp_source train = {.struct_size = sizeof train, .count = N_REC - 8, .read = read_xy};
+    mlp_source val = {.struct_size = sizeof val, .count = 8, .read = read_xy};
+    return mlp_train_source(c->net, c->opt, &train, &val, &tc, NULL, NULL);
+}
+
 static mlp_status run_save(ctx *c)
 {
     (void)c;
@@ -729,6 +754,11 @@ static mlp_status run_model_open(ctx *c)
     return mlp_model_open((mlp_model **)&c->out[0], model_path, NULL, NULL);
 }
 
+static mlp_status run_model_open_mem(ctx *c)
+{
+    return mlp_model_open_mem((mlp_model **)&c->out[0], model_bytes, model_len, NULL, NULL);
+}
+
 static mlp_status run_model_build(ctx *c)
 {
     return mlp_model_build((mlp_model **)&c->out[0], base_ds, NULL);
@@ -773,9 +803,11 @@ static const alloc_case cases[] = {
     {"mlp_preprocess_clone", prep_none, run_pre_clone, NULL, release_all, NULL},
     {"mlp_train (adam, minibatch, dropout, validation)", prep_adam, run_train_minibatch, train_unchanged, release_all, NULL},
     {"mlp_train (sgd, stochastic)", prep_sgd, run_train_stochastic, train_unchanged, release_all, NULL},
+    {"mlp_train_source (sgd, callback, validation)", prep_sgd, run_train_source, train_unchanged, release_all, NULL},
     {"mlp_model_save", prep_save, run_save, save_unchanged, release_all, save_complete},
     {"mlp_refit_output_layer", prep_refit, run_refit, params_unchanged, release_all, NULL},
     {"mlp_model_open", prep_none, run_model_open, NULL, release_model_out, NULL},
+    {"mlp_model_open_mem", prep_load_mem, run_model_open_mem, NULL, release_model_out, NULL},
     {"mlp_model_build", prep_none, run_model_build, NULL, release_model_out, NULL},
     {"mlp_model_predict", prep_model, run_model_predict, model_unchanged, release_all, NULL},
     {"mlp_model_classify", prep_model, run_model_classify, model_unchanged, release_all, NULL},

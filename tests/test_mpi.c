@@ -388,6 +388,11 @@ START_TEST(bad_settings_change_nothing)
                                    &tc, NULL, NULL),
                      MLP_ERR_INVALID_ARG);
     tc.loss = MLP_LOSS_MSE;
+    tc.struct_size = 3; /* not from mlp_train_config_default */
+    ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
+                                   &tc, NULL, NULL),
+                     MLP_ERR_INVALID_ARG);
+    tc.struct_size = sizeof tc;
     tc.dropout = NAN;
     ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
                                    &tc, NULL, NULL),

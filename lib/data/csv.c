@@ -433,6 +433,7 @@ mlp_csv_options mlp_csv_options_default(void)
 {
     mlp_csv_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.has_header = -1;
     o.label_name = NULL;
     o.label_index = -1;
@@ -487,13 +488,24 @@ static void parse_file(csv_ctx *c, FILE *fp)
     csv_free(&p);
 }
 
+/* The caller's options (NULL: the defaults) at this library's size, checked. */
+static mlp_status read_options(mlp_csv_options *o, const mlp_csv_options *options,
+                               mlp_error_detail *detail)
+{
+    *o = mlp_csv_options_default();
+    mlp_status st = options ? mlp_read_config(o, sizeof *o, options, MLP_CSV_OPTIONS_MIN_SIZE,
+                                              "options", "mlp_csv_options", detail)
+                            : MLP_OK;
+    return st == MLP_OK ? check_options(o, detail) : st;
+}
+
 /* Parses the open stream fp (read once, from its current position; not closed). */
 static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
                               const mlp_csv_options *options, mlp_error_detail *detail)
 {
-    mlp_csv_options defaults = mlp_csv_options_default();
-    const mlp_csv_options *o = options ? options : &defaults;
-    mlp_status st = check_options(o, detail);
+    mlp_csv_options own;
+    const mlp_csv_options *o = &own;
+    mlp_status st = read_options(&own, options, detail);
     if (st != MLP_OK) return st;
 
     csv_ctx c;
@@ -534,7 +546,8 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
 {
     if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     /* Bad options are reported before the file is opened. */
-    mlp_status st = options ? check_options(options, detail) : MLP_OK;
+    mlp_csv_options checked;
+    mlp_status st = read_options(&checked, options, detail);
     if (st != MLP_OK) return st;
     FILE *fp = fopen(path, "rb");
     if (!fp) {

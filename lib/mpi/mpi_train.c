@@ -4,6 +4,7 @@
 #include "mpi_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,9 @@ typedef struct mpi_trainer {
     int rank, ranks;
     mlp_net *net;
     mlp_optimizer *opt;
-    const mlp_train_config *cfg;
+    const mlp_train_config *cfg;    /* &own once the caller's struct is read */
+    mlp_train_config own;           /* the caller's fields over this version's defaults */
+    mlp_loss loss;                  /* cfg->loss, AUTO resolved */
     const float *x, *y, *vx, *vy;
     size_t count, val_count, batch; /* batch 0: whole epoch */
     size_t n0, nl;
@@ -129,7 +132,7 @@ static mlp_status epoch_full_batch(mpi_trainer *t, double *loss_sum)
         size_t b = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
         double c = 0.0;
         st = mlp_gradient_accumulate(t->net, t->ws, t->x + (first + start) * t->n0,
-                                     t->y + (first + start) * t->nl, b, t->cfg->loss, grad, &c);
+                                     t->y + (first + start) * t->nl, b, t->loss, grad, &c);
         local += c;
     }
     t->progress.batch = 1;
@@ -160,7 +163,7 @@ static mlp_status epoch_minibatches(mpi_trainer *t, double *loss_sum, double epo
         double c = 0.0;
         mlp_status local = MLP_OK;
         if (n > 0)
-            local = mlp_gradient(t->net, t->ws, t->bx, t->by, n, t->cfg->loss, grad, &c);
+            local = mlp_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, &c);
         else
             memset(grad, 0, mlp_param_count(t->net) * sizeof *grad);
         st = mlp_mpi_reduce_and_step(t->comm, t->net, t->opt, grad, b, local, &c);
@@ -194,7 +197,7 @@ static mlp_status validate(mpi_trainer *t, double *mean_loss, double *accuracy)
     if (n > 0) {
         double l, a;
         mlp_status st = mlp_evaluate(t->net, t->eval_ws, t->vx + first * t->n0,
-                                     t->vy + first * t->nl, n, t->cfg->loss, &l, &a);
+                                     t->vy + first * t->nl, n, t->loss, &l, &a);
         if (st != MLP_OK) sums[2] = 1.0;
         sums[0] = l * (double)n;
         sums[1] = t->nl > 1 ? nearbyint(a * (double)n) : 0.0;
@@ -206,22 +209,39 @@ static mlp_status validate(mpi_trainer *t, double *mean_loss, double *accuracy)
     return MLP_OK;
 }
 
+/* The first layout of mlp_train_config (0.1) ends with threads: the least struct_size. */
+#define TRAIN_CONFIG_MIN_SIZE (offsetof(mlp_train_config, threads) + sizeof(int))
+
 /* The checks mlp_train makes, agreed over the ranks. */
-static mlp_status check_start(mpi_trainer *t, mlp_error_detail *detail)
+static mlp_status check_start(mpi_trainer *t, const mlp_train_config *in,
+                              mlp_error_detail *detail)
 {
-    const mlp_train_config *cfg = t->cfg;
     mlp_error_detail mine = {0};
     mlp_status st = MLP_OK;
-    if (!t->net || !t->opt || !t->x || !t->y || !cfg) st = MLP_ERR_NULL_ARG;
-    else if (t->val_count && (!t->vx || !t->vy)) st = MLP_ERR_NULL_ARG;
-    else if (t->count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs)
-        st = MLP_ERR_INVALID_ARG;
-    else if (!isfinite(cfg->dropout)) st = MLP_ERR_NON_FINITE;
-    else if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) st = MLP_ERR_INVALID_ARG;
-    else if ((unsigned)cfg->loss >= MLP_LOSS_COUNT ||
-             (cfg->loss == MLP_LOSS_CROSS_ENTROPY &&
-              mlp_net_activation(t->net, mlp_net_layer_count(t->net) - 1) != MLP_ACT_SOFTMAX))
-        st = MLP_ERR_INVALID_ARG; /* as mlp_train: before anything changes */
+    t->own = mlp_train_config_default();
+    const mlp_train_config *cfg = &t->own;
+    if (!t->net || !t->opt || !t->x || !t->y || !in) st = MLP_ERR_NULL_ARG;
+    else if (in->struct_size < TRAIN_CONFIG_MIN_SIZE || in->struct_size > sizeof t->own)
+        st = MLP_ERR_INVALID_ARG; /* not from mlp_train_config_default, or a newer header */
+    if (st == MLP_OK) { /* fields the caller's version lacks keep their defaults */
+        memcpy(&t->own, in, in->struct_size);
+        t->own.struct_size = sizeof t->own;
+        t->cfg = cfg;
+        const bool softmax =
+            mlp_net_activation(t->net, mlp_net_layer_count(t->net) - 1) == MLP_ACT_SOFTMAX;
+        t->loss = cfg->loss == MLP_LOSS_AUTO ? (softmax ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE)
+                                             : cfg->loss;
+        if (t->val_count && (!t->vx || !t->vy)) st = MLP_ERR_NULL_ARG;
+        else if (t->count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs)
+            st = MLP_ERR_INVALID_ARG;
+        else if (!isfinite(cfg->dropout)) st = MLP_ERR_NON_FINITE;
+        else if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) st = MLP_ERR_INVALID_ARG;
+        else if (cfg->patience > 0 && t->val_count == 0) st = MLP_ERR_INVALID_ARG;
+        else if ((unsigned)cfg->loss >= MLP_LOSS_COUNT ||
+                 (t->loss == MLP_LOSS_CROSS_ENTROPY && !softmax))
+            st = MLP_ERR_INVALID_ARG; /* as mlp_train: before anything changes */
+        t->batch = cfg->batch_size > t->count ? t->count : cfg->batch_size;
+    }
     if (st != MLP_OK)
         snprintf(mine.message, sizeof mine.message, "rank %d: %s", t->rank, mlp_strerror(st));
     return mlp_mpi_agree(t->comm, st, &mine, detail, NULL);
@@ -234,7 +254,7 @@ static mlp_status sync_start(mpi_trainer *t, mlp_error_detail *detail)
     mlp_status st = mlp_mpi_sync(t->comm, t->net, t->opt, detail);
     if (st != MLP_OK) return st;
     uint64_t h = MLP_MPI_HASH_START;
-    const uint64_t words[] = {t->count, t->val_count, t->batch, cfg->loss, cfg->epochs,
+    const uint64_t words[] = {t->count, t->val_count, t->batch, t->loss, cfg->epochs,
                               cfg->start_epoch, cfg->shuffle, cfg->patience, cfg->restore_best,
                               cfg->progress_every_batch, cfg->progress_interval};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) h = mlp_mpi_hash_word(h, words[i]);
@@ -247,17 +267,17 @@ static mlp_status sync_start(mpi_trainer *t, mlp_error_detail *detail)
 mlp_status mlp_mpi_train(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt, const float *inputs,
                          const float *targets, size_t count, const float *val_inputs,
                          const float *val_targets, size_t val_count,
-                         const mlp_train_config *cfg, mlp_train_result *result,
+                         const mlp_train_config *config, mlp_train_result *result,
                          mlp_error_detail *detail)
 {
-    mpi_trainer t = {.comm = comm, .net = net, .opt = opt, .cfg = cfg, .x = inputs,
-                     .y = targets, .vx = val_inputs, .vy = val_targets, .count = count,
+    mpi_trainer t = {.comm = comm, .net = net, .opt = opt, .x = inputs, .y = targets,
+                     .vx = val_inputs, .vy = val_targets, .count = count,
                      .val_count = val_count};
     MPI_Comm_rank(comm, &t.rank);
     MPI_Comm_size(comm, &t.ranks);
-    if (cfg) t.batch = cfg->batch_size > count ? count : cfg->batch_size;
-    mlp_status st = check_start(&t, detail);
+    mlp_status st = check_start(&t, config, detail);
     if (st != MLP_OK) return st;
+    const mlp_train_config *cfg = t.cfg;
     t.n0 = mlp_net_input_size(net);
     t.nl = mlp_net_output_size(net);
     /* everything that can fail on one rank only, agreed before the first collective step */
