@@ -227,7 +227,10 @@ static int finish_model(train_run *r)
         train_targets_apply(&r->targets, r->test, true);
     }
     if (r->o.resume) return CLI_OK;
-    return train_guard(r->net, r->eval_ws, r->train, r->val, r->o.loss, r->o.task, r->report);
+    if (r->o.loo_guard && !r->val)
+        return train_loo_guard(&r->net, &r->eval_ws, &r->opt, r->train, r->o.task, r->report);
+    return train_guard(&r->net, &r->eval_ws, &r->opt, r->train, r->val, r->o.loss, r->o.task,
+                       r->report);
 }
 
 /* --resume: the net, optimizer and preprocessing of a saved run, loaded before the data
