@@ -62,6 +62,8 @@ typedef enum mlp_status {
     MLP_ERR_PARSE = 15,             /* malformed text (CSV); see mlp_error_detail */
     MLP_ERR_DIVERGED = 16,          /* training produced a NaN or infinite loss or parameter;
                                        see mlp_train_result.diverged_epoch/_batch */
+    MLP_ERR_UNSUPPORTED = 17,       /* not available in this build or on this CPU (bf16:
+                                       see mlp_precision_supported) */
     MLP_STATUS_COUNT
 } mlp_status;
 
@@ -229,6 +231,60 @@ MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
  * (except for plain SGD, whose update is fused; see mlp_train_step). */
 MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
 
+/** Arithmetic of the matrix products (GEMMs) of the batch passes. */
+typedef enum mlp_precision {
+    MLP_PRECISION_FP32 = 0, /**< float everywhere (OpenBLAS): the default */
+    MLP_PRECISION_BF16 = 1, /**< mixed: GEMM operands rounded to bfloat16 (8 significant
+                                 bits), products accumulated and written in float (oneDNN);
+                                 parameters, gradient, optimizer state, bias, activations,
+                                 loss and update stay float */
+    MLP_PRECISION_COUNT
+} mlp_precision;
+
+/**
+ * Whether this build and this CPU run `precision` natively. FP32 always does; BF16 needs
+ * a library built with oneDNN and a CPU with AVX512_BF16 (or AMX-BF16): bf16 is never
+ * emulated.
+ * @param precision the precision asked for
+ * @param detail    filled with the reason when it is not supported (may be NULL)
+ * @return MLP_OK; MLP_ERR_UNSUPPORTED (no oneDNN in this build, or the CPU lacks native
+ *         bf16); MLP_ERR_INVALID_ARG for an unknown value
+ */
+MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail);
+
+/**
+ * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
+ * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
+ * of the weights, refreshed from the float parameters at the start of every pass (once per
+ * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
+ * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
+ * (mlp_workspace_bytes counts them). Results then differ from float ones by bf16 rounding:
+ * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
+ * float results are then bit for bit those of a workspace never set to BF16.
+ * @param ws        the workspace (training or inference)
+ * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
+ *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
+ *         the previous setting is kept
+ */
+MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
+
+/**
+ * The precision of ws's batch passes.
+ * @param ws the workspace
+ * @return its precision; MLP_PRECISION_FP32 for NULL
+ */
+MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
+
+/**
+ * The precision of the last training step applied to net's parameters (mlp_train_step,
+ * mlp_train; set by mlp_model_load from the file), recorded in model files.
+ * @param net the net
+ * @return MLP_PRECISION_BF16 when the last step ran its GEMMs in bf16, else
+ *         MLP_PRECISION_FP32 (also for a new net and for NULL)
+ */
+MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
+
 /* ------------------------------------------------------------------ propagation */
 
 /* Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
@@ -388,6 +444,9 @@ typedef struct mlp_train_config {
                                    INVALID_ARG (1): with batch_size 1 its large layers are
                                    split by rows across them (mlp_workspace_set_threads);
                                    other batch sizes ignore it */
+    mlp_precision precision;    /* of the training and validation passes (FP32); BF16 as
+                                   mlp_workspace_set_precision, UNSUPPORTED where that
+                                   build or CPU cannot */
 } mlp_train_config;
 
 MLP_API mlp_train_config mlp_train_config_default(void);
@@ -574,7 +633,7 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* ------------------------------------------------------------------ model files */
 
-#define MLP_MODEL_FORMAT_VERSION 1u
+#define MLP_MODEL_FORMAT_VERSION 2u
 
 /* Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned

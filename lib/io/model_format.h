@@ -12,12 +12,12 @@
  * for bit. i64 is two's complement. A string is a u32 byte count then that many bytes
  * (no terminator, no NUL inside); the count 0xFFFFFFFF means "absent" (NULL), no bytes.
  *
- * Format version 1:
+ * Format version 2 (version 1 is the same without the "PREC" section; readers take both):
  *
  *   offset  size  field
  *   0       8     magic "MLPMODEL"
  *   8       4     u32 format version (MLP_MODEL_FORMAT_VERSION)
- *   12      4     u32 section count (1..3)
+ *   12      4     u32 section count (1..4; 1..3 in version 1)
  *   16      8     u64 file length in bytes, this header and the CRC included
  *   24      8     u64 epoch (as passed to mlp_model_save)
  *   32            sections, back to back, each:
@@ -55,6 +55,11 @@
  *           u64 state count S (0, P or 2P floats, as mlp_optimizer_state gives them)
  *           f32 state[S]          (finite; squared-gradient averages >= 0)
  *
+ *   "PREC"  u32 training precision (mlp_precision) of the last step: version 2 only, and
+ *           written only for nets whose last step was not float (mlp_net_trained_precision);
+ *           absent means MLP_PRECISION_FP32. How the net was trained, not how to run it:
+ *           a bf16-trained net runs in either precision.
+ *
  * A section's body length must equal the size its fields imply. Readers check, in order:
  * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
  * the minimum: FORMAT; the file shorter: TRUNCATED; longer: FORMAT), CRC (CHECKSUM), then
@@ -84,6 +89,8 @@
 #define TAG_NET TAG('N', 'E', 'T', ' ')
 #define TAG_PREP TAG('P', 'R', 'E', 'P')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
+#define TAG_PREC TAG('P', 'R', 'E', 'C')
+#define PREC_LEN 4u
 
 /* Fixed-size parts of the section bodies. */
 #define NET_FIXED_LEN (4u + 4u + 8u)            /* L, bias mode, P (+ arrays) */
@@ -259,6 +266,7 @@ typedef struct model_plan {
     uint32_t version;
     size_t epoch;
     int has_pre, has_opt;
+    mlp_precision trained_precision; /* FP32 when the file has no "PREC" section */
     net_plan net;
     pre_plan pre;
     opt_plan opt;

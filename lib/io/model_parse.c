@@ -181,22 +181,34 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
 
 /* ------------------------------------------------------------------ sections */
 
-/* Walks the sections of a checked image and validates each; nothing is allocated. */
-static mlp_status parse_sections(const unsigned char *b, size_t len, net_plan *np,
-                                 pre_plan *pp, opt_plan *op, int *has_pre, int *has_opt,
-                                 mlp_error_detail *detail)
+/* The training precision section (version 2). */
+static mlp_status parse_precision(reader *r, mlp_precision *out, mlp_error_detail *detail)
 {
+    uint32_t p;
+    if (!get_u32(r, &p)) FAIL("precision section too short");
+    if (r->pos != r->len) FAIL("precision section longer than its content");
+    if (p >= MLP_PRECISION_COUNT) FAIL("unknown training precision %u", (unsigned)p);
+    *out = (mlp_precision)p;
+    return MLP_OK;
+}
+
+/* Walks the sections of a checked image and validates each; nothing is allocated. */
+static mlp_status parse_sections(const unsigned char *b, size_t len, uint32_t version,
+                                 model_plan *plan, mlp_error_detail *detail)
+{
+    const uint32_t kinds = version >= 2 ? 4 : 3; /* version 1 has no "PREC" */
     uint32_t count = ld_u32(b + 12);
-    if (count == 0 || count > 3) FAIL("invalid section count %u", (unsigned)count);
+    if (count == 0 || count > kinds) FAIL("invalid section count %u", (unsigned)count);
     reader file = {b, len - MODEL_CRC_LEN, MODEL_HEADER_LEN};
-    reader body[3] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
-    int seen[3] = {0, 0, 0};
+    reader body[4] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
+    int seen[4] = {0, 0, 0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *h = take(&file, SECTION_HEADER_LEN);
         if (!h) FAIL("section %u header overruns the file", (unsigned)i);
         uint32_t tag = ld_u32(h), flags = ld_u32(h + 4);
         uint64_t size = ld_u64(h + 8);
-        int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2 : -1;
+        int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2
+                  : tag == TAG_PREC && version >= 2 ? 3 : -1;
         if (which < 0) FAIL("unknown section tag 0x%08x", (unsigned)tag);
         if (seen[which]) FAIL("duplicate section 0x%08x", (unsigned)tag);
         if (flags != 0) FAIL("section 0x%08x has unknown flags", (unsigned)tag);
@@ -207,11 +219,13 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, net_plan *n
     if (file.pos != file.len) FAIL("bytes after the last section");
     if (!seen[0]) FAIL("no net section");
 
-    mlp_status s = parse_net(&body[0], np, detail);
-    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], np, pp, detail);
-    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], np, op, detail);
-    *has_pre = seen[1];
-    *has_opt = seen[2];
+    mlp_status s = parse_net(&body[0], &plan->net, detail);
+    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], &plan->net, &plan->pre, detail);
+    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], &plan->net, &plan->opt, detail);
+    plan->trained_precision = MLP_PRECISION_FP32;
+    if (s == MLP_OK && seen[3]) s = parse_precision(&body[3], &plan->trained_precision, detail);
+    plan->has_pre = seen[1];
+    plan->has_opt = seen[2];
     return s;
 }
 
@@ -228,8 +242,7 @@ mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
                    (unsigned)actual);
         return MLP_ERR_CHECKSUM;
     }
-    s = parse_sections(b, len, &plan->net, &plan->pre, &plan->opt, &plan->has_pre,
-                       &plan->has_opt, detail);
+    s = parse_sections(b, len, plan->version, plan, detail);
     if (s != MLP_OK) return s;
     uint64_t epoch = ld_u64(b + 24);
     if (epoch > SIZE_MAX) FAIL("epoch %llu too large", (unsigned long long)epoch);

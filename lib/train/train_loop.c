@@ -80,6 +80,10 @@ static mlp_status trainer_alloc(trainer *t)
         st = mlp_workspace_set_threads(t->ws, t->cfg->threads);
     if (st == MLP_OK && t->cfg->dropout > 0.0f)
         st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout, t->cfg->dropout_seed);
+    if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
+        st = mlp_workspace_set_precision(t->ws, t->cfg->precision);
+    if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
+        st = mlp_workspace_set_precision(t->eval_ws, t->cfg->precision);
     if (st != MLP_OK) return st;
     t->order = malloc(t->count * sizeof *t->order);
     t->bx = malloc(cap * n0 * sizeof *t->bx);
@@ -112,6 +116,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         *loss_sum += mlp_propagate_gradient(t->net, t->ws, t->x + start * n0, t->y + start * nl,
                                             b, t->cfg->loss, grad, start > 0);
     }
+    t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
+                                                             : MLP_PRECISION_FP32;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
     if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */
@@ -183,6 +189,11 @@ static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt,
     if (!mlp_is_finite(cfg->dropout)) return MLP_ERR_NON_FINITE;
     if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
     if (cfg->threads < 1 || cfg->threads > 256) return MLP_ERR_INVALID_ARG;
+    if ((unsigned)cfg->precision >= MLP_PRECISION_COUNT) return MLP_ERR_INVALID_ARG;
+    if (cfg->precision != MLP_PRECISION_FP32) {
+        mlp_status sup = mlp_precision_supported(cfg->precision, NULL);
+        if (sup != MLP_OK) return sup;
+    }
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     mlp_status st = mlp_check_loss(net, cfg->loss);
     if (st != MLP_OK) return st;
