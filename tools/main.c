@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static void main_help(FILE *fp)
 {
@@ -65,5 +66,10 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     cli_blas_defer(argv);
+    /* Not a terminal: one 64 KiB buffer (glibc's default is the device's block size, 4 KiB
+     * for /dev/full), so that a help text or report longer than 4 KiB is written by
+     * finish()'s fflush, whose errno names the failure, not by a printf that loses it. */
+    static char stdout_buffer[65536]; /* glibc ignores a size given without a buffer */
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
     return finish(run(argc, argv));
 }
