@@ -49,15 +49,16 @@ struct mlp_bf16 {
 
 /* ------------------------------------------------------------------ CPU check */
 
-/* AVX512_BF16: CPUID leaf 7 subleaf 1, EAX bit 5 (with AVX-512 F and BW for the loops). */
+/* AVX512_BF16: CPUID leaf 7 subleaf 1, EAX bit 5 (with AVX-512 F, BW and VL for the
+ * conversion loops). */
 static int cpu_has_bf16(void)
 {
 #if BF16_X86
     unsigned a, b, c, d;
     if (__get_cpuid_max(0, NULL) < 7) return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    const int f = (b >> 16) & 1, bw = (b >> 30) & 1;
-    if (!f || !bw || a < 1) return 0;
+    const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    if (!f || !bw || !vl || a < 1) return 0;
     __cpuid_count(7, 1, a, b, c, d);
     return (a >> 5) & 1;
 #else
@@ -90,7 +91,7 @@ mlp_status mlp_bf16_supported(mlp_error_detail *detail)
 
 #if BF16_X86
 /* dst[i] = bf16(src[i]), round to nearest even (NaN stays NaN), 32 at a time. */
-__attribute__((target("avx512f,avx512bw,avx512bf16")))
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void to_bf16(uint16_t *dst, const float *src, size_t n)
 {
     size_t i = 0;
