@@ -27,7 +27,7 @@ enum { OP_FORWARD, OP_DATA, OP_WEIGHTS, OP_WEIGHTS_SUM, OP_COUNT };
 
 typedef struct matmul {
     dnnl_primitive_t prim; /* NULL: empty slot */
-    dnnl_memory_t src, weights, dst, scale; /* handles re-pointed at every call */
+    dnnl_memory_t src, weights, dst; /* handles re-pointed at every call */
     size_t batch;
     unsigned long last_use;
 } matmul;
@@ -40,9 +40,9 @@ struct mlp_bf16 {
     uint16_t **w;              /* w[k]: bf16 W_k, n_(k+1) x n_k */
     uint16_t **z;              /* z[k]: bf16 inputs of layer k, max_batch x n_k */
     uint16_t *d;               /* bf16 delta of layer d_layer, max_batch x max_width */
+    uint16_t *ds;              /* bf16 of alpha x that delta, for the weight product */
     size_t d_layer;            /* SIZE_MAX: d holds nothing yet in this pass */
     int keep_weights;
-    float scale;               /* the weight product's alpha, read through `scale` */
     matmul *cache;             /* n_layers x OP_COUNT x SLOTS */
     unsigned long clock;
 };
@@ -106,10 +106,28 @@ static void to_bf16(uint16_t *dst, const float *src, size_t n)
         _mm256_mask_storeu_epi16((void *)(dst + i), m, (__m256i)v);
     }
 }
+
+/* dst[i] = bf16(alpha src[i]). */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void to_bf16_scaled(uint16_t *dst, const float *src, size_t n, float alpha)
+{
+    const __m512 a = _mm512_set1_ps(alpha);
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t left = n - i < 16 ? n - i : 16;
+        const __mmask16 m = (__mmask16)((1u << left) - 1u);
+        __m256bh v = _mm512_cvtneps_pbh(_mm512_mul_ps(a, _mm512_maskz_loadu_ps(m, src + i)));
+        _mm256_mask_storeu_epi16((void *)(dst + i), m, (__m256i)v);
+    }
+}
 #else
+/* Unreachable: mlp_bf16_supported refuses CPUs without these instructions. */
 static void to_bf16(uint16_t *dst, const float *src, size_t n)
 {
-    (void)dst, (void)src, (void)n; /* unreachable: mlp_bf16_supported refuses the CPU */
+    (void)dst, (void)src, (void)n;
+}
+static void to_bf16_scaled(uint16_t *dst, const float *src, size_t n, float alpha)
+{
+    (void)dst, (void)src, (void)n, (void)alpha;
 }
 #endif
 
@@ -129,22 +147,22 @@ static void matmul_release(matmul *m)
     if (m->src) dnnl_memory_destroy(m->src);
     if (m->weights) dnnl_memory_destroy(m->weights);
     if (m->dst) dnnl_memory_destroy(m->dst);
-    if (m->scale) dnnl_memory_destroy(m->scale);
     *m = (matmul){.prim = NULL};
 }
 
 /* The three shapes, as dst (M x N) = src (M x K) weights (K x N):
  *   OP_FORWARD  Z_(k+1) = Z_k W_k^T    M batch, K n_k, N n_(k+1); weights W_k transposed
  *   OP_DATA     D_k = D_(k+1) W_k      M batch, K n_(k+1), N n_k
- *   OP_WEIGHTS  G_k = D_(k+1)^T Z_k    M n_(k+1), K batch, N n_k; src transposed, with an
- *               output scale (alpha) read at run time, and a sum post-op for _SUM */
+ *   OP_WEIGHTS  G_k = D_(k+1)^T Z_k    M n_(k+1), K batch, N n_k; src transposed, and a sum
+ *               post-op for _SUM. alpha is applied to D_(k+1) as it is rounded to bf16:
+ *               an output scale given at run time would make oneDNN 2.6 leave its brgemm
+ *               kernels for a slower gemm-based matmul. */
 static int matmul_build(mlp_bf16 *b, matmul *m, size_t k, int op, size_t batch)
 {
     const dnnl_dim_t B = (dnnl_dim_t)batch, in = (dnnl_dim_t)b->sizes[k],
                      out = (dnnl_dim_t)b->sizes[k + 1];
-    dnnl_memory_desc_t s, w, d, sc;
+    dnnl_memory_desc_t s, w, d;
     int ok;
-    const int weights_op = op == OP_WEIGHTS || op == OP_WEIGHTS_SUM;
     if (op == OP_FORWARD)
         ok = md(&s, dnnl_bf16, B, in, 0) && md(&w, dnnl_bf16, in, out, 1) &&
              md(&d, dnnl_f32, B, out, 0);
@@ -154,8 +172,6 @@ static int matmul_build(mlp_bf16 *b, matmul *m, size_t k, int op, size_t batch)
     else
         ok = md(&s, dnnl_bf16, out, B, 1) && md(&w, dnnl_bf16, B, in, 0) &&
              md(&d, dnnl_f32, out, in, 0);
-    dnnl_dims_t one = {1};
-    ok = ok && dnnl_memory_desc_init_by_tag(&sc, 1, one, dnnl_f32, dnnl_a) == dnnl_success;
     if (!ok) return 0;
 
     dnnl_primitive_attr_t attr = NULL;
@@ -164,10 +180,6 @@ static int matmul_build(mlp_bf16 *b, matmul *m, size_t k, int op, size_t batch)
     dnnl_matmul_desc_t desc;
     ok = dnnl_matmul_desc_init(&desc, &s, &w, NULL, &d) == dnnl_success &&
          dnnl_primitive_attr_create(&attr) == dnnl_success;
-    if (ok && weights_op) {
-        const float runtime = DNNL_RUNTIME_F32_VAL;
-        ok = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &runtime) == dnnl_success;
-    }
     if (ok && op == OP_WEIGHTS_SUM)
         ok = dnnl_post_ops_create(&post) == dnnl_success &&
              dnnl_post_ops_append_sum(post, 1.0f) == dnnl_success &&
@@ -177,8 +189,7 @@ static int matmul_build(mlp_bf16 *b, matmul *m, size_t k, int op, size_t batch)
     /* Handles with no data yet: each call points them at its buffers. */
     ok = ok && dnnl_memory_create(&m->src, &s, b->engine, DNNL_MEMORY_NONE) == dnnl_success &&
          dnnl_memory_create(&m->weights, &w, b->engine, DNNL_MEMORY_NONE) == dnnl_success &&
-         dnnl_memory_create(&m->dst, &d, b->engine, DNNL_MEMORY_NONE) == dnnl_success &&
-         dnnl_memory_create(&m->scale, &sc, b->engine, &b->scale) == dnnl_success;
+         dnnl_memory_create(&m->dst, &d, b->engine, DNNL_MEMORY_NONE) == dnnl_success;
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (post) dnnl_post_ops_destroy(post);
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -212,9 +223,9 @@ static int matmul_run(mlp_bf16 *b, matmul *m, const void *src, const void *weigh
         dnnl_memory_set_data_handle(m->weights, (void *)weights) != dnnl_success ||
         dnnl_memory_set_data_handle(m->dst, dst) != dnnl_success)
         return 0;
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, m->src}, {DNNL_ARG_WEIGHTS, m->weights},
-                               {DNNL_ARG_DST, m->dst}, {DNNL_ARG_ATTR_OUTPUT_SCALES, m->scale}};
-    return dnnl_primitive_execute(m->prim, b->stream, 4, args) == dnnl_success &&
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, m->src}, {DNNL_ARG_WEIGHTS, m->weights},
+                               {DNNL_ARG_DST, m->dst}};
+    return dnnl_primitive_execute(m->prim, b->stream, 3, args) == dnnl_success &&
            dnnl_stream_wait(b->stream) == dnnl_success;
 }
 
@@ -230,6 +241,7 @@ void mlp_bf16_free(mlp_bf16 *b)
     free(b->w);
     free(b->z);
     free(b->d);
+    free(b->ds);
     free(b->cache);
     if (b->stream) dnnl_stream_destroy(b->stream);
     if (b->engine) dnnl_engine_destroy(b->engine);
@@ -264,7 +276,9 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     for (size_t k = 0; ok && k < L; k++)
         ok = (b->w[k] = alloc_bf16(shape->sizes[k + 1], shape->sizes[k], &total)) &&
              (b->z[k] = alloc_bf16(ws->max_batch, shape->sizes[k], &total));
-    if (ok && ws->training) ok = (b->d = alloc_bf16(ws->max_batch, shape->max_width, &total)) != NULL;
+    if (ok && ws->training)
+        ok = (b->d = alloc_bf16(ws->max_batch, shape->max_width, &total)) &&
+             (b->ds = alloc_bf16(ws->max_batch, shape->max_width, &total));
     ok = ok && dnnl_engine_create(&b->engine, dnnl_cpu, 0) == dnnl_success &&
          dnnl_stream_create(&b->stream, b->engine, dnnl_stream_default_flags) == dnnl_success;
     /* The products at the maximum batch, made now so that a step never has to. */
@@ -330,12 +344,18 @@ void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const 
                                float keep, float *dst)
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
-    delta_to_bf16(b, k, delta, batch);
+    const uint16_t *src = b->d;
+    if (alpha == 1.0f) {
+        delta_to_bf16(b, k, delta, batch);
+    } else { /* bf16(alpha delta): the same relative rounding as alpha bf16(delta) */
+        const size_t n = batch * n_out;
+        to_bf16_scaled(b->ds, delta, n, alpha);
+        src = b->ds;
+    }
     if (accumulate && keep != 1.0f) /* weight decay: dst <- keep dst, then the sum */
         for (size_t i = 0; i < n_out * n_in; i++) dst[i] *= keep;
-    b->scale = alpha;
     matmul *m = matmul_get(b, k, accumulate ? OP_WEIGHTS_SUM : OP_WEIGHTS, batch);
-    if (!m || !matmul_run(b, m, b->d, b->z[k], dst))
+    if (!m || !matmul_run(b, m, src, b->z[k], dst))
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch,
                     alpha, delta, (int)n_out, in, (int)n_in, accumulate ? 1.0f : 0.0f, dst,
                     (int)n_in);
