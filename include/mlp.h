@@ -759,6 +759,16 @@ typedef struct mlp_model_scratch mlp_model_scratch;
 MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                             size_t max_batch);
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
+/**
+ * Sets the precision of the scratch's forward passes (mlp_workspace_set_precision on its
+ * workspace): with BF16, mlp_model_predict_with and mlp_model_classify_with run their
+ * GEMMs in bf16 (the calls without a scratch stay float).
+ * @param scratch   the scratch
+ * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @return as mlp_workspace_set_precision; the previous setting is kept on failure
+ */
+MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
+                                                   mlp_precision precision);
 
 /* Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch. */

@@ -55,6 +55,7 @@ START_TEST(test_statuses)
     mlp_net *net = NULL;
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_GLOROT, 7), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 8), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_precision(NULL, MLP_PRECISION_FP32), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_COUNT), MLP_ERR_INVALID_ARG);
@@ -68,6 +69,25 @@ START_TEST(test_statuses)
     ck_assert(st == MLP_OK ? mlp_workspace_bytes(ws) > bytes : mlp_workspace_bytes(ws) == bytes);
     ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_FP32), MLP_OK);
     ck_assert_uint_eq(mlp_workspace_bytes(ws), bytes);
+
+    /* The model handle's scratch takes the same setting. */
+    mlp_net *owned = NULL;
+    mlp_model *model = NULL;
+    mlp_model_scratch *scratch = NULL;
+    ck_assert_int_eq(mlp_net_clone(&owned, net), MLP_OK);
+    ck_assert_int_eq(mlp_model_create(&model, owned, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_scratch_create(&scratch, model, 4), MLP_OK);
+    ck_assert_int_eq(mlp_model_scratch_set_precision(NULL, MLP_PRECISION_BF16), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_scratch_set_precision(scratch, MLP_PRECISION_COUNT),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_model_scratch_set_precision(scratch, MLP_PRECISION_BF16), st);
+    float raw[2 * 3] = {0.5f, -1, 2, 1, 0, -0.5f}, pred[2 * 2], want[2 * 2];
+    ck_assert_int_eq(mlp_model_predict_with(model, scratch, raw, 2, pred), MLP_OK);
+    ck_assert_int_eq(mlp_model_predict(model, raw, 2, want), MLP_OK); /* float */
+    for (int i = 0; i < 4; i++) /* bf16 rounding of 3-term sums: well within 2^-5 */
+        ck_assert_float_le(fabsf(pred[i] - want[i]), 0.03f * (1.0f + fabsf(want[i])));
+    mlp_model_scratch_free(scratch);
+    mlp_model_free(model);
 
     /* mlp_train refuses what the workspace refuses, before changing anything. */
     mlp_optimizer *opt = NULL;
