@@ -258,7 +258,9 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  * of the weights, refreshed from the float parameters at the start of every pass (once per
  * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
  * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
- * (mlp_workspace_bytes counts them). Results then differ from float ones by bf16 rounding:
+ * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
+ * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
+ * returns). Results then differ from float ones by bf16 rounding:
  * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
  * float results are then bit for bit those of a workspace never set to BF16.
  * @param ws        the workspace (training or inference)
