@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "bf16_bound.h"
 #include "bf16_refresh.h"
@@ -53,6 +54,7 @@ static void usage(FILE *f)
           "  --memory     only the memory measurement of training W1, in this process\n"
           "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
           "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
+          "OMP_WAIT_POLICY (OpenMP: oneDNN, PyTorch) is PASSIVE unless set;\n"
           "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
           f);
 }
@@ -278,6 +280,13 @@ static void measure_bf16_row(bench_row *r, const options *o, const bench_timing 
 
 int main(int argc, char **argv)
 {
+    /* OpenMP's idle threads (oneDNN's bf16 GEMMs, PyTorch) sleep unless the caller chose, as
+     * in the mlp tool: spinning ones made bf16 steps 5-50x slower on a loaded machine.
+     * libgomp reads the setting when it is loaded, hence the re-execution. */
+    if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
+        execv("/proc/self/exe", argv);
+        unsetenv("OMP_WAIT_POLICY");
+    }
     options o;
     if (parse_options(argc, argv, &o) != 0) {
         usage(stderr);

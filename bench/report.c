@@ -99,9 +99,11 @@ static void print_bf16_table(FILE *f, const bench_run *run)
 void bench_print_table(FILE *f, const bench_run *run)
 {
     const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
-    fprintf(f, "libmlp %s benchmark: threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s%s\n",
+    const char *omp = getenv("OMP_WAIT_POLICY");
+    fprintf(f, "libmlp %s benchmark: threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s "
+               "OMP_WAIT_POLICY=%s%s\n",
             mlp_version(), run->threads, coretype ? coretype : "(unset)", l2 ? l2 : "(unset)",
-            run->quick ? ", --quick" : "");
+            omp ? omp : "(unset)", run->quick ? ", --quick" : "");
     if (run->peak_gflops > 0)
         fprintf(f, "SGEMM peak (%d^3, %d threads): %.1f GFLOP/s (the best row's; %%peak uses "
                    "each row's own)\n", run->peak_n, run->threads, run->peak_gflops);
