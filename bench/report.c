@@ -55,6 +55,17 @@ static void cell(FILE *f, int width, bool present, const char *format, double va
         fprintf(f, "%*s", width, "-");
 }
 
+/* Finds the float (or bf16) row of workload `name` with `batch`. */
+static const bench_row *find_row_of(const bench_run *run, const char *name, size_t batch,
+                                    bool bf16)
+{
+    for (size_t i = 0; i < run->n_rows; i++)
+        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch &&
+            run->rows[i].bf16 == bf16)
+            return &run->rows[i];
+    return NULL;
+}
+
 /* The bf16 rows: libmlp in bf16 mixed precision against its bf16 GEMM bound, libmlp in
  * float and PyTorch under bf16 autocast. */
 static void print_bf16_table(FILE *f, const bench_run *run)
@@ -90,10 +101,16 @@ static void print_bf16_table(FILE *f, const bench_run *run)
           "           activation, loss or update); fp32/s = libmlp's float row measured in\n"
           "           the same windows; torch-bf16 = torch.autocast(\"cpu\", bfloat16).\n",
           f);
-    if (run->refresh_ok)
+    const bench_row *b1 = find_row_of(run, "W1", 256, true);
+    if (run->refresh_ok) {
         fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16, once per training step "
-                   "or forward call): %.3f ms; a W1 bf16 forward pass of batch 256 without it: "
-                   "%.3f ms\n", run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
+                   "or forward call): %.3f ms (forward pass of 16 records without it: %.3f ms)",
+                run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
+        if (b1 && b1->mlp_ok)
+            fprintf(f, "; %.1f%% of a W1 bf16 training step (%.2f ms)",
+                    100.0 * run->refresh_s * b1->mlp / 256.0, 256.0 / b1->mlp * 1e3);
+        fputc('\n', f);
+    }
 }
 
 void bench_print_table(FILE *f, const bench_run *run)
@@ -167,17 +184,6 @@ void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workl
             m->hwm_reset ? "" : " (peak not resettable: an upper bound)");
     fprintf(f, "  (workspace computed as activations + deltas, batch x outputs of every layer;"
                " baseline after data and one sgemm)\n");
-}
-
-/* Finds the float (or bf16) row of workload `name` with `batch`. */
-static const bench_row *find_row_of(const bench_run *run, const char *name, size_t batch,
-                                    bool bf16)
-{
-    for (size_t i = 0; i < run->n_rows; i++)
-        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch &&
-            run->rows[i].bf16 == bf16)
-            return &run->rows[i];
-    return NULL;
 }
 
 static const bench_row *find_row(const bench_run *run, const char *name, size_t batch)
