@@ -1,14 +1,17 @@
-/*
- * libmlp: multilayer perceptrons trained by backpropagation, every layer a matrix,
+/**
+ * @file mlp.h
+ * @brief libmlp: multilayer perceptrons trained by backpropagation, every layer a matrix,
  * every heavy step a BLAS call.
  *
  * Conventions of this header:
  *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
  *    on failure nothing the caller passed in has been changed;
  *  - the library never prints, exits or aborts, and keeps no global mutable state
- *    (except OpenBLAS's own thread count, see mlp_set_threads);
+ *    (except OpenBLAS's own thread count, see mlp_set_threads, and the allocator that
+ *    mlp_set_allocator installs once at start-up);
  *  - "layer k" is a weight layer, k = 0 .. mlp_net_layer_count()-1; it maps
- *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1 in DESIGN.md);
+ *    n_k inputs to n_(k+1) outputs (the math's layer l = k+1: the layer of neurons it
+ *    feeds, layer 0 being the inputs);
  *  - records are rows: a batch of B records is a B x n row-major float array;
  *  - enum values are explicit and append-only: compiled programs hold them and model files
  *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
@@ -27,6 +30,8 @@
 /* MLP_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER, generated from meson.build. */
 #include "mlp_version.h"
 
+/** Marks the functions the shared library exports (default visibility while the library
+ * is built; empty for its users). */
 #if defined(MLP_BUILDING_LIBRARY) && defined(__GNUC__)
 #define MLP_API __attribute__((visibility("default")))
 #else
@@ -38,138 +43,179 @@ extern "C" {
 #endif
 
 
-/* Slope of leaky ReLU for negative inputs. */
+/** Slope of leaky ReLU for negative inputs. */
 #define MLP_LEAKY_RELU_SLOPE 0.01f
 
 /* ------------------------------------------------------------------ status */
 
+/** What a fallible call returns: MLP_OK or the reason it failed (mlp_strerror). */
 typedef enum mlp_status {
-    MLP_OK = 0,
-    MLP_ERR_NULL_ARG = 1,           /* a required pointer was NULL */
-    MLP_ERR_INVALID_ARG = 2,        /* a value out of range: zero size, unknown enum, ... */
-    MLP_ERR_DIMENSION = 3,          /* sizes that do not agree with each other */
-    MLP_ERR_SOFTMAX_HIDDEN = 4,     /* softmax requested on a hidden layer */
-    MLP_ERR_NON_FINITE = 5,         /* NaN or infinite hyper-parameter or data value */
-    MLP_ERR_NO_MEMORY = 6,          /* an allocation failed */
-    MLP_ERR_BATCH_TOO_LARGE = 7,    /* batch larger than the workspace was made for */
-    MLP_ERR_WORKSPACE_MISMATCH = 8, /* workspace/optimizer made for another topology */
-    MLP_ERR_NUMERICAL = 9,          /* a LAPACK factorisation failed or was singular */
-    MLP_ERR_IO = 10,                /* a file could not be opened, read or written */
-    MLP_ERR_FORMAT = 11,            /* not a file of the expected format (bad magic, field) */
-    MLP_ERR_TRUNCATED = 12,         /* the file ends before its declared content */
-    MLP_ERR_CHECKSUM = 13,          /* CRC mismatch: the file is corrupted */
-    MLP_ERR_VERSION = 14,           /* the file was written by a newer format version */
-    MLP_ERR_PARSE = 15,             /* malformed text (CSV); see mlp_error_detail */
-    MLP_ERR_DIVERGED = 16,          /* training produced a NaN or infinite loss or parameter;
+    MLP_OK = 0,                     /**< success */
+    MLP_ERR_NULL_ARG = 1,           /**< a required pointer was NULL */
+    MLP_ERR_INVALID_ARG = 2,        /**< a value out of range: zero size, unknown enum, ... */
+    MLP_ERR_DIMENSION = 3,          /**< sizes that do not agree with each other */
+    MLP_ERR_SOFTMAX_HIDDEN = 4,     /**< softmax requested on a hidden layer */
+    MLP_ERR_NON_FINITE = 5,         /**< NaN or infinite hyper-parameter or data value */
+    MLP_ERR_NO_MEMORY = 6,          /**< an allocation failed */
+    MLP_ERR_BATCH_TOO_LARGE = 7,    /**< batch larger than the workspace was made for */
+    MLP_ERR_WORKSPACE_MISMATCH = 8, /**< workspace/optimizer made for another topology */
+    MLP_ERR_NUMERICAL = 9,          /**< a LAPACK factorisation failed or was singular */
+    MLP_ERR_IO = 10,                /**< a file could not be opened, read or written */
+    MLP_ERR_FORMAT = 11,            /**< not a file of the expected format (bad magic, field) */
+    MLP_ERR_TRUNCATED = 12,         /**< the file ends before its declared content */
+    MLP_ERR_CHECKSUM = 13,          /**< CRC mismatch: the file is corrupted */
+    MLP_ERR_VERSION = 14,           /**< the file was written by a newer format version */
+    MLP_ERR_PARSE = 15,             /**< malformed text (CSV); see mlp_error_detail */
+    MLP_ERR_DIVERGED = 16,          /**< training produced a NaN or infinite loss or parameter;
                                        see mlp_train_result.diverged_epoch/_batch */
-    MLP_ERR_UNSUPPORTED = 17,       /* not available in this build or on this CPU (bf16:
+    MLP_ERR_STATE = 17,             /**< the call is not allowed now (mlp_set_allocator after
+                                       the library has allocated) */
+    MLP_ERR_UNSUPPORTED = 18,       /**< not available in this build or on this CPU (bf16:
                                        see mlp_precision_supported) */
-    MLP_STATUS_COUNT
+    MLP_STATUS_COUNT                /**< the number of statuses (not a status) */
 } mlp_status;
 
-/* A static English description of the status; never NULL. */
+/** A static English description of the status; never NULL. */
 MLP_API const char *mlp_strerror(mlp_status status);
 
-/* Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
+/** Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
 typedef struct mlp_error_detail {
-    size_t line;
-    size_t column;
-    char message[256];
+    size_t line;       /**< 1-based line of the problem, 0 if unknown */
+    size_t column;     /**< 1-based column (CSV: field number), 0 if unknown */
+    char message[256]; /**< what went wrong, NUL-terminated ("" when nothing was said) */
 } mlp_error_detail;
 
-/* Version of the library running, which may differ from the header a program was compiled
+/** Version of the library running, which may differ from the header a program was compiled
  * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
  * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
 MLP_API const char *mlp_version(void);
+/** Version number of the library running, MAJOR * 10000 + MINOR * 100 + PATCH; compare it
+ * with MLP_VERSION_NUMBER, the header's. */
 MLP_API int mlp_version_number(void);
 
-/* Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
+/** Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
  * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,
  * before training, not concurrently with BLAS work. Running several inference threads
  * of your own, set it to 1 so that threads x BLAS threads never exceeds the cores. */
 MLP_API mlp_status mlp_set_threads(int n);
-/* Threads OpenBLAS will use now. */
+/** Threads OpenBLAS will use now. */
 MLP_API int mlp_get_threads(void);
+
+/* ------------------------------------------------------------------ memory */
+
+/** The memory functions libmlp uses for every allocation it makes: its objects, workspaces,
+ * buffers returned to the caller (mlp_free), the CSV parser's buffers and LAPACK's work
+ * arrays. Aligned blocks are carved out of larger ones, so alloc need only be as aligned as
+ * malloc. Outside the hook: OpenBLAS's own buffers and threads, the C library's FILE
+ * buffers and thread stacks. Each function gets the user pointer; realloc and free get
+ * only pointers this allocator returned (never NULL for free). */
+typedef struct mlp_allocator {
+    void *(*alloc)(size_t size, void *user);             /**< as malloc (size > 0) */
+    void *(*realloc)(void *ptr, size_t size, void *user); /**< as realloc (ptr, size > 0) */
+    void (*free)(void *ptr, void *user);                 /**< as free (ptr != NULL) */
+    void *user;                                          /**< passed to each function */
+} mlp_allocator;
+
+/** Installs allocator (copied) for the whole process, once, before any other libmlp call,
+ * as curl_global_init_mem: it cannot change under objects that exist, since their memory
+ * must go back to the allocator it came from. NULL_ARG when allocator or one of its
+ * functions is NULL; STATE (nothing changed) when an allocator was installed already or the
+ * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
+ * call it before starting threads that use libmlp. */
+MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
 
 /* ------------------------------------------------------------------ enums */
 
+/** Activation function of a weight layer's outputs. */
 typedef enum mlp_activation {
-    MLP_ACT_LINEAR = 0,
-    MLP_ACT_SIGMOID = 1,
-    MLP_ACT_TANH = 2,
-    MLP_ACT_RELU = 3,
-    MLP_ACT_LEAKY_RELU = 4, /* slope MLP_LEAKY_RELU_SLOPE below zero */
-    MLP_ACT_SOFTMAX = 5,    /* output layer only */
-    MLP_ACT_COUNT
+    MLP_ACT_LINEAR = 0,     /**< identity */
+    MLP_ACT_SIGMOID = 1,    /**< 1 / (1 + e^-a) */
+    MLP_ACT_TANH = 2,       /**< tanh a */
+    MLP_ACT_RELU = 3,       /**< max(0, a) */
+    MLP_ACT_LEAKY_RELU = 4, /**< slope MLP_LEAKY_RELU_SLOPE below zero */
+    MLP_ACT_SOFTMAX = 5,    /**< output layer only */
+    MLP_ACT_COUNT           /**< the number of activations (not one) */
 } mlp_activation;
 
+/** How biases are shared: per neuron, per layer, one for the net, or none. */
 typedef enum mlp_bias_mode {
-    MLP_BIAS_NONE = 0,
-    MLP_BIAS_PER_NEURON = 1,  /* b^l has n_l entries */
-    MLP_BIAS_PER_LAYER = 2,   /* one scalar per layer, broadcast to its neurons */
-    MLP_BIAS_PER_NETWORK = 3, /* one scalar shared by every layer */
-    MLP_BIAS_COUNT
+    MLP_BIAS_NONE = 0,        /**< no bias */
+    MLP_BIAS_PER_NEURON = 1,  /**< b^l has n_l entries */
+    MLP_BIAS_PER_LAYER = 2,   /**< one scalar per layer, broadcast to its neurons */
+    MLP_BIAS_PER_NETWORK = 3, /**< one scalar shared by every layer */
+    MLP_BIAS_COUNT            /**< the number of bias modes (not one) */
 } mlp_bias_mode;
 
+/** Loss of one record C_i, over the n_L outputs o and targets y. */
 typedef enum mlp_loss {
-    MLP_LOSS_MSE = 0,           /* C_i = (1/n_L) sum_j (o_j - y_j)^2 */
-    MLP_LOSS_CROSS_ENTROPY = 1, /* C_i = -sum_j y_j log o_j; needs a softmax output layer */
-    MLP_LOSS_COUNT
+    MLP_LOSS_MSE = 0,           /**< C_i = (1/n_L) sum_j (o_j - y_j)^2 */
+    MLP_LOSS_CROSS_ENTROPY = 1, /**< C_i = -sum_j y_j log o_j; needs a softmax output layer */
+    MLP_LOSS_COUNT              /**< the number of losses (not one) */
 } mlp_loss;
 
+/** Weight initialisation scheme (mlp_net_init); biases start at zero. */
 typedef enum mlp_init {
-    MLP_INIT_AUTO = 0,       /* He for (leaky) ReLU layers, Glorot for the others */
-    MLP_INIT_GLOROT = 1,     /* uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
-    MLP_INIT_HE = 2,         /* normal(0, sqrt(2 / fan_in)) */
-    MLP_INIT_ORTHOGONAL = 3, /* QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
-    MLP_INIT_COUNT
+    MLP_INIT_AUTO = 0,       /**< He for (leaky) ReLU layers, Glorot for the others */
+    MLP_INIT_GLOROT = 1,     /**< uniform(-a, a), a = sqrt(6 / (fan_in + fan_out)) */
+    MLP_INIT_HE = 2,         /**< normal(0, sqrt(2 / fan_in)) */
+    MLP_INIT_ORTHOGONAL = 3, /**< QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
+    MLP_INIT_COUNT           /**< the number of schemes (not one) */
 } mlp_init;
 
+/** How the optimizer scales the summed gradient of a batch of B records. */
 typedef enum mlp_reduction {
-    MLP_REDUCE_SUM = 0,  /* I <- I - lr * sum_i grad C_i (the source's formula) */
-    MLP_REDUCE_MEAN = 1, /* I <- I - (lr / B) * sum_i grad C_i */
-    MLP_REDUCE_COUNT
+    MLP_REDUCE_SUM = 0,  /**< I <- I - lr * sum_i grad C_i (the source's formula) */
+    MLP_REDUCE_MEAN = 1, /**< I <- I - (lr / B) * sum_i grad C_i */
+    MLP_REDUCE_COUNT     /**< the number of reductions (not one) */
 } mlp_reduction;
 
 /* ------------------------------------------------------------------ network */
 
+/** A network: topology, activations, bias mode, the parameter vector and an RNG. Made by
+ * mlp_net_create (or clone, load), freed by mlp_net_free. */
 typedef struct mlp_net mlp_net;
 
-/* Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
+/** Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
  * all >= 1); activations has n_layers entries (softmax only on the last). Parameters start
  * at zero and the RNG at seed 0: call mlp_net_init. *out receives a net to free with
  * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
 MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                                   const mlp_activation *activations, mlp_bias_mode bias_mode);
-MLP_API void mlp_net_free(mlp_net *net); /* NULL is a no-op, as for every _free */
-/* A deep copy: topology, parameters and RNG state. */
+MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
+/** A deep copy: topology, parameters and RNG state. */
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
-/* Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
+/** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
 MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
 
-/* Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
+/** Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
  * from its activation); biases are set to zero. Same seed, same parameters. */
 MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
-/* Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
+/** Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
 MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
-/* Reseeds the RNG used by initialisation and shuffling (mlp_train). */
+/** Reseeds the RNG used by initialisation and shuffling (mlp_train). */
 MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
-/* The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
+/** The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
  * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
 #define MLP_RNG_STATE_WORDS 4
+/** Copies the net's RNG state into state. */
 MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
+/** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
 MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
 
+/** Number of weight layers L (0 for NULL). */
 MLP_API size_t mlp_net_layer_count(const mlp_net *net);
-/* Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
+/** Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
 MLP_API size_t mlp_net_size(const mlp_net *net, size_t i);
+/** Inputs per record, n_0. */
 MLP_API size_t mlp_net_input_size(const mlp_net *net);
+/** Outputs per record, n_L. */
 MLP_API size_t mlp_net_output_size(const mlp_net *net);
-/* Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
+/** Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
 MLP_API mlp_activation mlp_net_activation(const mlp_net *net, size_t layer);
+/** The net's bias mode. */
 MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
 
-/*
+/**
  * The parameter vector I: every trainable number in one contiguous float buffer.
  * Layout, layer k = 0 .. L-1 in order:
  *   W_k   n_(k+1) x n_k, row-major (row j holds the weights into neuron j)
@@ -178,44 +224,51 @@ MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
  * Gradients and optimizer state use exactly this layout.
  */
 MLP_API size_t mlp_param_count(const mlp_net *net);
+/** The parameter vector (mlp_param_count floats, the layout above), writable: changing it
+ * changes the net. Owned by the net. */
 MLP_API float *mlp_net_params(mlp_net *net);
+/** The parameter vector, read-only. */
 MLP_API const float *mlp_net_params_const(const mlp_net *net);
-/* Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
+/** Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
 MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
-/* Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
+/** Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
  * net has no bias or layer is out of range. */
 MLP_API size_t mlp_net_bias_offset(const mlp_net *net, size_t layer);
-/* Number of bias floats layer k reads: n_(k+1), 1 or 0. */
+/** Number of bias floats layer k reads: n_(k+1), 1 or 0. */
 MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
 
 /* ------------------------------------------------------------------ workspace */
 
-/* Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
+/** Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
  * gradient buffer and dropout masks. The net is never modified by inference, so many
  * threads may run one net at once, each with its own workspace. A workspace fits every
  * net of the same topology. */
 typedef struct mlp_workspace mlp_workspace;
 
+/** A workspace for net's topology and batches of up to max_batch records (>= 1), for every
+ * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
-/* A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
+/** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
  * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
  * (INVALID_ARG) and mlp_workspace_gradient returns NULL for it. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
-/* Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
+/** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
  * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
 MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
+/** Frees ws and joins its worker threads; NULL is a no-op. */
 MLP_API void mlp_workspace_free(mlp_workspace *ws);
+/** The largest batch ws takes. */
 MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
-/* Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
+/** Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
  * workspace (rate in [0,1), 0 turns it off): each hidden output is multiplied by 0 (with
  * probability rate) or 1/(1-rate), and backpropagation uses the same mask with the
  * derivative g'(a) of the undropped output. Masks are drawn from an RNG seeded here and kept
  * in the workspace, which allocates a mask and an undropped copy of every hidden layer's
  * outputs (max_batch rows each). mlp_forward never drops. */
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
-/* Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
+/** Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
  * joins any). One-record plain SGD (mlp_train_step and mlp_train at batch 1, no dropout)
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
@@ -225,9 +278,9 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
  * (threads or memory unavailable; the previous setting is kept). */
 MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
-/* Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
+/** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
-/* The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
+/** The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
  * (except for plain SGD, whose update is fused; see mlp_train_step). */
 MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
 
@@ -238,7 +291,7 @@ typedef enum mlp_precision {
                                  bits), products accumulated and written in float (oneDNN);
                                  parameters, gradient, optimizer state, bias, activations,
                                  loss and update stay float */
-    MLP_PRECISION_COUNT
+    MLP_PRECISION_COUNT     /**< the number of precisions (not a precision) */
 } mlp_precision;
 
 /**
@@ -260,7 +313,8 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
  * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
  * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
- * returns). Results then differ from float ones by bf16 rounding:
+ * returns), and oneDNN's memory does not go through mlp_set_allocator (the bf16 copies
+ * above do). Results then differ from float ones by bf16 rounding:
  * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
  * float results are then bit for bit those of a workspace never set to BF16.
  * @param ws        the workspace (training or inference)
@@ -289,14 +343,14 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
 
 /* ------------------------------------------------------------------ propagation */
 
-/* Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
+/** Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
  * read mlp_workspace_output). sgemm for batches, sgemv for one record. inputs may be rows
  * of ws's own output (mlp_workspace_output, e.g. an autoencoder fed back): they are copied
  * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
 MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                size_t batch, float *outputs);
 
-/* Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
+/** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
  * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
  * and INVALID_ARG when the loss does not fit the net (cross-entropy needs softmax) or when
  * inputs or targets lie in ws's buffers (mlp_workspace_output, mlp_workspace_gradient),
@@ -306,13 +360,13 @@ MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const floa
 MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t batch, mlp_loss loss,
                                 float *grad, double *loss_sum);
-/* The same, adding into grad instead of overwriting it (for sums over several chunks). */
+/** The same, adding into grad instead of overwriting it (for sums over several chunks). */
 MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws,
                                            const float *inputs, const float *targets,
                                            size_t batch, mlp_loss loss, float *grad,
                                            double *loss_sum);
 
-/* Mean loss and accuracy of count records, run in chunks of the workspace's max batch
+/** Mean loss and accuracy of count records, run in chunks of the workspace's max batch
  * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
  * may be NULL. */
 MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
@@ -321,78 +375,89 @@ MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const flo
 
 /* ------------------------------------------------------------------ optimizer */
 
+/** The update rule; g is the reduced gradient, lr the learning rate. */
 typedef enum mlp_optimizer_kind {
-    MLP_OPT_SGD = 0,      /* plain gradient descent: I <- I - lr * g */
-    MLP_OPT_MOMENTUM = 1, /* v <- mu v + g;  I <- I - lr v */
-    MLP_OPT_NESTEROV = 2, /* v <- mu v + g;  I <- I - lr (g + mu v) */
-    MLP_OPT_ADAM = 3,     /* bias-corrected moments; weight_decay is L2 added to g */
-    MLP_OPT_ADAMW = 4,    /* Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
-    MLP_OPT_RMSPROP = 5,  /* s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
-    MLP_OPT_COUNT
+    MLP_OPT_SGD = 0,      /**< plain gradient descent: I <- I - lr * g */
+    MLP_OPT_MOMENTUM = 1, /**< v <- mu v + g;  I <- I - lr v */
+    MLP_OPT_NESTEROV = 2, /**< v <- mu v + g;  I <- I - lr (g + mu v) */
+    MLP_OPT_ADAM = 3,     /**< bias-corrected moments; weight_decay is L2 added to g */
+    MLP_OPT_ADAMW = 4,    /**< Adam with decoupled decay: I <- I - lr (m^/(sqrt v^ + eps) + wd I) */
+    MLP_OPT_RMSPROP = 5,  /**< s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
+    MLP_OPT_COUNT         /**< the number of optimizers (not one) */
 } mlp_optimizer_kind;
 
+/** Learning-rate schedule over the epochs (lr is the configured rate). */
 typedef enum mlp_schedule {
-    MLP_SCHEDULE_CONSTANT = 0,
-    MLP_SCHEDULE_STEP = 1,   /* lr * gamma^(floor(epoch / step_epochs)) */
-    MLP_SCHEDULE_COSINE = 2, /* min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
-    MLP_SCHEDULE_COUNT
+    MLP_SCHEDULE_CONSTANT = 0, /**< lr at every epoch */
+    MLP_SCHEDULE_STEP = 1,   /**< lr * gamma^(floor(epoch / step_epochs)) */
+    MLP_SCHEDULE_COSINE = 2, /**< min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
+    MLP_SCHEDULE_COUNT       /**< the number of schedules (not one) */
 } mlp_schedule;
 
+/** An optimizer's settings (defaults in parentheses; mlp_optimizer_config_default). */
 typedef struct mlp_optimizer_config {
-    mlp_optimizer_kind kind;
-    float learning_rate;     /* > 0 and finite */
-    mlp_reduction reduction; /* how a batch's summed gradient is scaled (default SUM) */
-    float momentum;          /* MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
-    float beta1, beta2;      /* ADAM(W): (0.9, 0.999) */
-    float rho;               /* RMSPROP decay (0.9) */
-    float epsilon;           /* ADAM(W), RMSPROP: > 0 (1e-8), else INVALID_ARG: it keeps
+    mlp_optimizer_kind kind; /**< the update rule */
+    float learning_rate;     /**< > 0 and finite */
+    mlp_reduction reduction; /**< how a batch's summed gradient is scaled (default SUM) */
+    float momentum;          /**< MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
+    /** ADAM(W): beta1, the first moment's decay (0.9), and beta2, the second's (0.999) */
+    float beta1, beta2;      /**< ADAM(W): beta2, the second moment's decay (0.999) */
+    float rho;               /**< RMSPROP decay (0.9) */
+    float epsilon;           /**< ADAM(W), RMSPROP: > 0 (1e-8), else INVALID_ARG: it keeps
                                 the update finite where a gradient is exactly zero */
-    float weight_decay;      /* >= 0, on every parameter; L2 (coupled: wd I added to the
+    float weight_decay;      /**< >= 0, on every parameter; L2 (coupled: wd I added to the
                                 reduced gradient) for all but ADAMW, decoupled there (0) */
-    mlp_schedule schedule;   /* CONSTANT */
-    size_t step_epochs;      /* STEP: epochs per decay (10) */
-    float step_gamma;        /* STEP: factor (0.1) */
-    size_t total_epochs;     /* COSINE: length of the half period (100) */
-    float min_learning_rate; /* COSINE: floor (0) */
+    mlp_schedule schedule;   /**< CONSTANT */
+    size_t step_epochs;      /**< STEP: epochs per decay (10) */
+    float step_gamma;        /**< STEP: factor (0.1) */
+    size_t total_epochs;     /**< COSINE: length of the half period (100) */
+    float min_learning_rate; /**< COSINE: floor (0) */
 } mlp_optimizer_config;
 
-/* Defaults for `kind` as listed above, learning rate 0.01. */
+/** Defaults for `kind` as listed above, learning rate 0.01. */
 MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
 
+/** An update rule with its settings and its state (the parameter vector's layout). Made by
+ * mlp_optimizer_create (or mlp_model_load), freed by mlp_optimizer_free. */
 typedef struct mlp_optimizer mlp_optimizer;
 
-/* An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
+/** An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
  * Errors: NULL_ARG, NON_FINITE (a NaN/Inf setting), INVALID_ARG (a setting out of the
  * range given above), NO_MEMORY. */
 MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
                                         const mlp_optimizer_config *config);
+/** Frees opt; NULL is a no-op. */
 MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
+/** The settings opt was made with (owned by opt). */
 MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
-/* Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
+/** Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
  * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
  * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
                                       size_t batch);
-/* Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
+/** Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
 MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
-/* Learning rate in force now (after the schedule). */
+/** Learning rate in force now (after the schedule). */
 MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
-/* Number of updates applied so far (Adam's t), and setting it when resuming. The count
+/** Number of updates applied so far (Adam's t), and setting it when resuming. The count
  * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
  * a step that would pass it returns INVALID_ARG without updating. */
 #define MLP_OPTIMIZER_MAX_STEPS (UINT64_MAX - 1)
+/** Number of updates applied so far (Adam's t). */
 MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
+/** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
-/* Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
+/** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
+/** The optimizer state, read-only; *count receives its length in floats. */
 MLP_API const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count);
-/* Zeroes the state and the step count. */
+/** Zeroes the state and the step count. */
 MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
 
 /* ------------------------------------------------------------------ training */
 
-/* One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
+/** One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
  * For MLP_OPT_SGD the update is fused into the backward pass (each weight matrix written
  * once, no gradient vector): same rule, different rounding, and ws's gradient buffer is
  * left as it was. Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the
@@ -401,74 +466,77 @@ MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer
                                   const float *inputs, const float *targets, size_t batch,
                                   mlp_loss loss, double *loss_sum);
 
-/* Progress report passed to the callback: after every batch (end_of_epoch false) and once at
+/** Progress report passed to the callback: after every batch (end_of_epoch false) and once at
  * the end of every epoch (true; validation fields filled, NaN without validation data). */
 typedef struct mlp_progress {
-    size_t epoch;            /* 0-based */
-    size_t epochs;
-    size_t batch;            /* batches done in this epoch */
-    size_t batches;          /* batches per epoch */
-    size_t samples_done;     /* in this epoch */
-    double train_loss;       /* mean loss per record so far this epoch */
-    double val_loss;
-    double val_accuracy;
-    double epoch_seconds;    /* elapsed in this epoch */
-    bool end_of_epoch;
-    float learning_rate;
+    size_t epoch;            /**< 0-based */
+    size_t epochs;           /**< epochs of the run (the configured total) */
+    size_t batch;            /**< batches done in this epoch */
+    size_t batches;          /**< batches per epoch */
+    size_t samples_done;     /**< in this epoch */
+    double train_loss;       /**< mean loss per record so far this epoch */
+    double val_loss;         /**< mean validation loss per record (end of epoch; else NaN) */
+    double val_accuracy;     /**< validation accuracy (end of epoch; else NaN) */
+    double epoch_seconds;    /**< elapsed in this epoch */
+    bool end_of_epoch;       /**< true once per epoch, after its last batch and validation */
+    float learning_rate;     /**< the learning rate in force this epoch */
 } mlp_progress;
 
-/* Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
+/** Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
+/** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
-    mlp_loss loss;              /* MSE */
-    size_t epochs;              /* 10: total, counting from epoch 0 */
-    size_t start_epoch;         /* first epoch to run (0); > 0 resumes a saved run: the
+    mlp_loss loss;              /**< MSE */
+    size_t epochs;              /**< 10: total, counting from epoch 0 */
+    size_t start_epoch;         /**< first epoch to run (0); > 0 resumes a saved run: the
                                    schedule continues at this epoch */
-    size_t batch_size;          /* 0 = batch GD (whole epoch, one update); 1 = stochastic;
+    size_t batch_size;          /**< 0 = batch GD (whole epoch, one update); 1 = stochastic;
                                    else minibatch (32) */
-    bool shuffle;               /* reshuffle every epoch with the net's RNG (true) */
-    float dropout;              /* inverted dropout on hidden layers, [0,1) (0) */
-    uint64_t dropout_seed;      /* (0) */
-    size_t patience;            /* early stopping: epochs without validation-loss
+    bool shuffle;               /**< reshuffle every epoch with the net's RNG (true) */
+    float dropout;              /**< inverted dropout on hidden layers, [0,1) (0) */
+    uint64_t dropout_seed;      /**< (0) */
+    size_t patience;            /**< early stopping: epochs without validation-loss
                                    improvement before stopping; 0 = off (0) */
-    bool restore_best;          /* with validation data: end with the best epoch's params (true) */
-    mlp_progress_fn progress;   /* may be NULL */
-    void *user_data;
-    bool progress_every_batch;  /* call progress after batches too (false) */
-    size_t progress_interval;   /* with progress_every_batch: every this many batches, and
+    bool restore_best;          /**< with validation data: end with the best epoch's params (true) */
+    mlp_progress_fn progress;   /**< may be NULL */
+    void *user_data;            /**< passed to progress unchanged */
+    bool progress_every_batch;  /**< call progress after batches too (false) */
+    size_t progress_interval;   /**< with progress_every_batch: every this many batches, and
                                    after the epoch's last (1; 0 means 1). One-record plain
                                    SGD applies each record's first-layer update during the
                                    next record's forward pass; that pending update is
                                    applied before every progress call, so a progress
                                    report every few hundred records keeps the fast path */
-    int threads;                /* threads of mlp_train's workspace, 1..256, else
+    int threads;                /**< threads of mlp_train's workspace, 1..256, else
                                    INVALID_ARG (1): with batch_size 1 its large layers are
                                    split by rows across them (mlp_workspace_set_threads);
                                    other batch sizes ignore it */
-    mlp_precision precision;    /* of the training and validation passes (FP32); BF16 as
+    mlp_precision precision;    /**< of the training and validation passes (FP32); BF16 as
                                    mlp_workspace_set_precision, UNSUPPORTED where that
                                    build or CPU cannot */
 } mlp_train_config;
 
+/** The defaults given in mlp_train_config's comments. */
 MLP_API mlp_train_config mlp_train_config_default(void);
 
+/** What a training run did (mlp_train, mlp_model_train). */
 typedef struct mlp_train_result {
-    size_t epochs_run;          /* epochs completed, counting from 0: resume from here */
-    size_t best_epoch;          /* 0-based; by validation loss, else the last */
-    double final_train_loss;    /* mean per record, last epoch */
-    double best_val_loss;       /* NaN without validation data */
-    double best_val_accuracy;   /* at best_epoch */
-    bool stopped_early;
-    bool stopped_by_callback;
-    double seconds;
-    size_t diverged_epoch;      /* DIVERGED only: the 0-based epoch that diverged */
-    size_t diverged_batch;      /* DIVERGED only: 0-based batch of that epoch whose loss was
+    size_t epochs_run;          /**< epochs completed, counting from 0: resume from here */
+    size_t best_epoch;          /**< 0-based; by validation loss, else the last */
+    double final_train_loss;    /**< mean per record, last epoch */
+    double best_val_loss;       /**< NaN without validation data */
+    double best_val_accuracy;   /**< at best_epoch */
+    bool stopped_early;         /**< early stopping (patience) ended the run */
+    bool stopped_by_callback;   /**< the progress callback returned false */
+    double seconds;             /**< wall-clock time of the run */
+    size_t diverged_epoch;      /**< DIVERGED only: the 0-based epoch that diverged */
+    size_t diverged_batch;      /**< DIVERGED only: 0-based batch of that epoch whose loss was
                                    NaN/inf, or the epoch's last batch when every loss was
                                    finite but the parameters after its update were not */
 } mlp_train_result;
 
-/* Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
+/** Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
  * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
  * (batch_size 1, MLP_OPT_SGD, no dropout) applies each record's first-layer weight update
@@ -488,7 +556,7 @@ MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inpu
                              const float *val_targets, size_t val_count,
                              const mlp_train_config *config, mlp_train_result *result);
 
-/* Least-squares readout: with the net's hidden layers fixed, refits the last layer in
+/** Least-squares readout: with the net's hidden layers fixed, refits the last layer in
  * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
  * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
  * PER_NEURON or NONE. Helps when the last layer is undertrained for MSE regression: it gives
@@ -500,33 +568,43 @@ MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
 
 /* ------------------------------------------------------------------ data */
 
+/** What the targets are: one-hot classes or numbers. */
 typedef enum mlp_task {
-    MLP_TASK_CLASSIFY = 0, /* targets one-hot over class_count classes */
-    MLP_TASK_REGRESS = 1,  /* targets the numeric value(s) */
-    MLP_TASK_COUNT
+    MLP_TASK_CLASSIFY = 0, /**< targets one-hot over class_count classes */
+    MLP_TASK_REGRESS = 1,  /**< targets the numeric value(s) */
+    MLP_TASK_COUNT         /**< the number of tasks (not one) */
 } mlp_task;
 
-/* Records as contiguous rows: inputs count x input_size, targets count x target_size. */
+/** Records as contiguous rows: inputs count x input_size, targets count x target_size. */
 typedef struct mlp_dataset mlp_dataset;
 
-/* A zero-filled data set; input_size >= 1, count and target_size may be 0 (the row
+/** A zero-filled data set; input_size >= 1, count and target_size may be 0 (the row
  * pointers are never NULL). No class names, label index -1. Errors: NULL_ARG,
  * INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
                                       size_t target_size);
+/** Frees ds; NULL is a no-op. */
 MLP_API void mlp_dataset_free(mlp_dataset *ds);
+/** Number of records. */
 MLP_API size_t mlp_dataset_count(const mlp_dataset *ds);
+/** Inputs per record. */
 MLP_API size_t mlp_dataset_input_size(const mlp_dataset *ds);
+/** Targets per record (the class count for one-hot classification). */
 MLP_API size_t mlp_dataset_target_size(const mlp_dataset *ds);
+/** The inputs, count x input_size floats, writable; owned by ds. */
 MLP_API float *mlp_dataset_inputs(mlp_dataset *ds);
+/** The targets, count x target_size floats, writable; owned by ds. */
 MLP_API float *mlp_dataset_targets(mlp_dataset *ds);
+/** The inputs, read-only. */
 MLP_API const float *mlp_dataset_inputs_const(const mlp_dataset *ds);
+/** The targets, read-only. */
 MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
-/* Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
+/** Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
 MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
+/** Name of class index; NULL when out of range or without names. */
 MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
 
-/* IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
+/** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
  * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
  * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
  * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
@@ -536,23 +614,25 @@ MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
 
+/** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
 typedef struct mlp_csv_options {
-    int has_header;              /* 1 yes, 0 no, -1 detect: the first row is a header when a
+    int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
                                     feature field in it is non-empty and not a number (-1) */
-    const char *label_name;      /* label column by header name (implies a header), or NULL */
-    long label_index;            /* label column by 0-based index; -1 = last column (-1);
+    const char *label_name;      /**< label column by header name (implies a header), or NULL */
+    long label_index;            /**< label column by 0-based index; -1 = last column (-1);
                                     ignored when label_name is set */
-    mlp_task task;               /* CLASSIFY */
-    /* CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
+    mlp_task task;               /**< CLASSIFY */
+    /** CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
      * error), or NULL to collect the classes found, sorted: numerically when every label
      * is a number ("9" before "10"), else by strcmp. Labels are trimmed of spaces/tabs. */
     const char *const *class_names;
-    size_t class_count;
-    char delimiter;              /* ',' */
+    size_t class_count;          /**< entries of class_names (0 with NULL) */
+    char delimiter;              /**< ',' */
 } mlp_csv_options;
 
+/** The defaults given in mlp_csv_options's comments. */
 MLP_API mlp_csv_options mlp_csv_options_default(void);
-/* Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
+/** Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
  * locale). Malformed input (a field that is empty or not a finite number, a row with a
  * different number of fields, bad quoting, no data rows) gives MLP_ERR_PARSE with the
  * 1-based line and column (field number; 0 for a whole-row error) in detail. Blank lines
@@ -560,17 +640,18 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
-/* The same from an open stream, read once from its current position to its end and not
+/** The same from an open stream, read once from its current position to its end and not
  * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
 MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
                                        const mlp_csv_options *options,
                                        mlp_error_detail *detail);
-/* The label column: its header text (NULL without a header) and its 0-based index in the
+/** The label column: its header text (NULL without a header) and its 0-based index in the
  * file (-1 when none, e.g. IDX). Owned by ds. */
 MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
+/** The label column's 0-based index in the file, -1 when none. */
 MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
 
-/* Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
+/** Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
  * each in the original order; both new data sets (class names and label column copied).
  * val_fraction in [0,1), else INVALID_ARG. 0 gives a full copy in *train and an empty
  * *val; above 0 both parts get at least one record (INVALID_ARG when count < 2). Same
@@ -580,52 +661,62 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
 
 /* ------------------------------------------------------------------ preprocessing */
 
+/** Input scaling fitted on a training split (mlp_preprocess_fit). */
 typedef enum mlp_scaling {
-    MLP_SCALE_NONE = 0,
-    MLP_SCALE_MINMAX = 1,   /* to [0,1] with the training split's min and max */
-    MLP_SCALE_STANDARD = 2, /* zero mean, unit variance with the training split's statistics */
-    MLP_SCALE_COUNT
+    MLP_SCALE_NONE = 0,     /**< the identity: offset 0, scale 1 */
+    MLP_SCALE_MINMAX = 1,   /**< to [0,1] with the training split's min and max */
+    MLP_SCALE_STANDARD = 2, /**< zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_COUNT         /**< the number of scalings (not one) */
 } mlp_scaling;
 
-/* What turns raw records into net inputs and net outputs into answers; it travels in the
+/** What turns raw records into net inputs and net outputs into answers; it travels in the
  * model file. x' = (x - offset) * scale per input feature. */
 typedef struct mlp_preprocess mlp_preprocess;
 
-/* A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
+/** A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
  * no label name, label index -1, no class names. */
 MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
+/** Frees pre; NULL is a no-op. */
 MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
-/* A deep copy. */
+/** A deep copy. */
 MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
-/* Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
+/** Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
  * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std). A constant
  * feature gets scale 1, so it maps to 0. NONE resets to the identity. DIMENSION when ds
  * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
 MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
                                       mlp_scaling scaling);
-/* Applies the scaling to every input row of ds in place (DIMENSION on another size). */
+/** Applies the scaling to every input row of ds in place (DIMENSION on another size). */
 MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
-/* The same on count raw rows of input_size floats (e.g. records to predict). */
+/** The same on count raw rows of input_size floats (e.g. records to predict). */
 MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
                                              size_t count, size_t input_size);
+/** The scaling in force. */
 MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
+/** Features per record it scales. */
 MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
+/** The offsets, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
+/** The scales, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
-/* Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
+/** Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
 MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
                                              mlp_task task);
+/** The task of the labels it was given. */
 MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
-MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /* may be NULL */
+MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /**< may be NULL */
+/** The label column's 0-based index, -1 when none. */
 MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
+/** Number of class names (0 when none). */
 MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
+/** Name of class index; NULL when out of range. Owned by pre. */
 MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
-/* Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
+/** Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
  * scales, copied (finite); for NONE both may be NULL and the identity is stored.
  * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
 MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
                                               const float *offset, const float *scale);
-/* Sets task, label column and class names directly (mlp_model_load uses it); strings are
+/** Sets task, label column and class names directly (mlp_model_load uses it); strings are
  * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
  * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
@@ -635,9 +726,10 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* ------------------------------------------------------------------ model files */
 
+/** Format version of the model files this library writes (it reads this one and older). */
 #define MLP_MODEL_FORMAT_VERSION 2u
 
-/* Saves net (topology, activations, bias mode, parameters), and when not NULL the
+/** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
  * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
  * new one, whole. The data is written and synced in path's directory in an unnamed file
@@ -652,7 +744,7 @@ MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);
 
-/* The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
+/** The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
  * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
  * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
  * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
@@ -660,27 +752,29 @@ MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
 MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
                                       const mlp_preprocess *pre, const mlp_optimizer *opt,
                                       size_t epoch);
-/* Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
+/** Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
  * no-op. */
 MLP_API void mlp_free(void *p);
-/* The same image into a buffer of the caller's: mlp_model_save_size gives its size in
+/** The same image into a buffer of the caller's: mlp_model_save_size gives its size in
  * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
  * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
  * DIMENSION when capacity is smaller than the image (nothing is written). */
 MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
                                        const mlp_preprocess *pre, const mlp_optimizer *opt);
+/** Writes the model image into buf (see mlp_model_save_size). */
 MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
                                        const mlp_net *net, const mlp_preprocess *pre,
                                        const mlp_optimizer *opt, size_t epoch);
 
+/** What a loaded model file held (mlp_model_load, mlp_model_open). */
 typedef struct mlp_model_info {
-    uint32_t format_version;
-    bool has_preprocess;
-    bool has_optimizer;
-    size_t epoch;
+    uint32_t format_version; /**< the file's format version (<= MLP_MODEL_FORMAT_VERSION) */
+    bool has_preprocess;     /**< the file has a preprocessing */
+    bool has_optimizer;      /**< the file has an optimizer (config, state, step count) */
+    size_t epoch;            /**< the epoch saved with it */
 } mlp_model_info;
 
-/* Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
+/** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
  * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
  * schedule is set at the saved epoch. Every field is validated before anything is
  * allocated: IO (missing/unreadable), TRUNCATED, CHECKSUM, FORMAT, VERSION, with a message
@@ -690,7 +784,7 @@ typedef struct mlp_model_info {
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);
-/* The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
+/** The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
  * bytes), with the same outputs, checks and statuses except IO; data is only read and
  * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
  * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
@@ -700,7 +794,7 @@ MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **n
 
 /* ------------------------------------------------------------------ model handle */
 
-/*
+/**
  * The short path for applications: one handle that owns a net, its preprocessing and
  * (for training) an optimizer; prediction takes raw records and scales a copy of them.
  * It is a layer on top of the calls above, which stay available (mlp_model_net etc.).
@@ -718,7 +812,7 @@ MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **n
  */
 typedef struct mlp_model mlp_model;
 
-/* A model from parts, taking ownership: on success the model owns net, pre and opt and
+/** A model from parts, taking ownership: on success the model owns net, pre and opt and
  * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
  * they stay the caller's, unchanged. pre may be NULL (identity scaling, classification
  * without class names); opt may be NULL (the model then predicts but cannot train). The
@@ -727,39 +821,43 @@ typedef struct mlp_model mlp_model;
  * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
 MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
                                     mlp_optimizer *opt);
-/* Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
+/** Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
  * the file has none), optimizer when saved, and the saved epoch (mlp_model_epoch). info and
  * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
 MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
                                   mlp_error_detail *detail);
-/* Frees the model and everything it owns; NULL is a no-op. */
+/** Frees the model and everything it owns; NULL is a no-op. */
 MLP_API void mlp_model_free(mlp_model *model);
-/* Saves net, preprocessing, optimizer (when the model has one) and epoch with
+/** Saves net, preprocessing, optimizer (when the model has one) and epoch with
  * mlp_model_save (atomic; same errors). Reads the model only. */
 MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
                                    mlp_error_detail *detail);
 
-/* Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
+/** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
+/** The model's preprocessing (owned by the model). */
 MLP_API const mlp_preprocess *mlp_model_preprocess(const mlp_model *model);
+/** The model's optimizer, NULL when it has none (owned by the model). */
 MLP_API mlp_optimizer *mlp_model_optimizer(mlp_model *model);
-MLP_API size_t mlp_model_input_size(const mlp_model *model);  /* n_0; 0 for NULL */
-MLP_API size_t mlp_model_output_size(const mlp_model *model); /* n_L; 0 for NULL */
-/* Epochs trained so far (loaded, or result->epochs_run of the last mlp_model_train). */
+MLP_API size_t mlp_model_input_size(const mlp_model *model);  /**< n_0; 0 for NULL */
+MLP_API size_t mlp_model_output_size(const mlp_model *model); /**< n_L; 0 for NULL */
+/** Epochs trained so far (loaded, or result->epochs_run of the last mlp_model_train). */
 MLP_API size_t mlp_model_epoch(const mlp_model *model);
-/* Name of class `index` (from the data the model was built or loaded with); NULL when out
+/** Name of class `index` (from the data the model was built or loaded with); NULL when out
  * of range or the model has no class names. Owned by the model. */
 MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
 
-/* Scratch for predicting with a model's topology, up to max_batch records per forward pass:
+/** Scratch for predicting with a model's topology, up to max_batch records per forward pass:
  * an inference workspace for max_batch records (mlp_workspace_create_inference: activations
  * and max_batch x n_0 floats) plus max_batch x n_0 floats for the scaled copy of the
  * inputs. One per thread (a scratch is
  * not shared by concurrent calls); it fits every model of the same topology.
  * Errors: NULL_ARG, INVALID_ARG (max_batch 0 or above INT_MAX), NO_MEMORY. */
 typedef struct mlp_model_scratch mlp_model_scratch;
+/** A scratch for model's topology and up to max_batch records per pass. */
 MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                             size_t max_batch);
+/** Frees scratch; NULL is a no-op. */
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 /**
  * Sets the precision of the scratch's forward passes (mlp_workspace_set_precision on its
@@ -772,11 +870,11 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
                                                    mlp_precision precision);
 
-/* Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
+/** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch. */
 #define MLP_MODEL_PREDICT_CHUNK 256
 
-/* Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
+/** Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
  * max_batch records is copied, scaled with the model's preprocessing
  * (mlp_preprocess_apply_rows) and run through mlp_forward, so the results are those of
  * these calls, bit for bit. raw_rows are never modified: scaling twice cannot happen.
@@ -785,40 +883,42 @@ MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
  * any error. Many threads may predict with one model at once, each with its own scratch. */
 MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
                                           const float *raw_rows, size_t n, float *out);
-/* The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
+/** The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
  * inside the call: a couple of dozen allocations (a few more per layer) of
  * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
  * per thread and use mlp_model_predict_with.
  * Errors as mlp_model_predict_with, and NO_MEMORY. */
 MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
                                      float *out);
-/* Class index of each of n raw records: the argmax of its outputs (the first on ties), as
+/** Class index of each of n raw records: the argmax of its outputs (the first on ties), as
  * mlp_evaluate counts accuracy; mlp_model_class_name gives its name. Same path, cost and
  * errors as the predict calls, and INVALID_ARG when the model is for regression
  * (mlp_preprocess_task) or has a single output. classes is unchanged on any error. */
 MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                            const float *raw_rows, size_t n, size_t *classes);
+/** mlp_model_classify_with with a scratch made inside the call (as mlp_model_predict). */
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
 
-/* What mlp_model_build makes from a training set. */
+/** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
-    size_t hidden_count;                 /* hidden layers (1) */
-    const size_t *hidden_sizes;          /* their widths; NULL: 32 each (NULL) */
-    mlp_activation hidden_activation;    /* RELU */
-    mlp_activation output_activation;    /* MLP_ACT_COUNT: SOFTMAX for classification,
+    size_t hidden_count;                 /**< hidden layers (1) */
+    const size_t *hidden_sizes;          /**< their widths; NULL: 32 each (NULL) */
+    mlp_activation hidden_activation;    /**< RELU */
+    mlp_activation output_activation;    /**< MLP_ACT_COUNT: SOFTMAX for classification,
                                             LINEAR for regression (MLP_ACT_COUNT) */
-    mlp_bias_mode bias_mode;             /* PER_NEURON */
-    mlp_init init;                       /* AUTO */
-    uint64_t seed;                       /* initialisation and shuffling (1) */
-    mlp_task task;                       /* MLP_TASK_COUNT: CLASSIFY when the data set has
+    mlp_bias_mode bias_mode;             /**< PER_NEURON */
+    mlp_init init;                       /**< AUTO */
+    uint64_t seed;                       /**< initialisation and shuffling (1) */
+    mlp_task task;                       /**< MLP_TASK_COUNT: CLASSIFY when the data set has
                                             class names, else REGRESS (MLP_TASK_COUNT) */
-    mlp_scaling scaling;                 /* fitted on the training set (STANDARD) */
-    mlp_optimizer_config optimizer;      /* ADAM, lr 0.001, MEAN reduction: the tool's */
+    mlp_scaling scaling;                 /**< fitted on the training set (STANDARD) */
+    mlp_optimizer_config optimizer;      /**< ADAM, lr 0.001, MEAN reduction: the tool's */
 } mlp_model_config;
 
+/** The defaults given in mlp_model_config's comments. */
 MLP_API mlp_model_config mlp_model_config_default(void);
-/* A new model for the data set train: net n_0 = input size, hidden layers, n_L = target
+/** A new model for the data set train: net n_0 = input size, hidden layers, n_L = target
  * size, initialised with the seed; preprocessing scaling fitted on train (not applied to
  * it: train is only read) with its task, label column and class names; an optimizer.
  * config may be NULL (defaults). Errors: NULL_ARG, INVALID_ARG (empty data set, no target
@@ -827,7 +927,7 @@ MLP_API mlp_model_config mlp_model_config_default(void);
  * *out unchanged on failure. */
 MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                                    const mlp_model_config *config);
-/* Trains the model with mlp_train on the raw records of train (and val when not NULL and
+/** Trains the model with mlp_train on the raw records of train (and val when not NULL and
  * not empty, for validation/early stopping), each scaled with the model's preprocessing in
  * a copy (the data sets are only read): the same steps as mlp_preprocess_apply on copies
  * and mlp_train with the model's net and optimizer. config NULL: mlp_train_config_default

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- rng.c: xoshiro256** seeded by splitmix64; state lives in the object using it. */
 typedef struct mlp_rng {
@@ -23,6 +24,19 @@ float mlp_rng_normal(mlp_rng *rng);
 uint64_t mlp_rng_below(mlp_rng *rng, uint64_t n);
 /* Fisher-Yates shuffle of idx[0..n). */
 void mlp_rng_shuffle(mlp_rng *rng, size_t *idx, size_t n);
+
+/* ---- mem.c: every allocation goes through these (the allocator of mlp_set_allocator or
+ * the C library's); never malloc/calloc/realloc/free directly (tests/raw_alloc.sh).
+ * mlp_mem_calloc checks count * size for overflow; blocks of mlp_mem_aligned_alloc (align a
+ * power of two >= sizeof(void *)) go back through mlp_mem_aligned_free only. */
+void *mlp_mem_alloc(size_t size);
+void *mlp_mem_calloc(size_t count, size_t size);
+void *mlp_mem_realloc(void *ptr, size_t size);
+void mlp_mem_free(void *ptr);
+void *mlp_mem_aligned_alloc(size_t align, size_t size);
+void mlp_mem_aligned_free(void *ptr);
+/* strdup through the allocator; NULL for NULL or on allocation failure. */
+char *mlp_mem_strdup(const char *s);
 
 /* ---- net.c */
 struct mlp_net {
@@ -77,8 +91,12 @@ void mlp_errno_text(int err, char *buf, size_t len);
  * failing step and errno's text in detail, NO_MEMORY. */
 mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t len,
                             mlp_error_detail *detail);
-/* strdup without relying on POSIX; NULL for NULL or on allocation failure. */
-char *mlp_data_strdup(const char *s);
+
+/* read_line.c: reads one line of fp, '\n' included if present, into *buf (NUL-terminated,
+ * grown through the allocator; *cap its size) and returns its length: 0 at the end of the
+ * file, on a read error (ferror(fp)), or when the buffer could not grow (*status set to
+ * NO_MEMORY; otherwise *status is not touched). Embedded NUL bytes are kept. */
+size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
 
 /* ---- end of data layer block ------------------------------------------------------ */
 

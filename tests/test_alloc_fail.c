@@ -1,5 +1,9 @@
 /* Allocation failure: for every public call below and every k, the k-th allocation the call
- * makes (library, libc, zlib, libcsv, LAPACKE, all alike) fails. The call must return
+ * makes (library, libc, zlib, libcsv, LAPACKE, all alike) fails.
+ * Built with ALLOC_VIA_HOOK (suite alloc_hook), the failing allocator is the application's,
+ * installed with mlp_set_allocator instead of interposing malloc: then only the library's
+ * own allocations fail, every one of them must reach the hook (each call allocates through
+ * it), nothing may be absorbed, and it runs under AddressSanitizer too. The call must return
  * NO_MEMORY, leave what it was given unchanged, and leak nothing: every block allocated
  * during the call is freed by the time it returns (or by freeing what it returned).
  * malloc and friends are interposed in this executable, so it cannot run under
@@ -18,7 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(ALLOC_VIA_HOOK)
+/* no interposition: runs everywhere */
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define ALLOC_SKIP 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
@@ -27,11 +33,16 @@
 #endif
 
 #ifndef ALLOC_SKIP
+#ifdef ALLOC_VIA_HOOK
+#define __libc_malloc malloc /* the test's own blocks: the C library's, untracked */
+#define __libc_free free
+#else
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t size);
 extern void __libc_free(void *p);
 extern void *__libc_memalign(size_t alignment, size_t size);
+#endif
 
 /* ------------------------------------------------------------------ the interposer */
 
@@ -59,14 +70,15 @@ static void live_add(void *p)
     live_count++;
 }
 
-static void live_remove(void *p)
+static bool live_remove(void *p)
 {
     for (size_t i = slot_of(p); live[i]; i = (i + 1) & (SLOTS - 1))
         if (live[i] == p) {
             live[i] = (void *)1; /* tombstone */
             live_count--;
-            return;
+            return true;
         }
+    return false;
 }
 
 /* True when this allocation is to fail. */
@@ -86,6 +98,46 @@ static void *track(void *p)
     if (p && tracking) live_add(p);
     return p;
 }
+
+#ifdef ALLOC_VIA_HOOK
+static void *hook_alloc(size_t size, void *user)
+{
+    (void)user;
+    return should_fail() ? NULL : track(malloc(size));
+}
+
+static void *hook_realloc(void *p, size_t size, void *user)
+{
+    (void)user;
+    if (should_fail()) return NULL;
+    bool was_live = tracking && live_remove(p); /* before realloc may free p */
+    void *q = realloc(p, size);
+    if (!q && was_live) live_add(p);
+    return track(q);
+}
+
+static void hook_free(void *p, void *user)
+{
+    (void)user;
+    if (tracking) live_remove(p);
+    free(p);
+}
+
+/* The installation rules, checked before the hook goes in for the rest of the run. */
+static int check_install_rules(void)
+{
+    static int tag;
+    mlp_allocator a = {hook_alloc, hook_realloc, hook_free, &tag};
+    mlp_allocator no_free = {hook_alloc, hook_realloc, NULL, &tag};
+    int bad = 0;
+    if (mlp_set_allocator(NULL) != MLP_ERR_NULL_ARG) bad = printf("FAIL set_allocator(NULL)\n");
+    if (mlp_set_allocator(&no_free) != MLP_ERR_NULL_ARG)
+        bad = printf("FAIL set_allocator without free\n");
+    if (mlp_set_allocator(&a) != MLP_OK) bad = printf("FAIL set_allocator\n");
+    if (mlp_set_allocator(&a) != MLP_ERR_STATE) bad = printf("FAIL set_allocator twice\n");
+    return bad != 0;
+}
+#else
 
 void *malloc(size_t size)
 {
@@ -129,6 +181,7 @@ void *memalign(size_t alignment, size_t size)
 {
     return should_fail() ? NULL : track(__libc_memalign(alignment, size));
 }
+#endif
 
 /* ------------------------------------------------------------------ fixtures */
 
@@ -642,13 +695,19 @@ static bool run_with_failure(const alloc_case *t, size_t k)
     tracking = 0;
     bool reached = failed_one;
     bool ok = true;
+#ifdef ALLOC_VIA_HOOK
+    if (k == 1 && !reached) { /* every call below allocates: through the hook it must */
+        printf("FAIL %s: no allocation reached the application's allocator\n", t->name);
+        ok = false;
+    }
+#endif
     if (!reached) {
         if (st != MLP_OK) {
             printf("FAIL %s: status %s with no allocation failing\n", t->name, mlp_strerror(st));
             ok = false;
         }
     } else if (st == MLP_OK && t->absorbed && t->absorbed(&c)) {
-        absorbed++;
+        absorbed++; /* libc's fallbacks: with the hook, best-effort clean-up steps only */
     } else if (st != MLP_ERR_NO_MEMORY) {
         printf("FAIL %s: allocation %zu failed, status %s\n", t->name, k, mlp_strerror(st));
         ok = false;
@@ -670,6 +729,9 @@ static bool run_with_failure(const alloc_case *t, size_t k)
 
 int main(void)
 {
+#ifdef ALLOC_VIA_HOOK
+    if (check_install_rules()) return 1;
+#endif
     for (size_t i = 0; i < N_REC * N_IN; i++) xs[i] = (float)((i * 37 % 101) / 50.0 - 1.0);
     for (size_t r = 0; r < N_REC; r++)
         for (size_t j = 0; j < N_OUT; j++) ys[r * N_OUT + j] = (float)(j == r % N_OUT);

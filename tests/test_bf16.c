@@ -40,7 +40,7 @@
 
 START_TEST(test_statuses)
 {
-    ck_assert_int_eq(MLP_ERR_UNSUPPORTED, 17);
+    ck_assert_int_eq(MLP_ERR_UNSUPPORTED, 18);
     ck_assert_ptr_nonnull(strstr(mlp_strerror(MLP_ERR_UNSUPPORTED), "bf16"));
     ck_assert_int_eq(mlp_precision_supported(MLP_PRECISION_FP32, NULL), MLP_OK);
     ck_assert_int_eq(mlp_precision_supported(MLP_PRECISION_COUNT, NULL), MLP_ERR_INVALID_ARG);

@@ -403,12 +403,40 @@ START_TEST(strerror_distinct)
 }
 END_TEST
 
+static void *counted_alloc(size_t size, void *user) { ++*(int *)user; return malloc(size); }
+static void *counted_realloc(void *p, size_t size, void *user)
+{
+    ++*(int *)user;
+    return realloc(p, size);
+}
+static void counted_free(void *p, void *user) { (void)user; free(p); }
+
+/* Each test runs in its own process (Check forks), so this one's allocations are its own:
+ * once the library has allocated with the default allocator, another cannot take over. */
+START_TEST(allocator_after_first_allocation)
+{
+    size_t sizes[] = {3, 4, 2};
+    mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
+    mlp_net *net;
+    ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    int calls = 0;
+    mlp_allocator a = {counted_alloc, counted_realloc, counted_free, &calls};
+    ck_assert_int_eq(mlp_set_allocator(&a), MLP_ERR_STATE);
+    mlp_net *copy; /* still the default allocator, and the hook was never called */
+    ck_assert_int_eq(mlp_net_clone(&copy, net), MLP_OK);
+    ck_assert_int_eq(calls, 0);
+    mlp_net_free(copy);
+    mlp_net_free(net);
+}
+END_TEST
+
 static Suite *errors_suite(void)
 {
     Suite *s = suite_create("errors");
     TCase *tc = tcase_create("errors");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, net_create);
+    tcase_add_test(tc, allocator_after_first_allocation);
     tcase_add_test(tc, net_other);
     tcase_add_test(tc, workspace);
     tcase_add_test(tc, forward);

@@ -212,8 +212,9 @@ START_TEST(enum_values_are_fixed)
     ck_assert_int_eq(MLP_ERR_NO_MEMORY, 6);
     ck_assert_int_eq(MLP_ERR_IO, 10);
     ck_assert_int_eq(MLP_ERR_DIVERGED, 16);
-    ck_assert_int_eq(MLP_ERR_UNSUPPORTED, 17);
-    ck_assert_int_eq(MLP_STATUS_COUNT, 18);
+    ck_assert_int_eq(MLP_ERR_STATE, 17);
+    ck_assert_int_eq(MLP_ERR_UNSUPPORTED, 18);
+    ck_assert_int_eq(MLP_STATUS_COUNT, 19);
     ck_assert_int_eq(MLP_PRECISION_FP32, 0);
     ck_assert_int_eq(MLP_PRECISION_BF16, 1);
     ck_assert_int_eq(MLP_PRECISION_COUNT, 2);

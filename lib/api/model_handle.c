@@ -23,10 +23,10 @@ mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
     if (!out || !net) return MLP_ERR_NULL_ARG;
     mlp_status st = check_parts(net, pre, opt);
     if (st != MLP_OK) return st;
-    mlp_model *m = calloc(1, sizeof *m);
+    mlp_model *m = mlp_mem_calloc(1, sizeof *m);
     if (!m) return MLP_ERR_NO_MEMORY;
     if (!pre && (st = mlp_preprocess_create(&m->pre, mlp_net_input_size(net))) != MLP_OK) {
-        free(m);
+        mlp_mem_free(m);
         return st;
     }
     /* Ownership passes only now that nothing can fail. */
@@ -67,7 +67,7 @@ void mlp_model_free(mlp_model *model)
     mlp_optimizer_free(model->opt);
     mlp_preprocess_free(model->pre);
     mlp_net_free(model->net);
-    free(model);
+    mlp_mem_free(model);
 }
 
 mlp_status mlp_model_write(const mlp_model *model, const char *path, mlp_error_detail *detail)

@@ -21,10 +21,10 @@ mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *mo
     if (!mlp_mul_size(max_batch, mlp_net_input_size(model->net), &n) ||
         n > SIZE_MAX / sizeof(float))
         return MLP_ERR_NO_MEMORY;
-    mlp_model_scratch *s = calloc(1, sizeof *s);
+    mlp_model_scratch *s = mlp_mem_calloc(1, sizeof *s);
     if (!s) return MLP_ERR_NO_MEMORY;
     s->max_batch = max_batch;
-    s->scaled = malloc(n * sizeof(float));
+    s->scaled = mlp_mem_alloc(n * sizeof(float));
     mlp_status st = s->scaled ? mlp_workspace_create_inference(&s->ws, model->net, max_batch)
                               : MLP_ERR_NO_MEMORY;
     if (st != MLP_OK) {
@@ -45,8 +45,8 @@ void mlp_model_scratch_free(mlp_model_scratch *scratch)
 {
     if (!scratch) return;
     mlp_workspace_free(scratch->ws);
-    free(scratch->scaled);
-    free(scratch);
+    mlp_mem_free(scratch->scaled);
+    mlp_mem_free(scratch);
 }
 
 /* Every check before any output is written: on error nothing changes. */

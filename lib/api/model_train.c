@@ -95,7 +95,7 @@ static mlp_status scaled_copy(const mlp_model *m, const mlp_dataset *ds, float *
     if (count == 0) return MLP_OK;
     size_t n;
     if (!mlp_mul_size(count, in, &n) || n > SIZE_MAX / sizeof(float)) return MLP_ERR_NO_MEMORY;
-    if (!(*copy = malloc(n * sizeof(float)))) return MLP_ERR_NO_MEMORY;
+    if (!(*copy = mlp_mem_alloc(n * sizeof(float)))) return MLP_ERR_NO_MEMORY;
     memcpy(*copy, mlp_dataset_inputs_const(ds), n * sizeof(float));
     return mlp_preprocess_apply_rows(m->pre, *copy, count, in);
 }
@@ -136,7 +136,7 @@ mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train, const mlp
                        vx ? mlp_dataset_targets_const(val) : NULL, val_count, &cfg, &res);
     if (st == MLP_OK) model->epoch = res.epochs_run;
     if (result && (st == MLP_OK || st == MLP_ERR_DIVERGED)) *result = res;
-    free(x);
-    free(vx);
+    mlp_mem_free(x);
+    mlp_mem_free(vx);
     return st;
 }

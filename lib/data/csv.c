@@ -59,7 +59,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
         ncap *= 2;
     }
     if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
-    void *np = realloc(*p, bytes);
+    void *np = mlp_mem_realloc(*p, bytes);
     if (!np) return 0;
     *p = np;
     *cap = ncap;
@@ -111,16 +111,16 @@ static size_t add_class(csv_ctx *c, const char *name)
 {
     if (2 * (c->n_classes + 1) > c->n_slots) {
         size_t ns = c->n_slots ? 2 * c->n_slots : 64;
-        size_t *slots = calloc(ns, sizeof *slots);
+        size_t *slots = mlp_mem_calloc(ns, sizeof *slots);
         if (!slots) return SIZE_MAX;
-        free(c->slots);
+        mlp_mem_free(c->slots);
         c->slots = slots;
         c->n_slots = ns;
         for (size_t id = 0; id < c->n_classes; id++) slots[find_slot(c, c->classes[id])] = id + 1;
     }
     if (!grow((void **)&c->classes, &c->classes_cap, c->n_classes + 1, sizeof *c->classes))
         return SIZE_MAX;
-    char *copy = mlp_data_strdup(name);
+    char *copy = mlp_mem_strdup(name);
     if (!copy) return SIZE_MAX;
     size_t slot = find_slot(c, name);
     c->classes[c->n_classes] = copy;
@@ -208,7 +208,7 @@ static int first_record(csv_ctx *c)
     c->layout_known = 1;
     if (!header) return 0;
     size_t len;
-    if (!(c->label_name = mlp_data_strdup(field_text(c, c->label_col, &len)))) no_memory(c);
+    if (!(c->label_name = mlp_mem_strdup(field_text(c, c->label_col, &len)))) no_memory(c);
     return 1;
 }
 
@@ -354,13 +354,13 @@ static int cmp_number(const void *a, const void *b)
 static mlp_status sort_classes(csv_ctx *c)
 {
     size_t n = c->n_classes;
-    class_key *keys = malloc(n * sizeof *keys);
-    size_t *remap = malloc(n * sizeof *remap);
-    char **sorted = malloc(n * sizeof *sorted);
+    class_key *keys = mlp_mem_alloc(n * sizeof *keys);
+    size_t *remap = mlp_mem_alloc(n * sizeof *remap);
+    char **sorted = mlp_mem_alloc(n * sizeof *sorted);
     if (!keys || !remap || !sorted) {
-        free(keys);
-        free(remap);
-        free(sorted);
+        mlp_mem_free(keys);
+        mlp_mem_free(remap);
+        mlp_mem_free(sorted);
         return no_memory(c);
     }
     int numeric = 1;
@@ -376,9 +376,9 @@ static mlp_status sort_classes(csv_ctx *c)
     }
     memcpy(c->classes, sorted, n * sizeof *sorted);
     for (size_t r = 0; r < c->rows; r++) c->y_class[r] = remap[c->y_class[r]];
-    free(keys);
-    free(remap);
-    free(sorted);
+    mlp_mem_free(keys);
+    mlp_mem_free(remap);
+    mlp_mem_free(sorted);
     return MLP_OK;
 }
 
@@ -411,15 +411,15 @@ static mlp_status build(csv_ctx *c, mlp_dataset **out)
 
 static void ctx_free(csv_ctx *c)
 {
-    free(c->text);
-    free(c->fields);
-    free(c->label_name);
-    free(c->x);
-    free(c->y_value);
-    free(c->y_class);
-    for (size_t i = 0; i < c->n_classes; i++) free(c->classes[i]);
-    free(c->classes);
-    free(c->slots);
+    mlp_mem_free(c->text);
+    mlp_mem_free(c->fields);
+    mlp_mem_free(c->label_name);
+    mlp_mem_free(c->x);
+    mlp_mem_free(c->y_value);
+    mlp_mem_free(c->y_class);
+    for (size_t i = 0; i < c->n_classes; i++) mlp_mem_free(c->classes[i]);
+    mlp_mem_free(c->classes);
+    mlp_mem_free(c->slots);
 }
 
 /* ------------------------------------------------------------------ entry points */
@@ -447,16 +447,18 @@ static void parse_file(csv_ctx *c, FILE *fp)
         return;
     }
     csv_set_delim(&p, (unsigned char)c->opt->delimiter);
+    csv_set_realloc_func(&p, mlp_mem_realloc); /* the parser's field buffer too */
+    csv_set_free_func(&p, mlp_mem_free);
     char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = 0;
+    size_t cap = 0, n = 0;
+    mlp_status grow = MLP_OK;
     errno = 0;
-    while (c->st == MLP_OK && (n = getline(&buf, &cap, fp)) > 0) {
+    while (c->st == MLP_OK && (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0) {
         const char *s = buf;
         c->line++;
         /* A UTF-8 byte-order mark before the first line is not data. */
         if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (csv_parse(&p, s, (size_t)n, on_field, on_record, c) != (size_t)n && c->st == MLP_OK) {
+        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->st == MLP_OK) {
             if (csv_error(&p) == CSV_EPARSE)
                 fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
                      "malformed quoting (RFC 4180: a quote inside a field must be doubled "
@@ -465,8 +467,8 @@ static void parse_file(csv_ctx *c, FILE *fp)
                 no_memory(c);
         }
     }
-    /* getline's own buffer can fail to grow: that is not the end of the file. */
-    if (c->st == MLP_OK && n < 0 && errno == ENOMEM) no_memory(c);
+    /* The line buffer can fail to grow: that is not the end of the file. */
+    if (c->st == MLP_OK && grow != MLP_OK) no_memory(c);
     if (c->st == MLP_OK && ferror(fp))
         fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
     if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
@@ -476,7 +478,7 @@ static void parse_file(csv_ctx *c, FILE *fp)
         else
             no_memory(c);
     }
-    free(buf);
+    mlp_mem_free(buf);
     csv_free(&p);
 }
 

@@ -33,20 +33,11 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     return status;
 }
 
-char *mlp_data_strdup(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static void free_names(char **names, size_t n)
 {
     if (!names) return;
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    for (size_t i = 0; i < n; i++) mlp_mem_free(names[i]);
+    mlp_mem_free(names);
 }
 
 mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
@@ -58,15 +49,15 @@ mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size
     if (!mlp_mul_size(count, input_size, &n_in) || !mlp_mul_size(count, target_size, &n_tg) ||
         !mlp_mul_size(n_in, sizeof(float), &b_in) || !mlp_mul_size(n_tg, sizeof(float), &b_tg))
         return MLP_ERR_NO_MEMORY;
-    mlp_dataset *ds = calloc(1, sizeof *ds);
+    mlp_dataset *ds = mlp_mem_calloc(1, sizeof *ds);
     if (!ds) return MLP_ERR_NO_MEMORY;
     /* At least one float each, so that the row pointers are never NULL. */
-    ds->inputs = calloc(n_in ? n_in : 1, sizeof(float));
-    ds->targets = calloc(n_tg ? n_tg : 1, sizeof(float));
+    ds->inputs = mlp_mem_calloc(n_in ? n_in : 1, sizeof(float));
+    ds->targets = mlp_mem_calloc(n_tg ? n_tg : 1, sizeof(float));
     if (!ds->inputs || !ds->targets) {
-        free(ds->inputs);
-        free(ds->targets);
-        free(ds);
+        mlp_mem_free(ds->inputs);
+        mlp_mem_free(ds->targets);
+        mlp_mem_free(ds);
         return MLP_ERR_NO_MEMORY;
     }
     ds->count = count;
@@ -80,11 +71,11 @@ mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size
 void mlp_dataset_free(mlp_dataset *ds)
 {
     if (!ds) return;
-    free(ds->inputs);
-    free(ds->targets);
+    mlp_mem_free(ds->inputs);
+    mlp_mem_free(ds->targets);
     free_names(ds->class_names, ds->class_count);
-    free(ds->label_name);
-    free(ds);
+    mlp_mem_free(ds->label_name);
+    mlp_mem_free(ds);
 }
 
 size_t mlp_dataset_count(const mlp_dataset *ds) { return ds ? ds->count : 0; }
@@ -110,14 +101,14 @@ mlp_status mlp_dataset_set_class_names(mlp_dataset *ds, const char *const *names
     if (!ds || (n && !names)) return MLP_ERR_NULL_ARG;
     char **copy = NULL;
     if (n) {
-        copy = calloc(n, sizeof *copy);
+        copy = mlp_mem_calloc(n, sizeof *copy);
         if (!copy) return MLP_ERR_NO_MEMORY;
         for (size_t i = 0; i < n; i++) {
             if (!names[i]) {
                 free_names(copy, n);
                 return MLP_ERR_NULL_ARG;
             }
-            if (!(copy[i] = mlp_data_strdup(names[i]))) {
+            if (!(copy[i] = mlp_mem_strdup(names[i]))) {
                 free_names(copy, n);
                 return MLP_ERR_NO_MEMORY;
             }
@@ -134,8 +125,8 @@ mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long 
     if (!ds) return MLP_ERR_NULL_ARG;
     if (index < -1) return MLP_ERR_INVALID_ARG;
     char *copy = NULL;
-    if (name && !(copy = mlp_data_strdup(name))) return MLP_ERR_NO_MEMORY;
-    free(ds->label_name);
+    if (name && !(copy = mlp_mem_strdup(name))) return MLP_ERR_NO_MEMORY;
+    mlp_mem_free(ds->label_name);
     ds->label_name = copy;
     ds->label_index = index;
     return MLP_OK;
@@ -178,11 +169,11 @@ mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t
         if (n_val == 0) n_val = 1;
         if (n_val >= n) n_val = n - 1;
     }
-    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    unsigned char *in_val = calloc(n ? n : 1, 1);
+    size_t *idx = mlp_mem_alloc((n ? n : 1) * sizeof *idx);
+    unsigned char *in_val = mlp_mem_calloc(n ? n : 1, 1);
     if (!idx || !in_val) {
-        free(idx);
-        free(in_val);
+        mlp_mem_free(idx);
+        mlp_mem_free(in_val);
         return MLP_ERR_NO_MEMORY;
     }
     /* The first n_val of a seeded permutation go to val; both parts keep file order. */
@@ -199,11 +190,11 @@ mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t
     for (size_t i = 0; i < n; i++) {
         if (!in_val[i]) tsel[nt++] = i;
     }
-    free(in_val);
+    mlp_mem_free(in_val);
     mlp_dataset *t = NULL, *v = NULL;
     mlp_status st = subset(ds, tsel, nt, &t);
     if (st == MLP_OK) st = subset(ds, idx, nv, &v);
-    free(idx);
+    mlp_mem_free(idx);
     if (st != MLP_OK) {
         mlp_dataset_free(t);
         return st;

@@ -115,9 +115,9 @@ static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *
             /* Double, but never beyond the declared size. */
             size_t ncap = cap ? (cap > f->body / 2 ? f->body : 2 * cap) : want;
             if (ncap < have + want) ncap = have + want;
-            unsigned char *nb = realloc(buf, ncap);
+            unsigned char *nb = mlp_mem_realloc(buf, ncap);
             if (!nb) {
-                free(buf);
+                mlp_mem_free(buf);
                 return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "%s: out of memory",
                                       f->path);
             }
@@ -131,7 +131,7 @@ static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *
                 mlp_data_error(detail, st, 0, 0,
                                "%s: truncated: header declares %zu data bytes, file has %zu",
                                f->path, f->body, have);
-            free(buf);
+            mlp_mem_free(buf);
             return st;
         }
         have += (size_t)got;
@@ -139,7 +139,7 @@ static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *
     unsigned char extra;
     int got = gzread(f->gz, &extra, 1);
     if (got != 0) {
-        free(buf);
+        mlp_mem_free(buf);
         if (got < 0) return read_error(f, detail, "data");
         return mlp_data_error(detail, MLP_ERR_FORMAT, 0, 0,
                               "%s: trailing data after the %zu bytes the header declares",
@@ -149,7 +149,7 @@ static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *
     gzerror(f->gz, &errnum);
     if (errnum != Z_OK) {
         /* A gzip stream that ends early after all the data, or a bad CRC. */
-        free(buf);
+        mlp_mem_free(buf);
         if (errnum == Z_BUF_ERROR)
             return mlp_data_error(detail, MLP_ERR_TRUNCATED, 0, 0,
                                   "%s: gzip stream ends early", f->path);
@@ -180,18 +180,18 @@ static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsig
     for (size_t i = 0; i < count * input_size; i++) x[i] = (float)pix[i];
     for (size_t i = 0; i < count; i++) y[i * class_count + lab[i]] = 1.0f;
     /* Class names "0", "1", ...: decimal of the label value. */
-    char **names = calloc(class_count, sizeof *names);
+    char **names = mlp_mem_calloc(class_count, sizeof *names);
     st = names ? MLP_OK : MLP_ERR_NO_MEMORY;
     for (size_t c = 0; st == MLP_OK && c < class_count; c++) {
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%zu", c);
-        if (!(names[c] = mlp_data_strdup(tmp))) st = MLP_ERR_NO_MEMORY;
+        if (!(names[c] = mlp_mem_strdup(tmp))) st = MLP_ERR_NO_MEMORY;
     }
     if (st == MLP_OK) st = mlp_dataset_set_class_names(ds, (const char *const *)names,
                                                        class_count);
     if (names)
-        for (size_t c = 0; c < class_count; c++) free(names[c]);
-    free(names);
+        for (size_t c = 0; c < class_count; c++) mlp_mem_free(names[c]);
+    mlp_mem_free(names);
     if (st != MLP_OK) {
         mlp_dataset_free(ds);
         return mlp_data_error(detail, st, 0, 0, "out of memory");
@@ -238,7 +238,7 @@ mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path, const char *
     close_file(&lb);
     if (st == MLP_OK)
         st = build(out, pix, lab, count, input_size, class_count, detail);
-    free(pix);
-    free(lab);
+    mlp_mem_free(pix);
+    mlp_mem_free(lab);
     return st;
 }

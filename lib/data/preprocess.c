@@ -21,8 +21,8 @@ struct mlp_preprocess {
 static void free_names(char **names, size_t n)
 {
     if (!names) return;
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
+    for (size_t i = 0; i < n; i++) mlp_mem_free(names[i]);
+    mlp_mem_free(names);
 }
 
 /* Deep copy of names[0..n); *out NULL when n == 0. */
@@ -31,11 +31,11 @@ static mlp_status copy_names(char ***out, const char *const *names, size_t n)
     *out = NULL;
     if (n == 0) return MLP_OK;
     if (!names) return MLP_ERR_NULL_ARG;
-    char **c = calloc(n, sizeof *c);
+    char **c = mlp_mem_calloc(n, sizeof *c);
     if (!c) return MLP_ERR_NO_MEMORY;
     for (size_t i = 0; i < n; i++) {
         mlp_status st = !names[i] ? MLP_ERR_NULL_ARG
-                        : (c[i] = mlp_data_strdup(names[i])) ? MLP_OK : MLP_ERR_NO_MEMORY;
+                        : (c[i] = mlp_mem_strdup(names[i])) ? MLP_OK : MLP_ERR_NO_MEMORY;
         if (st != MLP_OK) {
             free_names(c, n);
             return st;
@@ -59,10 +59,10 @@ mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size)
     if (input_size == 0) return MLP_ERR_INVALID_ARG;
     size_t bytes;
     if (!mlp_mul_size(input_size, sizeof(float), &bytes)) return MLP_ERR_NO_MEMORY;
-    mlp_preprocess *p = calloc(1, sizeof *p);
+    mlp_preprocess *p = mlp_mem_calloc(1, sizeof *p);
     if (!p) return MLP_ERR_NO_MEMORY;
-    p->offset = malloc(bytes);
-    p->scale = malloc(bytes);
+    p->offset = mlp_mem_alloc(bytes);
+    p->scale = mlp_mem_alloc(bytes);
     if (!p->offset || !p->scale) {
         mlp_preprocess_free(p);
         return MLP_ERR_NO_MEMORY;
@@ -79,11 +79,11 @@ mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size)
 void mlp_preprocess_free(mlp_preprocess *pre)
 {
     if (!pre) return;
-    free(pre->offset);
-    free(pre->scale);
-    free(pre->label_name);
+    mlp_mem_free(pre->offset);
+    mlp_mem_free(pre->scale);
+    mlp_mem_free(pre->label_name);
     free_names(pre->class_names, pre->class_count);
-    free(pre);
+    mlp_mem_free(pre);
 }
 
 mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
@@ -163,11 +163,11 @@ mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds, mlp_sc
     if (!mlp_mul_size(d, 2 * sizeof(double), &nacc) || d > SIZE_MAX / 2)
         return MLP_ERR_NO_MEMORY;
     /* Computed into scratch so that pre is unchanged on failure. */
-    double *acc = malloc(nacc);
-    float *tmp = malloc(2 * d * sizeof(float));
+    double *acc = mlp_mem_alloc(nacc);
+    float *tmp = mlp_mem_alloc(2 * d * sizeof(float));
     if (!acc || !tmp) {
-        free(acc);
-        free(tmp);
+        mlp_mem_free(acc);
+        mlp_mem_free(tmp);
         return MLP_ERR_NO_MEMORY;
     }
     mlp_status st = compute(ds, scaling, tmp, tmp + d, acc);
@@ -176,8 +176,8 @@ mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds, mlp_sc
         memcpy(pre->scale, tmp + d, d * sizeof(float));
         pre->scaling = scaling;
     }
-    free(acc);
-    free(tmp);
+    mlp_mem_free(acc);
+    mlp_mem_free(tmp);
     return st;
 }
 
@@ -240,11 +240,11 @@ mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
     char **names = NULL, *label = NULL;
     mlp_status st = copy_names(&names, class_names, class_count);
     if (st != MLP_OK) return st;
-    if (label_name && !(label = mlp_data_strdup(label_name))) {
+    if (label_name && !(label = mlp_mem_strdup(label_name))) {
         free_names(names, class_count);
         return MLP_ERR_NO_MEMORY;
     }
-    free(pre->label_name);
+    mlp_mem_free(pre->label_name);
     free_names(pre->class_names, pre->class_count);
     pre->task = task;
     pre->label_name = label;
@@ -260,13 +260,13 @@ mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
     size_t n = mlp_dataset_class_count(ds);
     const char **names = NULL;
     if (n) {
-        names = malloc(n * sizeof *names);
+        names = mlp_mem_alloc(n * sizeof *names);
         if (!names) return MLP_ERR_NO_MEMORY;
         for (size_t i = 0; i < n; i++) names[i] = mlp_dataset_class_name(ds, i);
     }
     mlp_status st = mlp_preprocess_set_label_info(pre, task, mlp_dataset_label_name(ds),
                                                   mlp_dataset_label_index(ds), n, names);
-    free(names);
+    mlp_mem_free(names);
     return st;
 }
 

@@ -236,16 +236,16 @@ void mlp_bf16_free(mlp_bf16 *b)
     if (!b) return;
     if (b->cache)
         for (size_t i = 0; i < b->n_layers * OP_COUNT * SLOTS; i++) matmul_release(&b->cache[i]);
-    for (size_t k = 0; b->w && k < b->n_layers; k++) free(b->w[k]);
-    for (size_t k = 0; b->z && k < b->n_layers; k++) free(b->z[k]);
-    free(b->w);
-    free(b->z);
-    free(b->d);
-    free(b->ds);
-    free(b->cache);
+    for (size_t k = 0; b->w && k < b->n_layers; k++) mlp_mem_aligned_free(b->w[k]);
+    for (size_t k = 0; b->z && k < b->n_layers; k++) mlp_mem_aligned_free(b->z[k]);
+    mlp_mem_free(b->w);
+    mlp_mem_free(b->z);
+    mlp_mem_aligned_free(b->d);
+    mlp_mem_aligned_free(b->ds);
+    mlp_mem_free(b->cache);
     if (b->stream) dnnl_stream_destroy(b->stream);
     if (b->engine) dnnl_engine_destroy(b->engine);
-    free(b);
+    mlp_mem_free(b);
 }
 
 static uint16_t *alloc_bf16(size_t rows, size_t cols, size_t *bytes)
@@ -253,7 +253,7 @@ static uint16_t *alloc_bf16(size_t rows, size_t cols, size_t *bytes)
     size_t n;
     if (!mlp_mul_size(rows, cols, &n) || n > SIZE_MAX / 2) return NULL;
     *bytes += n * 2;
-    return aligned_alloc(64, (n * 2 + 63) / 64 * 64);
+    return mlp_mem_aligned_alloc(64, (n * 2 + 63) / 64 * 64);
 }
 
 mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *bytes)
@@ -262,16 +262,16 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     if (st != MLP_OK) return st;
     const mlp_net *shape = ws->shape;
     const size_t L = shape->n_layers;
-    mlp_bf16 *b = calloc(1, sizeof *b);
+    mlp_bf16 *b = mlp_mem_calloc(1, sizeof *b);
     if (!b) return MLP_ERR_NO_MEMORY;
     b->n_layers = L;
     b->max_batch = ws->max_batch;
     b->sizes = shape->sizes;
     b->d_layer = SIZE_MAX;
     size_t total = sizeof *b;
-    b->w = calloc(L, sizeof *b->w);
-    b->z = calloc(L, sizeof *b->z);
-    b->cache = calloc(L * OP_COUNT * SLOTS, sizeof *b->cache);
+    b->w = mlp_mem_calloc(L, sizeof *b->w);
+    b->z = mlp_mem_calloc(L, sizeof *b->z);
+    b->cache = mlp_mem_calloc(L * OP_COUNT * SLOTS, sizeof *b->cache);
     int ok = b->w && b->z && b->cache;
     for (size_t k = 0; ok && k < L; k++)
         ok = (b->w[k] = alloc_bf16(shape->sizes[k + 1], shape->sizes[k], &total)) &&

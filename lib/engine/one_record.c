@@ -50,15 +50,15 @@ mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers)
     plan->no_fuse = names(off, "fuse");
     plan->no_split = names(off, "split");
     plan->no_blas = names(off, "blas");
-    plan->forward = calloc(n_layers, sizeof *plan->forward);
-    plan->split = calloc(n_layers, sizeof *plan->split);
+    plan->forward = mlp_mem_calloc(n_layers, sizeof *plan->forward);
+    plan->split = mlp_mem_calloc(n_layers, sizeof *plan->split);
     return plan->forward && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
 }
 
 void mlp_one_record_plan_free(mlp_one_record_plan *plan)
 {
-    free(plan->forward);
-    free(plan->split);
+    mlp_mem_free(plan->forward);
+    mlp_mem_free(plan->split);
 }
 
 void mlp_one_record_plan_update(mlp_workspace *ws)

@@ -9,15 +9,15 @@ static float *alloc_floats(size_t rows, size_t cols)
 {
     size_t n;
     if (!mlp_mul_size(rows, cols, &n) || n > SIZE_MAX / sizeof(float)) return NULL;
-    return malloc((n ? n : 1) * sizeof(float));
+    return mlp_mem_alloc((n ? n : 1) * sizeof(float));
 }
 
 /* Frees rows[0..L] and rows itself; NULL is a no-op. */
 static void free_rows(float **rows, size_t L)
 {
     if (!rows) return;
-    for (size_t k = 0; k <= L; k++) free(rows[k]);
-    free(rows);
+    for (size_t k = 0; k <= L; k++) mlp_mem_free(rows[k]);
+    mlp_mem_free(rows);
 }
 
 /* L + 1 row pointers with a max_batch x n_k buffer for every hidden layer k = 1 .. L-1
@@ -25,7 +25,7 @@ static void free_rows(float **rows, size_t L)
 static float **alloc_hidden_rows(const mlp_workspace *ws, int hidden)
 {
     const size_t L = ws->shape->n_layers;
-    float **rows = calloc(L + 1, sizeof *rows);
+    float **rows = mlp_mem_calloc(L + 1, sizeof *rows);
     for (size_t k = 1; rows && hidden && k < L; k++) {
         rows[k] = alloc_floats(ws->max_batch, ws->shape->sizes[k]);
         if (!rows[k]) {
@@ -41,18 +41,18 @@ void mlp_workspace_free(mlp_workspace *ws)
     if (!ws) return;
     mlp_ws_pool_free(ws->pool); /* joins the workers first */
     if (ws->z)
-        for (size_t k = 0; k <= ws->shape->n_layers; k++) free(ws->z[k]);
+        for (size_t k = 0; k <= ws->shape->n_layers; k++) mlp_mem_free(ws->z[k]);
     free_rows(ws->mask, ws->shape->n_layers);
     free_rows(ws->undropped, ws->shape->n_layers);
-    free(ws->z);
-    free(ws->logits);
-    free(ws->delta);
-    free(ws->delta_prev);
-    free(ws->grad);
+    mlp_mem_free(ws->z);
+    mlp_mem_free(ws->logits);
+    mlp_mem_free(ws->delta);
+    mlp_mem_free(ws->delta_prev);
+    mlp_mem_free(ws->grad);
     mlp_one_record_plan_free(&ws->plan);
     mlp_bf16_free(ws->bf16);
     mlp_net_free(ws->shape);
-    free(ws);
+    mlp_mem_free(ws);
 }
 
 /* A workspace for training (deltas, gradient) or for inference only (activations, and a
@@ -62,25 +62,25 @@ static mlp_status workspace_create(mlp_workspace **out, const mlp_net *net, size
 {
     if (!out || !net) return MLP_ERR_NULL_ARG;
     if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS: int */
-    mlp_workspace *ws = calloc(1, sizeof *ws);
+    mlp_workspace *ws = mlp_mem_calloc(1, sizeof *ws);
     if (!ws) return MLP_ERR_NO_MEMORY;
     mlp_status st = mlp_net_create(&ws->shape, net->n_layers, net->sizes, net->activations,
                                    net->bias_mode);
     if (st != MLP_OK) {
-        free(ws);
+        mlp_mem_free(ws);
         return st;
     }
     /* The shape keeps no parameters: only the topology is compared. */
-    free(ws->shape->params);
+    mlp_mem_free(ws->shape->params);
     ws->shape->params = NULL;
 
     size_t L = net->n_layers;
     ws->max_batch = max_batch;
     ws->training = training;
     ws->delta_count = max_batch * (training ? net->max_width : net->sizes[0]);
-    ws->z = calloc(L + 1, sizeof *ws->z);
-    ws->mask = calloc(L + 1, sizeof *ws->mask);
-    ws->undropped = calloc(L + 1, sizeof *ws->undropped);
+    ws->z = mlp_mem_calloc(L + 1, sizeof *ws->z);
+    ws->mask = mlp_mem_calloc(L + 1, sizeof *ws->mask);
+    ws->undropped = mlp_mem_calloc(L + 1, sizeof *ws->undropped);
     int ok = ws->z && ws->mask && ws->undropped;
     for (size_t k = 1; ok && k <= L; k++) ok = (ws->z[k] = alloc_floats(max_batch, net->sizes[k])) != NULL;
     ok = ok && (ws->logits = alloc_floats(max_batch, net->sizes[L]));

@@ -186,10 +186,10 @@ static void pool_destroy(mlp_ws_pool *p, int started)
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
-    free(p->partial_mem);
-    free(p->shares);
-    free(p->workers);
-    free(p);
+    mlp_mem_aligned_free(p->partial_mem);
+    mlp_mem_aligned_free(p->shares);
+    mlp_mem_free(p->workers);
+    mlp_mem_free(p);
 }
 
 void mlp_ws_pool_free(mlp_ws_pool *p)
@@ -199,7 +199,7 @@ void mlp_ws_pool_free(mlp_ws_pool *p)
 
 static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 {
-    mlp_ws_pool *p = calloc(1, sizeof *p);
+    mlp_ws_pool *p = mlp_mem_calloc(1, sizeof *p);
     if (!p) return MLP_ERR_NO_MEMORY;
     p->n = n;
     p->stride = (max_width + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
@@ -209,28 +209,29 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
     atomic_init(&p->finished, 0);
     atomic_init(&p->caller_sleeping, 0);
     if (pthread_mutex_init(&p->lock, NULL) != 0) {
-        free(p);
+        mlp_mem_free(p);
         return MLP_ERR_NO_MEMORY;
     }
     if (pthread_cond_init(&p->wake, NULL) != 0) {
         pthread_mutex_destroy(&p->lock);
-        free(p);
+        mlp_mem_free(p);
         return MLP_ERR_NO_MEMORY;
     }
     if (pthread_cond_init(&p->done, NULL) != 0) {
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
-        free(p);
+        mlp_mem_free(p);
         return MLP_ERR_NO_MEMORY;
     }
-    p->workers = calloc((size_t)(n - 1), sizeof *p->workers);
-    p->shares = aligned_alloc(64, (size_t)n * sizeof *p->shares);
+    p->workers = mlp_mem_calloc((size_t)(n - 1), sizeof *p->workers);
+    p->shares = mlp_mem_aligned_alloc(64, (size_t)n * sizeof *p->shares);
     if (p->shares)
         for (int t = 0; t < n; t++) atomic_init(&p->shares[t].gen, 0);
     size_t floats;
     if (!p->workers || !p->shares || !mlp_mul_size(p->stride, (size_t)(n - 1), &floats) ||
         floats > SIZE_MAX / sizeof(float) - LINE_FLOATS ||
-        !(p->partial_mem = aligned_alloc(64, (floats ? floats : LINE_FLOATS) * sizeof(float)))) {
+        !(p->partial_mem =
+              mlp_mem_aligned_alloc(64, (floats ? floats : LINE_FLOATS) * sizeof(float)))) {
         pool_destroy(p, 0);
         return MLP_ERR_NO_MEMORY;
     }

@@ -81,11 +81,11 @@ static void remove_stale(const target *t)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (!stale_temporary(e->d_name, t->base, blen)) continue;
-        char *full = malloc(dlen + 1 + strlen(e->d_name) + 1);
+        char *full = mlp_mem_alloc(dlen + 1 + strlen(e->d_name) + 1);
         if (!full) break;
         sprintf(full, "%s/%s", t->dir, e->d_name);
         (void)unlink(full);
-        free(full);
+        mlp_mem_free(full);
     }
     closedir(d);
 }
@@ -181,11 +181,11 @@ mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t l
     const char *slash = strrchr(path, '/');
     t.base = slash ? slash + 1 : path;
     size_t dlen = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
-    t.dir = malloc(dlen + 1);
-    t.tmp = malloc(strlen(path) + sizeof TMP_TAG + 3 * sizeof(long) + 8);
+    t.dir = mlp_mem_alloc(dlen + 1);
+    t.tmp = mlp_mem_alloc(strlen(path) + sizeof TMP_TAG + 3 * sizeof(long) + 8);
     if (!t.dir || !t.tmp) {
-        free(t.dir);
-        free(t.tmp);
+        mlp_mem_free(t.dir);
+        mlp_mem_free(t.tmp);
         return MLP_ERR_NO_MEMORY;
     }
     if (slash) memcpy(t.dir, path, dlen);
@@ -212,7 +212,7 @@ mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t l
     } else {
         sync_dir(t.dir);
     }
-    free(t.dir);
-    free(t.tmp);
+    mlp_mem_free(t.dir);
+    mlp_mem_free(t.tmp);
     return s;
 }

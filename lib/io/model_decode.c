@@ -15,8 +15,8 @@ static mlp_status as_format(mlp_status s, const char *what, mlp_error_detail *de
 static mlp_status build_net(const net_plan *np, mlp_net **out, mlp_error_detail *detail)
 {
     size_t L = np->n_layers;
-    size_t *sizes = malloc((L + 1) * sizeof *sizes);
-    mlp_activation *acts = malloc(L * sizeof *acts);
+    size_t *sizes = mlp_mem_alloc((L + 1) * sizeof *sizes);
+    mlp_activation *acts = mlp_mem_alloc(L * sizeof *acts);
     mlp_status s = MLP_ERR_NO_MEMORY;
     mlp_net *net = NULL;
     if (sizes && acts) {
@@ -24,8 +24,8 @@ static mlp_status build_net(const net_plan *np, mlp_net **out, mlp_error_detail 
         for (size_t k = 0; k < L; k++) acts[k] = (mlp_activation)ld_u32(np->acts_at + 4 * k);
         s = as_format(mlp_net_create(&net, L, sizes, acts, np->bias), "net", detail);
     }
-    free(sizes);
-    free(acts);
+    mlp_mem_free(sizes);
+    mlp_mem_free(acts);
     if (s != MLP_OK) return s;
     if (mlp_param_count(net) != np->param_count) {
         mlp_net_free(net);
@@ -50,9 +50,9 @@ static mlp_status build_preprocess(const pre_plan *pp, mlp_preprocess **out,
 {
     size_t n = pp->input_size, C = pp->class_count;
     mlp_preprocess *pre = NULL;
-    float *offset = malloc((n ? n : 1) * sizeof *offset);
-    float *scale = malloc((n ? n : 1) * sizeof *scale);
-    char **names = calloc(C ? C : 1, sizeof *names);
+    float *offset = mlp_mem_alloc((n ? n : 1) * sizeof *offset);
+    float *scale = mlp_mem_alloc((n ? n : 1) * sizeof *scale);
+    char **names = mlp_mem_calloc(C ? C : 1, sizeof *names);
     char *label = NULL;
     mlp_status s = MLP_ERR_NO_MEMORY;
     if (!offset || !scale || !names) goto done;
@@ -82,11 +82,11 @@ done:
     if (s != MLP_OK) mlp_preprocess_free(pre);
     else *out = pre;
     if (names)
-        for (size_t c = 0; c < C; c++) free(names[c]);
-    free(names);
-    free(label);
-    free(offset);
-    free(scale);
+        for (size_t c = 0; c < C; c++) mlp_mem_free(names[c]);
+    mlp_mem_free(names);
+    mlp_mem_free(label);
+    mlp_mem_free(offset);
+    mlp_mem_free(scale);
     return s;
 }
 

@@ -238,10 +238,10 @@ mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
     image_plan ip;
     mlp_status st = plan_image(net, pre, opt, &ip);
     if (st != MLP_OK) return st;
-    unsigned char *p = malloc((size_t)ip.total);
+    unsigned char *p = mlp_mem_alloc((size_t)ip.total);
     if (!p) return MLP_ERR_NO_MEMORY;
     if (write_image(p, &ip, net, pre, opt, epoch) != ip.total) {
-        free(p);
+        mlp_mem_free(p);
         return MLP_ERR_INVALID_ARG;
     }
     *data = p;
@@ -275,5 +275,5 @@ mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
 
 void mlp_free(void *p)
 {
-    free(p);
+    mlp_mem_free(p);
 }

@@ -74,7 +74,7 @@ static mlp_status read_model(const char *path, unsigned char **buf, size_t *len,
         return s;
     }
     /* Bounded by the file's real size and the 4 GiB limit; one extra byte notices growth. */
-    unsigned char *b = malloc((size_t)length + 1);
+    unsigned char *b = mlp_mem_alloc((size_t)length + 1);
     if (!b) {
         close(fd);
         return MLP_ERR_NO_MEMORY;
@@ -87,12 +87,12 @@ static mlp_status read_model(const char *path, unsigned char **buf, size_t *len,
     if (!ok) {
         mlp_errno_text(saved, err, sizeof err);
         set_detail(detail, "cannot read %s: %s", path, err);
-        free(b);
+        mlp_mem_free(b);
         return MLP_ERR_IO;
     }
     got += MODEL_HEADER_LEN;
     if (got != length) {
-        free(b);
+        mlp_mem_free(b);
         set_detail(detail, "file changed size while being read");
         return got < length ? MLP_ERR_TRUNCATED : MLP_ERR_FORMAT;
     }
@@ -115,6 +115,6 @@ mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
     mlp_status s = read_model(path, &buf, &len, detail);
     if (s != MLP_OK) return s;
     s = mlp_model_load_mem(buf, len, net, pre, opt, info, detail);
-    free(buf);
+    mlp_mem_free(buf);
     return s;
 }

@@ -221,7 +221,7 @@ static inline int get_str(reader *r, str_ref *s)
 
 static inline char *dup_str(const str_ref *s)
 {
-    char *out = malloc((size_t)s->len + 1);
+    char *out = mlp_mem_alloc((size_t)s->len + 1);
     if (!out) return NULL;
     if (s->len) memcpy(out, s->at, s->len);
     out[s->len] = '\0';

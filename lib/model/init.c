@@ -2,61 +2,68 @@
 #include "mlp_internal.h"
 
 #include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* LAPACKE reports its own workspace and transposition buffers failing as negative codes. */
-static mlp_status lapack_status(lapack_int info)
-{
-    return info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR
-               ? MLP_ERR_NO_MEMORY : MLP_ERR_NUMERICAL;
-}
 
 static mlp_init auto_scheme(mlp_activation act)
 {
     return act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU ? MLP_INIT_HE : MLP_INIT_GLOROT;
 }
 
+/* LAPACK's optimal work-array size for a query answered in q. */
+static size_t work_size(float q, size_t at_least)
+{
+    size_t n = q > 0.0f && q < 1e12f ? (size_t)q : 0;
+    return n > at_least ? n : at_least;
+}
+
 /* W (rows x cols) with orthonormal rows (rows <= cols) or columns (rows > cols).
- * Q of the QR of a tall Gaussian matrix, signs fixed by diag(R) so Q is Haar-distributed. */
+ * Q of the QR of a tall Gaussian matrix, signs fixed by diag(R) so Q is Haar-distributed.
+ * The Gaussian draws are made in row-major order and stored column-major, the layout LAPACK
+ * works in: LAPACKE's row-major interface would transpose through buffers of its own, and
+ * the work arrays here come from the library's allocator. */
 static mlp_status init_orthogonal(float *w, size_t rows, size_t cols, mlp_rng *rng)
 {
     size_t m = rows > cols ? rows : cols, n = rows > cols ? cols : rows;
     size_t mn;
-    if (!mlp_mul_size(m, n, &mn)) return MLP_ERR_INVALID_ARG;
-    float *a = malloc(mn * sizeof *a), *tau = malloc(n * sizeof *tau), *sign = malloc(n * sizeof *sign);
-    mlp_status st = MLP_OK;
-    if (!a || !tau || !sign) {
-        st = MLP_ERR_NO_MEMORY;
-        goto done;
-    }
-    for (size_t i = 0; i < mn; i++) a[i] = mlp_rng_normal(rng);
-    /* a is m x n, row-major. */
-    lapack_int info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a,
-                                     (lapack_int)n, tau);
-    if (info != 0) {
-        st = lapack_status(info);
-        goto done;
-    }
-    for (size_t j = 0; j < n; j++) sign[j] = a[j * n + j] < 0 ? -1.0f : 1.0f;
-    info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a,
-                          (lapack_int)n, tau);
-    if (info != 0) {
-        st = lapack_status(info);
-        goto done;
-    }
+    if (!mlp_mul_size(m, n, &mn) || m > INT_MAX) return MLP_ERR_INVALID_ARG;
+    const lapack_int lm = (lapack_int)m, ln = (lapack_int)n;
+    float *a = mlp_mem_alloc(mn * sizeof *a), *tau = mlp_mem_alloc(n * sizeof *tau);
+    float *sign = mlp_mem_alloc(n * sizeof *sign), *work = NULL;
+    mlp_status st = MLP_ERR_NO_MEMORY;
+    if (!a || !tau || !sign) goto done;
+    for (size_t i = 0; i < m; i++) /* A (m x n), column-major: A[i][j] at a[j * m + i] */
+        for (size_t j = 0; j < n; j++) a[j * m + i] = mlp_rng_normal(rng);
+    float q1 = 0.0f, q2 = 0.0f;
+    lapack_int info = LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, lm, ln, a, lm, tau, &q1, -1);
+    if (info == 0)
+        info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, lm, ln, ln, a, lm, tau, &q2, -1);
+    if (info != 0) goto numerical;
+    size_t lwork = work_size(q1 > q2 ? q1 : q2, n);
+    if (lwork > INT_MAX || !(work = mlp_mem_alloc(lwork * sizeof *work))) goto done;
+    info = LAPACKE_sgeqrf_work(LAPACK_COL_MAJOR, lm, ln, a, lm, tau, work, (lapack_int)lwork);
+    if (info != 0) goto numerical;
+    for (size_t j = 0; j < n; j++) sign[j] = a[j * m + j] < 0 ? -1.0f : 1.0f;
+    info = LAPACKE_sorgqr_work(LAPACK_COL_MAJOR, lm, ln, ln, a, lm, tau, work, (lapack_int)lwork);
+    if (info != 0) goto numerical;
     if (rows > cols) { /* W = Q (rows x cols), orthonormal columns */
         for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) w[i * cols + j] = a[i * n + j] * sign[j];
+            for (size_t j = 0; j < n; j++) w[i * cols + j] = a[j * m + i] * sign[j];
     } else { /* W = Q^T (rows x cols), orthonormal rows */
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < m; j++) w[i * cols + j] = a[j * n + i] * sign[i];
+            for (size_t j = 0; j < m; j++) w[i * cols + j] = a[i * m + j] * sign[i];
     }
+    st = MLP_OK;
+    goto done;
+numerical:
+    st = MLP_ERR_NUMERICAL;
 done:
-    free(a);
-    free(tau);
-    free(sign);
+    mlp_mem_free(a);
+    mlp_mem_free(tau);
+    mlp_mem_free(sign);
+    mlp_mem_free(work);
     return st;
 }
 
@@ -96,7 +103,7 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed)
     if (!net) return MLP_ERR_NULL_ARG;
     if ((unsigned)scheme >= MLP_INIT_COUNT) return MLP_ERR_INVALID_ARG;
     /* Work on a copy so that a failure (out of memory in QR) changes nothing. */
-    float *saved = malloc(net->param_count * sizeof *saved);
+    float *saved = mlp_mem_alloc(net->param_count * sizeof *saved);
     if (!saved) return MLP_ERR_NO_MEMORY;
     memcpy(saved, net->params, net->param_count * sizeof *saved);
     mlp_rng saved_rng = net->rng;
@@ -107,10 +114,10 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed)
         if (st != MLP_OK) {
             memcpy(net->params, saved, net->param_count * sizeof *saved);
             net->rng = saved_rng;
-            free(saved);
+            mlp_mem_free(saved);
             return st;
         }
     }
-    free(saved);
+    mlp_mem_free(saved);
     return MLP_OK;
 }

@@ -66,14 +66,14 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
     if (st != MLP_OK) return st;
     if (n_layers > SIZE_MAX / sizeof(size_t) - 1) return MLP_ERR_INVALID_ARG;
 
-    mlp_net *net = calloc(1, sizeof *net);
+    mlp_net *net = mlp_mem_calloc(1, sizeof *net);
     if (!net) return MLP_ERR_NO_MEMORY;
     net->n_layers = n_layers;
     net->bias_mode = bias_mode;
-    net->sizes = malloc((n_layers + 1) * sizeof *net->sizes);
-    net->activations = malloc(n_layers * sizeof *net->activations);
-    net->weights_offset = malloc(n_layers * sizeof *net->weights_offset);
-    net->bias_offset = malloc(n_layers * sizeof *net->bias_offset);
+    net->sizes = mlp_mem_alloc((n_layers + 1) * sizeof *net->sizes);
+    net->activations = mlp_mem_alloc(n_layers * sizeof *net->activations);
+    net->weights_offset = mlp_mem_alloc(n_layers * sizeof *net->weights_offset);
+    net->bias_offset = mlp_mem_alloc(n_layers * sizeof *net->bias_offset);
     if (!net->sizes || !net->activations || !net->weights_offset || !net->bias_offset) {
         mlp_net_free(net);
         return MLP_ERR_NO_MEMORY;
@@ -87,7 +87,7 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
         return MLP_ERR_INVALID_ARG;
     }
     net->topology_hash = topology_hash(net);
-    net->params = calloc(net->param_count, sizeof *net->params);
+    net->params = mlp_mem_calloc(net->param_count, sizeof *net->params);
     if (!net->params) {
         mlp_net_free(net);
         return MLP_ERR_NO_MEMORY;
@@ -100,12 +100,12 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
 void mlp_net_free(mlp_net *net)
 {
     if (!net) return;
-    free(net->sizes);
-    free(net->activations);
-    free(net->weights_offset);
-    free(net->bias_offset);
-    free(net->params);
-    free(net);
+    mlp_mem_free(net->sizes);
+    mlp_mem_free(net->activations);
+    mlp_mem_free(net->weights_offset);
+    mlp_mem_free(net->bias_offset);
+    mlp_mem_free(net->params);
+    mlp_mem_free(net);
 }
 
 mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)

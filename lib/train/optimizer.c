@@ -69,20 +69,20 @@ mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
     if (!out || !net || !config) return MLP_ERR_NULL_ARG;
     mlp_status st = check_config(config);
     if (st != MLP_OK) return st;
-    mlp_optimizer *opt = calloc(1, sizeof *opt);
+    mlp_optimizer *opt = mlp_mem_calloc(1, sizeof *opt);
     if (!opt) return MLP_ERR_NO_MEMORY;
     st = mlp_net_create(&opt->shape, net->n_layers, net->sizes, net->activations, net->bias_mode);
     if (st != MLP_OK) {
-        free(opt);
+        mlp_mem_free(opt);
         return st;
     }
-    free(opt->shape->params);
+    mlp_mem_free(opt->shape->params);
     opt->shape->params = NULL;
     opt->config = *config;
     opt->n = net->param_count;
     opt->state_vectors = state_vectors_for(config->kind);
     if (opt->state_vectors) {
-        opt->state = calloc(opt->state_vectors * opt->n, sizeof *opt->state);
+        opt->state = mlp_mem_calloc(opt->state_vectors * opt->n, sizeof *opt->state);
         if (!opt->state) {
             mlp_optimizer_free(opt);
             return MLP_ERR_NO_MEMORY;
@@ -97,8 +97,8 @@ void mlp_optimizer_free(mlp_optimizer *opt)
 {
     if (!opt) return;
     mlp_net_free(opt->shape);
-    free(opt->state);
-    free(opt);
+    mlp_mem_free(opt->state);
+    mlp_mem_free(opt);
 }
 
 const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt)

@@ -39,9 +39,13 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
     if (!mlp_all_finite(inputs, count * net->sizes[0]) || !mlp_all_finite(targets, count * nl))
         return MLP_ERR_NON_FINITE;
 
-    /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. */
-    double *ata = calloc(m * m, sizeof *ata), *aty = calloc(m * nl, sizeof *aty);
-    double *hd = malloc(REFIT_CHUNK * m * sizeof *hd), *yd = malloc(REFIT_CHUNK * nl * sizeof *yd);
+    /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. LAPACK works
+     * column-major: the upper triangle of the row-major H^T H is its column-major lower
+     * triangle, and H^T Y is accumulated column-major (as the row-major Y^T H), so LAPACK
+     * needs no transposition buffers of its own (memory stays with the library's allocator). */
+    double *ata = mlp_mem_calloc(m * m, sizeof *ata), *aty = mlp_mem_calloc(m * nl, sizeof *aty);
+    double *hd = mlp_mem_alloc(REFIT_CHUNK * m * sizeof *hd);
+    double *yd = mlp_mem_alloc(REFIT_CHUNK * nl * sizeof *yd);
     mlp_workspace *ws = NULL;
     mlp_status st = MLP_ERR_NO_MEMORY;
     if (!ata || !aty || !hd || !yd) goto done;
@@ -59,15 +63,14 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
         for (size_t i = 0; i < b * nl; i++) yd[i] = targets[start * nl + i];
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)m, (int)b, 1.0, hd, (int)m, 1.0,
                     ata, (int)m);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)nl, (int)b, 1.0, hd,
-                    (int)m, yd, (int)nl, 1.0, aty, (int)nl);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nl, (int)m, (int)b, 1.0, yd,
+                    (int)nl, hd, (int)m, 1.0, aty, (int)m);
     }
     for (size_t j = 0; j < width; j++) ata[j * m + j] += lambda; /* the bias is not penalised */
-    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, (lapack_int)nl, ata,
-                                    (lapack_int)m, aty, (lapack_int)nl);
-    if (info != 0) { /* LAPACKE's own transposition buffers can fail too */
-        st = info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR
-                 ? MLP_ERR_NO_MEMORY : MLP_ERR_NUMERICAL;
+    lapack_int info = LAPACKE_dposv_work(LAPACK_COL_MAJOR, 'L', (lapack_int)m, (lapack_int)nl,
+                                         ata, (lapack_int)m, aty, (lapack_int)m);
+    if (info != 0) {
+        st = MLP_ERR_NUMERICAL;
         goto done;
     }
     for (size_t i = 0; i < m * nl; i++) { /* hidden features may overflow, or the solution */
@@ -77,16 +80,16 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
         }
     }
     float *w = net->params + net->weights_offset[last];
-    for (size_t o = 0; o < nl; o++) {
-        for (size_t j = 0; j < width; j++) w[o * width + j] = (float)aty[j * nl + o];
-        if (with_one) net->params[net->bias_offset[last] + o] = (float)aty[width * nl + o];
+    for (size_t o = 0; o < nl; o++) { /* X[j][o] at aty[o * m + j] */
+        for (size_t j = 0; j < width; j++) w[o * width + j] = (float)aty[o * m + j];
+        if (with_one) net->params[net->bias_offset[last] + o] = (float)aty[o * m + width];
     }
     st = MLP_OK;
 done:
     mlp_workspace_free(ws);
-    free(ata);
-    free(aty);
-    free(hd);
-    free(yd);
+    mlp_mem_free(ata);
+    mlp_mem_free(aty);
+    mlp_mem_free(hd);
+    mlp_mem_free(yd);
     return st;
 }

@@ -31,12 +31,12 @@ static void trainer_free(trainer *t)
 {
     mlp_workspace_free(t->ws);
     mlp_workspace_free(t->eval_ws);
-    free(t->order);
-    free(t->bx);
-    free(t->by);
-    free(t->best_params);
-    free(t->snap_params);
-    free(t->snap_state);
+    mlp_mem_free(t->order);
+    mlp_mem_free(t->bx);
+    mlp_mem_free(t->by);
+    mlp_mem_free(t->best_params);
+    mlp_mem_free(t->snap_params);
+    mlp_mem_free(t->snap_state);
 }
 
 static void snapshot(trainer *t)
@@ -85,14 +85,14 @@ static mlp_status trainer_alloc(trainer *t)
     if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
         st = mlp_workspace_set_precision(t->eval_ws, t->cfg->precision);
     if (st != MLP_OK) return st;
-    t->order = malloc(t->count * sizeof *t->order);
-    t->bx = malloc(cap * n0 * sizeof *t->bx);
-    t->by = malloc(cap * nl * sizeof *t->by);
+    t->order = mlp_mem_alloc(t->count * sizeof *t->order);
+    t->bx = mlp_mem_alloc(cap * n0 * sizeof *t->bx);
+    t->by = mlp_mem_alloc(cap * nl * sizeof *t->by);
     if (t->val_count && t->cfg->restore_best)
-        t->best_params = malloc(net->param_count * sizeof *t->best_params);
-    t->snap_params = malloc(net->param_count * sizeof *t->snap_params);
+        t->best_params = mlp_mem_alloc(net->param_count * sizeof *t->best_params);
+    t->snap_params = mlp_mem_alloc(net->param_count * sizeof *t->snap_params);
     (void)mlp_optimizer_state_const(t->opt, &t->state_count);
-    if (t->state_count) t->snap_state = malloc(t->state_count * sizeof *t->snap_state);
+    if (t->state_count) t->snap_state = mlp_mem_alloc(t->state_count * sizeof *t->snap_state);
     if (!t->order || !t->bx || !t->by || (t->val_count && t->cfg->restore_best && !t->best_params) ||
         !t->snap_params || (t->state_count && !t->snap_state))
         return MLP_ERR_NO_MEMORY;
