@@ -3,10 +3,11 @@
  *
  *   backend [MODEL.mlp]
  *
- * Without MODEL it first trains one the short way (build from a data set, train, write) on
- * generated points, "inside" or "outside" the unit circle, and saves it to
- * backend-demo.mlp. The model is loaded from its path (mlp_model_open); a loader from
- * memory would serve a model kept in a database or a bundle the same way. */
+ * The model comes from memory, as from an application's own container (a database blob, a
+ * resource bundle): MODEL's bytes are read into a buffer, or, without MODEL, a model is first
+ * trained the short way (build from a data set, train) on generated points, "inside" or
+ * "outside" the unit circle, and its image kept in memory (mlp_model_write_mem). Either
+ * buffer is opened with mlp_model_open_mem. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
@@ -22,8 +23,8 @@
 static float point_coord(unsigned *s) { return 2.5f * (float)rand_r(s) / (float)RAND_MAX - 1.25f; }
 static int inside(const float *p) { return p[0] * p[0] + p[1] * p[1] < 1.0f; }
 
-/* Trains a classifier of generated points and writes it to path. */
-static mlp_status train_demo_model(const char *path)
+/* Trains a classifier of generated points; *image receives its model image. */
+static mlp_status train_demo_model(void **image, size_t *size)
 {
     mlp_dataset *data;
     mlp_status st = mlp_dataset_create(&data, 2000, 2, 2);
@@ -44,10 +45,36 @@ static mlp_status train_demo_model(const char *path)
     mlp_model *model = NULL;
     st = mlp_model_build(&model, data, &mc);
     if (st == MLP_OK) st = mlp_model_train(model, data, NULL, &tc, NULL);
-    if (st == MLP_OK) st = mlp_model_write(model, path, NULL);
+    if (st == MLP_OK) st = mlp_model_write_mem(model, image, size);
     mlp_model_free(model);
     mlp_dataset_free(data);
     return st;
+}
+
+/* The whole file in a buffer from malloc (an application's blob); NULL on failure. */
+static void *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t used = 0, cap = 0, got;
+    do {
+        if (used == cap) {
+            char *bigger = realloc(buf, cap = cap ? 2 * cap : 65536);
+            if (!bigger) break;
+            buf = bigger;
+        }
+        got = fread(buf + used, 1, cap - used, f);
+        used += got;
+    } while (got > 0);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    *size = used;
+    return buf;
 }
 
 typedef struct worker {
@@ -78,14 +105,24 @@ static void *serve(void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "backend-demo.mlp";
+    const char *path = argc > 1 ? argv[1] : "(trained in memory)";
     mlp_set_threads(1); /* our own threads do the parallel work: one BLAS thread each */
-    mlp_status st = argc > 1 ? MLP_OK : train_demo_model(path);
-    if (st != MLP_OK) return fprintf(stderr, "training: %s\n", mlp_strerror(st)), 1;
+    void *image = NULL;
+    size_t image_size = 0;
+    if (argc > 1) {
+        if (!(image = read_file(path, &image_size))) return perror(path), 1;
+    } else {
+        mlp_status st = train_demo_model(&image, &image_size);
+        if (st != MLP_OK) return fprintf(stderr, "training: %s\n", mlp_strerror(st)), 1;
+    }
 
     mlp_model *model;
     mlp_error_detail detail = {0, 0, ""};
-    st = mlp_model_open(&model, path, NULL, &detail);
+    mlp_status st = mlp_model_open_mem(&model, image, image_size, NULL, &detail);
+    if (argc > 1) /* the buffer is not needed once the model is open */
+        free(image);
+    else
+        mlp_free(image);
     if (st != MLP_OK) {
         fprintf(stderr, "%s: %s (%s)\n", path, mlp_strerror(st), detail.message);
         return 1;

@@ -1,5 +1,7 @@
-// libmlp from C++: RAII handles around the C API, inference from several threads on one
-// net (each thread with its own workspace), errors turned into exceptions at the boundary.
+// libmlp from C++: RAII handles around the C API, training from the program's own records
+// through a data-source callback, errors turned into exceptions (with the library's message
+// naming the argument) at the boundary, and a model handle opened from a memory image that
+// answers from several threads at once.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -16,22 +18,51 @@ void check(mlp_status st, const char *what)
     if (st != MLP_OK) throw std::runtime_error(std::string(what) + ": " + mlp_strerror(st));
 }
 
+// For the calls that say which argument is wrong and why.
+void check(mlp_status st, const char *what, const mlp_error_detail &detail)
+{
+    if (st != MLP_OK)
+        throw std::runtime_error(std::string(what) + ": " + mlp_strerror(st) + ": " +
+                                 detail.message);
+}
+
 struct net_deleter { void operator()(mlp_net *p) const { mlp_net_free(p); } };
-struct ws_deleter { void operator()(mlp_workspace *p) const { mlp_workspace_free(p); } };
 struct opt_deleter { void operator()(mlp_optimizer *p) const { mlp_optimizer_free(p); } };
+struct model_deleter { void operator()(mlp_model *p) const { mlp_model_free(p); } };
+struct buffer_deleter { void operator()(void *p) const { mlp_free(p); } };
+using model_ptr = std::unique_ptr<mlp_model, model_deleter>;
 using net_ptr = std::unique_ptr<mlp_net, net_deleter>;
-using ws_ptr = std::unique_ptr<mlp_workspace, ws_deleter>;
 using opt_ptr = std::unique_ptr<mlp_optimizer, opt_deleter>;
 
-// y = x1 * x2 on [-1,1]^2, a smooth target a 2-32-1 tanh net learns in seconds.
-void make_data(std::vector<float> &x, std::vector<float> &y, int n)
+// The program's own records: y = x1 * x2 on [-1,1]^2, a smooth target a 2-32-1 tanh net
+// learns in seconds.
+struct sample {
+    float a, b, product;
+};
+
+std::vector<sample> make_data(int n)
 {
+    std::vector<sample> v;
     for (int i = 0; i < n; i++) {
         float a = -1.0f + 2.0f * (i % 40) / 39.0f, b = -1.0f + 2.0f * (i / 40) / 39.0f;
-        x.push_back(a);
-        x.push_back(b);
-        y.push_back(a * b);
+        v.push_back({a, b, a * b});
     }
+    return v;
+}
+
+// The data source: fills the rows the library asks for, straight from the vector (no copy
+// of the whole set into arrays first).
+mlp_status read_samples(void *user, const size_t *records, size_t n, float *inputs,
+                        float *targets)
+{
+    const auto &samples = *static_cast<const std::vector<sample> *>(user);
+    for (size_t i = 0; i < n; i++) {
+        const sample &s = samples[records[i]];
+        inputs[2 * i] = s.a;
+        inputs[2 * i + 1] = s.b;
+        targets[i] = s.product;
+    }
+    return MLP_OK;
 }
 
 } // namespace
@@ -52,29 +83,50 @@ try {
     check(mlp_optimizer_create(&rawopt, net.get(), &oc), "optimizer");
     opt_ptr opt(rawopt);
 
-    std::vector<float> x, y;
-    make_data(x, y, 1600);
+    std::vector<sample> samples = make_data(1600);
+    mlp_source source{};
+    source.struct_size = sizeof source;
+    source.count = samples.size();
+    source.read = read_samples;
+    source.user_data = &samples;
     mlp_train_config tc = mlp_train_config_default();
     tc.batch_size = 32;
     tc.epochs = 60;
     mlp_train_result res{};
-    check(mlp_train(net.get(), opt.get(), x.data(), y.data(), y.size(), nullptr, nullptr, 0, &tc,
-                    &res),
-          "train");
+    mlp_error_detail detail{};
+    tc.patience = 5; // a mistake: early stopping needs validation data
+    try {
+        check(mlp_train_source(net.get(), opt.get(), &source, nullptr, &tc, &res, &detail),
+              "train", detail);
+    } catch (const std::exception &e) {
+        std::printf("refused as it should be: %s\n", e.what());
+    }
+    tc.patience = 0;
+    check(mlp_train_source(net.get(), opt.get(), &source, nullptr, &tc, &res, &detail), "train",
+          detail);
     std::printf("trained %zu epochs, mean MSE %.5f\n", res.epochs_run, res.final_train_loss);
 
-    // Four threads share the read-only net; each brings its own workspace.
+    // The model as an application stores it: an image in memory, opened as a model handle.
+    mlp_model *handed = nullptr;
+    check(mlp_model_create(&handed, net.get(), nullptr, opt.get()), "model");
+    net.release(); // owned by the model from here on
+    opt.release();
+    model_ptr trained(handed);
+    void *image = nullptr;
+    size_t image_size = 0;
+    check(mlp_model_write_mem(trained.get(), &image, &image_size), "write image");
+    std::unique_ptr<void, buffer_deleter> image_owner(image);
+    mlp_model *opened = nullptr;
+    check(mlp_model_open_mem(&opened, image, image_size, nullptr, &detail), "open image", detail);
+    model_ptr model(opened);
+
+    // Four threads share the read-only model; each call brings its own scratch.
     mlp_set_threads(1); // threads x BLAS threads stays within the cores
     const float probes[4][2] = {{0.5f, 0.5f}, {-0.5f, 0.8f}, {0.9f, -0.9f}, {0.1f, 0.2f}};
     float answers[4] = {};
     std::vector<std::thread> pool;
     for (int t = 0; t < 4; t++)
-        pool.emplace_back([&, t] {
-            mlp_workspace *w = nullptr;
-            if (mlp_workspace_create(&w, net.get(), 1) != MLP_OK) return;
-            ws_ptr ws(w);
-            mlp_forward(net.get(), ws.get(), probes[t], 1, &answers[t]);
-        });
+        pool.emplace_back([&, t] { mlp_model_predict(model.get(), probes[t], 1, &answers[t]); });
     for (auto &th : pool) th.join();
     int bad = 0;
     for (int t = 0; t < 4; t++) {

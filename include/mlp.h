@@ -17,7 +17,18 @@
  *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
  *    A new value is only ever added last, before the _COUNT entry (a count, not a value,
  *    which grows); no value is renumbered, reused or removed;
- *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map).
+ *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map);
+ *  - config structs (mlp_optimizer_config, mlp_train_config, mlp_csv_options,
+ *    mlp_model_config, mlp_source) start with struct_size: take them from their _default()
+ *    call (or set struct_size = sizeof yourself) and change the fields you need. A later
+ *    release only appends fields; it reads struct_size bytes of your struct and gives the
+ *    fields your header did not have their defaults, so a compiled program keeps working
+ *    against a newer library. A struct_size below the first layout's (e.g. a struct zeroed
+ *    instead of taken from _default) or above the library's own (a program compiled against
+ *    a newer mlp.h than the library it runs with) is refused: INVALID_ARG, with a message
+ *    where the call takes an mlp_error_detail. The _default() functions return the struct by
+ *    value; when a struct grows, the old version node of libmlp.map keeps a _default()
+ *    returning the old layout, so old programs never receive more bytes than they hold.
  */
 #ifndef MLP_H
 #define MLP_H
@@ -150,6 +161,9 @@ typedef enum mlp_bias_mode {
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 0,           /**< C_i = (1/n_L) sum_j (o_j - y_j)^2 */
     MLP_LOSS_CROSS_ENTROPY = 1, /**< C_i = -sum_j y_j log o_j; needs a softmax output layer */
+    MLP_LOSS_AUTO = 2,          /**< chosen from the net's output layer wherever a loss is
+                                     taken: CROSS_ENTROPY after softmax, MSE otherwise (the
+                                     pairs the tool uses; mlp_train_config's default) */
     MLP_LOSS_COUNT              /**< the number of losses (not one) */
 } mlp_loss;
 
@@ -396,6 +410,7 @@ typedef enum mlp_schedule {
 
 /** An optimizer's settings (defaults in parentheses; mlp_optimizer_config_default). */
 typedef struct mlp_optimizer_config {
+    size_t struct_size;      /**< sizeof(mlp_optimizer_config), set by the _default call */
     mlp_optimizer_kind kind; /**< the update rule */
     float learning_rate;     /**< > 0 and finite */
     mlp_reduction reduction; /**< how a batch's summed gradient is scaled (default SUM) */
@@ -487,7 +502,8 @@ typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
 /** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
-    mlp_loss loss;              /**< MSE */
+    size_t struct_size;         /**< sizeof(mlp_train_config), set by the _default call */
+    mlp_loss loss;              /**< AUTO: cross-entropy after a softmax output, else MSE */
     size_t epochs;              /**< 10: total, counting from epoch 0 */
     size_t start_epoch;         /**< first epoch to run (0); > 0 resumes a saved run: the
                                    schedule continues at this epoch */
@@ -544,7 +560,10 @@ typedef struct mlp_train_result {
  * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
  * complete whenever progress is called.
  * NON_FINITE (nothing changed) when an input or target value, training or validation, is
- * NaN or infinite. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
+ * NaN or infinite. INVALID_ARG (nothing changed) for config->patience > 0 without validation
+ * data (val_count 0) and for cross-entropy on a net whose output is not softmax;
+ * mlp_train_ex says which argument and why. The arrays are one data source among others:
+ * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
  * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
  * and RNG and the optimizer's state and step count are then put back as they were at the
  * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
@@ -565,6 +584,133 @@ MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inpu
  * not fit in floats (the net is then unchanged), NO_MEMORY. */
 MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
                                           const float *targets, size_t count, float lambda);
+
+/* ------------------------------------------------------------------ data sources */
+
+/*
+ * Training data that is not one array in memory: the caller's storage, or a file larger
+ * than memory, read a batch at a time through a callback (as kann's reader callback). The
+ * arrays of mlp_train are one source among others: a source with inputs and targets set
+ * is read in place exactly as mlp_train reads them.
+ *
+ * Order and shuffling: mlp_train_source asks for records by index, in the order mlp_train
+ * visits array rows, and draws the same shuffles from the net's RNG. With
+ * config->shuffle false (or batch GD, batch_size 0) every epoch reads records 0, 1, 2, ...
+ * in consecutive runs, so a reader that can only go forward works (rewinding at record 0);
+ * with shuffle true each minibatch is a random set of indices, one fresh permutation of
+ * 0..count-1 per epoch, and the reader needs random access (fixed-size records and pread,
+ * a database keyed by index). Validation records are read in order, in runs of up to 256,
+ * once per epoch. The same records in the same order give the parameters mlp_train gives
+ * on them as arrays, bit for bit.
+ */
+
+/**
+ * Fills n rows with records records[0..n) of a source (each index < the source's count).
+ * It runs on the thread that called mlp_train_source, between training steps, and must not
+ * touch the net or optimizer being trained.
+ * @param user_data the source's user_data
+ * @param records the n record indices to read, in the order their rows are wanted
+ * @param n number of records, 1 or more (at most the batch size, or 256 for validation)
+ * @param inputs n x n_0 floats to fill, row-major
+ * @param targets n x n_L floats to fill, row-major
+ * @return MLP_OK, or any other status (MLP_ERR_IO for a failed read), which stops training
+ *         and is what mlp_train_source returns
+ */
+typedef mlp_status (*mlp_source_read_fn)(void *user_data, const size_t *records, size_t n,
+                                         float *inputs, float *targets);
+
+/** Where training or validation records come from: arrays (read set to NULL) or a callback
+ *  (inputs and targets NULL). */
+typedef struct mlp_source {
+    size_t struct_size;       /**< sizeof(mlp_source): set it (see "config structs" above) */
+    size_t count;             /**< number of records */
+    const float *inputs;      /**< arrays: count x n_0, read in place; else NULL */
+    const float *targets;     /**< arrays: count x n_L; else NULL */
+    mlp_source_read_fn read;  /**< callback: fills rows on request; else NULL */
+    void *user_data;          /**< passed to read */
+} mlp_source;
+
+/**
+ * mlp_train on records from sources: the same epochs, batches, shuffles, validation, early
+ * stopping, progress calls and results, and with array sources the same code path.
+ * A callback source's rows are checked for NaN and infinity as they are read (arrays are
+ * checked once before the first step, as mlp_train does). A read that fails, or a row with
+ * a NaN or infinite value (NON_FINITE), stops training the way DIVERGED does: the net's
+ * parameters and RNG and the optimizer's state and step count are put back as they were
+ * at the start of that epoch (result->epochs_run names it: epochs before it stay trained;
+ * resume from there), and the status is returned with a message in detail naming the
+ * source, epoch and records. Nothing else is changed on any error.
+ * @param net the net to train
+ * @param opt its optimizer (made for net's topology)
+ * @param train training records (count >= 1)
+ * @param val validation records, or NULL (or a count of 0) for none
+ * @param config training settings (mlp_train_config_default), not NULL
+ * @param result receives what happened; may be NULL
+ * @param detail receives a message naming the argument or source and the reason on
+ *        failure; may be NULL
+ * @return MLP_OK, the errors of mlp_train_ex, or a callback's own status
+ */
+MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
+                                    const mlp_source *val, const mlp_train_config *config,
+                                    mlp_train_result *result, mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ argument errors */
+
+/*
+ * The calls below are those above with one more argument, detail (may be NULL), which on
+ * failure receives a message naming the argument and the reason, e.g.
+ * "config->patience is 5 but there is no validation data (val_count is 0)". line and
+ * column are 0. They keep no state: the message lives in the caller's detail only.
+ */
+
+/**
+ * mlp_net_create with a message on failure.
+ * @param out receives the net
+ * @param n_layers weight layers, >= 1
+ * @param sizes n_layers + 1 widths, each in [1, INT_MAX]
+ * @param activations n_layers activations (softmax only on the last)
+ * @param bias_mode bias mode
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_net_create
+ */
+MLP_API mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_t *sizes,
+                                     const mlp_activation *activations, mlp_bias_mode bias_mode,
+                                     mlp_error_detail *detail);
+
+/**
+ * mlp_optimizer_create with a message on failure.
+ * @param out receives the optimizer
+ * @param net a net of the topology to optimize
+ * @param config settings (mlp_optimizer_config_default)
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_optimizer_create
+ */
+MLP_API mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
+                                           const mlp_optimizer_config *config,
+                                           mlp_error_detail *detail);
+
+/**
+ * mlp_train with a message on failure. Besides mlp_train's checks it rejects what cannot
+ * mean what the caller wants: config->patience > 0 without validation data, and
+ * cross-entropy on a net whose output layer is not softmax (INVALID_ARG).
+ * @param net the net to train
+ * @param opt its optimizer
+ * @param inputs count x n_0 training inputs
+ * @param targets count x n_L training targets
+ * @param count training records, >= 1
+ * @param val_inputs val_count x n_0, or NULL when val_count is 0
+ * @param val_targets val_count x n_L, or NULL when val_count is 0
+ * @param val_count validation records (0: none)
+ * @param config training settings
+ * @param result receives what happened; may be NULL
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_train
+ */
+MLP_API mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                                const float *targets, size_t count, const float *val_inputs,
+                                const float *val_targets, size_t val_count,
+                                const mlp_train_config *config, mlp_train_result *result,
+                                mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ data */
 
@@ -609,18 +755,23 @@ MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
  * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
  * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
  * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
- * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count). */
+ * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
+ * labels_path NULL reads the images alone (for prediction): target size 0, no class
+ * names, class_count ignored. */
 MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
 
 /** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
 typedef struct mlp_csv_options {
+    size_t struct_size;          /**< sizeof(mlp_csv_options), set by the _default call */
     int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
                                     feature field in it is non-empty and not a number (-1) */
     const char *label_name;      /**< label column by header name (implies a header), or NULL */
     long label_index;            /**< label column by 0-based index; -1 = last column (-1);
-                                    ignored when label_name is set */
+                                    MLP_CSV_NO_LABEL: none, every column a feature (records
+                                    to predict; target size 0); ignored when label_name is
+                                    set */
     mlp_task task;               /**< CLASSIFY */
     /** CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
      * error), or NULL to collect the classes found, sorted: numerically when every label
@@ -629,6 +780,9 @@ typedef struct mlp_csv_options {
     size_t class_count;          /**< entries of class_names (0 with NULL) */
     char delimiter;              /**< ',' */
 } mlp_csv_options;
+
+/** mlp_csv_options.label_index for a file without a label column. */
+#define MLP_CSV_NO_LABEL (-2L)
 
 /** The defaults given in mlp_csv_options's comments. */
 MLP_API mlp_csv_options mlp_csv_options_default(void);
@@ -724,10 +878,299 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  size_t class_count,
                                                  const char *const *class_names);
 
+/* ------------------------------------------------------------------ tables */
+
+/*
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
+ * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * each column's type, the categories of categorical columns, the means that impute missing
+ * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
+ * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
+ * evaluation and prediction apply exactly what training fitted.
+ *
+ *   mlp_table_load(&t, "train.csv", NULL, NULL);
+ *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
+ *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
+ *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
+ *   mlp_model_train(m, train, NULL, NULL, NULL); mlp_model_write(m, "model.mlp", NULL);
+ *   ... mlp_model_open(&m, "model.mlp", NULL, NULL);
+ *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
+ */
+
+/** A table of text cells read from CSV: rows x columns, with column names when it has a
+ * header row. Cells are trimmed of spaces and tabs. */
+typedef struct mlp_table mlp_table;
+
+/** How mlp_table_load reads a file (defaults in parentheses). */
+typedef struct mlp_table_read_options {
+    int has_header; /**< 1 yes, 0 no, -1 detect: the first row is a header when none of its
+                       cells is empty, a number, a date or a missing-value token (-1) */
+    char delimiter; /**< ',' */
+} mlp_table_read_options;
+
+/** The defaults given in mlp_table_read_options's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options mlp_table_read_options_default(void);
+/** Reads a CSV file (RFC 4180 quoting) into a table. Every row must have the first row's
+ * number of cells; blank lines are skipped; a table may have no data rows.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return OK; PARSE (a row of another length, bad quoting; line in detail), IO (the file
+ *         cannot be read), INVALID_ARG (bad options), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+                                  const mlp_table_read_options *options,
+                                  mlp_error_detail *detail);
+/** mlp_table_load from an open stream, read to its end and not closed (stdin, a pipe,
+ * fmemopen over text in memory).
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load */
+MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+                                         const mlp_table_read_options *options,
+                                         mlp_error_detail *detail);
+/** Frees a table; NULL is a no-op.
+ * @param table the table */
+MLP_API void mlp_table_free(mlp_table *table);
+/** Data rows (the header row not counted).
+ * @param table the table; NULL gives 0
+ * @return the row count */
+MLP_API size_t mlp_table_row_count(const mlp_table *table);
+/** Columns.
+ * @param table the table; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_column_count(const mlp_table *table);
+/** Header text of a column.
+ * @param table the table
+ * @param col 0-based column
+ * @return the name, owned by the table; NULL without a header row or out of range */
+MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
+/** Text of a cell, trimmed.
+ * @param table the table
+ * @param row 0-based data row
+ * @param col 0-based column
+ * @return the text, owned by the table; NULL out of range */
+MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
+/** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
+ * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.
+ * @param table the table (only read)
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training rows (a new table)
+ * @param val receives the validation rows (a new table)
+ * @return OK; INVALID_ARG (fraction out of range, fewer than 2 rows with a fraction above
+ *         0), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
+                                   mlp_table **train, mlp_table **val);
+
+/** What a column of the training table became. */
+typedef enum mlp_column_type {
+    MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
+    MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
+                                   unseen value is all zeros; missing cells are a category
+                                   "(missing)" when the training data had any */
+    MLP_COLUMN_DATE = 2,        /**< YYYY-MM-DD or YYYY/MM/DD (a time after it is ignored):
+                                   days since 1970-01-01 and the season (sine, cosine of the
+                                   day of the year): three features, missing cells the means */
+    MLP_COLUMN_IGNORED = 3,     /**< not used: asked, every cell missing, or text with a
+                                   distinct value in most rows (an identifier) */
+    MLP_COLUMN_LABEL = 4,       /**< a target column */
+    MLP_COLUMN_TYPE_COUNT       /**< the number of types (not a type) */
+} mlp_column_type;
+
+/** What mlp_table_encoding_fit fits (defaults in parentheses). */
+typedef struct mlp_table_options {
+    /** Target column(s): a header name or 0-based index, or several separated by commas
+     * (several: multi-output regression). NULL: the last column. */
+    const char *label;
+    /** MLP_TASK_COUNT: from the label: regression when every label cell is a number and
+     * there are more than MLP_TABLE_MAX_NUMERIC_CLASSES distinct values or one is not an
+     * integer, or there are several label columns; classification otherwise. */
+    mlp_task task;
+    const char *ignore;      /**< columns not used: comma-separated names or indices (NULL) */
+    const char *categorical; /**< columns read as categories, e.g. numeric codes (NULL) */
+    const char *numeric;     /**< columns that must be numbers (NULL) */
+    /** Cells that mean "missing", comma-separated, matched ignoring case; an empty cell is
+     * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
+    const char *missing;
+} mlp_table_options;
+
+/** The missing-value tokens of mlp_table_options's default. */
+#define MLP_TABLE_MISSING_DEFAULT "NA,NaN,?,null"
+/** Distinct integer labels up to which a numeric label is classification by default. */
+#define MLP_TABLE_MAX_NUMERIC_CLASSES 20
+
+/** The defaults given in mlp_table_options's comments.
+ * @return the default options */
+MLP_API mlp_table_options mlp_table_options_default(void);
+
+/** A fitted table encoding: column types, categories, means, labels and task. */
+typedef struct mlp_table_encoding mlp_table_encoding;
+/** Fits column types, categories, means and the task on a table (the training split).
+ * Statistics use the rows whose label cells are present.
+ * @param out receives the new encoding (free with mlp_table_encoding_free); unchanged on
+ *        failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure, naming the column by number and header name
+ * @return OK; INVALID_ARG (a label or override column not in the table, a column named
+ *         twice, no feature column left, several labels for classification, a label with
+ *         no value), PARSE (a cell that is not a number in a column asked to be numeric,
+ *         or in a column of which at least 90% of the cells are numbers: a typo or an
+ *         unknown missing-value marker more likely than categories; or in a regression
+ *         label), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
+                                          const mlp_table_options *options,
+                                          mlp_error_detail *detail);
+/** Frees an encoding; NULL is a no-op.
+ * @param enc the encoding */
+MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
+/** A deep copy.
+ * @param out receives the copy
+ * @param enc the encoding
+ * @return OK, NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
+                                            const mlp_table_encoding *enc);
+
+/** What encoding a table met. */
+typedef struct mlp_table_report {
+    size_t rows_read;         /**< data rows of the table */
+    size_t rows_dropped;      /**< rows left out because a label cell was missing */
+    size_t missing_cells;     /**< feature cells imputed */
+    size_t unseen_categories; /**< categorical cells with a value training did not see */
+} mlp_table_report;
+
+/** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
+ * label values (regression) or one-hot classes (classification; class names, label name
+ * and index set as mlp_csv_load sets them). Columns are found by header name when both
+ * have names, else by position. Rows whose label cell is missing are dropped (counted).
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure, naming the column and line; may be NULL
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table), PARSE (a
+ *         feature or label cell that its column cannot read, a class training did not
+ *         see), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
+                                    mlp_dataset **out, mlp_table_report *report,
+                                    mlp_error_detail *detail);
+/** Inputs only (target size 0), one record per row, for prediction; the label columns may
+ * be present (then ignored) or absent.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encode */
+MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
+                                           const mlp_table *table, mlp_dataset **out,
+                                           mlp_table_report *report, mlp_error_detail *detail);
+
+/** Features the encoding produces (the net's input size).
+ * @param enc the encoding; NULL gives 0
+ * @return the feature count */
+MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc);
+/** Columns of the training table.
+ * @param enc the encoding; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
+/** Header name of a training column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
+/** Type fitted for a column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
+MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
+                                                       size_t col);
+/** Missing cells the column had in the training table.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
+/** Distinct non-missing values seen in training (text and categorical columns; 0 for
+ * numbers).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
+/** Features the column encodes to.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the width; 0 for ignored and label columns and out of range */
+MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
+/** A category of a categorical column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based category (its one-hot position)
+ * @return the category text, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
+                                                size_t k);
+/** Training mean imputed for missing cells.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
+MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
+/** The task fitted or given.
+ * @param enc the encoding
+ * @return the task; MLP_TASK_COUNT for NULL */
+MLP_API mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc);
+/** Why this task, in words (e.g. "label column 4 'price' is numeric with 412 distinct
+ * values"); empty for an encoding loaded from a model file.
+ * @param enc the encoding
+ * @return the text, owned by enc */
+MLP_API const char *mlp_table_encoding_task_reason(const mlp_table_encoding *enc);
+/** Label columns (outputs of a regression; 1 for classification).
+ * @param enc the encoding
+ * @return the count */
+MLP_API size_t mlp_table_encoding_label_count(const mlp_table_encoding *enc);
+/** Header name of label k.
+ * @param enc the encoding
+ * @param k 0-based label, in the order they were given
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc, size_t k);
+/** Training-table column of label k.
+ * @param enc the encoding
+ * @param k 0-based label
+ * @return the 0-based column; SIZE_MAX out of range */
+MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
+/** Classes of a classification label, sorted as mlp_csv_load sorts them.
+ * @param enc the encoding
+ * @return the class count; 0 for regression */
+MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
+/** Name of class k.
+ * @param enc the encoding
+ * @param k 0-based class (its output)
+ * @return the name, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
+
+/** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
+ * file (format version 2).
+ * @param pre the preprocessing
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not pre's), NULL_ARG, NO_MEMORY (pre
+ *         unchanged) */
+MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
+                                               const mlp_table_encoding *enc);
+/** The attached table encoding.
+ * @param pre the preprocessing
+ * @return the encoding, owned by pre; NULL when none */
+MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre);
+
 /* ------------------------------------------------------------------ model files */
 
-/** Format version of the model files this library writes (it reads this one and older). */
-#define MLP_MODEL_FORMAT_VERSION 2u
+/** Format version of the model files this library writes (it reads this one and older).
+ * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
+ * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
+ * lowest version that holds it (version 1 without either), which older readers read. */
+#define MLP_MODEL_FORMAT_VERSION 3u
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
@@ -826,12 +1269,36 @@ MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preproces
  * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
 MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
                                   mlp_error_detail *detail);
+/**
+ * A model handle from a model image in memory (a database blob, a resource bundle, a
+ * network message): mlp_model_load_mem into a new handle, as mlp_model_open does for a path.
+ * @param out receives the new model, to free with mlp_model_free; unchanged on failure
+ * @param data the image (mlp_model_write_mem, mlp_model_save_mem, or a model file's bytes);
+ *        only read, and free to reuse once the call returns
+ * @param size its length in bytes
+ * @param info receives format version, parts present and saved epoch; may be NULL
+ * @param detail receives a message on failure; may be NULL
+ * @return MLP_OK, or the errors of mlp_model_load_mem (NULL_ARG, TRUNCATED, CHECKSUM,
+ *         FORMAT, VERSION, NO_MEMORY)
+ */
+MLP_API mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
+                                      mlp_model_info *info, mlp_error_detail *detail);
 /** Frees the model and everything it owns; NULL is a no-op. */
 MLP_API void mlp_model_free(mlp_model *model);
 /** Saves net, preprocessing, optimizer (when the model has one) and epoch with
  * mlp_model_save (atomic; same errors). Reads the model only. */
 MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
                                    mlp_error_detail *detail);
+
+/**
+ * The model's image in memory, as mlp_model_write saves it: net, preprocessing, optimizer
+ * when the model has one, and epoch. Reads the model only. mlp_model_open_mem reads it back.
+ * @param model the model
+ * @param data receives a new buffer, to free with mlp_free; unchanged on failure
+ * @param size receives its length in bytes; unchanged on failure
+ * @return MLP_OK, or the errors of mlp_model_save_mem (NULL_ARG, NON_FINITE, NO_MEMORY)
+ */
+MLP_API mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size_t *size);
 
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
@@ -900,8 +1367,31 @@ MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scr
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
 
+/** Attaches a copy of a table encoding to the model's preprocessing
+ * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
+ * mlp_model_predict_table can encode raw tables. Needs the model to itself.
+ * @param model the model
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not the model's), NULL_ARG, NO_MEMORY (the
+ *         model unchanged) */
+MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
+/** Outputs of every row of a raw table of text cells, encoded with the model's table
+ * encoding (mlp_table_encode_inputs: the label columns may be present, then ignored) and
+ * predicted as mlp_model_predict predicts.
+ * @param model the model (only read)
+ * @param table the rows (only read)
+ * @param out rows x n_L outputs; unchanged on any error
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure (naming the column); may be NULL
+ * @return OK; INVALID_ARG (the model has no encoding, or the table has no rows), NULL_ARG,
+ *         and the errors of mlp_table_encode_inputs and mlp_model_predict */
+MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
+                                           float *out, mlp_table_report *report,
+                                           mlp_error_detail *detail);
+
 /** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
+    size_t struct_size;                  /**< sizeof(mlp_model_config), set by the _default call */
     size_t hidden_count;                 /**< hidden layers (1) */
     const size_t *hidden_sizes;          /**< their widths; NULL: 32 each (NULL) */
     mlp_activation hidden_activation;    /**< RELU */

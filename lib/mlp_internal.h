@@ -85,6 +85,29 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
+/* status.c: fills detail (may be NULL) with a printf-style message naming the argument
+ * and the reason (line and column 0); returns status. */
+mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* status.c: a config struct from a caller compiled against any version of mlp.h: out
+ * (size bytes, holding the defaults) receives the struct_size bytes the caller's struct `in`
+ * declares, and struct_size = size; fields added after the caller's version keep their
+ * defaults. INVALID_ARG, with a message naming `name`, for a struct_size below min_size
+ * (not from a _default() call) or above size (a newer header than this library). */
+mlp_status mlp_read_config(void *out, size_t size, const void *in, size_t min_size,
+                           const char *name, const char *type, mlp_error_detail *detail);
+/* The end of the last field of each config struct's first layout (0.1): the least
+ * struct_size accepted. A field appended later leaves these as they are. */
+#define MLP_OPTIMIZER_CONFIG_MIN_SIZE \
+    (offsetof(mlp_optimizer_config, min_learning_rate) + sizeof(float))
+#define MLP_TRAIN_CONFIG_MIN_SIZE (offsetof(mlp_train_config, threads) + sizeof(int))
+#define MLP_CSV_OPTIONS_MIN_SIZE (offsetof(mlp_csv_options, delimiter) + sizeof(char))
+#define MLP_SOURCE_MIN_SIZE (offsetof(mlp_source, user_data) + sizeof(void *))
+#define MLP_MODEL_CONFIG_MIN_SIZE \
+    (offsetof(mlp_model_config, optimizer) + MLP_OPTIMIZER_CONFIG_MIN_SIZE)
 /* status.c: strerror_r's text for err into buf (thread-safe). */
 void mlp_errno_text(int err, char *buf, size_t len);
 /* atomic_write.c: replaces path by buf atomically (see the file's header); IO with the
@@ -249,6 +272,32 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
                               mlp_loss loss, double *loss_sum, mlp_pending *pending);
 /* Seconds on the monotonic clock. */
 double mlp_now_seconds(void);
+/* Loss sum of b rows (b <= ws's max batch) and, in *correct, how many rows' output argmax
+ * equals their target argmax: one chunk of mlp_evaluate, arguments already checked. */
+double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                         const float *targets, size_t b, mlp_loss loss, size_t *correct);
+/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
+
+/* ---- train/data_source.c: where mlp_train's records come from */
+/* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */
+typedef struct mlp_feed {
+    const float *x, *y;      /* arrays; NULL for a callback */
+    mlp_source_read_fn read; /* callback; NULL for arrays */
+    void *user_data;
+    size_t count, n0, nl;
+    const char *name;        /* "train" or "val", for messages */
+} mlp_feed;
+/* f from s (NULL or count 0: an empty feed) for net's sizes; INVALID_ARG / NULL_ARG with a
+ * message naming `name` when s is neither arrays nor a callback or is of another size. */
+mlp_status mlp_feed_open(mlp_feed *f, const mlp_source *s, const char *name, const mlp_net *net,
+                         mlp_error_detail *detail);
+/* NON_FINITE with a message when an array feed holds a NaN or infinite value. */
+mlp_status mlp_feed_check_arrays(const mlp_feed *f, mlp_error_detail *detail);
+/* Rows of records[0..n) copied (arrays) or read (callback) into x (n x n0) and y (n x nl);
+ * a callback's status, or NON_FINITE for a NaN/inf value read, with a message. */
+mlp_status mlp_feed_rows(const mlp_feed *f, const size_t *records, size_t n, float *x, float *y,
+                         size_t epoch, mlp_error_detail *detail);
 
 /* Auto-vectorised passes (activations, optimizer updates, losses): a baseline and an
  * x86-64-v3 clone picked at load time. */

@@ -2,6 +2,7 @@
 #include "mlp_internal.h"
 
 #include <cblas.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,39 @@ const char *mlp_strerror(mlp_status status)
 {
     if ((unsigned)status >= MLP_STATUS_COUNT) return "unknown status code";
     return status_words[status];
+}
+
+mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
+{
+    if (detail) {
+        va_list ap;
+        detail->line = 0;
+        detail->column = 0;
+        va_start(ap, fmt);
+        vsnprintf(detail->message, sizeof detail->message, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+mlp_status mlp_read_config(void *out, size_t size, const void *in, size_t min_size,
+                           const char *name, const char *type, mlp_error_detail *detail)
+{
+    size_t given;
+    memcpy(&given, in, sizeof given); /* struct_size, every config struct's first member */
+    if (given < min_size)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG,
+                        "%s->struct_size is %zu, less than any %s (%zu bytes or more): take "
+                        "the struct from its _default() call, or set struct_size = sizeof(%s)",
+                        name, given, type, min_size, type);
+    if (given > size)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG,
+                        "%s->struct_size is %zu, more than this libmlp's %s (%zu bytes): the "
+                        "program was compiled against a newer mlp.h than the library it runs "
+                        "with", name, given, type, size);
+    memcpy(out, in, given); /* fields the caller's header did not have keep out's defaults */
+    memcpy(out, &size, sizeof size);
+    return MLP_OK;
 }
 
 void mlp_errno_text(int err, char *buf, size_t len)

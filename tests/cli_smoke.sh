@@ -112,7 +112,9 @@ awk 'BEGIN {
 { head -n 1 reg_all.csv; sed -n '2,401p' reg_all.csv; } >reg_train.csv
 { head -n 1 reg_all.csv; sed -n '402,501p' reg_all.csv; } >reg_test.csv
 
-RESULT_CLASSIFY='^result: test_accuracy=[01]\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]$'
+# The prefix names what was measured: test_ (--test data), val_ (a validation split), train_.
+result_classify() { echo "^result: $1_accuracy=[01]\.[0-9]{4} $1_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]\$"; }
+RESULT_CLASSIFY=$(result_classify test)
 RESULT_REGRESS='^result: test_rmse=[0-9]+\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]$'
 
 # ---------------------------------------------------------------- help, version
@@ -182,9 +184,10 @@ check "info: format version" grep -q '^format version: *[0-9]' out.info
 expect_ok train-val "$MLP" train --train train.csv --label species --layers 16 --epochs 5 \
     --val-fraction 0.25 --patience 2 --no-save --curve out/val.csv
 check "train --val-fraction: says it reports the validation split" grep -q 'validation split' out.train-val
-check "train --val-fraction: result line" grep -Eq "$RESULT_CLASSIFY" <(last_line out.train-val)
+check "train --val-fraction: val_ result line" grep -Eq "$(result_classify val)" <(last_line out.train-val)
 expect_ok train-notest "$MLP" train --train train.csv --label species --layers 16 --epochs 3 --no-save
 check "train without test data: says it reports training data" grep -q 'training data' out.train-notest
+check "train without test data: train_ result line" grep -Eq "$(result_classify train)" <(last_line out.train-notest)
 
 # Other optimizers, schedules, activations, losses run.
 expect_ok train-variants "$MLP" train --train train.csv --test test.csv --label 2 \
@@ -296,7 +299,7 @@ printf '\x55' | dd of=flipped.mlp bs=1 seek=200 conv=notrunc 2>/dev/null
 expect_fail info-corrupt-model 1 "$MLP" info flipped.mlp
 cut -d, -f1 --complement test.csv >test_3features.csv
 expect_fail eval-dimension-mismatch 1 "$MLP" eval out/m.mlp test_3features.csv
-check "  ...names the feature counts" grep -q 'expects' e
+check "  ...names the missing column" grep -q "no column 'f1'" e
 expect_fail predict-dimension-mismatch 1 "$MLP" predict out/reg.mlp test.csv
 sed '5s/^[^,]*,/oops,/' train.csv >bad.csv
 expect_fail csv-not-a-number 1 "$MLP" train --train bad.csv --label species --no-save
@@ -375,7 +378,7 @@ cp e report_on_stderr.txt
 expect_ok train-out-file "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
     --seed 9 --quiet --out out/same.mlp
 check "train --out -: the model on stdout" cmp -s model_on_stdout.mlp out/same.mlp
-check "train --out -: the report on stderr" grep -Eq "$RESULT_CLASSIFY" <(last_line report_on_stderr.txt)
+check "train --out -: the report on stderr" grep -Eq "$(result_classify train)" <(last_line report_on_stderr.txt)
 
 # Outputs never overwrite inputs or each other: usage errors, and nothing changes.
 cp train.csv keep.csv

@@ -190,7 +190,9 @@ static const size_t sizes[] = {N_IN, N_HID, N_OUT};
 static const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_SOFTMAX};
 static float xs[N_REC * N_IN], ys[N_REC * N_OUT];
 static char dir[64], model_path[128], csv_path[128], img_path[128], lbl_path[128],
-    img_gz_path[128], save_path[128];
+    img_gz_path[128], save_path[128], table_model_path[128];
+static mlp_table *base_table;         /* csv_path as a table */
+static mlp_table_encoding *base_enc;  /* fitted on it */
 
 static mlp_net *base_net;        /* never changed by a case */
 static mlp_preprocess *base_pre;
@@ -261,11 +263,30 @@ static void make_files(void)
     write_file(lbl_path, lbl, sizeof lbl);
     gzFile gz = gzopen(img_gz_path, "wb");
     if (!gz || gzwrite(gz, img, sizeof img) != (int)sizeof img || gzclose(gz) != Z_OK) die("gz");
+    /* The CSV as a table, an encoding fitted on it, and a model file that carries it. */
+    mlp_table_options o = mlp_table_options_default();
+    o.label = "label";
+    if (mlp_table_load(&base_table, csv_path, NULL, NULL) != MLP_OK ||
+        mlp_table_encoding_fit(&base_enc, base_table, &o, NULL) != MLP_OK)
+        die("table");
+    snprintf(table_model_path, sizeof table_model_path, "%s/table.mlp", dir);
+    size_t tsizes[] = {mlp_table_encoding_input_size(base_enc), 3};
+    mlp_activation tact = MLP_ACT_SOFTMAX;
+    mlp_net *tnet = NULL;
+    mlp_preprocess *tpre = NULL;
+    if (mlp_net_create(&tnet, 1, tsizes, &tact, MLP_BIAS_PER_NEURON) != MLP_OK ||
+        mlp_preprocess_create(&tpre, tsizes[0]) != MLP_OK ||
+        mlp_preprocess_set_encoding(tpre, base_enc) != MLP_OK ||
+        mlp_model_save(table_model_path, tnet, tpre, NULL, 0, NULL) != MLP_OK)
+        die("table model");
+    mlp_preprocess_free(tpre);
+    mlp_net_free(tnet);
 }
 
 static void remove_files(void)
 {
-    const char *paths[] = {model_path, save_path, csv_path, img_path, lbl_path, img_gz_path};
+    const char *paths[] = {model_path, save_path, csv_path, img_path, lbl_path, img_gz_path,
+                           table_model_path};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) unlink(paths[i]);
     rmdir(dir);
 }
@@ -467,6 +488,83 @@ static mlp_status run_idx_gz(ctx *c)
     return mlp_idx_load((mlp_dataset **)&c->out[0], img_gz_path, lbl_path, 0, NULL);
 }
 
+static mlp_status run_table_load(ctx *c)
+{
+    return mlp_table_load((mlp_table **)&c->out[0], csv_path, NULL, NULL);
+}
+
+static void release_tables(ctx *c)
+{
+    mlp_table_free(c->out[0] != SENTINEL ? c->out[0] : NULL);
+    mlp_table_free(c->out[1] != SENTINEL ? c->out[1] : NULL);
+    c->out[0] = c->out[1] = SENTINEL;
+    release_all(c);
+}
+
+/* libcsv retries a failed buffer growth with a smaller step: a complete table is right. */
+static bool table_complete(ctx *c)
+{
+    const mlp_table *a = c->out[0], *b = base_table;
+    if (!a || a == SENTINEL || mlp_table_row_count(a) != mlp_table_row_count(b) ||
+        mlp_table_column_count(a) != mlp_table_column_count(b))
+        return false;
+    for (size_t r = 0; r < mlp_table_row_count(b); r++)
+        for (size_t j = 0; j < mlp_table_column_count(b); j++)
+            if (strcmp(mlp_table_cell(a, r, j), mlp_table_cell(b, r, j)) != 0) return false;
+    return true;
+}
+
+/* Sorting categories falls back to an in-place sort without memory: the same encoding. */
+static bool encoding_complete(ctx *c)
+{
+    const mlp_table_encoding *a = c->out[0], *b = base_enc;
+    if (!a || a == SENTINEL ||
+        mlp_table_encoding_input_size(a) != mlp_table_encoding_input_size(b) ||
+        mlp_table_encoding_class_count(a) != mlp_table_encoding_class_count(b))
+        return false;
+    for (size_t j = 0; j < mlp_table_encoding_column_count(b); j++)
+        for (size_t k = 0; k < mlp_table_encoding_column_width(b, j); k++) {
+            const char *x = mlp_table_encoding_category(a, j, k);
+            const char *y = mlp_table_encoding_category(b, j, k);
+            if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0)) return false;
+        }
+    for (size_t k = 0; k < mlp_table_encoding_class_count(b); k++)
+        if (strcmp(mlp_table_encoding_class_name(a, k), mlp_table_encoding_class_name(b, k)))
+            return false;
+    return true;
+}
+
+static mlp_status run_table_split(ctx *c)
+{
+    return mlp_table_split(base_table, 0.25f, 3, (mlp_table **)&c->out[0],
+                           (mlp_table **)&c->out[1]);
+}
+
+static mlp_status run_table_fit(ctx *c)
+{
+    mlp_table_options o = mlp_table_options_default();
+    o.label = "label";
+    return mlp_table_encoding_fit((mlp_table_encoding **)&c->out[0], base_table, &o, NULL);
+}
+
+static void release_encoding(ctx *c)
+{
+    mlp_table_encoding_free(c->out[0] != SENTINEL ? c->out[0] : NULL);
+    c->out[0] = SENTINEL;
+    release_all(c);
+}
+
+static mlp_status run_table_encode(ctx *c)
+{
+    return mlp_table_encode(base_enc, base_table, (mlp_dataset **)&c->out[0], NULL, NULL);
+}
+
+static mlp_status run_table_model_load(ctx *c)
+{
+    return mlp_model_load(table_model_path, (mlp_net **)&c->out[0],
+                          (mlp_preprocess **)&c->out[1], NULL, NULL, NULL);
+}
+
 static mlp_status run_split(ctx *c)
 {
     return mlp_dataset_split(base_ds, 0.25f, 3, (mlp_dataset **)&c->out[0],
@@ -510,6 +608,28 @@ static mlp_status run_train_stochastic(ctx *c)
     return mlp_train(c->net, c->opt, xs, ys, N_REC, NULL, NULL, 0, &tc, NULL);
 }
 
+/* A callback source over xs/ys (rows of the net's input and output widths). */
+static mlp_status read_xy(void *user, const size_t *records, size_t n, float *inputs,
+                          float *targets)
+{
+    (void)user;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(inputs + i * N_IN, xs + records[i] * N_IN, N_IN * sizeof(float));
+        memcpy(targets + i * N_OUT, ys + records[i] * N_OUT, N_OUT * sizeof(float));
+    }
+    return MLP_OK;
+}
+
+static mlp_status run_train_source(ctx *c)
+{
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = 2;
+    tc.batch_size = 1;
+    mlp_source train = {.struct_size = sizeof train, .count = N_REC - 8, .read = read_xy};
+    mlp_source val = {.struct_size = sizeof val, .count = 8, .read = read_xy};
+    return mlp_train_source(c->net, c->opt, &train, &val, &tc, NULL, NULL);
+}
+
 static mlp_status run_save(ctx *c)
 {
     (void)c;
@@ -534,12 +654,12 @@ static bool save_unchanged(ctx *c)
     unsigned char *now = read_file(save_path, &n);
     bool same = now && n == saved_len && memcmp(now, saved_before, n) == 0;
     __libc_free(now);
-    /* No temporary file beside it either: the six fixtures only. */
+    /* No temporary file beside it either: the seven fixtures only. */
     size_t entries = 0;
     DIR *d = opendir(dir);
     for (struct dirent *e; d && (e = readdir(d)) != NULL;) entries += e->d_name[0] != '.';
     if (d) closedir(d);
-    return same && entries == 6;
+    return same && entries == 7;
 }
 
 static unsigned char *saved_reference;
@@ -631,6 +751,11 @@ static mlp_status run_model_open(ctx *c)
     return mlp_model_open((mlp_model **)&c->out[0], model_path, NULL, NULL);
 }
 
+static mlp_status run_model_open_mem(ctx *c)
+{
+    return mlp_model_open_mem((mlp_model **)&c->out[0], model_bytes, model_len, NULL, NULL);
+}
+
 static mlp_status run_model_build(ctx *c)
 {
     return mlp_model_build((mlp_model **)&c->out[0], base_ds, NULL);
@@ -666,13 +791,20 @@ static const alloc_case cases[] = {
     {"mlp_idx_load", prep_none, run_idx, NULL, release_dataset, NULL},
     {"mlp_idx_load (gzip)", prep_none, run_idx_gz, NULL, release_dataset, NULL},
     {"mlp_dataset_split", prep_none, run_split, NULL, release_dataset, NULL},
+    {"mlp_table_load", prep_none, run_table_load, NULL, release_tables, table_complete},
+    {"mlp_table_split", prep_none, run_table_split, NULL, release_tables, NULL},
+    {"mlp_table_encoding_fit", prep_none, run_table_fit, NULL, release_encoding, encoding_complete},
+    {"mlp_table_encode", prep_none, run_table_encode, NULL, release_dataset, NULL},
+    {"mlp_model_load (table encoding)", prep_none, run_table_model_load, NULL, release_all, NULL},
     {"mlp_preprocess_fit", prep_none, run_pre_fit, NULL, release_all, NULL},
     {"mlp_preprocess_clone", prep_none, run_pre_clone, NULL, release_all, NULL},
     {"mlp_train (adam, minibatch, dropout, validation)", prep_adam, run_train_minibatch, train_unchanged, release_all, NULL},
     {"mlp_train (sgd, stochastic)", prep_sgd, run_train_stochastic, train_unchanged, release_all, NULL},
+    {"mlp_train_source (sgd, callback, validation)", prep_sgd, run_train_source, train_unchanged, release_all, NULL},
     {"mlp_model_save", prep_save, run_save, save_unchanged, release_all, save_complete},
     {"mlp_refit_output_layer", prep_refit, run_refit, params_unchanged, release_all, NULL},
     {"mlp_model_open", prep_none, run_model_open, NULL, release_model_out, NULL},
+    {"mlp_model_open_mem", prep_load_mem, run_model_open_mem, NULL, release_model_out, NULL},
     {"mlp_model_build", prep_none, run_model_build, NULL, release_model_out, NULL},
     {"mlp_model_predict", prep_model, run_model_predict, model_unchanged, release_all, NULL},
     {"mlp_model_classify", prep_model, run_model_classify, model_unchanged, release_all, NULL},
@@ -776,6 +908,8 @@ int main(void)
     printf("%zu allocation failure points (%zu absorbed by libc's fallbacks or best-effort "
            "clean-up, with a complete result), %d failures\n", points, absorbed, failures);
     mlp_dataset_free(csv_reference);
+    mlp_table_encoding_free(base_enc);
+    mlp_table_free(base_table);
     __libc_free(saved_reference);
     return failures ? 1 : 0;
 }

@@ -169,23 +169,22 @@ START_TEST(test_model_file_precision)
     size_t len = 0;
     ck_assert_int_eq(mlp_model_save_mem(&img, &len, net, NULL, NULL, 0), MLP_OK);
     const unsigned char *b = img;
-    ck_assert_uint_eq(rd32(b + 8), MLP_MODEL_FORMAT_VERSION);
+    ck_assert_uint_eq(rd32(b + 8), 1);  /* float, no table: the lowest version */
     ck_assert_uint_eq(rd32(b + 12), 1); /* float: no "PREC" section */
 
     /* A version-1 image (what earlier libraries wrote) still loads, as float. */
     unsigned char *v1 = malloc(len);
     memcpy(v1, img, len);
-    wr32(v1 + 8, 1);
-    reseal(v1, len);
     mlp_model_info info;
     ck_assert_int_eq(mlp_model_load_mem(v1, len, &back, NULL, NULL, &info, NULL), MLP_OK);
     ck_assert_uint_eq(info.format_version, 1);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_FP32);
     mlp_net_free(back);
 
-    /* A "PREC" section: read in version 2, refused in version 1 and with a bad value. */
+    /* A "PREC" section: read in version 3, refused in versions 1 and 2 and with a bad
+     * value. */
     size_t n2;
-    unsigned char *p2 = with_prec(img, len, 2, MLP_PRECISION_BF16, &n2);
+    unsigned char *p2 = with_prec(img, len, 3, MLP_PRECISION_BF16, &n2);
     ck_assert_int_eq(mlp_model_load_mem(p2, n2, &back, NULL, NULL, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_BF16);
     /* ... written back as read */
@@ -203,11 +202,14 @@ START_TEST(test_model_file_precision)
     mlp_net_free(back);
     free(p2);
     mlp_error_detail d;
-    unsigned char *p1 = with_prec(img, len, 1, MLP_PRECISION_BF16, &n2);
-    ck_assert_int_eq(mlp_model_load_mem(p1, n2, &back, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
-    ck_assert_ptr_nonnull(strstr(d.message, "section"));
-    free(p1);
-    unsigned char *bad = with_prec(img, len, 2, MLP_PRECISION_COUNT, &n2);
+    for (uint32_t v = 1; v <= 2; v++) {
+        unsigned char *old = with_prec(img, len, v, MLP_PRECISION_BF16, &n2);
+        ck_assert_int_eq(mlp_model_load_mem(old, n2, &back, NULL, NULL, NULL, &d),
+                         MLP_ERR_FORMAT);
+        ck_assert_ptr_nonnull(strstr(d.message, "section"));
+        free(old);
+    }
+    unsigned char *bad = with_prec(img, len, 3, MLP_PRECISION_COUNT, &n2);
     ck_assert_int_eq(mlp_model_load_mem(bad, n2, &back, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(d.message, "precision"));
     free(bad);
@@ -443,6 +445,7 @@ START_TEST(test_training_converges)
     size_t len = 0;
     mlp_net *back = NULL;
     ck_assert_int_eq(mlp_model_save_mem(&img, &len, b16, NULL, NULL, 3), MLP_OK);
+    ck_assert_uint_eq(rd32((const unsigned char *)img + 8), 3); /* "PREC" needs version 3 */
     ck_assert_int_eq(mlp_model_load_mem(img, len, &back, NULL, NULL, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_BF16);
     mlp_net_free(back);

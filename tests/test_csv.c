@@ -134,7 +134,7 @@ START_TEST(label_column_choice_errors)
     o.label_name = NULL;
     o.label_index = 2;
     load_fail("a,b\n1,2\n", &o, MLP_ERR_INVALID_ARG, 1, 0);
-    o.label_index = -2;
+    o.label_index = -3; /* -2 is MLP_CSV_NO_LABEL */
     load_fail("a,b\n1,2\n", &o, MLP_ERR_INVALID_ARG, 0, 0);
     o.label_index = -1;
     o.label_name = "b";
@@ -252,6 +252,31 @@ START_TEST(regress)
     mlp_dataset_free(ds);
     /* A regression label must be a number too. */
     load_fail("a,y,b\n1,0.25,2\n3,seven,4\n", &o, MLP_ERR_PARSE, 3, 2);
+}
+END_TEST
+
+START_TEST(no_label_column)
+{
+    mlp_csv_options o = mlp_csv_options_default();
+    o.label_index = MLP_CSV_NO_LABEL;
+    mlp_dataset *ds = load_ok("a,b,c\n1,2,3\n4,5,6\n", &o); /* header detected */
+    ck_assert_uint_eq(mlp_dataset_count(ds), 2);
+    ck_assert_uint_eq(mlp_dataset_input_size(ds), 3);
+    ck_assert_uint_eq(mlp_dataset_target_size(ds), 0);
+    ck_assert_uint_eq(mlp_dataset_class_count(ds), 0);
+    ck_assert_int_eq(mlp_dataset_label_index(ds), -1);
+    const float x[] = {1, 2, 3, 4, 5, 6};
+    check_floats(mlp_dataset_inputs_const(ds), x, 6);
+    mlp_dataset_free(ds);
+    /* One column is enough without a label; text is still an error. */
+    o.has_header = 0;
+    ds = load_ok("7\n8\n", &o);
+    ck_assert_uint_eq(mlp_dataset_input_size(ds), 1);
+    mlp_dataset_free(ds);
+    load_fail("1,2\n3,x\n", &o, MLP_ERR_PARSE, 2, 2);
+    o.label_index = -3;
+    ds = NULL;
+    ck_assert_int_eq(mlp_csv_load(&ds, write_csv("1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
 }
 END_TEST
 
@@ -425,6 +450,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, classes_sorted);
     tcase_add_test(tc, fixed_classes);
     tcase_add_test(tc, regress);
+    tcase_add_test(tc, no_label_column);
     tcase_add_test(tc, non_numeric_field);
     tcase_add_test(tc, ragged_row);
     tcase_add_test(tc, empty_and_blank);

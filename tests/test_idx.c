@@ -384,8 +384,13 @@ START_TEST(missing_file_and_null_args)
     mlp_dataset *ds = NULL;
     ck_assert_int_eq(mlp_idx_load(NULL, img, lab, 3, NULL), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_idx_load(&ds, NULL, lab, 3, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_idx_load(&ds, img, NULL, 3, NULL), MLP_ERR_NULL_ARG);
     ck_assert_ptr_null(ds);
+    /* No labels file: the images alone, for prediction. */
+    ck_assert_int_eq(mlp_idx_load(&ds, img, NULL, 3, NULL), MLP_OK);
+    ck_assert_uint_eq(mlp_dataset_target_size(ds), 0);
+    ck_assert_uint_eq(mlp_dataset_class_count(ds), 0);
+    ck_assert_uint_gt(mlp_dataset_count(ds), 0);
+    mlp_dataset_free(ds);
 }
 END_TEST
 

@@ -104,16 +104,22 @@ void cli_close_text(FILE *fp);
 /* path for messages: "stdin" for `-`. */
 const char *cli_input_name(const char *path);
 
-/* ---- csv_rows.c: a plain numeric table reader for `predict` (the label may be absent). */
-typedef struct cli_table {
-    size_t rows, cols;
-    char **header;  /* cols names, NULL without a header row */
-    char **cells;   /* rows x cols strings, pointing into row_text */
-    char **row_text, *header_text; /* each row's fields in one block */
-} cli_table;
-
-int cli_table_read(const char *path, cli_table *out);
-void cli_table_free(cli_table *t);
+/* ---- table_cli.c: CSV tables through the library's table encoding. */
+/* Reads CSV (- is stdin) into a table; CLI_OK or CLI_DATA_ERROR (message printed). */
+int cli_table_load(const char *path, mlp_table **out);
+/* Encodes t with enc (targets too when with_targets); messages name `name`. */
+int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
+                     bool with_targets, mlp_dataset **out, mlp_table_report *rep);
+/* One line on dropped rows, imputed cells and unseen categories (nothing when none). */
+void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report *rep);
+/* The per-column summary and the task chosen, with why. */
+void cli_table_summary(FILE *fp, const mlp_table_encoding *enc);
+/* Name of output k: its label column's, else "output_k" written into buf. */
+const char *cli_output_name(const mlp_preprocess *pre, size_t k, char *buf, size_t size);
+/* "rmse per output: a=.. b=.." for a regression net's outputs on count records. */
+mlp_status cli_print_output_rmse(FILE *fp, const mlp_net *net, mlp_workspace *ws,
+                                 const mlp_preprocess *pre, const float *inputs,
+                                 const float *targets, size_t count, size_t batch);
 /* Writes one CSV field, quoting it when needed. */
 void cli_csv_field(FILE *fp, const char *text);
 /* Writes prefix and text as one CSV field ("p_" + a class name), quoted when needed. */
@@ -136,8 +142,9 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 size_t cli_eval_batch(size_t count);
 /* The loss a trained net is evaluated with: cross-entropy for a softmax output, else MSE. */
 mlp_loss cli_loss_for_net(const mlp_net *net);
-/* "result: test_accuracy=... test_loss=..." without a newline. */
-void cli_print_result(FILE *fp, mlp_task task, const cli_metrics *m);
+/* "result: P_accuracy=... P_loss=..." without a newline; P names what was measured:
+ * "test" (a test file), "val" (a validation split) or "train" (the training data). */
+void cli_print_result(FILE *fp, const char *prefix, mlp_task task, const cli_metrics *m);
 /* "784-256-128-10" into buf. */
 void cli_topology_string(const mlp_net *net, char *buf, size_t size);
 

@@ -27,6 +27,25 @@ static void eval_help(void)
           stdout);
 }
 
+/* --label for a table model: only its own label(s), by name or 0-based index, one by one. */
+static bool same_label(const mlp_table_encoding *enc, const char *label_opt)
+{
+    size_t n = mlp_table_encoding_label_count(enc);
+    const char *p = label_opt;
+    for (size_t k = 0; k < n; k++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *name = mlp_table_encoding_label_name(enc, k);
+        char index[24];
+        snprintf(index, sizeof index, "%zu", mlp_table_encoding_label_column(enc, k));
+        bool match = (name && strlen(name) == len && strncmp(name, p, len) == 0) ||
+                     (strlen(index) == len && strncmp(index, p, len) == 0);
+        if (!match || (k + 1 < n) != (comma != NULL)) return false;
+        p = comma ? comma + 1 : p;
+    }
+    return true;
+}
+
 static int load_data(const cli_model *m, const char *path, const char *labels,
                      const char *label_opt, mlp_dataset **ds)
 {
@@ -37,6 +56,22 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
             return CLI_DATA_ERROR;
         }
         return cli_load_idx(path, labels, mlp_net_output_size(m->net), ds);
+    }
+    const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
+    if (enc) { /* a model trained on a table: its columns by name, its encoding */
+        if (label_opt && !same_label(enc, label_opt)) {
+            cli_error("%s: --label %s is not the label the model was trained on (a model "
+                      "trained on a table knows its label columns)", path, label_opt);
+            return CLI_DATA_ERROR;
+        }
+        mlp_table *t = NULL;
+        mlp_table_report rep;
+        memset(&rep, 0, sizeof rep);
+        int rc = cli_table_load(path, &t);
+        if (rc == CLI_OK) rc = cli_table_encode(enc, t, cli_input_name(path), true, ds, &rep);
+        if (rc == CLI_OK) cli_table_report_print(stdout, cli_input_name(path), &rep);
+        mlp_table_free(t);
+        return rc;
     }
     cli_label_spec label = {NULL, -1};
     if (label_opt) {
@@ -93,7 +128,16 @@ int cmd_eval(int argc, char **argv)
     }
     if (rc == CLI_OK) {
         printf("evaluated %s on %s: %zu records\n", model_path, data_path, met.count);
-        cli_print_result(stdout, task, &met);
+        if (task == MLP_TASK_REGRESS && mlp_net_output_size(m.net) > 1 &&
+            (st = cli_print_output_rmse(stdout, m.net, ws, m.pre, mlp_dataset_inputs_const(ds),
+                                        mlp_dataset_targets_const(ds), mlp_dataset_count(ds),
+                                        cli_eval_batch(mlp_dataset_count(ds)))) != MLP_OK) {
+            cli_report_status(data_path, st, NULL);
+            rc = CLI_DATA_ERROR;
+        }
+    }
+    if (rc == CLI_OK) {
+        cli_print_result(stdout, "test", task, &met);
         putchar('\n');
     }
     mlp_workspace_free(ws);

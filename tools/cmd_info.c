@@ -35,6 +35,16 @@ static void print_preprocess(const mlp_preprocess *pre)
         printf("label column:   index %ld\n", index);
     else
         printf("label column:   none (labels from a separate IDX file)\n");
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
+    if (enc && mlp_table_encoding_label_count(enc) > 1) {
+        printf("label columns: ");
+        for (size_t k = 0; k < mlp_table_encoding_label_count(enc); k++) {
+            const char *l = mlp_table_encoding_label_name(enc, k);
+            if (l) printf("%s %s", k ? "," : "", l);
+            else printf("%s %zu", k ? "," : "", mlp_table_encoding_label_column(enc, k));
+        }
+        putchar('\n');
+    }
     size_t n = mlp_preprocess_class_count(pre);
     if (n > 0) {
         printf("classes:        %zu:", n);
@@ -48,6 +58,7 @@ static void print_preprocess(const mlp_preprocess *pre)
         }
         putchar('\n');
     }
+    if (enc) cli_table_summary(stdout, enc); /* the table encoding fitted in training */
 }
 
 static void print_optimizer(const cli_model *m)

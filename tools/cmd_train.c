@@ -19,6 +19,7 @@ typedef struct train_run {
     mlp_workspace *eval_ws;
     train_monitor mon;
     const char **classes;
+    train_tables tables; /* CSV: the encoding and its reports (data sets moved out) */
     size_t start_epoch;  /* > 0 when resuming */
     FILE *report;        /* stdout, or stderr when an output file is `-` */
     mlp_model_info resume_info;
@@ -36,6 +37,7 @@ static void run_free(train_run *r)
     mlp_workspace_free(r->eval_ws);
     cli_history_free(&r->mon.history);
     free(r->classes);
+    train_tables_free(&r->tables);
 }
 
 static int load_named_dataset(train_run *r)
@@ -60,6 +62,28 @@ static int load_named_dataset(train_run *r)
     return cli_load_idx(img, lbl, mlp_dataset_target_size(r->all), &r->test);
 }
 
+/* CSV: the table encoding's splits and task (train_table.c). */
+static int load_tables(train_run *r)
+{
+    train_tables *tt = &r->tables;
+    int rc = train_tables_load(&r->o, r->pre, tt);
+    if (rc != CLI_OK) return rc;
+    r->all = tt->train;
+    r->val = tt->val;
+    r->test = tt->test;
+    tt->train = tt->val = tt->test = NULL;
+    r->o.task = tt->task;
+    if ((r->o.set & SET_LOSS) && r->o.loss == MLP_LOSS_CROSS_ENTROPY &&
+        tt->task == MLP_TASK_REGRESS) {
+        cli_error("--loss ce needs classification, and the task is regression (--task "
+                  "classify to change it)");
+        return CLI_USAGE_ERROR;
+    }
+    if (!(r->o.set & SET_LOSS))
+        r->o.loss = tt->task == MLP_TASK_CLASSIFY ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE;
+    return CLI_OK;
+}
+
 static int load_data(train_run *r)
 {
     const train_options *o = &r->o;
@@ -75,7 +99,9 @@ static int load_data(train_run *r)
         if (rc == CLI_OK && o->test_path)
             rc = cli_load_idx(o->test_path, o->test_labels, mlp_dataset_target_size(r->all),
                               &r->test);
-    } else {
+    } else if (!r->pre || mlp_preprocess_encoding(r->pre)) {
+        rc = load_tables(r);
+    } else { /* resuming a model trained before tables had an encoding */
         cli_label_spec label = cli_label_parse(o->label);
         /* Resuming, the labels must be the model's classes (a label outside them is an
          * error, as in eval), not a new list mapped onto them by sorted order. */
@@ -137,11 +163,13 @@ static int split_and_scale(train_run *r)
         mlp_dataset_target_size(r->all) == 10)
         st = mlp_preprocess_set_label_info(r->pre, MLP_TASK_CLASSIFY, NULL, -1, 10,
                                            fashion_mnist_classes);
+    if (st == MLP_OK && !o->resume && r->tables.enc)
+        st = mlp_preprocess_set_encoding(r->pre, r->tables.enc);
     if (st != MLP_OK) {
         cli_report_status("preprocessing", st, NULL);
         return CLI_DATA_ERROR;
     }
-    if (o->val_fraction > 0) {
+    if (o->val_fraction > 0 && !r->val) { /* tables were split before the encoding fit */
         if (mlp_dataset_count(r->all) < 2) {
             cli_error("--val-fraction: %zu record%s cannot be split", mlp_dataset_count(r->all),
                       mlp_dataset_count(r->all) == 1 ? "" : "s");
@@ -262,6 +290,7 @@ static void describe(const train_run *r, FILE *fp)
     const train_options *o = &r->o;
     char topo[512];
     cli_topology_string(r->net, topo, sizeof topo);
+    train_tables_print(&r->tables, fp);
     fprintf(fp, "data: %zu training records", mlp_dataset_count(r->train));
     if (r->val) fprintf(fp, ", %zu validation", mlp_dataset_count(r->val));
     if (r->test) fprintf(fp, ", %zu test", mlp_dataset_count(r->test));
@@ -430,7 +459,17 @@ static int train_and_report(train_run *r)
     if (!r->test)
         fprintf(r->report, "note: no test data; the result below is on the %s (%zu records)\n",
                 r->val ? "validation split" : "training data", met.count);
-    cli_print_result(r->report, o->task, &met);
+    if (o->task == MLP_TASK_REGRESS && mlp_net_output_size(r->net) > 1) {
+        st = cli_print_output_rmse(r->report, r->net, r->eval_ws, r->pre,
+                                   mlp_dataset_inputs_const(eval),
+                                   mlp_dataset_targets_const(eval), mlp_dataset_count(eval),
+                                   CLI_EVAL_BATCH);
+        if (st != MLP_OK) {
+            cli_report_status("evaluation", st, NULL);
+            return CLI_DATA_ERROR;
+        }
+    }
+    cli_print_result(r->report, r->test ? "test" : r->val ? "val" : "train", o->task, &met);
     fprintf(r->report, " train_seconds=%.1f\n", seconds);
     return CLI_OK;
 }

@@ -35,13 +35,13 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 /* "nan" rather than "-nan" for a diverged run. */
 static double unsigned_nan(double x) { return isnan(x) ? fabs(x) : x; }
 
-void cli_print_result(FILE *fp, mlp_task task, const cli_metrics *m)
+void cli_print_result(FILE *fp, const char *prefix, mlp_task task, const cli_metrics *m)
 {
     if (task == MLP_TASK_CLASSIFY)
-        fprintf(fp, "result: test_accuracy=%.4f test_loss=%.4f", unsigned_nan(m->accuracy),
-                unsigned_nan(m->loss));
+        fprintf(fp, "result: %s_accuracy=%.4f %s_loss=%.4f", prefix, unsigned_nan(m->accuracy),
+                prefix, unsigned_nan(m->loss));
     else
-        fprintf(fp, "result: test_rmse=%.4f test_loss=%.4f", unsigned_nan(m->rmse),
+        fprintf(fp, "result: %s_rmse=%.4f %s_loss=%.4f", prefix, unsigned_nan(m->rmse), prefix,
                 unsigned_nan(m->loss));
 }
 

@@ -65,6 +65,10 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Help texts and reports are written in one piece at the end (finish), so that a write
+     * error is seen by fflush there with its reason, not lost inside an earlier fputs. */
+    static char out_buffer[1 << 16];
+    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
     cli_blas_defer(argv);
     /* Not a terminal: one 64 KiB buffer (glibc's default is the device's block size, 4 KiB
      * for /dev/full), so that a help text or report longer than 4 KiB is written by

@@ -20,6 +20,8 @@ typedef struct train_options {
     /* data */
     const char *train_path, *train_labels, *test_path, *test_labels, *dataset;
     const char *label;
+    /* tables: column lists (names or 0-based indices, comma-separated) and missing tokens */
+    const char *ignore, *categorical, *numeric, *missing;
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;
@@ -51,6 +53,24 @@ int train_options_parse(int argc, char **argv, train_options *o);
 void train_options_finish(train_options *o, bool idx_data);
 /* Default learning rate for an optimizer (mean-reduced gradients). */
 double train_default_lr(mlp_optimizer_kind kind);
+
+/* train_table.c: CSV tables, encoded with an encoding fitted on the training split (or the
+ * resumed model's). Nothing is printed but errors: train_tables_print gives the column
+ * summary and the row reports (dropped rows, imputed cells, unseen categories). */
+typedef struct train_tables {
+    mlp_dataset *train, *val, *test; /* val only with --val-fraction */
+    mlp_table_encoding *enc;
+    mlp_task task;
+    bool fitted;                     /* enc fitted here (not the resumed model's) */
+    mlp_table_report reports[3];     /* train, validation, test */
+    const char *report_names[3];
+    size_t n_reports;
+} train_tables;
+
+int train_tables_load(const train_options *o, const mlp_preprocess *resumed,
+                      train_tables *out);
+void train_tables_print(const train_tables *tt, FILE *fp);
+void train_tables_free(train_tables *t);
 
 /* Watches training through mlp_train's progress callback: progress bar or epoch lines on
  * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */

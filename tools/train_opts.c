@@ -13,6 +13,8 @@ static void train_help(void)
 "Usage: mlp train [OPTIONS]\n"
 "Trains a multilayer perceptron and prints, as the last line on stdout,\n"
 "  result: test_accuracy=A test_loss=L train_seconds=S   (test_rmse=R for regression)\n"
+"The prefix names what was measured: test_ on the --test data, val_ on the validation\n"
+"split (--val-fraction, without --test), train_ on the training data (neither).\n"
 "\n"
 "Data (one of):\n"
 "  --train FILE --test FILE      CSV files (a header row is detected; - is stdin)\n"
@@ -20,8 +22,22 @@ static void train_help(void)
 "                                IDX files, plain or gzip (MNIST format)\n"
 "  --dataset NAME                IDX files in $MLP_DATASETS/NAME or /usr/share/datasets/NAME\n"
 "                                (e.g. fashion-mnist, which also selects tuned defaults)\n"
-"  --label COL                   CSV label column: header name or 0-based index (last)\n"
-"  --task classify|regress       (classify; IDX data is always classify)\n"
+"  --label COL[,COL...]          CSV label column(s): header names or 0-based indices\n"
+"                                (the last column); several: multi-output regression\n"
+"  --task classify|regress       (CSV: regression when the label is numeric with more than\n"
+"                                20 distinct values or non-integers, else classification;\n"
+"                                the tool prints which and why; IDX: always classify)\n"
+"CSV tables (column types are fitted on the training split and saved in the model):\n"
+"  numbers stay numeric, text columns are one-hot encoded (a category not seen in\n"
+"  training encodes as all zeros), YYYY-MM-DD and YYYY/MM/DD dates become days and season,\n"
+"  text with a distinct value in most rows is an identifier and ignored. Missing cells\n"
+"  get the training mean (plus a 0/1 indicator) or a \"(missing)\" category; rows with\n"
+"  a missing label are dropped (counted). A summary of the columns is printed first.\n"
+"  --ignore COL,...              columns not to use (names or 0-based indices)\n"
+"  --categorical COL,...         columns to one-hot encode (e.g. numeric codes)\n"
+"  --numeric COL,...             columns that must be numbers\n"
+"  --missing TOKENS              comma-separated missing-cell markers, ignoring case\n"
+"                                (NA,NaN,?,null; an empty cell is always missing)\n"
 "  --scale minmax|standard|none  input scaling fitted on the training split\n"
 "                                (IDX: minmax, CSV: standard)\n"
 "  --val-fraction F              hold out F of the training data for validation and early\n"
@@ -69,9 +85,9 @@ static void train_help(void)
 "--dataset fashion-mnist defaults: --layers 256,128 --optimizer adamw --lr 0.001\n"
 "  --weight-decay 0.01 --schedule cosine --batch 128 --epochs 30 --dropout 0.2\n"
 "\n"
-"Without test data the result line reports the validation split, else the training data\n"
-"(a note on stdout says which). train_seconds is the time of mlp_train, excluding data\n"
-"loading and the per-epoch test evaluation. Ctrl-C finishes the current epoch, then\n"
+"Without test data the result line reports the validation split (val_), else the training\n"
+"data (train_); a note on stdout says which. train_seconds is the time of mlp_train,\n"
+"excluding data loading and the per-epoch test evaluation. Ctrl-C finishes the current epoch, then\n"
 "evaluates and saves (a second Ctrl-C quits without saving).\n"
 "Exit status: 0 success, 1 bad data or I/O, 2 bad usage.\n",
         stdout);
@@ -82,7 +98,7 @@ enum {
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
-    OPT_PRECISION,
+    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING, OPT_PRECISION,
 };
 
 static const struct option long_options[] = {
@@ -93,6 +109,10 @@ static const struct option long_options[] = {
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"label", required_argument, NULL, OPT_LABEL},
     {"task", required_argument, NULL, OPT_TASK},
+    {"ignore", required_argument, NULL, OPT_IGNORE},
+    {"categorical", required_argument, NULL, OPT_CATEGORICAL},
+    {"numeric", required_argument, NULL, OPT_NUMERIC},
+    {"missing", required_argument, NULL, OPT_MISSING},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"val-fraction", required_argument, NULL, OPT_VAL},
     {"patience", required_argument, NULL, OPT_PATIENCE},
@@ -170,6 +190,10 @@ static int parse_one(int c, train_options *o)
     case OPT_TEST_LABELS: o->test_labels = optarg; break;
     case OPT_DATASET: o->dataset = optarg; break;
     case OPT_LABEL: o->label = optarg; break;
+    case OPT_IGNORE: o->ignore = optarg; break;
+    case OPT_CATEGORICAL: o->categorical = optarg; break;
+    case OPT_NUMERIC: o->numeric = optarg; break;
+    case OPT_MISSING: o->missing = optarg; break;
     case OPT_TASK:
         ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
         o->task = (mlp_task)v, o->set |= SET_TASK;
@@ -282,8 +306,9 @@ static int check_data_options(const train_options *o)
         return cli_usage_error(CMD, "stdin (-) is for CSV data, not IDX files");
     if (train_stdin && test_stdin)
         return cli_usage_error(CMD, "--train and --test cannot both read stdin (-)");
-    if (idx && o->label)
-        return cli_usage_error(CMD, "--label is for CSV data");
+    if (idx && (o->label || o->ignore || o->categorical || o->numeric || o->missing))
+        return cli_usage_error(CMD, "--label, --ignore, --categorical, --numeric and "
+                                    "--missing are for CSV data");
     if (idx && (o->set & SET_TASK) && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "IDX data is for classification (--task classify)");
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)

@@ -37,6 +37,24 @@ mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
     return MLP_OK;
 }
 
+/* A handle around freshly loaded parts; frees them when it cannot be made. */
+static mlp_status adopt_loaded(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                               mlp_optimizer *opt, const mlp_model_info *mi, mlp_model_info *info)
+{
+    mlp_model *m = NULL;
+    mlp_status st = mlp_model_create(&m, net, pre, opt);
+    if (st != MLP_OK) { /* the loader checked the parts: only NO_MEMORY or a DIMENSION left */
+        mlp_optimizer_free(opt);
+        mlp_preprocess_free(pre);
+        mlp_net_free(net);
+        return st;
+    }
+    m->epoch = mi->epoch;
+    if (info) *info = *mi;
+    *out = m;
+    return MLP_OK;
+}
+
 mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
                           mlp_error_detail *detail)
 {
@@ -47,18 +65,20 @@ mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *inf
     mlp_model_info mi;
     mlp_status st = mlp_model_load(path, &net, &pre, &opt, &mi, detail);
     if (st != MLP_OK) return st;
-    mlp_model *m = NULL;
-    st = mlp_model_create(&m, net, pre, opt);
-    if (st != MLP_OK) { /* the loader checked the parts: only NO_MEMORY or a DIMENSION left */
-        mlp_optimizer_free(opt);
-        mlp_preprocess_free(pre);
-        mlp_net_free(net);
-        return st;
-    }
-    m->epoch = mi.epoch;
-    if (info) *info = mi;
-    *out = m;
-    return MLP_OK;
+    return adopt_loaded(out, net, pre, opt, &mi, info);
+}
+
+mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
+                              mlp_model_info *info, mlp_error_detail *detail)
+{
+    if (!out || !data) return MLP_ERR_NULL_ARG;
+    mlp_net *net = NULL;
+    mlp_preprocess *pre = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_model_info mi;
+    mlp_status st = mlp_model_load_mem(data, size, &net, &pre, &opt, &mi, detail);
+    if (st != MLP_OK) return st;
+    return adopt_loaded(out, net, pre, opt, &mi, info);
 }
 
 void mlp_model_free(mlp_model *model)
@@ -74,6 +94,12 @@ mlp_status mlp_model_write(const mlp_model *model, const char *path, mlp_error_d
 {
     if (!model || !path) return MLP_ERR_NULL_ARG;
     return mlp_model_save(path, model->net, model->pre, model->opt, model->epoch, detail);
+}
+
+mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size_t *size)
+{
+    if (!model) return MLP_ERR_NULL_ARG;
+    return mlp_model_save_mem(data, size, model->net, model->pre, model->opt, model->epoch);
 }
 
 const mlp_net *mlp_model_net(const mlp_model *model) { return model ? model->net : NULL; }

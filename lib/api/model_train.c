@@ -12,6 +12,7 @@ mlp_model_config mlp_model_config_default(void)
 {
     mlp_model_config c;
     memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
     c.hidden_count = 1;
     c.hidden_sizes = NULL;
     c.hidden_activation = MLP_ACT_RELU;
@@ -62,7 +63,10 @@ mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                            const mlp_model_config *config)
 {
     if (!out || !train) return MLP_ERR_NULL_ARG;
-    mlp_model_config c = config ? *config : mlp_model_config_default();
+    mlp_model_config c = mlp_model_config_default();
+    if (config && mlp_read_config(&c, sizeof c, config, MLP_MODEL_CONFIG_MIN_SIZE, "config",
+                                  "mlp_model_config", NULL) != MLP_OK)
+        return MLP_ERR_INVALID_ARG;
     if ((unsigned)c.task > MLP_TASK_COUNT || (unsigned)c.scaling >= MLP_SCALE_COUNT ||
         mlp_dataset_count(train) == 0)
         return MLP_ERR_INVALID_ARG;
@@ -117,14 +121,9 @@ mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train, const mlp
     mlp_status st = check_data(model, train);
     if (st == MLP_OK) st = check_data(model, val);
     if (st != MLP_OK) return st;
-    mlp_train_config cfg = mlp_train_config_default();
-    if (config) {
-        cfg = *config;
-    } else {
-        size_t L = mlp_net_layer_count(model->net);
-        if (mlp_net_activation(model->net, L - 1) == MLP_ACT_SOFTMAX)
-            cfg.loss = MLP_LOSS_CROSS_ENTROPY;
-    }
+    /* mlp_train reads config at the caller's size; its default loss follows the output */
+    const mlp_train_config defaults = mlp_train_config_default();
+    const mlp_train_config *cfg = config ? config : &defaults;
     float *x = NULL, *vx = NULL;
     st = scaled_copy(model, train, &x);
     if (st == MLP_OK) st = scaled_copy(model, val, &vx);
@@ -133,7 +132,7 @@ mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train, const mlp
     if (st == MLP_OK)
         st = mlp_train(model->net, model->opt, x, mlp_dataset_targets_const(train),
                        mlp_dataset_count(train), vx,
-                       vx ? mlp_dataset_targets_const(val) : NULL, val_count, &cfg, &res);
+                       vx ? mlp_dataset_targets_const(val) : NULL, val_count, cfg, &res);
     if (st == MLP_OK) model->epoch = res.epochs_run;
     if (result && (st == MLP_OK || st == MLP_ERR_DIVERGED)) *result = res;
     mlp_mem_free(x);

@@ -32,7 +32,8 @@ typedef struct csv_ctx {
     size_t nfields, fields_cap;
     /* layout, known after the first record */
     int layout_known;
-    size_t ncols, label_col, n_in;
+    size_t ncols, label_col, n_in; /* label_col SIZE_MAX: no label (MLP_CSV_NO_LABEL) */
+    int no_label;
     char *label_name;
     /* rows read so far */
     size_t rows;
@@ -169,15 +170,17 @@ static int first_record(csv_ctx *c)
 {
     const mlp_csv_options *o = c->opt;
     size_t line = c->fields[0].line;
-    if (c->nfields < 2) {
+    if (c->nfields < 2 - (size_t)c->no_label) {
         fail(c, MLP_ERR_PARSE, line, 0,
              "%zu column(s): need at least one feature column and a label column", c->nfields);
         return 0;
     }
     c->ncols = c->nfields;
-    c->n_in = c->ncols - 1;
+    c->n_in = c->ncols - !c->no_label;
     int header = o->has_header == 1 || o->label_name != NULL;
-    if (o->label_name) {
+    if (c->no_label) {
+        c->label_col = SIZE_MAX; /* features only, e.g. records to predict */
+    } else if (o->label_name) {
         size_t j, len;
         for (j = 0; j < c->ncols; j++)
             if (strcmp(field_text(c, j, &len), o->label_name) == 0) break;
@@ -206,7 +209,7 @@ static int first_record(csv_ctx *c)
         }
     }
     c->layout_known = 1;
-    if (!header) return 0;
+    if (!header || c->no_label) return header;
     size_t len;
     if (!(c->label_name = mlp_mem_strdup(field_text(c, c->label_col, &len)))) no_memory(c);
     return 1;
@@ -240,8 +243,9 @@ static void data_record(csv_ctx *c)
     int regress = c->opt->task == MLP_TASK_REGRESS;
     if (!mlp_mul_size(r + 1, c->n_in, &x_need) ||
         !grow((void **)&c->x, &c->x_cap, x_need, sizeof(float)) ||
-        !(regress ? grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
-                  : grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
+        !(c->no_label ? 1
+          : regress ? grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
+                    : grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
         no_memory(c);
         return;
     }
@@ -313,7 +317,8 @@ static mlp_status check_options(const mlp_csv_options *o, mlp_error_detail *deta
 #define BAD(...) return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0, __VA_ARGS__)
     if (o->has_header < -1 || o->has_header > 1) BAD("has_header must be 1, 0 or -1");
     if (o->label_name && o->has_header == 0) BAD("label_name needs a header row");
-    if (o->label_index < -1) BAD("label_index must be >= 0 or -1 (last column)");
+    if (o->label_index < MLP_CSV_NO_LABEL)
+        BAD("label_index must be >= 0, -1 (last column) or MLP_CSV_NO_LABEL");
     if ((unsigned)o->task >= MLP_TASK_COUNT) BAD("unknown task %d", (int)o->task);
     if (o->delimiter == '\0' || o->delimiter == '"' || o->delimiter == '\n' ||
         o->delimiter == '\r')
@@ -384,14 +389,14 @@ static mlp_status sort_classes(csv_ctx *c)
 
 static mlp_status build(csv_ctx *c, mlp_dataset **out)
 {
-    int regress = c->opt->task == MLP_TASK_REGRESS;
-    size_t k = regress ? 1 : c->n_classes;
+    int regress = c->opt->task == MLP_TASK_REGRESS, classify = !regress && !c->no_label;
+    size_t k = c->no_label ? 0 : regress ? 1 : c->n_classes;
     mlp_dataset *ds = NULL;
-    if (!regress && !c->fixed_classes && sort_classes(c) != MLP_OK) return c->st;
+    if (classify && !c->fixed_classes && sort_classes(c) != MLP_OK) return c->st;
     mlp_status st = mlp_dataset_create(&ds, c->rows, c->n_in, k);
-    if (st == MLP_OK && !regress)
+    if (st == MLP_OK && classify)
         st = mlp_dataset_set_class_names(ds, (const char *const *)c->classes, c->n_classes);
-    if (st == MLP_OK)
+    if (st == MLP_OK && !c->no_label)
         st = mlp_dataset_set_label_column(ds, c->label_name, (long)c->label_col);
     if (st != MLP_OK) {
         mlp_dataset_free(ds);
@@ -399,7 +404,7 @@ static mlp_status build(csv_ctx *c, mlp_dataset **out)
     }
     memcpy(mlp_dataset_inputs(ds), c->x, c->rows * c->n_in * sizeof(float));
     float *y = mlp_dataset_targets(ds);
-    for (size_t r = 0; r < c->rows; r++) {
+    for (size_t r = 0; r < c->rows && !c->no_label; r++) {
         if (regress)
             y[r] = c->y_value[r];
         else
@@ -428,6 +433,7 @@ mlp_csv_options mlp_csv_options_default(void)
 {
     mlp_csv_options o;
     memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
     o.has_header = -1;
     o.label_name = NULL;
     o.label_index = -1;
@@ -482,13 +488,24 @@ static void parse_file(csv_ctx *c, FILE *fp)
     csv_free(&p);
 }
 
+/* The caller's options (NULL: the defaults) at this library's size, checked. */
+static mlp_status read_options(mlp_csv_options *o, const mlp_csv_options *options,
+                               mlp_error_detail *detail)
+{
+    *o = mlp_csv_options_default();
+    mlp_status st = options ? mlp_read_config(o, sizeof *o, options, MLP_CSV_OPTIONS_MIN_SIZE,
+                                              "options", "mlp_csv_options", detail)
+                            : MLP_OK;
+    return st == MLP_OK ? check_options(o, detail) : st;
+}
+
 /* Parses the open stream fp (read once, from its current position; not closed). */
 static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
                               const mlp_csv_options *options, mlp_error_detail *detail)
 {
-    mlp_csv_options defaults = mlp_csv_options_default();
-    const mlp_csv_options *o = options ? options : &defaults;
-    mlp_status st = check_options(o, detail);
+    mlp_csv_options own;
+    const mlp_csv_options *o = &own;
+    mlp_status st = read_options(&own, options, detail);
     if (st != MLP_OK) return st;
 
     csv_ctx c;
@@ -497,6 +514,7 @@ static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
     c.opt = o;
     c.detail = detail;
     c.st = MLP_OK;
+    c.no_label = o->label_index == MLP_CSV_NO_LABEL && !o->label_name;
     if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
         c.fixed_classes = 1;
         for (size_t i = 0; i < o->class_count; i++)
@@ -528,7 +546,8 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
 {
     if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     /* Bad options are reported before the file is opened. */
-    mlp_status st = options ? check_options(options, detail) : MLP_OK;
+    mlp_csv_options checked;
+    mlp_status st = read_options(&checked, options, detail);
     if (st != MLP_OK) return st;
     FILE *fp = fopen(path, "rb");
     if (!fp) {

@@ -178,10 +178,10 @@ static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsig
     float *x = mlp_dataset_inputs(ds);
     float *y = mlp_dataset_targets(ds);
     for (size_t i = 0; i < count * input_size; i++) x[i] = (float)pix[i];
-    for (size_t i = 0; i < count; i++) y[i * class_count + lab[i]] = 1.0f;
+    for (size_t i = 0; lab && i < count; i++) y[i * class_count + lab[i]] = 1.0f;
     /* Class names "0", "1", ...: decimal of the label value. */
-    char **names = mlp_mem_calloc(class_count, sizeof *names);
-    st = names ? MLP_OK : MLP_ERR_NO_MEMORY;
+    char **names = class_count ? mlp_mem_calloc(class_count, sizeof *names) : NULL;
+    st = names || !class_count ? MLP_OK : MLP_ERR_NO_MEMORY;
     for (size_t c = 0; st == MLP_OK && c < class_count; c++) {
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%zu", c);
@@ -203,25 +203,26 @@ static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsig
 mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path, const char *labels_path,
                         size_t class_count, mlp_error_detail *detail)
 {
-    if (!out || !images_path || !labels_path)
+    if (!out || !images_path)
         return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
+    if (!labels_path) class_count = 0; /* images only (for prediction): no targets */
     idx_file im, lb;
     unsigned char *pix = NULL, *lab = NULL;
     memset(&lb, 0, sizeof lb);
     /* Both headers first, so that a count mismatch fails before any body is read. */
     mlp_status st = open_header(&im, images_path, 2, IDX_MAX_DIMS, detail);
-    if (st == MLP_OK) st = open_header(&lb, labels_path, 1, 1, detail);
+    if (st == MLP_OK && labels_path) st = open_header(&lb, labels_path, 1, 1, detail);
     size_t count = im.dims[0];
     size_t input_size = 0;
-    if (st == MLP_OK && lb.dims[0] != count)
+    if (st == MLP_OK && labels_path && lb.dims[0] != count)
         st = mlp_data_error(detail, MLP_ERR_DIMENSION, 0, 0,
                             "%s has %zu images but %s has %zu labels", images_path, count,
                             labels_path, lb.dims[0]);
     if (st == MLP_OK) {
         input_size = im.body / count;
-        st = read_body(&lb, &lab, detail);
+        if (labels_path) st = read_body(&lb, &lab, detail);
     }
-    if (st == MLP_OK) {
+    if (st == MLP_OK && labels_path) {
         /* Labels against class_count (0: max label + 1). */
         size_t max_label = 0;
         for (size_t i = 0; i < count; i++)
@@ -235,7 +236,7 @@ mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path, const char *
     }
     if (st == MLP_OK) st = read_body(&im, &pix, detail);
     close_file(&im);
-    close_file(&lb);
+    if (labels_path) close_file(&lb);
     if (st == MLP_OK)
         st = build(out, pix, lab, count, input_size, class_count, detail);
     mlp_mem_free(pix);

@@ -16,6 +16,7 @@ struct mlp_preprocess {
     long label_index;    /* -1 when none */
     char **class_names;
     size_t class_count;
+    mlp_table_encoding *encoding; /* table encoding (lib/data/table_*.c), NULL when none */
 };
 
 static void free_names(char **names, size_t n)
@@ -83,6 +84,7 @@ void mlp_preprocess_free(mlp_preprocess *pre)
     mlp_mem_free(pre->scale);
     mlp_mem_free(pre->label_name);
     free_names(pre->class_names, pre->class_count);
+    mlp_table_encoding_free(pre->encoding);
     mlp_mem_free(pre);
 }
 
@@ -97,6 +99,7 @@ mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
         st = mlp_preprocess_set_label_info(p, src->task, src->label_name, src->label_index,
                                            src->class_count,
                                            (const char *const *)src->class_names);
+    if (st == MLP_OK && src->encoding) st = mlp_preprocess_set_encoding(p, src->encoding);
     if (st != MLP_OK) {
         mlp_preprocess_free(p);
         return st;
@@ -287,4 +290,23 @@ const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index)
 {
     if (!pre || index >= pre->class_count) return NULL;
     return pre->class_names[index];
+}
+
+mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre, const mlp_table_encoding *enc)
+{
+    if (!pre) return MLP_ERR_NULL_ARG;
+    mlp_table_encoding *copy = NULL;
+    if (enc && mlp_table_encoding_input_size(enc) != pre->input_size) return MLP_ERR_DIMENSION;
+    if (enc) {
+        mlp_status st = mlp_table_encoding_clone(&copy, enc);
+        if (st != MLP_OK) return st;
+    }
+    mlp_table_encoding_free(pre->encoding);
+    pre->encoding = copy;
+    return MLP_OK;
+}
+
+const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre)
+{
+    return pre ? pre->encoding : NULL;
 }

@@ -181,8 +181,16 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
     return backpropagate(net, ws, inputs, targets, batch, loss, &out);
 }
 
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss)
+{
+    if (loss != MLP_LOSS_AUTO) return loss;
+    return net->activations[net->n_layers - 1] == MLP_ACT_SOFTMAX ? MLP_LOSS_CROSS_ENTROPY
+                                                                  : MLP_LOSS_MSE;
+}
+
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss)
 {
+    if (loss == MLP_LOSS_AUTO) return MLP_ERR_INVALID_ARG; /* resolved by every entry point */
     if ((unsigned)loss >= MLP_LOSS_COUNT) return MLP_ERR_INVALID_ARG;
     if (loss == MLP_LOSS_CROSS_ENTROPY && net->activations[net->n_layers - 1] != MLP_ACT_SOFTMAX)
         return MLP_ERR_INVALID_ARG;
@@ -235,7 +243,7 @@ static mlp_status gradient_entry(const mlp_net *net, mlp_workspace *ws, const fl
     if (!net || !ws || !inputs || !targets || !grad) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK && !ws->training) st = MLP_ERR_INVALID_ARG; /* no deltas */
-    if (st == MLP_OK) st = mlp_check_loss(net, loss);
+    if (st == MLP_OK) st = mlp_check_loss(net, loss = mlp_loss_resolve(net, loss));
     if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, grad);
     if (st != MLP_OK) return st;
     if (!mlp_all_finite(inputs, batch * net->sizes[0]) ||

@@ -119,6 +119,19 @@ static mlp_status build_optimizer(const opt_plan *op, const mlp_net *net, size_t
     return MLP_OK;
 }
 
+/* The checked "TABL" body, built and attached to the preprocessing. */
+static mlp_status attach_table(const model_plan *plan, mlp_preprocess *p,
+                               mlp_error_detail *detail)
+{
+    mlp_table_encoding *enc = NULL;
+    size_t outputs = (size_t)ld_u64(plan->net.sizes_at + 8 * plan->net.n_layers);
+    mlp_status s = mlp_model_table_build(plan->table_at, plan->table_len,
+                                         plan->pre.input_size, outputs, &enc);
+    if (s == MLP_OK) s = as_format(mlp_preprocess_set_encoding(p, enc), "table", detail);
+    mlp_table_encoding_free(enc);
+    return s;
+}
+
 mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
                               mlp_preprocess **pre, mlp_optimizer **opt,
                               mlp_model_info *info, mlp_error_detail *detail)
@@ -137,6 +150,7 @@ mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
     mlp_optimizer *o = NULL;
     s = build_net(&plan.net, &n, detail);
     if (s == MLP_OK && plan.has_pre && pre) s = build_preprocess(&plan.pre, &p, detail);
+    if (s == MLP_OK && p && plan.has_table) s = attach_table(&plan, p, detail);
     if (s == MLP_OK && plan.has_opt && opt)
         s = build_optimizer(&plan.opt, n, plan.epoch, &o, detail);
     if (s != MLP_OK) {

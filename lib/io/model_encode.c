@@ -4,55 +4,7 @@
 
 #include <zlib.h>
 
-/* ------------------------------------------------------------------ writing */
-
-/* A write cursor over a buffer of exactly the computed size. */
-typedef struct writer {
-    unsigned char *p;
-    size_t pos;
-} writer;
-
-static void put_u32(writer *w, uint32_t v) { st_u32(w->p + w->pos, v); w->pos += 4; }
-static void put_u64(writer *w, uint64_t v) { st_u64(w->p + w->pos, v); w->pos += 8; }
-static void put_bytes(writer *w, const void *src, size_t n)
-{
-    if (n) memcpy(w->p + w->pos, src, n);
-    w->pos += n;
-}
-
-static void put_f32(writer *w, float x)
-{
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    put_u32(w, bits);
-}
-
-static void put_f32s(writer *w, const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) put_f32(w, x[i]);
-}
-
-static void put_str(writer *w, const char *s)
-{
-    if (!s) {
-        put_u32(w, STR_ABSENT);
-        return;
-    }
-    size_t n = strlen(s);
-    put_u32(w, (uint32_t)n);
-    put_bytes(w, s, n);
-}
-
 /* ------------------------------------------------------------------ sizes */
-
-/* Bytes a string takes in the file; 0 when it is too long to encode. */
-static uint64_t str_size(const char *s)
-{
-    if (!s) return 4;
-    size_t n = strlen(s);
-    if ((uint64_t)n >= STR_ABSENT) return 0;
-    return 4 + (uint64_t)n;
-}
 
 static uint64_t net_body_size(const mlp_net *net)
 {
@@ -171,7 +123,7 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
 
 /* The sizes of an image's parts, computed once its inputs are checked. */
 typedef struct image_plan {
-    uint64_t net, pre, opt, total;
+    uint64_t net, pre, opt, table, total; /* table 0: no "TABL" section */
     int has_prec; /* a "PREC" section: the net's last step was not float */
 } image_plan;
 
@@ -181,9 +133,11 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     size_t L = mlp_net_layer_count(net);
     if (L == 0 || L > UINT32_MAX) return MLP_ERR_INVALID_ARG;
     ip->net = net_body_size(net);
-    ip->pre = ip->opt = 0;
+    ip->pre = ip->opt = ip->table = 0;
     mlp_status st;
     if (pre && (st = check_preprocess(pre, net, &ip->pre)) != MLP_OK) return st;
+    const mlp_table_encoding *enc = pre ? mlp_preprocess_encoding(pre) : NULL;
+    if (enc && !(ip->table = mlp_model_table_size(enc))) return MLP_ERR_INVALID_ARG;
     if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK) return st;
     if (!mlp_all_finite(mlp_net_params_const(net), mlp_param_count(net))) return MLP_ERR_NON_FINITE;
     if (opt) {
@@ -194,6 +148,7 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + ip->net + MODEL_CRC_LEN;
     if (pre) total += SECTION_HEADER_LEN + ip->pre;
     if (opt) total += SECTION_HEADER_LEN + ip->opt;
+    if (ip->table) total += SECTION_HEADER_LEN + ip->table;
     ip->has_prec = mlp_net_trained_precision(net) != MLP_PRECISION_FP32;
     if (ip->has_prec) total += SECTION_HEADER_LEN + PREC_LEN;
     if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
@@ -208,8 +163,9 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
 {
     writer w = {p, 0};
     put_bytes(&w, MODEL_MAGIC, MODEL_MAGIC_LEN);
-    put_u32(&w, MLP_MODEL_FORMAT_VERSION);
-    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (uint32_t)ip->has_prec);
+    /* The lowest version that holds the model, so that older readers still read it. */
+    put_u32(&w, ip->has_prec ? 3u : ip->table ? 2u : 1u);
+    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (ip->table != 0) + (uint32_t)ip->has_prec);
     put_u64(&w, ip->total);
     put_u64(&w, epoch);
     put_section_header(&w, TAG_NET, ip->net);
@@ -221,6 +177,10 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     if (opt) {
         put_section_header(&w, TAG_OPTM, ip->opt);
         put_optimizer(&w, opt);
+    }
+    if (ip->table) {
+        put_section_header(&w, TAG_TABL, ip->table);
+        mlp_model_table_put(&w, mlp_preprocess_encoding(pre));
     }
     if (ip->has_prec) {
         put_section_header(&w, TAG_PREC, PREC_LEN);

@@ -55,10 +55,32 @@
  *           u64 state count S (0, P or 2P floats, as mlp_optimizer_state gives them)
  *           f32 state[S]          (finite; squared-gradient averages >= 0)
  *
- *   "PREC"  u32 training precision (mlp_precision) of the last step: version 2 only, and
- *           written only for nets whose last step was not float (mlp_net_trained_precision);
- *           absent means MLP_PRECISION_FP32. How the net was trained, not how to run it:
- *           a bf16-trained net runs in either precision.
+ * Format version 2 adds one optional section, only with "PREP" (a model without it is
+ * still written as version 1; "TABL" in a version 1 file is FORMAT):
+ *
+ *   "TABL"  the table encoding (mlp_preprocess_encoding; lib/data/table_internal.h)
+ *           u64 column count N (>= 1), u64 label count K (1..N)
+ *           u64 label columns [K] (distinct, < N, each of type LABEL)
+ *           u32 task (mlp_task), u32 has_names (0, 1)
+ *           str missing-value tokens (present)
+ *           u64 class count C (classification: n_L; regression 0, and K == n_L)
+ *           str class names [C] (present)
+ *           N columns, each:
+ *             str name (present exactly when has_names)
+ *             u32 type (mlp_column_type), u32 flags (bit 0 missing indicator, bit 1
+ *             missing category; others 0)
+ *             u64 missing count, u64 distinct count
+ *             u64 mean (binary64 bits, finite)
+ *             u64 category count M (>= 1 for CATEGORICAL, else 0), str categories [M]
+ *           The features the columns encode to must number n_0 (mlp_table_encoding_input_size).
+ *
+ * Format version 3 adds one more optional section (written only for a net whose last
+ * training step was not float; a model without it keeps the version it had; "PREC" in a
+ * version 1 or 2 file is FORMAT):
+ *
+ *   "PREC"  u32 training precision (mlp_precision) of the last step
+ *           (mlp_net_trained_precision); absent means MLP_PRECISION_FP32. How the net was
+ *           trained, not how to run it: a bf16-trained net runs in either precision.
  *
  * A section's body length must equal the size its fields imply. Readers check, in order:
  * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
@@ -89,6 +111,7 @@
 #define TAG_NET TAG('N', 'E', 'T', ' ')
 #define TAG_PREP TAG('P', 'R', 'E', 'P')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
+#define TAG_TABL TAG('T', 'A', 'B', 'L')
 #define TAG_PREC TAG('P', 'R', 'E', 'C')
 #define PREC_LEN 4u
 
@@ -147,6 +170,54 @@ static inline void st_u32(unsigned char *p, uint32_t v)
 static inline void st_u64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ------------------------------------------------------------------ writing */
+
+/* A write cursor over a buffer of exactly the computed size. */
+typedef struct writer {
+    unsigned char *p;
+    size_t pos;
+} writer;
+
+static inline void put_u32(writer *w, uint32_t v) { st_u32(w->p + w->pos, v); w->pos += 4; }
+static inline void put_u64(writer *w, uint64_t v) { st_u64(w->p + w->pos, v); w->pos += 8; }
+static inline void put_bytes(writer *w, const void *src, size_t n)
+{
+    if (n) memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+
+static inline void put_f32(writer *w, float x)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    put_u32(w, bits);
+}
+
+static inline void put_f32s(writer *w, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) put_f32(w, x[i]);
+}
+
+static inline void put_str(writer *w, const char *s)
+{
+    if (!s) {
+        put_u32(w, STR_ABSENT);
+        return;
+    }
+    size_t n = strlen(s);
+    put_u32(w, (uint32_t)n);
+    put_bytes(w, s, n);
+}
+
+/* Bytes a string takes in the file; 0 when it is too long to encode. */
+static inline uint64_t str_size(const char *s)
+{
+    if (!s) return 4;
+    size_t n = strlen(s);
+    if ((uint64_t)n >= STR_ABSENT) return 0;
+    return 4 + (uint64_t)n;
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -265,7 +336,9 @@ typedef struct opt_plan {
 typedef struct model_plan {
     uint32_t version;
     size_t epoch;
-    int has_pre, has_opt;
+    int has_pre, has_opt, has_table;
+    const unsigned char *table_at; /* the "TABL" body, checked by mlp_model_table_check */
+    size_t table_len;
     mlp_precision trained_precision; /* FP32 when the file has no "PREC" section */
     net_plan net;
     pre_plan pre;
@@ -284,5 +357,19 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
  * sections, fields) and fills *plan with pointers into b; allocates nothing. */
 mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
                            mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ the TABL section */
+/* (model_table.c: the table encoding of lib/data/table_internal.h) */
+
+/* Body size of enc's section; 0 when it cannot be encoded (a string too long). */
+uint64_t mlp_model_table_size(const mlp_table_encoding *enc);
+void mlp_model_table_put(writer *w, const mlp_table_encoding *enc);
+/* Validates a body without allocating: its fields, its encoded width == input_size and,
+ * for classification, its class count == outputs. */
+mlp_status mlp_model_table_check(const unsigned char *body, size_t len, size_t input_size,
+                                 size_t outputs, mlp_error_detail *detail);
+/* Builds the encoding of a checked body (NO_MEMORY only). */
+mlp_status mlp_model_table_build(const unsigned char *body, size_t len, size_t input_size,
+                                 size_t outputs, mlp_table_encoding **out);
 
 #endif /* MLP_MODEL_FORMAT_H */

@@ -181,7 +181,7 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
 
 /* ------------------------------------------------------------------ sections */
 
-/* The training precision section (version 2). */
+/* The training precision section (version 3). */
 static mlp_status parse_precision(reader *r, mlp_precision *out, mlp_error_detail *detail)
 {
     uint32_t p;
@@ -193,22 +193,24 @@ static mlp_status parse_precision(reader *r, mlp_precision *out, mlp_error_detai
 }
 
 /* Walks the sections of a checked image and validates each; nothing is allocated. */
-static mlp_status parse_sections(const unsigned char *b, size_t len, uint32_t version,
-                                 model_plan *plan, mlp_error_detail *detail)
+static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan *plan,
+                                 mlp_error_detail *detail)
 {
-    const uint32_t kinds = version >= 2 ? 4 : 3; /* version 1 has no "PREC" */
+    net_plan *np = &plan->net;
     uint32_t count = ld_u32(b + 12);
-    if (count == 0 || count > kinds) FAIL("invalid section count %u", (unsigned)count);
+    uint32_t max = plan->version >= 3 ? 5 : plan->version >= 2 ? 4 : 3;
+    if (count == 0 || count > max) FAIL("invalid section count %u", (unsigned)count);
     reader file = {b, len - MODEL_CRC_LEN, MODEL_HEADER_LEN};
-    reader body[4] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
-    int seen[4] = {0, 0, 0, 0};
+    reader body[5] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
+    int seen[5] = {0, 0, 0, 0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *h = take(&file, SECTION_HEADER_LEN);
         if (!h) FAIL("section %u header overruns the file", (unsigned)i);
         uint32_t tag = ld_u32(h), flags = ld_u32(h + 4);
         uint64_t size = ld_u64(h + 8);
         int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2
-                  : tag == TAG_PREC && version >= 2 ? 3 : -1;
+                    : tag == TAG_TABL && plan->version >= 2 ? 3
+                    : tag == TAG_PREC && plan->version >= 3 ? 4 : -1;
         if (which < 0) FAIL("unknown section tag 0x%08x", (unsigned)tag);
         if (seen[which]) FAIL("duplicate section 0x%08x", (unsigned)tag);
         if (flags != 0) FAIL("section 0x%08x has unknown flags", (unsigned)tag);
@@ -219,13 +221,20 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, uint32_t ve
     if (file.pos != file.len) FAIL("bytes after the last section");
     if (!seen[0]) FAIL("no net section");
 
-    mlp_status s = parse_net(&body[0], &plan->net, detail);
-    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], &plan->net, &plan->pre, detail);
-    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], &plan->net, &plan->opt, detail);
-    plan->trained_precision = MLP_PRECISION_FP32;
-    if (s == MLP_OK && seen[3]) s = parse_precision(&body[3], &plan->trained_precision, detail);
+    mlp_status s = parse_net(&body[0], np, detail);
+    if (s == MLP_OK && seen[1]) s = parse_preprocess(&body[1], np, &plan->pre, detail);
+    if (s == MLP_OK && seen[2]) s = parse_optimizer(&body[2], np, &plan->opt, detail);
+    if (s == MLP_OK && seen[3] && !seen[1]) FAIL("table section without a preprocess section");
+    if (s == MLP_OK && seen[3])
+        s = mlp_model_table_check(body[3].p, body[3].len, plan->pre.input_size,
+                                  (size_t)ld_u64(np->sizes_at + 8 * np->n_layers), detail);
     plan->has_pre = seen[1];
     plan->has_opt = seen[2];
+    plan->has_table = seen[3];
+    plan->table_at = body[3].p;
+    plan->table_len = body[3].len;
+    plan->trained_precision = MLP_PRECISION_FP32;
+    if (s == MLP_OK && seen[4]) s = parse_precision(&body[4], &plan->trained_precision, detail);
     return s;
 }
 
@@ -242,7 +251,7 @@ mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
                    (unsigned)actual);
         return MLP_ERR_CHECKSUM;
     }
-    s = parse_sections(b, len, plan->version, plan, detail);
+    s = parse_sections(b, len, plan, detail);
     if (s != MLP_OK) return s;
     uint64_t epoch = ld_u64(b + 24);
     if (epoch > SIZE_MAX) FAIL("epoch %llu too large", (unsigned long long)epoch);

@@ -6,15 +6,28 @@
 #include <string.h>
 
 static mlp_status check_topology(size_t n_layers, const size_t *sizes,
-                                 const mlp_activation *activations, mlp_bias_mode bias_mode)
+                                 const mlp_activation *activations, mlp_bias_mode bias_mode,
+                                 mlp_error_detail *d)
 {
-    if (!sizes || !activations) return MLP_ERR_NULL_ARG;
-    if (n_layers == 0 || (unsigned)bias_mode >= MLP_BIAS_COUNT) return MLP_ERR_INVALID_ARG;
+    if (!sizes) return mlp_fail(d, MLP_ERR_NULL_ARG, "sizes is NULL");
+    if (!activations) return mlp_fail(d, MLP_ERR_NULL_ARG, "activations is NULL");
+    if (n_layers == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "n_layers is 0: a net needs a weight layer");
+    if ((unsigned)bias_mode >= MLP_BIAS_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "bias_mode is %d, not an mlp_bias_mode",
+                        (int)bias_mode);
     for (size_t i = 0; i <= n_layers; i++) /* BLAS takes int dimensions */
-        if (sizes[i] == 0 || sizes[i] > INT_MAX) return MLP_ERR_INVALID_ARG;
+        if (sizes[i] == 0 || sizes[i] > INT_MAX)
+            return mlp_fail(d, MLP_ERR_INVALID_ARG, "sizes[%zu] is %zu, outside [1, INT_MAX]",
+                            i, sizes[i]);
     for (size_t k = 0; k < n_layers; k++) {
-        if ((unsigned)activations[k] >= MLP_ACT_COUNT) return MLP_ERR_INVALID_ARG;
-        if (activations[k] == MLP_ACT_SOFTMAX && k + 1 != n_layers) return MLP_ERR_SOFTMAX_HIDDEN;
+        if ((unsigned)activations[k] >= MLP_ACT_COUNT)
+            return mlp_fail(d, MLP_ERR_INVALID_ARG, "activations[%zu] is %d, not an "
+                            "mlp_activation", k, (int)activations[k]);
+        if (activations[k] == MLP_ACT_SOFTMAX && k + 1 != n_layers)
+            return mlp_fail(d, MLP_ERR_SOFTMAX_HIDDEN, "activations[%zu] is softmax on a hidden "
+                            "layer: softmax belongs to the output layer (activations[%zu])",
+                            k, n_layers - 1);
     }
     return MLP_OK;
 }
@@ -61,13 +74,21 @@ static uint64_t topology_hash(const mlp_net *net)
 mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                           const mlp_activation *activations, mlp_bias_mode bias_mode)
 {
-    if (!out) return MLP_ERR_NULL_ARG;
-    mlp_status st = check_topology(n_layers, sizes, activations, bias_mode);
+    return mlp_net_create_ex(out, n_layers, sizes, activations, bias_mode, NULL);
+}
+
+mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_t *sizes,
+                             const mlp_activation *activations, mlp_bias_mode bias_mode,
+                             mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (n_layers > SIZE_MAX / sizeof(size_t) - 1)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "n_layers (%zu) is too large", n_layers);
+    mlp_status st = check_topology(n_layers, sizes, activations, bias_mode, detail);
     if (st != MLP_OK) return st;
-    if (n_layers > SIZE_MAX / sizeof(size_t) - 1) return MLP_ERR_INVALID_ARG;
 
     mlp_net *net = mlp_mem_calloc(1, sizeof *net);
-    if (!net) return MLP_ERR_NO_MEMORY;
+    if (!net) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the net");
     net->n_layers = n_layers;
     net->bias_mode = bias_mode;
     net->sizes = mlp_mem_alloc((n_layers + 1) * sizeof *net->sizes);
@@ -76,7 +97,7 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
     net->bias_offset = mlp_mem_alloc(n_layers * sizeof *net->bias_offset);
     if (!net->sizes || !net->activations || !net->weights_offset || !net->bias_offset) {
         mlp_net_free(net);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the net");
     }
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
     memcpy(net->activations, activations, n_layers * sizeof *activations);
@@ -84,13 +105,15 @@ mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
         if (sizes[i] > net->max_width) net->max_width = sizes[i];
     if (!compute_layout(net)) {
         mlp_net_free(net);
-        return MLP_ERR_INVALID_ARG;
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG,
+                        "sizes: the parameter count overflows the address space");
     }
     net->topology_hash = topology_hash(net);
     net->params = mlp_mem_calloc(net->param_count, sizeof *net->params);
     if (!net->params) {
+        size_t n = net->param_count;
         mlp_net_free(net);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for %zu parameters", n);
     }
     mlp_rng_seed(&net->rng, 0);
     *out = net;

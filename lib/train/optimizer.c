@@ -19,7 +19,7 @@ struct mlp_optimizer {
 mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind)
 {
     mlp_optimizer_config c = {
-        .kind = kind, .learning_rate = 0.01f, .reduction = MLP_REDUCE_SUM, .momentum = 0.9f,
+        .struct_size = sizeof c, .kind = kind, .learning_rate = 0.01f, .reduction = MLP_REDUCE_SUM, .momentum = 0.9f,
         .beta1 = 0.9f, .beta2 = 0.999f, .rho = 0.9f, .epsilon = 1e-8f, .weight_decay = 0.0f,
         .schedule = MLP_SCHEDULE_CONSTANT, .step_epochs = 10, .step_gamma = 0.1f,
         .total_epochs = 100, .min_learning_rate = 0.0f,
@@ -27,27 +27,54 @@ mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind)
     return c;
 }
 
-static mlp_status check_config(const mlp_optimizer_config *c)
+/* A setting in [lo, hi) (hi_open) or [lo, hi]: INVALID_ARG naming it otherwise. */
+static mlp_status check_range(const char *name, float v, float lo, bool lo_open, float hi,
+                              mlp_error_detail *d)
 {
+    if ((lo_open ? v > lo : v >= lo) && v < hi) return MLP_OK;
+    return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->%s is %g, outside %c%g, %g)", name,
+                    (double)v, lo_open ? '(' : '[', (double)lo, (double)hi);
+}
+
+static mlp_status check_config(const mlp_optimizer_config *c, mlp_error_detail *d)
+{
+    static const char *const names[] = {"learning_rate", "momentum", "beta1", "beta2", "rho",
+                                        "epsilon", "weight_decay", "step_gamma",
+                                        "min_learning_rate"};
     const float values[] = {c->learning_rate, c->momentum, c->beta1, c->beta2, c->rho,
                             c->epsilon, c->weight_decay, c->step_gamma, c->min_learning_rate};
     for (size_t i = 0; i < sizeof values / sizeof *values; i++)
-        if (!mlp_is_finite(values[i])) return MLP_ERR_NON_FINITE;
-    if ((unsigned)c->kind >= MLP_OPT_COUNT || (unsigned)c->reduction >= MLP_REDUCE_COUNT ||
-        (unsigned)c->schedule >= MLP_SCHEDULE_COUNT)
-        return MLP_ERR_INVALID_ARG;
+        if (!mlp_is_finite(values[i]))
+            return mlp_fail(d, MLP_ERR_NON_FINITE, "config->%s is NaN or infinite", names[i]);
+    if ((unsigned)c->kind >= MLP_OPT_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->kind is %d, not an mlp_optimizer_kind",
+                        (int)c->kind);
+    if ((unsigned)c->reduction >= MLP_REDUCE_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->reduction is %d, not an "
+                        "mlp_reduction", (int)c->reduction);
+    if ((unsigned)c->schedule >= MLP_SCHEDULE_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->schedule is %d, not an mlp_schedule",
+                        (int)c->schedule);
     /* epsilon keeps m / (sqrt v + eps) finite where a gradient is exactly zero */
     const int uses_epsilon = c->kind == MLP_OPT_ADAM || c->kind == MLP_OPT_ADAMW ||
                              c->kind == MLP_OPT_RMSPROP;
-    if (c->epsilon < 0.0f || (uses_epsilon && c->epsilon <= 0.0f)) return MLP_ERR_INVALID_ARG;
-    if (c->learning_rate <= 0.0f || c->weight_decay < 0.0f ||
-        c->momentum < 0.0f || c->momentum >= 1.0f || c->beta1 < 0.0f || c->beta1 >= 1.0f ||
-        c->beta2 < 0.0f || c->beta2 >= 1.0f || c->rho < 0.0f || c->rho >= 1.0f ||
-        c->min_learning_rate < 0.0f || c->step_gamma <= 0.0f)
-        return MLP_ERR_INVALID_ARG;
-    if ((c->schedule == MLP_SCHEDULE_STEP && c->step_epochs == 0) ||
-        (c->schedule == MLP_SCHEDULE_COSINE && c->total_epochs == 0))
-        return MLP_ERR_INVALID_ARG;
+    mlp_status st = check_range("epsilon", c->epsilon, 0.0f, uses_epsilon, INFINITY, d);
+    if (st == MLP_OK) st = check_range("learning_rate", c->learning_rate, 0.0f, true, INFINITY, d);
+    if (st == MLP_OK) st = check_range("weight_decay", c->weight_decay, 0.0f, false, INFINITY, d);
+    if (st == MLP_OK) st = check_range("momentum", c->momentum, 0.0f, false, 1.0f, d);
+    if (st == MLP_OK) st = check_range("beta1", c->beta1, 0.0f, false, 1.0f, d);
+    if (st == MLP_OK) st = check_range("beta2", c->beta2, 0.0f, false, 1.0f, d);
+    if (st == MLP_OK) st = check_range("rho", c->rho, 0.0f, false, 1.0f, d);
+    if (st == MLP_OK)
+        st = check_range("min_learning_rate", c->min_learning_rate, 0.0f, false, INFINITY, d);
+    if (st == MLP_OK) st = check_range("step_gamma", c->step_gamma, 0.0f, true, INFINITY, d);
+    if (st != MLP_OK) return st;
+    if (c->schedule == MLP_SCHEDULE_STEP && c->step_epochs == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->step_epochs is 0 with the STEP schedule: decay every 1 or more");
+    if (c->schedule == MLP_SCHEDULE_COSINE && c->total_epochs == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->total_epochs is 0 with the COSINE schedule: 1 or more");
     return MLP_OK;
 }
 
@@ -66,15 +93,28 @@ static size_t state_vectors_for(mlp_optimizer_kind kind)
 mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
                                 const mlp_optimizer_config *config)
 {
-    if (!out || !net || !config) return MLP_ERR_NULL_ARG;
-    mlp_status st = check_config(config);
+    return mlp_optimizer_create_ex(out, net, config, NULL);
+}
+
+mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
+                                   const mlp_optimizer_config *config, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (!config) return mlp_fail(detail, MLP_ERR_NULL_ARG, "config is NULL");
+    mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_SGD);
+    mlp_status st = mlp_read_config(&c, sizeof c, config, MLP_OPTIMIZER_CONFIG_MIN_SIZE,
+                                    "config", "mlp_optimizer_config", detail);
+    if (st != MLP_OK) return st;
+    config = &c; /* the caller's, at this library's size */
+    st = check_config(config, detail);
     if (st != MLP_OK) return st;
     mlp_optimizer *opt = mlp_mem_calloc(1, sizeof *opt);
-    if (!opt) return MLP_ERR_NO_MEMORY;
+    if (!opt) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the optimizer");
     st = mlp_net_create(&opt->shape, net->n_layers, net->sizes, net->activations, net->bias_mode);
     if (st != MLP_OK) {
         mlp_mem_free(opt);
-        return st;
+        return mlp_fail(detail, st, "no memory for the optimizer");
     }
     mlp_mem_free(opt->shape->params);
     opt->shape->params = NULL;
@@ -85,7 +125,7 @@ mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
         opt->state = mlp_mem_calloc(opt->state_vectors * opt->n, sizeof *opt->state);
         if (!opt->state) {
             mlp_optimizer_free(opt);
-            return MLP_ERR_NO_MEMORY;
+            return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the optimizer state");
         }
     }
     opt->lr_now = config->learning_rate;

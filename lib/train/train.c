@@ -52,6 +52,7 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     if (!net || !ws || !opt || !inputs || !targets) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_workspace_check(ws, net, batch);
     if (st == MLP_OK && !ws->training) st = MLP_ERR_INVALID_ARG; /* an inference workspace */
+    loss = mlp_loss_resolve(net, loss);
     if (st == MLP_OK && loss != MLP_LOSS_MSE) st = mlp_check_loss(net, loss); /* MSE fits all */
     if (st == MLP_OK && !mlp_optimizer_fits(opt, net)) st = MLP_ERR_WORKSPACE_MISMATCH;
     if (st == MLP_OK) st = mlp_check_no_alias(net, ws, inputs, targets, batch, NULL);
@@ -67,6 +68,17 @@ static size_t argmax(const float *v, size_t n)
     return best;
 }
 
+double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                         const float *targets, size_t b, mlp_loss loss, size_t *correct)
+{
+    const size_t nl = net->sizes[net->n_layers];
+    mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, inputs, b), b, 0);
+    double sum = mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, targets, b, nl);
+    for (size_t i = 0; i < b; i++)
+        *correct += argmax(ws->last_output + i * nl, nl) == argmax(targets + i * nl, nl);
+    return sum;
+}
+
 mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                         const float *targets, size_t count, mlp_loss loss, double *mean_loss,
                         double *accuracy)
@@ -74,7 +86,7 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     if (!net || !ws || !inputs || !targets) return MLP_ERR_NULL_ARG;
     if (count == 0) return MLP_ERR_INVALID_ARG;
     mlp_status st = mlp_workspace_check(ws, net, 1);
-    if (st == MLP_OK) st = mlp_check_loss(net, loss);
+    if (st == MLP_OK) st = mlp_check_loss(net, loss = mlp_loss_resolve(net, loss));
     if (st != MLP_OK) return st;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     /* targets are read after each chunk's forward pass: not from the buffers it writes */
@@ -84,12 +96,9 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     size_t correct = 0;
     for (size_t start = 0; start < count; start += ws->max_batch) {
         size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
-        const float *x = inputs + start * n0, *y = targets + start * nl;
         if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, start > 0); /* net is not changing */
-        mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, x, b), b, 0);
-        total += mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, y, b, nl);
-        for (size_t i = 0; i < b; i++)
-            correct += argmax(ws->last_output + i * nl, nl) == argmax(y + i * nl, nl);
+        total += mlp_evaluate_rows(net, ws, inputs + start * n0, targets + start * nl, b, loss,
+                                   &correct);
     }
     if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, 0);
     if (mean_loss) *mean_loss = total / (double)count;
@@ -100,7 +109,7 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 mlp_train_config mlp_train_config_default(void)
 {
     mlp_train_config c = {
-        .loss = MLP_LOSS_MSE, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
+        .struct_size = sizeof c, .loss = MLP_LOSS_AUTO, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
         .user_data = NULL, .progress_every_batch = false, .progress_interval = 1, .threads = 1,
         .precision = MLP_PRECISION_FP32,

@@ -1,5 +1,6 @@
-/* mlp_train: epochs of batch, stochastic or minibatch gradient descent with validation,
- * early stopping and a progress callback. Everything is allocated before the first step. */
+/* mlp_train and mlp_train_source: epochs of batch, stochastic or minibatch gradient descent
+ * with validation, early stopping and a progress callback, on records from arrays or from a
+ * caller's callback (data_source.c). Everything is allocated before the first step. */
 #include "mlp_internal.h"
 
 #include <math.h>
@@ -12,11 +13,18 @@ typedef struct trainer {
     mlp_net *net;
     mlp_optimizer *opt;
     const mlp_train_config *cfg;
-    const float *x, *y, *vx, *vy;
+    mlp_loss loss;                  /* cfg->loss, AUTO resolved */
+    mlp_feed train, val;
+    const float *x, *y;             /* train's arrays (rows read in place), or NULL */
     size_t count, val_count, batch; /* batch 0: whole epoch */
     mlp_workspace *ws, *eval_ws;
     size_t *order;
-    float *bx, *by;                 /* gathered minibatch rows */
+    float *bx, *by;                 /* gathered minibatch rows; two one-record slots when a
+                                       callback feeds one-record SGD (see epoch_minibatches) */
+    size_t *val_order;              /* a callback's validation run: consecutive indices */
+    float *vbx, *vby;               /* its rows */
+    size_t epoch;
+    mlp_error_detail *detail;
     float *best_params;
     /* The state at the start of the epoch, restored when it diverges. */
     float *snap_params, *snap_state;
@@ -34,6 +42,9 @@ static void trainer_free(trainer *t)
     mlp_mem_free(t->order);
     mlp_mem_free(t->bx);
     mlp_mem_free(t->by);
+    mlp_mem_free(t->val_order);
+    mlp_mem_free(t->vbx);
+    mlp_mem_free(t->vby);
     mlp_mem_free(t->best_params);
     mlp_mem_free(t->snap_params);
     mlp_mem_free(t->snap_state);
@@ -85,9 +96,18 @@ static mlp_status trainer_alloc(trainer *t)
     if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
         st = mlp_workspace_set_precision(t->eval_ws, t->cfg->precision);
     if (st != MLP_OK) return st;
+    /* one-record SGD leaves a record's first-layer update pending, reading its input row
+     * during the next record's pass: a callback's rows alternate between two slots */
+    const size_t rows = cap == 1 && t->train.read ? 2 : cap;
     t->order = mlp_mem_alloc(t->count * sizeof *t->order);
-    t->bx = mlp_mem_alloc(cap * n0 * sizeof *t->bx);
-    t->by = mlp_mem_alloc(cap * nl * sizeof *t->by);
+    t->bx = mlp_mem_alloc(rows * n0 * sizeof *t->bx);
+    t->by = mlp_mem_alloc(rows * nl * sizeof *t->by);
+    if (t->val.read) {
+        t->val_order = mlp_mem_alloc(EVAL_BATCH * sizeof *t->val_order);
+        t->vbx = mlp_mem_alloc(EVAL_BATCH * n0 * sizeof *t->vbx);
+        t->vby = mlp_mem_alloc(EVAL_BATCH * nl * sizeof *t->vby);
+        if (!t->val_order || !t->vbx || !t->vby) return MLP_ERR_NO_MEMORY;
+    }
     if (t->val_count && t->cfg->restore_best)
         t->best_params = mlp_mem_alloc(net->param_count * sizeof *t->best_params);
     t->snap_params = mlp_mem_alloc(net->param_count * sizeof *t->snap_params);
@@ -113,8 +133,15 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     *loss_sum = 0.0;
     for (size_t start = 0; start < t->count; start += t->ws->max_batch) {
         size_t b = t->count - start < t->ws->max_batch ? t->count - start : t->ws->max_batch;
-        *loss_sum += mlp_propagate_gradient(t->net, t->ws, t->x + start * n0, t->y + start * nl,
-                                            b, t->cfg->loss, grad, start > 0);
+        const float *x = t->x ? t->x + start * n0 : NULL, *y = t->y ? t->y + start * nl : NULL;
+        if (!t->x) { /* order is the identity here: a run of consecutive records */
+            mlp_status st = mlp_feed_rows(&t->train, t->order + start, b, t->bx, t->by,
+                                          t->epoch, t->detail);
+            if (st != MLP_OK) return st;
+            x = t->bx;
+            y = t->by;
+        }
+        *loss_sum += mlp_propagate_gradient(t->net, t->ws, x, y, b, t->loss, grad, start > 0);
     }
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
@@ -143,19 +170,19 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
     while (done < t->count && st == MLP_OK) {
         size_t b = t->count - done < t->batch ? t->count - done : t->batch;
         const float *bx, *by;
-        if (b == 1) { /* one record: read it in place */
+        if (b == 1 && t->x) { /* one record of an array: read it in place */
             bx = t->x + t->order[done] * n0;
             by = t->y + t->order[done] * nl;
-        } else {
-            for (size_t i = 0; i < b; i++) {
-                memcpy(t->bx + i * n0, t->x + t->order[done + i] * n0, n0 * sizeof *t->bx);
-                memcpy(t->by + i * nl, t->y + t->order[done + i] * nl, nl * sizeof *t->by);
-            }
-            bx = t->bx;
-            by = t->by;
+        } else { /* gathered, or read by the callback (into the slot not pending) */
+            const size_t slot = b == 1 ? batch_index & 1 : 0;
+            float *rx = t->bx + slot * n0, *ry = t->by + slot * nl;
+            st = mlp_feed_rows(&t->train, t->order + done, b, rx, ry, t->epoch, t->detail);
+            if (st != MLP_OK) break;
+            bx = rx;
+            by = ry;
         }
         double c;
-        st = mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->cfg->loss, &c, &pending);
+        st = mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, &c, &pending);
         if (st != MLP_OK) break;
         if (c - c != 0.0) { /* NaN or infinite: this batch's loss, before its update */
             t->bad_batch = batch_index;
@@ -179,48 +206,112 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
     return st;
 }
 
-static mlp_status check_train_args(const mlp_net *net, const mlp_optimizer *opt, const float *x,
-                                   const float *y, size_t count, const float *vx, const float *vy,
-                                   size_t val_count, const mlp_train_config *cfg)
+/* Mean validation loss and accuracy, in runs of EVAL_BATCH records: mlp_evaluate's chunks
+ * and sums, whether the rows are arrays or read by a callback. */
+static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
 {
-    if (!net || !opt || !x || !y || !cfg) return MLP_ERR_NULL_ARG;
-    if (val_count && (!vx || !vy)) return MLP_ERR_NULL_ARG;
-    if (count == 0 || cfg->epochs == 0 || cfg->start_epoch >= cfg->epochs) return MLP_ERR_INVALID_ARG;
-    if (!mlp_is_finite(cfg->dropout)) return MLP_ERR_NON_FINITE;
-    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) return MLP_ERR_INVALID_ARG;
-    if (cfg->threads < 1 || cfg->threads > 256) return MLP_ERR_INVALID_ARG;
-    if ((unsigned)cfg->precision >= MLP_PRECISION_COUNT) return MLP_ERR_INVALID_ARG;
-    if (cfg->precision != MLP_PRECISION_FP32) {
-        mlp_status sup = mlp_precision_supported(cfg->precision, NULL);
-        if (sup != MLP_OK) return sup;
+    const mlp_feed *v = &t->val;
+    double total = 0.0;
+    size_t correct = 0;
+    for (size_t start = 0; start < v->count; start += EVAL_BATCH) {
+        size_t b = v->count - start < EVAL_BATCH ? v->count - start : EVAL_BATCH;
+        const float *x, *y;
+        if (v->x) {
+            x = v->x + start * v->n0;
+            y = v->y + start * v->nl;
+        } else {
+            for (size_t i = 0; i < b; i++) t->val_order[i] = start + i;
+            mlp_status st = mlp_feed_rows(v, t->val_order, b, t->vbx, t->vby, t->epoch, t->detail);
+            if (st != MLP_OK) return st;
+            x = t->vbx;
+            y = t->vby;
+        }
+        size_t c = 0;
+        if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, start > 0);
+        total += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
+        correct += c;
     }
-    if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
-    mlp_status st = mlp_check_loss(net, cfg->loss);
-    if (st != MLP_OK) return st;
-    /* One pass over the data, far less than an epoch; NaN or inf in it would otherwise
-     * come back as a diverged run. (count * n0 floats exist, so the products fit.) */
-    const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
-    if (!mlp_all_finite(x, count * n0) || !mlp_all_finite(y, count * nl) ||
-        (val_count && (!mlp_all_finite(vx, val_count * n0) || !mlp_all_finite(vy, val_count * nl))))
-        return MLP_ERR_NON_FINITE;
+    if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
+    *mean_loss = total / (double)v->count;
+    *accuracy = v->nl > 1 ? (double)correct / (double)v->count : NAN;
     return MLP_OK;
 }
 
-mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
-                     const float *targets, size_t count, const float *val_inputs,
-                     const float *val_targets, size_t val_count,
-                     const mlp_train_config *cfg, mlp_train_result *result)
+static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, size_t val_count,
+                               mlp_error_detail *d)
 {
-    mlp_status st = check_train_args(net, opt, inputs, targets, count, val_inputs, val_targets,
-                                     val_count, cfg);
+    if (cfg->epochs == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->epochs is 0: train at least 1 epoch");
+    if (cfg->start_epoch >= cfg->epochs)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->start_epoch (%zu) is not below config->epochs (%zu): nothing "
+                        "left to train", cfg->start_epoch, cfg->epochs);
+    if (!mlp_is_finite(cfg->dropout))
+        return mlp_fail(d, MLP_ERR_NON_FINITE, "config->dropout is NaN or infinite");
+    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->dropout is %g, outside [0, 1)",
+                        (double)cfg->dropout);
+    if (cfg->threads < 1 || cfg->threads > 256)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->threads is %d, outside [1, 256]",
+                        cfg->threads);
+    if ((unsigned)cfg->precision >= MLP_PRECISION_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->precision is %d, not an mlp_precision",
+                        (int)cfg->precision);
+    if (cfg->precision != MLP_PRECISION_FP32) {
+        mlp_status sup = mlp_precision_supported(cfg->precision, d);
+        if (sup != MLP_OK) return sup;
+    }
+    if (cfg->patience > 0 && val_count == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->patience is %zu but there is no validation data (val_count is "
+                        "0): early stopping needs a validation set, or set patience to 0",
+                        cfg->patience);
+    if ((unsigned)cfg->loss >= MLP_LOSS_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->loss is %d, not an mlp_loss",
+                        (int)cfg->loss);
+    if (mlp_check_loss(net, mlp_loss_resolve(net, cfg->loss)) != MLP_OK)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->loss is cross-entropy but the net's output layer is not "
+                        "softmax: use MLP_LOSS_AUTO or MSE, or a softmax output layer");
+    return MLP_OK;
+}
+
+/* The checks both entry points share, after their own (arrays or sources). */
+/* *cfg receives the caller's config at this library's size. */
+static mlp_status check_common(const mlp_net *net, const mlp_optimizer *opt, size_t count,
+                               size_t val_count, const mlp_train_config *config,
+                               mlp_train_config *cfg, mlp_error_detail *d)
+{
+    if (!net) return mlp_fail(d, MLP_ERR_NULL_ARG, "net is NULL");
+    if (!opt) return mlp_fail(d, MLP_ERR_NULL_ARG, "opt is NULL");
+    if (!config) return mlp_fail(d, MLP_ERR_NULL_ARG, "config is NULL");
+    *cfg = mlp_train_config_default();
+    mlp_status st = mlp_read_config(cfg, sizeof *cfg, config, MLP_TRAIN_CONFIG_MIN_SIZE,
+                                    "config", "mlp_train_config", d);
     if (st != MLP_OK) return st;
-    trainer t = {.net = net, .opt = opt, .cfg = cfg, .x = inputs, .y = targets,
-                 .vx = val_inputs, .vy = val_targets, .count = count, .val_count = val_count,
-                 .batch = cfg->batch_size > count ? count : cfg->batch_size};
-    st = trainer_alloc(&t);
+    if (count == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "there are no training records "
+                                                           "(count is 0)");
+    st = check_config(net, cfg, val_count, d);
+    if (st != MLP_OK) return st;
+    if (!mlp_optimizer_fits(opt, net))
+        return mlp_fail(d, MLP_ERR_WORKSPACE_MISMATCH,
+                        "opt was made for a net of another topology than net");
+    return MLP_OK;
+}
+
+/* The epochs, on checked feeds. */
+static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
+{
+    trainer t = *tp;
+    mlp_net *net = t.net;
+    mlp_optimizer *opt = t.opt;
+    const mlp_train_config *cfg = t.cfg;
+    const size_t count = t.count, val_count = t.val_count;
+    mlp_status st = trainer_alloc(&t);
     if (st != MLP_OK) {
         trainer_free(&t);
-        return st;
+        return mlp_fail(t.detail, st, "could not set up the training workspace and buffers: %s",
+                        mlp_strerror(st));
     }
     mlp_train_result r = {.best_val_loss = NAN, .best_val_accuracy = NAN};
     const double t0 = mlp_now_seconds();
@@ -229,6 +320,7 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
     bool stop = false, have_best = false;
     for (size_t epoch = cfg->start_epoch; epoch < cfg->epochs && !stop && st == MLP_OK; epoch++) {
         const double e0 = mlp_now_seconds();
+        t.epoch = epoch;
         mlp_optimizer_set_epoch(opt, epoch);
         t.progress = (mlp_progress){.epoch = epoch, .epochs = cfg->epochs,
                                     .batches = t.progress.batches, .val_loss = NAN,
@@ -245,24 +337,28 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
             st = MLP_ERR_DIVERGED; /* every loss was finite: the last update overflowed */
             t.bad_batch = t.progress.batches - 1;
         }
-        if (st == MLP_ERR_DIVERGED) {
+        double vl = NAN, va = NAN;
+        if (st == MLP_OK && !stop && val_count) st = validate(&t, &vl, &va);
+        if (st != MLP_OK) { /* diverged, or a source failed: back to the epoch's start */
             rollback(&t);
             r.epochs_run = epoch;
-            r.diverged_epoch = epoch;
-            r.diverged_batch = t.bad_batch;
+            if (st == MLP_ERR_DIVERGED) {
+                r.diverged_epoch = epoch;
+                r.diverged_batch = t.bad_batch;
+                mlp_fail(t.detail, st, "training diverged in epoch %zu, batch %zu: a loss or "
+                         "parameter became NaN or infinite (try a smaller learning rate)",
+                         epoch, t.bad_batch);
+            }
             break;
         }
-        if (st != MLP_OK || stop) {
-            r.stopped_by_callback = stop;
+        if (stop) {
+            r.stopped_by_callback = true;
             break;
         }
         r.epochs_run = epoch + 1;
         r.final_train_loss = loss_sum / (double)count;
         r.best_epoch = val_count ? r.best_epoch : epoch;
         if (val_count) {
-            double vl, va;
-            st = mlp_evaluate(net, t.eval_ws, val_inputs, val_targets, val_count, cfg->loss, &vl, &va);
-            if (st != MLP_OK) break;
             t.progress.val_loss = vl;
             t.progress.val_accuracy = va;
             if (epoch == cfg->start_epoch || vl < r.best_val_loss) {
@@ -294,4 +390,75 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
     trainer_free(&t);
     if (result) *result = r;
     return st;
+}
+
+/* A trainer for checked arguments and feeds. */
+static trainer make_trainer(mlp_net *net, mlp_optimizer *opt, const mlp_train_config *cfg,
+                            const mlp_feed *train, const mlp_feed *val, mlp_error_detail *detail)
+{
+    return (trainer){.net = net, .opt = opt, .cfg = cfg, .loss = mlp_loss_resolve(net, cfg->loss),
+                     .train = *train, .val = *val, .x = train->x, .y = train->y,
+                     .count = train->count, .val_count = val->count,
+                     .batch = cfg->batch_size > train->count ? train->count : cfg->batch_size,
+                     .detail = detail};
+}
+
+mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                        const float *targets, size_t count, const float *val_inputs,
+                        const float *val_targets, size_t val_count,
+                        const mlp_train_config *config, mlp_train_result *result,
+                        mlp_error_detail *detail)
+{
+    if (!inputs) return mlp_fail(detail, MLP_ERR_NULL_ARG, "inputs is NULL");
+    if (!targets) return mlp_fail(detail, MLP_ERR_NULL_ARG, "targets is NULL");
+    if (val_count && !val_inputs)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "val_inputs is NULL but val_count is %zu",
+                        val_count);
+    if (val_count && !val_targets)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "val_targets is NULL but val_count is %zu",
+                        val_count);
+    mlp_train_config cfg;
+    mlp_status st = check_common(net, opt, count, val_count, config, &cfg, detail);
+    if (st != MLP_OK) return st;
+    const mlp_source ts = {.struct_size = sizeof ts, .count = count, .inputs = inputs,
+                           .targets = targets};
+    const mlp_source vs = {.struct_size = sizeof vs, .count = val_count, .inputs = val_inputs,
+                           .targets = val_targets};
+    mlp_feed tf, vf;
+    st = mlp_feed_open(&tf, &ts, "train", net, detail);
+    if (st == MLP_OK) st = mlp_feed_open(&vf, &vs, "val", net, detail);
+    /* One pass over the data, far less than an epoch; NaN or inf in it would otherwise
+     * come back as a diverged run. */
+    if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
+    if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
+    if (st != MLP_OK) return st;
+    trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
+    return train_feeds(&t, result);
+}
+
+mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                     const float *targets, size_t count, const float *val_inputs,
+                     const float *val_targets, size_t val_count,
+                     const mlp_train_config *cfg, mlp_train_result *result)
+{
+    return mlp_train_ex(net, opt, inputs, targets, count, val_inputs, val_targets, val_count,
+                        cfg, result, NULL);
+}
+
+mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
+                            const mlp_source *val, const mlp_train_config *config,
+                            mlp_train_result *result, mlp_error_detail *detail)
+{
+    if (!train) return mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    mlp_feed tf, vf;
+    mlp_status st = mlp_feed_open(&tf, train, "train", net, detail);
+    if (st == MLP_OK) st = mlp_feed_open(&vf, val, "val", net, detail);
+    mlp_train_config cfg;
+    if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, config, &cfg, detail);
+    if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
+    if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
+    if (st != MLP_OK) return st;
+    trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
+    return train_feeds(&t, result);
 }

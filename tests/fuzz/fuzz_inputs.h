@@ -71,7 +71,8 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
 }
 
 /* Byte 0 picks the options (header detect/no/yes, task, label first/last, delimiter ',' or
- * ';'); the rest is the CSV text. */
+ * ';', the table encoding's task given or inferred); the rest is the CSV text, read by the
+ * CSV loader and then as a table (mlp_table_*). */
 static inline mlp_status fuzz_csv(const uint8_t *data, size_t size)
 {
     if (size < 1) return MLP_ERR_INVALID_ARG;
@@ -88,6 +89,26 @@ static inline mlp_status fuzz_csv(const uint8_t *data, size_t size)
     mlp_error_detail detail;
     mlp_status st = mlp_csv_load(&ds, path, &opt, &detail);
     mlp_dataset_free(ds);
+    /* The same text as a table: read, fit an encoding (task from the label, or the one
+     * byte 0 asks for), encode it for training and for prediction. */
+    mlp_table_read_options ro = mlp_table_read_options_default();
+    ro.has_header = opt.has_header;
+    ro.delimiter = opt.delimiter;
+    mlp_table *t = NULL;
+    if (mlp_table_load(&t, path, &ro, &detail) == MLP_OK) {
+        mlp_table_options to = mlp_table_options_default();
+        to.label = (o >> 3) & 1 ? "0" : NULL;
+        to.task = (o >> 5) & 1 ? opt.task : MLP_TASK_COUNT;
+        mlp_table_encoding *enc = NULL;
+        if (mlp_table_encoding_fit(&enc, t, &to, &detail) == MLP_OK) {
+            mlp_table_report rep;
+            if (mlp_table_encode(enc, t, &ds, &rep, &detail) == MLP_OK) mlp_dataset_free(ds);
+            if (mlp_table_encode_inputs(enc, t, &ds, &rep, &detail) == MLP_OK)
+                mlp_dataset_free(ds);
+        }
+        mlp_table_encoding_free(enc);
+    }
+    mlp_table_free(t);
     close(fd);
     return st;
 }

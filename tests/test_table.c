@@ -1,0 +1,531 @@
+/* Tables: reading, column-type inference, encoding (one-hot, imputation, dates), the task
+ * choice, missing labels, unseen categories, and the encoding's round trip through the
+ * model file and the model handle. Expected values are worked out by hand in each test. */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "mlp.h"
+
+/* A table from CSV text in memory. */
+static mlp_table *table_of(const char *text)
+{
+    FILE *fp = fmemopen((void *)text, strlen(text), "r");
+    ck_assert_ptr_nonnull(fp);
+    mlp_table *t = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    mlp_status st = mlp_table_load_stream(&t, fp, "mem.csv", NULL, &det);
+    fclose(fp);
+    ck_assert_msg(st == MLP_OK, "%s: %s", mlp_strerror(st), det.message);
+    return t;
+}
+
+static mlp_table_encoding *fit_ok(const mlp_table *t, const mlp_table_options *o)
+{
+    mlp_table_encoding *enc = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    mlp_status st = mlp_table_encoding_fit(&enc, t, o, &det);
+    ck_assert_msg(st == MLP_OK, "%s: %s", mlp_strerror(st), det.message);
+    return enc;
+}
+
+/* Fit must fail with `want`, and the detail must contain `needle`. */
+static void fit_fails(const char *text, const mlp_table_options *o, mlp_status want,
+                      const char *needle)
+{
+    mlp_table *t = table_of(text);
+    mlp_table_encoding *enc = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    ck_assert_int_eq(mlp_table_encoding_fit(&enc, t, o, &det), want);
+    ck_assert_ptr_null(enc);
+    ck_assert_msg(strstr(det.message, needle) != NULL, "'%s' not in '%s'", needle, det.message);
+    mlp_table_free(t);
+}
+
+static mlp_dataset *encode_ok(const mlp_table_encoding *enc, const mlp_table *t,
+                              mlp_table_report *rep)
+{
+    mlp_dataset *ds = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    mlp_status st = mlp_table_encode(enc, t, &ds, rep, &det);
+    ck_assert_msg(st == MLP_OK, "%s: %s", mlp_strerror(st), det.message);
+    return ds;
+}
+
+static void row_is(const mlp_dataset *ds, size_t r, const float *want, size_t n)
+{
+    ck_assert_uint_eq(mlp_dataset_input_size(ds), n);
+    const float *x = mlp_dataset_inputs_const(ds) + r * n;
+    for (size_t j = 0; j < n; j++)
+        ck_assert_msg(fabsf(x[j] - want[j]) <= 1e-5f * (1.0f + fabsf(want[j])),
+                      "row %zu feature %zu: %g, want %g", r, j, (double)x[j], (double)want[j]);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+START_TEST(read_header_quotes_blank_lines)
+{
+    mlp_table *t = table_of("name,\"size, cm\",kind\n\"a, b\", 1.5 ,x\n\nc,2,\"y\"\n");
+    ck_assert_uint_eq(mlp_table_row_count(t), 2);
+    ck_assert_uint_eq(mlp_table_column_count(t), 3);
+    ck_assert_str_eq(mlp_table_column_name(t, 1), "size, cm");
+    ck_assert_str_eq(mlp_table_cell(t, 0, 0), "a, b");
+    ck_assert_str_eq(mlp_table_cell(t, 0, 1), "1.5"); /* trimmed */
+    ck_assert_str_eq(mlp_table_cell(t, 1, 2), "y");
+    ck_assert_ptr_null(mlp_table_cell(t, 2, 0));
+    mlp_table_free(t);
+    /* A first row with a number is data. */
+    t = table_of("a,1\nb,2\n");
+    ck_assert_ptr_null(mlp_table_column_name(t, 0));
+    ck_assert_uint_eq(mlp_table_row_count(t), 2);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(read_ragged_row_names_line)
+{
+    const char *text = "a,b\n1,2\n3\n";
+    FILE *fp = fmemopen((void *)text, strlen(text), "r");
+    mlp_table *t = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    ck_assert_int_eq(mlp_table_load_stream(&t, fp, "r.csv", NULL, &det), MLP_ERR_PARSE);
+    fclose(fp);
+    ck_assert_ptr_null(t);
+    ck_assert_uint_eq(det.line, 3);
+    ck_assert_ptr_nonnull(strstr(det.message, "r.csv:3"));
+}
+END_TEST
+
+START_TEST(split_is_seeded_and_complete)
+{
+    char text[4096] = "x,y\n";
+    for (int i = 0; i < 40; i++) snprintf(text + strlen(text), 64, "%d,%d\n", i, i % 2);
+    mlp_table *t = table_of(text), *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    ck_assert_int_eq(mlp_table_split(t, 0.25f, 7, &a, &b), MLP_OK);
+    ck_assert_int_eq(mlp_table_split(t, 0.25f, 7, &c, &d), MLP_OK);
+    ck_assert_uint_eq(mlp_table_row_count(a), 30);
+    ck_assert_uint_eq(mlp_table_row_count(b), 10);
+    ck_assert_str_eq(mlp_table_column_name(b, 0), "x");
+    /* Every row exactly once, in file order; the same seed gives the same split. */
+    int seen[40] = {0};
+    for (size_t r = 0; r < 10; r++) {
+        ck_assert_str_eq(mlp_table_cell(b, r, 0), mlp_table_cell(d, r, 0));
+        seen[atoi(mlp_table_cell(b, r, 0))]++;
+        if (r) ck_assert_int_lt(atoi(mlp_table_cell(b, r - 1, 0)), atoi(mlp_table_cell(b, r, 0)));
+    }
+    for (size_t r = 0; r < 30; r++) seen[atoi(mlp_table_cell(a, r, 0))]++;
+    for (int i = 0; i < 40; i++) ck_assert_int_eq(seen[i], 1);
+    mlp_table_free(t);
+    mlp_table_free(a);
+    mlp_table_free(b);
+    mlp_table_free(c);
+    mlp_table_free(d);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ inference */
+
+START_TEST(infer_types)
+{
+    /* 60 rows: id (distinct text: an identifier), num, color (text), day (dates),
+     * empty (all missing), code (numbers), label (text). */
+    char text[8192] = "id,num,color,day,empty,code,label\n";
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), 128, "row%d,%d.5,%s,2020-01-%02d,NA,%d,%s\n", i, i,
+                 i % 3 == 0 ? "red" : i % 3 == 1 ? "green" : "blue", i % 28 + 1, i % 4,
+                 i % 2 ? "yes" : "no");
+    mlp_table *t = table_of(text);
+    mlp_table_options o = mlp_table_options_default();
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_uint_eq(mlp_table_encoding_column_count(enc), 7);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_IGNORED);
+    ck_assert_uint_eq(mlp_table_encoding_column_distinct(enc, 0), 60);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 1), MLP_COLUMN_NUMERIC);
+    ck_assert_double_eq_tol(mlp_table_encoding_column_mean(enc, 1), 30.0, 1e-12);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 2), MLP_COLUMN_CATEGORICAL);
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 2, 0), "blue"); /* sorted */
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 2, 2), "red");
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 3), MLP_COLUMN_DATE);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 4), MLP_COLUMN_IGNORED);
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(enc, 4), 60);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 5), MLP_COLUMN_NUMERIC);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 6), MLP_COLUMN_LABEL);
+    /* num 1 + color 3 + date 3 + code 1 */
+    ck_assert_uint_eq(mlp_table_encoding_input_size(enc), 8);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_CLASSIFY);
+    ck_assert_uint_eq(mlp_table_encoding_class_count(enc), 2);
+    ck_assert_str_eq(mlp_table_encoding_class_name(enc, 0), "no");
+    mlp_table_encoding_free(enc);
+
+    /* Overrides: codes as categories, the identifier used, color ignored. */
+    o.categorical = "code,id";
+    o.ignore = "2";
+    enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 5), MLP_COLUMN_CATEGORICAL);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 5), 4);
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 5, 3), "3");
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_CATEGORICAL);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 2), MLP_COLUMN_IGNORED);
+    ck_assert_uint_eq(mlp_table_encoding_input_size(enc), 60 + 1 + 3 + 4);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(infer_errors_name_the_column)
+{
+    mlp_table_options o = mlp_table_options_default();
+    o.numeric = "island";
+    fit_fails("island,mass,species\nDream,3.5,a\nBiscoe,4,b\n", &o, MLP_ERR_PARSE,
+              "column 1 'island'");
+    o = mlp_table_options_default();
+    o.label = "colour";
+    fit_fails("island,mass,species\nDream,3.5,a\n", &o, MLP_ERR_INVALID_ARG, "'colour'");
+    o.label = "species";
+    o.ignore = "species";
+    fit_fails("island,mass,species\nDream,3.5,a\n", &o, MLP_ERR_INVALID_ARG, "named twice");
+    /* A stray text cell in a column of numbers: an error naming column and line. */
+    char text[4096] = "mass,species\n";
+    for (int i = 0; i < 30; i++) snprintf(text + strlen(text), 64, "%d,a\n", i);
+    strcat(text, "oops,b\n");
+    o = mlp_table_options_default();
+    fit_fails(text, &o, MLP_ERR_PARSE, "mem.csv:32: column 1 'mass': not a number: 'oops'");
+    /* Several labels are regression only. */
+    o.label = "0,1";
+    o.task = MLP_TASK_CLASSIFY;
+    fit_fails("a,b,c\n1,2,3\n", &o, MLP_ERR_INVALID_ARG, "classification takes one");
+    /* A regression label with text. */
+    o = mlp_table_options_default();
+    o.task = MLP_TASK_REGRESS;
+    fit_fails("a,b\n1,x\n2,y\n", &o, MLP_ERR_PARSE, "column 2 'b'");
+}
+END_TEST
+
+START_TEST(task_choice)
+{
+    mlp_table_options o = mlp_table_options_default();
+    char text[8192];
+    /* 25 distinct integers: regression. */
+    strcpy(text, "x,y\n");
+    for (int i = 0; i < 25; i++) snprintf(text + strlen(text), 64, "%d,%d\n", i, 3 * i);
+    mlp_table *t = table_of(text);
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_REGRESS);
+    ck_assert_ptr_nonnull(strstr(mlp_table_encoding_task_reason(enc), "25 distinct"));
+    mlp_table_encoding_free(enc);
+    /* ... unless asked for classification. */
+    o.task = MLP_TASK_CLASSIFY;
+    enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_CLASSIFY);
+    ck_assert_uint_eq(mlp_table_encoding_class_count(enc), 25);
+    ck_assert_str_eq(mlp_table_encoding_class_name(enc, 2), "6"); /* numeric order */
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+    /* 3 distinct integers: classification; one non-integer: regression. */
+    o = mlp_table_options_default();
+    t = table_of("x,y\n1,0\n2,1\n3,2\n4,1\n");
+    enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_CLASSIFY);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+    t = table_of("x,y\n1,0\n2,1.5\n3,2\n");
+    enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_REGRESS);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ encoding */
+
+START_TEST(encode_impute_fit_on_train_apply_to_test)
+{
+    /* Training: num 1, NA, 3 (mean 2, indicator); color red, blue, NA ("(missing)"). */
+    mlp_table *train = table_of("num,color,y\n1,red,0\nNA,blue,1\n3,,0\n");
+    mlp_table_options o = mlp_table_options_default();
+    mlp_table_encoding *enc = fit_ok(train, &o);
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(enc, 0), 1);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 0), 2);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 1), 3);
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 1, 2), "(missing)");
+    mlp_table_report rep;
+    mlp_dataset *ds = encode_ok(enc, train, &rep);
+    row_is(ds, 1, (const float[]){2, 1, 1, 0, 0}, 5); /* blue = category 0 */
+    ck_assert_uint_eq(rep.missing_cells, 2);
+    mlp_dataset_free(ds);
+    /* Test data: the training mean (2, not the test data's own), an unseen category. */
+    mlp_table *test = table_of("y,color,num\n1,green,?\n0,red,10\n1,NULL,7\n");
+    ds = encode_ok(enc, test, &rep); /* columns found by name, in another order */
+    ck_assert_uint_eq(mlp_dataset_count(ds), 3);
+    row_is(ds, 0, (const float[]){2, 1, 0, 0, 0}, 5);
+    row_is(ds, 1, (const float[]){10, 0, 0, 1, 0}, 5);
+    row_is(ds, 2, (const float[]){7, 0, 0, 0, 1}, 5);
+    ck_assert_uint_eq(rep.unseen_categories, 1);
+    ck_assert_uint_eq(rep.missing_cells, 2);
+    ck_assert_float_eq(mlp_dataset_targets_const(ds)[2 * 2 + 1], 1.0f);
+    mlp_dataset_free(ds);
+    /* Inputs only, the label column absent. */
+    mlp_table *nolabel = table_of("color,num\nred,4\n");
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_table_encode_inputs(enc, nolabel, &ds, &rep, &det), MLP_OK);
+    ck_assert_uint_eq(mlp_dataset_target_size(ds), 0);
+    row_is(ds, 0, (const float[]){4, 0, 0, 1, 0}, 5);
+    mlp_dataset_free(ds);
+    /* ... but evaluation needs it, and a numeric column needs numbers. */
+    ck_assert_int_eq(mlp_table_encode(enc, nolabel, &ds, &rep, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(det.message, "'y'"));
+    mlp_table *bad = table_of("num,color,y\n1,red,0\nmany,red,1\n");
+    ck_assert_int_eq(mlp_table_encode(enc, bad, &ds, &rep, &det), MLP_ERR_PARSE);
+    ck_assert_uint_eq(det.line, 3);
+    ck_assert_ptr_nonnull(strstr(det.message, "column 1 'num'"));
+    mlp_table_free(bad);
+    mlp_table_free(nolabel);
+    mlp_table_free(test);
+    mlp_table_free(train);
+    mlp_table_encoding_free(enc);
+}
+END_TEST
+
+START_TEST(encode_dates)
+{
+    /* 1970-01-02 is day 1; 2000-03-01 is day 11017; 2012/01/01 is day 15340. */
+    mlp_table *t = table_of("when,y\n1970-01-02,1\n2000-03-01T10:00,2\n2012/01/01,3\n");
+    mlp_table_options o = mlp_table_options_default();
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_DATE);
+    ck_assert_double_eq_tol(mlp_table_encoding_column_mean(enc, 0), (1 + 11017 + 15340) / 3.0,
+                            1e-9);
+    mlp_dataset *ds = encode_ok(enc, t, NULL);
+    const double two_pi = 6.283185307179586, year = 365.2425;
+    double days[3] = {1, 11017, 15340};
+    for (size_t r = 0; r < 3; r++) {
+        double ph = two_pi * fmod(days[r], year) / year;
+        row_is(ds, r, (const float[]){(float)days[r], (float)sin(ph), (float)cos(ph)}, 3);
+    }
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+    /* Not dates: a 13th month, 29 February of a common year. */
+    t = table_of("when,y\n2001-13-01,1\n2001-02-29,2\n");
+    enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_CATEGORICAL);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(missing_labels_drop_rows)
+{
+    mlp_table *t = table_of("x,y\n1,a\n2,NA\n3,b\n4,\n5,a\n");
+    mlp_table_options o = mlp_table_options_default();
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_uint_eq(mlp_table_encoding_class_count(enc), 2);
+    mlp_table_report rep;
+    mlp_dataset *ds = encode_ok(enc, t, &rep);
+    ck_assert_uint_eq(rep.rows_read, 5);
+    ck_assert_uint_eq(rep.rows_dropped, 2);
+    ck_assert_uint_eq(mlp_dataset_count(ds), 3);
+    ck_assert_float_eq(mlp_dataset_inputs_const(ds)[1], 3.0f);
+    /* The mean is over the rows kept: (1 + 3 + 5) / 3. */
+    ck_assert_double_eq_tol(mlp_table_encoding_column_mean(enc, 0), 3.0, 1e-12);
+    mlp_dataset_free(ds);
+    /* Prediction keeps every row. */
+    ck_assert_int_eq(mlp_table_encode_inputs(enc, t, &ds, &rep, NULL), MLP_OK);
+    ck_assert_uint_eq(mlp_dataset_count(ds), 5);
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+    /* Configurable missing tokens. */
+    t = table_of("x,y\n1,a\n-999,b\n3,a\n");
+    o.missing = "-999";
+    enc = fit_ok(t, &o);
+    ck_assert_double_eq_tol(mlp_table_encoding_column_mean(enc, 0), 2.0, 1e-12);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(multi_output_labels)
+{
+    mlp_table *t = table_of("a,b,c,d\n1,2,3,x\n4,5,6,y\n");
+    mlp_table_options o = mlp_table_options_default();
+    o.label = "c,a";
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_REGRESS);
+    ck_assert_uint_eq(mlp_table_encoding_label_count(enc), 2);
+    ck_assert_str_eq(mlp_table_encoding_label_name(enc, 0), "c");
+    ck_assert_uint_eq(mlp_table_encoding_label_column(enc, 1), 0);
+    mlp_dataset *ds = encode_ok(enc, t, NULL);
+    ck_assert_uint_eq(mlp_dataset_target_size(ds), 2);
+    const float *y = mlp_dataset_targets_const(ds);
+    ck_assert_float_eq(y[0], 3.0f);
+    ck_assert_float_eq(y[1], 1.0f);
+    ck_assert_float_eq(y[3], 4.0f);
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ model file, handle */
+
+static const char *TRAIN_TEXT =
+    "island,mass,when,species\n"
+    "Dream,3.5,2020-01-01,a\nBiscoe,NA,2020-02-01,b\nDream,4.2,,a\nTorgersen,3.9,2020-03-05,b\n"
+    "Biscoe,4.8,2020-04-01,a\n,4.1,2020-05-01,b\nDream,3.3,2020-06-01,NA\n";
+
+START_TEST(round_trip_through_model_file)
+{
+    mlp_table *t = table_of(TRAIN_TEXT);
+    mlp_table_encoding *enc = fit_ok(t, NULL);
+    mlp_dataset *ds = encode_ok(enc, t, NULL);
+    size_t in = mlp_dataset_input_size(ds);
+    ck_assert_uint_eq(in, mlp_table_encoding_input_size(enc));
+    mlp_model_config cfg = mlp_model_config_default();
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_build(&m, ds, &cfg), MLP_OK);
+    ck_assert_int_eq(mlp_model_set_encoding(m, enc), MLP_OK);
+    ck_assert_int_eq(mlp_model_train(m, ds, NULL, NULL, NULL), MLP_OK);
+    char path[] = "/tmp/mlp_table_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(mlp_model_write(m, path, NULL), MLP_OK);
+    mlp_model *back = NULL;
+    mlp_model_info info;
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_model_open(&back, path, &info, &det), MLP_OK);
+    unlink(path);
+    ck_assert_uint_eq(info.format_version, 2);
+    const mlp_table_encoding *e2 = mlp_preprocess_encoding(mlp_model_preprocess(back));
+    ck_assert_ptr_nonnull(e2);
+    /* Every fitted field back. */
+    ck_assert_uint_eq(mlp_table_encoding_column_count(e2), 4);
+    for (size_t j = 0; j < 4; j++) {
+        ck_assert_str_eq(mlp_table_encoding_column_name(e2, j),
+                         mlp_table_encoding_column_name(enc, j));
+        ck_assert_int_eq(mlp_table_encoding_column_type(e2, j),
+                         mlp_table_encoding_column_type(enc, j));
+        ck_assert_uint_eq(mlp_table_encoding_column_missing(e2, j),
+                          mlp_table_encoding_column_missing(enc, j));
+        ck_assert(mlp_table_encoding_column_mean(e2, j) == mlp_table_encoding_column_mean(enc, j));
+        for (size_t k = 0; k < mlp_table_encoding_column_width(enc, j); k++) {
+            const char *c = mlp_table_encoding_category(enc, j, k);
+            if (c) ck_assert_str_eq(mlp_table_encoding_category(e2, j, k), c);
+        }
+    }
+    ck_assert_str_eq(mlp_table_encoding_class_name(e2, 1), "b");
+    /* Same predictions from raw text rows, before and after, bit for bit; unseen island. */
+    mlp_table *rows = table_of("when,mass,island\n2020-07-01,4.0,Dream\n,NA,Atlantis\n");
+    float before[4], after[4];
+    mlp_table_report rep;
+    ck_assert_int_eq(mlp_model_predict_table(m, rows, before, &rep, NULL), MLP_OK);
+    ck_assert_uint_eq(rep.unseen_categories, 1);
+    ck_assert_uint_eq(rep.missing_cells, 2);
+    ck_assert_int_eq(mlp_model_predict_table(back, rows, after, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(memcmp(before, after, sizeof before), 0);
+    /* ... and the same as encoding by hand and predicting the records. */
+    mlp_dataset *x = NULL;
+    ck_assert_int_eq(mlp_table_encode_inputs(enc, rows, &x, NULL, NULL), MLP_OK);
+    float direct[4];
+    ck_assert_int_eq(mlp_model_predict(back, mlp_dataset_inputs_const(x), 2, direct), MLP_OK);
+    ck_assert_int_eq(memcmp(before, direct, sizeof before), 0);
+    mlp_dataset_free(x);
+    mlp_table_free(rows);
+    mlp_model_free(back);
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+START_TEST(model_file_checks_the_table_section)
+{
+    mlp_table *t = table_of(TRAIN_TEXT);
+    mlp_table_encoding *enc = fit_ok(t, NULL);
+    size_t in = mlp_table_encoding_input_size(enc);
+    mlp_net *net = NULL;
+    size_t sizes[2] = {in, 2};
+    mlp_activation act = MLP_ACT_SOFTMAX;
+    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, &act, MLP_BIAS_PER_NEURON), MLP_OK);
+    mlp_preprocess *pre = NULL;
+    ck_assert_int_eq(mlp_preprocess_create(&pre, in + 1), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_set_encoding(pre, enc), MLP_ERR_DIMENSION);
+    mlp_preprocess_free(pre);
+    ck_assert_int_eq(mlp_preprocess_create(&pre, in), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_set_encoding(pre, enc), MLP_OK);
+    void *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(mlp_model_save_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
+    unsigned char *b = buf;
+    ck_assert_uint_eq(b[8], 2); /* version 2: it has a table */
+    mlp_net *n2 = NULL;
+    mlp_preprocess *p2 = NULL;
+    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, NULL), MLP_OK);
+    ck_assert_ptr_nonnull(mlp_preprocess_encoding(p2));
+    mlp_net_free(n2);
+    mlp_preprocess_free(p2);
+    /* The same bytes called version 1, CRC fixed: version 1 has no table section. */
+    b[8] = 1;
+    uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    for (int i = 0; i < 4; i++) b[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(det.message, "section"));
+    /* A clone keeps the encoding; removing it gives a version 1 file again. */
+    mlp_preprocess *clone = NULL;
+    ck_assert_int_eq(mlp_preprocess_clone(&clone, pre), MLP_OK);
+    ck_assert_ptr_nonnull(mlp_preprocess_encoding(clone));
+    ck_assert_int_eq(mlp_preprocess_set_encoding(clone, NULL), MLP_OK);
+    void *buf1 = NULL;
+    ck_assert_int_eq(mlp_model_save_mem(&buf1, &len, net, clone, NULL, 0), MLP_OK);
+    ck_assert_uint_eq(((unsigned char *)buf1)[8], 1);
+    mlp_free(buf1);
+    mlp_free(buf);
+    mlp_preprocess_free(clone);
+    mlp_preprocess_free(pre);
+    mlp_net_free(net);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+static Suite *table_suite(void)
+{
+    Suite *s = suite_create("table");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, read_header_quotes_blank_lines);
+    tcase_add_test(tc, read_ragged_row_names_line);
+    tcase_add_test(tc, split_is_seeded_and_complete);
+    tcase_add_test(tc, infer_types);
+    tcase_add_test(tc, infer_errors_name_the_column);
+    tcase_add_test(tc, task_choice);
+    tcase_add_test(tc, encode_impute_fit_on_train_apply_to_test);
+    tcase_add_test(tc, encode_dates);
+    tcase_add_test(tc, missing_labels_drop_rows);
+    tcase_add_test(tc, multi_output_labels);
+    tcase_add_test(tc, round_trip_through_model_file);
+    tcase_add_test(tc, model_file_checks_the_table_section);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(table_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

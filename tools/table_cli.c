@@ -1,0 +1,187 @@
+/* Tables in the tool: reading CSV (a file or stdin) into a library table, encoding it with
+ * a model's table encoding, and the per-column summary printed before training. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_table_load(const char *path, mlp_table **out)
+{
+    *out = NULL;
+    FILE *fp = cli_open_text(path);
+    if (!fp) return CLI_DATA_ERROR;
+    mlp_error_detail detail;
+    memset(&detail, 0, sizeof detail);
+    mlp_status st = mlp_table_load_stream(out, fp, cli_input_name(path), NULL, &detail);
+    cli_close_text(fp);
+    if (st != MLP_OK) {
+        *out = NULL;
+        cli_report_status(cli_input_name(path), st, &detail);
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
+                     bool with_targets, mlp_dataset **out, mlp_table_report *rep)
+{
+    mlp_error_detail detail;
+    memset(&detail, 0, sizeof detail);
+    mlp_status st = with_targets ? mlp_table_encode(enc, t, out, rep, &detail)
+                                 : mlp_table_encode_inputs(enc, t, out, rep, &detail);
+    if (st != MLP_OK) {
+        *out = NULL;
+        cli_report_status(name, st, &detail);
+        return CLI_DATA_ERROR;
+    }
+    if (mlp_dataset_count(*out) == 0) {
+        cli_error("%s: no records%s", name, rep->rows_dropped ? " with a label" : "");
+        mlp_dataset_free(*out);
+        *out = NULL;
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report *rep)
+{
+    if (!rep->rows_dropped && !rep->missing_cells && !rep->unseen_categories) return;
+    fprintf(fp, "%s: %zu rows", name, rep->rows_read);
+    if (rep->rows_dropped)
+        fprintf(fp, ", %zu dropped (label missing)", rep->rows_dropped);
+    if (rep->missing_cells) fprintf(fp, ", %zu missing cells imputed", rep->missing_cells);
+    if (rep->unseen_categories)
+        fprintf(fp, ", %zu cells with a category not seen in training (encoded as all zeros)",
+                rep->unseen_categories);
+    fputc('\n', fp);
+}
+
+static const char *const type_names[MLP_COLUMN_TYPE_COUNT] = {
+    "numeric", "categorical", "date", "ignored", "label",
+};
+
+/* A column's categories, shortened to fit a line. */
+static void print_categories(FILE *fp, const mlp_table_encoding *enc, size_t j)
+{
+    size_t n = mlp_table_encoding_column_width(enc, j), used = 0;
+    fprintf(fp, ", %zu categories: ", n);
+    for (size_t k = 0; k < n; k++) {
+        const char *c = mlp_table_encoding_category(enc, j, k);
+        if (used + strlen(c) > 60) {
+            fprintf(fp, "... (%zu more)", n - k);
+            return;
+        }
+        used += fprintf(fp, "%s%s", k ? ", " : "", c);
+    }
+}
+
+void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
+{
+    size_t n = mlp_table_encoding_column_count(enc);
+    fprintf(fp, "columns (%zu, fitted on the training split; %zu input features):\n", n,
+            mlp_table_encoding_input_size(enc));
+    for (size_t j = 0; j < n; j++) {
+        const char *name = mlp_table_encoding_column_name(enc, j);
+        mlp_column_type type = mlp_table_encoding_column_type(enc, j);
+        size_t missing = mlp_table_encoding_column_missing(enc, j);
+        const char *tn = type < MLP_COLUMN_TYPE_COUNT ? type_names[type] : "?";
+        fprintf(fp, type == MLP_COLUMN_LABEL ? "  %3zu %-20s %s" : "  %3zu %-20s %-11s", j,
+                name ? name : "-", tn);
+        if (type != MLP_COLUMN_LABEL) fprintf(fp, " missing %zu", missing);
+        switch (type) {
+        case MLP_COLUMN_NUMERIC:
+            fprintf(fp, ", mean %.4g%s", mlp_table_encoding_column_mean(enc, j),
+                    missing ? " imputed, + missing indicator" : "");
+            break;
+        case MLP_COLUMN_DATE:
+            fprintf(fp, " -> days since 1970 and season (sin, cos)%s",
+                    missing ? ", mean imputed, + missing indicator" : "");
+            break;
+        case MLP_COLUMN_CATEGORICAL:
+            print_categories(fp, enc, j);
+            break;
+        case MLP_COLUMN_IGNORED:
+            if (mlp_table_encoding_column_distinct(enc, j) > 0)
+                fprintf(fp, " (%zu distinct text values: an identifier; --categorical to use it)",
+                        mlp_table_encoding_column_distinct(enc, j));
+            break;
+        default:
+            break;
+        }
+        fputc('\n', fp);
+    }
+    mlp_task task = mlp_table_encoding_task(enc);
+    const char *why = mlp_table_encoding_task_reason(enc); /* empty once loaded from a file */
+    if (*why)
+        fprintf(fp, "task: %s: %s\n", task == MLP_TASK_CLASSIFY ? "classification" : "regression",
+                why);
+}
+
+/* Name of output k of a model: its label column's, else "output_k" into buf. */
+const char *cli_output_name(const mlp_preprocess *pre, size_t k, char *buf, size_t size)
+{
+    const mlp_table_encoding *enc = pre ? mlp_preprocess_encoding(pre) : NULL;
+    const char *name = NULL;
+    if (enc && mlp_table_encoding_task(enc) == MLP_TASK_REGRESS)
+        name = mlp_table_encoding_label_name(enc, k);
+    else if (pre && k == 0)
+        name = mlp_preprocess_label_name(pre);
+    if (name) return name;
+    snprintf(buf, size, "output_%zu", k);
+    return buf;
+}
+
+mlp_status cli_print_output_rmse(FILE *fp, const mlp_net *net, mlp_workspace *ws,
+                                 const mlp_preprocess *pre, const float *inputs,
+                                 const float *targets, size_t count, size_t batch)
+{
+    size_t in = mlp_net_input_size(net), out = mlp_net_output_size(net);
+    double *sq = calloc(out, sizeof *sq);
+    float *y = malloc(batch * out * sizeof *y);
+    mlp_status st = sq && y ? MLP_OK : MLP_ERR_NO_MEMORY;
+    for (size_t i = 0; st == MLP_OK && i < count; i += batch) {
+        size_t b = count - i < batch ? count - i : batch;
+        st = mlp_forward(net, ws, inputs + i * in, b, y);
+        for (size_t r = 0; st == MLP_OK && r < b; r++)
+            for (size_t k = 0; k < out; k++) {
+                double d = (double)y[r * out + k] - (double)targets[(i + r) * out + k];
+                sq[k] += d * d;
+            }
+    }
+    if (st == MLP_OK) {
+        fputs("rmse per output:", fp);
+        for (size_t k = 0; k < out; k++) {
+            char buf[32];
+            fprintf(fp, " %s=%.4f", cli_output_name(pre, k, buf, sizeof buf),
+                    sqrt(sq[k] / (double)count));
+        }
+        fputc('\n', fp);
+    }
+    free(sq);
+    free(y);
+    return st;
+}
+/* The characters of s inside a quoted field: quotes doubled. */
+static void put_quoted(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+}
+
+void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text)
+{
+    if (!strpbrk(prefix, ",\"\n\r") && !strpbrk(text, ",\"\n\r")) {
+        fputs(prefix, fp);
+        fputs(text, fp);
+        return;
+    }
+    fputc('"', fp);
+    put_quoted(fp, prefix);
+    put_quoted(fp, text);
+    fputc('"', fp);
+}
+
+void cli_csv_field(FILE *fp, const char *text) { cli_csv_field_prefixed(fp, "", text); }
