@@ -30,13 +30,18 @@ static const mlp_allocator *mem_active(void)
 
 mlp_status mlp_set_allocator(const mlp_allocator *allocator)
 {
-    if (!allocator || !allocator->alloc || !allocator->realloc || !allocator->free)
-        return MLP_ERR_NULL_ARG;
+    if (!allocator) return MLP_ERR_NULL_ARG;
+    mlp_allocator a; /* the caller's struct_size bytes (config-struct rule of mlp.h) */
+    memset(&a, 0, sizeof a);
+    if (mlp_read_config(&a, sizeof a, allocator, sizeof a, "allocator", "mlp_allocator",
+                        NULL) != MLP_OK)
+        return MLP_ERR_INVALID_ARG;
+    if (!a.alloc || !a.realloc || !a.free) return MLP_ERR_NULL_ARG;
     int expected = MEM_UNSET;
     if (!atomic_compare_exchange_strong_explicit(&mem_state, &expected, MEM_INSTALLING,
                                                  memory_order_acq_rel, memory_order_acquire))
         return MLP_ERR_STATE;
-    mem_custom = *allocator;
+    mem_custom = a;
     atomic_store_explicit(&mem_state, MEM_CUSTOM, memory_order_release);
     return MLP_OK;
 }

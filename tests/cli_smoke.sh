@@ -113,9 +113,9 @@ awk 'BEGIN {
 { head -n 1 reg_all.csv; sed -n '402,501p' reg_all.csv; } >reg_test.csv
 
 # The prefix names what was measured: test_ (--test data), val_ (a validation split), train_.
-result_classify() { echo "^result: $1_accuracy=[01]\.[0-9]{4} $1_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]\$"; }
+result_classify() { echo "^result: $1_accuracy=[01]\.[0-9]{4} $1_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9.e+-]+\$"; }
 RESULT_CLASSIFY=$(result_classify test)
-RESULT_REGRESS='^result: test_rmse=[0-9]+\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9]+\.[0-9]$'
+RESULT_REGRESS='^result: test_rmse=[0-9]+\.[0-9]{4} test_loss=[0-9]+\.[0-9]{4} train_seconds=[0-9.e+-]+$'
 
 # ---------------------------------------------------------------- help, version
 expect_ok help "$MLP" --help
@@ -282,7 +282,7 @@ expect_fail threads-zero 2 "$MLP" "${T1[@]}" --threads 0
 expect_fail no-data 2 "$MLP" train --epochs 3
 expect_fail stray-argument 2 "$MLP" "${T1[@]}" extra.csv
 expect_fail ce-regress 2 "$MLP" "${T1[@]}" --task regress --loss ce
-expect_fail patience-without-val 2 "$MLP" "${T1[@]}" --patience 3
+expect_fail patience-without-val 2 "$MLP" "${T1[@]}" --patience 3 --val-fraction 0
 expect_fail eval-one-arg 2 "$MLP" eval out/m.mlp
 expect_fail info-two-args 2 "$MLP" info out/m.mlp out/m.mlp
 

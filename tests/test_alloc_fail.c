@@ -127,12 +127,15 @@ static void hook_free(void *p, void *user)
 static int check_install_rules(void)
 {
     static int tag;
-    mlp_allocator a = {hook_alloc, hook_realloc, hook_free, &tag};
-    mlp_allocator no_free = {hook_alloc, hook_realloc, NULL, &tag};
+    mlp_allocator a = {sizeof a, hook_alloc, hook_realloc, hook_free, &tag};
+    mlp_allocator no_free = {sizeof no_free, hook_alloc, hook_realloc, NULL, &tag};
+    mlp_allocator unsized = {0, hook_alloc, hook_realloc, hook_free, &tag};
     int bad = 0;
     if (mlp_set_allocator(NULL) != MLP_ERR_NULL_ARG) bad = printf("FAIL set_allocator(NULL)\n");
     if (mlp_set_allocator(&no_free) != MLP_ERR_NULL_ARG)
         bad = printf("FAIL set_allocator without free\n");
+    if (mlp_set_allocator(&unsized) != MLP_ERR_INVALID_ARG)
+        bad = printf("FAIL set_allocator with struct_size 0\n");
     if (mlp_set_allocator(&a) != MLP_OK) bad = printf("FAIL set_allocator\n");
     if (mlp_set_allocator(&a) != MLP_ERR_STATE) bad = printf("FAIL set_allocator twice\n");
     return bad != 0;

@@ -420,7 +420,7 @@ START_TEST(allocator_after_first_allocation)
     mlp_net *net;
     ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
     int calls = 0;
-    mlp_allocator a = {counted_alloc, counted_realloc, counted_free, &calls};
+    mlp_allocator a = {sizeof a, counted_alloc, counted_realloc, counted_free, &calls};
     ck_assert_int_eq(mlp_set_allocator(&a), MLP_ERR_STATE);
     mlp_net *copy; /* still the default allocator, and the hook was never called */
     ck_assert_int_eq(mlp_net_clone(&copy, net), MLP_OK);

@@ -326,7 +326,9 @@ START_TEST(bad_prediction_args_change_nothing)
     c.task = MLP_TASK_REGRESS;
     mlp_model *reg;
     ck_assert_int_eq(mlp_model_build(&reg, data, &c), MLP_OK);
-    ck_assert_int_eq(mlp_net_activation(mlp_model_net(reg), 1), MLP_ACT_LINEAR);
+    ck_assert_int_eq(mlp_net_activation(mlp_model_net(reg),
+                                        mlp_net_layer_count(mlp_model_net(reg)) - 1),
+                     MLP_ACT_LINEAR);
     ck_assert_int_eq(mlp_model_classify(reg, pred_rows, 4, classes), MLP_ERR_INVALID_ARG);
     mlp_model_scratch *rs;
     ck_assert_int_eq(mlp_model_scratch_create(&rs, reg, 4), MLP_OK);
@@ -430,6 +432,7 @@ START_TEST(bad_training_args_change_nothing)
     ck_assert_int_eq(mlp_model_build(&m2, NULL, &c), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_model_build(&m2, empty, &c), MLP_ERR_INVALID_ARG);
     static const size_t zero[] = {0};
+    c.hidden_count = 1;
     c.hidden_sizes = zero;
     ck_assert_int_eq(mlp_model_build(&m2, data, &c), MLP_ERR_INVALID_ARG);
     c = mlp_model_config_default();

@@ -230,7 +230,7 @@ START_TEST(enum_values_are_fixed)
                          MLP_TASK_CLASSIFY, MLP_TASK_REGRESS, MLP_TASK_COUNT};
     const int loss[] = {MLP_LOSS_MSE, MLP_LOSS_CROSS_ENTROPY, MLP_LOSS_AUTO, MLP_LOSS_COUNT};
     const int scale[] = {MLP_SCALE_NONE, MLP_SCALE_MINMAX, MLP_SCALE_STANDARD,
-                         MLP_SCALE_COUNT};
+                         MLP_SCALE_ROBUST, MLP_SCALE_COUNT};
     const int init[] = {MLP_INIT_AUTO, MLP_INIT_GLOROT, MLP_INIT_HE, MLP_INIT_ORTHOGONAL,
                         MLP_INIT_COUNT};
     for (int i = 0; i < 7; i++) ck_assert_int_eq(act[i], i);
@@ -239,7 +239,7 @@ START_TEST(enum_values_are_fixed)
     for (int i = 0; i < 4; i++) ck_assert_int_eq(sched[i], i);
     for (int i = 0; i < 6; i++) ck_assert_int_eq(small[i], i % 3);
     for (int i = 0; i < 4; i++) ck_assert_int_eq(loss[i], i);
-    for (int i = 0; i < 4; i++) ck_assert_int_eq(scale[i], i);
+    for (int i = 0; i < 5; i++) ck_assert_int_eq(scale[i], i);
     for (int i = 0; i < 5; i++) ck_assert_int_eq(init[i], i);
 }
 END_TEST

@@ -111,11 +111,56 @@ START_TEST(standard_by_hand)
 }
 END_TEST
 
+/* ROBUST by hand: feature 0 {1,2,3,4,100} has median 3 and quartiles 2 and 4 (the outlier
+ * moves neither); feature 1 {0,0,0,0,5} has coinciding quartiles, so it keeps the standard
+ * scaling (mean 1, population std 2); feature 2 is constant. Stored in a model image and
+ * read back unchanged. */
+START_TEST(robust_by_hand)
+{
+    const float x[15] = {4, 0, 7, 100, 0, 7, 1, 5, 7, 3, 0, 7, 2, 0, 7};
+    mlp_dataset *ds = make(x, 5, 3);
+    mlp_preprocess *p = NULL;
+    ck_assert_int_eq(mlp_preprocess_create(&p, 3), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_fit(p, ds, MLP_SCALE_ROBUST), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_scaling(p), MLP_SCALE_ROBUST);
+    ck_assert_float_eq(mlp_preprocess_offset(p)[0], 3.0f);
+    ck_assert_float_eq(mlp_preprocess_scale(p)[0], (float)(1.349 / 2.0));
+    ck_assert_float_eq(mlp_preprocess_offset(p)[1], 1.0f);
+    ck_assert_float_eq(mlp_preprocess_scale(p)[1], 0.5f);
+    ck_assert_float_eq(mlp_preprocess_offset(p)[2], 7.0f);
+    ck_assert_float_eq(mlp_preprocess_scale(p)[2], 1.0f);
+    ck_assert_int_eq(mlp_preprocess_apply(p, ds), MLP_OK);
+    const float *y = mlp_dataset_inputs_const(ds);
+    ck_assert_float_eq_tol(y[0], (float)(1.349 / 2.0), 1e-6f);    /* (4 - 3) * 1.349 / 2 */
+    ck_assert_float_eq_tol(y[3], (float)(97 * 1.349 / 2.0), 1e-4f);
+    ck_assert_float_eq_tol(y[7], (float)(4 * 0.5), 1e-6f);     /* (5 - 1) * 0.5 */
+
+    const size_t sizes[] = {3, 1};
+    const mlp_activation acts[] = {MLP_ACT_LINEAR};
+    mlp_net *net = NULL, *net2 = NULL;
+    mlp_preprocess *q = NULL;
+    void *img = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_model_save_mem(&img, &size, net, p, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_load_mem(img, size, &net2, &q, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_scaling(q), MLP_SCALE_ROBUST);
+    ck_assert_mem_eq(mlp_preprocess_offset(q), mlp_preprocess_offset(p), 3 * sizeof(float));
+    ck_assert_mem_eq(mlp_preprocess_scale(q), mlp_preprocess_scale(p), 3 * sizeof(float));
+    mlp_free(img);
+    mlp_net_free(net);
+    mlp_net_free(net2);
+    mlp_preprocess_free(q);
+    mlp_preprocess_free(p);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(constant_feature)
 {
     const float x[6] = {7, 1, 7, 2, 7, 3};
-    mlp_scaling kinds[2] = {MLP_SCALE_MINMAX, MLP_SCALE_STANDARD};
-    for (int k = 0; k < 2; k++) {
+    mlp_scaling kinds[3] = {MLP_SCALE_MINMAX, MLP_SCALE_STANDARD, MLP_SCALE_ROBUST};
+    for (int k = 0; k < 3; k++) {
         mlp_dataset *ds = make(x, 3, 2);
         mlp_preprocess *p = NULL;
         ck_assert_int_eq(mlp_preprocess_create(&p, 2), MLP_OK);
@@ -328,6 +373,7 @@ static Suite *preprocess_suite(void)
     tcase_add_test(tc, create_defaults);
     tcase_add_test(tc, minmax_by_hand);
     tcase_add_test(tc, standard_by_hand);
+    tcase_add_test(tc, robust_by_hand);
     tcase_add_test(tc, extreme_range_stays_finite);
     tcase_add_test(tc, constant_feature);
     tcase_add_test(tc, fit_uses_only_its_data);

@@ -24,6 +24,7 @@ static void print_preprocess(const mlp_preprocess *pre)
            MLP_SCALE_COUNT, (int)s), mlp_preprocess_input_size(pre));
     if (s == MLP_SCALE_STANDARD) printf(" (x - mean) / std");
     if (s == MLP_SCALE_MINMAX) printf(" (x - min) / (max - min)");
+    if (s == MLP_SCALE_ROBUST) printf(" (x - median) * 1.349 / IQR");
     putchar('\n');
     mlp_task task = mlp_preprocess_task(pre);
     printf("task:           %s\n", cli_name(cli_task_names, MLP_TASK_COUNT, (int)task));

@@ -23,6 +23,7 @@ typedef struct train_run {
     size_t start_epoch;  /* > 0 when resuming */
     FILE *report;        /* stdout, or stderr when an output file is `-` */
     mlp_model_info resume_info;
+    train_targets targets; /* regression targets standardised while training */
 } train_run;
 
 static void run_free(train_run *r)
@@ -36,6 +37,7 @@ static void run_free(train_run *r)
     mlp_optimizer_free(r->opt);
     mlp_workspace_free(r->eval_ws);
     cli_history_free(&r->mon.history);
+    train_targets_free(&r->targets);
     free(r->classes);
     train_tables_free(&r->tables);
 }
@@ -198,7 +200,34 @@ static int split_and_scale(train_run *r)
         cli_report_status("scaling", st, NULL);
         return CLI_DATA_ERROR;
     }
+    if (o->task == MLP_TASK_REGRESS && !o->resume) {
+        if (train_targets_fit(&r->targets, r->train) != CLI_OK) {
+            cli_error("out of memory");
+            return CLI_DATA_ERROR;
+        }
+        train_targets_apply(&r->targets, r->train, false);
+        if (r->train != r->all) train_targets_apply(&r->targets, r->all, false);
+        train_targets_apply(&r->targets, r->val, false);
+        train_targets_apply(&r->targets, r->test, false);
+    }
     return CLI_OK;
+}
+
+/* The targets back in the data's units, the net's outputs too; then the guard. */
+static int finish_model(train_run *r)
+{
+    if (r->targets.mean) {
+        if (train_targets_fold(&r->targets, r->net) != CLI_OK) {
+            cli_error("cannot fold the target scaling into this output layer");
+            return CLI_DATA_ERROR;
+        }
+        train_targets_apply(&r->targets, r->train, true);
+        if (r->train != r->all) train_targets_apply(&r->targets, r->all, true);
+        train_targets_apply(&r->targets, r->val, true);
+        train_targets_apply(&r->targets, r->test, true);
+    }
+    if (r->o.resume) return CLI_OK;
+    return train_guard(r->net, r->eval_ws, r->train, r->val, r->o.loss, r->o.task, r->report);
 }
 
 /* --resume: the net, optimizer and preprocessing of a saved run, loaded before the data
@@ -400,7 +429,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
         return CLI_DATA_ERROR;
     }
     size_t ran = res->epochs_run > r->start_epoch ? res->epochs_run - r->start_epoch : 0;
-    fprintf(r->report, "trained %zu epoch%s in %.1f s (%.2f s/epoch)", ran, ran == 1 ? "" : "s",
+    fprintf(r->report, "trained %zu epoch%s in %.3g s (%.3g s/epoch)", ran, ran == 1 ? "" : "s",
             *seconds, ran ? *seconds / (double)ran : 0.0);
     if (r->start_epoch) fprintf(r->report, "; resumed after epoch %zu", r->start_epoch);
     if (res->stopped_early) fprintf(r->report, "; stopped early");
@@ -442,6 +471,7 @@ static int train_and_report(train_run *r)
     mlp_train_result res;
     double seconds;
     int rc = run_training(r, &res, &seconds);
+    if (rc == CLI_OK) rc = finish_model(r);
     if (rc != CLI_OK) return rc;
 
     /* Final numbers: test data, else the validation split, else the training data. */
@@ -470,7 +500,7 @@ static int train_and_report(train_run *r)
         }
     }
     cli_print_result(r->report, r->test ? "test" : r->val ? "val" : "train", o->task, &met);
-    fprintf(r->report, " train_seconds=%.1f\n", seconds);
+    fprintf(r->report, " train_seconds=%.3g\n", seconds);
     return CLI_OK;
 }
 
@@ -518,6 +548,7 @@ int cmd_train(int argc, char **argv)
     if (r.o.resume) rc = open_resume(&r);
     if (rc == CLI_OK) rc = load_data(&r);
     if (rc == CLI_OK && r.o.resume) rc = check_resume(&r);
+    if (rc == CLI_OK) train_auto_settings(&r.o, mlp_dataset_count(r.all), r.report);
     if (rc == CLI_OK) rc = split_and_scale(&r);
     if (rc == CLI_OK) rc = build(&r);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);

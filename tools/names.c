@@ -16,6 +16,7 @@ const char *const cli_schedule_names[MLP_SCHEDULE_COUNT] = {
 };
 const char *const cli_scaling_names[MLP_SCALE_COUNT] = {
     [MLP_SCALE_NONE] = "none", [MLP_SCALE_MINMAX] = "minmax", [MLP_SCALE_STANDARD] = "standard",
+    [MLP_SCALE_ROBUST] = "robust",
 };
 const char *const cli_bias_names[MLP_BIAS_COUNT] = {
     [MLP_BIAS_NONE] = "none", [MLP_BIAS_PER_NEURON] = "neuron",

@@ -13,7 +13,7 @@ enum {
     SET_LAYERS = 1u << 0, SET_ACTIVATION = 1u << 1, SET_OPTIMIZER = 1u << 2, SET_LR = 1u << 3,
     SET_BATCH = 1u << 4, SET_EPOCHS = 1u << 5, SET_DROPOUT = 1u << 6, SET_SCHEDULE = 1u << 7,
     SET_SCALE = 1u << 8, SET_LOSS = 1u << 9, SET_WEIGHT_DECAY = 1u << 10,
-    SET_PATIENCE = 1u << 11, SET_TASK = 1u << 12,
+    SET_PATIENCE = 1u << 11, SET_TASK = 1u << 12, SET_VAL = 1u << 13,
 };
 
 typedef struct train_options {
@@ -65,12 +65,40 @@ typedef struct train_tables {
     mlp_table_report reports[3];     /* train, validation, test */
     const char *report_names[3];
     size_t n_reports;
+    char *auto_text;                 /* what train_auto_settings chose, or NULL */
 } train_tables;
 
-int train_tables_load(const train_options *o, const mlp_preprocess *resumed,
-                      train_tables *out);
+/* Applies train_auto_settings (train_auto.c) with the table's row count before the split;
+ * its lines are kept in auto_text for train_tables_print. */
+int train_tables_load(train_options *o, const mlp_preprocess *resumed, train_tables *out);
 void train_tables_print(const train_tables *tt, FILE *fp);
 void train_tables_free(train_tables *t);
+
+/* ---- train_auto.c: defaults that adapt to the data (bench/accuracy chose them). */
+/* With `records` training records (before any split): a validation split with early
+ * stopping, the batch, and an epoch budget and patience, where the user set none; says
+ * what it chose on report. IDX data, presets (--dataset) and --resume keep theirs. */
+void train_auto_settings(train_options *o, size_t records, FILE *report);
+
+/* Regression targets standardised (per output, the training split's mean and std) while
+ * training; afterwards folded into the linear output layer so that the saved net predicts
+ * in the data's units. */
+typedef struct train_targets {
+    size_t k;
+    double *mean, *sd; /* NULL: not in use */
+} train_targets;
+int train_targets_fit(train_targets *t, const mlp_dataset *train);
+/* y' = (y - mean) / sd, or back with inverse; a NULL ds or an unfitted t is a no-op. */
+void train_targets_apply(const train_targets *t, mlp_dataset *ds, bool inverse);
+/* Output layer W, b -> sd W, sd b + mean (needs a linear output with a bias per neuron). */
+int train_targets_fold(const train_targets *t, mlp_net *net);
+void train_targets_free(train_targets *t);
+
+/* When the net's loss on val is above that of the constant prediction of train's mean
+ * targets (class frequencies), or its accuracy below the majority's, the net's output
+ * layer is set to predict that constant; reports either way on report. */
+int train_guard(mlp_net *net, mlp_workspace *ws, const mlp_dataset *train,
+                const mlp_dataset *val, mlp_loss loss, mlp_task task, FILE *report);
 
 /* Watches training through mlp_train's progress callback: progress bar or epoch lines on
  * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */

@@ -38,11 +38,9 @@ static void train_help(void)
 "  --numeric COL,...             columns that must be numbers\n"
 "  --missing TOKENS              comma-separated missing-cell markers, ignoring case\n"
 "                                (NA,NaN,?,null; an empty cell is always missing)\n"
-"  --scale minmax|standard|none  input scaling fitted on the training split\n"
-"                                (IDX: minmax, CSV: standard)\n"
-"  --val-fraction F              hold out F of the training data for validation and early\n"
-"                                stopping, keeping the best epoch (0 = none)\n"
-"  --patience N                  epochs without validation improvement before stopping (5)\n"
+"  --scale standard|minmax|robust|none  fitted on the training split (IDX minmax, CSV standard)\n"
+"  --val-fraction F              held out for early stopping, best epoch kept (CSV: 0.15*)\n"
+"  --patience N                  epochs without validation improvement (CSV: epochs/10*)\n"
 "Network:\n"
 "  --layers W1,W2,...            hidden layer widths, or 'none' (128,64)\n"
 "  --activation NAME             hidden layers: relu, leaky-relu, tanh, sigmoid, linear (relu)\n"
@@ -52,15 +50,15 @@ static void train_help(void)
 "  --init auto|glorot|he|orthogonal   weight initialisation (auto)\n"
 "  --loss ce|mse                 (ce for classify, mse for regress)\n"
 "Optimisation:\n"
-"  --optimizer NAME              sgd, momentum, nesterov, adam, adamw, rmsprop (adam)\n"
+"  --optimizer NAME              sgd, momentum, nesterov, adam, adamw, rmsprop (adamw)\n"
 "  --lr X                        learning rate, gradients averaged over the batch\n"
 "                                (adam/adamw/rmsprop 0.001, momentum/nesterov 0.01, sgd 0.1)\n"
 "  --momentum X                  momentum/nesterov mu (0.9)\n"
-"  --weight-decay X              L2 (decoupled for adamw) (0; adamw 0.01)\n"
+"  --weight-decay X              L2, decoupled for adamw (adamw 0.3, others 0)\n"
 "  --schedule constant|step|cosine    learning-rate schedule over the epochs (constant;\n"
 "                                step: x0.1 every third of the epochs)\n"
-"  --batch N                     minibatch size; 0 = whole data set per update (32)\n"
-"  --epochs N                    (20)\n"
+"  --batch N                     minibatch size; 0 = all records per update (32; CSV*)\n"
+"  --epochs N                    (20; CSV: about 20000 updates*)\n"
 "  --dropout X                   inverted dropout on hidden layers, [0,1) (0)\n"
 "  --seed N                      initialisation, shuffling, split and dropout (1)\n"
 "  --threads N                   BLAS threads, and the threads of one-record SGD\n"
@@ -82,6 +80,7 @@ static void train_help(void)
 "  name an input or another output.\n"
 "  -h, --help\n"
 "\n"
+"* CSV without --epochs/--val-fraction: sized from the data, said on stdout (README).\n"
 "--dataset fashion-mnist defaults: --layers 256,128 --optimizer adamw --lr 0.001\n"
 "  --weight-decay 0.01 --schedule cosine --batch 128 --epochs 30 --dropout 0.2\n"
 "\n"
@@ -204,6 +203,7 @@ static int parse_one(int c, train_options *o)
         break;
     case OPT_VAL:
         ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
+        o->set |= SET_VAL;
         break;
     case OPT_PATIENCE:
         ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
@@ -313,7 +313,8 @@ static int check_data_options(const train_options *o)
         return cli_usage_error(CMD, "IDX data is for classification (--task classify)");
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "--loss ce needs --task classify (regression uses mse)");
-    if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0)
+    if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0 &&
+        ((o->set & SET_VAL) || idx))
         return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction)");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");
@@ -323,12 +324,14 @@ static int check_data_options(const train_options *o)
 int train_options_parse(int argc, char **argv, train_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->activation = MLP_ACT_RELU;
-    o->bias = MLP_BIAS_PER_NEURON;
-    o->init = MLP_INIT_AUTO;
-    o->optimizer = MLP_OPT_ADAM;
-    o->momentum = 0.9;
-    o->seed = 1;
+    /* The library's defaults (mlp_model_config_default) are the tool's. */
+    mlp_model_config d = mlp_model_config_default();
+    o->activation = d.hidden_activation;
+    o->bias = d.bias_mode;
+    o->init = d.init;
+    o->optimizer = d.optimizer.kind;
+    o->momentum = d.optimizer.momentum;
+    o->seed = d.seed;
     cli_getopt_reset();
     int c;
     while ((c = getopt_long(argc, argv, ":ho:", long_options, NULL)) != -1) {
@@ -348,6 +351,8 @@ int train_options_parse(int argc, char **argv, train_options *o)
 
 double train_default_lr(mlp_optimizer_kind kind)
 {
+    mlp_model_config d = mlp_model_config_default();
+    if (kind == d.optimizer.kind) return d.optimizer.learning_rate;
     switch (kind) {
     case MLP_OPT_SGD: return 0.1;
     case MLP_OPT_MOMENTUM:
@@ -367,6 +372,7 @@ static void fashion_mnist_preset(train_options *o)
     }
     if (!(o->set & SET_OPTIMIZER)) o->optimizer = MLP_OPT_ADAMW, o->set |= SET_OPTIMIZER;
     if (!(o->set & SET_LR)) o->lr = 0.001, o->set |= SET_LR;
+    if (!(o->set & SET_WEIGHT_DECAY)) o->weight_decay = 0.01, o->set |= SET_WEIGHT_DECAY;
     if (!(o->set & SET_SCHEDULE)) o->schedule = MLP_SCHEDULE_COSINE, o->set |= SET_SCHEDULE;
     if (!(o->set & SET_BATCH)) o->batch = 128, o->set |= SET_BATCH;
     if (!(o->set & SET_EPOCHS)) o->epochs = 30, o->set |= SET_EPOCHS;
@@ -377,13 +383,23 @@ void train_options_finish(train_options *o, bool idx_data)
 {
     if (o->dataset && strcmp(o->dataset, "fashion-mnist") == 0) fashion_mnist_preset(o);
     if (idx_data) o->task = MLP_TASK_CLASSIFY;
-    if (!(o->set & SET_LAYERS)) o->hidden[0] = 128, o->hidden[1] = 64, o->n_hidden = 2;
-    if (!(o->set & SET_SCALE)) o->scaling = idx_data ? MLP_SCALE_MINMAX : MLP_SCALE_STANDARD;
+    mlp_model_config d = mlp_model_config_default();
+    mlp_train_config t = mlp_train_config_default();
+    if (!(o->set & SET_LAYERS)) {
+        o->n_hidden = d.hidden_count < CLI_MAX_HIDDEN ? d.hidden_count : CLI_MAX_HIDDEN;
+        for (size_t i = 0; i < o->n_hidden; i++) o->hidden[i] = d.hidden_sizes[i];
+    }
+    /* IDX images are bytes: minmax puts them in [0, 1] */
+    if (!(o->set & SET_SCALE)) o->scaling = idx_data ? MLP_SCALE_MINMAX : d.scaling;
+    /* the loss that goes with the output layer: cross-entropy for softmax (classify) */
     if (!(o->set & SET_LOSS))
         o->loss = o->task == MLP_TASK_CLASSIFY ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE;
     if (!(o->set & SET_LR)) o->lr = train_default_lr(o->optimizer);
-    if (!(o->set & SET_WEIGHT_DECAY)) o->weight_decay = o->optimizer == MLP_OPT_ADAMW ? 0.01 : 0;
-    if (!(o->set & SET_BATCH)) o->batch = 32;
+    if (!(o->set & SET_WEIGHT_DECAY))
+        o->weight_decay = o->optimizer == d.optimizer.kind ? d.optimizer.weight_decay
+                          : o->optimizer == MLP_OPT_ADAMW ? 0.01 : 0;
+    if (!(o->set & SET_BATCH)) o->batch = t.batch_size;
+    if (!(o->set & SET_DROPOUT)) o->dropout = t.dropout;
     if (!(o->set & SET_EPOCHS)) o->epochs = 20;
     if (!(o->set & SET_PATIENCE)) o->patience = o->val_fraction > 0 ? 5 : 0;
     if (!o->out && !o->no_save) o->out = "model.mlp";

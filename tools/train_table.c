@@ -34,17 +34,28 @@ static int encode(train_tables *tt, const mlp_table *t, const char *name, mlp_da
 
 void train_tables_print(const train_tables *tt, FILE *fp)
 {
+    if (tt->auto_text) fputs(tt->auto_text, fp);
     if (!tt->enc) return;
     if (tt->fitted) cli_table_summary(fp, tt->enc);
     for (size_t i = 0; i < tt->n_reports; i++)
         cli_table_report_print(fp, tt->report_names[i], &tt->reports[i]);
 }
 
-int train_tables_load(const train_options *o, const mlp_preprocess *resumed, train_tables *out)
+int train_tables_load(train_options *o, const mlp_preprocess *resumed, train_tables *out)
 {
     memset(out, 0, sizeof *out);
     mlp_table *all = NULL, *train = NULL, *val = NULL, *test = NULL;
     int rc = cli_table_load(o->train_path, &all);
+    /* The data-sized settings come before the split: the validation split they choose is
+     * taken from the table, so the encoding is fitted on the training part only. What they
+     * chose is printed with the summary, once the data has loaded (a failed run prints
+     * nothing on stdout). */
+    if (rc == CLI_OK) {
+        size_t len = 0;
+        FILE *said = open_memstream(&out->auto_text, &len);
+        train_auto_settings(o, mlp_table_row_count(all), said ? said : stderr);
+        if (said) fclose(said);
+    }
     if (rc == CLI_OK && o->test_path) rc = cli_table_load(o->test_path, &test);
     if (rc == CLI_OK && o->val_fraction > 0) {
         if (mlp_table_row_count(all) < 2) {
@@ -83,5 +94,6 @@ void train_tables_free(train_tables *t)
     mlp_dataset_free(t->val);
     mlp_dataset_free(t->test);
     mlp_table_encoding_free(t->enc);
+    free(t->auto_text);
     memset(t, 0, sizeof *t);
 }

@@ -108,10 +108,50 @@ mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
     return MLP_OK;
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile q of n sorted values, linearly interpolated. */
+static double quantile(const double *v, size_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    size_t i = (size_t)pos;
+    return i + 1 < n ? v[i] + (pos - (double)i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+/* ROBUST: median and 1.349 / IQR per feature, from a sorted copy of each column; the
+ * standard scaling (already in offset/scale) stays where the quartiles coincide. */
+static mlp_status robust(const mlp_dataset *ds, float *offset, float *scale)
+{
+    size_t n = mlp_dataset_count(ds), d = mlp_dataset_input_size(ds), bytes;
+    if (!mlp_mul_size(n, sizeof(double), &bytes)) return MLP_ERR_NO_MEMORY;
+    double *col = mlp_mem_alloc(bytes);
+    if (!col) return MLP_ERR_NO_MEMORY;
+    const float *x = mlp_dataset_inputs_const(ds);
+    for (size_t j = 0; j < d; j++) {
+        for (size_t i = 0; i < n; i++) col[i] = x[i * d + j];
+        qsort(col, n, sizeof *col, compare_doubles);
+        double iqr = quantile(col, n, 0.75) - quantile(col, n, 0.25);
+        double s = iqr > 0.0 ? 1.349 / iqr : 0.0;
+        if (!(s > 0.0) || !isfinite((float)s)) continue;
+        offset[j] = (float)quantile(col, n, 0.5);
+        scale[j] = (float)s;
+    }
+    mlp_mem_free(col);
+    return MLP_OK;
+}
+
 /* Per-feature offset/scale of `scaling` over ds's rows, in double. */
 static mlp_status compute(const mlp_dataset *ds, mlp_scaling scaling, float *offset,
                           float *scale, double *acc)
 {
+    if (scaling == MLP_SCALE_ROBUST) {
+        mlp_status st = compute(ds, MLP_SCALE_STANDARD, offset, scale, acc);
+        return st == MLP_OK ? robust(ds, offset, scale) : st;
+    }
     size_t n = mlp_dataset_count(ds), d = mlp_dataset_input_size(ds);
     const float *x = mlp_dataset_inputs_const(ds);
     double *a = acc, *b = acc + d; /* min,max or sum,sum of squared deviations */

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `mlp train`'s data-sized defaults (tools/train_auto.c): the validation split and epoch
+# budget it chooses and says, regression targets standardised and folded back (the saved
+# net predicts in the data's units), the guard that falls back to the training mean,
+# --scale robust in the model file, train_seconds with three significant digits.
+# bash cli_defaults.sh PATH_TO_MLP
+set -u
+MLP=${1:?usage: cli_defaults.sh PATH_TO_MLP}
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-512}
+T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-defaults.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+# y = 5000 + 1000 (2a - b): far from 0 and wide, as raw targets often are.
+awk 'BEGIN { srand(9); print "a,b,y"; for (i = 0; i < 400; i++) { a = rand(); b = rand();
+     printf "%.5f,%.5f,%.4f\n", a, b, 5000 + 1000 * (2 * a - b) } }' >train.csv
+
+failed=0
+ok() { echo "ok   $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "${2:-}" ] && sed 's/^/       | /' "$2" | tail -n 8; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" out; fi; }
+
+# Defaults only: a validation split, an epoch budget, the guard's verdict, all said.
+"$MLP" train --train train.csv --task regress --seed 1 --out m.mlp --quiet >out 2>&1
+check "defaults: exit 0" test $? -eq 0
+check "defaults: says the validation split" grep -q '^auto: validation split 0.15 of the 400' out
+check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
+check "defaults: early stopping restores the best epoch" grep -q 'best validation epoch [0-9]* restored' out
+check "defaults: the guard's verdict" grep -q '^guard: validation loss .* better than predicting the training mean' out
+rmse=$(sed -n 's/.*[a-z]_rmse=\([0-9.]*\).*/\1/p' out)
+check "defaults: validation rmse ${rmse:-?} below 50 (targets spread about 640)" \
+    awk -v r="${rmse:-1e9}" 'BEGIN { exit !(r < 50) }'
+secs=$(sed -n 's/.*train_seconds=\([^ ]*\)$/\1/p' out)
+check "train_seconds ${secs:-?} has three significant digits" \
+    awk -v s="${secs:-x}" 'BEGIN { exit !(s != "" && sprintf("%.3g", s) == s) }'
+# The saved net predicts in the data's units (the target scaling is folded into it).
+"$MLP" predict m.mlp train.csv >pred 2>&1
+paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
+check "predict: rmse against the targets below 50" \
+    awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
+
+# --epochs keeps its meaning: that many epochs on all the data, no split.
+"$MLP" train --train train.csv --task regress --epochs 4 --no-save --quiet >out 2>&1
+check "--epochs 4: no automatic split" bash -c 'grep -q "^trained" out && ! grep -q "^auto: validation" out'
+check "--epochs 4: four epochs" grep -q '^trained 4 epochs' out
+
+# A net that cannot beat the mean (one epoch at a vanishing learning rate from a random
+# start) is replaced by the training mean, and says so.
+"$MLP" train --train train.csv --task regress --epochs 1 --lr 1e-9 --val-fraction 0.25 \
+    --seed 2 --out g.mlp --quiet >out 2>&1
+check "guard: falls back and says so" grep -q '^guard: .* it now predicts that constant' out
+"$MLP" predict g.mlp train.csv | tail -n +2 | sort -u >consts
+check "guard: one constant prediction" test "$(wc -l <consts)" -eq 1
+check "guard: the constant is about the mean (5500)" \
+    awk '{ n++; if (!($1 > 5400 && $1 < 5600)) bad = 1 } END { exit !(n == 1 && !bad) }' consts
+
+# --scale robust is stored in the model.
+"$MLP" train --train train.csv --task regress --scale robust --epochs 2 --out r.mlp --quiet \
+    >out 2>&1
+"$MLP" info r.mlp >info 2>&1
+check "--scale robust: stored" grep -q 'robust scaling of 2 inputs' info
+
+[ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
+echo "all checks passed"
