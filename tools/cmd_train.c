@@ -394,6 +394,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
     cfg.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     cfg.batch_size = o->batch;
+    cfg.precision = o->precision;
     cfg.shuffle = true;
     cfg.dropout = (float)o->dropout;
     cfg.dropout_seed = o->seed + 1;
@@ -541,6 +542,7 @@ int cmd_train(int argc, char **argv)
     if (rc != CLI_OK) return rc;
     train_options_finish(&r.o, r.o.dataset || r.o.train_labels);
     rc = check_outputs(&r.o);
+    if (rc == CLI_OK && !cli_precision_ok(r.o.precision)) rc = CLI_DATA_ERROR;
     if (rc != CLI_OK) return rc;
     const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
     r.report = stdout;

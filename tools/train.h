@@ -39,6 +39,7 @@ typedef struct train_options {
     size_t batch, epochs, patience;
     uint64_t seed;
     int threads; /* 0: not given (cli_blas_start picks the cores) */
+    mlp_precision precision; /* --precision: of the training GEMMs (fp32) */
     /* output */
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */

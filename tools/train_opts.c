@@ -63,6 +63,9 @@ static void train_help(void)
 "  --seed N                      initialisation, shuffling, split and dropout (1)\n"
 "  --threads N                   BLAS threads, and the threads of one-record SGD\n"
 "                                (--batch 1) on large layers (the cores; at most the cores)\n"
+"  --precision fp32|bf16         GEMM arithmetic of training (fp32); bf16: bfloat16\n"
+"                                operands, float sums, float weights and update (oneDNN,\n"
+"                                CPUs with AVX512_BF16); recorded in the model file\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -94,7 +97,7 @@ enum {
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
-    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING,
+    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING, OPT_PRECISION,
 };
 
 static const struct option long_options[] = {
@@ -133,6 +136,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -265,6 +269,10 @@ static int parse_one(int c, train_options *o)
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
+    case OPT_PRECISION:
+        ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
+        o->precision = (mlp_precision)v;
+        break;
     default: return CLI_USAGE_ERROR;
     }
     return ok ? CLI_OK : CLI_USAGE_ERROR;
