@@ -33,6 +33,15 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
     return s;
 }
 
+mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const bench_data *d)
+{
+    mlp_status s = bench_mlp_create(m, w, d);
+    if (s == MLP_OK) s = mlp_workspace_set_precision(m->ws, MLP_PRECISION_BF16);
+    if (s != MLP_OK && m->net) bench_mlp_free(m);
+    m->status = s;
+    return s;
+}
+
 /* The bench's thread count (mlp_set_threads), within mlp_train's 1..256. */
 static int bench_threads(const bench_mlp *m)
 {

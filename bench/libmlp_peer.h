@@ -21,6 +21,9 @@ typedef struct bench_mlp {
 } bench_mlp;
 
 mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_data *d);
+/* The same with the workspace in bf16 mixed precision (mlp_workspace_set_precision):
+ * UNSUPPORTED without oneDNN or native bf16. */
+mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const bench_data *d);
 void bench_mlp_free(bench_mlp *m);
 /* One training step or one forward pass of the next batch; returns the batch, or -1. */
 long bench_mlp_step(void *m);

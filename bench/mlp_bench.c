@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "bf16_bound.h"
+#include "bf16_refresh.h"
 #include "gemm_bound.h"
 #include "libmlp_peer.h"
 #include "memory.h"
@@ -27,7 +30,7 @@
 #define MAX_ROWS 16
 
 typedef struct options {
-    bool csv, quick, fann, torch, memory, memory_only, profile;
+    bool csv, quick, fann, torch, memory, memory_only, profile, bf16;
     int threads;
     double seconds; /* per window; 0 = the mode's default */
     const char *only;
@@ -36,24 +39,29 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fputs("usage: mlp-bench [--csv] [--quick] [--threads N] [--only W1,W3] [--no-fann]\n"
-          "                 [--no-torch] [--no-memory] [--seconds S] [--memory] [--profile]\n"
+          "                 [--no-torch] [--no-memory] [--no-bf16] [--seconds S] [--memory]\n"
+          "                 [--profile]\n"
           "  --csv        one CSV row per workload on stdout (the table and notes on stderr)\n"
           "  --quick      short windows: the whole suite in well under a minute\n"
           "  --threads N  OpenBLAS threads (mlp_set_threads), default 2\n"
           "  --only LIST  workloads to run, e.g. W1,W3 (W5 is both of its batch sizes)\n"
           "  --no-fann, --no-torch  skip a peer\n"
           "  --no-memory  skip the W1 memory measurement (a fresh child process)\n"
+          "  --no-bf16    skip the bf16 rows (every selected batch row again in bf16 mixed\n"
+          "               precision, where this build and CPU have it: against its own bf16\n"
+          "               GEMM bound, libmlp's float row and PyTorch under bf16 autocast)\n"
           "  --seconds S  seconds per timing window (median of the windows is reported)\n"
           "  --memory     only the memory measurement of training W1, in this process\n"
           "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
           "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
+          "OMP_WAIT_POLICY (OpenMP: oneDNN, PyTorch) is PASSIVE unless set;\n"
           "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
           f);
 }
 
 static int parse_options(int argc, char **argv, options *o)
 {
-    *o = (options){.fann = true, .torch = true, .memory = true, .threads = 2};
+    *o = (options){.fann = true, .torch = true, .memory = true, .bf16 = true, .threads = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -62,6 +70,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (!strcmp(a, "--no-fann")) o->fann = false;
         else if (!strcmp(a, "--no-torch")) o->torch = false;
         else if (!strcmp(a, "--no-memory")) o->memory = false;
+        else if (!strcmp(a, "--no-bf16")) o->bf16 = false;
         else if (!strcmp(a, "--memory")) o->memory_only = true;
         else if (!strcmp(a, "--profile")) o->profile = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -79,7 +88,7 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->profile) o->memory = o->fann = o->torch = false;
+    if (o->profile) o->memory = o->fann = o->torch = o->bf16 = false;
     return 0;
 }
 
@@ -230,8 +239,54 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     bench_data_free(&d);
 }
 
+/* A bf16 row: libmlp in bf16, its bf16 GEMM bound, libmlp in float and PyTorch under bf16
+ * autocast, their windows interleaved. */
+static void measure_bf16_row(bench_row *r, const options *o, const bench_timing *t,
+                             bench_torch *torch)
+{
+    const bench_workload *w = r->w;
+    bench_data d;
+    if (!bench_data_create(&d, w, 1234)) {
+        r->mlp_error = "out of memory for the data";
+        return;
+    }
+    if (!o->csv) fprintf(stderr, "  %s batch %zu, bf16 ...\n", w->name, w->batch);
+    peer_set p = {.n = 0};
+    bench_mlp m, f;
+    mlp_status s = bench_mlp_create_bf16(&m, w, &d);
+    size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
+    bench_bf16_bound *bound = bench_bf16_bound_create(w);
+    size_t i_bound = add_peer(&p, bench_bf16_bound_step, bound);
+    mlp_status sf = bench_mlp_create(&f, w, &d);
+    size_t i_fp32 = add_peer(&p, bench_mlp_step, sf == MLP_OK ? &f : NULL);
+    size_t i_torch = p.n;
+    if (torch && bench_torch_set_case_precision(torch, w, true))
+        for (size_t c = 0; c < bench_torch_config_count(torch); c++)
+            add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
+
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
+    else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
+    if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
+    if ((r->fp32_ok = peer_ok(&p, i_fp32))) r->fp32 = p.rates[i_fp32];
+    for (size_t j = i_torch; j < p.n; j++)
+        if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
+            r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
+    bench_bf16_bound_free(bound);
+    if (s == MLP_OK) bench_mlp_free(&m);
+    if (sf == MLP_OK) bench_mlp_free(&f);
+    bench_data_free(&d);
+}
+
 int main(int argc, char **argv)
 {
+    /* OpenMP's idle threads (oneDNN's bf16 GEMMs, PyTorch) sleep unless the caller chose, as
+     * in the mlp tool: spinning ones made bf16 steps 5-50x slower on a loaded machine.
+     * libgomp reads the setting when it is loaded, hence the re-execution. */
+    if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
+        execv("/proc/self/exe", argv);
+        unsetenv("OMP_WAIT_POLICY");
+    }
     options o;
     if (parse_options(argc, argv, &o) != 0) {
         usage(stderr);
@@ -256,9 +311,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "mlp-bench: --only selects no workload\n");
         return 2;
     }
+    /* bf16 rows: every selected batch row again (one-record steps stay float). */
+    char bf16_why[256] = "";
+    mlp_error_detail why;
+    const bool bf16 = o.bf16 && mlp_precision_supported(MLP_PRECISION_BF16, &why) == MLP_OK;
+    if (o.bf16 && !bf16) snprintf(bf16_why, sizeof bf16_why, "%s", why.message);
+    for (size_t i = 0, n_fp32 = n; bf16 && i < n_fp32 && n < MAX_ROWS; i++)
+        if (rows[i].w->batch > 1) rows[n++] = (bench_row){.w = rows[i].w, .bf16 = true};
 
     bench_run run = {.threads = o.threads, .quick = o.quick, .peak_n = PEAK_N, .rows = rows,
-                     .n_rows = n};
+                     .n_rows = n, .bf16_note = !o.bf16 ? "skipped (--no-bf16)"
+                                               : bf16 ? NULL : bf16_why};
     bool memory_wanted = o.memory && selected(o.only, "W1");
     if (memory_wanted) run.memory_ok = memory_in_child(&o, &run.memory);
 
@@ -282,9 +345,16 @@ int main(int argc, char **argv)
 #endif
 
     for (size_t i = 0; i < n; i++) {
+        if (rows[i].bf16) {
+            measure_bf16_row(&rows[i], &o, &t, torch);
+            continue;
+        }
         measure_row(&rows[i], &o, &t, torch);
         if (rows[i].peak_gflops > run.peak_gflops) run.peak_gflops = rows[i].peak_gflops;
     }
+    if (bf16 && selected(o.only, "W1"))
+        run.refresh_ok = bench_bf16_refresh(w1_workload(), &t, &run.refresh_s,
+                                            &run.refresh_forward_s) == 0;
     bench_torch_stop(torch);
 
     FILE *notes = o.csv ? stderr : stdout;

@@ -21,7 +21,8 @@ static void csv_num(FILE *f, bool present, double value)
 void bench_print_csv(FILE *f, const bench_run *run)
 {
     fputs("workload,network,batch,threads,samples_per_s,gflops,gemm_bound_samples_per_s,"
-          "bound_ratio,fann_samples_per_s,fann_ratio,torch_samples_per_s,torch_ratio\n",
+          "bound_ratio,fann_samples_per_s,fann_ratio,torch_samples_per_s,torch_ratio,"
+          "precision,fp32_samples_per_s,fp32_ratio\n",
           f);
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
@@ -36,6 +37,11 @@ void bench_print_csv(FILE *f, const bench_run *run)
         csv_num(f, r->mlp_ok && r->fann_ok, r->mlp / r->fann);
         csv_num(f, r->torch.found, r->torch.samples_per_s);
         if (r->mlp_ok && r->torch.found) fprintf(f, "%.6g", r->mlp / r->torch.samples_per_s);
+        /* bf16 rows: bound = the bf16 GEMM bound, torch = under bf16 autocast, and libmlp's
+         * float rate measured in the same windows */
+        fprintf(f, ",%s,", r->bf16 ? "bf16" : "fp32");
+        csv_num(f, r->bf16 && r->fp32_ok, r->fp32);
+        if (r->bf16 && r->mlp_ok && r->fp32_ok) fprintf(f, "%.6g", r->mlp / r->fp32);
         fputc('\n', f);
     }
 }
@@ -49,12 +55,72 @@ static void cell(FILE *f, int width, bool present, const char *format, double va
         fprintf(f, "%*s", width, "-");
 }
 
+/* Finds the float (or bf16) row of workload `name` with `batch`. */
+static const bench_row *find_row_of(const bench_run *run, const char *name, size_t batch,
+                                    bool bf16)
+{
+    for (size_t i = 0; i < run->n_rows; i++)
+        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch &&
+            run->rows[i].bf16 == bf16)
+            return &run->rows[i];
+    return NULL;
+}
+
+/* The bf16 rows: libmlp in bf16 mixed precision against its bf16 GEMM bound, libmlp in
+ * float and PyTorch under bf16 autocast. */
+static void print_bf16_table(FILE *f, const bench_run *run)
+{
+    fprintf(f, "\nbf16 mixed precision (oneDNN bf16 GEMMs, float weights and update)%s%s\n",
+            run->bf16_note ? ": " : "", run->bf16_note ? run->bf16_note : "");
+    if (run->bf16_note) return;
+    fprintf(f, "%-3s %-17s %5s %-5s %11s %7s %11s %6s %11s %6s %11s %4s %6s\n", "", "network",
+            "batch", "mode", "bf16/s", "GFLOP/s", "bf16-bnd/s", "ratio", "fp32/s", "x fp32",
+            "torch-bf16/s", "thr", "ratio");
+    for (size_t i = 0; i < run->n_rows; i++) {
+        const bench_row *r = &run->rows[i];
+        if (!r->bf16) continue;
+        char net[64];
+        fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name,
+                bench_network_string(r->w, net, sizeof net), r->w->batch, mode_word(r->w));
+        cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 8, r->mlp_ok, "%*.2f", bench_gflops(r->w, r->mlp));
+        cell(f, 12, r->bound_ok, "%*.0f", r->bound);
+        cell(f, 7, r->mlp_ok && r->bound_ok, "%*.3f", r->mlp / r->bound);
+        cell(f, 12, r->fp32_ok, "%*.0f", r->fp32);
+        cell(f, 7, r->mlp_ok && r->fp32_ok, "%*.2f", r->mlp / r->fp32);
+        cell(f, 13, r->torch.found, "%*.0f", r->torch.samples_per_s);
+        if (r->torch.found)
+            fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
+        else
+            fprintf(f, "%5s", "-");
+        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+        fputc('\n', f);
+        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
+    }
+    fputs("bf16-bnd = only the oneDNN bf16 matmuls of one step (no rounding to bf16, no\n"
+          "           activation, loss or update); fp32/s = libmlp's float row measured in\n"
+          "           the same windows; torch-bf16 = torch.autocast(\"cpu\", bfloat16).\n",
+          f);
+    const bench_row *b1 = find_row_of(run, "W1", 256, true);
+    if (run->refresh_ok) {
+        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16, once per training step "
+                   "or forward call): %.3f ms (forward pass of 16 records without it: %.3f ms)",
+                run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
+        if (b1 && b1->mlp_ok)
+            fprintf(f, "; %.1f%% of a W1 bf16 training step (%.2f ms)",
+                    100.0 * run->refresh_s * b1->mlp / 256.0, 256.0 / b1->mlp * 1e3);
+        fputc('\n', f);
+    }
+}
+
 void bench_print_table(FILE *f, const bench_run *run)
 {
     const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
-    fprintf(f, "libmlp %s benchmark: threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s%s\n",
+    const char *omp = getenv("OMP_WAIT_POLICY");
+    fprintf(f, "libmlp %s benchmark: threads %d, OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s "
+               "OMP_WAIT_POLICY=%s%s\n",
             mlp_version(), run->threads, coretype ? coretype : "(unset)", l2 ? l2 : "(unset)",
-            run->quick ? ", --quick" : "");
+            omp ? omp : "(unset)", run->quick ? ", --quick" : "");
     if (run->peak_gflops > 0)
         fprintf(f, "SGEMM peak (%d^3, %d threads): %.1f GFLOP/s (the best row's; %%peak uses "
                    "each row's own)\n", run->peak_n, run->threads, run->peak_gflops);
@@ -65,6 +131,7 @@ void bench_print_table(FILE *f, const bench_run *run)
             "ratio", "torch/s", "thr", "ratio");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
+        if (r->bf16) continue; /* their own table, below */
         char net[64];
         double gf = bench_gflops(r->w, r->mlp);
         fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name,
@@ -98,6 +165,7 @@ void bench_print_table(FILE *f, const bench_run *run)
           "torch thr= the fastest torch.set_num_threads / OPENBLAS_NUM_THREADS pair tried\n"
           "           (1..max(2,threads) x {threads, 1}).\n",
           f);
+    print_bf16_table(f, run);
 }
 
 void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workload *w)
@@ -118,13 +186,9 @@ void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workl
                " baseline after data and one sgemm)\n");
 }
 
-/* Finds the row of workload `name` with `batch`. */
 static const bench_row *find_row(const bench_run *run, const char *name, size_t batch)
 {
-    for (size_t i = 0; i < run->n_rows; i++)
-        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch)
-            return &run->rows[i];
-    return NULL;
+    return find_row_of(run, name, batch, false);
 }
 
 /* One target: the measured value against the goal; n/a when either side is missing. */
@@ -155,5 +219,19 @@ void bench_print_targets(FILE *f, const bench_run *run)
            w5b ? w5b->mlp / w5b->bound : 0, 0.9);
     target(f, "W5 batch 1 libmlp / PyTorch", OK(w51) && w51->torch.found,
            w51 ? w51->mlp / w51->torch.samples_per_s : 0, 2.0);
+    if (!run->bf16_note) {
+        const bench_row *b1 = find_row_of(run, "W1", 256, true);
+        target(f, "W1 bf16 / libmlp fp32", OK(b1) && b1->fp32_ok, b1 ? b1->mlp / b1->fp32 : 0,
+               1.8);
+        target(f, "W1 bf16 / its bf16 GEMM bound", OK(b1) && b1->bound_ok,
+               b1 ? b1->mlp / b1->bound : 0, 0.9);
+        const bench_row *bt[3] = {b1, find_row_of(run, "W2", 32, true),
+                                  find_row_of(run, "W5", 256, true)};
+        const char *names[3] = {"W1 bf16 / PyTorch bf16", "W2 bf16 / PyTorch bf16",
+                                "W5 batch 256 bf16 / PyTorch bf16"};
+        for (int i = 0; i < 3; i++)
+            target(f, names[i], OK(bt[i]) && bt[i]->torch.found,
+                   bt[i] ? bt[i]->mlp / bt[i]->torch.samples_per_s : 0, 1.0);
+    }
 #undef OK
 }

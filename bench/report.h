@@ -21,6 +21,9 @@ typedef struct bench_row {
     size_t fann_records;  /* records per FANN step (capped for big nets) */
     bench_torch_result torch;
     double peak_gflops;   /* SGEMM peak measured in this row's windows, 0 if not */
+    bool bf16;            /* a bf16 row: mlp in bf16, bound the bf16 GEMMs, torch autocast */
+    bool fp32_ok;
+    double fp32;          /* bf16 rows: libmlp in float, measured in the same windows */
 } bench_row;
 
 typedef struct bench_run {
@@ -30,6 +33,9 @@ typedef struct bench_run {
     int peak_n;
     const char *fann_note;  /* why FANN is absent, or NULL */
     const char *torch_note; /* why PyTorch is absent, or torch's version */
+    const char *bf16_note;  /* why there are no bf16 rows, or NULL */
+    bool refresh_ok;        /* the bf16 weight refresh of W1, measured */
+    double refresh_s, refresh_forward_s;
     bool memory_ok;
     bench_memory_report memory;
     const bench_row *rows;

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch peer of mlp-bench: the same networks, trained and run the same way.
 
-Each case is NAME:MODE:BATCH:SIZES, e.g. W1:train:256:784-1024-1024-10 (MODE train|infer).
+Each case is NAME:MODE:BATCH:SIZES[:bf16], e.g. W1:train:256:784-1024-1024-10 (MODE
+train|infer); with :bf16 the forward pass and loss run under
+torch.autocast("cpu", dtype=torch.bfloat16) (mixed precision, float weights and SGD).
 Network: nn.Sequential of Linear + Sigmoid for every layer, MSELoss, torch.optim.SGD,
 synthetic data in memory (inputs uniform [0,1), targets in (0.05,0.95)). Timing: warm-up,
 then repeated windows on time.monotonic() (CLOCK_MONOTONIC), median samples/s.
@@ -29,10 +31,14 @@ import time
 
 
 def parse_case(text):
-    name, mode, batch, sizes = text.split(":")
+    fields = text.split(":")
+    name, mode, batch, sizes = fields[:4]
     if mode not in ("train", "infer"):
         raise ValueError("mode must be train or infer: " + text)
-    return name, mode, int(batch), [int(s) for s in sizes.split("-")]
+    bf16 = fields[4:] == ["bf16"]
+    if len(fields) > 4 and not bf16:
+        raise ValueError("the fifth field can only be bf16: " + text)
+    return name, mode, int(batch), [int(s) for s in sizes.split("-")], bf16
 
 
 def build_model(torch, sizes):
@@ -51,10 +57,12 @@ def make_batches(torch, sizes, batch):
     return [(x[i:i + batch], y[i:i + batch]) for i in range(0, count, batch)]
 
 
-def make_step(torch, mode, model, batches):
+def make_step(torch, mode, model, batches, bf16=False):
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
     if mode == "infer":
         def infer(i):
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 model(batches[i % len(batches)][0])
         return infer
     loss_fn = torch.nn.MSELoss()
@@ -63,7 +71,9 @@ def make_step(torch, mode, model, batches):
     def train(i):
         x, y = batches[i % len(batches)]
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
+        with autocast():
+            loss = loss_fn(model(x), y)
+        loss.backward()
         opt.step()
     return train
 
@@ -95,9 +105,9 @@ def serve(torch):
         if not words:
             continue
         if words[0] == "CASE":
-            _, mode, batch, sizes = parse_case(words[1])
+            _, mode, batch, sizes, bf16 = parse_case(words[1])
             model = build_model(torch, sizes)
-            step = make_step(torch, mode, model, make_batches(torch, sizes, batch))
+            step = make_step(torch, mode, model, make_batches(torch, sizes, batch), bf16)
             index = 0
             print("OK", flush=True)
         elif words[0] == "WINDOW" and step is not None:
@@ -129,10 +139,10 @@ def main():
     thread_counts = [int(t) for t in args.torch_threads.split(",")]
     torch.manual_seed(42)
     for case in args.case:
-        name, mode, batch, sizes = parse_case(case)
+        name, mode, batch, sizes, bf16 = parse_case(case)
         model = build_model(torch, sizes)
         batches = make_batches(torch, sizes, batch)
-        step = make_step(torch, mode, model, batches)
+        step = make_step(torch, mode, model, batches, bf16)
         best = (0.0, 0)
         for threads in thread_counts:
             torch.set_num_threads(threads)

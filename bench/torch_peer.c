@@ -100,10 +100,15 @@ void bench_torch_stop(bench_torch *t)
 
 bool bench_torch_set_case(bench_torch *t, const bench_workload *w)
 {
+    return bench_torch_set_case_precision(t, w, false);
+}
+
+bool bench_torch_set_case_precision(bench_torch *t, const bench_workload *w, bool bf16)
+{
     char command[128], net[64], answer[64];
-    snprintf(command, sizeof command, "CASE %s:%s:%zu:%s", w->name,
+    snprintf(command, sizeof command, "CASE %s:%s:%zu:%s%s", w->name,
              w->mode == BENCH_TRAIN ? "train" : "infer", w->batch,
-             bench_network_string(w, net, sizeof net));
+             bench_network_string(w, net, sizeof net), bf16 ? ":bf16" : "");
     bool any = false;
     for (size_t s = 0; s < t->n_servers; s++) {
         torch_server *server = &t->servers[s];

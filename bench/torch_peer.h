@@ -29,6 +29,8 @@ void bench_torch_stop(bench_torch *t);
 
 /* Builds w's net and data in every server; false when no server is left. */
 bool bench_torch_set_case(bench_torch *t, const bench_workload *w);
+/* The same with bf16 true: under torch.autocast("cpu", dtype=torch.bfloat16). */
+bool bench_torch_set_case_precision(bench_torch *t, const bench_workload *w, bool bf16);
 size_t bench_torch_config_count(const bench_torch *t);
 /* Step context of configuration i for bench_torch_step: one call runs one window of
  * `seconds` in the server and returns the samples it processed, -1 when the server is gone. */

@@ -81,6 +81,8 @@ typedef enum mlp_status {
                                        see mlp_train_result.diverged_epoch/_batch */
     MLP_ERR_STATE = 17,             /**< the call is not allowed now (mlp_set_allocator after
                                        the library has allocated) */
+    MLP_ERR_UNSUPPORTED = 18,       /**< not available in this build or on this CPU (bf16:
+                                       see mlp_precision_supported) */
     MLP_STATUS_COUNT                /**< the number of statuses (not a status) */
 } mlp_status;
 
@@ -308,6 +310,63 @@ MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
  * (except for plain SGD, whose update is fused; see mlp_train_step). */
 MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
 
+/** Arithmetic of the matrix products (GEMMs) of the batch passes. */
+typedef enum mlp_precision {
+    MLP_PRECISION_FP32 = 0, /**< float everywhere (OpenBLAS): the default */
+    MLP_PRECISION_BF16 = 1, /**< mixed: GEMM operands rounded to bfloat16 (8 significant
+                                 bits), products accumulated and written in float (oneDNN);
+                                 parameters, gradient, optimizer state, bias, activations,
+                                 loss and update stay float */
+    MLP_PRECISION_COUNT     /**< the number of precisions (not a precision) */
+} mlp_precision;
+
+/**
+ * Whether this build and this CPU run `precision` natively. FP32 always does; BF16 needs
+ * a library built with oneDNN and a CPU with AVX512_BF16 (or AMX-BF16): bf16 is never
+ * emulated.
+ * @param precision the precision asked for
+ * @param detail    filled with the reason when it is not supported (may be NULL)
+ * @return MLP_OK; MLP_ERR_UNSUPPORTED (no oneDNN in this build, or the CPU lacks native
+ *         bf16); MLP_ERR_INVALID_ARG for an unknown value
+ */
+MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail);
+
+/**
+ * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
+ * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
+ * of the weights, refreshed from the float parameters at the start of every pass (once per
+ * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
+ * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
+ * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
+ * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
+ * returns), and oneDNN's memory does not go through mlp_set_allocator (the bf16 copies
+ * above do). Results then differ from float ones by bf16 rounding:
+ * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
+ * float results are then bit for bit those of a workspace never set to BF16.
+ * @param ws        the workspace (training or inference)
+ * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
+ *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
+ *         the previous setting is kept
+ */
+MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
+
+/**
+ * The precision of ws's batch passes.
+ * @param ws the workspace
+ * @return its precision; MLP_PRECISION_FP32 for NULL
+ */
+MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
+
+/**
+ * The precision of the last training step applied to net's parameters (mlp_train_step,
+ * mlp_train; set by mlp_model_load from the file), recorded in model files.
+ * @param net the net
+ * @return MLP_PRECISION_BF16 when the last step ran its GEMMs in bf16, else
+ *         MLP_PRECISION_FP32 (also for a new net and for NULL)
+ */
+MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
+
 /* ------------------------------------------------------------------ propagation */
 
 /** Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
@@ -485,6 +544,9 @@ typedef struct mlp_train_config {
                                    INVALID_ARG (1): with batch_size 1 its large layers are
                                    split by rows across them (mlp_workspace_set_threads);
                                    other batch sizes ignore it */
+    mlp_precision precision;    /**< of the training and validation passes (FP32); BF16 as
+                                   mlp_workspace_set_precision, UNSUPPORTED where that
+                                   build or CPU cannot */
 } mlp_train_config;
 
 /** The defaults given in mlp_train_config's comments. */
@@ -1128,9 +1190,10 @@ MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *
 /* ------------------------------------------------------------------ model files */
 
 /** Format version of the model files this library writes (it reads this one and older).
- * Version 2 adds the table encoding (mlp_preprocess_set_encoding); a model without one is
- * still written as version 1, which older readers read. */
-#define MLP_MODEL_FORMAT_VERSION 2u
+ * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
+ * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
+ * lowest version that holds it (version 1 without either), which older readers read. */
+#define MLP_MODEL_FORMAT_VERSION 3u
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
@@ -1286,6 +1349,16 @@ MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_m
                                             size_t max_batch);
 /** Frees scratch; NULL is a no-op. */
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
+/**
+ * Sets the precision of the scratch's forward passes (mlp_workspace_set_precision on its
+ * workspace): with BF16, mlp_model_predict_with and mlp_model_classify_with run their
+ * GEMMs in bf16 (the calls without a scratch stay float).
+ * @param scratch   the scratch
+ * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @return as mlp_workspace_set_precision; the previous setting is kept on failure
+ */
+MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
+                                                   mlp_precision precision);
 
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch. */

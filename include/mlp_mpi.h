@@ -129,7 +129,8 @@ MLP_API mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace
  * float rounding (the batch sum is added in another order), not bit for bit; all ranks
  * hold identical parameters. Dropout draws each rank's masks from dropout_seed + rank, so
  * with dropout the result depends on the number of ranks. config->threads is ignored (the
- * one-record threads serve plain SGD's fused path, which is not used here).
+ * one-record threads serve plain SGD's fused path, which is not used here); a precision
+ * other than MLP_PRECISION_FP32 is refused (INVALID_ARG) for now.
  *
  * The progress callback runs on every rank with the same numbers; training stops when it
  * returns false on any rank.

@@ -51,6 +51,7 @@ struct mlp_net {
     uint64_t topology_hash;     /* of n_layers, sizes, activations, bias mode */
     float *params;
     mlp_rng rng;
+    mlp_precision trained_precision; /* of the last training step (model files record it) */
 };
 
 /* Nets with equal layer count, widths, activations and bias mode. */
@@ -169,6 +170,7 @@ struct mlp_workspace {
     int training;         /* made by mlp_workspace_create (not _create_inference) */
     size_t delta_count;   /* floats in delta: max_batch x max_width, or x n_0 for inference */
     size_t bytes, dropout_bytes; /* mlp_workspace_bytes; the dropout buffers' share */
+    size_t bf16_bytes;    /* the bf16 state's share of bytes */
     float **mask;         /* dropout scale per hidden output (0 or 1/(1-p)); NULL rows if off */
     float **undropped;    /* hidden outputs g(a) before the mask (for g'); NULL rows if off */
     float dropout;
@@ -176,6 +178,8 @@ struct mlp_workspace {
     const float *last_output;
     struct mlp_ws_pool *pool; /* worker threads (mlp_workspace_set_threads); NULL: none */
     mlp_one_record_plan plan;
+    struct mlp_bf16 *bf16;    /* the bf16 GEMM state (mlp_workspace_set_precision); NULL:
+                                 float, and nothing of the bf16 path runs */
 };
 
 /* Whether [p, p + bytes) overlaps a buffer of ws: the ones a forward pass writes
@@ -199,6 +203,31 @@ int mlp_ws_pool_size(const mlp_ws_pool *pool);
 float *mlp_ws_pool_partial(mlp_ws_pool *pool, int t);
 /* Stops and joins the workers, frees the pool; NULL is a no-op. */
 void mlp_ws_pool_free(mlp_ws_pool *pool);
+
+/* ---- engine/bf16_gemm.c (oneDNN; engine/bf16_none.c in builds without it): the GEMMs
+ * of a bf16 workspace's batch passes, bf16 operands, float accumulation and results. */
+typedef struct mlp_bf16 mlp_bf16;
+/* MLP_OK when this build and CPU run bf16 natively; UNSUPPORTED with the reason in detail. */
+mlp_status mlp_bf16_supported(mlp_error_detail *detail);
+/* The state for ws's shape and max batch (bf16 weights, activations, deltas, primitives);
+ * *bytes receives its buffers' size. UNSUPPORTED, NO_MEMORY. */
+mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *bytes);
+void mlp_bf16_free(mlp_bf16 *b);
+/* keep nonzero: the next forward passes reuse the bf16 weights of the last one instead of
+ * refreshing them from the parameters (mlp_evaluate's chunks of one unchanged net). */
+void mlp_bf16_keep_weights(mlp_bf16 *b, int keep);
+/* out (batch x n_(k+1)) = in W_k^T, in (batch x n_k) rounded to bf16 and kept for the
+ * weight gradient; W_k's bf16 copy refreshed first unless kept. */
+void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
+                      float *out);
+/* delta_prev (batch x n_k) = delta W_k, with the bf16 W_k of the forward pass. */
+void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
+                            size_t batch, float *delta_prev);
+/* dst (n_(k+1) x n_k) = alpha delta^T Z_k + keep dst (accumulate) or alpha delta^T Z_k,
+ * Z_k the bf16 inputs the forward pass kept (in: the same in float). */
+void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
+                               const float *in, size_t batch, float alpha, int accumulate,
+                               float keep, float *dst);
 
 /* ---- propagate.c */
 /* Forward pass into ws (dropout applied when `training` and ws has a rate). */

@@ -25,6 +25,7 @@ static const char *const status_words[MLP_STATUS_COUNT] = {
     [MLP_ERR_PARSE] = "malformed text input",
     [MLP_ERR_DIVERGED] = "training diverged: a loss or parameter became NaN or infinite",
     [MLP_ERR_STATE] = "the call is not allowed in the library's current state",
+    [MLP_ERR_UNSUPPORTED] = "not supported by this build or this CPU (bf16 needs oneDNN and a CPU with AVX512_BF16)",
 };
 
 const char *mlp_strerror(mlp_status status)

@@ -10,9 +10,15 @@ export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} OPENBLAS_L2_SIZE=${OPENBL
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlp-cli-defaults.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-# y = 5000 + 1000 (2a - b): far from 0 and wide, as raw targets often are.
+# y = 5000 + 1000 (2a - b): far from 0 and wide, as raw targets often are; linear.
 awk 'BEGIN { srand(9); print "a,b,y"; for (i = 0; i < 400; i++) { a = rand(); b = rand();
      printf "%.5f,%.5f,%.4f\n", a, b, 5000 + 1000 * (2 * a - b) } }' >train.csv
+# The same range, far from linear: a bump in the middle of the square.
+awk 'BEGIN { srand(7); print "a,b,y"; for (i = 0; i < 400; i++) { a = rand(); b = rand();
+     d = (a - 0.5) ^ 2 + (b - 0.5) ^ 2; printf "%.5f,%.5f,%.4f\n", a, b, 5000 + 1000 * exp(-12 * d) } }' >bump.csv
+# Two classes, 70% and 30%, independent of the inputs.
+awk 'BEGIN { srand(5); print "a,b,c"; for (i = 0; i < 400; i++)
+     printf "%.5f,%.5f,%s\n", rand(), rand(), rand() < 0.7 ? "x" : "y" }' >noise.csv
 
 failed=0
 ok() { echo "ok   $1"; }
@@ -25,7 +31,7 @@ check "defaults: exit 0" test $? -eq 0
 check "defaults: says the validation split" grep -q '^auto: validation split 0.15 of the 400' out
 check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
 check "defaults: early stopping restores the best epoch" grep -q 'best validation epoch [0-9]* restored' out
-check "defaults: the guard's verdict" grep -q '^guard: validation loss .* better than predicting the training mean' out
+check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: a linear model of the inputs (ridge least squares) does better' out
 rmse=$(sed -n 's/.*[a-z]_rmse=\([0-9.]*\).*/\1/p' out)
 check "defaults: validation rmse ${rmse:-?} below 50 (targets spread about 640)" \
     awk -v r="${rmse:-1e9}" 'BEGIN { exit !(r < 50) }'
@@ -38,20 +44,37 @@ paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
 check "predict: rmse against the targets below 50" \
     awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
 
+# On a target far from linear the trained net wins over both.
+"$MLP" train --train bump.csv --task regress --seed 1 --no-save --quiet >out 2>&1
+check "guard: the net, on a nonlinear target" grep -q '^guard: validation loss .* better than predicting the training mean .* and than a linear model' out
+
+# Too few records to hold out a validation split: leave-one-out picks ridge or the mean.
+head -n 13 train.csv >tiny.csv
+"$MLP" train --train tiny.csv --task regress --seed 1 --out t.mlp --quiet >out 2>&1
+check "tiny table: said" grep -q '^auto: 12 training records are too few' out
+check "tiny table: leave-one-out prefers the linear model on a linear target" \
+    grep -q '^guard: leave-one-out over the 12 training records prefers a linear model' out
+"$MLP" predict t.mlp train.csv >pred 2>&1
+paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
+check "tiny table: the linear model predicts the other 388 records (rmse below 50)" \
+    awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
+
 # --epochs keeps its meaning: that many epochs on all the data, no split.
 "$MLP" train --train train.csv --task regress --epochs 4 --no-save --quiet >out 2>&1
 check "--epochs 4: no automatic split" bash -c 'grep -q "^trained" out && ! grep -q "^auto: validation" out'
 check "--epochs 4: four epochs" grep -q '^trained 4 epochs' out
 
-# A net that cannot beat the mean (one epoch at a vanishing learning rate from a random
-# start) is replaced by the training mean, and says so.
-"$MLP" train --train train.csv --task regress --epochs 1 --lr 1e-9 --val-fraction 0.25 \
+# A classifier that cannot beat the class frequencies (one epoch at a vanishing learning
+# rate from a random start, on labels independent of the inputs) is replaced by them.
+"$MLP" train --train noise.csv --epochs 1 --lr 1e-9 --val-fraction 0.25 \
     --seed 2 --out g.mlp --quiet >out 2>&1
-check "guard: falls back and says so" grep -q '^guard: .* it now predicts that constant' out
-"$MLP" predict g.mlp train.csv | tail -n +2 | sort -u >consts
+check "guard: falls back and says so" grep -q '^guard: .* class frequencies .* it now predicts that constant' out
+"$MLP" predict g.mlp noise.csv | tail -n +2 | sort -u >consts
 check "guard: one constant prediction" test "$(wc -l <consts)" -eq 1
-check "guard: the constant is about the mean (5500)" \
-    awk '{ n++; if (!($1 > 5400 && $1 < 5600)) bad = 1 } END { exit !(n == 1 && !bad) }' consts
+# The frequencies of all 400 training records (train and validation parts).
+want=$(tail -n +2 noise.csv | awk -F, '$3 == "x" { n++ } END { printf "%.4f", n / NR }')
+check "guard: the constant is the class frequencies (p_x $want)" \
+    awk -F, -v w="$want" '{ d = $2 - w; exit !(NR == 1 && d < 1e-3 && d > -1e-3) }' consts
 
 # --scale robust is stored in the model.
 "$MLP" train --train train.csv --task regress --scale robust --epochs 2 --out r.mlp --quiet \

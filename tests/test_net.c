@@ -213,7 +213,11 @@ START_TEST(enum_values_are_fixed)
     ck_assert_int_eq(MLP_ERR_IO, 10);
     ck_assert_int_eq(MLP_ERR_DIVERGED, 16);
     ck_assert_int_eq(MLP_ERR_STATE, 17);
-    ck_assert_int_eq(MLP_STATUS_COUNT, 18);
+    ck_assert_int_eq(MLP_ERR_UNSUPPORTED, 18);
+    ck_assert_int_eq(MLP_STATUS_COUNT, 19);
+    ck_assert_int_eq(MLP_PRECISION_FP32, 0);
+    ck_assert_int_eq(MLP_PRECISION_BF16, 1);
+    ck_assert_int_eq(MLP_PRECISION_COUNT, 2);
     const int act[] = {MLP_ACT_LINEAR, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_RELU,
                        MLP_ACT_LEAKY_RELU, MLP_ACT_SOFTMAX, MLP_ACT_COUNT};
     const int bias[] = {MLP_BIAS_NONE, MLP_BIAS_PER_NEURON, MLP_BIAS_PER_LAYER,

@@ -40,9 +40,20 @@ void cli_blas_defer(char **argv)
         unsetenv("OPENBLAS_NUM_THREADS");
         return;
     }
+    /* oneDNN (the bf16 GEMMs) runs on OpenMP, whose idle threads spin by default: on a
+     * loaded machine a bf16 epoch of the demo took 32-37 s that way and 0.5-0.7 s with
+     * PASSIVE. Unless the user chose, they sleep; libgomp reads it when it is loaded, before
+     * main, so it too needs the re-execution. */
+    const bool omp = !getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0;
     if (getenv("OPENBLAS_NUM_THREADS") || getenv("GOTO_NUM_THREADS") ||
-        getenv("OMP_NUM_THREADS"))
-        return; /* the user chose: OpenBLAS has done what they asked */
+        getenv("OMP_NUM_THREADS")) { /* the user chose: OpenBLAS has done what they asked */
+        if (omp) {
+            fflush(NULL);
+            execv("/proc/self/exe", argv);
+            unsetenv("OMP_WAIT_POLICY");
+        }
+        return;
+    }
     if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0 || setenv(DEFER_MARK, "1", 1) != 0)
         return;
     fflush(NULL);

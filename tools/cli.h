@@ -45,6 +45,8 @@ bool cli_check_output_path(const char *path);
 char *cli_dir_of(const char *path);
 /* Prints a library failure as "mlp: context: what[ (line L, column C): detail]". */
 void cli_report_status(const char *context, mlp_status st, const mlp_error_detail *detail);
+/* Whether this build and CPU run `precision` (--precision); prints why not. */
+bool cli_precision_ok(mlp_precision precision);
 
 /* ---- names.c: enum <-> word */
 extern const char *const cli_activation_names[MLP_ACT_COUNT];
@@ -55,6 +57,7 @@ extern const char *const cli_bias_names[MLP_BIAS_COUNT];
 extern const char *const cli_init_names[MLP_INIT_COUNT];
 extern const char *const cli_loss_names[MLP_LOSS_COUNT];
 extern const char *const cli_task_names[MLP_TASK_COUNT];
+extern const char *const cli_precision_names[MLP_PRECISION_COUNT];
 const char *cli_name(const char *const *names, int count, int value);
 
 /* ---- atomic_file.c: write to a temporary file beside the target, rename on commit; or

@@ -20,6 +20,8 @@ static void eval_help(void)
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
           "  --threads N       BLAS threads (the cores; at most the cores)\n"
+          "  --precision fp32|bf16  GEMM arithmetic (fp32); bf16: bfloat16 operands, float\n"
+          "                    sums (oneDNN, CPUs with AVX512_BF16)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -113,6 +115,7 @@ int cmd_eval(int argc, char **argv)
     if (rc == CLI_OK && m.pre) st = mlp_preprocess_apply(m.pre, ds);
     if (rc == CLI_OK && st == MLP_OK) /* no bigger than the data (one wide record) */
         st = mlp_workspace_create_inference(&ws, m.net, cli_eval_batch(mlp_dataset_count(ds)));
+    if (rc == CLI_OK && st == MLP_OK && !cli_set_precision(ws, a.precision)) rc = CLI_DATA_ERROR;
     if (rc == CLI_OK && st == MLP_OK) rc = cli_blas_start(CMD, a.threads);
     cli_metrics met;
     mlp_task task = cli_model_task(&m);

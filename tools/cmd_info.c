@@ -114,6 +114,8 @@ int cmd_info(int argc, char **argv)
     printf("bias:           %s\n",
            cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(m.net)));
     printf("parameters:     %zu\n", mlp_param_count(m.net));
+    printf("trained in:     %s\n", cli_name(cli_precision_names, MLP_PRECISION_COUNT,
+                                              (int)mlp_net_trained_precision(m.net)));
     printf("loss:           %s\n",
            cli_loss_for_net(m.net) == MLP_LOSS_CROSS_ENTROPY ? "ce (softmax output)" : "mse");
     print_preprocess(m.pre);

@@ -26,6 +26,8 @@ static void predict_help(void)
           "  --label COL       the label column to drop (name or 0-based index); default:\n"
           "                    the one the model was trained with\n"
           "  --threads N       BLAS threads (the cores; at most the cores)\n"
+          "  --precision fp32|bf16  GEMM arithmetic (fp32); bf16: bfloat16 operands, float\n"
+          "                    sums (oneDNN, CPUs with AVX512_BF16)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -223,7 +225,7 @@ static void write_row(FILE *fp, const cli_model *m, bool classify, const float *
 }
 
 static int predict(const cli_model *m, mlp_dataset *ds, bool header, const char *path,
-                   int threads, FILE *fp)
+                   const model_args *a, FILE *fp)
 {
     size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
     size_t rows = mlp_dataset_count(ds);
@@ -237,7 +239,8 @@ static int predict(const cli_model *m, mlp_dataset *ds, bool header, const char 
     float *y = malloc(batch * out * sizeof *y);
     mlp_status st = mlp_workspace_create_inference(&ws, m->net, batch);
     if (st == MLP_OK && !y) st = MLP_ERR_NO_MEMORY;
-    if (st == MLP_OK && cli_blas_start(CMD, threads) != CLI_OK) {
+    if (st == MLP_OK && (!cli_set_precision(ws, a->precision) ||
+                         cli_blas_start(CMD, a->threads) != CLI_OK)) {
         free(y);
         mlp_workspace_free(ws);
         return CLI_DATA_ERROR;
@@ -290,7 +293,7 @@ int cmd_predict(int argc, char **argv)
             else
                 rc = CLI_DATA_ERROR;
         }
-        if (rc == CLI_OK) rc = predict(&m, ds, header, cli_input_name(data_path), a.threads, fp);
+        if (rc == CLI_OK) rc = predict(&m, ds, header, cli_input_name(data_path), &a, fp);
         if (out && af.fp) {
             if (rc == CLI_OK)
                 rc = cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;

@@ -228,7 +228,10 @@ static int finish_model(train_run *r)
         train_targets_apply(&r->targets, r->test, true);
     }
     if (r->o.resume) return CLI_OK;
-    return train_guard(r->net, r->eval_ws, r->train, r->val, r->o.loss, r->o.task, r->report);
+    if (r->o.loo_guard && !r->val)
+        return train_loo_guard(&r->net, &r->eval_ws, &r->opt, r->train, r->o.task, r->report);
+    return train_guard(&r->net, &r->eval_ws, &r->opt, r->train, r->val, r->o.loss, r->o.task,
+                       r->report);
 }
 
 /* --resume: the net, optimizer and preprocessing of a saved run, loaded before the data
@@ -392,6 +395,7 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
     int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
     cfg.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     cfg.batch_size = o->batch;
+    cfg.precision = o->precision;
     cfg.shuffle = true;
     cfg.dropout = (float)o->dropout;
     cfg.dropout_seed = o->seed + 1;
@@ -548,6 +552,7 @@ int cmd_train(int argc, char **argv)
     r.o.mpi = train_mpi_wanted(&r.o);
     if (r.o.mpi && (rc = train_mpi_start(&r.o)) != CLI_OK) return rc;
     rc = check_outputs(&r.o);
+    if (rc == CLI_OK && !cli_precision_ok(r.o.precision)) rc = CLI_DATA_ERROR;
     const char *outs[] = {r.o.out, r.o.curve, r.o.plot};
     r.report = stdout;
     for (size_t i = 0; i < 3; i++)

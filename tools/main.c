@@ -70,10 +70,10 @@ int main(int argc, char **argv)
     static char out_buffer[1 << 16];
     if (!isatty(STDOUT_FILENO)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
     cli_blas_defer(argv);
-    /* Not a terminal: one buffer larger than any help text, so that a write error (a full
-     * disk) surfaces in finish()'s fflush with its errno, not in an earlier write whose
-     * errno is lost by then. */
-    static char stdout_buffer[1 << 16]; /* glibc ignores the size without a buffer */
+    /* Not a terminal: one 64 KiB buffer (glibc's default is the device's block size, 4 KiB
+     * for /dev/full), so that a help text or report longer than 4 KiB is written by
+     * finish()'s fflush, whose errno names the failure, not by a printf that loses it. */
+    static char stdout_buffer[65536]; /* glibc ignores a size given without a buffer */
     if (!isatty(STDOUT_FILENO)) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
     return finish(run(argc, argv));
 }

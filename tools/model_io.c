@@ -71,7 +71,7 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
     const struct option opts[] = {
         {spec->extra_name, required_argument, NULL, 'x'}, {"label", required_argument, NULL, 'c'},
         {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"precision", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
     };
     char shortopts[8] = ":h";
     if (spec->extra_short) { /* e.g. -o for --out */
@@ -91,6 +91,14 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
             if (!cli_parse_int(cmd, "--threads", optarg, 1, 1024, &threads))
                 return CLI_USAGE_ERROR;
             break;
+        case 'p': {
+            int v;
+            if (!cli_parse_choice(cmd, "--precision", optarg, cli_precision_names,
+                                  MLP_PRECISION_COUNT, &v))
+                return CLI_USAGE_ERROR;
+            out->precision = (mlp_precision)v;
+            break;
+        }
         default: return cli_getopt_error(cmd, c, optopt, argv, optind);
         }
     }
@@ -101,6 +109,14 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
     out->data_path = argv[optind + 1];
     out->threads = threads;
     return CLI_OK;
+}
+
+bool cli_set_precision(mlp_workspace *ws, mlp_precision precision)
+{
+    if (!cli_precision_ok(precision)) return false;
+    mlp_status st = mlp_workspace_set_precision(ws, precision);
+    if (st != MLP_OK) cli_report_status("--precision", st, NULL);
+    return st == MLP_OK;
 }
 
 /* Copies the file at from into fp; false with errno set on failure. */

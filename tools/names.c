@@ -33,6 +33,10 @@ const char *const cli_task_names[MLP_TASK_COUNT] = {
     [MLP_TASK_CLASSIFY] = "classify", [MLP_TASK_REGRESS] = "regress",
 };
 
+const char *const cli_precision_names[MLP_PRECISION_COUNT] = {
+    [MLP_PRECISION_FP32] = "fp32", [MLP_PRECISION_BF16] = "bf16",
+};
+
 const char *cli_name(const char *const *names, int count, int value)
 {
     if (value < 0 || value >= count || !names[value]) return "?";

@@ -39,10 +39,12 @@ typedef struct train_options {
     size_t batch, epochs, patience;
     uint64_t seed;
     int threads; /* 0: not given (cli_blas_start picks the cores) */
+    mlp_precision precision; /* --precision: of the training GEMMs (fp32) */
     /* output */
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */
     bool no_save, quiet;
+    bool loo_guard; /* too few records to validate: leave-one-out model selection */
     bool mpi; /* --mpi: data-parallel over the ranks of mpirun (train_mpi.c) */
     unsigned set;
 } train_options;
@@ -94,11 +96,20 @@ void train_targets_apply(const train_targets *t, mlp_dataset *ds, bool inverse);
 int train_targets_fold(const train_targets *t, mlp_net *net);
 void train_targets_free(train_targets *t);
 
-/* When the net's loss on val is above that of the constant prediction of train's mean
- * targets (class frequencies), or its accuracy below the majority's, the net's output
- * layer is set to predict that constant; reports either way on report. */
-int train_guard(mlp_net *net, mlp_workspace *ws, const mlp_dataset *train,
-                const mlp_dataset *val, mlp_loss loss, mlp_task task, FILE *report);
+/* Model selection on val: the trained net, a linear model of the inputs fitted by ridge
+ * least squares on train (regression; penalty chosen on val) and the constant prediction of
+ * the training data's mean targets (class frequencies). The lowest validation loss wins (a
+ * classifier must also reach the majority's accuracy; ties go to the net). The constant
+ * replaces the output layer; the linear model replaces *net and *ws and frees *opt (NULL:
+ * its state belongs to the old net). Says which and why on report. */
+int train_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
+                const mlp_dataset *train, const mlp_dataset *val, mlp_loss loss, mlp_task task,
+                FILE *report);
+/* Tables too small for a validation split (train_options.loo_guard), regression: a net
+ * trained on a handful of records cannot be judged, so a linear model (ridge) or the mean,
+ * whichever has the lower leave-one-out error, replaces it (*net, *ws; *opt freed, NULL). */
+int train_loo_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
+                    const mlp_dataset *train, mlp_task task, FILE *report);
 
 /* Watches training through mlp_train's progress callback: progress bar or epoch lines on
  * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */

@@ -25,6 +25,12 @@ void train_auto_settings(train_options *o, size_t records, FILE *report)
                         "stopping, best epoch restored (--val-fraction 0 to train on all)\n",
                 records);
     }
+    if (!(o->set & (SET_VAL | SET_EPOCHS)) && records < 20 && !o->loo_guard) {
+        o->loo_guard = true;
+        fprintf(report, "auto: %zu training records are too few to hold out a validation "
+                        "split: for regression, a linear model (ridge) or the mean, "
+                        "whichever leave-one-out prefers, replaces the net\n", records);
+    }
     size_t n = o->val_fraction > 0 ? records - (size_t)(o->val_fraction * (double)records)
                                    : records;
     if (!(o->set & SET_BATCH)) {
@@ -104,18 +110,24 @@ void train_targets_free(train_targets *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- the guard: never worse than the training mean on validation data */
+/* ---- the guard: model selection on the validation split. The trained net competes with
+ * two models that need no training: a linear model of the scaled inputs fitted by ridge
+ * least squares (regression), and the constant prediction of the training targets. */
 
-/* The constant prediction of the training targets: their mean (regression, and the class
- * frequencies for classification). */
-static double *target_means(const mlp_dataset *train)
+/* The constant prediction of the targets of train (and of val, when not NULL): their mean
+ * (regression), the class frequencies (classification). */
+static double *target_means(const mlp_dataset *train, const mlp_dataset *val)
 {
-    size_t n = mlp_dataset_count(train), k = mlp_dataset_target_size(train);
-    const float *y = mlp_dataset_targets_const(train);
+    size_t k = mlp_dataset_target_size(train);
+    size_t n = mlp_dataset_count(train) + (val ? mlp_dataset_count(val) : 0);
     double *m = calloc(k, sizeof *m);
     if (!m) return NULL;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < k; j++) m[j] += y[i * k + j] / (double)n;
+    const mlp_dataset *parts[] = {train, val};
+    for (size_t d = 0; d < (val ? 2u : 1u); d++) {
+        const float *y = mlp_dataset_targets_const(parts[d]);
+        for (size_t i = 0; i < mlp_dataset_count(parts[d]); i++)
+            for (size_t j = 0; j < k; j++) m[j] += y[i * k + j] / (double)n;
+    }
     return m;
 }
 
@@ -140,47 +152,238 @@ static bool set_constant_output(mlp_net *net, const double *c, size_t k)
     return true;
 }
 
-int train_guard(mlp_net *net, mlp_workspace *ws, const mlp_dataset *train,
-                const mlp_dataset *val, mlp_loss loss, mlp_task task, FILE *report)
+/* A candidate model with its own evaluation workspace and validation metrics. */
+typedef struct candidate {
+    mlp_net *net;
+    mlp_workspace *ws;
+    cli_metrics val;
+} candidate;
+
+static void candidate_free(candidate *c)
 {
-    if (!val || mlp_dataset_count(val) == 0) return CLI_OK;
-    cli_metrics model, base;
-    mlp_net *mean_net = NULL;
-    double *c = target_means(train);
-    mlp_status st = c ? mlp_net_clone(&mean_net, net) : MLP_ERR_NO_MEMORY;
-    if (st != MLP_OK) {
-        free(c);
-        cli_report_status("the mean-predictor guard", st, NULL);
-        return CLI_DATA_ERROR;
-    }
-    bool ok = set_constant_output(mean_net, c, mlp_dataset_target_size(train));
-    const float *x = mlp_dataset_inputs_const(val), *y = mlp_dataset_targets_const(val);
-    size_t n = mlp_dataset_count(val);
-    st = cli_evaluate(net, ws, x, y, n, loss, task, &model);
-    if (st == MLP_OK && ok) st = cli_evaluate(mean_net, ws, x, y, n, loss, task, &base);
-    if (st == MLP_OK && ok) {
-        /* the loss the net was trained for; accuracy must not fall below the majority's */
-        bool worse = !(model.loss <= base.loss) ||
-                     (task == MLP_TASK_CLASSIFY && model.accuracy < base.accuracy);
-        if (worse) {
-            memcpy(mlp_net_params(net), mlp_net_params_const(mean_net),
-                   mlp_param_count(net) * sizeof(float));
-            fprintf(report, "guard: the trained net does worse on the validation split than "
-                            "the training %s (loss %.4g against %.4g): it now predicts that "
-                            "constant\n",
-                    task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean", model.loss,
-                    base.loss);
+    mlp_workspace_free(c->ws);
+    mlp_net_free(c->net);
+    memset(c, 0, sizeof *c);
+}
+
+static mlp_status candidate_evaluate(candidate *c, const mlp_dataset *val, mlp_loss loss,
+                                     mlp_task task)
+{
+    mlp_status st = c->ws ? MLP_OK
+                          : mlp_workspace_create_inference(&c->ws, c->net, CLI_EVAL_BATCH);
+    if (st != MLP_OK) return st;
+    return cli_evaluate(c->net, c->ws, mlp_dataset_inputs_const(val),
+                        mlp_dataset_targets_const(val), mlp_dataset_count(val), loss, task,
+                        &c->val);
+}
+
+/* Ridge penalties tried, per training record (the normal equations sum over records). */
+static const float ridge_alphas[] = {1e-4f, 1e-3f, 1e-2f, 1e-1f, 1.0f, 10.0f};
+
+/* The linear model (inputs -> outputs, a bias per output) with the ridge penalty that does
+ * best on val; an empty candidate when none can be fitted. */
+static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *val,
+                                  mlp_loss loss, candidate *best)
+{
+    memset(best, 0, sizeof *best);
+    size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
+    mlp_activation lin = MLP_ACT_LINEAR;
+    for (size_t a = 0; a < sizeof ridge_alphas / sizeof ridge_alphas[0]; a++) {
+        candidate c = {0};
+        mlp_status st = mlp_net_create(&c.net, 1, sizes, &lin, MLP_BIAS_PER_NEURON);
+        if (st != MLP_OK) return st;
+        size_t n = mlp_dataset_count(train);
+        st = mlp_refit_output_layer(c.net, mlp_dataset_inputs_const(train),
+                                    mlp_dataset_targets_const(train), n,
+                                    ridge_alphas[a] * (float)n);
+        if (st == MLP_ERR_NUMERICAL) { /* singular at this penalty: try the next */
+            candidate_free(&c);
+            continue;
+        }
+        if (st == MLP_OK) st = candidate_evaluate(&c, val, loss, MLP_TASK_REGRESS);
+        if (st != MLP_OK) {
+            candidate_free(&c);
+            return st;
+        }
+        if (!best->net || c.val.loss < best->val.loss) {
+            candidate_free(best);
+            *best = c;
         } else {
-            fprintf(report, "guard: validation loss %.4g, better than predicting the training "
-                            "%s (%.4g)\n", model.loss,
-                    task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean", base.loss);
+            candidate_free(&c);
         }
     }
-    mlp_net_free(mean_net);
-    free(c);
+    return MLP_OK;
+}
+
+int train_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
+                const mlp_dataset *train, const mlp_dataset *val, mlp_loss loss, mlp_task task,
+                FILE *report)
+{
+    if (!val || mlp_dataset_count(val) == 0) return CLI_OK;
+    const char *constant = task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean";
+    candidate trained = {*net, *ws, {0}}, mean = {0}, linear = {0};
+    /* Judged fitted on train alone, as the others are; kept, with the mean of all the
+     * training data (train and val). */
+    double *c = target_means(train, NULL), *c_all = target_means(train, val);
+    mlp_status st = c && c_all ? mlp_net_clone(&mean.net, *net) : MLP_ERR_NO_MEMORY;
+    bool constant_ok = st == MLP_OK && set_constant_output(mean.net, c, mlp_dataset_target_size(train));
+    if (st == MLP_OK) st = candidate_evaluate(&trained, val, loss, task);
+    if (st == MLP_OK && constant_ok) st = candidate_evaluate(&mean, val, loss, task);
+    if (st == MLP_OK && task == MLP_TASK_REGRESS) st = ridge_candidate(train, val, loss, &linear);
     if (st != MLP_OK) {
-        cli_report_status("the mean-predictor guard", st, NULL);
+        free(c);
+        free(c_all);
+        candidate_free(&mean);
+        candidate_free(&linear);
+        cli_report_status("the validation guard", st, NULL);
         return CLI_DATA_ERROR;
     }
+    /* The loss the net was trained for decides; a classifier must also reach the
+     * majority's accuracy. Ties go to the trained net. */
+    candidate *pick = &trained;
+    if (linear.net && linear.val.loss < pick->val.loss) pick = &linear;
+    if (constant_ok && (!(pick->val.loss <= mean.val.loss) ||
+                        (task == MLP_TASK_CLASSIFY && pick->val.accuracy < mean.val.accuracy)))
+        pick = &mean;
+    if (pick == &trained) {
+        fprintf(report, "guard: validation loss %.4g, better than predicting the training %s "
+                        "(%.4g)%s", trained.val.loss, constant, mean.val.loss,
+                linear.net ? "" : "\n");
+        if (linear.net)
+            fprintf(report, " and than a linear model (ridge, %.4g)\n", linear.val.loss);
+    } else if (pick == &linear) {
+        fprintf(report, "guard: a linear model of the inputs (ridge least squares) does better "
+                        "on the validation split than the trained net (loss %.4g against "
+                        "%.4g; the mean: %.4g): the model saved is that linear model, without "
+                        "optimizer state\n", linear.val.loss, trained.val.loss, mean.val.loss);
+    } else {
+        fprintf(report, "guard: the trained net does worse on the validation split than the "
+                        "training %s (loss %.4g against %.4g): it now predicts that constant\n",
+                constant, trained.val.loss, mean.val.loss);
+    }
+    if (pick == &mean) { /* same topology: the optimizer state still fits */
+        set_constant_output(mean.net, c_all, mlp_dataset_target_size(train));
+        memcpy(mlp_net_params(*net), mlp_net_params_const(mean.net),
+               mlp_param_count(*net) * sizeof(float));
+    } else if (pick == &linear) { /* another net: the optimizer's state belongs to the old */
+        mlp_optimizer_free(*opt);
+        *opt = NULL;
+        mlp_workspace_free(*ws);
+        mlp_net_free(*net);
+        *net = linear.net;
+        *ws = linear.ws;
+        linear.net = NULL;
+        linear.ws = NULL;
+    }
+    free(c);
+    free(c_all);
+    candidate_free(&mean);
+    candidate_free(&linear);
+    return CLI_OK;
+}
+
+/* ---- tiny tables: leave-one-out between a ridge linear model and the mean */
+
+/* Leave-one-out mean squared error of the ridge model at penalty alpha per record (or of
+ * the mean, alpha < 0) on the n records of ds; NaN when a fit fails. */
+static double loo_error(const mlp_dataset *ds, float alpha)
+{
+    size_t n = mlp_dataset_count(ds), in = mlp_dataset_input_size(ds);
+    size_t k = mlp_dataset_target_size(ds);
+    const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
+    float *xs = malloc((n - 1) * in * sizeof *xs), *ys = malloc((n - 1) * k * sizeof *ys);
+    float out[64];
+    size_t sizes[] = {in, k};
+    mlp_activation lin = MLP_ACT_LINEAR;
+    mlp_net *net = NULL;
+    double sum = 0.0;
+    if (!xs || !ys || k > 64 || mlp_net_create(&net, 1, sizes, &lin, MLP_BIAS_PER_NEURON) != MLP_OK)
+        sum = NAN;
+    for (size_t i = 0; i < n && !isnan(sum); i++) {
+        for (size_t r = 0, w = 0; r < n; r++) {
+            if (r == i) continue;
+            memcpy(xs + w * in, x + r * in, in * sizeof *xs);
+            memcpy(ys + w * k, y + r * k, k * sizeof *ys);
+            w++;
+        }
+        if (alpha < 0) { /* the mean of the others */
+            for (size_t j = 0; j < k; j++) {
+                double m = 0.0;
+                for (size_t r = 0; r < n - 1; r++) m += ys[r * k + j];
+                out[j] = (float)(m / (double)(n - 1));
+            }
+        } else if (mlp_refit_output_layer(net, xs, ys, n - 1, alpha * (float)(n - 1)) == MLP_OK) {
+            const float *p = mlp_net_params_const(net); /* one linear layer: W x + b */
+            const float *w = p + mlp_net_weights_offset(net, 0), *b = p + mlp_net_bias_offset(net, 0);
+            for (size_t j = 0; j < k; j++) {
+                double v = b[j];
+                for (size_t c = 0; c < in; c++) v += (double)w[j * in + c] * x[i * in + c];
+                out[j] = (float)v;
+            }
+        } else {
+            sum = NAN;
+            break;
+        }
+        for (size_t j = 0; j < k; j++) {
+            double d = (double)out[j] - y[i * k + j];
+            sum += d * d / (double)(n * k);
+        }
+    }
+    mlp_net_free(net);
+    free(xs);
+    free(ys);
+    return sum;
+}
+
+int train_loo_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
+                    const mlp_dataset *train, mlp_task task, FILE *report)
+{
+    if (task != MLP_TASK_REGRESS || mlp_dataset_count(train) < 3) return CLI_OK;
+    double best = loo_error(train, -1.0f), mean_err = best;
+    float best_alpha = -1.0f;
+    for (size_t a = 0; a < sizeof ridge_alphas / sizeof ridge_alphas[0]; a++) {
+        double e = loo_error(train, ridge_alphas[a]);
+        if (e < best) best = e, best_alpha = ridge_alphas[a];
+    }
+    if (isnan(best)) {
+        cli_error("leave-one-out model selection failed (out of memory)");
+        return CLI_DATA_ERROR;
+    }
+    /* The winner, fitted on every training record, replaces the net. */
+    size_t n = mlp_dataset_count(train);
+    size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
+    mlp_activation lin = MLP_ACT_LINEAR;
+    mlp_net *chosen = NULL;
+    mlp_workspace *chosen_ws = NULL;
+    mlp_status st = mlp_net_create(&chosen, 1, sizes, &lin, MLP_BIAS_PER_NEURON);
+    if (st == MLP_OK && best_alpha >= 0)
+        st = mlp_refit_output_layer(chosen, mlp_dataset_inputs_const(train),
+                                    mlp_dataset_targets_const(train), n, best_alpha * (float)n);
+    if (st == MLP_OK && best_alpha < 0) {
+        double *c = target_means(train, NULL);
+        st = c && set_constant_output(chosen, c, sizes[1]) ? MLP_OK : MLP_ERR_NO_MEMORY;
+        free(c);
+    }
+    if (st == MLP_OK) st = mlp_workspace_create_inference(&chosen_ws, chosen, CLI_EVAL_BATCH);
+    if (st != MLP_OK) {
+        mlp_net_free(chosen);
+        cli_report_status("leave-one-out model selection", st, NULL);
+        return CLI_DATA_ERROR;
+    }
+    if (best_alpha >= 0)
+        fprintf(report, "guard: leave-one-out over the %zu training records prefers a linear "
+                        "model (ridge, alpha %g; mse %.4g against %.4g for the mean): the model "
+                        "saved is that linear model, not the net\n", n, best_alpha, best,
+                mean_err);
+    else
+        fprintf(report, "guard: leave-one-out over the %zu training records prefers the mean "
+                        "(mse %.4g) to a linear model: the model saved predicts the training "
+                        "mean, not the net\n", n, mean_err);
+    mlp_optimizer_free(*opt);
+    *opt = NULL;
+    mlp_workspace_free(*ws);
+    mlp_net_free(*net);
+    *net = chosen;
+    *ws = chosen_ws;
     return CLI_OK;
 }

@@ -63,6 +63,9 @@ static void train_help(void)
 "  --seed N                      initialisation, shuffling, split and dropout (1)\n"
 "  --threads N                   BLAS threads, and the threads of one-record SGD\n"
 "                                (--batch 1) on large layers (the cores; at most the cores)\n"
+"  --precision fp32|bf16         GEMM arithmetic of training (fp32); bf16: bfloat16\n"
+"                                operands, float sums, float weights and update (oneDNN,\n"
+"                                CPUs with AVX512_BF16); recorded in the model file\n"
 "  --mpi                         data-parallel over the ranks of mpirun -np N (automatic\n"
 "                                under mpirun): each batch split over the ranks, the same\n"
 "                                result; rank 0 prints and writes the files; without\n"
@@ -98,7 +101,7 @@ enum {
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
-    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING,
+    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING, OPT_PRECISION,
     OPT_MPI,
 };
 
@@ -138,6 +141,7 @@ static const struct option long_options[] = {
     {"plot", required_argument, NULL, OPT_PLOT},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"precision", required_argument, NULL, OPT_PRECISION},
     {"mpi", no_argument, NULL, OPT_MPI},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -271,6 +275,10 @@ static int parse_one(int c, train_options *o)
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
+    case OPT_PRECISION:
+        ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
+        o->precision = (mlp_precision)v;
+        break;
     case OPT_MPI: o->mpi = true; break;
     default: return CLI_USAGE_ERROR;
     }

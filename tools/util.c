@@ -220,3 +220,11 @@ void cli_report_status(const char *context, mlp_status st, const mlp_error_detai
         cli_error("%s: %s", context, mlp_strerror(st));
     }
 }
+
+bool cli_precision_ok(mlp_precision precision)
+{
+    mlp_error_detail why = {.message = ""};
+    mlp_status st = mlp_precision_supported(precision, &why);
+    if (st != MLP_OK) cli_report_status("--precision", st, why.message[0] ? &why : NULL);
+    return st == MLP_OK;
+}

@@ -35,6 +35,12 @@ mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *mo
     return MLP_OK;
 }
 
+mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch, mlp_precision precision)
+{
+    if (!scratch) return MLP_ERR_NULL_ARG;
+    return mlp_workspace_set_precision(scratch->ws, precision);
+}
+
 void mlp_model_scratch_free(mlp_model_scratch *scratch)
 {
     if (!scratch) return;

@@ -32,6 +32,8 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         float *out = ws->z[k + 1];
         if (batch == 1)
             ws->plan.forward[k]->matvec(w, n_out, n_in, in, out);
+        else if (ws->bf16)
+            mlp_bf16_forward(ws->bf16, net, k, in, batch, out);
         else /* Z = X W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out,
                         (int)n_in, 1.0f, in, (int)n_in, w, (int)n_in, 0.0f, out, (int)n_out);
@@ -102,6 +104,11 @@ static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t
         alpha = -out->step;
         beta = out->keep;
     }
+    if (ws->bf16) {
+        mlp_bf16_backward_weights(ws->bf16, net, k, delta, in, batch, alpha,
+                                  out->params || out->accumulate, beta, dst);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch, alpha,
                 delta, (int)n_out, in, (int)n_in, beta, dst, (int)n_in);
 }
@@ -132,6 +139,8 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
         if (k > 0) { /* first, while W is still the one the forward pass used */
             if (batch == 1) /* delta_prev = W^T delta */
                 ws->plan.forward[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
+            else if (ws->bf16)
+                mlp_bf16_backward_data(ws->bf16, net, k, delta, batch, delta_prev);
             else /* Delta_prev = Delta W */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,
                             (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,

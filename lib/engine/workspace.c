@@ -50,6 +50,7 @@ void mlp_workspace_free(mlp_workspace *ws)
     mlp_mem_free(ws->delta_prev);
     mlp_mem_free(ws->grad);
     mlp_one_record_plan_free(&ws->plan);
+    mlp_bf16_free(ws->bf16);
     mlp_net_free(ws->shape);
     mlp_mem_free(ws);
 }
@@ -143,6 +144,37 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
     ws->dropout = rate;
     mlp_rng_seed(&ws->dropout_rng, seed);
     return MLP_OK;
+}
+
+mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail)
+{
+    if ((unsigned)precision >= MLP_PRECISION_COUNT) return MLP_ERR_INVALID_ARG;
+    return precision == MLP_PRECISION_FP32 ? MLP_OK : mlp_bf16_supported(detail);
+}
+
+mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision)
+{
+    if (!ws) return MLP_ERR_NULL_ARG;
+    mlp_status st = mlp_precision_supported(precision, NULL);
+    if (st != MLP_OK) return st;
+    mlp_bf16 *b = NULL;
+    size_t bytes = 0;
+    if (precision == MLP_PRECISION_BF16 && !ws->bf16) {
+        st = mlp_bf16_create(&b, ws, &bytes);
+        if (st != MLP_OK) return st;
+    } else if (precision == MLP_PRECISION_BF16) {
+        return MLP_OK; /* already */
+    }
+    mlp_bf16_free(ws->bf16);
+    ws->bf16 = b;
+    ws->bytes = ws->bytes - ws->bf16_bytes + bytes;
+    ws->bf16_bytes = bytes;
+    return MLP_OK;
+}
+
+mlp_precision mlp_workspace_precision(const mlp_workspace *ws)
+{
+    return ws && ws->bf16 ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
 }
 
 const float *mlp_workspace_output(const mlp_workspace *ws) { return ws ? ws->last_output : NULL; }

@@ -159,6 +159,7 @@ mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
         mlp_net_free(n);
         return s;
     }
+    n->trained_precision = plan.trained_precision;
     *net = n;
     if (pre) *pre = p;
     if (opt) *opt = o;

@@ -124,6 +124,7 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
 /* The sizes of an image's parts, computed once its inputs are checked. */
 typedef struct image_plan {
     uint64_t net, pre, opt, table, total; /* table 0: no "TABL" section */
+    int has_prec; /* a "PREC" section: the net's last step was not float */
 } image_plan;
 
 static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
@@ -148,6 +149,8 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     if (pre) total += SECTION_HEADER_LEN + ip->pre;
     if (opt) total += SECTION_HEADER_LEN + ip->opt;
     if (ip->table) total += SECTION_HEADER_LEN + ip->table;
+    ip->has_prec = mlp_net_trained_precision(net) != MLP_PRECISION_FP32;
+    if (ip->has_prec) total += SECTION_HEADER_LEN + PREC_LEN;
     if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
     ip->total = total;
     return MLP_OK;
@@ -160,9 +163,9 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
 {
     writer w = {p, 0};
     put_bytes(&w, MODEL_MAGIC, MODEL_MAGIC_LEN);
-    /* Version 1 when nothing needs version 2, so that older readers still read it. */
-    put_u32(&w, ip->table ? 2u : 1u);
-    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (ip->table != 0));
+    /* The lowest version that holds the model, so that older readers still read it. */
+    put_u32(&w, ip->has_prec ? 3u : ip->table ? 2u : 1u);
+    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (ip->table != 0) + (uint32_t)ip->has_prec);
     put_u64(&w, ip->total);
     put_u64(&w, epoch);
     put_section_header(&w, TAG_NET, ip->net);
@@ -178,6 +181,10 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     if (ip->table) {
         put_section_header(&w, TAG_TABL, ip->table);
         mlp_model_table_put(&w, mlp_preprocess_encoding(pre));
+    }
+    if (ip->has_prec) {
+        put_section_header(&w, TAG_PREC, PREC_LEN);
+        put_u32(&w, (uint32_t)mlp_net_trained_precision(net));
     }
     st_u32(w.p + w.pos, (uint32_t)crc32(0L, w.p, (uInt)w.pos));
     return w.pos + MODEL_CRC_LEN;

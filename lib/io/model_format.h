@@ -12,12 +12,12 @@
  * for bit. i64 is two's complement. A string is a u32 byte count then that many bytes
  * (no terminator, no NUL inside); the count 0xFFFFFFFF means "absent" (NULL), no bytes.
  *
- * Format version 1:
+ * Format version 2 (version 1 is the same without the "PREC" section; readers take both):
  *
  *   offset  size  field
  *   0       8     magic "MLPMODEL"
  *   8       4     u32 format version (MLP_MODEL_FORMAT_VERSION)
- *   12      4     u32 section count (1..3)
+ *   12      4     u32 section count (1..4; 1..3 in version 1)
  *   16      8     u64 file length in bytes, this header and the CRC included
  *   24      8     u64 epoch (as passed to mlp_model_save)
  *   32            sections, back to back, each:
@@ -74,6 +74,14 @@
  *             u64 category count M (>= 1 for CATEGORICAL, else 0), str categories [M]
  *           The features the columns encode to must number n_0 (mlp_table_encoding_input_size).
  *
+ * Format version 3 adds one more optional section (written only for a net whose last
+ * training step was not float; a model without it keeps the version it had; "PREC" in a
+ * version 1 or 2 file is FORMAT):
+ *
+ *   "PREC"  u32 training precision (mlp_precision) of the last step
+ *           (mlp_net_trained_precision); absent means MLP_PRECISION_FP32. How the net was
+ *           trained, not how to run it: a bf16-trained net runs in either precision.
+ *
  * A section's body length must equal the size its fields imply. Readers check, in order:
  * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
  * the minimum: FORMAT; the file shorter: TRUNCATED; longer: FORMAT), CRC (CHECKSUM), then
@@ -104,6 +112,8 @@
 #define TAG_PREP TAG('P', 'R', 'E', 'P')
 #define TAG_OPTM TAG('O', 'P', 'T', 'M')
 #define TAG_TABL TAG('T', 'A', 'B', 'L')
+#define TAG_PREC TAG('P', 'R', 'E', 'C')
+#define PREC_LEN 4u
 
 /* Fixed-size parts of the section bodies. */
 #define NET_FIXED_LEN (4u + 4u + 8u)            /* L, bias mode, P (+ arrays) */
@@ -329,6 +339,7 @@ typedef struct model_plan {
     int has_pre, has_opt, has_table;
     const unsigned char *table_at; /* the "TABL" body, checked by mlp_model_table_check */
     size_t table_len;
+    mlp_precision trained_precision; /* FP32 when the file has no "PREC" section */
     net_plan net;
     pre_plan pre;
     opt_plan opt;

@@ -181,24 +181,36 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
 
 /* ------------------------------------------------------------------ sections */
 
+/* The training precision section (version 3). */
+static mlp_status parse_precision(reader *r, mlp_precision *out, mlp_error_detail *detail)
+{
+    uint32_t p;
+    if (!get_u32(r, &p)) FAIL("precision section too short");
+    if (r->pos != r->len) FAIL("precision section longer than its content");
+    if (p >= MLP_PRECISION_COUNT) FAIL("unknown training precision %u", (unsigned)p);
+    *out = (mlp_precision)p;
+    return MLP_OK;
+}
+
 /* Walks the sections of a checked image and validates each; nothing is allocated. */
 static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan *plan,
                                  mlp_error_detail *detail)
 {
     net_plan *np = &plan->net;
     uint32_t count = ld_u32(b + 12);
-    uint32_t max = plan->version >= 2 ? 4 : 3;
+    uint32_t max = plan->version >= 3 ? 5 : plan->version >= 2 ? 4 : 3;
     if (count == 0 || count > max) FAIL("invalid section count %u", (unsigned)count);
     reader file = {b, len - MODEL_CRC_LEN, MODEL_HEADER_LEN};
-    reader body[4] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
-    int seen[4] = {0, 0, 0, 0};
+    reader body[5] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
+    int seen[5] = {0, 0, 0, 0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *h = take(&file, SECTION_HEADER_LEN);
         if (!h) FAIL("section %u header overruns the file", (unsigned)i);
         uint32_t tag = ld_u32(h), flags = ld_u32(h + 4);
         uint64_t size = ld_u64(h + 8);
         int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2
-                    : tag == TAG_TABL && plan->version >= 2 ? 3 : -1;
+                    : tag == TAG_TABL && plan->version >= 2 ? 3
+                    : tag == TAG_PREC && plan->version >= 3 ? 4 : -1;
         if (which < 0) FAIL("unknown section tag 0x%08x", (unsigned)tag);
         if (seen[which]) FAIL("duplicate section 0x%08x", (unsigned)tag);
         if (flags != 0) FAIL("section 0x%08x has unknown flags", (unsigned)tag);
@@ -221,6 +233,8 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan 
     plan->has_table = seen[3];
     plan->table_at = body[3].p;
     plan->table_len = body[3].len;
+    plan->trained_precision = MLP_PRECISION_FP32;
+    if (s == MLP_OK && seen[4]) s = parse_precision(&body[4], &plan->trained_precision, detail);
     return s;
 }
 

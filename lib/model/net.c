@@ -139,6 +139,7 @@ mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
     if (st != MLP_OK) return st;
     memcpy(net->params, src->params, src->param_count * sizeof *src->params);
     net->rng = src->rng;
+    net->trained_precision = src->trained_precision;
     *out = net;
     return MLP_OK;
 }
@@ -202,6 +203,11 @@ size_t mlp_net_output_size(const mlp_net *net) { return net ? net->sizes[net->n_
 mlp_activation mlp_net_activation(const mlp_net *net, size_t layer)
 {
     return net && layer < net->n_layers ? net->activations[layer] : MLP_ACT_COUNT;
+}
+
+mlp_precision mlp_net_trained_precision(const mlp_net *net)
+{
+    return net ? net->trained_precision : MLP_PRECISION_FP32;
 }
 
 mlp_bias_mode mlp_net_bias_mode(const mlp_net *net) { return net ? net->bias_mode : MLP_BIAS_COUNT; }

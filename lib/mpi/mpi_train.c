@@ -237,6 +237,7 @@ static mlp_status check_start(mpi_trainer *t, const mlp_train_config *in,
         else if (!isfinite(cfg->dropout)) st = MLP_ERR_NON_FINITE;
         else if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f) st = MLP_ERR_INVALID_ARG;
         else if (cfg->patience > 0 && t->val_count == 0) st = MLP_ERR_INVALID_ARG;
+        else if (cfg->precision != MLP_PRECISION_FP32) st = MLP_ERR_INVALID_ARG; /* not yet */
         else if ((unsigned)cfg->loss >= MLP_LOSS_COUNT ||
                  (t->loss == MLP_LOSS_CROSS_ENTROPY && !softmax))
             st = MLP_ERR_INVALID_ARG; /* as mlp_train: before anything changes */

@@ -21,6 +21,7 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
                               mlp_loss loss, double *loss_sum, mlp_pending *pending)
 {
     if (!mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
+    net->trained_precision = ws->bf16 && batch > 1 ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
     const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
     if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
         const float lr = mlp_optimizer_learning_rate(opt);
@@ -95,9 +96,11 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     size_t correct = 0;
     for (size_t start = 0; start < count; start += ws->max_batch) {
         size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
+        if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, start > 0); /* net is not changing */
         total += mlp_evaluate_rows(net, ws, inputs + start * n0, targets + start * nl, b, loss,
                                    &correct);
     }
+    if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, 0);
     if (mean_loss) *mean_loss = total / (double)count;
     if (accuracy) *accuracy = nl > 1 ? (double)correct / (double)count : NAN;
     return MLP_OK;
@@ -109,6 +112,7 @@ mlp_train_config mlp_train_config_default(void)
         .struct_size = sizeof c, .loss = MLP_LOSS_AUTO, .epochs = 10, .start_epoch = 0, .batch_size = 32, .shuffle = true, .dropout = 0.0f,
         .dropout_seed = 0, .patience = 0, .restore_best = true, .progress = NULL,
         .user_data = NULL, .progress_every_batch = false, .progress_interval = 1, .threads = 1,
+        .precision = MLP_PRECISION_FP32,
     };
     return c;
 }

@@ -91,6 +91,10 @@ static mlp_status trainer_alloc(trainer *t)
         st = mlp_workspace_set_threads(t->ws, t->cfg->threads);
     if (st == MLP_OK && t->cfg->dropout > 0.0f)
         st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout, t->cfg->dropout_seed);
+    if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
+        st = mlp_workspace_set_precision(t->ws, t->cfg->precision);
+    if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
+        st = mlp_workspace_set_precision(t->eval_ws, t->cfg->precision);
     if (st != MLP_OK) return st;
     /* one-record SGD leaves a record's first-layer update pending, reading its input row
      * during the next record's pass: a callback's rows alternate between two slots */
@@ -139,6 +143,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         }
         *loss_sum += mlp_propagate_gradient(t->net, t->ws, x, y, b, t->loss, grad, start > 0);
     }
+    t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
+                                                             : MLP_PRECISION_FP32;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
     if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */
@@ -221,9 +227,11 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
             y = t->vby;
         }
         size_t c = 0;
+        if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, start > 0);
         total += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
         correct += c;
     }
+    if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
     *mean_loss = total / (double)v->count;
     *accuracy = v->nl > 1 ? (double)correct / (double)v->count : NAN;
     return MLP_OK;
@@ -246,6 +254,13 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
     if (cfg->threads < 1 || cfg->threads > 256)
         return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->threads is %d, outside [1, 256]",
                         cfg->threads);
+    if ((unsigned)cfg->precision >= MLP_PRECISION_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->precision is %d, not an mlp_precision",
+                        (int)cfg->precision);
+    if (cfg->precision != MLP_PRECISION_FP32) {
+        mlp_status sup = mlp_precision_supported(cfg->precision, d);
+        if (sup != MLP_OK) return sup;
+    }
     if (cfg->patience > 0 && val_count == 0)
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->patience is %zu but there is no validation data (val_count is "

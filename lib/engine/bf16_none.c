@@ -1,0 +1,45 @@
+/* The bf16 GEMMs in a build without oneDNN: bf16 is unsupported, so no workspace ever
+ * holds a bf16 state and the products below are never reached. */
+#include "mlp_internal.h"
+
+#include <stdio.h>
+
+mlp_status mlp_bf16_supported(mlp_error_detail *detail)
+{
+    if (detail) {
+        detail->line = detail->column = 0;
+        snprintf(detail->message, sizeof detail->message,
+                 "bf16: this libmlp was built without oneDNN (meson option onednn)");
+    }
+    return MLP_ERR_UNSUPPORTED;
+}
+
+mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *bytes)
+{
+    (void)out, (void)ws, (void)bytes;
+    return MLP_ERR_UNSUPPORTED;
+}
+
+void mlp_bf16_free(mlp_bf16 *b) { (void)b; }
+
+void mlp_bf16_keep_weights(mlp_bf16 *b, int keep) { (void)b, (void)keep; }
+
+void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
+                      float *out)
+{
+    (void)b, (void)net, (void)k, (void)in, (void)batch, (void)out;
+}
+
+void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
+                            size_t batch, float *delta_prev)
+{
+    (void)b, (void)net, (void)k, (void)delta, (void)batch, (void)delta_prev;
+}
+
+void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
+                               const float *in, size_t batch, float alpha, int accumulate,
+                               float keep, float *dst)
+{
+    (void)b, (void)net, (void)k, (void)delta, (void)in, (void)batch, (void)alpha;
+    (void)accumulate, (void)keep, (void)dst;
+}
