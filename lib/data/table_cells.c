@@ -56,8 +56,9 @@ static long days_from_civil(long y, int m, int d)
 int mlp_table_parse_date(const char *s, double *days)
 {
     int y, m, d;
+    if (strlen(s) < 10) return 0; /* before reading s[4]: a short cell ends sooner */
     char sep = s[4];
-    if (strlen(s) < 10 || (sep != '-' && sep != '/') || s[7] != sep) return 0;
+    if ((sep != '-' && sep != '/') || s[7] != sep) return 0;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) return 0;
     if (s[10] != '\0' && s[10] != 'T' && s[10] != ' ') return 0;
     static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
