@@ -76,6 +76,12 @@ static inline int mlp_mul_size(size_t a, size_t b, size_t *out)
 /* Replaces ds's class names by deep copies of names[0..n) (n may be 0: none).
  * NULL_ARG when a name is NULL, NO_MEMORY; ds unchanged on failure. */
 mlp_status mlp_dataset_set_class_names(mlp_dataset *ds, const char *const *names, size_t n);
+/* dataset.c: the records of a seeded train/validation split of n (mlp_dataset_split's rule:
+ * the first round(val_fraction * n) of a seeded permutation, at least one on each side when
+ * val_fraction > 0): *out (n entries, mlp_mem_free) holds the *n_val validation indices,
+ * then the training ones, each part in ascending order. INVALID_ARG, NO_MEMORY. */
+mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t **out,
+                             size_t *n_val);
 /* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
 mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
 /* Fills detail (may be NULL) with line, column and a printf-style message; returns status. */

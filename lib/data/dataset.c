@@ -156,12 +156,10 @@ static mlp_status subset(const mlp_dataset *ds, const size_t *sel, size_t n, mlp
     return MLP_OK;
 }
 
-mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
-                             mlp_dataset **train, mlp_dataset **val)
+mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t **out,
+                             size_t *n_val_out)
 {
-    if (!ds || !train || !val) return MLP_ERR_NULL_ARG;
     if (!(val_fraction >= 0.0f && val_fraction < 1.0f)) return MLP_ERR_INVALID_ARG;
-    size_t n = ds->count;
     size_t n_val = (size_t)floor((double)val_fraction * (double)n + 0.5);
     if (val_fraction > 0.0f) {
         /* Both parts non-empty: needs two records at least. */
@@ -182,17 +180,28 @@ mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t
     mlp_rng_seed(&rng, seed);
     mlp_rng_shuffle(&rng, idx, n);
     for (size_t i = 0; i < n_val; i++) in_val[idx[i]] = 1;
-    size_t nt = 0, nv = 0;
+    size_t nv = 0, nt = n_val;
     for (size_t i = 0; i < n; i++) {
-        if (in_val[i]) idx[nv++] = i;
-    }
-    size_t *tsel = idx + nv; /* train indices written after the val ones */
-    for (size_t i = 0; i < n; i++) {
-        if (!in_val[i]) tsel[nt++] = i;
+        if (in_val[i])
+            idx[nv++] = i;
+        else
+            idx[nt++] = i; /* training indices after the n_val validation ones */
     }
     mlp_mem_free(in_val);
+    *out = idx;
+    *n_val_out = n_val;
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
+                             mlp_dataset **train, mlp_dataset **val)
+{
+    if (!ds || !train || !val) return MLP_ERR_NULL_ARG;
+    size_t *idx, nv;
+    mlp_status st = mlp_split_indices(ds->count, val_fraction, seed, &idx, &nv);
+    if (st != MLP_OK) return st;
     mlp_dataset *t = NULL, *v = NULL;
-    mlp_status st = subset(ds, tsel, nt, &t);
+    st = subset(ds, idx + nv, ds->count - nv, &t);
     if (st == MLP_OK) st = subset(ds, idx, nv, &v);
     mlp_mem_free(idx);
     if (st != MLP_OK) {

@@ -150,36 +150,12 @@ mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed
                            mlp_table **train, mlp_table **val)
 {
     if (!t || !train || !val) return MLP_ERR_NULL_ARG;
-    if (!(val_fraction >= 0.0f && val_fraction < 1.0f)) return MLP_ERR_INVALID_ARG;
-    size_t n = t->rows;
-    size_t n_val = (size_t)floor((double)val_fraction * (double)n + 0.5);
-    if (val_fraction > 0.0f) {
-        if (n < 2) return MLP_ERR_INVALID_ARG;
-        if (n_val == 0) n_val = 1;
-        if (n_val >= n) n_val = n - 1;
-    }
-    /* The same choice as mlp_dataset_split: the first n_val of a seeded permutation. */
-    size_t *idx = mlp_mem_alloc((n ? n : 1) * sizeof *idx);
-    unsigned char *in_val = mlp_mem_calloc(n ? n : 1, 1);
-    if (!idx || !in_val) {
-        mlp_mem_free(idx);
-        mlp_mem_free(in_val);
-        return MLP_ERR_NO_MEMORY;
-    }
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    mlp_rng rng;
-    mlp_rng_seed(&rng, seed);
-    mlp_rng_shuffle(&rng, idx, n);
-    for (size_t i = 0; i < n_val; i++) in_val[idx[i]] = 1;
-    size_t nv = 0, nt = 0;
-    for (size_t i = 0; i < n; i++)
-        if (in_val[i]) idx[nv++] = i;
-    size_t *tsel = idx + nv;
-    for (size_t i = 0; i < n; i++)
-        if (!in_val[i]) tsel[nt++] = i;
-    mlp_mem_free(in_val);
+    /* The same choice as mlp_dataset_split. */
+    size_t *idx, nv;
+    mlp_status st = mlp_split_indices(t->rows, val_fraction, seed, &idx, &nv);
+    if (st != MLP_OK) return st;
     mlp_table *a = NULL, *b = NULL;
-    mlp_status st = subset(t, tsel, nt, &a);
+    st = subset(t, idx + nv, t->rows - nv, &a);
     if (st == MLP_OK) st = subset(t, idx, nv, &b);
     mlp_mem_free(idx);
     if (st != MLP_OK) {
