@@ -82,6 +82,22 @@ void mlp_mem_free(void *ptr)
         free(ptr);
 }
 
+int mlp_mem_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 1;
+    size_t ncap = *cap ? *cap : 16, bytes;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2) return 0;
+        ncap *= 2;
+    }
+    if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
+    void *np = mlp_mem_realloc(*p, bytes);
+    if (!np) return 0;
+    *p = np;
+    *cap = ncap;
+    return 1;
+}
+
 /* Aligned blocks: over-allocate by align bytes and keep the block's start just below the
  * aligned pointer, so any allocator (and the default one alike) serves them. */
 void *mlp_mem_aligned_alloc(size_t align, size_t size)

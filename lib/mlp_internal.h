@@ -33,6 +33,9 @@ void *mlp_mem_alloc(size_t size);
 void *mlp_mem_calloc(size_t count, size_t size);
 void *mlp_mem_realloc(void *ptr, size_t size);
 void mlp_mem_free(void *ptr);
+/* Grows the array *p of *cap elements of elem bytes to hold need (doubling, from 16);
+ * 1 on success, 0 on overflow or allocation failure (*p and *cap unchanged). */
+int mlp_mem_grow(void **p, size_t *cap, size_t need, size_t elem);
 void *mlp_mem_aligned_alloc(size_t align, size_t size);
 void mlp_mem_aligned_free(void *ptr);
 /* strdup through the allocator; NULL for NULL or on allocation failure. */

@@ -226,7 +226,8 @@ int train_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
      * training data (train and val). */
     double *c = target_means(train, NULL), *c_all = target_means(train, val);
     mlp_status st = c && c_all ? mlp_net_clone(&mean.net, *net) : MLP_ERR_NO_MEMORY;
-    bool constant_ok = st == MLP_OK && set_constant_output(mean.net, c, mlp_dataset_target_size(train));
+    size_t k = mlp_dataset_target_size(train);
+    bool constant_ok = st == MLP_OK && set_constant_output(mean.net, c, k);
     if (st == MLP_OK) st = candidate_evaluate(&trained, val, loss, task);
     if (st == MLP_OK && constant_ok) st = candidate_evaluate(&mean, val, loss, task);
     if (st == MLP_OK && task == MLP_TASK_REGRESS) st = ridge_candidate(train, val, loss, &linear);
@@ -262,7 +263,7 @@ int train_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
                 constant, trained.val.loss, mean.val.loss);
     }
     if (pick == &mean) { /* same topology: the optimizer state still fits */
-        set_constant_output(mean.net, c_all, mlp_dataset_target_size(train));
+        set_constant_output(mean.net, c_all, k);
         memcpy(mlp_net_params(*net), mlp_net_params_const(mean.net),
                mlp_param_count(*net) * sizeof(float));
     } else if (pick == &linear) { /* another net: the optimizer's state belongs to the old */
@@ -314,7 +315,8 @@ static double loo_error(const mlp_dataset *ds, float alpha)
             }
         } else if (mlp_refit_output_layer(net, xs, ys, n - 1, alpha * (float)(n - 1)) == MLP_OK) {
             const float *p = mlp_net_params_const(net); /* one linear layer: W x + b */
-            const float *w = p + mlp_net_weights_offset(net, 0), *b = p + mlp_net_bias_offset(net, 0);
+            const float *w = p + mlp_net_weights_offset(net, 0);
+            const float *b = p + mlp_net_bias_offset(net, 0);
             for (size_t j = 0; j < k; j++) {
                 double v = b[j];
                 for (size_t c = 0; c < in; c++) v += (double)w[j * in + c] * x[i * in + c];

@@ -51,22 +51,6 @@ typedef struct csv_ctx {
 
 /* ------------------------------------------------------------------ small helpers */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 1;
-    size_t ncap = *cap ? *cap : 16, bytes;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2) return 0;
-        ncap *= 2;
-    }
-    if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
-    void *np = mlp_mem_realloc(*p, bytes);
-    if (!np) return 0;
-    *p = np;
-    *cap = ncap;
-    return 1;
-}
-
 /* Trims spaces and tabs in place (s is NUL-terminated at s[*len]); returns the new start. */
 static char *trim(char *s, size_t *len)
 {
@@ -119,7 +103,7 @@ static size_t add_class(csv_ctx *c, const char *name)
         c->n_slots = ns;
         for (size_t id = 0; id < c->n_classes; id++) slots[find_slot(c, c->classes[id])] = id + 1;
     }
-    if (!grow((void **)&c->classes, &c->classes_cap, c->n_classes + 1, sizeof *c->classes))
+    if (!mlp_mem_grow((void **)&c->classes, &c->classes_cap, c->n_classes + 1, sizeof *c->classes))
         return SIZE_MAX;
     char *copy = mlp_mem_strdup(name);
     if (!copy) return SIZE_MAX;
@@ -242,10 +226,10 @@ static void data_record(csv_ctx *c)
     size_t r = c->rows, x_need;
     int regress = c->opt->task == MLP_TASK_REGRESS;
     if (!mlp_mul_size(r + 1, c->n_in, &x_need) ||
-        !grow((void **)&c->x, &c->x_cap, x_need, sizeof(float)) ||
+        !mlp_mem_grow((void **)&c->x, &c->x_cap, x_need, sizeof(float)) ||
         !(c->no_label ? 1
-          : regress ? grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
-                    : grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
+          : regress ? mlp_mem_grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
+                    : mlp_mem_grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
         no_memory(c);
         return;
     }
@@ -284,8 +268,8 @@ static void on_field(void *s, size_t len, void *data)
     size_t nl = 0;
     for (size_t i = 0; i < len; i++) nl += ((const char *)s)[i] == '\n';
     if (len >= SIZE_MAX - c->text_len - 1 ||
-        !grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) ||
-        !grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
+        !mlp_mem_grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) ||
+        !mlp_mem_grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
         no_memory(c);
         return;
     }

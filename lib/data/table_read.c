@@ -20,22 +20,6 @@ typedef struct read_ctx {
     int width_known;
 } read_ctx;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 1;
-    size_t ncap = *cap ? *cap : 64, bytes;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2) return 0;
-        ncap *= 2;
-    }
-    if (!mlp_mul_size(ncap, elem, &bytes)) return 0;
-    void *np = mlp_mem_realloc(*p, bytes);
-    if (!np) return 0;
-    *p = np;
-    *cap = ncap;
-    return 1;
-}
-
 static void no_memory(read_ctx *c)
 {
     c->st = mlp_data_error(c->detail, MLP_ERR_NO_MEMORY, 0, 0, "%s: out of memory", c->name);
@@ -57,8 +41,8 @@ static void on_field(void *s, size_t len, void *data)
     size_t ncells = t->rows * (t->cols ? t->cols : 0) + c->fields;
     if (!c->width_known) ncells = c->fields;
     if (len >= SIZE_MAX - c->text_len - 1 ||
-        !grow((void **)&t->text, &c->text_cap, c->text_len + len + 1, 1) ||
-        !grow((void **)&t->cell, &c->cell_cap, ncells + 1, sizeof *t->cell)) {
+        !mlp_mem_grow((void **)&t->text, &c->text_cap, c->text_len + len + 1, 1) ||
+        !mlp_mem_grow((void **)&t->cell, &c->cell_cap, ncells + 1, sizeof *t->cell)) {
         no_memory(c);
         return;
     }
@@ -91,7 +75,7 @@ static void on_record(int term, void *data)
                                c->record_line, n, t->cols);
         return;
     }
-    if (!grow((void **)&t->line, &c->line_cap, t->rows + 1, sizeof *t->line)) {
+    if (!mlp_mem_grow((void **)&t->line, &c->line_cap, t->rows + 1, sizeof *t->line)) {
         no_memory(c);
         return;
     }
