@@ -66,6 +66,28 @@ static const bench_row *find_row_of(const bench_run *run, const char *name, size
     return NULL;
 }
 
+/* A table row's first columns: workload, network, batch, mode. */
+static void row_start(FILE *f, const bench_row *r)
+{
+    char net[64];
+    fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name, bench_network_string(r->w, net, sizeof net),
+            r->w->batch, mode_word(r->w));
+}
+
+/* A table row's last columns (PyTorch's rate in width, its threads, libmlp's ratio to it),
+ * the line's end and libmlp's error, if any. */
+static void row_end(FILE *f, const bench_row *r, int width)
+{
+    cell(f, width, r->torch.found, "%*.0f", r->torch.samples_per_s);
+    if (r->torch.found)
+        fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
+    else
+        fprintf(f, "%5s", "-");
+    cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+    fputc('\n', f);
+    if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
+}
+
 /* The bf16 rows: libmlp in bf16 mixed precision against its bf16 GEMM bound, libmlp in
  * float and PyTorch under bf16 autocast. */
 static void print_bf16_table(FILE *f, const bench_run *run)
@@ -79,23 +101,14 @@ static void print_bf16_table(FILE *f, const bench_run *run)
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         if (!r->bf16) continue;
-        char net[64];
-        fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name,
-                bench_network_string(r->w, net, sizeof net), r->w->batch, mode_word(r->w));
+        row_start(f, r);
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
         cell(f, 8, r->mlp_ok, "%*.2f", bench_gflops(r->w, r->mlp));
         cell(f, 12, r->bound_ok, "%*.0f", r->bound);
         cell(f, 7, r->mlp_ok && r->bound_ok, "%*.3f", r->mlp / r->bound);
         cell(f, 12, r->fp32_ok, "%*.0f", r->fp32);
         cell(f, 7, r->mlp_ok && r->fp32_ok, "%*.2f", r->mlp / r->fp32);
-        cell(f, 13, r->torch.found, "%*.0f", r->torch.samples_per_s);
-        if (r->torch.found)
-            fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
-        else
-            fprintf(f, "%5s", "-");
-        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
-        fputc('\n', f);
-        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
+        row_end(f, r, 13);
     }
     fputs("bf16-bnd = only the oneDNN bf16 matmuls of one step (no rounding to bf16, no\n"
           "           activation, loss or update); fp32/s = libmlp's float row measured in\n"
@@ -132,10 +145,8 @@ void bench_print_table(FILE *f, const bench_run *run)
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         if (r->bf16) continue; /* their own table, below */
-        char net[64];
         double gf = bench_gflops(r->w, r->mlp);
-        fprintf(f, "%-3s %-17s %5zu %-5s ", r->w->name,
-                bench_network_string(r->w, net, sizeof net), r->w->batch, mode_word(r->w));
+        row_start(f, r);
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
         cell(f, 8, r->mlp_ok, "%*.2f", gf);
         cell(f, 7, r->mlp_ok && r->peak_gflops > 0, "%*.1f", 100.0 * gf / r->peak_gflops);
@@ -143,14 +154,7 @@ void bench_print_table(FILE *f, const bench_run *run)
         cell(f, 7, r->mlp_ok && r->bound_ok, "%*.3f", r->mlp / r->bound);
         cell(f, 11, r->fann_ok, "%*.0f", r->fann);
         cell(f, 8, r->mlp_ok && r->fann_ok, "%*.2f", r->mlp / r->fann);
-        cell(f, 12, r->torch.found, "%*.0f", r->torch.samples_per_s);
-        if (r->torch.found)
-            fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
-        else
-            fprintf(f, "%5s", "-");
-        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
-        fputc('\n', f);
-        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
+        row_end(f, r, 12);
     }
     fputs("\n"
           "ratio    = libmlp / peer; every row's peers ran in interleaved windows (median).\n"
