@@ -1337,8 +1337,9 @@ typedef struct mlp_model mlp_model;
 
 /** A model from parts, taking ownership: on success the model owns net, pre and opt and
  * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
- * they stay the caller's, unchanged. pre may be NULL (identity scaling, classification
- * without class names); opt may be NULL (the model then predicts but cannot train). The
+ * they stay the caller's, unchanged. pre may be NULL (identity scaling, no class names,
+ * and the task the output layer implies: classification after softmax or sigmoid, else
+ * regression); opt may be NULL (the model then predicts but cannot train). The
  * model's epoch starts at 0. Errors: NULL_ARG (out or net), DIMENSION (pre has another
  * input size, or class names whose count is not the net's output size),
  * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
@@ -1456,19 +1457,28 @@ MLP_API mlp_status mlp_model_predict_ex(const mlp_model *model, const float *raw
  * (mlp_preprocess_task) or has a single output. classes is unchanged on any error. */
 MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                            const float *raw_rows, size_t n, size_t *classes);
-/** mlp_model_classify_with with a message in detail (may be NULL) naming the argument and
- * the reason. */
+/** mlp_model_classify_with with the outputs the classes were chosen from (one forward pass
+ * for both) and a message on failure.
+ * @param model the model (only read)
+ * @param scratch a scratch of the model's topology
+ * @param raw_rows n x n_0 raw records
+ * @param n records, 1 or more
+ * @param classes receives n class indices
+ * @param outputs receives the n x n_L outputs (softmax: the probabilities), or NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return as mlp_model_classify_with */
 MLP_API mlp_status mlp_model_classify_with_ex(const mlp_model *model,
                                               mlp_model_scratch *scratch, const float *raw_rows,
-                                              size_t n, size_t *classes,
+                                              size_t n, size_t *classes, float *outputs,
                                               mlp_error_detail *detail);
 /** mlp_model_classify_with with a scratch made inside the call (as mlp_model_predict). */
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
-/** mlp_model_classify with a message in detail (may be NULL) naming the argument and the
- * reason. */
+/** mlp_model_classify with the outputs (NULL: not wanted) and a message in detail (may be
+ * NULL), as mlp_model_classify_with_ex. */
 MLP_API mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows,
-                                         size_t n, size_t *classes, mlp_error_detail *detail);
+                                         size_t n, size_t *classes, float *outputs,
+                                         mlp_error_detail *detail);
 
 /** What mlp_model_evaluate measured. */
 typedef struct mlp_model_metrics {

@@ -4,6 +4,18 @@
 
 #include "cli.h"
 
+/* Opens a model file into a handle; CLI_OK or CLI_DATA_ERROR (message printed). */
+int cli_model_open(const char *path, mlp_model **out, mlp_model_info *info);
+/* Whether predictions are classes: the model's task is classification, with 2 outputs or
+ * more (mlp_model_classify's condition). */
+bool cli_model_classifies(const mlp_model *m);
+/* A scratch for predicting or evaluating `records` records at --precision; CLI_OK or
+ * CLI_DATA_ERROR (message printed). */
+int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
+                      mlp_model_scratch **out);
+
+/* The parts of a model file, for `mlp train --resume` (eval, predict and info use the
+ * handle above). */
 typedef struct cli_model {
     mlp_net *net;
     mlp_preprocess *pre; /* NULL when the file has none */
@@ -37,9 +49,6 @@ typedef struct model_args {
     int threads; /* --threads, 0 when not given (for cli_blas_start) */
     mlp_precision precision; /* --precision (fp32) */
 } model_args;
-
-/* Sets ws to the --precision asked for; false with the reason printed when it cannot. */
-bool cli_set_precision(mlp_workspace *ws, mlp_precision precision);
 
 /* CLI_OK, a usage error (message printed), or -1 after --help. */
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,

@@ -23,6 +23,21 @@ static mlp_status check_parts(const mlp_net *net, const mlp_preprocess *pre,
     return MLP_OK;
 }
 
+/* Identity scaling, and the task the output layer implies, for a net that came alone. */
+static mlp_status default_preprocess(mlp_preprocess **pre, const mlp_net *net)
+{
+    mlp_activation a = mlp_net_activation(net, mlp_net_layer_count(net) - 1);
+    mlp_task task = a == MLP_ACT_SOFTMAX || a == MLP_ACT_SIGMOID ? MLP_TASK_CLASSIFY
+                                                                 : MLP_TASK_REGRESS;
+    mlp_status st = mlp_preprocess_create(pre, mlp_net_input_size(net));
+    if (st == MLP_OK) st = mlp_preprocess_set_label_info(*pre, task, NULL, -1, 0, NULL);
+    if (st != MLP_OK) {
+        mlp_preprocess_free(*pre);
+        *pre = NULL;
+    }
+    return st;
+}
+
 mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
                             mlp_optimizer *opt)
 {
@@ -38,7 +53,7 @@ mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pr
     if (st != MLP_OK) return st;
     mlp_model *m = mlp_mem_calloc(1, sizeof *m);
     if (!m) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the model");
-    if (!pre && (st = mlp_preprocess_create(&m->pre, mlp_net_input_size(net))) != MLP_OK) {
+    if (!pre && (st = default_preprocess(&m->pre, net)) != MLP_OK) {
         mlp_mem_free(m);
         return mlp_fail(detail, st, "no memory for the model's preprocessing");
     }

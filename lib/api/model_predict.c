@@ -128,20 +128,21 @@ static mlp_status check_classifier(const mlp_model *model, mlp_error_detail *d)
 mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                    const float *raw_rows, size_t n, size_t *classes)
 {
-    return mlp_model_classify_with_ex(model, scratch, raw_rows, n, classes, NULL);
+    return mlp_model_classify_with_ex(model, scratch, raw_rows, n, classes, NULL, NULL);
 }
 
 mlp_status mlp_model_classify_with_ex(const mlp_model *model, mlp_model_scratch *scratch,
                                       const float *raw_rows, size_t n, size_t *classes,
-                                      mlp_error_detail *detail)
+                                      float *outputs, mlp_error_detail *detail)
 {
     mlp_status st = check_call(model, scratch, raw_rows, n, classes, "classes", detail);
     if (st == MLP_OK) st = check_classifier(model, detail);
     size_t nl = st == MLP_OK ? mlp_net_output_size(model->net) : 0;
     for (size_t i = 0; st == MLP_OK && i < n; i += scratch->max_batch) {
         size_t count = n - i < scratch->max_batch ? n - i : scratch->max_batch;
-        st = mlp_model_forward_chunk(model, scratch, raw_rows, i, count, NULL);
-        const float *o = mlp_workspace_output(scratch->ws);
+        float *dst = outputs ? outputs + i * nl : NULL;
+        st = mlp_model_forward_chunk(model, scratch, raw_rows, i, count, dst);
+        const float *o = dst ? dst : mlp_workspace_output(scratch->ws);
         for (size_t r = 0; st == MLP_OK && r < count; r++) classes[i + r] = argmax(o + r * nl, nl);
     }
     return st;
@@ -181,16 +182,17 @@ mlp_status mlp_model_predict_ex(const mlp_model *model, const float *raw_rows, s
 mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                               size_t *classes)
 {
-    return mlp_model_classify_ex(model, raw_rows, n, classes, NULL);
+    return mlp_model_classify_ex(model, raw_rows, n, classes, NULL, NULL);
 }
 
 mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows, size_t n,
-                                 size_t *classes, mlp_error_detail *detail)
+                                 size_t *classes, float *outputs, mlp_error_detail *detail)
 {
     mlp_status st = check_classifier(model, detail);
     mlp_model_scratch *s = NULL;
     if (st == MLP_OK) st = call_scratch(&s, model, raw_rows, n, classes, "classes", detail);
-    if (st == MLP_OK) st = mlp_model_classify_with_ex(model, s, raw_rows, n, classes, detail);
+    if (st == MLP_OK)
+        st = mlp_model_classify_with_ex(model, s, raw_rows, n, classes, outputs, detail);
     mlp_model_scratch_free(s);
     return st;
 }
