@@ -1591,7 +1591,7 @@ MLP_API mlp_model_config mlp_model_config_default(void);
 MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                                    const mlp_model_config *config);
 /** mlp_model_build with a message in detail (may be NULL) naming the argument or field and
- * the reason, e.g. "config->hidden_sizes[0] is 0: every hidden layer needs 1 neuron or
+ * the reason, such as "config->hidden_sizes[0] is 0: every hidden layer needs 1 neuron or
  * more" or "config->optimizer.learning_rate is -0.1, outside (0, inf)". */
 MLP_API mlp_status mlp_model_build_ex(mlp_model **out, const mlp_dataset *train,
                                       const mlp_model_config *config,
@@ -1609,7 +1609,7 @@ MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
                                    const mlp_dataset *val, const mlp_train_config *config,
                                    mlp_train_result *result);
 /** mlp_model_train with a message in detail (may be NULL) naming the argument or field and
- * the reason, e.g. "config->patience is 5 but val is NULL: early stopping needs validation
+ * the reason, such as "config->patience is 5 but val is NULL: early stopping needs validation
  * data (or patience 0)" or "config->dropout is 1.5, outside [0, 1)". */
 MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
                                       const mlp_dataset *val, const mlp_train_config *config,
