@@ -286,7 +286,7 @@ double mlp_now_seconds(void);
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct);
 /* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
-mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss); /* engine/propagate.c */
 
 /* ---- train/data_source.c: where mlp_train's records come from */
 /* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */
