@@ -87,7 +87,8 @@ mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t
                              size_t *n_val);
 /* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
 mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
-/* Fills detail (may be NULL) with line, column and a printf-style message; returns status. */
+/* status.c: fills detail (may be NULL) with line, column and a printf-style message (the
+ * data readers' errors); returns status. */
 mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
                           size_t column, const char *fmt, ...)
 #if defined(__GNUC__)
