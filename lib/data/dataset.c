@@ -2,6 +2,7 @@
 #include "mlp_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
