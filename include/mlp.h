@@ -1384,6 +1384,10 @@ MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
  * @return MLP_OK, or the errors of mlp_model_save_mem (NULL_ARG, NON_FINITE, NO_MEMORY)
  */
 MLP_API mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size_t *size);
+/** mlp_model_write_mem with a message in detail (may be NULL) naming the argument and the
+ * reason (a NaN or infinite parameter, no memory for the image). */
+MLP_API mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *size,
+                                          mlp_error_detail *detail);
 
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
@@ -1409,6 +1413,11 @@ typedef struct mlp_model_scratch mlp_model_scratch;
 /** A scratch for model's topology and up to max_batch records per pass. */
 MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                             size_t max_batch);
+/** mlp_model_scratch_create with a message in detail (may be NULL) naming the argument and
+ * the reason. */
+MLP_API mlp_status mlp_model_scratch_create_ex(mlp_model_scratch **out,
+                                               const mlp_model *model, size_t max_batch,
+                                               mlp_error_detail *detail);
 /** Frees scratch; NULL is a no-op. */
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 /**
@@ -1519,6 +1528,10 @@ MLP_API mlp_status mlp_model_evaluate(const mlp_model *model, mlp_model_scratch 
  * @return OK; DIMENSION (enc's input size is not the model's), NULL_ARG, NO_MEMORY (the
  *         model unchanged) */
 MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
+/** mlp_model_set_encoding with a message in detail (may be NULL) naming the argument and the
+ * reason. */
+MLP_API mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding *enc,
+                                             mlp_error_detail *detail);
 /** Outputs of every row of a raw table of text cells: its records as
  * mlp_model_table_inputs makes them (the model's table encoding, or the columns as numbers
  * without one) predicted as mlp_model_predict predicts.

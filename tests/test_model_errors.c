@@ -230,6 +230,26 @@ START_TEST(create_open_write_name_the_part)
     snprintf(path, sizeof path, "%s/none/model.mlp", tmp);
     expect(mlp_model_write(m, path, &d), MLP_ERR_IO, &d, "/none");
     expect(mlp_model_write(m, "", &d), MLP_ERR_INVALID_ARG, &d, "path");
+    void *image = NULL;
+    size_t size = 0;
+    expect(mlp_model_write_mem_ex(m, NULL, &size, &d), MLP_ERR_NULL_ARG, &d, "data");
+    mlp_net_params(net)[0] = NAN; /* net is the model's now, still this pointer */
+    expect(mlp_model_write_mem_ex(m, &image, &size, &d), MLP_ERR_NON_FINITE, &d, "NaN");
+    ck_assert_int_eq(mlp_model_write_mem(m, &image, &size), MLP_ERR_NON_FINITE);
+    ck_assert_ptr_null(image);
+    mlp_model_scratch *s = NULL;
+    expect(mlp_model_scratch_create_ex(&s, m, 0, &d), MLP_ERR_INVALID_ARG, &d, "max_batch");
+    ck_assert_int_eq(mlp_model_scratch_create(&s, m, 0), MLP_ERR_INVALID_ARG);
+    mlp_table *t = NULL;
+    mlp_table_encoding *enc = NULL;
+    FILE *fp = fmemopen((void *)"a,y\n1,2\n3,4\n", 12, "r");
+    ck_assert_int_eq(mlp_table_load_stream(&t, fp, "mem", NULL, NULL), MLP_OK);
+    fclose(fp);
+    ck_assert_int_eq(mlp_table_encoding_fit(&enc, t, NULL, NULL), MLP_OK);
+    expect(mlp_model_set_encoding_ex(m, enc, &d), MLP_ERR_DIMENSION, &d, "enc makes 1 inputs");
+    ck_assert_int_eq(mlp_model_set_encoding(m, enc), MLP_ERR_DIMENSION);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
     mlp_model *back = NULL;
     expect(mlp_model_open(&back, path, NULL, &d), MLP_ERR_IO, &d, path);
     expect(mlp_model_open(&back, NULL, NULL, &d), MLP_ERR_NULL_ARG, &d, "path");

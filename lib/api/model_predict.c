@@ -9,21 +9,31 @@
 mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                     size_t max_batch)
 {
-    if (!out || !model) return MLP_ERR_NULL_ARG;
-    if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG;
+    return mlp_model_scratch_create_ex(out, model, max_batch, NULL);
+}
+
+mlp_status mlp_model_scratch_create_ex(mlp_model_scratch **out, const mlp_model *model,
+                                       size_t max_batch, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
+    if (max_batch == 0 || max_batch > INT_MAX)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "max_batch is %zu, outside [1, INT_MAX]",
+                        max_batch);
     size_t n;
     if (!mlp_mul_size(max_batch, mlp_net_input_size(model->net), &n) ||
         n > SIZE_MAX / sizeof(float))
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "max_batch (%zu) records do not fit in "
+                        "memory", max_batch);
     mlp_model_scratch *s = mlp_mem_calloc(1, sizeof *s);
-    if (!s) return MLP_ERR_NO_MEMORY;
+    if (!s) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the scratch");
     s->max_batch = max_batch;
     s->scaled = mlp_mem_alloc(n * sizeof(float));
     mlp_status st = s->scaled ? mlp_workspace_create_inference(&s->ws, model->net, max_batch)
                               : MLP_ERR_NO_MEMORY;
     if (st != MLP_OK) {
         mlp_model_scratch_free(s);
-        return st;
+        return mlp_fail(detail, st, "no memory for a scratch of %zu records", max_batch);
     }
     *out = s;
     return MLP_OK;
@@ -157,10 +167,8 @@ static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
     if (!raw_rows) return mlp_fail(d, MLP_ERR_NULL_ARG, "raw_rows is NULL");
     if (!out) return mlp_fail(d, MLP_ERR_NULL_ARG, "%s is NULL", out_name);
     if (n == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "n is 0: no records to predict");
-    mlp_status st = mlp_model_scratch_create(s, model, n < MLP_MODEL_PREDICT_CHUNK
-                                                           ? n : MLP_MODEL_PREDICT_CHUNK);
-    if (st != MLP_OK) mlp_fail(d, st, "no memory for the prediction scratch");
-    return st;
+    return mlp_model_scratch_create_ex(s, model, n < MLP_MODEL_PREDICT_CHUNK
+                                                     ? n : MLP_MODEL_PREDICT_CHUNK, d);
 }
 
 mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,

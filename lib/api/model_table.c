@@ -10,8 +10,19 @@
 
 mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc)
 {
-    if (!model) return MLP_ERR_NULL_ARG;
-    return mlp_preprocess_set_encoding(model->pre, enc);
+    return mlp_model_set_encoding_ex(model, enc, NULL);
+}
+
+mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding *enc,
+                                     mlp_error_detail *detail)
+{
+    if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
+    if (enc && mlp_table_encoding_input_size(enc) != mlp_net_input_size(model->net))
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "enc makes %zu inputs, the model takes %zu",
+                        mlp_table_encoding_input_size(enc), mlp_net_input_size(model->net));
+    mlp_status st = mlp_preprocess_set_encoding(model->pre, enc);
+    if (st != MLP_OK) return mlp_fail(detail, st, "no memory for the copy of enc");
+    return MLP_OK;
 }
 
 /* label as a 0-based index when it is only digits, else -1 (a header name). */
