@@ -39,14 +39,6 @@ void cli_model_free(cli_model *m)
     memset(m, 0, sizeof *m);
 }
 
-mlp_task cli_model_task(const cli_model *m)
-{
-    if (m->pre) return mlp_preprocess_task(m->pre);
-    size_t last = mlp_net_layer_count(m->net) - 1;
-    mlp_activation a = mlp_net_activation(m->net, last);
-    return a == MLP_ACT_SOFTMAX || a == MLP_ACT_SIGMOID ? MLP_TASK_CLASSIFY : MLP_TASK_REGRESS;
-}
-
 bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs)
 {
     size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
@@ -55,7 +47,7 @@ bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, 
         return false;
     }
     if (outputs != out) {
-        if (cli_model_task(m) == MLP_TASK_CLASSIFY)
+        if (m->pre && mlp_preprocess_task(m->pre) == MLP_TASK_CLASSIFY)
             cli_error("%s has %zu classes, but the model has %zu", data, outputs, out);
         else
             cli_error("%s has %zu targets, but the model has %zu outputs", data, outputs, out);

@@ -30,8 +30,6 @@ void cli_model_free(cli_model *m);
  * target is replaced, stdout/devices/FIFOs get the bytes. CLI_OK or CLI_DATA_ERROR. */
 int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                    const mlp_optimizer *opt, size_t epoch);
-/* Task of the model: its preprocessing's, else guessed from the output layer. */
-mlp_task cli_model_task(const cli_model *m);
 /* Input/output sizes of the data agree with the net; prints the mismatch otherwise. */
 bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs);
 
