@@ -1557,7 +1557,8 @@ MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_tab
  * @param table the rows (only read)
  * @param label the column to leave out, or NULL; ignored with a table encoding
  * @param out receives a new data set (target size 0); unchanged on failure
- * @param report what the encoding met (with a table encoding; zeroed otherwise); may be NULL
+ * @param report what the encoding met (without a table encoding: rows_read, the rest 0);
+ *        may be NULL
  * @param detail the message on failure, naming the record and column; may be NULL
  * @return OK; NULL_ARG, INVALID_ARG (no rows; a column count that is neither the model's
  *         inputs nor one more; a label column not in the table), PARSE (a cell that is not a
