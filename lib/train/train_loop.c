@@ -145,6 +145,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     }
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
+    t->net->param_version++;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
     if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */

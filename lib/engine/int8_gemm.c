@@ -1,0 +1,126 @@
+/* The int8 products of a quantized layer: unsigned 8-bit inputs times signed 8-bit weights
+ * summed in int32 (exact), then scaled to float. Two kernels on the same packed weights
+ * (model/int8_weights.c): a portable loop, and AVX512-VNNI, whose VPDPBUSD multiplies 4
+ * input bytes by the 4 weights of 16 outputs and adds them to 16 int32 sums. Both scale a
+ * sum the same way, so their results are equal bit for bit. */
+#include "mlp_internal.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define INT8_X86 1
+#endif
+
+/* One output block of 16: the scaling both kernels share, y = (s_i s_j) (sum - corr_j). */
+static inline float dequant(int32_t sum, int32_t corr, float row_scale, float w_scale)
+{
+    return (float)(sum - corr) * (row_scale * w_scale);
+}
+
+void mlp_int8_gemm_generic(const mlp_int8_layer *l, const uint8_t *q, size_t batch,
+                           const float *row_scale, float *out, size_t ldo)
+{
+    const size_t k4 = l->k_pad / 4, blocks = l->n_pad / 16;
+    for (size_t i = 0; i < batch; i++) {
+        const uint8_t *x = q + i * l->k_pad;
+        for (size_t jb = 0; jb < blocks; jb++) {
+            const int8_t *w = l->packed + jb * k4 * 64;
+            int32_t acc[16] = {0};
+            for (size_t k = 0; k < k4; k++)
+                for (int t = 0; t < 16; t++)
+                    for (int u = 0; u < 4; u++)
+                        acc[t] += (int32_t)x[4 * k + u] * w[k * 64 + t * 4 + u];
+            for (int t = 0; t < 16 && jb * 16 + (size_t)t < l->n_out; t++) {
+                const size_t j = jb * 16 + (size_t)t;
+                out[i * ldo + j] = dequant(acc[t], l->w_corr[j], row_scale[i], l->w_scale[j]);
+            }
+        }
+    }
+}
+
+#if INT8_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+/* Rows [i0, i0 + R) by column blocks [jb, jb + C) of 16, R and C constants after inlining:
+ * R x C sums in registers, C weight vectors loaded once per 4 inputs for R rows. */
+static inline __attribute__((always_inline)) VNNI void
+vnni_tile(const mlp_int8_layer *l, const uint8_t *q, size_t i0, const int R, size_t jb,
+          const int C, const float *row_scale, float *out, size_t ldo)
+{
+    const size_t k4 = l->k_pad / 4;
+    __m512i acc[4][4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_si512();
+    const int8_t *w = l->packed + jb * k4 * 64;
+    const uint8_t *x = q + i0 * l->k_pad;
+    for (size_t k = 0; k < k4; k++) {
+        __m512i wv[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++)
+            wv[c] = _mm512_load_si512((const void *)(w + ((size_t)c * k4 + k) * 64));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            int32_t four;
+            memcpy(&four, x + (size_t)r * l->k_pad + 4 * k, 4);
+            const __m512i xb = _mm512_set1_epi32(four);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; c++) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], xb, wv[c]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; c++) {
+        const size_t j0 = (jb + (size_t)c) * 16, left = l->n_out - j0;
+        const __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const __m512i corr = _mm512_load_si512((const void *)(l->w_corr + j0));
+        const __m512 ws = _mm512_load_ps(l->w_scale + j0);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const __m512 s = _mm512_mul_ps(_mm512_set1_ps(row_scale[i0 + (size_t)r]), ws);
+            const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][c], corr));
+            _mm512_mask_storeu_ps(out + (i0 + (size_t)r) * ldo + j0, m,
+                                  _mm512_mul_ps(v, s));
+        }
+    }
+}
+
+#define TILE_CASE(R, C) \
+    case (R - 1) * 4 + (C - 1): vnni_tile(l, q, i, R, jb, C, row_scale, out, ldo); break;
+
+/* Column blocks of 4 x 16 outputs outermost: their weights (64 x n_in bytes) stay in cache
+ * while every row block of 4 records passes over them. */
+static VNNI void gemm_vnni(const mlp_int8_layer *l, const uint8_t *q, size_t batch,
+                           const float *row_scale, float *out, size_t ldo)
+{
+    const size_t blocks = l->n_pad / 16;
+    for (size_t jb = 0; jb < blocks; jb += 4) {
+        const int C = blocks - jb < 4 ? (int)(blocks - jb) : 4;
+        for (size_t i = 0; i < batch; i += 4) {
+            const int R = batch - i < 4 ? (int)(batch - i) : 4;
+            switch ((R - 1) * 4 + (C - 1)) {
+                TILE_CASE(1, 1) TILE_CASE(1, 2) TILE_CASE(1, 3) TILE_CASE(1, 4)
+                TILE_CASE(2, 1) TILE_CASE(2, 2) TILE_CASE(2, 3) TILE_CASE(2, 4)
+                TILE_CASE(3, 1) TILE_CASE(3, 2) TILE_CASE(3, 3) TILE_CASE(3, 4)
+                TILE_CASE(4, 1) TILE_CASE(4, 2) TILE_CASE(4, 3) TILE_CASE(4, 4)
+            default: break;
+            }
+        }
+    }
+}
+
+/* AVX512-VNNI: CPUID leaf 7, ECX bit 11, with AVX-512 F, BW and VL (EBX 16, 30, 31). */
+static int cpu_has_vnni(void)
+{
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1) && ((c >> 11) & 1);
+}
+
+mlp_int8_gemm_fn mlp_int8_gemm_vnni_get(void) { return cpu_has_vnni() ? gemm_vnni : NULL; }
+#else
+mlp_int8_gemm_fn mlp_int8_gemm_vnni_get(void) { return NULL; }
+#endif
