@@ -277,7 +277,9 @@ MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net,
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
  * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG) and mlp_workspace_gradient returns NULL for it. */
+ * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
+ * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
+ * stops them) and mlp_workspace_gradient returns NULL for it. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for

@@ -176,6 +176,11 @@ mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precisio
     if (st != MLP_OK) return st;
     mlp_bf16_free(ws->bf16);
     mlp_int8_scratch_free(ws->int8);
+    if (!ws->training && ws->int8) { /* the threads were for int8 passes alone */
+        mlp_ws_pool_free(ws->pool);
+        ws->pool = NULL;
+        mlp_one_record_plan_update(ws);
+    }
     ws->bf16 = b;
     ws->int8 = q;
     /* bf16_bytes: the share of whichever low-precision state the workspace holds */
