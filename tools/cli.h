@@ -180,5 +180,12 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+
+/* ---- int8_compare.c: after evaluating a quantized model in int8 (ws), the float model on
+ * the same records and two lines comparing them. */
+mlp_status cli_print_int8_comparison(FILE *fp, const mlp_net *net, mlp_workspace *ws,
+                                     const float *inputs, const float *targets, size_t count,
+                                     mlp_loss loss, mlp_task task, const cli_metrics *int8);
 
 #endif

@@ -20,8 +20,9 @@ static void eval_help(void)
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
           "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16  GEMM arithmetic (fp32); bf16: bfloat16 operands, float\n"
-          "                    sums (oneDNN, CPUs with AVX512_BF16)\n"
+          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
+          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
+          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -135,6 +136,14 @@ int cmd_eval(int argc, char **argv)
             cli_report_status(data_path, st, NULL);
             rc = CLI_DATA_ERROR;
         }
+    }
+    /* A quantized model evaluated in int8: its difference from the float model. */
+    if (rc == CLI_OK && mlp_workspace_precision(ws) == MLP_PRECISION_INT8 &&
+        (st = cli_print_int8_comparison(stdout, m.net, ws, mlp_dataset_inputs_const(ds),
+                                        mlp_dataset_targets_const(ds), mlp_dataset_count(ds),
+                                        cli_loss_for_net(m.net), task, &met)) != MLP_OK) {
+        cli_report_status(data_path, st, NULL);
+        rc = CLI_DATA_ERROR;
     }
     if (rc == CLI_OK) {
         cli_print_result(stdout, "test", task, &met);

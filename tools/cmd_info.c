@@ -116,6 +116,9 @@ int cmd_info(int argc, char **argv)
     printf("parameters:     %zu\n", mlp_param_count(m.net));
     printf("trained in:     %s\n", cli_name(cli_precision_names, MLP_PRECISION_COUNT,
                                               (int)mlp_net_trained_precision(m.net)));
+    if (mlp_net_is_quantized(m.net))
+        printf("int8:           quantized, %s input scales (float parameters kept)\n",
+               mlp_net_quantize_mode(m.net) == MLP_QUANTIZE_STATIC ? "static" : "dynamic");
     printf("loss:           %s\n",
            cli_loss_for_net(m.net) == MLP_LOSS_CROSS_ENTROPY ? "ce (softmax output)" : "mse");
     print_preprocess(m.pre);

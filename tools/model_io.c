@@ -79,6 +79,7 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
         shortopts[3] = ':';
     }
     *out = (model_args){0};
+    out->precision = MLP_PRECISION_COUNT; /* not given: the model's own (int8 when quantized) */
     int threads = 0, c;
     cli_getopt_reset();
     while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -113,6 +114,7 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
 
 bool cli_set_precision(mlp_workspace *ws, mlp_precision precision)
 {
+    if (precision == MLP_PRECISION_COUNT) return true; /* --precision not given */
     if (!cli_precision_ok(precision)) return false;
     mlp_status st = mlp_workspace_set_precision(ws, precision);
     if (st != MLP_OK) cli_report_status("--precision", st, NULL);

@@ -35,10 +35,12 @@ typedef struct model_args_spec {
 typedef struct model_args {
     const char *model_path, *data_path, *label, *extra;
     int threads; /* --threads, 0 when not given (for cli_blas_start) */
-    mlp_precision precision; /* --precision (fp32) */
+    mlp_precision precision; /* --precision; MLP_PRECISION_COUNT when not given: the
+                                workspace's own (fp32, or int8 for a quantized model) */
 } model_args;
 
-/* Sets ws to the --precision asked for; false with the reason printed when it cannot. */
+/* Sets ws to the --precision asked for (nothing when not given); false with the reason
+ * printed when it cannot. */
 bool cli_set_precision(mlp_workspace *ws, mlp_precision precision);
 
 /* CLI_OK, a usage error (message printed), or -1 after --help. */
