@@ -73,13 +73,19 @@ static void quantize_rows(const mlp_int8_layer *l, const float *x, size_t batch,
         float step = l->in_scale;
         if (step == 0.0f) { /* dynamic */
             float m = 0.0f;
-            for (size_t k = 0; k < n; k++) m = fmaxf(m, l->in_zero ? fabsf(row[k]) : row[k]);
+            if (l->in_zero)
+                for (size_t k = 0; k < n; k++) m = fabsf(row[k]) > m ? fabsf(row[k]) : m;
+            else
+                for (size_t k = 0; k < n; k++) m = row[k] > m ? row[k] : m;
             step = m > 0.0f ? m / hi : 1.0f;
         }
         const float inv = 1.0f / step;
         uint8_t *out = q + i * l->k_pad;
+        /* Comparisons, not fminf/fmaxf: those are library calls unless NaN and signed-zero
+         * rules are relaxed, and they kept this loop scalar (a third of an int8 pass). */
         for (size_t k = 0; k < n; k++) {
-            float v = fminf(fmaxf(row[k] * inv, lo), hi);
+            float v = row[k] * inv;
+            v = v < lo ? lo : v > hi ? hi : v;
             v += v >= 0.0f ? 0.5f : -0.5f;
             out[k] = (uint8_t)((int)v + (int)zero);
         }
