@@ -1,7 +1,7 @@
 /* The forward pass of a quantized net (MLP_PRECISION_INT8): each layer's inputs rounded to
  * 8 bits, the int8 product (int8_gemm.c), then the float bias and activation pass that
  * float nets use. */
-#include "mlp_internal.h"
+#include "kernels.h" /* MLP_THREAD_MIN_WEIGHTS: the same threshold as the float passes */
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,20 +13,20 @@ struct mlp_int8_scratch {
     mlp_int8_gemm_fn gemm;
 };
 
-/* The kernel, chosen once per workspace: VNNI where the CPU has it; MLP_INT8_KERNEL=generic
- * or =vnni forces one (tests run both; vnni falls back to generic on other CPUs). */
+/* The kernel, chosen once per workspace: VNNI where the CPU has it, else the portable one
+ * (tests force the portable one with mlp_int8_scratch_use_generic). */
 static mlp_int8_gemm_fn pick_kernel(void)
 {
-    const char *force = getenv("MLP_INT8_KERNEL");
     mlp_int8_gemm_fn vnni = mlp_int8_gemm_vnni_get();
-    if (force && strcmp(force, "generic") == 0) return mlp_int8_gemm_generic;
     return vnni ? vnni : mlp_int8_gemm_generic;
 }
 
-const char *mlp_int8_kernel_name(void)
+const char *mlp_int8_scratch_kernel(const mlp_int8_scratch *s)
 {
-    return pick_kernel() == mlp_int8_gemm_generic ? "generic" : "vnni";
+    return s->gemm == mlp_int8_gemm_generic ? "generic" : "vnni";
 }
+
+void mlp_int8_scratch_use_generic(mlp_int8_scratch *s) { s->gemm = mlp_int8_gemm_generic; }
 
 mlp_status mlp_int8_scratch_create(mlp_int8_scratch **out, const mlp_workspace *ws,
                                    size_t *bytes)
