@@ -199,7 +199,7 @@ typedef struct mlp_net mlp_net;
 MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                                   const mlp_activation *activations, mlp_bias_mode bias_mode);
 MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
-/** A deep copy: topology, parameters and RNG state. */
+/** A deep copy: topology, parameters, RNG state and int8 weights (mlp_net_quantize). */
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
 /** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
 MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
@@ -347,8 +347,12 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  * above do). Results then differ from float ones by bf16 rounding:
  * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
  * float results are then bit for bit those of a workspace never set to BF16.
+ * INT8 (inference workspaces only; INVALID_ARG for a training one) runs the int8 weights of
+ * a quantized net (mlp_net_quantize), one-record passes included: a pass with a net that
+ * has none, or stale ones, fails with MLP_ERR_STATE. Inference workspaces made for a
+ * quantized net start in INT8.
  * @param ws        the workspace (training or inference)
- * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16 or MLP_PRECISION_INT8
  * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
  *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
  *         the previous setting is kept
@@ -1423,7 +1427,8 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
  * workspace): with BF16, mlp_model_predict_with and mlp_model_classify_with run their
  * GEMMs in bf16 (the calls without a scratch stay float).
  * @param scratch   the scratch
- * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16, or MLP_PRECISION_INT8 (the
+ *        default of a quantized model's scratch: mlp_model_quantize)
  * @return as mlp_workspace_set_precision; the previous setting is kept on failure
  */
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,

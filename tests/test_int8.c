@@ -419,6 +419,12 @@ START_TEST(test_bad_arguments)
     /* An int8 workspace with a net that has no int8 weights: STATE, not float results. */
     mlp_net *plain = NULL;
     ck_assert_int_eq(mlp_net_clone(&plain, f.net), MLP_OK);
+    ck_assert(mlp_net_is_quantized(plain)); /* a clone keeps the int8 weights, current */
+    mlp_workspace *cw = NULL;
+    ck_assert_int_eq(mlp_workspace_create_inference(&cw, plain, 4), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_precision(cw), MLP_PRECISION_INT8);
+    mlp_workspace_free(cw);
+    mlp_net_dequantize(plain);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create_inference(&ws, f.net, 4), MLP_OK);
     float out[4 * 3];

@@ -141,6 +141,11 @@ mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
     memcpy(net->params, src->params, src->param_count * sizeof *src->params);
     net->rng = src->rng;
     net->trained_precision = src->trained_precision;
+    net->param_version = src->param_version; /* the int8 weights below stay as current */
+    if (src->int8 && !(net->int8 = mlp_int8_net_clone(src->int8))) {
+        mlp_net_free(net);
+        return MLP_ERR_NO_MEMORY;
+    }
     *out = net;
     return MLP_OK;
 }
