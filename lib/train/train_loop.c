@@ -63,6 +63,7 @@ static void snapshot(trainer *t)
 static void rollback(trainer *t)
 {
     memcpy(t->net->params, t->snap_params, t->net->param_count * sizeof(float));
+    t->net->param_version++;
     size_t n;
     float *state = mlp_optimizer_state(t->opt, &n);
     if (n) memcpy(state, t->snap_state, n * sizeof(float));
@@ -385,8 +386,10 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
             stop = true;
         }
     }
-    if (st == MLP_OK && have_best)
+    if (st == MLP_OK && have_best) {
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
+        net->param_version++;
+    }
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);
     if (result) *result = r;
