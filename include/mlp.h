@@ -301,7 +301,10 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. Idle workers spin briefly, then
+ * and equal the single-thread ones up to float rounding. An inference workspace takes
+ * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
+ * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
+ * spin briefly, then
  * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
  * (threads or memory unavailable; the previous setting is kept). */

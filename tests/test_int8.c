@@ -522,6 +522,41 @@ START_TEST(test_model_handle)
 }
 END_TEST
 
+/* An int8 workspace with threads splits its large layers' outputs: the same floats, bit
+ * for bit, as one thread; leaving INT8 stops the threads (float inference takes none). */
+START_TEST(test_threads_bit_equal)
+{
+    const size_t sizes[] = {401, 403, 7}; /* 161603 weights: split; 2821: not */
+    const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_LINEAR};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_HE, 5), MLP_OK);
+    const size_t B = 9;
+    float *x = malloc(B * 401 * 4), *a = malloc(B * 7 * 4), *b = malloc(B * 7 * 4);
+    uint64_t s = 77;
+    tu_fill_uniform(&s, x, B * 401, -1, 1);
+    ck_assert_int_eq(mlp_net_quantize(net, x, B, NULL, NULL), MLP_OK);
+    mlp_workspace *one = NULL, *two = NULL;
+    ck_assert_int_eq(mlp_workspace_create_inference(&one, net, B), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create_inference(&two, net, B), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_threads(two, 2), MLP_OK);
+    ck_assert_int_eq(mlp_forward(net, one, x, B, a), MLP_OK);
+    ck_assert_int_eq(mlp_forward(net, two, x, B, b), MLP_OK);
+    ck_assert_uint_eq(tu_first_diff(a, b, B * 7), B * 7);
+    ck_assert_int_eq(mlp_forward(net, two, x, 1, b), MLP_OK); /* one record, threaded */
+    ck_assert_uint_eq(tu_first_diff(a, b, 7), 7);
+    ck_assert_int_eq(mlp_workspace_set_precision(two, MLP_PRECISION_FP32), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_threads(two, 2), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_forward(net, two, x, B, b), MLP_OK);
+    free(x);
+    free(a);
+    free(b);
+    mlp_workspace_free(one);
+    mlp_workspace_free(two);
+    mlp_net_free(net);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("int8");
@@ -536,6 +571,7 @@ int main(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_stale_and_fp32);
     tcase_add_test(tc, test_model_handle);
+    tcase_add_test(tc, test_threads_bit_equal);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
