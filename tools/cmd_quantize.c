@@ -90,14 +90,14 @@ static int parse_args(int argc, char **argv, quantize_args *a)
 
 /* The calibration records as the model reads data: its table encoding, IDX images, or CSV
  * with the model's label column (dropped when present). */
-static int load_calibration(const cli_model *m, const quantize_args *a, mlp_dataset **ds)
+static int load_calibration(const mlp_model *m, const quantize_args *a, mlp_dataset **ds)
 {
-    if (a->labels) return cli_load_idx(a->calibration, a->labels, mlp_net_output_size(m->net), ds);
-    const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
+    const mlp_preprocess *pre = mlp_model_preprocess(m);
+    if (a->labels) return cli_load_idx(a->calibration, a->labels, mlp_model_output_size(m), ds);
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
     if (enc) {
         mlp_table *t = NULL;
-        mlp_table_report rep;
-        memset(&rep, 0, sizeof rep);
+        mlp_table_report rep = {0};
         int rc = cli_table_load(a->calibration, &t);
         if (rc == CLI_OK)
             rc = cli_table_encode(enc, t, cli_input_name(a->calibration), false, ds, &rep);
@@ -106,15 +106,15 @@ static int load_calibration(const cli_model *m, const quantize_args *a, mlp_data
     }
     cli_label_spec label = {NULL, -1};
     if (a->label) label = cli_label_parse(a->label);
-    else if (m->pre && mlp_preprocess_label_name(m->pre)) label.name = mlp_preprocess_label_name(m->pre);
-    else if (m->pre) label.index = mlp_preprocess_label_index(m->pre);
+    else if (mlp_preprocess_label_name(pre)) label.name = mlp_preprocess_label_name(pre);
+    else label.index = mlp_preprocess_label_index(pre);
     size_t n = 0;
-    const char **classes = cli_preprocess_classes(m->pre, &n);
+    const char **classes = cli_preprocess_classes(pre, &n);
     if (n > 0 && !classes) {
         cli_error("out of memory");
         return CLI_DATA_ERROR;
     }
-    int rc = cli_load_csv(a->calibration, label, cli_model_task(m), classes, n, ds);
+    int rc = cli_load_csv(a->calibration, label, mlp_preprocess_task(pre), classes, n, ds);
     free(classes);
     return rc;
 }
@@ -125,33 +125,32 @@ int cmd_quantize(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != CLI_OK) return rc == -1 ? CLI_OK : rc;
     if (!cli_check_output_path(a.out)) return CLI_DATA_ERROR;
-    cli_model m;
-    rc = cli_model_load(a.model, true, &m);
+    mlp_model *m = NULL;
+    rc = cli_model_open(a.model, &m, NULL);
     if (rc != CLI_OK) return rc;
     mlp_dataset *ds = NULL;
-    if (a.calibration) rc = load_calibration(&m, &a, &ds);
-    if (rc == CLI_OK && ds && mlp_dataset_input_size(ds) != mlp_net_input_size(m.net)) {
+    if (a.calibration) rc = load_calibration(m, &a, &ds);
+    if (rc == CLI_OK && ds && mlp_dataset_input_size(ds) != mlp_model_input_size(m)) {
         cli_error("%s has %zu input features, but the model expects %zu", a.calibration,
-                  mlp_dataset_input_size(ds), mlp_net_input_size(m.net));
+                  mlp_dataset_input_size(ds), mlp_model_input_size(m));
         rc = CLI_DATA_ERROR;
     }
+    mlp_error_detail detail = {0};
     mlp_status st = MLP_OK;
-    if (rc == CLI_OK && ds && m.pre) st = mlp_preprocess_apply(m.pre, ds);
-    mlp_error_detail detail;
-    memset(&detail, 0, sizeof detail);
-    if (rc == CLI_OK && st == MLP_OK)
-        st = mlp_net_quantize(m.net, ds ? mlp_dataset_inputs_const(ds) : NULL,
-                              ds ? mlp_dataset_count(ds) : 0, &a.cfg, &detail);
-    if (rc == CLI_OK && st != MLP_OK) {
+    if (rc == CLI_OK && (st = mlp_model_quantize(m, ds, &a.cfg, &detail)) != MLP_OK) {
         cli_report_status(a.calibration ? a.calibration : a.model, st, &detail);
         rc = CLI_DATA_ERROR;
     }
-    if (rc == CLI_OK) rc = cli_model_save(a.out, m.net, m.pre, m.opt, m.info.epoch);
+    /* The model's parts as they are, int8 weights included (cli_model_save: a symlink's
+     * target, stdout or a device as well as a file). */
+    if (rc == CLI_OK)
+        rc = cli_model_save(a.out, mlp_model_net(m), mlp_model_preprocess(m),
+                            mlp_model_optimizer(m), mlp_model_epoch(m));
     if (rc == CLI_OK) {
         size_t used = ds ? mlp_dataset_count(ds) : 0;
         if (a.cfg.calibration_rows && used > a.cfg.calibration_rows) used = a.cfg.calibration_rows;
         char topo[256];
-        cli_topology_string(m.net, topo, sizeof topo);
+        cli_topology_string(mlp_model_net(m), topo, sizeof topo);
         printf("quantized %s (%s) to int8: weights per output neuron; %s\n", a.model, topo,
                a.cfg.mode == MLP_QUANTIZE_STATIC ? "static input scales" : "dynamic input scales "
                                                                           "(per record)");
@@ -159,6 +158,6 @@ int cmd_quantize(int argc, char **argv)
         printf("wrote %s (float parameters kept as the reference)\n", a.out);
     }
     mlp_dataset_free(ds);
-    cli_model_free(&m);
+    mlp_model_free(m);
     return rc;
 }

@@ -14,22 +14,23 @@ static size_t argmax(const float *v, size_t n)
 }
 
 /* Largest and mean |int8 - float| over every output, and the records whose class agrees. */
-static mlp_status compare_outputs(const mlp_net *net, mlp_workspace *w8, mlp_workspace *wf,
-                                  const float *inputs, size_t count, double *max_diff,
-                                  double *mean_diff, size_t *agree)
+static mlp_status compare_outputs(const mlp_model *m, mlp_model_scratch *s8,
+                                  mlp_model_scratch *sf, const mlp_dataset *ds,
+                                  double *max_diff, double *mean_diff, size_t *agree)
 {
-    const size_t n0 = mlp_net_input_size(net), nl = mlp_net_output_size(net);
-    const size_t batch = mlp_workspace_max_batch(w8);
+    const size_t n0 = mlp_model_input_size(m), nl = mlp_model_output_size(m);
+    const size_t count = mlp_dataset_count(ds), chunk = CLI_EVAL_BATCH;
+    const float *x = mlp_dataset_inputs_const(ds);
+    float *o8 = malloc(chunk * nl * sizeof *o8), *of = malloc(chunk * nl * sizeof *of);
+    mlp_status st = o8 && of ? MLP_OK : MLP_ERR_NO_MEMORY;
     double sum = 0.0;
     *max_diff = 0.0;
     *agree = 0;
-    for (size_t i = 0; i < count; i += batch) {
-        const size_t b = count - i < batch ? count - i : batch;
-        mlp_status st = mlp_forward(net, w8, inputs + i * n0, b, NULL);
-        if (st == MLP_OK) st = mlp_forward(net, wf, inputs + i * n0, b, NULL);
-        if (st != MLP_OK) return st;
-        const float *o8 = mlp_workspace_output(w8), *of = mlp_workspace_output(wf);
-        for (size_t r = 0; r < b; r++) {
+    for (size_t i = 0; st == MLP_OK && i < count; i += chunk) {
+        const size_t b = count - i < chunk ? count - i : chunk;
+        st = mlp_model_predict_with(m, s8, x + i * n0, b, o8);
+        if (st == MLP_OK) st = mlp_model_predict_with(m, sf, x + i * n0, b, of);
+        for (size_t r = 0; st == MLP_OK && r < b; r++) {
             for (size_t j = 0; j < nl; j++) {
                 const double d = fabs((double)o8[r * nl + j] - of[r * nl + j]);
                 sum += d;
@@ -38,29 +39,31 @@ static mlp_status compare_outputs(const mlp_net *net, mlp_workspace *w8, mlp_wor
             *agree += argmax(o8 + r * nl, nl) == argmax(of + r * nl, nl);
         }
     }
+    free(o8);
+    free(of);
     *mean_diff = count ? sum / ((double)count * (double)nl) : 0.0;
-    return MLP_OK;
+    return st;
 }
 
-mlp_status cli_print_int8_comparison(FILE *fp, const mlp_net *net, mlp_workspace *ws,
-                                     const float *inputs, const float *targets, size_t count,
-                                     mlp_loss loss, mlp_task task, const cli_metrics *int8)
+mlp_status cli_print_int8_comparison(FILE *fp, const mlp_model *m, mlp_model_scratch *s8,
+                                     const mlp_dataset *ds, const mlp_model_metrics *int8,
+                                     mlp_error_detail *detail)
 {
-    mlp_workspace *wf = NULL;
-    cli_metrics fm;
+    mlp_model_scratch *sf = NULL;
+    mlp_model_metrics fm = {.struct_size = sizeof fm};
     double max_diff = 0.0, mean_diff = 0.0;
     size_t agree = 0;
-    mlp_status st = mlp_workspace_create_inference(&wf, net, mlp_workspace_max_batch(ws));
-    if (st == MLP_OK) st = mlp_workspace_set_precision(wf, MLP_PRECISION_FP32);
-    if (st == MLP_OK) st = cli_evaluate(net, wf, inputs, targets, count, loss, task, &fm);
-    if (st == MLP_OK)
-        st = compare_outputs(net, ws, wf, inputs, count, &max_diff, &mean_diff, &agree);
-    mlp_workspace_free(wf);
+    mlp_status st = mlp_model_scratch_create(&sf, m, cli_eval_batch(mlp_dataset_count(ds)));
+    if (st == MLP_OK) st = mlp_model_scratch_set_precision(sf, MLP_PRECISION_FP32);
+    if (st == MLP_OK) st = mlp_model_evaluate(m, sf, ds, &fm, NULL, detail);
+    if (st == MLP_OK) st = compare_outputs(m, s8, sf, ds, &max_diff, &mean_diff, &agree);
+    mlp_model_scratch_free(sf);
     if (st != MLP_OK) return st;
-    if (task == MLP_TASK_CLASSIFY)
+    if (mlp_preprocess_task(mlp_model_preprocess(m)) == MLP_TASK_CLASSIFY)
         fprintf(fp, "int8 against the float model: accuracy %.4f (float %.4f, %+.2f points), "
                     "same class for %.2f%% of records\n", int8->accuracy, fm.accuracy,
-                100.0 * (int8->accuracy - fm.accuracy), 100.0 * (double)agree / (double)count);
+                100.0 * (int8->accuracy - fm.accuracy),
+                100.0 * (double)agree / (double)int8->count);
     else
         fprintf(fp, "int8 against the float model: rmse %.4f (float %.4f, %+.2f%%)\n",
                 int8->rmse, fm.rmse, 100.0 * (int8->rmse - fm.rmse) / fm.rmse);
