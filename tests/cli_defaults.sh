@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `mlp train`'s data-sized defaults (tools/train_auto.c): the validation split and epoch
+# `mlp train`'s data-sized defaults (lib/fit/, mlp_model_fit): the validation split and epoch
 # budget it chooses and says, regression targets standardised and folded back (the saved
 # net predicts in the data's units), the guard that falls back to the training mean,
 # --scale robust in the model file, train_seconds with three significant digits.
@@ -59,10 +59,16 @@ paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
 check "tiny table: the linear model predicts the other 388 records (rmse below 50)" \
     awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
 
-# --epochs keeps its meaning: that many epochs on all the data, no split.
+# --epochs sets the budget and keeps the validation split and early stopping, and says so;
+# --patience 0 turns early stopping off; --val-fraction 0 trains on everything.
 "$MLP" train --train train.csv --task regress --epochs 4 --no-save --quiet >out 2>&1
-check "--epochs 4: no automatic split" bash -c 'grep -q "^trained" out && ! grep -q "^auto: validation" out'
+check "--epochs 4: the split kept" grep -q '^auto: validation split 0.15 of the 400' out
+check "--epochs 4: the budget said" grep -q '^budget: batch 32 (auto), up to 4 epochs (given), early stopping after' out
 check "--epochs 4: four epochs" grep -q '^trained 4 epochs' out
+"$MLP" train --train train.csv --task regress --epochs 4 --patience 0 --no-save --quiet >out 2>&1
+check "--patience 0: no early stopping, said" grep -q '^budget: .*4 epochs (given), no early stopping (patience off)' out
+"$MLP" train --train train.csv --task regress --epochs 4 --val-fraction 0 --no-save --quiet >out 2>&1
+check "--val-fraction 0: no split" bash -c 'grep -q "^trained 4 epochs" out && ! grep -q "validation" out'
 
 # A classifier that cannot beat the class frequencies (one epoch at a vanishing learning
 # rate from a random start, on labels independent of the inputs) is replaced by them.
