@@ -111,6 +111,7 @@ mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_
         return st;
     }
     d->enc = enc;
+    r->encoding = enc; /* the fit's until the model holds its copy */
     d->task = mlp_table_encoding_task(enc);
     return MLP_OK;
 }
