@@ -7,27 +7,21 @@
 #include <string.h>
 
 static const char *const bias_words[MLP_BIAS_COUNT] = {
-    "NONE (no bias to add the mean to)", "PER_NEURON", "PER_LAYER",
-    "PER_NETWORK (one bias shared by every layer: the mean would shift them all)",
+    "NONE", "PER_NEURON", "PER_LAYER with several outputs", "PER_NETWORK",
 };
 
 mlp_status fit_targets_check(mlp_bias_mode bias, mlp_activation output, size_t outputs,
                              mlp_error_detail *detail)
 {
     if (output != MLP_ACT_LINEAR)
-        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.output_activation: "
-                        "regression targets are standardised while training and the scaling "
-                        "folded into the output layer afterwards, which needs a linear output "
-                        "(got activation %d)", (int)output);
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.output_activation is %d: "
+                        "regression folds the target scaling into a linear output layer",
+                        (int)output);
     if (bias == MLP_BIAS_PER_NEURON || (bias == MLP_BIAS_PER_LAYER && outputs == 1))
         return MLP_OK;
     return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.bias_mode is %s: regression "
-                    "targets are standardised while training and their mean folded into the "
-                    "output layer's biases afterwards, which needs a bias per output (PER_NEURON%s)",
-                    bias == MLP_BIAS_PER_LAYER ? "PER_LAYER with several outputs (one bias "
-                                                 "for them all)"
-                                               : bias_words[bias],
-                    outputs == 1 ? ", or PER_LAYER with one output" : "");
+                    "folds the targets' mean into a bias of each output after training; use "
+                    "PER_NEURON (or PER_LAYER with one output)", bias_words[bias]);
 }
 
 mlp_status fit_targets_fit(fit_targets *t, const mlp_dataset *train)
