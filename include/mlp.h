@@ -1473,7 +1473,9 @@ MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
 typedef struct mlp_fit_epoch {
     size_t epoch;          /**< 0-based */
     size_t epochs;         /**< the epoch budget */
-    double train_loss;     /**< mean loss per training record during the epoch */
+    double train_loss;     /**< mean loss per training record during the epoch (regression
+                              with several outputs: the standardised loss times the mean of
+                              the outputs' variances, exact for one output) */
     double val_loss;       /**< on the validation split; NaN without one */
     double val_metric;     /**< accuracy (classification) or RMSE (regression); NaN without */
     double test_loss;      /**< on mlp_fit_config's test data; NaN when none or not
@@ -1673,9 +1675,10 @@ MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
  * model's, not config's.
  * @param model the model to continue (needs it to itself)
  * @param train the training records, raw, with the model's input and output sizes
- * @param config train.epochs (> the model's epoch), patience, batch_size (0: the batch of
- *        the first run is not stored: 32), progress, threads, precision, dropout,
- *        val_fraction, model.seed (split and shuffling continue from the model's RNG)
+ * @param config train.epochs (> the model's epoch), patience, batch_size (MLP_FIT_AUTO: the
+ *        fit's rule on these records, what an automatic first run chose), progress,
+ *        threads, precision, dropout, val_fraction, model.seed (the split's; shuffling
+ *        continues from the model's RNG)
  * @param report receives what happened; may be NULL
  * @param detail receives the argument and the reason on failure; may be NULL
  * @return OK, the errors of mlp_model_fit, INVALID_ARG (no optimizer, epochs not above the

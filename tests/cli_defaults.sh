@@ -88,5 +88,24 @@ check "guard: the constant is the class frequencies (p_x $want)" \
 "$MLP" info r.mlp >info 2>&1
 check "--scale robust: stored" grep -q 'robust scaling of 2 inputs' info
 
+# --resume of a regression run continues in the space it trains in (targets standardised
+# again, the saved net unfolded): 50 + 50 epochs end where a straight 100 ends.
+plain=(--train bump.csv --task regress --val-fraction 0 --seed 1 --quiet)
+"$MLP" train "${plain[@]}" --epochs 100 --no-save >straight 2>&1
+"$MLP" train "${plain[@]}" --epochs 50 --out half.mlp >/dev/null 2>&1
+"$MLP" train "${plain[@]}" --epochs 100 --resume half.mlp --no-save >resumed 2>&1
+a=$(sed -n 's/.*train_rmse=\([0-9.]*\).*/\1/p' straight)
+b=$(sed -n 's/.*train_rmse=\([0-9.]*\).*/\1/p' resumed)
+check "--resume of a regression run: rmse ${b:-?} as the straight run's ${a:-?} (within 2%)" \
+    awk -v a="${a:-1}" -v b="${b:-1e9}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * a + 0.5) }'
+
+# A regression model whose biases cannot take the target scaling is refused before
+# training (usage error, exit 2), with the fix.
+"$MLP" train --train train.csv --task regress --bias network --no-save >out 2>&1
+check "--bias network with regression: exit 2" test $? -eq 2
+check "  ...says why and what to use" grep -q 'bias_mode is PER_NETWORK.*use PER_NEURON' out
+"$MLP" train --train train.csv --task regress --bias layer --epochs 3 --out l.mlp --quiet >out 2>&1
+check "--bias layer with one output: trained" test $? -eq 0
+
 [ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
 echo "all checks passed"

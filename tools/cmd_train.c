@@ -204,7 +204,7 @@ static void make_config(train_run *r)
     c->train.loss = (o->set & SET_LOSS) ? o->loss : MLP_LOSS_AUTO;
     bool fixed = idx || o->resume; /* no data-sized budget */
     c->train.epochs = fixed || (o->set & SET_EPOCHS) ? o->epochs : MLP_FIT_AUTO;
-    c->train.batch_size = !fixed && !(o->set & SET_BATCH) ? MLP_FIT_AUTO
+    c->train.batch_size = !idx && !(o->set & SET_BATCH) ? MLP_FIT_AUTO
                           : o->batch ? o->batch : MLP_FIT_FULL_BATCH;
     if (o->set & SET_PATIENCE)
         c->train.patience = o->patience ? o->patience : MLP_FIT_NO_EARLY_STOP;
