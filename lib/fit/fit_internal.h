@@ -88,6 +88,12 @@ void fit_report_line(mlp_fit_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* The lines before training: the data, the net, the training settings. */
+void fit_describe(const mlp_fit_config *c, const fit_plan *p, const mlp_net *net,
+                  const mlp_optimizer *opt, const mlp_preprocess *pre, mlp_task task,
+                  mlp_loss loss, bool standardised, mlp_fit_report *r);
+/* "trained N epochs in S s ..." from the report's fields. */
+void fit_report_trained(mlp_fit_report *r, bool validated);
 const char *fit_name_activation(mlp_activation a);
 const char *fit_name_optimizer(mlp_optimizer_kind k);
 const char *fit_name_schedule(mlp_schedule s);

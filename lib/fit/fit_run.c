@@ -127,48 +127,6 @@ static mlp_status build(fit_state *s)
     return st;
 }
 
-static void describe(fit_state *s)
-{
-    const mlp_fit_config *c = s->c;
-    mlp_fit_report *r = s->r;
-    const fit_data *d = s->d;
-    const mlp_net *net = s->m.net;
-    char topo[512], part[96];
-    size_t used = 0;
-    topo[0] = '\0';
-    for (size_t i = 0; i <= mlp_net_layer_count(net) && used < sizeof topo; i++) {
-        int k = snprintf(topo + used, sizeof topo - used, "%s%zu", i ? "-" : "",
-                         mlp_net_size(net, i));
-        if (k < 0) break;
-        used += (size_t)k;
-    }
-    char data[256];
-    int n = snprintf(data, sizeof data, "data: %zu training records", r->train_count);
-    if (r->val_count) n += snprintf(data + n, sizeof data - (size_t)n, ", %zu validation", r->val_count);
-    if (r->test_count) n += snprintf(data + n, sizeof data - (size_t)n, ", %zu test", r->test_count);
-    if (s->task == MLP_TASK_CLASSIFY)
-        snprintf(part, sizeof part, ", %zu classes", mlp_dataset_target_size(d->train));
-    else
-        snprintf(part, sizeof part, ", regression%s",
-                 s->targets.mean ? " (targets standardised while training)" : "");
-    fit_report_line(r, "%s; %zu features (%s scaling)%s", data, r->input_size,
-                    fit_name_scaling(mlp_preprocess_scaling(s->res->pre)), part);
-    size_t last = mlp_net_layer_count(net) - 1;
-    fit_report_line(r, "net: %s, %s hidden, %s output, %s loss, %zu parameters", topo,
-                    last ? fit_name_activation(mlp_net_activation(net, 0)) : "no",
-                    fit_name_activation(mlp_net_activation(net, last)), fit_name_loss(s->loss),
-                    mlp_param_count(net));
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(s->m.opt);
-    char batch[32];
-    if (s->plan->batch) snprintf(batch, sizeof batch, "batch %zu", s->plan->batch);
-    else snprintf(batch, sizeof batch, "full batch");
-    fit_report_line(r, "training: %s lr %g (%s), weight decay %g, %s, %zu epochs, dropout %g, "
-                       "seed %llu", fit_name_optimizer(oc->kind), (double)oc->learning_rate,
-                    fit_name_schedule(oc->schedule), (double)oc->weight_decay, batch,
-                    s->plan->epochs, (double)c->train.dropout,
-                    (unsigned long long)c->model.seed);
-}
-
 static mlp_status train(fit_state *s)
 {
     const mlp_fit_config *c = s->c;
@@ -228,19 +186,7 @@ static mlp_status train(fit_state *s)
     r->best_epoch = res.best_epoch;
     r->stopped_early = res.stopped_early;
     r->stopped_by_callback = res.stopped_by_callback || w.stopped;
-    size_t ran = res.epochs_run > tc.start_epoch ? res.epochs_run - tc.start_epoch : 0;
-    char tail[160];
-    int n = 0;
-    tail[0] = '\0';
-    if (tc.start_epoch)
-        n += snprintf(tail + n, sizeof tail - (size_t)n, "; resumed after epoch %zu", tc.start_epoch);
-    if (r->stopped_early) n += snprintf(tail + n, sizeof tail - (size_t)n, "; stopped early");
-    if (r->stopped_by_callback) n += snprintf(tail + n, sizeof tail - (size_t)n, "; interrupted");
-    if (nv)
-        snprintf(tail + n, sizeof tail - (size_t)n, "; best validation epoch %zu restored",
-                 res.best_epoch + 1);
-    fit_report_line(r, "trained %zu epoch%s in %.3g s (%.3g s/epoch)%s", ran, ran == 1 ? "" : "s",
-                    r->train_seconds, ran ? r->train_seconds / (double)ran : 0.0, tail);
+    fit_report_trained(r, nv > 0);
     return MLP_OK;
 }
 
@@ -316,7 +262,8 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
     if (st == MLP_OK) st = build(&s);
     if (st == MLP_OK) {
         r->param_count = mlp_param_count(s.m.net);
-        describe(&s);
+        fit_describe(c, plan, s.m.net, s.m.opt, res->pre, s.task, s.loss,
+                     s.targets.mean != NULL, r);
         r->lines_before_training = r->line_count;
         /* the callbacks may read what is known so far in the caller's report */
         st = fit_report_copy_out(caller, r, detail);
