@@ -107,5 +107,20 @@ check "  ...says why and what to use" grep -q 'bias_mode is PER_NETWORK.*use PER
 "$MLP" train --train train.csv --task regress --bias layer --epochs 3 --out l.mlp --quiet >out 2>&1
 check "--bias layer with one output: trained" test $? -eq 0
 
+# Regression in the targets' units: the epoch lines, the curve (with the validation columns)
+# and the plot (validation curve, restored epoch marked) agree with the result line.
+"$MLP" train --train bump.csv --task regress --seed 1 --no-save --curve c.csv --plot p.svg >out 2>err
+best=$(sed -n 's/.*best validation epoch \([0-9]*\) restored.*/\1/p' out)
+res=$(sed -n 's/.*val_rmse=\([0-9.]*\).*/\1/p' out)
+check "curve: validation columns" test "$(head -n 1 c.csv)" = "epoch,train_loss,val_loss,val_rmse,test_loss,test_rmse"
+at=$(awk -F, -v e="${best:-0}" 'NR > 1 && $1 == e { print $4 }' c.csv)
+check "curve: val_rmse ${at:-?} of the restored epoch ${best:-?} is the result's ${res:-?}" \
+    awk -v a="${at:-0}" -v b="${res:-1}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.001 * b + 1e-4) }'
+line=$(grep -E "^epoch +${best:-0}/" err | sed -n 's/.*val_rmse \([0-9.]*\).*/\1/p')
+check "epoch line ${best:-?}: val_rmse ${line:-?} in the targets' units" \
+    awk -v a="${line:-0}" -v b="${res:-1}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.001 * b + 1e-4) }'
+check "plot: the validation loss drawn" grep -q '>validation loss<' p.svg
+check "plot: the restored epoch marked" grep -q ">best epoch ${best:-?}, restored<" p.svg
+
 [ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
 echo "all checks passed"
