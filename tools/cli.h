@@ -150,17 +150,20 @@ void cli_print_result(FILE *fp, const char *prefix, mlp_task task, const cli_met
 /* "784-256-128-10" into buf. */
 void cli_topology_string(const mlp_net *net, char *buf, size_t size);
 
-/* ---- history.c: per-epoch numbers for --curve and --plot. */
+/* ---- history.c: per-epoch numbers for --curve and --plot, in the targets' units. */
 typedef struct cli_history {
     size_t count, capacity;
-    double *train_loss, *test_loss, *test_metric; /* metric: accuracy or RMSE */
+    double *train_loss, *val_loss, *val_metric, *test_loss, *test_metric; /* metric: accuracy
+                                                                              or RMSE */
     bool regress;
-    const char *test_name; /* "test", "validation", or NULL when there is none */
+    size_t best_epoch; /* 1-based epoch restored (validation), 0 when none */
 } cli_history;
 
-bool cli_history_push(cli_history *h, double train_loss, double test_loss, double metric);
+bool cli_history_push(cli_history *h, double train_loss, double val_loss, double val_metric,
+                      double test_loss, double test_metric);
 void cli_history_free(cli_history *h);
-/* Writes epoch,train_loss,test_loss,test_accuracy (or test_rmse) atomically. */
+/* Writes epoch,train_loss,val_loss,val_accuracy,test_loss,test_accuracy (rmse for
+ * regression) atomically; empty fields where there is no number. */
 int cli_write_curve(const char *path, const cli_history *h);
 
 /* ---- svg_plot.c */
