@@ -432,7 +432,8 @@ static int run_training(train_run *r, mlp_train_result *res, double *seconds)
         return CLI_DATA_ERROR;
     }
     if (st != MLP_OK) {
-        cli_report_status("training", st, NULL);
+        if (!o->mpi) /* under --mpi train_mpi_train printed the failing rank's message */
+            cli_report_status("training", st, NULL);
         return CLI_DATA_ERROR;
     }
     if (m->failed) {

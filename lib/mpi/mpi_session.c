@@ -114,10 +114,17 @@ static void *watch(void *arg)
         pthread_cond_timedwait(&s->wake, &s->lock, &until);
         const long long since = atomic_load(&s->blocked_since);
         if (!s->quit && since && (double)(now_ns() - since) > s->timeout * 1e9) {
-            char why[256];
-            snprintf(why, sizeof why, "%s did not complete within %g s although every rank "
-                     "had arrived (a rank died, hangs or was stopped inside it)",
-                     s->blocked_what, s->timeout);
+            /* every rank arrived, so the culprit is one of the others */
+            char others[96] = "";
+            size_t len = 0;
+            for (int p = 0; p < s->ranks && len < sizeof others - 16; p++)
+                if (p != s->rank)
+                    len += (size_t)snprintf(others + len, sizeof others - len, "%s%d",
+                                            len ? ", " : "", p);
+            char why[320];
+            snprintf(why, sizeof why, "%s did not complete within %g s: rank %s%s arrived but "
+                     "died, hangs or was stopped inside it", s->blocked_what, s->timeout,
+                     s->ranks > 2 ? "one of " : "", others);
             end_job(s, why);
         }
     }
