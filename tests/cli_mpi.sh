@@ -154,5 +154,32 @@ for sig in STOP KILL; do
     fi
 done
 
+# Interrupted runs: Ctrl-C without mpirun, and SIGUSR1 to mpirun (forwarded to every rank):
+# exit 130, "interrupted", the model of the epochs done. Ctrl-C to mpirun: it sends the
+# ranks SIGTERM (and SIGKILL a second later) and exits 1 whatever they do; they stop
+# after the batch ("interrupted") instead of vanishing without a word.
+long="train --train train.csv --epochs 100000 --patience 0 --batch 8 -o int.mlp"
+for how in alone INT USR1; do
+    rm -f int.mlp
+    if [ $how = alone ]; then
+        timeout 120 "$MLP" $long </dev/null >int.out 2>int.err &
+    else
+        timeout 120 "$MPIRUN" --oversubscribe -np 2 "$MLP" $long --mpi </dev/null >int.out 2>int.err &
+    fi
+    job=$!
+    for _ in $(seq 100); do grep -q '^epoch' int.err 2>/dev/null && break; sleep 0.1; done
+    target=$(pgrep -P $job)
+    kill -"$([ $how = alone ] && echo INT || echo $how)" $target
+    wait $job
+    rc=$?
+    if [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'interrupted' int.err; then
+        ok "Ctrl-C to mpirun: the ranks stop after the batch (mpirun exit $rc)"
+    elif [ $how != INT ] && [ $rc = 130 ] && grep -q 'interrupted' int.out && [ -s int.mlp ]; then
+        ok "interrupted ($how): exit 130, the model saved"
+    else
+        fail "interrupted ($how): exit $rc" int.out int.err
+    fi
+done
+
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -567,6 +567,7 @@ int cmd_train(int argc, char **argv)
     if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
     if (r.o.mpi) rc = train_mpi_agree(rc); /* one rank's failure ends them all, now */
     if (rc == CLI_OK) rc = train_and_report(&r);
+    if (rc == CLI_OK && cli_interrupted) rc = CLI_INTERRUPTED; /* saved, but not complete */
     run_free(&r);
     return r.o.mpi ? train_mpi_finish(rc) : rc;
 }

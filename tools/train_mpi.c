@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mlp_mpi.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,27 @@ static double watchdog_seconds(void)
     char *end;
     double t = strtod(v, &end);
     return *end == '\0' && t >= 0.0 && t < 1e9 ? t : -1.0;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+/* Under mpirun Ctrl-C reaches mpirun only (each rank has its own process group): mpirun
+ * sends every rank SIGTERM, then SIGKILL a second later (odls_base_sigkill_timeout), and
+ * it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C does: the ranks agree to
+ * stop after the current batch, and rank 0 saves the model when it has the time. */
+static void install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_flags = (int)SA_RESETHAND; /* a second SIGTERM ends the process */
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 bool train_mpi_wanted(const train_options *o)
@@ -71,6 +93,7 @@ int train_mpi_start(train_options *o)
         return CLI_DATA_ERROR;
     }
     mpi.active = true;
+    install_stop_signals();
     MPI_Comm_rank(MPI_COMM_WORLD, &mpi.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &mpi.size);
     /* refused before any data is read, by rank 0 alone: one line, not one per rank */
