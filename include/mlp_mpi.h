@@ -123,12 +123,18 @@ typedef struct mlp_mpi_options {
                                naming the rank it waits for on stderr and ends the job with
                                MPI_Abort; 0 waits for ever (0) */
     int abort_status;       /**< the exit status MPI_Abort gives the job (1) */
+    bool shard_optimizer;   /**< each update: a reduce-scatter of the gradient, the
+                               optimizer step on this rank's slice of the parameters
+                               (mlp_optimizer_step_range), an allgather of the parameters;
+                               the optimizer state is made whole after the last epoch.
+                               false: one allreduce and the whole step on every rank
+                               (true) */
 } mlp_mpi_options;
 
 /**
  * The default options.
  *
- * @return options with no watchdog (timeout 0) and abort status 1
+ * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step
  */
 MLP_API mlp_mpi_options mlp_mpi_options_default(void);
 

@@ -26,6 +26,9 @@ struct mlp_mpi_session {
     mlp_train_parallel hook;
     unsigned long long seq, *arrived; /* this rank's arrivals; a slot per rank */
     MPI_Request *reqs;                /* two per rank */
+    bool shard;                       /* shard_optimizer */
+    int *counts, *displs;             /* each rank's slice of the parameters (sharded) */
+    size_t sharded_for;               /* the parameter count counts/displs are for */
     atomic_llong blocked_since;       /* monotonic ns inside a collective, 0 outside */
     char blocked_what[96];
     pthread_t thread;
@@ -158,37 +161,108 @@ mlp_status mlp_mpi_session_agree(mlp_mpi_session *s, mlp_status local,
     return st;
 }
 
-static mlp_status hook_sum(void *user, float *floats, size_t n_floats, double *doubles,
-                           size_t n_doubles, mlp_status local, mlp_error_detail *detail)
+/* The doubles and a failure count in one small reduction, and on a failure the failing
+ * rank's status and message everywhere. */
+static mlp_status sum_small(mlp_mpi_session *s, double *doubles, size_t n_doubles,
+                            mlp_status local, mlp_error_detail *detail)
 {
-    mlp_mpi_session *s = user;
-    const char *what = n_floats ? "the gradient sum" : "the sum of a validation or a stop";
     if (n_doubles > MAX_SUMS) local = MLP_ERR_INVALID_ARG; /* the loop sends at most 2 */
-    arrive(s, what);
-    block_begin(s, what);
-    /* the doubles and a failure count in one small reduction; a failure skips the big one */
     double buf[MAX_SUMS + 1] = {0};
     const size_t nd = n_doubles > MAX_SUMS ? 0 : n_doubles;
     if (nd) memcpy(buf, doubles, nd * sizeof *buf);
     buf[nd] = local != MLP_OK;
     MPI_Allreduce(MPI_IN_PLACE, buf, (int)nd + 1, MPI_DOUBLE, MPI_SUM, s->comm);
-    mlp_status st = MLP_OK;
     if (buf[nd] != 0.0) {
         mlp_error_detail mine;
         name_failure(s, local, detail, &mine);
-        st = mlp_mpi_agree(s->comm, local, &mine, detail, NULL);
-    } else {
-        if (nd) memcpy(doubles, buf, nd * sizeof *buf);
-        if (n_floats) mlp_mpi_sum_floats(s->comm, floats, n_floats);
+        return mlp_mpi_agree(s->comm, local, &mine, detail, NULL);
+    }
+    if (nd) memcpy(doubles, buf, nd * sizeof *buf);
+    return MLP_OK;
+}
+
+static mlp_status hook_sum(void *user, float *floats, size_t n_floats, double *doubles,
+                           size_t n_doubles, mlp_status local, mlp_error_detail *detail)
+{
+    mlp_mpi_session *s = user;
+    const char *what = n_floats ? "a sum of floats" : "the sum of a validation or a stop";
+    arrive(s, what);
+    block_begin(s, what);
+    mlp_status st = sum_small(s, doubles, n_doubles, local, detail);
+    if (st == MLP_OK && n_floats) mlp_mpi_sum_floats(s->comm, floats, n_floats);
+    block_end(s);
+    return st;
+}
+
+/* Whether the optimizer step is split over the ranks for a vector of n parameters: each
+ * rank's slice as int counts (MPI's), else the whole step on every rank. */
+static bool sharded(mlp_mpi_session *s, size_t n)
+{
+    if (!s->shard || s->ranks == 1 || n > (size_t)INT_MAX) return false;
+    if (s->sharded_for != n) {
+        for (int r = 0; r < s->ranks; r++) {
+            size_t first, count;
+            mlp_mpi_shard(n, r, s->ranks, &first, &count);
+            s->displs[r] = (int)first;
+            s->counts[r] = (int)count;
+        }
+        s->sharded_for = n;
+    }
+    return true;
+}
+
+static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, float *grad,
+                              size_t batch, double *doubles, size_t n_doubles, mlp_status local,
+                              mlp_error_detail *detail)
+{
+    mlp_mpi_session *s = user;
+    arrive(s, "the gradient sum");
+    block_begin(s, "the gradient sum");
+    mlp_status st = sum_small(s, doubles, n_doubles, local, detail);
+    for (size_t i = 0; i < n_doubles && st == MLP_OK; i++)
+        if (doubles[i] - doubles[i] != 0.0) { /* NaN or infinite: not applied */
+            block_end(s);
+            return MLP_OK;
+        }
+    const size_t n = mlp_param_count(net);
+    if (st == MLP_OK && sharded(s, n)) {
+        /* this rank's slice of the sum lands at grad[0 .. count) */
+        MPI_Reduce_scatter(MPI_IN_PLACE, grad, s->counts, MPI_FLOAT, MPI_SUM, s->comm);
+        const size_t first = (size_t)s->displs[s->rank], count = (size_t)s->counts[s->rank];
+        /* the same checks on every rank: the same status */
+        st = mlp_optimizer_step_range(opt, net, grad, batch, first, count);
+        if (st == MLP_OK)
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, mlp_net_params(net), s->counts,
+                           s->displs, MPI_FLOAT, s->comm);
+    } else if (st == MLP_OK) {
+        mlp_mpi_sum_floats(s->comm, grad, n);
+        st = mlp_optimizer_step(opt, net, grad, batch);
     }
     block_end(s);
     return st;
+}
+
+/* A sharded step kept only this rank's slice of each state vector current. */
+static void hook_finish(void *user, mlp_optimizer *opt)
+{
+    mlp_mpi_session *s = user;
+    size_t total;
+    float *state = mlp_optimizer_state(opt, &total);
+    const size_t n = s->sharded_for;
+    if (!s->shard || s->ranks == 1 || !n || !state || total % n != 0 || !sharded(s, n)) return;
+    arrive(s, "the end of training");
+    block_begin(s, "the end of training");
+    for (size_t v = 0; v < total / n; v++)
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, state + v * n, s->counts, s->displs,
+                       MPI_FLOAT, s->comm);
+    block_end(s);
 }
 
 static mlp_status hook_start(void *user, mlp_net *net, mlp_optimizer *opt, mlp_status local,
                              uint64_t settings_hash, uint64_t data_hash, mlp_error_detail *detail)
 {
     mlp_mpi_session *s = user;
+    s->sharded_for = 0; /* finish gathers what this run's updates sharded */
     mlp_error_detail mine;
     name_failure(s, local, detail, &mine);
     mlp_status st = mlp_mpi_session_agree(s, local, &mine, detail, NULL);
@@ -212,7 +286,7 @@ static mlp_status hook_start(void *user, mlp_net *net, mlp_optimizer *opt, mlp_s
 mlp_mpi_options mlp_mpi_options_default(void)
 {
     return (mlp_mpi_options){.struct_size = sizeof(mlp_mpi_options), .timeout_seconds = 0.0,
-                             .abort_status = 1};
+                             .abort_status = 1, .shard_optimizer = true};
 }
 
 static void set_detail(mlp_error_detail *d, const char *message)
@@ -250,19 +324,23 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     MPI_Comm_size(s->comm, &s->ranks);
     s->timeout = o.timeout_seconds;
     s->abort_status = o.abort_status;
+    s->shard = o.shard_optimizer;
     s->arrived = calloc((size_t)s->ranks, sizeof *s->arrived);
     s->reqs = calloc(2 * (size_t)s->ranks, sizeof *s->reqs);
+    s->counts = calloc((size_t)s->ranks, sizeof *s->counts);
+    s->displs = calloc((size_t)s->ranks, sizeof *s->displs);
     atomic_init(&s->blocked_since, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    mlp_status st = s->arrived && s->reqs ? MLP_OK : MLP_ERR_NO_MEMORY;
+    mlp_status st = s->arrived && s->reqs && s->counts && s->displs ? MLP_OK : MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && s->timeout > 0.0) {
         s->has_thread = pthread_create(&s->thread, NULL, watch, s) == 0;
         if (!s->has_thread) st = MLP_ERR_NO_MEMORY;
     }
     s->hook = (mlp_train_parallel){.struct_size = sizeof s->hook, .rank = s->rank,
                                    .workers = s->ranks, .user_data = s, .start = hook_start,
-                                   .sum = hook_sum};
+                                   .sum = hook_sum, .update = hook_update,
+                                   .finish = hook_finish};
     if (st != MLP_OK) {
         set_detail(detail, "could not allocate the session or start its watchdog thread");
         mlp_mpi_session_free(s);
@@ -288,6 +366,8 @@ void mlp_mpi_session_free(mlp_mpi_session *s)
     MPI_Comm_free(&s->comm);
     free(s->arrived);
     free(s->reqs);
+    free(s->counts);
+    free(s->displs);
     free(s);
 }
 

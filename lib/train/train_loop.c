@@ -54,12 +54,10 @@ static void share_of(const trainer *t, size_t b, size_t *first, size_t *n)
 }
 
 /* Alone: local. In parallel: the sums over the workers and the agreed status. */
-static mlp_status combine(const trainer *t, float *floats, double *doubles, size_t n_doubles,
-                          mlp_status local)
+static mlp_status combine(const trainer *t, double *doubles, size_t n_doubles, mlp_status local)
 {
     if (!t->par) return local;
-    return t->par->sum(t->par->user_data, floats, floats ? t->net->param_count : 0, doubles,
-                       n_doubles, local, t->detail);
+    return t->par->sum(t->par->user_data, NULL, 0, doubles, n_doubles, local, t->detail);
 }
 
 static void trainer_free(trainer *t)
@@ -162,7 +160,7 @@ static bool report(trainer *t)
     bool go = t->cfg->progress ? t->cfg->progress(&t->progress, t->cfg->user_data) : true;
     if (!t->par) return go;
     double stops = go ? 0.0 : 1.0;
-    return combine(t, NULL, &stops, 1, MLP_OK) == MLP_OK && stops == 0.0;
+    return combine(t, &stops, 1, MLP_OK) == MLP_OK && stops == 0.0;
 }
 
 /* Whole-epoch gradient summed over chunks, then one update (the source's batch rule). */
@@ -187,7 +185,9 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         }
         *loss_sum += mlp_propagate_gradient(t->net, t->ws, x, y, b, t->loss, grad, start > 0);
     }
-    st = combine(t, grad, loss_sum, 1, st);
+    if (t->par) /* summed, and applied unless the summed loss is not finite */
+        st = t->par->update(t->par->user_data, t->net, t->opt, grad, t->count, loss_sum, 1, st,
+                            t->detail);
     if (st != MLP_OK) return st;
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
@@ -197,7 +197,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         t->bad_batch = 0;
         return MLP_ERR_DIVERGED;
     }
-    return mlp_optimizer_step(t->opt, t->net, grad, t->count);
+    return t->par ? MLP_OK : mlp_optimizer_step(t->opt, t->net, grad, t->count);
 }
 
 /* One batch of b records from position `done` of the epoch's order, on this process alone
@@ -221,10 +221,10 @@ static mlp_status local_step(trainer *t, size_t done, size_t b, size_t batch_ind
     return mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, c, pending);
 }
 
-/* The same batch in parallel: this worker's share's gradient, the sum over the workers,
- * then one update with the whole batch's gradient (every optimizer takes the gradient
- * path: the fused SGD update needs the whole gradient inside the pass). A batch whose
- * summed loss is not finite is not applied (the caller rolls the epoch back). */
+/* The same batch in parallel: this worker's share's gradient, then the hook's update with
+ * the whole batch's gradient (every optimizer takes the gradient path: the fused SGD update
+ * needs the whole gradient inside the pass). A batch whose summed loss is not finite is
+ * not applied (the caller rolls the epoch back). */
 static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
 {
     float *grad = t->ws->grad;
@@ -239,9 +239,7 @@ static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
         *c = mlp_propagate_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, 0);
     else /* no records here this batch (or a failed read): this worker adds zeros */
         memset(grad, 0, t->net->param_count * sizeof *grad);
-    st = combine(t, grad, c, 1, st);
-    if (st != MLP_OK || *c - *c != 0.0) return st;
-    return mlp_optimizer_step(t->opt, t->net, grad, b);
+    return t->par->update(t->par->user_data, t->net, t->opt, grad, b, c, 1, st, t->detail);
 }
 
 /* Minibatches (stochastic when batch is 1) in the epoch's shuffled order. One-record plain
@@ -313,7 +311,7 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
         sums[1] += (double)c;
     }
     if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
-    st = combine(t, NULL, sums, 2, st);
+    st = combine(t, sums, 2, st);
     if (st != MLP_OK) return st;
     *mean_loss = sums[0] / (double)v->count;
     *accuracy = v->nl > 1 ? sums[1] / (double)v->count : NAN;
@@ -357,11 +355,12 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
                         "config->loss is cross-entropy but the net's output layer is not "
                         "softmax: use MLP_LOSS_AUTO or MSE, or a softmax output layer");
     const mlp_train_parallel *p = cfg->parallel;
-    if (p && (p->struct_size < sizeof *p || !p->start || !p->sum || p->workers < 1 ||
-              p->rank < 0 || p->rank >= p->workers))
+    if (p && (p->struct_size < sizeof *p || !p->start || !p->sum || !p->update ||
+              !p->finish || p->workers < 1 || p->rank < 0 || p->rank >= p->workers))
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->parallel is not a filled mlp_train_parallel (struct_size, "
-                        "start, sum, rank %d of %d workers)", p->rank, p->workers);
+                        "start, sum, update, finish, rank %d of %d workers)", p->rank,
+                        p->workers);
     if (p && cfg->precision != MLP_PRECISION_FP32)
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->precision is not FP32 but config->parallel is set: "
@@ -374,8 +373,8 @@ static const mlp_train_parallel *config_parallel(const mlp_train_config *config)
 {
     if (!config || config->struct_size != sizeof *config) return NULL;
     const mlp_train_parallel *p = config->parallel;
-    if (!p || p->struct_size < sizeof *p || !p->start || !p->sum || p->workers < 1 ||
-        p->rank < 0 || p->rank >= p->workers)
+    if (!p || p->struct_size < sizeof *p || !p->start || !p->sum || !p->update || !p->finish ||
+        p->workers < 1 || p->rank < 0 || p->rank >= p->workers)
         return NULL;
     return p;
 }
@@ -543,6 +542,7 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
     }
     if (st == MLP_OK && have_best)
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
+    if (t.par) t.par->finish(t.par->user_data, opt); /* every worker ends here together */
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);
     if (result) *result = r;
