@@ -6,13 +6,14 @@
  * W2 (784-128-10, the same) at 32, one BLAS thread per rank. In each window round, rank 0
  * alone (MPI_COMM_SELF: 1 rank x 1 thread; the other ranks sleep) and then every rank run
  * the same work, so load from other processes falls on both alike: STEPS single steps
- * (mlp_mpi_train_step) and one epoch of STEPS batches through the epoch loop
- * (mlp_mpi_train, i.e. mlp_train with the session's hook). It prints the medians, the
- * speed-ups, where the time of a step goes (this rank's gradient, the allreduce of the
- * gradient vector, the optimizer step: a step done by hand the way mlp_mpi_train_step does
- * it) and the communication share and overlap: the allreduce starts after the backward
- * pass, so nothing of it is hidden. Only functions of mlp_mpi.h 0.1 are called, so the same
- * binary measures an older libmlp_mpi (copy it next to that build's lib/). */
+ * (mlp_mpi_train_step) and one epoch of STEPS batches through the epoch loop (mlp_train
+ * with a session attached). It prints the medians, the speed-ups, where the time of a step
+ * goes (this rank's gradient, the allreduce of the gradient vector, the optimizer step: a
+ * step done by hand the way mlp_mpi_train_step does it) and the communication share and
+ * overlap: the allreduce starts after the backward pass, so nothing of it is hidden. The
+ * epoch loop runs twice on all ranks: with the sharded optimizer step (reduce-scatter, the
+ * step on a slice, allgather: the default) and with one allreduce and the whole step on
+ * every rank. */
 #include <mlp_mpi.h>
 
 #include <stdio.h>
@@ -99,22 +100,30 @@ static double time_steps(MPI_Comm comm, bench *b)
     return slowest;
 }
 
-/* One epoch of STEPS global batches through the epoch loop over comm; seconds per batch. */
-static double time_loop(MPI_Comm comm, bench *b)
+/* One epoch of STEPS global batches through the epoch loop (mlp_train with a session
+ * attached) over comm; seconds per batch. */
+static double time_loop_with(MPI_Comm comm, bench *b, bool shard)
 {
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.shard_optimizer = shard;
+    mlp_mpi_session *s;
+    if (mlp_mpi_session_create(&s, comm, &mo, NULL) != MLP_OK) return -1.0;
     mlp_train_config tc = mlp_train_config_default();
     tc.loss = MLP_LOSS_CROSS_ENTROPY;
     tc.epochs = 1;
     tc.batch_size = b->w->batch;
+    mlp_mpi_train_config_attach(&tc, s);
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
-    if (mlp_mpi_train(comm, b->net, b->opt, b->x, b->y, STEPS * b->w->batch, NULL, NULL, 0, &tc,
-                      NULL, NULL) != MLP_OK)
-        return -1.0;
+    mlp_status st = mlp_train(b->net, b->opt, b->x, b->y, STEPS * b->w->batch, NULL, NULL, 0,
+                              &tc, NULL);
     double t = (MPI_Wtime() - t0) / STEPS, slowest;
     MPI_Allreduce(&t, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    return slowest;
+    mlp_mpi_session_free(s);
+    return st == MLP_OK ? slowest : -1.0;
 }
+
+static double time_loop(MPI_Comm comm, bench *b) { return time_loop_with(comm, b, true); }
 
 /* The same step by hand, each part timed: gradient, allreduce, optimizer step. */
 static void time_parts(bench *b, double parts[3])
@@ -180,7 +189,7 @@ static void solo_then_all(bench *b, double (*run)(MPI_Comm, bench *), int rank, 
     *all = run(MPI_COMM_WORLD, b);
 }
 
-enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, GRAD, COMM, OPT, COLUMNS };
+enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_ALLREDUCE, GRAD, COMM, OPT, COLUMNS };
 
 static void run_workload(const workload *w, int windows, int rank, int ranks)
 {
@@ -195,6 +204,7 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
     for (int i = 0; i < windows; i++) {
         solo_then_all(&b, time_steps, rank, &v[SOLO][i], &v[ALL][i]);
         solo_then_all(&b, time_loop, rank, &v[LOOP_SOLO][i], &v[LOOP_ALL][i]);
+        v[LOOP_ALLREDUCE][i] = time_loop_with(MPI_COMM_WORLD, &b, false);
         double parts[3];
         time_parts(&b, parts);
         v[GRAD][i] = parts[0];
@@ -210,9 +220,11 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
                "%d windows of %d steps\n", mlp_param_count(b.net), w->batch, windows, STEPS);
         printf("  step (mlp_mpi_train_step): 1 rank %.2f ms, %d ranks %.2f ms, speed-up %.2fx\n",
                1e3 * m[SOLO], ranks, 1e3 * m[ALL], m[SOLO] / m[ALL]);
-        printf("  epoch loop (mlp_mpi_train), per batch: 1 rank %.2f ms, %d ranks %.2f ms, "
-               "speed-up %.2fx\n", 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL],
-               m[LOOP_SOLO] / m[LOOP_ALL]);
+        printf("  epoch loop (mlp_train + session), per batch: 1 rank %.2f ms, %d ranks %.2f ms "
+               "(speed-up %.2fx) with the sharded step, %.2f ms (%.2fx) with allreduce + "
+               "whole step\n", 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL],
+               m[LOOP_SOLO] / m[LOOP_ALL], 1e3 * m[LOOP_ALLREDUCE],
+               m[LOOP_SOLO] / m[LOOP_ALLREDUCE]);
         const double step = m[GRAD] + m[COMM] + m[OPT];
         printf("  %d ranks, a step on rank 0: gradient %.2f ms, allreduce %.2f ms, optimizer "
                "%.2f ms; communication %.0f%% of the step, overlap 0%% (0 of %.2f ms hidden: "
