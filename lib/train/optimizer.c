@@ -277,6 +277,7 @@ static mlp_status step_range(mlp_optimizer *opt, mlp_net *net, const float *grad
     const float lr = opt->lr_now;
     float *p = net->params + first, *s = opt->state ? opt->state + first : NULL;
     opt->steps++;
+    net->param_version++;
     switch (c->kind) {
     case MLP_OPT_SGD: step_sgd(p, grad, n, lr, scale, c->weight_decay); break;
     case MLP_OPT_MOMENTUM:

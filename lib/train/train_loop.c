@@ -88,6 +88,7 @@ static void snapshot(trainer *t)
 static void rollback(trainer *t)
 {
     memcpy(t->net->params, t->snap_params, t->net->param_count * sizeof(float));
+    t->net->param_version++;
     size_t n;
     float *state = mlp_optimizer_state(t->opt, &n);
     if (n) memcpy(state, t->snap_state, n * sizeof(float));
@@ -191,6 +192,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     if (st != MLP_OK) return st;
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
+    t->net->param_version++;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
     if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */
@@ -239,6 +241,7 @@ static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
         *c = mlp_propagate_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, 0);
     else /* no records here this batch (or a failed read): this worker adds zeros */
         memset(grad, 0, t->net->param_count * sizeof *grad);
+    t->net->param_version++;
     return t->par->update(t->par->user_data, t->net, t->opt, grad, b, c, 1, st, t->detail);
 }
 
@@ -540,8 +543,10 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
             stop = true;
         }
     }
-    if (st == MLP_OK && have_best)
+    if (st == MLP_OK && have_best) {
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
+        net->param_version++;
+    }
     if (t.par) t.par->finish(t.par->user_data, opt); /* every worker ends here together */
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);
