@@ -129,6 +129,18 @@ mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t l
  * file, on a read error (ferror(fp)), or when the buffer could not grow (*status set to
  * NO_MEMORY; otherwise *status is not touched). Embedded NUL bytes are kept. */
 size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
+/* s[0..len) as one number, exactly the double strtod gives in the C locale (including inf
+ * and nan: callers apply their own policy); 0 when the whole span is not one number. Short
+ * decimals never consult the locale; other forms call strtod, so readers still run under
+ * uselocale(C). */
+int mlp_parse_double(const char *s, size_t len, double *out);
+/* FNV-1a of a NUL-terminated string, for the readers' hash tables. */
+static inline size_t mlp_hash_text(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
 
 /* ---- end of data layer block ------------------------------------------------------ */
 

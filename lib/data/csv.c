@@ -2,9 +2,8 @@
  * The file is fed to the parser one physical line at a time, so the callbacks know the
  * line they are on; a field's own line is that line minus the newlines inside it (quoted
  * fields may span lines). Columns in messages are 1-based field numbers. */
-#include "mlp_internal.h"
+#include "csv_feed.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -62,30 +61,19 @@ static char *trim(char *s, size_t *len)
     return s;
 }
 
-/* Full-field strtod: the whole (trimmed) text must be one finite float. */
+/* The whole (trimmed) text must be one finite float (C locale). */
 static int parse_number(const char *s, size_t len, double *out)
 {
-    if (len == 0 || strlen(s) != len) return 0;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end != s + len) return 0;
-    if (!isfinite(v) || !isfinite((float)v)) return 0;
+    double v;
+    if (!mlp_parse_double(s, len, &v) || !isfinite(v) || !isfinite((float)v)) return 0;
     *out = v;
     return 1;
-}
-
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
 }
 
 /* Slot of name: its own when present, else the empty one where it would go. */
 static size_t find_slot(const csv_ctx *c, const char *name)
 {
-    size_t i = hash_str(name) & (c->n_slots - 1);
+    size_t i = mlp_hash_text(name) & (c->n_slots - 1);
     while (c->slots[i] && strcmp(c->classes[c->slots[i] - 1], name) != 0)
         i = (i + 1) & (c->n_slots - 1);
     return i;
@@ -165,10 +153,18 @@ static int first_record(csv_ctx *c)
     if (c->no_label) {
         c->label_col = SIZE_MAX; /* features only, e.g. records to predict */
     } else if (o->label_name) {
-        size_t j, len;
-        for (j = 0; j < c->ncols; j++)
-            if (strcmp(field_text(c, j, &len), o->label_name) == 0) break;
-        if (j == c->ncols) {
+        size_t j = SIZE_MAX, len;
+        for (size_t i = 0; i < c->ncols; i++) {
+            if (strcmp(field_text(c, i, &len), o->label_name) != 0) continue;
+            if (j != SIZE_MAX) {
+                fail(c, MLP_ERR_PARSE, line, i + 1,
+                     "columns %zu and %zu are both named '%.60s': which is the label?", j + 1,
+                     i + 1, o->label_name);
+                return 0;
+            }
+            j = i;
+        }
+        if (j == SIZE_MAX) {
             fail(c, MLP_ERR_INVALID_ARG, line, 0, "no column named '%s' in the header",
                  o->label_name);
             return 0;
@@ -267,6 +263,14 @@ static void on_field(void *s, size_t len, void *data)
     if (c->st != MLP_OK) return;
     size_t nl = 0;
     for (size_t i = 0; i < len; i++) nl += ((const char *)s)[i] == '\n';
+    const char *nul = memchr(s, '\0', len);
+    if (nul) { /* it would end the field's text: a binary file, or text in UTF-16 */
+        size_t after = 0;
+        for (const char *q = nul; q < (const char *)s + len; q++) after += *q == '\n';
+        fail(c, MLP_ERR_PARSE, c->line - after, c->nfields + 1, "%s",
+             "a NUL byte in the field (not a text file, or not UTF-8)");
+        return;
+    }
     if (len >= SIZE_MAX - c->text_len - 1 ||
         !mlp_mem_grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) ||
         !mlp_mem_grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
@@ -428,48 +432,28 @@ mlp_csv_options mlp_csv_options_default(void)
     return o;
 }
 
-/* Feeds the open file to the parser line by line; the result is in c->st. */
+/* Feeds the open file to the parser; the result is in c->st. */
 static void parse_file(csv_ctx *c, FILE *fp)
 {
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        no_memory(c);
-        return;
-    }
-    csv_set_delim(&p, (unsigned char)c->opt->delimiter);
-    csv_set_realloc_func(&p, mlp_mem_realloc); /* the parser's field buffer too */
-    csv_set_free_func(&p, mlp_mem_free);
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    mlp_status grow = MLP_OK;
-    errno = 0;
-    while (c->st == MLP_OK && (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0) {
-        const char *s = buf;
-        c->line++;
-        /* A UTF-8 byte-order mark before the first line is not data. */
-        if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->st == MLP_OK) {
-            if (csv_error(&p) == CSV_EPARSE)
-                fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-                     "malformed quoting (RFC 4180: a quote inside a field must be doubled "
-                     "and the field quoted)");
-            else
-                no_memory(c);
-        }
-    }
-    /* The line buffer can fail to grow: that is not the end of the file. */
-    if (c->st == MLP_OK && grow != MLP_OK) no_memory(c);
-    if (c->st == MLP_OK && ferror(fp))
+    csv_feed f = {c->opt->delimiter, &c->line, &c->st, on_field, on_record, c};
+    switch (mlp_csv_feed_stream(fp, &f)) {
+    case CSV_FEED_OK:
+        break;
+    case CSV_FEED_QUOTING:
+        fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+             "malformed quoting (RFC 4180: a quote inside a field must be doubled and the "
+             "field quoted)");
+        break;
+    case CSV_FEED_UNCLOSED:
+        fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+             "quoted field not closed before the end of the file");
+        break;
+    case CSV_FEED_IO:
         fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
-    if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
-        if (csv_error(&p) == CSV_EPARSE)
-            fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-                 "quoted field not closed before the end of the file");
-        else
-            no_memory(c);
+        break;
+    default:
+        if (c->st == MLP_OK) no_memory(c);
     }
-    mlp_mem_free(buf);
-    csv_free(&p);
 }
 
 /* The caller's options (NULL: the defaults) at this library's size, checked. */
