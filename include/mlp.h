@@ -795,6 +795,13 @@ typedef struct mlp_csv_options {
     const char *const *class_names;
     size_t class_count;          /**< entries of class_names (0 with NULL) */
     char delimiter;              /**< ',' */
+    /** Threads that read a regular file without quoted fields, each a share of its bytes
+     * (0: as many as the machine has cores); the records and messages do not depend on it. */
+    int threads;
+    /** Called now and then while a regular file is read, on the calling thread, with the
+     * bytes read so far and the total; NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data;    /**< passed to progress */
 } mlp_csv_options;
 
 /** mlp_csv_options.label_index for a file without a label column. */
@@ -810,6 +817,18 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
+/** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
+ * after the header are cut into `ranks` parts of about equal size on line starts, and this
+ * call reads only the records whose lines start in part `rank` (0-based), so each process
+ * holds about 1/ranks of the data. The shards of ranks 0..ranks-1, in order, are the records
+ * mlp_csv_load reads, in order; their counts differ by a few records. Memory: the share's
+ * float matrix plus a buffer per thread. Needs a regular file without quoted fields (else
+ * INVALID_ARG), and for classification the class list (options->class_names: a share may
+ * lack some classes), else INVALID_ARG. Messages name the file's own lines.
+ * @return as mlp_csv_load; INVALID_ARG also for rank >= ranks or ranks 0 */
+MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
+                                      size_t ranks, const mlp_csv_options *options,
+                                      mlp_error_detail *detail);
 /** The same from an open stream, read once from its current position to its end and not
  * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
 MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,

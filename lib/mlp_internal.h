@@ -134,6 +134,9 @@ size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
  * decimals never consult the locale; other forms call strtod, so readers still run under
  * uselocale(C). */
 int mlp_parse_double(const char *s, size_t len, double *out);
+/* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
+ * count after the inputs). */
+mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);
 /* FNV-1a of a NUL-terminated string, for the readers' hash tables. */
 static inline size_t mlp_hash_text(const char *s)
 {

@@ -10,9 +10,15 @@
 
 static int is_blank(char ch, char delim) { return (ch == ' ' || ch == '\t') && ch != delim; }
 
+int mlp_csv_line_is_blank(const char *p, const char *eol, char delim)
+{
+    while (p < eol && is_blank(*p, delim)) p++;
+    return p == eol;
+}
+
 /* Lines of [p, end) (whole lines, each ending in '\n' except perhaps the file's last),
  * known to hold no quote, NUL or bare carriage return. */
-static void split_block(const csv_feed *f, char *p, char *end)
+void mlp_csv_split_block(const csv_feed *f, char *p, char *end)
 {
     const char delim = f->delimiter;
     while (p < end && *f->stop == MLP_OK) {
@@ -21,9 +27,7 @@ static void split_block(const csv_feed *f, char *p, char *end)
         char *next = nl ? nl + 1 : end;
         (*f->line)++;
         if (eol > p && eol[-1] == '\r') eol--;
-        char *q = p;
-        while (q < eol && is_blank(*q, delim)) q++;
-        if (q == eol) { /* blank line */
+        if (mlp_csv_line_is_blank(p, eol, delim)) {
             p = next;
             continue;
         }
@@ -44,7 +48,7 @@ static void split_block(const csv_feed *f, char *p, char *end)
 }
 
 /* A block libcsv must read: a quote, a NUL byte or a carriage return not before '\n'. */
-static int needs_libcsv(const char *p, size_t n)
+int mlp_csv_block_needs_libcsv(const char *p, size_t n)
 {
     if (memchr(p, '"', n) || memchr(p, '\0', n)) return 1;
     for (const char *r = p; (r = memchr(r, '\r', n - (size_t)(r - p))) != NULL; r++)
@@ -138,11 +142,11 @@ csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
             }
             continue;
         }
-        if (needs_libcsv(start, (size_t)(end - start))) {
+        if (mlp_csv_block_needs_libcsv(start, (size_t)(end - start))) {
             res = slow_rest(fp, f, start, buf + have);
             break;
         }
-        split_block(f, start, end);
+        mlp_csv_split_block(f, start, end);
         if (*f->stop != MLP_OK || eof) break;
         have = (size_t)(buf + have - end);
         memmove(buf, end, have);

@@ -28,5 +28,13 @@ typedef struct csv_feed {
  * returns are split here (fast); from the first block with one on, libcsv (RFC 4180,
  * strict) reads the rest, a line at a time, so that fields keep their lines. */
 csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f);
+/* The fast path alone: the lines of [p, end) (whole lines) to the callbacks, *f->line
+ * advanced per line; only for blocks that do not need libcsv. */
+void mlp_csv_split_block(const csv_feed *f, char *p, char *end);
+/* Whether the line [p, eol) (without its line break and carriage return) has only spaces
+ * and tabs (other than the delimiter): a blank line, which gives no record. */
+int mlp_csv_line_is_blank(const char *p, const char *eol, char delim);
+/* Whether [p, p + n) holds a quote, a NUL byte or a carriage return not before '\n'. */
+int mlp_csv_block_needs_libcsv(const char *p, size_t n);
 
 #endif /* MLP_DATA_CSV_FEED_H */

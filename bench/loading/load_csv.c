@@ -1,0 +1,49 @@
+/* mlp-load-csv: loads a CSV with mlp_csv_load (or the table reader) and prints the load
+ * time, for bench/loading/run.sh, which runs it beside pandas and numpy under
+ * /usr/bin/time -v. Usage: mlp-load-csv FILE [csv|table] [THREADS] */
+#include <mlp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FILE [csv|table] [THREADS]\n", argv[0]);
+        return 2;
+    }
+    const char *mode = argc > 2 ? argv[2] : "csv";
+    mlp_error_detail detail;
+    memset(&detail, 0, sizeof detail);
+    double t0 = now();
+    mlp_status st;
+    size_t rows = 0;
+    if (strcmp(mode, "table") == 0) {
+        mlp_table *t = NULL;
+        st = mlp_table_load(&t, argv[1], NULL, &detail);
+        rows = mlp_table_row_count(t);
+        mlp_table_free(t);
+    } else {
+        mlp_csv_options o = mlp_csv_options_default();
+        o.threads = argc > 3 ? atoi(argv[3]) : 0;
+        mlp_dataset *ds = NULL;
+        st = mlp_csv_load(&ds, argv[1], &o, &detail);
+        rows = mlp_dataset_count(ds);
+        mlp_dataset_free(ds);
+    }
+    if (st != MLP_OK) {
+        fprintf(stderr, "%s\n", detail.message);
+        return 1;
+    }
+    printf("%.3f s, %zu rows\n", now() - t0, rows);
+    return 0;
+}
