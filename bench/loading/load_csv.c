@@ -1,6 +1,7 @@
-/* mlp-load-csv: loads a CSV with mlp_csv_load (or the table reader) and prints the load
- * time, for bench/loading/run.sh, which runs it beside pandas and numpy under
- * /usr/bin/time -v. Usage: mlp-load-csv FILE [csv|table] [THREADS] */
+/* mlp-load-csv: loads a CSV with mlp_csv_load (or the table reader, or IDX images and labels)
+ * and prints the load time, for bench/loading/run.sh, which runs it beside pandas and numpy
+ * under /usr/bin/time -v. Usage: mlp-load-csv FILE [csv|table] [THREADS]
+ *                                 mlp-load-csv IMAGES idx LABELS */
 #include <mlp.h>
 
 #include <stdio.h>
@@ -27,7 +28,12 @@ int main(int argc, char **argv)
     double t0 = now();
     mlp_status st;
     size_t rows = 0;
-    if (strcmp(mode, "table") == 0) {
+    if (strcmp(mode, "idx") == 0) {
+        mlp_dataset *ds = NULL;
+        st = mlp_idx_load(&ds, argv[1], argc > 3 ? argv[3] : NULL, 0, &detail);
+        rows = mlp_dataset_count(ds);
+        mlp_dataset_free(ds);
+    } else if (strcmp(mode, "table") == 0) {
         mlp_table *t = NULL;
         st = mlp_table_load(&t, argv[1], NULL, &detail);
         rows = mlp_table_row_count(t);
