@@ -15,6 +15,7 @@
 #include "test_tmpdir.h"
 
 static char tmpdir[64];
+static size_t range_bytes; /* each thread's least share of a file; 0: the library's */
 static void setup(void) { tu_tmpdir_create(tmpdir, "mlp_loading_"); }
 static void teardown(void) { tu_tmpdir_remove(tmpdir); }
 
@@ -150,7 +151,7 @@ static mlp_dataset *load(const char *path, int threads, mlp_task task)
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    mlp_status st = mlp_csv_load(&ds, path, &o, &det);
+    mlp_status st = mlp_csv_load_ranged(&ds, path, &o, 0, 1, range_bytes, &det);
     ck_assert_msg(st == MLP_OK, "%s", det.message);
     return ds;
 }
@@ -186,7 +187,7 @@ static void check_same(mlp_dataset *a, mlp_dataset *b)
 
 START_TEST(ranges_equal_one_pass)
 {
-    setenv("MLP_CSV_RANGE_BYTES", "97", 1); /* many small ranges */
+    range_bytes = 97;
     for (int regress = 0; regress <= 1; regress++) {
         mlp_task task = regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY;
         char *text = make_csv(700, regress);
@@ -201,14 +202,14 @@ START_TEST(ranges_equal_one_pass)
         mlp_dataset_free(ref);
         free(text);
     }
-    unsetenv("MLP_CSV_RANGE_BYTES");
+    range_bytes = 0;
 }
 END_TEST
 
 /* A bad cell far into the file is named by the file's line on every thread count. */
 START_TEST(ranges_error_names_file_line)
 {
-    setenv("MLP_CSV_RANGE_BYTES", "64", 1);
+    range_bytes = 64;
     char *text = make_csv(300, 1);
     char *p = text;
     for (int line = 1; line < 250; line++) p = strchr(p, '\n') + 1;
@@ -221,19 +222,20 @@ START_TEST(ranges_error_names_file_line)
         mlp_dataset *ds = NULL;
         mlp_error_detail det;
         memset(&det, 0, sizeof det);
-        ck_assert_int_eq(mlp_csv_load(&ds, path, &o, &det), MLP_ERR_PARSE);
+        ck_assert_int_eq(mlp_csv_load_ranged(&ds, path, &o, 0, 1, range_bytes, &det),
+                         MLP_ERR_PARSE);
         ck_assert_msg(det.line == 250 && det.column == 1, "line %zu col %zu: %s", det.line,
                       det.column, det.message);
         ck_assert_ptr_null(ds);
     }
     free(text);
-    unsetenv("MLP_CSV_RANGE_BYTES");
+    range_bytes = 0;
 }
 END_TEST
 
 START_TEST(shards_concatenate_to_the_file)
 {
-    setenv("MLP_CSV_RANGE_BYTES", "200", 1);
+    range_bytes = 200;
     char *text = make_csv(500, 0);
     const char *path = write_file("s.csv", text);
     mlp_dataset *all = load(path, 1, MLP_TASK_CLASSIFY);
@@ -249,8 +251,8 @@ START_TEST(shards_concatenate_to_the_file)
             mlp_dataset *ds = NULL;
             mlp_error_detail det;
             memset(&det, 0, sizeof det);
-            ck_assert_msg(mlp_csv_load_shard(&ds, path, rank, ranks, &o, &det) == MLP_OK, "%s",
-                          det.message);
+            ck_assert_msg(mlp_csv_load_ranged(&ds, path, &o, rank, ranks, range_bytes, &det) ==
+                              MLP_OK, "%s", det.message);
             size_t n = mlp_dataset_count(ds);
             ck_assert(row + n <= 500);
             ck_assert(memcmp(mlp_dataset_inputs(ds), mlp_dataset_inputs(all) + row * 3,
@@ -269,7 +271,7 @@ START_TEST(shards_concatenate_to_the_file)
     ck_assert_int_eq(mlp_csv_load_shard(&ds, path, 2, 2, NULL, NULL), MLP_ERR_INVALID_ARG);
     mlp_dataset_free(all);
     free(text);
-    unsetenv("MLP_CSV_RANGE_BYTES");
+    range_bytes = 0;
 }
 END_TEST
 

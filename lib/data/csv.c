@@ -470,7 +470,8 @@ static mlp_status ctx_init(csv_ctx *c, const mlp_csv_options *o, const char *nam
  * in *tried when the file is not one, or needs libcsv. */
 static mlp_status load_ranges(mlp_dataset **out, FILE *fp, const char *name,
                               const mlp_csv_options *o, size_t rank, size_t ranks,
-                              locale_t cloc, mlp_error_detail *detail, int *tried)
+                              size_t range_bytes, locale_t cloc, mlp_error_detail *detail,
+                              int *tried)
 {
     struct stat sb;
     int fd = fileno(fp);
@@ -482,7 +483,8 @@ static mlp_status load_ranges(mlp_dataset **out, FILE *fp, const char *name,
     csv_ctx c;
     mlp_status st = ctx_init(&c, o, name, detail);
     if (st == MLP_OK)
-        st = csv_load_ranges(&c, fd, (size_t)sb.st_size, rank, ranks, threads, cloc, out, tried);
+        st = csv_load_ranges(&c, fd, (size_t)sb.st_size, rank, ranks, threads, range_bytes,
+                             cloc, out, tried);
     csv_ctx_free(&c);
     if (*tried) fseeko(fp, 0, SEEK_END); /* read to its end, as a stream would be */
     return st;
@@ -492,7 +494,7 @@ static mlp_status load_ranges(mlp_dataset **out, FILE *fp, const char *name,
  * its records with ranks > 1. */
 static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
                               const mlp_csv_options *options, size_t rank, size_t ranks,
-                              mlp_error_detail *detail)
+                              size_t range_bytes, mlp_error_detail *detail)
 {
     mlp_csv_options own;
     const mlp_csv_options *o = &own;
@@ -503,7 +505,7 @@ static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!cloc) return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
     int tried = 0;
-    st = load_ranges(out, fp, name, o, rank, ranks, cloc, detail, &tried);
+    st = load_ranges(out, fp, name, o, rank, ranks, range_bytes, cloc, detail, &tried);
     if (tried || st != MLP_OK) {
         freelocale(cloc);
         return st;
@@ -532,8 +534,9 @@ static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
     return st;
 }
 
-static mlp_status load_path(mlp_dataset **out, const char *path, const mlp_csv_options *options,
-                            size_t rank, size_t ranks, mlp_error_detail *detail)
+mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
+                               const mlp_csv_options *options, size_t rank, size_t ranks,
+                               size_t range_bytes, mlp_error_detail *detail)
 {
     if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     /* Bad options are reported before the file is opened. */
@@ -551,7 +554,7 @@ static mlp_status load_path(mlp_dataset **out, const char *path, const mlp_csv_o
         return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
                               "%s: cannot open: %s", path, strerror(e));
     }
-    st = load_stream(out, fp, path, options, rank, ranks, detail);
+    st = load_stream(out, fp, path, options, rank, ranks, range_bytes, detail);
     fclose(fp);
     return st;
 }
@@ -559,7 +562,7 @@ static mlp_status load_path(mlp_dataset **out, const char *path, const mlp_csv_o
 mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
                         mlp_error_detail *detail)
 {
-    return load_path(out, path, options, 0, 1, detail);
+    return mlp_csv_load_ranged(out, path, options, 0, 1, 0, detail);
 }
 
 mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank, size_t ranks,
@@ -568,12 +571,12 @@ mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank, 
     if (ranks == 0 || rank >= ranks)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
                               "rank %zu of %zu: rank must be below ranks (>= 1)", rank, ranks);
-    return load_path(out, path, options, rank, ranks, detail);
+    return mlp_csv_load_ranged(out, path, options, rank, ranks, 0, detail);
 }
 
 mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
                                const mlp_csv_options *options, mlp_error_detail *detail)
 {
     if (!out || !fp) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
-    return load_stream(out, fp, name ? name : "(stream)", options, 0, 1, detail);
+    return load_stream(out, fp, name ? name : "(stream)", options, 0, 1, 0, detail);
 }

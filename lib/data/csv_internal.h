@@ -65,9 +65,11 @@ void csv_ctx_free(csv_ctx *c);
 
 /* Reads the plain file fd (size bytes; c holds the checked options, no layout yet) by byte
  * ranges on up to `threads` threads, straight into *out: the whole file, or with ranks > 1
- * the records of share `rank` of its data bytes. *plain is set to 0, and nothing else done,
- * when the file holds quotes, NUL bytes or bare carriage returns (libcsv must read it). */
+ * the records of share `rank` of its data bytes. A thread gets at least range_bytes (0: the
+ * default, 4 MiB). *plain is set to 0, and nothing else done, when the file holds quotes,
+ * NUL bytes or bare carriage returns (libcsv must read it). */
 mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t ranks,
-                           int threads, locale_t cloc, mlp_dataset **out, int *plain);
+                           int threads, size_t range_bytes, locale_t cloc, mlp_dataset **out,
+                           int *plain);
 
 #endif /* MLP_DATA_CSV_INTERNAL_H */

@@ -9,20 +9,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define BLOCK_BYTES (1u << 20)      /* read at once by a thread */
 #define MIN_RANGE_BYTES (4u << 20)  /* a thread's least share: below, threads cost more */
-
-/* Tests set MLP_CSV_RANGE_BYTES to split small files into many ranges. */
-static size_t min_range_bytes(void)
-{
-    const char *s = getenv("MLP_CSV_RANGE_BYTES");
-    long v = s ? strtol(s, NULL, 10) : 0;
-    return v > 0 ? (size_t)v : MIN_RANGE_BYTES;
-}
 #define MAX_THREADS 64
 
 typedef struct range {
@@ -367,7 +358,8 @@ static mlp_status first_failure(csv_ctx *c, range *r, worker *wk, size_t n)
 }
 
 mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t ranks,
-                           int threads, locale_t cloc, mlp_dataset **out, int *plain)
+                           int threads, size_t range_bytes, locale_t cloc, mlp_dataset **out,
+                           int *plain)
 {
     size_t data_begin = 0, data_line = 1;
     *plain = 1;
@@ -388,7 +380,7 @@ mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t 
     }
     size_t n = threads < 1 ? 1 : (size_t)threads;
     if (n > MAX_THREADS) n = MAX_THREADS;
-    size_t least = min_range_bytes();
+    size_t least = range_bytes ? range_bytes : MIN_RANGE_BYTES;
     if (n > (end - begin) / least + 1) n = (end - begin) / least + 1;
     range *r = mlp_mem_calloc(n, sizeof *r);
     worker wk[MAX_THREADS];
