@@ -143,6 +143,11 @@ mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);
 mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
                                const mlp_csv_options *options, size_t rank, size_t ranks,
                                size_t range_bytes, mlp_error_detail *detail);
+/* mlp_csv_cache_open reading the CSV chunk_bytes at a time (0: the default, 64 MiB); *built
+ * (may be NULL) says whether the cache was (re)built. */
+mlp_status mlp_csv_cache_open_ex(mlp_csv_cache **out, const char *csv_path,
+                                 const char *cache_path, const mlp_csv_options *options,
+                                 size_t chunk_bytes, int *built, mlp_error_detail *detail);
 /* FNV-1a of a NUL-terminated string, for the readers' hash tables. */
 static inline size_t mlp_hash_text(const char *s)
 {

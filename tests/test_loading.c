@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "mlp_internal.h"
@@ -228,6 +229,24 @@ START_TEST(ranges_error_names_file_line)
                       det.column, det.message);
         ck_assert_ptr_null(ds);
     }
+    /* and in a share: the rank that holds the line names it */
+    size_t failed = 0;
+    for (size_t rank = 0; rank < 3; rank++) {
+        mlp_csv_options o = mlp_csv_options_default();
+        o.task = MLP_TASK_REGRESS;
+        mlp_dataset *ds = NULL;
+        mlp_error_detail det;
+        memset(&det, 0, sizeof det);
+        if (mlp_csv_load_ranged(&ds, path, &o, rank, 3, range_bytes, &det) == MLP_OK) {
+            mlp_dataset_free(ds);
+            continue;
+        }
+        failed++;
+        ck_assert_msg(det.line == 250 && det.column == 1, "line %zu col %zu: %s", det.line,
+                      det.column, det.message);
+        ck_assert_ptr_nonnull(strstr(det.message, ":250:1:"));
+    }
+    ck_assert_uint_eq(failed, 1);
     free(text);
     range_bytes = 0;
 }
@@ -419,6 +438,198 @@ START_TEST(many_columns_by_name)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the binary cache */
+
+typedef struct trained {
+    mlp_net *net;
+    mlp_optimizer *opt;
+} trained;
+
+static trained train_on(const mlp_source *tr, const mlp_source *va, size_t n_in, size_t k,
+                        int classify)
+{
+    size_t sizes[3] = {n_in, 6, k};
+    mlp_activation acts[2] = {MLP_ACT_TANH, classify ? MLP_ACT_SOFTMAX : MLP_ACT_LINEAR};
+    trained t = {NULL, NULL};
+    ck_assert_int_eq(mlp_net_create(&t.net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(t.net, MLP_INIT_GLOROT, 5), MLP_OK);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    oc.learning_rate = 0.01f;
+    ck_assert_int_eq(mlp_optimizer_create(&t.opt, t.net, &oc), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = 3;
+    tc.batch_size = 16;
+    tc.loss = classify ? MLP_LOSS_CROSS_ENTROPY : MLP_LOSS_MSE;
+    mlp_error_detail d;
+    memset(&d, 0, sizeof d);
+    ck_assert_msg(mlp_train_source(t.net, t.opt, tr, va, &tc, NULL, &d) == MLP_OK, "%s",
+                  d.message);
+    return t;
+}
+
+static mlp_source arrays(mlp_dataset *ds)
+{
+    mlp_source s;
+    memset(&s, 0, sizeof s);
+    s.struct_size = sizeof s;
+    s.count = mlp_dataset_count(ds);
+    s.inputs = mlp_dataset_inputs(ds);
+    s.targets = mlp_dataset_targets(ds);
+    return s;
+}
+
+/* Trained from the cache (read a batch at a time, shuffled on record indices, with a
+ * validation split on indices) the net is the one trained on the same file in memory. */
+START_TEST(cache_trains_like_memory)
+{
+    for (int regress = 0; regress <= 1; regress++) {
+        mlp_task task = regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY;
+        char *text = make_csv(900, regress);
+        const char *csv = write_file("c.csv", text);
+        char cache_path[512];
+        snprintf(cache_path, sizeof cache_path, "%s/c.cache", tmpdir);
+        mlp_csv_options o = mlp_csv_options_default();
+        o.task = task;
+        mlp_csv_cache *cache = NULL;
+        mlp_error_detail d;
+        memset(&d, 0, sizeof d);
+        int built = 0;
+        /* 4 KiB chunks: the cache is written in many pieces */
+        ck_assert_msg(mlp_csv_cache_open_ex(&cache, csv, cache_path, &o, 4096, &built, &d) ==
+                          MLP_OK, "%s", d.message);
+        ck_assert(built);
+        mlp_dataset *ds = load(csv, 1, task);
+        size_t n = mlp_dataset_count(ds), n_in = mlp_dataset_input_size(ds);
+        size_t k = mlp_dataset_target_size(ds);
+        ck_assert_uint_eq(mlp_csv_cache_count(cache), n);
+        ck_assert_uint_eq(mlp_csv_cache_input_size(cache), n_in);
+        ck_assert_uint_eq(mlp_csv_cache_target_size(cache), k);
+        for (size_t c = 0; !regress && c < k; c++)
+            ck_assert_str_eq(mlp_csv_cache_class_name(cache, c), mlp_dataset_class_name(ds, c));
+        /* every record as in memory */
+        mlp_source all = mlp_csv_cache_source(cache);
+        float *x = malloc(n * n_in * sizeof *x), *y = malloc(n * k * sizeof *y);
+        size_t *idx = malloc(n * sizeof *idx);
+        for (size_t i = 0; i < n; i++) idx[n - 1 - i] = i;
+        ck_assert_int_eq(all.read(all.user_data, idx, n, x, y), MLP_OK);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert(memcmp(x + i * n_in, mlp_dataset_inputs(ds) + (n - 1 - i) * n_in,
+                             n_in * sizeof *x) == 0);
+            ck_assert(memcmp(y + i * k, mlp_dataset_targets(ds) + (n - 1 - i) * k,
+                             k * sizeof *y) == 0);
+        }
+        free(x);
+        free(y);
+        free(idx);
+        /* the same split, the same training */
+        mlp_source ctr, cva;
+        ck_assert_int_eq(mlp_csv_cache_split(cache, 0.2f, 11, &ctr, &cva), MLP_OK);
+        mlp_dataset *dtr = NULL, *dva = NULL;
+        ck_assert_int_eq(mlp_dataset_split(ds, 0.2f, 11, &dtr, &dva), MLP_OK);
+        mlp_source atr = arrays(dtr), ava = arrays(dva);
+        ck_assert_uint_eq(ctr.count, atr.count);
+        trained a = train_on(&ctr, &cva, n_in, k, !regress);
+        trained b = train_on(&atr, &ava, n_in, k, !regress);
+        size_t P = mlp_param_count(a.net);
+        ck_assert(memcmp(mlp_net_params_const(a.net), mlp_net_params_const(b.net),
+                         P * sizeof(float)) == 0);
+        for (int i = 0; i < 2; i++) {
+            trained *t = i ? &b : &a;
+            mlp_optimizer_free(t->opt);
+            mlp_net_free(t->net);
+        }
+        mlp_dataset_free(dtr);
+        mlp_dataset_free(dva);
+        mlp_csv_cache_close(cache);
+        /* reused while the CSV is unchanged; rebuilt when it changes or the options do */
+        ck_assert_int_eq(mlp_csv_cache_open_ex(&cache, csv, cache_path, &o, 4096, &built, &d),
+                         MLP_OK);
+        ck_assert(!built);
+        mlp_csv_cache_close(cache);
+        text[strlen("a,b,c,label\n")] = '7';
+        write_file("c.csv", text);
+        ck_assert_int_eq(mlp_csv_cache_open_ex(&cache, csv, cache_path, &o, 4096, &built, &d),
+                         MLP_OK);
+        ck_assert(built);
+        mlp_csv_cache_close(cache);
+        o.has_header = 1; /* the same records, but other options: built again */
+        ck_assert_int_eq(mlp_csv_cache_open_ex(&cache, csv, cache_path, &o, 4096, &built, &d),
+                         MLP_OK);
+        ck_assert(built);
+        ck_assert_uint_eq(mlp_csv_cache_count(cache), n);
+        mlp_csv_cache_close(cache);
+        mlp_dataset_free(ds);
+        free(text);
+    }
+}
+END_TEST
+
+/* Address space this process has mapped (bytes). */
+static size_t mapped_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A CSV 1.5 times the memory the process may still take (RLIMIT_AS: what it has mapped
+ * plus 96 MiB) cannot be loaded in memory, and trains through the cache. */
+START_TEST(cache_beyond_the_address_limit)
+{
+    const size_t headroom = (size_t)96 << 20, want = headroom * 3 / 2;
+    char path[512], cache_path[512];
+    snprintf(path, sizeof path, "%s/big.csv", tmpdir);
+    snprintf(cache_path, sizeof cache_path, "%s/big.cache", tmpdir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("a,b,c,d,e,f,label\n", f);
+    size_t rows = 0;
+    for (long written = 0; (size_t)written < want; rows++) {
+        int n = fprintf(f, "%zu.5,%zu,%zu.25,-%zu,%zu.125,%zu,%zu\n", rows % 1000, rows % 7,
+                        rows % 13, rows % 3, rows % 101, rows % 5, rows % 2);
+        written += n;
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    struct rlimit lim = {mapped_bytes() + headroom, RLIM_INFINITY};
+    lim.rlim_max = lim.rlim_cur;
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0); /* this test's process only (Check forks) */
+    mlp_csv_options o = mlp_csv_options_default();
+    o.threads = 1;
+    mlp_dataset *ds = NULL;
+    ck_assert_int_eq(mlp_csv_load(&ds, path, &o, NULL), MLP_ERR_NO_MEMORY);
+    mlp_csv_cache *cache = NULL;
+    mlp_error_detail d;
+    memset(&d, 0, sizeof d);
+    ck_assert_msg(mlp_csv_cache_open(&cache, path, cache_path, &o, &d) == MLP_OK, "%s",
+                  d.message);
+    ck_assert_uint_eq(mlp_csv_cache_count(cache), rows);
+    mlp_source all = mlp_csv_cache_source(cache);
+    size_t sizes[2] = {6, 2};
+    mlp_activation acts[1] = {MLP_ACT_SOFTMAX};
+    mlp_net *net = NULL;
+    mlp_optimizer *opt = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = 1;
+    tc.batch_size = 256;
+    tc.shuffle = false; /* records in order: one pread per batch */
+    tc.loss = MLP_LOSS_CROSS_ENTROPY;
+    mlp_train_result res;
+    ck_assert_msg(mlp_train_source(net, opt, &all, NULL, &tc, &res, &d) == MLP_OK, "%s",
+                  d.message);
+    ck_assert_uint_eq(res.epochs_run, 1);
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+    mlp_csv_cache_close(cache);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("loading");
@@ -442,6 +653,12 @@ static Suite *suite(void)
     tcase_add_test(ref, many_columns_by_name);
     tcase_set_timeout(ref, 120);
     suite_add_tcase(s, ref);
+    TCase *cache = tcase_create("cache");
+    tcase_add_checked_fixture(cache, setup, teardown);
+    tcase_add_test(cache, cache_trains_like_memory);
+    tcase_add_test(cache, cache_beyond_the_address_limit);
+    tcase_set_timeout(cache, 240);
+    suite_add_tcase(s, cache);
     return s;
 }
 

@@ -47,11 +47,11 @@ for ((r = 0; r < rounds; r++)); do
 done
 printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB\n' \
     "$(basename "$csv")" "$(du -h "$csv" | cut -f1)" "$(stat -c %s "$csv")" "$rounds"
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 for name in "${order[@]}"; do
-    grep -F "$name|" "$dir/results" | awk -F'|' -v name="$name" '
-        { w[NR] = $2; m[NR] = $3 }
-        END { if (!NR) exit; n = asort(w); asort(m);
-              mid = int((n + 1) / 2);
-              printf "  %-34s %7.2f s (min %.2f max %.2f)  %7.1f MB\n", name, w[mid], w[1], w[n],
-                     m[mid] / 1024 }'
+    grep -qF "$name|" "$dir/results" || continue
+    read -r w wmin wmax < <(grep -F "$name|" "$dir/results" | cut -d'|' -f2 | median)
+    read -r m _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f3 | median)
+    printf '  %-36s %7.2f s (min %.2f max %.2f) %8.1f MB\n' "$name" "$w" "$wmin" "$wmax" \
+        "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
 done

@@ -543,11 +543,6 @@ mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
     mlp_csv_options checked;
     mlp_status st = read_options(&checked, options, detail);
     if (st != MLP_OK) return st;
-    if (ranks > 1 && checked.task == MLP_TASK_CLASSIFY && !checked.class_names &&
-        !(checked.label_index == MLP_CSV_NO_LABEL && !checked.label_name))
-        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
-                              "options->class_names: a share of a classification file needs "
-                              "the class list (each share may lack some classes)");
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         int e = errno;
@@ -571,6 +566,14 @@ mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank, 
     if (ranks == 0 || rank >= ranks)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
                               "rank %zu of %zu: rank must be below ranks (>= 1)", rank, ranks);
+    mlp_csv_options checked;
+    mlp_status st = read_options(&checked, options, detail);
+    if (st != MLP_OK) return st;
+    if (ranks > 1 && checked.task == MLP_TASK_CLASSIFY && !checked.class_names &&
+        !(checked.label_index == MLP_CSV_NO_LABEL && !checked.label_name))
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "options->class_names: a share of a classification file needs "
+                              "the class list (each share may lack some classes)");
     return mlp_csv_load_ranged(out, path, options, rank, ranks, 0, detail);
 }
 

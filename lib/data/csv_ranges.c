@@ -357,6 +357,25 @@ static mlp_status first_failure(csv_ctx *c, range *r, worker *wk, size_t n)
     return MLP_OK;
 }
 
+/* A share's message numbered its lines from the share's start: the lines before it are
+ * counted now (only on failure: a share reads only its own bytes otherwise). */
+static void shift_lines(csv_ctx *c, int fd, size_t data_begin, size_t begin)
+{
+    size_t before = 0;
+    mlp_error_detail *d = c->detail;
+    if (!d || d->line == 0 || each_block(fd, data_begin, begin, count_newlines, &before) != MLP_OK)
+        return;
+    char old[64], rest[sizeof d->message];
+    int n = snprintf(old, sizeof old, ":%zu", d->line);
+    size_t plen = strlen(c->path);
+    if (n < 0 || strncmp(d->message, c->path, plen) != 0 ||
+        strncmp(d->message + plen, old, (size_t)n) != 0)
+        return;
+    snprintf(rest, sizeof rest, "%s", d->message + plen + (size_t)n);
+    d->line += before;
+    snprintf(d->message, sizeof d->message, "%.40s:%zu%.200s", c->path, d->line, rest);
+}
+
 mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t ranks,
                            int threads, size_t range_bytes, locale_t cloc, mlp_dataset **out,
                            int *plain)
@@ -396,16 +415,9 @@ mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t 
     for (size_t k = 0; k < n; k++)
         if (wk[k].st == MLP_OK && !r[k].plain) *plain = 0;
     if (!*plain || (st = first_failure(c, r, wk, n)) != MLP_OK) goto done;
-    /* line numbers (a shard counts the lines before it) and rows */
+    /* line numbers (counted from the share's start: a failing share counts the lines
+     * before it, below) and rows */
     size_t line = data_line, rows = 0;
-    if (ranks > 1 && begin > data_begin) {
-        size_t before = 0;
-        if ((st = each_block(fd, data_begin, begin, count_newlines, &before)) != MLP_OK) {
-            csv_fail(c, st, 0, 0, "%s", "read error");
-            goto done;
-        }
-        line += before;
-    }
     for (size_t k = 0; k < n; k++) {
         r[k].first_line = line;
         r[k].row0 = rows;
@@ -428,6 +440,7 @@ mlp_status csv_load_ranges(csv_ctx *c, int fd, size_t size, size_t rank, size_t 
     j.pass = 1;
     run_all(&j, wk);
     st = first_failure(c, r, wk, n);
+    if (st != MLP_OK && ranks > 1 && begin > data_begin) shift_lines(c, fd, data_begin, begin);
     for (size_t k = 0; k < n && st == MLP_OK; k++) st = merge_classes(c, &r[k], y_class);
     for (size_t k = 0; k < n; k++) worker_free(&r[k].w, c);
     if (st == MLP_OK) st = fill_targets(c, ds, rows, y_class);
