@@ -309,6 +309,41 @@ START_TEST(quoted_file_falls_back)
 }
 END_TEST
 
+/* A quote after the first block hands the rest of the file to libcsv: a quoted line break
+ * and the lines after it keep their numbers, in both readers. */
+START_TEST(quote_after_the_first_block)
+{
+    size_t rows = 100000, cap = rows * 24 + 256, len = 0;
+    char *s = malloc(cap);
+    len += (size_t)snprintf(s + len, cap - len, "a,b,label\n");
+    for (size_t i = 0; i < rows; i++)
+        len += (size_t)snprintf(s + len, cap - len, "%zu,%zu.5,%zu\n", i, i % 9, i % 2);
+    ck_assert_uint_gt(len, (size_t)1 << 20);
+    /* line rows + 2 opens a quoted cell that ends on the next line; rows + 4 is bad */
+    len += (size_t)snprintf(s + len, cap - len, "\"7\",1,0\n\"8\n\",2,1\n1,2,3,4\n");
+    const char *path = write_file("late_quote.csv", s);
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    mlp_table *t = NULL;
+    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_msg(det.line == rows + 5, "line %zu, want %zu: %s", det.line, rows + 5, det.message);
+    memset(&det, 0, sizeof det);
+    mlp_dataset *ds = NULL;
+    ck_assert_int_eq(mlp_csv_load(&ds, path, NULL, &det), MLP_ERR_PARSE);
+    /* the numeric reader stops sooner: "8\n" is not a number, on the line the cell starts */
+    ck_assert_msg(det.line == rows + 3 && det.column == 1, "line %zu, want %zu: %s", det.line,
+                  rows + 3, det.message);
+    /* without the bad row both read every record; the quoted break stays in its cell */
+    s[len - strlen("1,2,3,4\n")] = '\0';
+    path = write_file("late_quote.csv", s);
+    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_OK);
+    ck_assert_uint_eq(mlp_table_row_count(t), rows + 2);
+    ck_assert_str_eq(mlp_table_cell(t, rows + 1, 0), "8\n");
+    mlp_table_free(t);
+    free(s);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ refusals */
 
 /* A NUL byte used to end the cell: 57\0junk read as 57. */
@@ -644,6 +679,7 @@ static Suite *suite(void)
     tcase_add_test(rng, ranges_error_names_file_line);
     tcase_add_test(rng, shards_concatenate_to_the_file);
     tcase_add_test(rng, quoted_file_falls_back);
+    tcase_add_test(rng, quote_after_the_first_block);
     suite_add_tcase(s, rng);
     TCase *ref = tcase_create("refusals");
     tcase_add_checked_fixture(ref, setup, teardown);

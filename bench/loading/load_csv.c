@@ -1,7 +1,10 @@
 /* mlp-load-csv: loads a CSV with mlp_csv_load (or the table reader, or IDX images and labels)
  * and prints the load time, for bench/loading/run.sh, which runs it beside pandas and numpy
  * under /usr/bin/time -v. Usage: mlp-load-csv FILE [csv|table] [THREADS]
- *                                 mlp-load-csv IMAGES idx LABELS */
+ *                                 mlp-load-csv IMAGES idx LABELS
+ *                                 mlp-load-csv FILE cache CACHE_FILE [THREADS]
+ * (cache: opens or builds the binary cache, then reads every record through its source in
+ * batches of 256, as an epoch without shuffling reads them) */
 #include <mlp.h>
 
 #include <stdio.h>
@@ -28,7 +31,28 @@ int main(int argc, char **argv)
     double t0 = now();
     mlp_status st;
     size_t rows = 0;
-    if (strcmp(mode, "idx") == 0) {
+    if (strcmp(mode, "cache") == 0 && argc > 3) {
+        mlp_csv_options o = mlp_csv_options_default();
+        o.threads = argc > 4 ? atoi(argv[4]) : 0;
+        mlp_csv_cache *c = NULL;
+        st = mlp_csv_cache_open(&c, argv[1], argv[3], &o, &detail);
+        if (st == MLP_OK) {
+            printf("cache ready: %.3f s\n", now() - t0);
+            mlp_source src = mlp_csv_cache_source(c);
+            size_t n_in = mlp_csv_cache_input_size(c), k = mlp_csv_cache_target_size(c);
+            float *x = malloc(256 * n_in * sizeof *x), *y = malloc(256 * (k ? k : 1) * sizeof *y);
+            size_t idx[256];
+            for (size_t i = 0; st == MLP_OK && i < src.count; i += 256) {
+                size_t n = src.count - i < 256 ? src.count - i : 256;
+                for (size_t j = 0; j < n; j++) idx[j] = i + j;
+                st = src.read(src.user_data, idx, n, x, y);
+            }
+            free(x);
+            free(y);
+            rows = src.count;
+        }
+        mlp_csv_cache_close(c);
+    } else if (strcmp(mode, "idx") == 0) {
         mlp_dataset *ds = NULL;
         st = mlp_idx_load(&ds, argv[1], argc > 3 ? argv[3] : NULL, 0, &detail);
         rows = mlp_dataset_count(ds);
