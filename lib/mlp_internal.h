@@ -131,9 +131,9 @@ mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t l
  * NO_MEMORY; otherwise *status is not touched). Embedded NUL bytes are kept. */
 size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
 /* s[0..len) as one number, exactly the double strtod gives in the C locale (including inf
- * and nan: callers apply their own policy); 0 when the whole span is not one number. Short
- * decimals never consult the locale; other forms call strtod, so readers still run under
- * uselocale(C). */
+ * and nan: callers apply their own policy); 0 when the whole span is not one number. s[len]
+ * must be readable (the readers pass NUL-terminated cells). Short decimals never consult the
+ * locale; other forms call strtod, so readers still run under uselocale(C). */
 int mlp_parse_double(const char *s, size_t len, double *out);
 /* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
  * count after the inputs). */

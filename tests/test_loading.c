@@ -113,6 +113,15 @@ START_TEST(numbers_span_only)
     ck_assert(mlp_parse_double("12.5,7", 4, &v) && v == 12.5);
     ck_assert(!mlp_parse_double("12.5,7", 5, &v));
     ck_assert(mlp_parse_double("1e5x", 3, &v) && v == 1e5);
+    /* long forms: in place when NUL-terminated, without allocating */
+    char long_num[400];
+    memset(long_num, '0', sizeof long_num);
+    long_num[0] = '1';
+    long_num[1] = '.';
+    long_num[sizeof long_num - 2] = '7';
+    long_num[sizeof long_num - 1] = '\0';
+    ck_assert(mlp_parse_double(long_num, strlen(long_num), &v) && v == 1.0);
+    ck_assert(!mlp_parse_double(long_num, strlen(long_num) - 1, &v)); /* would read past */
 }
 END_TEST
 

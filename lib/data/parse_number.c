@@ -14,20 +14,23 @@ static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6, 
 
 #define MANTISSA_EXACT (1ull << 53)
 
-/* strtod on a NUL-terminated copy of s[0..len): the whole span must be consumed. */
+/* strtod on s[0..len), the whole span consumed. The readers' spans end in a NUL (cells are
+ * stored NUL-terminated): strtod reads them in place. Other short spans are copied to the
+ * stack; a long one is read in place, and refused when strtod would read past it (nothing
+ * here allocates: a number never fails for want of memory). */
 static int parse_slow(const char *s, size_t len, double *out)
 {
-    char small[128];
-    char *buf = len < sizeof small ? small : mlp_mem_alloc(len + 1);
-    if (!buf) return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end = NULL;
-    double v = strtod(buf, &end);
-    int ok = end == buf + len;
-    if (buf != small) mlp_mem_free(buf);
-    if (ok) *out = v;
-    return ok;
+    char small[128], *end = NULL;
+    const char *p = s;
+    if (s[len] != '\0' && len < sizeof small) {
+        memcpy(small, s, len);
+        small[len] = '\0';
+        p = small;
+    }
+    double v = strtod(p, &end);
+    if (end != p + len) return 0;
+    *out = v;
+    return 1;
 }
 
 int mlp_parse_double(const char *s, size_t len, double *out)
