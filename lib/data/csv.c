@@ -117,7 +117,7 @@ static int first_record(csv_ctx *c)
     size_t line = c->fields[0].line;
     if (c->nfields < 2 - (size_t)c->no_label) {
         csv_fail(c, MLP_ERR_PARSE, line, 0,
-             "%zu column(s): need at least one feature column and a label column", c->nfields);
+                 "%zu column(s): need at least one feature column and a label column", c->nfields);
         return 0;
     }
     c->ncols = c->nfields;
@@ -131,15 +131,15 @@ static int first_record(csv_ctx *c)
             if (strcmp(field_text(c, i, &len), o->label_name) != 0) continue;
             if (j != SIZE_MAX) {
                 csv_fail(c, MLP_ERR_PARSE, line, i + 1,
-                     "columns %zu and %zu are both named '%.60s': which is the label?", j + 1,
-                     i + 1, o->label_name);
+                         "columns %zu and %zu are both named '%.60s': which is the label?", j + 1,
+                         i + 1, o->label_name);
                 return 0;
             }
             j = i;
         }
         if (j == SIZE_MAX) {
             csv_fail(c, MLP_ERR_INVALID_ARG, line, 0, "no column named '%s' in the header",
-                 o->label_name);
+                     o->label_name);
             return 0;
         }
         c->label_col = j;
@@ -147,7 +147,7 @@ static int first_record(csv_ctx *c)
         c->label_col = c->ncols - 1;
     } else if ((unsigned long)o->label_index >= c->ncols) {
         csv_fail(c, MLP_ERR_INVALID_ARG, line, 0, "label_index %ld is beyond the last column (%zu)",
-             o->label_index, c->ncols);
+                 o->label_index, c->ncols);
         return 0;
     } else {
         c->label_col = (size_t)o->label_index;
@@ -178,7 +178,7 @@ static size_t class_of(csv_ctx *c, const char *label, size_t line, size_t col)
     if (id != SIZE_MAX) return id;
     if (c->fixed_classes) {
         csv_fail(c, MLP_ERR_PARSE, line, col, "label '%.60s' is not one of the given classes",
-             label);
+                 label);
         return SIZE_MAX;
     }
     if ((id = csv_add_class(c, label)) == SIZE_MAX) csv_no_memory(c);
@@ -189,7 +189,7 @@ static void data_record(csv_ctx *c)
 {
     if (c->nfields != c->ncols) {
         csv_fail(c, MLP_ERR_PARSE, c->fields[0].line, 0, "%zu fields where the first row has %zu",
-             c->nfields, c->ncols);
+                 c->nfields, c->ncols);
         return;
     }
     size_t r = c->rows, x_need;
@@ -246,7 +246,7 @@ void csv_on_field(void *s, size_t len, void *data)
         size_t after = 0;
         for (const char *q = nul; q < (const char *)s + len; q++) after += *q == '\n';
         csv_fail(c, MLP_ERR_PARSE, c->line - after, c->nfields + 1, "%s",
-             "a NUL byte in the field (not a text file, or not UTF-8)");
+                 "a NUL byte in the field (not a text file, or not UTF-8)");
         return;
     }
     if (len >= SIZE_MAX - c->text_len - 1 ||
@@ -423,12 +423,12 @@ static void parse_file(csv_ctx *c, FILE *fp)
         break;
     case CSV_FEED_QUOTING:
         csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-             "malformed quoting (RFC 4180: a quote inside a field must be doubled and the "
-             "field quoted)");
+                 "malformed quoting (RFC 4180: a quote inside a field must be doubled and the "
+                 "field quoted)");
         break;
     case CSV_FEED_UNCLOSED:
         csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-             "quoted field not closed before the end of the file");
+                 "quoted field not closed before the end of the file");
         break;
     case CSV_FEED_IO:
         csv_fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));

@@ -218,7 +218,8 @@ static mlp_status first_record(csv_ctx *c, int fd, size_t size, size_t *data_beg
         char *p = buf + skip, *end = buf + have, *nl = NULL;
         size_t blank_lines = 0;
         while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL &&
-               mlp_csv_line_is_blank(p, nl > p && nl[-1] == '\r' ? nl - 1 : nl, c->opt->delimiter)) {
+               mlp_csv_line_is_blank(p, nl > p && nl[-1] == '\r' ? nl - 1 : nl,
+                                     c->opt->delimiter)) {
             p = nl + 1;
             blank_lines++;
         }
