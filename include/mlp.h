@@ -974,6 +974,13 @@ typedef struct mlp_csv_options {
     const char *const *class_names;
     size_t class_count;          /**< entries of class_names (0 with NULL) */
     char delimiter;              /**< ',' */
+    /** Threads that read a regular file without quoted fields, each a share of its bytes
+     * (0: as many as the machine has cores); the records and messages do not depend on it. */
+    int threads;
+    /** Called now and then while a regular file is read, on the calling thread, with the
+     * bytes read so far and the total; NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data;    /**< passed to progress */
 } mlp_csv_options;
 
 /** mlp_csv_options.label_index for a file without a label column. */
@@ -989,6 +996,73 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
+/** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
+ * after the header are cut into `ranks` parts of about equal size on line starts, and this
+ * call reads only the records whose lines start in part `rank` (0-based), so each process
+ * holds about 1/ranks of the data. The shards of ranks 0..ranks-1, in order, are the records
+ * mlp_csv_load reads, in order; their counts differ by a few records. Memory: the share's
+ * float matrix plus a buffer per thread. Needs a regular file without quoted fields (else
+ * INVALID_ARG), and for classification the class list (options->class_names: a share may
+ * lack some classes), else INVALID_ARG. Messages name the file's own lines.
+ * @return as mlp_csv_load; INVALID_ARG also for rank >= ranks or ranks 0 */
+MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
+                                      size_t ranks, const mlp_csv_options *options,
+                                      mlp_error_detail *detail);
+/** A numeric CSV file as a binary cache of float rows on disk, for training on data larger
+ * than memory: records are read a batch at a time (pread) through an mlp_source. */
+typedef struct mlp_csv_cache mlp_csv_cache;
+/** Opens the cache of a CSV file, building it first when it is missing or stale: one pass
+ * over the CSV, a chunk of 32 MiB at a time (read as mlp_csv_load reads, threads included),
+ * writes every record as fixed-size float rows to cache_path (through a temporary file
+ * renamed into place). A cache is reused while the CSV's size, modification time and a hash
+ * of its first and last 64 KiB, and the options that decide the records (header, label,
+ * task, classes, delimiter), are unchanged. Memory: one chunk while building, one row while
+ * reading. Classes are sorted as mlp_csv_load sorts them.
+ * @param out receives the cache (mlp_csv_cache_close); unchanged on failure
+ * @param csv_path the CSV file
+ * @param cache_path the cache file (e.g. beside the CSV, or in a cache directory)
+ * @param options as for mlp_csv_load; NULL: the defaults
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_csv_load; IO when the cache cannot be written; FORMAT for a damaged cache */
+MLP_API mlp_status mlp_csv_cache_open(mlp_csv_cache **out, const char *csv_path,
+                                      const char *cache_path, const mlp_csv_options *options,
+                                      mlp_error_detail *detail);
+/** Closes a cache (the file stays for the next run); NULL is a no-op.
+ * @param cache the cache */
+MLP_API void mlp_csv_cache_close(mlp_csv_cache *cache);
+/** Records in the cache.
+ * @param cache the cache; NULL gives 0
+ * @return the record count */
+MLP_API size_t mlp_csv_cache_count(const mlp_csv_cache *cache);
+/** Inputs per record.
+ * @param cache the cache; NULL gives 0
+ * @return the input width */
+MLP_API size_t mlp_csv_cache_input_size(const mlp_csv_cache *cache);
+/** Targets per record: the class count (one-hot), 1 for regression, 0 without a label.
+ * @param cache the cache; NULL gives 0
+ * @return the target width */
+MLP_API size_t mlp_csv_cache_target_size(const mlp_csv_cache *cache);
+/** Name of class k (classification).
+ * @param cache the cache
+ * @param k 0-based class
+ * @return the name, owned by the cache; NULL out of range or for regression */
+MLP_API const char *mlp_csv_cache_class_name(const mlp_csv_cache *cache, size_t k);
+/** Every record of the cache as a source for mlp_train_source (a read callback; the source
+ * is valid while the cache is open, and used by one training at a time).
+ * @param cache the cache
+ * @return the source (count 0 for NULL) */
+MLP_API mlp_source mlp_csv_cache_source(mlp_csv_cache *cache);
+/** Seeded split of the cache's records, on record indices, as mlp_dataset_split splits a
+ * data set (same seed and count, same records): two sources, valid while the cache is open
+ * and until the next split.
+ * @param cache the cache
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training records' source
+ * @param val receives the validation records' source
+ * @return OK, INVALID_ARG (as mlp_dataset_split), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_csv_cache_split(mlp_csv_cache *cache, float val_fraction,
+                                       uint64_t seed, mlp_source *train, mlp_source *val);
 /** The same from an open stream, read once from its current position to its end and not
  * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
 MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,

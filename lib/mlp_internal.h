@@ -163,6 +163,31 @@ mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t l
  * file, on a read error (ferror(fp)), or when the buffer could not grow (*status set to
  * NO_MEMORY; otherwise *status is not touched). Embedded NUL bytes are kept. */
 size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
+/* s[0..len) as one number, exactly the double strtod gives in the C locale (including inf
+ * and nan: callers apply their own policy); 0 when the whole span is not one number. s[len]
+ * must be readable (the readers pass NUL-terminated cells). Short decimals never consult the
+ * locale; other forms call strtod, so readers still run under uselocale(C). */
+int mlp_parse_double(const char *s, size_t len, double *out);
+/* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
+ * count after the inputs). */
+mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);
+/* mlp_csv_load (ranks 1) or mlp_csv_load_shard with each thread's byte range at least
+ * range_bytes (0: the default); tests use small ranges to split small files. */
+mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
+                               const mlp_csv_options *options, size_t rank, size_t ranks,
+                               size_t range_bytes, mlp_error_detail *detail);
+/* mlp_csv_cache_open reading the CSV chunk_bytes at a time (0: the default, 64 MiB); *built
+ * (may be NULL) says whether the cache was (re)built. */
+mlp_status mlp_csv_cache_open_ex(mlp_csv_cache **out, const char *csv_path,
+                                 const char *cache_path, const mlp_csv_options *options,
+                                 size_t chunk_bytes, int *built, mlp_error_detail *detail);
+/* FNV-1a of a NUL-terminated string, for the readers' hash tables. */
+static inline size_t mlp_hash_text(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)h;
+}
 
 /* ---- end of data layer block ------------------------------------------------------ */
 

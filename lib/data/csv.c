@@ -2,9 +2,8 @@
  * The file is fed to the parser one physical line at a time, so the callbacks know the
  * line they are on; a field's own line is that line minus the newlines inside it (quoted
  * fields may span lines). Columns in messages are 1-based field numbers. */
-#include "mlp_internal.h"
+#include "csv_internal.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -12,42 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
-
-typedef struct field_ref {
-    size_t off, len; /* into csv_ctx.text (NUL-terminated there) */
-    size_t line;     /* physical line the field starts on */
-} field_ref;
-
-typedef struct csv_ctx {
-    const char *path;
-    const mlp_csv_options *opt;
-    mlp_error_detail *detail;
-    mlp_status st;
-    size_t line;                 /* physical line being fed, 1-based */
-    /* the record being assembled */
-    char *text;
-    size_t text_len, text_cap;
-    field_ref *fields;
-    size_t nfields, fields_cap;
-    /* layout, known after the first record */
-    int layout_known;
-    size_t ncols, label_col, n_in; /* label_col SIZE_MAX: no label (MLP_CSV_NO_LABEL) */
-    int no_label;
-    char *label_name;
-    /* rows read so far */
-    size_t rows;
-    size_t x_cap, y_cap;         /* in elements */
-    float *x;                    /* rows x n_in */
-    float *y_value;              /* REGRESS: rows */
-    size_t *y_class;             /* CLASSIFY: rows class ids */
-    /* classes: names by id, hash slots hold id + 1 (0 = empty) */
-    char **classes;
-    size_t n_classes, classes_cap;
-    size_t *slots;
-    size_t n_slots;
-    int fixed_classes;
-} csv_ctx;
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -62,37 +28,35 @@ static char *trim(char *s, size_t *len)
     return s;
 }
 
-/* Full-field strtod: the whole (trimmed) text must be one finite float. */
+/* The whole (trimmed) text must be one finite float (C locale). */
 static int parse_number(const char *s, size_t len, double *out)
 {
-    if (len == 0 || strlen(s) != len) return 0;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end != s + len) return 0;
-    if (!isfinite(v) || !isfinite((float)v)) return 0;
+    double v;
+    if (!mlp_parse_double(s, len, &v) || !isfinite(v) || !isfinite((float)v)) return 0;
     *out = v;
     return 1;
-}
-
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
 }
 
 /* Slot of name: its own when present, else the empty one where it would go. */
 static size_t find_slot(const csv_ctx *c, const char *name)
 {
-    size_t i = hash_str(name) & (c->n_slots - 1);
+    size_t i = mlp_hash_text(name) & (c->n_slots - 1);
     while (c->slots[i] && strcmp(c->classes[c->slots[i] - 1], name) != 0)
         i = (i + 1) & (c->n_slots - 1);
     return i;
 }
 
+size_t csv_class_id(csv_ctx *c, const char *name)
+{
+    if (c->n_slots) {
+        size_t slot = find_slot(c, name);
+        if (c->slots[slot]) return c->slots[slot] - 1;
+    }
+    return csv_add_class(c, name);
+}
+
 /* Adds a class (copied) and returns its id; SIZE_MAX on allocation failure. */
-static size_t add_class(csv_ctx *c, const char *name)
+size_t csv_add_class(csv_ctx *c, const char *name)
 {
     if (2 * (c->n_classes + 1) > c->n_slots) {
         size_t ns = c->n_slots ? 2 * c->n_slots : 64;
@@ -113,10 +77,7 @@ static size_t add_class(csv_ctx *c, const char *name)
     return c->n_classes - 1;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static mlp_status fail(csv_ctx *c, mlp_status st, size_t line, size_t col, const char *fmt,
+mlp_status csv_fail(csv_ctx *c, mlp_status st, size_t line, size_t col, const char *fmt,
                        ...)
 {
     char msg[200];
@@ -134,9 +95,9 @@ static mlp_status fail(csv_ctx *c, mlp_status st, size_t line, size_t col, const
     return st;
 }
 
-static mlp_status no_memory(csv_ctx *c)
+mlp_status csv_no_memory(csv_ctx *c)
 {
-    return fail(c, MLP_ERR_NO_MEMORY, 0, 0, "%s", "out of memory");
+    return csv_fail(c, MLP_ERR_NO_MEMORY, 0, 0, "%s", "out of memory");
 }
 
 /* Field j of the current record, trimmed; *len receives its length. */
@@ -155,8 +116,8 @@ static int first_record(csv_ctx *c)
     const mlp_csv_options *o = c->opt;
     size_t line = c->fields[0].line;
     if (c->nfields < 2 - (size_t)c->no_label) {
-        fail(c, MLP_ERR_PARSE, line, 0,
-             "%zu column(s): need at least one feature column and a label column", c->nfields);
+        csv_fail(c, MLP_ERR_PARSE, line, 0,
+                 "%zu column(s): need at least one feature column and a label column", c->nfields);
         return 0;
     }
     c->ncols = c->nfields;
@@ -165,20 +126,28 @@ static int first_record(csv_ctx *c)
     if (c->no_label) {
         c->label_col = SIZE_MAX; /* features only, e.g. records to predict */
     } else if (o->label_name) {
-        size_t j, len;
-        for (j = 0; j < c->ncols; j++)
-            if (strcmp(field_text(c, j, &len), o->label_name) == 0) break;
-        if (j == c->ncols) {
-            fail(c, MLP_ERR_INVALID_ARG, line, 0, "no column named '%s' in the header",
-                 o->label_name);
+        size_t j = SIZE_MAX, len;
+        for (size_t i = 0; i < c->ncols; i++) {
+            if (strcmp(field_text(c, i, &len), o->label_name) != 0) continue;
+            if (j != SIZE_MAX) {
+                csv_fail(c, MLP_ERR_PARSE, line, i + 1,
+                         "columns %zu and %zu are both named '%.60s': which is the label?", j + 1,
+                         i + 1, o->label_name);
+                return 0;
+            }
+            j = i;
+        }
+        if (j == SIZE_MAX) {
+            csv_fail(c, MLP_ERR_INVALID_ARG, line, 0, "no column named '%s' in the header",
+                     o->label_name);
             return 0;
         }
         c->label_col = j;
     } else if (o->label_index == -1) {
         c->label_col = c->ncols - 1;
     } else if ((unsigned long)o->label_index >= c->ncols) {
-        fail(c, MLP_ERR_INVALID_ARG, line, 0, "label_index %ld is beyond the last column (%zu)",
-             o->label_index, c->ncols);
+        csv_fail(c, MLP_ERR_INVALID_ARG, line, 0, "label_index %ld is beyond the last column (%zu)",
+                 o->label_index, c->ncols);
         return 0;
     } else {
         c->label_col = (size_t)o->label_index;
@@ -195,7 +164,7 @@ static int first_record(csv_ctx *c)
     c->layout_known = 1;
     if (!header || c->no_label) return header;
     size_t len;
-    if (!(c->label_name = mlp_mem_strdup(field_text(c, c->label_col, &len)))) no_memory(c);
+    if (!(c->label_name = mlp_mem_strdup(field_text(c, c->label_col, &len)))) csv_no_memory(c);
     return 1;
 }
 
@@ -208,29 +177,34 @@ static size_t class_of(csv_ctx *c, const char *label, size_t line, size_t col)
     }
     if (id != SIZE_MAX) return id;
     if (c->fixed_classes) {
-        fail(c, MLP_ERR_PARSE, line, col, "label '%.60s' is not one of the given classes",
-             label);
+        csv_fail(c, MLP_ERR_PARSE, line, col, "label '%.60s' is not one of the given classes",
+                 label);
         return SIZE_MAX;
     }
-    if ((id = add_class(c, label)) == SIZE_MAX) no_memory(c);
+    if ((id = csv_add_class(c, label)) == SIZE_MAX) csv_no_memory(c);
     return id;
 }
 
 static void data_record(csv_ctx *c)
 {
     if (c->nfields != c->ncols) {
-        fail(c, MLP_ERR_PARSE, c->fields[0].line, 0, "%zu fields where the first row has %zu",
-             c->nfields, c->ncols);
+        csv_fail(c, MLP_ERR_PARSE, c->fields[0].line, 0, "%zu fields where the first row has %zu",
+                 c->nfields, c->ncols);
         return;
     }
     size_t r = c->rows, x_need;
     int regress = c->opt->task == MLP_TASK_REGRESS;
+    if (c->rows_fixed && r >= c->row_limit) { /* the outputs are sized by a first pass */
+        csv_fail(c, MLP_ERR_IO, c->fields[0].line, 0, "%s",
+                 "more records than a first pass counted: did the file change?");
+        return;
+    }
     if (!mlp_mul_size(r + 1, c->n_in, &x_need) ||
         !mlp_mem_grow((void **)&c->x, &c->x_cap, x_need, sizeof(float)) ||
         !(c->no_label ? 1
           : regress ? mlp_mem_grow((void **)&c->y_value, &c->y_cap, r + 1, sizeof(float))
                     : mlp_mem_grow((void **)&c->y_class, &c->y_cap, r + 1, sizeof(size_t)))) {
-        no_memory(c);
+        csv_no_memory(c);
         return;
     }
     float *x = c->x + r * c->n_in;
@@ -246,9 +220,9 @@ static void data_record(csv_ctx *c)
         }
         if (!parse_number(s, len, &v)) {
             if (len)
-                fail(c, MLP_ERR_PARSE, line, j + 1, "not a finite number: '%.60s'", s);
+                csv_fail(c, MLP_ERR_PARSE, line, j + 1, "not a finite number: '%.60s'", s);
             else
-                fail(c, MLP_ERR_PARSE, line, j + 1, "empty field where a number is expected");
+                csv_fail(c, MLP_ERR_PARSE, line, j + 1, "empty field where a number is expected");
             return;
         }
         if (j == c->label_col)
@@ -261,16 +235,24 @@ static void data_record(csv_ctx *c)
 
 /* ------------------------------------------------------------------ libcsv callbacks */
 
-static void on_field(void *s, size_t len, void *data)
+void csv_on_field(void *s, size_t len, void *data)
 {
     csv_ctx *c = data;
     if (c->st != MLP_OK) return;
     size_t nl = 0;
     for (size_t i = 0; i < len; i++) nl += ((const char *)s)[i] == '\n';
+    const char *nul = memchr(s, '\0', len);
+    if (nul) { /* it would end the field's text: a binary file, or text in UTF-16 */
+        size_t after = 0;
+        for (const char *q = nul; q < (const char *)s + len; q++) after += *q == '\n';
+        csv_fail(c, MLP_ERR_PARSE, c->line - after, c->nfields + 1, "%s",
+                 "a NUL byte in the field (not a text file, or not UTF-8)");
+        return;
+    }
     if (len >= SIZE_MAX - c->text_len - 1 ||
         !mlp_mem_grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1) ||
         !mlp_mem_grow((void **)&c->fields, &c->fields_cap, c->nfields + 1, sizeof *c->fields)) {
-        no_memory(c);
+        csv_no_memory(c);
         return;
     }
     if (len) memcpy(c->text + c->text_len, s, len);
@@ -279,7 +261,7 @@ static void on_field(void *s, size_t len, void *data)
     c->text_len += len + 1;
 }
 
-static void on_record(int term, void *data)
+void csv_on_record(int term, void *data)
 {
     csv_ctx *c = data;
     (void)term;
@@ -307,6 +289,7 @@ static mlp_status check_options(const mlp_csv_options *o, mlp_error_detail *deta
     if (o->delimiter == '\0' || o->delimiter == '"' || o->delimiter == '\n' ||
         o->delimiter == '\r')
         BAD("delimiter must not be NUL, a quote or a line break");
+    if (o->threads < 0) BAD("threads must be >= 0 (0: every core)");
     if (o->task == MLP_TASK_CLASSIFY && (o->class_names != NULL) != (o->class_count != 0))
         BAD("class_names and class_count must be given together");
     if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
@@ -340,7 +323,7 @@ static int cmp_number(const void *a, const void *b)
 }
 
 /* Sorts collected classes (numerically when every one is a number) and renumbers rows. */
-static mlp_status sort_classes(csv_ctx *c)
+mlp_status csv_sort_classes(csv_ctx *c)
 {
     size_t n = c->n_classes;
     class_key *keys = mlp_mem_alloc(n * sizeof *keys);
@@ -350,7 +333,7 @@ static mlp_status sort_classes(csv_ctx *c)
         mlp_mem_free(keys);
         mlp_mem_free(remap);
         mlp_mem_free(sorted);
-        return no_memory(c);
+        return csv_no_memory(c);
     }
     int numeric = 1;
     for (size_t i = 0; i < n; i++) {
@@ -376,7 +359,7 @@ static mlp_status build(csv_ctx *c, mlp_dataset **out)
     int regress = c->opt->task == MLP_TASK_REGRESS, classify = !regress && !c->no_label;
     size_t k = c->no_label ? 0 : regress ? 1 : c->n_classes;
     mlp_dataset *ds = NULL;
-    if (classify && !c->fixed_classes && sort_classes(c) != MLP_OK) return c->st;
+    if (classify && !c->fixed_classes && csv_sort_classes(c) != MLP_OK) return c->st;
     mlp_status st = mlp_dataset_create(&ds, c->rows, c->n_in, k);
     if (st == MLP_OK && classify)
         st = mlp_dataset_set_class_names(ds, (const char *const *)c->classes, c->n_classes);
@@ -384,7 +367,7 @@ static mlp_status build(csv_ctx *c, mlp_dataset **out)
         st = mlp_dataset_set_label_column(ds, c->label_name, (long)c->label_col);
     if (st != MLP_OK) {
         mlp_dataset_free(ds);
-        return no_memory(c);
+        return csv_no_memory(c);
     }
     memcpy(mlp_dataset_inputs(ds), c->x, c->rows * c->n_in * sizeof(float));
     float *y = mlp_dataset_targets(ds);
@@ -398,7 +381,7 @@ static mlp_status build(csv_ctx *c, mlp_dataset **out)
     return MLP_OK;
 }
 
-static void ctx_free(csv_ctx *c)
+void csv_ctx_free(csv_ctx *c)
 {
     mlp_mem_free(c->text);
     mlp_mem_free(c->fields);
@@ -425,51 +408,34 @@ mlp_csv_options mlp_csv_options_default(void)
     o.class_names = NULL;
     o.class_count = 0;
     o.delimiter = ',';
+    o.threads = 0;
+    o.progress = NULL;
+    o.progress_user_data = NULL;
     return o;
 }
 
-/* Feeds the open file to the parser line by line; the result is in c->st. */
+/* Feeds the open file to the parser; the result is in c->st. */
 static void parse_file(csv_ctx *c, FILE *fp)
 {
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        no_memory(c);
-        return;
-    }
-    csv_set_delim(&p, (unsigned char)c->opt->delimiter);
-    csv_set_realloc_func(&p, mlp_mem_realloc); /* the parser's field buffer too */
-    csv_set_free_func(&p, mlp_mem_free);
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    mlp_status grow = MLP_OK;
-    errno = 0;
-    while (c->st == MLP_OK && (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0) {
-        const char *s = buf;
-        c->line++;
-        /* A UTF-8 byte-order mark before the first line is not data. */
-        if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->st == MLP_OK) {
-            if (csv_error(&p) == CSV_EPARSE)
-                fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-                     "malformed quoting (RFC 4180: a quote inside a field must be doubled "
-                     "and the field quoted)");
-            else
-                no_memory(c);
-        }
-    }
-    /* The line buffer can fail to grow: that is not the end of the file. */
-    if (c->st == MLP_OK && grow != MLP_OK) no_memory(c);
-    if (c->st == MLP_OK && ferror(fp))
-        fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
-    if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
-        if (csv_error(&p) == CSV_EPARSE)
-            fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+    csv_feed f = {c->opt->delimiter, &c->line, &c->st, csv_on_field, csv_on_record, c};
+    switch (mlp_csv_feed_stream(fp, &f)) {
+    case CSV_FEED_OK:
+        break;
+    case CSV_FEED_QUOTING:
+        csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
+                 "malformed quoting (RFC 4180: a quote inside a field must be doubled and the "
+                 "field quoted)");
+        break;
+    case CSV_FEED_UNCLOSED:
+        csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
                  "quoted field not closed before the end of the file");
-        else
-            no_memory(c);
+        break;
+    case CSV_FEED_IO:
+        csv_fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
+        break;
+    default:
+        if (c->st == MLP_OK) csv_no_memory(c);
     }
-    mlp_mem_free(buf);
-    csv_free(&p);
 }
 
 /* The caller's options (NULL: the defaults) at this library's size, checked. */
@@ -483,50 +449,94 @@ static mlp_status read_options(mlp_csv_options *o, const mlp_csv_options *option
     return st == MLP_OK ? check_options(o, detail) : st;
 }
 
-/* Parses the open stream fp (read once, from its current position; not closed). */
+static mlp_status ctx_init(csv_ctx *c, const mlp_csv_options *o, const char *name,
+                           mlp_error_detail *detail)
+{
+    memset(c, 0, sizeof *c);
+    c->path = name;
+    c->opt = o;
+    c->detail = detail;
+    c->st = MLP_OK;
+    c->no_label = o->label_index == MLP_CSV_NO_LABEL && !o->label_name;
+    if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
+        c->fixed_classes = 1;
+        for (size_t i = 0; i < o->class_count; i++)
+            if (csv_add_class(c, o->class_names[i]) == SIZE_MAX) return csv_no_memory(c);
+    }
+    return MLP_OK;
+}
+
+/* A regular file read from its start goes by byte ranges (threads, shards); it returns 0
+ * in *tried when the file is not one, or needs libcsv. */
+static mlp_status load_ranges(mlp_dataset **out, FILE *fp, const char *name,
+                              const mlp_csv_options *o, size_t rank, size_t ranks,
+                              size_t range_bytes, locale_t cloc, mlp_error_detail *detail,
+                              int *tried)
+{
+    struct stat sb;
+    int fd = fileno(fp);
+    *tried = 0;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || ftello(fp) != 0)
+        return MLP_OK;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
+    csv_ctx c;
+    mlp_status st = ctx_init(&c, o, name, detail);
+    if (st == MLP_OK)
+        st = csv_load_ranges(&c, fd, (size_t)sb.st_size, rank, ranks, threads, range_bytes,
+                             cloc, out, tried);
+    csv_ctx_free(&c);
+    if (*tried) fseeko(fp, 0, SEEK_END); /* read to its end, as a stream would be */
+    return st;
+}
+
+/* Parses the open stream fp (read once, from its current position; not closed); a share of
+ * its records with ranks > 1. */
 static mlp_status load_stream(mlp_dataset **out, FILE *fp, const char *name,
-                              const mlp_csv_options *options, mlp_error_detail *detail)
+                              const mlp_csv_options *options, size_t rank, size_t ranks,
+                              size_t range_bytes, mlp_error_detail *detail)
 {
     mlp_csv_options own;
     const mlp_csv_options *o = &own;
     mlp_status st = read_options(&own, options, detail);
     if (st != MLP_OK) return st;
-
-    csv_ctx c;
-    memset(&c, 0, sizeof c);
-    c.path = name;
-    c.opt = o;
-    c.detail = detail;
-    c.st = MLP_OK;
-    c.no_label = o->label_index == MLP_CSV_NO_LABEL && !o->label_name;
-    if (o->task == MLP_TASK_CLASSIFY && o->class_names) {
-        c.fixed_classes = 1;
-        for (size_t i = 0; i < o->class_count; i++)
-            if (add_class(&c, o->class_names[i]) == SIZE_MAX) {
-                ctx_free(&c);
-                return no_memory(&c);
-            }
-    }
     /* Numbers are read in the C locale, whatever the application set ("C" always exists,
      * so a failure is memory). */
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (!cloc) {
-        ctx_free(&c);
-        return no_memory(&c);
+    if (!cloc) return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
+    int tried = 0;
+    st = load_ranges(out, fp, name, o, rank, ranks, range_bytes, cloc, detail, &tried);
+    if (tried || st != MLP_OK) {
+        freelocale(cloc);
+        return st;
+    }
+    if (ranks > 1) {
+        freelocale(cloc);
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "%s: a share of the records is read from a regular file without "
+                              "quoted fields, NUL bytes or bare carriage returns", name);
+    }
+    csv_ctx c;
+    st = ctx_init(&c, o, name, detail);
+    if (st != MLP_OK) {
+        freelocale(cloc);
+        csv_ctx_free(&c);
+        return st;
     }
     locale_t old = uselocale(cloc);
     parse_file(&c, fp);
     uselocale(old);
     freelocale(cloc);
-    if (c.st == MLP_OK && c.rows == 0) fail(&c, MLP_ERR_PARSE, 0, 0, "%s", "no data rows");
+    if (c.st == MLP_OK && c.rows == 0) csv_fail(&c, MLP_ERR_PARSE, 0, 0, "%s", "no data rows");
     if (c.st == MLP_OK) build(&c, out);
     st = c.st;
-    ctx_free(&c);
+    csv_ctx_free(&c);
     return st;
 }
 
-mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
-                        mlp_error_detail *detail)
+mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
+                               const mlp_csv_options *options, size_t rank, size_t ranks,
+                               size_t range_bytes, mlp_error_detail *detail)
 {
     if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     /* Bad options are reported before the file is opened. */
@@ -539,14 +549,37 @@ mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_optio
         return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
                               "%s: cannot open: %s", path, strerror(e));
     }
-    st = load_stream(out, fp, path, options, detail);
+    st = load_stream(out, fp, path, options, rank, ranks, range_bytes, detail);
     fclose(fp);
     return st;
+}
+
+mlp_status mlp_csv_load(mlp_dataset **out, const char *path, const mlp_csv_options *options,
+                        mlp_error_detail *detail)
+{
+    return mlp_csv_load_ranged(out, path, options, 0, 1, 0, detail);
+}
+
+mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank, size_t ranks,
+                              const mlp_csv_options *options, mlp_error_detail *detail)
+{
+    if (ranks == 0 || rank >= ranks)
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "rank %zu of %zu: rank must be below ranks (>= 1)", rank, ranks);
+    mlp_csv_options checked;
+    mlp_status st = read_options(&checked, options, detail);
+    if (st != MLP_OK) return st;
+    if (ranks > 1 && checked.task == MLP_TASK_CLASSIFY && !checked.class_names &&
+        !(checked.label_index == MLP_CSV_NO_LABEL && !checked.label_name))
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "options->class_names: a share of a classification file needs "
+                              "the class list (each share may lack some classes)");
+    return mlp_csv_load_ranged(out, path, options, rank, ranks, 0, detail);
 }
 
 mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
                                const mlp_csv_options *options, mlp_error_detail *detail)
 {
     if (!out || !fp) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
-    return load_stream(out, fp, name ? name : "(stream)", options, detail);
+    return load_stream(out, fp, name ? name : "(stream)", options, 0, 1, 0, detail);
 }

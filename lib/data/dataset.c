@@ -53,6 +53,19 @@ mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size
     return MLP_OK;
 }
 
+mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size)
+{
+    size_t n;
+    if (!mlp_mul_size(ds->count ? ds->count : 1, target_size ? target_size : 1, &n))
+        return MLP_ERR_NO_MEMORY;
+    float *t = mlp_mem_calloc(n, sizeof *t);
+    if (!t) return MLP_ERR_NO_MEMORY;
+    mlp_mem_free(ds->targets);
+    ds->targets = t;
+    ds->target_size = target_size;
+    return MLP_OK;
+}
+
 void mlp_dataset_free(mlp_dataset *ds)
 {
     if (!ds) return;

@@ -6,28 +6,31 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int mlp_table_parse_number(const char *s, double *out)
 {
-    if (!*s) return 0;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (*end != '\0' || !isfinite(v) || !isfinite((float)v)) return 0;
+    double v;
+    if (!mlp_parse_double(s, strlen(s), &v) || !isfinite(v) || !isfinite((float)v)) return 0;
     *out = v;
     return 1;
 }
 
+static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+/* One pass over the list, no strlen (this runs on every cell of a table); ASCII case only,
+ * whatever the caller's locale. */
 int mlp_table_is_missing(const char *s, const char *list)
 {
     if (!*s) return 1;
-    size_t n = strlen(s);
     for (const char *p = list; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && strncasecmp(p, s, n) == 0) return 1;
-        if (!comma) break;
-        p = comma + 1;
+        size_t i = 0;
+        while (p[i] && p[i] != ',' && s[i] && ascii_lower((unsigned char)p[i]) ==
+                                                 ascii_lower((unsigned char)s[i]))
+            i++;
+        if ((p[i] == ',' || !p[i]) && !s[i]) return 1;
+        while (p[i] && p[i] != ',') i++;
+        if (!p[i]) break;
+        p += i + 1;
     }
     return 0;
 }
@@ -56,7 +59,8 @@ static long days_from_civil(long y, int m, int d)
 int mlp_table_parse_date(const char *s, double *days)
 {
     int y, m, d;
-    if (strlen(s) < 10) return 0; /* before reading s[4]: a short cell ends sooner */
+    for (int i = 0; i < 10; i++) /* before reading s[4]: a short cell ends sooner */
+        if (!s[i]) return 0;
     char sep = s[4];
     if ((sep != '-' && sep != '/') || s[7] != sep) return 0;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) return 0;
@@ -138,6 +142,7 @@ static mlp_status subset(const mlp_table *t, const size_t *sel, size_t n, mlp_ta
         if (!(s->names = mlp_mem_calloc(t->cols, sizeof *s->names))) goto done;
         for (size_t j = 0; j < t->cols; j++)
             if (!(s->names[j] = mlp_mem_strdup(t->names[j]))) goto done;
+        if (mlp_table_index_names(s, NULL) != MLP_OK) goto done;
     }
     st = MLP_OK;
 done:

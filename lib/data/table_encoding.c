@@ -239,11 +239,7 @@ static mlp_status map_columns(encode_ctx *e, int with_targets)
         const table_column *c = &enc->cols[j];
         e->map[j] = SIZE_MAX;
         if (by_name) {
-            for (size_t i = 0; i < t->cols; i++)
-                if (strcmp(t->names[i], c->name) == 0) {
-                    e->map[j] = i;
-                    break;
-                }
+            e->map[j] = mlp_table_find_name(t, c->name);
         } else if (!(labels_absent && c->type == MLP_COLUMN_LABEL)) {
             e->map[j] = k++;
         }

@@ -11,8 +11,17 @@ struct mlp_table {
     size_t *cell;      /* rows x cols offsets into text */
     size_t *line;      /* rows: the file line each row starts on (0 when not from a file) */
     char **names;      /* cols header names, or NULL without a header row */
+    size_t *name_slot; /* with names: open-addressing hash of the names, column + 1 (0 empty) */
+    size_t n_name_slots;
     char *source;      /* file name for messages */
 };
+
+/* Builds t's name index from t->names; PARSE (naming both columns) when two columns have
+ * the same name: columns are matched by name, so a second one would silently read the
+ * first one's cells. */
+mlp_status mlp_table_index_names(mlp_table *t, mlp_error_detail *detail);
+/* The column named name, SIZE_MAX when none (or t has no header row); O(1). */
+size_t mlp_table_find_name(const mlp_table *t, const char *name);
 
 /* Days since 1970-01-01 of a cell in YYYY-MM-DD or YYYY/MM/DD form (optionally followed by
  * 'T' or ' ' and anything, e.g. a time); 0 when it is not such a date. */

@@ -1,9 +1,10 @@
-/* Reading a CSV file into a table of text cells (libcsv, RFC 4180 quoting), fed one
- * physical line at a time so that every row knows the line it starts on. */
+/* Reading a CSV file into a table of text cells (RFC 4180 quoting, csv_feed.h), every row
+ * knowing the line it starts on. */
+#include "csv_feed.h"
 #include "table_internal.h"
 
-#include <csv.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,15 @@ static void on_field(void *s, size_t len, void *data)
     size_t nl = 0;
     for (size_t i = 0; i < len; i++) nl += p[i] == '\n';
     if (c->fields == 0) c->record_line = c->line - nl;
+    const char *nul = memchr(p, '\0', len);
+    if (nul) { /* it would end the cell's text: a binary file, or text in UTF-16 */
+        size_t after = 0;
+        for (const char *q = nul; q < p + len; q++) after += *q == '\n';
+        c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line - after, c->fields + 1,
+                               "%s:%zu: a NUL byte in cell %zu (not a text file, or not "
+                               "UTF-8)", c->name, c->line - after, c->fields + 1);
+        return;
+    }
     while (len && (*p == ' ' || *p == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     size_t ncells = t->rows * (t->cols ? t->cols : 0) + c->fields;
@@ -84,44 +94,25 @@ static void on_record(int term, void *data)
 
 static void parse(read_ctx *c, FILE *fp, char delimiter)
 {
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        no_memory(c);
-        return;
-    }
-    csv_set_delim(&p, (unsigned char)delimiter);
-    csv_set_realloc_func(&p, mlp_mem_realloc); /* the parser's field buffer too */
-    csv_set_free_func(&p, mlp_mem_free);
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    mlp_status grow = MLP_OK;
-    errno = 0;
-    while (c->st == MLP_OK && (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0) {
-        const char *s = buf;
-        c->line++;
-        if (c->line == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3, n -= 3;
-        if (csv_parse(&p, s, n, on_field, on_record, c) != n && c->st == MLP_OK) {
-            if (csv_error(&p) == CSV_EPARSE)
-                c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line, c->fields + 1,
-                                       "%s:%zu: malformed quoting (RFC 4180)", c->name,
-                                       c->line);
-            else
-                no_memory(c);
-        }
-    }
-    if (c->st == MLP_OK && grow != MLP_OK) no_memory(c);
-    if (c->st == MLP_OK && ferror(fp))
+    csv_feed f = {delimiter, &c->line, &c->st, on_field, on_record, c};
+    switch (mlp_csv_feed_stream(fp, &f)) {
+    case CSV_FEED_OK:
+        break;
+    case CSV_FEED_QUOTING:
+        c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line, c->fields + 1,
+                               "%s:%zu: malformed quoting (RFC 4180)", c->name, c->line);
+        break;
+    case CSV_FEED_UNCLOSED:
+        c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line, 0,
+                               "%s:%zu: quoted field not closed before the end of the file",
+                               c->name, c->line);
+        break;
+    case CSV_FEED_IO:
         c->st = mlp_data_error(c->detail, MLP_ERR_IO, 0, 0, "%s: read error", c->name);
-    if (c->st == MLP_OK && csv_fini(&p, on_field, on_record, c) != 0 && c->st == MLP_OK) {
-        if (csv_error(&p) == CSV_EPARSE)
-            c->st = mlp_data_error(c->detail, MLP_ERR_PARSE, c->line, 0,
-                                   "%s:%zu: quoted field not closed before the end of the file",
-                                   c->name, c->line);
-        else
-            no_memory(c);
+        break;
+    default:
+        if (c->st == MLP_OK) no_memory(c);
     }
-    mlp_mem_free(buf);
-    csv_free(&p);
 }
 
 /* Row 0 as a header: every cell non-empty and neither a number, a date nor missing. */
@@ -139,16 +130,50 @@ static int looks_like_header(const mlp_table *t)
 }
 
 /* Moves row 0 into the column names. */
-static mlp_status take_header(mlp_table *t)
+static mlp_status take_header(mlp_table *t, mlp_error_detail *detail)
 {
     t->names = mlp_mem_calloc(t->cols, sizeof *t->names);
     if (!t->names) return MLP_ERR_NO_MEMORY;
     for (size_t j = 0; j < t->cols; j++)
         if (!(t->names[j] = mlp_mem_strdup(t->text + t->cell[j]))) return MLP_ERR_NO_MEMORY;
+    mlp_status st = mlp_table_index_names(t, detail);
+    if (st != MLP_OK) return st;
     t->rows--;
     memmove(t->cell, t->cell + t->cols, t->rows * t->cols * sizeof *t->cell);
     memmove(t->line, t->line + 1, t->rows * sizeof *t->line);
     return MLP_OK;
+}
+
+mlp_status mlp_table_index_names(mlp_table *t, mlp_error_detail *detail)
+{
+    size_t n = 16;
+    while (n < 2 * t->cols) n *= 2;
+    mlp_mem_free(t->name_slot);
+    t->n_name_slots = 0;
+    if (!(t->name_slot = mlp_mem_calloc(n, sizeof *t->name_slot))) return MLP_ERR_NO_MEMORY;
+    t->n_name_slots = n;
+    for (size_t j = 0; j < t->cols; j++) {
+        size_t k = mlp_hash_text(t->names[j]) & (n - 1);
+        for (; t->name_slot[k]; k = (k + 1) & (n - 1)) {
+            size_t other = t->name_slot[k] - 1;
+            if (strcmp(t->names[other], t->names[j]) == 0)
+                return mlp_data_error(detail, MLP_ERR_PARSE, 0, j + 1,
+                                      "%s: columns %zu and %zu are both named '%.60s': columns "
+                                      "are matched by name, rename one", t->source, other + 1,
+                                      j + 1, t->names[j]);
+        }
+        t->name_slot[k] = j + 1;
+    }
+    return MLP_OK;
+}
+
+size_t mlp_table_find_name(const mlp_table *t, const char *name)
+{
+    if (!t->names || !t->n_name_slots) return SIZE_MAX;
+    size_t n = t->n_name_slots;
+    for (size_t k = mlp_hash_text(name) & (n - 1); t->name_slot[k]; k = (k + 1) & (n - 1))
+        if (strcmp(t->names[t->name_slot[k] - 1], name) == 0) return t->name_slot[k] - 1;
+    return SIZE_MAX;
 }
 
 mlp_table_read_options mlp_table_read_options_default(void)
@@ -163,6 +188,7 @@ void mlp_table_free(mlp_table *t)
     if (t->names)
         for (size_t j = 0; j < t->cols; j++) mlp_mem_free(t->names[j]);
     mlp_mem_free(t->names);
+    mlp_mem_free(t->name_slot);
     mlp_mem_free(t->text);
     mlp_mem_free(t->cell);
     mlp_mem_free(t->line);
@@ -190,10 +216,20 @@ mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
         mlp_table_free(c.t);
         return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
     }
+    /* Numbers in the C locale, whatever the application set ("C" always exists, so a
+     * failure is memory). */
+    locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (!cloc) {
+        mlp_table_free(c.t);
+        return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
+    }
+    locale_t old = uselocale(cloc);
     parse(&c, fp, o.delimiter);
     if (c.st == MLP_OK && c.t->rows > 0 &&
         (o.has_header == 1 || (o.has_header == -1 && looks_like_header(c.t))))
-        c.st = take_header(c.t);
+        c.st = take_header(c.t, detail);
+    uselocale(old);
+    freelocale(cloc);
     if (c.st == MLP_OK && c.t->cols == 0)
         c.st = mlp_data_error(detail, MLP_ERR_PARSE, 0, 0, "%s: no rows", c.name);
     if (c.st != MLP_OK) {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Loading benchmark: libmlp's CSV readers beside pandas read_csv(dtype=float32) and numpy
+# loadtxt on one generated numeric CSV, measured alternately in one run (each round runs
+# every reader once, in turn), medians of wall time and peak RSS from /usr/bin/time -v.
+# Usage: bench/loading/run.sh BUILD_DIR [ROUNDS] [ROWS] [FEATURES] [EXTRA_LABEL=COMMAND ...]
+#   (defaults: 5 rounds, 200000 x 50 features + label = 93 MB)
+# EXTRA entries add rows, e.g. "main=/tmp/main/bench/mlp-load-csv FILE csv 1".
+set -euo pipefail
+build=$1 rounds=${2:-5} rows=${3:-200000} features=${4:-50}
+shift $(( $# < 4 ? $# : 4 ))
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+csv=${MLP_BENCH_CSV:-$dir/numeric.csv}
+[ -f "$csv" ] || "$py" "$here/gen_csv.py" "$csv" "$rows" "$features"
+export OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 OMP_NUM_THREADS=1
+
+declare -A cmd
+order=()
+add() { cmd[$1]=$2; order+=("$1"); }
+add "libmlp mlp_csv_load 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
+add "libmlp mlp_csv_load 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
+add "libmlp mlp_table_load (text)" "$build/bench/mlp-load-csv $csv table"
+if "$py" -c 'import pandas' 2>/dev/null; then
+    add "pandas read_csv float32" "$py -c \"import pandas,numpy; pandas.read_csv('$csv', dtype=numpy.float32)\""
+else
+    echo "pandas: not installed, skipped" >&2
+fi
+if "$py" -c 'import numpy' 2>/dev/null; then
+    add "numpy loadtxt float32" "$py -c \"import numpy; numpy.loadtxt('$csv', delimiter=',', skiprows=1, dtype=numpy.float32)\""
+fi
+for extra in "$@"; do add "${extra%%=*}" "${extra#*=}"; done
+
+for ((r = 0; r < rounds; r++)); do
+    for name in "${order[@]}"; do
+        log=$dir/time.log
+        if ! /usr/bin/time -v -o "$log" bash -c "${cmd[$name]}" >/dev/null 2>"$dir/err"; then
+            echo "$name: failed: $(tail -2 "$dir/err")" >&2
+            continue
+        fi
+        wall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0;
+                for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$log")
+        rss=$(awk -F': ' '/Maximum resident/ { print $2 }' "$log")
+        echo "$name|$wall|$rss" >>"$dir/results"
+    done
+done
+printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB\n' \
+    "$(basename "$csv")" "$(du -h "$csv" | cut -f1)" "$(stat -c %s "$csv")" "$rounds"
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+for name in "${order[@]}"; do
+    grep -qF "$name|" "$dir/results" || continue
+    read -r w wmin wmax < <(grep -F "$name|" "$dir/results" | cut -d'|' -f2 | median)
+    read -r m _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f3 | median)
+    printf '  %-36s %7.2f s (min %.2f max %.2f) %8.1f MB\n' "$name" "$w" "$wmin" "$wmax" \
+        "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
+done
