@@ -1,0 +1,600 @@
+/* ONNX -> model: follows the graph from its one input to its one output, node by node, and
+ * maps each node onto the net's layers (a Gemm or MatMul opens a layer, Add gives it a bias,
+ * an activation closes it) or onto the input scaling. Whatever does not fit that chain is
+ * refused with the node and the operator named: the import never guesses. */
+#include "onnx_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct layer {
+    float *w; /* n_out x n_in, the net's layout */
+    float *b; /* n_out, NULL without a bias */
+    size_t n_in, n_out;
+    mlp_activation act;
+    int closed; /* its activation is known */
+} layer;
+
+typedef struct importer {
+    const Onnx__GraphProto *g;
+    int64_t opset;
+    mlp_error_detail *detail;
+    const char *lbl; /* the node being read, for messages */
+    layer *layers;
+    size_t n_layers;
+    size_t width;      /* features per record of the current tensor; 0 while unknown */
+    size_t input_rank; /* 0 when the graph does not say */
+    int flat;          /* the current tensor is (batch, width) */
+    float *offset, *scale;
+    int ended; /* a softmax closed the net */
+} importer;
+
+#define FAIL(im, ...) mlp_fail((im)->detail, MLP_ERR_FORMAT, __VA_ARGS__)
+
+static const char *str(const char *s) { return s ? s : ""; }
+
+/* An initializer or a Constant node's value named name; NULL when neither. */
+static const Onnx__TensorProto *find_const(const importer *im, const char *name)
+{
+    const Onnx__GraphProto *g = im->g;
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (strcmp(str(g->initializer[i]->name), name) == 0) return g->initializer[i];
+    for (size_t i = 0; i < g->n_node; i++) {
+        const Onnx__NodeProto *n = g->node[i];
+        if (strcmp(str(n->op_type), "Constant") || n->n_output != 1 || n->n_attribute != 1 ||
+            strcmp(str(n->output[0]), name))
+            continue;
+        const Onnx__AttributeProto *a = n->attribute[0];
+        if (strcmp(str(a->name), "value") == 0 && a->t) return a->t;
+    }
+    return NULL;
+}
+
+static const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *node, const char *name)
+{
+    for (size_t i = 0; i < node->n_attribute; i++)
+        if (strcmp(str(node->attribute[i]->name), name) == 0) return node->attribute[i];
+    return NULL;
+}
+
+/* Every attribute of node is one of allowed (NULL-terminated). */
+static mlp_status attrs_allowed(importer *im, const Onnx__NodeProto *node,
+                                const char *const *allowed)
+{
+    for (size_t i = 0; i < node->n_attribute; i++) {
+        const char *name = str(node->attribute[i]->name);
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, name) == 0;
+        if (!ok) return FAIL(im, "onnx: %s: attribute \"%.60s\" is not supported", im->lbl, name);
+    }
+    return MLP_OK;
+}
+
+static mlp_status attr_int(importer *im, const Onnx__NodeProto *node, const char *name,
+                           int64_t def, int64_t *out)
+{
+    const Onnx__AttributeProto *a = attr_find(node, name);
+    if (!a) {
+        *out = def;
+        return MLP_OK;
+    }
+    if (!a->has_i || (a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT))
+        return FAIL(im, "onnx: %s: attribute \"%s\" is not an integer", im->lbl, name);
+    *out = a->i;
+    return MLP_OK;
+}
+
+static mlp_status attr_float(importer *im, const Onnx__NodeProto *node, const char *name,
+                             float def, float *out)
+{
+    const Onnx__AttributeProto *a = attr_find(node, name);
+    if (!a) {
+        *out = def;
+        return MLP_OK;
+    }
+    if (!a->has_f || (a->has_type && a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT))
+        return FAIL(im, "onnx: %s: attribute \"%s\" is not a float", im->lbl, name);
+    if (!mlp_is_finite(a->f))
+        return FAIL(im, "onnx: %s: attribute \"%s\" is NaN or infinite", im->lbl, name);
+    *out = a->f;
+    return MLP_OK;
+}
+
+/* The floats of the constant input `name` of the node being read. */
+static mlp_status const_floats(importer *im, const char *name, float **v, size_t *n,
+                               const Onnx__TensorProto **t)
+{
+    *t = find_const(im, name);
+    if (!*t)
+        return FAIL(im, "onnx: %s: input \"%.80s\" is neither the previous result nor a "
+                        "constant (a branch or a merge: not an MLP chain)", im->lbl, name);
+    return mlp_onnx_tensor_floats(*t, name, v, n, im->detail);
+}
+
+static layer *open_layer(importer *im)
+{
+    return im->n_layers && !im->layers[im->n_layers - 1].closed ? &im->layers[im->n_layers - 1]
+                                                                 : NULL;
+}
+
+/* A new layer from weights v, stored (n_out x n_in) when rows_out, else (n_in x n_out). */
+static mlp_status add_layer(importer *im, float *v, size_t rows, size_t cols, int rows_out,
+                            float alpha)
+{
+    size_t n_out = rows_out ? rows : cols, n_in = rows_out ? cols : rows;
+    if (im->ended) return FAIL(im, "onnx: %s: a layer after the softmax", im->lbl);
+    if (!im->flat)
+        return FAIL(im, "onnx: %s: the input has rank %zu: Flatten or Reshape it to (batch, "
+                        "features) first", im->lbl, im->input_rank);
+    if (im->width && im->width != n_in)
+        return FAIL(im, "onnx: %s: weights for %zu inputs, the previous result has %zu",
+                    im->lbl, n_in, im->width);
+    if (n_in == 0 || n_out == 0) return FAIL(im, "onnx: %s: empty weights", im->lbl);
+    layer *open = open_layer(im);
+    if (open) { /* a layer followed by a layer: the first one is linear */
+        open->act = MLP_ACT_LINEAR;
+        open->closed = 1;
+    }
+    float *w = mlp_mem_alloc(n_out * n_in * sizeof(float));
+    if (!w) return MLP_ERR_NO_MEMORY;
+    for (size_t j = 0; j < n_out; j++)
+        for (size_t i = 0; i < n_in; i++) {
+            w[j * n_in + i] = alpha * (rows_out ? v[j * n_in + i] : v[i * n_out + j]);
+            if (!mlp_is_finite(w[j * n_in + i])) {
+                mlp_mem_free(w);
+                return FAIL(im, "onnx: %s: alpha times a weight is infinite", im->lbl);
+            }
+        }
+    im->layers[im->n_layers++] = (layer){.w = w, .n_in = n_in, .n_out = n_out};
+    im->width = n_out;
+    return MLP_OK;
+}
+
+/* Adds beta * c (n_out values, or one broadcast) to the open layer's bias. */
+static mlp_status add_bias(importer *im, const Onnx__TensorProto *t, const float *c, size_t n,
+                           float beta)
+{
+    layer *l = open_layer(im);
+    int per_neuron = n == l->n_out && (t->n_dims == 1 || (t->n_dims == 2 && t->dims[0] == 1));
+    if (n != 1 && !per_neuron)
+        return FAIL(im, "onnx: %s: a bias of %zu values in %zu dimensions for %zu neurons",
+                    im->lbl, n, t->n_dims, l->n_out);
+    if (!l->b && !(l->b = mlp_mem_calloc(l->n_out, sizeof(float)))) return MLP_ERR_NO_MEMORY;
+    for (size_t j = 0; j < l->n_out; j++) {
+        l->b[j] += beta * c[n == 1 ? 0 : j];
+        if (!mlp_is_finite(l->b[j]))
+            return FAIL(im, "onnx: %s: beta times a bias is infinite", im->lbl);
+    }
+    return MLP_OK;
+}
+
+static mlp_status op_gemm(importer *im, const Onnx__NodeProto *node)
+{
+    static const char *const allowed[] = {"alpha", "beta", "transA", "transB", NULL};
+    int64_t trans_a, trans_b;
+    float alpha, beta;
+    mlp_status st = attrs_allowed(im, node, allowed);
+    if (st == MLP_OK) st = attr_int(im, node, "transA", 0, &trans_a);
+    if (st == MLP_OK) st = attr_int(im, node, "transB", 0, &trans_b);
+    if (st == MLP_OK) st = attr_float(im, node, "alpha", 1.0f, &alpha);
+    if (st == MLP_OK) st = attr_float(im, node, "beta", 1.0f, &beta);
+    if (st != MLP_OK) return st;
+    if (trans_a != 0)
+        return FAIL(im, "onnx: %s: transA = %lld transposes the batch, not an MLP layer",
+                    im->lbl, (long long)trans_a);
+    if (node->n_input < 2) return FAIL(im, "onnx: %s: no weights", im->lbl);
+    float *v = NULL, *c = NULL;
+    size_t n, nc;
+    const Onnx__TensorProto *t, *tc;
+    if ((st = const_floats(im, node->input[1], &v, &n, &t)) != MLP_OK) return st;
+    if (t->n_dims != 2)
+        st = FAIL(im, "onnx: %s: weights of rank %zu, expected 2", im->lbl, t->n_dims);
+    if (st == MLP_OK)
+        st = add_layer(im, v, (size_t)t->dims[0], (size_t)t->dims[1], trans_b != 0, alpha);
+    mlp_mem_free(v);
+    if (st != MLP_OK || node->n_input < 3 || !node->input[2] || !node->input[2][0]) return st;
+    if ((st = const_floats(im, node->input[2], &c, &nc, &tc)) != MLP_OK) return st;
+    if (beta != 0.0f) st = add_bias(im, tc, c, nc, beta);
+    mlp_mem_free(c);
+    return st;
+}
+
+static mlp_status op_matmul(importer *im, const Onnx__NodeProto *node)
+{
+    float *v;
+    size_t n;
+    const Onnx__TensorProto *t;
+    mlp_status st = attrs_allowed(im, node, (const char *const[]){NULL});
+    if (st == MLP_OK) st = const_floats(im, node->input[1], &v, &n, &t);
+    if (st != MLP_OK) return st;
+    if (t->n_dims != 2)
+        st = FAIL(im, "onnx: %s: weights of rank %zu, expected 2", im->lbl, t->n_dims);
+    else
+        st = add_layer(im, v, (size_t)t->dims[0], (size_t)t->dims[1], 0, 1.0f);
+    mlp_mem_free(v);
+    return st;
+}
+
+static mlp_status op_add(importer *im, const Onnx__NodeProto *node, size_t pos)
+{
+    if (!open_layer(im))
+        return FAIL(im, "onnx: %s: an Add that does not follow a MatMul or Gemm", im->lbl);
+    float *c;
+    size_t n;
+    const Onnx__TensorProto *t;
+    mlp_status st = attrs_allowed(im, node, (const char *const[]){NULL});
+    if (st == MLP_OK) st = const_floats(im, node->input[1 - pos], &c, &n, &t);
+    if (st != MLP_OK) return st;
+    st = add_bias(im, t, c, n, 1.0f);
+    mlp_mem_free(c);
+    return st;
+}
+
+static mlp_status op_activation(importer *im, const Onnx__NodeProto *node, const char *op)
+{
+    layer *l = open_layer(im);
+    if (!l)
+        return FAIL(im, "onnx: %s: an activation that does not follow a MatMul or Gemm "
+                        "(libmlp has one activation per layer)", im->lbl);
+    mlp_status st;
+    if (strcmp(op, "LeakyRelu") == 0) {
+        float alpha;
+        st = attrs_allowed(im, node, (const char *const[]){"alpha", NULL});
+        if (st == MLP_OK) st = attr_float(im, node, "alpha", 0.01f, &alpha);
+        if (st != MLP_OK) return st;
+        if (alpha != MLP_LEAKY_RELU_SLOPE)
+            return FAIL(im, "onnx: %s: alpha %g; libmlp's leaky ReLU has slope %g", im->lbl,
+                        (double)alpha, (double)MLP_LEAKY_RELU_SLOPE);
+        l->act = MLP_ACT_LEAKY_RELU;
+    } else if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0) {
+        int64_t axis;
+        st = attrs_allowed(im, node, (const char *const[]){"axis", NULL});
+        if (st == MLP_OK) st = attr_int(im, node, "axis", im->opset >= 13 ? -1 : 1, &axis);
+        if (st != MLP_OK) return st;
+        if (axis != 1 && axis != -1)
+            return FAIL(im, "onnx: %s: axis %lld; libmlp's softmax runs over the features "
+                            "(axis 1)", im->lbl, (long long)axis);
+        l->act = MLP_ACT_SOFTMAX;
+        im->ended = 1;
+    } else {
+        if ((st = attrs_allowed(im, node, (const char *const[]){NULL})) != MLP_OK) return st;
+        l->act = strcmp(op, "Relu") == 0      ? MLP_ACT_RELU
+                 : strcmp(op, "Sigmoid") == 0 ? MLP_ACT_SIGMOID
+                                              : MLP_ACT_TANH;
+    }
+    l->closed = 1;
+    return MLP_OK;
+}
+
+/* Flatten or Reshape of the input to (batch, features). */
+static mlp_status op_flatten(importer *im, const Onnx__NodeProto *node, int reshape)
+{
+    if (im->n_layers)
+        return FAIL(im, "onnx: %s: a reshape between layers is not supported", im->lbl);
+    size_t total = im->width;
+    if (!total)
+        return FAIL(im, "onnx: %s: the graph input's shape is unknown", im->lbl);
+    mlp_status st;
+    if (!reshape) {
+        int64_t axis;
+        st = attrs_allowed(im, node, (const char *const[]){"axis", NULL});
+        if (st == MLP_OK) st = attr_int(im, node, "axis", 1, &axis);
+        if (st != MLP_OK) return st;
+        if (axis != 1 && !(axis == -1 && im->input_rank == 2))
+            return FAIL(im, "onnx: %s: axis %lld; only axis 1 keeps the batch", im->lbl,
+                        (long long)axis);
+    } else {
+        int64_t allow_zero, s[2];
+        size_t n;
+        st = attrs_allowed(im, node, (const char *const[]){"allowzero", NULL});
+        if (st == MLP_OK) st = attr_int(im, node, "allowzero", 0, &allow_zero);
+        if (st != MLP_OK) return st;
+        const Onnx__TensorProto *t = node->n_input == 2 ? find_const(im, node->input[1]) : NULL;
+        if (!t) return FAIL(im, "onnx: %s: the shape is not a constant", im->lbl);
+        if ((st = mlp_onnx_tensor_ints(t, str(node->input[1]), s, 2, &n, im->detail)) != MLP_OK)
+            return st;
+        int keeps_batch = (s[0] == -1 || (s[0] == 0 && !allow_zero));
+        if (n != 2 || !((keeps_batch && (uint64_t)s[1] == total) ||
+                        (s[0] == 0 && !allow_zero && s[1] == -1)))
+            return FAIL(im, "onnx: %s: a shape other than (batch, %zu)", im->lbl, total);
+    }
+    im->flat = 1;
+    return MLP_OK;
+}
+
+/* Sub (offset), then Mul or Div (scale), before the first layer: the model's scaling. */
+static mlp_status op_scaling(importer *im, const Onnx__NodeProto *node, const char *op,
+                             size_t pos)
+{
+    if (im->n_layers || !im->flat || !im->width)
+        return FAIL(im, "onnx: %s: only the input, as (batch, features), may be scaled",
+                    im->lbl);
+    int sub = strcmp(op, "Sub") == 0, div = strcmp(op, "Div") == 0;
+    float **dst = sub ? &im->offset : &im->scale;
+    if (sub && im->scale) return FAIL(im, "onnx: %s: Sub after Mul or Div", im->lbl);
+    if (*dst) return FAIL(im, "onnx: %s: the input is scaled twice", im->lbl);
+    if ((sub || div) && pos != 0)
+        return FAIL(im, "onnx: %s: the constant is the first operand", im->lbl);
+    float *c;
+    size_t n;
+    const Onnx__TensorProto *t;
+    mlp_status st = attrs_allowed(im, node, (const char *const[]){NULL});
+    if (st == MLP_OK) st = const_floats(im, node->input[1 - pos], &c, &n, &t);
+    if (st != MLP_OK) return st;
+    if (n != 1 && n != im->width)
+        st = FAIL(im, "onnx: %s: %zu values for %zu features", im->lbl, n, im->width);
+    else if (!(*dst = mlp_mem_alloc(im->width * sizeof(float))))
+        st = MLP_ERR_NO_MEMORY;
+    for (size_t j = 0; st == MLP_OK && j < im->width; j++) {
+        float v = c[n == 1 ? 0 : j];
+        if (div) v = 1.0f / v; /* x / c as x * (1 / c): within an ulp */
+        if (!mlp_is_finite(v)) st = FAIL(im, "onnx: %s: division by zero", im->lbl);
+        (*dst)[j] = v;
+    }
+    mlp_mem_free(c);
+    return st;
+}
+
+/* One node on the chain, reading the current tensor as its input `pos`. */
+static mlp_status read_node(importer *im, const Onnx__NodeProto *node, size_t pos)
+{
+    const char *op = str(node->op_type), *domain = str(node->domain);
+    if (domain[0] && strcmp(domain, "ai.onnx"))
+        return FAIL(im, "onnx: %s: operator domain \"%.60s\" is not supported", im->lbl, domain);
+    if (node->n_output != 1 || !node->output[0] || !node->output[0][0])
+        return FAIL(im, "onnx: %s: %zu outputs, expected 1", im->lbl, node->n_output);
+    size_t n_in = node->n_input;
+    int unary = n_in == 1 && pos == 0, binary = n_in == 2 && pos <= 1;
+    if (strcmp(op, "Identity") == 0 && unary)
+        return attrs_allowed(im, node, (const char *const[]){NULL});
+    if (strcmp(op, "Gemm") == 0 && pos == 0 && (n_in == 2 || n_in == 3))
+        return op_gemm(im, node);
+    if (strcmp(op, "MatMul") == 0 && binary && pos == 0) return op_matmul(im, node);
+    if (strcmp(op, "Add") == 0 && binary) return op_add(im, node, pos);
+    if ((strcmp(op, "Sub") == 0 || strcmp(op, "Mul") == 0 || strcmp(op, "Div") == 0) && binary)
+        return op_scaling(im, node, op, pos);
+    if (strcmp(op, "Flatten") == 0 && unary) return op_flatten(im, node, 0);
+    if (strcmp(op, "Reshape") == 0 && binary && pos == 0) return op_flatten(im, node, 1);
+    static const char *const activations[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh",
+                                              "Softmax", "LogSoftmax"};
+    for (size_t i = 0; i < sizeof activations / sizeof activations[0]; i++)
+        if (strcmp(op, activations[i]) == 0 && unary) return op_activation(im, node, op);
+    for (size_t i = 0; i < sizeof activations / sizeof activations[0]; i++)
+        if (strcmp(op, activations[i]) == 0)
+            return FAIL(im, "onnx: %s: %zu inputs", im->lbl, n_in);
+    return FAIL(im, "onnx: %s: operator not supported (libmlp imports Gemm, MatMul, Add, Relu, "
+                    "LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape, Identity, "
+                    "and Sub, Mul, Div of the input)", im->lbl);
+}
+
+/* Follows the chain from input to output: each tensor feeds exactly one node. */
+static mlp_status walk(importer *im, const char *input, const char *output, unsigned char *seen)
+{
+    const Onnx__GraphProto *g = im->g;
+    const char *cur = input;
+    char lbl[160];
+    for (;;) {
+        size_t k = 0, pos = 0, users = 0;
+        for (size_t i = 0; i < g->n_node; i++) {
+            const Onnx__NodeProto *n = g->node[i];
+            size_t hits = 0, at = 0;
+            for (size_t j = 0; j < n->n_input; j++)
+                if (n->input[j] && strcmp(n->input[j], cur) == 0) hits++, at = j;
+            if (hits > 1) {
+                im->lbl = mlp_onnx_node_label(n, i, lbl, sizeof lbl);
+                return FAIL(im, "onnx: %s: reads \"%.80s\" twice", im->lbl, cur);
+            }
+            if (hits && users++ == 0) k = i, pos = at;
+        }
+        int is_output = strcmp(cur, output) == 0;
+        if (users == 0 && is_output) return MLP_OK;
+        if (users == 0)
+            return FAIL(im, "onnx: tensor \"%.80s\" feeds no node and is not the graph output",
+                        cur);
+        im->lbl = mlp_onnx_node_label(g->node[k], k, lbl, sizeof lbl);
+        if (is_output)
+            return FAIL(im, "onnx: the graph output \"%.80s\" also feeds %s", cur, im->lbl);
+        if (users > 1)
+            return FAIL(im, "onnx: tensor \"%.80s\" feeds %zu nodes, %s the first: a branch, "
+                            "not an MLP chain", cur, users, im->lbl);
+        if (seen[k]) return FAIL(im, "onnx: %s: the graph has a cycle", im->lbl);
+        seen[k] = 1;
+        mlp_status st = read_node(im, g->node[k], pos);
+        if (st != MLP_OK) return st;
+        cur = g->node[k]->output[0];
+    }
+}
+
+/* Element type and shape of a graph input or output: float, (batch, ...) when given. */
+static mlp_status read_value_info(importer *im, const Onnx__ValueInfoProto *v, int is_input)
+{
+    const char *what = is_input ? "input" : "output";
+    const Onnx__TypeProto *t = v->type;
+    if (!t) return MLP_OK; /* no type given: the nodes decide */
+    if (t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !t->tensor_type)
+        return FAIL(im, "onnx: the graph %s \"%.80s\" is not a tensor", what, str(v->name));
+    const Onnx__TypeProto__Tensor *tt = t->tensor_type;
+    if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        return FAIL(im, "onnx: the graph %s \"%.80s\" has element type %d; libmlp reads float "
+                        "(1)", what, str(v->name), (int)tt->elem_type);
+    if (!is_input || !tt->shape) return MLP_OK;
+    const Onnx__TensorShapeProto *s = tt->shape;
+    if (s->n_dim < 2)
+        return FAIL(im, "onnx: the graph input \"%.80s\" has rank %zu; libmlp reads (batch, "
+                        "features)", str(v->name), s->n_dim);
+    size_t width = 1;
+    for (size_t i = 1; i < s->n_dim && width; i++) {
+        const Onnx__TensorShapeProto__Dimension *d = s->dim[i];
+        int known = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        if (known && (d->dim_value <= 0 || (uint64_t)d->dim_value > UINT32_MAX ||
+                      !mlp_mul_size(width, (size_t)d->dim_value, &width)))
+            return FAIL(im, "onnx: the graph input \"%.80s\": dimension %zu out of range",
+                        str(v->name), i);
+        if (!known) width = 0;
+    }
+    im->input_rank = s->n_dim;
+    im->width = width;
+    im->flat = s->n_dim == 2;
+    return MLP_OK;
+}
+
+/* The file's input scaling (Sub, Mul/Div) on pre; the part the file left out is the
+ * identity. Shown as STANDARD scaling: (x - offset) * scale. */
+static mlp_status set_scaling(importer *im, mlp_preprocess *pre, size_t n)
+{
+    if (!im->offset && !im->scale) return MLP_OK;
+    float *off = im->offset ? im->offset : mlp_mem_calloc(n, sizeof(float));
+    float *sc = im->scale ? im->scale : mlp_mem_alloc(n * sizeof(float));
+    mlp_status st = off && sc ? MLP_OK : MLP_ERR_NO_MEMORY;
+    if (st == MLP_OK && !im->scale)
+        for (size_t j = 0; j < n; j++) sc[j] = 1.0f;
+    if (st == MLP_OK) st = mlp_preprocess_set_scaling(pre, MLP_SCALE_STANDARD, off, sc);
+    if (off != im->offset) mlp_mem_free(off);
+    if (sc != im->scale) mlp_mem_free(sc);
+    return st;
+}
+
+/* The net, the scaling and an optimizer, as one model. */
+static mlp_status build(importer *im, mlp_model **out)
+{
+    size_t L = im->n_layers;
+    size_t *sizes = mlp_mem_calloc(L + 1, sizeof *sizes);
+    mlp_activation *acts = mlp_mem_calloc(L, sizeof *acts);
+    mlp_net *net = NULL;
+    mlp_preprocess *pre = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_status st = sizes && acts ? MLP_OK : MLP_ERR_NO_MEMORY;
+    int bias = 0;
+    if (st == MLP_OK) {
+        sizes[0] = im->layers[0].n_in;
+        for (size_t k = 0; k < L; k++) {
+            sizes[k + 1] = im->layers[k].n_out;
+            acts[k] = im->layers[k].act;
+            bias |= im->layers[k].b != NULL;
+        }
+        /* Layers without a bias in a net with some get zeros (trainable from then on). */
+        st = mlp_net_create(&net, L, sizes, acts, bias ? MLP_BIAS_PER_NEURON : MLP_BIAS_NONE);
+    }
+    for (size_t k = 0; st == MLP_OK && k < L; k++) {
+        const layer *l = &im->layers[k];
+        float *p = mlp_net_params(net);
+        memcpy(p + mlp_net_weights_offset(net, k), l->w, l->n_out * l->n_in * sizeof(float));
+        if (l->b) memcpy(p + mlp_net_bias_offset(net, k), l->b, l->n_out * sizeof(float));
+    }
+    if (st == MLP_OK) st = mlp_preprocess_create(&pre, sizes[0]);
+    if (st == MLP_OK) st = set_scaling(im, pre, sizes[0]);
+    if (st == MLP_OK)
+        st = mlp_preprocess_set_label_info(pre, im->ended ? MLP_TASK_CLASSIFY : MLP_TASK_REGRESS,
+                                           NULL, -1, 0, NULL);
+    if (st == MLP_OK) { /* so that mlp_model_train can go on training it */
+        mlp_model_config cfg = mlp_model_config_default();
+        st = mlp_optimizer_create(&opt, net, &cfg.optimizer);
+    }
+    if (st == MLP_OK) st = mlp_model_create(out, net, pre, opt);
+    if (st != MLP_OK) {
+        mlp_optimizer_free(opt);
+        mlp_preprocess_free(pre);
+        mlp_net_free(net);
+    }
+    mlp_mem_free(sizes);
+    mlp_mem_free(acts);
+    return st;
+}
+
+/* The default domain's opset, the graph's one input and output, the chain between them. */
+static mlp_status import_model(const Onnx__ModelProto *m, importer *im, mlp_model **out)
+{
+    const Onnx__GraphProto *g = m->graph;
+    if (!g) return FAIL(im, "onnx: the file holds no graph (not an ONNX model)");
+    im->g = g;
+    im->opset = -1;
+    for (size_t i = 0; i < m->n_opset_import; i++) {
+        const char *d = str(m->opset_import[i]->domain);
+        if (!d[0] || strcmp(d, "ai.onnx") == 0)
+            im->opset = m->opset_import[i]->has_version ? m->opset_import[i]->version : -1;
+    }
+    if (im->opset < MLP_ONNX_MIN_OPSET || im->opset > MLP_ONNX_MAX_OPSET)
+        return FAIL(im, "onnx: opset %lld of the default domain; libmlp reads opsets %d to %d",
+                    (long long)im->opset, MLP_ONNX_MIN_OPSET, MLP_ONNX_MAX_OPSET);
+    size_t inputs = 0;
+    for (size_t i = 0; i < g->n_node; i++) inputs += g->node[i]->n_input;
+    if (g->n_node > MLP_ONNX_MAX_ITEMS || g->n_initializer > MLP_ONNX_MAX_ITEMS ||
+        inputs > 4 * MLP_ONNX_MAX_ITEMS)
+        return FAIL(im, "onnx: %zu nodes, %zu initializers: more than an MLP libmlp imports "
+                        "(at most %d each)", g->n_node, g->n_initializer, MLP_ONNX_MAX_ITEMS);
+    const Onnx__ValueInfoProto *input = NULL;
+    size_t n_inputs = 0;
+    for (size_t i = 0; i < g->n_input; i++) { /* older exporters list initializers too */
+        int is_init = 0;
+        for (size_t j = 0; j < g->n_initializer && !is_init; j++)
+            is_init = strcmp(str(g->input[i]->name), str(g->initializer[j]->name)) == 0;
+        if (!is_init) input = g->input[i], n_inputs++;
+    }
+    if (n_inputs != 1 || g->n_output != 1)
+        return FAIL(im, "onnx: %zu graph inputs (initializers aside) and %zu outputs; an MLP "
+                        "has one of each", n_inputs, g->n_output);
+    im->flat = 1; /* unless the input's shape says otherwise */
+    mlp_status st = read_value_info(im, input, 1);
+    if (st == MLP_OK) st = read_value_info(im, g->output[0], 0);
+    if (st != MLP_OK) return st;
+    unsigned char *seen = mlp_mem_calloc(g->n_node + 1, 1);
+    im->layers = mlp_mem_calloc(g->n_node + 1, sizeof *im->layers);
+    if (!seen || !im->layers) st = MLP_ERR_NO_MEMORY;
+    if (st == MLP_OK) st = walk(im, str(input->name), str(g->output[0]->name), seen);
+    for (size_t i = 0; st == MLP_OK && i < g->n_node; i++)
+        if (!seen[i] && strcmp(str(g->node[i]->op_type), "Constant")) {
+            char lbl[160];
+            st = FAIL(im, "onnx: %s is not on the path from the input to the output",
+                      mlp_onnx_node_label(g->node[i], i, lbl, sizeof lbl));
+        }
+    if (st == MLP_OK && im->n_layers == 0)
+        st = FAIL(im, "onnx: the graph has no Gemm or MatMul layer");
+    if (st == MLP_OK && !im->layers[im->n_layers - 1].closed)
+        im->layers[im->n_layers - 1].act = MLP_ACT_LINEAR;
+    if (st == MLP_OK) st = build(im, out);
+    mlp_mem_free(seen);
+    return st;
+}
+
+static void importer_free(importer *im)
+{
+    for (size_t k = 0; im->layers && k < im->n_layers; k++) {
+        mlp_mem_free(im->layers[k].w);
+        mlp_mem_free(im->layers[k].b);
+    }
+    mlp_mem_free(im->layers);
+    mlp_mem_free(im->offset);
+    mlp_mem_free(im->scale);
+}
+
+mlp_status mlp_onnx_supported(mlp_error_detail *detail)
+{
+    (void)detail;
+    return MLP_OK;
+}
+
+mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, size_t size,
+                                     mlp_error_detail *detail)
+{
+    if (!out || !data) return MLP_ERR_NULL_ARG;
+    Onnx__ModelProto *m = NULL;
+    mlp_status st = mlp_onnx_unpack(&m, data, size, detail);
+    if (st != MLP_OK) return st;
+    importer im = {.detail = detail};
+    st = import_model(m, &im, out);
+    importer_free(&im);
+    mlp_onnx_model_free(m);
+    return st;
+}
+
+mlp_status mlp_model_import_onnx(mlp_model **out, const char *path, mlp_error_detail *detail)
+{
+    if (!out || !path) return MLP_ERR_NULL_ARG;
+    unsigned char *data;
+    size_t size;
+    mlp_status st = mlp_onnx_read_file(path, &data, &size, detail);
+    if (st != MLP_OK) return st;
+    st = mlp_model_import_onnx_mem(out, data, size, detail);
+    mlp_mem_free(data);
+    return st;
+}
