@@ -27,6 +27,9 @@ typedef struct importer {
     int flat;          /* the current tensor is (batch, width) */
     float *offset, *scale;
     int ended; /* a softmax closed the net */
+    unsigned char *seen; /* nodes read, by index */
+    Onnx__TensorProto transposed; /* the shape of a Transpose of a constant */
+    int64_t transposed_dims[2];
 } importer;
 
 #define FAIL(im, ...) mlp_fail((im)->detail, MLP_ERR_FORMAT, __VA_ARGS__)
@@ -100,15 +103,57 @@ static mlp_status attr_float(importer *im, const Onnx__NodeProto *node, const ch
     return MLP_OK;
 }
 
+/* Transpose(constant) -> w, as torch.onnx.export writes without constant folding: the
+ * constant's values transposed, with the shape in im->transposed. */
+static mlp_status read_transpose(importer *im, size_t k, float **v, size_t *n,
+                                 const Onnx__TensorProto **t)
+{
+    const Onnx__NodeProto *node = im->g->node[k];
+    const Onnx__TensorProto *src = node->n_input == 1 ? find_const(im, str(node->input[0])) : NULL;
+    const Onnx__AttributeProto *perm = attr_find(node, "perm");
+    mlp_status st = attrs_allowed(im, node, (const char *const[]){"perm", NULL});
+    if (st != MLP_OK) return st;
+    if (!src || src->n_dims != 2 ||
+        (perm && (perm->n_ints != 2 || perm->ints[0] != 1 || perm->ints[1] != 0)))
+        return FAIL(im, "onnx: %s: its input is a Transpose that is not of a 2-d constant",
+                    im->lbl);
+    float *a;
+    if ((st = mlp_onnx_tensor_floats(src, str(node->input[0]), &a, n, im->detail)) != MLP_OK)
+        return st;
+    size_t rows = (size_t)src->dims[0], cols = (size_t)src->dims[1];
+    float *b = mlp_mem_alloc(*n ? *n * sizeof(float) : 1);
+    if (!b) {
+        mlp_mem_free(a);
+        return MLP_ERR_NO_MEMORY;
+    }
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) b[j * rows + i] = a[i * cols + j];
+    mlp_mem_free(a);
+    onnx__tensor_proto__init(&im->transposed);
+    im->transposed_dims[0] = (int64_t)cols;
+    im->transposed_dims[1] = (int64_t)rows;
+    im->transposed.n_dims = 2;
+    im->transposed.dims = im->transposed_dims;
+    im->seen[k] = 1;
+    *v = b;
+    *t = &im->transposed;
+    return MLP_OK;
+}
+
 /* The floats of the constant input `name` of the node being read. */
 static mlp_status const_floats(importer *im, const char *name, float **v, size_t *n,
                                const Onnx__TensorProto **t)
 {
     *t = find_const(im, name);
-    if (!*t)
-        return FAIL(im, "onnx: %s: input \"%.80s\" is neither the previous result nor a "
-                        "constant (a branch or a merge: not an MLP chain)", im->lbl, name);
-    return mlp_onnx_tensor_floats(*t, name, v, n, im->detail);
+    if (*t) return mlp_onnx_tensor_floats(*t, name, v, n, im->detail);
+    for (size_t k = 0; k < im->g->n_node; k++) {
+        const Onnx__NodeProto *p = im->g->node[k];
+        if (strcmp(str(p->op_type), "Transpose") == 0 && p->n_output == 1 &&
+            strcmp(str(p->output[0]), name) == 0)
+            return read_transpose(im, k, v, n, t);
+    }
+    return FAIL(im, "onnx: %s: input \"%.80s\" is neither the previous result nor a "
+                    "constant (a branch or a merge: not an MLP chain)", im->lbl, name);
 }
 
 static layer *open_layer(importer *im)
@@ -540,6 +585,7 @@ static mlp_status import_model(const Onnx__ModelProto *m, importer *im, mlp_mode
     unsigned char *seen = mlp_mem_calloc(g->n_node + 1, 1);
     im->layers = mlp_mem_calloc(g->n_node + 1, sizeof *im->layers);
     if (!seen || !im->layers) st = MLP_ERR_NO_MEMORY;
+    im->seen = seen;
     if (st == MLP_OK) st = walk(im, str(input->name), str(g->output[0]->name), seen);
     for (size_t i = 0; st == MLP_OK && i < g->n_node; i++)
         if (!seen[i] && strcmp(str(g->node[i]->op_type), "Constant")) {
