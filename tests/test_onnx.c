@@ -188,7 +188,9 @@ START_TEST(imported_predicts_and_trains)
 }
 END_TEST
 
-/* LogSoftmax comes in as softmax: the outputs are probabilities (rows summing to 1). */
+/* LogSoftmax comes in as softmax: the outputs are probabilities, those of the graph (MatMul,
+ * Sigmoid, Gemm with alpha 0.5 and beta 2 on a (1, 2) bias) computed in double by numpy from
+ * the file's weights when make_corpus.py wrote it. */
 START_TEST(log_softmax_is_softmax)
 {
     if (!have_onnx()) return;
@@ -200,7 +202,30 @@ START_TEST(log_softmax_is_softmax)
     ck_assert_int_eq(mlp_net_activation(mlp_model_net(m), 1), MLP_ACT_SOFTMAX);
     float x[2 * 3] = {0.5f, -1.0f, 2.0f, 3.0f, 0.0f, -0.25f}, y[2 * 2];
     ck_assert_int_eq(mlp_model_predict(m, x, 2, y), MLP_OK);
-    for (int r = 0; r < 2; r++) ck_assert_float_eq_tol(y[2 * r] + y[2 * r + 1], 1.0f, 1e-6f);
+    const double want[4] = {0.71660683, 0.28339317, 0.85422173, 0.14577827};
+    for (int i = 0; i < 4; i++) ck_assert_double_eq_tol(y[i], want[i], 1e-6);
+    mlp_model_free(m);
+}
+END_TEST
+
+/* Reshape (a Constant shape), Sub, Div, Identity, Gemm, LeakyRelu at opset 17: the scaling
+ * becomes the model's preprocessing; outputs as numpy computed them from the file. */
+START_TEST(scaled_reshape)
+{
+    if (!have_onnx()) return;
+    const char *root = getenv("MLP_CORPUS_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/onnx/ok-scaled-reshape.onnx", root);
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_import_onnx(&m, path, NULL), MLP_OK);
+    const mlp_preprocess *pre = mlp_model_preprocess(m);
+    ck_assert_int_eq(mlp_preprocess_scaling(pre), MLP_SCALE_STANDARD);
+    ck_assert_float_eq(mlp_preprocess_scale(pre)[3], 0.5f);
+    ck_assert_int_eq(mlp_net_activation(mlp_model_net(m), 0), MLP_ACT_LEAKY_RELU);
+    float x[6] = {0.5f, -1.0f, 2.0f, 3.0f, 0.0f, -0.25f}, y[2];
+    ck_assert_int_eq(mlp_model_predict(m, x, 1, y), MLP_OK);
+    ck_assert_double_eq_tol(y[0], -0.02822856, 1e-7);
+    ck_assert_double_eq_tol(y[1], -0.01966298, 1e-7);
     mlp_model_free(m);
 }
 END_TEST
@@ -232,6 +257,7 @@ static Suite *onnx_suite(void)
     tcase_add_loop_test(tc, corpus_statuses, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, imported_predicts_and_trains);
     tcase_add_test(tc, log_softmax_is_softmax);
+    tcase_add_test(tc, scaled_reshape);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
     return s;
