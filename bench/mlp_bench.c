@@ -56,7 +56,8 @@ static void usage(FILE *f)
           "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
           "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
           "OMP_WAIT_POLICY (OpenMP: oneDNN, PyTorch) is PASSIVE unless set;\n"
-          "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
+          "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py;\n"
+          "MLP_ORT_DIR holds node_modules/onnxruntime-node (~/.cache/libmlp/ort).\n",
           f);
 }
 
