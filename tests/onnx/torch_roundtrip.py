@@ -1,7 +1,8 @@
 """PyTorch -> ONNX -> libmlp: MLPs built in PyTorch (every activation libmlp has, several
 widths and depths, with and without biases, softmax or log-softmax heads, a Flatten of a 3-d
 input), exported with torch.onnx.export at several opsets, with and without constant folding
-(without it, weights come as Transpose + MatMul), imported by libmlp; libmlp's outputs equal
+(without it, weights come as Transpose + MatMul), at opset 11 with the initializers listed
+as graph inputs too, imported by libmlp; libmlp's outputs equal
 PyTorch's within 1e-5 relative to the largest output: max |libmlp - torch| <= 1e-5 * max(max
 |torch|, 1e-3). A log-softmax head is imported as softmax: compared with exp(torch).
 Every fourth model also goes through `mlp convert` to a model file.
@@ -58,7 +59,9 @@ def run(tmp, case, idx, shape, act, head, bias, opset, fold):
     if head == "logsoftmax":
         want = np.exp(want)
     path = os.path.join(tmp, case + ".onnx")
+    # opset 11: initializers listed among the graph inputs too, as older exporters wrote them
     torch.onnx.export(net, x, path, opset_version=opset, do_constant_folding=fold,
+                      keep_initializers_as_inputs=opset == 11,
                       input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
     model = path
