@@ -1684,7 +1684,7 @@ MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, 
  * (scale), one Gemm per layer (weights as stored, transB = 1; the bias as a vector per
  * neuron, a scalar per layer or network, or none), its activation, output "output"
  * (batch x n_L). A table encoding is not exported: feed the ONNX graph the encoded rows
- * (mlp_table_encode_inputs). Atomic, as mlp_model_save.
+ * (mlp_model_table_inputs). Atomic, as mlp_model_save.
  * @param model the model (only read)
  * @param path the file to write
  * @param detail the reason on failure (may be NULL)

@@ -2,10 +2,13 @@
  *   onnx_check predict MODEL IN.f32 N OUT.f32   outputs of N records (raw little-endian
  *                                               floats) through a model (.onnx imported,
  *                                               else a libmlp model file)
- *   onnx_check export DIR                       libmlp models of every activation, bias
+ *   onnx_check export DIR [TABLE.csv]           libmlp models of every activation, bias
  *                                               mode and scaling as DIR/NAME.onnx, with
  *                                               inputs and libmlp's outputs, listed in
- *                                               DIR/manifest.txt ("NAME N n_0 n_L")
+ *                                               DIR/manifest.txt ("NAME N n_0 n_L"); with a
+ *                                               CSV, a table model too: its inputs are the
+ *                                               rows encoded by mlp_model_table_inputs, its
+ *                                               outputs mlp_model_predict_table's
  * Exits 77 when the library has no ONNX support. */
 #include "mlp.h"
 
@@ -111,7 +114,42 @@ static int export_case(const char *dir, FILE *manifest, size_t layers, const siz
     return 0;
 }
 
-static int export_all(const char *dir)
+/* A model built on a CSV table (text columns one-hot encoded, scaled): the ONNX graph takes
+ * the encoded rows and gives what mlp_model_predict_table gives for the text rows. */
+static int export_table(const char *dir, FILE *manifest, const char *csv)
+{
+    mlp_table *t = NULL;
+    mlp_table_encoding *enc = NULL;
+    mlp_dataset *train = NULL, *rows = NULL;
+    mlp_model *m = NULL;
+    mlp_error_detail d = {.message = ""};
+    mlp_status st = mlp_table_load(&t, csv, NULL, &d);
+    if (st == MLP_OK) st = mlp_table_encoding_fit(&enc, t, NULL, &d);
+    if (st == MLP_OK) st = mlp_table_encode(enc, t, &train, NULL, &d);
+    if (st == MLP_OK) st = mlp_model_build(&m, train, NULL);
+    if (st == MLP_OK) st = mlp_model_set_encoding(m, enc);
+    if (st == MLP_OK) st = mlp_model_table_inputs(m, t, NULL, &rows, NULL, &d);
+    if (st != MLP_OK) return fail(csv, st, &d);
+    size_t n = mlp_table_row_count(t), n0 = mlp_model_input_size(m), nl = mlp_model_output_size(m);
+    float *y = malloc(n * nl * sizeof(float));
+    if ((st = mlp_model_predict_table(m, t, y, NULL, &d)) != MLP_OK) return fail("table", st, &d);
+    char path[512];
+    snprintf(path, sizeof path, "%s/table.onnx", dir);
+    if ((st = mlp_model_export_onnx(m, path, &d)) != MLP_OK) return fail(path, st, &d);
+    if (write_floats(dir, "table", "in.f32", mlp_dataset_inputs(rows), n * n0) ||
+        write_floats(dir, "table", "out.f32", y, n * nl))
+        return 1;
+    fprintf(manifest, "table %zu %zu %zu\n", n, n0, nl);
+    free(y);
+    mlp_dataset_free(rows);
+    mlp_dataset_free(train);
+    mlp_model_free(m);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+    return 0;
+}
+
+static int export_all(const char *dir, const char *csv)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/manifest.txt", dir);
@@ -126,6 +164,7 @@ static int export_all(const char *dir)
                 rc |= export_case(dir, manifest, s[0], s + 1, (mlp_activation)h, (mlp_activation)o,
                                   (mlp_bias_mode)b, c % 3 != 0);
             }
+    if (csv) rc |= export_table(dir, manifest, csv);
     return fclose(manifest) != 0 || rc;
 }
 
@@ -137,7 +176,8 @@ int main(int argc, char **argv)
     }
     if (argc == 6 && strcmp(argv[1], "predict") == 0)
         return predict(argv[2], argv[3], strtoul(argv[4], NULL, 10), argv[5]);
-    if (argc == 3 && strcmp(argv[1], "export") == 0) return export_all(argv[2]);
-    fputs("usage: onnx_check predict MODEL IN.f32 N OUT.f32 | export DIR\n", stderr);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "export") == 0)
+        return export_all(argv[2], argc == 4 ? argv[3] : NULL);
+    fputs("usage: onnx_check predict MODEL IN.f32 N OUT.f32 | export DIR [TABLE.csv]\n", stderr);
     return 2;
 }

@@ -1,4 +1,5 @@
-// libmlp -> ONNX -> ONNX Runtime: every model that `onnx_check export DIR` wrote runs in
+// libmlp -> ONNX -> ONNX Runtime: every model that `onnx_check export DIR` wrote (a table
+// model among them, fed the rows mlp_model_table_inputs encoded) runs in
 // ONNX Runtime (onnxruntime-node) and gives libmlp's outputs within 1e-5, relative to the
 // largest output of the model: max |ort - libmlp| <= 1e-5 * max(max |libmlp|, 1e-3).
 //   node ort_check.js DIR ORT_DIR    (ORT_DIR holds node_modules/onnxruntime-node)
