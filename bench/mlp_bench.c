@@ -18,6 +18,7 @@
 #include "subprocess.h"
 #include "timing.h"
 #include "torch_peer.h"
+#include "ort_peer.h"
 #include "workloads.h"
 #if MLP_BENCH_HAVE_FANN
 #include "fann_peer.h"
@@ -30,7 +31,7 @@
 #define MAX_ROWS 16
 
 typedef struct options {
-    bool csv, quick, fann, torch, memory, memory_only, profile, bf16, int8;
+    bool csv, quick, fann, torch, ort, memory, memory_only, profile, bf16, int8;
     int threads;
     double seconds; /* per window; 0 = the mode's default */
     const char *only;
@@ -39,13 +40,13 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fputs("usage: mlp-bench [--csv] [--quick] [--threads N] [--only W1,W3] [--no-fann]\n"
-          "                 [--no-torch] [--no-memory] [--no-bf16] [--seconds S] [--memory]\n"
-          "                 [--profile] [--no-int8]\n"
+          "                 [--no-torch] [--no-ort] [--no-memory] [--no-bf16] [--seconds S]\n"
+          "                 [--memory] [--profile] [--no-int8]\n"
           "  --csv        one CSV row per workload on stdout (the table and notes on stderr)\n"
           "  --quick      short windows: the whole suite in well under a minute\n"
           "  --threads N  OpenBLAS threads (mlp_set_threads), default 2\n"
           "  --only LIST  workloads to run, e.g. W1,W3 (W5 is both of its batch sizes)\n"
-          "  --no-fann, --no-torch  skip a peer\n"
+          "  --no-fann, --no-torch, --no-ort  skip a peer (ort: ONNX Runtime, inference rows)\n"
           "  --no-memory  skip the W1 memory measurement (a fresh child process)\n"
           "  --no-bf16    skip the bf16 rows (every selected batch row again in bf16 mixed\n"
           "               precision, where this build and CPU have it: against its own bf16\n"
@@ -58,14 +59,15 @@ static void usage(FILE *f)
           "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
           "Set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as for any OpenBLAS program;\n"
           "OMP_WAIT_POLICY (OpenMP: oneDNN, PyTorch) is PASSIVE unless set;\n"
-          "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py.\n",
+          "MLP_BENCH_PYTHON chooses the interpreter for bench/torch_bench.py;\n"
+          "MLP_ORT_DIR holds node_modules/onnxruntime-node (~/.cache/libmlp/ort).\n",
           f);
 }
 
 static int parse_options(int argc, char **argv, options *o)
 {
-    *o = (options){.fann = true, .torch = true, .memory = true, .bf16 = true, .int8 = true,
-                   .threads = 2};
+    *o = (options){.fann = true, .torch = true, .ort = true, .memory = true, .bf16 = true,
+                   .int8 = true, .threads = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -73,6 +75,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (!strcmp(a, "--quick")) o->quick = true;
         else if (!strcmp(a, "--no-fann")) o->fann = false;
         else if (!strcmp(a, "--no-torch")) o->torch = false;
+        else if (!strcmp(a, "--no-ort")) o->ort = false;
         else if (!strcmp(a, "--no-memory")) o->memory = false;
         else if (!strcmp(a, "--no-bf16")) o->bf16 = false;
         else if (!strcmp(a, "--no-int8")) o->int8 = false;
@@ -93,7 +96,7 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->profile) o->memory = o->fann = o->torch = o->bf16 = o->int8 = false;
+    if (o->profile) o->memory = o->fann = o->torch = o->ort = o->bf16 = o->int8 = false;
     return 0;
 }
 
@@ -173,7 +176,7 @@ static bool memory_in_child(const options *o, bench_memory_report *m)
     return ok;
 }
 
-#define MAX_PEERS (4 + 16)
+#define MAX_PEERS (4 + 16 + 16)
 #define NO_PEER SIZE_MAX
 
 /* The steps one row measures together, in window order. */
@@ -199,7 +202,7 @@ static bool peer_ok(const peer_set *p, size_t i) { return i != NO_PEER && p->ok[
 /* libmlp, the GEMM bound, the SGEMM peak, FANN and every PyTorch configuration on one
  * workload, their windows interleaved (see bench_measure_many). */
 static void measure_row(bench_row *r, const options *o, const bench_timing *t,
-                        bench_torch *torch)
+                        bench_torch *torch, bench_ort *ort)
 {
     const bench_workload *w = r->w;
     bench_data d;
@@ -225,14 +228,23 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     if (torch && bench_torch_set_case(torch, w))
         for (size_t c = 0; c < bench_torch_config_count(torch); c++)
             add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
+    /* ONNX Runtime on this row's own net, exported (inference rows) */
+    size_t i_ort = p.n;
+    if (ort && s == MLP_OK && bench_ort_set_case(ort, w, m.net))
+        for (size_t c = 0; c < bench_ort_config_count(ort); c++)
+            add_peer(&p, bench_ort_step, bench_ort_config(ort, c, t->window_s));
+    size_t n_peers = p.n;
 
-    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = n_peers = 0;
     if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
     else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
     if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
     if ((r->fann_ok = peer_ok(&p, i_fann))) r->fann = p.rates[i_fann];
     if (peer_ok(&p, i_peak)) r->peak_gflops = bench_peak_gflops(PEAK_N, p.rates[i_peak]);
-    for (size_t j = i_torch; j < p.n; j++)
+    for (size_t j = i_ort; j < n_peers; j++)
+        if (p.ok[j] && (!r->ort.found || p.rates[j] > r->ort.samples_per_s))
+            r->ort = bench_ort_describe(ort, j - i_ort, p.rates[j]);
+    for (size_t j = i_torch; j < i_ort && j < n_peers; j++)
         if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
             r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
 #if MLP_BENCH_HAVE_FANN
@@ -383,6 +395,14 @@ int main(int argc, char **argv)
             snprintf(torch_note, sizeof torch_note, "absent (no python3 imports torch)");
     }
     run.torch_note = torch_note;
+    bench_ort *ort = NULL;
+    char ort_version[64] = "", ort_note[600] = "skipped (--no-ort)";
+    if (o.ort) {
+        ort = bench_ort_start(MLP_BENCH_SOURCE_DIR "/ort_bench.js", o.threads, ort_version,
+                              sizeof ort_version, ort_note, sizeof ort_note);
+        if (ort) snprintf(ort_note, sizeof ort_note, "onnxruntime-node %s", ort_version);
+    }
+    run.ort_note = ort_note;
 #if MLP_BENCH_HAVE_FANN
     run.fann_note = o.fann ? NULL : "skipped (--no-fann)";
 #else
@@ -398,13 +418,14 @@ int main(int argc, char **argv)
             measure_int8_row(&rows[i], &o, &t, torch);
             continue;
         }
-        measure_row(&rows[i], &o, &t, torch);
+        measure_row(&rows[i], &o, &t, torch, ort);
         if (rows[i].peak_gflops > run.peak_gflops) run.peak_gflops = rows[i].peak_gflops;
     }
     if (bf16 && selected(o.only, "W1"))
         run.refresh_ok = bench_bf16_refresh(w1_workload(), &t, &run.refresh_s,
                                             &run.refresh_forward_s) == 0;
     bench_torch_stop(torch);
+    bench_ort_stop(ort);
 
     FILE *notes = o.csv ? stderr : stdout;
     if (o.csv) {

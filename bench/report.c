@@ -135,6 +135,38 @@ static void print_bf16_table(FILE *f, const bench_run *run)
     }
 }
 
+/* ONNX Runtime beside libmlp and PyTorch on the inference rows. */
+static void print_ort_table(FILE *f, const bench_run *run)
+{
+    fprintf(f, "\nONNX Runtime: %s\n", run->ort_note ? run->ort_note : "-");
+    bool any = false;
+    for (size_t i = 0; i < run->n_rows; i++) {
+        const bench_row *r = &run->rows[i];
+        if (r->bf16 || r->int8 || r->w->mode != BENCH_INFER) continue;
+        if (!any)
+            fprintf(f, "%-3s %-17s %5s %11s %11s %4s %7s %11s %7s\n", "", "network", "batch",
+                    "libmlp/s", "ORT/s", "thr", "ratio", "torch/s", "ratio");
+        any = true;
+        char net[64];
+        fprintf(f, "%-3s %-17s %5zu ", r->w->name, bench_network_string(r->w, net, sizeof net),
+                r->w->batch);
+        cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 12, r->ort.found, "%*.0f", r->ort.samples_per_s);
+        if (r->ort.found) fprintf(f, " %4d", r->ort.threads);
+        else fprintf(f, " %4s", "-");
+        cell(f, 8, r->mlp_ok && r->ort.found, "%*.2f", r->mlp / r->ort.samples_per_s);
+        cell(f, 12, r->torch.found, "%*.0f", r->torch.samples_per_s);
+        cell(f, 8, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+        fputc('\n', f);
+    }
+    if (any)
+        fputs("ORT      = the row's own net, exported with mlp_model_export_onnx, run by\n"
+              "           onnxruntime-node (bench/ort_bench.js; each run awaited, the Node\n"
+              "           binding's per-call cost included); thr = the fastest\n"
+              "           intraOpNumThreads tried (1..max(2,threads)); same windows as libmlp.\n",
+              f);
+}
+
 /* The int8 rows: libmlp's quantized net against libmlp in float (same windows) and
  * PyTorch's quantize_dynamic. */
 static void print_int8_table(FILE *f, const bench_run *run)
@@ -203,6 +235,7 @@ void bench_print_table(FILE *f, const bench_run *run)
           "           (1..max(2,threads) x {threads, 1}).\n",
           f);
     print_bf16_table(f, run);
+    print_ort_table(f, run);
     print_int8_table(f, run);
 }
 
@@ -257,6 +290,10 @@ void bench_print_targets(FILE *f, const bench_run *run)
            w5b ? w5b->mlp / w5b->bound : 0, 0.9);
     target(f, "W5 batch 1 libmlp / PyTorch", OK(w51) && w51->torch.found,
            w51 ? w51->mlp / w51->torch.samples_per_s : 0, 2.0);
+    target(f, "W5 batch 256 libmlp / ONNX Runtime", OK(w5b) && w5b->ort.found,
+           w5b ? w5b->mlp / w5b->ort.samples_per_s : 0, 1.0);
+    target(f, "W5 batch 1 libmlp / ONNX Runtime", OK(w51) && w51->ort.found,
+           w51 ? w51->mlp / w51->ort.samples_per_s : 0, 2.0);
     if (!run->bf16_note) {
         const bench_row *b1 = find_row_of(run, "W1", 256, true);
         target(f, "W1 bf16 / libmlp fp32", OK(b1) && b1->fp32_ok, b1 ? b1->mlp / b1->fp32 : 0,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "memory.h"
+#include "ort_peer.h"
 #include "torch_peer.h"
 #include "workloads.h"
 
@@ -20,6 +21,7 @@ typedef struct bench_row {
     double fann;
     size_t fann_records;  /* records per FANN step (capped for big nets) */
     bench_torch_result torch;
+    bench_ort_result ort; /* ONNX Runtime on the same net, exported (inference rows) */
     double peak_gflops;   /* SGEMM peak measured in this row's windows, 0 if not */
     bool bf16;            /* a bf16 row: mlp in bf16, bound the bf16 GEMMs, torch autocast */
     bool fp32_ok;
@@ -35,6 +37,7 @@ typedef struct bench_run {
     int peak_n;
     const char *fann_note;  /* why FANN is absent, or NULL */
     const char *torch_note; /* why PyTorch is absent, or torch's version */
+    const char *ort_note;   /* why ONNX Runtime is absent, or its version */
     const char *bf16_note;  /* why there are no bf16 rows, or NULL */
     const char *int8_note;  /* why there are no int8 rows, or NULL */
     bool refresh_ok;        /* the bf16 weight refresh of W1, measured */

@@ -2102,6 +2102,82 @@ MLP_API mlp_status mlp_model_resume_table(mlp_model *model, const mlp_table *tra
                                           const mlp_fit_config *config, mlp_fit_report *report,
                                           mlp_error_detail *detail);
 
+/* ------------------------------------------------------------------ ONNX */
+
+/*
+ * ONNX interop (docs/onnx.md): models trained elsewhere (torch.onnx.export) run through
+ * libmlp, and libmlp models run in ONNX Runtime. Needs a build with protobuf-c (meson option
+ * onnx); without it every call below returns MLP_ERR_UNSUPPORTED with a message.
+ */
+
+/**
+ * Whether this build reads and writes ONNX.
+ * @param detail filled with the reason when it does not (may be NULL)
+ * @return MLP_OK; MLP_ERR_UNSUPPORTED (built without protobuf-c, meson option onnx)
+ */
+MLP_API mlp_status mlp_onnx_supported(mlp_error_detail *detail);
+
+/**
+ * A model from an ONNX file holding a feed-forward MLP, as torch.onnx.export writes one: a
+ * chain from the one float input to the one output of Gemm (transB, alpha, beta folded) or
+ * MatMul (+ Add of a bias) layers, each followed by at most one of Relu, LeakyRelu (alpha
+ * MLP_LEAKY_RELU_SLOPE only), Sigmoid, Tanh, or (last layer only) Softmax or LogSoftmax;
+ * Identity anywhere; Flatten or Reshape to (batch, n_0) and input scaling (Sub of an offset,
+ * then Mul or Div by a scale) before the first layer. Opsets 7 to 21; initializers as raw data
+ * or float lists, or Constant nodes. LogSoftmax is imported as softmax: the model's outputs
+ * are then probabilities, the exp of the file's (same argmax). The model has identity
+ * preprocessing unless the file scaled its input, task CLASSIFY after softmax and REGRESS
+ * otherwise, and an optimizer (mlp_model_config_default's), so mlp_model_train trains it
+ * further. Anything else (another operator, a branch, a cycle, an attribute the library
+ * cannot honour, a non-float tensor, external data) is refused, never approximated.
+ * @param out receives the new model (mlp_model_free); unchanged on failure
+ * @param path the .onnx file
+ * @param detail the reason on failure, naming the node and operator where one is at fault
+ *        (may be NULL)
+ * @return MLP_OK; IO; FORMAT (not an ONNX model, or a graph libmlp cannot run: detail says
+ *         why); TRUNCATED; UNSUPPORTED (no ONNX in this build); NULL_ARG; NO_MEMORY
+ */
+MLP_API mlp_status mlp_model_import_onnx(mlp_model **out, const char *path,
+                                         mlp_error_detail *detail);
+
+/**
+ * mlp_model_import_onnx from the bytes of an ONNX model in memory (only read).
+ * @param out receives the new model; unchanged on failure
+ * @param data the ONNX model's bytes
+ * @param size their count
+ * @param detail the reason on failure (may be NULL)
+ * @return as mlp_model_import_onnx, without IO
+ */
+MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, size_t size,
+                                             mlp_error_detail *detail);
+
+/**
+ * Writes the model as an ONNX graph (opset 13) that ONNX Runtime runs with the model's
+ * outputs: input "input" (batch x n_0 raw floats), the scaling as Sub (offset) and Mul
+ * (scale), one Gemm per layer (weights as stored, transB = 1; the bias as a vector per
+ * neuron, a scalar per layer or network, or none), its activation, output "output"
+ * (batch x n_L). A table encoding is not exported: feed the ONNX graph the encoded rows
+ * (mlp_model_table_inputs). A quantized net (mlp_model_quantize) is written with its float
+ * parameters. Atomic, as mlp_model_save.
+ * @param model the model (only read)
+ * @param path the file to write
+ * @param detail the reason on failure (may be NULL)
+ * @return MLP_OK; IO; UNSUPPORTED (no ONNX in this build); NULL_ARG; NO_MEMORY
+ */
+MLP_API mlp_status mlp_model_export_onnx(const mlp_model *model, const char *path,
+                                         mlp_error_detail *detail);
+
+/**
+ * The ONNX graph of mlp_model_export_onnx in memory.
+ * @param model the model (only read)
+ * @param data receives a new buffer, to free with mlp_free; unchanged on failure
+ * @param size receives its length in bytes; unchanged on failure
+ * @param detail the reason on failure (may be NULL)
+ * @return as mlp_model_export_onnx, without IO
+ */
+MLP_API mlp_status mlp_model_export_onnx_mem(const mlp_model *model, void **data, size_t *size,
+                                             mlp_error_detail *detail);
+
 #ifdef __cplusplus
 }
 #endif

@@ -196,11 +196,12 @@ START_TEST(model_mutations)
 }
 END_TEST
 
-/* Loop index: model, csv, idx. MLP_CORPUS_DIR is set by meson to tests/corpus. */
+/* Loop index: model, csv, idx, onnx. MLP_CORPUS_DIR is set by meson to tests/corpus. */
 START_TEST(corpus_replays)
 {
-    static const char *const readers[] = {"model", "csv", "idx"};
-    mlp_status (*const run[])(const uint8_t *, size_t) = {fuzz_model, fuzz_csv, fuzz_idx};
+    static const char *const readers[] = {"model", "csv", "idx", "onnx"};
+    mlp_status (*const run[])(const uint8_t *, size_t) = {fuzz_model, fuzz_csv, fuzz_idx,
+                                                          fuzz_onnx};
     const char *root = getenv("MLP_CORPUS_DIR");
     ck_assert_msg(root != NULL, "MLP_CORPUS_DIR is not set");
     char dir[512];
@@ -232,7 +233,7 @@ static Suite *fuzz_suite(void)
     tcase_add_test(tc, csv_mutations);
     tcase_add_loop_test(tc, idx_mutations, 0, 3);
     tcase_add_test(tc, model_mutations);
-    tcase_add_loop_test(tc, corpus_replays, 0, 3);
+    tcase_add_loop_test(tc, corpus_replays, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -194,5 +194,6 @@ int cmd_quantize(int argc, char **argv);
 mlp_status cli_print_int8_comparison(FILE *fp, const mlp_model *m, mlp_model_scratch *s8,
                                      const mlp_dataset *ds, const mlp_model_metrics *int8,
                                      mlp_error_detail *detail);
+int cmd_convert(int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* One fuzz input -> one reader call, shared by the libFuzzer harnesses (tests/fuzz/) and the
  * regression replay (tests/test_fuzz_readers.c), so that a saved crash input replays exactly.
- * The model bytes go to mlp_model_load_mem; the CSV and IDX bytes reach their readers
+ * The model bytes go to mlp_model_load_mem, the ONNX bytes to mlp_model_import_onnx_mem; the CSV and IDX bytes reach their readers
  * through memfd files (/proc/self/fd/N): no file is written to disk per execution. Each function returns the reader's status; everything it loaded is
  * freed. */
 #ifndef MLP_FUZZ_INPUTS_H
@@ -131,6 +131,27 @@ static inline mlp_status fuzz_idx(const uint8_t *data, size_t size)
     }
     if (ifd >= 0) close(ifd);
     if (lfd >= 0) close(lfd);
+    return st;
+}
+
+/* The whole input is an ONNX file for mlp_model_import_onnx_mem; an imported model predicts
+ * one record and is exported back (UNSUPPORTED in a build without ONNX). */
+static inline mlp_status fuzz_onnx(const uint8_t *data, size_t size)
+{
+    mlp_model *m = NULL;
+    mlp_error_detail detail;
+    mlp_status st = mlp_model_import_onnx_mem(&m, size ? (const void *)data : "", size, &detail);
+    if (st == MLP_OK) {
+        float *x = calloc(mlp_model_input_size(m), sizeof *x);
+        float *y = calloc(mlp_model_output_size(m), sizeof *y);
+        if (x && y) mlp_model_predict(m, x, 1, y);
+        void *back = NULL;
+        size_t n;
+        if (mlp_model_export_onnx_mem(m, &back, &n, &detail) == MLP_OK) mlp_free(back);
+        free(x);
+        free(y);
+    }
+    mlp_model_free(m);
     return st;
 }
 
