@@ -1059,6 +1059,49 @@ MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
 MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
                                             const mlp_table_encoding *enc);
 
+/** mlp_table_options with more choices and a struct_size, for mlp_table_encoding_fit_ex
+ * (defaults in parentheses). Column lists name columns by header or by 0-based index. */
+typedef struct mlp_table_fit_options {
+    size_t struct_size;      /**< sizeof(mlp_table_fit_options), set by the _default call */
+    const char *label;       /**< as mlp_table_options.label (NULL: the last column) */
+    mlp_task task;           /**< as mlp_table_options.task (MLP_TASK_COUNT: inferred) */
+    const char *ignore;      /**< columns not used (NULL) */
+    const char *categorical; /**< columns read as categories (NULL) */
+    const char *numeric;     /**< columns read as numbers (NULL) */
+    const char *missing;     /**< missing-value tokens (NULL: MLP_TABLE_MISSING_DEFAULT) */
+    const char *date;        /**< columns read as dates (NULL) */
+} mlp_table_fit_options;
+
+/** The defaults given in mlp_table_fit_options's comments.
+ * @return the default options, struct_size set */
+MLP_API mlp_table_fit_options mlp_table_fit_options_default(void);
+/** mlp_table_encoding_fit with mlp_table_fit_options (a date override).
+ * @param out receives the new encoding; unchanged on failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encoding_fit; INVALID_ARG also for an unknown struct_size, or a
+ *         column asked to be numeric or a date of which no cell is one */
+MLP_API mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *table,
+                                             const mlp_table_fit_options *options,
+                                             mlp_error_detail *detail);
+/** Cells of a numeric or date column of the training table that are neither a value of
+ * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
+ * dates): imputed as missing cells. Not kept in model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
+/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
+ * @return the text, owned by enc; NULL past the last one or out of range */
+MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
+                                                            size_t col, size_t k);
+/** How many invalid values of a column an encoding keeps as examples. */
+#define MLP_TABLE_INVALID_EXAMPLES 3
+
 /** What encoding a table met. */
 typedef struct mlp_table_report {
     size_t rows_read;         /**< data rows of the table */
@@ -1093,6 +1136,40 @@ MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_tab
 MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
                                            const mlp_table *table, mlp_dataset **out,
                                            mlp_table_report *report, mlp_error_detail *detail);
+
+/** What encoding a table met, in detail (struct_size first: set it to sizeof). */
+typedef struct mlp_table_report_ex {
+    size_t struct_size;       /**< sizeof(mlp_table_report_ex), set by the caller */
+    size_t rows_read;         /**< data rows of the table */
+    size_t rows_dropped;      /**< rows left out: a label cell missing, or a regression
+                                   label that is not a number */
+    size_t missing_cells;     /**< feature cells imputed (invalid_cells included) */
+    size_t unseen_categories; /**< categorical cells with a value training did not see */
+    size_t invalid_cells;     /**< numeric or date cells that are not one: imputed */
+    size_t unseen_classes;    /**< rows left out: a class training did not see */
+    size_t invalid_line;      /**< the file line of the first invalid cell (0: none) */
+    size_t invalid_column;    /**< its 0-based column in the table */
+    char invalid_value[64];   /**< its text, truncated */
+    size_t unseen_line;       /**< the file line of the first unseen class (0: none) */
+    char unseen_class[64];    /**< its text, truncated */
+} mlp_table_report_ex;
+
+/** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
+ * detailed report. A row whose class training did not see is left out and counted, never
+ * an error (a model cannot predict it right; its accuracy on the other rows is still
+ * worth having); so are rows whose regression label is not a number. Feature cells that
+ * do not parse in a numeric or date column are imputed and counted.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param with_targets true: labels become targets; false: inputs only
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL; its struct_size must be set
+ * @param detail the message on failure; may be NULL
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table, an unknown
+ *         struct_size), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
+                                       bool with_targets, mlp_dataset **out,
+                                       mlp_table_report_ex *report, mlp_error_detail *detail);
 
 /** Features the encoding produces (the net's input size).
  * @param enc the encoding; NULL gives 0

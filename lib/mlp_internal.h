@@ -87,6 +87,24 @@ mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t
                              size_t *n_val);
 /* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
 mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
+/* Folds of a k-fold split: a seeded permutation of 0..n-1 (mlp_split_indices' seeding) cut
+ * into k folds of n/k or n/k + 1 records; fold f is idx[start[f] .. start[f + 1]), in
+ * ascending order within a fold. *idx (n) and *start (k + 1) are mlp_mem_alloc'd.
+ * INVALID_ARG when k < 2 or k > n. */
+mlp_status mlp_kfold_indices(size_t n, size_t k, uint64_t seed, size_t **idx, size_t **start);
+
+/* str_index.c: FNV-1a of a string, and a lookup of borrowed keys by their text (the first
+ * of repeated keys wins; NULL keys are skipped). */
+size_t mlp_str_hash(const char *s);
+typedef struct mlp_str_index {
+    const char *const *keys;
+    size_t *slot; /* index + 1; 0 empty */
+    size_t cap;   /* a power of two */
+} mlp_str_index;
+mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_t n);
+/* The key's index, or SIZE_MAX. */
+size_t mlp_str_index_find(const mlp_str_index *ix, const char *s);
+void mlp_str_index_free(mlp_str_index *ix);
 /* Fills detail (may be NULL) with line, column and a printf-style message; returns status. */
 mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
                           size_t column, const char *fmt, ...)

@@ -65,7 +65,7 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
             return CLI_DATA_ERROR;
         }
         mlp_table *t = NULL;
-        mlp_table_report rep;
+        mlp_table_report_ex rep;
         memset(&rep, 0, sizeof rep);
         int rc = cli_table_load(path, &t);
         if (rc == CLI_OK) rc = cli_table_encode(enc, t, cli_input_name(path), true, ds, &rep);

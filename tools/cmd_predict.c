@@ -102,7 +102,7 @@ static int table_inputs(const cli_model *m, const mlp_table *t, const char *path
 {
     const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
     if (enc) {
-        mlp_table_report rep;
+        mlp_table_report_ex rep;
         memset(&rep, 0, sizeof rep);
         int rc = cli_table_encode(enc, t, path, false, ds, &rep);
         if (rc == CLI_OK) cli_table_report_print(stderr, path, &rep);

@@ -21,7 +21,7 @@ typedef struct train_options {
     const char *train_path, *train_labels, *test_path, *test_labels, *dataset;
     const char *label;
     /* tables: column lists (names or 0-based indices, comma-separated) and missing tokens */
-    const char *ignore, *categorical, *numeric, *missing;
+    const char *ignore, *categorical, *numeric, *date, *missing;
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;
@@ -64,7 +64,7 @@ typedef struct train_tables {
     mlp_table_encoding *enc;
     mlp_task task;
     bool fitted;                     /* enc fitted here (not the resumed model's) */
-    mlp_table_report reports[3];     /* train, validation, test */
+    mlp_table_report_ex reports[3];     /* train, validation, test */
     const char *report_names[3];
     size_t n_reports;
     char *auto_text;                 /* what train_auto_settings chose, or NULL */

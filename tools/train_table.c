@@ -8,16 +8,17 @@
 static int fit_encoding(const train_options *o, const mlp_table *train,
                         mlp_table_encoding **enc)
 {
-    mlp_table_options to = mlp_table_options_default();
+    mlp_table_fit_options to = mlp_table_fit_options_default();
     to.label = o->label;
     to.task = (o->set & SET_TASK) ? o->task : MLP_TASK_COUNT;
     to.ignore = o->ignore;
     to.categorical = o->categorical;
     to.numeric = o->numeric;
+    to.date = o->date;
     to.missing = o->missing;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_table_encoding_fit(enc, train, &to, &detail);
+    mlp_status st = mlp_table_encoding_fit_ex(enc, train, &to, &detail);
     if (st != MLP_OK) {
         cli_report_status(cli_input_name(o->train_path), st, &detail);
         return CLI_DATA_ERROR;
