@@ -990,7 +990,11 @@ MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t co
 MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
                                    mlp_table **train, mlp_table **val);
 
-/** What a column of the training table became. */
+/** What a column of the training table became. Unless an option says otherwise, a column
+ * is numeric when more than half of its present cells are numbers, a date when more than
+ * half are dates, else categorical (or an identifier); in a numeric or date column the
+ * cells of another kind ("rotary" among numbers, "2024-02-30" among dates) are invalid:
+ * imputed as missing cells and counted (mlp_table_encoding_column_invalid). */
 typedef enum mlp_column_type {
     MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
     MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
@@ -1010,13 +1014,16 @@ typedef struct mlp_table_options {
     /** Target column(s): a header name or 0-based index, or several separated by commas
      * (several: multi-output regression). NULL: the last column. */
     const char *label;
-    /** MLP_TASK_COUNT: from the label: regression when every label cell is a number and
-     * there are more than MLP_TABLE_MAX_NUMERIC_CLASSES distinct values or one is not an
-     * integer, or there are several label columns; classification otherwise. */
+    /** MLP_TASK_COUNT: from the label: classification when most label cells are text;
+     * regression when they are numbers and there are more than
+     * MLP_TABLE_MAX_NUMERIC_CLASSES distinct values, or one is not an integer, or there are
+     * 10 distinct values or more of which one is in fewer than 5 rows (a count), or there
+     * are several label columns; classification otherwise. A regression leaves out the
+     * rows whose label is not a number (counted in the task reason). */
     mlp_task task;
     const char *ignore;      /**< columns not used: comma-separated names or indices (NULL) */
     const char *categorical; /**< columns read as categories, e.g. numeric codes (NULL) */
-    const char *numeric;     /**< columns that must be numbers (NULL) */
+    const char *numeric;     /**< columns read as numbers (NULL) */
     /** Cells that mean "missing", comma-separated, matched ignoring case; an empty cell is
      * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
     const char *missing;
@@ -1042,10 +1049,9 @@ typedef struct mlp_table_encoding mlp_table_encoding;
  * @param detail the message on failure, naming the column by number and header name
  * @return OK; INVALID_ARG (a label or override column not in the table, a column named
  *         twice, no feature column left, several labels for classification, a label with
- *         no value), PARSE (a cell that is not a number in a column asked to be numeric,
- *         or in a column of which at least 90% of the cells are numbers: a typo or an
- *         unknown missing-value marker more likely than categories; or in a regression
- *         label), NULL_ARG, NO_MEMORY */
+ *         no value, a column asked to be numeric with no number), PARSE (a regression
+ *         label with no number), NULL_ARG, NO_MEMORY. A cell of the wrong kind in a
+ *         numeric or date column is never an error: it is imputed and counted. */
 MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
                                           const mlp_table_options *options,
                                           mlp_error_detail *detail);
@@ -1105,8 +1111,10 @@ MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_enco
 /** What encoding a table met. */
 typedef struct mlp_table_report {
     size_t rows_read;         /**< data rows of the table */
-    size_t rows_dropped;      /**< rows left out because a label cell was missing */
-    size_t missing_cells;     /**< feature cells imputed */
+    size_t rows_dropped;      /**< rows left out: a label cell missing, a regression label
+                                   that is not a number, a class training did not see
+                                   (mlp_table_encode_ex tells them apart) */
+    size_t missing_cells;     /**< feature cells imputed (cells of the wrong kind too) */
     size_t unseen_categories; /**< categorical cells with a value training did not see */
 } mlp_table_report;
 
@@ -1119,9 +1127,10 @@ typedef struct mlp_table_report {
  * @param out receives the new data set; unchanged on failure
  * @param report what the encoding met; may be NULL
  * @param detail the message on failure, naming the column and line; may be NULL
- * @return OK; INVALID_ARG (a column of the encoding missing from the table), PARSE (a
- *         feature or label cell that its column cannot read, a class training did not
- *         see), NULL_ARG, NO_MEMORY */
+ * Rows with a class training did not see are left out (counted); feature cells that do
+ * not parse in a numeric or date column are imputed (counted).
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table), NULL_ARG,
+ *         NO_MEMORY */
 MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
                                     mlp_dataset **out, mlp_table_report *report,
                                     mlp_error_detail *detail);
@@ -1472,8 +1481,11 @@ MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_r
  * mlp_model_predict_table can encode raw tables. Needs the model to itself.
  * @param model the model
  * @param enc the encoding, copied; NULL removes the one attached
- * @return OK; DIMENSION (enc's input size is not the model's), NULL_ARG, NO_MEMORY (the
- *         model unchanged) */
+ * @return OK; DIMENSION (enc's input size is not the model's), INVALID_ARG (enc does not
+ *         fit the net or the labels: its classes are not the net's outputs or the
+ *         preprocessing's classes in the same order, its labels are not the outputs of a
+ *         regression, or it is a regression and the net ends in a softmax), NULL_ARG,
+ *         NO_MEMORY (the model unchanged in every failure) */
 MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
 /** Outputs of every row of a raw table of text cells, encoded with the model's table
  * encoding (mlp_table_encode_inputs: the label columns may be present, then ignored) and

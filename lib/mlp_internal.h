@@ -93,6 +93,13 @@ mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long 
  * INVALID_ARG when k < 2 or k > n. */
 mlp_status mlp_kfold_indices(size_t n, size_t k, uint64_t seed, size_t **idx, size_t **start);
 
+/* io/model_consistency.c: whether net, preprocessing (may be NULL) and table encoding
+ * (may be NULL) describe one model: input widths, outputs against classes or labels, the
+ * task against a softmax output, the class names in the same order. INVALID_ARG with the
+ * reason in why (size bytes) when they contradict each other. */
+mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
+                                    const mlp_table_encoding *enc, char *why, size_t size);
+
 /* str_index.c: FNV-1a of a string, and a lookup of borrowed keys by their text (the first
  * of repeated keys wins; NULL keys are skipped). */
 size_t mlp_str_hash(const char *s);

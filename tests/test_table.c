@@ -713,6 +713,103 @@ START_TEST(model_file_checks_the_table_section)
 }
 END_TEST
 
+
+/* The first place at or after `from` where needle (n bytes) is in buf; len when none. */
+static size_t find_bytes(const unsigned char *buf, size_t len, size_t from, const void *needle,
+                         size_t n)
+{
+    for (size_t i = from; i + n <= len; i++)
+        if (memcmp(buf + i, needle, n) == 0) return i;
+    return len;
+}
+
+static void fix_crc(unsigned char *b, size_t len)
+{
+    uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    for (int i = 0; i < 4; i++) b[len - 4 + i] = (unsigned char)(crc >> (8 * i));
+}
+
+/* Sections valid alone that contradict each other: refused on load, with the reason; and
+ * the model handle refuses an encoding that does not fit its net. */
+START_TEST(contradicting_sections_are_refused)
+{
+    mlp_table *t = table_of(TRAIN_TEXT);
+    mlp_table_encoding *enc = fit_ok(t, NULL);
+    size_t in = mlp_table_encoding_input_size(enc);
+    mlp_net *net = NULL;
+    size_t sizes[2] = {in, 2};
+    mlp_activation act = MLP_ACT_SOFTMAX;
+    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, &act, MLP_BIAS_PER_NEURON), MLP_OK);
+    mlp_preprocess *pre = NULL;
+    ck_assert_int_eq(mlp_preprocess_create(&pre, in), MLP_OK);
+    const char *names[] = {"a", "b"};
+    ck_assert_int_eq(mlp_preprocess_set_label_info(pre, MLP_TASK_CLASSIFY, "species", 3, 2,
+                                                   names), MLP_OK);
+    ck_assert_int_eq(mlp_preprocess_set_encoding(pre, enc), MLP_OK);
+    void *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(mlp_model_save_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
+    unsigned char *b = buf;
+    mlp_net *n2 = NULL;
+    mlp_preprocess *p2 = NULL;
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_OK);
+    mlp_net_free(n2);
+    mlp_preprocess_free(p2);
+    /* The table section's classes in the other order: "b", "a". */
+    const unsigned char classes[] = {1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b'};
+    size_t tabl = find_bytes(b, len, 0, "TABL", 4);
+    size_t at = find_bytes(b, len, tabl, classes, sizeof classes);
+    ck_assert_uint_lt(at, len);
+    b[at + 4] = 'b';
+    b[at + 9] = 'a';
+    fix_crc(b, len);
+    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_msg(strstr(det.message, "contradict each other: class 0 is 'b' in the table "
+                                      "encoding, 'a' in the preprocessing") != NULL,
+                  "%s", det.message);
+    b[at + 4] = 'a';
+    b[at + 9] = 'b';
+    /* A regression task in the preprocessing of a softmax net. */
+    size_t prep = find_bytes(b, len, 0, "PREP", 4);
+    ck_assert_uint_lt(prep, len);
+    b[prep + 16 + 12] = (unsigned char)MLP_TASK_REGRESS;
+    fix_crc(b, len);
+    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_msg(strstr(det.message, "regression, the net's output is a softmax") != NULL,
+                  "%s", det.message);
+    /* ... which saving refuses to write in the first place. */
+    ck_assert_int_eq(mlp_preprocess_set_label_info(pre, MLP_TASK_REGRESS, NULL, -1, 0, NULL),
+                     MLP_OK);
+    void *none = NULL;
+    ck_assert_int_eq(mlp_model_save_mem(&none, &len, net, pre, NULL, 0), MLP_ERR_INVALID_ARG);
+    mlp_free(buf);
+    /* The handle: an encoding of three classes on a net of two outputs is refused. */
+    mlp_dataset *ds = encode_ok(enc, t, NULL);
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_build(&m, ds, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_set_encoding(m, enc), MLP_OK);
+    char text3[512];
+    snprintf(text3, sizeof text3, "%s", TRAIN_TEXT);
+    strstr(text3, "2020-04-01,a")[11] = 'c'; /* a third class, the same features */
+    mlp_table *t3 = table_of(text3);
+    mlp_table_encoding *enc3 = fit_ok(t3, NULL);
+    ck_assert_uint_eq(mlp_table_encoding_input_size(enc3), in);
+    ck_assert_int_eq(mlp_model_set_encoding(m, enc3), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(mlp_preprocess_encoding(mlp_model_preprocess(m))); /* unchanged */
+    ck_assert_str_eq(mlp_table_encoding_class_name(
+                         mlp_preprocess_encoding(mlp_model_preprocess(m)), 1), "b");
+    mlp_table_encoding_free(enc3);
+    mlp_table_free(t3);
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+    mlp_preprocess_free(pre);
+    mlp_net_free(net);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
 static Suite *table_suite(void)
 {
     Suite *s = suite_create("table");
@@ -734,6 +831,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, multi_output_labels);
     tcase_add_test(tc, round_trip_through_model_file);
     tcase_add_test(tc, model_file_checks_the_table_section);
+    tcase_add_test(tc, contradicting_sections_are_refused);
     suite_add_tcase(s, tc);
     return s;
 }

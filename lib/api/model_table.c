@@ -8,6 +8,13 @@
 mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc)
 {
     if (!model) return MLP_ERR_NULL_ARG;
+    if (enc && mlp_table_encoding_input_size(enc) != mlp_net_input_size(model->net))
+        return MLP_ERR_DIMENSION;
+    /* An encoding that does not fit the net would be saved, then refused on load. */
+    if (enc) {
+        mlp_status st = mlp_model_sections_agree(model->net, model->pre, enc, NULL, 0);
+        if (st != MLP_OK) return st;
+    }
     return mlp_preprocess_set_encoding(model->pre, enc);
 }
 
