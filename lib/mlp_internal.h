@@ -93,6 +93,27 @@ mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long 
  * INVALID_ARG when k < 2 or k > n. */
 mlp_status mlp_kfold_indices(size_t n, size_t k, uint64_t seed, size_t **idx, size_t **start);
 
+/* train/softmax_fit.c: softmax regression, mean cross-entropy + l2/2 |W|^2 (biases not
+ * penalised), minimised by full-batch L-BFGS in double from zero (deterministic). x is
+ * n x d (scaled inputs), y n x k (one-hot or class probabilities). theta receives k*(d+1)
+ * doubles: W (k x d, row-major, a net's weight layout) then b (k). Stops when the largest
+ * gradient entry is at most tol, when the loss stops falling, or after max_iter steps. */
+typedef struct mlp_softmax_fit_info {
+    size_t iterations;
+    double loss;         /* the penalised objective at the end */
+    double gradient_max; /* its largest gradient entry, in absolute value */
+    int converged;
+} mlp_softmax_fit_info;
+#define MLP_SOFTMAX_FIT_MAX_ITER 500
+#define MLP_SOFTMAX_FIT_TOL 1e-6
+mlp_status mlp_softmax_fit(const float *x, const float *y, size_t n, size_t d, size_t k,
+                           double l2, size_t max_iter, double tol, double *theta,
+                           mlp_softmax_fit_info *info);
+/* The same into a net of one layer, softmax output, per-neuron bias (its parameters set;
+ * INVALID_ARG for another shape), with the default iterations and tolerance. */
+mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, size_t n,
+                               double l2, mlp_softmax_fit_info *info);
+
 /* io/model_consistency.c: whether net, preprocessing (may be NULL) and table encoding
  * (may be NULL) describe one model: input widths, outputs against classes or labels, the
  * task against a softmax output, the class names in the same order. INVALID_ARG with the
