@@ -1,7 +1,8 @@
 /* mlp-bench-one-record: what each special case of the one-record engine
  * (lib/engine/one_record.c) earns, measured in one run with interleaved windows: stochastic
  * plain-SGD epochs through mlp_train, as `mlp train --batch 1` runs them, with everything on
- * and with one case turned off (MLP_ENGINE_OFF, MLP_KERNELS; read when mlp_train makes its
+ * and with one case turned off (MLP_ENGINE_OFF, MLP_KERNELS, read by the test-control build
+ * this bench links, when mlp_train makes its
  * workspace). Prints one CSV row per case: case, network, samples/s, ratio to all on. */
 #include "timing.h"
 

@@ -133,7 +133,8 @@ mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_
 /* The key's index, or SIZE_MAX. */
 size_t mlp_str_index_find(const mlp_str_index *ix, const char *s);
 void mlp_str_index_free(mlp_str_index *ix);
-/* Fills detail (may be NULL) with line, column and a printf-style message; returns status. */
+/* status.c: fills detail (may be NULL) with line, column and a printf-style message (the
+ * data readers' errors); returns status. */
 mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
                           size_t column, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -205,12 +206,15 @@ double mlp_loss_output_delta(mlp_loss loss, const float *outputs, const float *l
 typedef struct mlp_kernel_table mlp_kernel_table;
 /* Which kernels serve one record, decided once per workspace (engine/one_record.c). */
 typedef struct mlp_one_record_plan {
-    const mlp_kernel_table *hand;     /* this CPU's hand loops (or MLP_KERNELS's choice) */
-    const mlp_kernel_table **forward; /* per layer, for inference and gradients of one
-                                         record: hand, or BLAS on large layers */
-    unsigned char *split;             /* per layer: rows split across the workspace's threads */
-    int tiny;                         /* the hand table's tiny-net step fits (for MSE) */
-    int no_tiny, no_fuse, no_split, no_blas; /* special cases off (MLP_ENGINE_OFF) */
+    const mlp_kernel_table *hand;   /* this CPU's hand loops (the fused SGD step uses them) */
+    const mlp_kernel_table **layer; /* per layer, for inference and for the gradient of one
+                                       record (forward, backward, rank-1): hand, or BLAS on
+                                       large layers */
+    unsigned char *split;           /* per layer: rows split across the workspace's threads */
+    int tiny;                       /* the hand table's tiny-net step fits (for MSE) */
+    /* what engine_control.c allows: all, except in the test-control build */
+    const char *forced_kernels;
+    int no_tiny, no_fuse, no_split, no_blas;
 } mlp_one_record_plan;
 
 struct mlp_workspace {
@@ -247,8 +251,6 @@ mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size
 
 /* ---- workspace_threads.c: a workspace's worker team; the caller is thread 0 */
 typedef struct mlp_ws_pool mlp_ws_pool;
-/* Layers with at least this many weights are split by rows across the team. */
-#define MLP_THREAD_MIN_WEIGHTS 131072
 typedef void (*mlp_ws_job)(void *ctx, int tid, int n);
 /* Runs job(ctx, t, n) for t = 0 .. n-1, t = 0 on the caller; returns when all are done. */
 void mlp_ws_pool_run(mlp_ws_pool *pool, mlp_ws_job job, void *ctx);
@@ -332,7 +334,7 @@ double mlp_now_seconds(void);
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct);
 /* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
-mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss); /* engine/propagate.c */
 
 /* ---- train/data_source.c: where mlp_train's records come from */
 /* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */
@@ -378,11 +380,14 @@ double mlp_one_record_sgd(mlp_net *net, mlp_workspace *ws, const float *x, const
                           mlp_loss loss, float lr, float weight_decay, int want_loss,
                           mlp_pending *p);
 /* Applies p's pending update, if any. */
-void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p);
+void mlp_one_record_flush(mlp_net *net, mlp_workspace *ws, mlp_pending *p);
 /* Whether a workspace with threads splits layer k of net by rows across them. */
 int mlp_one_record_splits(const mlp_net *net, size_t k);
 /* Plan arrays for n_layers layers (NO_MEMORY), their release, and the plan's (re)making
- * from ws's shape, threads and kernel choice (after creation and mlp_workspace_set_threads). */
+ * from ws's shape, threads and kernel choice (after creation and mlp_workspace_set_threads).
+ * mlp_one_record_plan_update is the one-record engine's single dispatch point: every choice
+ * of implementation for a record (tiny step, hand loops or BLAS per layer, row split) is made
+ * there, from the shape, the threads and the CPU; the passes only follow the plan. */
 mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers);
 void mlp_one_record_plan_free(mlp_one_record_plan *plan);
 void mlp_one_record_plan_update(mlp_workspace *ws);

@@ -336,7 +336,7 @@ expect_fail predict-fail-leaves-nothing 1 "$MLP" predict --out fails/p.csv out/r
 expect_fail predict-bad-cell 1 "$MLP" predict --out fails/p.csv out/m.mlp bad.csv
 check "no output files after failures" test -z "$(ls -A fails)"
 
-# ---------------------------------------------------------------- reliability (issue 8)
+# ---------------------------------------------------------------- reliability
 # --plot finishes whatever the numbers: losses near 2.9e36 that differ in their last bits
 # (nanosecond timestamps as regression targets) once made the tick loop spin forever,
 # writing without end; ulimit -f turns that into a quick failure instead of a full disk.

@@ -196,7 +196,7 @@ cut -d, -f5 --complement test.csv >test_no_mass.csv
 expect_fail predict-missing-column 1 "$MLP" predict m.mlp test_no_mass.csv
 check "  ...names the column" grep -q "no column 'mass_g' (column 4 of the training table)" e
 
-# The README's real-world walk-through (R's MASS data; scripts/test installs r-cran-mass):
+# The real-world walk-through of docs/tool.md (R's MASS data; scripts/test installs r-cran-mass):
 # no flag but --label on a table with text and missing columns.
 if [ -n "$MAKE_TABLES" ] && command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(MASS)' >/dev/null 2>&1; then
     expect_ok make-tables "$MAKE_TABLES" real

@@ -1,5 +1,5 @@
-# Prints the README's complete C example: the first ```c block that defines main(),
-# exactly as it stands in the README (tests/meson.build compiles it, readme_example.sh
+# Prints a guide's complete C example: the first ```c block that defines main(),
+# exactly as it stands in the guide (tests/meson.build compiles it, readme_example.sh
 # runs it).
 /^```c$/ { inside = 1; block = ""; next }
 inside && /^```$/ {
@@ -8,4 +8,4 @@ inside && /^```$/ {
     next
 }
 inside { block = block $0 "\n" }
-END { if (!found) { print "readme_c_example.awk: no ```c block with main() in the README" > "/dev/stderr"; exit 1 } }
+END { if (!found) { print "readme_c_example.awk: no ```c block with main() in the guide" > "/dev/stderr"; exit 1 } }

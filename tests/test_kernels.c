@@ -15,16 +15,10 @@ static const char *const variants[] = {"generic", "avx2", "avx512", "blas"};
 static const size_t sizes[] = {1, 3, 17, 33, 257};
 #define N_SIZES (sizeof sizes / sizeof sizes[0])
 
-/* The table MLP_KERNELS=name selects, or NULL when this CPU cannot run it. */
+/* The table forcing `name` selects, or NULL when this CPU cannot run it. */
 static const mlp_kernel_table *table_named(const char *name)
 {
-    const char *old = getenv("MLP_KERNELS");
-    char *saved = old ? strdup(old) : NULL;
-    setenv("MLP_KERNELS", name, 1);
-    const mlp_kernel_table *k = mlp_kernels_select();
-    if (saved) setenv("MLP_KERNELS", saved, 1);
-    else unsetenv("MLP_KERNELS");
-    free(saved);
+    const mlp_kernel_table *k = mlp_kernels_select(name);
     return strcmp(k->name, name) == 0 ? k : NULL;
 }
 
@@ -154,8 +148,8 @@ START_TEST(kernels_match_reference)
 }
 END_TEST
 
-/* The override reaches a workspace's plan; generic and blas run everywhere, the best table
- * is the default. */
+/* The test-control build's override (this suite links it) reaches a workspace's plan;
+ * generic and blas run everywhere, the best table is the default. */
 START_TEST(override_selects_variant)
 {
     unsetenv("MLP_ENGINE_OFF"); /* this test sets it itself (scripts/test may have) */

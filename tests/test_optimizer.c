@@ -3,7 +3,6 @@
 #include "test_util.h"
 
 #include <check.h>
-#include <limits.h>
 
 #define P 3
 static const float p_start[P] = {0.5f, -1.0f, 0.25f};
@@ -363,51 +362,6 @@ START_TEST(epsilon_must_be_positive)
 }
 END_TEST
 
-/* Plain SGD on a vector of more than INT_MAX floats (BLAS counts are int): the last
- * parameter is updated. The parameters serve as their own gradient (p <- p - lr p), which
- * keeps the test at one 8.6 GB vector; skipped, and said so, where that much memory is not
- * available, and under AddressSanitizer (its allocator and shadow make it far slower). */
-static size_t mem_available_kb(void)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    char line[256];
-    size_t kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
-    if (f) fclose(f);
-    return kb;
-}
-
-START_TEST(sgd_beyond_int_max)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    fprintf(stderr, "sgd_beyond_int_max: skipped under AddressSanitizer\n");
-    return;
-#endif
-    if (mem_available_kb() < (size_t)12 << 20) {
-        fprintf(stderr, "sgd_beyond_int_max: skipped, under 12 GiB of memory available\n");
-        return;
-    }
-    static const size_t sizes[] = {65536, 32769}; /* 2^31 + 2^16 weights */
-    static const mlp_activation acts[] = {MLP_ACT_LINEAR};
-    mlp_net *net = NULL;
-    ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_NONE), MLP_OK);
-    size_t n = mlp_param_count(net);
-    ck_assert_uint_gt(n, (size_t)INT_MAX);
-    float *p = mlp_net_params(net);
-    p[0] = 1.0f;
-    p[n - 1] = 1.0f;
-    mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_SGD);
-    c.learning_rate = 0.25f;
-    mlp_optimizer *opt = NULL;
-    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
-    ck_assert_int_eq(mlp_optimizer_step(opt, net, p, 1), MLP_OK);
-    ck_assert_float_eq(p[0], 0.75f);
-    ck_assert_float_eq(p[n - 1], 0.75f);
-    mlp_optimizer_free(opt);
-    mlp_net_free(net);
-}
-END_TEST
 
 static Suite *optimizer_suite(void)
 {
@@ -422,10 +376,6 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, step_count_bounded);
     tcase_add_test(tc, epsilon_must_be_positive);
     suite_add_tcase(s, tc);
-    TCase *big = tcase_create("beyond_int_max");
-    tcase_set_timeout(big, 300);
-    tcase_add_test(big, sgd_beyond_int_max);
-    suite_add_tcase(s, big);
     return s;
 }
 

@@ -65,15 +65,12 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    /* Help texts and reports are written in one piece at the end (finish), so that a write
-     * error is seen by fflush there with its reason, not lost inside an earlier fputs. */
-    static char out_buffer[1 << 16];
-    if (!isatty(STDOUT_FILENO)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
-    cli_blas_defer(argv);
     /* Not a terminal: one 64 KiB buffer (glibc's default is the device's block size, 4 KiB
-     * for /dev/full), so that a help text or report longer than 4 KiB is written by
-     * finish()'s fflush, whose errno names the failure, not by a printf that loses it. */
+     * for /dev/full), so that a help text or report is written in one piece by finish()'s
+     * fflush, whose errno names a write failure, not by a printf that loses it. Set before
+     * any output, as setvbuf requires. */
     static char stdout_buffer[65536]; /* glibc ignores a size given without a buffer */
     if (!isatty(STDOUT_FILENO)) setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
+    cli_blas_defer(argv);
     return finish(run(argc, argv));
 }

@@ -2,8 +2,6 @@
 #include "mlp_internal.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,20 +16,6 @@ struct mlp_dataset {
     char *label_name;    /* header text of the label column, or NULL */
     long label_index;    /* 0-based label column, -1 when none */
 };
-
-mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
-                          size_t column, const char *fmt, ...)
-{
-    if (detail) {
-        va_list ap;
-        detail->line = line;
-        detail->column = column;
-        va_start(ap, fmt);
-        vsnprintf(detail->message, sizeof detail->message, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
 
 static void free_names(char **names, size_t n)
 {

@@ -59,7 +59,7 @@ const mlp_kernel_table mlp_kernels_blas = {
     .tiny_step = NULL,
 };
 
-const mlp_kernel_table *mlp_kernels_select(void)
+const mlp_kernel_table *mlp_kernels_select(const char *forced)
 {
     const mlp_kernel_table *runnable[4] = {&mlp_kernels_blas, &mlp_kernels_generic};
     size_t n = 2;
@@ -72,8 +72,7 @@ const mlp_kernel_table *mlp_kernels_select(void)
 #endif
     }
 #endif
-    const char *force = getenv("MLP_KERNELS");
-    for (size_t i = 0; force && i < n; i++)
-        if (strcmp(force, runnable[i]->name) == 0) return runnable[i];
+    for (size_t i = 0; forced && i < n; i++)
+        if (strcmp(forced, runnable[i]->name) == 0) return runnable[i];
     return runnable[n - 1];
 }

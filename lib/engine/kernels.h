@@ -41,11 +41,24 @@ extern const mlp_kernel_table mlp_kernels_avx512;
 #endif
 #endif
 
-/* The fastest hand-loop table this CPU runs, or the one named by the environment variable
- * MLP_KERNELS (generic, avx2, avx512, blas) when this CPU can run it: a testing override,
- * read when a workspace is created. */
-const mlp_kernel_table *mlp_kernels_select(void);
+/* The fastest hand-loop table this CPU runs, or the one named `forced` (generic, avx2,
+ * avx512, blas; NULL: none) when this CPU can run it. */
+const mlp_kernel_table *mlp_kernels_select(const char *forced);
 
+/* What the plan may use (engine_control.c): everything, in the library that ships; the
+ * test-control build reads MLP_KERNELS and MLP_ENGINE_OFF so CI forces every variant. */
+typedef struct mlp_engine_control {
+    const char *kernels;                     /* a hand-loop table by name; NULL: the best */
+    int no_tiny, no_fuse, no_split, no_blas; /* special cases turned off */
+} mlp_engine_control;
+mlp_engine_control mlp_engine_control_read(void);
+
+/* The size thresholds of the one-record plan (one_record.c), all here. */
+/* Inference and gradients of one record (propagate.c) call BLAS above this many weights:
+ * OpenBLAS's threaded sgemv wins there once a layer leaves the L2 cache (W5 at batch 1). */
+#define MLP_SMALL_LAYER ((size_t)1 << 18)
+/* Layers with at least this many weights are split by rows across a workspace's team. */
+#define MLP_THREAD_MIN_WEIGHTS 131072
 /* Tiny nets: every width <= MLP_TINY_WIDTH, at most MLP_TINY_LAYERS layers (the step keeps
  * every layer on the stack), no softmax; the step is MSE only. */
 #define MLP_TINY_WIDTH 32
@@ -53,7 +66,9 @@ const mlp_kernel_table *mlp_kernels_select(void);
 int mlp_tiny_net_fits(const mlp_net *net);
 
 /* Per-variant files (kernels_hand.c, kernels_tiny.c) are compiled once per variant with
- * MLP_KERNEL_SUFFIX set (generic, avx2); MLP_KERNEL_NAME(f) gives f that variant's name. */
+ * MLP_KERNEL_SUFFIX set (generic, avx2); MLP_KERNEL_NAME(f) gives f that variant's name:
+ * mlp_hand_matvec_avx2 is defined as MLP_KERNEL_NAME(mlp_hand_matvec) in kernels_hand.c
+ * (grep for the name without its suffix). */
 #define MLP_KERNEL_CAT2(a, b) a##_##b
 #define MLP_KERNEL_CAT(a, b) MLP_KERNEL_CAT2(a, b)
 #define MLP_KERNEL_NAME(f) MLP_KERNEL_CAT(f, MLP_KERNEL_SUFFIX)

@@ -8,7 +8,7 @@
  *  - a layer of at least MLP_THREAD_MIN_WEIGHTS weights is split by rows across the
  *    workspace's threads, each keeping its rows in its own cache;
  *  - every other layer runs the hand loops, whatever its size: at one record per step
- *    OpenBLAS level 2 is several times slower (README, "One record at a time");
+ *    OpenBLAS level 2 is several times slower (docs/performance.md, "One record at a time");
  *  - in an epoch (mlp_one_record_sgd with a pending update), the first layer's update of
  *    one record is applied in the next record's forward pass, one pass over W0 fewer. */
 #include "kernels.h"
@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Inference and gradients of one record (propagate.c) call BLAS above this many weights:
- * OpenBLAS's threaded sgemv wins there once a layer leaves the L2 cache (W5 at batch 1). */
-#define MLP_SMALL_LAYER ((size_t)1 << 18)
 
 int mlp_tiny_net_fits(const mlp_net *net)
 {
@@ -32,32 +29,23 @@ int mlp_one_record_splits(const mlp_net *net, size_t k)
     return n_out >= 2 && n_out * n_in >= MLP_THREAD_MIN_WEIGHTS;
 }
 
-/* Whether the comma-separated list `list` (may be NULL) names `word`. */
-static int names(const char *list, const char *word)
-{
-    const size_t n = strlen(word);
-    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-        if (strncmp(p, word, n) == 0 && (p[n] == ',' || p[n] == '\0')) return 1;
-    return 0;
-}
-
 mlp_status mlp_one_record_plan_init(mlp_one_record_plan *plan, size_t n_layers)
 {
-    /* Tests and bench/one_record_cases turn special cases off to check and to measure
-     * them: MLP_ENGINE_OFF=tiny,fuse,split,blas. */
-    const char *off = getenv("MLP_ENGINE_OFF");
-    plan->no_tiny = names(off, "tiny");
-    plan->no_fuse = names(off, "fuse");
-    plan->no_split = names(off, "split");
-    plan->no_blas = names(off, "blas");
-    plan->forward = mlp_mem_calloc(n_layers, sizeof *plan->forward);
+    /* Everything allowed, except in the test-control build (engine_control.c). */
+    mlp_engine_control c = mlp_engine_control_read();
+    plan->forced_kernels = c.kernels;
+    plan->no_tiny = c.no_tiny;
+    plan->no_fuse = c.no_fuse;
+    plan->no_split = c.no_split;
+    plan->no_blas = c.no_blas;
+    plan->layer = mlp_mem_calloc(n_layers, sizeof *plan->layer);
     plan->split = mlp_mem_calloc(n_layers, sizeof *plan->split);
-    return plan->forward && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
+    return plan->layer && plan->split ? MLP_OK : MLP_ERR_NO_MEMORY;
 }
 
 void mlp_one_record_plan_free(mlp_one_record_plan *plan)
 {
-    mlp_mem_free(plan->forward);
+    mlp_mem_free(plan->layer);
     mlp_mem_free(plan->split);
 }
 
@@ -65,13 +53,13 @@ void mlp_one_record_plan_update(mlp_workspace *ws)
 {
     const mlp_net *shape = ws->shape;
     mlp_one_record_plan *plan = &ws->plan;
-    if (!plan->hand) plan->hand = mlp_kernels_select();
+    if (!plan->hand) plan->hand = mlp_kernels_select(plan->forced_kernels);
     plan->tiny = !plan->no_tiny && plan->hand->tiny_step && mlp_tiny_net_fits(shape);
     for (size_t k = 0; k < shape->n_layers; k++) {
         const size_t n_in = shape->sizes[k], n_out = shape->sizes[k + 1];
         plan->split[k] = !plan->no_split && ws->pool && mlp_one_record_splits(shape, k);
         const int large = !plan->no_blas && n_out * n_in > MLP_SMALL_LAYER;
-        plan->forward[k] = large ? &mlp_kernels_blas : plan->hand;
+        plan->layer[k] = large ? &mlp_kernels_blas : plan->hand;
     }
 }
 
@@ -138,7 +126,7 @@ static void backward_share(void *ctx, int t, int n)
                                       j->step, j->keep, dp);
 }
 
-static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, float *delta,
+static void backprop_update(mlp_net *net, mlp_workspace *ws, size_t k, float *delta,
                             const float *z, float step, float keep, float *delta_prev)
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
@@ -159,7 +147,7 @@ static void backprop_update(const mlp_net *net, mlp_workspace *ws, size_t k, flo
 }
 
 /* Applies a pending first-layer update on its own (split like the backward pass). */
-void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p)
+void mlp_one_record_flush(mlp_net *net, mlp_workspace *ws, mlp_pending *p)
 {
     if (!p || !p->d) return;
     backprop_update(net, ws, 0, (float *)p->d, p->z, p->step, p->keep, NULL);
@@ -168,19 +156,19 @@ void mlp_one_record_flush(const mlp_net *net, mlp_workspace *ws, mlp_pending *p)
 
 /* Forward pass of one record; p (may be NULL) holds the previous record's first-layer
  * update, applied here in the first layer's pass over W0. */
-static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, mlp_pending *p)
+static void forward_one(mlp_net *net, mlp_workspace *ws, const float *x, mlp_pending *p)
 {
     if (p && p->d && ws->plan.no_fuse) mlp_one_record_flush(net, ws, p);
     const float *in = x;
     for (size_t k = 0; k < net->n_layers; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
         float *out = ws->z[k + 1];
-        const float *w = net->params + net->weights_offset[k];
+        float *w = net->params + net->weights_offset[k]; /* k = 0: the pending update */
         const int last = k + 1 == net->n_layers;
         const mlp_activation act = net->activations[k];
         int done = 0;
         if (ws->plan.split[k]) {
-            layer_job job = {.net = net, .ws = ws, .k = k, .w = (float *)w, .in = in,
+            layer_job job = {.net = net, .ws = ws, .k = k, .w = w, .in = in,
                              .out = out, .activate = act != MLP_ACT_SOFTMAX};
             if (k == 0 && p && p->d) {
                 job.pend_d = p->d;
@@ -192,7 +180,7 @@ static void forward_one(const mlp_net *net, mlp_workspace *ws, const float *x, m
             if (k == 0 && p) p->d = NULL;
             done = job.activate;
         } else if (k == 0 && p && p->d) {
-            ws->plan.hand->update_matvec((float *)w, n_out, n_in, p->d, p->z, p->step, p->keep,
+            ws->plan.hand->update_matvec(w, n_out, n_in, p->d, p->z, p->step, p->keep,
                                          in, out);
             p->d = NULL;
         } else {

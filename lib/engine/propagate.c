@@ -31,7 +31,7 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         const float *w = net->params + net->weights_offset[k];
         float *out = ws->z[k + 1];
         if (batch == 1)
-            ws->plan.forward[k]->matvec(w, n_out, n_in, in, out);
+            ws->plan.layer[k]->matvec(w, n_out, n_in, in, out);
         else if (ws->bf16)
             mlp_bf16_forward(ws->bf16, net, k, in, batch, out);
         else /* Z = X W^T */
@@ -95,7 +95,7 @@ static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1], off = net->weights_offset[k];
     if (out->grad && batch == 1) {
-        ws->plan.forward[k]->rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
+        ws->plan.layer[k]->rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
         return;
     }
     float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
@@ -138,7 +138,7 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
         const float *w = net->params + net->weights_offset[k];
         if (k > 0) { /* first, while W is still the one the forward pass used */
             if (batch == 1) /* delta_prev = W^T delta */
-                ws->plan.forward[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
+                ws->plan.layer[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
             else if (ws->bf16)
                 mlp_bf16_backward_data(ws->bf16, net, k, delta, batch, delta_prev);
             else /* Delta_prev = Delta W */

@@ -1,13 +1,11 @@
-/* Training: one step, evaluation, and the epoch loop (batch, stochastic, minibatch). */
+/* Training: one step (batch, stochastic, minibatch) and evaluation; the epoch loop is
+ * train_loop.c. */
 #include "mlp_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Records per forward pass when evaluating or summing a whole-epoch gradient. */
-#define MLP_CHUNK 256
 
 double mlp_now_seconds(void)
 {
