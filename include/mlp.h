@@ -442,10 +442,11 @@ typedef struct mlp_optimizer_config {
 } mlp_optimizer_config;
 
 /** Defaults for `kind` as listed above, learning rate 0.01, reduction SUM. SUM follows the
- * source formula I <- I - l * sum_i grad C_i (DESIGN.md), so that mlp_optimizer_step and
- * mlp_train_step do exactly what the math contract writes; with SUM the step grows with the
- * batch size, which is why the applications' default, mlp_model_config_default (and the
- * `mlp` tool), uses MEAN with its own learning rate instead. */
+ * batch gradient descent rule I <- I - l * sum_i grad C_i (a sum, no 1/B), so that
+ * mlp_optimizer_step and mlp_train_step do exactly what the math contract writes; with SUM
+ * the step grows with the batch size, which is why the applications' default,
+ * mlp_model_config_default (and the `mlp` tool), uses MEAN with its own learning rate
+ * instead. */
 MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
 
 /** An update rule with its settings and its state (the parameter vector's layout). Made by
@@ -765,6 +766,48 @@ MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
 MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
 /** Name of class index; NULL when out of range or without names. */
 MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
+
+/*
+ * Classes of a data set. One rule, wherever a data set comes from (CSV, IDX, a table, these
+ * calls): a data set with class names is for classification, its targets one-hot rows over
+ * mlp_dataset_class_count classes (the target size); one without is for regression.
+ * mlp_model_build infers its task from that rule, and mlp_model_class_name answers with the
+ * names.
+ */
+
+/**
+ * A data set for classification from integer labels: targets one-hot over class_count
+ * classes (made by the library), with class names.
+ * @param out receives the new data set (free with mlp_dataset_free); unchanged on failure
+ * @param count records, 1 or more
+ * @param input_size inputs per record, 1 or more
+ * @param inputs count x input_size floats copied in; NULL leaves them zero, to fill through
+ *        mlp_dataset_inputs
+ * @param labels count class indices, each below class_count
+ * @param class_count classes, 2 or more (the target size)
+ * @param class_names class_count names, copied; NULL names them "0", "1", ...
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return MLP_OK; NULL_ARG (out, labels, a name), INVALID_ARG (count, input_size or
+ *         class_count out of range, a label >= class_count), NO_MEMORY
+ */
+MLP_API mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count,
+                                              size_t input_size, const float *inputs,
+                                              const size_t *labels, size_t class_count,
+                                              const char *const *class_names,
+                                              mlp_error_detail *detail);
+
+/**
+ * Names the classes of a data set whose targets are one-hot rows (filled by the caller),
+ * making it a classification set; count 0 removes the names (a regression set).
+ * @param ds the data set
+ * @param count names: 0, or the target size (2 or more)
+ * @param names count names, copied (NULL with count 0)
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return MLP_OK; NULL_ARG (ds, names, a name), DIMENSION (count is not the target size),
+ *         INVALID_ARG (a target size below 2), NO_MEMORY (ds unchanged)
+ */
+MLP_API mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count,
+                                           const char *const *names, mlp_error_detail *detail);
 
 /** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
  * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
@@ -1307,6 +1350,20 @@ MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *
 /** Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
  * no-op. */
 MLP_API void mlp_free(void *p);
+/**
+ * Replaces the file at path by size bytes of data atomically, as mlp_model_save writes a
+ * model (path holds its old content or the new one, whole; the data is synced before the
+ * rename; an existing file's mode is kept). For any output a program wants to appear whole
+ * or not at all (a CSV of predictions, a plot). path itself is replaced: a symbolic link is
+ * replaced by a file, not followed.
+ * @param path the file, in a directory that exists and is writable
+ * @param data the bytes (may be NULL when size is 0)
+ * @param size their count
+ * @param detail receives the failing step, path and errno's text on failure; may be NULL
+ * @return MLP_OK; NULL_ARG, INVALID_ARG (an empty path), IO, NO_MEMORY
+ */
+MLP_API mlp_status mlp_file_write_atomic(const char *path, const void *data, size_t size,
+                                         mlp_error_detail *detail);
 /** The same image into a buffer of the caller's: mlp_model_save_size gives its size in
  * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
  * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
@@ -1366,13 +1423,18 @@ typedef struct mlp_model mlp_model;
 
 /** A model from parts, taking ownership: on success the model owns net, pre and opt and
  * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
- * they stay the caller's, unchanged. pre may be NULL (identity scaling, classification
- * without class names); opt may be NULL (the model then predicts but cannot train). The
+ * they stay the caller's, unchanged. pre may be NULL (identity scaling, no class names,
+ * and the task the output layer implies: classification after softmax or sigmoid, else
+ * regression); opt may be NULL (the model then predicts but cannot train). The
  * model's epoch starts at 0. Errors: NULL_ARG (out or net), DIMENSION (pre has another
  * input size, or class names whose count is not the net's output size),
  * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
 MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
                                     mlp_optimizer *opt);
+/** mlp_model_create with a message in detail (may be NULL) naming the part that does not fit
+ * and why. */
+MLP_API mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                                       mlp_optimizer *opt, mlp_error_detail *detail);
 /** Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
  * the file has none), optimizer when saved, and the saved epoch (mlp_model_epoch). info and
  * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
@@ -1408,6 +1470,10 @@ MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
  * @return MLP_OK, or the errors of mlp_model_save_mem (NULL_ARG, NON_FINITE, NO_MEMORY)
  */
 MLP_API mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size_t *size);
+/** mlp_model_write_mem with a message in detail (may be NULL) naming the argument and the
+ * reason (a NaN or infinite parameter, no memory for the image). */
+MLP_API mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *size,
+                                          mlp_error_detail *detail);
 
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
@@ -1433,6 +1499,11 @@ typedef struct mlp_model_scratch mlp_model_scratch;
 /** A scratch for model's topology and up to max_batch records per pass. */
 MLP_API mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                             size_t max_batch);
+/** mlp_model_scratch_create with a message in detail (may be NULL) naming the argument and
+ * the reason. */
+MLP_API mlp_status mlp_model_scratch_create_ex(mlp_model_scratch **out,
+                                               const mlp_model *model, size_t max_batch,
+                                               mlp_error_detail *detail);
 /** Frees scratch; NULL is a no-op. */
 MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
 /**
@@ -1459,6 +1530,11 @@ MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
  * any error. Many threads may predict with one model at once, each with its own scratch. */
 MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
                                           const float *raw_rows, size_t n, float *out);
+/** mlp_model_predict_with with a message in detail (may be NULL) naming the argument and the
+ * reason (for a NaN input, its record and input). */
+MLP_API mlp_status mlp_model_predict_with_ex(const mlp_model *model,
+                                             mlp_model_scratch *scratch, const float *raw_rows,
+                                             size_t n, float *out, mlp_error_detail *detail);
 /** The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
  * inside the call: a couple of dozen allocations (a few more per layer) of
  * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
@@ -1466,15 +1542,69 @@ MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scra
  * Errors as mlp_model_predict_with, and NO_MEMORY. */
 MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
                                      float *out);
+/** mlp_model_predict with a message in detail (may be NULL) naming the argument and the
+ * reason. */
+MLP_API mlp_status mlp_model_predict_ex(const mlp_model *model, const float *raw_rows,
+                                        size_t n, float *out, mlp_error_detail *detail);
 /** Class index of each of n raw records: the argmax of its outputs (the first on ties), as
  * mlp_evaluate counts accuracy; mlp_model_class_name gives its name. Same path, cost and
  * errors as the predict calls, and INVALID_ARG when the model is for regression
  * (mlp_preprocess_task) or has a single output. classes is unchanged on any error. */
 MLP_API mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                            const float *raw_rows, size_t n, size_t *classes);
+/** mlp_model_classify_with with the outputs the classes were chosen from (one forward pass
+ * for both) and a message on failure.
+ * @param model the model (only read)
+ * @param scratch a scratch of the model's topology
+ * @param raw_rows n x n_0 raw records
+ * @param n records, 1 or more
+ * @param classes receives n class indices
+ * @param outputs receives the n x n_L outputs (softmax: the probabilities), or NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return as mlp_model_classify_with */
+MLP_API mlp_status mlp_model_classify_with_ex(const mlp_model *model,
+                                              mlp_model_scratch *scratch, const float *raw_rows,
+                                              size_t n, size_t *classes, float *outputs,
+                                              mlp_error_detail *detail);
 /** mlp_model_classify_with with a scratch made inside the call (as mlp_model_predict). */
 MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                                       size_t *classes);
+/** mlp_model_classify with the outputs (NULL: not wanted) and a message in detail (may be
+ * NULL), as mlp_model_classify_with_ex. */
+MLP_API mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows,
+                                         size_t n, size_t *classes, float *outputs,
+                                         mlp_error_detail *detail);
+
+/** What mlp_model_evaluate measured. */
+typedef struct mlp_model_metrics {
+    size_t struct_size; /**< sizeof(mlp_model_metrics): set it; the call fills that many bytes */
+    size_t count;       /**< records evaluated */
+    double loss;        /**< mean loss per record: cross-entropy after a softmax output, else
+                             the mean squared error over the outputs (MLP_LOSS_AUTO) */
+    double accuracy;    /**< classification: the share of records whose argmax output is the
+                             argmax target; NaN for regression */
+    double rmse;        /**< regression: root mean squared error over records and outputs, in
+                             the targets' units; NaN for classification */
+} mlp_model_metrics;
+
+/**
+ * Loss, accuracy (classification) or RMSE (regression) of the model on a labelled data set
+ * of raw records, each chunk scaled and run forward as mlp_model_predict_with runs it; the
+ * numbers are those of mlp_evaluate on the scaled records, and what `mlp eval` prints.
+ * @param model the model (only read)
+ * @param scratch a scratch of the model's topology (its precision is used), or NULL for one
+ *        made inside the call (float)
+ * @param data raw records with targets (input size n_0, target size n_L; only read)
+ * @param metrics filled on success; its struct_size set by the caller
+ * @param output_rmse n_L doubles receiving each output's RMSE (regression), or NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return MLP_OK; NULL_ARG, INVALID_ARG (no records, metrics->struct_size too small),
+ *         DIMENSION (data's sizes are not the model's), WORKSPACE_MISMATCH (scratch),
+ *         NON_FINITE (an input value), NO_MEMORY; nothing is written on failure
+ */
+MLP_API mlp_status mlp_model_evaluate(const mlp_model *model, mlp_model_scratch *scratch,
+                                      const mlp_dataset *data, mlp_model_metrics *metrics,
+                                      double *output_rmse, mlp_error_detail *detail);
 
 /** Attaches a copy of a table encoding to the model's preprocessing
  * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
@@ -1487,25 +1617,67 @@ MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_r
  *         regression, or it is a regression and the net ends in a softmax), NULL_ARG,
  *         NO_MEMORY (the model unchanged in every failure) */
 MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
-/** Outputs of every row of a raw table of text cells, encoded with the model's table
- * encoding (mlp_table_encode_inputs: the label columns may be present, then ignored) and
- * predicted as mlp_model_predict predicts.
+/** mlp_model_set_encoding with a message in detail (may be NULL) naming the argument and the
+ * reason. */
+MLP_API mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding *enc,
+                                             mlp_error_detail *detail);
+/** Outputs of every row of a raw table of text cells: its records as
+ * mlp_model_table_inputs makes them (the model's table encoding, or the columns as numbers
+ * without one) predicted as mlp_model_predict predicts.
  * @param model the model (only read)
  * @param table the rows (only read)
  * @param out rows x n_L outputs; unchanged on any error
  * @param report what the encoding met; may be NULL
  * @param detail the message on failure (naming the column); may be NULL
- * @return OK; INVALID_ARG (the model has no encoding, or the table has no rows), NULL_ARG,
- *         and the errors of mlp_table_encode_inputs and mlp_model_predict */
+ * @return OK; INVALID_ARG (the table has no rows), NULL_ARG, and the errors of
+ *         mlp_model_table_inputs and mlp_model_predict */
 MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
                                            float *out, mlp_table_report *report,
                                            mlp_error_detail *detail);
+
+/**
+ * The raw records of a table of text cells, ready for mlp_model_predict_with: encoded with
+ * the model's table encoding when it has one (mlp_table_encode_inputs; the label columns may
+ * be present, then ignored), else read as numbers, one column per input, where the table
+ * may hold one column more, the label column, which is left out: the one named by label
+ * (a header name, or a 0-based index in decimal), else the model's label column (by name
+ * when the table has a header, else by index), else the last.
+ * @param model the model (only read)
+ * @param table the rows (only read)
+ * @param label the column to leave out, or NULL; ignored with a table encoding
+ * @param out receives a new data set (target size 0); unchanged on failure
+ * @param report what the encoding met (without a table encoding: rows_read, the rest 0);
+ *        may be NULL
+ * @param detail the message on failure, naming the record and column; may be NULL
+ * @return OK; NULL_ARG, INVALID_ARG (no rows; a column count that is neither the model's
+ *         inputs nor one more; a label column not in the table), PARSE (a cell that is not a
+ *         finite number; line and column in detail), the errors of mlp_table_encode_inputs,
+ *         NO_MEMORY
+ */
+MLP_API mlp_status mlp_model_table_inputs(const mlp_model *model, const mlp_table *table,
+                                          const char *label, mlp_dataset **out,
+                                          mlp_table_report *report, mlp_error_detail *detail);
+/** mlp_model_table_inputs with the detailed report (mlp_table_report_ex: invalid cells with
+ * the first one's line, column and text).
+ * @param model the model (only read)
+ * @param table the rows (only read)
+ * @param label as mlp_model_table_inputs
+ * @param out receives a new data set (target size 0); unchanged on failure
+ * @param report what the encoding met; may be NULL; struct_size must be its sizeof
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_model_table_inputs; INVALID_ARG also for another struct_size */
+MLP_API mlp_status mlp_model_table_inputs_ex(const mlp_model *model, const mlp_table *table,
+                                             const char *label, mlp_dataset **out,
+                                             mlp_table_report_ex *report,
+                                             mlp_error_detail *detail);
 
 /** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
     size_t struct_size;                  /**< sizeof(mlp_model_config), set by the _default call */
     size_t hidden_count;                 /**< hidden layers (2) */
-    const size_t *hidden_sizes;          /**< their widths; NULL: 32 each ({128, 64}) */
+    const size_t *hidden_sizes;          /**< hidden_count widths, each 1 or more (the
+                                            default points to {128, 64}); NULL gives every
+                                            hidden layer 32 neurons */
     mlp_activation hidden_activation;    /**< RELU */
     mlp_activation output_activation;    /**< MLP_ACT_COUNT: SOFTMAX for classification,
                                             LINEAR for regression (MLP_ACT_COUNT) */
@@ -1534,6 +1706,12 @@ MLP_API mlp_model_config mlp_model_config_default(void);
  * *out unchanged on failure. */
 MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                                    const mlp_model_config *config);
+/** mlp_model_build with a message in detail (may be NULL) naming the argument or field and
+ * the reason, such as "config->hidden_sizes[0] is 0: every hidden layer needs 1 neuron or
+ * more" or "config->optimizer.learning_rate is -0.1, outside (0, inf)". */
+MLP_API mlp_status mlp_model_build_ex(mlp_model **out, const mlp_dataset *train,
+                                      const mlp_model_config *config,
+                                      mlp_error_detail *detail);
 /** Trains the model with mlp_train on the raw records of train (and val when not NULL and
  * not empty, for validation/early stopping), each scaled with the model's preprocessing in
  * a copy (the data sets are only read): the same steps as mlp_preprocess_apply on copies
@@ -1546,6 +1724,12 @@ MLP_API mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
                                    const mlp_dataset *val, const mlp_train_config *config,
                                    mlp_train_result *result);
+/** mlp_model_train with a message in detail (may be NULL) naming the argument or field and
+ * the reason, such as "config->patience is 5 but val is NULL: early stopping needs validation
+ * data (or patience 0)" or "config->dropout is 1.5, outside [0, 1)". */
+MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
+                                      const mlp_dataset *val, const mlp_train_config *config,
+                                      mlp_train_result *result, mlp_error_detail *detail);
 
 #ifdef __cplusplus
 }

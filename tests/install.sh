@@ -5,7 +5,8 @@
 #   - builds and runs a C program with pkg-config (tests/install/consumer.c),
 #   - builds and runs a C++ program with CMake's find_package(mlp) (tests/install/),
 #   - runs the installed `mlp --version` without LD_LIBRARY_PATH (its RUNPATH),
-#   - renders the installed man pages and finds the API reference when they were built.
+#   - renders the installed man pages and finds the API reference when they were built,
+#     and `man mlp_model_train` (Doxygen's per-function pages, -Ddocs).
 # Prints ok/FAIL per step; exit status 1 on any failure.
 #   bash tests/install.sh BUILD_DIR
 set -u
@@ -80,6 +81,20 @@ done
 if [ -d "$P/$datadir/doc/libmlp/html" ]; then
     [ -f "$P/$datadir/doc/libmlp/html/index.html" ] && ok "API reference installed" ||
         fail "no $datadir/doc/libmlp/html/index.html"
+fi
+# The per-function pages of the reference (Doxygen's man output, -Ddocs): `man FUNCTION`
+# finds the installed page through MANPATH, and only libmlp's names are installed.
+if [ -d "$P/$datadir/doc/libmlp/html" ]; then
+    page=$P/$mandir/man3/mlp_model_train.3
+    [ -f "$page" ] && ok "man page mlp_model_train(3) installed" || fail "no $mandir/man3/mlp_model_train.3"
+    step "man mlp_model_train renders from the installed tree" \
+        env MANPATH="$P/$mandir" MANWIDTH=80 man 3 mlp_model_train
+    grep -q "mlp_model_train" "$T/log" || fail "man mlp_model_train does not show the function"
+    others=$(find "$P/$mandir/man3" -name '*.3' ! -name 'mlp*' ! -name 'MLP*' ! -name libmlp.3)
+    [ -z "$others" ] && ok "man3 holds only libmlp's names" || {
+        echo "$others" >"$T/log"
+        fail "man pages outside libmlp's names installed"
+    }
 fi
 [ "$failed" -eq 0 ] && echo "install test: all passed"
 exit "$failed"

@@ -779,6 +779,56 @@ static mlp_status run_model_train(ctx *c)
     return mlp_model_train(c->model, base_ds, base_ds, NULL, NULL);
 }
 
+static mlp_status run_model_evaluate(ctx *c)
+{
+    mlp_model_metrics met = {.struct_size = sizeof met};
+    return mlp_model_evaluate(c->model, NULL, base_ds, &met, NULL, NULL);
+}
+
+static mlp_status run_model_classify_ex(ctx *c)
+{
+    return mlp_model_classify_ex(c->model, xs, N_REC, pred_classes, pred_out, NULL);
+}
+
+static mlp_status run_model_table_inputs(ctx *c)
+{
+    return mlp_model_table_inputs(c->model, base_table, NULL, (mlp_dataset **)&c->out[1],
+                                  NULL, NULL);
+}
+
+/* A model without a table encoding: base_table read as numbers. */
+static void prep_table_model(ctx *c)
+{
+    prep_none(c);
+    if (mlp_model_create(&c->model, new_net(MLP_ACT_SOFTMAX), NULL, NULL) != MLP_OK)
+        die("model");
+}
+
+static mlp_status run_dataset_create_classes(ctx *c)
+{
+    size_t labels[N_REC];
+    for (size_t i = 0; i < N_REC; i++) labels[i] = i % N_OUT;
+    return mlp_dataset_create_classes((mlp_dataset **)&c->out[1], N_REC, N_IN, xs, labels,
+                                      N_OUT, NULL, NULL);
+}
+
+static mlp_status run_file_write_atomic(ctx *c)
+{
+    (void)c;
+    return mlp_file_write_atomic(save_path, xs, sizeof xs, NULL);
+}
+
+/* The clean-up of stale temporaries is best effort: the write itself is whole. */
+static bool atomic_complete(ctx *c)
+{
+    (void)c;
+    size_t n;
+    unsigned char *now = read_file(save_path, &n);
+    bool same = now && n == sizeof xs && memcmp(now, xs, n) == 0;
+    __libc_free(now);
+    return same;
+}
+
 static const alloc_case cases[] = {
     {"mlp_net_create", prep_none, run_create, NULL, release_all, NULL},
     {"mlp_net_clone", prep_none, run_clone, NULL, release_all, NULL},
@@ -812,6 +862,11 @@ static const alloc_case cases[] = {
     {"mlp_model_predict", prep_model, run_model_predict, model_unchanged, release_all, NULL},
     {"mlp_model_classify", prep_model, run_model_classify, model_unchanged, release_all, NULL},
     {"mlp_model_train", prep_model, run_model_train, model_unchanged, release_all, NULL},
+    {"mlp_model_evaluate", prep_model, run_model_evaluate, model_unchanged, release_all, NULL},
+    {"mlp_model_classify_ex", prep_model, run_model_classify_ex, model_unchanged, release_all, NULL},
+    {"mlp_model_table_inputs", prep_table_model, run_model_table_inputs, NULL, release_dataset, NULL},
+    {"mlp_dataset_create_classes", prep_none, run_dataset_create_classes, NULL, release_dataset, NULL},
+    {"mlp_file_write_atomic", prep_none, run_file_write_atomic, NULL, release_all, atomic_complete},
 };
 
 /* Runs the call with the k-th allocation failing; returns false once k is past its last. */

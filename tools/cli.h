@@ -60,20 +60,23 @@ extern const char *const cli_task_names[MLP_TASK_COUNT];
 extern const char *const cli_precision_names[MLP_PRECISION_COUNT];
 const char *cli_name(const char *const *names, int count, int value);
 
-/* ---- atomic_file.c: write to a temporary file beside the target, rename on commit; or
- * write through to what cannot be replaced: `-` (stdout), a character device, a FIFO, the
- * file stdout is open on. Symbolic links are followed: their target is replaced. */
+/* ---- output_file.c: outputs that appear whole or not at all. A file is written into
+ * memory and committed with the library's atomic write (mlp_file_write_atomic); what cannot
+ * be replaced is written through: `-` (stdout), a character device, a FIFO, the file stdout
+ * is open on. Symbolic links are followed: their target is replaced. */
 typedef struct cli_atomic_file {
-    FILE *fp;
-    char *final_path; /* the file renamed over (a symlink's target), or the path written */
-    char *temp_path;  /* NULL when writing through */
+    FILE *fp;         /* write here */
+    char *final_path; /* the file replaced (a symlink's target), or the path written */
+    bool buffered;    /* fp is a memory stream, committed atomically; else written through */
+    char *data;       /* the memory stream's bytes */
+    size_t size;
 } cli_atomic_file;
 
 /* *through when path is written in place; else *target (malloc'ed) is the file to replace.
  * Prints why not and returns false for a directory, a dangling symlink, stat errors. */
 bool cli_output_resolve(const char *path, char **target, bool *through);
 bool cli_atomic_open(cli_atomic_file *af, const char *path);
-/* Flushes, closes and renames; on any failure removes the temporary file. */
+/* Closes and writes the file atomically (or flushes what was written through). */
 bool cli_atomic_commit(cli_atomic_file *af);
 void cli_atomic_abort(cli_atomic_file *af);
 /* Whether two output or input paths name the same file (regular files by identity, files
@@ -125,7 +128,8 @@ void cli_csv_field(FILE *fp, const char *text);
 /* Writes prefix and text as one CSV field ("p_" + a class name), quoted when needed. */
 void cli_csv_field_prefixed(FILE *fp, const char *prefix, const char *text);
 
-/* ---- evaluate.c: the one evaluation used by train and eval, so the numbers agree. */
+/* ---- evaluate.c: the result line of train and eval; cli_evaluate is train's evaluation of
+ * a bare net (eval uses mlp_model_evaluate, whose numbers are the same). */
 typedef struct cli_metrics {
     size_t count;
     double loss;
@@ -140,8 +144,6 @@ mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
 #define CLI_EVAL_BATCH 256
 /* The evaluation batch for count records: CLI_EVAL_BATCH, or fewer for fewer records. */
 size_t cli_eval_batch(size_t count);
-/* The loss a trained net is evaluated with: cross-entropy for a softmax output, else MSE. */
-mlp_loss cli_loss_for_net(const mlp_net *net);
 /* "result: P_accuracy=... P_loss=..." without a newline; P names what was measured:
  * "test" (a test file), "val" (a validation split) or "train" (the training data). */
 void cli_print_result(FILE *fp, const char *prefix, mlp_task task, const cli_metrics *m);

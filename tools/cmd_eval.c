@@ -46,18 +46,21 @@ static bool same_label(const mlp_table_encoding *enc, const char *label_opt)
     return true;
 }
 
-static int load_data(const cli_model *m, const char *path, const char *labels,
+/* The labelled records of DATA: IDX images and labels, a table through the model's table
+ * encoding, or CSV numbers with the model's label column and classes. */
+static int load_data(const mlp_model *m, const char *path, const char *labels,
                      const char *label_opt, mlp_dataset **ds)
 {
-    mlp_task task = cli_model_task(m);
+    const mlp_preprocess *pre = mlp_model_preprocess(m);
+    mlp_task task = mlp_preprocess_task(pre);
     if (labels) {
         if (task != MLP_TASK_CLASSIFY) {
             cli_error("%s is a regression model; IDX data is for classification", path);
             return CLI_DATA_ERROR;
         }
-        return cli_load_idx(path, labels, mlp_net_output_size(m->net), ds);
+        return cli_load_idx(path, labels, mlp_model_output_size(m), ds);
     }
-    const mlp_table_encoding *enc = m->pre ? mlp_preprocess_encoding(m->pre) : NULL;
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
     if (enc) { /* a model trained on a table: its columns by name, its encoding */
         if (label_opt && !same_label(enc, label_opt)) {
             cli_error("%s: --label %s is not the label the model was trained on (a model "
@@ -65,8 +68,7 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
             return CLI_DATA_ERROR;
         }
         mlp_table *t = NULL;
-        mlp_table_report_ex rep;
-        memset(&rep, 0, sizeof rep);
+        mlp_table_report_ex rep = {.struct_size = sizeof rep};
         int rc = cli_table_load(path, &t);
         if (rc == CLI_OK) rc = cli_table_encode(enc, t, cli_input_name(path), true, ds, &rep);
         if (rc == CLI_OK) cli_table_report_print(stdout, cli_input_name(path), &rep);
@@ -74,15 +76,14 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
         return rc;
     }
     cli_label_spec label = {NULL, -1};
-    if (label_opt) {
+    if (label_opt)
         label = cli_label_parse(label_opt);
-    } else if (m->pre && mlp_preprocess_label_name(m->pre)) {
-        label.name = mlp_preprocess_label_name(m->pre);
-    } else if (m->pre) {
-        label.index = mlp_preprocess_label_index(m->pre);
-    }
+    else if (mlp_preprocess_label_name(pre))
+        label.name = mlp_preprocess_label_name(pre);
+    else
+        label.index = mlp_preprocess_label_index(pre);
     size_t n = 0;
-    const char **classes = cli_preprocess_classes(m->pre, &n);
+    const char **classes = cli_preprocess_classes(pre, &n);
     if (n > 0 && !classes) {
         cli_error("out of memory");
         return CLI_DATA_ERROR;
@@ -90,6 +91,18 @@ static int load_data(const cli_model *m, const char *path, const char *labels,
     int rc = cli_load_csv(path, label, task, classes, n, ds);
     free(classes);
     return rc;
+}
+
+/* "rmse per output: a=.. b=.." for a regression model of several outputs. */
+static void print_output_rmse(const mlp_model *m, const double *rmse)
+{
+    fputs("rmse per output:", stdout);
+    for (size_t k = 0; k < mlp_model_output_size(m); k++) {
+        char buf[32];
+        printf(" %s=%.4f", cli_output_name(mlp_model_preprocess(m), k, buf, sizeof buf),
+               rmse[k]);
+    }
+    putchar('\n');
 }
 
 int cmd_eval(int argc, char **argv)
@@ -102,46 +115,38 @@ int cmd_eval(int argc, char **argv)
     if (labels && label) return cli_usage_error(CMD, "--label is for CSV data, --labels for IDX");
     const char *model_path = a.model_path, *data_path = a.data_path;
 
-    cli_model m;
-    int rc = cli_model_load(model_path, false, &m);
+    mlp_model *m = NULL;
+    int rc = cli_model_open(model_path, &m, NULL);
     if (rc != CLI_OK) return rc;
     mlp_dataset *ds = NULL;
-    mlp_workspace *ws = NULL;
-    rc = load_data(&m, data_path, labels, label, &ds);
-    if (rc == CLI_OK && !cli_model_check_sizes(&m, data_path, mlp_dataset_input_size(ds),
-                                               mlp_dataset_target_size(ds)))
+    mlp_model_scratch *scratch = NULL;
+    rc = load_data(m, data_path, labels, label, &ds);
+    if (rc == CLI_OK) rc = cli_model_scratch(m, mlp_dataset_count(ds), a.precision, &scratch);
+    if (rc == CLI_OK) rc = cli_blas_start(CMD, a.threads);
+    size_t outputs = mlp_model_output_size(m);
+    bool regress = mlp_preprocess_task(mlp_model_preprocess(m)) == MLP_TASK_REGRESS;
+    double *rmse = regress && outputs > 1 ? calloc(outputs, sizeof *rmse) : NULL;
+    if (rc == CLI_OK && regress && outputs > 1 && !rmse) {
+        cli_error("out of memory");
         rc = CLI_DATA_ERROR;
+    }
+    mlp_model_metrics met = {.struct_size = sizeof met};
+    mlp_error_detail detail = {0};
     mlp_status st = MLP_OK;
-    if (rc == CLI_OK && m.pre) st = mlp_preprocess_apply(m.pre, ds);
-    if (rc == CLI_OK && st == MLP_OK) /* no bigger than the data (one wide record) */
-        st = mlp_workspace_create_inference(&ws, m.net, cli_eval_batch(mlp_dataset_count(ds)));
-    if (rc == CLI_OK && st == MLP_OK && !cli_set_precision(ws, a.precision)) rc = CLI_DATA_ERROR;
-    if (rc == CLI_OK && st == MLP_OK) rc = cli_blas_start(CMD, a.threads);
-    cli_metrics met;
-    mlp_task task = cli_model_task(&m);
-    if (rc == CLI_OK && st == MLP_OK)
-        st = cli_evaluate(m.net, ws, mlp_dataset_inputs_const(ds), mlp_dataset_targets_const(ds),
-                          mlp_dataset_count(ds), cli_loss_for_net(m.net), task, &met);
-    if (rc == CLI_OK && st != MLP_OK) {
-        cli_report_status(data_path, st, NULL);
+    if (rc == CLI_OK && (st = mlp_model_evaluate(m, scratch, ds, &met, rmse, &detail)) != MLP_OK) {
+        cli_report_status(cli_input_name(data_path), st, &detail);
         rc = CLI_DATA_ERROR;
     }
     if (rc == CLI_OK) {
         printf("evaluated %s on %s: %zu records\n", model_path, data_path, met.count);
-        if (task == MLP_TASK_REGRESS && mlp_net_output_size(m.net) > 1 &&
-            (st = cli_print_output_rmse(stdout, m.net, ws, m.pre, mlp_dataset_inputs_const(ds),
-                                        mlp_dataset_targets_const(ds), mlp_dataset_count(ds),
-                                        cli_eval_batch(mlp_dataset_count(ds)))) != MLP_OK) {
-            cli_report_status(data_path, st, NULL);
-            rc = CLI_DATA_ERROR;
-        }
-    }
-    if (rc == CLI_OK) {
-        cli_print_result(stdout, "test", task, &met);
+        if (rmse) print_output_rmse(m, rmse);
+        cli_metrics cm = {met.count, met.loss, met.accuracy, met.rmse};
+        cli_print_result(stdout, "test", regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY, &cm);
         putchar('\n');
     }
-    mlp_workspace_free(ws);
+    free(rmse);
+    mlp_model_scratch_free(scratch);
     mlp_dataset_free(ds);
-    cli_model_free(&m);
+    mlp_model_free(m);
     return rc;
 }

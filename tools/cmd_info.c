@@ -13,9 +13,9 @@ static void info_help(void)
           stdout);
 }
 
-static void print_preprocess(const mlp_preprocess *pre)
+static void print_preprocess(const mlp_preprocess *pre, bool stored)
 {
-    if (!pre) {
+    if (!stored) {
         puts("preprocessing:  none stored (inputs used as given)");
         return;
     }
@@ -62,21 +62,21 @@ static void print_preprocess(const mlp_preprocess *pre)
     if (enc) cli_table_summary(stdout, enc); /* the table encoding fitted in training */
 }
 
-static void print_optimizer(const cli_model *m)
+static void print_optimizer(mlp_optimizer *opt, const mlp_model_info *info)
 {
-    if (!m->info.has_optimizer || !m->opt) {
+    if (!info->has_optimizer || !opt) {
         puts("optimizer:      not stored");
         return;
     }
-    const mlp_optimizer_config *c = mlp_optimizer_get_config(m->opt);
+    const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
     size_t count = 0;
-    mlp_optimizer_state_const(m->opt, &count);
+    mlp_optimizer_state_const(opt, &count);
     printf("optimizer:      stored: %s, lr %g, %s schedule, weight decay %g, %s reduction\n",
            cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)c->kind), (double)c->learning_rate,
            cli_name(cli_schedule_names, MLP_SCHEDULE_COUNT, (int)c->schedule),
            (double)c->weight_decay, c->reduction == MLP_REDUCE_MEAN ? "mean" : "sum");
     printf("                state %zu floats, %llu steps, epoch %zu\n", count,
-           (unsigned long long)mlp_optimizer_step_count(m->opt), m->info.epoch);
+           (unsigned long long)mlp_optimizer_step_count(opt), info->epoch);
 }
 
 int cmd_info(int argc, char **argv)
@@ -96,30 +96,33 @@ int cmd_info(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage_error("info", "expected one MODEL file, got %d arguments", argc - optind);
     const char *path = argv[optind];
-    cli_model m;
-    int rc = cli_model_load(path, true, &m);
+    mlp_model *m = NULL;
+    mlp_model_info info;
+    int rc = cli_model_open(path, &m, &info);
     if (rc != CLI_OK) return rc;
+    const mlp_net *net = mlp_model_net(m);
 
     char topo[1024];
-    cli_topology_string(m.net, topo, sizeof topo);
-    size_t L = mlp_net_layer_count(m.net);
+    cli_topology_string(net, topo, sizeof topo);
+    size_t L = mlp_net_layer_count(net);
     printf("model:          %s\n", path);
-    printf("format version: %u\n", (unsigned)m.info.format_version);
+    printf("format version: %u\n", (unsigned)info.format_version);
     printf("topology:       %s (%zu inputs, %zu outputs, %zu weight layers)\n", topo,
-           mlp_net_input_size(m.net), mlp_net_output_size(m.net), L);
+           mlp_net_input_size(net), mlp_net_output_size(net), L);
     for (size_t k = 0; k < L; k++)
         printf("%s%zu: %zu -> %zu %s\n", k ? "                " : "layers:         ", k + 1,
-               mlp_net_size(m.net, k), mlp_net_size(m.net, k + 1),
-               cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(m.net, k)));
+               mlp_net_size(net, k), mlp_net_size(net, k + 1),
+               cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, k)));
     printf("bias:           %s\n",
-           cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(m.net)));
-    printf("parameters:     %zu\n", mlp_param_count(m.net));
+           cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(net)));
+    printf("parameters:     %zu\n", mlp_param_count(net));
     printf("trained in:     %s\n", cli_name(cli_precision_names, MLP_PRECISION_COUNT,
-                                              (int)mlp_net_trained_precision(m.net)));
-    printf("loss:           %s\n",
-           cli_loss_for_net(m.net) == MLP_LOSS_CROSS_ENTROPY ? "ce (softmax output)" : "mse");
-    print_preprocess(m.pre);
-    print_optimizer(&m);
-    cli_model_free(&m);
+                                              (int)mlp_net_trained_precision(net)));
+    /* the loss MLP_LOSS_AUTO takes: cross-entropy after a softmax output, else MSE */
+    printf("loss:           %s\n", mlp_net_activation(net, L - 1) == MLP_ACT_SOFTMAX
+                                        ? "ce (softmax output)" : "mse");
+    print_preprocess(mlp_model_preprocess(m), info.has_preprocess);
+    print_optimizer(mlp_model_optimizer(m), &info);
+    mlp_model_free(m);
     return CLI_OK;
 }

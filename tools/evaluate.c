@@ -1,4 +1,6 @@
-/* The evaluation and result line shared by `mlp train` and `mlp eval`. */
+/* The result line shared by `mlp train` and `mlp eval`. `mlp eval` measures with the
+ * library's mlp_model_evaluate; cli_evaluate, on a bare net and workspace, remains for
+ * `mlp train` until its report comes from the library. */
 #include "cli.h"
 
 #include <math.h>
@@ -7,13 +9,6 @@
 size_t cli_eval_batch(size_t count)
 {
     return count == 0 ? 1 : count < CLI_EVAL_BATCH ? count : CLI_EVAL_BATCH;
-}
-
-mlp_loss cli_loss_for_net(const mlp_net *net)
-{
-    size_t last = mlp_net_layer_count(net) - 1;
-    return mlp_net_activation(net, last) == MLP_ACT_SOFTMAX ? MLP_LOSS_CROSS_ENTROPY
-                                                           : MLP_LOSS_MSE;
 }
 
 mlp_status cli_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,

@@ -5,7 +5,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
 {
@@ -40,14 +39,6 @@ void cli_model_free(cli_model *m)
     memset(m, 0, sizeof *m);
 }
 
-mlp_task cli_model_task(const cli_model *m)
-{
-    if (m->pre) return mlp_preprocess_task(m->pre);
-    size_t last = mlp_net_layer_count(m->net) - 1;
-    mlp_activation a = mlp_net_activation(m->net, last);
-    return a == MLP_ACT_SOFTMAX || a == MLP_ACT_SIGMOID ? MLP_TASK_CLASSIFY : MLP_TASK_REGRESS;
-}
-
 bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs)
 {
     size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
@@ -56,7 +47,7 @@ bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, 
         return false;
     }
     if (outputs != out) {
-        if (cli_model_task(m) == MLP_TASK_CLASSIFY)
+        if (m->pre && mlp_preprocess_task(m->pre) == MLP_TASK_CLASSIFY)
             cli_error("%s has %zu classes, but the model has %zu", data, outputs, out);
         else
             cli_error("%s has %zu targets, but the model has %zu outputs", data, outputs, out);
@@ -111,75 +102,73 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
     return CLI_OK;
 }
 
-bool cli_set_precision(mlp_workspace *ws, mlp_precision precision)
-{
-    if (!cli_precision_ok(precision)) return false;
-    mlp_status st = mlp_workspace_set_precision(ws, precision);
-    if (st != MLP_OK) cli_report_status("--precision", st, NULL);
-    return st == MLP_OK;
-}
-
-/* Copies the file at from into fp; false with errno set on failure. */
-static bool copy_into(const char *from, FILE *fp)
-{
-    FILE *in = fopen(from, "rb");
-    if (!in) return false;
-    char buf[65536];
-    size_t n;
-    bool ok = true;
-    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, fp) == n;
-    if (ferror(in)) ok = false;
-    fclose(in);
-    return ok;
-}
-
-/* The library saves by renaming a file into place; what cannot be replaced (stdout, a
- * device, a FIFO) gets a copy of a model saved in a private temporary directory. */
-static int save_through(const char *path, const mlp_net *net, const mlp_preprocess *pre,
-                        const mlp_optimizer *opt, size_t epoch)
-{
-    const char *tmp = getenv("TMPDIR");
-    char dir[4096];
-    int k = snprintf(dir, sizeof dir, "%s/mlp-save.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (k < 0 || (size_t)k >= sizeof dir || !mkdtemp(dir)) {
-        cli_error("%s: cannot create a temporary directory: %s", path, strerror(errno));
-        return CLI_DATA_ERROR;
-    }
-    char file[4200];
-    snprintf(file, sizeof file, "%s/model.mlp", dir);
-    int rc = CLI_OK;
-    mlp_error_detail detail;
-    mlp_status st = mlp_model_save(file, net, pre, opt, epoch, &detail);
-    cli_atomic_file af;
-    if (st != MLP_OK) {
-        cli_report_status(path, st, &detail);
-        rc = CLI_DATA_ERROR;
-    } else if (!cli_atomic_open(&af, path)) {
-        rc = CLI_DATA_ERROR;
-    } else if (!copy_into(file, af.fp)) {
-        cli_error("%s: %s", path, strerror(errno));
-        cli_atomic_abort(&af);
-        rc = CLI_DATA_ERROR;
-    } else if (!cli_atomic_commit(&af)) {
-        rc = CLI_DATA_ERROR;
-    }
-    unlink(file);
-    rmdir(dir);
-    return rc;
-}
-
 int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                    const mlp_optimizer *opt, size_t epoch)
 {
     char *target;
     bool through;
     if (!cli_output_resolve(path, &target, &through)) return CLI_DATA_ERROR;
-    if (through) return save_through(path, net, pre, opt, epoch);
-    mlp_error_detail detail;
-    mlp_status st = mlp_model_save(target, net, pre, opt, epoch, &detail);
-    free(target);
+    mlp_error_detail detail = {0};
+    mlp_status st = MLP_OK;
+    if (through) { /* stdout, a device, a FIFO: the model's image written as it is */
+        void *data = NULL;
+        size_t size = 0;
+        st = mlp_model_save_mem(&data, &size, net, pre, opt, epoch);
+        cli_atomic_file af;
+        bool ok = st == MLP_OK && cli_atomic_open(&af, path);
+        if (ok && fwrite(data, 1, size, af.fp) != size) {
+            cli_error("%s: %s", path, strerror(errno));
+            cli_atomic_abort(&af);
+            ok = false;
+        } else if (ok) {
+            ok = cli_atomic_commit(&af);
+        }
+        mlp_free(data);
+        if (st == MLP_OK) return ok ? CLI_OK : CLI_DATA_ERROR;
+    } else {
+        st = mlp_model_save(target, net, pre, opt, epoch, &detail);
+        free(target);
+    }
     if (st != MLP_OK) {
         cli_report_status(path, st, &detail);
+        return CLI_DATA_ERROR;
+    }
+    return CLI_OK;
+}
+
+int cli_model_open(const char *path, mlp_model **out, mlp_model_info *info)
+{
+    *out = NULL;
+    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
+    mlp_error_detail detail = {0};
+    mlp_status st = mlp_model_open(out, path, info, &detail);
+    if (st == MLP_OK) return CLI_OK;
+    *out = NULL;
+    if (st == MLP_ERR_FORMAT && !detail.message[0])
+        cli_error("%s: not an mlp model file", path);
+    else
+        cli_report_status(path, st, &detail);
+    return CLI_DATA_ERROR;
+}
+
+bool cli_model_classifies(const mlp_model *m)
+{
+    return mlp_preprocess_task(mlp_model_preprocess(m)) == MLP_TASK_CLASSIFY &&
+           mlp_model_output_size(m) > 1;
+}
+
+int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
+                      mlp_model_scratch **out)
+{
+    *out = NULL;
+    if (!cli_precision_ok(precision)) return CLI_DATA_ERROR;
+    size_t batch = cli_eval_batch(records); /* no bigger than the data (one wide record) */
+    mlp_status st = mlp_model_scratch_create(out, m, batch);
+    if (st == MLP_OK) st = mlp_model_scratch_set_precision(*out, precision);
+    if (st != MLP_OK) {
+        cli_report_status("--precision", st, NULL);
+        mlp_model_scratch_free(*out);
+        *out = NULL;
         return CLI_DATA_ERROR;
     }
     return CLI_OK;

@@ -12,4 +12,19 @@ struct mlp_model {
     size_t epoch;
 };
 
+struct mlp_model_scratch {
+    mlp_workspace *ws;
+    float *scaled; /* max_batch x n_0: the scaled copy of a chunk */
+    size_t max_batch;
+};
+
+/* model_predict.c: copies rows [first, first + count) of raw_rows into s->scaled and scales
+ * them with the model's preprocessing (count <= s->max_batch; arguments checked). */
+mlp_status mlp_model_scale_chunk(const mlp_model *model, mlp_model_scratch *s,
+                                 const float *raw_rows, size_t first, size_t count);
+/* The same, then the forward pass into out (NULL: read mlp_workspace_output). */
+mlp_status mlp_model_forward_chunk(const mlp_model *model, mlp_model_scratch *s,
+                                   const float *raw_rows, size_t first, size_t count,
+                                   float *out);
+
 #endif /* MLP_API_MODEL_HANDLE_H */

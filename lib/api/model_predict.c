@@ -6,30 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct mlp_model_scratch {
-    mlp_workspace *ws;
-    float *scaled;    /* max_batch x n_0: the scaled copy of a chunk */
-    size_t max_batch;
-};
-
 mlp_status mlp_model_scratch_create(mlp_model_scratch **out, const mlp_model *model,
                                     size_t max_batch)
 {
-    if (!out || !model) return MLP_ERR_NULL_ARG;
-    if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG;
+    return mlp_model_scratch_create_ex(out, model, max_batch, NULL);
+}
+
+mlp_status mlp_model_scratch_create_ex(mlp_model_scratch **out, const mlp_model *model,
+                                       size_t max_batch, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
+    if (max_batch == 0 || max_batch > INT_MAX)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "max_batch is %zu, outside [1, INT_MAX]",
+                        max_batch);
     size_t n;
     if (!mlp_mul_size(max_batch, mlp_net_input_size(model->net), &n) ||
         n > SIZE_MAX / sizeof(float))
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "max_batch (%zu) records do not fit in "
+                        "memory", max_batch);
     mlp_model_scratch *s = mlp_mem_calloc(1, sizeof *s);
-    if (!s) return MLP_ERR_NO_MEMORY;
+    if (!s) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the scratch");
     s->max_batch = max_batch;
     s->scaled = mlp_mem_alloc(n * sizeof(float));
     mlp_status st = s->scaled ? mlp_workspace_create_inference(&s->ws, model->net, max_batch)
                               : MLP_ERR_NO_MEMORY;
     if (st != MLP_OK) {
         mlp_model_scratch_free(s);
-        return st;
+        return mlp_fail(detail, st, "no memory for a scratch of %zu records", max_batch);
     }
     *out = s;
     return MLP_OK;
@@ -51,37 +55,62 @@ void mlp_model_scratch_free(mlp_model_scratch *scratch)
 
 /* Every check before any output is written: on error nothing changes. */
 static mlp_status check_call(const mlp_model *model, mlp_model_scratch *scratch,
-                             const float *raw_rows, size_t n, const void *out)
+                             const float *raw_rows, size_t n, const void *out,
+                             const char *out_name, mlp_error_detail *d)
 {
-    if (!model || !scratch || !raw_rows || !out) return MLP_ERR_NULL_ARG;
-    if (n == 0) return MLP_ERR_INVALID_ARG;
-    mlp_status st = mlp_workspace_check(scratch->ws, model->net, 1);
-    if (st != MLP_OK) return st;
-    size_t values;
-    if (!mlp_mul_size(n, mlp_net_input_size(model->net), &values)) return MLP_ERR_INVALID_ARG;
-    return mlp_all_finite(raw_rows, values) ? MLP_OK : MLP_ERR_NON_FINITE;
+    if (!model) return mlp_fail(d, MLP_ERR_NULL_ARG, "model is NULL");
+    if (!scratch) return mlp_fail(d, MLP_ERR_NULL_ARG, "scratch is NULL");
+    if (!raw_rows) return mlp_fail(d, MLP_ERR_NULL_ARG, "raw_rows is NULL");
+    if (!out) return mlp_fail(d, MLP_ERR_NULL_ARG, "%s is NULL", out_name);
+    if (n == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "n is 0: no records to predict");
+    if (mlp_workspace_check(scratch->ws, model->net, 1) != MLP_OK)
+        return mlp_fail(d, MLP_ERR_WORKSPACE_MISMATCH, "scratch was made for a model of "
+                        "another topology");
+    size_t in = mlp_net_input_size(model->net), values;
+    if (!mlp_mul_size(n, in, &values))
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "n (%zu) x %zu inputs overflows", n, in);
+    if (mlp_all_finite(raw_rows, values)) return MLP_OK;
+    for (size_t i = 0; i < values; i++)
+        if (!mlp_is_finite(raw_rows[i]))
+            return mlp_fail(d, MLP_ERR_NON_FINITE, "raw_rows: record %zu, input %zu is NaN or "
+                            "infinite", i / in, i % in);
+    return MLP_OK;
 }
 
 /* Scales rows [first, first + count) into the scratch and runs them forward into out (may
  * be NULL: then read from the workspace). Arguments already checked. */
-static mlp_status forward_chunk(const mlp_model *model, mlp_model_scratch *s,
-                                const float *raw_rows, size_t first, size_t count, float *out)
+mlp_status mlp_model_forward_chunk(const mlp_model *model, mlp_model_scratch *s,
+                                   const float *raw_rows, size_t first, size_t count,
+                                   float *out)
+{
+    mlp_status st = mlp_model_scale_chunk(model, s, raw_rows, first, count);
+    if (st == MLP_OK) st = mlp_forward(model->net, s->ws, s->scaled, count, out);
+    return st;
+}
+
+mlp_status mlp_model_scale_chunk(const mlp_model *model, mlp_model_scratch *s,
+                                 const float *raw_rows, size_t first, size_t count)
 {
     size_t in = mlp_net_input_size(model->net);
     memcpy(s->scaled, raw_rows + first * in, count * in * sizeof(float));
-    mlp_status st = mlp_preprocess_apply_rows(model->pre, s->scaled, count, in);
-    if (st == MLP_OK) st = mlp_forward(model->net, s->ws, s->scaled, count, out);
-    return st;
+    return mlp_preprocess_apply_rows(model->pre, s->scaled, count, in);
 }
 
 mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scratch *scratch,
                                   const float *raw_rows, size_t n, float *out)
 {
-    mlp_status st = check_call(model, scratch, raw_rows, n, out);
-    size_t nl = model && st == MLP_OK ? mlp_net_output_size(model->net) : 0;
+    return mlp_model_predict_with_ex(model, scratch, raw_rows, n, out, NULL);
+}
+
+mlp_status mlp_model_predict_with_ex(const mlp_model *model, mlp_model_scratch *scratch,
+                                     const float *raw_rows, size_t n, float *out,
+                                     mlp_error_detail *detail)
+{
+    mlp_status st = check_call(model, scratch, raw_rows, n, out, "out", detail);
+    size_t nl = st == MLP_OK ? mlp_net_output_size(model->net) : 0;
     for (size_t i = 0; st == MLP_OK && i < n; i += scratch->max_batch) {
         size_t count = n - i < scratch->max_batch ? n - i : scratch->max_batch;
-        st = forward_chunk(model, scratch, raw_rows, i, count, out + i * nl);
+        st = mlp_model_forward_chunk(model, scratch, raw_rows, i, count, out + i * nl);
     }
     return st;
 }
@@ -94,25 +123,36 @@ static size_t argmax(const float *v, size_t n)
     return best;
 }
 
-static mlp_status check_classifier(const mlp_model *model)
+static mlp_status check_classifier(const mlp_model *model, mlp_error_detail *d)
 {
-    if (!model) return MLP_ERR_NULL_ARG;
-    if (mlp_preprocess_task(model->pre) != MLP_TASK_CLASSIFY ||
-        mlp_net_output_size(model->net) < 2)
-        return MLP_ERR_INVALID_ARG;
+    if (!model) return mlp_fail(d, MLP_ERR_NULL_ARG, "model is NULL");
+    if (mlp_preprocess_task(model->pre) != MLP_TASK_CLASSIFY)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "model is a regression model (its "
+                        "preprocessing's task): use mlp_model_predict for its outputs");
+    if (mlp_net_output_size(model->net) < 2)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "model has a single output: no classes to "
+                        "choose between");
     return MLP_OK;
 }
 
 mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *scratch,
                                    const float *raw_rows, size_t n, size_t *classes)
 {
-    mlp_status st = check_call(model, scratch, raw_rows, n, classes);
-    if (st == MLP_OK) st = check_classifier(model);
+    return mlp_model_classify_with_ex(model, scratch, raw_rows, n, classes, NULL, NULL);
+}
+
+mlp_status mlp_model_classify_with_ex(const mlp_model *model, mlp_model_scratch *scratch,
+                                      const float *raw_rows, size_t n, size_t *classes,
+                                      float *outputs, mlp_error_detail *detail)
+{
+    mlp_status st = check_call(model, scratch, raw_rows, n, classes, "classes", detail);
+    if (st == MLP_OK) st = check_classifier(model, detail);
     size_t nl = st == MLP_OK ? mlp_net_output_size(model->net) : 0;
     for (size_t i = 0; st == MLP_OK && i < n; i += scratch->max_batch) {
         size_t count = n - i < scratch->max_batch ? n - i : scratch->max_batch;
-        st = forward_chunk(model, scratch, raw_rows, i, count, NULL);
-        const float *o = mlp_workspace_output(scratch->ws);
+        float *dst = outputs ? outputs + i * nl : NULL;
+        st = mlp_model_forward_chunk(model, scratch, raw_rows, i, count, dst);
+        const float *o = dst ? dst : mlp_workspace_output(scratch->ws);
         for (size_t r = 0; st == MLP_OK && r < count; r++) classes[i + r] = argmax(o + r * nl, nl);
     }
     return st;
@@ -120,20 +160,29 @@ mlp_status mlp_model_classify_with(const mlp_model *model, mlp_model_scratch *sc
 
 /* A scratch for one call; NULL_ARG/INVALID_ARG first so that they win over NO_MEMORY. */
 static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
-                               const float *raw_rows, size_t n, const void *out)
+                               const float *raw_rows, size_t n, const void *out,
+                               const char *out_name, mlp_error_detail *d)
 {
-    if (!model || !raw_rows || !out) return MLP_ERR_NULL_ARG;
-    if (n == 0) return MLP_ERR_INVALID_ARG;
-    return mlp_model_scratch_create(s, model, n < MLP_MODEL_PREDICT_CHUNK ? n
-                                                                        : MLP_MODEL_PREDICT_CHUNK);
+    if (!model) return mlp_fail(d, MLP_ERR_NULL_ARG, "model is NULL");
+    if (!raw_rows) return mlp_fail(d, MLP_ERR_NULL_ARG, "raw_rows is NULL");
+    if (!out) return mlp_fail(d, MLP_ERR_NULL_ARG, "%s is NULL", out_name);
+    if (n == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "n is 0: no records to predict");
+    return mlp_model_scratch_create_ex(s, model, n < MLP_MODEL_PREDICT_CHUNK
+                                                     ? n : MLP_MODEL_PREDICT_CHUNK, d);
 }
 
 mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
                              float *out)
 {
+    return mlp_model_predict_ex(model, raw_rows, n, out, NULL);
+}
+
+mlp_status mlp_model_predict_ex(const mlp_model *model, const float *raw_rows, size_t n,
+                                float *out, mlp_error_detail *detail)
+{
     mlp_model_scratch *s = NULL;
-    mlp_status st = call_scratch(&s, model, raw_rows, n, out);
-    if (st == MLP_OK) st = mlp_model_predict_with(model, s, raw_rows, n, out);
+    mlp_status st = call_scratch(&s, model, raw_rows, n, out, "out", detail);
+    if (st == MLP_OK) st = mlp_model_predict_with_ex(model, s, raw_rows, n, out, detail);
     mlp_model_scratch_free(s);
     return st;
 }
@@ -141,10 +190,17 @@ mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size
 mlp_status mlp_model_classify(const mlp_model *model, const float *raw_rows, size_t n,
                               size_t *classes)
 {
-    mlp_status st = check_classifier(model);
+    return mlp_model_classify_ex(model, raw_rows, n, classes, NULL, NULL);
+}
+
+mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows, size_t n,
+                                 size_t *classes, float *outputs, mlp_error_detail *detail)
+{
+    mlp_status st = check_classifier(model, detail);
     mlp_model_scratch *s = NULL;
-    if (st == MLP_OK) st = call_scratch(&s, model, raw_rows, n, classes);
-    if (st == MLP_OK) st = mlp_model_classify_with(model, s, raw_rows, n, classes);
+    if (st == MLP_OK) st = call_scratch(&s, model, raw_rows, n, classes, "classes", detail);
+    if (st == MLP_OK)
+        st = mlp_model_classify_with_ex(model, s, raw_rows, n, classes, outputs, detail);
     mlp_model_scratch_free(s);
     return st;
 }

@@ -32,19 +32,33 @@ mlp_model_config mlp_model_config_default(void)
     return c;
 }
 
-/* The net's topology from the data set and config; INVALID_ARG for impossible choices. */
+/* The net's topology from the data set and config; INVALID_ARG naming the field otherwise. */
 static mlp_status topology(const mlp_dataset *train, const mlp_model_config *c, mlp_task task,
-                           size_t *sizes, mlp_activation *acts)
+                           size_t *sizes, mlp_activation *acts, mlp_error_detail *d)
 {
     size_t L = c->hidden_count + 1, outputs = mlp_dataset_target_size(train);
-    if (c->hidden_count >= MAX_LAYERS || outputs == 0 ||
-        (task == MLP_TASK_CLASSIFY && outputs < 2) ||
-        (unsigned)c->hidden_activation >= MLP_ACT_COUNT ||
-        (unsigned)c->output_activation > MLP_ACT_COUNT)
-        return MLP_ERR_INVALID_ARG;
+    if (c->hidden_count >= MAX_LAYERS)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->hidden_count is %zu: at most %d hidden "
+                        "layers", c->hidden_count, MAX_LAYERS - 1);
+    if (outputs == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "train has no target columns (target size 0): "
+                        "nothing to learn");
+    if (task == MLP_TASK_CLASSIFY && outputs < 2)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "train has %zu target column for classification:"
+                        " one-hot targets need 2 classes or more", outputs);
+    if ((unsigned)c->hidden_activation >= MLP_ACT_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->hidden_activation is %d, not an "
+                        "mlp_activation", (int)c->hidden_activation);
+    if ((unsigned)c->output_activation > MLP_ACT_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->output_activation is %d, not an "
+                        "mlp_activation (MLP_ACT_COUNT: from the task)",
+                        (int)c->output_activation);
     sizes[0] = mlp_dataset_input_size(train);
     for (size_t k = 0; k < c->hidden_count; k++) {
         sizes[k + 1] = c->hidden_sizes ? c->hidden_sizes[k] : DEFAULT_HIDDEN_WIDTH;
+        if (sizes[k + 1] == 0)
+            return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->hidden_sizes[%zu] is 0: every "
+                            "hidden layer needs 1 neuron or more", k);
         acts[k] = c->hidden_activation;
     }
     sizes[L] = outputs;
@@ -55,38 +69,87 @@ static mlp_status topology(const mlp_dataset *train, const mlp_model_config *c, 
 
 /* Preprocessing fitted on train with its labels. */
 static mlp_status make_preprocess(mlp_preprocess **pre, const mlp_dataset *train,
-                                  const mlp_model_config *c, mlp_task task)
+                                  const mlp_model_config *c, mlp_task task,
+                                  mlp_error_detail *d)
 {
     mlp_status st = mlp_preprocess_create(pre, mlp_dataset_input_size(train));
     if (st == MLP_OK) st = mlp_preprocess_fit(*pre, train, c->scaling);
+    if (st == MLP_ERR_NON_FINITE) {
+        size_t n = mlp_dataset_count(train) * mlp_dataset_input_size(train), i = 0;
+        const float *x = mlp_dataset_inputs_const(train);
+        while (i < n && mlp_is_finite(x[i])) i++;
+        return mlp_fail(d, st, "train's inputs hold a NaN or infinite value (record %zu, "
+                        "input %zu): the scaling cannot be fitted",
+                        i / mlp_dataset_input_size(train), i % mlp_dataset_input_size(train));
+    }
     if (st == MLP_OK) st = mlp_preprocess_set_labels(*pre, train, task);
-    return st;
+    if (st != MLP_OK) return mlp_fail(d, st, "preprocessing: %s", mlp_strerror(st));
+    return MLP_OK;
+}
+
+/* The optimizer's message names the field of config->optimizer, not of a config of its own. */
+static mlp_status make_optimizer(mlp_optimizer **opt, const mlp_net *net,
+                                 const mlp_optimizer_config *oc, mlp_error_detail *d)
+{
+    mlp_error_detail od = {0};
+    mlp_status st = mlp_optimizer_create_ex(opt, net, oc, &od);
+    if (st == MLP_OK) return MLP_OK;
+    const char *field = strncmp(od.message, "config->", 8) == 0 ? od.message + 8 : NULL;
+    if (field) return mlp_fail(d, st, "config->optimizer.%s", field);
+    return mlp_fail(d, st, "config->optimizer: %s", od.message[0] ? od.message
+                                                                   : mlp_strerror(st));
+}
+
+/* The config at this library's size, and the task it asks for or the data implies. */
+static mlp_status read_build_config(const mlp_dataset *train, const mlp_model_config *config,
+                                    mlp_model_config *c, mlp_task *task, mlp_error_detail *d)
+{
+    *c = mlp_model_config_default();
+    mlp_status st = config ? mlp_read_config(c, sizeof *c, config, MLP_MODEL_CONFIG_MIN_SIZE,
+                                             "config", "mlp_model_config", d)
+                           : MLP_OK;
+    if (st != MLP_OK) return st;
+    if ((unsigned)c->task > MLP_TASK_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->task is %d, not an mlp_task "
+                        "(MLP_TASK_COUNT: from the data set)", (int)c->task);
+    if ((unsigned)c->scaling >= MLP_SCALE_COUNT)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->scaling is %d, not an mlp_scaling",
+                        (int)c->scaling);
+    if (mlp_dataset_count(train) == 0)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "train has no records");
+    /* one rule: a data set with class names is classification (mlp_dataset_set_classes) */
+    *task = c->task != MLP_TASK_COUNT ? c->task
+            : mlp_dataset_class_count(train) ? MLP_TASK_CLASSIFY : MLP_TASK_REGRESS;
+    return MLP_OK;
 }
 
 mlp_status mlp_model_build(mlp_model **out, const mlp_dataset *train,
                            const mlp_model_config *config)
 {
-    if (!out || !train) return MLP_ERR_NULL_ARG;
-    mlp_model_config c = mlp_model_config_default();
-    if (config && mlp_read_config(&c, sizeof c, config, MLP_MODEL_CONFIG_MIN_SIZE, "config",
-                                  "mlp_model_config", NULL) != MLP_OK)
-        return MLP_ERR_INVALID_ARG;
-    if ((unsigned)c.task > MLP_TASK_COUNT || (unsigned)c.scaling >= MLP_SCALE_COUNT ||
-        mlp_dataset_count(train) == 0)
-        return MLP_ERR_INVALID_ARG;
-    mlp_task task = c.task != MLP_TASK_COUNT ? c.task
-                    : mlp_dataset_class_count(train) ? MLP_TASK_CLASSIFY : MLP_TASK_REGRESS;
+    return mlp_model_build_ex(out, train, config, NULL);
+}
+
+mlp_status mlp_model_build_ex(mlp_model **out, const mlp_dataset *train,
+                              const mlp_model_config *config, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!train) return mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
+    mlp_model_config c;
+    mlp_task task = MLP_TASK_REGRESS;
+    mlp_status st = read_build_config(train, config, &c, &task, detail);
     size_t sizes[MAX_LAYERS + 1];
     mlp_activation acts[MAX_LAYERS];
-    mlp_status st = topology(train, &c, task, sizes, acts);
+    if (st == MLP_OK) st = topology(train, &c, task, sizes, acts, detail);
     mlp_net *net = NULL;
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
-    if (st == MLP_OK) st = mlp_net_create(&net, c.hidden_count + 1, sizes, acts, c.bias_mode);
-    if (st == MLP_OK) st = mlp_net_init(net, c.init, c.seed);
-    if (st == MLP_OK) st = make_preprocess(&pre, train, &c, task);
-    if (st == MLP_OK) st = mlp_optimizer_create(&opt, net, &c.optimizer);
-    if (st == MLP_OK) st = mlp_model_create(out, net, pre, opt);
+    if (st == MLP_OK)
+        st = mlp_net_create_ex(&net, c.hidden_count + 1, sizes, acts, c.bias_mode, detail);
+    if (st == MLP_OK && (st = mlp_net_init(net, c.init, c.seed)) != MLP_OK)
+        mlp_fail(detail, st, "config->init is %d, not an mlp_init", (int)c.init);
+    if (st == MLP_OK) st = make_preprocess(&pre, train, &c, task, detail);
+    if (st == MLP_OK) st = make_optimizer(&opt, net, &c.optimizer, detail);
+    if (st == MLP_OK) st = mlp_model_create_ex(out, net, pre, opt, detail);
     if (st != MLP_OK) {
         mlp_optimizer_free(opt);
         mlp_preprocess_free(pre);
@@ -108,35 +171,59 @@ static mlp_status scaled_copy(const mlp_model *m, const mlp_dataset *ds, float *
     return mlp_preprocess_apply_rows(m->pre, *copy, count, in);
 }
 
-static mlp_status check_data(const mlp_model *m, const mlp_dataset *ds)
+/* The data set's sizes against the net's; DIMENSION naming which. */
+static mlp_status check_data(const mlp_model *m, const mlp_dataset *ds, const char *name,
+                             mlp_error_detail *d)
 {
     if (!ds) return MLP_OK;
-    if (mlp_dataset_input_size(ds) != mlp_net_input_size(m->net) ||
-        mlp_dataset_target_size(ds) != mlp_net_output_size(m->net))
-        return MLP_ERR_DIMENSION;
+    size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
+    if (mlp_dataset_input_size(ds) != in)
+        return mlp_fail(d, MLP_ERR_DIMENSION, "%s has %zu inputs per record, the model %zu",
+                        name, mlp_dataset_input_size(ds), in);
+    if (mlp_dataset_target_size(ds) != out)
+        return mlp_fail(d, MLP_ERR_DIMENSION, "%s has %zu targets per record, the model %zu "
+                        "outputs", name, mlp_dataset_target_size(ds), out);
     return MLP_OK;
 }
 
 mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train, const mlp_dataset *val,
                            const mlp_train_config *config, mlp_train_result *result)
 {
-    if (!model || !train) return MLP_ERR_NULL_ARG;
-    if (!model->opt || mlp_dataset_count(train) == 0) return MLP_ERR_INVALID_ARG;
-    mlp_status st = check_data(model, train);
-    if (st == MLP_OK) st = check_data(model, val);
+    return mlp_model_train_ex(model, train, val, config, result, NULL);
+}
+
+mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
+                              const mlp_dataset *val, const mlp_train_config *config,
+                              mlp_train_result *result, mlp_error_detail *detail)
+{
+    if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
+    if (!train) return mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
+    if (!model->opt)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "the model has no optimizer (it was made "
+                        "to predict: mlp_model_create without one, or a file saved without)");
+    if (mlp_dataset_count(train) == 0)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "train has no records");
+    mlp_status st = check_data(model, train, "train", detail);
+    if (st == MLP_OK) st = check_data(model, val, "val", detail);
     if (st != MLP_OK) return st;
     /* mlp_train reads config at the caller's size; its default loss follows the output */
     const mlp_train_config defaults = mlp_train_config_default();
     const mlp_train_config *cfg = config ? config : &defaults;
+    size_t val_count = val ? mlp_dataset_count(val) : 0;
+    if (cfg->struct_size >= MLP_TRAIN_CONFIG_MIN_SIZE && cfg->patience && val_count == 0)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->patience is %zu but val is %s: "
+                        "early stopping needs validation data (or patience 0)", cfg->patience,
+                        val ? "empty" : "NULL");
     float *x = NULL, *vx = NULL;
     st = scaled_copy(model, train, &x);
     if (st == MLP_OK) st = scaled_copy(model, val, &vx);
-    size_t val_count = vx ? mlp_dataset_count(val) : 0;
+    if (st != MLP_OK) mlp_fail(detail, st, "no memory for the scaled copy of the inputs");
     mlp_train_result res;
     if (st == MLP_OK)
-        st = mlp_train(model->net, model->opt, x, mlp_dataset_targets_const(train),
-                       mlp_dataset_count(train), vx,
-                       vx ? mlp_dataset_targets_const(val) : NULL, val_count, cfg, &res);
+        st = mlp_train_ex(model->net, model->opt, x, mlp_dataset_targets_const(train),
+                          mlp_dataset_count(train), vx,
+                          vx ? mlp_dataset_targets_const(val) : NULL, vx ? val_count : 0, cfg,
+                          &res, detail);
     if (st == MLP_OK) model->epoch = res.epochs_run;
     if (result && (st == MLP_OK || st == MLP_ERR_DIVERGED)) *result = res;
     mlp_mem_free(x);

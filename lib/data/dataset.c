@@ -2,6 +2,7 @@
 #include "mlp_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,5 +195,82 @@ mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t
     }
     *train = t;
     *val = v;
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count, const char *const *names,
+                                   mlp_error_detail *detail)
+{
+    if (!ds) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ds is NULL");
+    if (count && !names) return mlp_fail(detail, MLP_ERR_NULL_ARG, "names is NULL");
+    for (size_t i = 0; i < count; i++)
+        if (!names[i]) return mlp_fail(detail, MLP_ERR_NULL_ARG, "names[%zu] is NULL", i);
+    if (count && ds->target_size < 2)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ds has %zu target column(s): one-hot "
+                        "classes need 2 or more", ds->target_size);
+    if (count && count != ds->target_size)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "count is %zu but ds's targets are one-hot "
+                        "over %zu classes (its target size)", count, ds->target_size);
+    mlp_status st = mlp_dataset_set_class_names(ds, names, count);
+    if (st != MLP_OK) return mlp_fail(detail, st, "no memory for the class names");
+    return MLP_OK;
+}
+
+/* "0", "1", ...: the names IDX labels get. */
+static char **index_names(size_t n)
+{
+    char **names = mlp_mem_calloc(n, sizeof *names);
+    for (size_t i = 0; names && i < n; i++) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%zu", i);
+        if (!(names[i] = mlp_mem_strdup(buf))) {
+            free_names(names, n);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+static mlp_status check_labels(size_t count, size_t input_size, const size_t *labels,
+                               size_t class_count, mlp_error_detail *d)
+{
+    if (count == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "count is 0: no records");
+    if (input_size == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "input_size is 0");
+    if (class_count < 2)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "class_count is %zu: classification needs 2 "
+                        "classes or more", class_count);
+    for (size_t i = 0; i < count; i++)
+        if (labels[i] >= class_count)
+            return mlp_fail(d, MLP_ERR_INVALID_ARG, "labels[%zu] is %zu, not below class_count "
+                            "(%zu)", i, labels[i], class_count);
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count, size_t input_size,
+                                      const float *inputs, const size_t *labels,
+                                      size_t class_count, const char *const *class_names,
+                                      mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!labels) return mlp_fail(detail, MLP_ERR_NULL_ARG, "labels is NULL");
+    mlp_status st = check_labels(count, input_size, labels, class_count, detail);
+    if (st != MLP_OK) return st;
+    mlp_dataset *ds = NULL;
+    char **made = class_names ? NULL : index_names(class_count);
+    if (!class_names && !made) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory");
+    st = mlp_dataset_create(&ds, count, input_size, class_count);
+    if (st != MLP_OK) mlp_fail(detail, st, "no memory for %zu records", count);
+    if (st == MLP_OK)
+        st = mlp_dataset_set_classes(ds, class_count,
+                                     class_names ? class_names : (const char *const *)made,
+                                     detail);
+    free_names(made, class_count);
+    if (st != MLP_OK) {
+        mlp_dataset_free(ds);
+        return st;
+    }
+    if (inputs) memcpy(ds->inputs, inputs, count * input_size * sizeof(float));
+    for (size_t i = 0; i < count; i++) ds->targets[i * class_count + labels[i]] = 1.0f;
+    *out = ds;
     return MLP_OK;
 }

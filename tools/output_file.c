@@ -1,8 +1,9 @@
-/* Output files appear whole or not at all: write a temporary file beside the target, then
- * rename it over the target. What cannot be replaced is written through instead: `-`
- * (stdout), character devices (/dev/null), FIFOs, and the file stdout already is
- * (/dev/stdout redirected to a file). A symbolic link is followed: its final target is
- * replaced and the link stays; a link to nothing is refused. */
+/* Output files appear whole or not at all: the tool writes into memory and hands the bytes
+ * to the library's atomic write (mlp_file_write_atomic: a synced temporary file renamed over
+ * the target), the one atomic writer of the project. What cannot be replaced is written
+ * through instead: `-` (stdout), character devices (/dev/null), FIFOs, and the file stdout
+ * already is (/dev/stdout redirected to a file). A symbolic link is followed: its final
+ * target is replaced and the link stays; a link to nothing is refused. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cli.h"
 
@@ -70,56 +71,28 @@ bool cli_atomic_open(cli_atomic_file *af, const char *path)
     if (!cli_output_resolve(path, &af->final_path, &through)) return false;
     if (through) {
         af->fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-        if (!af->fp) {
-            cli_error("%s: %s", path, strerror(errno));
-            return false;
-        }
         af->final_path = strdup(path);
-        if (!af->final_path) {
-            cli_error("%s: out of memory", path);
+        if (!af->fp || !af->final_path) {
+            cli_error("%s: %s", path, af->fp ? "out of memory" : strerror(errno));
             cli_atomic_abort(af);
             return false;
         }
         return true;
     }
-    size_t n = strlen(af->final_path);
-    af->temp_path = malloc(n + sizeof ".tmp.XXXXXX");
-    if (!af->temp_path) {
-        cli_error("%s: out of memory", path);
-        goto fail;
-    }
-    memcpy(af->temp_path, af->final_path, n);
-    memcpy(af->temp_path + n, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(af->temp_path);
-    if (fd < 0) {
-        cli_error("%s: cannot create a temporary file: %s", path, strerror(errno));
-        goto fail;
-    }
-    /* mkstemp makes the file 0600: keep the target's mode, else the usual one. */
-    struct stat st;
-    mode_t mask = umask(0);
-    umask(mask);
-    mode_t mode = stat(af->final_path, &st) == 0 ? (st.st_mode & 07777) : (0666 & ~mask);
-    if (fchmod(fd, mode) != 0) { /* not fatal: keep 0600 */ }
-    af->fp = fdopen(fd, "w");
+    af->buffered = true;
+    af->fp = open_memstream(&af->data, &af->size);
     if (!af->fp) {
         cli_error("%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(af->temp_path);
-        goto fail;
+        cli_atomic_abort(af);
+        return false;
     }
     return true;
-fail:
-    free(af->final_path);
-    free(af->temp_path);
-    memset(af, 0, sizeof *af);
-    return false;
 }
 
 static void release(cli_atomic_file *af)
 {
     free(af->final_path);
-    free(af->temp_path);
+    free(af->data);
     memset(af, 0, sizeof *af);
 }
 
@@ -139,34 +112,25 @@ static bool commit_through(cli_atomic_file *af)
 
 bool cli_atomic_commit(cli_atomic_file *af)
 {
-    if (!af->temp_path) return commit_through(af);
-    bool ok = true;
-    int err = 0;
-    if (ferror(af->fp) || fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
-        ok = false;
-        err = errno;
-    }
-    if (fclose(af->fp) != 0 && ok) {
-        ok = false;
-        err = errno;
-    }
+    if (!af->buffered) return commit_through(af);
+    bool ok = !ferror(af->fp);
+    if (fclose(af->fp) != 0) ok = false; /* the memory stream's buffer is final only now */
     af->fp = NULL;
-    if (ok && rename(af->temp_path, af->final_path) != 0) {
-        ok = false;
-        err = errno;
-    }
     if (!ok) {
-        cli_error("%s: write failed: %s", af->final_path, err ? strerror(err) : "I/O error");
-        unlink(af->temp_path);
+        cli_error("%s: out of memory", af->final_path);
+        release(af);
+        return false;
     }
+    mlp_error_detail detail = {0};
+    mlp_status st = mlp_file_write_atomic(af->final_path, af->data, af->size, &detail);
+    if (st != MLP_OK) cli_report_status(af->final_path, st, &detail);
     release(af);
-    return ok;
+    return st == MLP_OK;
 }
 
 void cli_atomic_abort(cli_atomic_file *af)
 {
     if (af->fp && af->fp != stdout) fclose(af->fp);
-    if (af->temp_path) unlink(af->temp_path);
     release(af);
 }
 
