@@ -37,9 +37,11 @@ int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const ch
         return CLI_DATA_ERROR;
     }
     if (mlp_dataset_count(*out) == 0) {
-        cli_error("%s: no records%s", name,
-                  rep->unseen_classes ? " with a class seen in training"
-                  : rep->rows_dropped ? " with a label" : "");
+        if (rep->unseen_classes)
+            cli_error("%s: no records with a class seen in training (first '%s' on line %zu)",
+                      name, rep->unseen_class, rep->unseen_line);
+        else
+            cli_error("%s: no records%s", name, rep->rows_dropped ? " with a label" : "");
         mlp_dataset_free(*out);
         *out = NULL;
         return CLI_DATA_ERROR;
