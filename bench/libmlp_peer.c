@@ -42,6 +42,24 @@ mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const be
     return s;
 }
 
+mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const bench_data *d)
+{
+    mlp_status s = bench_mlp_create(m, w, d);
+    if (s == MLP_OK && w->mode != BENCH_INFER) s = MLP_ERR_INVALID_ARG;
+    if (s == MLP_OK) s = mlp_net_quantize(m->net, d->inputs, d->count, NULL, NULL);
+    if (s == MLP_OK) {
+        mlp_workspace_free(m->ws);
+        m->ws = NULL;
+        s = mlp_workspace_create_inference(&m->ws, m->net, w->batch);
+    }
+    if (s == MLP_OK && mlp_workspace_precision(m->ws) != MLP_PRECISION_INT8)
+        s = MLP_ERR_STATE;
+    if (s == MLP_OK) s = mlp_workspace_set_threads(m->ws, mlp_get_threads());
+    if (s != MLP_OK && m->net) bench_mlp_free(m);
+    m->status = s;
+    return s;
+}
+
 /* The bench's thread count (mlp_set_threads), within mlp_train's 1..256. */
 static int bench_threads(const bench_mlp *m)
 {

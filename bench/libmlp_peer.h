@@ -24,6 +24,10 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
 /* The same with the workspace in bf16 mixed precision (mlp_workspace_set_precision):
  * UNSUPPORTED without oneDNN or native bf16. */
 mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const bench_data *d);
+/* The same net quantized to int8 (mlp_net_quantize, static scales from the bench's inputs)
+ * in an inference workspace (MLP_PRECISION_INT8), its large layers split across the bench's
+ * threads; inference workloads only. */
+mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const bench_data *d);
 void bench_mlp_free(bench_mlp *m);
 /* One training step or one forward pass of the next batch; returns the batch, or -1. */
 long bench_mlp_step(void *m);

@@ -30,7 +30,7 @@
 #define MAX_ROWS 16
 
 typedef struct options {
-    bool csv, quick, fann, torch, memory, memory_only, profile, bf16;
+    bool csv, quick, fann, torch, memory, memory_only, profile, bf16, int8;
     int threads;
     double seconds; /* per window; 0 = the mode's default */
     const char *only;
@@ -40,7 +40,7 @@ static void usage(FILE *f)
 {
     fputs("usage: mlp-bench [--csv] [--quick] [--threads N] [--only W1,W3] [--no-fann]\n"
           "                 [--no-torch] [--no-memory] [--no-bf16] [--seconds S] [--memory]\n"
-          "                 [--profile]\n"
+          "                 [--profile] [--no-int8]\n"
           "  --csv        one CSV row per workload on stdout (the table and notes on stderr)\n"
           "  --quick      short windows: the whole suite in well under a minute\n"
           "  --threads N  OpenBLAS threads (mlp_set_threads), default 2\n"
@@ -50,6 +50,9 @@ static void usage(FILE *f)
           "  --no-bf16    skip the bf16 rows (every selected batch row again in bf16 mixed\n"
           "               precision, where this build and CPU have it: against its own bf16\n"
           "               GEMM bound, libmlp's float row and PyTorch under bf16 autocast)\n"
+          "  --no-int8    skip the int8 rows (every inference row again with the net quantized,\n"
+          "               mlp_net_quantize: against libmlp's float row in the same windows and\n"
+          "               PyTorch's quantize_dynamic)\n"
           "  --seconds S  seconds per timing window (median of the windows is reported)\n"
           "  --memory     only the memory measurement of training W1, in this process\n"
           "  --profile    libmlp's steps alone (no bound, peak or peers): for perf/callgrind\n"
@@ -61,7 +64,8 @@ static void usage(FILE *f)
 
 static int parse_options(int argc, char **argv, options *o)
 {
-    *o = (options){.fann = true, .torch = true, .memory = true, .bf16 = true, .threads = 2};
+    *o = (options){.fann = true, .torch = true, .memory = true, .bf16 = true, .int8 = true,
+                   .threads = 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -71,6 +75,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (!strcmp(a, "--no-torch")) o->torch = false;
         else if (!strcmp(a, "--no-memory")) o->memory = false;
         else if (!strcmp(a, "--no-bf16")) o->bf16 = false;
+        else if (!strcmp(a, "--no-int8")) o->int8 = false;
         else if (!strcmp(a, "--memory")) o->memory_only = true;
         else if (!strcmp(a, "--profile")) o->profile = true;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -88,7 +93,7 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (o->profile) o->memory = o->fann = o->torch = o->bf16 = false;
+    if (o->profile) o->memory = o->fann = o->torch = o->bf16 = o->int8 = false;
     return 0;
 }
 
@@ -278,6 +283,41 @@ static void measure_bf16_row(bench_row *r, const options *o, const bench_timing 
     bench_data_free(&d);
 }
 
+/* An int8 row: libmlp's quantized net, libmlp in float and PyTorch's quantize_dynamic,
+ * their windows interleaved. */
+static void measure_int8_row(bench_row *r, const options *o, const bench_timing *t,
+                             bench_torch *torch)
+{
+    const bench_workload *w = r->w;
+    bench_data d;
+    if (!bench_data_create(&d, w, 1234)) {
+        r->mlp_error = "out of memory for the data";
+        return;
+    }
+    if (!o->csv) fprintf(stderr, "  %s batch %zu, int8 ...\n", w->name, w->batch);
+    peer_set p = {.n = 0};
+    bench_mlp m, f;
+    mlp_status s = bench_mlp_create_int8(&m, w, &d);
+    size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
+    mlp_status sf = bench_mlp_create(&f, w, &d);
+    size_t i_fp32 = add_peer(&p, bench_mlp_step, sf == MLP_OK ? &f : NULL);
+    size_t i_torch = p.n;
+    if (torch && bench_torch_set_case_as(torch, w, "int8"))
+        for (size_t c = 0; c < bench_torch_config_count(torch); c++)
+            add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
+
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
+    else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
+    if ((r->fp32_ok = peer_ok(&p, i_fp32))) r->fp32 = p.rates[i_fp32];
+    for (size_t j = i_torch; j < p.n; j++)
+        if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
+            r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
+    if (s == MLP_OK) bench_mlp_free(&m);
+    if (sf == MLP_OK) bench_mlp_free(&f);
+    bench_data_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     /* OpenMP's idle threads (oneDNN's bf16 GEMMs, PyTorch) sleep unless the caller chose, as
@@ -318,9 +358,14 @@ int main(int argc, char **argv)
     if (o.bf16 && !bf16) snprintf(bf16_why, sizeof bf16_why, "%s", why.message);
     for (size_t i = 0, n_fp32 = n; bf16 && i < n_fp32 && n < MAX_ROWS; i++)
         if (rows[i].w->batch > 1) rows[n++] = (bench_row){.w = rows[i].w, .bf16 = true};
+    /* int8 rows last: a PyTorch server that cannot quantize is dropped for the rows after. */
+    for (size_t i = 0, n_before = n; o.int8 && i < n_before && n < MAX_ROWS; i++)
+        if (!rows[i].bf16 && rows[i].w->mode == BENCH_INFER)
+            rows[n++] = (bench_row){.w = rows[i].w, .int8 = true};
 
     bench_run run = {.threads = o.threads, .quick = o.quick, .peak_n = PEAK_N, .rows = rows,
-                     .n_rows = n, .bf16_note = !o.bf16 ? "skipped (--no-bf16)"
+                     .n_rows = n, .int8_note = o.int8 ? NULL : "skipped (--no-int8)",
+                     .bf16_note = !o.bf16 ? "skipped (--no-bf16)"
                                                : bf16 ? NULL : bf16_why};
     bool memory_wanted = o.memory && selected(o.only, "W1");
     if (memory_wanted) run.memory_ok = memory_in_child(&o, &run.memory);
@@ -347,6 +392,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         if (rows[i].bf16) {
             measure_bf16_row(&rows[i], &o, &t, torch);
+            continue;
+        }
+        if (rows[i].int8) {
+            measure_int8_row(&rows[i], &o, &t, torch);
             continue;
         }
         measure_row(&rows[i], &o, &t, torch);

@@ -39,9 +39,9 @@ void bench_print_csv(FILE *f, const bench_run *run)
         if (r->mlp_ok && r->torch.found) fprintf(f, "%.6g", r->mlp / r->torch.samples_per_s);
         /* bf16 rows: bound = the bf16 GEMM bound, torch = under bf16 autocast, and libmlp's
          * float rate measured in the same windows */
-        fprintf(f, ",%s,", r->bf16 ? "bf16" : "fp32");
-        csv_num(f, r->bf16 && r->fp32_ok, r->fp32);
-        if (r->bf16 && r->mlp_ok && r->fp32_ok) fprintf(f, "%.6g", r->mlp / r->fp32);
+        fprintf(f, ",%s,", r->bf16 ? "bf16" : r->int8 ? "int8" : "fp32");
+        csv_num(f, (r->bf16 || r->int8) && r->fp32_ok, r->fp32);
+        if ((r->bf16 || r->int8) && r->mlp_ok && r->fp32_ok) fprintf(f, "%.6g", r->mlp / r->fp32);
         fputc('\n', f);
     }
 }
@@ -61,7 +61,16 @@ static const bench_row *find_row_of(const bench_run *run, const char *name, size
 {
     for (size_t i = 0; i < run->n_rows; i++)
         if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch &&
-            run->rows[i].bf16 == bf16)
+            run->rows[i].bf16 == bf16 && !run->rows[i].int8)
+            return &run->rows[i];
+    return NULL;
+}
+
+static const bench_row *find_int8_row(const bench_run *run, const char *name, size_t batch)
+{
+    for (size_t i = 0; i < run->n_rows; i++)
+        if (!strcmp(run->rows[i].w->name, name) && run->rows[i].w->batch == batch &&
+            run->rows[i].int8)
             return &run->rows[i];
     return NULL;
 }
@@ -126,6 +135,30 @@ static void print_bf16_table(FILE *f, const bench_run *run)
     }
 }
 
+/* The int8 rows: libmlp's quantized net against libmlp in float (same windows) and
+ * PyTorch's quantize_dynamic. */
+static void print_int8_table(FILE *f, const bench_run *run)
+{
+    fprintf(f, "\nint8 inference (mlp_net_quantize: int8 weights per output neuron, static "
+               "8-bit inputs)%s%s\n", run->int8_note ? ": " : "",
+            run->int8_note ? run->int8_note : "");
+    if (run->int8_note) return;
+    fprintf(f, "%-3s %-17s %5s %-5s %11s %11s %6s %13s %4s %6s\n", "", "network", "batch",
+            "mode", "int8/s", "fp32/s", "x fp32", "torch-int8/s", "thr", "ratio");
+    for (size_t i = 0; i < run->n_rows; i++) {
+        const bench_row *r = &run->rows[i];
+        if (!r->int8) continue;
+        row_start(f, r);
+        cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 12, r->fp32_ok, "%*.0f", r->fp32);
+        cell(f, 7, r->mlp_ok && r->fp32_ok, "%*.2f", r->mlp / r->fp32);
+        row_end(f, r, 14);
+    }
+    fputs("fp32/s = libmlp's float row measured in the same windows; torch-int8 =\n"
+          "         torch.ao.quantization.quantize_dynamic (its best quantized engine).\n",
+          f);
+}
+
 void bench_print_table(FILE *f, const bench_run *run)
 {
     const char *coretype = getenv("OPENBLAS_CORETYPE"), *l2 = getenv("OPENBLAS_L2_SIZE");
@@ -144,7 +177,7 @@ void bench_print_table(FILE *f, const bench_run *run)
             "ratio", "torch/s", "thr", "ratio");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
-        if (r->bf16) continue; /* their own table, below */
+        if (r->bf16 || r->int8) continue; /* their own tables, below */
         double gf = bench_gflops(r->w, r->mlp);
         row_start(f, r);
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
@@ -170,6 +203,7 @@ void bench_print_table(FILE *f, const bench_run *run)
           "           (1..max(2,threads) x {threads, 1}).\n",
           f);
     print_bf16_table(f, run);
+    print_int8_table(f, run);
 }
 
 void bench_print_memory(FILE *f, const bench_memory_report *m, const bench_workload *w)
@@ -236,6 +270,13 @@ void bench_print_targets(FILE *f, const bench_run *run)
         for (int i = 0; i < 3; i++)
             target(f, names[i], OK(bt[i]) && bt[i]->torch.found,
                    bt[i] ? bt[i]->mlp / bt[i]->torch.samples_per_s : 0, 1.0);
+    }
+    if (!run->int8_note) {
+        const bench_row *q256 = find_int8_row(run, "W5", 256), *q1 = find_int8_row(run, "W5", 1);
+        target(f, "W5 batch 256 int8 / libmlp fp32", OK(q256) && q256->fp32_ok,
+               q256 ? q256->mlp / q256->fp32 : 0, 2.5);
+        target(f, "W5 batch 1 int8 / libmlp fp32", OK(q1) && q1->fp32_ok,
+               q1 ? q1->mlp / q1->fp32 : 0, 1.5);
     }
 #undef OK
 }

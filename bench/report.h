@@ -23,7 +23,9 @@ typedef struct bench_row {
     double peak_gflops;   /* SGEMM peak measured in this row's windows, 0 if not */
     bool bf16;            /* a bf16 row: mlp in bf16, bound the bf16 GEMMs, torch autocast */
     bool fp32_ok;
-    double fp32;          /* bf16 rows: libmlp in float, measured in the same windows */
+    double fp32;          /* bf16 and int8 rows: libmlp in float, in the same windows */
+    bool int8;            /* an int8 row: mlp quantized (MLP_PRECISION_INT8), torch
+                             quantize_dynamic, no bound */
 } bench_row;
 
 typedef struct bench_run {
@@ -34,6 +36,7 @@ typedef struct bench_run {
     const char *fann_note;  /* why FANN is absent, or NULL */
     const char *torch_note; /* why PyTorch is absent, or torch's version */
     const char *bf16_note;  /* why there are no bf16 rows, or NULL */
+    const char *int8_note;  /* why there are no int8 rows, or NULL */
     bool refresh_ok;        /* the bf16 weight refresh of W1, measured */
     double refresh_s, refresh_forward_s;
     bool memory_ok;

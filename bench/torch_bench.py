@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch peer of mlp-bench: the same networks, trained and run the same way.
 
-Each case is NAME:MODE:BATCH:SIZES[:bf16], e.g. W1:train:256:784-1024-1024-10 (MODE
+Each case is NAME:MODE:BATCH:SIZES[:bf16|:int8], e.g. W1:train:256:784-1024-1024-10 (MODE
 train|infer); with :bf16 the forward pass and loss run under
-torch.autocast("cpu", dtype=torch.bfloat16) (mixed precision, float weights and SGD).
+torch.autocast("cpu", dtype=torch.bfloat16) (mixed precision, float weights and SGD); with
+:int8 (inference) the Linear layers go through torch.ao.quantization.quantize_dynamic.
 Network: nn.Sequential of Linear + Sigmoid for every layer, MSELoss, torch.optim.SGD,
 synthetic data in memory (inputs uniform [0,1), targets in (0.05,0.95)). Timing: warm-up,
 then repeated windows on time.monotonic() (CLOCK_MONOTONIC), median samples/s.
@@ -35,17 +36,30 @@ def parse_case(text):
     name, mode, batch, sizes = fields[:4]
     if mode not in ("train", "infer"):
         raise ValueError("mode must be train or infer: " + text)
-    bf16 = fields[4:] == ["bf16"]
-    if len(fields) > 4 and not bf16:
-        raise ValueError("the fifth field can only be bf16: " + text)
-    return name, mode, int(batch), [int(s) for s in sizes.split("-")], bf16
+    precision = fields[4] if len(fields) == 5 else "fp32"
+    if len(fields) > 5 or precision not in ("fp32", "bf16", "int8"):
+        raise ValueError("the fifth field can only be bf16 or int8: " + text)
+    if precision == "int8" and mode != "infer":
+        raise ValueError("int8 is for inference: " + text)
+    return name, mode, int(batch), [int(s) for s in sizes.split("-")], precision
 
 
-def build_model(torch, sizes):
+def build_model(torch, sizes, precision="fp32"):
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         layers += [torch.nn.Linear(n_in, n_out), torch.nn.Sigmoid()]
-    return torch.nn.Sequential(*layers)
+    model = torch.nn.Sequential(*layers)
+    if precision == "int8":
+        # Dynamic quantization: int8 weights, activations quantized per batch at run time,
+        # on the best engine this build has (fbgemm, else onednn, else qnnpack).
+        engines = torch.backends.quantized.supported_engines
+        for engine in ("fbgemm", "onednn", "qnnpack"):
+            if engine in engines:
+                torch.backends.quantized.engine = engine
+                break
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                       dtype=torch.qint8)
+    return model
 
 
 def make_batches(torch, sizes, batch):
@@ -105,9 +119,15 @@ def serve(torch):
         if not words:
             continue
         if words[0] == "CASE":
-            _, mode, batch, sizes, bf16 = parse_case(words[1])
-            model = build_model(torch, sizes)
-            step = make_step(torch, mode, model, make_batches(torch, sizes, batch), bf16)
+            try:
+                _, mode, batch, sizes, precision = parse_case(words[1])
+                model = build_model(torch, sizes, precision)
+                step = make_step(torch, mode, model, make_batches(torch, sizes, batch),
+                                 precision == "bf16")
+            except (RuntimeError, ValueError) as e:
+                step = None
+                print("ERROR", str(e).replace("\n", " "), flush=True)
+                continue
             index = 0
             print("OK", flush=True)
         elif words[0] == "WINDOW" and step is not None:
@@ -139,10 +159,10 @@ def main():
     thread_counts = [int(t) for t in args.torch_threads.split(",")]
     torch.manual_seed(42)
     for case in args.case:
-        name, mode, batch, sizes, bf16 = parse_case(case)
-        model = build_model(torch, sizes)
+        name, mode, batch, sizes, precision = parse_case(case)
+        model = build_model(torch, sizes, precision)
         batches = make_batches(torch, sizes, batch)
-        step = make_step(torch, mode, model, batches, bf16)
+        step = make_step(torch, mode, model, batches, precision == "bf16")
         best = (0.0, 0)
         for threads in thread_counts:
             torch.set_num_threads(threads)

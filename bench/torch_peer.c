@@ -105,10 +105,16 @@ bool bench_torch_set_case(bench_torch *t, const bench_workload *w)
 
 bool bench_torch_set_case_precision(bench_torch *t, const bench_workload *w, bool bf16)
 {
+    return bench_torch_set_case_as(t, w, bf16 ? "bf16" : NULL);
+}
+
+bool bench_torch_set_case_as(bench_torch *t, const bench_workload *w, const char *precision)
+{
     char command[128], net[64], answer[64];
-    snprintf(command, sizeof command, "CASE %s:%s:%zu:%s%s", w->name,
+    snprintf(command, sizeof command, "CASE %s:%s:%zu:%s%s%s", w->name,
              w->mode == BENCH_TRAIN ? "train" : "infer", w->batch,
-             bench_network_string(w, net, sizeof net), bf16 ? ":bf16" : "");
+             bench_network_string(w, net, sizeof net), precision ? ":" : "",
+             precision ? precision : "");
     bool any = false;
     for (size_t s = 0; s < t->n_servers; s++) {
         torch_server *server = &t->servers[s];

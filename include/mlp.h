@@ -199,7 +199,7 @@ typedef struct mlp_net mlp_net;
 MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                                   const mlp_activation *activations, mlp_bias_mode bias_mode);
 MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
-/** A deep copy: topology, parameters and RNG state. */
+/** A deep copy: topology, parameters, RNG state and int8 weights (mlp_net_quantize). */
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
 /** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
 MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
@@ -277,7 +277,9 @@ MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net,
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
  * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG) and mlp_workspace_gradient returns NULL for it. */
+ * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
+ * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
+ * stops them) and mlp_workspace_gradient returns NULL for it. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
@@ -299,7 +301,10 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. Idle workers spin briefly, then
+ * and equal the single-thread ones up to float rounding. An inference workspace takes
+ * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
+ * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
+ * spin briefly, then
  * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
  * (threads or memory unavailable; the previous setting is kept). */
@@ -317,6 +322,8 @@ typedef enum mlp_precision {
                                  bits), products accumulated and written in float (oneDNN);
                                  parameters, gradient, optimizer state, bias, activations,
                                  loss and update stay float */
+    MLP_PRECISION_INT8 = 2, /**< inference only, for a quantized net (mlp_net_quantize):
+                                 int8 weights and activations, int32 sums, float results */
     MLP_PRECISION_COUNT     /**< the number of precisions (not a precision) */
 } mlp_precision;
 
@@ -343,8 +350,12 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  * above do). Results then differ from float ones by bf16 rounding:
  * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
  * float results are then bit for bit those of a workspace never set to BF16.
+ * INT8 (inference workspaces only; INVALID_ARG for a training one) runs the int8 weights of
+ * a quantized net (mlp_net_quantize), one-record passes included: a pass with a net that
+ * has none, or stale ones, fails with MLP_ERR_STATE. Inference workspaces made for a
+ * quantized net start in INT8.
  * @param ws        the workspace (training or inference)
- * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16 or MLP_PRECISION_INT8
  * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
  *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
  *         the previous setting is kept
@@ -366,6 +377,69 @@ MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
  *         MLP_PRECISION_FP32 (also for a new net and for NULL)
  */
 MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
+
+/**
+ * How many times net's parameters may have changed since it was made: a counter that
+ * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
+ * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
+ * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
+ * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
+ * file sets it to 0.
+ * @param net the net
+ * @return the counter; 0 for NULL
+ */
+MLP_API uint64_t mlp_net_param_version(const mlp_net *net);
+
+/* ------------------------------------------------------------------ int8 inference */
+
+/** Where the scales of the activations (the inputs of each layer) come from. */
+typedef enum mlp_quantize_mode {
+    MLP_QUANTIZE_STATIC = 0,  /**< fixed per layer, from a calibration set's largest values */
+    MLP_QUANTIZE_DYNAMIC = 1, /**< per record, from its own largest value at every pass */
+    MLP_QUANTIZE_COUNT        /**< the number of modes (not a mode) */
+} mlp_quantize_mode;
+
+/** Post-training quantization settings (mlp_quantize_config_default). */
+typedef struct mlp_quantize_config {
+    size_t struct_size;     /**< sizeof(mlp_quantize_config), set by the _default call */
+    mlp_quantize_mode mode; /**< STATIC; DYNAMIC is used when no calibration set is given */
+    size_t calibration_rows;/**< at most this many calibration records are run (0: all) */
+} mlp_quantize_config;
+
+/** The defaults in mlp_quantize_config's comments. */
+MLP_API mlp_quantize_config mlp_quantize_config_default(void);
+
+/**
+ * Quantizes net for int8 inference: every weight matrix to int8, one scale per output
+ * neuron (symmetric: the neuron's largest |weight| maps to 127); the inputs of each layer
+ * to 8 bits at every pass (unsigned 0..255 after ReLU, sigmoid or softmax, which are never
+ * negative, else -127..127), scaled by the calibration set's largest value per layer
+ * (STATIC) or by each record's own (DYNAMIC: a record's result never depends on the others
+ * in its batch). Biases and activations stay float. The float parameters are kept and stay
+ * the reference: workspaces made for the net afterwards (mlp_workspace_create_inference)
+ * run in MLP_PRECISION_INT8, and mlp_workspace_set_precision(ws, MLP_PRECISION_FP32) runs
+ * the float net again. Model files keep the int8 weights and scales (format version 4).
+ * A later change of the parameters (mlp_net_param_version) makes the int8 weights stale:
+ * int8 passes then fail with MLP_ERR_STATE until the net is quantized again.
+ * @param net         the net (its int8 weights are replaced)
+ * @param calibration scaled inputs (rows x n_0, as mlp_forward takes them); NULL (rows 0)
+ *                    for DYNAMIC
+ * @param rows        records in calibration
+ * @param config      NULL: mlp_quantize_config_default
+ * @param detail      which argument and why on failure (may be NULL)
+ * @return MLP_OK; NULL_ARG; INVALID_ARG (bad config, STATIC without calibration rows);
+ *         NON_FINITE (calibration values); NO_MEMORY; on failure net is unchanged
+ */
+MLP_API mlp_status mlp_net_quantize(mlp_net *net, const float *calibration, size_t rows,
+                                    const mlp_quantize_config *config,
+                                    mlp_error_detail *detail);
+/** Whether net holds int8 weights (mlp_net_quantize, or a quantized model file); they may be
+ * stale (see mlp_net_quantize). 0 for NULL. */
+MLP_API int mlp_net_is_quantized(const mlp_net *net);
+/** The activation mode of a quantized net; MLP_QUANTIZE_COUNT when it is not quantized. */
+MLP_API mlp_quantize_mode mlp_net_quantize_mode(const mlp_net *net);
+/** Drops net's int8 weights (a no-op when it has none): the float net alone remains. */
+MLP_API void mlp_net_dequantize(mlp_net *net);
 
 /* ------------------------------------------------------------------ propagation */
 
@@ -1321,8 +1395,10 @@ MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *
 /** Format version of the model files this library writes (it reads this one and older).
  * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
  * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
- * lowest version that holds it (version 1 without either), which older readers read. */
-#define MLP_MODEL_FORMAT_VERSION 3u
+ * lowest version that holds it (version 1 without either), which older readers read.
+ * Version 4 adds the int8 weights and scales of a quantized net (mlp_net_quantize); older
+ * readers refuse it (MLP_ERR_VERSION). */
+#define MLP_MODEL_FORMAT_VERSION 4u
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
@@ -1511,7 +1587,8 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
  * workspace): with BF16, mlp_model_predict_with and mlp_model_classify_with run their
  * GEMMs in bf16 (the calls without a scratch stay float).
  * @param scratch   the scratch
- * @param precision MLP_PRECISION_FP32 or MLP_PRECISION_BF16
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16, or MLP_PRECISION_INT8 (the
+ *        default of a quantized model's scratch: mlp_model_quantize)
  * @return as mlp_workspace_set_precision; the previous setting is kept on failure
  */
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
@@ -1730,6 +1807,23 @@ MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
                                       const mlp_dataset *val, const mlp_train_config *config,
                                       mlp_train_result *result, mlp_error_detail *detail);
+
+/**
+ * Quantizes the model's net for int8 inference (mlp_net_quantize) with calibration records
+ * in raw form (scaled with the model's preprocessing in a copy, as mlp_model_predict does):
+ * STATIC scales from them, or DYNAMIC ones when calibration is NULL or config asks for
+ * DYNAMIC. mlp_model_predict and mlp_model_classify then run in int8; the float parameters
+ * stay in the model as the reference (mlp_model_scratch_set_precision(s, FP32) runs them),
+ * and mlp_model_write saves both.
+ * @param model       the model, to itself for the call
+ * @param calibration raw records, with n_0 inputs (targets ignored); may be NULL
+ * @param config      NULL: mlp_quantize_config_default
+ * @param detail      which argument and why on failure (may be NULL)
+ * @return as mlp_net_quantize, and DIMENSION (calibration's input size differs)
+ */
+MLP_API mlp_status mlp_model_quantize(mlp_model *model, const mlp_dataset *calibration,
+                                      const mlp_quantize_config *config,
+                                      mlp_error_detail *detail);
 
 #ifdef __cplusplus
 }

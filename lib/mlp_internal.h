@@ -55,7 +55,40 @@ struct mlp_net {
     float *params;
     mlp_rng rng;
     mlp_precision trained_precision; /* of the last training step (model files record it) */
+    uint64_t param_version;     /* mlp_net_param_version: bumped wherever params may change */
+    struct mlp_int8_net *int8;  /* int8 weights (mlp_net_quantize); NULL: not quantized */
 };
+
+/* ---- model/int8_weights.c: the int8 weights of a quantized net (mlp_net_quantize).
+ * Kept beside the float parameters, which stay the reference. */
+typedef struct mlp_int8_layer {
+    size_t n_in, n_out;
+    size_t k_pad, n_pad;  /* n_in rounded up to 4, n_out to 16: the kernels' blocks */
+    int8_t *w;            /* n_out x n_in, row-major, -127..127 (what model files hold) */
+    int8_t *packed;       /* the kernels' layout: [n_pad/16][k_pad/4][16 outputs][4 inputs],
+                             zero in the padding */
+    float *w_scale;       /* n_pad: weight j,k is w[j,k] x w_scale[j]; 0 in the padding */
+    int32_t *w_corr;      /* n_pad: in_zero x sum_k w[j,k] (the zero point's share) */
+    float in_scale;       /* STATIC: the step of the quantized inputs; DYNAMIC: 0 */
+    int in_zero;          /* 0: inputs never negative, 0..255; 128: signed, 1..255 */
+} mlp_int8_layer;
+
+typedef struct mlp_int8_net {
+    size_t n_layers;
+    mlp_quantize_mode mode;
+    uint64_t param_version; /* the net's at quantization: a different one means stale */
+    mlp_int8_layer *layers;
+} mlp_int8_net;
+
+/* An int8 net for net's topology, weights zero; NULL on allocation failure. */
+mlp_int8_net *mlp_int8_net_alloc(const mlp_net *net, mlp_quantize_mode mode);
+void mlp_int8_net_free(mlp_int8_net *q);
+/* Fills the packed copy and the zero-point correction of layer l from w and in_zero. */
+void mlp_int8_layer_pack(mlp_int8_layer *l);
+/* A deep copy; NULL on allocation failure. */
+mlp_int8_net *mlp_int8_net_clone(const mlp_int8_net *q);
+/* Whether an int8 pass may run for net: quantized and not stale. */
+int mlp_int8_ready(const mlp_net *net);
 
 /* Nets with equal layer count, widths, activations and bias mode. */
 int mlp_net_same_topology(const mlp_net *a, const mlp_net *b);
@@ -239,7 +272,30 @@ struct mlp_workspace {
     mlp_one_record_plan plan;
     struct mlp_bf16 *bf16;    /* the bf16 GEMM state (mlp_workspace_set_precision); NULL:
                                  float, and nothing of the bf16 path runs */
+    struct mlp_int8_scratch *int8; /* the int8 passes' buffers (MLP_PRECISION_INT8); NULL:
+                                      float or bf16 */
 };
+
+/* ---- engine/int8_*.c: int8 inference passes of a quantized net */
+typedef struct mlp_int8_scratch mlp_int8_scratch;
+/* Buffers for ws's shape and max batch (quantized inputs, per-record scales). */
+mlp_status mlp_int8_scratch_create(mlp_int8_scratch **out, const mlp_workspace *ws,
+                                   size_t *bytes);
+void mlp_int8_scratch_free(mlp_int8_scratch *s);
+/* The forward pass in int8 (net ready: mlp_int8_ready); ws->last_output set. */
+void mlp_int8_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs, size_t batch);
+/* out (batch rows of n_out floats, ldo apart) = row_scale[i] w_scale[j] (sum_k q[i,k]
+ * w[j,k] - w_corr[j]), q batch x k_pad bytes. The portable kernel, and AVX512-VNNI's
+ * (NULL when this build or CPU has none); each workspace picks one (int8_forward.c). */
+void mlp_int8_gemm_generic(const mlp_int8_layer *l, const uint8_t *q, size_t batch,
+                           const float *row_scale, float *out, size_t ldo);
+typedef void (*mlp_int8_gemm_fn)(const mlp_int8_layer *, const uint8_t *, size_t,
+                                 const float *, float *, size_t);
+mlp_int8_gemm_fn mlp_int8_gemm_vnni_get(void);
+/* The kernel of an int8 workspace's passes: "vnni" or "generic"; tests force the portable
+ * one on any CPU (the shipped library reads no environment). */
+const char *mlp_int8_scratch_kernel(const mlp_int8_scratch *s);
+void mlp_int8_scratch_use_generic(mlp_int8_scratch *s);
 
 /* Whether [p, p + bytes) overlaps a buffer of ws: the ones a forward pass writes
  * (MLP_WS_FORWARD: outputs, logits) or any (MLP_WS_ALL: also deltas, gradient, masks). */

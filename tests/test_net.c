@@ -217,7 +217,11 @@ START_TEST(enum_values_are_fixed)
     ck_assert_int_eq(MLP_STATUS_COUNT, 19);
     ck_assert_int_eq(MLP_PRECISION_FP32, 0);
     ck_assert_int_eq(MLP_PRECISION_BF16, 1);
-    ck_assert_int_eq(MLP_PRECISION_COUNT, 2);
+    ck_assert_int_eq(MLP_PRECISION_INT8, 2);
+    ck_assert_int_eq(MLP_PRECISION_COUNT, 3);
+    ck_assert_int_eq(MLP_QUANTIZE_STATIC, 0);
+    ck_assert_int_eq(MLP_QUANTIZE_DYNAMIC, 1);
+    ck_assert_int_eq(MLP_QUANTIZE_COUNT, 2);
     const int act[] = {MLP_ACT_LINEAR, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_RELU,
                        MLP_ACT_LEAKY_RELU, MLP_ACT_SOFTMAX, MLP_ACT_COUNT};
     const int bias[] = {MLP_BIAS_NONE, MLP_BIAS_PER_NEURON, MLP_BIAS_PER_LAYER,

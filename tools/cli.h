@@ -182,5 +182,12 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+
+/* ---- int8_compare.c: after evaluating a quantized model in int8 (with scratch s8), the
+ * float model on the same raw records and two lines comparing them. */
+mlp_status cli_print_int8_comparison(FILE *fp, const mlp_model *m, mlp_model_scratch *s8,
+                                     const mlp_dataset *ds, const mlp_model_metrics *int8,
+                                     mlp_error_detail *detail);
 
 #endif

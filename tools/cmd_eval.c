@@ -20,8 +20,9 @@ static void eval_help(void)
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
           "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16  GEMM arithmetic (fp32); bf16: bfloat16 operands, float\n"
-          "                    sums (oneDNN, CPUs with AVX512_BF16)\n"
+          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
+          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
+          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);
@@ -140,6 +141,15 @@ int cmd_eval(int argc, char **argv)
     if (rc == CLI_OK) {
         printf("evaluated %s on %s: %zu records\n", model_path, data_path, met.count);
         if (rmse) print_output_rmse(m, rmse);
+    }
+    /* A quantized model evaluated in int8: its difference from the float model. */
+    if (rc == CLI_OK && mlp_net_is_quantized(mlp_model_net(m)) &&
+        (a.precision == MLP_PRECISION_COUNT || a.precision == MLP_PRECISION_INT8) &&
+        (st = cli_print_int8_comparison(stdout, m, scratch, ds, &met, &detail)) != MLP_OK) {
+        cli_report_status(cli_input_name(data_path), st, &detail);
+        rc = CLI_DATA_ERROR;
+    }
+    if (rc == CLI_OK) {
         cli_metrics cm = {met.count, met.loss, met.accuracy, met.rmse};
         cli_print_result(stdout, "test", regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY, &cm);
         putchar('\n');

@@ -119,6 +119,9 @@ int cmd_info(int argc, char **argv)
     printf("trained in:     %s\n", cli_name(cli_precision_names, MLP_PRECISION_COUNT,
                                               (int)mlp_net_trained_precision(net)));
     /* the loss MLP_LOSS_AUTO takes: cross-entropy after a softmax output, else MSE */
+    if (mlp_net_is_quantized(net))
+        printf("int8:           quantized, %s input scales (float parameters kept)\n",
+               mlp_net_quantize_mode(net) == MLP_QUANTIZE_STATIC ? "static" : "dynamic");
     printf("loss:           %s\n", mlp_net_activation(net, L - 1) == MLP_ACT_SOFTMAX
                                         ? "ce (softmax output)" : "mse");
     print_preprocess(mlp_model_preprocess(m), info.has_preprocess);

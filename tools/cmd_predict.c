@@ -25,8 +25,9 @@ static void predict_help(void)
           "  --label COL       the label column to drop (name or 0-based index); default:\n"
           "                    the one the model was trained with\n"
           "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16  GEMM arithmetic (fp32); bf16: bfloat16 operands, float\n"
-          "                    sums (oneDNN, CPUs with AVX512_BF16)\n"
+          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
+          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
+          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
           "  -h, --help\n"
           "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
           stdout);

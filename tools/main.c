@@ -15,6 +15,7 @@ static void main_help(FILE *fp)
           "  eval      evaluate a model file on labelled data\n"
           "  predict   write the model's predictions for a CSV file\n"
           "  info      describe a model file\n"
+          "  quantize  quantize a model for int8 inference\n"
           "\n"
           "  mlp COMMAND --help   options of a command\n"
           "  mlp --version\n"
@@ -56,11 +57,12 @@ static int run(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         {"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict}, {"info", cmd_info},
+        {"quantize", cmd_quantize},
     };
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     if (cmd[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", cmd);
-    return cli_usage_error(NULL, "unknown command '%s' (train, eval, predict, info)", cmd);
+    return cli_usage_error(NULL, "unknown command '%s' (train, eval, predict, info, quantize)", cmd);
 }
 
 int main(int argc, char **argv)

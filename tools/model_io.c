@@ -70,6 +70,7 @@ int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_arg
         shortopts[3] = ':';
     }
     *out = (model_args){0};
+    out->precision = MLP_PRECISION_COUNT; /* not given: the model's own (int8 when quantized) */
     int threads = 0, c;
     cli_getopt_reset();
     while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -161,10 +162,11 @@ int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precisio
                       mlp_model_scratch **out)
 {
     *out = NULL;
-    if (!cli_precision_ok(precision)) return CLI_DATA_ERROR;
+    const bool given = precision != MLP_PRECISION_COUNT;
+    if (given && !cli_precision_ok(precision)) return CLI_DATA_ERROR;
     size_t batch = cli_eval_batch(records); /* no bigger than the data (one wide record) */
     mlp_status st = mlp_model_scratch_create(out, m, batch);
-    if (st == MLP_OK) st = mlp_model_scratch_set_precision(*out, precision);
+    if (st == MLP_OK && given) st = mlp_model_scratch_set_precision(*out, precision);
     if (st != MLP_OK) {
         cli_report_status("--precision", st, NULL);
         mlp_model_scratch_free(*out);

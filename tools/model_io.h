@@ -9,8 +9,9 @@ int cli_model_open(const char *path, mlp_model **out, mlp_model_info *info);
 /* Whether predictions are classes: the model's task is classification, with 2 outputs or
  * more (mlp_model_classify's condition). */
 bool cli_model_classifies(const mlp_model *m);
-/* A scratch for predicting or evaluating `records` records at --precision; CLI_OK or
- * CLI_DATA_ERROR (message printed). */
+/* A scratch for predicting or evaluating `records` records at --precision (the scratch's
+ * own when MLP_PRECISION_COUNT: int8 for a quantized model); CLI_OK or CLI_DATA_ERROR
+ * (message printed). */
 int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
                       mlp_model_scratch **out);
 
@@ -45,7 +46,8 @@ typedef struct model_args_spec {
 typedef struct model_args {
     const char *model_path, *data_path, *label, *extra;
     int threads; /* --threads, 0 when not given (for cli_blas_start) */
-    mlp_precision precision; /* --precision (fp32) */
+    mlp_precision precision; /* --precision; MLP_PRECISION_COUNT when not given: the
+                                scratch's own (fp32, or int8 for a quantized model) */
 } model_args;
 
 /* CLI_OK, a usage error (message printed), or -1 after --help. */

@@ -34,7 +34,7 @@ const char *const cli_task_names[MLP_TASK_COUNT] = {
 };
 
 const char *const cli_precision_names[MLP_PRECISION_COUNT] = {
-    [MLP_PRECISION_FP32] = "fp32", [MLP_PRECISION_BF16] = "bf16",
+    [MLP_PRECISION_FP32] = "fp32", [MLP_PRECISION_BF16] = "bf16", [MLP_PRECISION_INT8] = "int8",
 };
 
 const char *cli_name(const char *const *names, int count, int value)

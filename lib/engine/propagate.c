@@ -25,6 +25,10 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
                            size_t batch, int training)
 {
     const size_t L = net->n_layers;
+    if (ws->int8) { /* inference workspaces only; mlp_workspace_check saw the net ready */
+        mlp_int8_forward(net, ws, inputs, batch);
+        return;
+    }
     const float *in = inputs;
     for (size_t k = 0; k < L; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];

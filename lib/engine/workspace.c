@@ -51,6 +51,7 @@ void mlp_workspace_free(mlp_workspace *ws)
     mlp_mem_free(ws->grad);
     mlp_one_record_plan_free(&ws->plan);
     mlp_bf16_free(ws->bf16);
+    mlp_int8_scratch_free(ws->int8);
     mlp_net_free(ws->shape);
     mlp_mem_free(ws);
 }
@@ -109,10 +110,17 @@ mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t 
     return workspace_create(out, net, max_batch, 1);
 }
 
+/* A quantized net's inference workspaces start in int8: quantizing is asking for it. */
 mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                           size_t max_batch)
 {
-    return workspace_create(out, net, max_batch, 0);
+    mlp_status st = workspace_create(out, net, max_batch, 0);
+    if (st == MLP_OK && mlp_int8_ready(net) &&
+        (st = mlp_workspace_set_precision(*out, MLP_PRECISION_INT8)) != MLP_OK) {
+        mlp_workspace_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 size_t mlp_workspace_bytes(const mlp_workspace *ws) { return ws ? ws->bytes : 0; }
@@ -149,7 +157,8 @@ mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t see
 mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail)
 {
     if ((unsigned)precision >= MLP_PRECISION_COUNT) return MLP_ERR_INVALID_ARG;
-    return precision == MLP_PRECISION_FP32 ? MLP_OK : mlp_bf16_supported(detail);
+    /* int8 has a portable kernel: every build and CPU runs it (VNNI where there is one). */
+    return precision == MLP_PRECISION_BF16 ? mlp_bf16_supported(detail) : MLP_OK;
 }
 
 mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision)
@@ -157,16 +166,24 @@ mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precisio
     if (!ws) return MLP_ERR_NULL_ARG;
     mlp_status st = mlp_precision_supported(precision, NULL);
     if (st != MLP_OK) return st;
+    if (precision == mlp_workspace_precision(ws)) return MLP_OK;
+    if (precision == MLP_PRECISION_INT8 && ws->training) return MLP_ERR_INVALID_ARG;
     mlp_bf16 *b = NULL;
+    mlp_int8_scratch *q = NULL;
     size_t bytes = 0;
-    if (precision == MLP_PRECISION_BF16 && !ws->bf16) {
-        st = mlp_bf16_create(&b, ws, &bytes);
-        if (st != MLP_OK) return st;
-    } else if (precision == MLP_PRECISION_BF16) {
-        return MLP_OK; /* already */
-    }
+    if (precision == MLP_PRECISION_BF16) st = mlp_bf16_create(&b, ws, &bytes);
+    if (precision == MLP_PRECISION_INT8) st = mlp_int8_scratch_create(&q, ws, &bytes);
+    if (st != MLP_OK) return st;
     mlp_bf16_free(ws->bf16);
+    mlp_int8_scratch_free(ws->int8);
+    if (!ws->training && ws->int8) { /* the threads were for int8 passes alone */
+        mlp_ws_pool_free(ws->pool);
+        ws->pool = NULL;
+        mlp_one_record_plan_update(ws);
+    }
     ws->bf16 = b;
+    ws->int8 = q;
+    /* bf16_bytes: the share of whichever low-precision state the workspace holds */
     ws->bytes = ws->bytes - ws->bf16_bytes + bytes;
     ws->bf16_bytes = bytes;
     return MLP_OK;
@@ -174,7 +191,8 @@ mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precisio
 
 mlp_precision mlp_workspace_precision(const mlp_workspace *ws)
 {
-    return ws && ws->bf16 ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
+    return !ws ? MLP_PRECISION_FP32 : ws->bf16 ? MLP_PRECISION_BF16
+                 : ws->int8 ? MLP_PRECISION_INT8 : MLP_PRECISION_FP32;
 }
 
 const float *mlp_workspace_output(const mlp_workspace *ws) { return ws ? ws->last_output : NULL; }
@@ -211,5 +229,6 @@ mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size
     if (!mlp_net_same_topology(ws->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     if (batch == 0) return MLP_ERR_INVALID_ARG;
     if (batch > ws->max_batch) return MLP_ERR_BATCH_TOO_LARGE;
+    if (ws->int8 && !mlp_int8_ready(net)) return MLP_ERR_STATE; /* none, or stale */
     return MLP_OK;
 }

@@ -259,7 +259,8 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
     if (!ws) return MLP_ERR_NULL_ARG;
-    if (n < 1 || n > MAX_THREADS || !ws->training) return MLP_ERR_INVALID_ARG;
+    /* Inference workspaces split only their int8 passes (int8_forward.c). */
+    if (n < 1 || n > MAX_THREADS || (!ws->training && !ws->int8)) return MLP_ERR_INVALID_ARG;
     if (n == mlp_ws_pool_size(ws->pool)) return MLP_OK;
     mlp_ws_pool *fresh = NULL;
     if (n > 1) {

@@ -161,6 +161,8 @@ mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
     }
     if (s == MLP_OK && plan.has_opt && opt)
         s = build_optimizer(&plan.opt, n, plan.epoch, &o, detail);
+    if (n) n->param_version = 0; /* a loaded net starts counting afresh */
+    if (s == MLP_OK && plan.int8_at) s = mlp_model_int8_build(plan.int8_at, n);
     if (s != MLP_OK) {
         mlp_optimizer_free(o);
         mlp_preprocess_free(p);

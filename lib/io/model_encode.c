@@ -128,6 +128,7 @@ static void put_optimizer(writer *w, const mlp_optimizer *opt)
 typedef struct image_plan {
     uint64_t net, pre, opt, table, total; /* table 0: no "TABL" section */
     int has_prec; /* a "PREC" section: the net's last step was not float */
+    uint64_t int8; /* the "QNT8" section's body; 0: none */
 } image_plan;
 
 static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
@@ -154,6 +155,10 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     if (ip->table) total += SECTION_HEADER_LEN + ip->table;
     ip->has_prec = mlp_net_trained_precision(net) != MLP_PRECISION_FP32;
     if (ip->has_prec) total += SECTION_HEADER_LEN + PREC_LEN;
+    /* Stale int8 weights (the parameters changed since) would be saved as if current. */
+    if (net->int8 && !mlp_int8_ready(net)) return MLP_ERR_STATE;
+    ip->int8 = mlp_model_int8_size(net);
+    if (ip->int8) total += SECTION_HEADER_LEN + ip->int8;
     if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
     ip->total = total;
     return MLP_OK;
@@ -167,8 +172,9 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     writer w = {p, 0};
     put_bytes(&w, MODEL_MAGIC, MODEL_MAGIC_LEN);
     /* The lowest version that holds the model, so that older readers still read it. */
-    put_u32(&w, ip->has_prec ? 3u : ip->table ? 2u : 1u);
-    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (ip->table != 0) + (uint32_t)ip->has_prec);
+    put_u32(&w, ip->int8 ? 4u : ip->has_prec ? 3u : ip->table ? 2u : 1u);
+    put_u32(&w, 1u + (pre != NULL) + (opt != NULL) + (ip->table != 0) + (uint32_t)ip->has_prec +
+                    (ip->int8 != 0));
     put_u64(&w, ip->total);
     put_u64(&w, epoch);
     put_section_header(&w, TAG_NET, ip->net);
@@ -188,6 +194,10 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     if (ip->has_prec) {
         put_section_header(&w, TAG_PREC, PREC_LEN);
         put_u32(&w, (uint32_t)mlp_net_trained_precision(net));
+    }
+    if (ip->int8) {
+        put_section_header(&w, TAG_QNT8, ip->int8);
+        mlp_model_int8_put(&w, net);
     }
     st_u32(w.p + w.pos, (uint32_t)crc32(0L, w.p, (uInt)w.pos));
     return w.pos + MODEL_CRC_LEN;

@@ -82,6 +82,19 @@
  *           (mlp_net_trained_precision); absent means MLP_PRECISION_FP32. How the net was
  *           trained, not how to run it: a bf16-trained net runs in either precision.
  *
+ * Format version 4 adds one more optional section (written only for a quantized net,
+ * mlp_net_quantize; a model without it keeps the version it had; "QNT8" in an older
+ * version's file is FORMAT, and readers of versions 1-3 refuse a version 4 file):
+ *
+ *   "QNT8"  u32 activation mode (mlp_quantize_mode), u32 reserved (0)
+ *           then for each weight layer k = 0 .. L-1 (n_in = n_k, n_out = n_(k+1)):
+ *             u32 input zero point (0: inputs 0..255; 128: signed, 1..255)
+ *             f32 input scale (STATIC: finite, > 0; DYNAMIC: 0)
+ *             f32 weight scale [n_out] (finite, >= 0)
+ *             i8  weights [n_out x n_in] (row-major, -127..127)
+ *           The float parameters in "NET " stay the reference; these are what int8
+ *           passes multiply, byte for byte on every machine.
+ *
  * A section's body length must equal the size its fields imply. Readers check, in order:
  * magic (FORMAT), version (0: FORMAT, newer: VERSION), file length (beyond 4 GiB or below
  * the minimum: FORMAT; the file shorter: TRUNCATED; longer: FORMAT), CRC (CHECKSUM), then
@@ -114,6 +127,7 @@
 #define TAG_TABL TAG('T', 'A', 'B', 'L')
 #define TAG_PREC TAG('P', 'R', 'E', 'C')
 #define PREC_LEN 4u
+#define TAG_QNT8 TAG('Q', 'N', 'T', '8')
 
 /* Fixed-size parts of the section bodies. */
 #define NET_FIXED_LEN (4u + 4u + 8u)            /* L, bias mode, P (+ arrays) */
@@ -340,6 +354,7 @@ typedef struct model_plan {
     const unsigned char *table_at; /* the "TABL" body, checked by mlp_model_table_check */
     size_t table_len;
     mlp_precision trained_precision; /* FP32 when the file has no "PREC" section */
+    const unsigned char *int8_at;    /* the checked "QNT8" body; NULL when absent */
     net_plan net;
     pre_plan pre;
     opt_plan opt;
@@ -357,6 +372,18 @@ mlp_status mlp_model_check_header(const unsigned char *h, size_t have, uint64_t 
  * sections, fields) and fills *plan with pointers into b; allocates nothing. */
 mlp_status mlp_model_parse(const unsigned char *b, size_t len, model_plan *plan,
                            mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ the QNT8 section */
+/* (model_int8.c: the int8 weights of a quantized net) */
+
+/* Body size of net's section: 0 when net is not quantized. */
+uint64_t mlp_model_int8_size(const mlp_net *net);
+void mlp_model_int8_put(writer *w, const mlp_net *net);
+/* Validates a body against the net section's widths, without allocating. */
+mlp_status mlp_model_int8_check(const unsigned char *body, size_t len, const net_plan *np,
+                                mlp_error_detail *detail);
+/* Attaches the int8 weights of a checked body to net (NO_MEMORY only). */
+mlp_status mlp_model_int8_build(const unsigned char *body, mlp_net *net);
 
 /* ------------------------------------------------------------------ the TABL section */
 /* (model_table.c: the table encoding of lib/data/table_internal.h) */

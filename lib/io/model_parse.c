@@ -187,7 +187,7 @@ static mlp_status parse_precision(reader *r, mlp_precision *out, mlp_error_detai
     uint32_t p;
     if (!get_u32(r, &p)) FAIL("precision section too short");
     if (r->pos != r->len) FAIL("precision section longer than its content");
-    if (p >= MLP_PRECISION_COUNT) FAIL("unknown training precision %u", (unsigned)p);
+    if (p > MLP_PRECISION_BF16) FAIL("unknown training precision %u", (unsigned)p);
     *out = (mlp_precision)p;
     return MLP_OK;
 }
@@ -198,11 +198,12 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan 
 {
     net_plan *np = &plan->net;
     uint32_t count = ld_u32(b + 12);
-    uint32_t max = plan->version >= 3 ? 5 : plan->version >= 2 ? 4 : 3;
+    uint32_t max = plan->version >= 4 ? 6 : plan->version >= 3 ? 5 : plan->version >= 2 ? 4 : 3;
     if (count == 0 || count > max) FAIL("invalid section count %u", (unsigned)count);
     reader file = {b, len - MODEL_CRC_LEN, MODEL_HEADER_LEN};
-    reader body[5] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}};
-    int seen[5] = {0, 0, 0, 0, 0};
+    reader body[6] = {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0},
+                      {NULL, 0, 0}};
+    int seen[6] = {0, 0, 0, 0, 0, 0};
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *h = take(&file, SECTION_HEADER_LEN);
         if (!h) FAIL("section %u header overruns the file", (unsigned)i);
@@ -210,7 +211,8 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan 
         uint64_t size = ld_u64(h + 8);
         int which = tag == TAG_NET ? 0 : tag == TAG_PREP ? 1 : tag == TAG_OPTM ? 2
                     : tag == TAG_TABL && plan->version >= 2 ? 3
-                    : tag == TAG_PREC && plan->version >= 3 ? 4 : -1;
+                    : tag == TAG_PREC && plan->version >= 3 ? 4
+                    : tag == TAG_QNT8 && plan->version >= 4 ? 5 : -1;
         if (which < 0) FAIL("unknown section tag 0x%08x", (unsigned)tag);
         if (seen[which]) FAIL("duplicate section 0x%08x", (unsigned)tag);
         if (flags != 0) FAIL("section 0x%08x has unknown flags", (unsigned)tag);
@@ -235,6 +237,8 @@ static mlp_status parse_sections(const unsigned char *b, size_t len, model_plan 
     plan->table_len = body[3].len;
     plan->trained_precision = MLP_PRECISION_FP32;
     if (s == MLP_OK && seen[4]) s = parse_precision(&body[4], &plan->trained_precision, detail);
+    plan->int8_at = seen[5] ? body[5].p : NULL;
+    if (s == MLP_OK && seen[5]) s = mlp_model_int8_check(body[5].p, body[5].len, np, detail);
     return s;
 }
 

@@ -95,6 +95,7 @@ mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme)
 {
     if (!net) return MLP_ERR_NULL_ARG;
     if (layer >= net->n_layers || (unsigned)scheme >= MLP_INIT_COUNT) return MLP_ERR_INVALID_ARG;
+    net->param_version++;
     return init_weights(net, layer, scheme);
 }
 
@@ -102,6 +103,7 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed)
 {
     if (!net) return MLP_ERR_NULL_ARG;
     if ((unsigned)scheme >= MLP_INIT_COUNT) return MLP_ERR_INVALID_ARG;
+    net->param_version++;
     /* Work on a copy so that a failure (out of memory in QR) changes nothing. */
     float *saved = mlp_mem_alloc(net->param_count * sizeof *saved);
     if (!saved) return MLP_ERR_NO_MEMORY;

@@ -128,6 +128,7 @@ void mlp_net_free(mlp_net *net)
     mlp_mem_free(net->weights_offset);
     mlp_mem_free(net->bias_offset);
     mlp_mem_free(net->params);
+    mlp_int8_net_free(net->int8);
     mlp_mem_free(net);
 }
 
@@ -140,6 +141,11 @@ mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
     memcpy(net->params, src->params, src->param_count * sizeof *src->params);
     net->rng = src->rng;
     net->trained_precision = src->trained_precision;
+    net->param_version = src->param_version; /* the int8 weights below stay as current */
+    if (src->int8 && !(net->int8 = mlp_int8_net_clone(src->int8))) {
+        mlp_net_free(net);
+        return MLP_ERR_NO_MEMORY;
+    }
     *out = net;
     return MLP_OK;
 }
@@ -162,6 +168,7 @@ mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src)
     if (!dst || !src) return MLP_ERR_NULL_ARG;
     if (!mlp_net_same_topology(dst, src)) return MLP_ERR_DIMENSION;
     memcpy(dst->params, src->params, src->param_count * sizeof *src->params);
+    dst->param_version++;
     return MLP_OK;
 }
 
@@ -212,7 +219,14 @@ mlp_precision mlp_net_trained_precision(const mlp_net *net)
 
 mlp_bias_mode mlp_net_bias_mode(const mlp_net *net) { return net ? net->bias_mode : MLP_BIAS_COUNT; }
 size_t mlp_param_count(const mlp_net *net) { return net ? net->param_count : 0; }
-float *mlp_net_params(mlp_net *net) { return net ? net->params : NULL; }
+/* The writable pointer: whatever the caller does with it may change the parameters. */
+float *mlp_net_params(mlp_net *net)
+{
+    if (!net) return NULL;
+    net->param_version++;
+    return net->params;
+}
+uint64_t mlp_net_param_version(const mlp_net *net) { return net ? net->param_version : 0; }
 const float *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
 
 size_t mlp_net_weights_offset(const mlp_net *net, size_t layer)

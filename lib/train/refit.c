@@ -79,6 +79,7 @@ mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float
             goto done;
         }
     }
+    net->param_version++;
     float *w = net->params + net->weights_offset[last];
     for (size_t o = 0; o < nl; o++) { /* X[j][o] at aty[o * m + j] */
         for (size_t j = 0; j < width; j++) w[o * width + j] = (float)aty[o * m + j];

@@ -63,6 +63,7 @@ static void snapshot(trainer *t)
 static void rollback(trainer *t)
 {
     memcpy(t->net->params, t->snap_params, t->net->param_count * sizeof(float));
+    t->net->param_version++;
     size_t n;
     float *state = mlp_optimizer_state(t->opt, &n);
     if (n) memcpy(state, t->snap_state, n * sizeof(float));
@@ -145,6 +146,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     }
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
+    t->net->param_version++;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
     if (*loss_sum - *loss_sum != 0.0) { /* the update would spread the NaN to every weight */
@@ -384,8 +386,10 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
             stop = true;
         }
     }
-    if (st == MLP_OK && have_best)
+    if (st == MLP_OK && have_best) {
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
+        net->param_version++;
+    }
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);
     if (result) *result = r;
