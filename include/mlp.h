@@ -1824,6 +1824,251 @@ MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train
 MLP_API mlp_status mlp_model_quantize(mlp_model *model, const mlp_dataset *calibration,
                                       const mlp_quantize_config *config,
                                       mlp_error_detail *detail);
+/* ------------------------------------------------------------------ fitting in one call */
+
+/** mlp_fit_config's train.epochs, batch_size and patience: chosen from the data. */
+#define MLP_FIT_AUTO 0
+/** mlp_fit_config's train.batch_size: every training record in one update (batch GD). */
+#define MLP_FIT_FULL_BATCH ((size_t)-1)
+/** mlp_fit_config's train.patience: no early stopping (the best epoch is still restored
+ * when there is validation data). */
+#define MLP_FIT_NO_EARLY_STOP ((size_t)-1)
+
+/** What one epoch of a fit did, in the targets' units (regression losses and RMSE as the
+ * data measures them, not in the standardised units the net trains in). */
+typedef struct mlp_fit_epoch {
+    size_t epoch;          /**< 0-based */
+    size_t epochs;         /**< the epoch budget */
+    double train_loss;     /**< mean loss per training record during the epoch (regression
+                              with several outputs: the standardised loss times the mean of
+                              the outputs' variances, exact for one output) */
+    double val_loss;       /**< on the validation split; NaN without one */
+    double val_metric;     /**< accuracy (classification) or RMSE (regression); NaN without */
+    double test_loss;      /**< on mlp_fit_config's test data; NaN when none or not
+                              evaluated this epoch */
+    double test_metric;    /**< accuracy or RMSE on the test data; NaN as test_loss */
+    float learning_rate;   /**< in force this epoch */
+    double seconds;        /**< of training in this epoch */
+} mlp_fit_epoch;
+
+/** Called after every epoch of a fit; return false to stop (the fit then finishes as after
+ * early stopping: best epoch restored, model selection, report). */
+typedef bool (*mlp_fit_epoch_fn)(const mlp_fit_epoch *epoch, void *user_data);
+
+/** The training run a fit delegates to: mlp_train's arguments and contract, plus user_data.
+ * NULL in mlp_fit_config: mlp_train. Lets a caller train data-parallel (e.g. over MPI) while
+ * the fit keeps its budget, split, scaling and model selection. */
+typedef mlp_status (*mlp_fit_train_fn)(void *user_data, mlp_net *net, mlp_optimizer *opt,
+                                       const float *inputs, const float *targets, size_t count,
+                                       const float *val_inputs, const float *val_targets,
+                                       size_t val_count, const mlp_train_config *config,
+                                       mlp_train_result *result);
+
+/**
+ * What mlp_model_fit and mlp_model_fit_table do (mlp_fit_config_default: the `mlp train`
+ * tool's defaults, which take everything from here). The embedded model and train configs
+ * are read at their own struct_size.
+ *
+ * From model: hidden layers (128-64), activations (ReLU), bias mode, init, seed (1: weights,
+ * shuffling, the validation split; dropout uses seed + 1), task (MLP_TASK_COUNT: from the
+ * data), input scaling (STANDARD) and the optimizer (AdamW, lr 0.001, weight decay 0.3, MEAN
+ * reduction; total_epochs 0 and step_epochs 0 take the epoch budget and a third of it).
+ *
+ * From train: loss (AUTO: cross-entropy for classification, MSE for regression; MSE with
+ * classification gives a sigmoid output), epochs, batch_size and patience (MLP_FIT_AUTO:
+ * from the record count, see below; MLP_FIT_FULL_BATCH, MLP_FIT_NO_EARLY_STOP), dropout,
+ * threads, precision, progress and user_data (every call with the losses in the targets'
+ * units), progress_every_batch, progress_interval (0: every ~256 records). start_epoch,
+ * shuffle and restore_best are the fit's own (ignored).
+ *
+ * The budget (MLP_FIT_AUTO): with a validation split, batch = n/8 within [8, 32] for n
+ * training records, epochs = about 20000 updates within [50, 2000], patience = epochs/10
+ * within [10, 50]; without one, batch the same and 20 epochs.
+ */
+typedef struct mlp_fit_config {
+    size_t struct_size;        /**< sizeof(mlp_fit_config), set by the _default call */
+    mlp_model_config model;    /**< the net, its scaling and optimizer, the seed */
+    mlp_train_config train;    /**< the training loop's settings (see above) */
+    /** Part of the records held out for early stopping and model selection: < 0 automatic
+     * (-1: 0.15 from 20 records up; below 20, none, and for regression leave-one-out picks a
+     * ridge linear model or the mean instead of the net), 0 none, else in (0, 1). Tables
+     * are split before the encoding is fitted, so it sees the training part only. */
+    double val_fraction;
+    mlp_table_options table;   /**< mlp_model_fit_table: the encoding's options */
+    /** Class names for classification data without any (e.g. IDX labels): class_count
+     * names, one per output; NULL keeps the data set's. */
+    const char *const *class_names;
+    size_t class_count;        /**< entries of class_names */
+    /** Test data watched while fitting, never trained on: evaluated at the end (the
+     * report's test_ fields) and after every epoch when it holds at most twice the training
+     * records (mlp_fit_epoch). test for mlp_model_fit, test_table (encoded with the fitted
+     * encoding) for mlp_model_fit_table; NULL: none. */
+    const mlp_dataset *test;
+    const mlp_table *test_table; /**< see test */
+    mlp_fit_epoch_fn epoch_callback; /**< after every epoch; may be NULL */
+    void *epoch_user_data;     /**< passed to epoch_callback unchanged */
+    mlp_fit_train_fn trainer;  /**< NULL: mlp_train */
+    void *trainer_data;        /**< passed to trainer unchanged */
+    /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
+    const char *table_date;
+} mlp_fit_config;
+
+/** The defaults given in mlp_fit_config's comments. */
+MLP_API mlp_fit_config mlp_fit_config_default(void);
+
+/** Which model a fit kept (model selection on the validation split, or leave-one-out on
+ * tables too small to split). */
+typedef enum mlp_fit_verdict {
+    MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
+    MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it) */
+    MLP_FIT_LINEAR = 2,       /**< a ridge linear model of the inputs replaced the net */
+    MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
+    MLP_FIT_LOO_LINEAR = 4,   /**< leave-one-out, under 20 records: the ridge model */
+    MLP_FIT_LOO_CONSTANT = 5, /**< leave-one-out, under 20 records: the mean */
+    MLP_FIT_VERDICT_COUNT     /**< the number of verdicts (not one) */
+} mlp_fit_verdict;
+
+/** Lines of text a report holds at most. */
+#define MLP_FIT_REPORT_LINES 16
+/** Size of each line of a report, NUL included. */
+#define MLP_FIT_LINE_SIZE 384
+
+/**
+ * What a fit chose and measured. Set struct_size = sizeof(mlp_fit_report) before the call;
+ * the fit fills that many bytes. The budget, split, task, encoding and the lines before
+ * training (lines[0 .. lines_before_training)) are filled before the first epoch, so a
+ * progress or epoch callback may print them; the rest at the end. Losses and RMSE are in the
+ * targets' units; metric is accuracy (classification) or RMSE (regression).
+ */
+typedef struct mlp_fit_report {
+    size_t struct_size;         /**< sizeof(mlp_fit_report), set by the caller */
+    mlp_task task;              /**< the task fitted */
+    mlp_loss loss;              /**< the loss trained (never AUTO) */
+    size_t records;             /**< training records (table: rows) given, before the split */
+    size_t train_count;         /**< records trained on */
+    size_t val_count;           /**< validation split (0: none) */
+    size_t test_count;          /**< test records (0: none) */
+    double val_fraction;        /**< the fraction in effect */
+    bool val_auto;              /**< val_fraction was chosen from the record count */
+    size_t batch_size;          /**< in effect (0: full batch) */
+    bool batch_auto;            /**< chosen from the record count */
+    size_t epochs;              /**< the epoch budget (total, counting a resumed run's) */
+    bool epochs_auto;           /**< chosen from the record count */
+    size_t patience;            /**< early stopping's patience (0: off) */
+    bool patience_auto;         /**< chosen from the epoch budget */
+    size_t input_size;          /**< features after encoding */
+    size_t param_count;         /**< of the net trained */
+    size_t start_epoch;         /**< > 0 for a resumed run */
+    size_t epochs_run;          /**< epochs completed, counting from 0 */
+    size_t best_epoch;          /**< 0-based epoch restored (the last without validation) */
+    bool stopped_early;         /**< early stopping ended the run */
+    bool stopped_by_callback;   /**< a callback returned false */
+    double train_seconds;       /**< training time, less the per-epoch test evaluations */
+    double net_val_loss;        /**< model selection: the net's validation loss (LOO: NaN) */
+    double linear_val_loss;     /**< the ridge model's (LOO: its mean squared error); NaN
+                                   when not a candidate (classification) */
+    double constant_val_loss;   /**< the constant's (LOO: its mean squared error) */
+    double linear_alpha;        /**< the ridge penalty per record chosen; NaN if none */
+    mlp_fit_verdict verdict;    /**< the model kept */
+    double train_loss;          /**< the model kept, on the training records */
+    double train_metric;        /**< its accuracy or RMSE there */
+    double val_loss;            /**< on the validation split; NaN without */
+    double val_metric;          /**< accuracy or RMSE there; NaN without */
+    double test_loss;           /**< on the test data; NaN without */
+    double test_metric;         /**< accuracy or RMSE there; NaN without */
+    /** mlp_model_fit_table: the encoding fitted (owned by the model once the call returns;
+     * valid while it lives); NULL otherwise. */
+    const mlp_table_encoding *encoding;
+    /** mlp_model_fit_table: what encoding met in the training part, the validation split
+     * and the test table. */
+    mlp_table_report table_reports[3];
+    size_t line_count;            /**< lines filled */
+    size_t lines_before_training; /**< lines[0 .. this) describe the run before training */
+    /** The report as text, one line each, without a newline: the budget and why, the data,
+     * the net, the training settings; after training the epochs run and restored, the model
+     * selection's candidates and verdict. The `mlp train` tool prints these lines. */
+    char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
+} mlp_fit_report;
+
+/**
+ * Fits a model to a data set as `mlp train` does: the budget from the record count, a
+ * seeded validation split, input scaling fitted on the training part, regression targets
+ * standardised while training and folded into the output layer (the model predicts in the
+ * data's units), early stopping with the best epoch restored, then model selection on the
+ * validation split between the trained net, a ridge linear model of the inputs and the
+ * constant (mean or class frequencies); under 20 records without a split, leave-one-out
+ * between ridge and the mean (regression). The same data, config and seed give the same
+ * model, bit for bit.
+ * @param out receives the model (net, preprocessing, optimizer unless a linear or
+ *        leave-one-out model was kept, epoch); unchanged on failure
+ * @param train the training records, raw (only read); classification when it has class
+ *        names (or config->class_names) unless config->model.task says otherwise
+ * @param config settings; NULL: mlp_fit_config_default()
+ * @param report receives what was chosen and measured; may be NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return OK; NULL_ARG; INVALID_ARG (a setting out of range or impossible: a zeroed config,
+ *         a hidden width of 0, a learning rate <= 0, dropout outside [0, 1), patience
+ *         without validation data, regression with a bias mode the target scaling cannot
+ *         be folded into: all before training); NON_FINITE; NO_MEMORY; DIVERGED and the
+ *         errors of mlp_train (or the trainer's)
+ */
+MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,
+                                 const mlp_fit_config *config, mlp_fit_report *report,
+                                 mlp_error_detail *detail);
+
+/**
+ * mlp_model_fit on a table of text cells: the validation split is taken from the table
+ * first, the encoding (config->table) is fitted on the training part only and stored in the
+ * model (mlp_model_predict_table then reads raw tables), then the encoded parts are fitted
+ * as mlp_model_fit fits them.
+ * @param out receives the model; unchanged on failure
+ * @param train the training table (only read)
+ * @param config settings; NULL: mlp_fit_config_default()
+ * @param report receives what was chosen and measured; may be NULL
+ * @param detail receives the argument and the reason (or the column and line) on failure
+ * @return as mlp_model_fit, and the errors of mlp_table_encoding_fit and mlp_table_encode
+ */
+MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
+                                       const mlp_fit_config *config, mlp_fit_report *report,
+                                       mlp_error_detail *detail);
+
+/**
+ * Continues a saved fit (mlp_model_open of a model that has an optimizer) up to
+ * config->train.epochs in all, as if it had not stopped: the model's own preprocessing,
+ * optimizer and epoch; regression targets standardised again with the training data's mean
+ * and deviation, the net unfolded with them, trained, and folded back (on the same data the
+ * same space as the first run). No budget is chosen and no model selection runs; the
+ * validation split (config->val_fraction > 0, taken as the first run took it) only restores
+ * the best epoch and stops early. Everything else in config (net, optimizer, scaling) is the
+ * model's, not config's.
+ * @param model the model to continue (needs it to itself)
+ * @param train the training records, raw, with the model's input and output sizes
+ * @param config train.epochs (> the model's epoch), patience, batch_size (MLP_FIT_AUTO: the
+ *        fit's rule on these records, what an automatic first run chose), progress,
+ *        threads, precision, dropout, val_fraction, model.seed (the split's; shuffling
+ *        continues from the model's RNG)
+ * @param report receives what happened; may be NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return OK, the errors of mlp_model_fit, INVALID_ARG (no optimizer, epochs not above the
+ *         model's), DIMENSION (data of other sizes)
+ */
+MLP_API mlp_status mlp_model_resume(mlp_model *model, const mlp_dataset *train,
+                                    const mlp_fit_config *config, mlp_fit_report *report,
+                                    mlp_error_detail *detail);
+
+/**
+ * mlp_model_resume on a table, encoded with the model's encoding (INVALID_ARG when it has
+ * none); a validation split is taken from the table before encoding, as the fit took it.
+ * @param model the model to continue
+ * @param train the training table (only read)
+ * @param config as mlp_model_resume
+ * @param report receives what happened; may be NULL
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return as mlp_model_resume, and the errors of mlp_table_encode
+ */
+MLP_API mlp_status mlp_model_resume_table(mlp_model *model, const mlp_table *train,
+                                          const mlp_fit_config *config, mlp_fit_report *report,
+                                          mlp_error_detail *detail);
 
 #ifdef __cplusplus
 }

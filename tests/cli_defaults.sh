@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `mlp train`'s data-sized defaults (tools/train_auto.c): the validation split and epoch
+# `mlp train`'s data-sized defaults (lib/fit/, mlp_model_fit): the validation split and epoch
 # budget it chooses and says, regression targets standardised and folded back (the saved
 # net predicts in the data's units), the guard that falls back to the training mean,
 # --scale robust in the model file, train_seconds with three significant digits.
@@ -59,10 +59,16 @@ paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
 check "tiny table: the linear model predicts the other 388 records (rmse below 50)" \
     awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
 
-# --epochs keeps its meaning: that many epochs on all the data, no split.
+# --epochs sets the budget and keeps the validation split and early stopping, and says so;
+# --patience 0 turns early stopping off; --val-fraction 0 trains on everything.
 "$MLP" train --train train.csv --task regress --epochs 4 --no-save --quiet >out 2>&1
-check "--epochs 4: no automatic split" bash -c 'grep -q "^trained" out && ! grep -q "^auto: validation" out'
+check "--epochs 4: the split kept" grep -q '^auto: validation split 0.15 of the 400' out
+check "--epochs 4: the budget said" grep -q '^budget: batch 32 (auto), up to 4 epochs (given), early stopping after' out
 check "--epochs 4: four epochs" grep -q '^trained 4 epochs' out
+"$MLP" train --train train.csv --task regress --epochs 4 --patience 0 --no-save --quiet >out 2>&1
+check "--patience 0: no early stopping, said" grep -q '^budget: .*4 epochs (given), no early stopping (patience off)' out
+"$MLP" train --train train.csv --task regress --epochs 4 --val-fraction 0 --no-save --quiet >out 2>&1
+check "--val-fraction 0: no split" bash -c 'grep -q "^trained 4 epochs" out && ! grep -q "validation epoch" out && grep -q "^data: 400 training records;" out'
 
 # A classifier that cannot beat the class frequencies (one epoch at a vanishing learning
 # rate from a random start, on labels independent of the inputs) is replaced by them.
@@ -81,6 +87,40 @@ check "guard: the constant is the class frequencies (p_x $want)" \
     >out 2>&1
 "$MLP" info r.mlp >info 2>&1
 check "--scale robust: stored" grep -q 'robust scaling of 2 inputs' info
+
+# --resume of a regression run continues in the space it trains in (targets standardised
+# again, the saved net unfolded): 50 + 50 epochs end where a straight 100 ends.
+plain=(--train bump.csv --task regress --val-fraction 0 --seed 1 --quiet)
+"$MLP" train "${plain[@]}" --epochs 100 --no-save >straight 2>&1
+"$MLP" train "${plain[@]}" --epochs 50 --out half.mlp >/dev/null 2>&1
+"$MLP" train "${plain[@]}" --epochs 100 --resume half.mlp --no-save >resumed 2>&1
+a=$(sed -n 's/.*train_rmse=\([0-9.]*\).*/\1/p' straight)
+b=$(sed -n 's/.*train_rmse=\([0-9.]*\).*/\1/p' resumed)
+check "--resume of a regression run: rmse ${b:-?} as the straight run's ${a:-?} (within 2%)" \
+    awk -v a="${a:-1}" -v b="${b:-1e9}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.02 * a + 0.5) }'
+
+# A regression model whose biases cannot take the target scaling is refused before
+# training (usage error, exit 2), with the fix.
+"$MLP" train --train train.csv --task regress --bias network --no-save >out 2>&1
+check "--bias network with regression: exit 2" test $? -eq 2
+check "  ...says why and what to use" grep -q 'bias_mode is PER_NETWORK.*use PER_NEURON' out
+"$MLP" train --train train.csv --task regress --bias layer --epochs 3 --out l.mlp --quiet >out 2>&1
+check "--bias layer with one output: trained" test $? -eq 0
+
+# Regression in the targets' units: the epoch lines, the curve (with the validation columns)
+# and the plot (validation curve, restored epoch marked) agree with the result line.
+"$MLP" train --train bump.csv --task regress --seed 1 --no-save --curve c.csv --plot p.svg >out 2>err
+best=$(sed -n 's/.*best validation epoch \([0-9]*\) restored.*/\1/p' out)
+res=$(sed -n 's/.*val_rmse=\([0-9.]*\).*/\1/p' out)
+check "curve: validation columns" test "$(head -n 1 c.csv)" = "epoch,train_loss,val_loss,val_rmse,test_loss,test_rmse"
+at=$(awk -F, -v e="${best:-0}" 'NR > 1 && $1 == e { print $4 }' c.csv)
+check "curve: val_rmse ${at:-?} of the restored epoch ${best:-?} is the result's ${res:-?}" \
+    awk -v a="${at:-0}" -v b="${res:-1}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.001 * b + 1e-4) }'
+line=$(grep -E "^epoch +${best:-0}/" err | sed -n 's/.*val_rmse \([0-9.]*\).*/\1/p')
+check "epoch line ${best:-?}: val_rmse ${line:-?} in the targets' units" \
+    awk -v a="${line:-0}" -v b="${res:-1}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.001 * b + 1e-4) }'
+check "plot: the validation loss drawn" grep -q '>validation loss<' p.svg
+check "plot: the restored epoch marked" grep -q ">best epoch ${best:-?}, restored<" p.svg
 
 [ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
 echo "all checks passed"

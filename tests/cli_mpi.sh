@@ -55,7 +55,7 @@ else
 fi
 
 # --resume under mpirun continues exactly as one uninterrupted single-process run.
-common="train --train train.csv --layers 16 --quiet --batch 10 --optimizer adam"
+common="train --train train.csv --layers 16 --quiet --batch 10 --optimizer adam --val-fraction 0"
 "$MLP" $common --epochs 5 --no-save >full.out 2>&1
 mpi 2 "$MLP" $common --epochs 2 -o part.mlp --mpi >part.out 2>&1
 mpi 3 "$MLP" $common --epochs 5 --resume part.mlp -o part.mlp --mpi >resumed.out 2>&1

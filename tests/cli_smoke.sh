@@ -129,7 +129,7 @@ done
 
 # ---------------------------------------------------------------- classification
 expect_ok train-csv "$MLP" train --train train.csv --test test.csv --label species \
-    --layers 32,16 --epochs 30 --batch 16 --seed 3 --out out/m.mlp \
+    --layers 32,16 --epochs 30 --batch 16 --seed 3 --val-fraction 0 --out out/m.mlp \
     --curve out/curve.csv --plot out/curve.svg
 cp out.train-csv train.out
 check "train: result line format" grep -Eq "$RESULT_CLASSIFY" <(last_line train.out)
@@ -138,11 +138,11 @@ check "train: test accuracy ${acc:-?} >= 0.85" ge "${acc:-0}" 0.85
 check "train: model file written" test -s out/m.mlp
 check "train: no temporary files left" no_temp_files out
 
-check "curve: header" test "$(head -n 1 out/curve.csv)" = "epoch,train_loss,test_loss,test_accuracy"
+check "curve: header" test "$(head -n 1 out/curve.csv)" = "epoch,train_loss,val_loss,val_accuracy,test_loss,test_accuracy"
 check "curve: one row per epoch" test "$(wc -l <out/curve.csv)" -eq 31
-check "curve: 4 numeric fields per row" awk -F, 'NR > 1 && (NF != 4 || $2 !~ /^[0-9.e+-]+$/ || $4 !~ /^[0-9.]+$/) { exit 1 }' out/curve.csv
+check "curve: 6 fields per row, train loss and test numbers" awk -F, 'NR > 1 && (NF != 6 || $2 !~ /^[0-9.e+-]+$/ || $6 !~ /^[0-9.]+$/) { exit 1 }' out/curve.csv
 check "curve: last test accuracy agrees with the result" \
-    test "$(awk -F, 'END { printf "%.4f", $4 }' out/curve.csv)" = "$acc"
+    test "$(awk -F, 'END { printf "%.4f", $6 }' out/curve.csv)" = "$acc"
 check "plot: an SVG document" grep -q '^<svg' out/curve.svg
 check "plot: two series" test "$(grep -c '<polyline' out/curve.svg)" -ge 2
 check "plot: axis titles and legend" grep -q 'epoch</text>' out/curve.svg
@@ -185,7 +185,7 @@ expect_ok train-val "$MLP" train --train train.csv --label species --layers 16 -
     --val-fraction 0.25 --patience 2 --no-save --curve out/val.csv
 check "train --val-fraction: says it reports the validation split" grep -q 'validation split' out.train-val
 check "train --val-fraction: val_ result line" grep -Eq "$(result_classify val)" <(last_line out.train-val)
-expect_ok train-notest "$MLP" train --train train.csv --label species --layers 16 --epochs 3 --no-save
+expect_ok train-notest "$MLP" train --train train.csv --label species --layers 16 --epochs 3 --val-fraction 0 --no-save
 check "train without test data: says it reports training data" grep -q 'training data' out.train-notest
 check "train without test data: train_ result line" grep -Eq "$(result_classify train)" <(last_line out.train-notest)
 
@@ -320,7 +320,7 @@ expect_fail csv-empty 1 "$MLP" train --train empty.csv --no-save
 # 6 epochs straight equal 3 epochs, then --resume for 3 more (Adam state, shuffling; the
 # schedule is constant because a cosine over 3 epochs is another run than one over 6).
 common=(--train train.csv --test test.csv --label species --layers 16 --batch 8 --seed 5
-        --epochs 6)
+        --val-fraction 0 --epochs 6)
 expect_ok resume-straight "$MLP" train "${common[@]}" --out out/straight.mlp
 expect_ok resume-first "$MLP" train "${common[@]}" --epochs 3 --out out/first.mlp
 expect_ok resume-second "$MLP" train "${common[@]}" --resume out/first.mlp --out out/resumed.mlp
@@ -376,11 +376,11 @@ check "predict -o SYMLINK: its target holds the predictions" cmp -s out.predict-
 ln -s missing.csv out/dangling.csv
 expect_fail predict-dangling-symlink 1 "$MLP" predict -o out/dangling.csv out/m.mlp test.csv
 run train-out-dash "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
-    --seed 9 --quiet --out -
+    --val-fraction 0 --seed 9 --quiet --out -
 cp o model_on_stdout.mlp
 cp e report_on_stderr.txt
 expect_ok train-out-file "$MLP" train --train train.csv --label species --layers 4 --epochs 2 \
-    --seed 9 --quiet --out out/same.mlp
+    --val-fraction 0 --seed 9 --quiet --out out/same.mlp
 check "train --out -: the model on stdout" cmp -s model_on_stdout.mlp out/same.mlp
 check "train --out -: the report on stderr" grep -Eq "$(result_classify train)" <(last_line report_on_stderr.txt)
 
@@ -396,9 +396,9 @@ expect_fail predict-over-model 2 "$MLP" predict -o out/m.mlp out/m.mlp test.csv
 check "  ...the model is intact" "$MLP" info out/m.mlp
 
 # Each input is read exactly once, so a pipe gives all of its records; `-` is stdin.
-expect_ok train-dash bash -c 'cat train.csv | "$1" train --train - --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+expect_ok train-dash bash -c 'cat train.csv | "$1" train --train - --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --val-fraction 0 --no-save' _ "$MLP"
 check "train --train -: same result as from the file" test "$(last_line out.train-dash | sed 's/ train_seconds=.*//')" = "$want"
-expect_ok train-dev-stdin bash -c 'cat train.csv | "$1" train --train /dev/stdin --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --no-save' _ "$MLP"
+expect_ok train-dev-stdin bash -c 'cat train.csv | "$1" train --train /dev/stdin --test test.csv --label species --layers 32,16 --epochs 30 --batch 16 --seed 3 --val-fraction 0 --no-save' _ "$MLP"
 check "train --train /dev/stdin: all 480 records" grep -q '^data: 480 training records' out.train-dev-stdin
 expect_ok eval-dash bash -c 'cat test.csv | "$1" eval out/m.mlp -' _ "$MLP"
 check "eval -: same numbers" test "$(last_line out.eval-dash)" = "$want"
@@ -451,7 +451,7 @@ fi
 # and optimizer steps agree (480 records / batch 8 = 60 steps an epoch) and --resume from
 # it gives the same result as a run that was never interrupted.
 "$MLP" train --train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs 100000 \
-    --out out/int.mlp >int.out 2>int.err &
+    --val-fraction 0 --out out/int.mlp >int.out 2>int.err &
 trainer=$!
 for _ in $(seq 600); do grep -q '^epoch *3/' int.err && break; sleep 0.1; done
 kill -INT "$trainer"
@@ -463,7 +463,7 @@ expect_ok info-interrupted "$MLP" info out/int.mlp
 read -r steps epochs < <(sed -n 's/.* \([0-9]*\) steps, epoch \([0-9]*\).*/\1 \2/p' out.info-interrupted)
 check "Ctrl-C: $steps optimizer steps = 60 x $epochs epochs" test "${steps:-1}" = "$((60 * ${epochs:-0}))"
 if [ -n "${epochs:-}" ]; then
-    more=(--train train.csv --label species --layers 16 --batch 8 --seed 5 --epochs $((epochs + 2)) --quiet)
+    more=(--train train.csv --label species --layers 16 --batch 8 --seed 5 --val-fraction 0 --epochs $((epochs + 2)) --quiet)
     expect_ok resume-interrupted "$MLP" train "${more[@]}" --resume out/int.mlp --out out/int2.mlp
     expect_ok straight-interrupted "$MLP" train "${more[@]}" --no-save
     check "Ctrl-C then --resume: the uninterrupted run's result" \

@@ -120,7 +120,7 @@ check "info: format version 2 (table encoding)" bash -c '"$1" info m.mlp | grep 
 expect_ok train-val "$MLP" train --train train.csv --label species --val-fraction 0.2 --quiet --no-save
 check "validation split: val_ prefix" grep -Eq '^result: val_accuracy=' <(last_line out.train-val)
 check "validation split: summary fitted on the training split (480 rows)" grep -Eq '^train.csv: 480 rows' out.train-val
-expect_ok train-only "$MLP" train --train train.csv --label species --quiet --no-save --epochs 2
+expect_ok train-only "$MLP" train --train train.csv --label species --quiet --no-save --epochs 2 --val-fraction 0
 check "training data only: train_ prefix" grep -Eq '^result: train_accuracy=' <(last_line out.train-only)
 
 # Overrides.
@@ -131,7 +131,7 @@ check "--categorical: an identifier used as categories" grep -Eq '^ +0 id +categ
 
 # Task from the label: a numeric label with many values is regression, said so.
 awk 'BEGIN { srand(5); print "x1,x2,colour,y"; for (i = 0; i < 400; i++) { a = rand(); b = rand(); c = rand() < 0.5 ? "red" : "blue"; printf "%.4f,%.4f,%s,%.4f\n", a, b, c, 3 * a - b + (c == "red") } }' >reg.csv
-expect_ok regress-auto "$MLP" train --train reg.csv --label y --quiet --no-save --epochs 3
+expect_ok regress-auto "$MLP" train --train reg.csv --label y --quiet --no-save --epochs 3 --val-fraction 0
 check "numeric label: regression, and why" grep -q "^task: regression: label column 3 'y' is numeric with [0-9]* distinct values" out.regress-auto
 check "regression result line" grep -Eq '^result: train_rmse=' <(last_line out.regress-auto)
 expect_fail regress-ce 2 "$MLP" train --train reg.csv --label y --loss ce --no-save

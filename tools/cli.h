@@ -115,6 +115,8 @@ int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const ch
                      bool with_targets, mlp_dataset **out, mlp_table_report_ex *rep);
 /* One line on dropped rows, imputed cells and unseen categories (nothing when none). */
 void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_ex *rep);
+/* The same from the short report (the fit report's). */
+void cli_table_report_print_short(FILE *fp, const char *name, const mlp_table_report *rep);
 /* The per-column summary and the task chosen, with why. */
 void cli_table_summary(FILE *fp, const mlp_table_encoding *enc);
 /* Name of output k: its label column's, else "output_k" written into buf. */
@@ -150,17 +152,20 @@ void cli_print_result(FILE *fp, const char *prefix, mlp_task task, const cli_met
 /* "784-256-128-10" into buf. */
 void cli_topology_string(const mlp_net *net, char *buf, size_t size);
 
-/* ---- history.c: per-epoch numbers for --curve and --plot. */
+/* ---- history.c: per-epoch numbers for --curve and --plot, in the targets' units. */
 typedef struct cli_history {
     size_t count, capacity;
-    double *train_loss, *test_loss, *test_metric; /* metric: accuracy or RMSE */
+    double *train_loss, *val_loss, *val_metric, *test_loss, *test_metric; /* metric: accuracy
+                                                                              or RMSE */
     bool regress;
-    const char *test_name; /* "test", "validation", or NULL when there is none */
+    size_t best_epoch; /* 1-based epoch restored (validation), 0 when none */
 } cli_history;
 
-bool cli_history_push(cli_history *h, double train_loss, double test_loss, double metric);
+bool cli_history_push(cli_history *h, double train_loss, double val_loss, double val_metric,
+                      double test_loss, double test_metric);
 void cli_history_free(cli_history *h);
-/* Writes epoch,train_loss,test_loss,test_accuracy (or test_rmse) atomically. */
+/* Writes epoch,train_loss,val_loss,val_accuracy,test_loss,test_accuracy (rmse for
+ * regression) atomically; empty fields where there is no number. */
 int cli_write_curve(const char *path, const cli_history *h);
 
 /* ---- svg_plot.c */

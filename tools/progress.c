@@ -1,5 +1,6 @@
 /* Progress of `mlp train` on stderr: a bar redrawn in place on a terminal (at most ~10
- * times a second), one line per epoch always; per-epoch test evaluation for the curve. */
+ * times a second), one line per epoch always (the fit's numbers, in the targets' units);
+ * the run's description on stdout before the first epoch. */
 #include "train.h"
 
 #include <math.h>
@@ -47,7 +48,7 @@ static void draw_bar(train_monitor *m, const mlp_progress *p)
     size_t filled = p->batches ? p->batch * CELLS / p->batches : 0;
     for (size_t i = 0; i < CELLS; i++) bar[i] = i < filled ? '#' : '-';
     bar[CELLS] = '\0';
-    double elapsed = cli_now() - m->start - m->eval_seconds;
+    double elapsed = cli_now() - m->start;
     double done = (double)(p->epoch * p->batches + p->batch);
     double total = (double)(p->epochs * p->batches);
     char eta[32];
@@ -66,74 +67,72 @@ static void draw_bar(train_monitor *m, const mlp_progress *p)
     m->bar_width = len;
 }
 
-static void epoch_numbers(train_monitor *m, const mlp_progress *p, double *loss, double *metric)
-{
-    *loss = NAN;
-    *metric = NAN;
-    if (m->eval_inputs) {
-        double t = cli_now();
-        cli_metrics r;
-        mlp_status st = cli_evaluate(m->net, m->eval_ws, m->eval_inputs, m->eval_targets,
-                                     m->eval_count, m->loss, m->task, &r);
-        m->eval_seconds += cli_now() - t;
-        if (st != MLP_OK) {
-            m->failed = true;
-            m->fail_status = st;
-            return;
-        }
-        *loss = r.loss;
-        *metric = m->task == MLP_TASK_CLASSIFY ? r.accuracy : r.rmse;
-    } else if (m->has_val) {
-        *loss = p->val_loss;
-        *metric = m->task == MLP_TASK_CLASSIFY ? p->val_accuracy : sqrt(p->val_loss);
-    }
-}
-
 static double unsigned_nan(double x) { return isnan(x) ? fabs(x) : x; }
 
-static void epoch_line(train_monitor *m, const mlp_progress *p, double loss, double metric)
+void train_monitor_describe(train_monitor *m)
 {
+    if (m->described || !m->report) return;
+    m->described = true;
+    const mlp_fit_report *r = m->report;
+    m->task = r->task;
     train_monitor_clear(m);
-    if (m->quiet) return;
-    int width = p->epochs >= 100 ? 3 : p->epochs >= 10 ? 2 : 1;
-    fprintf(stderr, "epoch %*zu/%zu  train_loss %.4f", width, p->epoch + 1, p->epochs,
-            unsigned_nan(p->train_loss));
-    if (m->history.test_name) {
-        const char *who = m->eval_inputs ? "test" : "val";
-        fprintf(stderr, "  %s_loss %.4f  %s_%s %.4f", who, unsigned_nan(loss), who,
-                m->task == MLP_TASK_CLASSIFY ? "acc" : "rmse", unsigned_nan(metric));
+    if (r->encoding) {
+        cli_table_summary(m->out, r->encoding);
+        for (size_t i = 0; i < 3; i++)
+            if (m->table_names[i])
+                cli_table_report_print_short(m->out, m->table_names[i], &r->table_reports[i]);
     }
-    fprintf(stderr, "  lr %.3g  %.1f s\n", (double)p->learning_rate, p->epoch_seconds);
+    for (size_t i = 0; i < r->lines_before_training && i < r->line_count; i++)
+        fprintf(m->out, "%s\n", r->lines[i]);
+    fflush(m->out);
+}
+
+/* "  val_loss L  val_rmse R" for one part, when it has numbers. */
+static void part_numbers(const train_monitor *m, const char *who, double loss, double metric)
+{
+    if (isnan(loss)) return;
+    fprintf(stderr, "  %s_loss %.4f  %s_%s %.4f", who, unsigned_nan(loss), who,
+            m->task == MLP_TASK_CLASSIFY ? "acc" : "rmse", unsigned_nan(metric));
+}
+
+bool train_monitor_epoch(const mlp_fit_epoch *e, void *user_data)
+{
+    train_monitor *m = user_data;
+    train_monitor_describe(m);
+    if (!cli_history_push(&m->history, e->train_loss, e->val_loss, e->val_metric,
+                          e->test_loss, e->test_metric)) {
+        m->failed = true;
+        return false;
+    }
+    train_monitor_clear(m);
+    if (m->quiet) return true;
+    int width = e->epochs >= 100 ? 3 : e->epochs >= 10 ? 2 : 1;
+    fprintf(stderr, "epoch %*zu/%zu  train_loss %.4f", width, e->epoch + 1, e->epochs,
+            unsigned_nan(e->train_loss));
+    part_numbers(m, "val", e->val_loss, e->val_metric);
+    part_numbers(m, "test", e->test_loss, e->test_metric);
+    fprintf(stderr, "  lr %.3g  %.1f s\n", (double)e->learning_rate, e->seconds);
     fflush(stderr);
+    return true;
 }
 
 bool train_monitor_callback(const mlp_progress *p, void *user_data)
 {
     train_monitor *m = user_data;
-    if (!p->end_of_epoch) {
-        /* Ctrl-C: finish this epoch, so that the saved epoch, optimizer steps and RNG
-         * agree and --resume goes on exactly. */
-        if (cli_interrupted && !m->interrupt_noted) {
-            train_monitor_clear(m);
-            fprintf(stderr, "mlp train: interrupted: finishing epoch %zu to save it (Ctrl-C "
-                            "again quits without saving)\n", p->epoch + 1);
-            m->interrupt_noted = true;
-        }
-        double now = cli_now();
-        if (m->tty && !m->quiet && (now - m->last_draw >= 0.1 || p->batch == p->batches)) {
-            m->last_draw = now;
-            draw_bar(m, p);
-        }
-        return true;
+    train_monitor_describe(m);
+    if (p->end_of_epoch) return !cli_interrupted;
+    /* Ctrl-C: finish this epoch, so that the saved epoch, optimizer steps and RNG agree and
+     * --resume goes on exactly. */
+    if (cli_interrupted && !m->interrupt_noted) {
+        train_monitor_clear(m);
+        fprintf(stderr, "mlp train: interrupted: finishing epoch %zu to save it (Ctrl-C "
+                        "again quits without saving)\n", p->epoch + 1);
+        m->interrupt_noted = true;
     }
-    double loss, metric;
-    epoch_numbers(m, p, &loss, &metric);
-    if (m->failed) return false;
-    if (!cli_history_push(&m->history, p->train_loss, loss, metric)) {
-        m->failed = true;
-        m->fail_status = MLP_ERR_NO_MEMORY;
-        return false;
+    double now = cli_now();
+    if (m->tty && !m->quiet && (now - m->last_draw >= 0.1 || p->batch == p->batches)) {
+        m->last_draw = now;
+        draw_bar(m, p);
     }
-    epoch_line(m, p, loss, metric);
-    return !cli_interrupted;
+    return true;
 }

@@ -1,14 +1,18 @@
 /* --plot: a self-contained SVG line chart of the training loss (left axis) and the test
- * accuracy or RMSE (right axis) per epoch; the test loss is drawn dashed on the left axis. */
+ * accuracy or RMSE (right axis; the validation split's without test data) per epoch; the
+ * validation loss is drawn dashed and the test loss dotted on the left axis, and the
+ * epoch whose parameters were restored is marked. */
 #include "cli.h"
 
 #include <math.h>
 #include <string.h>
 
-enum { W = 860, H = 520, LEFT = 84, RIGHT = 84, TOP = 64, BOTTOM = 64 };
+enum { W = 860, H = 540, LEFT = 84, RIGHT = 84, TOP = 84, BOTTOM = 64 };
 #define COLOR_LOSS "#1f77b4"
 #define COLOR_TEST_LOSS "#ff7f0e"
 #define COLOR_METRIC "#d62728"
+#define COLOR_VAL_LOSS "#2ca02c"
+#define COLOR_BEST "#7f7f7f"
 
 typedef struct axis {
     double lo, hi, step;
@@ -149,13 +153,23 @@ static void y_ticks(FILE *fp, const frame *f, const axis *a, bool right, const c
 static void legend(FILE *fp, const frame *f, const char *const *labels, const char *const *colors,
                    const char *const *dashes, int n)
 {
-    double widths[3], total = 0;
+    double widths[5], total = 0;
+    int first_row = n; /* entries on the upper row; the rest go below it */
     for (int i = 0; i < n; i++) {
         widths[i] = 44 + 7.0 * (double)strlen(labels[i]) + 24;
         total += widths[i];
+        if (first_row == n && total > f->x1 - f->x0) first_row = i;
     }
-    double x = (f->x0 + f->x1 - total) / 2, y = f->y0 - 16;
+    double row = 0;
+    for (int i = 0; i < first_row; i++) row += widths[i];
+    double x = (f->x0 + f->x1 - row) / 2, y = f->y0 - (first_row < n ? 36 : 16);
     for (int i = 0; i < n; i++) {
+        if (i == first_row) { /* the second row, centred */
+            row = 0;
+            for (int j = i; j < n; j++) row += widths[j];
+            x = (f->x0 + f->x1 - row) / 2;
+            y = f->y0 - 16;
+        }
         fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                     "stroke-width=\"2\"%s/>\n", x, y, x + 34, y, colors[i], dashes[i]);
         fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">", x + 42, y + 4);
@@ -169,9 +183,17 @@ static void legend(FILE *fp, const frame *f, const char *const *labels, const ch
 typedef struct chart {
     frame f;
     axis loss, metric;
-    bool any_train, any_test_loss, any_metric;
+    bool any_train, any_val_loss, any_test_loss, any_metric;
+    const double *metric_series; /* the test's, else the validation split's */
     const char *who, *metric_name;
 } chart;
+
+static bool any_finite(const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i])) return true;
+    return false;
+}
 
 static chart layout(const cli_history *h)
 {
@@ -182,10 +204,13 @@ static chart layout(const cli_history *h)
     c.any_metric = false;
     range_of(h->train_loss, n, &llo, &lhi, &any_loss);
     c.any_train = any_loss;
-    range_of(h->test_loss, n, &llo, &lhi, &any_loss); /* one range for both losses */
-    c.any_test_loss = false;
-    for (size_t i = 0; i < n; i++) c.any_test_loss = c.any_test_loss || isfinite(h->test_loss[i]);
-    range_of(h->test_metric, n, &mlo, &mhi, &c.any_metric);
+    range_of(h->val_loss, n, &llo, &lhi, &any_loss); /* one range for the losses */
+    range_of(h->test_loss, n, &llo, &lhi, &any_loss);
+    c.any_val_loss = any_finite(h->val_loss, n);
+    c.any_test_loss = any_finite(h->test_loss, n);
+    bool test_metric = any_finite(h->test_metric, n);
+    c.metric_series = test_metric ? h->test_metric : h->val_metric;
+    range_of(c.metric_series, n, &mlo, &mhi, &c.any_metric);
 
     c.f = (frame){LEFT, W - RIGHT, TOP, H - BOTTOM, {0, 0, 0, 0}};
     c.f.ax = n > 1 ? nice_axis(1, (double)n, 8, true) : nice_axis(0, 2, 2, true);
@@ -199,7 +224,7 @@ static chart layout(const cli_history *h)
     } else if (c.metric.lo < 0 && mlo >= 0) {
         c.metric.lo = 0;
     }
-    c.who = h->test_name ? h->test_name : "test";
+    c.who = test_metric ? "test" : "validation";
     c.metric_name = h->regress ? "RMSE" : "accuracy";
     return c;
 }
@@ -248,21 +273,33 @@ static void draw_axes(FILE *fp, const chart *c, const char *title)
 
 static void draw_data(FILE *fp, const chart *c, const cli_history *h)
 {
-    const char *labels[3], *colors[3], *dashes[3];
-    char test_loss_label[64], metric_label[64];
+    const char *labels[5], *colors[5], *dashes[5];
+    char metric_label[64], best_label[64];
     int k = 0;
     if (c->any_train) {
         series(fp, &c->f, &c->loss, h->train_loss, h->count, COLOR_LOSS, "");
         labels[k] = "training loss", colors[k] = COLOR_LOSS, dashes[k++] = "";
     }
-    if (c->any_test_loss) {
+    if (c->any_val_loss) {
         const char *dash = " stroke-dasharray=\"6,4\"";
+        series(fp, &c->f, &c->loss, h->val_loss, h->count, COLOR_VAL_LOSS, dash);
+        labels[k] = "validation loss", colors[k] = COLOR_VAL_LOSS, dashes[k++] = dash;
+    }
+    if (c->any_test_loss) {
+        const char *dash = " stroke-dasharray=\"2,3\"";
         series(fp, &c->f, &c->loss, h->test_loss, h->count, COLOR_TEST_LOSS, dash);
-        snprintf(test_loss_label, sizeof test_loss_label, "%s loss", c->who);
-        labels[k] = test_loss_label, colors[k] = COLOR_TEST_LOSS, dashes[k++] = dash;
+        labels[k] = "test loss", colors[k] = COLOR_TEST_LOSS, dashes[k++] = dash;
+    }
+    if (h->best_epoch >= 1 && h->best_epoch <= h->count) { /* the epoch restored */
+        const char *dash = " stroke-dasharray=\"3,3\"";
+        double x = px(&c->f, (double)h->best_epoch);
+        fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"%s/>\n",
+                x, c->f.y0, x, c->f.y1, COLOR_BEST, dash);
+        snprintf(best_label, sizeof best_label, "best epoch %zu, restored", h->best_epoch);
+        labels[k] = best_label, colors[k] = COLOR_BEST, dashes[k++] = dash;
     }
     if (c->any_metric) {
-        series(fp, &c->f, &c->metric, h->test_metric, h->count, COLOR_METRIC, "");
+        series(fp, &c->f, &c->metric, c->metric_series, h->count, COLOR_METRIC, "");
         snprintf(metric_label, sizeof metric_label, "%s %s (right axis)", c->who,
                  c->metric_name);
         labels[k] = metric_label, colors[k] = COLOR_METRIC, dashes[k++] = "";

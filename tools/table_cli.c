@@ -71,6 +71,16 @@ void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_e
     fputc('\n', fp);
 }
 
+void cli_table_report_print_short(FILE *fp, const char *name, const mlp_table_report *rep)
+{
+    mlp_table_report_ex ex = {.struct_size = sizeof ex,
+                              .rows_read = rep->rows_read,
+                              .rows_dropped = rep->rows_dropped,
+                              .missing_cells = rep->missing_cells,
+                              .unseen_categories = rep->unseen_categories};
+    cli_table_report_print(fp, name, &ex);
+}
+
 static const char *const type_names[MLP_COLUMN_TYPE_COUNT] = {
     "numeric", "categorical", "date", "ignored", "label",
 };

@@ -1,4 +1,4 @@
-/* `mlp train`: its options and the monitor that watches mlp_train. */
+/* `mlp train`: its options and the monitor that watches the fit (mlp_model_fit). */
 #ifndef MLP_CLI_TRAIN_H
 #define MLP_CLI_TRAIN_H
 
@@ -44,7 +44,6 @@ typedef struct train_options {
     const char *out, *curve, *plot;
     const char *resume; /* model file to continue training from */
     bool no_save, quiet;
-    bool loo_guard; /* too few records to validate: leave-one-out model selection */
     bool mpi; /* --mpi: data-parallel over the ranks of mpirun (train_mpi.c) */
     unsigned set;
 } train_options;
@@ -56,83 +55,29 @@ void train_options_finish(train_options *o, bool idx_data);
 /* Default learning rate for an optimizer (mean-reduced gradients). */
 double train_default_lr(mlp_optimizer_kind kind);
 
-/* train_table.c: CSV tables, encoded with an encoding fitted on the training split (or the
- * resumed model's). Nothing is printed but errors: train_tables_print gives the column
- * summary and the row reports (dropped rows, imputed cells, unseen categories). */
-typedef struct train_tables {
-    mlp_dataset *train, *val, *test; /* val only with --val-fraction */
-    mlp_table_encoding *enc;
-    mlp_task task;
-    bool fitted;                     /* enc fitted here (not the resumed model's) */
-    mlp_table_report_ex reports[3];     /* train, validation, test */
-    const char *report_names[3];
-    size_t n_reports;
-    char *auto_text;                 /* what train_auto_settings chose, or NULL */
-} train_tables;
-
-/* Applies train_auto_settings (train_auto.c) with the table's row count before the split;
- * its lines are kept in auto_text for train_tables_print. */
-int train_tables_load(train_options *o, const mlp_preprocess *resumed, train_tables *out);
-void train_tables_print(const train_tables *tt, FILE *fp);
-void train_tables_free(train_tables *t);
-
-/* ---- train_auto.c: defaults that adapt to the data (bench/accuracy chose them). */
-/* With `records` training records (before any split): a validation split with early
- * stopping, the batch, and an epoch budget and patience, where the user set none; says
- * what it chose on report. IDX data, presets (--dataset) and --resume keep theirs. */
-void train_auto_settings(train_options *o, size_t records, FILE *report);
-
-/* Regression targets standardised (per output, the training split's mean and std) while
- * training; afterwards folded into the linear output layer so that the saved net predicts
- * in the data's units. */
-typedef struct train_targets {
-    size_t k;
-    double *mean, *sd; /* NULL: not in use */
-} train_targets;
-int train_targets_fit(train_targets *t, const mlp_dataset *train);
-/* y' = (y - mean) / sd, or back with inverse; a NULL ds or an unfitted t is a no-op. */
-void train_targets_apply(const train_targets *t, mlp_dataset *ds, bool inverse);
-/* Output layer W, b -> sd W, sd b + mean (needs a linear output with a bias per neuron). */
-int train_targets_fold(const train_targets *t, mlp_net *net);
-void train_targets_free(train_targets *t);
-
-/* Model selection on val: the trained net, a linear model of the inputs fitted by ridge
- * least squares on train (regression; penalty chosen on val) and the constant prediction of
- * the training data's mean targets (class frequencies). The lowest validation loss wins (a
- * classifier must also reach the majority's accuracy; ties go to the net). The constant
- * replaces the output layer; the linear model replaces *net and *ws and frees *opt (NULL:
- * its state belongs to the old net). Says which and why on report. */
-int train_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
-                const mlp_dataset *train, const mlp_dataset *val, mlp_loss loss, mlp_task task,
-                FILE *report);
-/* Tables too small for a validation split (train_options.loo_guard), regression: a net
- * trained on a handful of records cannot be judged, so a linear model (ridge) or the mean,
- * whichever has the lower leave-one-out error, replaces it (*net, *ws; *opt freed, NULL). */
-int train_loo_guard(mlp_net **net, mlp_workspace **ws, mlp_optimizer **opt,
-                    const mlp_dataset *train, mlp_task task, FILE *report);
-
-/* Watches training through mlp_train's progress callback: progress bar or epoch lines on
- * stderr, per-epoch evaluation of the test set, history for --curve/--plot. */
+/* Watches a fit through its callbacks: the run's description before the first epoch,
+ * a progress bar (terminal) and one line per epoch on stderr, the history for --curve and
+ * --plot, Ctrl-C. */
 typedef struct train_monitor {
-    const mlp_net *net;
     mlp_task task;
-    mlp_loss loss;
-    /* evaluated after every epoch when not NULL (the test set) */
-    const float *eval_inputs, *eval_targets;
-    size_t eval_count;
-    mlp_workspace *eval_ws;
-    bool has_val;      /* mlp_train validates: use its numbers when there is no test set */
+    const mlp_fit_report *report; /* the fit's, read by the first callback */
+    FILE *out;                    /* where the description goes (stdout, or stderr) */
+    const char *table_names[3];   /* for the tables' encoding reports */
+    bool described;               /* the description is out */
     bool tty, quiet;
-    size_t train_count;
-    double start, last_draw, eval_seconds;
+    double start, last_draw;
     size_t bar_width;  /* characters last drawn, to clear them */
     cli_history history;
     bool interrupt_noted; /* the Ctrl-C message is out */
-    bool failed;       /* an evaluation or allocation failed inside the callback */
-    mlp_status fail_status;
+    bool failed;       /* an allocation failed inside a callback */
 } train_monitor;
 
+/* mlp_train_config.progress: the bar, Ctrl-C. */
 bool train_monitor_callback(const mlp_progress *p, void *user_data);
+/* mlp_fit_config.epoch_callback: the epoch line and the history. */
+bool train_monitor_epoch(const mlp_fit_epoch *e, void *user_data);
+/* Prints the fit report's lines before training once (the first callback does it). */
+void train_monitor_describe(train_monitor *m);
 /* Erases a half-drawn progress bar. */
 void train_monitor_clear(train_monitor *m);
 

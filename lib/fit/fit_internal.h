@@ -1,0 +1,132 @@
+/* Internal: fitting a model in one call (lib/fit/), the layer between the model handle
+ * (lib/api/, which wraps its result in an mlp_model) and training (lib/train/). */
+#ifndef MLP_FIT_INTERNAL_H
+#define MLP_FIT_INTERNAL_H
+
+#include "mlp_internal.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- fit_config.c */
+/* The caller's config (NULL: defaults) read at its struct_size into *c, embedded configs
+ * at theirs, and checked: INVALID_ARG with the argument and the reason. */
+mlp_status fit_config_read(mlp_fit_config *c, const mlp_fit_config *given,
+                           mlp_error_detail *detail);
+/* The report the fit fills (full size); copied out at the caller's struct_size. */
+void fit_report_init(mlp_fit_report *r);
+mlp_status fit_report_copy_out(mlp_fit_report *out, const mlp_fit_report *r,
+                               mlp_error_detail *detail);
+
+/* ---- fit_budget.c: the data-sized budget (bench/accuracy chose it). */
+typedef struct fit_plan {
+    double val_fraction;
+    bool val_auto;
+    bool loo;          /* too few records to split: leave-one-out selection (regression) */
+    size_t batch;      /* for mlp_train: 0 = full batch */
+    bool batch_auto;
+    size_t epochs;
+    bool epochs_auto;
+    size_t patience;   /* 0: off */
+    bool patience_auto;
+} fit_plan;
+/* The validation split from the record count (before any split). */
+void fit_plan_split(fit_plan *p, const mlp_fit_config *c, size_t records);
+/* Batch, epochs and patience from the training records left after the split. */
+void fit_plan_budget(fit_plan *p, const mlp_fit_config *c, size_t train_records);
+/* Its lines on the report ("auto: ..." / "budget: ..."). */
+void fit_plan_describe(const fit_plan *p, size_t records, mlp_fit_report *r);
+
+/* ---- fit_targets.c: regression targets standardised while training, folded after. */
+typedef struct fit_targets {
+    size_t k;
+    double *mean, *sd; /* NULL: not in use */
+} fit_targets;
+/* Whether the net's output layer can take the fold; INVALID_ARG naming the setting. */
+mlp_status fit_targets_check(mlp_bias_mode bias, mlp_activation output, size_t outputs,
+                             mlp_error_detail *detail);
+mlp_status fit_targets_fit(fit_targets *t, const mlp_dataset *train);
+/* y' = (y - mean) / sd, or back with inverse; NULL ds or unfitted t: nothing. */
+void fit_targets_apply(const fit_targets *t, mlp_dataset *ds, bool inverse);
+/* Output layer W, b -> sd W, sd b + mean (inverse: back to the standardised space). */
+void fit_targets_fold(const fit_targets *t, mlp_net *net, bool inverse);
+void fit_targets_free(fit_targets *t);
+
+/* ---- fit_eval.c: losses and metrics in the targets' units. */
+typedef struct fit_metrics {
+    double loss, metric; /* metric: accuracy (classify) or RMSE (regress) */
+} fit_metrics;
+/* ds (inputs scaled) evaluated with net; t (may be NULL) says the targets of ds are
+ * standardised and the net trains in that space: the loss is then converted back. */
+mlp_status fit_evaluate(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                        mlp_loss loss, mlp_task task, const fit_targets *t, fit_metrics *out);
+/* Root mean squared error of each output on ds (net and targets in the data's units). */
+mlp_status fit_output_rmse(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                           double *rmse);
+
+/* ---- fit_select.c and fit_loo.c: which model is kept. */
+typedef struct fit_model {
+    mlp_net *net;
+    mlp_optimizer *opt; /* NULL once a linear model replaced the net */
+    mlp_workspace *ws;  /* inference workspace of net */
+} fit_model;
+/* The trained net against a ridge linear model (regression) and the constant on val. */
+mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset *val,
+                      mlp_loss loss, mlp_task task, mlp_fit_report *r);
+/* Leave-one-out between ridge and the mean on train (regression, no validation split). */
+mlp_status fit_loo(fit_model *m, const mlp_dataset *train, mlp_fit_report *r);
+/* Shared by both: the constant prediction (mean targets of train, and of val when not
+ * NULL) and making the net output it. */
+double *fit_target_means(const mlp_dataset *train, const mlp_dataset *val);
+bool fit_set_constant_output(mlp_net *net, const double *c, size_t k);
+extern const float fit_ridge_alphas[];
+extern const size_t fit_ridge_alpha_count;
+
+/* ---- fit_report.c */
+void fit_report_line(mlp_fit_report *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The lines before training: the data, the net, the training settings. */
+void fit_describe(const mlp_fit_config *c, const fit_plan *p, const mlp_net *net,
+                  const mlp_optimizer *opt, const mlp_preprocess *pre, mlp_task task,
+                  mlp_loss loss, bool standardised, mlp_fit_report *r);
+/* "trained N epochs in S s ..." from the report's fields. */
+void fit_report_trained(mlp_fit_report *r, bool validated);
+const char *fit_name_activation(mlp_activation a);
+const char *fit_name_optimizer(mlp_optimizer_kind k);
+const char *fit_name_schedule(mlp_schedule s);
+const char *fit_name_scaling(mlp_scaling s);
+const char *fit_name_loss(mlp_loss l);
+
+/* ---- fit_run.c: the fit itself, on encoded data sets (raw inputs). */
+typedef struct fit_data {
+    mlp_dataset *train, *val, *test; /* owned by the caller; modified (scaled) in place */
+    size_t records;                  /* before the split */
+    const mlp_table_encoding *enc;   /* tables: the encoding fitted, copied into pre */
+    mlp_task task;                   /* MLP_TASK_COUNT: from the config and data */
+} fit_data;
+/* What a fit made (owned by the caller once it returns OK). */
+typedef struct fit_result {
+    mlp_net *net;
+    mlp_preprocess *pre;
+    mlp_optimizer *opt;
+    size_t epoch;
+} fit_result;
+/* A new model (res empty on entry), or continuing res's (res->net set: resume). r is
+ * filled; caller (may be NULL) receives a copy before training, for the callbacks. */
+mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_result *res,
+                   mlp_fit_report *r, mlp_fit_report *caller, mlp_error_detail *detail);
+
+/* ---- fit_data.c: the parts trained on (copies the fit scales in place). */
+mlp_status fit_dataset_prepare(const mlp_fit_config *c, fit_plan *plan,
+                               const mlp_dataset *train, fit_data *d, mlp_error_detail *detail);
+/* Tables: split before the encoding, which is fitted on the training part. */
+/* enc NULL: fits one on the training part (*fitted receives it); else encodes with it. */
+mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_table *train,
+                             const mlp_table_encoding *enc, mlp_table_encoding **fitted,
+                             fit_data *d, mlp_fit_report *r, mlp_error_detail *detail);
+void fit_data_free(fit_data *d);
+
+#endif /* MLP_FIT_INTERNAL_H */

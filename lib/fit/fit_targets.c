@@ -1,0 +1,82 @@
+/* Regression targets standardised (per output: the training part's mean and deviation)
+ * while training; afterwards folded into the linear output layer, so that the model
+ * predicts in the data's units. */
+#include "fit/fit_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const bias_words[MLP_BIAS_COUNT] = {
+    "NONE", "PER_NEURON", "PER_LAYER with several outputs", "PER_NETWORK",
+};
+
+mlp_status fit_targets_check(mlp_bias_mode bias, mlp_activation output, size_t outputs,
+                             mlp_error_detail *detail)
+{
+    if (output != MLP_ACT_LINEAR)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.output_activation is %d: "
+                        "regression folds the target scaling into a linear output layer",
+                        (int)output);
+    if (bias == MLP_BIAS_PER_NEURON || (bias == MLP_BIAS_PER_LAYER && outputs == 1))
+        return MLP_OK;
+    return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.bias_mode is %s: regression "
+                    "folds the targets' mean into a bias of each output after training; use "
+                    "PER_NEURON (or PER_LAYER with one output)", bias_words[bias]);
+}
+
+mlp_status fit_targets_fit(fit_targets *t, const mlp_dataset *train)
+{
+    size_t n = mlp_dataset_count(train), k = mlp_dataset_target_size(train);
+    const float *y = mlp_dataset_targets_const(train);
+    t->k = k;
+    t->mean = mlp_mem_calloc(k, sizeof *t->mean);
+    t->sd = mlp_mem_calloc(k, sizeof *t->sd);
+    if (!t->mean || !t->sd) {
+        fit_targets_free(t);
+        return MLP_ERR_NO_MEMORY;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) t->mean[j] += y[i * k + j] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            double d = y[i * k + j] - t->mean[j];
+            t->sd[j] += d * d / (double)n;
+        }
+    for (size_t j = 0; j < k; j++) t->sd[j] = t->sd[j] > 0 ? sqrt(t->sd[j]) : 1.0;
+    return MLP_OK;
+}
+
+void fit_targets_apply(const fit_targets *t, mlp_dataset *ds, bool inverse)
+{
+    if (!ds || !t->mean) return;
+    size_t n = mlp_dataset_count(ds), k = t->k;
+    float *y = mlp_dataset_targets(ds);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            double v = y[i * k + j];
+            y[i * k + j] = (float)(inverse ? v * t->sd[j] + t->mean[j]
+                                           : (v - t->mean[j]) / t->sd[j]);
+        }
+}
+
+/* y = sd (W h + b) + mean: the last layer's rows and biases scaled, the mean added. With
+ * a single bias for the layer (PER_LAYER, one output) the same holds with k = 1. */
+void fit_targets_fold(const fit_targets *t, mlp_net *net, bool inverse)
+{
+    if (!t->mean) return;
+    size_t last = mlp_net_layer_count(net) - 1, in = mlp_net_size(net, last);
+    float *p = mlp_net_params(net);
+    float *w = p + mlp_net_weights_offset(net, last), *b = p + mlp_net_bias_offset(net, last);
+    for (size_t j = 0; j < t->k; j++) {
+        for (size_t i = 0; i < in; i++)
+            w[j * in + i] = (float)(inverse ? w[j * in + i] / t->sd[j] : w[j * in + i] * t->sd[j]);
+        b[j] = (float)(inverse ? (b[j] - t->mean[j]) / t->sd[j] : b[j] * t->sd[j] + t->mean[j]);
+    }
+}
+
+void fit_targets_free(fit_targets *t)
+{
+    mlp_mem_free(t->mean);
+    mlp_mem_free(t->sd);
+    memset(t, 0, sizeof *t);
+}
