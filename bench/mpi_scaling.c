@@ -1,14 +1,19 @@
-/* mlp-bench-mpi: data-parallel scaling of one training step, run under mpirun.
+/* mlp-bench-mpi: data-parallel scaling of training, run under mpirun.
  *
  *   mpirun -np 2 build/bench/mlp-bench-mpi [windows]
  *
- * W1 (784-1024-1024-10, ReLU, softmax + cross-entropy, Adam) at a global batch of 256, one
- * BLAS thread per rank. In each window round, rank 0 alone (MPI_COMM_SELF: 1 rank x 1
- * thread; the other ranks sleep) and then every rank (mlp_mpi_train_step on MPI_COMM_WORLD)
- * run the same number of steps, so load from other processes falls on both alike. It
- * prints the medians, the speed-up, and where the time of a step goes: this rank's
- * gradient, the allreduce of the gradient vector (timed separately by a step done by hand
- * the same way mlp_mpi_train_step does it), and the optimizer step. */
+ * W1 (784-1024-1024-10, ReLU, softmax + cross-entropy, Adam) at a global batch of 256 and
+ * W2 (784-128-10, the same) at 32, one BLAS thread per rank. In each window round, rank 0
+ * alone (MPI_COMM_SELF: 1 rank x 1 thread; the other ranks sleep) and then every rank run
+ * the same work, so load from other processes falls on both alike: STEPS single steps
+ * (mlp_mpi_train_step) and one epoch of STEPS batches through the epoch loop (mlp_train
+ * with a session attached). It prints the medians, the speed-ups, where the time of a step
+ * goes (this rank's gradient, the allreduce of the gradient vector, the optimizer step: a
+ * step done by hand the way mlp_mpi_train_step does it) and the communication share and
+ * overlap: the allreduce starts after the backward pass, so nothing of it is hidden. The
+ * epoch loop runs twice on all ranks: with the sharded optimizer step (reduce-scatter, the
+ * step on a slice, allgather: the default) and with one allreduce and the whole step on
+ * every rank. */
 #include <mlp_mpi.h>
 
 #include <stdio.h>
@@ -16,14 +21,24 @@
 #include <string.h>
 #include <time.h>
 
-#define GLOBAL_BATCH 256
 #define STEPS 10 /* per window */
 
+typedef struct workload {
+    const char *name;
+    size_t layers, sizes[4], batch;
+} workload;
+
+static const workload workloads[] = {
+    {"W1", 3, {784, 1024, 1024, 10}, 256},
+    {"W2", 2, {784, 128, 10, 0}, 32},
+};
+
 typedef struct bench {
+    const workload *w;
     mlp_net *net;
     mlp_optimizer *opt;
     mlp_workspace *ws;
-    float *x, *y;
+    float *x, *y; /* STEPS global batches */
 } bench;
 
 static uint64_t state = 12345;
@@ -33,24 +48,35 @@ static float uniform(void)
     return (float)(state >> 40) * 0x1.0p-24f;
 }
 
-static int bench_init(bench *b)
+static int bench_init(bench *b, const workload *w)
 {
-    const size_t sizes[] = {784, 1024, 1024, 10};
-    const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_RELU, MLP_ACT_SOFTMAX};
+    const mlp_activation acts[] = {MLP_ACT_RELU, w->layers == 3 ? MLP_ACT_RELU : MLP_ACT_SOFTMAX,
+                                   MLP_ACT_SOFTMAX};
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     oc.reduction = MLP_REDUCE_MEAN;
     oc.learning_rate = 1e-4f;
-    if (mlp_net_create(&b->net, 3, sizes, acts, MLP_BIAS_PER_NEURON) != MLP_OK ||
+    b->w = w;
+    const size_t n = STEPS * w->batch, out = w->sizes[w->layers];
+    if (mlp_net_create(&b->net, w->layers, w->sizes, acts, MLP_BIAS_PER_NEURON) != MLP_OK ||
         mlp_net_init(b->net, MLP_INIT_AUTO, 1) != MLP_OK ||
         mlp_optimizer_create(&b->opt, b->net, &oc) != MLP_OK ||
-        mlp_workspace_create(&b->ws, b->net, GLOBAL_BATCH) != MLP_OK)
+        mlp_workspace_create(&b->ws, b->net, w->batch) != MLP_OK)
         return -1;
-    b->x = malloc(GLOBAL_BATCH * 784 * sizeof *b->x);
-    b->y = calloc(GLOBAL_BATCH * 10, sizeof *b->y);
+    b->x = malloc(n * 784 * sizeof *b->x);
+    b->y = calloc(n * out, sizeof *b->y);
     if (!b->x || !b->y) return -1;
-    for (size_t i = 0; i < GLOBAL_BATCH * 784; i++) b->x[i] = uniform();
-    for (size_t i = 0; i < GLOBAL_BATCH; i++) b->y[i * 10 + i % 10] = 1.0f;
+    for (size_t i = 0; i < n * 784; i++) b->x[i] = uniform();
+    for (size_t i = 0; i < n; i++) b->y[i * out + i % out] = 1.0f;
     return 0;
+}
+
+static void bench_free(bench *b)
+{
+    free(b->x);
+    free(b->y);
+    mlp_workspace_free(b->ws);
+    mlp_optimizer_free(b->opt);
+    mlp_net_free(b->net);
 }
 
 /* STEPS steps of the global batch over comm; seconds per step. */
@@ -60,18 +86,44 @@ static double time_steps(MPI_Comm comm, bench *b)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &ranks);
     size_t first, n;
-    mlp_mpi_shard(GLOBAL_BATCH, rank, ranks, &first, &n);
+    const size_t G = b->w->batch, out = b->w->sizes[b->w->layers];
+    mlp_mpi_shard(G, rank, ranks, &first, &n);
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
     for (int s = 0; s < STEPS; s++)
         if (mlp_mpi_train_step(comm, b->net, b->ws, b->opt, b->x + first * 784,
-                               b->y + first * 10, n, GLOBAL_BATCH, MLP_LOSS_CROSS_ENTROPY,
+                               b->y + first * out, n, G, MLP_LOSS_CROSS_ENTROPY,
                                NULL) != MLP_OK)
             return -1.0;
     double t = (MPI_Wtime() - t0) / STEPS, slowest;
     MPI_Allreduce(&t, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
     return slowest;
 }
+
+/* One epoch of STEPS global batches through the epoch loop (mlp_train with a session
+ * attached) over comm; seconds per batch. */
+static double time_loop_with(MPI_Comm comm, bench *b, bool shard)
+{
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.shard_optimizer = shard;
+    mlp_mpi_session *s;
+    if (mlp_mpi_session_create(&s, comm, &mo, NULL) != MLP_OK) return -1.0;
+    mlp_train_config tc = mlp_train_config_default();
+    tc.loss = MLP_LOSS_CROSS_ENTROPY;
+    tc.epochs = 1;
+    tc.batch_size = b->w->batch;
+    mlp_mpi_train_config_attach(&tc, s);
+    MPI_Barrier(comm);
+    double t0 = MPI_Wtime();
+    mlp_status st = mlp_train(b->net, b->opt, b->x, b->y, STEPS * b->w->batch, NULL, NULL, 0,
+                              &tc, NULL);
+    double t = (MPI_Wtime() - t0) / STEPS, slowest;
+    MPI_Allreduce(&t, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    mlp_mpi_session_free(s);
+    return st == MLP_OK ? slowest : -1.0;
+}
+
+static double time_loop(MPI_Comm comm, bench *b) { return time_loop_with(comm, b, true); }
 
 /* The same step by hand, each part timed: gradient, allreduce, optimizer step. */
 static void time_parts(bench *b, double parts[3])
@@ -80,18 +132,19 @@ static void time_parts(bench *b, double parts[3])
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     size_t first, n, P = mlp_param_count(b->net);
-    mlp_mpi_shard(GLOBAL_BATCH, rank, ranks, &first, &n);
+    const size_t G = b->w->batch, out = b->w->sizes[b->w->layers];
+    mlp_mpi_shard(G, rank, ranks, &first, &n);
     float *grad = mlp_workspace_gradient(b->ws);
     memset(parts, 0, 3 * sizeof *parts);
     MPI_Barrier(MPI_COMM_WORLD);
     for (int s = 0; s < STEPS; s++) {
         double t0 = MPI_Wtime();
-        mlp_gradient(b->net, b->ws, b->x + first * 784, b->y + first * 10, n,
+        mlp_gradient(b->net, b->ws, b->x + first * 784, b->y + first * out, n,
                      MLP_LOSS_CROSS_ENTROPY, grad, NULL);
         double t1 = MPI_Wtime();
         MPI_Allreduce(MPI_IN_PLACE, grad, (int)P, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
         double t2 = MPI_Wtime();
-        mlp_optimizer_step(b->opt, b->net, grad, GLOBAL_BATCH);
+        mlp_optimizer_step(b->opt, b->net, grad, G);
         double t3 = MPI_Wtime();
         parts[0] += (t1 - t0) / STEPS;
         parts[1] += (t2 - t1) / STEPS;
@@ -121,6 +174,70 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* Rank 0 alone, while the others sleep; then every rank. */
+static void solo_then_all(bench *b, double (*run)(MPI_Comm, bench *), int rank, double *solo,
+                          double *all)
+{
+    if (rank == 0) {
+        *solo = run(MPI_COMM_SELF, b);
+        MPI_Request req;
+        MPI_Ibarrier(MPI_COMM_WORLD, &req);
+        MPI_Wait(&req, MPI_STATUS_IGNORE);
+    } else {
+        wait_politely();
+    }
+    *all = run(MPI_COMM_WORLD, b);
+}
+
+enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_ALLREDUCE, GRAD, COMM, OPT, COLUMNS };
+
+static void run_workload(const workload *w, int windows, int rank, int ranks)
+{
+    bench b = {0};
+    if (bench_init(&b, w) != 0) {
+        fprintf(stderr, "mlp-bench-mpi: rank %d: out of memory\n", rank);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    double *v[COLUMNS];
+    for (int c = 0; c < COLUMNS; c++) v[c] = calloc((size_t)windows, sizeof *v[c]);
+    time_steps(MPI_COMM_WORLD, &b); /* warm-up: buffers, BLAS, transport */
+    for (int i = 0; i < windows; i++) {
+        solo_then_all(&b, time_steps, rank, &v[SOLO][i], &v[ALL][i]);
+        solo_then_all(&b, time_loop, rank, &v[LOOP_SOLO][i], &v[LOOP_ALL][i]);
+        v[LOOP_ALLREDUCE][i] = time_loop_with(MPI_COMM_WORLD, &b, false);
+        double parts[3];
+        time_parts(&b, parts);
+        v[GRAD][i] = parts[0];
+        v[COMM][i] = parts[1];
+        v[OPT][i] = parts[2];
+    }
+    double m[COLUMNS];
+    for (int c = 0; c < COLUMNS; c++) m[c] = median(v[c], windows);
+    if (rank == 0) {
+        printf("%s %zu", w->name, w->sizes[0]);
+        for (size_t k = 1; k <= w->layers; k++) printf("-%zu", w->sizes[k]);
+        printf(" (%zu parameters), Adam, global batch %zu, 1 BLAS thread per rank, median of "
+               "%d windows of %d steps\n", mlp_param_count(b.net), w->batch, windows, STEPS);
+        printf("  step (mlp_mpi_train_step): 1 rank %.2f ms, %d ranks %.2f ms, speed-up %.2fx\n",
+               1e3 * m[SOLO], ranks, 1e3 * m[ALL], m[SOLO] / m[ALL]);
+        printf("  epoch loop (mlp_train + session), per batch: 1 rank %.2f ms, %d ranks %.2f ms "
+               "(speed-up %.2fx) with the sharded step, %.2f ms (%.2fx) with allreduce + "
+               "whole step\n", 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL],
+               m[LOOP_SOLO] / m[LOOP_ALL], 1e3 * m[LOOP_ALLREDUCE],
+               m[LOOP_SOLO] / m[LOOP_ALLREDUCE]);
+        const double step = m[GRAD] + m[COMM] + m[OPT];
+        printf("  %d ranks, a step on rank 0: gradient %.2f ms, allreduce %.2f ms, optimizer "
+               "%.2f ms; communication %.0f%% of the step, overlap 0%% (0 of %.2f ms hidden: "
+               "the allreduce follows the backward pass)\n", ranks, 1e3 * m[GRAD],
+               1e3 * m[COMM], 1e3 * m[OPT], 100.0 * m[COMM] / step, 1e3 * m[COMM]);
+        printf("  spread of the step: 1 rank %.2f-%.2f ms, %d ranks %.2f-%.2f ms\n",
+               1e3 * v[SOLO][0], 1e3 * v[SOLO][windows - 1], ranks, 1e3 * v[ALL][0],
+               1e3 * v[ALL][windows - 1]);
+    }
+    for (int c = 0; c < COLUMNS; c++) free(v[c]);
+    bench_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -130,55 +247,8 @@ int main(int argc, char **argv)
     int windows = argc > 1 ? atoi(argv[1]) : 7;
     if (windows < 1 || windows > 1000) windows = 7;
     mlp_set_threads(1);
-    bench b = {0};
-    if (bench_init(&b) != 0) {
-        fprintf(stderr, "mlp-bench-mpi: rank %d: out of memory\n", rank);
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    double *solo = calloc((size_t)windows, sizeof *solo), *all = calloc((size_t)windows, sizeof *all);
-    double *grad_t = calloc((size_t)windows, sizeof *grad_t), *comm_t = calloc((size_t)windows, sizeof *comm_t);
-    double *opt_t = calloc((size_t)windows, sizeof *opt_t);
-    time_steps(MPI_COMM_WORLD, &b); /* warm-up: buffers, BLAS, transport */
-    for (int w = 0; w < windows; w++) {
-        if (rank == 0) {
-            solo[w] = time_steps(MPI_COMM_SELF, &b);
-            MPI_Request req;
-            MPI_Ibarrier(MPI_COMM_WORLD, &req);
-            MPI_Wait(&req, MPI_STATUS_IGNORE);
-        } else {
-            wait_politely();
-        }
-        all[w] = time_steps(MPI_COMM_WORLD, &b);
-        double parts[3];
-        time_parts(&b, parts);
-        grad_t[w] = parts[0];
-        comm_t[w] = parts[1];
-        opt_t[w] = parts[2];
-    }
-    if (rank == 0) {
-        double s = median(solo, windows), a = median(all, windows);
-        double g = median(grad_t, windows), c = median(comm_t, windows), o = median(opt_t, windows);
-        printf("W1 784-1024-1024-10 (%zu parameters), Adam, global batch %d, 1 BLAS thread per "
-               "rank, median of %d windows of %d steps\n", mlp_param_count(b.net), GLOBAL_BATCH,
-               windows, STEPS);
-        printf("1 rank:  %.2f ms/step\n", 1e3 * s);
-        printf("%d ranks: %.2f ms/step (speed-up %.2fx)\n", ranks, 1e3 * a, s / a);
-        printf("%d ranks, parts of a step on rank 0: gradient %.2f ms, allreduce %.2f ms "
-               "(%.0f%% of the step), optimizer %.2f ms\n", ranks, 1e3 * g, 1e3 * c,
-               100.0 * c / (g + c + o), 1e3 * o);
-        printf("spread: 1 rank %.2f-%.2f ms, %d ranks %.2f-%.2f ms\n", 1e3 * solo[0],
-               1e3 * solo[windows - 1], ranks, 1e3 * all[0], 1e3 * all[windows - 1]);
-    }
-    free(solo);
-    free(all);
-    free(grad_t);
-    free(comm_t);
-    free(opt_t);
-    free(b.x);
-    free(b.y);
-    mlp_workspace_free(b.ws);
-    mlp_optimizer_free(b.opt);
-    mlp_net_free(b.net);
+    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
+        run_workload(&workloads[i], windows, rank, ranks);
     MPI_Finalize();
     return 0;
 }

@@ -541,6 +541,14 @@ MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer
  * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
                                       size_t batch);
+/** mlp_optimizer_step on parameters [first, first + count) only: grad holds those count
+ * values, and only those parameters and their optimizer state change; the step is counted
+ * as one (each part of a vector split over processes takes one such step: together they
+ * give mlp_optimizer_step's update). count 0 only counts the step. Errors: as
+ * mlp_optimizer_step, and INVALID_ARG for a range beyond the parameters. */
+MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
+                                            const float *grad, size_t batch, size_t first,
+                                            size_t count);
 /** Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
 MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
 /** Learning rate in force now (after the schedule). */
@@ -591,6 +599,53 @@ typedef struct mlp_progress {
 /** Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
 
+/**
+ * Data-parallel training through mlp_train's own epoch loop: the same epochs, batches,
+ * rollback, early stopping and divergence checks, with each batch split over `workers`
+ * processes that each compute the gradient of their share; `update` combines the shares
+ * and applies the step, `sum` adds the validation sums and agrees on stops.
+ * Filled by a transport, e.g. mlp_mpi_train_config_attach (libmlp_mpi); a caller rarely
+ * fills one by hand. Every worker runs mlp_train (or mlp_train_source) with the same
+ * settings and the same data; all return the same status and hold the same parameters.
+ */
+typedef struct mlp_train_parallel {
+    size_t struct_size;  /**< sizeof(mlp_train_parallel) */
+    int rank;            /**< this worker, 0 .. workers-1: it computes records
+                            [rank*b/workers ...) of each batch of b (as mlp_mpi_shard) */
+    int workers;         /**< workers in all (>= 1) */
+    void *user_data;     /**< passed to the callbacks unchanged */
+    /**
+     * Once, after mlp_train's own checks and allocations, on every worker: agree on
+     * `local` (this worker's status so far) and, when every worker is fine, make the
+     * workers start from one state (worker 0's parameters, RNG and optimizer state) and
+     * check that their settings (`settings_hash`) and data (`data_hash`: a checksum of the
+     * training and validation arrays, 0 for a callback source) are the same. Returns the
+     * agreed status with a message in detail.
+     */
+    mlp_status (*start)(void *user_data, mlp_net *net, mlp_optimizer *opt, mlp_status local,
+                        uint64_t settings_hash, uint64_t data_hash, mlp_error_detail *detail);
+    /**
+     * Sums `floats` (may be NULL with n_floats 0) and `doubles` over the workers, in
+     * place, and agrees on `local`: when any worker's status is not MLP_OK, every worker
+     * gets the lowest failing worker's status and message (the sums are then unspecified).
+     * The same inputs in the same order give bit-identical sums on every worker.
+     */
+    mlp_status (*sum)(void *user_data, float *floats, size_t n_floats, double *doubles,
+                      size_t n_doubles, mlp_status local, mlp_error_detail *detail);
+    /**
+     * One update: sums `doubles` (the batch's loss) and agrees on `local` as sum does;
+     * then, unless a summed double is NaN or infinite, applies opt's step for a batch of
+     * `batch` records with `grad` (this worker's share's gradient, may be overwritten)
+     * summed over the workers, so that every worker ends with the same parameters. It
+     * may keep only this worker's part of opt's state current (finish makes it whole).
+     */
+    mlp_status (*update)(void *user_data, mlp_net *net, mlp_optimizer *opt, float *grad,
+                         size_t batch, double *doubles, size_t n_doubles, mlp_status local,
+                         mlp_error_detail *detail);
+    /** After the last epoch, on every worker: makes opt's state whole again. */
+    void (*finish)(void *user_data, mlp_optimizer *opt);
+} mlp_train_parallel;
+
 /** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
     size_t struct_size;         /**< sizeof(mlp_train_config), set by the _default call */
@@ -622,6 +677,13 @@ typedef struct mlp_train_config {
     mlp_precision precision;    /**< of the training and validation passes (FP32); BF16 as
                                    mlp_workspace_set_precision, UNSUPPORTED where that
                                    build or CPU cannot */
+    const mlp_train_parallel *parallel; /**< NULL: this process alone (NULL). Otherwise
+                                   data-parallel training (mlp_train_parallel): every
+                                   worker calls mlp_train with the same config and data;
+                                   FP32 only (precision BF16 is INVALID_ARG), threads and
+                                   the fused plain-SGD path unused, dropout masks drawn
+                                   from dropout_seed + rank. The struct must outlive the
+                                   call. */
 } mlp_train_config;
 
 /** The defaults given in mlp_train_config's comments. */

@@ -13,9 +13,8 @@
  * (except the data, which may differ in content, not in size) and all return the same
  * status. Link with -lmlp_mpi -lmlp and MPI (pkg-config mlp_mpi).
  *
- * Memory: what it gets from libmlp (workspaces) follows mlp_set_allocator; its own buffers,
- * made once per mlp_mpi_train call (the epoch's permutation, this rank's rows of a batch,
- * the epoch-start and best snapshots), come from malloc, as MPI's own allocations do.
+ * Memory: the training buffers are mlp_train's and follow mlp_set_allocator; a session's
+ * own small state comes from malloc, as MPI's own allocations do.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
@@ -116,11 +115,101 @@ MLP_API mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace
                                       const float *targets, size_t local_batch,
                                       size_t global_batch, mlp_loss loss, double *loss_sum);
 
+/** Settings of an mlp_mpi_session (defaults in parentheses; mlp_mpi_options_default). */
+typedef struct mlp_mpi_options {
+    size_t struct_size;     /**< sizeof(mlp_mpi_options), set by the _default call */
+    double timeout_seconds; /**< the watchdog: a rank that waits longer than this for the
+                               others (a rank died, hangs or was stopped) writes one line
+                               naming the rank it waits for on stderr and ends the job with
+                               MPI_Abort; 0 waits for ever (0) */
+    int abort_status;       /**< the exit status MPI_Abort gives the job (1) */
+    bool shard_optimizer;   /**< each update: a reduce-scatter of the gradient, the
+                               optimizer step on this rank's slice of the parameters
+                               (mlp_optimizer_step_range), an allgather of the parameters;
+                               the optimizer state is made whole after the last epoch.
+                               false: one allreduce and the whole step on every rank
+                               (true) */
+} mlp_mpi_options;
+
 /**
- * mlp_train over the ranks of comm: the same epochs, batches (from the same permutation of
- * the net's RNG), schedule, validation, early stopping, best-epoch restore, divergence
- * rollback and result, with each global batch split over the ranks (mlp_mpi_shard) and one
- * mlp_mpi_train_step per batch. Every rank passes the whole data set (the same records:
+ * The default options.
+ *
+ * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step
+ */
+MLP_API mlp_mpi_options mlp_mpi_options_default(void);
+
+/** A communicator prepared for data-parallel training (its own duplicate of comm, the
+ * watchdog). Opaque. */
+typedef struct mlp_mpi_session mlp_mpi_session;
+
+/**
+ * Makes a session over comm (collective: every rank calls it). With a timeout the
+ * session starts one watchdog thread on this rank; it ends the job as
+ * mlp_mpi_options.timeout_seconds says and otherwise only sleeps. Its buffers come from
+ * malloc.
+ *
+ * @param out receives the session
+ * @param comm the communicator (duplicated: the caller may keep using comm)
+ * @param options NULL for the defaults
+ * @param detail receives the message on failure (may be NULL)
+ * @return MLP_OK; NULL_ARG (out NULL); INVALID_ARG (a negative or NaN timeout, a
+ *         struct_size not from mlp_mpi_options_default); NO_MEMORY
+ */
+MLP_API mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
+                                          const mlp_mpi_options *options,
+                                          mlp_error_detail *detail);
+
+/**
+ * Frees a session and stops its watchdog.
+ *
+ * @param session the session (collective over its ranks; NULL does nothing)
+ */
+MLP_API void mlp_mpi_session_free(mlp_mpi_session *session);
+
+/**
+ * Makes mlp_train (and mlp_train_source, and whatever calls them) train data-parallel over
+ * the session's ranks: sets config->parallel to the session's hook (mlp_train_parallel).
+ * Every rank then calls mlp_train with the same settings and the same data; each computes
+ * its share of every batch and of the validation set, the shares are summed (MPI_Allreduce),
+ * and all ranks apply the same update, so they hold bit-identical parameters and return
+ * the same status and result. At the start mlp_train makes every rank start from rank 0's
+ * parameters, RNG and optimizer state, after checking that the topologies, the optimizer
+ * settings, the training settings and sizes, and a checksum of the training and
+ * validation arrays agree (WORKSPACE_MISMATCH naming the first rank that differs,
+ * e.g. one that read a stale copy of the data). A failure on one rank (a check, a
+ * source's read) fails every rank with that rank's message ("rank 1: ..."). The result
+ * equals mlp_train's on one process up to float rounding (the batch sum is added in
+ * another order); with dropout each rank draws its masks from dropout_seed + rank.
+ *
+ * @param config a config from mlp_train_config_default (its struct_size this header's)
+ * @param session the session; it must outlive every mlp_train call with this config
+ * @return MLP_OK; NULL_ARG; INVALID_ARG (config of another struct_size)
+ */
+MLP_API mlp_status mlp_mpi_train_config_attach(mlp_train_config *config,
+                                               mlp_mpi_session *session);
+
+/**
+ * mlp_mpi_agree over the session's ranks, with its watchdog: a rank that does not arrive
+ * within the session's timeout ends the job (its message names the missing ranks).
+ *
+ * @param session the session (collective over its ranks)
+ * @param local this rank's status
+ * @param local_detail this rank's message for a failure (may be NULL)
+ * @param detail receives the failing rank's message (may be NULL)
+ * @param failing_rank receives the failing rank, or -1 (may be NULL)
+ * @return the lowest failing rank's status, or MLP_OK
+ */
+MLP_API mlp_status mlp_mpi_session_agree(mlp_mpi_session *session, mlp_status local,
+                                         const mlp_error_detail *local_detail,
+                                         mlp_error_detail *detail, int *failing_rank);
+
+/**
+ * mlp_train over the ranks of comm: a session without a watchdog
+ * (mlp_mpi_session_create), mlp_mpi_train_config_attach on a copy of config, then
+ * mlp_train_ex, so the same epoch loop runs: the same epochs, batches (from the same
+ * permutation of the net's RNG), schedule, validation, early stopping, best-epoch restore,
+ * divergence rollback and result, with each global batch split over the ranks
+ * (mlp_mpi_shard). Every rank passes the whole data set (the same records:
  * each one reads only its share of every batch); the validation set is split over the
  * ranks too, and its loss and accuracy summed across them. After the checks mlp_train
  * makes (on every rank: a NaN record seen by one rank fails all), it runs mlp_mpi_sync
@@ -128,9 +217,9 @@ MLP_API mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace
  * and data sizes agree. The parameters after n ranks equal those of mlp_train on one process up to
  * float rounding (the batch sum is added in another order), not bit for bit; all ranks
  * hold identical parameters. Dropout draws each rank's masks from dropout_seed + rank, so
- * with dropout the result depends on the number of ranks. config->threads is ignored (the
+ * with dropout the result depends on the number of ranks. config->threads is unused (the
  * one-record threads serve plain SGD's fused path, which is not used here); a precision
- * other than MLP_PRECISION_FP32 is refused (INVALID_ARG) for now.
+ * other than MLP_PRECISION_FP32 is refused (INVALID_ARG).
  *
  * The progress callback runs on every rank with the same numbers; training stops when it
  * returns false on any rank.

@@ -3,7 +3,9 @@
 # The result line (less train_seconds) is the one of a run without MPI, on 1, 2 and 3 ranks,
 # for a minibatch and a whole-epoch batch, with validation, and after --resume; a rank that
 # cannot read its data ends every rank non-zero with that rank's message (a hang fails:
-# every mpirun runs under `timeout`). Prints ok/FAIL per check, "N passed, M failed" last.
+# every mpirun runs under `timeout`); ranks with different data or settings, --precision
+# bf16, and a rank stopped or killed mid-training end every rank with one line naming it.
+# Prints ok/FAIL per check, "N passed, M failed" last.
 set -u
 MLP=${1:?usage: cli_mpi.sh PATH_TO_MLP PATH_TO_MPIRUN}
 MPIRUN=${2:?usage: cli_mpi.sh PATH_TO_MLP PATH_TO_MPIRUN}
@@ -80,6 +82,104 @@ fi
 mpi 2 "$MLP" train --train train.csv --epochs 1 --quiet -o /nonexistent-dir/m.mlp --mpi >w.out 2>w.err
 rc=$?
 [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'nonexistent-dir' w.err && ok "an unwritable output ends every rank" || fail "unwritable output (exit $rc)" w.out w.err
+
+# Ranks that read different files of the same size: refused at the start, one line.
+sed 's/^0\.1/0.2/' train.csv >stale.csv
+timeout 120 "$MPIRUN" --oversubscribe -np 1 "$MLP" train --train train.csv --no-save --quiet --mpi \
+    : -np 1 "$MLP" train --train stale.csv --no-save --quiet --mpi </dev/null >stale.out 2>stale.err
+rc=$?
+if [ $rc != 0 ] && [ $rc != 124 ] && [ "$(cmp -s train.csv stale.csv; echo $?)" = 1 ] &&
+    [ "$(wc -c <train.csv)" = "$(wc -c <stale.csv)" ] &&
+    grep -q 'rank 1: the content of the training or validation data' stale.err &&
+    [ "$(grep -c '^mlp:' stale.err)" = 1 ]; then
+    ok "ranks reading different files of the same size are refused (one line)"
+else
+    fail "different files of the same size (exit $rc)" stale.out stale.err
+fi
+
+# A settings mismatch between ranks: one line, about the settings.
+timeout 120 "$MPIRUN" --oversubscribe -np 1 "$MLP" train --train train.csv --no-save --quiet --mpi --batch 8 \
+    : -np 1 "$MLP" train --train train.csv --no-save --quiet --mpi --batch 16 </dev/null >set.out 2>set.err
+rc=$?
+if [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'rank 1: the training settings' set.err &&
+    [ "$(grep -c '^mlp:' set.err)" = 1 ]; then
+    ok "a settings mismatch prints one line naming the settings"
+else
+    fail "settings mismatch (exit $rc)" set.out set.err
+fi
+
+# --precision bf16 under MPI: refused before the data is read, one line, exit 2.
+mpi 2 "$MLP" train --train train.csv --no-save --quiet --mpi --precision bf16 >bf.out 2>bf.err
+rc=$?
+if [ $rc = 2 ] && grep -q 'precision bf16 does not work with --mpi' bf.err &&
+    [ "$(grep -c '^mlp:' bf.err)" = 1 ] && ! grep -q '^columns\|^data:' bf.out; then
+    ok "--precision bf16 under MPI fails early with one clear line"
+else
+    fail "--precision bf16 under MPI (exit $rc)" bf.out bf.err
+fi
+
+# A rank that hangs (SIGSTOP) or dies (SIGKILL) mid-training: every rank ends non-zero within
+# the watchdog's time (MLP_MPI_TIMEOUT) plus mpirun's own clean-up, the message names the
+# rank, and rank 0 writes no model. rank_pid JOB RANK: the process of that rank among the
+# children of mpirun (the child of `timeout`, JOB), by the rank in its environment.
+rank_pid() {
+    local m p
+    for m in $(pgrep -P "$1"); do
+        for p in $(pgrep -P "$m"); do
+            tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "OMPI_COMM_WORLD_RANK=$2" &&
+                echo "$p" && return
+        done
+    done
+}
+for sig in STOP KILL; do
+    rm -f hang.mlp
+    MLP_MPI_TIMEOUT=3 timeout 120 "$MPIRUN" --oversubscribe -np 2 "$MLP" train \
+        --train train.csv --quiet --mpi --epochs 100000 --patience 0 --batch 8 -o hang.mlp \
+        </dev/null >hang.out 2>hang.err &
+    job=$!
+    pid=
+    for _ in $(seq 50); do pid=$(rank_pid $job 1); [ -n "$pid" ] && break; sleep 0.2; done
+    sleep 2 # into the epochs
+    start=$(date +%s)
+    [ -n "$pid" ] && kill -"$sig" "$pid"
+    wait $job
+    rc=$?
+    took=$(( $(date +%s) - start ))
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null # never leave it stopped
+    if [ -n "$pid" ] && [ $rc != 0 ] && [ $rc != 124 ] && [ ! -e hang.mlp ] && [ $took -lt 40 ] &&
+        grep -q 'rank 1' hang.err; then
+        ok "a rank hit by SIG$sig ends the job (exit $rc $took s later), no model"
+    else
+        fail "SIG$sig on rank 1 (pid '$pid', exit $rc after $took s; 124 is a hang)" hang.out hang.err
+    fi
+done
+
+# Interrupted runs: Ctrl-C without mpirun, and SIGUSR1 to mpirun (forwarded to every rank):
+# exit 130, "interrupted", the model of the epochs done. Ctrl-C to mpirun: it sends the
+# ranks SIGTERM (and SIGKILL a second later) and exits 1 whatever they do; they stop
+# after the batch ("interrupted") instead of vanishing without a word.
+long="train --train train.csv --epochs 100000 --patience 0 --batch 8 -o int.mlp"
+for how in alone INT USR1; do
+    rm -f int.mlp
+    if [ $how = alone ]; then
+        timeout 120 "$MLP" $long </dev/null >int.out 2>int.err &
+    else
+        timeout 120 "$MPIRUN" --oversubscribe -np 2 "$MLP" $long --mpi </dev/null >int.out 2>int.err &
+    fi
+    job=$!
+    for _ in $(seq 100); do grep -q '^epoch' int.err 2>/dev/null && break; sleep 0.1; done
+    target=$(pgrep -P $job)
+    kill -"$([ $how = alone ] && echo INT || echo $how)" $target
+    wait $job
+    rc=$?
+    if [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'interrupted' int.err; then
+        ok "Ctrl-C to mpirun: the ranks stop after the batch (mpirun exit $rc)"
+    elif [ $how != INT ] && [ $rc = 130 ] && grep -q 'interrupted' int.out && [ -s int.mlp ]; then
+        ok "interrupted ($how): exit 130, the model saved"
+    else
+        fail "interrupted ($how): exit $rc" int.out int.err
+    fi
+done
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

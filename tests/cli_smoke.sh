@@ -457,7 +457,7 @@ for _ in $(seq 600); do grep -q '^epoch *3/' int.err && break; sleep 0.1; done
 kill -INT "$trainer"
 wait "$trainer"
 rc=$?
-check "Ctrl-C: exit 0 after saving" test "$rc" = 0
+check "Ctrl-C: exit 130 (interrupted) after saving" test "$rc" = 130
 check "Ctrl-C: says so" grep -q 'interrupted' int.out
 expect_ok info-interrupted "$MLP" info out/int.mlp
 read -r steps epochs < <(sed -n 's/.* \([0-9]*\) steps, epoch \([0-9]*\).*/\1 \2/p' out.info-interrupted)

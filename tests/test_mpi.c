@@ -465,6 +465,110 @@ START_TEST(agree_reports_the_first_failure)
 }
 END_TEST
 
+/* Ranks whose data differ in content but not in size are refused before anything changes,
+ * with a message that names the first such rank. */
+START_TEST(different_data_of_the_same_size_refused)
+{
+    if (world_size < 2) return;
+    data d;
+    make_data(&d);
+    if (world_rank == world_size - 1) d.x[10] += 0.25f; /* a stale copy on one host */
+    tu_topo t = topo();
+    mlp_net *net = tu_net_new(&t, 7);
+    float *before = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    mlp_optimizer *opt;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    mlp_error_detail det = {0};
+    ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, d.vx, d.vy, VAL,
+                                   &tc, NULL, &det),
+                     MLP_ERR_WORKSPACE_MISMATCH);
+    char expect[64];
+    snprintf(expect, sizeof expect, "rank %d: the content of the training", world_size - 1);
+    ck_assert_msg(strstr(det.message, expect), "message: %s", det.message);
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), before, mlp_param_count(net)),
+                      mlp_param_count(net));
+    free(before);
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* A callback source that fails on one rank in epoch 2 (an I/O error there). */
+typedef struct failing_source {
+    const data *d;
+    int fail;    /* whether this rank's reads fail from read number `after` on */
+    size_t reads, after;
+} failing_source;
+
+static mlp_status read_rows(void *user, const size_t *records, size_t n, float *x, float *y)
+{
+    failing_source *f = user;
+    if (f->fail && ++f->reads > f->after) return MLP_ERR_IO;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(x + i * 5, f->d->x + records[i] * 5, 5 * sizeof *x);
+        memcpy(y + i * 3, f->d->y + records[i] * 3, 3 * sizeof *y);
+    }
+    return MLP_OK;
+}
+
+/* mlp_train_source with a session attached: the same loop trains data-parallel; a read that
+ * fails on one rank mid-training fails every rank with that rank's message, each rolled
+ * back to the start of the epoch, all still identical. */
+START_TEST(attached_config_and_a_failing_rank)
+{
+    data d;
+    make_data(&d);
+    mlp_mpi_session *s;
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.timeout_seconds = 60.0;
+    ck_assert_int_eq(mlp_mpi_session_create(&s, MPI_COMM_WORLD, &mo, NULL), MLP_OK);
+    tu_topo t = topo();
+    mlp_net *net = tu_net_new(&t, 7), *alone = tu_net_new(&t, 7);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
+    oc.reduction = MLP_REDUCE_MEAN;
+    oc.learning_rate = 0.01f;
+    mlp_optimizer *opt, *opt_alone;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_create(&opt_alone, alone, &oc), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.epochs = EPOCHS;
+    tc.batch_size = 5;
+    ck_assert_int_eq(mlp_train(alone, opt_alone, d.x, d.y, COUNT, d.vx, d.vy, VAL, &tc, NULL),
+                     MLP_OK);
+    ck_assert_int_eq(mlp_mpi_train_config_attach(&tc, s), MLP_OK);
+    failing_source fs = {.d = &d};
+    mlp_source train = {.struct_size = sizeof train, .count = COUNT, .read = read_rows,
+                        .user_data = &fs};
+    mlp_source val = {.struct_size = sizeof val, .count = VAL, .inputs = d.vx,
+                      .targets = d.vy};
+    mlp_train_result r;
+    mlp_error_detail det = {0};
+    ck_assert_int_eq(mlp_train_source(net, opt, &train, &val, &tc, &r, &det), MLP_OK);
+    const size_t P = mlp_param_count(net);
+    ck_assert(tu_rel_err_ff(mlp_net_params_const(net), mlp_net_params_const(alone), P, 1e-3) <
+              TOL);
+    ck_assert(same_everywhere(MPI_COMM_WORLD, mlp_net_params_const(net), P));
+
+    /* the last rank's reads fail in the second epoch (5 batches an epoch) */
+    fs.fail = world_rank == world_size - 1;
+    fs.after = 7;
+    tc.start_epoch = 0;
+    ck_assert_int_eq(mlp_train_source(net, opt, &train, &val, &tc, &r, &det), MLP_ERR_IO);
+    char expect[64];
+    snprintf(expect, sizeof expect, "rank %d: train source", world_size - 1);
+    ck_assert_msg(strstr(det.message, expect), "message: %s", det.message);
+    ck_assert_uint_eq(r.epochs_run, 1);
+    ck_assert(same_everywhere(MPI_COMM_WORLD, mlp_net_params_const(net), P));
+    mlp_optimizer_free(opt);
+    mlp_optimizer_free(opt_alone);
+    mlp_net_free(net);
+    mlp_net_free(alone);
+    mlp_mpi_session_free(s);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -484,6 +588,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, sgd_matches_double_reference);
     tcase_add_test(tc, mismatch_fails_on_every_rank);
     tcase_add_test(tc, bad_settings_change_nothing);
+    tcase_add_test(tc, different_data_of_the_same_size_refused);
+    tcase_add_test(tc, attached_config_and_a_failing_rank);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     /* no fork: the ranks' MPI state lives in this process. A failed check on one rank

@@ -301,6 +301,41 @@ START_TEST(other_topology_rejected)
 }
 END_TEST
 
+/* Steps on two ranges of the vector (the step count put back between them, as two
+ * processes each counting one step) give mlp_optimizer_step's update bit for bit, for every
+ * kind with weight decay; a range beyond the parameters changes nothing. */
+START_TEST(step_range_splits_the_update)
+{
+    for (int k = 0; k < MLP_OPT_COUNT; k++) {
+        mlp_net *whole = tiny_net(), *split = tiny_net();
+        mlp_optimizer_config c = test_config((mlp_optimizer_kind)k, 0.01f, MLP_REDUCE_MEAN);
+        mlp_optimizer *a = NULL, *b = NULL;
+        ck_assert_int_eq(mlp_optimizer_create(&a, whole, &c), MLP_OK);
+        ck_assert_int_eq(mlp_optimizer_create(&b, split, &c), MLP_OK);
+        for (int s = 0; s < 3; s++) {
+            ck_assert_int_eq(mlp_optimizer_step(a, whole, grads[s], 4), MLP_OK);
+            const uint64_t t = mlp_optimizer_step_count(b);
+            ck_assert_int_eq(mlp_optimizer_step_range(b, split, grads[s], 4, 0, 2), MLP_OK);
+            ck_assert_int_eq(mlp_optimizer_set_step_count(b, t), MLP_OK);
+            ck_assert_int_eq(mlp_optimizer_step_range(b, split, grads[s] + 2, 4, 2, 1), MLP_OK);
+        }
+        ck_assert_msg(memcmp(mlp_net_params(whole), mlp_net_params(split), P * sizeof(float)) == 0,
+                      "%s: the split update differs", kind_name((mlp_optimizer_kind)k));
+        ck_assert_uint_eq(mlp_optimizer_step_count(a), mlp_optimizer_step_count(b));
+        size_t na, nb;
+        const float *sa = mlp_optimizer_state_const(a, &na), *sb = mlp_optimizer_state_const(b, &nb);
+        ck_assert_uint_eq(na, nb);
+        if (na) ck_assert(memcmp(sa, sb, na * sizeof *sa) == 0);
+        ck_assert_int_eq(mlp_optimizer_step_range(b, split, grads[0], 4, 2, 2), MLP_ERR_INVALID_ARG);
+        ck_assert_int_eq(mlp_optimizer_step_range(b, split, NULL, 4, 3, 0), MLP_OK);
+        mlp_optimizer_free(a);
+        mlp_optimizer_free(b);
+        mlp_net_free(whole);
+        mlp_net_free(split);
+    }
+}
+END_TEST
+
 /* The step count never wraps: Adam at t = 0 divides by 1 - beta^0 = 0. */
 START_TEST(step_count_bounded)
 {
@@ -373,6 +408,7 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, schedule_step);
     tcase_add_test(tc, schedule_cosine_and_constant);
     tcase_add_test(tc, other_topology_rejected);
+    tcase_add_test(tc, step_range_splits_the_update);
     tcase_add_test(tc, step_count_bounded);
     tcase_add_test(tc, epsilon_must_be_positive);
     suite_add_tcase(s, tc);

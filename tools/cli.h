@@ -9,8 +9,10 @@
 
 #include "mlp.h"
 
-/* Exit statuses: success, bad data (files, formats, dimensions), bad usage (flags). */
-enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE_ERROR = 2 };
+/* Exit statuses: success, bad data (files, formats, dimensions), bad usage (flags), a
+ * training run stopped by Ctrl-C (or, under mpirun, SIGTERM or SIGUSR1) that saved what it
+ * had: 128 + SIGINT, as a shell reports a process Ctrl-C ended. */
+enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE_ERROR = 2, CLI_INTERRUPTED = 130 };
 
 /* ---- util.c */
 /* Prints "mlp: <message>\n" on stderr. */

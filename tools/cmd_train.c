@@ -24,6 +24,7 @@ typedef struct train_run {
     train_monitor mon;
     const char **classes;
     FILE *report; /* stdout, or stderr when an output file is `-` */
+    bool mpi_said; /* --mpi: train_mpi_train reported the failure (naming the rank) */
 } train_run;
 
 static void run_free(train_run *r)
@@ -172,8 +173,10 @@ static mlp_status mpi_trainer(void *user_data, mlp_net *net, mlp_optimizer *opt,
 {
     train_run *r = user_data;
     train_monitor_describe(&r->mon);
-    return train_mpi_train(net, opt, inputs, targets, count, val_inputs, val_targets, val_count,
-                           config, result, r->report);
+    mlp_status st = train_mpi_train(net, opt, inputs, targets, count, val_inputs, val_targets,
+                                    val_count, config, result, r->report);
+    r->mpi_said = st != MLP_OK && st != MLP_ERR_DIVERGED; /* it named the failing rank */
+    return st;
 }
 
 /* The flags as a fit config: what the user left unset is MLP_FIT_AUTO for tables; IDX
@@ -253,13 +256,14 @@ static void monitor_init(train_run *r)
 }
 
 /* A setting the library refuses (it names config->...) is a usage error. */
-static int fit_failed(mlp_status st, const mlp_error_detail *detail)
+static int fit_failed(const train_run *r, mlp_status st, const mlp_error_detail *detail)
 {
     if (st == MLP_ERR_DIVERGED) {
         cli_error("%s; no model written", detail->message);
         return CLI_DATA_ERROR;
     }
     bool setting = st == MLP_ERR_INVALID_ARG && strncmp(detail->message, "config->", 8) == 0;
+    if (r->mpi_said) return CLI_DATA_ERROR; /* one line, from train_mpi_train */
     cli_report_status(setting ? "settings" : "training", st, detail);
     return setting ? CLI_USAGE_ERROR : CLI_DATA_ERROR;
 }
@@ -283,7 +287,7 @@ static int fit(train_run *r)
     else
         st = mlp_model_fit(&r->model, r->all, &r->cfg, &r->rep, &detail);
     train_monitor_clear(&r->mon);
-    if (st != MLP_OK) return fit_failed(st, &detail);
+    if (st != MLP_OK) return fit_failed(r, st, &detail);
     if (r->mon.failed) {
         cli_error("out of memory");
         return CLI_DATA_ERROR;
@@ -408,6 +412,7 @@ int cmd_train(int argc, char **argv)
     if (r.o.mpi) rc = train_mpi_agree(rc); /* one rank's failure ends them all, now */
     if (rc == CLI_OK) rc = fit(&r);
     if (rc == CLI_OK) rc = report_and_write(&r);
+    if (rc == CLI_OK && cli_interrupted) rc = CLI_INTERRUPTED; /* saved, but not complete */
     run_free(&r);
     return r.o.mpi ? train_mpi_finish(rc) : rc;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mlp_mpi.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,7 +14,43 @@ static struct {
     bool active;
     int rank, size;
     FILE *captured; /* this rank's stderr (ranks other than 0) */
+    mlp_mpi_session *session; /* the communicator with the watchdog */
 } mpi;
+
+/* Seconds a rank waits for the others before the watchdog ends the job: MLP_MPI_TIMEOUT
+ * (0 waits for ever), else this. Long enough for rank 0's per-epoch evaluation and its
+ * model file, short enough that a stopped rank does not hold the others for long. */
+#define DEFAULT_TIMEOUT 60.0
+
+static double watchdog_seconds(void)
+{
+    const char *v = getenv("MLP_MPI_TIMEOUT");
+    if (!v || !*v) return DEFAULT_TIMEOUT;
+    char *end;
+    double t = strtod(v, &end);
+    return *end == '\0' && t >= 0.0 && t < 1e9 ? t : -1.0;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+/* Under mpirun Ctrl-C reaches mpirun only (each rank has its own process group): mpirun
+ * sends every rank SIGTERM, then SIGKILL a second later (odls_base_sigkill_timeout), and
+ * it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C does: the ranks agree to
+ * stop after the current batch, and rank 0 saves the model when it has the time. */
+static void install_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_flags = (int)SA_RESETHAND; /* a second SIGTERM ends the process */
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 bool train_mpi_wanted(const train_options *o)
 {
@@ -56,8 +93,27 @@ int train_mpi_start(train_options *o)
         return CLI_DATA_ERROR;
     }
     mpi.active = true;
+    install_stop_signals();
     MPI_Comm_rank(MPI_COMM_WORLD, &mpi.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &mpi.size);
+    /* refused before any data is read, by rank 0 alone: one line, not one per rank */
+    const char *refused = NULL;
+    if (o->precision != MLP_PRECISION_FP32)
+        refused = "--precision bf16 does not work with --mpi: data-parallel training runs in "
+                  "fp32 (drop --precision, or train without mpirun)";
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.timeout_seconds = watchdog_seconds();
+    if (!refused && mo.timeout_seconds < 0.0)
+        refused = "MLP_MPI_TIMEOUT must be a number of seconds >= 0 (0 waits for ever)";
+    mlp_error_detail d = {0};
+    if (!refused && mlp_mpi_session_create(&mpi.session, MPI_COMM_WORLD, &mo, &d) != MLP_OK)
+        refused = d.message;
+    if (refused) {
+        if (mpi.rank == 0) cli_error("%s", refused);
+        MPI_Finalize();
+        mpi.active = false;
+        return CLI_USAGE_ERROR;
+    }
     if (o->threads == 0) { /* ranks x threads within this host's cores */
         int per_rank = cli_cpu_count() / ranks_on_this_host();
         o->threads = per_rank < 1 ? 1 : per_rank;
@@ -93,6 +149,8 @@ static void captured_message(char *buf, size_t size)
 int train_mpi_agree(int rc)
 {
     if (!mpi.active) return rc;
+    /* every rank's arrival within the watchdog's time, then the exchange */
+    (void)mlp_mpi_session_agree(mpi.session, MLP_OK, NULL, NULL, NULL);
     int mine = rc != CLI_OK ? mpi.rank : INT_MAX, first;
     MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (first == INT_MAX) return CLI_OK;
@@ -118,9 +176,13 @@ mlp_status train_mpi_train(mlp_net *net, mlp_optimizer *opt, const float *inputs
             mlp_get_threads(), mlp_get_threads() == 1 ? "" : "s");
     fflush(report);
     mlp_error_detail detail = {0};
-    mlp_status st = mlp_mpi_train(MPI_COMM_WORLD, net, opt, inputs, targets, count, val_inputs,
-                                  val_targets, val_count, cfg, result, &detail);
-    if (st != MLP_OK && detail.message[0]) cli_error("training: %s", detail.message);
+    mlp_train_config c = *cfg;
+    mlp_mpi_train_config_attach(&c, mpi.session);
+    mlp_status st = mlp_train_ex(net, opt, inputs, targets, count, val_inputs, val_targets,
+                                 val_count, &c, result, &detail);
+    /* the one line of a failure (the caller reports divergence in its own words) */
+    if (st != MLP_OK && st != MLP_ERR_DIVERGED)
+        cli_error("training: %s", detail.message[0] ? detail.message : mlp_strerror(st));
     return st;
 }
 
@@ -131,6 +193,7 @@ int train_mpi_finish(int rc)
      * files): one more agreement gives all the same exit status and message. A rank that
      * dies instead makes mpirun end the others (a process gone without MPI_Finalize). */
     rc = train_mpi_agree(rc);
+    mlp_mpi_session_free(mpi.session);
     MPI_Finalize();
     return rc;
 }

@@ -17,8 +17,9 @@ int train_mpi_start(train_options *o);
  * whose message rank 0 prints. Call it before training, so that a rank that cannot read its
  * data ends every rank instead of leaving them waiting. */
 int train_mpi_agree(int rc);
-/* mlp_mpi_train over every rank, with mlp_train's arguments; rank 0 prints the split on
- * report and a start-up mismatch's message. */
+/* mlp_train with the session attached (every rank, each batch split over them), with
+ * mlp_train's arguments; rank 0 prints the split on report and the one line of a failure
+ * other than divergence (the failing rank's message). */
 mlp_status train_mpi_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                            const float *targets, size_t count, const float *val_inputs,
                            const float *val_targets, size_t val_count,

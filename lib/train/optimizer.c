@@ -264,30 +264,45 @@ static void step_rmsprop(float *p, const float *g, float *s, size_t n, float lr,
     }
 }
 
-mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch)
+/* The update of parameters [first, first + n), grad holding those n values. */
+static mlp_status step_range(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch,
+                             size_t first, size_t n)
 {
     if (!opt || !net || !grad) return MLP_ERR_NULL_ARG;
     if (!mlp_net_same_topology(opt->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     if (batch == 0 || !mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
+    if (first > opt->n || n > opt->n - first) return MLP_ERR_INVALID_ARG;
     const mlp_optimizer_config *c = &opt->config;
     const float scale = c->reduction == MLP_REDUCE_MEAN ? 1.0f / (float)batch : 1.0f;
     const float lr = opt->lr_now;
-    float *p = net->params;
-    const size_t n = opt->n;
+    float *p = net->params + first, *s = opt->state ? opt->state + first : NULL;
     opt->steps++;
+    net->param_version++;
     switch (c->kind) {
     case MLP_OPT_SGD: step_sgd(p, grad, n, lr, scale, c->weight_decay); break;
     case MLP_OPT_MOMENTUM:
     case MLP_OPT_NESTEROV:
-        step_momentum(p, grad, opt->state, n, lr, scale, c->weight_decay, c->momentum,
+        step_momentum(p, grad, s, n, lr, scale, c->weight_decay, c->momentum,
                       c->kind == MLP_OPT_NESTEROV);
         break;
     case MLP_OPT_ADAM:
-    case MLP_OPT_ADAMW: step_adam(p, grad, opt->state, opt->state + n, n, lr, scale, c, opt->steps); break;
-    case MLP_OPT_RMSPROP: step_rmsprop(p, grad, opt->state, n, lr, scale, c->weight_decay, c->rho, c->epsilon); break;
+    case MLP_OPT_ADAMW: step_adam(p, grad, s, s + opt->n, n, lr, scale, c, opt->steps); break;
+    case MLP_OPT_RMSPROP: step_rmsprop(p, grad, s, n, lr, scale, c->weight_decay, c->rho, c->epsilon); break;
     default: break;
     }
     return MLP_OK;
+}
+
+mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch)
+{
+    return step_range(opt, net, grad, batch, 0, opt ? opt->n : 0);
+}
+
+mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                    size_t batch, size_t first, size_t count)
+{
+    static const float none = 0.0f; /* count 0: grad may be NULL */
+    return step_range(opt, net, count ? grad : (grad ? grad : &none), batch, first, count);
 }
 
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net)

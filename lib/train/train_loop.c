@@ -1,11 +1,15 @@
 /* mlp_train and mlp_train_source: epochs of batch, stochastic or minibatch gradient descent
  * with validation, early stopping and a progress callback, on records from arrays or from a
- * caller's callback (data_source.c). Everything is allocated before the first step. */
+ * caller's callback (data_source.c). Everything is allocated before the first step.
+ * With config->parallel the same loop trains data-parallel: each worker computes its share
+ * of every batch and of the validation set, and the hook sums the shares (and agrees on
+ * failures and stops), so every worker takes the same decisions on the same numbers. */
 #include "mlp_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define EVAL_BATCH 256
 
@@ -33,7 +37,28 @@ typedef struct trainer {
     mlp_rng snap_rng;
     size_t bad_batch;               /* DIVERGED: the batch whose loss was not finite */
     mlp_progress progress;
+    const mlp_train_parallel *par;  /* NULL: this process alone */
 } trainer;
+
+/* This worker's share [*first, *first + *n) of b records: all of them when alone; else the
+ * split of mlp_mpi_shard (the first b % workers workers get one record more). */
+static void share_of(const trainer *t, size_t b, size_t *first, size_t *n)
+{
+    *first = 0;
+    *n = b;
+    if (!t->par) return;
+    const size_t w = (size_t)t->par->workers, r = (size_t)t->par->rank;
+    const size_t base = b / w, extra = b % w;
+    *n = base + (r < extra ? 1 : 0);
+    *first = r * base + (r < extra ? r : extra);
+}
+
+/* Alone: local. In parallel: the sums over the workers and the agreed status. */
+static mlp_status combine(const trainer *t, double *doubles, size_t n_doubles, mlp_status local)
+{
+    if (!t->par) return local;
+    return t->par->sum(t->par->user_data, NULL, 0, doubles, n_doubles, local, t->detail);
+}
 
 static void trainer_free(trainer *t)
 {
@@ -86,12 +111,21 @@ static mlp_status trainer_alloc(trainer *t)
     const mlp_net *net = t->net;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
+    if (t->par) { /* worker 0's share is the largest */
+        size_t first;
+        share_of(&(trainer){.par = &(mlp_train_parallel){.workers = t->par->workers}},
+                 t->batch ? t->batch : t->count, &first, &cap);
+        if (!t->batch && cap > EVAL_BATCH) cap = EVAL_BATCH;
+        if (cap == 0) cap = 1;
+    }
     mlp_status st = mlp_workspace_create(&t->ws, net, cap);
     if (st == MLP_OK) st = mlp_workspace_create_inference(&t->eval_ws, net, EVAL_BATCH);
-    if (st == MLP_OK && t->cfg->threads > 1 && splits_a_layer(t))
+    if (st == MLP_OK && !t->par && t->cfg->threads > 1 && splits_a_layer(t))
         st = mlp_workspace_set_threads(t->ws, t->cfg->threads);
     if (st == MLP_OK && t->cfg->dropout > 0.0f)
-        st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout, t->cfg->dropout_seed);
+        st = mlp_workspace_set_dropout(t->ws, t->cfg->dropout,
+                                       t->cfg->dropout_seed +
+                                           (uint64_t)(t->par ? t->par->rank : 0));
     if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
         st = mlp_workspace_set_precision(t->ws, t->cfg->precision);
     if (st == MLP_OK && t->cfg->precision != MLP_PRECISION_FP32)
@@ -99,7 +133,7 @@ static mlp_status trainer_alloc(trainer *t)
     if (st != MLP_OK) return st;
     /* one-record SGD leaves a record's first-layer update pending, reading its input row
      * during the next record's pass: a callback's rows alternate between two slots */
-    const size_t rows = cap == 1 && t->train.read ? 2 : cap;
+    const size_t rows = cap == 1 && t->train.read && !t->par ? 2 : cap;
     t->order = mlp_mem_alloc(t->count * sizeof *t->order);
     t->bx = mlp_mem_alloc(rows * n0 * sizeof *t->bx);
     t->by = mlp_mem_alloc(rows * nl * sizeof *t->by);
@@ -121,9 +155,13 @@ static mlp_status trainer_alloc(trainer *t)
     return MLP_OK;
 }
 
+/* The callback; in parallel on every worker, and training stops when any says stop. */
 static bool report(trainer *t)
 {
-    return t->cfg->progress ? t->cfg->progress(&t->progress, t->cfg->user_data) : true;
+    bool go = t->cfg->progress ? t->cfg->progress(&t->progress, t->cfg->user_data) : true;
+    if (!t->par) return go;
+    double stops = go ? 0.0 : 1.0;
+    return combine(t, &stops, 1, MLP_OK) == MLP_OK && stops == 0.0;
 }
 
 /* Whole-epoch gradient summed over chunks, then one update (the source's batch rule). */
@@ -131,19 +169,27 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
 {
     const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
     float *grad = t->ws->grad;
+    size_t first, n; /* this worker's run of records */
+    share_of(t, t->count, &first, &n);
+    mlp_status st = MLP_OK;
     *loss_sum = 0.0;
-    for (size_t start = 0; start < t->count; start += t->ws->max_batch) {
-        size_t b = t->count - start < t->ws->max_batch ? t->count - start : t->ws->max_batch;
-        const float *x = t->x ? t->x + start * n0 : NULL, *y = t->y ? t->y + start * nl : NULL;
+    if (n == 0) memset(grad, 0, t->net->param_count * sizeof *grad);
+    for (size_t start = 0; start < n; start += t->ws->max_batch) {
+        size_t b = n - start < t->ws->max_batch ? n - start : t->ws->max_batch;
+        const size_t at = first + start;
+        const float *x = t->x ? t->x + at * n0 : NULL, *y = t->y ? t->y + at * nl : NULL;
         if (!t->x) { /* order is the identity here: a run of consecutive records */
-            mlp_status st = mlp_feed_rows(&t->train, t->order + start, b, t->bx, t->by,
-                                          t->epoch, t->detail);
-            if (st != MLP_OK) return st;
+            st = mlp_feed_rows(&t->train, t->order + at, b, t->bx, t->by, t->epoch, t->detail);
+            if (st != MLP_OK) break;
             x = t->bx;
             y = t->by;
         }
         *loss_sum += mlp_propagate_gradient(t->net, t->ws, x, y, b, t->loss, grad, start > 0);
     }
+    if (t->par) /* summed, and applied unless the summed loss is not finite */
+        st = t->par->update(t->par->user_data, t->net, t->opt, grad, t->count, loss_sum, 1, st,
+                            t->detail);
+    if (st != MLP_OK) return st;
     t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
                                                              : MLP_PRECISION_FP32;
     t->net->param_version++;
@@ -153,7 +199,50 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         t->bad_batch = 0;
         return MLP_ERR_DIVERGED;
     }
-    return mlp_optimizer_step(t->opt, t->net, grad, t->count);
+    return t->par ? MLP_OK : mlp_optimizer_step(t->opt, t->net, grad, t->count);
+}
+
+/* One batch of b records from position `done` of the epoch's order, on this process alone
+ * (the fused paths of mlp_train_step): *c receives its loss sum. */
+static mlp_status local_step(trainer *t, size_t done, size_t b, size_t batch_index, double *c,
+                             mlp_pending *pending)
+{
+    const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
+    const float *bx, *by;
+    if (b == 1 && t->x) { /* one record of an array: read it in place */
+        bx = t->x + t->order[done] * n0;
+        by = t->y + t->order[done] * nl;
+    } else { /* gathered, or read by the callback (into the slot not pending) */
+        const size_t slot = b == 1 ? batch_index & 1 : 0;
+        float *rx = t->bx + slot * n0, *ry = t->by + slot * nl;
+        mlp_status st = mlp_feed_rows(&t->train, t->order + done, b, rx, ry, t->epoch, t->detail);
+        if (st != MLP_OK) return st;
+        bx = rx;
+        by = ry;
+    }
+    return mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, c, pending);
+}
+
+/* The same batch in parallel: this worker's share's gradient, then the hook's update with
+ * the whole batch's gradient (every optimizer takes the gradient path: the fused SGD update
+ * needs the whole gradient inside the pass). A batch whose summed loss is not finite is
+ * not applied (the caller rolls the epoch back). */
+static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
+{
+    float *grad = t->ws->grad;
+    size_t first, n;
+    share_of(t, b, &first, &n);
+    mlp_status st = MLP_OK;
+    *c = 0.0;
+    if (n > 0)
+        st = mlp_feed_rows(&t->train, t->order + done + first, n, t->bx, t->by, t->epoch,
+                           t->detail);
+    if (st == MLP_OK && n > 0)
+        *c = mlp_propagate_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, 0);
+    else /* no records here this batch (or a failed read): this worker adds zeros */
+        memset(grad, 0, t->net->param_count * sizeof *grad);
+    t->net->param_version++;
+    return t->par->update(t->par->user_data, t->net, t->opt, grad, b, c, 1, st, t->detail);
 }
 
 /* Minibatches (stochastic when batch is 1) in the epoch's shuffled order. One-record plain
@@ -162,29 +251,18 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
  * the end of the epoch, or a step of another kind. */
 static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_start, bool *stop)
 {
-    const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
     const size_t interval = t->cfg->progress_interval ? t->cfg->progress_interval : 1;
-    const bool per_batch = t->cfg->progress_every_batch && t->cfg->progress;
+    /* in parallel every worker takes part in each report, with a callback or not */
+    const bool per_batch = t->cfg->progress_every_batch && (t->cfg->progress || t->par);
     mlp_pending pending = {.d = NULL};
     mlp_status st = MLP_OK;
     *loss_sum = 0.0;
     size_t done = 0, batch_index = 0;
     while (done < t->count && st == MLP_OK) {
         size_t b = t->count - done < t->batch ? t->count - done : t->batch;
-        const float *bx, *by;
-        if (b == 1 && t->x) { /* one record of an array: read it in place */
-            bx = t->x + t->order[done] * n0;
-            by = t->y + t->order[done] * nl;
-        } else { /* gathered, or read by the callback (into the slot not pending) */
-            const size_t slot = b == 1 ? batch_index & 1 : 0;
-            float *rx = t->bx + slot * n0, *ry = t->by + slot * nl;
-            st = mlp_feed_rows(&t->train, t->order + done, b, rx, ry, t->epoch, t->detail);
-            if (st != MLP_OK) break;
-            bx = rx;
-            by = ry;
-        }
         double c;
-        st = mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, &c, &pending);
+        st = t->par ? parallel_step(t, done, b, &c)
+                    : local_step(t, done, b, batch_index, &c, &pending);
         if (st != MLP_OK) break;
         if (c - c != 0.0) { /* NaN or infinite: this batch's loss, before its update */
             t->bad_batch = batch_index;
@@ -207,35 +285,39 @@ static mlp_status epoch_minibatches(trainer *t, double *loss_sum, double epoch_s
     mlp_one_record_flush(t->net, t->ws, &pending);
     return st;
 }
-
 /* Mean validation loss and accuracy, in runs of EVAL_BATCH records: mlp_evaluate's chunks
  * and sums, whether the rows are arrays or read by a callback. */
 static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
 {
     const mlp_feed *v = &t->val;
-    double total = 0.0;
-    size_t correct = 0;
-    for (size_t start = 0; start < v->count; start += EVAL_BATCH) {
-        size_t b = v->count - start < EVAL_BATCH ? v->count - start : EVAL_BATCH;
+    size_t first, n; /* this worker's run of records */
+    share_of(t, v->count, &first, &n);
+    double sums[2] = {0.0, 0.0}; /* loss, correct */
+    mlp_status st = MLP_OK;
+    for (size_t start = 0; start < n && st == MLP_OK; start += EVAL_BATCH) {
+        size_t b = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
+        const size_t at = first + start;
         const float *x, *y;
         if (v->x) {
-            x = v->x + start * v->n0;
-            y = v->y + start * v->nl;
+            x = v->x + at * v->n0;
+            y = v->y + at * v->nl;
         } else {
-            for (size_t i = 0; i < b; i++) t->val_order[i] = start + i;
-            mlp_status st = mlp_feed_rows(v, t->val_order, b, t->vbx, t->vby, t->epoch, t->detail);
-            if (st != MLP_OK) return st;
+            for (size_t i = 0; i < b; i++) t->val_order[i] = at + i;
+            st = mlp_feed_rows(v, t->val_order, b, t->vbx, t->vby, t->epoch, t->detail);
+            if (st != MLP_OK) break;
             x = t->vbx;
             y = t->vby;
         }
         size_t c = 0;
         if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, start > 0);
-        total += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
-        correct += c;
+        sums[0] += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
+        sums[1] += (double)c;
     }
     if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
-    *mean_loss = total / (double)v->count;
-    *accuracy = v->nl > 1 ? (double)correct / (double)v->count : NAN;
+    st = combine(t, sums, 2, st);
+    if (st != MLP_OK) return st;
+    *mean_loss = sums[0] / (double)v->count;
+    *accuracy = v->nl > 1 ? sums[1] / (double)v->count : NAN;
     return MLP_OK;
 }
 
@@ -275,7 +357,75 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->loss is cross-entropy but the net's output layer is not "
                         "softmax: use MLP_LOSS_AUTO or MSE, or a softmax output layer");
+    const mlp_train_parallel *p = cfg->parallel;
+    if (p && (p->struct_size < sizeof *p || !p->start || !p->sum || !p->update ||
+              !p->finish || p->workers < 1 || p->rank < 0 || p->rank >= p->workers))
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->parallel is not a filled mlp_train_parallel (struct_size, "
+                        "start, sum, update, finish, rank %d of %d workers)", p->rank,
+                        p->workers);
+    if (p && cfg->precision != MLP_PRECISION_FP32)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG,
+                        "config->precision is not FP32 but config->parallel is set: "
+                        "data-parallel training runs in FP32 only");
     return MLP_OK;
+}
+
+/* config->parallel where it can be read and is filled, else NULL. */
+static const mlp_train_parallel *config_parallel(const mlp_train_config *config)
+{
+    if (!config || config->struct_size != sizeof *config) return NULL;
+    const mlp_train_parallel *p = config->parallel;
+    if (!p || p->struct_size < sizeof *p || !p->start || !p->sum || !p->update || !p->finish ||
+        p->workers < 1 || p->rank < 0 || p->rank >= p->workers)
+        return NULL;
+    return p;
+}
+
+/* A failure before the epochs: in parallel every worker learns of it (the others wait for
+ * it in their start call), so all return the lowest failing worker's status. */
+static mlp_status fail_start(const mlp_train_config *config, mlp_net *net, mlp_optimizer *opt,
+                             mlp_status st, mlp_error_detail *detail)
+{
+    const mlp_train_parallel *p = config_parallel(config);
+    return p ? p->start(p->user_data, net, opt, st, 0, 0, detail) : st;
+}
+
+static uint32_t crc_floats(uint32_t crc, const float *v, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)v;
+    for (size_t left = n * sizeof *v; left > 0;) { /* crc32 takes a uInt length */
+        const uInt len = left > (1u << 30) ? (1u << 30) : (uInt)left;
+        crc = (uint32_t)crc32(crc, b, len);
+        b += len;
+        left -= len;
+    }
+    return crc;
+}
+
+/* The settings every worker must share, and a checksum of the arrays (0 for callbacks):
+ * workers that read different files of the same size must not train on a mix. */
+static void parallel_hashes(const trainer *t, uint64_t *settings, uint64_t *data)
+{
+    const mlp_train_config *c = t->cfg;
+    uint32_t dropout;
+    memcpy(&dropout, &c->dropout, sizeof dropout);
+    const uint64_t words[] = {t->count, t->val_count, t->batch, (uint64_t)t->loss, c->epochs,
+                              c->start_epoch, c->shuffle, c->patience, c->restore_best,
+                              c->progress_every_batch, c->progress_interval, dropout,
+                              c->dropout_seed, (uint64_t)t->par->workers};
+    uint32_t a = (uint32_t)crc32(0L, (const Bytef *)words, (uInt)sizeof words);
+    *settings = (uint64_t)a << 32 | (uint32_t)crc32(0x5eedL, (const Bytef *)words, (uInt)sizeof words);
+    uint32_t x = 0, y = 0;
+    if (t->train.x) {
+        x = crc_floats(x, t->train.x, t->count * t->train.n0);
+        y = crc_floats(y, t->train.y, t->count * t->train.nl);
+    }
+    if (t->val.x) {
+        x = crc_floats(x, t->val.x, t->val_count * t->val.n0);
+        y = crc_floats(y, t->val.y, t->val_count * t->val.nl);
+    }
+    *data = (uint64_t)x << 32 | y;
 }
 
 /* The checks both entry points share, after their own (arrays or sources). */
@@ -310,10 +460,17 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
     const mlp_train_config *cfg = t.cfg;
     const size_t count = t.count, val_count = t.val_count;
     mlp_status st = trainer_alloc(&t);
+    if (st != MLP_OK)
+        mlp_fail(t.detail, st, "could not set up the training workspace and buffers: %s",
+                 mlp_strerror(st));
+    if (t.par) { /* every worker's outcome so far, then one starting state */
+        uint64_t settings = 0, data = 0;
+        if (st == MLP_OK) parallel_hashes(&t, &settings, &data);
+        st = t.par->start(t.par->user_data, net, opt, st, settings, data, t.detail);
+    }
     if (st != MLP_OK) {
         trainer_free(&t);
-        return mlp_fail(t.detail, st, "could not set up the training workspace and buffers: %s",
-                        mlp_strerror(st));
+        return st;
     }
     mlp_train_result r = {.best_val_loss = NAN, .best_val_accuracy = NAN};
     const double t0 = mlp_now_seconds();
@@ -390,6 +547,7 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
         net->param_version++;
     }
+    if (t.par) t.par->finish(t.par->user_data, opt); /* every worker ends here together */
     r.seconds = mlp_now_seconds() - t0;
     trainer_free(&t);
     if (result) *result = r;
@@ -404,7 +562,7 @@ static trainer make_trainer(mlp_net *net, mlp_optimizer *opt, const mlp_train_co
                      .train = *train, .val = *val, .x = train->x, .y = train->y,
                      .count = train->count, .val_count = val->count,
                      .batch = cfg->batch_size > train->count ? train->count : cfg->batch_size,
-                     .detail = detail};
+                     .detail = detail, .par = cfg->parallel};
 }
 
 mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
@@ -413,17 +571,18 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                         const mlp_train_config *config, mlp_train_result *result,
                         mlp_error_detail *detail)
 {
-    if (!inputs) return mlp_fail(detail, MLP_ERR_NULL_ARG, "inputs is NULL");
-    if (!targets) return mlp_fail(detail, MLP_ERR_NULL_ARG, "targets is NULL");
-    if (val_count && !val_inputs)
-        return mlp_fail(detail, MLP_ERR_NULL_ARG, "val_inputs is NULL but val_count is %zu",
-                        val_count);
-    if (val_count && !val_targets)
-        return mlp_fail(detail, MLP_ERR_NULL_ARG, "val_targets is NULL but val_count is %zu",
-                        val_count);
+    mlp_status st = MLP_OK;
+    if (!inputs) st = mlp_fail(detail, MLP_ERR_NULL_ARG, "inputs is NULL");
+    else if (!targets) st = mlp_fail(detail, MLP_ERR_NULL_ARG, "targets is NULL");
+    else if (val_count && !val_inputs)
+        st = mlp_fail(detail, MLP_ERR_NULL_ARG, "val_inputs is NULL but val_count is %zu",
+                      val_count);
+    else if (val_count && !val_targets)
+        st = mlp_fail(detail, MLP_ERR_NULL_ARG, "val_targets is NULL but val_count is %zu",
+                      val_count);
     mlp_train_config cfg;
-    mlp_status st = check_common(net, opt, count, val_count, config, &cfg, detail);
-    if (st != MLP_OK) return st;
+    if (st == MLP_OK) st = check_common(net, opt, count, val_count, config, &cfg, detail);
+    if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
     const mlp_source ts = {.struct_size = sizeof ts, .count = count, .inputs = inputs,
                            .targets = targets};
     const mlp_source vs = {.struct_size = sizeof vs, .count = val_count, .inputs = val_inputs,
@@ -435,7 +594,7 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
      * come back as a diverged run. */
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
-    if (st != MLP_OK) return st;
+    if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
     trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
     return train_feeds(&t, result);
 }
@@ -453,16 +612,17 @@ mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *
                             const mlp_source *val, const mlp_train_config *config,
                             mlp_train_result *result, mlp_error_detail *detail)
 {
-    if (!train) return mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
-    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
     mlp_feed tf, vf;
-    mlp_status st = mlp_feed_open(&tf, train, "train", net, detail);
+    mlp_status st = MLP_OK;
+    if (!train) st = mlp_fail(detail, MLP_ERR_NULL_ARG, "train is NULL");
+    else if (!net) st = mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (st == MLP_OK) st = mlp_feed_open(&tf, train, "train", net, detail);
     if (st == MLP_OK) st = mlp_feed_open(&vf, val, "val", net, detail);
     mlp_train_config cfg;
     if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, config, &cfg, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
-    if (st != MLP_OK) return st;
+    if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
     trainer t = make_trainer(net, opt, &cfg, &tf, &vf, detail);
     return train_feeds(&t, result);
 }
