@@ -1243,7 +1243,11 @@ MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t co
 MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
                                    mlp_table **train, mlp_table **val);
 
-/** What a column of the training table became. */
+/** What a column of the training table became. Unless an option says otherwise, a column
+ * is numeric when more than half of its present cells are numbers, a date when more than
+ * half are dates, else categorical (or an identifier); in a numeric or date column the
+ * cells of another kind ("rotary" among numbers, "2024-02-30" among dates) are invalid:
+ * imputed as missing cells and counted (mlp_table_encoding_column_invalid). */
 typedef enum mlp_column_type {
     MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
     MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
@@ -1263,13 +1267,16 @@ typedef struct mlp_table_options {
     /** Target column(s): a header name or 0-based index, or several separated by commas
      * (several: multi-output regression). NULL: the last column. */
     const char *label;
-    /** MLP_TASK_COUNT: from the label: regression when every label cell is a number and
-     * there are more than MLP_TABLE_MAX_NUMERIC_CLASSES distinct values or one is not an
-     * integer, or there are several label columns; classification otherwise. */
+    /** MLP_TASK_COUNT: from the label: classification when most label cells are text;
+     * regression when they are numbers and there are more than
+     * MLP_TABLE_MAX_NUMERIC_CLASSES distinct values, or one is not an integer, or there are
+     * 10 distinct values or more of which one is in fewer than 5 rows (a count), or there
+     * are several label columns; classification otherwise. A regression leaves out the
+     * rows whose label is not a number (counted in the task reason). */
     mlp_task task;
     const char *ignore;      /**< columns not used: comma-separated names or indices (NULL) */
     const char *categorical; /**< columns read as categories, e.g. numeric codes (NULL) */
-    const char *numeric;     /**< columns that must be numbers (NULL) */
+    const char *numeric;     /**< columns read as numbers (NULL) */
     /** Cells that mean "missing", comma-separated, matched ignoring case; an empty cell is
      * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
     const char *missing;
@@ -1295,10 +1302,9 @@ typedef struct mlp_table_encoding mlp_table_encoding;
  * @param detail the message on failure, naming the column by number and header name
  * @return OK; INVALID_ARG (a label or override column not in the table, a column named
  *         twice, no feature column left, several labels for classification, a label with
- *         no value), PARSE (a cell that is not a number in a column asked to be numeric,
- *         or in a column of which at least 90% of the cells are numbers: a typo or an
- *         unknown missing-value marker more likely than categories; or in a regression
- *         label), NULL_ARG, NO_MEMORY */
+ *         no value, a column asked to be numeric with no number), PARSE (a regression
+ *         label with no number), NULL_ARG, NO_MEMORY. A cell of the wrong kind in a
+ *         numeric or date column is never an error: it is imputed and counted. */
 MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
                                           const mlp_table_options *options,
                                           mlp_error_detail *detail);
@@ -1312,11 +1318,56 @@ MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
 MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
                                             const mlp_table_encoding *enc);
 
+/** mlp_table_options with more choices and a struct_size, for mlp_table_encoding_fit_ex
+ * (defaults in parentheses). Column lists name columns by header or by 0-based index. */
+typedef struct mlp_table_fit_options {
+    size_t struct_size;      /**< sizeof(mlp_table_fit_options), set by the _default call */
+    const char *label;       /**< as mlp_table_options.label (NULL: the last column) */
+    mlp_task task;           /**< as mlp_table_options.task (MLP_TASK_COUNT: inferred) */
+    const char *ignore;      /**< columns not used (NULL) */
+    const char *categorical; /**< columns read as categories (NULL) */
+    const char *numeric;     /**< columns read as numbers (NULL) */
+    const char *missing;     /**< missing-value tokens (NULL: MLP_TABLE_MISSING_DEFAULT) */
+    const char *date;        /**< columns read as dates (NULL) */
+} mlp_table_fit_options;
+
+/** The defaults given in mlp_table_fit_options's comments.
+ * @return the default options, struct_size set */
+MLP_API mlp_table_fit_options mlp_table_fit_options_default(void);
+/** mlp_table_encoding_fit with mlp_table_fit_options (a date override).
+ * @param out receives the new encoding; unchanged on failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encoding_fit; INVALID_ARG also for an unknown struct_size, or a
+ *         column asked to be numeric or a date of which no cell is one */
+MLP_API mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *table,
+                                             const mlp_table_fit_options *options,
+                                             mlp_error_detail *detail);
+/** Cells of a numeric or date column of the training table that are neither a value of
+ * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
+ * dates): imputed as missing cells. Not kept in model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
+/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
+ * @return the text, owned by enc; NULL past the last one or out of range */
+MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
+                                                            size_t col, size_t k);
+/** How many invalid values of a column an encoding keeps as examples. */
+#define MLP_TABLE_INVALID_EXAMPLES 3
+
 /** What encoding a table met. */
 typedef struct mlp_table_report {
     size_t rows_read;         /**< data rows of the table */
-    size_t rows_dropped;      /**< rows left out because a label cell was missing */
-    size_t missing_cells;     /**< feature cells imputed */
+    size_t rows_dropped;      /**< rows left out: a label cell missing, a regression label
+                                   that is not a number, a class training did not see
+                                   (mlp_table_encode_ex tells them apart) */
+    size_t missing_cells;     /**< feature cells imputed (cells of the wrong kind too) */
     size_t unseen_categories; /**< categorical cells with a value training did not see */
 } mlp_table_report;
 
@@ -1329,9 +1380,10 @@ typedef struct mlp_table_report {
  * @param out receives the new data set; unchanged on failure
  * @param report what the encoding met; may be NULL
  * @param detail the message on failure, naming the column and line; may be NULL
- * @return OK; INVALID_ARG (a column of the encoding missing from the table), PARSE (a
- *         feature or label cell that its column cannot read, a class training did not
- *         see), NULL_ARG, NO_MEMORY */
+ * Rows with a class training did not see are left out (counted); feature cells that do
+ * not parse in a numeric or date column are imputed (counted).
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table), NULL_ARG,
+ *         NO_MEMORY */
 MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
                                     mlp_dataset **out, mlp_table_report *report,
                                     mlp_error_detail *detail);
@@ -1346,6 +1398,40 @@ MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_tab
 MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
                                            const mlp_table *table, mlp_dataset **out,
                                            mlp_table_report *report, mlp_error_detail *detail);
+
+/** What encoding a table met, in detail (struct_size first: set it to sizeof). */
+typedef struct mlp_table_report_ex {
+    size_t struct_size;       /**< sizeof(mlp_table_report_ex), set by the caller */
+    size_t rows_read;         /**< data rows of the table */
+    size_t rows_dropped;      /**< rows left out: a label cell missing, or a regression
+                                   label that is not a number */
+    size_t missing_cells;     /**< feature cells imputed (invalid_cells included) */
+    size_t unseen_categories; /**< categorical cells with a value training did not see */
+    size_t invalid_cells;     /**< numeric or date cells that are not one: imputed */
+    size_t unseen_classes;    /**< rows left out: a class training did not see */
+    size_t invalid_line;      /**< the file line of the first invalid cell (0: none) */
+    size_t invalid_column;    /**< its 0-based column in the table */
+    char invalid_value[64];   /**< its text, truncated */
+    size_t unseen_line;       /**< the file line of the first unseen class (0: none) */
+    char unseen_class[64];    /**< its text, truncated */
+} mlp_table_report_ex;
+
+/** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
+ * detailed report. A row whose class training did not see is left out and counted, never
+ * an error (a model cannot predict it right; its accuracy on the other rows is still
+ * worth having); so are rows whose regression label is not a number. Feature cells that
+ * do not parse in a numeric or date column are imputed and counted.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param with_targets true: labels become targets; false: inputs only
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL; its struct_size must be set
+ * @param detail the message on failure; may be NULL
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table, an unknown
+ *         struct_size), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
+                                       bool with_targets, mlp_dataset **out,
+                                       mlp_table_report_ex *report, mlp_error_detail *detail);
 
 /** Features the encoding produces (the net's input size).
  * @param enc the encoding; NULL gives 0
@@ -1738,8 +1824,11 @@ MLP_API mlp_status mlp_model_evaluate(const mlp_model *model, mlp_model_scratch 
  * mlp_model_predict_table can encode raw tables. Needs the model to itself.
  * @param model the model
  * @param enc the encoding, copied; NULL removes the one attached
- * @return OK; DIMENSION (enc's input size is not the model's), NULL_ARG, NO_MEMORY (the
- *         model unchanged) */
+ * @return OK; DIMENSION (enc's input size is not the model's), INVALID_ARG (enc does not
+ *         fit the net or the labels: its classes are not the net's outputs or the
+ *         preprocessing's classes in the same order, its labels are not the outputs of a
+ *         regression, or it is a regression and the net ends in a softmax), NULL_ARG,
+ *         NO_MEMORY (the model unchanged in every failure) */
 MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
 /** mlp_model_set_encoding with a message in detail (may be NULL) naming the argument and the
  * reason. */
@@ -1781,6 +1870,19 @@ MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_tab
 MLP_API mlp_status mlp_model_table_inputs(const mlp_model *model, const mlp_table *table,
                                           const char *label, mlp_dataset **out,
                                           mlp_table_report *report, mlp_error_detail *detail);
+/** mlp_model_table_inputs with the detailed report (mlp_table_report_ex: invalid cells with
+ * the first one's line, column and text).
+ * @param model the model (only read)
+ * @param table the rows (only read)
+ * @param label as mlp_model_table_inputs
+ * @param out receives a new data set (target size 0); unchanged on failure
+ * @param report what the encoding met; may be NULL; struct_size must be its sizeof
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_model_table_inputs; INVALID_ARG also for another struct_size */
+MLP_API mlp_status mlp_model_table_inputs_ex(const mlp_model *model, const mlp_table *table,
+                                             const char *label, mlp_dataset **out,
+                                             mlp_table_report_ex *report,
+                                             mlp_error_detail *detail);
 
 /** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
@@ -1943,6 +2045,8 @@ typedef struct mlp_fit_config {
     void *epoch_user_data;     /**< passed to epoch_callback unchanged */
     mlp_fit_train_fn trainer;  /**< NULL: mlp_train */
     void *trainer_data;        /**< passed to trainer unchanged */
+    /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
+    const char *table_date;
 } mlp_fit_config;
 
 /** The defaults given in mlp_fit_config's comments. */

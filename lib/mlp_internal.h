@@ -120,6 +120,52 @@ mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t
                              size_t *n_val);
 /* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
 mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
+/* Folds of a k-fold split: a seeded permutation of 0..n-1 (mlp_split_indices' seeding) cut
+ * into k folds of n/k or n/k + 1 records; fold f is idx[start[f] .. start[f + 1]), in
+ * ascending order within a fold. *idx (n) and *start (k + 1) are mlp_mem_alloc'd.
+ * INVALID_ARG when k < 2 or k > n. */
+mlp_status mlp_kfold_indices(size_t n, size_t k, uint64_t seed, size_t **idx, size_t **start);
+
+/* train/softmax_fit.c: softmax regression, mean cross-entropy + l2/2 |W|^2 (biases not
+ * penalised), minimised by full-batch L-BFGS in double from zero (deterministic). x is
+ * n x d (scaled inputs), y n x k (one-hot or class probabilities). theta receives k*(d+1)
+ * doubles: W (k x d, row-major, a net's weight layout) then b (k). Stops when the largest
+ * gradient entry is at most tol, when the loss stops falling, or after max_iter steps. */
+typedef struct mlp_softmax_fit_info {
+    size_t iterations;
+    double loss;         /* the penalised objective at the end */
+    double gradient_max; /* its largest gradient entry, in absolute value */
+    int converged;
+} mlp_softmax_fit_info;
+#define MLP_SOFTMAX_FIT_MAX_ITER 500
+#define MLP_SOFTMAX_FIT_TOL 1e-6
+mlp_status mlp_softmax_fit(const float *x, const float *y, size_t n, size_t d, size_t k,
+                           double l2, size_t max_iter, double tol, double *theta,
+                           mlp_softmax_fit_info *info);
+/* The same into a net of one layer, softmax output, per-neuron bias (its parameters set;
+ * INVALID_ARG for another shape), with the default iterations and tolerance. */
+mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, size_t n,
+                               double l2, mlp_softmax_fit_info *info);
+
+/* io/model_consistency.c: whether net, preprocessing (may be NULL) and table encoding
+ * (may be NULL) describe one model: input widths, outputs against classes or labels, the
+ * task against a softmax output, the class names in the same order. INVALID_ARG with the
+ * reason in why (size bytes) when they contradict each other. */
+mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
+                                    const mlp_table_encoding *enc, char *why, size_t size);
+
+/* str_index.c: FNV-1a of a string, and a lookup of borrowed keys by their text (the first
+ * of repeated keys wins; NULL keys are skipped). */
+size_t mlp_str_hash(const char *s);
+typedef struct mlp_str_index {
+    const char *const *keys;
+    size_t *slot; /* index + 1; 0 empty */
+    size_t cap;   /* a power of two */
+} mlp_str_index;
+mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_t n);
+/* The key's index, or SIZE_MAX. */
+size_t mlp_str_index_find(const mlp_str_index *ix, const char *s);
+void mlp_str_index_free(mlp_str_index *ix);
 /* status.c: fills detail (may be NULL) with line, column and a printf-style message (the
  * data readers' errors); returns status. */
 mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,

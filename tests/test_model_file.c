@@ -515,13 +515,15 @@ START_TEST(test_roundtrip_preprocess_variants)
     char path[256];
     file_path(path, sizeof path, &d, "model.mlp");
     static const size_t sizes[] = {5, 4};
-    static const mlp_activation acts[] = {MLP_ACT_SOFTMAX};
+    static const mlp_activation acts[] = {MLP_ACT_SOFTMAX}, linear[] = {MLP_ACT_LINEAR};
     mlp_net *net = net_new(1, sizes, acts, MLP_BIAS_PER_LAYER, 5);
+    /* A regression is not saved with a softmax output (the sections would contradict). */
+    mlp_net *reg = net_new(1, sizes, linear, MLP_BIAS_PER_LAYER, 5);
     /* Regression without label name; classification with every class name form. */
     mlp_preprocess *pres[] = {pre_new(5, 0, NULL), pre_new(5, 4, "label"), NULL};
     ck_assert_int_eq(mlp_preprocess_create(&pres[2], 5), MLP_OK); /* untouched defaults */
     for (size_t i = 0; i < 3; i++) {
-        save_checked(path, net, pres[i], NULL, 0);
+        save_checked(path, i == 0 ? reg : net, pres[i], NULL, 0);
         mlp_net *back = NULL;
         mlp_preprocess *pre = NULL;
         load_checked(path, &back, &pre, NULL, NULL, NULL);
@@ -531,6 +533,7 @@ START_TEST(test_roundtrip_preprocess_variants)
         mlp_net_free(back);
         mlp_preprocess_free(pres[i]);
     }
+    mlp_net_free(reg);
     mlp_net_free(net);
     dir_remove(&d);
 }

@@ -114,9 +114,11 @@ const char *cli_input_name(const char *path);
 int cli_table_load(const char *path, mlp_table **out);
 /* Encodes t with enc (targets too when with_targets); messages name `name`. */
 int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
-                     bool with_targets, mlp_dataset **out, mlp_table_report *rep);
+                     bool with_targets, mlp_dataset **out, mlp_table_report_ex *rep);
 /* One line on dropped rows, imputed cells and unseen categories (nothing when none). */
-void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report *rep);
+void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_ex *rep);
+/* The same from the short report (the fit report's). */
+void cli_table_report_print_short(FILE *fp, const char *name, const mlp_table_report *rep);
 /* The per-column summary and the task chosen, with why. */
 void cli_table_summary(FILE *fp, const mlp_table_encoding *enc);
 /* Name of output k: its label column's, else "output_k" written into buf. */

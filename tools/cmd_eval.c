@@ -69,7 +69,7 @@ static int load_data(const mlp_model *m, const char *path, const char *labels,
             return CLI_DATA_ERROR;
         }
         mlp_table *t = NULL;
-        mlp_table_report rep = {0};
+        mlp_table_report_ex rep = {.struct_size = sizeof rep};
         int rc = cli_table_load(path, &t);
         if (rc == CLI_OK) rc = cli_table_encode(enc, t, cli_input_name(path), true, ds, &rep);
         if (rc == CLI_OK) cli_table_report_print(stdout, cli_input_name(path), &rep);

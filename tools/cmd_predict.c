@@ -72,10 +72,10 @@ static int load_inputs(const mlp_model *m, const char *path, const char *label_o
     mlp_table *t = NULL;
     st = mlp_table_load_stream(&t, fp, name, NULL, &detail);
     if (fp != stdin) fclose(fp);
-    mlp_table_report rep = {0};
+    mlp_table_report_ex rep = {.struct_size = sizeof rep};
     if (st == MLP_OK) {
         *header = mlp_table_column_name(t, 0) != NULL;
-        st = mlp_model_table_inputs(m, t, label_opt, ds, &rep, &detail);
+        st = mlp_model_table_inputs_ex(m, t, label_opt, ds, &rep, &detail);
     }
     mlp_table_free(t);
     if (st != MLP_OK) {

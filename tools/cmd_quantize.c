@@ -97,7 +97,7 @@ static int load_calibration(const mlp_model *m, const quantize_args *a, mlp_data
     const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
     if (enc) {
         mlp_table *t = NULL;
-        mlp_table_report rep = {0};
+        mlp_table_report_ex rep = {.struct_size = sizeof rep};
         int rc = cli_table_load(a->calibration, &t);
         if (rc == CLI_OK)
             rc = cli_table_encode(enc, t, cli_input_name(a->calibration), false, ds, &rep);

@@ -229,6 +229,7 @@ static void make_config(train_run *r)
     c->table.categorical = o->categorical;
     c->table.numeric = o->numeric;
     c->table.missing = o->missing;
+    c->table_date = o->date;
     if (o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 && r->all &&
         mlp_dataset_target_size(r->all) == 10) {
         c->class_names = fashion_mnist_classes;

@@ -79,8 +79,8 @@ void train_monitor_describe(train_monitor *m)
     if (r->encoding) {
         cli_table_summary(m->out, r->encoding);
         for (size_t i = 0; i < 3; i++)
-            if (m->table_names[i]) cli_table_report_print(m->out, m->table_names[i],
-                                                          &r->table_reports[i]);
+            if (m->table_names[i])
+                cli_table_report_print_short(m->out, m->table_names[i], &r->table_reports[i]);
     }
     for (size_t i = 0; i < r->lines_before_training && i < r->line_count; i++)
         fprintf(m->out, "%s\n", r->lines[i]);

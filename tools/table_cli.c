@@ -24,19 +24,24 @@ int cli_table_load(const char *path, mlp_table **out)
 }
 
 int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
-                     bool with_targets, mlp_dataset **out, mlp_table_report *rep)
+                     bool with_targets, mlp_dataset **out, mlp_table_report_ex *rep)
 {
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = with_targets ? mlp_table_encode(enc, t, out, rep, &detail)
-                                 : mlp_table_encode_inputs(enc, t, out, rep, &detail);
+    memset(rep, 0, sizeof *rep);
+    rep->struct_size = sizeof *rep;
+    mlp_status st = mlp_table_encode_ex(enc, t, with_targets, out, rep, &detail);
     if (st != MLP_OK) {
         *out = NULL;
         cli_report_status(name, st, &detail);
         return CLI_DATA_ERROR;
     }
     if (mlp_dataset_count(*out) == 0) {
-        cli_error("%s: no records%s", name, rep->rows_dropped ? " with a label" : "");
+        if (rep->unseen_classes)
+            cli_error("%s: no records with a class seen in training (first '%s' on line %zu)",
+                      name, rep->unseen_class, rep->unseen_line);
+        else
+            cli_error("%s: no records%s", name, rep->rows_dropped ? " with a label" : "");
         mlp_dataset_free(*out);
         *out = NULL;
         return CLI_DATA_ERROR;
@@ -44,17 +49,36 @@ int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const ch
     return CLI_OK;
 }
 
-void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report *rep)
+void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_ex *rep)
 {
-    if (!rep->rows_dropped && !rep->missing_cells && !rep->unseen_categories) return;
+    if (!rep->rows_dropped && !rep->missing_cells && !rep->unseen_categories &&
+        !rep->unseen_classes)
+        return;
     fprintf(fp, "%s: %zu rows", name, rep->rows_read);
     if (rep->rows_dropped)
-        fprintf(fp, ", %zu dropped (label missing)", rep->rows_dropped);
+        fprintf(fp, ", %zu dropped (label missing or not a number)", rep->rows_dropped);
+    if (rep->unseen_classes)
+        fprintf(fp, ", %zu left out (a class not seen in training, first '%s' on line %zu)",
+                rep->unseen_classes, rep->unseen_class, rep->unseen_line);
     if (rep->missing_cells) fprintf(fp, ", %zu missing cells imputed", rep->missing_cells);
+    if (rep->invalid_cells)
+        fprintf(fp, " (%zu of them not of their column's type, first '%s' on line %zu in "
+                "column %zu)", rep->invalid_cells, rep->invalid_value, rep->invalid_line,
+                rep->invalid_column);
     if (rep->unseen_categories)
         fprintf(fp, ", %zu cells with a category not seen in training (encoded as all zeros)",
                 rep->unseen_categories);
     fputc('\n', fp);
+}
+
+void cli_table_report_print_short(FILE *fp, const char *name, const mlp_table_report *rep)
+{
+    mlp_table_report_ex ex = {.struct_size = sizeof ex,
+                              .rows_read = rep->rows_read,
+                              .rows_dropped = rep->rows_dropped,
+                              .missing_cells = rep->missing_cells,
+                              .unseen_categories = rep->unseen_categories};
+    cli_table_report_print(fp, name, &ex);
 }
 
 static const char *const type_names[MLP_COLUMN_TYPE_COUNT] = {
@@ -76,6 +100,22 @@ static void print_categories(FILE *fp, const mlp_table_encoding *enc, size_t j)
     }
 }
 
+/* Cells of a numeric or date column that were not of its type: imputed, with examples
+ * and the flag that reads the column otherwise. */
+static void print_invalid(FILE *fp, const mlp_table_encoding *enc, size_t j)
+{
+    size_t n = mlp_table_encoding_column_invalid(enc, j);
+    if (!n) return;
+    fprintf(fp, ", %zu invalid (", n);
+    for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES; k++) {
+        const char *v = mlp_table_encoding_column_invalid_value(enc, j, k);
+        if (!v) break;
+        fprintf(fp, "%s'%.20s'", k ? ", " : "", v);
+    }
+    fprintf(fp, "%s; imputed as missing; --categorical or --missing to read them otherwise)",
+            n > MLP_TABLE_INVALID_EXAMPLES ? ", ..." : "");
+}
+
 void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
 {
     size_t n = mlp_table_encoding_column_count(enc);
@@ -85,18 +125,20 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
         const char *name = mlp_table_encoding_column_name(enc, j);
         mlp_column_type type = mlp_table_encoding_column_type(enc, j);
         size_t missing = mlp_table_encoding_column_missing(enc, j);
+        size_t imputed = missing + mlp_table_encoding_column_invalid(enc, j);
         const char *tn = type < MLP_COLUMN_TYPE_COUNT ? type_names[type] : "?";
         fprintf(fp, type == MLP_COLUMN_LABEL ? "  %3zu %-20s %s" : "  %3zu %-20s %-11s", j,
                 name ? name : "-", tn);
         if (type != MLP_COLUMN_LABEL) fprintf(fp, " missing %zu", missing);
+        print_invalid(fp, enc, j);
         switch (type) {
         case MLP_COLUMN_NUMERIC:
             fprintf(fp, ", mean %.4g%s", mlp_table_encoding_column_mean(enc, j),
-                    missing ? " imputed, + missing indicator" : "");
+                    imputed ? " imputed, + missing indicator" : "");
             break;
         case MLP_COLUMN_DATE:
             fprintf(fp, " -> days since 1970 and season (sin, cos)%s",
-                    missing ? ", mean imputed, + missing indicator" : "");
+                    imputed ? ", mean imputed, + missing indicator" : "");
             break;
         case MLP_COLUMN_CATEGORICAL:
             print_categories(fp, enc, j);
@@ -114,8 +156,9 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
     mlp_task task = mlp_table_encoding_task(enc);
     const char *why = mlp_table_encoding_task_reason(enc); /* empty once loaded from a file */
     if (*why)
-        fprintf(fp, "task: %s: %s\n", task == MLP_TASK_CLASSIFY ? "classification" : "regression",
-                why);
+        fprintf(fp, "task: %s: %s (--task %s to override)\n",
+                task == MLP_TASK_CLASSIFY ? "classification" : "regression", why,
+                task == MLP_TASK_CLASSIFY ? "regress" : "classify");
 }
 
 /* Name of output k of a model: its label column's, else "output_k" into buf. */

@@ -21,7 +21,7 @@ typedef struct train_options {
     const char *train_path, *train_labels, *test_path, *test_labels, *dataset;
     const char *label;
     /* tables: column lists (names or 0-based indices, comma-separated) and missing tokens */
-    const char *ignore, *categorical, *numeric, *missing;
+    const char *ignore, *categorical, *numeric, *date, *missing;
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;

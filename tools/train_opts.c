@@ -24,8 +24,9 @@ static void train_help(void)
 "                                (e.g. fashion-mnist, which also selects tuned defaults)\n"
 "  --label COL[,COL...]          CSV label column(s): header names or 0-based indices\n"
 "                                (the last column); several: multi-output regression\n"
-"  --task classify|regress       (CSV: regression when the label is numeric with more than\n"
-"                                20 distinct values or non-integers, else classification;\n"
+"  --task classify|regress       (CSV: regression when the label is numbers with more than\n"
+"                                20 distinct values, non-integers, or more than 2 values\n"
+"                                one of which is in fewer than 5 rows, else classification;\n"
 "                                the tool prints which and why; IDX: always classify)\n"
 "CSV tables (column types are fitted on the training split and saved in the model):\n"
 "  numbers stay numeric, text columns are one-hot encoded (a category not seen in\n"
@@ -35,7 +36,8 @@ static void train_help(void)
 "  a missing label are dropped (counted). A summary of the columns is printed first.\n"
 "  --ignore COL,...              columns not to use (names or 0-based indices)\n"
 "  --categorical COL,...         columns to one-hot encode (e.g. numeric codes)\n"
-"  --numeric COL,...             columns that must be numbers\n"
+"  --numeric COL,...             columns read as numbers (other cells imputed, counted)\n"
+"  --date COL,...                columns read as dates (other cells imputed, counted)\n"
 "  --missing TOKENS              comma-separated missing-cell markers, ignoring case\n"
 "                                (NA,NaN,?,null; an empty cell is always missing)\n"
 "  --scale standard|minmax|robust|none  fitted on the training split (IDX minmax, CSV standard)\n"
@@ -105,7 +107,7 @@ enum {
     OPT_TASK, OPT_SCALE, OPT_VAL, OPT_PATIENCE, OPT_LAYERS, OPT_ACTIVATION, OPT_BIAS, OPT_INIT,
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
-    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_MISSING, OPT_PRECISION,
+    OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
     OPT_MPI,
 };
 
@@ -120,6 +122,7 @@ static const struct option long_options[] = {
     {"ignore", required_argument, NULL, OPT_IGNORE},
     {"categorical", required_argument, NULL, OPT_CATEGORICAL},
     {"numeric", required_argument, NULL, OPT_NUMERIC},
+    {"date", required_argument, NULL, OPT_DATE},
     {"missing", required_argument, NULL, OPT_MISSING},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"val-fraction", required_argument, NULL, OPT_VAL},
@@ -202,6 +205,7 @@ static int parse_one(int c, train_options *o)
     case OPT_IGNORE: o->ignore = optarg; break;
     case OPT_CATEGORICAL: o->categorical = optarg; break;
     case OPT_NUMERIC: o->numeric = optarg; break;
+    case OPT_DATE: o->date = optarg; break;
     case OPT_MISSING: o->missing = optarg; break;
     case OPT_TASK:
         ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
@@ -317,9 +321,10 @@ static int check_data_options(const train_options *o)
         return cli_usage_error(CMD, "stdin (-) is for CSV data, not IDX files");
     if (train_stdin && test_stdin)
         return cli_usage_error(CMD, "--train and --test cannot both read stdin (-)");
-    if (idx && (o->label || o->ignore || o->categorical || o->numeric || o->missing))
-        return cli_usage_error(CMD, "--label, --ignore, --categorical, --numeric and "
-                                    "--missing are for CSV data");
+    if (idx && (o->label || o->ignore || o->categorical || o->numeric || o->date ||
+                o->missing))
+        return cli_usage_error(CMD, "--label, --ignore, --categorical, --numeric, --date "
+                                    "and --missing are for CSV data");
     if (idx && (o->set & SET_TASK) && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "IDX data is for classification (--task classify)");
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)

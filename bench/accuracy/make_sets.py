@@ -2,8 +2,10 @@
 """Writes the accuracy benchmark's data sets as CSV train/test splits (fixed seeds).
 
 Every set comes from a Debian package already on the machine (python3-sklearn,
-python3-statsmodels, r-cran-mass through Rscript) or is synthetic with known noise; nothing
-is downloaded. A set whose package is missing is skipped with a note on stderr.
+python3-statsmodels, r-cran-mass, r-cran-aer, r-cran-cardata and r-cran-hsaur3 through
+Rscript) or is synthetic with known noise; nothing is downloaded. The R tables keep their
+text columns and missing cells (train.csv/test.csv as the package holds them; .num a plain
+one-hot, mean-imputed encoding fitted on the training part for the numeric peers). A set whose package is missing is skipped with a note on stderr.
 
 Usage: make_sets.py OUTDIR
 For each set NAME: OUTDIR/NAME/train.csv, test.csv (header row; the label column(s) last,
@@ -152,6 +154,125 @@ def r_sets(outdir):
           np.array([r[-1] for r in rows]), "classify")
 
 
+# Real tables with text columns and missing cells (carData, AER, HSAUR3), written as the
+# packages hold them: factors as text, NA as NA. MASS, mlbench and R's own data sets are
+# kept out: they are the independent check of the tool's defaults.
+R_TABLES_SCRIPT = r"""
+suppressMessages({library(carData); library(AER); library(HSAUR3)})
+d <- commandArgs(TRUE)[1]
+data(HMDA, CreditCard, CPS1985, HousePrices, package = "AER")
+data(CHFLS, Forbes2000, package = "HSAUR3")
+out <- function(x, name) write.csv(x, file.path(d, paste0(name, ".csv")), row.names = FALSE,
+                                   na = "NA")
+out(Arrests, "Arrests"); out(Chile, "Chile"); out(TitanicSurvival, "TitanicSurvival")
+out(WVS, "WVS"); out(Womenlf, "Womenlf"); out(SLID, "SLID"); out(Salaries, "Salaries")
+out(Prestige, "Prestige"); out(HMDA, "HMDA"); out(CreditCard, "CreditCard")
+out(CPS1985, "CPS1985"); out(HousePrices, "HousePrices"); out(CHFLS, "CHFLS")
+out(Forbes2000, "Forbes2000")
+"""
+
+# name: (file, label, task, columns dropped, note)
+R_TABLES = {
+    "arrests": ("Arrests", "released", "classify", [], "carData: released with a summons"),
+    "chile": ("Chile", "vote", "classify", [], "carData: 1988 plebiscite vote, 4 classes"),
+    "titanic": ("TitanicSurvival", "survived", "classify", [], "carData: age missing"),
+    "wvs": ("WVS", "poverty", "classify", [], "carData: World Values Survey, 3 classes"),
+    "womenlf": ("Womenlf", "partic", "classify", [], "carData: work, 3 classes"),
+    "hmda": ("HMDA", "deny", "classify", [], "AER: mortgage denied"),
+    # share and expenditure give the label away (no card, no spending)
+    "creditcard": ("CreditCard", "card", "classify", ["share", "expenditure"],
+                   "AER: card application accepted"),
+    "chfls": ("CHFLS", "R_happy", "classify", [], "HSAUR3: happiness, 4 classes"),
+    "slid": ("SLID", "wages", "regress", [], "carData: Ontario wages, missing cells"),
+    "salaries": ("Salaries", "salary", "regress", [], "carData: professors' salaries"),
+    "prestige": ("Prestige", "prestige", "regress", [], "carData: occupations, type missing"),
+    "cps1985": ("CPS1985", "wage", "regress", [], "AER: wages"),
+    "houseprices": ("HousePrices", "price", "regress", [], "AER: house prices"),
+    "forbes": ("Forbes2000", "profits", "regress", ["rank"],
+               "HSAUR3: profits; name is an identifier"),
+}
+
+# Text columns with more distinct values than this are left out of the numeric encoding
+# the C and PyTorch peers read (an identifier, or a factor R's forest cannot take).
+NUM_MAX_LEVELS = 53
+
+
+def numeric_encoding(train, test, label):
+    """One-hot text columns, mean-imputed numbers with a missing indicator; fitted on
+    train: the plain preprocessing a user of the numeric peers would write."""
+    import pandas as pd
+    cols_tr, cols_te = [], []
+    for c in train.columns:
+        if c == label:
+            continue
+        if pd.api.types.is_numeric_dtype(train[c]):
+            mean = train[c].mean()
+            cols_tr.append(train[c].fillna(mean).values)
+            cols_te.append(test[c].fillna(mean).values)
+            if train[c].isna().any():
+                cols_tr.append(train[c].isna().values.astype(float))
+                cols_te.append(test[c].isna().values.astype(float))
+        else:
+            levels = sorted(train[c].dropna().astype(str).unique())
+            if len(levels) > NUM_MAX_LEVELS:
+                continue
+            for v in levels:
+                cols_tr.append((train[c].astype(str) == v).values.astype(float))
+                cols_te.append((test[c].astype(str) == v).values.astype(float))
+            if train[c].isna().any():
+                cols_tr.append(train[c].isna().values.astype(float))
+                cols_te.append(test[c].isna().values.astype(float))
+    return np.column_stack(cols_tr), np.column_stack(cols_te)
+
+
+def write_table(outdir, name, df, label, task, note):
+    """A set from a data frame with text and missing cells: CSV as it is (label last) for
+    the tool and the R peers, .num (numeric encoding) for the others."""
+    df = df[df[label].notna()].reset_index(drop=True)
+    df = df[[c for c in df.columns if c != label] + [label]]
+    rng = np.random.default_rng(SPLIT_SEED)
+    perm = rng.permutation(len(df))
+    n_test = int(round(TEST_FRACTION * len(df)))
+    train, test = df.iloc[sorted(perm[n_test:])], df.iloc[sorted(perm[:n_test])]
+    d = os.path.join(outdir, name)
+    os.makedirs(d, exist_ok=True)
+    train.to_csv(os.path.join(d, "train.csv"), index=False, na_rep="NA")
+    test.to_csv(os.path.join(d, "test.csv"), index=False, na_rep="NA")
+    xtr, xte = numeric_encoding(train, test, label)
+    classes = sorted(train[label].astype(str).unique()) if task == "classify" else []
+    for part, x, frame in (("train", xtr, train), ("test", xte, test)):
+        with open(os.path.join(d, part + ".num"), "w") as f:
+            f.write("%d %d %d\n" % (x.shape[1], 1, len(classes)))
+            for row, yv in zip(x, frame[label]):
+                # a test class the training part lacks is scored as a miss (index -1)
+                y = (classes.index(str(yv)) if str(yv) in classes else -1) if classes \
+                    else float(yv)
+                f.write(" ".join(repr(float(v)) for v in row) + " " + repr(y) + "\n")
+    text_cols = sum(1 for c in train.columns if c != label and
+                    not np.issubdtype(train[c].dtype, np.number))
+    with open(os.path.join(d, "meta.txt"), "w") as f:
+        f.write("task=%s\nlabels=%s\n" % (task, label))
+        if classes:
+            f.write("classes=%s\n" % ",".join(classes))
+        f.write("records=%d/%d inputs=%d outputs=1\n" % (len(train), len(test),
+                                                         len(train.columns) - 1))
+        f.write("table=text columns %d, missing cells %d\n" % (
+            text_cols, int(df.drop(columns=[label]).isna().sum().sum())))
+        f.write("note=%s\n" % note)
+
+
+def r_tables(outdir):
+    import pandas as pd
+    tmp = os.path.join(outdir, ".rtables")
+    os.makedirs(tmp, exist_ok=True)
+    subprocess.run(["Rscript", "-e", R_TABLES_SCRIPT, tmp], check=True,
+                   stdout=subprocess.DEVNULL)
+    for name, (src, label, task, drop, note) in R_TABLES.items():
+        df = pd.read_csv(os.path.join(tmp, src + ".csv"), keep_default_na=False,
+                         na_values=["NA"])
+        write_table(outdir, name, df.drop(columns=drop), label, task, note)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -160,10 +281,11 @@ def main():
     for name, fn, pkg in (("sklearn", sklearn_sets, "python3-sklearn"),
                           ("friedman", friedman_sets, "python3-sklearn"),
                           ("statsmodels", statsmodels_sets, "python3-statsmodels"),
-                          ("R MASS", r_sets, "r-cran-mass")):
+                          ("R MASS", r_sets, "r-cran-mass"),
+                          ("R tables", r_tables, "r-cran-aer r-cran-cardata r-cran-hsaur3")):
         try:
             fn(outdir)
-        except (ImportError, FileNotFoundError, subprocess.CalledProcessError) as e:
+        except (ImportError, FileNotFoundError, subprocess.CalledProcessError, OSError) as e:
             print("make_sets: %s sets skipped (%s; install %s)" % (name, e, pkg),
                   file=sys.stderr)
 

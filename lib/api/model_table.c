@@ -20,6 +20,11 @@ mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding 
     if (enc && mlp_table_encoding_input_size(enc) != mlp_net_input_size(model->net))
         return mlp_fail(detail, MLP_ERR_DIMENSION, "enc makes %zu inputs, the model takes %zu",
                         mlp_table_encoding_input_size(enc), mlp_net_input_size(model->net));
+    if (enc) { /* an encoding that does not fit the net would be saved, then refused */
+        char why[200];
+        if (mlp_model_sections_agree(model->net, model->pre, enc, why, sizeof why) != MLP_OK)
+            return mlp_fail(detail, MLP_ERR_INVALID_ARG, "enc does not fit the model: %s", why);
+    }
     mlp_status st = mlp_preprocess_set_encoding(model->pre, enc);
     if (st != MLP_OK) return mlp_fail(detail, st, "no memory for the copy of enc");
     return MLP_OK;
@@ -78,7 +83,7 @@ static mlp_status fill_numbers(const mlp_table *t, long skip, float *x, mlp_erro
                 return mlp_data_error(d, MLP_ERR_PARSE, t->line[i], j + 1,
                                       "%s:%zu: column %zu%s%.60s%s: '%.60s' is not a finite "
                                       "number", t->source ? t->source : "table", t->line[i],
-                                      j + 1, t->names ? " '" : "", t->names ? t->names[j] : "",
+                                      j, t->names ? " '" : "", t->names ? t->names[j] : "",
                                       t->names ? "'" : "", s);
             *x++ = (float)v;
         }
@@ -109,6 +114,24 @@ static mlp_status numeric_inputs(const mlp_model *m, const mlp_table *t, const c
     }
     *out = ds;
     return MLP_OK;
+}
+
+mlp_status mlp_model_table_inputs_ex(const mlp_model *model, const mlp_table *table,
+                                     const char *label, mlp_dataset **out,
+                                     mlp_table_report_ex *report, mlp_error_detail *detail)
+{
+    if (report && report->struct_size != sizeof *report)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "report: struct_size %zu is not "
+                        "sizeof(mlp_table_report_ex)", report->struct_size);
+    if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
+    if (!table) return mlp_fail(detail, MLP_ERR_NULL_ARG, "table is NULL");
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (table->rows == 0) return mlp_fail(detail, MLP_ERR_INVALID_ARG, "the table has no rows");
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(model->pre);
+    if (enc) return mlp_table_encode_ex(enc, table, false, out, report, detail);
+    if (report) *report = (mlp_table_report_ex){.struct_size = sizeof *report,
+                                                .rows_read = table->rows};
+    return numeric_inputs(model, table, label, out, detail);
 }
 
 mlp_status mlp_model_table_inputs(const mlp_model *model, const mlp_table *table,

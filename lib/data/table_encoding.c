@@ -3,6 +3,7 @@
 #include "table_internal.h"
 
 #include <locale.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,17 @@ static void free_strings(char **s, size_t n)
     mlp_mem_free(s);
 }
 
+void mlp_table_column_clear(table_column *c)
+{
+    mlp_mem_free(c->name);
+    free_strings(c->categories, c->n_categories);
+    for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES; k++) mlp_mem_free(c->invalid_examples[k]);
+}
+
 void mlp_table_encoding_free(mlp_table_encoding *enc)
 {
     if (!enc) return;
-    for (size_t j = 0; enc->cols && j < enc->n_columns; j++) {
-        mlp_mem_free(enc->cols[j].name);
-        free_strings(enc->cols[j].categories, enc->cols[j].n_categories);
-    }
+    for (size_t j = 0; enc->cols && j < enc->n_columns; j++) mlp_table_column_clear(&enc->cols[j]);
     mlp_mem_free(enc->cols);
     mlp_mem_free(enc->label_cols);
     free_strings(enc->classes, enc->n_classes);
@@ -97,7 +102,10 @@ mlp_status mlp_table_encoding_clone(mlp_table_encoding **out, const mlp_table_en
         d->name = NULL;
         d->categories = NULL;
         d->n_categories = 0;
+        memset(d->invalid_examples, 0, sizeof d->invalid_examples);
         if (s->name && !(d->name = mlp_mem_strdup(s->name))) ok = 0;
+        for (size_t k = 0; ok && k < MLP_TABLE_INVALID_EXAMPLES && s->invalid_examples[k]; k++)
+            ok = (d->invalid_examples[k] = mlp_mem_strdup(s->invalid_examples[k])) != NULL;
         if (ok && s->n_categories) {
             ok = (d->categories = copy_strings(s->categories, s->n_categories)) != NULL;
             if (ok) d->n_categories = s->n_categories;
@@ -145,6 +153,17 @@ size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t 
 {
     const table_column *c = column(enc, col);
     return c ? c->distinct : 0;
+}
+size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col)
+{
+    const table_column *c = column(enc, col);
+    return c ? c->invalid : 0;
+}
+const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc, size_t col,
+                                                    size_t k)
+{
+    const table_column *c = column(enc, col);
+    return c && k < MLP_TABLE_INVALID_EXAMPLES ? c->invalid_examples[k] : NULL;
 }
 size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col)
 {
@@ -195,35 +214,20 @@ const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t 
 typedef struct encode_ctx {
     const mlp_table_encoding *enc;
     const mlp_table *t;
-    size_t *map;            /* encoding column -> table column, SIZE_MAX when absent */
-    mlp_table_report rep;
+    size_t *map;             /* encoding column -> table column, SIZE_MAX when absent */
+    mlp_str_index *lookup;   /* per encoding column: its categories (categorical only) */
+    mlp_str_index classes;   /* classification: class name -> output */
+    mlp_table_report_ex rep;
     mlp_error_detail *detail;
 } encode_ctx;
-
-static void words(const encode_ctx *e, size_t j, char *buf, size_t size)
-{
-    const table_column *c = &e->enc->cols[j];
-    if (c->name)
-        snprintf(buf, size, "column %zu '%.60s'", e->map[j] + 1, c->name);
-    else
-        snprintf(buf, size, "column %zu", e->map[j] + 1);
-}
 
 static const char *cell_at(const encode_ctx *e, size_t r, size_t j)
 {
     return e->t->text + e->t->cell[r * e->t->cols + e->map[j]];
 }
 
-static mlp_status bad_cell(const encode_ctx *e, size_t r, size_t j, const char *what)
-{
-    char w[96];
-    words(e, j, w, sizeof w);
-    return mlp_data_error(e->detail, MLP_ERR_PARSE, e->t->line[r], e->map[j] + 1,
-                          "%s:%zu: %s: %s: '%.60s'", e->t->source, e->t->line[r], w, what,
-                          cell_at(e, r, j));
-}
-
-/* Finds each column of the encoding in the table. */
+/* Finds each column of the encoding in the table: by header name (hashed: wide tables
+ * would otherwise cost columns x columns comparisons), else by position. */
 static mlp_status map_columns(encode_ctx *e, int with_targets)
 {
     const mlp_table_encoding *enc = e->enc;
@@ -235,30 +239,41 @@ static mlp_status map_columns(encode_ctx *e, int with_targets)
                               "%s: %zu columns, where the model's table had %zu (or %zu "
                               "without its label columns)", t->source, t->cols, enc->n_columns,
                               enc->n_columns - enc->n_labels);
-    for (size_t j = 0, k = 0; j < enc->n_columns; j++) {
+    mlp_status st = MLP_OK; /* by name: the table's own index of its header (table_read.c) */
+    for (size_t j = 0, k = 0; st == MLP_OK && j < enc->n_columns; j++) {
         const table_column *c = &enc->cols[j];
         e->map[j] = SIZE_MAX;
-        if (by_name) {
+        if (by_name)
             e->map[j] = mlp_table_find_name(t, c->name);
-        } else if (!(labels_absent && c->type == MLP_COLUMN_LABEL)) {
+        else if (!(labels_absent && c->type == MLP_COLUMN_LABEL))
             e->map[j] = k++;
-        }
         int needed = (c->type == MLP_COLUMN_LABEL && with_targets) ||
                      (c->type != MLP_COLUMN_LABEL && c->type != MLP_COLUMN_IGNORED);
         if (needed && e->map[j] == SIZE_MAX)
-            return mlp_data_error(e->detail, MLP_ERR_INVALID_ARG, 0, 0,
-                                  "%s: no %scolumn '%.60s' (column %zu of the training table)",
-                                  t->source, c->type == MLP_COLUMN_LABEL ? "label " : "",
-                                  c->name ? c->name : "", j + 1);
+            st = mlp_data_error(e->detail, MLP_ERR_INVALID_ARG, 0, 0,
+                                "%s: no %scolumn '%.60s' (column %zu of the training table)",
+                                t->source, c->type == MLP_COLUMN_LABEL ? "label " : "",
+                                c->name ? c->name : "", j);
     }
-    return MLP_OK;
+    return st;
 }
 
-static size_t find_text(char *const *list, size_t n, const char *s)
+/* The lookups of categories and classes. */
+static mlp_status build_lookups(encode_ctx *e, int with_targets)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], s) == 0) return i;
-    return SIZE_MAX;
+    const mlp_table_encoding *enc = e->enc;
+    for (size_t j = 0; j < enc->n_columns; j++) {
+        const table_column *c = &enc->cols[j];
+        if (c->type != MLP_COLUMN_CATEGORICAL) continue;
+        size_t n = c->n_categories - (c->missing_category != 0); /* "(missing)" is no value */
+        if (mlp_str_index_build(&e->lookup[j], (const char *const *)c->categories, n) != MLP_OK)
+            return MLP_ERR_NO_MEMORY;
+    }
+    if (with_targets && enc->task == MLP_TASK_CLASSIFY &&
+        mlp_str_index_build(&e->classes, (const char *const *)enc->classes, enc->n_classes) !=
+            MLP_OK)
+        return MLP_ERR_NO_MEMORY;
+    return MLP_OK;
 }
 
 static void put_date(float *x, double days)
@@ -269,8 +284,18 @@ static void put_date(float *x, double days)
     x[2] = (float)cos(phase);
 }
 
+/* A numeric or date cell that is neither: imputed, counted, the first one kept. */
+static void note_invalid(encode_ctx *e, size_t r, size_t j, const char *s)
+{
+    if (e->rep.invalid_cells++ == 0) {
+        e->rep.invalid_line = e->t->line[r];
+        e->rep.invalid_column = e->map[j];
+        snprintf(e->rep.invalid_value, sizeof e->rep.invalid_value, "%s", s);
+    }
+}
+
 /* Features of row r into x. */
-static mlp_status encode_row(encode_ctx *e, size_t r, float *x)
+static void encode_row(encode_ctx *e, size_t r, float *x)
 {
     const mlp_table_encoding *enc = e->enc;
     const char *missing = enc->missing_tokens;
@@ -280,17 +305,20 @@ static mlp_status encode_row(encode_ctx *e, size_t r, float *x)
         const char *s = cell_at(e, r, j);
         int is_missing = mlp_table_is_missing(s, missing);
         double v = c->mean;
-        e->rep.missing_cells += is_missing != 0;
         size_t w = mlp_table_column_width(c);
+        if ((c->type == MLP_COLUMN_NUMERIC || c->type == MLP_COLUMN_DATE) && !is_missing &&
+            !(c->type == MLP_COLUMN_DATE ? mlp_table_parse_date(s, &v)
+                                         : mlp_table_parse_number(s, &v))) {
+            note_invalid(e, r, j, s);
+            v = c->mean;
+            is_missing = 1;
+        }
+        e->rep.missing_cells += is_missing != 0;
         switch (c->type) {
         case MLP_COLUMN_NUMERIC:
-            if (!is_missing && !mlp_table_parse_number(s, &v))
-                return bad_cell(e, r, j, "not a number (a numeric column in training)");
             x[0] = (float)v;
             break;
         case MLP_COLUMN_DATE:
-            if (!is_missing && !mlp_table_parse_date(s, &v))
-                return bad_cell(e, r, j, "not a date (YYYY-MM-DD or YYYY/MM/DD)");
             put_date(x, v);
             break;
         default: { /* categorical */
@@ -299,7 +327,7 @@ static mlp_status encode_row(encode_ctx *e, size_t r, float *x)
             if (is_missing && c->missing_category)
                 k = c->n_categories - 1;
             else if (!is_missing)
-                k = find_text(c->categories, c->n_categories - (c->missing_category != 0), s);
+                k = mlp_str_index_find(&e->lookup[j], s);
             if (k != SIZE_MAX) x[k] = 1.0f;
             else if (!is_missing) e->rep.unseen_categories++;
             break;
@@ -308,36 +336,46 @@ static mlp_status encode_row(encode_ctx *e, size_t r, float *x)
         if (c->indicator) x[w - 1] = is_missing ? 1.0f : 0.0f;
         x += w;
     }
-    return MLP_OK;
 }
 
-static mlp_status encode_targets(encode_ctx *e, size_t r, float *y)
+/* Whether row r has targets to learn from: its label cells present, numbers for a
+ * regression, a class training saw for a classification. Counts the rows it refuses. */
+static int row_has_targets(encode_ctx *e, size_t r, int count)
 {
     const mlp_table_encoding *enc = e->enc;
     for (size_t k = 0; k < enc->n_labels; k++) {
-        size_t j = enc->label_cols[k];
-        const char *s = cell_at(e, r, j);
+        const char *s = cell_at(e, r, enc->label_cols[k]);
         double v;
-        if (enc->task == MLP_TASK_REGRESS) {
-            if (!mlp_table_parse_number(s, &v)) return bad_cell(e, r, j, "label not a number");
-            y[k] = (float)v;
-        } else {
-            size_t id = find_text(enc->classes, enc->n_classes, s);
-            if (id == SIZE_MAX)
-                return bad_cell(e, r, j, "label not one of the classes seen in training");
-            memset(y, 0, enc->n_classes * sizeof *y);
-            y[id] = 1.0f;
+        if (mlp_table_is_missing(s, enc->missing_tokens) ||
+            (enc->task == MLP_TASK_REGRESS && !mlp_table_parse_number(s, &v))) {
+            e->rep.rows_dropped += count;
+            return 0;
+        }
+        if (enc->task == MLP_TASK_CLASSIFY && mlp_str_index_find(&e->classes, s) == SIZE_MAX) {
+            if (count && e->rep.unseen_classes++ == 0) {
+                e->rep.unseen_line = e->t->line[r];
+                snprintf(e->rep.unseen_class, sizeof e->rep.unseen_class, "%s", s);
+            }
+            return 0;
         }
     }
-    return MLP_OK;
+    return 1;
 }
 
-static int label_missing(const encode_ctx *e, size_t r)
+static void encode_targets(encode_ctx *e, size_t r, float *y)
 {
-    for (size_t k = 0; k < e->enc->n_labels; k++)
-        if (mlp_table_is_missing(cell_at(e, r, e->enc->label_cols[k]), e->enc->missing_tokens))
-            return 1;
-    return 0;
+    const mlp_table_encoding *enc = e->enc;
+    for (size_t k = 0; k < enc->n_labels; k++) {
+        const char *s = cell_at(e, r, enc->label_cols[k]);
+        if (enc->task == MLP_TASK_REGRESS) {
+            double v = 0.0;
+            mlp_table_parse_number(s, &v); /* checked by row_has_targets */
+            y[k] = (float)v;
+        } else {
+            memset(y, 0, enc->n_classes * sizeof *y);
+            y[mlp_str_index_find(&e->classes, s)] = 1.0f;
+        }
+    }
 }
 
 static mlp_status encode(encode_ctx *e, int with_targets, mlp_dataset **out)
@@ -345,26 +383,24 @@ static mlp_status encode(encode_ctx *e, int with_targets, mlp_dataset **out)
     const mlp_table_encoding *enc = e->enc;
     const mlp_table *t = e->t;
     mlp_status st = map_columns(e, with_targets);
+    if (st == MLP_OK) st = build_lookups(e, with_targets);
     if (st != MLP_OK) return st;
     size_t keep = t->rows;
     if (with_targets)
-        for (size_t r = 0; r < t->rows; r++) keep -= label_missing(e, r);
+        for (size_t r = 0; r < t->rows; r++) keep -= !row_has_targets(e, r, 0);
     size_t width = mlp_table_encoding_width(enc);
     size_t targets = !with_targets ? 0
                      : enc->task == MLP_TASK_CLASSIFY ? enc->n_classes : enc->n_labels;
     mlp_dataset *ds = NULL;
     if ((st = mlp_dataset_create(&ds, keep, width, targets)) != MLP_OK) return st;
     float *x = mlp_dataset_inputs(ds), *y = mlp_dataset_targets(ds);
-    for (size_t r = 0, i = 0; st == MLP_OK && r < t->rows; r++) {
-        if (with_targets && label_missing(e, r)) {
-            e->rep.rows_dropped++;
-            continue;
-        }
-        st = encode_row(e, r, x + i * width);
-        if (st == MLP_OK && with_targets) st = encode_targets(e, r, y + i * targets);
+    for (size_t r = 0, i = 0; r < t->rows; r++) {
+        if (with_targets && !row_has_targets(e, r, 1)) continue;
+        encode_row(e, r, x + i * width);
+        if (with_targets) encode_targets(e, r, y + i * targets);
         i++;
     }
-    if (st == MLP_OK && with_targets && enc->task == MLP_TASK_CLASSIFY)
+    if (with_targets && enc->task == MLP_TASK_CLASSIFY)
         st = mlp_dataset_set_class_names(ds, (const char *const *)enc->classes, enc->n_classes);
     if (st == MLP_OK && enc->n_labels)
         st = mlp_dataset_set_label_column(ds, enc->cols[enc->label_cols[0]].name,
@@ -377,29 +413,65 @@ static mlp_status encode(encode_ctx *e, int with_targets, mlp_dataset **out)
     return MLP_OK;
 }
 
+/* The first layout of mlp_table_report_ex: the smallest struct_size a caller may pass. */
+#define REPORT_EX_MIN_SIZE offsetof(mlp_table_report_ex, unseen_class[64])
+
 static mlp_status encode_entry(const mlp_table_encoding *enc, const mlp_table *t,
-                               int with_targets, mlp_dataset **out, mlp_table_report *report,
+                               int with_targets, mlp_dataset **out, mlp_table_report_ex *report,
                                mlp_error_detail *detail)
 {
     if (!enc || !t || !out) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
+    if (report && (report->struct_size < REPORT_EX_MIN_SIZE ||
+                   report->struct_size > sizeof *report))
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "report: struct_size %zu is not one this library knows (set it "
+                              "to sizeof(mlp_table_report_ex))", report->struct_size);
     encode_ctx e;
     memset(&e, 0, sizeof e);
     e.enc = enc;
     e.t = t;
     e.detail = detail;
+    e.rep.struct_size = sizeof e.rep;
     e.rep.rows_read = t->rows;
-    e.map = mlp_mem_alloc((enc->n_columns ? enc->n_columns : 1) * sizeof *e.map);
+    size_t n = enc->n_columns ? enc->n_columns : 1;
+    e.map = mlp_mem_alloc(n * sizeof *e.map);
+    e.lookup = mlp_mem_calloc(n, sizeof *e.lookup);
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     mlp_status st = MLP_ERR_NO_MEMORY;
-    if (e.map && cloc) {
+    if (e.map && e.lookup && cloc) {
         locale_t old = uselocale(cloc);
         st = encode(&e, with_targets, out);
         uselocale(old);
     }
     if (cloc) freelocale(cloc);
+    for (size_t j = 0; e.lookup && j < enc->n_columns; j++) mlp_str_index_free(&e.lookup[j]);
+    mlp_str_index_free(&e.classes);
+    mlp_mem_free(e.lookup);
     mlp_mem_free(e.map);
     if (st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, st, 0, 0, "out of memory");
-    if (st == MLP_OK && report) *report = e.rep;
+    if (st == MLP_OK && report) {
+        size_t size = report->struct_size;
+        e.rep.struct_size = size;
+        memcpy(report, &e.rep, size);
+    }
+    return st;
+}
+
+/* The short report: unseen classes are rows left out, invalid cells imputed ones. */
+static mlp_status encode_short(const mlp_table_encoding *enc, const mlp_table *t,
+                               int with_targets, mlp_dataset **out, mlp_table_report *report,
+                               mlp_error_detail *detail)
+{
+    mlp_table_report_ex ex;
+    memset(&ex, 0, sizeof ex);
+    ex.struct_size = sizeof ex;
+    mlp_status st = encode_entry(enc, t, with_targets, out, &ex, detail);
+    if (st == MLP_OK && report) {
+        report->rows_read = ex.rows_read;
+        report->rows_dropped = ex.rows_dropped + ex.unseen_classes;
+        report->missing_cells = ex.missing_cells;
+        report->unseen_categories = ex.unseen_categories;
+    }
     return st;
 }
 
@@ -407,12 +479,19 @@ mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *tabl
                             mlp_dataset **out, mlp_table_report *report,
                             mlp_error_detail *detail)
 {
-    return encode_entry(enc, table, 1, out, report, detail);
+    return encode_short(enc, table, 1, out, report, detail);
 }
 
 mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc, const mlp_table *table,
                                    mlp_dataset **out, mlp_table_report *report,
                                    mlp_error_detail *detail)
 {
-    return encode_entry(enc, table, 0, out, report, detail);
+    return encode_short(enc, table, 0, out, report, detail);
+}
+
+mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
+                               bool with_targets, mlp_dataset **out,
+                               mlp_table_report_ex *report, mlp_error_detail *detail)
+{
+    return encode_entry(enc, table, with_targets, out, report, detail);
 }

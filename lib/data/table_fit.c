@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <locale.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +13,17 @@
  * many values, is taken for an identifier and ignored. */
 #define ID_MIN_DISTINCT 50
 
-/* A column whose cells are numbers in at least this share, but not all, is an error (a
- * stray text cell), not a categorical column. */
-#define MOSTLY_NUMBERS 0.9
+/* An integer label with at least COUNT_MIN_DISTINCT values is a count or a measure, not
+ * classes, when one value occurs in fewer than MIN_CLASS_ROWS rows: the tail of a count
+ * (a class seen once or twice could not be learned anyway). */
+#define MIN_CLASS_ROWS 5
+#define COUNT_MIN_DISTINCT 10
 
-enum { MARK_AUTO = 0, MARK_IGNORE, MARK_CATEGORICAL, MARK_NUMERIC, MARK_LABEL };
+enum { MARK_AUTO = 0, MARK_IGNORE, MARK_CATEGORICAL, MARK_NUMERIC, MARK_DATE, MARK_LABEL };
+
+/* The option field that names each mark's columns, for messages. */
+static const char *const mark_names[] = {"", "ignore", "categorical", "numeric", "date",
+                                         "label"};
 
 /* ------------------------------------------------------------------ distinct values */
 
@@ -24,13 +31,6 @@ typedef struct value_set {
     const char **slot;
     size_t n, cap; /* cap a power of two, or 0 */
 } value_set;
-
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
-}
 
 /* Adds s (borrowed); 0 when out of memory. */
 static int set_add(value_set *v, const char *s)
@@ -41,7 +41,7 @@ static int set_add(value_set *v, const char *s)
         if (!slot) return 0;
         for (size_t i = 0; i < v->cap; i++) {
             if (!v->slot[i]) continue;
-            size_t k = hash_str(v->slot[i]) & (cap - 1);
+            size_t k = mlp_str_hash(v->slot[i]) & (cap - 1);
             while (slot[k]) k = (k + 1) & (cap - 1);
             slot[k] = v->slot[i];
         }
@@ -49,7 +49,7 @@ static int set_add(value_set *v, const char *s)
         v->slot = slot;
         v->cap = cap;
     }
-    size_t k = hash_str(s) & (v->cap - 1);
+    size_t k = mlp_str_hash(s) & (v->cap - 1);
     while (v->slot[k] && strcmp(v->slot[k], s) != 0) k = (k + 1) & (v->cap - 1);
     if (!v->slot[k]) {
         v->slot[k] = s;
@@ -84,9 +84,9 @@ fail:
 static void column_words(const mlp_table *t, size_t j, char *buf, size_t size)
 {
     if (t->names)
-        snprintf(buf, size, "column %zu '%.60s'", j + 1, t->names[j]);
+        snprintf(buf, size, "column %zu '%.60s'", j, t->names[j]);
     else
-        snprintf(buf, size, "column %zu", j + 1);
+        snprintf(buf, size, "column %zu", j);
 }
 
 /* Resolves one item of a list: a header name, else a 0-based index. */
@@ -108,13 +108,12 @@ static int find_column(const mlp_table *t, const char *item, size_t *col)
     return 1;
 }
 
-/* Marks the columns of a comma-separated list; labels also fill enc->label_cols. */
-static mlp_status mark_list(const mlp_table *t, const char *list, int mark, const char *what,
+/* Marks the columns of a comma-separated list (the option field mark_names[mark]);
+ * labels also fill enc->label_cols. */
+static mlp_status mark_list(const mlp_table *t, const char *list, int mark,
                             unsigned char *marks, mlp_table_encoding *enc,
                             mlp_error_detail *detail)
 {
-    static const char *const mark_names[] = {"", "--ignore", "--categorical", "--numeric",
-                                             "the label"};
     const char *p = list;
     while (p) {
         const char *comma = strchr(p, ',');
@@ -127,14 +126,14 @@ static mlp_status mark_list(const mlp_table *t, const char *list, int mark, cons
         if (!find_column(t, item, &j))
             return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
                                   "%s: %s column '%s' is not in the table (%zu columns%s)",
-                                  t->source, what, item, t->cols,
+                                  t->source, mark_names[mark], item, t->cols,
                                   t->names ? "" : ", no header row: give 0-based indices");
         if (marks[j] != MARK_AUTO) {
             char words[96];
             column_words(t, j, words, sizeof words);
             return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, j + 1,
-                                  "%s: %s is named twice (%s and %s)", t->source, words,
-                                  mark_names[marks[j]], mark_names[mark]);
+                                  "%s: %s is named twice (in the %s and %s options)",
+                                  t->source, words, mark_names[marks[j]], mark_names[mark]);
         }
         marks[j] = (unsigned char)mark;
         if (mark == MARK_LABEL) enc->label_cols[enc->n_labels++] = j;
@@ -154,7 +153,7 @@ static size_t list_items(const char *list)
 
 typedef struct fit_ctx {
     const mlp_table *t;
-    const unsigned char *use; /* rows whose labels are all present */
+    unsigned char *use; /* rows whose labels are all present (and numbers, for regression) */
     size_t used;
     const char *missing;
     mlp_error_detail *detail;
@@ -165,36 +164,46 @@ static const char *cell(const fit_ctx *f, size_t r, size_t j)
     return f->t->text + f->t->cell[r * f->t->cols + j];
 }
 
-static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column *col)
+static int parse_as(int kind, const char *s, double *v)
 {
-    const mlp_table *t = f->t;
-    size_t present = 0, first_bad = SIZE_MAX, numbers = 0;
-    int numeric = 1, date = 1;
-    double sum = 0.0, dsum = 0.0, v;
-    value_set set = {NULL, 0, 0};
-    for (size_t r = 0; r < t->rows; r++) {
-        if (!f->use[r]) continue;
+    return kind == MLP_COLUMN_DATE ? mlp_table_parse_date(s, v) : mlp_table_parse_number(s, v);
+}
+
+/* Numeric or date column: cells of another kind are counted and imputed like missing
+ * ones; the first few distinct ones are kept to be shown. */
+static mlp_status keep_invalid(const fit_ctx *f, size_t j, table_column *col)
+{
+    size_t kept = 0;
+    double v;
+    for (size_t r = 0; r < f->t->rows && kept < MLP_TABLE_INVALID_EXAMPLES; r++) {
         const char *s = cell(f, r, j);
-        if (mlp_table_is_missing(s, f->missing)) {
-            col->missing++;
+        if (!f->use[r] || mlp_table_is_missing(s, f->missing) || parse_as(col->type, s, &v))
             continue;
-        }
-        present++;
-        if (mlp_table_parse_number(s, &v)) {
-            sum += v;
-            numbers++;
-        } else if (numeric) {
-            numeric = 0;
-            first_bad = r;
-        }
-        if (date && mlp_table_parse_date(s, &v))
-            dsum += v;
-        else
-            date = 0;
+        size_t k = 0;
+        while (k < kept && strcmp(col->invalid_examples[k], s) != 0) k++;
+        if (k < kept) continue;
+        if (!(col->invalid_examples[kept++] = mlp_mem_strdup(s))) return MLP_ERR_NO_MEMORY;
     }
-    /* Distinct values only where categories or identifiers may come of them: a second pass
-     * spares a numeric column the hashing of every cell. */
-    for (size_t r = 0; (!numeric || mark == MARK_CATEGORICAL) && r < t->rows; r++) {
+    return MLP_OK;
+}
+
+/* A column given as numbers or dates with no cell of that kind: the option is wrong. */
+static mlp_status none_of_kind(const fit_ctx *f, size_t j, int mark, size_t present)
+{
+    char words[96];
+    column_words(f->t, j, words, sizeof words);
+    return mlp_data_error(f->detail, MLP_ERR_INVALID_ARG, 0, j + 1,
+                          "%s: %s is in the %s option, but none of its %zu cells is %s",
+                          f->t->source, words, mark_names[mark], present,
+                          mark == MARK_DATE ? "a date" : "a number");
+}
+
+/* Text column: its categories, or ignored as an identifier. */
+static mlp_status fit_text(const fit_ctx *f, size_t j, int mark, size_t present,
+                           table_column *col)
+{
+    value_set set = {NULL, 0, 0};
+    for (size_t r = 0; r < f->t->rows; r++) {
         const char *s = cell(f, r, j);
         if (!f->use[r] || mlp_table_is_missing(s, f->missing)) continue;
         if (!set_add(&set, s)) {
@@ -204,34 +213,7 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
     }
     col->distinct = set.n;
     mlp_status st = MLP_OK;
-    if (mark == MARK_NUMERIC && !numeric) {
-        char words[96];
-        column_words(t, j, words, sizeof words);
-        st = mlp_data_error(f->detail, MLP_ERR_PARSE, t->line[first_bad], j + 1,
-                            "%s:%zu: %s (--numeric): not a number: '%.60s'", t->source,
-                            t->line[first_bad], words, cell(f, first_bad, j));
-    } else if (mark == MARK_AUTO && !numeric && numbers >= MOSTLY_NUMBERS * present) {
-        /* Numbers with a few text cells: more likely a typo or an unknown missing-value
-         * marker than categories; say so rather than guess. */
-        char words[96];
-        column_words(t, j, words, sizeof words);
-        st = mlp_data_error(f->detail, MLP_ERR_PARSE, t->line[first_bad], j + 1,
-                            "%s:%zu: %s: not a number: '%.60s', in a column of numbers (%zu "
-                            "of %zu cells); if it marks a missing value, add it to the "
-                            "missing-value tokens, or read the column as categories",
-                            t->source, t->line[first_bad], words, cell(f, first_bad, j),
-                            numbers, present);
-    } else if (mark == MARK_IGNORE || present == 0) {
-        col->type = MLP_COLUMN_IGNORED;
-    } else if (mark == MARK_NUMERIC || (mark == MARK_AUTO && numeric)) {
-        col->type = MLP_COLUMN_NUMERIC;
-        col->mean = sum / (double)present;
-        col->indicator = col->missing > 0;
-    } else if (mark == MARK_AUTO && date) {
-        col->type = MLP_COLUMN_DATE;
-        col->mean = dsum / (double)present;
-        col->indicator = col->missing > 0;
-    } else if (mark == MARK_AUTO && set.n > ID_MIN_DISTINCT && 2 * set.n > present) {
+    if (mark == MARK_AUTO && set.n > ID_MIN_DISTINCT && 2 * set.n > present) {
         col->type = MLP_COLUMN_IGNORED; /* an identifier: one value per row teaches nothing */
     } else {
         col->type = MLP_COLUMN_CATEGORICAL;
@@ -244,8 +226,133 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
     return st;
 }
 
-/* Task and classes from the label column(s). */
-static mlp_status fit_labels(const fit_ctx *f, mlp_task asked, mlp_table_encoding *enc)
+/* A column's type: asked for, or numbers when more than half of its present cells are
+ * numbers, dates when more than half are dates, else text (categories or an identifier).
+ * In a numeric or date column, the cells of another kind are invalid: imputed. */
+static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column *col)
+{
+    size_t present = 0, numbers = 0, dates = 0;
+    double sum = 0.0, dsum = 0.0, v;
+    for (size_t r = 0; r < f->t->rows; r++) {
+        if (!f->use[r]) continue;
+        const char *s = cell(f, r, j);
+        if (mlp_table_is_missing(s, f->missing)) {
+            col->missing++;
+            continue;
+        }
+        present++;
+        if (mlp_table_parse_number(s, &v)) {
+            sum += v;
+            numbers++;
+        } else if (mlp_table_parse_date(s, &v)) {
+            dsum += v;
+            dates++;
+        }
+    }
+    if (mark == MARK_IGNORE || present == 0) {
+        col->type = MLP_COLUMN_IGNORED;
+        return MLP_OK;
+    }
+    if (mark == MARK_NUMERIC && numbers == 0) return none_of_kind(f, j, mark, present);
+    if (mark == MARK_DATE && dates == 0) return none_of_kind(f, j, mark, present);
+    if (mark == MARK_NUMERIC || (mark == MARK_AUTO && 2 * numbers > present)) {
+        col->type = MLP_COLUMN_NUMERIC;
+        col->mean = sum / (double)numbers;
+        col->invalid = present - numbers;
+    } else if (mark == MARK_DATE || (mark == MARK_AUTO && 2 * dates > present)) {
+        col->type = MLP_COLUMN_DATE;
+        col->mean = dsum / (double)dates;
+        col->invalid = present - dates;
+    } else {
+        return fit_text(f, j, mark, present, col);
+    }
+    col->indicator = col->missing + col->invalid > 0;
+    return col->invalid ? keep_invalid(f, j, col) : MLP_OK;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* What the numbers of a label say: all integers, how many distinct values, and the fewest
+ * rows any value has. */
+typedef struct label_stats {
+    size_t present, numbers, distinct, rarest;
+    int integer;
+} label_stats;
+
+static mlp_status label_numbers(const fit_ctx *f, size_t c, label_stats *ls)
+{
+    double *v = mlp_mem_alloc((f->t->rows ? f->t->rows : 1) * sizeof *v);
+    if (!v) return MLP_ERR_NO_MEMORY;
+    memset(ls, 0, sizeof *ls);
+    ls->integer = 1;
+    for (size_t r = 0; r < f->t->rows; r++) {
+        if (!f->use[r]) continue;
+        ls->present++;
+        if (!mlp_table_parse_number(cell(f, r, c), &v[ls->numbers])) continue;
+        if (v[ls->numbers] != floor(v[ls->numbers])) ls->integer = 0;
+        ls->numbers++;
+    }
+    qsort(v, ls->numbers, sizeof *v, compare_doubles);
+    ls->rarest = SIZE_MAX;
+    for (size_t i = 0, run = 1; i < ls->numbers; i++, run++)
+        if (i + 1 == ls->numbers || v[i + 1] != v[i]) {
+            ls->distinct++;
+            if (run < ls->rarest) ls->rarest = run;
+            run = 0;
+        }
+    mlp_mem_free(v);
+    return MLP_OK;
+}
+
+/* The task of one label column when not asked for, and why. Mostly text: classification;
+ * numbers: regression unless they are integers with at most MLP_TABLE_MAX_NUMERIC_CLASSES
+ * values, and not COUNT_MIN_DISTINCT values or more of which one is rare. */
+static mlp_task infer_task(const label_stats *ls, const char *words, size_t text_distinct,
+                           char *why, size_t size)
+{
+    if (2 * ls->numbers <= ls->present) {
+        snprintf(why, size, "label %s has text values (%zu distinct)", words, text_distinct);
+        return MLP_TASK_CLASSIFY;
+    }
+    if (!ls->integer || ls->distinct > MLP_TABLE_MAX_NUMERIC_CLASSES) {
+        snprintf(why, size, "label %s is numeric with %zu distinct values%s", words,
+                 ls->distinct, ls->integer ? "" : ", not all integers");
+        return MLP_TASK_REGRESS;
+    }
+    if (ls->distinct >= COUNT_MIN_DISTINCT && ls->rarest < MIN_CLASS_ROWS) {
+        snprintf(why, size, "label %s has %zu distinct integer values, one of them in %zu "
+                 "row%s (fewer than %d): counts or measures, not classes", words,
+                 ls->distinct, ls->rarest, ls->rarest == 1 ? "" : "s", MIN_CLASS_ROWS);
+        return MLP_TASK_REGRESS;
+    }
+    snprintf(why, size, "label %s has %zu distinct integer values, at most %d%s", words,
+             ls->distinct, MLP_TABLE_MAX_NUMERIC_CLASSES,
+             ls->distinct >= COUNT_MIN_DISTINCT ? ", none in fewer than 5 rows" : "");
+    return MLP_TASK_CLASSIFY;
+}
+
+/* Regression: rows whose label is not a number are left out, like missing labels. */
+static size_t drop_text_labels(fit_ctx *f, const mlp_table_encoding *enc)
+{
+    size_t dropped = 0;
+    double v;
+    for (size_t r = 0; r < f->t->rows; r++)
+        for (size_t k = 0; f->use[r] && k < enc->n_labels; k++)
+            if (!mlp_table_parse_number(cell(f, r, enc->label_cols[k]), &v)) {
+                f->use[r] = 0;
+                f->used--;
+                dropped++;
+            }
+    return dropped;
+}
+
+/* Task and classes from the label column(s), before the features: their statistics use
+ * the rows the labels keep. */
+static mlp_status fit_labels(fit_ctx *f, mlp_task asked, mlp_table_encoding *enc)
 {
     const mlp_table *t = f->t;
     size_t j = enc->label_cols[0];
@@ -254,64 +361,45 @@ static mlp_status fit_labels(const fit_ctx *f, mlp_task asked, mlp_table_encodin
     if (f->used == 0)
         return mlp_data_error(f->detail, MLP_ERR_INVALID_ARG, 0, j + 1,
                               "%s: the label %s has no value in any row", t->source, words);
-    if (enc->n_labels > 1) {
-        if (asked == MLP_TASK_CLASSIFY)
-            return mlp_data_error(f->detail, MLP_ERR_INVALID_ARG, 0, 0,
-                                  "%s: %zu label columns: classification takes one",
-                                  t->source, enc->n_labels);
-        enc->task = MLP_TASK_REGRESS;
-        snprintf(enc->task_reason, sizeof enc->task_reason,
-                 "%zu label columns: multi-output regression", enc->n_labels);
-    }
+    if (enc->n_labels > 1 && asked == MLP_TASK_CLASSIFY)
+        return mlp_data_error(f->detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "%s: %zu label columns: classification takes one", t->source,
+                              enc->n_labels);
     value_set set = {NULL, 0, 0};
-    int numeric = 1, integer = 1;
-    size_t bad_row = SIZE_MAX, bad_col = j;
-    for (size_t k = 0; k < enc->n_labels; k++) {
-        size_t c = enc->label_cols[k];
-        for (size_t r = 0; r < t->rows; r++) {
-            if (!f->use[r]) continue;
-            const char *s = cell(f, r, c);
-            double v;
-            if (!mlp_table_parse_number(s, &v)) {
-                if (numeric) bad_row = r, bad_col = c;
-                numeric = 0;
-            } else if (v != floor(v)) {
-                integer = 0;
-            }
-            if (k == 0 && !set_add(&set, s)) {
-                mlp_mem_free(set.slot);
-                return MLP_ERR_NO_MEMORY;
-            }
+    for (size_t r = 0; r < t->rows; r++)
+        if (f->use[r] && !set_add(&set, cell(f, r, j))) {
+            mlp_mem_free(set.slot);
+            return MLP_ERR_NO_MEMORY;
         }
+    label_stats ls;
+    mlp_status st = label_numbers(f, j, &ls);
+    char *why = enc->task_reason;
+    size_t size = sizeof enc->task_reason;
+    if (st != MLP_OK) {
+    } else if (enc->n_labels > 1) {
+        enc->task = MLP_TASK_REGRESS;
+        snprintf(why, size, "%zu label columns: multi-output regression", enc->n_labels);
+    } else if (asked != MLP_TASK_COUNT) {
+        enc->task = asked;
+        snprintf(why, size, "as asked");
+    } else {
+        enc->task = infer_task(&ls, words, set.n, why, size);
     }
-    mlp_status st = MLP_OK;
-    if (enc->n_labels == 1) {
-        if (asked != MLP_TASK_COUNT) {
-            enc->task = asked;
-            snprintf(enc->task_reason, sizeof enc->task_reason, "asked for (--task)");
-        } else if (!numeric) {
-            enc->task = MLP_TASK_CLASSIFY;
-            snprintf(enc->task_reason, sizeof enc->task_reason,
-                     "label %s has text values (%zu distinct)", words, set.n);
-        } else if (set.n > MLP_TABLE_MAX_NUMERIC_CLASSES || !integer) {
-            enc->task = MLP_TASK_REGRESS;
-            snprintf(enc->task_reason, sizeof enc->task_reason,
-                     "label %s is numeric with %zu distinct values%s (--task classify to "
-                     "override)", words, set.n, integer ? "" : ", not all integers");
-        } else {
-            enc->task = MLP_TASK_CLASSIFY;
-            snprintf(enc->task_reason, sizeof enc->task_reason,
-                     "label %s has %zu distinct integer values, at most %d (--task regress "
-                     "to override)", words, set.n, MLP_TABLE_MAX_NUMERIC_CLASSES);
+    if (st == MLP_OK && enc->task == MLP_TASK_REGRESS) {
+        if (ls.numbers == 0)
+            st = mlp_data_error(f->detail, MLP_ERR_PARSE, 0, j + 1,
+                                "%s: label %s has no number (regression needs numbers)",
+                                t->source, words);
+        size_t dropped = st == MLP_OK ? drop_text_labels(f, enc) : 0;
+        if (dropped) {
+            size_t used = strlen(why);
+            snprintf(why + used, size - used, "; %zu row%s whose label is not a number left "
+                     "out", dropped, dropped == 1 ? "" : "s");
         }
-    }
-    if (enc->task == MLP_TASK_REGRESS && !numeric) {
-        column_words(t, bad_col, words, sizeof words);
-        st = mlp_data_error(f->detail, MLP_ERR_PARSE, t->line[bad_row], bad_col + 1,
-                            "%s:%zu: label %s is not a number: '%.60s' (regression needs "
-                            "numbers)", t->source, t->line[bad_row], words,
-                            cell(f, bad_row, bad_col));
-    } else if (enc->task == MLP_TASK_CLASSIFY) {
+        if (st == MLP_OK && f->used == 0)
+            st = mlp_data_error(f->detail, MLP_ERR_PARSE, 0, j + 1,
+                                "%s: no row has a number in every label column", t->source);
+    } else if (st == MLP_OK) {
         enc->classes = set_sorted(&set, NULL, &enc->n_classes);
         if (!enc->classes) st = MLP_ERR_NO_MEMORY;
     }
@@ -319,18 +407,16 @@ static mlp_status fit_labels(const fit_ctx *f, mlp_task asked, mlp_table_encodin
     return st;
 }
 
-static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t, const mlp_table_options *o,
-                      unsigned char *marks, unsigned char *use, mlp_error_detail *detail)
+static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t,
+                      const mlp_table_fit_options *o, unsigned char *marks, unsigned char *use,
+                      mlp_error_detail *detail)
 {
     const char *missing = enc->missing_tokens;
-    mlp_status st = mark_list(t, o->label ? o->label : "", MARK_LABEL, "label", marks, enc,
-                              detail);
-    if (st == MLP_OK && o->ignore) st = mark_list(t, o->ignore, MARK_IGNORE, "--ignore", marks,
-                                                  enc, detail);
-    if (st == MLP_OK && o->categorical)
-        st = mark_list(t, o->categorical, MARK_CATEGORICAL, "--categorical", marks, enc, detail);
-    if (st == MLP_OK && o->numeric)
-        st = mark_list(t, o->numeric, MARK_NUMERIC, "--numeric", marks, enc, detail);
+    mlp_status st = mark_list(t, o->label ? o->label : "", MARK_LABEL, marks, enc, detail);
+    const char *lists[] = {o->ignore, o->categorical, o->numeric, o->date};
+    const int list_marks[] = {MARK_IGNORE, MARK_CATEGORICAL, MARK_NUMERIC, MARK_DATE};
+    for (size_t i = 0; i < 4 && st == MLP_OK; i++)
+        if (lists[i]) st = mark_list(t, lists[i], list_marks[i], marks, enc, detail);
     if (st != MLP_OK) return st;
     fit_ctx f = {t, use, 0, missing, detail};
     for (size_t r = 0; r < t->rows; r++) {
@@ -339,6 +425,7 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t, const mlp_tab
             if (mlp_table_is_missing(cell(&f, r, enc->label_cols[k]), missing)) use[r] = 0;
         f.used += use[r];
     }
+    if ((st = fit_labels(&f, o->task, enc)) != MLP_OK) return st;
     for (size_t j = 0; j < t->cols; j++) {
         table_column *c = &enc->cols[j];
         if (t->names && !(c->name = mlp_mem_strdup(t->names[j]))) return MLP_ERR_NO_MEMORY;
@@ -351,7 +438,7 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t, const mlp_tab
     if (mlp_table_encoding_width(enc) == 0)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
                               "%s: no feature column left to learn from", t->source);
-    return fit_labels(&f, o->task, enc);
+    return MLP_OK;
 }
 
 mlp_table_options mlp_table_options_default(void)
@@ -362,11 +449,30 @@ mlp_table_options mlp_table_options_default(void)
     return o;
 }
 
-mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *t,
-                                  const mlp_table_options *options, mlp_error_detail *detail)
+mlp_table_fit_options mlp_table_fit_options_default(void)
+{
+    mlp_table_fit_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    o.task = MLP_TASK_COUNT;
+    return o;
+}
+
+mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *t,
+                                     const mlp_table_fit_options *options,
+                                     mlp_error_detail *detail)
 {
     if (!out || !t) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
-    mlp_table_options o = options ? *options : mlp_table_options_default();
+    mlp_table_fit_options o = mlp_table_fit_options_default();
+    if (options) {
+        if (options->struct_size < offsetof(mlp_table_fit_options, date) + sizeof o.date ||
+            options->struct_size > sizeof o)
+            return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                                  "options: struct_size %zu is not one this library knows "
+                                  "(take the options from mlp_table_fit_options_default)",
+                                  options->struct_size);
+        memcpy(&o, options, options->struct_size);
+    }
     if ((unsigned)o.task > MLP_TASK_COUNT)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0, "unknown task %d", (int)o.task);
     char last[24];
@@ -399,4 +505,19 @@ mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *t,
     }
     *out = enc;
     return MLP_OK;
+}
+
+mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *t,
+                                  const mlp_table_options *options, mlp_error_detail *detail)
+{
+    mlp_table_fit_options o = mlp_table_fit_options_default();
+    if (options) {
+        o.label = options->label;
+        o.task = options->task;
+        o.ignore = options->ignore;
+        o.categorical = options->categorical;
+        o.numeric = options->numeric;
+        o.missing = options->missing;
+    }
+    return mlp_table_encoding_fit_ex(out, t, &o, detail);
 }

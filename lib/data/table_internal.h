@@ -44,6 +44,8 @@ typedef struct table_column {
     char **categories;     /* categorical: sorted; "(missing)" last when missing_category */
     size_t n_categories;
     int missing_category;  /* categorical: missing cells are the last category */
+    size_t invalid;        /* numeric/date: cells of another kind, imputed (not saved) */
+    char *invalid_examples[MLP_TABLE_INVALID_EXAMPLES]; /* the first distinct ones */
 } table_column;
 
 struct mlp_table_encoding {
@@ -56,7 +58,7 @@ struct mlp_table_encoding {
     size_t n_classes;
     char *missing_tokens;  /* the comma-separated list in force */
     int has_names;         /* the training table had a header */
-    char task_reason[256]; /* not saved */
+    char task_reason[320]; /* not saved */
 };
 
 /* Features a column encodes to. */
@@ -65,6 +67,8 @@ size_t mlp_table_column_width(const table_column *c);
 size_t mlp_table_encoding_width(const mlp_table_encoding *enc);
 /* An empty encoding of n columns (all NUMERIC, no names); NULL when out of memory. */
 mlp_table_encoding *mlp_table_encoding_alloc(size_t n_columns, size_t n_labels);
+/* Frees what a column owns (not the column). */
+void mlp_table_column_clear(table_column *c);
 /* Sorts text values (numerically when every one is a number, else by strcmp). */
 void mlp_table_sort_values(char **values, size_t n);
 

@@ -70,10 +70,18 @@ mlp_status fit_dataset_prepare(const mlp_fit_config *c, fit_plan *plan,
 static mlp_status encode(const mlp_table_encoding *enc, const mlp_table *t, const char *name,
                          mlp_dataset **out, mlp_table_report *rep, mlp_error_detail *detail)
 {
-    mlp_status st = mlp_table_encode(enc, t, out, rep, detail);
+    mlp_table_report_ex ex = {.struct_size = sizeof ex};
+    mlp_status st = mlp_table_encode_ex(enc, t, true, out, &ex, detail);
+    if (st == MLP_OK && rep) /* rows of an unseen class are left out like unlabelled ones */
+        *rep = (mlp_table_report){ex.rows_read, ex.rows_dropped + ex.unseen_classes,
+                                  ex.missing_cells, ex.unseen_categories};
     if (st == MLP_OK && mlp_dataset_count(*out) == 0) {
         mlp_dataset_free(*out);
         *out = NULL;
+        if (ex.unseen_classes)
+            return mlp_fail(detail, MLP_ERR_INVALID_ARG, "%s: no record with a class the "
+                            "encoding knows (first '%s' on line %zu)", name, ex.unseen_class,
+                            ex.unseen_line);
         return mlp_fail(detail, MLP_ERR_INVALID_ARG, "%s: no record left (every label cell "
                         "missing)", name);
     }
@@ -95,7 +103,15 @@ mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_
                              &val_part);
     const mlp_table *on = fit_part ? fit_part : train;
     if (st == MLP_OK && !enc) {
-        st = mlp_table_encoding_fit(fitted, on, &c->table, detail);
+        mlp_table_fit_options o = mlp_table_fit_options_default();
+        o.label = c->table.label;
+        o.task = c->table.task;
+        o.ignore = c->table.ignore;
+        o.categorical = c->table.categorical;
+        o.numeric = c->table.numeric;
+        o.missing = c->table.missing;
+        o.date = c->table_date;
+        st = mlp_table_encoding_fit_ex(fitted, on, &o, detail);
         enc = st == MLP_OK ? *fitted : NULL;
     }
     if (st == MLP_OK) st = encode(enc, on, "train", &d->train, &r->table_reports[0], detail);

@@ -151,6 +151,14 @@ mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
     s = build_net(&plan.net, &n, detail);
     if (s == MLP_OK && plan.has_pre && pre) s = build_preprocess(&plan.pre, &p, detail);
     if (s == MLP_OK && p && plan.has_table) s = attach_table(&plan, p, detail);
+    if (s == MLP_OK && p) { /* sections valid alone may still contradict each other */
+        char why[200];
+        if (mlp_model_sections_agree(n, p, mlp_preprocess_encoding(p), why, sizeof why) !=
+            MLP_OK) {
+            set_detail(detail, "the model's sections contradict each other: %s", why);
+            s = MLP_ERR_FORMAT;
+        }
+    }
     if (s == MLP_OK && plan.has_opt && opt)
         s = build_optimizer(&plan.opt, n, plan.epoch, &o, detail);
     if (n) n->param_version = 0; /* a loaded net starts counting afresh */

@@ -41,6 +41,9 @@ static mlp_status check_preprocess(const mlp_preprocess *pre, const mlp_net *net
         if (!name || !(s = str_size(name))) return MLP_ERR_INVALID_ARG;
         total += s;
     }
+    /* A file whose sections contradict each other would be refused on load. */
+    if (mlp_model_sections_agree(net, pre, mlp_preprocess_encoding(pre), NULL, 0) != MLP_OK)
+        return MLP_ERR_INVALID_ARG;
     *size = total;
     return MLP_OK;
 }

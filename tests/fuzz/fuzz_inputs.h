@@ -57,6 +57,26 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
     mlp_error_detail detail;
     mlp_status st = mlp_model_load_mem(fixed, size, &net, &pre, &opt, &info, &detail);
     free(fixed);
+    if (st == MLP_OK && pre) { /* a model that loads has sections that agree */
+        const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
+        size_t outputs = mlp_net_output_size(net), C = mlp_preprocess_class_count(pre);
+        int softmax = mlp_net_activation(net, mlp_net_layer_count(net) - 1) == MLP_ACT_SOFTMAX;
+        if ((C && C != outputs) || (softmax && mlp_preprocess_task(pre) == MLP_TASK_REGRESS))
+            abort();
+        if (enc) {
+            mlp_task task = mlp_table_encoding_task(enc);
+            size_t ec = mlp_table_encoding_class_count(enc);
+            if (mlp_table_encoding_input_size(enc) != mlp_net_input_size(net) ||
+                (task == MLP_TASK_CLASSIFY ? ec : mlp_table_encoding_label_count(enc)) !=
+                    outputs ||
+                (task == MLP_TASK_REGRESS && (softmax || C)))
+                abort();
+            for (size_t k = 0; C && k < ec; k++)
+                if (strcmp(mlp_table_encoding_class_name(enc, k),
+                           mlp_preprocess_class_name(pre, k)) != 0)
+                    abort();
+        }
+    }
     if (st == MLP_OK) { /* what a caller does next: run the net once */
         mlp_workspace *ws = NULL;
         float *x = calloc(mlp_net_input_size(net), sizeof *x);
