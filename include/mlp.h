@@ -2145,7 +2145,11 @@ typedef struct mlp_fit_report {
  * @return OK; NULL_ARG; INVALID_ARG (a setting out of range or impossible: a zeroed config,
  *         a hidden width of 0, a learning rate <= 0, dropout outside [0, 1), patience
  *         without validation data, regression with a bias mode the target scaling cannot
- *         be folded into: all before training); NON_FINITE; NO_MEMORY; DIVERGED and the
+ *         be folded into: all before training); NON_FINITE (also, before training, a
+ *         regression target, training, validation or test, not finite, beyond +-1e30 or
+ *         further than 1e15 from the training mean, whose loss would overflow float: the
+ *         detail names the column and the record);
+ *         NO_MEMORY; DIVERGED and the
  *         errors of mlp_train (or the trainer's)
  */
 MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,

@@ -209,6 +209,48 @@ START_TEST(bad_settings_are_named)
 }
 END_TEST
 
+static double huge(const float *x, size_t in, uint64_t *s)
+{
+    (void)in, (void)s;
+    return x[0] < 0.5f ? -3.4e38 : 3.4e38;
+}
+
+/* Targets whose squared errors overflow float are refused before training, naming the
+ * output and the record, rather than fitted into an infinite RMSE; far from 0 but close
+ * together (nanosecond timestamps) still trains. */
+static void target_refused(const mlp_dataset *ds, const mlp_fit_config *c, const char *says)
+{
+    mlp_model *m = NULL;
+    mlp_error_detail d = {0};
+    mlp_fit_report r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, c, &r, &d), MLP_ERR_NON_FINITE);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(d.message, "regression target output 0 of record") != NULL &&
+                  strstr(d.message, says) != NULL, "'%s' does not say '%s'", d.message, says);
+    ck_assert_uint_eq(r.epochs_run, 0);
+}
+
+START_TEST(overflowing_targets_are_refused)
+{
+    mlp_dataset *ds = regression_set(100, 2, 0, 1, huge, 3);
+    mlp_fit_config c = mlp_fit_config_default();
+    c.train.epochs = 3;
+    target_refused(ds, &c, "finite and within +-1e+30");
+    float *y = mlp_dataset_targets(ds);
+    for (size_t i = 0; i < 100; i++) y[i] = y[i] < 0 ? -1e16f : 1e16f;
+    target_refused(ds, &c, "within +-1e+15 of the training mean");
+    /* far from 0, close together: trains, to finite metrics */
+    for (size_t i = 0; i < 100; i++) y[i] = 1.7e18f + (float)i * 1e12f;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    mlp_error_detail d = {0};
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, &d), MLP_OK);
+    ck_assert(isfinite(r.train_metric) && isfinite(r.train_loss));
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
 /* A regression model with one bias per layer and one output folds the scaling correctly. */
 START_TEST(layer_bias_regression_predicts_in_units)
 {
@@ -360,6 +402,7 @@ int main(void)
     TCase *tc = tcase_create("fit");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, bad_settings_are_named);
+    tcase_add_test(tc, overflowing_targets_are_refused);
     tcase_add_test(tc, linear_target_keeps_the_ridge_model);
     tcase_add_test(tc, noise_classes_give_the_constant);
     tcase_add_test(tc, tiny_tables_use_leave_one_out);

@@ -25,6 +25,7 @@ typedef struct train_run {
     const char **classes;
     FILE *report; /* stdout, or stderr when an output file is `-` */
     bool mpi_said; /* --mpi: train_mpi_train reported the failure (naming the rank) */
+    unsigned given; /* the options the user gave (before data-set presets) */
 } train_run;
 
 static void run_free(train_run *r)
@@ -155,6 +156,100 @@ static int open_resume(train_run *r)
                   info.epoch);
         return CLI_USAGE_ERROR;
     }
+    return CLI_OK;
+}
+
+/* --resume keeps what the saved run is made of: a flag that would change it is refused,
+ * naming the saved value, rather than ignored. */
+static int keeps(const char *flag, const char *what, const char *saved)
+{
+    return cli_usage_error(CMD, "%s: --resume keeps the saved run's %s%s%s%s; leave %s out",
+                           flag, what, saved ? " (" : "", saved ? saved : "", saved ? ")" : "",
+                           flag);
+}
+
+static bool same_float(double given, float saved) { return (float)given == saved; }
+
+/* --label against the columns the model's encoding reads its labels from. */
+static bool same_label(const char *spec, const mlp_table_encoding *enc)
+{
+    size_t k = mlp_table_encoding_label_count(enc), n = 0;
+    for (const char *p = spec;; n++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (n >= k) return false;
+        const char *name = mlp_table_encoding_label_name(enc, n);
+        char idx[24];
+        snprintf(idx, sizeof idx, "%zu", mlp_table_encoding_label_column(enc, n));
+        bool by_name = name && strlen(name) == len && strncmp(p, name, len) == 0;
+        bool by_index = strlen(idx) == len && strncmp(p, idx, len) == 0;
+        if (!by_name && !by_index) return false;
+        if (!comma) return n + 1 == k;
+        p = comma + 1;
+    }
+}
+
+static int check_resume_flags(const train_run *r)
+{
+    const train_options *o = &r->o;
+    unsigned g = r->given;
+    const mlp_net *net = mlp_model_net(r->model);
+    const mlp_preprocess *pre = mlp_model_preprocess(r->model);
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(mlp_model_optimizer(r->model));
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
+    size_t hidden = mlp_net_layer_count(net) - 1;
+    char saved[512];
+    size_t used = 0;
+    saved[0] = '\0';
+    for (size_t i = 0; i < hidden && used < sizeof saved; i++)
+        used += (size_t)snprintf(saved + used, sizeof saved - used, "%s%zu", i ? "," : "",
+                                 mlp_net_size(net, i + 1));
+    bool layers_same = o->n_hidden == hidden;
+    for (size_t i = 0; layers_same && i < hidden; i++)
+        layers_same = o->hidden[i] == mlp_net_size(net, i + 1);
+    if ((g & SET_LAYERS) && !layers_same) return keeps("--layers", "hidden layers", hidden ? saved : "none");
+    if ((g & SET_ACTIVATION) && hidden && o->activation != mlp_net_activation(net, 0))
+        return keeps("--activation", "hidden activation",
+                     cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, 0)));
+    if ((g & SET_BIAS) && o->bias != mlp_net_bias_mode(net))
+        return keeps("--bias", "bias mode",
+                     cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(net)));
+    if (g & SET_INIT) return keeps("--init", "weights", NULL);
+    mlp_task task = mlp_preprocess_task(pre);
+    if ((g & SET_TASK) && task != MLP_TASK_COUNT && o->task != task)
+        return keeps("--task", "task", cli_name(cli_task_names, MLP_TASK_COUNT, (int)task));
+    if ((g & SET_SCALE) && o->scaling != mlp_preprocess_scaling(pre))
+        return keeps("--scale", "input scaling",
+                     cli_name(cli_scaling_names, MLP_SCALE_COUNT, (int)mlp_preprocess_scaling(pre)));
+    if (o->label && enc && !same_label(o->label, enc)) {
+        used = 0;
+        for (size_t i = 0; i < mlp_table_encoding_label_count(enc) && used < sizeof saved; i++) {
+            const char *name = mlp_table_encoding_label_name(enc, i);
+            used += (size_t)snprintf(saved + used, sizeof saved - used, "%s%s", i ? "," : "",
+                                     name ? name : "?");
+        }
+        return keeps("--label", "label", saved);
+    }
+    const char *table_flags[] = {"--ignore", "--categorical", "--numeric", "--date", "--missing"};
+    const char *table_values[] = {o->ignore, o->categorical, o->numeric, o->date, o->missing};
+    for (size_t i = 0; i < 5; i++)
+        if (table_values[i]) return keeps(table_flags[i], "column encoding", NULL);
+    if ((g & SET_OPTIMIZER) && o->optimizer != oc->kind)
+        return keeps("--optimizer", "optimizer",
+                     cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind));
+    if ((g & SET_SCHEDULE) && o->schedule != oc->schedule)
+        return keeps("--schedule", "schedule",
+                     cli_name(cli_schedule_names, MLP_SCHEDULE_COUNT, (int)oc->schedule));
+    const char *num_flags[] = {"--lr", "--momentum", "--weight-decay"};
+    const char *num_words[] = {"learning rate", "momentum", "weight decay"};
+    unsigned num_set[] = {SET_LR, SET_MOMENTUM, SET_WEIGHT_DECAY};
+    double num_given[] = {o->lr, o->momentum, o->weight_decay};
+    float num_saved[] = {oc->learning_rate, oc->momentum, oc->weight_decay};
+    for (size_t i = 0; i < 3; i++)
+        if ((g & num_set[i]) && !same_float(num_given[i], num_saved[i])) {
+            snprintf(saved, sizeof saved, "%g", (double)num_saved[i]);
+            return keeps(num_flags[i], num_words[i], saved);
+        }
     return CLI_OK;
 }
 
@@ -302,10 +397,12 @@ static void plot_title(const train_run *r, char *buf, size_t size)
     cli_topology_string(mlp_model_net(r->model), topo, sizeof topo);
     const char *data = r->o.dataset ? r->o.dataset : cli_input_name(r->o.train_path);
     const char *base = strrchr(data, '/');
+    const mlp_net *net = mlp_model_net(r->model);
+    const mlp_optimizer_config *oc = mlp_optimizer_get_config(mlp_model_optimizer(r->model));
     snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
-             cli_name(cli_activation_names, MLP_ACT_COUNT, (int)r->o.activation),
-             cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)r->o.optimizer), r->o.lr,
-             r->rep.batch_size);
+             cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, 0)),
+             cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind),
+             (double)oc->learning_rate, r->rep.batch_size);
 }
 
 /* Model first (atomic in the library), then the curve and the plot (atomic here). */
@@ -397,6 +494,7 @@ int cmd_train(int argc, char **argv)
     int rc = train_options_parse(argc, argv, &r.o);
     if (rc == -1) return CLI_OK;
     if (rc != CLI_OK) return rc;
+    r.given = r.o.set;
     train_options_finish(&r.o, idx_data(&r.o));
     r.o.mpi = train_mpi_wanted(&r.o);
     if (r.o.mpi && (rc = train_mpi_start(&r.o)) != CLI_OK) return rc;
@@ -407,6 +505,7 @@ int cmd_train(int argc, char **argv)
     for (size_t i = 0; i < 3; i++)
         if (outs[i] && strcmp(outs[i], "-") == 0) r.report = stderr;
     if (rc == CLI_OK && r.o.resume) rc = open_resume(&r);
+    if (rc == CLI_OK && r.o.resume) rc = check_resume_flags(&r);
     if (rc == CLI_OK) rc = load_data(&r);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
     if (r.o.mpi) rc = train_mpi_agree(rc); /* one rank's failure ends them all, now */

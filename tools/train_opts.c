@@ -79,7 +79,9 @@ static void train_help(void)
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
 "                                optimizer, scaling and RNG come from MODEL; training\n"
 "                                goes on from its epoch up to --epochs (the total; the\n"
-"                                schedule keeps the length it was saved with)\n"
+"                                schedule keeps the length it was saved with); flags\n"
+"                                that would change the saved net, label, task, scaling\n"
+"                                or optimizer are refused unless they match it\n"
 "  --curve FILE                  CSV: epoch,train_loss,val_loss,val_accuracy,test_loss,\n"
 "                                test_accuracy (rmse for regression; targets' units)\n"
 "  --plot FILE                   SVG chart of the losses and accuracy (or RMSE) per epoch,\n"
@@ -230,11 +232,11 @@ static int parse_one(int c, train_options *o)
         break;
     case OPT_BIAS:
         ok = choice("--bias", cli_bias_names, MLP_BIAS_COUNT, &v);
-        o->bias = (mlp_bias_mode)v;
+        o->bias = (mlp_bias_mode)v, o->set |= SET_BIAS;
         break;
     case OPT_INIT:
         ok = choice("--init", cli_init_names, MLP_INIT_COUNT, &v);
-        o->init = (mlp_init)v;
+        o->init = (mlp_init)v, o->set |= SET_INIT;
         break;
     case OPT_LOSS:
         ok = choice("--loss", cli_loss_names, MLP_LOSS_COUNT, &v);
@@ -254,6 +256,7 @@ static int parse_one(int c, train_options *o)
         break;
     case OPT_MOMENTUM:
         ok = cli_parse_double(CMD, "--momentum", optarg, 0, 1, true, &o->momentum);
+        o->set |= SET_MOMENTUM;
         break;
     case OPT_WD:
         ok = cli_parse_double(CMD, "--weight-decay", optarg, 0, 1e6, false, &o->weight_decay);

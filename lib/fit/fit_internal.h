@@ -46,6 +46,14 @@ typedef struct fit_targets {
 mlp_status fit_targets_check(mlp_bias_mode bias, mlp_activation output, size_t outputs,
                              mlp_error_detail *detail);
 mlp_status fit_targets_fit(fit_targets *t, const mlp_dataset *train);
+/* NON_FINITE when a target of part (named in the detail: "train", "validation", "test") is
+ * not finite, beyond FIT_MAX_TARGET in magnitude or, given t (fitted), beyond
+ * FIT_MAX_TARGET_SPREAD from the training mean; enc (may be NULL) names the column. */
+#define FIT_MAX_TARGET 1e30
+#define FIT_MAX_TARGET_SPREAD 1e15
+mlp_status fit_targets_check_range(const mlp_dataset *ds, const char *part,
+                                   const mlp_table_encoding *enc, const fit_targets *t,
+                                   mlp_error_detail *detail);
 /* y' = (y - mean) / sd, or back with inverse; NULL ds or unfitted t: nothing. */
 void fit_targets_apply(const fit_targets *t, mlp_dataset *ds, bool inverse);
 /* Output layer W, b -> sd W, sd b + mean (inverse: back to the standardised space). */

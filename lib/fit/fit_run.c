@@ -89,7 +89,12 @@ static mlp_status scale(fit_state *s)
         if (parts[i]) st = mlp_preprocess_apply(s->res->pre, parts[i]);
     if (st != MLP_OK) return mlp_fail(s->detail, st, "scaling the inputs: %s", mlp_strerror(st));
     if (s->task == MLP_TASK_REGRESS) {
-        st = fit_targets_fit(&s->targets, d->train);
+        const char *names[] = {"train", "validation", "test"};
+        for (size_t i = 0; i < 3 && st == MLP_OK; i++)
+            st = fit_targets_check_range(parts[i], names[i], d->enc, NULL, s->detail);
+        if (st == MLP_OK) st = fit_targets_fit(&s->targets, d->train);
+        for (size_t i = 0; i < 3 && st == MLP_OK; i++)
+            st = fit_targets_check_range(parts[i], names[i], d->enc, &s->targets, s->detail);
         for (size_t i = 0; i < 3 && st == MLP_OK; i++)
             fit_targets_apply(&s->targets, parts[i], false);
     }

@@ -4,6 +4,7 @@
 #include "fit/fit_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const bias_words[MLP_BIAS_COUNT] = {
@@ -22,6 +23,47 @@ mlp_status fit_targets_check(mlp_bias_mode bias, mlp_activation output, size_t o
     return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->model.bias_mode is %s: regression "
                     "folds the targets' mean into a bias of each output after training; use "
                     "PER_NEURON (or PER_LAYER with one output)", bias_words[bias]);
+}
+
+/* Targets are floats, and so are the model's outputs: squared errors, summed over many
+ * records, must stay within float (about 3.4e38), and the folded output layer too. Far from
+ * 0 is fine (nanosecond timestamps near 1.7e18), far from the training mean is not. */
+static mlp_status target_refused(const mlp_table_encoding *enc, const char *part, size_t j,
+                                 size_t i, double v, const char *why, mlp_error_detail *detail)
+{
+    const char *name = enc ? mlp_table_encoding_label_name(enc, j) : NULL;
+    char col[160];
+    if (name) snprintf(col, sizeof col, "column '%s'", name);
+    else snprintf(col, sizeof col, "output %zu", j);
+    return mlp_fail(detail, MLP_ERR_NON_FINITE, "%s: regression target %s of record %zu is "
+                    "%g: %s (the loss in the targets' units would overflow float); rescale "
+                    "them", part, col, i + 1, v, why);
+}
+
+mlp_status fit_targets_check_range(const mlp_dataset *ds, const char *part,
+                                   const mlp_table_encoding *enc, const fit_targets *t,
+                                   mlp_error_detail *detail)
+{
+    if (!ds) return MLP_OK;
+    size_t n = mlp_dataset_count(ds), k = mlp_dataset_target_size(ds);
+    const float *y = mlp_dataset_targets_const(ds);
+    char why[160];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            double v = y[i * k + j];
+            if (isfinite(v) && fabs(v) <= FIT_MAX_TARGET) continue;
+            snprintf(why, sizeof why, "targets must be finite and within +-%g", FIT_MAX_TARGET);
+            return target_refused(enc, part, j, i, v, why, detail);
+        }
+    for (size_t i = 0; t && t->mean && i < n; i++)
+        for (size_t j = 0; j < k; j++) {
+            double v = y[i * k + j];
+            if (fabs(v - t->mean[j]) <= FIT_MAX_TARGET_SPREAD) continue;
+            snprintf(why, sizeof why, "targets must lie within +-%g of the training mean %g",
+                     FIT_MAX_TARGET_SPREAD, t->mean[j]);
+            return target_refused(enc, part, j, i, v, why, detail);
+        }
+    return MLP_OK;
 }
 
 mlp_status fit_targets_fit(fit_targets *t, const mlp_dataset *train)
