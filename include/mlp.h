@@ -3,6 +3,25 @@
  * @brief libmlp: multilayer perceptrons trained by backpropagation, every layer a matrix,
  * every heavy step a BLAS call.
  *
+ * The short path, which most callers need and nothing else (sections "model handle" and
+ * "fitting in one call", near the end, where the types they use are complete):
+ *
+ *   mlp_table *t;  mlp_model *m;  mlp_error_detail why;
+ *   mlp_table_load(&t, "train.csv", NULL, &why);                 (or mlp_csv_load: numbers)
+ *   mlp_fit_config cfg = mlp_fit_config_default();               (the `mlp train` defaults)
+ *   mlp_fit_report rep = {.struct_size = sizeof rep};
+ *   mlp_model_fit_table(&m, t, &cfg, &rep, &why);                (mlp_model_fit: a data set)
+ *   mlp_model_predict_table(m, new_rows, outputs, NULL, &why);   (or mlp_model_classify_ex)
+ *   mlp_model_write(m, "model.mlp", &why);  ...  mlp_model_open(&m, "model.mlp", NULL, &why);
+ *
+ * Every handle call has a form that says which argument and why (the calls that take an
+ * mlp_error_detail, and the _ex variants declared beside their base calls). ONNX import and
+ * export follow the handle. The rest of the header is for callers who build their own
+ * loops, in the order of the layers: status and memory, enums, the net, workspaces (with
+ * bf16 and int8 inference), propagation, optimizers, training (mlp_train, data sources,
+ * the _ex forms), data sets (IDX, CSV, shards, the disk cache), preprocessing, text tables
+ * and their encoding, model files.
+ *
  * Conventions of this header:
  *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
  *    on failure nothing the caller passed in has been changed;
