@@ -2076,7 +2076,8 @@ MLP_API mlp_fit_config mlp_fit_config_default(void);
 typedef enum mlp_fit_verdict {
     MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
     MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it) */
-    MLP_FIT_LINEAR = 2,       /**< a ridge linear model of the inputs replaced the net */
+    MLP_FIT_LINEAR = 2,       /**< a linear model of the inputs replaced the net: ridge
+                                   (regression) or softmax regression (classification) */
     MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
     MLP_FIT_LOO_LINEAR = 4,   /**< leave-one-out, under 20 records: the ridge model */
     MLP_FIT_LOO_CONSTANT = 5, /**< leave-one-out, under 20 records: the mean */
@@ -2120,10 +2121,12 @@ typedef struct mlp_fit_report {
     bool stopped_by_callback;   /**< a callback returned false */
     double train_seconds;       /**< training time, less the per-epoch test evaluations */
     double net_val_loss;        /**< model selection: the net's validation loss (LOO: NaN) */
-    double linear_val_loss;     /**< the ridge model's (LOO: its mean squared error); NaN
-                                   when not a candidate (classification) */
+    double linear_val_loss;     /**< the linear model's: ridge, or softmax regression for a
+                                   softmax classifier (LOO: its mean squared error); NaN
+                                   when not a candidate (sigmoid or MSE classifiers) */
     double constant_val_loss;   /**< the constant's (LOO: its mean squared error) */
-    double linear_alpha;        /**< the ridge penalty per record chosen; NaN if none */
+    double linear_alpha;        /**< the linear model's L2 penalty per record chosen; NaN
+                                   if none */
     mlp_fit_verdict verdict;    /**< the model kept */
     double train_loss;          /**< the model kept, on the training records */
     double train_metric;        /**< its accuracy or RMSE there */
