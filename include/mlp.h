@@ -3,6 +3,25 @@
  * @brief libmlp: multilayer perceptrons trained by backpropagation, every layer a matrix,
  * every heavy step a BLAS call.
  *
+ * The short path, which most callers need and nothing else (sections "model handle" and
+ * "fitting in one call", near the end, where the types they use are complete):
+ *
+ *   mlp_table *t;  mlp_model *m;  mlp_error_detail why;
+ *   mlp_table_load(&t, "train.csv", NULL, &why);                 (or mlp_csv_load: numbers)
+ *   mlp_fit_config cfg = mlp_fit_config_default();               (the `mlp train` defaults)
+ *   mlp_fit_report rep = {.struct_size = sizeof rep};
+ *   mlp_model_fit_table(&m, t, &cfg, &rep, &why);                (mlp_model_fit: a data set)
+ *   mlp_model_predict_table(m, new_rows, outputs, NULL, &why);   (or mlp_model_classify_ex)
+ *   mlp_model_write(m, "model.mlp", &why);  ...  mlp_model_open(&m, "model.mlp", NULL, &why);
+ *
+ * Every handle call has a form that says which argument and why (the calls that take an
+ * mlp_error_detail, and the _ex variants declared beside their base calls). ONNX import and
+ * export follow the handle. The rest of the header is for callers who build their own
+ * loops, in the order of the layers: status and memory, enums, the net, workspaces (with
+ * bf16 and int8 inference), propagation, optimizers, training (mlp_train, data sources,
+ * the _ex forms), data sets (IDX, CSV, shards, the disk cache), preprocessing, text tables
+ * and their encoding, model files.
+ *
  * Conventions of this header:
  *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
  *    on failure nothing the caller passed in has been changed;
@@ -2057,7 +2076,8 @@ MLP_API mlp_fit_config mlp_fit_config_default(void);
 typedef enum mlp_fit_verdict {
     MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
     MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it) */
-    MLP_FIT_LINEAR = 2,       /**< a ridge linear model of the inputs replaced the net */
+    MLP_FIT_LINEAR = 2,       /**< a linear model of the inputs replaced the net: ridge
+                                   (regression) or softmax regression (classification) */
     MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
     MLP_FIT_LOO_LINEAR = 4,   /**< leave-one-out, under 20 records: the ridge model */
     MLP_FIT_LOO_CONSTANT = 5, /**< leave-one-out, under 20 records: the mean */
@@ -2101,10 +2121,12 @@ typedef struct mlp_fit_report {
     bool stopped_by_callback;   /**< a callback returned false */
     double train_seconds;       /**< training time, less the per-epoch test evaluations */
     double net_val_loss;        /**< model selection: the net's validation loss (LOO: NaN) */
-    double linear_val_loss;     /**< the ridge model's (LOO: its mean squared error); NaN
-                                   when not a candidate (classification) */
+    double linear_val_loss;     /**< the linear model's: ridge, or softmax regression for a
+                                   softmax classifier (LOO: its mean squared error); NaN
+                                   when not a candidate (sigmoid or MSE classifiers) */
     double constant_val_loss;   /**< the constant's (LOO: its mean squared error) */
-    double linear_alpha;        /**< the ridge penalty per record chosen; NaN if none */
+    double linear_alpha;        /**< the linear model's L2 penalty per record chosen; NaN
+                                   if none */
     mlp_fit_verdict verdict;    /**< the model kept */
     double train_loss;          /**< the model kept, on the training records */
     double train_metric;        /**< its accuracy or RMSE there */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* ---- rng.c: xoshiro256** seeded by splitmix64; state lives in the object using it. */
 typedef struct mlp_rng {
@@ -154,9 +155,8 @@ mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, siz
 mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
                                     const mlp_table_encoding *enc, char *why, size_t size);
 
-/* str_index.c: FNV-1a of a string, and a lookup of borrowed keys by their text (the first
- * of repeated keys wins; NULL keys are skipped). */
-size_t mlp_str_hash(const char *s);
+/* str_index.c: a lookup of borrowed keys by their text (mlp_hash_text; the first of
+ * repeated keys wins; NULL keys are skipped). */
 typedef struct mlp_str_index {
     const char *const *keys;
     size_t *slot; /* index + 1; 0 empty */
@@ -227,12 +227,29 @@ mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
 mlp_status mlp_csv_cache_open_ex(mlp_csv_cache **out, const char *csv_path,
                                  const char *cache_path, const mlp_csv_options *options,
                                  size_t chunk_bytes, int *built, mlp_error_detail *detail);
+/* The index of the largest of n values (the first of equal ones): classes from outputs. */
+static inline size_t mlp_argmax(const float *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++)
+        if (v[j] > v[best]) best = j;
+    return best;
+}
+
+/* FNV-1a, the library's one hash: h continues over n bytes at p (start from
+ * MLP_FNV_START). Tables of names, the disk cache's freshness key, topology checks. (The
+ * MPI module, which sees only the public API, keeps its own word-wise hash.) */
+#define MLP_FNV_START 0xcbf29ce484222325ull
+static inline uint64_t mlp_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
 /* FNV-1a of a NUL-terminated string, for the readers' hash tables. */
 static inline size_t mlp_hash_text(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
+    return (size_t)mlp_fnv1a(MLP_FNV_START, s, strlen(s));
 }
 
 /* ---- end of data layer block ------------------------------------------------------ */

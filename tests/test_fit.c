@@ -135,8 +135,81 @@ START_TEST(noise_classes_give_the_constant)
     ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
     ck_assert_int_eq(r.task, MLP_TASK_CLASSIFY);
     ck_assert_int_eq(r.verdict, MLP_FIT_CONSTANT);
-    ck_assert(isnan(r.linear_val_loss));
+    ck_assert(!isnan(r.linear_val_loss)); /* the softmax regression competed, and lost */
     ck_assert_str_eq(mlp_model_class_name(m, 1), "y");
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
+/* Two classes from the inputs: label = rule(x), flipped with probability flip. */
+typedef int (*class_fn)(const float *x);
+static mlp_dataset *class_set(size_t n, class_fn rule, double flip, uint64_t seed)
+{
+    mlp_dataset *ds = NULL;
+    ck_assert_int_eq(mlp_dataset_create(&ds, n, 2, 2), MLP_OK);
+    float *x = mlp_dataset_inputs(ds), *y = mlp_dataset_targets(ds);
+    for (size_t i = 0; i < n; i++) {
+        x[2 * i] = (float)uniform(&seed), x[2 * i + 1] = (float)uniform(&seed);
+        int k = rule(x + 2 * i);
+        if (uniform(&seed) < flip) k = !k;
+        y[2 * i + k] = 1.0f;
+    }
+    return ds;
+}
+static int half_plane(const float *x) { return x[0] + x[1] > 1.0f; }
+static int xor_quadrants(const float *x) { return (x[0] > 0.5f) != (x[1] > 0.5f); }
+
+/* A linear boundary with 5% label noise and a net that cannot learn (one epoch at a
+ * vanishing learning rate): the softmax regression is kept, a one-layer net without
+ * optimizer state, and it classifies. */
+START_TEST(linear_classes_keep_the_softmax_regression)
+{
+    mlp_dataset *ds = class_set(400, half_plane, 0.05, 21);
+    mlp_fit_config c = mlp_fit_config_default();
+    c.model.task = MLP_TASK_CLASSIFY;
+    c.train.epochs = 1;
+    c.model.optimizer.learning_rate = 1e-9f;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+    ck_assert_int_eq(r.task, MLP_TASK_CLASSIFY);
+    ck_assert_int_eq(r.verdict, MLP_FIT_LINEAR);
+    ck_assert(r.linear_val_loss < r.net_val_loss && r.linear_val_loss < r.constant_val_loss);
+    ck_assert(r.linear_alpha > 0);
+    ck_assert_ptr_null(mlp_model_optimizer(m));
+    const mlp_net *net = mlp_model_net(m);
+    ck_assert_uint_eq(mlp_net_layer_count(net), 1);
+    ck_assert_int_eq(mlp_net_activation(net, 0), MLP_ACT_SOFTMAX);
+    ck_assert_msg(r.val_metric > 0.85, "val accuracy %g", r.val_metric);
+    bool said = false;
+    for (size_t i = 0; i < r.line_count; i++)
+        said = said || (strncmp(r.lines[i], "guard: ", 7) == 0 &&
+                        strstr(r.lines[i], "softmax regression") != NULL);
+    ck_assert(said);
+    float x[4] = {0.1f, 0.2f, 0.9f, 0.8f}, p[4];
+    ck_assert_int_eq(mlp_model_predict(m, x, 2, p), MLP_OK);
+    ck_assert_msg(p[0] > 0.5f && p[3] > 0.5f, "p(0|low) %g, p(1|high) %g", p[0], p[3]);
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
+/* XOR: no linear boundary, the net learns it and wins over the softmax regression. */
+START_TEST(xor_classes_keep_the_net)
+{
+    mlp_dataset *ds = class_set(400, xor_quadrants, 0.0, 22);
+    mlp_fit_config c = mlp_fit_config_default();
+    c.model.task = MLP_TASK_CLASSIFY;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+    ck_assert_int_eq(r.task, MLP_TASK_CLASSIFY);
+    ck_assert_int_eq(r.verdict, MLP_FIT_NET);
+    ck_assert(r.net_val_loss < r.linear_val_loss); /* a candidate, and a worse one */
+    ck_assert_msg(r.val_metric > 0.9, "val accuracy %g", r.val_metric);
+    ck_assert_ptr_nonnull(mlp_model_optimizer(m));
+    ck_assert_uint_gt(mlp_net_layer_count(mlp_model_net(m)), 1);
     mlp_model_free(m);
     mlp_dataset_free(ds);
 }
@@ -405,6 +478,8 @@ int main(void)
     tcase_add_test(tc, overflowing_targets_are_refused);
     tcase_add_test(tc, linear_target_keeps_the_ridge_model);
     tcase_add_test(tc, noise_classes_give_the_constant);
+    tcase_add_test(tc, linear_classes_keep_the_softmax_regression);
+    tcase_add_test(tc, xor_classes_keep_the_net);
     tcase_add_test(tc, tiny_tables_use_leave_one_out);
     tcase_add_test(tc, layer_bias_regression_predicts_in_units);
     tcase_add_test(tc, table_report_and_encoding);

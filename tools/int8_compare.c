@@ -1,16 +1,17 @@
 /* `mlp eval` of a quantized model: the int8 results against the float model's, which stays
  * the reference, on the same records. */
 #include "cli.h"
+#include "model_io.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-static size_t argmax(const float *v, size_t n)
+/* The outputs of b records, and for a classifier their classes (the library's argmax). */
+static mlp_status outputs_of(const mlp_model *m, mlp_model_scratch *s, const float *x, size_t b,
+                             bool classify, size_t *classes, float *out)
 {
-    size_t best = 0;
-    for (size_t j = 1; j < n; j++)
-        if (v[j] > v[best]) best = j;
-    return best;
+    return classify ? mlp_model_classify_with_ex(m, s, x, b, classes, out, NULL)
+                    : mlp_model_predict_with(m, s, x, b, out);
 }
 
 /* Largest and mean |int8 - float| over every output, and the records whose class agrees. */
@@ -22,25 +23,29 @@ static mlp_status compare_outputs(const mlp_model *m, mlp_model_scratch *s8,
     const size_t count = mlp_dataset_count(ds), chunk = CLI_EVAL_BATCH;
     const float *x = mlp_dataset_inputs_const(ds);
     float *o8 = malloc(chunk * nl * sizeof *o8), *of = malloc(chunk * nl * sizeof *of);
-    mlp_status st = o8 && of ? MLP_OK : MLP_ERR_NO_MEMORY;
+    size_t *c8 = malloc(chunk * sizeof *c8), *cf = malloc(chunk * sizeof *cf);
+    const bool classify = cli_model_classifies(m);
+    mlp_status st = o8 && of && c8 && cf ? MLP_OK : MLP_ERR_NO_MEMORY;
     double sum = 0.0;
     *max_diff = 0.0;
     *agree = 0;
     for (size_t i = 0; st == MLP_OK && i < count; i += chunk) {
         const size_t b = count - i < chunk ? count - i : chunk;
-        st = mlp_model_predict_with(m, s8, x + i * n0, b, o8);
-        if (st == MLP_OK) st = mlp_model_predict_with(m, sf, x + i * n0, b, of);
+        st = outputs_of(m, s8, x + i * n0, b, classify, c8, o8);
+        if (st == MLP_OK) st = outputs_of(m, sf, x + i * n0, b, classify, cf, of);
         for (size_t r = 0; st == MLP_OK && r < b; r++) {
             for (size_t j = 0; j < nl; j++) {
                 const double d = fabs((double)o8[r * nl + j] - of[r * nl + j]);
                 sum += d;
                 if (d > *max_diff) *max_diff = d;
             }
-            *agree += argmax(o8 + r * nl, nl) == argmax(of + r * nl, nl);
+            *agree += !classify || c8[r] == cf[r];
         }
     }
     free(o8);
     free(of);
+    free(c8);
+    free(cf);
     *mean_diff = count ? sum / ((double)count * (double)nl) : 0.0;
     return st;
 }

@@ -115,14 +115,6 @@ mlp_status mlp_model_predict_with_ex(const mlp_model *model, mlp_model_scratch *
     return st;
 }
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t j = 1; j < n; j++)
-        if (v[j] > v[best]) best = j;
-    return best;
-}
-
 static mlp_status check_classifier(const mlp_model *model, mlp_error_detail *d)
 {
     if (!model) return mlp_fail(d, MLP_ERR_NULL_ARG, "model is NULL");
@@ -153,7 +145,7 @@ mlp_status mlp_model_classify_with_ex(const mlp_model *model, mlp_model_scratch 
         float *dst = outputs ? outputs + i * nl : NULL;
         st = mlp_model_forward_chunk(model, scratch, raw_rows, i, count, dst);
         const float *o = dst ? dst : mlp_workspace_output(scratch->ws);
-        for (size_t r = 0; st == MLP_OK && r < count; r++) classes[i + r] = argmax(o + r * nl, nl);
+        for (size_t r = 0; st == MLP_OK && r < count; r++) classes[i + r] = mlp_argmax(o + r * nl, nl);
     }
     return st;
 }

@@ -44,12 +44,7 @@ struct mlp_csv_cache {
 
 /* ------------------------------------------------------------------ freshness */
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) { return mlp_fnv1a(h, p, n); }
 
 static uint64_t hash_text(uint64_t h, const char *s)
 {
@@ -59,7 +54,7 @@ static uint64_t hash_text(uint64_t h, const char *s)
 /* What decides the records: the options, not the threads or the progress callback. */
 static uint64_t options_hash(const mlp_csv_options *o)
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = MLP_FNV_START;
     long fields[4] = {o->has_header, o->label_index, (long)o->task, o->delimiter};
     h = hash_bytes(h, fields, sizeof fields);
     h = hash_text(h, o->label_name);
@@ -76,7 +71,7 @@ static int csv_identity(const char *path, cache_header *h)
     if (fd < 0) return 0;
     int ok = fstat(fd, &sb) == 0;
     unsigned char buf[SAMPLE_BYTES];
-    uint64_t hash = 1469598103934665603ull;
+    uint64_t hash = MLP_FNV_START;
     for (int part = 0; ok && part < 2; part++) {
         off_t at = part == 0 || sb.st_size <= SAMPLE_BYTES ? 0 : sb.st_size - SAMPLE_BYTES;
         ssize_t got = pread(fd, buf, sizeof buf, at);

@@ -4,13 +4,6 @@
 
 #include <string.h>
 
-size_t mlp_str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
-}
-
 mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_t n)
 {
     size_t cap = 16;
@@ -21,7 +14,7 @@ mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_
     if (!ix->slot) return MLP_ERR_NO_MEMORY;
     for (size_t i = 0; i < n; i++) {
         if (!keys[i]) continue;
-        size_t k = mlp_str_hash(keys[i]) & (cap - 1);
+        size_t k = mlp_hash_text(keys[i]) & (cap - 1);
         while (ix->slot[k] && strcmp(keys[ix->slot[k] - 1], keys[i]) != 0) k = (k + 1) & (cap - 1);
         if (!ix->slot[k]) ix->slot[k] = i + 1; /* a repeated key keeps its first index */
     }
@@ -31,7 +24,7 @@ mlp_status mlp_str_index_build(mlp_str_index *ix, const char *const *keys, size_
 size_t mlp_str_index_find(const mlp_str_index *ix, const char *s)
 {
     if (!ix->slot || !s) return SIZE_MAX;
-    size_t k = mlp_str_hash(s) & (ix->cap - 1);
+    size_t k = mlp_hash_text(s) & (ix->cap - 1);
     while (ix->slot[k]) {
         if (strcmp(ix->keys[ix->slot[k] - 1], s) == 0) return ix->slot[k] - 1;
         k = (k + 1) & (ix->cap - 1);

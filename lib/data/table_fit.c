@@ -41,7 +41,7 @@ static int set_add(value_set *v, const char *s)
         if (!slot) return 0;
         for (size_t i = 0; i < v->cap; i++) {
             if (!v->slot[i]) continue;
-            size_t k = mlp_str_hash(v->slot[i]) & (cap - 1);
+            size_t k = mlp_hash_text(v->slot[i]) & (cap - 1);
             while (slot[k]) k = (k + 1) & (cap - 1);
             slot[k] = v->slot[i];
         }
@@ -49,7 +49,7 @@ static int set_add(value_set *v, const char *s)
         v->slot = slot;
         v->cap = cap;
     }
-    size_t k = mlp_str_hash(s) & (v->cap - 1);
+    size_t k = mlp_hash_text(s) & (v->cap - 1);
     while (v->slot[k] && strcmp(v->slot[k], s) != 0) k = (k + 1) & (v->cap - 1);
     if (!v->slot[k]) {
         v->slot[k] = s;

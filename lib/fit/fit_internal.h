@@ -78,7 +78,8 @@ typedef struct fit_model {
     mlp_optimizer *opt; /* NULL once a linear model replaced the net */
     mlp_workspace *ws;  /* inference workspace of net */
 } fit_model;
-/* The trained net against a ridge linear model (regression) and the constant on val. */
+/* The trained net against a linear model (ridge for regression, softmax regression for a
+ * softmax classifier trained on cross-entropy) and the constant on val. */
 mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset *val,
                       mlp_loss loss, mlp_task task, mlp_fit_report *r);
 /* Leave-one-out between ridge and the mean on train (regression, no validation split). */

@@ -1,6 +1,6 @@
-/* Model selection on the validation split: the trained net competes with two models that
- * need no training, a linear model of the scaled inputs fitted by ridge least squares
- * (regression) and the constant prediction of the training targets. */
+/* Model selection on the validation split: the trained net competes with a linear model of
+ * the scaled inputs (ridge least squares for regression, L2-penalised softmax regression for
+ * classification) and the constant prediction of the training targets. */
 #include "fit/fit_internal.h"
 
 #include <math.h>
@@ -105,16 +105,69 @@ static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *v
     return MLP_OK;
 }
 
+/* Softmax regression penalties tried: l2 multiplies |W|^2 / 2 beside the mean cross-entropy,
+ * so it is already per record. */
+static const double softmax_l2s[] = {1e-4, 1e-3, 1e-2, 1e-1};
+/* Above this many multiply-adds per pass (records x (inputs + 1) x classes) the candidate is
+ * skipped: up to 500 L-BFGS steps per penalty would outlast the net's own training. */
+#define SOFTMAX_MAX_WORK 2e7
+
+/* The softmax regression with the penalty that does best on val; an empty candidate when
+ * the data are too large for it. */
+static mlp_status softmax_candidate(const mlp_dataset *train, const mlp_dataset *val,
+                                    candidate *best, float *best_l2, mlp_fit_report *r)
+{
+    memset(best, 0, sizeof *best);
+    size_t n = mlp_dataset_count(train);
+    size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
+    if ((double)n * (double)(sizes[0] + 1) * (double)sizes[1] > SOFTMAX_MAX_WORK) {
+        fit_report_line(r, "guard: softmax regression not tried (%zu records x %zu inputs x "
+                           "%zu classes: too large for it)", n, sizes[0], sizes[1]);
+        return MLP_OK;
+    }
+    mlp_activation act = MLP_ACT_SOFTMAX;
+    for (size_t a = 0; a < sizeof softmax_l2s / sizeof softmax_l2s[0]; a++) {
+        candidate c = {0};
+        mlp_softmax_fit_info info;
+        mlp_status st = mlp_net_create(&c.net, 1, sizes, &act, MLP_BIAS_PER_NEURON);
+        if (st == MLP_OK)
+            st = mlp_softmax_fit_net(c.net, mlp_dataset_inputs_const(train),
+                                     mlp_dataset_targets_const(train), n, softmax_l2s[a],
+                                     &info);
+        if (st == MLP_OK)
+            st = candidate_evaluate(&c, val, MLP_LOSS_CROSS_ENTROPY, MLP_TASK_CLASSIFY);
+        if (st != MLP_OK) {
+            candidate_free(&c);
+            return st;
+        }
+        if (!best->net || c.val.loss < best->val.loss) {
+            candidate_free(best);
+            *best = c;
+            *best_l2 = (float)softmax_l2s[a];
+        } else {
+            candidate_free(&c);
+        }
+    }
+    return MLP_OK;
+}
+
 static void say(mlp_fit_report *r, const char *constant, const candidate *trained,
-                const candidate *mean, const candidate *linear)
+                const candidate *mean, const candidate *linear, bool softmax)
 {
     if (r->verdict == MLP_FIT_NET && linear->net)
         fit_report_line(r, "guard: validation loss %.4g, better than predicting the training "
-                           "%s (%.4g) and than a linear model (ridge, %.4g)", trained->val.loss,
-                        constant, mean->val.loss, linear->val.loss);
+                           "%s (%.4g) and than a linear model (%s, %.4g)", trained->val.loss,
+                        constant, mean->val.loss, softmax ? "softmax regression" : "ridge",
+                        linear->val.loss);
     else if (r->verdict == MLP_FIT_NET)
         fit_report_line(r, "guard: validation loss %.4g, better than predicting the training "
                            "%s (%.4g)", trained->val.loss, constant, mean->val.loss);
+    else if (r->verdict == MLP_FIT_LINEAR && softmax)
+        fit_report_line(r, "guard: a linear classifier of the inputs (softmax regression, l2 "
+                           "%g) does better on the validation split than the trained net "
+                           "(loss %.4g against %.4g; the class frequencies: %.4g): the model "
+                           "saved is that softmax regression, without optimizer state",
+                        r->linear_alpha, linear->val.loss, trained->val.loss, mean->val.loss);
     else if (r->verdict == MLP_FIT_LINEAR)
         fit_report_line(r, "guard: a linear model of the inputs (ridge least squares) does "
                            "better on the validation split than the trained net (loss %.4g "
@@ -141,8 +194,12 @@ mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset 
     bool constant_ok = st == MLP_OK && fit_set_constant_output(mean.net, c, k);
     if (st == MLP_OK) st = candidate_evaluate(&trained, val, loss, task);
     if (st == MLP_OK && constant_ok) st = candidate_evaluate(&mean, val, loss, task);
+    size_t last = mlp_net_layer_count(m->net) - 1;
+    bool softmax = task == MLP_TASK_CLASSIFY && loss == MLP_LOSS_CROSS_ENTROPY &&
+                   mlp_net_activation(m->net, last) == MLP_ACT_SOFTMAX;
     if (st == MLP_OK && task == MLP_TASK_REGRESS)
         st = ridge_candidate(train, val, loss, &linear, &alpha);
+    if (st == MLP_OK && softmax) st = softmax_candidate(train, val, &linear, &alpha, r);
     if (st == MLP_OK) {
         /* The loss the net was trained for decides; a classifier must also reach the
          * majority's accuracy. Ties go to the trained net. */
@@ -158,7 +215,7 @@ mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset 
         r->verdict = pick == &trained ? MLP_FIT_NET : pick == &linear ? MLP_FIT_LINEAR
                                                                       : MLP_FIT_CONSTANT;
         say(r, task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean", &trained, &mean,
-            &linear);
+            &linear, softmax);
         if (pick == &mean) { /* same topology: the optimizer state still fits */
             fit_set_constant_output(mean.net, c_all, k);
             memcpy(mlp_net_params(m->net), mlp_net_params_const(mean.net),

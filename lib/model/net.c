@@ -59,16 +59,10 @@ static int compute_layout(mlp_net *net)
  * topologies are told apart in O(1); equal hashes are confirmed field by field. */
 static uint64_t topology_hash(const mlp_net *net)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
     uint64_t fields[3] = {net->n_layers, (uint64_t)net->bias_mode, net->param_count};
-    const unsigned char *parts[3] = {(const unsigned char *)fields,
-                                     (const unsigned char *)net->sizes,
-                                     (const unsigned char *)net->activations};
-    size_t lengths[3] = {sizeof fields, (net->n_layers + 1) * sizeof *net->sizes,
-                         net->n_layers * sizeof *net->activations};
-    for (int p = 0; p < 3; p++)
-        for (size_t i = 0; i < lengths[p]; i++) h = (h ^ parts[p][i]) * 0x100000001b3ull;
-    return h;
+    uint64_t h = mlp_fnv1a(MLP_FNV_START, fields, sizeof fields);
+    h = mlp_fnv1a(h, net->sizes, (net->n_layers + 1) * sizeof *net->sizes);
+    return mlp_fnv1a(h, net->activations, net->n_layers * sizeof *net->activations);
 }
 
 mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,

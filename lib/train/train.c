@@ -59,14 +59,6 @@ mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
     return mlp_step_unchecked(net, ws, opt, inputs, targets, batch, loss, loss_sum, NULL);
 }
 
-static size_t argmax(const float *v, size_t n)
-{
-    size_t best = 0;
-    for (size_t j = 1; j < n; j++)
-        if (v[j] > v[best]) best = j;
-    return best;
-}
-
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct)
 {
@@ -74,7 +66,7 @@ double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inp
     mlp_propagate_forward(net, ws, mlp_forward_inputs(net, ws, inputs, b), b, 0);
     double sum = mlp_loss_sum(loss, ws->z[net->n_layers], ws->logits, targets, b, nl);
     for (size_t i = 0; i < b; i++)
-        *correct += argmax(ws->last_output + i * nl, nl) == argmax(targets + i * nl, nl);
+        *correct += mlp_argmax(ws->last_output + i * nl, nl) == mlp_argmax(targets + i * nl, nl);
     return sum;
 }
 
