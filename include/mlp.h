@@ -1674,6 +1674,14 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
 /**
  * A model handle from a model image in memory (a database blob, a resource bundle, a
  * network message): mlp_model_load_mem into a new handle, as mlp_model_open does for a path.
+ * What an image costs, so that a caller can bound it before opening one it did not write:
+ * opening holds about the image's size again (the parameters, every count checked against
+ * the bytes present, so a small image cannot claim a large net); predicting holds a scratch
+ * of max_batch x (n_0 + the sum of the layer widths) floats, plus the softmax logits:
+ * mlp_model_predict and mlp_model_classify make one for up to MLP_MODEL_PREDICT_CHUNK
+ * records, so a 1 -> 1M -> 1 net takes about 1 GB there. Bound it with a scratch of your own
+ * (mlp_model_scratch_create with a small max_batch, then the _with calls), and refuse images
+ * whose widths (mlp_model_net, mlp_net_size) exceed what you accept.
  * @param out receives the new model, to free with mlp_model_free; unchanged on failure
  * @param data the image (mlp_model_write_mem, mlp_model_save_mem, or a model file's bytes);
  *        only read, and free to reuse once the call returns
