@@ -156,8 +156,9 @@ done
 
 # Interrupted runs: Ctrl-C without mpirun, and SIGUSR1 to mpirun (forwarded to every rank):
 # exit 130, "interrupted", the model of the epochs done. Ctrl-C to mpirun: it sends the
-# ranks SIGTERM (and SIGKILL a second later) and exits 1 whatever they do; they stop
-# after the batch ("interrupted") instead of vanishing without a word.
+# ranks SIGTERM (and SIGKILL a second later) and exits 1 whatever they do; the ranks stop
+# after the batch and say "interrupted" when mpirun leaves them the time (docs/mpi.md:
+# SIGUSR1 is the way to stop a run under mpirun and keep its model).
 long="train --train train.csv --epochs 100000 --patience 0 --batch 8 -o int.mlp"
 for how in alone INT USR1; do
     rm -f int.mlp
@@ -172,8 +173,12 @@ for how in alone INT USR1; do
     kill -"$([ $how = alone ] && echo INT || echo $how)" $target
     wait $job
     rc=$?
-    if [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'interrupted' int.err; then
-        ok "Ctrl-C to mpirun: the ranks stop after the batch (mpirun exit $rc)"
+    if [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ]; then
+        # Whether a rank says "interrupted" before mpirun's SIGKILL a second later depends on
+        # the machine's load: the prompt end (no hang, no success status) is what is certain.
+        if grep -q 'interrupted' int.out int.err; then said="they said so"
+        else said="mpirun killed them before they said so"; fi
+        ok "Ctrl-C to mpirun: the job ends at once, not as a success (mpirun exit $rc; $said)"
     elif [ $how != INT ] && [ $rc = 130 ] && grep -q 'interrupted' int.out && [ -s int.mlp ]; then
         ok "interrupted ($how): exit 130, the model saved"
     else
