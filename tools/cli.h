@@ -23,6 +23,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_getopt_error(const char *cmd, int c, int optopt_value, char *const argv[], int optind_value);
 /* Resets getopt for a new parse of a sub-command's argv. */
 void cli_getopt_reset(void);
+/* Options of a command whose only option is --help (-h): -1 after printing its help, a
+ * usage error for any other option, else CLI_OK with optind at the first operand. */
+int cli_parse_help_only(const char *cmd, int argc, char **argv, void (*help)(void));
 /* Strict number parsing of a flag's value: the whole string, in range. Return false and
  * print a usage message naming the flag on failure. */
 bool cli_parse_size(const char *cmd, const char *flag, const char *text, size_t min, size_t max,

@@ -23,18 +23,8 @@ static bool is_onnx(const char *path)
 
 int cmd_convert(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    int c;
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            convert_help();
-            return CLI_OK;
-        }
-        return cli_getopt_error("convert", c, optopt, argv, optind);
-    }
+    int rc = cli_parse_help_only("convert", argc, argv, convert_help);
+    if (rc != CLI_OK) return rc == -1 ? CLI_OK : rc;
     if (argc - optind != 2)
         return cli_usage_error("convert", "expected IN and OUT, got %d arguments", argc - optind);
     const char *in = argv[optind], *out = argv[optind + 1];

@@ -81,24 +81,14 @@ static void print_optimizer(mlp_optimizer *opt, const mlp_model_info *info)
 
 int cmd_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
-    };
-    int c;
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            info_help();
-            return CLI_OK;
-        }
-        return cli_getopt_error("info", c, optopt, argv, optind);
-    }
+    int rc = cli_parse_help_only("info", argc, argv, info_help);
+    if (rc != CLI_OK) return rc == -1 ? CLI_OK : rc;
     if (argc - optind != 1)
         return cli_usage_error("info", "expected one MODEL file, got %d arguments", argc - optind);
     const char *path = argv[optind];
     mlp_model *m = NULL;
     mlp_model_info info;
-    int rc = cli_model_open(path, &m, &info);
+    rc = cli_model_open(path, &m, &info);
     if (rc != CLI_OK) return rc;
     const mlp_net *net = mlp_model_net(m);
 

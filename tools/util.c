@@ -44,6 +44,21 @@ int cli_getopt_error(const char *cmd, int c, int optopt_value, char *const argv[
     return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
+int cli_parse_help_only(const char *cmd, int argc, char **argv, void (*help)(void))
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c != 'h') return cli_getopt_error(cmd, c, optopt, argv, optind);
+        help();
+        return -1;
+    }
+    return CLI_OK;
+}
+
 void cli_getopt_reset(void)
 {
     optind = 0; /* glibc: full re-initialisation */
