@@ -4,7 +4,7 @@
  * every heavy step a BLAS call.
  *
  * The short path, which most callers need and nothing else (sections "model handle" and
- * "fitting in one call", near the end, where the types they use are complete):
+ * "fitting in one call", right after the settings):
  *
  *   mlp_table *t;  mlp_model *m;  mlp_error_detail why;
  *   mlp_table_load(&t, "train.csv", NULL, &why);                 (or mlp_csv_load: numbers)
@@ -14,13 +14,14 @@
  *   mlp_model_predict_table(m, new_rows, outputs, NULL, &why);   (or mlp_model_classify_ex)
  *   mlp_model_write(m, "model.mlp", &why);  ...  mlp_model_open(&m, "model.mlp", NULL, &why);
  *
- * Every handle call has a form that says which argument and why (the calls that take an
- * mlp_error_detail, and the _ex variants declared beside their base calls). ONNX import and
- * export follow the handle. The rest of the header is for callers who build their own
- * loops, in the order of the layers: status and memory, enums, the net, workspaces (with
- * bf16 and int8 inference), propagation, optimizers, training (mlp_train, data sources,
- * the _ex forms), data sets (IDX, CSV, shards, the disk cache), preprocessing, text tables
- * and their encoding, model files.
+ * Order of this header: status and errors; the objects (opaque handles); settings (enums
+ * and config structs, which the handle and fit embed); the model handle; fitting in one
+ * call; ONNX. Then, for callers who build their own loops, in the order of the layers: the
+ * net, workspaces (with bf16 and int8 inference), propagation, optimizers, training, data
+ * sources, net files; then data: data sets (IDX, CSV, the disk cache), preprocessing, text
+ * tables and their encoding. Each _ex variant is declared beside its base call. Expert
+ * calls (the allocator, RNG state, parameter offsets, optimizer state, data-parallel
+ * transport, model images in caller buffers) are in mlp_advanced.h.
  *
  * Conventions of this header:
  *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
@@ -73,10 +74,7 @@ extern "C" {
 #endif
 
 
-/** Slope of leaky ReLU for negative inputs. */
-#define MLP_LEAKY_RELU_SLOPE 0.01f
-
-/* ------------------------------------------------------------------ status */
+/* ------------------------------------------------------------------ status and errors */
 
 /** What a fallible call returns: MLP_OK or the reason it failed (mlp_strerror). */
 typedef enum mlp_status {
@@ -104,17 +102,17 @@ typedef enum mlp_status {
                                        see mlp_precision_supported) */
     MLP_STATUS_COUNT                /**< the number of statuses (not a status) */
 } mlp_status;
-
 /** A static English description of the status; never NULL. */
 MLP_API const char *mlp_strerror(mlp_status status);
-
 /** Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
 typedef struct mlp_error_detail {
     size_t line;       /**< 1-based line of the problem, 0 if unknown */
     size_t column;     /**< 1-based column (CSV: field number), 0 if unknown */
     char message[256]; /**< what went wrong, NUL-terminated ("" when nothing was said) */
 } mlp_error_detail;
-
+/** Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
+ * no-op. */
+MLP_API void mlp_free(void *p);
 /** Version of the library running, which may differ from the header a program was compiled
  * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
  * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
@@ -122,7 +120,6 @@ MLP_API const char *mlp_version(void);
 /** Version number of the library running, MAJOR * 10000 + MINOR * 100 + PATCH; compare it
  * with MLP_VERSION_NUMBER, the header's. */
 MLP_API int mlp_version_number(void);
-
 /** Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
  * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,
  * before training, not concurrently with BLAS work. Running several inference threads
@@ -131,34 +128,37 @@ MLP_API mlp_status mlp_set_threads(int n);
 /** Threads OpenBLAS will use now. */
 MLP_API int mlp_get_threads(void);
 
-/* ------------------------------------------------------------------ memory */
+/* ------------------------------------------------------------------ objects */
 
-/** The memory functions libmlp uses for every allocation it makes: its objects, workspaces,
- * buffers returned to the caller (mlp_free), the CSV parser's buffers and LAPACK's work
- * arrays. Aligned blocks are carved out of larger ones, so alloc need only be as aligned as
- * malloc. Outside the hook: OpenBLAS's own buffers and threads, the C library's FILE
- * buffers and thread stacks. Each function gets the user pointer; realloc and free get
- * only pointers this allocator returned (never NULL for free). */
-typedef struct mlp_allocator {
-    size_t struct_size;                                  /**< sizeof(mlp_allocator), as the
-                                                              caller was compiled with */
-    void *(*alloc)(size_t size, void *user);             /**< as malloc (size > 0) */
-    void *(*realloc)(void *ptr, size_t size, void *user); /**< as realloc (ptr, size > 0) */
-    void (*free)(void *ptr, void *user);                 /**< as free (ptr != NULL) */
-    void *user;                                          /**< passed to each function */
-} mlp_allocator;
+/** A network: topology, activations, bias mode, the parameter vector and an RNG. Made by
+ * mlp_net_create (or clone, load), freed by mlp_net_free. */
+typedef struct mlp_net mlp_net;
+/** Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
+ * gradient buffer and dropout masks. The net is never modified by inference, so many
+ * threads may run one net at once, each with its own workspace. A workspace fits every
+ * net of the same topology. */
+typedef struct mlp_workspace mlp_workspace;
+/** An update rule with its settings and its state (the parameter vector's layout). Made by
+ * mlp_optimizer_create (or mlp_model_load), freed by mlp_optimizer_free. */
+typedef struct mlp_optimizer mlp_optimizer;
+/** Records as contiguous rows: inputs count x input_size, targets count x target_size. */
+typedef struct mlp_dataset mlp_dataset;
+/** What turns raw records into net inputs and net outputs into answers; it travels in the
+ * model file. x' = (x - offset) * scale per input feature. */
+typedef struct mlp_preprocess mlp_preprocess;
+/** A table of text cells read from CSV: rows x columns, with column names when it has a
+ * header row. Cells are trimmed of spaces and tabs. */
+typedef struct mlp_table mlp_table;
+/** A fitted table encoding: column types, categories, means, labels and task. */
+typedef struct mlp_table_encoding mlp_table_encoding;
+/** Data-parallel training's transport (mlp_train_config.parallel), defined in
+ * mlp_advanced.h. */
+typedef struct mlp_train_parallel mlp_train_parallel;
 
-/** Installs allocator (copied) for the whole process, once, before any other libmlp call,
- * as curl_global_init_mem: it cannot change under objects that exist, since their memory
- * must go back to the allocator it came from. NULL_ARG when allocator or one of its
- * functions is NULL; INVALID_ARG when its struct_size is not one this library knows (set it
- * to sizeof(mlp_allocator)); STATE (nothing changed) when an allocator was installed already or the
- * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
- * call it before starting threads that use libmlp. */
-MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
+/* ------------------------------------------------------------------ settings */
 
-/* ------------------------------------------------------------------ enums */
-
+/** Slope of leaky ReLU for negative inputs. */
+#define MLP_LEAKY_RELU_SLOPE 0.01f
 /** Activation function of a weight layer's outputs. */
 typedef enum mlp_activation {
     MLP_ACT_LINEAR = 0,     /**< identity */
@@ -169,7 +169,6 @@ typedef enum mlp_activation {
     MLP_ACT_SOFTMAX = 5,    /**< output layer only */
     MLP_ACT_COUNT           /**< the number of activations (not one) */
 } mlp_activation;
-
 /** How biases are shared: per neuron, per layer, one for the net, or none. */
 typedef enum mlp_bias_mode {
     MLP_BIAS_NONE = 0,        /**< no bias */
@@ -178,7 +177,6 @@ typedef enum mlp_bias_mode {
     MLP_BIAS_PER_NETWORK = 3, /**< one scalar shared by every layer */
     MLP_BIAS_COUNT            /**< the number of bias modes (not one) */
 } mlp_bias_mode;
-
 /** Loss of one record C_i, over the n_L outputs o and targets y. */
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 0,           /**< C_i = (1/n_L) sum_j (o_j - y_j)^2 */
@@ -188,7 +186,6 @@ typedef enum mlp_loss {
                                      pairs the tool uses; mlp_train_config's default) */
     MLP_LOSS_COUNT              /**< the number of losses (not one) */
 } mlp_loss;
-
 /** Weight initialisation scheme (mlp_net_init); biases start at zero. */
 typedef enum mlp_init {
     MLP_INIT_AUTO = 0,       /**< He for (leaky) ReLU layers, Glorot for the others */
@@ -197,143 +194,29 @@ typedef enum mlp_init {
     MLP_INIT_ORTHOGONAL = 3, /**< QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
     MLP_INIT_COUNT           /**< the number of schemes (not one) */
 } mlp_init;
-
 /** How the optimizer scales the summed gradient of a batch of B records. */
 typedef enum mlp_reduction {
     MLP_REDUCE_SUM = 0,  /**< I <- I - lr * sum_i grad C_i (the source's formula) */
     MLP_REDUCE_MEAN = 1, /**< I <- I - (lr / B) * sum_i grad C_i */
     MLP_REDUCE_COUNT     /**< the number of reductions (not one) */
 } mlp_reduction;
-
-/* ------------------------------------------------------------------ network */
-
-/** A network: topology, activations, bias mode, the parameter vector and an RNG. Made by
- * mlp_net_create (or clone, load), freed by mlp_net_free. */
-typedef struct mlp_net mlp_net;
-
-/** Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
- * all >= 1); activations has n_layers entries (softmax only on the last). Parameters start
- * at zero and the RNG at seed 0: call mlp_net_init. *out receives a net to free with
- * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
-MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
-                                  const mlp_activation *activations, mlp_bias_mode bias_mode);
-MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
-/** A deep copy: topology, parameters, RNG state and int8 weights (mlp_net_quantize). */
-MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
-/** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
-MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
-
-/** Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
- * from its activation); biases are set to zero. Same seed, same parameters. */
-MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
-/** Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
-MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
-/** Reseeds the RNG used by initialisation and shuffling (mlp_train). */
-MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
-/** The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
- * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
-#define MLP_RNG_STATE_WORDS 4
-/** Copies the net's RNG state into state. */
-MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
-/** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
-MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
-/** Permutes order[0..count) with the net's RNG: the draw mlp_train makes at the start of
- * each epoch when shuffling (on order set to 0, 1, ..., count-1 first). A data-parallel
- * trainer running on several processes (mlp_mpi.h) draws every epoch's record order with it,
- * so each process sees the batches mlp_train would.
- * @param net the net whose RNG draws (and advances)
- * @param order count indices, permuted in place
- * @param count entries of order; 0 draws nothing
- * @return MLP_OK; NULL_ARG (net, or order with count > 0), nothing changed */
-MLP_API mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count);
-
-/** Number of weight layers L (0 for NULL). */
-MLP_API size_t mlp_net_layer_count(const mlp_net *net);
-/** Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
-MLP_API size_t mlp_net_size(const mlp_net *net, size_t i);
-/** Inputs per record, n_0. */
-MLP_API size_t mlp_net_input_size(const mlp_net *net);
-/** Outputs per record, n_L. */
-MLP_API size_t mlp_net_output_size(const mlp_net *net);
-/** Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
-MLP_API mlp_activation mlp_net_activation(const mlp_net *net, size_t layer);
-/** The net's bias mode. */
-MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
-
-/**
- * The parameter vector I: every trainable number in one contiguous float buffer.
- * Layout, layer k = 0 .. L-1 in order:
- *   W_k   n_(k+1) x n_k, row-major (row j holds the weights into neuron j)
- *   b_k   n_(k+1) floats (PER_NEURON), 1 float (PER_LAYER), nothing otherwise
- * then, for PER_NETWORK only, the one shared bias as the last float.
- * Gradients and optimizer state use exactly this layout.
- */
-MLP_API size_t mlp_param_count(const mlp_net *net);
-/** The parameter vector (mlp_param_count floats, the layout above), writable: changing it
- * changes the net. Owned by the net. */
-MLP_API float *mlp_net_params(mlp_net *net);
-/** The parameter vector, read-only. */
-MLP_API const float *mlp_net_params_const(const mlp_net *net);
-/** Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
-MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
-/** Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
- * net has no bias or layer is out of range. */
-MLP_API size_t mlp_net_bias_offset(const mlp_net *net, size_t layer);
-/** Number of bias floats layer k reads: n_(k+1), 1 or 0. */
-MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
-
-/* ------------------------------------------------------------------ workspace */
-
-/** Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
- * gradient buffer and dropout masks. The net is never modified by inference, so many
- * threads may run one net at once, each with its own workspace. A workspace fits every
- * net of the same topology. */
-typedef struct mlp_workspace mlp_workspace;
-
-/** A workspace for net's topology and batches of up to max_batch records (>= 1), for every
- * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
-MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
-/** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
- * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
- * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
- * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
- * stops them) and mlp_workspace_gradient returns NULL for it. */
-MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
-                                                  size_t max_batch);
-/** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
- * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
-MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
-/** Frees ws and joins its worker threads; NULL is a no-op. */
-MLP_API void mlp_workspace_free(mlp_workspace *ws);
-/** The largest batch ws takes. */
-MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
-/** Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
- * workspace (rate in [0,1), 0 turns it off): each hidden output is multiplied by 0 (with
- * probability rate) or 1/(1-rate), and backpropagation uses the same mask with the
- * derivative g'(a) of the undropped output. Masks are drawn from an RNG seeded here and kept
- * in the workspace, which allocates a mask and an undropped copy of every hidden layer's
- * outputs (max_batch rows each). mlp_forward never drops. */
-MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
-/** Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
- * joins any). One-record plain SGD (mlp_train_step and mlp_train at batch 1, no dropout)
- * then splits every layer of at least 131072 weights by rows across the n threads, the calling
- * thread included: each thread keeps the same rows, so a layer too large for one core's
- * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. An inference workspace takes
- * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
- * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
- * spin briefly, then
- * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
- * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
- * (threads or memory unavailable; the previous setting is kept). */
-MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
-/** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
-MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
-/** The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
- * (except for plain SGD, whose update is fused; see mlp_train_step). */
-MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
-
+/** What the targets are: one-hot classes or numbers. */
+typedef enum mlp_task {
+    MLP_TASK_CLASSIFY = 0, /**< targets one-hot over class_count classes */
+    MLP_TASK_REGRESS = 1,  /**< targets the numeric value(s) */
+    MLP_TASK_COUNT         /**< the number of tasks (not one) */
+} mlp_task;
+/** Input scaling fitted on a training split (mlp_preprocess_fit). */
+typedef enum mlp_scaling {
+    MLP_SCALE_NONE = 0,     /**< the identity: offset 0, scale 1 */
+    MLP_SCALE_MINMAX = 1,   /**< to [0,1] with the training split's min and max */
+    MLP_SCALE_STANDARD = 2, /**< zero mean, unit variance with the training split's statistics */
+    MLP_SCALE_ROBUST = 3,   /**< median to 0, interquartile range to 1.349 (the IQR of a unit
+                                 normal, so normal data scale as STANDARD): a few extreme
+                                 values move neither, so the bulk of a heavy-tailed feature
+                                 keeps its spread */
+    MLP_SCALE_COUNT         /**< the number of scalings (not one) */
+} mlp_scaling;
 /** Arithmetic of the matrix products (GEMMs) of the batch passes. */
 typedef enum mlp_precision {
     MLP_PRECISION_FP32 = 0, /**< float everywhere (OpenBLAS): the default */
@@ -345,155 +228,6 @@ typedef enum mlp_precision {
                                  int8 weights and activations, int32 sums, float results */
     MLP_PRECISION_COUNT     /**< the number of precisions (not a precision) */
 } mlp_precision;
-
-/**
- * Whether this build and this CPU run `precision` natively. FP32 always does; BF16 needs
- * a library built with oneDNN and a CPU with AVX512_BF16 (or AMX-BF16): bf16 is never
- * emulated.
- * @param precision the precision asked for
- * @param detail    filled with the reason when it is not supported (may be NULL)
- * @return MLP_OK; MLP_ERR_UNSUPPORTED (no oneDNN in this build, or the CPU lacks native
- *         bf16); MLP_ERR_INVALID_ARG for an unknown value
- */
-MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail);
-
-/**
- * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
- * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
- * of the weights, refreshed from the float parameters at the start of every pass (once per
- * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
- * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
- * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
- * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
- * returns), and oneDNN's memory does not go through mlp_set_allocator (the bf16 copies
- * above do). Results then differ from float ones by bf16 rounding:
- * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
- * float results are then bit for bit those of a workspace never set to BF16.
- * INT8 (inference workspaces only; INVALID_ARG for a training one) runs the int8 weights of
- * a quantized net (mlp_net_quantize), one-record passes included: a pass with a net that
- * has none, or stale ones, fails with MLP_ERR_STATE. Inference workspaces made for a
- * quantized net start in INT8.
- * @param ws        the workspace (training or inference)
- * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16 or MLP_PRECISION_INT8
- * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
- *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
- *         the previous setting is kept
- */
-MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
-
-/**
- * The precision of ws's batch passes.
- * @param ws the workspace
- * @return its precision; MLP_PRECISION_FP32 for NULL
- */
-MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
-
-/**
- * The precision of the last training step applied to net's parameters (mlp_train_step,
- * mlp_train; set by mlp_model_load from the file), recorded in model files.
- * @param net the net
- * @return MLP_PRECISION_BF16 when the last step ran its GEMMs in bf16, else
- *         MLP_PRECISION_FP32 (also for a new net and for NULL)
- */
-MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
-
-/**
- * How many times net's parameters may have changed since it was made: a counter that
- * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
- * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
- * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
- * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
- * file sets it to 0.
- * @param net the net
- * @return the counter; 0 for NULL
- */
-MLP_API uint64_t mlp_net_param_version(const mlp_net *net);
-
-/* ------------------------------------------------------------------ int8 inference */
-
-/** Where the scales of the activations (the inputs of each layer) come from. */
-typedef enum mlp_quantize_mode {
-    MLP_QUANTIZE_STATIC = 0,  /**< fixed per layer, from a calibration set's largest values */
-    MLP_QUANTIZE_DYNAMIC = 1, /**< per record, from its own largest value at every pass */
-    MLP_QUANTIZE_COUNT        /**< the number of modes (not a mode) */
-} mlp_quantize_mode;
-
-/** Post-training quantization settings (mlp_quantize_config_default). */
-typedef struct mlp_quantize_config {
-    size_t struct_size;     /**< sizeof(mlp_quantize_config), set by the _default call */
-    mlp_quantize_mode mode; /**< STATIC; DYNAMIC is used when no calibration set is given */
-    size_t calibration_rows;/**< at most this many calibration records are run (0: all) */
-} mlp_quantize_config;
-
-/** The defaults in mlp_quantize_config's comments. */
-MLP_API mlp_quantize_config mlp_quantize_config_default(void);
-
-/**
- * Quantizes net for int8 inference: every weight matrix to int8, one scale per output
- * neuron (symmetric: the neuron's largest |weight| maps to 127); the inputs of each layer
- * to 8 bits at every pass (unsigned 0..255 after ReLU, sigmoid or softmax, which are never
- * negative, else -127..127), scaled by the calibration set's largest value per layer
- * (STATIC) or by each record's own (DYNAMIC: a record's result never depends on the others
- * in its batch). Biases and activations stay float. The float parameters are kept and stay
- * the reference: workspaces made for the net afterwards (mlp_workspace_create_inference)
- * run in MLP_PRECISION_INT8, and mlp_workspace_set_precision(ws, MLP_PRECISION_FP32) runs
- * the float net again. Model files keep the int8 weights and scales (format version 4).
- * A later change of the parameters (mlp_net_param_version) makes the int8 weights stale:
- * int8 passes then fail with MLP_ERR_STATE until the net is quantized again.
- * @param net         the net (its int8 weights are replaced)
- * @param calibration scaled inputs (rows x n_0, as mlp_forward takes them); NULL (rows 0)
- *                    for DYNAMIC
- * @param rows        records in calibration
- * @param config      NULL: mlp_quantize_config_default
- * @param detail      which argument and why on failure (may be NULL)
- * @return MLP_OK; NULL_ARG; INVALID_ARG (bad config, STATIC without calibration rows);
- *         NON_FINITE (calibration values); NO_MEMORY; on failure net is unchanged
- */
-MLP_API mlp_status mlp_net_quantize(mlp_net *net, const float *calibration, size_t rows,
-                                    const mlp_quantize_config *config,
-                                    mlp_error_detail *detail);
-/** Whether net holds int8 weights (mlp_net_quantize, or a quantized model file); they may be
- * stale (see mlp_net_quantize). 0 for NULL. */
-MLP_API int mlp_net_is_quantized(const mlp_net *net);
-/** The activation mode of a quantized net; MLP_QUANTIZE_COUNT when it is not quantized. */
-MLP_API mlp_quantize_mode mlp_net_quantize_mode(const mlp_net *net);
-/** Drops net's int8 weights (a no-op when it has none): the float net alone remains. */
-MLP_API void mlp_net_dequantize(mlp_net *net);
-
-/* ------------------------------------------------------------------ propagation */
-
-/** Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
- * read mlp_workspace_output). sgemm for batches, sgemv for one record. inputs may be rows
- * of ws's own output (mlp_workspace_output, e.g. an autoencoder fed back): they are copied
- * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
-MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
-                               size_t batch, float *outputs);
-
-/** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
- * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
- * and INVALID_ARG when the loss does not fit the net (cross-entropy needs softmax) or when
- * inputs or targets lie in ws's buffers (mlp_workspace_output, mlp_workspace_gradient),
- * which the pass overwrites before it reads them, or grad does without being
- * mlp_workspace_gradient(ws); NON_FINITE (grad untouched) when an input or target value is
- * NaN or infinite. */
-MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
-                                const float *targets, size_t batch, mlp_loss loss,
-                                float *grad, double *loss_sum);
-/** The same, adding into grad instead of overwriting it (for sums over several chunks). */
-MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws,
-                                           const float *inputs, const float *targets,
-                                           size_t batch, mlp_loss loss, float *grad,
-                                           double *loss_sum);
-
-/** Mean loss and accuracy of count records, run in chunks of the workspace's max batch
- * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
- * may be NULL. */
-MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
-                                const float *targets, size_t count, mlp_loss loss,
-                                double *mean_loss, double *accuracy);
-
-/* ------------------------------------------------------------------ optimizer */
-
 /** The update rule; g is the reduced gradient, lr the learning rate. */
 typedef enum mlp_optimizer_kind {
     MLP_OPT_SGD = 0,      /**< plain gradient descent: I <- I - lr * g */
@@ -504,7 +238,6 @@ typedef enum mlp_optimizer_kind {
     MLP_OPT_RMSPROP = 5,  /**< s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
     MLP_OPT_COUNT         /**< the number of optimizers (not one) */
 } mlp_optimizer_kind;
-
 /** Learning-rate schedule over the epochs (lr is the configured rate). */
 typedef enum mlp_schedule {
     MLP_SCHEDULE_CONSTANT = 0, /**< lr at every epoch */
@@ -512,7 +245,6 @@ typedef enum mlp_schedule {
     MLP_SCHEDULE_COSINE = 2, /**< min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
     MLP_SCHEDULE_COUNT       /**< the number of schedules (not one) */
 } mlp_schedule;
-
 /** An optimizer's settings (defaults in parentheses; mlp_optimizer_config_default). */
 typedef struct mlp_optimizer_config {
     size_t struct_size;      /**< sizeof(mlp_optimizer_config), set by the _default call */
@@ -533,7 +265,6 @@ typedef struct mlp_optimizer_config {
     size_t total_epochs;     /**< COSINE: length of the half period (100) */
     float min_learning_rate; /**< COSINE: floor (0) */
 } mlp_optimizer_config;
-
 /** Defaults for `kind` as listed above, learning rate 0.01, reduction SUM. SUM follows the
  * batch gradient descent rule I <- I - l * sum_i grad C_i (a sum, no 1/B), so that
  * mlp_optimizer_step and mlp_train_step do exactly what the math contract writes; with SUM
@@ -541,64 +272,6 @@ typedef struct mlp_optimizer_config {
  * mlp_model_config_default (and the `mlp` tool), uses MEAN with its own learning rate
  * instead. */
 MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
-
-/** An update rule with its settings and its state (the parameter vector's layout). Made by
- * mlp_optimizer_create (or mlp_model_load), freed by mlp_optimizer_free. */
-typedef struct mlp_optimizer mlp_optimizer;
-
-/** An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
- * Errors: NULL_ARG, NON_FINITE (a NaN/Inf setting), INVALID_ARG (a setting out of the
- * range given above), NO_MEMORY. */
-MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
-                                        const mlp_optimizer_config *config);
-/** Frees opt; NULL is a no-op. */
-MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
-/** The settings opt was made with (owned by opt). */
-MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
-/** Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
- * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
- * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
-MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
-                                      size_t batch);
-/** mlp_optimizer_step on parameters [first, first + count) only: grad holds those count
- * values, and only those parameters and their optimizer state change; the step is counted
- * as one (each part of a vector split over processes takes one such step: together they
- * give mlp_optimizer_step's update). count 0 only counts the step. Errors: as
- * mlp_optimizer_step, and INVALID_ARG for a range beyond the parameters. */
-MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
-                                            const float *grad, size_t batch, size_t first,
-                                            size_t count);
-/** Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
-MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
-/** Learning rate in force now (after the schedule). */
-MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
-/** Number of updates applied so far (Adam's t), and setting it when resuming. The count
- * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
- * a step that would pass it returns INVALID_ARG without updating. */
-#define MLP_OPTIMIZER_MAX_STEPS (UINT64_MAX - 1)
-/** Number of updates applied so far (Adam's t). */
-MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
-/** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
-MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
-/** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
- * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
-MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
-/** The optimizer state, read-only; *count receives its length in floats. */
-MLP_API const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count);
-/** Zeroes the state and the step count. */
-MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
-
-/* ------------------------------------------------------------------ training */
-
-/** One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
- * For MLP_OPT_SGD the update is fused into the backward pass (each weight matrix written
- * once, no gradient vector): same rule, different rounding, and ws's gradient buffer is
- * left as it was. Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the
- * update. */
-MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
-                                  const float *inputs, const float *targets, size_t batch,
-                                  mlp_loss loss, double *loss_sum);
-
 /** Progress report passed to the callback: after every batch (end_of_epoch false) and once at
  * the end of every epoch (true; validation fields filled, NaN without validation data). */
 typedef struct mlp_progress {
@@ -614,57 +287,8 @@ typedef struct mlp_progress {
     bool end_of_epoch;       /**< true once per epoch, after its last batch and validation */
     float learning_rate;     /**< the learning rate in force this epoch */
 } mlp_progress;
-
 /** Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
-
-/**
- * Data-parallel training through mlp_train's own epoch loop: the same epochs, batches,
- * rollback, early stopping and divergence checks, with each batch split over `workers`
- * processes that each compute the gradient of their share; `update` combines the shares
- * and applies the step, `sum` adds the validation sums and agrees on stops.
- * Filled by a transport, e.g. mlp_mpi_train_config_attach (libmlp_mpi); a caller rarely
- * fills one by hand. Every worker runs mlp_train (or mlp_train_source) with the same
- * settings and the same data; all return the same status and hold the same parameters.
- */
-typedef struct mlp_train_parallel {
-    size_t struct_size;  /**< sizeof(mlp_train_parallel) */
-    int rank;            /**< this worker, 0 .. workers-1: it computes records
-                            [rank*b/workers ...) of each batch of b (as mlp_mpi_shard) */
-    int workers;         /**< workers in all (>= 1) */
-    void *user_data;     /**< passed to the callbacks unchanged */
-    /**
-     * Once, after mlp_train's own checks and allocations, on every worker: agree on
-     * `local` (this worker's status so far) and, when every worker is fine, make the
-     * workers start from one state (worker 0's parameters, RNG and optimizer state) and
-     * check that their settings (`settings_hash`) and data (`data_hash`: a checksum of the
-     * training and validation arrays, 0 for a callback source) are the same. Returns the
-     * agreed status with a message in detail.
-     */
-    mlp_status (*start)(void *user_data, mlp_net *net, mlp_optimizer *opt, mlp_status local,
-                        uint64_t settings_hash, uint64_t data_hash, mlp_error_detail *detail);
-    /**
-     * Sums `floats` (may be NULL with n_floats 0) and `doubles` over the workers, in
-     * place, and agrees on `local`: when any worker's status is not MLP_OK, every worker
-     * gets the lowest failing worker's status and message (the sums are then unspecified).
-     * The same inputs in the same order give bit-identical sums on every worker.
-     */
-    mlp_status (*sum)(void *user_data, float *floats, size_t n_floats, double *doubles,
-                      size_t n_doubles, mlp_status local, mlp_error_detail *detail);
-    /**
-     * One update: sums `doubles` (the batch's loss) and agrees on `local` as sum does;
-     * then, unless a summed double is NaN or infinite, applies opt's step for a batch of
-     * `batch` records with `grad` (this worker's share's gradient, may be overwritten)
-     * summed over the workers, so that every worker ends with the same parameters. It
-     * may keep only this worker's part of opt's state current (finish makes it whole).
-     */
-    mlp_status (*update)(void *user_data, mlp_net *net, mlp_optimizer *opt, float *grad,
-                         size_t batch, double *doubles, size_t n_doubles, mlp_status local,
-                         mlp_error_detail *detail);
-    /** After the last epoch, on every worker: makes opt's state whole again. */
-    void (*finish)(void *user_data, mlp_optimizer *opt);
-} mlp_train_parallel;
-
 /** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
     size_t struct_size;         /**< sizeof(mlp_train_config), set by the _default call */
@@ -704,10 +328,8 @@ typedef struct mlp_train_config {
                                    from dropout_seed + rank. The struct must outlive the
                                    call. */
 } mlp_train_config;
-
 /** The defaults given in mlp_train_config's comments. */
 MLP_API mlp_train_config mlp_train_config_default(void);
-
 /** What a training run did (mlp_train, mlp_model_train). */
 typedef struct mlp_train_result {
     size_t epochs_run;          /**< epochs completed, counting from 0: resume from here */
@@ -723,564 +345,45 @@ typedef struct mlp_train_result {
                                    NaN/inf, or the epoch's last batch when every loss was
                                    finite but the parameters after its update were not */
 } mlp_train_result;
-
-/** Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
- * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
- * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
- * (batch_size 1, MLP_OPT_SGD, no dropout) applies each record's first-layer weight update
- * during the next record's forward pass, one pass over those weights instead of two: the
- * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
- * complete whenever progress is called.
- * NON_FINITE (nothing changed) when an input or target value, training or validation, is
- * NaN or infinite. INVALID_ARG (nothing changed) for config->patience > 0 without validation
- * data (val_count 0) and for cross-entropy on a net whose output is not softmax;
- * mlp_train_ex says which argument and why. The arrays are one data source among others:
- * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
- * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
- * and RNG and the optimizer's state and step count are then put back as they were at the
- * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
- * resumed run with a smaller step continues from there), and result names the epoch and
- * batch. The check costs one copy of the parameters and optimizer state per epoch and one
- * pass over the parameters. */
-MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
-                             const float *targets, size_t count, const float *val_inputs,
-                             const float *val_targets, size_t val_count,
-                             const mlp_train_config *config, mlp_train_result *result);
-
-/** Least-squares readout: with the net's hidden layers fixed, refits the last layer in
- * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
- * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
- * PER_NEURON or NONE. Helps when the last layer is undertrained for MSE regression: it gives
- * that layer's exact optimum for the current features in one solve. NON_FINITE when an input
- * or target value is NaN or infinite, NUMERICAL when the solve fails or its solution does
- * not fit in floats (the net is then unchanged), NO_MEMORY. */
-MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
-                                          const float *targets, size_t count, float lambda);
-
-/* ------------------------------------------------------------------ data sources */
-
-/*
- * Training data that is not one array in memory: the caller's storage, or a file larger
- * than memory, read a batch at a time through a callback (as kann's reader callback). The
- * arrays of mlp_train are one source among others: a source with inputs and targets set
- * is read in place exactly as mlp_train reads them.
- *
- * Order and shuffling: mlp_train_source asks for records by index, in the order mlp_train
- * visits array rows, and draws the same shuffles from the net's RNG. With
- * config->shuffle false (or batch GD, batch_size 0) every epoch reads records 0, 1, 2, ...
- * in consecutive runs, so a reader that can only go forward works (rewinding at record 0);
- * with shuffle true each minibatch is a random set of indices, one fresh permutation of
- * 0..count-1 per epoch, and the reader needs random access (fixed-size records and pread,
- * a database keyed by index). Validation records are read in order, in runs of up to 256,
- * once per epoch. The same records in the same order give the parameters mlp_train gives
- * on them as arrays, bit for bit.
- */
-
-/**
- * Fills n rows with records records[0..n) of a source (each index < the source's count).
- * It runs on the thread that called mlp_train_source, between training steps, and must not
- * touch the net or optimizer being trained.
- * @param user_data the source's user_data
- * @param records the n record indices to read, in the order their rows are wanted
- * @param n number of records, 1 or more (at most the batch size, or 256 for validation)
- * @param inputs n x n_0 floats to fill, row-major
- * @param targets n x n_L floats to fill, row-major
- * @return MLP_OK, or any other status (MLP_ERR_IO for a failed read), which stops training
- *         and is what mlp_train_source returns
- */
-typedef mlp_status (*mlp_source_read_fn)(void *user_data, const size_t *records, size_t n,
-                                         float *inputs, float *targets);
-
-/** Where training or validation records come from: arrays (read set to NULL) or a callback
- *  (inputs and targets NULL). */
-typedef struct mlp_source {
-    size_t struct_size;       /**< sizeof(mlp_source): set it (see "config structs" above) */
-    size_t count;             /**< number of records */
-    const float *inputs;      /**< arrays: count x n_0, read in place; else NULL */
-    const float *targets;     /**< arrays: count x n_L; else NULL */
-    mlp_source_read_fn read;  /**< callback: fills rows on request; else NULL */
-    void *user_data;          /**< passed to read */
-} mlp_source;
-
-/**
- * mlp_train on records from sources: the same epochs, batches, shuffles, validation, early
- * stopping, progress calls and results, and with array sources the same code path.
- * A callback source's rows are checked for NaN and infinity as they are read (arrays are
- * checked once before the first step, as mlp_train does). A read that fails, or a row with
- * a NaN or infinite value (NON_FINITE), stops training the way DIVERGED does: the net's
- * parameters and RNG and the optimizer's state and step count are put back as they were
- * at the start of that epoch (result->epochs_run names it: epochs before it stay trained;
- * resume from there), and the status is returned with a message in detail naming the
- * source, epoch and records. Nothing else is changed on any error.
- * @param net the net to train
- * @param opt its optimizer (made for net's topology)
- * @param train training records (count >= 1)
- * @param val validation records, or NULL (or a count of 0) for none
- * @param config training settings (mlp_train_config_default), not NULL
- * @param result receives what happened; may be NULL
- * @param detail receives a message naming the argument or source and the reason on
- *        failure; may be NULL
- * @return MLP_OK, the errors of mlp_train_ex, or a callback's own status
- */
-MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
-                                    const mlp_source *val, const mlp_train_config *config,
-                                    mlp_train_result *result, mlp_error_detail *detail);
-
-/* ------------------------------------------------------------------ argument errors */
-
-/*
- * The calls below are those above with one more argument, detail (may be NULL), which on
- * failure receives a message naming the argument and the reason, e.g.
- * "config->patience is 5 but there is no validation data (val_count is 0)". line and
- * column are 0. They keep no state: the message lives in the caller's detail only.
- */
-
-/**
- * mlp_net_create with a message on failure.
- * @param out receives the net
- * @param n_layers weight layers, >= 1
- * @param sizes n_layers + 1 widths, each in [1, INT_MAX]
- * @param activations n_layers activations (softmax only on the last)
- * @param bias_mode bias mode
- * @param detail receives the message on failure; may be NULL
- * @return as mlp_net_create
- */
-MLP_API mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_t *sizes,
-                                     const mlp_activation *activations, mlp_bias_mode bias_mode,
-                                     mlp_error_detail *detail);
-
-/**
- * mlp_optimizer_create with a message on failure.
- * @param out receives the optimizer
- * @param net a net of the topology to optimize
- * @param config settings (mlp_optimizer_config_default)
- * @param detail receives the message on failure; may be NULL
- * @return as mlp_optimizer_create
- */
-MLP_API mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
-                                           const mlp_optimizer_config *config,
-                                           mlp_error_detail *detail);
-
-/**
- * mlp_train with a message on failure. Besides mlp_train's checks it rejects what cannot
- * mean what the caller wants: config->patience > 0 without validation data, and
- * cross-entropy on a net whose output layer is not softmax (INVALID_ARG).
- * @param net the net to train
- * @param opt its optimizer
- * @param inputs count x n_0 training inputs
- * @param targets count x n_L training targets
- * @param count training records, >= 1
- * @param val_inputs val_count x n_0, or NULL when val_count is 0
- * @param val_targets val_count x n_L, or NULL when val_count is 0
- * @param val_count validation records (0: none)
- * @param config training settings
- * @param result receives what happened; may be NULL
- * @param detail receives the message on failure; may be NULL
- * @return as mlp_train
- */
-MLP_API mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
-                                const float *targets, size_t count, const float *val_inputs,
-                                const float *val_targets, size_t val_count,
-                                const mlp_train_config *config, mlp_train_result *result,
-                                mlp_error_detail *detail);
-
-/* ------------------------------------------------------------------ data */
-
-/** What the targets are: one-hot classes or numbers. */
-typedef enum mlp_task {
-    MLP_TASK_CLASSIFY = 0, /**< targets one-hot over class_count classes */
-    MLP_TASK_REGRESS = 1,  /**< targets the numeric value(s) */
-    MLP_TASK_COUNT         /**< the number of tasks (not one) */
-} mlp_task;
-
-/** Records as contiguous rows: inputs count x input_size, targets count x target_size. */
-typedef struct mlp_dataset mlp_dataset;
-
-/** A zero-filled data set; input_size >= 1, count and target_size may be 0 (the row
- * pointers are never NULL). No class names, label index -1. Errors: NULL_ARG,
- * INVALID_ARG, NO_MEMORY. */
-MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
-                                      size_t target_size);
-/** Frees ds; NULL is a no-op. */
-MLP_API void mlp_dataset_free(mlp_dataset *ds);
-/** Number of records. */
-MLP_API size_t mlp_dataset_count(const mlp_dataset *ds);
-/** Inputs per record. */
-MLP_API size_t mlp_dataset_input_size(const mlp_dataset *ds);
-/** Targets per record (the class count for one-hot classification). */
-MLP_API size_t mlp_dataset_target_size(const mlp_dataset *ds);
-/** The inputs, count x input_size floats, writable; owned by ds. */
-MLP_API float *mlp_dataset_inputs(mlp_dataset *ds);
-/** The targets, count x target_size floats, writable; owned by ds. */
-MLP_API float *mlp_dataset_targets(mlp_dataset *ds);
-/** The inputs, read-only. */
-MLP_API const float *mlp_dataset_inputs_const(const mlp_dataset *ds);
-/** The targets, read-only. */
-MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
-/** Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
-MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
-/** Name of class index; NULL when out of range or without names. */
-MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
-
-/*
- * Classes of a data set. One rule, wherever a data set comes from (CSV, IDX, a table, these
- * calls): a data set with class names is for classification, its targets one-hot rows over
- * mlp_dataset_class_count classes (the target size); one without is for regression.
- * mlp_model_build infers its task from that rule, and mlp_model_class_name answers with the
- * names.
- */
-
-/**
- * A data set for classification from integer labels: targets one-hot over class_count
- * classes (made by the library), with class names.
- * @param out receives the new data set (free with mlp_dataset_free); unchanged on failure
- * @param count records, 1 or more
- * @param input_size inputs per record, 1 or more
- * @param inputs count x input_size floats copied in; NULL leaves them zero, to fill through
- *        mlp_dataset_inputs
- * @param labels count class indices, each below class_count
- * @param class_count classes, 2 or more (the target size)
- * @param class_names class_count names, copied; NULL names them "0", "1", ...
- * @param detail receives the argument and the reason on failure; may be NULL
- * @return MLP_OK; NULL_ARG (out, labels, a name), INVALID_ARG (count, input_size or
- *         class_count out of range, a label >= class_count), NO_MEMORY
- */
-MLP_API mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count,
-                                              size_t input_size, const float *inputs,
-                                              const size_t *labels, size_t class_count,
-                                              const char *const *class_names,
-                                              mlp_error_detail *detail);
-
-/**
- * Names the classes of a data set whose targets are one-hot rows (filled by the caller),
- * making it a classification set; count 0 removes the names (a regression set).
- * @param ds the data set
- * @param count names: 0, or the target size (2 or more)
- * @param names count names, copied (NULL with count 0)
- * @param detail receives the argument and the reason on failure; may be NULL
- * @return MLP_OK; NULL_ARG (ds, names, a name), DIMENSION (count is not the target size),
- *         INVALID_ARG (a target size below 2), NO_MEMORY (ds unchanged)
- */
-MLP_API mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count,
-                                           const char *const *names, mlp_error_detail *detail);
-
-/** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
- * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
- * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
- * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
- * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
- * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
- * labels_path NULL reads the images alone (for prediction): target size 0, no class
- * names, class_count ignored. */
-MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
-                                const char *labels_path, size_t class_count,
-                                mlp_error_detail *detail);
-
-/** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
-typedef struct mlp_csv_options {
-    size_t struct_size;          /**< sizeof(mlp_csv_options), set by the _default call */
-    int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
-                                    feature field in it is non-empty and not a number (-1) */
-    const char *label_name;      /**< label column by header name (implies a header), or NULL */
-    long label_index;            /**< label column by 0-based index; -1 = last column (-1);
-                                    MLP_CSV_NO_LABEL: none, every column a feature (records
-                                    to predict; target size 0); ignored when label_name is
-                                    set */
-    mlp_task task;               /**< CLASSIFY */
-    /** CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
-     * error), or NULL to collect the classes found, sorted: numerically when every label
-     * is a number ("9" before "10"), else by strcmp. Labels are trimmed of spaces/tabs. */
-    const char *const *class_names;
-    size_t class_count;          /**< entries of class_names (0 with NULL) */
-    char delimiter;              /**< ',' */
-    /** Threads that read a regular file without quoted fields, each a share of its bytes
-     * (0: as many as the machine has cores); the records and messages do not depend on it. */
-    int threads;
-    /** Called now and then while a regular file is read, on the calling thread, with the
-     * bytes read so far and the total; NULL: none. */
-    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
-    void *progress_user_data;    /**< passed to progress */
-} mlp_csv_options;
-
-/** mlp_csv_options.label_index for a file without a label column. */
-#define MLP_CSV_NO_LABEL (-2L)
-
-/** The defaults given in mlp_csv_options's comments. */
-MLP_API mlp_csv_options mlp_csv_options_default(void);
-/** Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
- * locale). Malformed input (a field that is empty or not a finite number, a row with a
- * different number of fields, bad quoting, no data rows) gives MLP_ERR_PARSE with the
- * 1-based line and column (field number; 0 for a whole-row error) in detail. Blank lines
- * are skipped. INVALID_ARG for bad options or a label column not in the file, IO when the
- * file cannot be read. options may be NULL (defaults). */
-MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
-                                const mlp_csv_options *options, mlp_error_detail *detail);
-/** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
- * after the header are cut into `ranks` parts of about equal size on line starts, and this
- * call reads only the records whose lines start in part `rank` (0-based), so each process
- * holds about 1/ranks of the data. The shards of ranks 0..ranks-1, in order, are the records
- * mlp_csv_load reads, in order; their counts differ by a few records. Memory: the share's
- * float matrix plus a buffer per thread. Needs a regular file without quoted fields (else
- * INVALID_ARG), and for classification the class list (options->class_names: a share may
- * lack some classes), else INVALID_ARG. Messages name the file's own lines.
- * @return as mlp_csv_load; INVALID_ARG also for rank >= ranks or ranks 0 */
-MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
-                                      size_t ranks, const mlp_csv_options *options,
-                                      mlp_error_detail *detail);
-/** A numeric CSV file as a binary cache of float rows on disk, for training on data larger
- * than memory: records are read a batch at a time (pread) through an mlp_source. */
-typedef struct mlp_csv_cache mlp_csv_cache;
-/** Opens the cache of a CSV file, building it first when it is missing or stale: one pass
- * over the CSV, a chunk of 32 MiB at a time (read as mlp_csv_load reads, threads included),
- * writes every record as fixed-size float rows to cache_path (through a temporary file
- * renamed into place). A cache is reused while the CSV's size, modification time and a hash
- * of its first and last 64 KiB, and the options that decide the records (header, label,
- * task, classes, delimiter), are unchanged. Memory: one chunk while building, one row while
- * reading. Classes are sorted as mlp_csv_load sorts them.
- * @param out receives the cache (mlp_csv_cache_close); unchanged on failure
- * @param csv_path the CSV file
- * @param cache_path the cache file (e.g. beside the CSV, or in a cache directory)
- * @param options as for mlp_csv_load; NULL: the defaults
- * @param detail the message on failure; may be NULL
- * @return as mlp_csv_load; IO when the cache cannot be written; FORMAT for a damaged cache */
-MLP_API mlp_status mlp_csv_cache_open(mlp_csv_cache **out, const char *csv_path,
-                                      const char *cache_path, const mlp_csv_options *options,
-                                      mlp_error_detail *detail);
-/** Closes a cache (the file stays for the next run); NULL is a no-op.
- * @param cache the cache */
-MLP_API void mlp_csv_cache_close(mlp_csv_cache *cache);
-/** Records in the cache.
- * @param cache the cache; NULL gives 0
- * @return the record count */
-MLP_API size_t mlp_csv_cache_count(const mlp_csv_cache *cache);
-/** Inputs per record.
- * @param cache the cache; NULL gives 0
- * @return the input width */
-MLP_API size_t mlp_csv_cache_input_size(const mlp_csv_cache *cache);
-/** Targets per record: the class count (one-hot), 1 for regression, 0 without a label.
- * @param cache the cache; NULL gives 0
- * @return the target width */
-MLP_API size_t mlp_csv_cache_target_size(const mlp_csv_cache *cache);
-/** Name of class k (classification).
- * @param cache the cache
- * @param k 0-based class
- * @return the name, owned by the cache; NULL out of range or for regression */
-MLP_API const char *mlp_csv_cache_class_name(const mlp_csv_cache *cache, size_t k);
-/** Every record of the cache as a source for mlp_train_source (a read callback; the source
- * is valid while the cache is open, and used by one training at a time).
- * @param cache the cache
- * @return the source (count 0 for NULL) */
-MLP_API mlp_source mlp_csv_cache_source(mlp_csv_cache *cache);
-/** Seeded split of the cache's records, on record indices, as mlp_dataset_split splits a
- * data set (same seed and count, same records): two sources, valid while the cache is open
- * and until the next split.
- * @param cache the cache
- * @param val_fraction in [0, 1)
- * @param seed the split's seed
- * @param train receives the training records' source
- * @param val receives the validation records' source
- * @return OK, INVALID_ARG (as mlp_dataset_split), NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_csv_cache_split(mlp_csv_cache *cache, float val_fraction,
-                                       uint64_t seed, mlp_source *train, mlp_source *val);
-/** The same from an open stream, read once from its current position to its end and not
- * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
-MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
-                                       const mlp_csv_options *options,
-                                       mlp_error_detail *detail);
-/** The label column: its header text (NULL without a header) and its 0-based index in the
- * file (-1 when none, e.g. IDX). Owned by ds. */
-MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
-/** The label column's 0-based index in the file, -1 when none. */
-MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
-
-/** Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
- * each in the original order; both new data sets (class names and label column copied).
- * val_fraction in [0,1), else INVALID_ARG. 0 gives a full copy in *train and an empty
- * *val; above 0 both parts get at least one record (INVALID_ARG when count < 2). Same
- * seed, same split. */
-MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
-                                     mlp_dataset **train, mlp_dataset **val);
-
-/* ------------------------------------------------------------------ preprocessing */
-
-/** Input scaling fitted on a training split (mlp_preprocess_fit). */
-typedef enum mlp_scaling {
-    MLP_SCALE_NONE = 0,     /**< the identity: offset 0, scale 1 */
-    MLP_SCALE_MINMAX = 1,   /**< to [0,1] with the training split's min and max */
-    MLP_SCALE_STANDARD = 2, /**< zero mean, unit variance with the training split's statistics */
-    MLP_SCALE_ROBUST = 3,   /**< median to 0, interquartile range to 1.349 (the IQR of a unit
-                                 normal, so normal data scale as STANDARD): a few extreme
-                                 values move neither, so the bulk of a heavy-tailed feature
-                                 keeps its spread */
-    MLP_SCALE_COUNT         /**< the number of scalings (not one) */
-} mlp_scaling;
-
-/** What turns raw records into net inputs and net outputs into answers; it travels in the
- * model file. x' = (x - offset) * scale per input feature. */
-typedef struct mlp_preprocess mlp_preprocess;
-
-/** A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
- * no label name, label index -1, no class names. */
-MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
-/** Frees pre; NULL is a no-op. */
-MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
-/** A deep copy. */
-MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
-/** Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
- * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std); ROBUST: offset
- * median, scale 1.349/IQR (quartiles by linear interpolation; a feature whose quartiles
- * coincide, e.g. a mostly-zero one, keeps the STANDARD scaling). A constant feature gets
- * scale 1, so it maps to 0; ROBUST costs a sorted copy of one column. NONE resets to the
- * identity. DIMENSION when ds
- * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
-MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
-                                      mlp_scaling scaling);
-/** Applies the scaling to every input row of ds in place (DIMENSION on another size). */
-MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
-/** The same on count raw rows of input_size floats (e.g. records to predict). */
-MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
-                                             size_t count, size_t input_size);
-/** The scaling in force. */
-MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
-/** Features per record it scales. */
-MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
-/** The offsets, input_size floats (owned by pre). */
-MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
-/** The scales, input_size floats (owned by pre). */
-MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
-/** Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
-MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
-                                             mlp_task task);
-/** The task of the labels it was given. */
-MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
-MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /**< may be NULL */
-/** The label column's 0-based index, -1 when none. */
-MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
-/** Number of class names (0 when none). */
-MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
-/** Name of class index; NULL when out of range. Owned by pre. */
-MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
-/** Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
- * scales, copied (finite); for NONE both may be NULL and the identity is stored.
- * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
-MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
-                                              const float *offset, const float *scale);
-/** Sets task, label column and class names directly (mlp_model_load uses it); strings are
- * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
- * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
-MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
-                                                 const char *label_name, long label_index,
-                                                 size_t class_count,
-                                                 const char *const *class_names);
-
-/* ------------------------------------------------------------------ tables */
-
-/*
- * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
- * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
- * each column's type, the categories of categorical columns, the means that impute missing
- * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
- * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
- * evaluation and prediction apply exactly what training fitted.
- *
- *   mlp_table_load(&t, "train.csv", NULL, NULL);
- *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
- *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
- *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
- *   mlp_model_train(m, train, NULL, NULL, NULL); mlp_model_write(m, "model.mlp", NULL);
- *   ... mlp_model_open(&m, "model.mlp", NULL, NULL);
- *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
- */
-
-/** A table of text cells read from CSV: rows x columns, with column names when it has a
- * header row. Cells are trimmed of spaces and tabs. */
-typedef struct mlp_table mlp_table;
-
-/** How mlp_table_load reads a file (defaults in parentheses). */
-typedef struct mlp_table_read_options {
-    int has_header; /**< 1 yes, 0 no, -1 detect: the first row is a header when none of its
-                       cells is empty, a number, a date or a missing-value token (-1) */
-    char delimiter; /**< ',' */
-} mlp_table_read_options;
-
-/** The defaults given in mlp_table_read_options's comments.
- * @return the default options */
-MLP_API mlp_table_read_options mlp_table_read_options_default(void);
-/** Reads a CSV file (RFC 4180 quoting) into a table. Every row must have the first row's
- * number of cells; blank lines are skipped; a table may have no data rows.
- * @param out receives the new table (free with mlp_table_free); unchanged on failure
- * @param path the file
- * @param options how to read it; NULL: the defaults
- * @param detail line and message on failure; may be NULL
- * @return OK; PARSE (a row of another length, bad quoting; line in detail), IO (the file
- *         cannot be read), INVALID_ARG (bad options), NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
-                                  const mlp_table_read_options *options,
-                                  mlp_error_detail *detail);
-/** mlp_table_load from an open stream, read to its end and not closed (stdin, a pipe,
- * fmemopen over text in memory).
- * @param out receives the new table; unchanged on failure
- * @param fp the stream
- * @param name the stream's name in messages; NULL: "(stream)"
- * @param options how to read it; NULL: the defaults
- * @param detail line and message on failure; may be NULL
- * @return as mlp_table_load */
-MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
-                                         const mlp_table_read_options *options,
-                                         mlp_error_detail *detail);
-/** Frees a table; NULL is a no-op.
- * @param table the table */
-MLP_API void mlp_table_free(mlp_table *table);
-/** Data rows (the header row not counted).
- * @param table the table; NULL gives 0
- * @return the row count */
-MLP_API size_t mlp_table_row_count(const mlp_table *table);
-/** Columns.
- * @param table the table; NULL gives 0
- * @return the column count */
-MLP_API size_t mlp_table_column_count(const mlp_table *table);
-/** Header text of a column.
- * @param table the table
- * @param col 0-based column
- * @return the name, owned by the table; NULL without a header row or out of range */
-MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
-/** Text of a cell, trimmed.
- * @param table the table
- * @param row 0-based data row
- * @param col 0-based column
- * @return the text, owned by the table; NULL out of range */
-MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
-/** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
- * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.
- * @param table the table (only read)
- * @param val_fraction in [0, 1)
- * @param seed the split's seed
- * @param train receives the training rows (a new table)
- * @param val receives the validation rows (a new table)
- * @return OK; INVALID_ARG (fraction out of range, fewer than 2 rows with a fraction above
- *         0), NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
-                                   mlp_table **train, mlp_table **val);
-
-/** What a column of the training table became. Unless an option says otherwise, a column
- * is numeric when more than half of its present cells are numbers, a date when more than
- * half are dates, else categorical (or an identifier); in a numeric or date column the
- * cells of another kind ("rotary" among numbers, "2024-02-30" among dates) are invalid:
- * imputed as missing cells and counted (mlp_table_encoding_column_invalid). */
-typedef enum mlp_column_type {
-    MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
-    MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
-                                   unseen value is all zeros; missing cells are a category
-                                   "(missing)" when the training data had any */
-    MLP_COLUMN_DATE = 2,        /**< YYYY-MM-DD or YYYY/MM/DD (a time after it is ignored):
-                                   days since 1970-01-01 and the season (sine, cosine of the
-                                   day of the year): three features, missing cells the means */
-    MLP_COLUMN_IGNORED = 3,     /**< not used: asked, every cell missing, or text with a
-                                   distinct value in most rows (an identifier) */
-    MLP_COLUMN_LABEL = 4,       /**< a target column */
-    MLP_COLUMN_TYPE_COUNT       /**< the number of types (not a type) */
-} mlp_column_type;
-
+/** What mlp_model_build makes from a training set. */
+typedef struct mlp_model_config {
+    size_t struct_size;                  /**< sizeof(mlp_model_config), set by the _default call */
+    size_t hidden_count;                 /**< hidden layers (2) */
+    const size_t *hidden_sizes;          /**< hidden_count widths, each 1 or more (the
+                                            default points to {128, 64}); NULL gives every
+                                            hidden layer 32 neurons */
+    mlp_activation hidden_activation;    /**< RELU */
+    mlp_activation output_activation;    /**< MLP_ACT_COUNT: SOFTMAX for classification,
+                                            LINEAR for regression (MLP_ACT_COUNT) */
+    mlp_bias_mode bias_mode;             /**< PER_NEURON */
+    mlp_init init;                       /**< AUTO */
+    uint64_t seed;                       /**< initialisation and shuffling (1) */
+    mlp_task task;                       /**< MLP_TASK_COUNT: CLASSIFY when the data set has
+                                            class names, else REGRESS (MLP_TASK_COUNT) */
+    mlp_scaling scaling;                 /**< fitted on the training set (STANDARD) */
+    mlp_optimizer_config optimizer;      /**< ADAMW, lr 0.001, weight decay 0.3, MEAN
+                                              reduction */
+} mlp_model_config;
+/** The defaults given in mlp_model_config's comments, which are the `mlp` tool's: it takes
+ * them from here. They were chosen on bench/accuracy (sixteen public tables; see the
+ * README): two ReLU layers with decoupled weight decay generalised best there. Training
+ * with mlp_model_train adds no early stopping by itself: give it a validation set and a
+ * patience, as the tool does. */
+MLP_API mlp_model_config mlp_model_config_default(void);
+/** Where the scales of the activations (the inputs of each layer) come from. */
+typedef enum mlp_quantize_mode {
+    MLP_QUANTIZE_STATIC = 0,  /**< fixed per layer, from a calibration set's largest values */
+    MLP_QUANTIZE_DYNAMIC = 1, /**< per record, from its own largest value at every pass */
+    MLP_QUANTIZE_COUNT        /**< the number of modes (not a mode) */
+} mlp_quantize_mode;
+/** Post-training quantization settings (mlp_quantize_config_default). */
+typedef struct mlp_quantize_config {
+    size_t struct_size;     /**< sizeof(mlp_quantize_config), set by the _default call */
+    mlp_quantize_mode mode; /**< STATIC; DYNAMIC is used when no calibration set is given */
+    size_t calibration_rows;/**< at most this many calibration records are run (0: all) */
+} mlp_quantize_config;
+/** The defaults in mlp_quantize_config's comments. */
+MLP_API mlp_quantize_config mlp_quantize_config_default(void);
 /** What mlp_table_encoding_fit fits (defaults in parentheses). */
 typedef struct mlp_table_options {
     /** Target column(s): a header name or 0-based index, or several separated by commas
@@ -1300,43 +403,13 @@ typedef struct mlp_table_options {
      * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
     const char *missing;
 } mlp_table_options;
-
 /** The missing-value tokens of mlp_table_options's default. */
 #define MLP_TABLE_MISSING_DEFAULT "NA,NaN,?,null"
 /** Distinct integer labels up to which a numeric label is classification by default. */
 #define MLP_TABLE_MAX_NUMERIC_CLASSES 20
-
 /** The defaults given in mlp_table_options's comments.
  * @return the default options */
 MLP_API mlp_table_options mlp_table_options_default(void);
-
-/** A fitted table encoding: column types, categories, means, labels and task. */
-typedef struct mlp_table_encoding mlp_table_encoding;
-/** Fits column types, categories, means and the task on a table (the training split).
- * Statistics use the rows whose label cells are present.
- * @param out receives the new encoding (free with mlp_table_encoding_free); unchanged on
- *        failure
- * @param table the training table (only read)
- * @param options labels, task and overrides; NULL: the defaults
- * @param detail the message on failure, naming the column by number and header name
- * @return OK; INVALID_ARG (a label or override column not in the table, a column named
- *         twice, no feature column left, several labels for classification, a label with
- *         no value, a column asked to be numeric with no number), PARSE (a regression
- *         label with no number), NULL_ARG, NO_MEMORY. A cell of the wrong kind in a
- *         numeric or date column is never an error: it is imputed and counted. */
-MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
-                                          const mlp_table_options *options,
-                                          mlp_error_detail *detail);
-/** Frees an encoding; NULL is a no-op.
- * @param enc the encoding */
-MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
-/** A deep copy.
- * @param out receives the copy
- * @param enc the encoding
- * @return OK, NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
-                                            const mlp_table_encoding *enc);
-
 /** mlp_table_options with more choices and a struct_size, for mlp_table_encoding_fit_ex
  * (defaults in parentheses). Column lists name columns by header or by 0-based index. */
 typedef struct mlp_table_fit_options {
@@ -1349,37 +422,9 @@ typedef struct mlp_table_fit_options {
     const char *missing;     /**< missing-value tokens (NULL: MLP_TABLE_MISSING_DEFAULT) */
     const char *date;        /**< columns read as dates (NULL) */
 } mlp_table_fit_options;
-
 /** The defaults given in mlp_table_fit_options's comments.
  * @return the default options, struct_size set */
 MLP_API mlp_table_fit_options mlp_table_fit_options_default(void);
-/** mlp_table_encoding_fit with mlp_table_fit_options (a date override).
- * @param out receives the new encoding; unchanged on failure
- * @param table the training table (only read)
- * @param options labels, task and overrides; NULL: the defaults
- * @param detail the message on failure; may be NULL
- * @return as mlp_table_encoding_fit; INVALID_ARG also for an unknown struct_size, or a
- *         column asked to be numeric or a date of which no cell is one */
-MLP_API mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *table,
-                                             const mlp_table_fit_options *options,
-                                             mlp_error_detail *detail);
-/** Cells of a numeric or date column of the training table that are neither a value of
- * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
- * dates): imputed as missing cells. Not kept in model files (0 once loaded).
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
-/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
- * @param enc the encoding
- * @param col 0-based column
- * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
- * @return the text, owned by enc; NULL past the last one or out of range */
-MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
-                                                            size_t col, size_t k);
-/** How many invalid values of a column an encoding keeps as examples. */
-#define MLP_TABLE_INVALID_EXAMPLES 3
-
 /** What encoding a table met. */
 typedef struct mlp_table_report {
     size_t rows_read;         /**< data rows of the table */
@@ -1389,35 +434,6 @@ typedef struct mlp_table_report {
     size_t missing_cells;     /**< feature cells imputed (cells of the wrong kind too) */
     size_t unseen_categories; /**< categorical cells with a value training did not see */
 } mlp_table_report;
-
-/** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
- * label values (regression) or one-hot classes (classification; class names, label name
- * and index set as mlp_csv_load sets them). Columns are found by header name when both
- * have names, else by position. Rows whose label cell is missing are dropped (counted).
- * @param enc the encoding
- * @param table the table (only read)
- * @param out receives the new data set; unchanged on failure
- * @param report what the encoding met; may be NULL
- * @param detail the message on failure, naming the column and line; may be NULL
- * Rows with a class training did not see are left out (counted); feature cells that do
- * not parse in a numeric or date column are imputed (counted).
- * @return OK; INVALID_ARG (a column of the encoding missing from the table), NULL_ARG,
- *         NO_MEMORY */
-MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
-                                    mlp_dataset **out, mlp_table_report *report,
-                                    mlp_error_detail *detail);
-/** Inputs only (target size 0), one record per row, for prediction; the label columns may
- * be present (then ignored) or absent.
- * @param enc the encoding
- * @param table the table (only read)
- * @param out receives the new data set; unchanged on failure
- * @param report what the encoding met; may be NULL
- * @param detail the message on failure; may be NULL
- * @return as mlp_table_encode */
-MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
-                                           const mlp_table *table, mlp_dataset **out,
-                                           mlp_table_report *report, mlp_error_detail *detail);
-
 /** What encoding a table met, in detail (struct_size first: set it to sizeof). */
 typedef struct mlp_table_report_ex {
     size_t struct_size;       /**< sizeof(mlp_table_report_ex), set by the caller */
@@ -1434,203 +450,6 @@ typedef struct mlp_table_report_ex {
     size_t unseen_line;       /**< the file line of the first unseen class (0: none) */
     char unseen_class[64];    /**< its text, truncated */
 } mlp_table_report_ex;
-
-/** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
- * detailed report. A row whose class training did not see is left out and counted, never
- * an error (a model cannot predict it right; its accuracy on the other rows is still
- * worth having); so are rows whose regression label is not a number. Feature cells that
- * do not parse in a numeric or date column are imputed and counted.
- * @param enc the encoding
- * @param table the table (only read)
- * @param with_targets true: labels become targets; false: inputs only
- * @param out receives the new data set; unchanged on failure
- * @param report what the encoding met; may be NULL; its struct_size must be set
- * @param detail the message on failure; may be NULL
- * @return OK; INVALID_ARG (a column of the encoding missing from the table, an unknown
- *         struct_size), NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
-                                       bool with_targets, mlp_dataset **out,
-                                       mlp_table_report_ex *report, mlp_error_detail *detail);
-
-/** Features the encoding produces (the net's input size).
- * @param enc the encoding; NULL gives 0
- * @return the feature count */
-MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc);
-/** Columns of the training table.
- * @param enc the encoding; NULL gives 0
- * @return the column count */
-MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
-/** Header name of a training column.
- * @param enc the encoding
- * @param col 0-based column
- * @return the name, owned by enc; NULL without a header or out of range */
-MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
-/** Type fitted for a column.
- * @param enc the encoding
- * @param col 0-based column
- * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
-MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
-                                                       size_t col);
-/** Missing cells the column had in the training table.
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
-/** Distinct non-missing values seen in training (text and categorical columns; 0 for
- * numbers).
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
-/** Features the column encodes to.
- * @param enc the encoding
- * @param col 0-based column
- * @return the width; 0 for ignored and label columns and out of range */
-MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
-/** A category of a categorical column.
- * @param enc the encoding
- * @param col 0-based column
- * @param k 0-based category (its one-hot position)
- * @return the category text, owned by enc; NULL out of range */
-MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
-                                                size_t k);
-/** Training mean imputed for missing cells.
- * @param enc the encoding
- * @param col 0-based column
- * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
-MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
-/** The task fitted or given.
- * @param enc the encoding
- * @return the task; MLP_TASK_COUNT for NULL */
-MLP_API mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc);
-/** Why this task, in words (e.g. "label column 4 'price' is numeric with 412 distinct
- * values"); empty for an encoding loaded from a model file.
- * @param enc the encoding
- * @return the text, owned by enc */
-MLP_API const char *mlp_table_encoding_task_reason(const mlp_table_encoding *enc);
-/** Label columns (outputs of a regression; 1 for classification).
- * @param enc the encoding
- * @return the count */
-MLP_API size_t mlp_table_encoding_label_count(const mlp_table_encoding *enc);
-/** Header name of label k.
- * @param enc the encoding
- * @param k 0-based label, in the order they were given
- * @return the name, owned by enc; NULL without a header or out of range */
-MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc, size_t k);
-/** Training-table column of label k.
- * @param enc the encoding
- * @param k 0-based label
- * @return the 0-based column; SIZE_MAX out of range */
-MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
-/** Classes of a classification label, sorted as mlp_csv_load sorts them.
- * @param enc the encoding
- * @return the class count; 0 for regression */
-MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
-/** Name of class k.
- * @param enc the encoding
- * @param k 0-based class (its output)
- * @return the name, owned by enc; NULL out of range */
-MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
-
-/** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
- * file (format version 2).
- * @param pre the preprocessing
- * @param enc the encoding, copied; NULL removes the one attached
- * @return OK; DIMENSION (enc's input size is not pre's), NULL_ARG, NO_MEMORY (pre
- *         unchanged) */
-MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
-                                               const mlp_table_encoding *enc);
-/** The attached table encoding.
- * @param pre the preprocessing
- * @return the encoding, owned by pre; NULL when none */
-MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre);
-
-/* ------------------------------------------------------------------ model files */
-
-/** Format version of the model files this library writes (it reads this one and older).
- * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
- * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
- * lowest version that holds it (version 1 without either), which older readers read.
- * Version 4 adds the int8 weights and scales of a quantized net (mlp_net_quantize); older
- * readers refuse it (MLP_ERR_VERSION). */
-#define MLP_MODEL_FORMAT_VERSION 4u
-
-/** Saves net (topology, activations, bias mode, parameters), and when not NULL the
- * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
- * new one, whole. The data is written and synced in path's directory in an unnamed file
- * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
- * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
- * removes once PID is no longer running. IO names the failing step, path and errno's text
- * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path;
- * WORKSPACE_MISMATCH when opt was made for another topology; DIMENSION when pre has another
- * input size; NON_FINITE when a parameter or optimizer state value is NaN or infinite (no
- * file is written: the loader refuses such a model as FORMAT). */
-MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
-                                  const mlp_preprocess *pre, const mlp_optimizer *opt,
-                                  size_t epoch, mlp_error_detail *detail);
-
-/** The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
- * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
- * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
- * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
- * failure *data and *size are unchanged. */
-MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
-                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
-                                      size_t epoch);
-/** Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
- * no-op. */
-MLP_API void mlp_free(void *p);
-/**
- * Replaces the file at path by size bytes of data atomically, as mlp_model_save writes a
- * model (path holds its old content or the new one, whole; the data is synced before the
- * rename; an existing file's mode is kept). For any output a program wants to appear whole
- * or not at all (a CSV of predictions, a plot). path itself is replaced: a symbolic link is
- * replaced by a file, not followed.
- * @param path the file, in a directory that exists and is writable
- * @param data the bytes (may be NULL when size is 0)
- * @param size their count
- * @param detail receives the failing step, path and errno's text on failure; may be NULL
- * @return MLP_OK; NULL_ARG, INVALID_ARG (an empty path), IO, NO_MEMORY
- */
-MLP_API mlp_status mlp_file_write_atomic(const char *path, const void *data, size_t size,
-                                         mlp_error_detail *detail);
-/** The same image into a buffer of the caller's: mlp_model_save_size gives its size in
- * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
- * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
- * DIMENSION when capacity is smaller than the image (nothing is written). */
-MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
-                                       const mlp_preprocess *pre, const mlp_optimizer *opt);
-/** Writes the model image into buf (see mlp_model_save_size). */
-MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
-                                       const mlp_net *net, const mlp_preprocess *pre,
-                                       const mlp_optimizer *opt, size_t epoch);
-
-/** What a loaded model file held (mlp_model_load, mlp_model_open). */
-typedef struct mlp_model_info {
-    uint32_t format_version; /**< the file's format version (<= MLP_MODEL_FORMAT_VERSION) */
-    bool has_preprocess;     /**< the file has a preprocessing */
-    bool has_optimizer;      /**< the file has an optimizer (config, state, step count) */
-    size_t epoch;            /**< the epoch saved with it */
-} mlp_model_info;
-
-/** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
- * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
- * schedule is set at the saved epoch. Every field is validated before anything is
- * allocated: IO (missing/unreadable), TRUNCATED, CHECKSUM, FORMAT, VERSION, with a message
- * in detail (may be NULL). A loaded optimizer is checked as mlp_optimizer_create and
- * mlp_optimizer_set_step_count check theirs, and its state must be finite with no negative
- * squared-gradient average (FORMAT otherwise). On failure no output is changed. */
-MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
-                                  mlp_optimizer **opt, mlp_model_info *info,
-                                  mlp_error_detail *detail);
-/** The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
- * bytes), with the same outputs, checks and statuses except IO; data is only read and
- * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
- * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
-MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
-                                      mlp_preprocess **pre, mlp_optimizer **opt,
-                                      mlp_model_info *info, mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ model handle */
 
@@ -1651,21 +470,20 @@ MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **n
  * threads of your own, mlp_set_threads(1) keeps threads x BLAS threads within the cores.
  */
 typedef struct mlp_model mlp_model;
-
-/** A model from parts, taking ownership: on success the model owns net, pre and opt and
- * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
- * they stay the caller's, unchanged. pre may be NULL (identity scaling, no class names,
- * and the task the output layer implies: classification after softmax or sigmoid, else
- * regression); opt may be NULL (the model then predicts but cannot train). The
- * model's epoch starts at 0. Errors: NULL_ARG (out or net), DIMENSION (pre has another
- * input size, or class names whose count is not the net's output size),
- * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
-MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
-                                    mlp_optimizer *opt);
-/** mlp_model_create with a message in detail (may be NULL) naming the part that does not fit
- * and why. */
-MLP_API mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
-                                       mlp_optimizer *opt, mlp_error_detail *detail);
+/** Format version of the model files this library writes (it reads this one and older).
+ * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
+ * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
+ * lowest version that holds it (version 1 without either), which older readers read.
+ * Version 4 adds the int8 weights and scales of a quantized net (mlp_net_quantize); older
+ * readers refuse it (MLP_ERR_VERSION). */
+#define MLP_MODEL_FORMAT_VERSION 4u
+/** What a loaded model file held (mlp_model_load, mlp_model_open). */
+typedef struct mlp_model_info {
+    uint32_t format_version; /**< the file's format version (<= MLP_MODEL_FORMAT_VERSION) */
+    bool has_preprocess;     /**< the file has a preprocessing */
+    bool has_optimizer;      /**< the file has an optimizer (config, state, step count) */
+    size_t epoch;            /**< the epoch saved with it */
+} mlp_model_info;
 /** Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
  * the file has none), optimizer when saved, and the saved epoch (mlp_model_epoch). info and
  * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
@@ -1693,13 +511,26 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  */
 MLP_API mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
                                       mlp_model_info *info, mlp_error_detail *detail);
+/** A model from parts, taking ownership: on success the model owns net, pre and opt and
+ * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
+ * they stay the caller's, unchanged. pre may be NULL (identity scaling, no class names,
+ * and the task the output layer implies: classification after softmax or sigmoid, else
+ * regression); opt may be NULL (the model then predicts but cannot train). The
+ * model's epoch starts at 0. Errors: NULL_ARG (out or net), DIMENSION (pre has another
+ * input size, or class names whose count is not the net's output size),
+ * WORKSPACE_MISMATCH (opt made for another topology), NO_MEMORY. */
+MLP_API mlp_status mlp_model_create(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                                    mlp_optimizer *opt);
+/** mlp_model_create with a message in detail (may be NULL) naming the part that does not fit
+ * and why. */
+MLP_API mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+                                       mlp_optimizer *opt, mlp_error_detail *detail);
 /** Frees the model and everything it owns; NULL is a no-op. */
 MLP_API void mlp_model_free(mlp_model *model);
 /** Saves net, preprocessing, optimizer (when the model has one) and epoch with
  * mlp_model_save (atomic; same errors). Reads the model only. */
 MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
                                    mlp_error_detail *detail);
-
 /**
  * The model's image in memory, as mlp_model_write saves it: net, preprocessing, optimizer
  * when the model has one, and epoch. Reads the model only. mlp_model_open_mem reads it back.
@@ -1713,7 +544,6 @@ MLP_API mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size
  * reason (a NaN or infinite parameter, no memory for the image). */
 MLP_API mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *size,
                                           mlp_error_detail *detail);
-
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
 /** The model's preprocessing (owned by the model). */
@@ -1727,7 +557,6 @@ MLP_API size_t mlp_model_epoch(const mlp_model *model);
 /** Name of class `index` (from the data the model was built or loaded with); NULL when out
  * of range or the model has no class names. Owned by the model. */
 MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
-
 /** Scratch for predicting with a model's topology, up to max_batch records per forward pass:
  * an inference workspace for max_batch records (mlp_workspace_create_inference: activations
  * and max_batch x n_0 floats) plus max_batch x n_0 floats for the scaled copy of the
@@ -1756,11 +585,9 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
  */
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
                                                    mlp_precision precision);
-
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch. */
 #define MLP_MODEL_PREDICT_CHUNK 256
-
 /** Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
  * max_batch records is copied, scaled with the model's preprocessing
  * (mlp_preprocess_apply_rows) and run through mlp_forward, so the results are those of
@@ -1814,7 +641,6 @@ MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_r
 MLP_API mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows,
                                          size_t n, size_t *classes, float *outputs,
                                          mlp_error_detail *detail);
-
 /** What mlp_model_evaluate measured. */
 typedef struct mlp_model_metrics {
     size_t struct_size; /**< sizeof(mlp_model_metrics): set it; the call fills that many bytes */
@@ -1826,7 +652,6 @@ typedef struct mlp_model_metrics {
     double rmse;        /**< regression: root mean squared error over records and outputs, in
                              the targets' units; NaN for classification */
 } mlp_model_metrics;
-
 /**
  * Loss, accuracy (classification) or RMSE (regression) of the model on a labelled data set
  * of raw records, each chunk scaled and run forward as mlp_model_predict_with runs it; the
@@ -1845,22 +670,6 @@ typedef struct mlp_model_metrics {
 MLP_API mlp_status mlp_model_evaluate(const mlp_model *model, mlp_model_scratch *scratch,
                                       const mlp_dataset *data, mlp_model_metrics *metrics,
                                       double *output_rmse, mlp_error_detail *detail);
-
-/** Attaches a copy of a table encoding to the model's preprocessing
- * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
- * mlp_model_predict_table can encode raw tables. Needs the model to itself.
- * @param model the model
- * @param enc the encoding, copied; NULL removes the one attached
- * @return OK; DIMENSION (enc's input size is not the model's), INVALID_ARG (enc does not
- *         fit the net or the labels: its classes are not the net's outputs or the
- *         preprocessing's classes in the same order, its labels are not the outputs of a
- *         regression, or it is a regression and the net ends in a softmax), NULL_ARG,
- *         NO_MEMORY (the model unchanged in every failure) */
-MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
-/** mlp_model_set_encoding with a message in detail (may be NULL) naming the argument and the
- * reason. */
-MLP_API mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding *enc,
-                                             mlp_error_detail *detail);
 /** Outputs of every row of a raw table of text cells: its records as
  * mlp_model_table_inputs makes them (the model's table encoding, or the columns as numbers
  * without one) predicted as mlp_model_predict predicts.
@@ -1874,7 +683,6 @@ MLP_API mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_e
 MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
                                            float *out, mlp_table_report *report,
                                            mlp_error_detail *detail);
-
 /**
  * The raw records of a table of text cells, ready for mlp_model_predict_with: encoded with
  * the model's table encoding when it has one (mlp_table_encode_inputs; the label columns may
@@ -1910,33 +718,21 @@ MLP_API mlp_status mlp_model_table_inputs_ex(const mlp_model *model, const mlp_t
                                              const char *label, mlp_dataset **out,
                                              mlp_table_report_ex *report,
                                              mlp_error_detail *detail);
-
-/** What mlp_model_build makes from a training set. */
-typedef struct mlp_model_config {
-    size_t struct_size;                  /**< sizeof(mlp_model_config), set by the _default call */
-    size_t hidden_count;                 /**< hidden layers (2) */
-    const size_t *hidden_sizes;          /**< hidden_count widths, each 1 or more (the
-                                            default points to {128, 64}); NULL gives every
-                                            hidden layer 32 neurons */
-    mlp_activation hidden_activation;    /**< RELU */
-    mlp_activation output_activation;    /**< MLP_ACT_COUNT: SOFTMAX for classification,
-                                            LINEAR for regression (MLP_ACT_COUNT) */
-    mlp_bias_mode bias_mode;             /**< PER_NEURON */
-    mlp_init init;                       /**< AUTO */
-    uint64_t seed;                       /**< initialisation and shuffling (1) */
-    mlp_task task;                       /**< MLP_TASK_COUNT: CLASSIFY when the data set has
-                                            class names, else REGRESS (MLP_TASK_COUNT) */
-    mlp_scaling scaling;                 /**< fitted on the training set (STANDARD) */
-    mlp_optimizer_config optimizer;      /**< ADAMW, lr 0.001, weight decay 0.3, MEAN
-                                              reduction */
-} mlp_model_config;
-
-/** The defaults given in mlp_model_config's comments, which are the `mlp` tool's: it takes
- * them from here. They were chosen on bench/accuracy (sixteen public tables; see the
- * README): two ReLU layers with decoupled weight decay generalised best there. Training
- * with mlp_model_train adds no early stopping by itself: give it a validation set and a
- * patience, as the tool does. */
-MLP_API mlp_model_config mlp_model_config_default(void);
+/** Attaches a copy of a table encoding to the model's preprocessing
+ * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
+ * mlp_model_predict_table can encode raw tables. Needs the model to itself.
+ * @param model the model
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not the model's), INVALID_ARG (enc does not
+ *         fit the net or the labels: its classes are not the net's outputs or the
+ *         preprocessing's classes in the same order, its labels are not the outputs of a
+ *         regression, or it is a regression and the net ends in a softmax), NULL_ARG,
+ *         NO_MEMORY (the model unchanged in every failure) */
+MLP_API mlp_status mlp_model_set_encoding(mlp_model *model, const mlp_table_encoding *enc);
+/** mlp_model_set_encoding with a message in detail (may be NULL) naming the argument and the
+ * reason. */
+MLP_API mlp_status mlp_model_set_encoding_ex(mlp_model *model, const mlp_table_encoding *enc,
+                                             mlp_error_detail *detail);
 /** A new model for the data set train: net n_0 = input size, hidden layers, n_L = target
  * size, initialised with the seed; preprocessing scaling fitted on train (not applied to
  * it: train is only read) with its task, label column and class names; an optimizer.
@@ -1970,7 +766,6 @@ MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
                                       const mlp_dataset *val, const mlp_train_config *config,
                                       mlp_train_result *result, mlp_error_detail *detail);
-
 /**
  * Quantizes the model's net for int8 inference (mlp_net_quantize) with calibration records
  * in raw form (scaled with the model's preprocessing in a copy, as mlp_model_predict does):
@@ -1987,6 +782,7 @@ MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train
 MLP_API mlp_status mlp_model_quantize(mlp_model *model, const mlp_dataset *calibration,
                                       const mlp_quantize_config *config,
                                       mlp_error_detail *detail);
+
 /* ------------------------------------------------------------------ fitting in one call */
 
 /** mlp_fit_config's train.epochs, batch_size and patience: chosen from the data. */
@@ -1996,7 +792,6 @@ MLP_API mlp_status mlp_model_quantize(mlp_model *model, const mlp_dataset *calib
 /** mlp_fit_config's train.patience: no early stopping (the best epoch is still restored
  * when there is validation data). */
 #define MLP_FIT_NO_EARLY_STOP ((size_t)-1)
-
 /** What one epoch of a fit did, in the targets' units (regression losses and RMSE as the
  * data measures them, not in the standardised units the net trains in). */
 typedef struct mlp_fit_epoch {
@@ -2013,11 +808,9 @@ typedef struct mlp_fit_epoch {
     float learning_rate;   /**< in force this epoch */
     double seconds;        /**< of training in this epoch */
 } mlp_fit_epoch;
-
 /** Called after every epoch of a fit; return false to stop (the fit then finishes as after
  * early stopping: best epoch restored, model selection, report). */
 typedef bool (*mlp_fit_epoch_fn)(const mlp_fit_epoch *epoch, void *user_data);
-
 /** The training run a fit delegates to: mlp_train's arguments and contract, plus user_data.
  * NULL in mlp_fit_config: mlp_train. Lets a caller train data-parallel (e.g. over MPI) while
  * the fit keeps its budget, split, scaling and model selection. */
@@ -2026,7 +819,6 @@ typedef mlp_status (*mlp_fit_train_fn)(void *user_data, mlp_net *net, mlp_optimi
                                        const float *val_inputs, const float *val_targets,
                                        size_t val_count, const mlp_train_config *config,
                                        mlp_train_result *result);
-
 /**
  * What mlp_model_fit and mlp_model_fit_table do (mlp_fit_config_default: the `mlp train`
  * tool's defaults, which take everything from here). The embedded model and train configs
@@ -2075,10 +867,8 @@ typedef struct mlp_fit_config {
     /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
     const char *table_date;
 } mlp_fit_config;
-
 /** The defaults given in mlp_fit_config's comments. */
 MLP_API mlp_fit_config mlp_fit_config_default(void);
-
 /** Which model a fit kept (model selection on the validation split, or leave-one-out on
  * tables too small to split). */
 typedef enum mlp_fit_verdict {
@@ -2091,12 +881,10 @@ typedef enum mlp_fit_verdict {
     MLP_FIT_LOO_CONSTANT = 5, /**< leave-one-out, under 20 records: the mean */
     MLP_FIT_VERDICT_COUNT     /**< the number of verdicts (not one) */
 } mlp_fit_verdict;
-
 /** Lines of text a report holds at most. */
 #define MLP_FIT_REPORT_LINES 16
 /** Size of each line of a report, NUL included. */
 #define MLP_FIT_LINE_SIZE 384
-
 /**
  * What a fit chose and measured. Set struct_size = sizeof(mlp_fit_report) before the call;
  * the fit fills that many bytes. The budget, split, task, encoding and the lines before
@@ -2155,7 +943,6 @@ typedef struct mlp_fit_report {
      * selection's candidates and verdict. The `mlp train` tool prints these lines. */
     char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
 } mlp_fit_report;
-
 /**
  * Fits a model to a data set as `mlp train` does: the budget from the record count, a
  * seeded validation split, input scaling fitted on the training part, regression targets
@@ -2185,7 +972,6 @@ typedef struct mlp_fit_report {
 MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,
                                  const mlp_fit_config *config, mlp_fit_report *report,
                                  mlp_error_detail *detail);
-
 /**
  * mlp_model_fit on a table of text cells: the validation split is taken from the table
  * first, the encoding (config->table) is fitted on the training part only and stored in the
@@ -2201,7 +987,6 @@ MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
                                        const mlp_fit_config *config, mlp_fit_report *report,
                                        mlp_error_detail *detail);
-
 /**
  * Continues a saved fit (mlp_model_open of a model that has an optimizer) up to
  * config->train.epochs in all, as if it had not stopped: the model's own preprocessing,
@@ -2225,7 +1010,6 @@ MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
 MLP_API mlp_status mlp_model_resume(mlp_model *model, const mlp_dataset *train,
                                     const mlp_fit_config *config, mlp_fit_report *report,
                                     mlp_error_detail *detail);
-
 /**
  * mlp_model_resume on a table, encoded with the model's encoding (INVALID_ARG when it has
  * none); a validation split is taken from the table before encoding, as the fit took it.
@@ -2254,7 +1038,6 @@ MLP_API mlp_status mlp_model_resume_table(mlp_model *model, const mlp_table *tra
  * @return MLP_OK; MLP_ERR_UNSUPPORTED (built without protobuf-c, meson option onnx)
  */
 MLP_API mlp_status mlp_onnx_supported(mlp_error_detail *detail);
-
 /**
  * A model from an ONNX file holding a feed-forward MLP, as torch.onnx.export writes one: a
  * chain from the one float input to the one output of Gemm (transB, alpha, beta folded) or
@@ -2277,7 +1060,6 @@ MLP_API mlp_status mlp_onnx_supported(mlp_error_detail *detail);
  */
 MLP_API mlp_status mlp_model_import_onnx(mlp_model **out, const char *path,
                                          mlp_error_detail *detail);
-
 /**
  * mlp_model_import_onnx from the bytes of an ONNX model in memory (only read).
  * @param out receives the new model; unchanged on failure
@@ -2288,7 +1070,6 @@ MLP_API mlp_status mlp_model_import_onnx(mlp_model **out, const char *path,
  */
 MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, size_t size,
                                              mlp_error_detail *detail);
-
 /**
  * Writes the model as an ONNX graph (opset 13) that ONNX Runtime runs with the model's
  * outputs: input "input" (batch x n_0 raw floats), the scaling as Sub (offset) and Mul
@@ -2304,7 +1085,6 @@ MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, 
  */
 MLP_API mlp_status mlp_model_export_onnx(const mlp_model *model, const char *path,
                                          mlp_error_detail *detail);
-
 /**
  * The ONNX graph of mlp_model_export_onnx in memory.
  * @param model the model (only read)
@@ -2316,8 +1096,969 @@ MLP_API mlp_status mlp_model_export_onnx(const mlp_model *model, const char *pat
 MLP_API mlp_status mlp_model_export_onnx_mem(const mlp_model *model, void **data, size_t *size,
                                              mlp_error_detail *detail);
 
+/* ------------------------------------------------------------------ network */
+
+/** Creates a net with n_layers weight layers. sizes has n_layers+1 entries (inputs first,
+ * all >= 1); activations has n_layers entries (softmax only on the last). Parameters start
+ * at zero and the RNG at seed 0: call mlp_net_init. *out receives a net to free with
+ * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
+MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
+                                  const mlp_activation *activations, mlp_bias_mode bias_mode);
+/**
+ * mlp_net_create with a message on failure.
+ * @param out receives the net
+ * @param n_layers weight layers, >= 1
+ * @param sizes n_layers + 1 widths, each in [1, INT_MAX]
+ * @param activations n_layers activations (softmax only on the last)
+ * @param bias_mode bias mode
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_net_create
+ */
+MLP_API mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_t *sizes,
+                                     const mlp_activation *activations, mlp_bias_mode bias_mode,
+                                     mlp_error_detail *detail);
+MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
+/** A deep copy: topology, parameters, RNG state and int8 weights (mlp_net_quantize). */
+MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
+/** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
+MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
+/** Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
+ * from its activation); biases are set to zero. Same seed, same parameters. */
+MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
+/** Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
+MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
+/** Reseeds the RNG used by initialisation and shuffling (mlp_train). */
+MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
+/** Number of weight layers L (0 for NULL). */
+MLP_API size_t mlp_net_layer_count(const mlp_net *net);
+/** Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
+MLP_API size_t mlp_net_size(const mlp_net *net, size_t i);
+/** Inputs per record, n_0. */
+MLP_API size_t mlp_net_input_size(const mlp_net *net);
+/** Outputs per record, n_L. */
+MLP_API size_t mlp_net_output_size(const mlp_net *net);
+/** Activation of weight layer `layer`; MLP_ACT_COUNT when out of range. */
+MLP_API mlp_activation mlp_net_activation(const mlp_net *net, size_t layer);
+/** The net's bias mode. */
+MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
+/**
+ * The parameter vector I: every trainable number in one contiguous float buffer.
+ * Layout, layer k = 0 .. L-1 in order:
+ *   W_k   n_(k+1) x n_k, row-major (row j holds the weights into neuron j)
+ *   b_k   n_(k+1) floats (PER_NEURON), 1 float (PER_LAYER), nothing otherwise
+ * then, for PER_NETWORK only, the one shared bias as the last float.
+ * Gradients and optimizer state use exactly this layout.
+ */
+MLP_API size_t mlp_param_count(const mlp_net *net);
+/** The parameter vector (mlp_param_count floats, the layout above), writable: changing it
+ * changes the net. Owned by the net. */
+MLP_API float *mlp_net_params(mlp_net *net);
+/** The parameter vector, read-only. */
+MLP_API const float *mlp_net_params_const(const mlp_net *net);
+/**
+ * The precision of the last training step applied to net's parameters (mlp_train_step,
+ * mlp_train; set by mlp_model_load from the file), recorded in model files.
+ * @param net the net
+ * @return MLP_PRECISION_BF16 when the last step ran its GEMMs in bf16, else
+ *         MLP_PRECISION_FP32 (also for a new net and for NULL)
+ */
+MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
+
+/* ------------------------------------------------------------------ workspace */
+
+/** A workspace for net's topology and batches of up to max_batch records (>= 1), for every
+ * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
+MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
+/** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
+ * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
+ * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
+ * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
+ * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
+ * stops them) and mlp_workspace_gradient returns NULL for it. */
+MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
+                                                  size_t max_batch);
+/** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
+ * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
+MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
+/** Frees ws and joins its worker threads; NULL is a no-op. */
+MLP_API void mlp_workspace_free(mlp_workspace *ws);
+/** The largest batch ws takes. */
+MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
+/** Inverted dropout on hidden-layer outputs during mlp_gradient/mlp_train_step with this
+ * workspace (rate in [0,1), 0 turns it off): each hidden output is multiplied by 0 (with
+ * probability rate) or 1/(1-rate), and backpropagation uses the same mask with the
+ * derivative g'(a) of the undropped output. Masks are drawn from an RNG seeded here and kept
+ * in the workspace, which allocates a mask and an undropped copy of every hidden layer's
+ * outputs (max_batch rows each). mlp_forward never drops. */
+MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
+/** Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
+ * joins any). One-record plain SGD (mlp_train_step and mlp_train at batch 1, no dropout)
+ * then splits every layer of at least 131072 weights by rows across the n threads, the calling
+ * thread included: each thread keeps the same rows, so a layer too large for one core's
+ * cache fits in several. Results are deterministic (fixed split, fixed summation order)
+ * and equal the single-thread ones up to float rounding. An inference workspace takes
+ * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
+ * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
+ * spin briefly, then
+ * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
+ * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
+ * (threads or memory unavailable; the previous setting is kept). */
+MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
+/** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
+MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
+/** The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
+ * (except for plain SGD, whose update is fused; see mlp_train_step). */
+MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
+/**
+ * Whether this build and this CPU run `precision` natively. FP32 always does; BF16 needs
+ * a library built with oneDNN and a CPU with AVX512_BF16 (or AMX-BF16): bf16 is never
+ * emulated.
+ * @param precision the precision asked for
+ * @param detail    filled with the reason when it is not supported (may be NULL)
+ * @return MLP_OK; MLP_ERR_UNSUPPORTED (no oneDNN in this build, or the CPU lacks native
+ *         bf16); MLP_ERR_INVALID_ARG for an unknown value
+ */
+MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail);
+/**
+ * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
+ * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
+ * of the weights, refreshed from the float parameters at the start of every pass (once per
+ * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
+ * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
+ * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
+ * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
+ * returns), and oneDNN's memory does not go through mlp_set_allocator (the bf16 copies
+ * above do). Results then differ from float ones by bf16 rounding:
+ * relative errors near 2^-8 x sqrt(accumulation length) in each product. FP32 frees them;
+ * float results are then bit for bit those of a workspace never set to BF16.
+ * INT8 (inference workspaces only; INVALID_ARG for a training one) runs the int8 weights of
+ * a quantized net (mlp_net_quantize), one-record passes included: a pass with a net that
+ * has none, or stale ones, fails with MLP_ERR_STATE. Inference workspaces made for a
+ * quantized net start in INT8.
+ * @param ws        the workspace (training or inference)
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16 or MLP_PRECISION_INT8
+ * @return MLP_OK; MLP_ERR_NULL_ARG; MLP_ERR_INVALID_ARG (unknown value);
+ *         MLP_ERR_UNSUPPORTED (see mlp_precision_supported); MLP_ERR_NO_MEMORY; on failure
+ *         the previous setting is kept
+ */
+MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
+/**
+ * The precision of ws's batch passes.
+ * @param ws the workspace
+ * @return its precision; MLP_PRECISION_FP32 for NULL
+ */
+MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
+
+/* ------------------------------------------------------------------ int8 inference */
+
+/**
+ * Quantizes net for int8 inference: every weight matrix to int8, one scale per output
+ * neuron (symmetric: the neuron's largest |weight| maps to 127); the inputs of each layer
+ * to 8 bits at every pass (unsigned 0..255 after ReLU, sigmoid or softmax, which are never
+ * negative, else -127..127), scaled by the calibration set's largest value per layer
+ * (STATIC) or by each record's own (DYNAMIC: a record's result never depends on the others
+ * in its batch). Biases and activations stay float. The float parameters are kept and stay
+ * the reference: workspaces made for the net afterwards (mlp_workspace_create_inference)
+ * run in MLP_PRECISION_INT8, and mlp_workspace_set_precision(ws, MLP_PRECISION_FP32) runs
+ * the float net again. Model files keep the int8 weights and scales (format version 4).
+ * A later change of the parameters (mlp_net_param_version) makes the int8 weights stale:
+ * int8 passes then fail with MLP_ERR_STATE until the net is quantized again.
+ * @param net         the net (its int8 weights are replaced)
+ * @param calibration scaled inputs (rows x n_0, as mlp_forward takes them); NULL (rows 0)
+ *                    for DYNAMIC
+ * @param rows        records in calibration
+ * @param config      NULL: mlp_quantize_config_default
+ * @param detail      which argument and why on failure (may be NULL)
+ * @return MLP_OK; NULL_ARG; INVALID_ARG (bad config, STATIC without calibration rows);
+ *         NON_FINITE (calibration values); NO_MEMORY; on failure net is unchanged
+ */
+MLP_API mlp_status mlp_net_quantize(mlp_net *net, const float *calibration, size_t rows,
+                                    const mlp_quantize_config *config,
+                                    mlp_error_detail *detail);
+/** Whether net holds int8 weights (mlp_net_quantize, or a quantized model file); they may be
+ * stale (see mlp_net_quantize). 0 for NULL. */
+MLP_API int mlp_net_is_quantized(const mlp_net *net);
+/** The activation mode of a quantized net; MLP_QUANTIZE_COUNT when it is not quantized. */
+MLP_API mlp_quantize_mode mlp_net_quantize_mode(const mlp_net *net);
+/** Drops net's int8 weights (a no-op when it has none): the float net alone remains. */
+MLP_API void mlp_net_dequantize(mlp_net *net);
+
+/* ------------------------------------------------------------------ propagation */
+
+/** Forward pass of `batch` rows (batch x n_0) into outputs (batch x n_L; may be NULL, then
+ * read mlp_workspace_output). sgemm for batches, sgemv for one record. inputs may be rows
+ * of ws's own output (mlp_workspace_output, e.g. an autoencoder fed back): they are copied
+ * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
+MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                               size_t batch, float *outputs);
+/** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
+ * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
+ * and INVALID_ARG when the loss does not fit the net (cross-entropy needs softmax) or when
+ * inputs or targets lie in ws's buffers (mlp_workspace_output, mlp_workspace_gradient),
+ * which the pass overwrites before it reads them, or grad does without being
+ * mlp_workspace_gradient(ws); NON_FINITE (grad untouched) when an input or target value is
+ * NaN or infinite. */
+MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                const float *targets, size_t batch, mlp_loss loss,
+                                float *grad, double *loss_sum);
+/** The same, adding into grad instead of overwriting it (for sums over several chunks). */
+MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws,
+                                           const float *inputs, const float *targets,
+                                           size_t batch, mlp_loss loss, float *grad,
+                                           double *loss_sum);
+/** Mean loss and accuracy of count records, run in chunks of the workspace's max batch
+ * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
+ * may be NULL. */
+MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                const float *targets, size_t count, mlp_loss loss,
+                                double *mean_loss, double *accuracy);
+
+/* ------------------------------------------------------------------ optimizer */
+
+/** An optimizer for nets of net's topology; its state (zeroed) has the parameter layout.
+ * Errors: NULL_ARG, NON_FINITE (a NaN/Inf setting), INVALID_ARG (a setting out of the
+ * range given above), NO_MEMORY. */
+MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
+                                        const mlp_optimizer_config *config);
+/**
+ * mlp_optimizer_create with a message on failure.
+ * @param out receives the optimizer
+ * @param net a net of the topology to optimize
+ * @param config settings (mlp_optimizer_config_default)
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_optimizer_create
+ */
+MLP_API mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *net,
+                                           const mlp_optimizer_config *config,
+                                           mlp_error_detail *detail);
+/** Frees opt; NULL is a no-op. */
+MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
+/** The settings opt was made with (owned by opt). */
+MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
+/** Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
+ * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
+ * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
+MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                      size_t batch);
+/** Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
+MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
+/** Learning rate in force now (after the schedule). */
+MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
+/** Zeroes the state and the step count. */
+MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
+
+/* ------------------------------------------------------------------ training */
+
+/** One update: gradient of the batch (in ws's gradient buffer) then mlp_optimizer_step.
+ * For MLP_OPT_SGD the update is fused into the backward pass (each weight matrix written
+ * once, no gradient vector): same rule, different rounding, and ws's gradient buffer is
+ * left as it was. Allocates nothing. loss_sum (may be NULL) receives sum_i C_i before the
+ * update. */
+MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                                  const float *inputs, const float *targets, size_t batch,
+                                  mlp_loss loss, double *loss_sum);
+/** Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
+ * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
+ * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
+ * (batch_size 1, MLP_OPT_SGD, no dropout) applies each record's first-layer weight update
+ * during the next record's forward pass, one pass over those weights instead of two: the
+ * same steps as a loop of mlp_train_step, up to float rounding, and the parameters are
+ * complete whenever progress is called.
+ * NON_FINITE (nothing changed) when an input or target value, training or validation, is
+ * NaN or infinite. INVALID_ARG (nothing changed) for config->patience > 0 without validation
+ * data (val_count 0) and for cross-entropy on a net whose output is not softmax;
+ * mlp_train_ex says which argument and why. The arrays are one data source among others:
+ * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
+ * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
+ * and RNG and the optimizer's state and step count are then put back as they were at the
+ * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
+ * resumed run with a smaller step continues from there), and result names the epoch and
+ * batch. The check costs one copy of the parameters and optimizer state per epoch and one
+ * pass over the parameters. */
+MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                             const float *targets, size_t count, const float *val_inputs,
+                             const float *val_targets, size_t val_count,
+                             const mlp_train_config *config, mlp_train_result *result);
+/**
+ * mlp_train with a message on failure. Besides mlp_train's checks it rejects what cannot
+ * mean what the caller wants: config->patience > 0 without validation data, and
+ * cross-entropy on a net whose output layer is not softmax (INVALID_ARG).
+ * @param net the net to train
+ * @param opt its optimizer
+ * @param inputs count x n_0 training inputs
+ * @param targets count x n_L training targets
+ * @param count training records, >= 1
+ * @param val_inputs val_count x n_0, or NULL when val_count is 0
+ * @param val_targets val_count x n_L, or NULL when val_count is 0
+ * @param val_count validation records (0: none)
+ * @param config training settings
+ * @param result receives what happened; may be NULL
+ * @param detail receives the message on failure; may be NULL
+ * @return as mlp_train
+ */
+MLP_API mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
+                                const float *targets, size_t count, const float *val_inputs,
+                                const float *val_targets, size_t val_count,
+                                const mlp_train_config *config, mlp_train_result *result,
+                                mlp_error_detail *detail);
+/** Least-squares readout: with the net's hidden layers fixed, refits the last layer in
+ * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
+ * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
+ * PER_NEURON or NONE. Helps when the last layer is undertrained for MSE regression: it gives
+ * that layer's exact optimum for the current features in one solve. NON_FINITE when an input
+ * or target value is NaN or infinite, NUMERICAL when the solve fails or its solution does
+ * not fit in floats (the net is then unchanged), NO_MEMORY. */
+MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
+                                          const float *targets, size_t count, float lambda);
+
+/* ------------------------------------------------------------------ data sources */
+
+/*
+ * Training data that is not one array in memory: the caller's storage, or a file larger
+ * than memory, read a batch at a time through a callback (as kann's reader callback). The
+ * arrays of mlp_train are one source among others: a source with inputs and targets set
+ * is read in place exactly as mlp_train reads them.
+ *
+ * Order and shuffling: mlp_train_source asks for records by index, in the order mlp_train
+ * visits array rows, and draws the same shuffles from the net's RNG. With
+ * config->shuffle false (or batch GD, batch_size 0) every epoch reads records 0, 1, 2, ...
+ * in consecutive runs, so a reader that can only go forward works (rewinding at record 0);
+ * with shuffle true each minibatch is a random set of indices, one fresh permutation of
+ * 0..count-1 per epoch, and the reader needs random access (fixed-size records and pread,
+ * a database keyed by index). Validation records are read in order, in runs of up to 256,
+ * once per epoch. The same records in the same order give the parameters mlp_train gives
+ * on them as arrays, bit for bit.
+ */
+
+/**
+ * Fills n rows with records records[0..n) of a source (each index < the source's count).
+ * It runs on the thread that called mlp_train_source, between training steps, and must not
+ * touch the net or optimizer being trained.
+ * @param user_data the source's user_data
+ * @param records the n record indices to read, in the order their rows are wanted
+ * @param n number of records, 1 or more (at most the batch size, or 256 for validation)
+ * @param inputs n x n_0 floats to fill, row-major
+ * @param targets n x n_L floats to fill, row-major
+ * @return MLP_OK, or any other status (MLP_ERR_IO for a failed read), which stops training
+ *         and is what mlp_train_source returns
+ */
+typedef mlp_status (*mlp_source_read_fn)(void *user_data, const size_t *records, size_t n,
+                                         float *inputs, float *targets);
+/** Where training or validation records come from: arrays (read set to NULL) or a callback
+ *  (inputs and targets NULL). */
+typedef struct mlp_source {
+    size_t struct_size;       /**< sizeof(mlp_source): set it (see "config structs" above) */
+    size_t count;             /**< number of records */
+    const float *inputs;      /**< arrays: count x n_0, read in place; else NULL */
+    const float *targets;     /**< arrays: count x n_L; else NULL */
+    mlp_source_read_fn read;  /**< callback: fills rows on request; else NULL */
+    void *user_data;          /**< passed to read */
+} mlp_source;
+/**
+ * mlp_train on records from sources: the same epochs, batches, shuffles, validation, early
+ * stopping, progress calls and results, and with array sources the same code path.
+ * A callback source's rows are checked for NaN and infinity as they are read (arrays are
+ * checked once before the first step, as mlp_train does). A read that fails, or a row with
+ * a NaN or infinite value (NON_FINITE), stops training the way DIVERGED does: the net's
+ * parameters and RNG and the optimizer's state and step count are put back as they were
+ * at the start of that epoch (result->epochs_run names it: epochs before it stay trained;
+ * resume from there), and the status is returned with a message in detail naming the
+ * source, epoch and records. Nothing else is changed on any error.
+ * @param net the net to train
+ * @param opt its optimizer (made for net's topology)
+ * @param train training records (count >= 1)
+ * @param val validation records, or NULL (or a count of 0) for none
+ * @param config training settings (mlp_train_config_default), not NULL
+ * @param result receives what happened; may be NULL
+ * @param detail receives a message naming the argument or source and the reason on
+ *        failure; may be NULL
+ * @return MLP_OK, the errors of mlp_train_ex, or a callback's own status
+ */
+MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
+                                    const mlp_source *val, const mlp_train_config *config,
+                                    mlp_train_result *result, mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ net files */
+
+/** Saves net (topology, activations, bias mode, parameters), and when not NULL the
+ * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
+ * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
+ * new one, whole. The data is written and synced in path's directory in an unnamed file
+ * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
+ * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
+ * removes once PID is no longer running. IO names the failing step, path and errno's text
+ * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path;
+ * WORKSPACE_MISMATCH when opt was made for another topology; DIMENSION when pre has another
+ * input size; NON_FINITE when a parameter or optimizer state value is NaN or infinite (no
+ * file is written: the loader refuses such a model as FORMAT). */
+MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
+                                  const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                  size_t epoch, mlp_error_detail *detail);
+/** The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
+ * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
+ * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
+ * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
+ * failure *data and *size are unchanged. */
+MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                      size_t epoch);
+/** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
+ * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
+ * schedule is set at the saved epoch. Every field is validated before anything is
+ * allocated: IO (missing/unreadable), TRUNCATED, CHECKSUM, FORMAT, VERSION, with a message
+ * in detail (may be NULL). A loaded optimizer is checked as mlp_optimizer_create and
+ * mlp_optimizer_set_step_count check theirs, and its state must be finite with no negative
+ * squared-gradient average (FORMAT otherwise). On failure no output is changed. */
+MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
+                                  mlp_optimizer **opt, mlp_model_info *info,
+                                  mlp_error_detail *detail);
+/** The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
+ * bytes), with the same outputs, checks and statuses except IO; data is only read and
+ * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
+ * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
+MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail);
+/**
+ * Replaces the file at path by size bytes of data atomically, as mlp_model_save writes a
+ * model (path holds its old content or the new one, whole; the data is synced before the
+ * rename; an existing file's mode is kept). For any output a program wants to appear whole
+ * or not at all (a CSV of predictions, a plot). path itself is replaced: a symbolic link is
+ * replaced by a file, not followed.
+ * @param path the file, in a directory that exists and is writable
+ * @param data the bytes (may be NULL when size is 0)
+ * @param size their count
+ * @param detail receives the failing step, path and errno's text on failure; may be NULL
+ * @return MLP_OK; NULL_ARG, INVALID_ARG (an empty path), IO, NO_MEMORY
+ */
+MLP_API mlp_status mlp_file_write_atomic(const char *path, const void *data, size_t size,
+                                         mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ data */
+
+/** A zero-filled data set; input_size >= 1, count and target_size may be 0 (the row
+ * pointers are never NULL). No class names, label index -1. Errors: NULL_ARG,
+ * INVALID_ARG, NO_MEMORY. */
+MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
+                                      size_t target_size);
+/** Frees ds; NULL is a no-op. */
+MLP_API void mlp_dataset_free(mlp_dataset *ds);
+/** Number of records. */
+MLP_API size_t mlp_dataset_count(const mlp_dataset *ds);
+/** Inputs per record. */
+MLP_API size_t mlp_dataset_input_size(const mlp_dataset *ds);
+/** Targets per record (the class count for one-hot classification). */
+MLP_API size_t mlp_dataset_target_size(const mlp_dataset *ds);
+/** The inputs, count x input_size floats, writable; owned by ds. */
+MLP_API float *mlp_dataset_inputs(mlp_dataset *ds);
+/** The targets, count x target_size floats, writable; owned by ds. */
+MLP_API float *mlp_dataset_targets(mlp_dataset *ds);
+/** The inputs, read-only. */
+MLP_API const float *mlp_dataset_inputs_const(const mlp_dataset *ds);
+/** The targets, read-only. */
+MLP_API const float *mlp_dataset_targets_const(const mlp_dataset *ds);
+/** Class names (classification from CSV/IDX), NULL/0 when none. Owned by ds. */
+MLP_API size_t mlp_dataset_class_count(const mlp_dataset *ds);
+/** Name of class index; NULL when out of range or without names. */
+MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
+/** The label column: its header text (NULL without a header) and its 0-based index in the
+ * file (-1 when none, e.g. IDX). Owned by ds. */
+MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
+/** The label column's 0-based index in the file, -1 when none. */
+MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
+/*
+ * Classes of a data set. One rule, wherever a data set comes from (CSV, IDX, a table, these
+ * calls): a data set with class names is for classification, its targets one-hot rows over
+ * mlp_dataset_class_count classes (the target size); one without is for regression.
+ * mlp_model_build infers its task from that rule, and mlp_model_class_name answers with the
+ * names.
+ */
+
+/**
+ * A data set for classification from integer labels: targets one-hot over class_count
+ * classes (made by the library), with class names.
+ * @param out receives the new data set (free with mlp_dataset_free); unchanged on failure
+ * @param count records, 1 or more
+ * @param input_size inputs per record, 1 or more
+ * @param inputs count x input_size floats copied in; NULL leaves them zero, to fill through
+ *        mlp_dataset_inputs
+ * @param labels count class indices, each below class_count
+ * @param class_count classes, 2 or more (the target size)
+ * @param class_names class_count names, copied; NULL names them "0", "1", ...
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return MLP_OK; NULL_ARG (out, labels, a name), INVALID_ARG (count, input_size or
+ *         class_count out of range, a label >= class_count), NO_MEMORY
+ */
+MLP_API mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count,
+                                              size_t input_size, const float *inputs,
+                                              const size_t *labels, size_t class_count,
+                                              const char *const *class_names,
+                                              mlp_error_detail *detail);
+/**
+ * Names the classes of a data set whose targets are one-hot rows (filled by the caller),
+ * making it a classification set; count 0 removes the names (a regression set).
+ * @param ds the data set
+ * @param count names: 0, or the target size (2 or more)
+ * @param names count names, copied (NULL with count 0)
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return MLP_OK; NULL_ARG (ds, names, a name), DIMENSION (count is not the target size),
+ *         INVALID_ARG (a target size below 2), NO_MEMORY (ds unchanged)
+ */
+MLP_API mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count,
+                                           const char *const *names, mlp_error_detail *detail);
+/** Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
+ * each in the original order; both new data sets (class names and label column copied).
+ * val_fraction in [0,1), else INVALID_ARG. 0 gives a full copy in *train and an empty
+ * *val; above 0 both parts get at least one record (INVALID_ARG when count < 2). Same
+ * seed, same split. */
+MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
+                                     mlp_dataset **train, mlp_dataset **val);
+/** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
+ * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
+ * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
+ * Every header field is validated: IO (open/read), FORMAT (magic, type other than 0x08,
+ * dimension count, zero dimension, trailing data, label >= class_count, corrupt gzip),
+ * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
+ * labels_path NULL reads the images alone (for prediction): target size 0, no class
+ * names, class_count ignored. */
+MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
+                                const char *labels_path, size_t class_count,
+                                mlp_error_detail *detail);
+/** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
+typedef struct mlp_csv_options {
+    size_t struct_size;          /**< sizeof(mlp_csv_options), set by the _default call */
+    int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
+                                    feature field in it is non-empty and not a number (-1) */
+    const char *label_name;      /**< label column by header name (implies a header), or NULL */
+    long label_index;            /**< label column by 0-based index; -1 = last column (-1);
+                                    MLP_CSV_NO_LABEL: none, every column a feature (records
+                                    to predict; target size 0); ignored when label_name is
+                                    set */
+    mlp_task task;               /**< CLASSIFY */
+    /** CLASSIFY: fixed class list (e.g. the training set's; a label outside it is a PARSE
+     * error), or NULL to collect the classes found, sorted: numerically when every label
+     * is a number ("9" before "10"), else by strcmp. Labels are trimmed of spaces/tabs. */
+    const char *const *class_names;
+    size_t class_count;          /**< entries of class_names (0 with NULL) */
+    char delimiter;              /**< ',' */
+    /** Threads that read a regular file without quoted fields, each a share of its bytes
+     * (0: as many as the machine has cores); the records and messages do not depend on it. */
+    int threads;
+    /** Called now and then while a regular file is read, on the calling thread, with the
+     * bytes read so far and the total; NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data;    /**< passed to progress */
+} mlp_csv_options;
+/** mlp_csv_options.label_index for a file without a label column. */
+#define MLP_CSV_NO_LABEL (-2L)
+/** The defaults given in mlp_csv_options's comments. */
+MLP_API mlp_csv_options mlp_csv_options_default(void);
+/** Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
+ * locale). Malformed input (a field that is empty or not a finite number, a row with a
+ * different number of fields, bad quoting, no data rows) gives MLP_ERR_PARSE with the
+ * 1-based line and column (field number; 0 for a whole-row error) in detail. Blank lines
+ * are skipped. INVALID_ARG for bad options or a label column not in the file, IO when the
+ * file cannot be read. options may be NULL (defaults). */
+MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
+                                const mlp_csv_options *options, mlp_error_detail *detail);
+/** The same from an open stream, read once from its current position to its end and not
+ * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
+MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
+                                       const mlp_csv_options *options,
+                                       mlp_error_detail *detail);
+/** A numeric CSV file as a binary cache of float rows on disk, for training on data larger
+ * than memory: records are read a batch at a time (pread) through an mlp_source. */
+typedef struct mlp_csv_cache mlp_csv_cache;
+/** Opens the cache of a CSV file, building it first when it is missing or stale: one pass
+ * over the CSV, a chunk of 32 MiB at a time (read as mlp_csv_load reads, threads included),
+ * writes every record as fixed-size float rows to cache_path (through a temporary file
+ * renamed into place). A cache is reused while the CSV's size, modification time and a hash
+ * of its first and last 64 KiB, and the options that decide the records (header, label,
+ * task, classes, delimiter), are unchanged. Memory: one chunk while building, one row while
+ * reading. Classes are sorted as mlp_csv_load sorts them.
+ * @param out receives the cache (mlp_csv_cache_close); unchanged on failure
+ * @param csv_path the CSV file
+ * @param cache_path the cache file (e.g. beside the CSV, or in a cache directory)
+ * @param options as for mlp_csv_load; NULL: the defaults
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_csv_load; IO when the cache cannot be written; FORMAT for a damaged cache */
+MLP_API mlp_status mlp_csv_cache_open(mlp_csv_cache **out, const char *csv_path,
+                                      const char *cache_path, const mlp_csv_options *options,
+                                      mlp_error_detail *detail);
+/** Closes a cache (the file stays for the next run); NULL is a no-op.
+ * @param cache the cache */
+MLP_API void mlp_csv_cache_close(mlp_csv_cache *cache);
+/** Records in the cache.
+ * @param cache the cache; NULL gives 0
+ * @return the record count */
+MLP_API size_t mlp_csv_cache_count(const mlp_csv_cache *cache);
+/** Inputs per record.
+ * @param cache the cache; NULL gives 0
+ * @return the input width */
+MLP_API size_t mlp_csv_cache_input_size(const mlp_csv_cache *cache);
+/** Targets per record: the class count (one-hot), 1 for regression, 0 without a label.
+ * @param cache the cache; NULL gives 0
+ * @return the target width */
+MLP_API size_t mlp_csv_cache_target_size(const mlp_csv_cache *cache);
+/** Name of class k (classification).
+ * @param cache the cache
+ * @param k 0-based class
+ * @return the name, owned by the cache; NULL out of range or for regression */
+MLP_API const char *mlp_csv_cache_class_name(const mlp_csv_cache *cache, size_t k);
+/** Every record of the cache as a source for mlp_train_source (a read callback; the source
+ * is valid while the cache is open, and used by one training at a time).
+ * @param cache the cache
+ * @return the source (count 0 for NULL) */
+MLP_API mlp_source mlp_csv_cache_source(mlp_csv_cache *cache);
+/** Seeded split of the cache's records, on record indices, as mlp_dataset_split splits a
+ * data set (same seed and count, same records): two sources, valid while the cache is open
+ * and until the next split.
+ * @param cache the cache
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training records' source
+ * @param val receives the validation records' source
+ * @return OK, INVALID_ARG (as mlp_dataset_split), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_csv_cache_split(mlp_csv_cache *cache, float val_fraction,
+                                       uint64_t seed, mlp_source *train, mlp_source *val);
+
+/* ------------------------------------------------------------------ preprocessing */
+
+/** A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
+ * no label name, label index -1, no class names. */
+MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
+/** Frees pre; NULL is a no-op. */
+MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
+/** A deep copy. */
+MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
+/** Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
+ * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std); ROBUST: offset
+ * median, scale 1.349/IQR (quartiles by linear interpolation; a feature whose quartiles
+ * coincide, e.g. a mostly-zero one, keeps the STANDARD scaling). A constant feature gets
+ * scale 1, so it maps to 0; ROBUST costs a sorted copy of one column. NONE resets to the
+ * identity. DIMENSION when ds
+ * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
+MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
+                                      mlp_scaling scaling);
+/** Applies the scaling to every input row of ds in place (DIMENSION on another size). */
+MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
+/** The same on count raw rows of input_size floats (e.g. records to predict). */
+MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
+                                             size_t count, size_t input_size);
+/** The scaling in force. */
+MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
+/** Features per record it scales. */
+MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
+/** The offsets, input_size floats (owned by pre). */
+MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
+/** The scales, input_size floats (owned by pre). */
+MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
+/** Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
+MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
+                                             mlp_task task);
+/** The task of the labels it was given. */
+MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
+MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /**< may be NULL */
+/** The label column's 0-based index, -1 when none. */
+MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
+/** Number of class names (0 when none). */
+MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
+/** Name of class index; NULL when out of range. Owned by pre. */
+MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
+/** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
+ * file (format version 2).
+ * @param pre the preprocessing
+ * @param enc the encoding, copied; NULL removes the one attached
+ * @return OK; DIMENSION (enc's input size is not pre's), NULL_ARG, NO_MEMORY (pre
+ *         unchanged) */
+MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
+                                               const mlp_table_encoding *enc);
+/** The attached table encoding.
+ * @param pre the preprocessing
+ * @return the encoding, owned by pre; NULL when none */
+MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre);
+
+/* ------------------------------------------------------------------ tables */
+
+/*
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
+ * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * each column's type, the categories of categorical columns, the means that impute missing
+ * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
+ * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
+ * evaluation and prediction apply exactly what training fitted.
+ *
+ *   mlp_table_load(&t, "train.csv", NULL, NULL);
+ *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
+ *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
+ *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
+ *   mlp_model_train(m, train, NULL, NULL, NULL); mlp_model_write(m, "model.mlp", NULL);
+ *   ... mlp_model_open(&m, "model.mlp", NULL, NULL);
+ *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
+ */
+
+/** How mlp_table_load reads a file (defaults in parentheses). */
+typedef struct mlp_table_read_options {
+    int has_header; /**< 1 yes, 0 no, -1 detect: the first row is a header when none of its
+                       cells is empty, a number, a date or a missing-value token (-1) */
+    char delimiter; /**< ',' */
+} mlp_table_read_options;
+/** The defaults given in mlp_table_read_options's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options mlp_table_read_options_default(void);
+/** Reads a CSV file (RFC 4180 quoting) into a table. Every row must have the first row's
+ * number of cells; blank lines are skipped; a table may have no data rows.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return OK; PARSE (a row of another length, bad quoting; line in detail), IO (the file
+ *         cannot be read), INVALID_ARG (bad options), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+                                  const mlp_table_read_options *options,
+                                  mlp_error_detail *detail);
+/** mlp_table_load from an open stream, read to its end and not closed (stdin, a pipe,
+ * fmemopen over text in memory).
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load */
+MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+                                         const mlp_table_read_options *options,
+                                         mlp_error_detail *detail);
+/** Frees a table; NULL is a no-op.
+ * @param table the table */
+MLP_API void mlp_table_free(mlp_table *table);
+/** Data rows (the header row not counted).
+ * @param table the table; NULL gives 0
+ * @return the row count */
+MLP_API size_t mlp_table_row_count(const mlp_table *table);
+/** Columns.
+ * @param table the table; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_column_count(const mlp_table *table);
+/** Header text of a column.
+ * @param table the table
+ * @param col 0-based column
+ * @return the name, owned by the table; NULL without a header row or out of range */
+MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
+/** Text of a cell, trimmed.
+ * @param table the table
+ * @param row 0-based data row
+ * @param col 0-based column
+ * @return the text, owned by the table; NULL out of range */
+MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
+/** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
+ * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.
+ * @param table the table (only read)
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training rows (a new table)
+ * @param val receives the validation rows (a new table)
+ * @return OK; INVALID_ARG (fraction out of range, fewer than 2 rows with a fraction above
+ *         0), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
+                                   mlp_table **train, mlp_table **val);
+/** What a column of the training table became. Unless an option says otherwise, a column
+ * is numeric when more than half of its present cells are numbers, a date when more than
+ * half are dates, else categorical (or an identifier); in a numeric or date column the
+ * cells of another kind ("rotary" among numbers, "2024-02-30" among dates) are invalid:
+ * imputed as missing cells and counted (mlp_table_encoding_column_invalid). */
+typedef enum mlp_column_type {
+    MLP_COLUMN_NUMERIC = 0,     /**< one feature; missing cells get the training mean */
+    MLP_COLUMN_CATEGORICAL = 1, /**< one-hot over the training categories (sorted); an
+                                   unseen value is all zeros; missing cells are a category
+                                   "(missing)" when the training data had any */
+    MLP_COLUMN_DATE = 2,        /**< YYYY-MM-DD or YYYY/MM/DD (a time after it is ignored):
+                                   days since 1970-01-01 and the season (sine, cosine of the
+                                   day of the year): three features, missing cells the means */
+    MLP_COLUMN_IGNORED = 3,     /**< not used: asked, every cell missing, or text with a
+                                   distinct value in most rows (an identifier) */
+    MLP_COLUMN_LABEL = 4,       /**< a target column */
+    MLP_COLUMN_TYPE_COUNT       /**< the number of types (not a type) */
+} mlp_column_type;
+/** Fits column types, categories, means and the task on a table (the training split).
+ * Statistics use the rows whose label cells are present.
+ * @param out receives the new encoding (free with mlp_table_encoding_free); unchanged on
+ *        failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure, naming the column by number and header name
+ * @return OK; INVALID_ARG (a label or override column not in the table, a column named
+ *         twice, no feature column left, several labels for classification, a label with
+ *         no value, a column asked to be numeric with no number), PARSE (a regression
+ *         label with no number), NULL_ARG, NO_MEMORY. A cell of the wrong kind in a
+ *         numeric or date column is never an error: it is imputed and counted. */
+MLP_API mlp_status mlp_table_encoding_fit(mlp_table_encoding **out, const mlp_table *table,
+                                          const mlp_table_options *options,
+                                          mlp_error_detail *detail);
+/** mlp_table_encoding_fit with mlp_table_fit_options (a date override).
+ * @param out receives the new encoding; unchanged on failure
+ * @param table the training table (only read)
+ * @param options labels, task and overrides; NULL: the defaults
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encoding_fit; INVALID_ARG also for an unknown struct_size, or a
+ *         column asked to be numeric or a date of which no cell is one */
+MLP_API mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *table,
+                                             const mlp_table_fit_options *options,
+                                             mlp_error_detail *detail);
+/** Frees an encoding; NULL is a no-op.
+ * @param enc the encoding */
+MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
+/** A deep copy.
+ * @param out receives the copy
+ * @param enc the encoding
+ * @return OK, NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
+                                            const mlp_table_encoding *enc);
+/** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
+ * label values (regression) or one-hot classes (classification; class names, label name
+ * and index set as mlp_csv_load sets them). Columns are found by header name when both
+ * have names, else by position. Rows whose label cell is missing are dropped (counted).
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure, naming the column and line; may be NULL
+ * Rows with a class training did not see are left out (counted); feature cells that do
+ * not parse in a numeric or date column are imputed (counted).
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table), NULL_ARG,
+ *         NO_MEMORY */
+MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,
+                                    mlp_dataset **out, mlp_table_report *report,
+                                    mlp_error_detail *detail);
+/** Inputs only (target size 0), one record per row, for prediction; the label columns may
+ * be present (then ignored) or absent.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL
+ * @param detail the message on failure; may be NULL
+ * @return as mlp_table_encode */
+MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
+                                           const mlp_table *table, mlp_dataset **out,
+                                           mlp_table_report *report, mlp_error_detail *detail);
+/** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
+ * detailed report. A row whose class training did not see is left out and counted, never
+ * an error (a model cannot predict it right; its accuracy on the other rows is still
+ * worth having); so are rows whose regression label is not a number. Feature cells that
+ * do not parse in a numeric or date column are imputed and counted.
+ * @param enc the encoding
+ * @param table the table (only read)
+ * @param with_targets true: labels become targets; false: inputs only
+ * @param out receives the new data set; unchanged on failure
+ * @param report what the encoding met; may be NULL; its struct_size must be set
+ * @param detail the message on failure; may be NULL
+ * @return OK; INVALID_ARG (a column of the encoding missing from the table, an unknown
+ *         struct_size), NULL_ARG, NO_MEMORY */
+MLP_API mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
+                                       bool with_targets, mlp_dataset **out,
+                                       mlp_table_report_ex *report, mlp_error_detail *detail);
+/** Features the encoding produces (the net's input size).
+ * @param enc the encoding; NULL gives 0
+ * @return the feature count */
+MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc);
+/** Columns of the training table.
+ * @param enc the encoding; NULL gives 0
+ * @return the column count */
+MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
+/** Header name of a training column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
+/** Type fitted for a column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
+MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
+                                                       size_t col);
+/** Missing cells the column had in the training table.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
+/** Distinct non-missing values seen in training (text and categorical columns; 0 for
+ * numbers).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
+/** Features the column encodes to.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the width; 0 for ignored and label columns and out of range */
+MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
+/** How many invalid values of a column an encoding keeps as examples. */
+#define MLP_TABLE_INVALID_EXAMPLES 3
+/** Cells of a numeric or date column of the training table that are neither a value of
+ * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
+ * dates): imputed as missing cells. Not kept in model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
+/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
+ * @return the text, owned by enc; NULL past the last one or out of range */
+MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
+                                                            size_t col, size_t k);
+/** A category of a categorical column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based category (its one-hot position)
+ * @return the category text, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
+                                                size_t k);
+/** Training mean imputed for missing cells.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
+MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
+/** The task fitted or given.
+ * @param enc the encoding
+ * @return the task; MLP_TASK_COUNT for NULL */
+MLP_API mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc);
+/** Why this task, in words (e.g. "label column 4 'price' is numeric with 412 distinct
+ * values"); empty for an encoding loaded from a model file.
+ * @param enc the encoding
+ * @return the text, owned by enc */
+MLP_API const char *mlp_table_encoding_task_reason(const mlp_table_encoding *enc);
+/** Label columns (outputs of a regression; 1 for classification).
+ * @param enc the encoding
+ * @return the count */
+MLP_API size_t mlp_table_encoding_label_count(const mlp_table_encoding *enc);
+/** Header name of label k.
+ * @param enc the encoding
+ * @param k 0-based label, in the order they were given
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc, size_t k);
+/** Training-table column of label k.
+ * @param enc the encoding
+ * @param k 0-based label
+ * @return the 0-based column; SIZE_MAX out of range */
+MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
+/** Classes of a classification label, sorted as mlp_csv_load sorts them.
+ * @param enc the encoding
+ * @return the class count; 0 for regression */
+MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
+/** Name of class k.
+ * @param enc the encoding
+ * @param k 0-based class (its output)
+ * @return the name, owned by enc; NULL out of range */
+MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
+
 #ifdef __cplusplus
 }
+#endif
+
+/* The expert calls, included unless MLP_NO_ADVANCED is defined (see mlp_advanced.h). */
+#ifndef MLP_NO_ADVANCED
+#include "mlp_advanced.h"
 #endif
 
 #endif /* MLP_H */

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The shared library exports exactly the functions declared MLP_API in the public header:
+# The shared library exports exactly the functions declared MLP_API in its public headers:
 # nothing internal leaks (kernels, activations, target_clones resolvers) and nothing
-# declared is missing. Usage: exports.sh LIBRARY HEADER
+# declared is missing. Usage: exports.sh LIBRARY HEADER...
 set -euo pipefail
-lib=$1 header=$2
+lib=$1
+shift
+headers=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # Every declaration is on one line: MLP_API <return type> mlp_name(
-grep -o 'MLP_API [^(]*\bmlp_[a-z0-9_]*(' "$header" | sed 's/.*\(mlp_[a-z0-9_]*\)($/\1/' \
+cat "${headers[@]}" | grep -o 'MLP_API [^(]*\bmlp_[a-z0-9_]*(' | sed 's/.*\(mlp_[a-z0-9_]*\)($/\1/' \
     | sort -u >"$tmp/declared"
 # Defined dynamic symbols, version suffix (@@MLP_x.y) dropped; the version nodes themselves
 # (absolute symbols, type A) are not functions.
@@ -18,10 +20,10 @@ nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | sed 's/@.*//' | sor
 nm -D --defined-only "$lib" | awk '$2 != "A" && $2 != "T" { print "not a plain function: " $0 }' \
     >"$tmp/odd"
 
-[ -s "$tmp/declared" ] || { echo "no MLP_API declarations found in $header"; exit 1; }
+[ -s "$tmp/declared" ] || { echo "no MLP_API declarations found in ${headers[*]}"; exit 1; }
 status=0
 if ! diff -u "$tmp/declared" "$tmp/exported" >"$tmp/diff"; then
-    echo "exports of $lib differ from the MLP_API functions of $header"
+    echo "exports of $lib differ from the MLP_API functions of ${headers[*]}"
     echo "(- declared but not exported, + exported but not declared):"
     grep '^[-+]mlp\|^[-+][^-+]' "$tmp/diff" || true
     status=1

@@ -1,0 +1,205 @@
+/**
+ * @file mlp_advanced.h
+ * @brief libmlp's expert calls: the allocator hook, the net's RNG state and parameter
+ * offsets, optimizer state, the data-parallel transport, model images in the caller's
+ * buffers and setting preprocessing fields directly.
+ *
+ * Most programs need none of these: they serve resumable training loops of one's own,
+ * data-parallel transports (mlp_mpi.h) and custom storage. The calls here follow the
+ * conventions of mlp.h, whose types they use.
+ *
+ * Source compatibility: these declarations were part of mlp.h, and mlp.h still includes
+ * this header at its end, so that existing programs compile unchanged, until the next major
+ * version. A program that wants mlp.h alone defines MLP_NO_ADVANCED before including it
+ * (and includes mlp_advanced.h where it uses an expert call). From the next major version,
+ * mlp.h will not include this header.
+ */
+#ifndef MLP_ADVANCED_H
+#define MLP_ADVANCED_H
+
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ memory */
+
+/** The memory functions libmlp uses for every allocation it makes: its objects, workspaces,
+ * buffers returned to the caller (mlp_free), the CSV parser's buffers and LAPACK's work
+ * arrays. Aligned blocks are carved out of larger ones, so alloc need only be as aligned as
+ * malloc. Outside the hook: OpenBLAS's own buffers and threads, the C library's FILE
+ * buffers and thread stacks. Each function gets the user pointer; realloc and free get
+ * only pointers this allocator returned (never NULL for free). */
+typedef struct mlp_allocator {
+    size_t struct_size;                                  /**< sizeof(mlp_allocator), as the
+                                                              caller was compiled with */
+    void *(*alloc)(size_t size, void *user);             /**< as malloc (size > 0) */
+    void *(*realloc)(void *ptr, size_t size, void *user); /**< as realloc (ptr, size > 0) */
+    void (*free)(void *ptr, void *user);                 /**< as free (ptr != NULL) */
+    void *user;                                          /**< passed to each function */
+} mlp_allocator;
+/** Installs allocator (copied) for the whole process, once, before any other libmlp call,
+ * as curl_global_init_mem: it cannot change under objects that exist, since their memory
+ * must go back to the allocator it came from. NULL_ARG when allocator or one of its
+ * functions is NULL; INVALID_ARG when its struct_size is not one this library knows (set it
+ * to sizeof(mlp_allocator)); STATE (nothing changed) when an allocator was installed already or the
+ * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
+ * call it before starting threads that use libmlp. */
+MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
+
+/* ------------------------------------------------------------------ network */
+
+/** The RNG state (xoshiro256**, 4 words), to save and restore so that a resumed training
+ * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
+#define MLP_RNG_STATE_WORDS 4
+/** Copies the net's RNG state into state. */
+MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
+/** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
+MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
+/** Permutes order[0..count) with the net's RNG: the draw mlp_train makes at the start of
+ * each epoch when shuffling (on order set to 0, 1, ..., count-1 first). A data-parallel
+ * trainer running on several processes (mlp_mpi.h) draws every epoch's record order with it,
+ * so each process sees the batches mlp_train would.
+ * @param net the net whose RNG draws (and advances)
+ * @param order count indices, permuted in place
+ * @param count entries of order; 0 draws nothing
+ * @return MLP_OK; NULL_ARG (net, or order with count > 0), nothing changed */
+MLP_API mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count);
+/** Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
+MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
+/** Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
+ * net has no bias or layer is out of range. */
+MLP_API size_t mlp_net_bias_offset(const mlp_net *net, size_t layer);
+/** Number of bias floats layer k reads: n_(k+1), 1 or 0. */
+MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
+/**
+ * How many times net's parameters may have changed since it was made: a counter that
+ * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
+ * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
+ * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
+ * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
+ * file sets it to 0.
+ * @param net the net
+ * @return the counter; 0 for NULL
+ */
+MLP_API uint64_t mlp_net_param_version(const mlp_net *net);
+
+/* ------------------------------------------------------------------ optimizer state */
+
+/** mlp_optimizer_step on parameters [first, first + count) only: grad holds those count
+ * values, and only those parameters and their optimizer state change; the step is counted
+ * as one (each part of a vector split over processes takes one such step: together they
+ * give mlp_optimizer_step's update). count 0 only counts the step. Errors: as
+ * mlp_optimizer_step, and INVALID_ARG for a range beyond the parameters. */
+MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
+                                            const float *grad, size_t batch, size_t first,
+                                            size_t count);
+/** Number of updates applied so far (Adam's t), and setting it when resuming. The count
+ * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
+ * a step that would pass it returns INVALID_ARG without updating. */
+#define MLP_OPTIMIZER_MAX_STEPS (UINT64_MAX - 1)
+/** Number of updates applied so far (Adam's t). */
+MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
+/** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
+MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
+/** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
+ * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
+MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
+/** The optimizer state, read-only; *count receives its length in floats. */
+MLP_API const float *mlp_optimizer_state_const(const mlp_optimizer *opt, size_t *count);
+
+/* ------------------------------------------------------------------ data-parallel training */
+
+/**
+ * Data-parallel training through mlp_train's own epoch loop: the same epochs, batches,
+ * rollback, early stopping and divergence checks, with each batch split over `workers`
+ * processes that each compute the gradient of their share; `update` combines the shares
+ * and applies the step, `sum` adds the validation sums and agrees on stops.
+ * Filled by a transport, e.g. mlp_mpi_train_config_attach (libmlp_mpi); a caller rarely
+ * fills one by hand. Every worker runs mlp_train (or mlp_train_source) with the same
+ * settings and the same data; all return the same status and hold the same parameters.
+ */
+struct mlp_train_parallel {
+    size_t struct_size;  /**< sizeof(mlp_train_parallel) */
+    int rank;            /**< this worker, 0 .. workers-1: it computes records
+                            [rank*b/workers ...) of each batch of b (as mlp_mpi_shard) */
+    int workers;         /**< workers in all (>= 1) */
+    void *user_data;     /**< passed to the callbacks unchanged */
+    /**
+     * Once, after mlp_train's own checks and allocations, on every worker: agree on
+     * `local` (this worker's status so far) and, when every worker is fine, make the
+     * workers start from one state (worker 0's parameters, RNG and optimizer state) and
+     * check that their settings (`settings_hash`) and data (`data_hash`: a checksum of the
+     * training and validation arrays, 0 for a callback source) are the same. Returns the
+     * agreed status with a message in detail.
+     */
+    mlp_status (*start)(void *user_data, mlp_net *net, mlp_optimizer *opt, mlp_status local,
+                        uint64_t settings_hash, uint64_t data_hash, mlp_error_detail *detail);
+    /**
+     * Sums `floats` (may be NULL with n_floats 0) and `doubles` over the workers, in
+     * place, and agrees on `local`: when any worker's status is not MLP_OK, every worker
+     * gets the lowest failing worker's status and message (the sums are then unspecified).
+     * The same inputs in the same order give bit-identical sums on every worker.
+     */
+    mlp_status (*sum)(void *user_data, float *floats, size_t n_floats, double *doubles,
+                      size_t n_doubles, mlp_status local, mlp_error_detail *detail);
+    /**
+     * One update: sums `doubles` (the batch's loss) and agrees on `local` as sum does;
+     * then, unless a summed double is NaN or infinite, applies opt's step for a batch of
+     * `batch` records with `grad` (this worker's share's gradient, may be overwritten)
+     * summed over the workers, so that every worker ends with the same parameters. It
+     * may keep only this worker's part of opt's state current (finish makes it whole).
+     */
+    mlp_status (*update)(void *user_data, mlp_net *net, mlp_optimizer *opt, float *grad,
+                         size_t batch, double *doubles, size_t n_doubles, mlp_status local,
+                         mlp_error_detail *detail);
+    /** After the last epoch, on every worker: makes opt's state whole again. */
+    void (*finish)(void *user_data, mlp_optimizer *opt);
+};
+/** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
+ * after the header are cut into `ranks` parts of about equal size on line starts, and this
+ * call reads only the records whose lines start in part `rank` (0-based), so each process
+ * holds about 1/ranks of the data. The shards of ranks 0..ranks-1, in order, are the records
+ * mlp_csv_load reads, in order; their counts differ by a few records. Memory: the share's
+ * float matrix plus a buffer per thread. Needs a regular file without quoted fields (else
+ * INVALID_ARG), and for classification the class list (options->class_names: a share may
+ * lack some classes), else INVALID_ARG. Messages name the file's own lines.
+ * @return as mlp_csv_load; INVALID_ARG also for rank >= ranks or ranks 0 */
+MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
+                                      size_t ranks, const mlp_csv_options *options,
+                                      mlp_error_detail *detail);
+
+/* ------------------------------------------------------------------ preprocessing */
+
+/** Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
+ * scales, copied (finite); for NONE both may be NULL and the identity is stored.
+ * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
+MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
+                                              const float *offset, const float *scale);
+/** Sets task, label column and class names directly (mlp_model_load uses it); strings are
+ * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
+ * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
+MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
+                                                 const char *label_name, long label_index,
+                                                 size_t class_count,
+                                                 const char *const *class_names);
+
+/* ------------------------------------------------------------------ net files */
+
+/** The same image into a buffer of the caller's: mlp_model_save_size gives its size in
+ * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
+ * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
+ * DIMENSION when capacity is smaller than the image (nothing is written). */
+MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
+                                       const mlp_preprocess *pre, const mlp_optimizer *opt);
+/** Writes the model image into buf (see mlp_model_save_size). */
+MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                                       const mlp_net *net, const mlp_preprocess *pre,
+                                       const mlp_optimizer *opt, size_t epoch);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLP_ADVANCED_H */
