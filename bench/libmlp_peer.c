@@ -26,7 +26,7 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
     /* One-record training splits its large layers across the bench's thread count (the
      * OpenBLAS count, set by mlp_set_threads; the row paths then call no BLAS). */
     if (s == MLP_OK && w->mode == BENCH_TRAIN && w->batch == 1)
-        s = mlp_workspace_set_threads(m->ws, mlp_get_threads());
+        s = mlp_workspace_set_threads(m->ws, mlp_threads());
     if (s == MLP_OK && w->mode == BENCH_TRAIN) s = mlp_optimizer_create(&m->opt, m->net, &cfg);
     if (s != MLP_OK) bench_mlp_free(m);
     m->status = s;
@@ -54,7 +54,7 @@ mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const be
     }
     if (s == MLP_OK && mlp_workspace_precision(m->ws) != MLP_PRECISION_INT8)
         s = MLP_ERR_STATE;
-    if (s == MLP_OK) s = mlp_workspace_set_threads(m->ws, mlp_get_threads());
+    if (s == MLP_OK) s = mlp_workspace_set_threads(m->ws, mlp_threads());
     if (s != MLP_OK && m->net) bench_mlp_free(m);
     m->status = s;
     return s;
@@ -64,7 +64,7 @@ mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const be
 static int bench_threads(const bench_mlp *m)
 {
     (void)m;
-    int n = mlp_get_threads();
+    int n = mlp_threads();
     return n < 1 ? 1 : n > 256 ? 256 : n;
 }
 

@@ -131,7 +131,7 @@ static void time_parts(bench *b, double parts[3])
     int rank, ranks;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    size_t first, n, P = mlp_param_count(b->net);
+    size_t first, n, P = mlp_net_param_count(b->net);
     const size_t G = b->w->batch, out = b->w->sizes[b->w->layers];
     mlp_mpi_shard(G, rank, ranks, &first, &n);
     float *grad = mlp_workspace_gradient(b->ws);
@@ -217,7 +217,7 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
         printf("%s %zu", w->name, w->sizes[0]);
         for (size_t k = 1; k <= w->layers; k++) printf("-%zu", w->sizes[k]);
         printf(" (%zu parameters), Adam, global batch %zu, 1 BLAS thread per rank, median of "
-               "%d windows of %d steps\n", mlp_param_count(b.net), w->batch, windows, STEPS);
+               "%d windows of %d steps\n", mlp_net_param_count(b.net), w->batch, windows, STEPS);
         printf("  step (mlp_mpi_train_step): 1 rank %.2f ms, %d ranks %.2f ms, speed-up %.2fx\n",
                1e3 * m[SOLO], ranks, 1e3 * m[ALL], m[SOLO] / m[ALL]);
         printf("  epoch loop (mlp_train + session), per batch: 1 rank %.2f ms, %d ranks %.2f ms "

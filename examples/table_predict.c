@@ -30,7 +30,7 @@ static mlp_table *table_of(const char *text, mlp_error_detail *d, mlp_status *st
 {
     mlp_table *t = NULL;
     FILE *fp = fmemopen((void *)text, strlen(text), "r");
-    *st = fp ? mlp_table_load_stream(&t, fp, "text", NULL, d) : MLP_ERR_IO;
+    *st = fp ? mlp_table_open_stream(&t, fp, "text", NULL, d) : MLP_ERR_IO;
     if (fp) fclose(fp);
     return t;
 }
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     mlp_status st = argc > 1 ? mlp_model_open(&m, argv[1], NULL, &d) : train_small(&m, &d);
     if (st != MLP_OK) return fail(argc > 1 ? argv[1] : "training", st, &d);
     mlp_table *rows = NULL;
-    if (argc > 2) st = mlp_table_load(&rows, argv[2], NULL, &d);
+    if (argc > 2) st = mlp_table_open(&rows, argv[2], NULL, &d);
     else rows = table_of(ROWS, &d, &st);
     if (st != MLP_OK) return fail("rows", st, &d);
     size_t n = mlp_table_row_count(rows), k = mlp_model_output_size(m);

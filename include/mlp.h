@@ -7,7 +7,7 @@
  * "fitting in one call", right after the settings):
  *
  *   mlp_table *t;  mlp_model *m;  mlp_error_detail why;
- *   mlp_table_load(&t, "train.csv", NULL, &why);                 (or mlp_csv_load: numbers)
+ *   mlp_table_open(&t, "train.csv", NULL, &why);                 (or mlp_dataset_open_csv: numbers)
  *   mlp_fit_config cfg = mlp_fit_config_default();               (the `mlp train` defaults)
  *   mlp_fit_report rep = {.struct_size = sizeof rep};
  *   mlp_model_fit_table(&m, t, &cfg, &rep, &why);                (mlp_model_fit: a data set)
@@ -23,9 +23,37 @@
  * calls (the allocator, RNG state, parameter offsets, optimizer state, data-parallel
  * transport, model images in caller buffers) are in mlp_advanced.h.
  *
+ * Names: mlp_<object>_<verb or noun>, the object the call works on or makes first
+ * (mlp_net_create, mlp_dataset_split, mlp_model_predict); the math on a net and a
+ * workspace is a bare verb (mlp_forward, mlp_gradient, mlp_evaluate, mlp_train). An accessor
+ * is named after what it returns, never get_ (mlp_net_params, mlp_threads,
+ * mlp_optimizer_settings); a setter says set_. Stored bytes have one verb pair: _open makes
+ * a new object from a file (_open_mem from bytes in memory, _open_stream from a FILE *, a
+ * foreign format named last: mlp_dataset_open_csv) and _write stores one (_write_mem into
+ * a new buffer); _close ends an object that keeps its file open (mlp_csv_cache); ONNX, a
+ * format of other libraries, is imported and exported. _ex is a later form of the call
+ * declared just before it, with more arguments (a detail, a report, the outputs too);
+ * _default returns a config struct's defaults. The names from before this rule are kept,
+ * exported and working, as deprecated aliases (section "deprecated names" at the end; a
+ * compiler warning names the new call) until the next major version removes them.
+ *
+ * Errors, one rule everywhere: every fallible call returns mlp_status (MLP_OK or the reason;
+ * mlp_strerror gives its words), and on failure nothing the caller passed in has been
+ * changed. Which argument and why comes in an mlp_error_detail that the caller passes as
+ * the last argument (may be NULL). Every fallible call on the model handle (sections model
+ * handle, fitting in one call, ONNX) and every call that reads a file, a stream or a table
+ * has a form that takes one: the call itself or, for a call older than the detail argument,
+ * its _ex form declared beside it. The message is kept nowhere else: not in the process (no
+ * global state) and not in the handle, so the calls that only read a model (predict,
+ * classify, evaluate, write) stay safe from many threads on one model at once, each thread
+ * with its own detail (a last error kept on the handle, as sqlite keeps one, would be
+ * shared by those threads). The lower layers' calls on objects in memory (nets,
+ * workspaces, propagation, optimizers, data sets and preprocessing made in memory) return
+ * the status alone: their failures are a NULL or out-of-range argument or mismatched
+ * sizes, which the status names; tests/error_style.sh lists them and fails when a call
+ * joins that list.
+ *
  * Conventions of this header:
- *  - every fallible call returns mlp_status; mlp_strerror() turns it into words;
- *    on failure nothing the caller passed in has been changed;
  *  - the library never prints, exits or aborts, and keeps no global mutable state
  *    (except OpenBLAS's own thread count, see mlp_set_threads, and the allocator that
  *    mlp_set_allocator installs once at start-up);
@@ -37,7 +65,8 @@
  *    store them (activation, bias mode, optimizer kind, reduction, schedule, task, scaling).
  *    A new value is only ever added last, before the _COUNT entry (a count, not a value,
  *    which grows); no value is renumbered, reused or removed;
- *  - the shared library exports exactly the functions declared MLP_API here (lib/libmlp.map);
+ *  - the shared library exports exactly the functions declared MLP_API here and in
+ *    mlp_advanced.h (lib/libmlp.map);
  *  - config structs (mlp_optimizer_config, mlp_train_config, mlp_csv_options,
  *    mlp_model_config, mlp_source, mlp_allocator) start with struct_size: take them from
  *    their _default() call (or set struct_size = sizeof yourself) and change the fields you need. A later
@@ -67,6 +96,15 @@
 #define MLP_API __attribute__((visibility("default")))
 #else
 #define MLP_API
+#endif
+
+/** Marks a name kept, as a thin wrapper over its new name, for the programs written before
+ * the naming rule above, until the next major version: calling it warns with the name to use
+ * (GCC, Clang). Define MLP_NO_DEPRECATION_WARNINGS to compile such a program quietly. */
+#if defined(__GNUC__) && !defined(MLP_NO_DEPRECATION_WARNINGS)
+#define MLP_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define MLP_DEPRECATED(msg)
 #endif
 
 #ifdef __cplusplus
@@ -102,17 +140,20 @@ typedef enum mlp_status {
                                        see mlp_precision_supported) */
     MLP_STATUS_COUNT                /**< the number of statuses (not a status) */
 } mlp_status;
+
 /** A static English description of the status; never NULL. */
 MLP_API const char *mlp_strerror(mlp_status status);
+
 /** Optional extra detail a reader fills on failure (line/column are 1-based, 0 if unknown). */
 typedef struct mlp_error_detail {
     size_t line;       /**< 1-based line of the problem, 0 if unknown */
     size_t column;     /**< 1-based column (CSV: field number), 0 if unknown */
     char message[256]; /**< what went wrong, NUL-terminated ("" when nothing was said) */
 } mlp_error_detail;
-/** Frees a buffer the library allocated for the caller (mlp_model_save_mem); NULL is a
+/** Frees a buffer the library allocated for the caller (mlp_model_write_parts_mem); NULL is a
  * no-op. */
 MLP_API void mlp_free(void *p);
+
 /** Version of the library running, which may differ from the header a program was compiled
  * with (MLP_VERSION_STRING, MLP_VERSION_NUMBER): its string, e.g. "0.1.0", and its number,
  * MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100. */
@@ -120,37 +161,45 @@ MLP_API const char *mlp_version(void);
 /** Version number of the library running, MAJOR * 10000 + MINOR * 100 + PATCH; compare it
  * with MLP_VERSION_NUMBER, the header's. */
 MLP_API int mlp_version_number(void);
+
 /** Sets the number of threads OpenBLAS uses for every BLAS call in the process (n >= 1).
  * This is OpenBLAS's process-wide setting, not libmlp state: call it once at start-up,
  * before training, not concurrently with BLAS work. Running several inference threads
  * of your own, set it to 1 so that threads x BLAS threads never exceeds the cores. */
 MLP_API mlp_status mlp_set_threads(int n);
 /** Threads OpenBLAS will use now. */
-MLP_API int mlp_get_threads(void);
+MLP_API int mlp_threads(void);
 
 /* ------------------------------------------------------------------ objects */
 
 /** A network: topology, activations, bias mode, the parameter vector and an RNG. Made by
  * mlp_net_create (or clone, load), freed by mlp_net_free. */
 typedef struct mlp_net mlp_net;
+
 /** Scratch for forward/backward passes of up to max_batch records: activations, deltas, a
  * gradient buffer and dropout masks. The net is never modified by inference, so many
  * threads may run one net at once, each with its own workspace. A workspace fits every
  * net of the same topology. */
 typedef struct mlp_workspace mlp_workspace;
+
 /** An update rule with its settings and its state (the parameter vector's layout). Made by
- * mlp_optimizer_create (or mlp_model_load), freed by mlp_optimizer_free. */
+ * mlp_optimizer_create (or mlp_model_open_parts), freed by mlp_optimizer_free. */
 typedef struct mlp_optimizer mlp_optimizer;
+
 /** Records as contiguous rows: inputs count x input_size, targets count x target_size. */
 typedef struct mlp_dataset mlp_dataset;
+
 /** What turns raw records into net inputs and net outputs into answers; it travels in the
  * model file. x' = (x - offset) * scale per input feature. */
 typedef struct mlp_preprocess mlp_preprocess;
+
 /** A table of text cells read from CSV: rows x columns, with column names when it has a
  * header row. Cells are trimmed of spaces and tabs. */
 typedef struct mlp_table mlp_table;
+
 /** A fitted table encoding: column types, categories, means, labels and task. */
 typedef struct mlp_table_encoding mlp_table_encoding;
+
 /** Data-parallel training's transport (mlp_train_config.parallel), defined in
  * mlp_advanced.h. */
 typedef struct mlp_train_parallel mlp_train_parallel;
@@ -159,6 +208,7 @@ typedef struct mlp_train_parallel mlp_train_parallel;
 
 /** Slope of leaky ReLU for negative inputs. */
 #define MLP_LEAKY_RELU_SLOPE 0.01f
+
 /** Activation function of a weight layer's outputs. */
 typedef enum mlp_activation {
     MLP_ACT_LINEAR = 0,     /**< identity */
@@ -169,6 +219,7 @@ typedef enum mlp_activation {
     MLP_ACT_SOFTMAX = 5,    /**< output layer only */
     MLP_ACT_COUNT           /**< the number of activations (not one) */
 } mlp_activation;
+
 /** How biases are shared: per neuron, per layer, one for the net, or none. */
 typedef enum mlp_bias_mode {
     MLP_BIAS_NONE = 0,        /**< no bias */
@@ -177,6 +228,7 @@ typedef enum mlp_bias_mode {
     MLP_BIAS_PER_NETWORK = 3, /**< one scalar shared by every layer */
     MLP_BIAS_COUNT            /**< the number of bias modes (not one) */
 } mlp_bias_mode;
+
 /** Loss of one record C_i, over the n_L outputs o and targets y. */
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 0,           /**< C_i = (1/n_L) sum_j (o_j - y_j)^2 */
@@ -186,6 +238,7 @@ typedef enum mlp_loss {
                                      pairs the tool uses; mlp_train_config's default) */
     MLP_LOSS_COUNT              /**< the number of losses (not one) */
 } mlp_loss;
+
 /** Weight initialisation scheme (mlp_net_init); biases start at zero. */
 typedef enum mlp_init {
     MLP_INIT_AUTO = 0,       /**< He for (leaky) ReLU layers, Glorot for the others */
@@ -194,18 +247,21 @@ typedef enum mlp_init {
     MLP_INIT_ORTHOGONAL = 3, /**< QR (LAPACKE) of a Gaussian matrix: rows or columns orthonormal */
     MLP_INIT_COUNT           /**< the number of schemes (not one) */
 } mlp_init;
+
 /** How the optimizer scales the summed gradient of a batch of B records. */
 typedef enum mlp_reduction {
     MLP_REDUCE_SUM = 0,  /**< I <- I - lr * sum_i grad C_i (the source's formula) */
     MLP_REDUCE_MEAN = 1, /**< I <- I - (lr / B) * sum_i grad C_i */
     MLP_REDUCE_COUNT     /**< the number of reductions (not one) */
 } mlp_reduction;
+
 /** What the targets are: one-hot classes or numbers. */
 typedef enum mlp_task {
     MLP_TASK_CLASSIFY = 0, /**< targets one-hot over class_count classes */
     MLP_TASK_REGRESS = 1,  /**< targets the numeric value(s) */
     MLP_TASK_COUNT         /**< the number of tasks (not one) */
 } mlp_task;
+
 /** Input scaling fitted on a training split (mlp_preprocess_fit). */
 typedef enum mlp_scaling {
     MLP_SCALE_NONE = 0,     /**< the identity: offset 0, scale 1 */
@@ -217,6 +273,7 @@ typedef enum mlp_scaling {
                                  keeps its spread */
     MLP_SCALE_COUNT         /**< the number of scalings (not one) */
 } mlp_scaling;
+
 /** Arithmetic of the matrix products (GEMMs) of the batch passes. */
 typedef enum mlp_precision {
     MLP_PRECISION_FP32 = 0, /**< float everywhere (OpenBLAS): the default */
@@ -228,6 +285,7 @@ typedef enum mlp_precision {
                                  int8 weights and activations, int32 sums, float results */
     MLP_PRECISION_COUNT     /**< the number of precisions (not a precision) */
 } mlp_precision;
+
 /** The update rule; g is the reduced gradient, lr the learning rate. */
 typedef enum mlp_optimizer_kind {
     MLP_OPT_SGD = 0,      /**< plain gradient descent: I <- I - lr * g */
@@ -238,6 +296,7 @@ typedef enum mlp_optimizer_kind {
     MLP_OPT_RMSPROP = 5,  /**< s <- rho s + (1-rho) g^2;  I <- I - lr g / (sqrt s + eps) */
     MLP_OPT_COUNT         /**< the number of optimizers (not one) */
 } mlp_optimizer_kind;
+
 /** Learning-rate schedule over the epochs (lr is the configured rate). */
 typedef enum mlp_schedule {
     MLP_SCHEDULE_CONSTANT = 0, /**< lr at every epoch */
@@ -245,6 +304,7 @@ typedef enum mlp_schedule {
     MLP_SCHEDULE_COSINE = 2, /**< min_lr + (lr - min_lr) (1 + cos(pi epoch / total_epochs)) / 2 */
     MLP_SCHEDULE_COUNT       /**< the number of schedules (not one) */
 } mlp_schedule;
+
 /** An optimizer's settings (defaults in parentheses; mlp_optimizer_config_default). */
 typedef struct mlp_optimizer_config {
     size_t struct_size;      /**< sizeof(mlp_optimizer_config), set by the _default call */
@@ -265,6 +325,7 @@ typedef struct mlp_optimizer_config {
     size_t total_epochs;     /**< COSINE: length of the half period (100) */
     float min_learning_rate; /**< COSINE: floor (0) */
 } mlp_optimizer_config;
+
 /** Defaults for `kind` as listed above, learning rate 0.01, reduction SUM. SUM follows the
  * batch gradient descent rule I <- I - l * sum_i grad C_i (a sum, no 1/B), so that
  * mlp_optimizer_step and mlp_train_step do exactly what the math contract writes; with SUM
@@ -272,6 +333,7 @@ typedef struct mlp_optimizer_config {
  * mlp_model_config_default (and the `mlp` tool), uses MEAN with its own learning rate
  * instead. */
 MLP_API mlp_optimizer_config mlp_optimizer_config_default(mlp_optimizer_kind kind);
+
 /** Progress report passed to the callback: after every batch (end_of_epoch false) and once at
  * the end of every epoch (true; validation fields filled, NaN without validation data). */
 typedef struct mlp_progress {
@@ -287,8 +349,10 @@ typedef struct mlp_progress {
     bool end_of_epoch;       /**< true once per epoch, after its last batch and validation */
     float learning_rate;     /**< the learning rate in force this epoch */
 } mlp_progress;
+
 /** Return false to stop training (mlp_train then returns MLP_OK, result->stopped_by_callback). */
 typedef bool (*mlp_progress_fn)(const mlp_progress *progress, void *user_data);
+
 /** How mlp_train trains (defaults in parentheses; mlp_train_config_default). */
 typedef struct mlp_train_config {
     size_t struct_size;         /**< sizeof(mlp_train_config), set by the _default call */
@@ -328,8 +392,10 @@ typedef struct mlp_train_config {
                                    from dropout_seed + rank. The struct must outlive the
                                    call. */
 } mlp_train_config;
+
 /** The defaults given in mlp_train_config's comments. */
 MLP_API mlp_train_config mlp_train_config_default(void);
+
 /** What a training run did (mlp_train, mlp_model_train). */
 typedef struct mlp_train_result {
     size_t epochs_run;          /**< epochs completed, counting from 0: resume from here */
@@ -345,6 +411,7 @@ typedef struct mlp_train_result {
                                    NaN/inf, or the epoch's last batch when every loss was
                                    finite but the parameters after its update were not */
 } mlp_train_result;
+
 /** What mlp_model_build makes from a training set. */
 typedef struct mlp_model_config {
     size_t struct_size;                  /**< sizeof(mlp_model_config), set by the _default call */
@@ -364,26 +431,31 @@ typedef struct mlp_model_config {
     mlp_optimizer_config optimizer;      /**< ADAMW, lr 0.001, weight decay 0.3, MEAN
                                               reduction */
 } mlp_model_config;
+
 /** The defaults given in mlp_model_config's comments, which are the `mlp` tool's: it takes
  * them from here. They were chosen on bench/accuracy (sixteen public tables; see the
  * README): two ReLU layers with decoupled weight decay generalised best there. Training
  * with mlp_model_train adds no early stopping by itself: give it a validation set and a
  * patience, as the tool does. */
 MLP_API mlp_model_config mlp_model_config_default(void);
+
 /** Where the scales of the activations (the inputs of each layer) come from. */
 typedef enum mlp_quantize_mode {
     MLP_QUANTIZE_STATIC = 0,  /**< fixed per layer, from a calibration set's largest values */
     MLP_QUANTIZE_DYNAMIC = 1, /**< per record, from its own largest value at every pass */
     MLP_QUANTIZE_COUNT        /**< the number of modes (not a mode) */
 } mlp_quantize_mode;
+
 /** Post-training quantization settings (mlp_quantize_config_default). */
 typedef struct mlp_quantize_config {
     size_t struct_size;     /**< sizeof(mlp_quantize_config), set by the _default call */
     mlp_quantize_mode mode; /**< STATIC; DYNAMIC is used when no calibration set is given */
     size_t calibration_rows;/**< at most this many calibration records are run (0: all) */
 } mlp_quantize_config;
+
 /** The defaults in mlp_quantize_config's comments. */
 MLP_API mlp_quantize_config mlp_quantize_config_default(void);
+
 /** What mlp_table_encoding_fit fits (defaults in parentheses). */
 typedef struct mlp_table_options {
     /** Target column(s): a header name or 0-based index, or several separated by commas
@@ -403,28 +475,55 @@ typedef struct mlp_table_options {
      * always missing. NULL: MLP_TABLE_MISSING_DEFAULT. */
     const char *missing;
 } mlp_table_options;
+
 /** The missing-value tokens of mlp_table_options's default. */
 #define MLP_TABLE_MISSING_DEFAULT "NA,NaN,?,null"
 /** Distinct integer labels up to which a numeric label is classification by default. */
 #define MLP_TABLE_MAX_NUMERIC_CLASSES 20
+
 /** The defaults given in mlp_table_options's comments.
  * @return the default options */
 MLP_API mlp_table_options mlp_table_options_default(void);
+
 /** mlp_table_options with more choices and a struct_size, for mlp_table_encoding_fit_ex
- * (defaults in parentheses). Column lists name columns by header or by 0-based index. */
+ * and mlp_fit_config.table_options (defaults in parentheses). Column lists are arrays of
+ * names, each a header name or a 0-based index in decimal ("3"), with their counts: a
+ * name may hold a comma. The comma-separated string fields before them are deprecated
+ * (kept until the next major version): each string is read as well as its array, so a
+ * column in both is named twice (INVALID_ARG). */
 typedef struct mlp_table_fit_options {
     size_t struct_size;      /**< sizeof(mlp_table_fit_options), set by the _default call */
-    const char *label;       /**< as mlp_table_options.label (NULL: the last column) */
+    const char *label;       /**< deprecated, use labels: as mlp_table_options.label */
     mlp_task task;           /**< as mlp_table_options.task (MLP_TASK_COUNT: inferred) */
-    const char *ignore;      /**< columns not used (NULL) */
-    const char *categorical; /**< columns read as categories (NULL) */
-    const char *numeric;     /**< columns read as numbers (NULL) */
-    const char *missing;     /**< missing-value tokens (NULL: MLP_TABLE_MISSING_DEFAULT) */
-    const char *date;        /**< columns read as dates (NULL) */
+    const char *ignore;      /**< deprecated, use ignore_columns: comma-separated (NULL) */
+    const char *categorical; /**< deprecated, use categorical_columns (NULL) */
+    const char *numeric;     /**< deprecated, use numeric_columns (NULL) */
+    const char *missing;     /**< deprecated, use missing_values: comma-separated tokens */
+    const char *date;        /**< deprecated, use date_columns (NULL) */
+    /** Target column(s); several: multi-output regression. None here and no label: the
+     * last column (NULL, 0). */
+    const char *const *labels;
+    size_t label_count;                     /**< entries of labels (0) */
+    const char *const *ignore_columns;      /**< columns not used (NULL) */
+    size_t ignore_count;                    /**< entries of ignore_columns (0) */
+    const char *const *categorical_columns; /**< columns read as categories, e.g. numeric
+                                                 codes (NULL) */
+    size_t categorical_count;               /**< entries of categorical_columns (0) */
+    const char *const *numeric_columns;     /**< columns read as numbers (NULL) */
+    size_t numeric_count;                   /**< entries of numeric_columns (0) */
+    const char *const *date_columns;        /**< columns read as dates (NULL) */
+    size_t date_count;                      /**< entries of date_columns (0) */
+    /** Cells that mean "missing", matched ignoring case (an empty cell always is); none
+     * here and no missing string: MLP_TABLE_MISSING_DEFAULT's. A token may not hold a comma
+     * (model files keep the list comma-separated): INVALID_ARG. (NULL) */
+    const char *const *missing_values;
+    size_t missing_count;                   /**< entries of missing_values (0) */
 } mlp_table_fit_options;
+
 /** The defaults given in mlp_table_fit_options's comments.
  * @return the default options, struct_size set */
 MLP_API mlp_table_fit_options mlp_table_fit_options_default(void);
+
 /** What encoding a table met. */
 typedef struct mlp_table_report {
     size_t rows_read;         /**< data rows of the table */
@@ -434,6 +533,7 @@ typedef struct mlp_table_report {
     size_t missing_cells;     /**< feature cells imputed (cells of the wrong kind too) */
     size_t unseen_categories; /**< categorical cells with a value training did not see */
 } mlp_table_report;
+
 /** What encoding a table met, in detail (struct_size first: set it to sizeof). */
 typedef struct mlp_table_report_ex {
     size_t struct_size;       /**< sizeof(mlp_table_report_ex), set by the caller */
@@ -458,7 +558,7 @@ typedef struct mlp_table_report_ex {
  * (for training) an optimizer; prediction takes raw records and scales a copy of them.
  * It is a layer on top of the calls above, which stay available (mlp_model_net etc.).
  *
- *   mlp_csv_load(&train, "train.csv", NULL, NULL);
+ *   mlp_dataset_open_csv(&train, "train.csv", NULL, NULL);
  *   mlp_model_build(&m, train, &model_config);   (net sized from the data, scaling fitted)
  *   mlp_model_train(m, train, NULL, NULL, NULL);
  *   mlp_model_write(m, "model.mlp", NULL);
@@ -470,6 +570,7 @@ typedef struct mlp_table_report_ex {
  * threads of your own, mlp_set_threads(1) keeps threads x BLAS threads within the cores.
  */
 typedef struct mlp_model mlp_model;
+
 /** Format version of the model files this library writes (it reads this one and older).
  * Version 2 adds the table encoding (mlp_preprocess_set_encoding), version 3 the training
  * precision of bf16-trained nets (mlp_net_trained_precision); a model is written with the
@@ -477,21 +578,22 @@ typedef struct mlp_model mlp_model;
  * Version 4 adds the int8 weights and scales of a quantized net (mlp_net_quantize); older
  * readers refuse it (MLP_ERR_VERSION). */
 #define MLP_MODEL_FORMAT_VERSION 4u
-/** What a loaded model file held (mlp_model_load, mlp_model_open). */
+
+/** What a loaded model file held (mlp_model_open_parts, mlp_model_open). */
 typedef struct mlp_model_info {
     uint32_t format_version; /**< the file's format version (<= MLP_MODEL_FORMAT_VERSION) */
     bool has_preprocess;     /**< the file has a preprocessing */
     bool has_optimizer;      /**< the file has an optimizer (config, state, step count) */
     size_t epoch;            /**< the epoch saved with it */
 } mlp_model_info;
-/** Loads a model file (mlp_model_load) into a new handle: net, preprocessing (identity when
+/** Loads a model file (mlp_model_open_parts) into a new handle: net, preprocessing (identity when
  * the file has none), optimizer when saved, and the saved epoch (mlp_model_epoch). info and
- * detail may be NULL. Errors as mlp_model_load; *out is unchanged on failure. */
+ * detail may be NULL. Errors as mlp_model_open_parts; *out is unchanged on failure. */
 MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
                                   mlp_error_detail *detail);
 /**
  * A model handle from a model image in memory (a database blob, a resource bundle, a
- * network message): mlp_model_load_mem into a new handle, as mlp_model_open does for a path.
+ * network message): mlp_model_open_parts_mem into a new handle, as mlp_model_open does for a path.
  * What an image costs, so that a caller can bound it before opening one it did not write:
  * opening holds about the image's size again (the parameters, every count checked against
  * the bytes present, so a small image cannot claim a large net); predicting holds a scratch
@@ -501,16 +603,17 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  * (mlp_model_scratch_create with a small max_batch, then the _with calls), and refuse images
  * whose widths (mlp_model_net, mlp_net_size) exceed what you accept.
  * @param out receives the new model, to free with mlp_model_free; unchanged on failure
- * @param data the image (mlp_model_write_mem, mlp_model_save_mem, or a model file's bytes);
+ * @param data the image (mlp_model_write_mem, mlp_model_write_parts_mem, or a model file's bytes);
  *        only read, and free to reuse once the call returns
  * @param size its length in bytes
  * @param info receives format version, parts present and saved epoch; may be NULL
  * @param detail receives a message on failure; may be NULL
- * @return MLP_OK, or the errors of mlp_model_load_mem (NULL_ARG, TRUNCATED, CHECKSUM,
+ * @return MLP_OK, or the errors of mlp_model_open_parts_mem (NULL_ARG, TRUNCATED, CHECKSUM,
  *         FORMAT, VERSION, NO_MEMORY)
  */
 MLP_API mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
                                       mlp_model_info *info, mlp_error_detail *detail);
+
 /** A model from parts, taking ownership: on success the model owns net, pre and opt and
  * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
  * they stay the caller's, unchanged. pre may be NULL (identity scaling, no class names,
@@ -528,22 +631,24 @@ MLP_API mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_prepro
 /** Frees the model and everything it owns; NULL is a no-op. */
 MLP_API void mlp_model_free(mlp_model *model);
 /** Saves net, preprocessing, optimizer (when the model has one) and epoch with
- * mlp_model_save (atomic; same errors). Reads the model only. */
+ * mlp_model_write_parts (atomic; same errors). Reads the model only. */
 MLP_API mlp_status mlp_model_write(const mlp_model *model, const char *path,
                                    mlp_error_detail *detail);
+
 /**
  * The model's image in memory, as mlp_model_write saves it: net, preprocessing, optimizer
  * when the model has one, and epoch. Reads the model only. mlp_model_open_mem reads it back.
  * @param model the model
  * @param data receives a new buffer, to free with mlp_free; unchanged on failure
  * @param size receives its length in bytes; unchanged on failure
- * @return MLP_OK, or the errors of mlp_model_save_mem (NULL_ARG, NON_FINITE, NO_MEMORY)
+ * @return MLP_OK, or the errors of mlp_model_write_parts_mem (NULL_ARG, NON_FINITE, NO_MEMORY)
  */
 MLP_API mlp_status mlp_model_write_mem(const mlp_model *model, void **data, size_t *size);
 /** mlp_model_write_mem with a message in detail (may be NULL) naming the argument and the
  * reason (a NaN or infinite parameter, no memory for the image). */
 MLP_API mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *size,
                                           mlp_error_detail *detail);
+
 /** Parts, owned by the model (NULL for a NULL model; the optimizer may be NULL). */
 MLP_API const mlp_net *mlp_model_net(const mlp_model *model);
 /** The model's preprocessing (owned by the model). */
@@ -557,6 +662,7 @@ MLP_API size_t mlp_model_epoch(const mlp_model *model);
 /** Name of class `index` (from the data the model was built or loaded with); NULL when out
  * of range or the model has no class names. Owned by the model. */
 MLP_API const char *mlp_model_class_name(const mlp_model *model, size_t index);
+
 /** Scratch for predicting with a model's topology, up to max_batch records per forward pass:
  * an inference workspace for max_batch records (mlp_workspace_create_inference: activations
  * and max_batch x n_0 floats) plus max_batch x n_0 floats for the scaled copy of the
@@ -585,9 +691,22 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
  */
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
                                                    mlp_precision precision);
+/**
+ * mlp_model_scratch_set_precision with a message on failure.
+ * @param scratch   the scratch
+ * @param precision MLP_PRECISION_FP32, MLP_PRECISION_BF16 or MLP_PRECISION_INT8
+ * @param detail    receives the argument and the reason on failure (for UNSUPPORTED, what
+ *        this build or CPU lacks); may be NULL
+ * @return as mlp_model_scratch_set_precision
+ */
+MLP_API mlp_status mlp_model_scratch_set_precision_ex(mlp_model_scratch *scratch,
+                                                      mlp_precision precision,
+                                                      mlp_error_detail *detail);
+
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch. */
 #define MLP_MODEL_PREDICT_CHUNK 256
+
 /** Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
  * max_batch records is copied, scaled with the model's preprocessing
  * (mlp_preprocess_apply_rows) and run through mlp_forward, so the results are those of
@@ -641,6 +760,7 @@ MLP_API mlp_status mlp_model_classify(const mlp_model *model, const float *raw_r
 MLP_API mlp_status mlp_model_classify_ex(const mlp_model *model, const float *raw_rows,
                                          size_t n, size_t *classes, float *outputs,
                                          mlp_error_detail *detail);
+
 /** What mlp_model_evaluate measured. */
 typedef struct mlp_model_metrics {
     size_t struct_size; /**< sizeof(mlp_model_metrics): set it; the call fills that many bytes */
@@ -652,6 +772,7 @@ typedef struct mlp_model_metrics {
     double rmse;        /**< regression: root mean squared error over records and outputs, in
                              the targets' units; NaN for classification */
 } mlp_model_metrics;
+
 /**
  * Loss, accuracy (classification) or RMSE (regression) of the model on a labelled data set
  * of raw records, each chunk scaled and run forward as mlp_model_predict_with runs it; the
@@ -683,6 +804,7 @@ MLP_API mlp_status mlp_model_evaluate(const mlp_model *model, mlp_model_scratch 
 MLP_API mlp_status mlp_model_predict_table(const mlp_model *model, const mlp_table *table,
                                            float *out, mlp_table_report *report,
                                            mlp_error_detail *detail);
+
 /**
  * The raw records of a table of text cells, ready for mlp_model_predict_with: encoded with
  * the model's table encoding when it has one (mlp_table_encode_inputs; the label columns may
@@ -718,6 +840,7 @@ MLP_API mlp_status mlp_model_table_inputs_ex(const mlp_model *model, const mlp_t
                                              const char *label, mlp_dataset **out,
                                              mlp_table_report_ex *report,
                                              mlp_error_detail *detail);
+
 /** Attaches a copy of a table encoding to the model's preprocessing
  * (mlp_preprocess_set_encoding), so that mlp_model_write saves it and
  * mlp_model_predict_table can encode raw tables. Needs the model to itself.
@@ -766,6 +889,7 @@ MLP_API mlp_status mlp_model_train(mlp_model *model, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
                                       const mlp_dataset *val, const mlp_train_config *config,
                                       mlp_train_result *result, mlp_error_detail *detail);
+
 /**
  * Quantizes the model's net for int8 inference (mlp_net_quantize) with calibration records
  * in raw form (scaled with the model's preprocessing in a copy, as mlp_model_predict does):
@@ -792,6 +916,7 @@ MLP_API mlp_status mlp_model_quantize(mlp_model *model, const mlp_dataset *calib
 /** mlp_fit_config's train.patience: no early stopping (the best epoch is still restored
  * when there is validation data). */
 #define MLP_FIT_NO_EARLY_STOP ((size_t)-1)
+
 /** What one epoch of a fit did, in the targets' units (regression losses and RMSE as the
  * data measures them, not in the standardised units the net trains in). */
 typedef struct mlp_fit_epoch {
@@ -808,9 +933,11 @@ typedef struct mlp_fit_epoch {
     float learning_rate;   /**< in force this epoch */
     double seconds;        /**< of training in this epoch */
 } mlp_fit_epoch;
+
 /** Called after every epoch of a fit; return false to stop (the fit then finishes as after
  * early stopping: best epoch restored, model selection, report). */
 typedef bool (*mlp_fit_epoch_fn)(const mlp_fit_epoch *epoch, void *user_data);
+
 /** The training run a fit delegates to: mlp_train's arguments and contract, plus user_data.
  * NULL in mlp_fit_config: mlp_train. Lets a caller train data-parallel (e.g. over MPI) while
  * the fit keeps its budget, split, scaling and model selection. */
@@ -819,6 +946,7 @@ typedef mlp_status (*mlp_fit_train_fn)(void *user_data, mlp_net *net, mlp_optimi
                                        const float *val_inputs, const float *val_targets,
                                        size_t val_count, const mlp_train_config *config,
                                        mlp_train_result *result);
+
 /**
  * What mlp_model_fit and mlp_model_fit_table do (mlp_fit_config_default: the `mlp train`
  * tool's defaults, which take everything from here). The embedded model and train configs
@@ -866,9 +994,16 @@ typedef struct mlp_fit_config {
     void *trainer_data;        /**< passed to trainer unchanged */
     /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
     const char *table_date;
+    /** mlp_model_fit_table: the encoding's options with column arrays
+     * (mlp_table_fit_options_default, then set what differs); when not NULL it replaces
+     * table and table_date, which are then ignored. Its task MLP_TASK_COUNT takes
+     * model.task. (NULL) */
+    const mlp_table_fit_options *table_options;
 } mlp_fit_config;
+
 /** The defaults given in mlp_fit_config's comments. */
 MLP_API mlp_fit_config mlp_fit_config_default(void);
+
 /** Which model a fit kept (model selection on the validation split, or leave-one-out on
  * tables too small to split). */
 typedef enum mlp_fit_verdict {
@@ -881,10 +1016,12 @@ typedef enum mlp_fit_verdict {
     MLP_FIT_LOO_CONSTANT = 5, /**< leave-one-out, under 20 records: the mean */
     MLP_FIT_VERDICT_COUNT     /**< the number of verdicts (not one) */
 } mlp_fit_verdict;
+
 /** Lines of text a report holds at most. */
 #define MLP_FIT_REPORT_LINES 16
 /** Size of each line of a report, NUL included. */
 #define MLP_FIT_LINE_SIZE 384
+
 /**
  * What a fit chose and measured. Set struct_size = sizeof(mlp_fit_report) before the call;
  * the fit fills that many bytes. The budget, split, task, encoding and the lines before
@@ -943,6 +1080,7 @@ typedef struct mlp_fit_report {
      * selection's candidates and verdict. The `mlp train` tool prints these lines. */
     char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
 } mlp_fit_report;
+
 /**
  * Fits a model to a data set as `mlp train` does: the budget from the record count, a
  * seeded validation split, input scaling fitted on the training part, regression targets
@@ -972,6 +1110,7 @@ typedef struct mlp_fit_report {
 MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,
                                  const mlp_fit_config *config, mlp_fit_report *report,
                                  mlp_error_detail *detail);
+
 /**
  * mlp_model_fit on a table of text cells: the validation split is taken from the table
  * first, the encoding (config->table) is fitted on the training part only and stored in the
@@ -987,6 +1126,7 @@ MLP_API mlp_status mlp_model_fit(mlp_model **out, const mlp_dataset *train,
 MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
                                        const mlp_fit_config *config, mlp_fit_report *report,
                                        mlp_error_detail *detail);
+
 /**
  * Continues a saved fit (mlp_model_open of a model that has an optimizer) up to
  * config->train.epochs in all, as if it had not stopped: the model's own preprocessing,
@@ -1010,6 +1150,7 @@ MLP_API mlp_status mlp_model_fit_table(mlp_model **out, const mlp_table *train,
 MLP_API mlp_status mlp_model_resume(mlp_model *model, const mlp_dataset *train,
                                     const mlp_fit_config *config, mlp_fit_report *report,
                                     mlp_error_detail *detail);
+
 /**
  * mlp_model_resume on a table, encoded with the model's encoding (INVALID_ARG when it has
  * none); a validation split is taken from the table before encoding, as the fit took it.
@@ -1038,6 +1179,7 @@ MLP_API mlp_status mlp_model_resume_table(mlp_model *model, const mlp_table *tra
  * @return MLP_OK; MLP_ERR_UNSUPPORTED (built without protobuf-c, meson option onnx)
  */
 MLP_API mlp_status mlp_onnx_supported(mlp_error_detail *detail);
+
 /**
  * A model from an ONNX file holding a feed-forward MLP, as torch.onnx.export writes one: a
  * chain from the one float input to the one output of Gemm (transB, alpha, beta folded) or
@@ -1060,6 +1202,7 @@ MLP_API mlp_status mlp_onnx_supported(mlp_error_detail *detail);
  */
 MLP_API mlp_status mlp_model_import_onnx(mlp_model **out, const char *path,
                                          mlp_error_detail *detail);
+
 /**
  * mlp_model_import_onnx from the bytes of an ONNX model in memory (only read).
  * @param out receives the new model; unchanged on failure
@@ -1070,6 +1213,7 @@ MLP_API mlp_status mlp_model_import_onnx(mlp_model **out, const char *path,
  */
 MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, size_t size,
                                              mlp_error_detail *detail);
+
 /**
  * Writes the model as an ONNX graph (opset 13) that ONNX Runtime runs with the model's
  * outputs: input "input" (batch x n_0 raw floats), the scaling as Sub (offset) and Mul
@@ -1077,7 +1221,7 @@ MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, 
  * neuron, a scalar per layer or network, or none), its activation, output "output"
  * (batch x n_L). A table encoding is not exported: feed the ONNX graph the encoded rows
  * (mlp_model_table_inputs). A quantized net (mlp_model_quantize) is written with its float
- * parameters. Atomic, as mlp_model_save.
+ * parameters. Atomic, as mlp_model_write_parts.
  * @param model the model (only read)
  * @param path the file to write
  * @param detail the reason on failure (may be NULL)
@@ -1085,6 +1229,7 @@ MLP_API mlp_status mlp_model_import_onnx_mem(mlp_model **out, const void *data, 
  */
 MLP_API mlp_status mlp_model_export_onnx(const mlp_model *model, const char *path,
                                          mlp_error_detail *detail);
+
 /**
  * The ONNX graph of mlp_model_export_onnx in memory.
  * @param model the model (only read)
@@ -1104,6 +1249,7 @@ MLP_API mlp_status mlp_model_export_onnx_mem(const mlp_model *model, void **data
  * mlp_net_free. Errors: NULL_ARG, INVALID_ARG, SOFTMAX_HIDDEN, NO_MEMORY. */
 MLP_API mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                                   const mlp_activation *activations, mlp_bias_mode bias_mode);
+
 /**
  * mlp_net_create with a message on failure.
  * @param out receives the net
@@ -1122,6 +1268,7 @@ MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _fre
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
 /** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
 MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
+
 /** Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
  * from its activation); biases are set to zero. Same seed, same parameters. */
 MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
@@ -1129,6 +1276,7 @@ MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
 MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
 /** Reseeds the RNG used by initialisation and shuffling (mlp_train). */
 MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
+
 /** Number of weight layers L (0 for NULL). */
 MLP_API size_t mlp_net_layer_count(const mlp_net *net);
 /** Width n_i for i = 0 (inputs) .. layer_count (outputs); 0 when out of range. */
@@ -1149,15 +1297,16 @@ MLP_API mlp_bias_mode mlp_net_bias_mode(const mlp_net *net);
  * then, for PER_NETWORK only, the one shared bias as the last float.
  * Gradients and optimizer state use exactly this layout.
  */
-MLP_API size_t mlp_param_count(const mlp_net *net);
-/** The parameter vector (mlp_param_count floats, the layout above), writable: changing it
+MLP_API size_t mlp_net_param_count(const mlp_net *net);
+/** The parameter vector (mlp_net_param_count floats, the layout above), writable: changing it
  * changes the net. Owned by the net. */
 MLP_API float *mlp_net_params(mlp_net *net);
 /** The parameter vector, read-only. */
 MLP_API const float *mlp_net_params_const(const mlp_net *net);
+
 /**
  * The precision of the last training step applied to net's parameters (mlp_train_step,
- * mlp_train; set by mlp_model_load from the file), recorded in model files.
+ * mlp_train; set by mlp_model_open_parts from the file), recorded in model files.
  * @param net the net
  * @return MLP_PRECISION_BF16 when the last step ran its GEMMs in bf16, else
  *         MLP_PRECISION_FP32 (also for a new net and for NULL)
@@ -1170,7 +1319,7 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
  * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
- * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
+ * no gradient buffer (mlp_net_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
  * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
  * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
  * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
@@ -1206,9 +1355,10 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
 MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
 /** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
-/** The workspace's gradient buffer (mlp_param_count floats) that mlp_train_step fills
+/** The workspace's gradient buffer (mlp_net_param_count floats) that mlp_train_step fills
  * (except for plain SGD, whose update is fused; see mlp_train_step). */
 MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
+
 /**
  * Whether this build and this CPU run `precision` natively. FP32 always does; BF16 needs
  * a library built with oneDNN and a CPU with AVX512_BF16 (or AMX-BF16): bf16 is never
@@ -1219,6 +1369,7 @@ MLP_API float *mlp_workspace_gradient(mlp_workspace *ws);
  *         bf16); MLP_ERR_INVALID_ARG for an unknown value
  */
 MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *detail);
+
 /**
  * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
  * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
@@ -1242,6 +1393,7 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  *         the previous setting is kept
  */
 MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
+
 /**
  * The precision of ws's batch passes.
  * @param ws the workspace
@@ -1291,7 +1443,8 @@ MLP_API void mlp_net_dequantize(mlp_net *net);
  * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
 MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                size_t batch, float *outputs);
-/** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_param_count floats)
+
+/** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_net_param_count floats)
  * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
  * and INVALID_ARG when the loss does not fit the net (cross-entropy needs softmax) or when
  * inputs or targets lie in ws's buffers (mlp_workspace_output, mlp_workspace_gradient),
@@ -1306,6 +1459,7 @@ MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws
                                            const float *inputs, const float *targets,
                                            size_t batch, mlp_loss loss, float *grad,
                                            double *loss_sum);
+
 /** Mean loss and accuracy of count records, run in chunks of the workspace's max batch
  * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
  * may be NULL. */
@@ -1320,6 +1474,7 @@ MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const flo
  * range given above), NO_MEMORY. */
 MLP_API mlp_status mlp_optimizer_create(mlp_optimizer **out, const mlp_net *net,
                                         const mlp_optimizer_config *config);
+
 /**
  * mlp_optimizer_create with a message on failure.
  * @param out receives the optimizer
@@ -1334,7 +1489,7 @@ MLP_API mlp_status mlp_optimizer_create_ex(mlp_optimizer **out, const mlp_net *n
 /** Frees opt; NULL is a no-op. */
 MLP_API void mlp_optimizer_free(mlp_optimizer *opt);
 /** The settings opt was made with (owned by opt). */
-MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt);
+MLP_API const mlp_optimizer_config *mlp_optimizer_settings(const mlp_optimizer *opt);
 /** Applies one update from grad (the sum over `batch` records, as mlp_gradient gives it).
  * Errors: NULL_ARG, WORKSPACE_MISMATCH (opt made for another topology), INVALID_ARG
  * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
@@ -1357,6 +1512,7 @@ MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
 MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
                                   const float *inputs, const float *targets, size_t batch,
                                   mlp_loss loss, double *loss_sum);
+
 /** Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
  * per epoch. Allocates its workspace once. result may be NULL. Stochastic plain SGD
@@ -1379,6 +1535,7 @@ MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inpu
                              const float *targets, size_t count, const float *val_inputs,
                              const float *val_targets, size_t val_count,
                              const mlp_train_config *config, mlp_train_result *result);
+
 /**
  * mlp_train with a message on failure. Besides mlp_train's checks it rejects what cannot
  * mean what the caller wants: config->patience > 0 without validation data, and
@@ -1401,6 +1558,7 @@ MLP_API mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *i
                                 const float *val_targets, size_t val_count,
                                 const mlp_train_config *config, mlp_train_result *result,
                                 mlp_error_detail *detail);
+
 /** Least-squares readout: with the net's hidden layers fixed, refits the last layer in
  * closed form on (inputs, targets) by ridge regression (LAPACKE), minimising
  * sum ||W h + b - y||^2 + lambda ||W||^2. Needs a linear output layer and a bias mode of
@@ -1444,6 +1602,7 @@ MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
  */
 typedef mlp_status (*mlp_source_read_fn)(void *user_data, const size_t *records, size_t n,
                                          float *inputs, float *targets);
+
 /** Where training or validation records come from: arrays (read set to NULL) or a callback
  *  (inputs and targets NULL). */
 typedef struct mlp_source {
@@ -1454,6 +1613,7 @@ typedef struct mlp_source {
     mlp_source_read_fn read;  /**< callback: fills rows on request; else NULL */
     void *user_data;          /**< passed to read */
 } mlp_source;
+
 /**
  * mlp_train on records from sources: the same epochs, batches, shuffles, validation, early
  * stopping, progress calls and results, and with array sources the same code path.
@@ -1482,7 +1642,7 @@ MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32: the image of mlp_model_save_mem. Atomic: path holds either its old content or the
+ * little-endian binary file with a CRC-32: the image of mlp_model_write_parts_mem. Atomic: path holds either its old content or the
  * new one, whole. The data is written and synced in path's directory in an unnamed file
  * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
  * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
@@ -1491,15 +1651,15 @@ MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_
  * WORKSPACE_MISMATCH when opt was made for another topology; DIMENSION when pre has another
  * input size; NON_FINITE when a parameter or optimizer state value is NaN or infinite (no
  * file is written: the loader refuses such a model as FORMAT). */
-MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
+MLP_API mlp_status mlp_model_write_parts(const char *path, const mlp_net *net,
                                   const mlp_preprocess *pre, const mlp_optimizer *opt,
                                   size_t epoch, mlp_error_detail *detail);
-/** The same model image as mlp_model_save writes, in memory: *data receives a new buffer of
+/** The same model image as mlp_model_write_parts writes, in memory: *data receives a new buffer of
  * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
- * mlp_model_load_mem reads it back. Errors as mlp_model_save without IO: NULL_ARG (data,
+ * mlp_model_open_parts_mem reads it back. Errors as mlp_model_write_parts without IO: NULL_ARG (data,
  * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
  * failure *data and *size are unchanged. */
-MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+MLP_API mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
                                       const mlp_preprocess *pre, const mlp_optimizer *opt,
                                       size_t epoch);
 /** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
@@ -1509,18 +1669,18 @@ MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *
  * in detail (may be NULL). A loaded optimizer is checked as mlp_optimizer_create and
  * mlp_optimizer_set_step_count check theirs, and its state must be finite with no negative
  * squared-gradient average (FORMAT otherwise). On failure no output is changed. */
-MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
+MLP_API mlp_status mlp_model_open_parts(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
                                   mlp_error_detail *detail);
-/** The same from a model image of `size` bytes in memory (mlp_model_save_mem, or a file's
+/** The same from a model image of `size` bytes in memory (mlp_model_write_parts_mem, or a file's
  * bytes), with the same outputs, checks and statuses except IO; data is only read and
  * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
  * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
-MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+MLP_API mlp_status mlp_model_open_parts_mem(const void *data, size_t size, mlp_net **net,
                                       mlp_preprocess **pre, mlp_optimizer **opt,
                                       mlp_model_info *info, mlp_error_detail *detail);
 /**
- * Replaces the file at path by size bytes of data atomically, as mlp_model_save writes a
+ * Replaces the file at path by size bytes of data atomically, as mlp_model_write_parts writes a
  * model (path holds its old content or the new one, whole; the data is synced before the
  * rename; an existing file's mode is kept). For any output a program wants to appear whole
  * or not at all (a CSV of predictions, a plot). path itself is replaced: a symbolic link is
@@ -1566,6 +1726,7 @@ MLP_API const char *mlp_dataset_class_name(const mlp_dataset *ds, size_t index);
 MLP_API const char *mlp_dataset_label_name(const mlp_dataset *ds);
 /** The label column's 0-based index in the file, -1 when none. */
 MLP_API long mlp_dataset_label_index(const mlp_dataset *ds);
+
 /*
  * Classes of a data set. One rule, wherever a data set comes from (CSV, IDX, a table, these
  * calls): a data set with class names is for classification, its targets one-hot rows over
@@ -1594,6 +1755,7 @@ MLP_API mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count,
                                               const size_t *labels, size_t class_count,
                                               const char *const *class_names,
                                               mlp_error_detail *detail);
+
 /**
  * Names the classes of a data set whose targets are one-hot rows (filled by the caller),
  * making it a classification set; count 0 removes the names (a regression set).
@@ -1606,6 +1768,7 @@ MLP_API mlp_status mlp_dataset_create_classes(mlp_dataset **out, size_t count,
  */
 MLP_API mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count,
                                            const char *const *names, mlp_error_detail *detail);
+
 /** Seeded split: round(val_fraction * count) random records go to *val, the rest to *train,
  * each in the original order; both new data sets (class names and label column copied).
  * val_fraction in [0,1), else INVALID_ARG. 0 gives a full copy in *train and an empty
@@ -1621,10 +1784,11 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
  * TRUNCATED (file shorter than its header says), DIMENSION (image count != label count).
  * labels_path NULL reads the images alone (for prediction): target size 0, no class
  * names, class_count ignored. */
-MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
+MLP_API mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
                                 mlp_error_detail *detail);
-/** How mlp_csv_load reads a file (defaults in parentheses; mlp_csv_options_default). */
+
+/** How mlp_dataset_open_csv reads a file (defaults in parentheses; mlp_csv_options_default). */
 typedef struct mlp_csv_options {
     size_t struct_size;          /**< sizeof(mlp_csv_options), set by the _default call */
     int has_header;              /**< 1 yes, 0 no, -1 detect: the first row is a header when a
@@ -1649,8 +1813,10 @@ typedef struct mlp_csv_options {
     void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
     void *progress_user_data;    /**< passed to progress */
 } mlp_csv_options;
+
 /** mlp_csv_options.label_index for a file without a label column. */
 #define MLP_CSV_NO_LABEL (-2L)
+
 /** The defaults given in mlp_csv_options's comments. */
 MLP_API mlp_csv_options mlp_csv_options_default(void);
 /** Reads numeric feature columns and one label column (RFC 4180 quoting; numbers in the C
@@ -1659,29 +1825,29 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * 1-based line and column (field number; 0 for a whole-row error) in detail. Blank lines
  * are skipped. INVALID_ARG for bad options or a label column not in the file, IO when the
  * file cannot be read. options may be NULL (defaults). */
-MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
+MLP_API mlp_status mlp_dataset_open_csv(mlp_dataset **out, const char *path,
                                 const mlp_csv_options *options, mlp_error_detail *detail);
 /** The same from an open stream, read once from its current position to its end and not
  * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
-MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
+MLP_API mlp_status mlp_dataset_open_csv_stream(mlp_dataset **out, FILE *fp, const char *name,
                                        const mlp_csv_options *options,
                                        mlp_error_detail *detail);
 /** A numeric CSV file as a binary cache of float rows on disk, for training on data larger
  * than memory: records are read a batch at a time (pread) through an mlp_source. */
 typedef struct mlp_csv_cache mlp_csv_cache;
 /** Opens the cache of a CSV file, building it first when it is missing or stale: one pass
- * over the CSV, a chunk of 32 MiB at a time (read as mlp_csv_load reads, threads included),
+ * over the CSV, a chunk of 32 MiB at a time (read as mlp_dataset_open_csv reads, threads included),
  * writes every record as fixed-size float rows to cache_path (through a temporary file
  * renamed into place). A cache is reused while the CSV's size, modification time and a hash
  * of its first and last 64 KiB, and the options that decide the records (header, label,
  * task, classes, delimiter), are unchanged. Memory: one chunk while building, one row while
- * reading. Classes are sorted as mlp_csv_load sorts them.
+ * reading. Classes are sorted as mlp_dataset_open_csv sorts them.
  * @param out receives the cache (mlp_csv_cache_close); unchanged on failure
  * @param csv_path the CSV file
  * @param cache_path the cache file (e.g. beside the CSV, or in a cache directory)
- * @param options as for mlp_csv_load; NULL: the defaults
+ * @param options as for mlp_dataset_open_csv; NULL: the defaults
  * @param detail the message on failure; may be NULL
- * @return as mlp_csv_load; IO when the cache cannot be written; FORMAT for a damaged cache */
+ * @return as mlp_dataset_open_csv; IO when the cache cannot be written; FORMAT for a damaged cache */
 MLP_API mlp_status mlp_csv_cache_open(mlp_csv_cache **out, const char *csv_path,
                                       const char *cache_path, const mlp_csv_options *options,
                                       mlp_error_detail *detail);
@@ -1753,7 +1919,7 @@ MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
 MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
 /** The scales, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
-/** Task, label column and class names, copied from ds (mlp_csv_load / mlp_idx_load). */
+/** Task, label column and class names, copied from ds (mlp_dataset_open_csv / mlp_dataset_open_idx). */
 MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
                                              mlp_task task);
 /** The task of the labels it was given. */
@@ -1765,6 +1931,7 @@ MLP_API long mlp_preprocess_label_index(const mlp_preprocess *pre);
 MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
 /** Name of class index; NULL when out of range. Owned by pre. */
 MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
+
 /** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
  * file (format version 2).
  * @param pre the preprocessing
@@ -1788,7 +1955,7 @@ MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *
  * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
  * evaluation and prediction apply exactly what training fitted.
  *
- *   mlp_table_load(&t, "train.csv", NULL, NULL);
+ *   mlp_table_open(&t, "train.csv", NULL, NULL);
  *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
  *   mlp_table_encode(enc, t, &train, NULL, NULL);          (numeric records, targets)
  *   mlp_model_build(&m, train, NULL); mlp_model_set_encoding(m, enc);
@@ -1797,12 +1964,13 @@ MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *
  *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
  */
 
-/** How mlp_table_load reads a file (defaults in parentheses). */
+/** How mlp_table_open reads a file (defaults in parentheses). */
 typedef struct mlp_table_read_options {
     int has_header; /**< 1 yes, 0 no, -1 detect: the first row is a header when none of its
                        cells is empty, a number, a date or a missing-value token (-1) */
     char delimiter; /**< ',' */
 } mlp_table_read_options;
+
 /** The defaults given in mlp_table_read_options's comments.
  * @return the default options */
 MLP_API mlp_table_read_options mlp_table_read_options_default(void);
@@ -1814,18 +1982,18 @@ MLP_API mlp_table_read_options mlp_table_read_options_default(void);
  * @param detail line and message on failure; may be NULL
  * @return OK; PARSE (a row of another length, bad quoting; line in detail), IO (the file
  *         cannot be read), INVALID_ARG (bad options), NULL_ARG, NO_MEMORY */
-MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+MLP_API mlp_status mlp_table_open(mlp_table **out, const char *path,
                                   const mlp_table_read_options *options,
                                   mlp_error_detail *detail);
-/** mlp_table_load from an open stream, read to its end and not closed (stdin, a pipe,
+/** mlp_table_open from an open stream, read to its end and not closed (stdin, a pipe,
  * fmemopen over text in memory).
  * @param out receives the new table; unchanged on failure
  * @param fp the stream
  * @param name the stream's name in messages; NULL: "(stream)"
  * @param options how to read it; NULL: the defaults
  * @param detail line and message on failure; may be NULL
- * @return as mlp_table_load */
-MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+ * @return as mlp_table_open */
+MLP_API mlp_status mlp_table_open_stream(mlp_table **out, FILE *fp, const char *name,
                                          const mlp_table_read_options *options,
                                          mlp_error_detail *detail);
 /** Frees a table; NULL is a no-op.
@@ -1861,6 +2029,7 @@ MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t co
  *         0), NULL_ARG, NO_MEMORY */
 MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
                                    mlp_table **train, mlp_table **val);
+
 /** What a column of the training table became. Unless an option says otherwise, a column
  * is numeric when more than half of its present cells are numbers, a date when more than
  * half are dates, else categorical (or an identifier); in a numeric or date column the
@@ -1913,9 +2082,10 @@ MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
  * @return OK, NULL_ARG, NO_MEMORY */
 MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
                                             const mlp_table_encoding *enc);
+
 /** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
  * label values (regression) or one-hot classes (classification; class names, label name
- * and index set as mlp_csv_load sets them). Columns are found by header name when both
+ * and index set as mlp_dataset_open_csv sets them). Columns are found by header name when both
  * have names, else by position. Rows whose label cell is missing are dropped (counted).
  * @param enc the encoding
  * @param table the table (only read)
@@ -1940,6 +2110,7 @@ MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_tab
 MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
                                            const mlp_table *table, mlp_dataset **out,
                                            mlp_table_report *report, mlp_error_detail *detail);
+
 /** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
  * detailed report. A row whose class training did not see is left out and counted, never
  * an error (a model cannot predict it right; its accuracy on the other rows is still
@@ -1956,6 +2127,7 @@ MLP_API mlp_status mlp_table_encode_inputs(const mlp_table_encoding *enc,
 MLP_API mlp_status mlp_table_encode_ex(const mlp_table_encoding *enc, const mlp_table *table,
                                        bool with_targets, mlp_dataset **out,
                                        mlp_table_report_ex *report, mlp_error_detail *detail);
+
 /** Features the encoding produces (the net's input size).
  * @param enc the encoding; NULL gives 0
  * @return the feature count */
@@ -2042,7 +2214,7 @@ MLP_API const char *mlp_table_encoding_label_name(const mlp_table_encoding *enc,
  * @param k 0-based label
  * @return the 0-based column; SIZE_MAX out of range */
 MLP_API size_t mlp_table_encoding_label_column(const mlp_table_encoding *enc, size_t k);
-/** Classes of a classification label, sorted as mlp_csv_load sorts them.
+/** Classes of a classification label, sorted as mlp_dataset_open_csv sorts them.
  * @param enc the encoding
  * @return the class count; 0 for regression */
 MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
@@ -2051,6 +2223,64 @@ MLP_API size_t mlp_table_encoding_class_count(const mlp_table_encoding *enc);
  * @param k 0-based class (its output)
  * @return the name, owned by enc; NULL out of range */
 MLP_API const char *mlp_table_encoding_class_name(const mlp_table_encoding *enc, size_t k);
+
+/* ------------------------------------------------------------------ deprecated names */
+
+/* The names before the naming rule at the top of this header. Each is still exported (the
+ * ABI keeps them) and behaves exactly as the call it names, until the next major version,
+ * which removes them. */
+
+/** Deprecated: mlp_net_param_count. */
+MLP_API size_t mlp_param_count(const mlp_net *net) MLP_DEPRECATED("use mlp_net_param_count");
+/** Deprecated: mlp_threads. */
+MLP_API int mlp_get_threads(void) MLP_DEPRECATED("use mlp_threads");
+/** Deprecated: mlp_optimizer_settings. */
+MLP_API const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt)
+    MLP_DEPRECATED("use mlp_optimizer_settings");
+/** Deprecated: mlp_dataset_open_csv. */
+MLP_API mlp_status mlp_csv_load(mlp_dataset **out, const char *path,
+                                const mlp_csv_options *options, mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_dataset_open_csv");
+/** Deprecated: mlp_dataset_open_csv_stream. */
+MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *name,
+                                       const mlp_csv_options *options,
+                                       mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_dataset_open_csv_stream");
+
+/** Deprecated: mlp_dataset_open_idx. */
+MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
+                                const char *labels_path, size_t class_count,
+                                mlp_error_detail *detail) MLP_DEPRECATED("use mlp_dataset_open_idx");
+/** Deprecated: mlp_table_open. */
+MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
+                                  const mlp_table_read_options *options,
+                                  mlp_error_detail *detail) MLP_DEPRECATED("use mlp_table_open");
+/** Deprecated: mlp_table_open_stream. */
+MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+                                         const mlp_table_read_options *options,
+                                         mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_table_open_stream");
+
+/** Deprecated: mlp_model_open_parts. */
+MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
+                                  mlp_optimizer **opt, mlp_model_info *info,
+                                  mlp_error_detail *detail) MLP_DEPRECATED("use mlp_model_open_parts");
+/** Deprecated: mlp_model_open_parts_mem. */
+MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_model_open_parts_mem");
+
+/** Deprecated: mlp_model_write_parts. */
+MLP_API mlp_status mlp_model_save(const char *path, const mlp_net *net,
+                                  const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                  size_t epoch, mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_model_write_parts");
+
+/** Deprecated: mlp_model_write_parts_mem. */
+MLP_API mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                      size_t epoch) MLP_DEPRECATED("use mlp_model_write_parts_mem");
 
 #ifdef __cplusplus
 }

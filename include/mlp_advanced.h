@@ -39,6 +39,7 @@ typedef struct mlp_allocator {
     void (*free)(void *ptr, void *user);                 /**< as free (ptr != NULL) */
     void *user;                                          /**< passed to each function */
 } mlp_allocator;
+
 /** Installs allocator (copied) for the whole process, once, before any other libmlp call,
  * as curl_global_init_mem: it cannot change under objects that exist, since their memory
  * must go back to the allocator it came from. NULL_ARG when allocator or one of its
@@ -54,7 +55,7 @@ MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
  * run shuffles exactly as an uninterrupted one. Setting an all-zero state: INVALID_ARG. */
 #define MLP_RNG_STATE_WORDS 4
 /** Copies the net's RNG state into state. */
-MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
+MLP_API void mlp_net_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
 /** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
 MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
 /** Permutes order[0..count) with the net's RNG: the draw mlp_train makes at the start of
@@ -73,6 +74,7 @@ MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
 MLP_API size_t mlp_net_bias_offset(const mlp_net *net, size_t layer);
 /** Number of bias floats layer k reads: n_(k+1), 1 or 0. */
 MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
+
 /**
  * How many times net's parameters may have changed since it was made: a counter that
  * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
@@ -103,7 +105,7 @@ MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
 MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
 /** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
-/** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_param_count floats one after
+/** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_net_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
 /** The optimizer state, read-only; *count receives its length in floats. */
@@ -161,23 +163,23 @@ struct mlp_train_parallel {
  * after the header are cut into `ranks` parts of about equal size on line starts, and this
  * call reads only the records whose lines start in part `rank` (0-based), so each process
  * holds about 1/ranks of the data. The shards of ranks 0..ranks-1, in order, are the records
- * mlp_csv_load reads, in order; their counts differ by a few records. Memory: the share's
+ * mlp_dataset_open_csv reads, in order; their counts differ by a few records. Memory: the share's
  * float matrix plus a buffer per thread. Needs a regular file without quoted fields (else
  * INVALID_ARG), and for classification the class list (options->class_names: a share may
  * lack some classes), else INVALID_ARG. Messages name the file's own lines.
- * @return as mlp_csv_load; INVALID_ARG also for rank >= ranks or ranks 0 */
-MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
+ * @return as mlp_dataset_open_csv; INVALID_ARG also for rank >= ranks or ranks 0 */
+MLP_API mlp_status mlp_dataset_open_csv_shard(mlp_dataset **out, const char *path, size_t rank,
                                       size_t ranks, const mlp_csv_options *options,
                                       mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ preprocessing */
 
-/** Sets the scaling directly (mlp_model_load uses it): `scaling` and input_size offsets and
+/** Sets the scaling directly (mlp_model_open_parts uses it): `scaling` and input_size offsets and
  * scales, copied (finite); for NONE both may be NULL and the identity is stored.
  * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
 MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
                                               const float *offset, const float *scale);
-/** Sets task, label column and class names directly (mlp_model_load uses it); strings are
+/** Sets task, label column and class names directly (mlp_model_open_parts uses it); strings are
  * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
  * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
@@ -187,16 +189,39 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
 
 /* ------------------------------------------------------------------ net files */
 
-/** The same image into a buffer of the caller's: mlp_model_save_size gives its size in
- * *size, and mlp_model_save_into writes it to buf (capacity bytes) and its size to
- * *written. The size does not depend on epoch. Errors as mlp_model_save_mem, and
+/** The same image into a buffer of the caller's: mlp_model_write_parts_size gives its size in
+ * *size, and mlp_model_write_parts_into writes it to buf (capacity bytes) and its size to
+ * *written. The size does not depend on epoch. Errors as mlp_model_write_parts_mem, and
  * DIMENSION when capacity is smaller than the image (nothing is written). */
-MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
+MLP_API mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net,
                                        const mlp_preprocess *pre, const mlp_optimizer *opt);
-/** Writes the model image into buf (see mlp_model_save_size). */
-MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+/** Writes the model image into buf (see mlp_model_write_parts_size). */
+MLP_API mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *written,
                                        const mlp_net *net, const mlp_preprocess *pre,
                                        const mlp_optimizer *opt, size_t epoch);
+
+/* ------------------------------------------------------------------ deprecated names */
+
+/* The names before mlp.h's naming rule, kept (exported, behaving as the call they name)
+ * until the next major version. */
+
+/** Deprecated: mlp_net_rng_state. */
+MLP_API void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
+    MLP_DEPRECATED("use mlp_net_rng_state");
+/** Deprecated: mlp_dataset_open_csv_shard. */
+MLP_API mlp_status mlp_csv_load_shard(mlp_dataset **out, const char *path, size_t rank,
+                                      size_t ranks, const mlp_csv_options *options,
+                                      mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_dataset_open_csv_shard");
+/** Deprecated: mlp_model_write_parts_size. */
+MLP_API mlp_status mlp_model_save_size(size_t *size, const mlp_net *net,
+                                       const mlp_preprocess *pre, const mlp_optimizer *opt)
+    MLP_DEPRECATED("use mlp_model_write_parts_size");
+/** Deprecated: mlp_model_write_parts_into. */
+MLP_API mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+                                       const mlp_net *net, const mlp_preprocess *pre,
+                                       const mlp_optimizer *opt, size_t epoch)
+    MLP_DEPRECATED("use mlp_model_write_parts_into");
 
 #ifdef __cplusplus
 }

@@ -217,7 +217,7 @@ int mlp_parse_double(const char *s, size_t len, double *out);
 /* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
  * count after the inputs). */
 mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);
-/* mlp_csv_load (ranks 1) or mlp_csv_load_shard with each thread's byte range at least
+/* mlp_dataset_open_csv (ranks 1) or mlp_dataset_open_csv_shard with each thread's byte range at least
  * range_bytes (0: the default); tests use small ranges to split small files. */
 mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
                                const mlp_csv_options *options, size_t rank, size_t ranks,

@@ -109,7 +109,7 @@ mlp_status mlp_set_threads(int n)
     return MLP_OK;
 }
 
-int mlp_get_threads(void)
+int mlp_threads(void)
 {
 #ifdef OPENBLAS_VERSION
     return openblas_get_num_threads();

@@ -31,7 +31,7 @@ static int train(mlp_optimizer_kind kind, size_t batch, const float *x, const fl
              mlp_net_init(net, MLP_INIT_AUTO, 9) == MLP_OK &&
              mlp_optimizer_create(&opt, net, &oc) == MLP_OK &&
              mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, NULL) == MLP_OK;
-    if (ok) *out = crc(mlp_net_params_const(net), mlp_param_count(net) * sizeof(float));
+    if (ok) *out = crc(mlp_net_params_const(net), mlp_net_param_count(net) * sizeof(float));
     mlp_optimizer_free(opt);
     mlp_net_free(net);
     return ok;
@@ -54,12 +54,12 @@ int main(void)
     ok = ok && mlp_net_create(&net, 3, sizes, acts, MLP_BIAS_PER_NEURON) == MLP_OK &&
          mlp_net_init(net, MLP_INIT_AUTO, 3) == MLP_OK &&
          mlp_workspace_create(&ws, net, N) == MLP_OK &&
-         (grad = malloc(mlp_param_count(net) * sizeof *grad)) != NULL &&
+         (grad = malloc(mlp_net_param_count(net) * sizeof *grad)) != NULL &&
          mlp_forward(net, ws, x, N, out) == MLP_OK &&
          mlp_gradient(net, ws, x, y, N, MLP_LOSS_CROSS_ENTROPY, grad, NULL) == MLP_OK;
     if (ok)
         printf("forward %08lx\ngradient %08lx\nadam %08lx\nsgd %08lx\none-record %08lx\n",
-               crc(out, sizeof out), crc(grad, mlp_param_count(net) * sizeof *grad), adam, sgd,
+               crc(out, sizeof out), crc(grad, mlp_net_param_count(net) * sizeof *grad), adam, sgd,
                one);
     free(grad);
     mlp_workspace_free(ws);

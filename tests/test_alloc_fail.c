@@ -248,8 +248,8 @@ static void make_files(void)
     snprintf(img_path, sizeof img_path, "%s/img.idx", dir);
     snprintf(lbl_path, sizeof lbl_path, "%s/lbl.idx", dir);
     snprintf(img_gz_path, sizeof img_gz_path, "%s/img.idx.gz", dir);
-    if (mlp_model_save(model_path, base_net, base_pre, base_opt, 3, NULL) != MLP_OK) die("save");
-    if (mlp_model_save(save_path, base_net, NULL, NULL, 0, NULL) != MLP_OK) die("save");
+    if (mlp_model_write_parts(model_path, base_net, base_pre, base_opt, 3, NULL) != MLP_OK) die("save");
+    if (mlp_model_write_parts(save_path, base_net, NULL, NULL, 0, NULL) != MLP_OK) die("save");
     /* A header, a long line (getline grows its buffer), quoted fields, three classes. */
     char csv[8192];
     size_t n = (size_t)snprintf(csv, sizeof csv, "a,b,\"c, quoted\",d,e,f,label\n");
@@ -269,7 +269,7 @@ static void make_files(void)
     /* The CSV as a table, an encoding fitted on it, and a model file that carries it. */
     mlp_table_options o = mlp_table_options_default();
     o.label = "label";
-    if (mlp_table_load(&base_table, csv_path, NULL, NULL) != MLP_OK ||
+    if (mlp_table_open(&base_table, csv_path, NULL, NULL) != MLP_OK ||
         mlp_table_encoding_fit(&base_enc, base_table, &o, NULL) != MLP_OK)
         die("table");
     snprintf(table_model_path, sizeof table_model_path, "%s/table.mlp", dir);
@@ -280,7 +280,7 @@ static void make_files(void)
     if (mlp_net_create(&tnet, 1, tsizes, &tact, MLP_BIAS_PER_NEURON) != MLP_OK ||
         mlp_preprocess_create(&tpre, tsizes[0]) != MLP_OK ||
         mlp_preprocess_set_encoding(tpre, base_enc) != MLP_OK ||
-        mlp_model_save(table_model_path, tnet, tpre, NULL, 0, NULL) != MLP_OK)
+        mlp_model_write_parts(table_model_path, tnet, tpre, NULL, 0, NULL) != MLP_OK)
         die("table model");
     mlp_preprocess_free(tpre);
     mlp_net_free(tnet);
@@ -336,7 +336,7 @@ static bool outputs_untouched(ctx *c)
 
 static void snapshot(ctx *c)
 {
-    c->before_n = mlp_param_count(c->net);
+    c->before_n = mlp_net_param_count(c->net);
     c->before = __libc_malloc(c->before_n * sizeof(float));
     memcpy(c->before, mlp_net_params(c->net), c->before_n * sizeof(float));
 }
@@ -432,11 +432,11 @@ static void release_opt_out(ctx *c)
 
 static mlp_status run_load(ctx *c)
 {
-    return mlp_model_load(model_path, (mlp_net **)&c->out[0], (mlp_preprocess **)&c->out[1],
+    return mlp_model_open_parts(model_path, (mlp_net **)&c->out[0], (mlp_preprocess **)&c->out[1],
                           (mlp_optimizer **)&c->out[2], NULL, NULL);
 }
 
-/* The model file's bytes (untracked), for mlp_model_load_mem. */
+/* The model file's bytes (untracked), for mlp_model_open_parts_mem. */
 static unsigned char *model_bytes;
 static size_t model_len;
 
@@ -448,12 +448,12 @@ static void prep_load_mem(ctx *c)
 
 static mlp_status run_load_mem(ctx *c)
 {
-    return mlp_model_load_mem(model_bytes, model_len, (mlp_net **)&c->out[0],
+    return mlp_model_open_parts_mem(model_bytes, model_len, (mlp_net **)&c->out[0],
                               (mlp_preprocess **)&c->out[1], (mlp_optimizer **)&c->out[2],
                               NULL, NULL);
 }
 
-/* mlp_model_save_mem's buffer goes to out[0], its size to mem_size; release_mem frees the
+/* mlp_model_write_parts_mem's buffer goes to out[0], its size to mem_size; release_mem frees the
  * buffer with mlp_free. */
 #define MEM_SIZE_UNSET ((size_t)12345)
 static size_t mem_size;
@@ -461,7 +461,7 @@ static size_t mem_size;
 static mlp_status run_save_mem(ctx *c)
 {
     mem_size = MEM_SIZE_UNSET;
-    return mlp_model_save_mem(&c->out[0], &mem_size, base_net, base_pre, base_opt, 7);
+    return mlp_model_write_parts_mem(&c->out[0], &mem_size, base_net, base_pre, base_opt, 7);
 }
 
 static bool save_mem_unchanged(ctx *c)
@@ -478,22 +478,22 @@ static void release_mem(ctx *c)
 
 static mlp_status run_csv(ctx *c)
 {
-    return mlp_csv_load((mlp_dataset **)&c->out[0], csv_path, NULL, NULL);
+    return mlp_dataset_open_csv((mlp_dataset **)&c->out[0], csv_path, NULL, NULL);
 }
 
 static mlp_status run_idx(ctx *c)
 {
-    return mlp_idx_load((mlp_dataset **)&c->out[0], img_path, lbl_path, 0, NULL);
+    return mlp_dataset_open_idx((mlp_dataset **)&c->out[0], img_path, lbl_path, 0, NULL);
 }
 
 static mlp_status run_idx_gz(ctx *c)
 {
-    return mlp_idx_load((mlp_dataset **)&c->out[0], img_gz_path, lbl_path, 0, NULL);
+    return mlp_dataset_open_idx((mlp_dataset **)&c->out[0], img_gz_path, lbl_path, 0, NULL);
 }
 
 static mlp_status run_table_load(ctx *c)
 {
-    return mlp_table_load((mlp_table **)&c->out[0], csv_path, NULL, NULL);
+    return mlp_table_open((mlp_table **)&c->out[0], csv_path, NULL, NULL);
 }
 
 static void release_tables(ctx *c)
@@ -564,7 +564,7 @@ static mlp_status run_table_encode(ctx *c)
 
 static mlp_status run_table_model_load(ctx *c)
 {
-    return mlp_model_load(table_model_path, (mlp_net **)&c->out[0],
+    return mlp_model_open_parts(table_model_path, (mlp_net **)&c->out[0],
                           (mlp_preprocess **)&c->out[1], NULL, NULL, NULL);
 }
 
@@ -636,7 +636,7 @@ static mlp_status run_train_source(ctx *c)
 static mlp_status run_save(ctx *c)
 {
     (void)c;
-    return mlp_model_save(save_path, base_net, base_pre, base_opt, 7, NULL);
+    return mlp_model_write_parts(save_path, base_net, base_pre, base_opt, 7, NULL);
 }
 
 static unsigned char *saved_before;
@@ -645,7 +645,7 @@ static size_t saved_len;
 static void prep_save(ctx *c)
 {
     prep_none(c);
-    if (mlp_model_save(save_path, base_net, NULL, NULL, 0, NULL) != MLP_OK) die("save");
+    if (mlp_model_write_parts(save_path, base_net, NULL, NULL, 0, NULL) != MLP_OK) die("save");
     __libc_free(saved_before);
     saved_before = read_file(save_path, &saved_len);
 }
@@ -723,7 +723,7 @@ static void prep_model(ctx *c)
     mlp_model_config mc = mlp_model_config_default();
     mc.task = MLP_TASK_CLASSIFY;
     if (mlp_model_build(&c->model, base_ds, &mc) != MLP_OK) die("model");
-    c->before_n = mlp_param_count(mlp_model_net(c->model));
+    c->before_n = mlp_net_param_count(mlp_model_net(c->model));
     c->before = __libc_malloc(c->before_n * sizeof(float));
     memcpy(c->before, mlp_net_params_const(mlp_model_net(c->model)), c->before_n * sizeof(float));
     for (size_t i = 0; i < N_REC * N_OUT; i++) pred_out[i] = -7.0f;
@@ -837,24 +837,24 @@ static const alloc_case cases[] = {
     {"mlp_workspace_set_dropout", prep_ws, run_dropout, NULL, release_all, NULL},
     {"mlp_workspace_set_threads", prep_ws, run_threads, NULL, release_all, NULL},
     {"mlp_optimizer_create", prep_none, run_optimizer, NULL, release_opt_out, NULL},
-    {"mlp_model_load", prep_none, run_load, NULL, release_all, NULL},
-    {"mlp_model_load_mem", prep_load_mem, run_load_mem, NULL, release_all, NULL},
-    {"mlp_model_save_mem", prep_none, run_save_mem, save_mem_unchanged, release_mem, NULL},
-    {"mlp_csv_load", prep_none, run_csv, NULL, release_dataset, csv_complete},
-    {"mlp_idx_load", prep_none, run_idx, NULL, release_dataset, NULL},
-    {"mlp_idx_load (gzip)", prep_none, run_idx_gz, NULL, release_dataset, NULL},
+    {"mlp_model_open_parts", prep_none, run_load, NULL, release_all, NULL},
+    {"mlp_model_open_parts_mem", prep_load_mem, run_load_mem, NULL, release_all, NULL},
+    {"mlp_model_write_parts_mem", prep_none, run_save_mem, save_mem_unchanged, release_mem, NULL},
+    {"mlp_dataset_open_csv", prep_none, run_csv, NULL, release_dataset, csv_complete},
+    {"mlp_dataset_open_idx", prep_none, run_idx, NULL, release_dataset, NULL},
+    {"mlp_dataset_open_idx (gzip)", prep_none, run_idx_gz, NULL, release_dataset, NULL},
     {"mlp_dataset_split", prep_none, run_split, NULL, release_dataset, NULL},
-    {"mlp_table_load", prep_none, run_table_load, NULL, release_tables, table_complete},
+    {"mlp_table_open", prep_none, run_table_load, NULL, release_tables, table_complete},
     {"mlp_table_split", prep_none, run_table_split, NULL, release_tables, NULL},
     {"mlp_table_encoding_fit", prep_none, run_table_fit, NULL, release_encoding, encoding_complete},
     {"mlp_table_encode", prep_none, run_table_encode, NULL, release_dataset, NULL},
-    {"mlp_model_load (table encoding)", prep_none, run_table_model_load, NULL, release_all, NULL},
+    {"mlp_model_open_parts (table encoding)", prep_none, run_table_model_load, NULL, release_all, NULL},
     {"mlp_preprocess_fit", prep_none, run_pre_fit, NULL, release_all, NULL},
     {"mlp_preprocess_clone", prep_none, run_pre_clone, NULL, release_all, NULL},
     {"mlp_train (adam, minibatch, dropout, validation)", prep_adam, run_train_minibatch, train_unchanged, release_all, NULL},
     {"mlp_train (sgd, stochastic)", prep_sgd, run_train_stochastic, train_unchanged, release_all, NULL},
     {"mlp_train_source (sgd, callback, validation)", prep_sgd, run_train_source, train_unchanged, release_all, NULL},
-    {"mlp_model_save", prep_save, run_save, save_unchanged, release_all, save_complete},
+    {"mlp_model_write_parts", prep_save, run_save, save_unchanged, release_all, save_complete},
     {"mlp_refit_output_layer", prep_refit, run_refit, params_unchanged, release_all, NULL},
     {"mlp_model_open", prep_none, run_model_open, NULL, release_model_out, NULL},
     {"mlp_model_open_mem", prep_load_mem, run_model_open_mem, NULL, release_model_out, NULL},

@@ -118,7 +118,7 @@ static void unmake(fixture *f)
 START_TEST(train_messages)
 {
     fixture f = make(tanh_lin);
-    float *before = tu_copy(mlp_net_params_const(f.net), mlp_param_count(f.net));
+    float *before = tu_copy(mlp_net_params_const(f.net), mlp_net_param_count(f.net));
     mlp_error_detail d = {0, 0, ""};
     mlp_train_config tc = mlp_train_config_default();
     tc.patience = 5;
@@ -151,8 +151,8 @@ START_TEST(train_messages)
     EXPECT(mlp_train_ex(f.net, f.opt, f.x, f.y, 8, NULL, NULL, 0, &tc, NULL, &d),
            MLP_ERR_NON_FINITE, &d, "train inputs");
     f.x[5] = 0.0f;
-    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(f.net), mlp_param_count(f.net)),
-                      mlp_param_count(f.net));
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(f.net), mlp_net_param_count(f.net)),
+                      mlp_net_param_count(f.net));
     free(before);
     /* another topology's optimizer */
     fixture g = make(tanh_soft);
@@ -173,7 +173,7 @@ START_TEST(auto_loss_follows_the_output_layer)
 {
     ck_assert_int_eq(mlp_train_config_default().loss, MLP_LOSS_AUTO);
     fixture f = make(tanh_soft);
-    memset(mlp_net_params(f.net), 0, mlp_param_count(f.net) * sizeof(float));
+    memset(mlp_net_params(f.net), 0, mlp_net_param_count(f.net) * sizeof(float));
     mlp_workspace *ws;
     ck_assert_int_eq(mlp_workspace_create_inference(&ws, f.net, 8), MLP_OK);
     double l;
@@ -184,7 +184,7 @@ START_TEST(auto_loss_follows_the_output_layer)
 
     /* linear output: AUTO is MSE; the zero net outputs 0, so the loss is mean(y^2) */
     f = make(tanh_lin);
-    memset(mlp_net_params(f.net), 0, mlp_param_count(f.net) * sizeof(float));
+    memset(mlp_net_params(f.net), 0, mlp_net_param_count(f.net) * sizeof(float));
     ck_assert_int_eq(mlp_workspace_create_inference(&ws, f.net, 8), MLP_OK);
     double want = 0.0;
     for (int i = 0; i < 16; i++) want += (double)f.y[i] * f.y[i];
@@ -201,7 +201,7 @@ START_TEST(auto_loss_follows_the_output_layer)
     ck_assert_int_eq(mlp_train(a.net, a.opt, a.x, a.y, 8, NULL, NULL, 0, &ta, NULL), MLP_OK);
     ck_assert_int_eq(mlp_train(b.net, b.opt, b.x, b.y, 8, NULL, NULL, 0, &tb, NULL), MLP_OK);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(a.net), mlp_net_params_const(b.net),
-                                    mlp_param_count(a.net)), mlp_param_count(a.net));
+                                    mlp_net_param_count(a.net)), mlp_net_param_count(a.net));
     unmake(&a);
     unmake(&b);
 }

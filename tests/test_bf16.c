@@ -100,11 +100,11 @@ START_TEST(test_statuses)
     tc.precision = MLP_PRECISION_COUNT;
     ck_assert_int_eq(mlp_train(net, opt, x, y, 2, NULL, NULL, 0, &tc, NULL), MLP_ERR_INVALID_ARG);
     tc.precision = MLP_PRECISION_BF16;
-    float *before = tu_copy(mlp_net_params(net), mlp_param_count(net));
+    float *before = tu_copy(mlp_net_params(net), mlp_net_param_count(net));
     mlp_status tst = mlp_train(net, opt, x, y, 2, NULL, NULL, 0, &tc, NULL);
     ck_assert_int_eq(tst, st);
     if (st != MLP_OK) {
-        ck_assert_int_eq(memcmp(before, mlp_net_params(net), mlp_param_count(net) * sizeof(float)),
+        ck_assert_int_eq(memcmp(before, mlp_net_params(net), mlp_net_param_count(net) * sizeof(float)),
                          0);
         ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_FP32);
     } else {
@@ -167,7 +167,7 @@ START_TEST(test_model_file_precision)
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_GLOROT, 3), MLP_OK);
     void *img = NULL;
     size_t len = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&img, &len, net, NULL, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &len, net, NULL, NULL, 0), MLP_OK);
     const unsigned char *b = img;
     ck_assert_uint_eq(rd32(b + 8), 1);  /* float, no table: the lowest version */
     ck_assert_uint_eq(rd32(b + 12), 1); /* float: no "PREC" section */
@@ -176,7 +176,7 @@ START_TEST(test_model_file_precision)
     unsigned char *v1 = malloc(len);
     memcpy(v1, img, len);
     mlp_model_info info;
-    ck_assert_int_eq(mlp_model_load_mem(v1, len, &back, NULL, NULL, &info, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(v1, len, &back, NULL, NULL, &info, NULL), MLP_OK);
     ck_assert_uint_eq(info.format_version, 1);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_FP32);
     mlp_net_free(back);
@@ -185,12 +185,12 @@ START_TEST(test_model_file_precision)
      * value. */
     size_t n2;
     unsigned char *p2 = with_prec(img, len, 3, MLP_PRECISION_BF16, &n2);
-    ck_assert_int_eq(mlp_model_load_mem(p2, n2, &back, NULL, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(p2, n2, &back, NULL, NULL, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_BF16);
     /* ... written back as read */
     void *again = NULL;
     size_t again_len = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&again, &again_len, back, NULL, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&again, &again_len, back, NULL, NULL, 0), MLP_OK);
     ck_assert_uint_eq(again_len, n2);
     ck_assert_int_eq(memcmp(again, p2, n2), 0);
     mlp_free(again);
@@ -204,13 +204,13 @@ START_TEST(test_model_file_precision)
     mlp_error_detail d;
     for (uint32_t v = 1; v <= 2; v++) {
         unsigned char *old = with_prec(img, len, v, MLP_PRECISION_BF16, &n2);
-        ck_assert_int_eq(mlp_model_load_mem(old, n2, &back, NULL, NULL, NULL, &d),
+        ck_assert_int_eq(mlp_model_open_parts_mem(old, n2, &back, NULL, NULL, NULL, &d),
                          MLP_ERR_FORMAT);
         ck_assert_ptr_nonnull(strstr(d.message, "section"));
         free(old);
     }
     unsigned char *bad = with_prec(img, len, 3, MLP_PRECISION_COUNT, &n2);
-    ck_assert_int_eq(mlp_model_load_mem(bad, n2, &back, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_model_open_parts_mem(bad, n2, &back, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(d.message, "precision"));
     free(bad);
     free(v1);
@@ -311,7 +311,7 @@ START_TEST(test_gradient_reference)
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 21 + (uint64_t)_i);
     mlp_workspace *ws = bf16_workspace(net, batches[0]);
-    const size_t P = mlp_param_count(net);
+    const size_t P = mlp_net_param_count(net);
     for (size_t bi = 0; bi < 2; bi++) {
         const size_t batch = batches[bi];
         float *x, *y;
@@ -349,7 +349,7 @@ START_TEST(test_sgd_step_reference)
     const bf16_case *c = &cases[_i];
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 31 + (uint64_t)_i);
-    const size_t P = mlp_param_count(net), batch = batches[0];
+    const size_t P = mlp_net_param_count(net), batch = batches[0];
     mlp_workspace *ws = bf16_workspace(net, batch);
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
     oc.learning_rate = 0.5f;
@@ -439,14 +439,14 @@ START_TEST(test_training_converges)
                   "bf16 final loss %g, float %g (margin %g)", lb, lf, BF16_LOSS_MARGIN);
     /* ... and not by running in float: the parameters differ. */
     ck_assert_int_ne(memcmp(mlp_net_params_const(f32), mlp_net_params_const(b16),
-                            mlp_param_count(f32) * sizeof(float)), 0);
+                            mlp_net_param_count(f32) * sizeof(float)), 0);
     /* The model file records it. */
     void *img = NULL;
     size_t len = 0;
     mlp_net *back = NULL;
-    ck_assert_int_eq(mlp_model_save_mem(&img, &len, b16, NULL, NULL, 3), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &len, b16, NULL, NULL, 3), MLP_OK);
     ck_assert_uint_eq(rd32((const unsigned char *)img + 8), 3); /* "PREC" needs version 3 */
-    ck_assert_int_eq(mlp_model_load_mem(img, len, &back, NULL, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(img, len, &back, NULL, NULL, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_net_trained_precision(back), MLP_PRECISION_BF16);
     mlp_net_free(back);
     mlp_free(img);
@@ -463,7 +463,7 @@ START_TEST(test_fp32_unchanged)
     const bf16_case *c = &cases[0];
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 41);
-    const size_t P = mlp_param_count(net), batch = batches[0], nL = t.sizes[t.layers];
+    const size_t P = mlp_net_param_count(net), batch = batches[0], nL = t.sizes[t.layers];
     mlp_workspace *plain = NULL, *was = bf16_workspace(net, batch);
     ck_assert_int_eq(mlp_workspace_create(&plain, net, batch), MLP_OK);
     float *x, *y;
@@ -521,7 +521,7 @@ START_TEST(test_one_record_stays_float)
     const bf16_case *c = &cases[1];
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 51);
-    const size_t P = mlp_param_count(net);
+    const size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = bf16_workspace(net, 4);
     float *x, *y;
     make_data(&t, 1, c->loss, 500, &x, &y);

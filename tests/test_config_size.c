@@ -58,8 +58,8 @@ START_TEST(train_and_optimizer_configs)
     ck_assert_int_eq(mlp_optimizer_create_ex(&oa, a, &oc, &d), MLP_OK);
     ck_assert_int_eq(mlp_optimizer_create_ex(&ob, b, old_oc, &d), MLP_OK);
     /* the optimizer keeps the config at the library's size */
-    ck_assert_uint_eq(mlp_optimizer_get_config(ob)->struct_size, sizeof(mlp_optimizer_config));
-    ck_assert(mlp_optimizer_get_config(ob)->learning_rate == 0.03f);
+    ck_assert_uint_eq(mlp_optimizer_settings(ob)->struct_size, sizeof(mlp_optimizer_config));
+    ck_assert(mlp_optimizer_settings(ob)->learning_rate == 0.03f);
 
     mlp_train_config tc = mlp_train_config_default();
     tc.epochs = 3;
@@ -68,7 +68,7 @@ START_TEST(train_and_optimizer_configs)
     ck_assert_int_eq(mlp_train_ex(a, oa, x, y, 16, NULL, NULL, 0, &tc, NULL, &d), MLP_OK);
     ck_assert_int_eq(mlp_train_ex(b, ob, x, y, 16, NULL, NULL, 0, old_tc, NULL, &d), MLP_OK);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(a), mlp_net_params_const(b),
-                                    mlp_param_count(a)), mlp_param_count(a));
+                                    mlp_net_param_count(a)), mlp_net_param_count(a));
 
     /* zeroed (not from _default) and too new: refused, naming the field and the cause */
     mlp_train_config zero;
@@ -108,12 +108,12 @@ START_TEST(csv_and_model_configs)
     mlp_csv_options *old_o = old_sized(&o, CSV_V1);
     mlp_dataset *ds = NULL;
     mlp_error_detail d = {0, 0, ""};
-    ck_assert_int_eq(mlp_csv_load_stream(&ds, f, "t.csv", old_o, &d), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&ds, f, "t.csv", old_o, &d), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_count(ds), 4);
     o.struct_size = 0;
     rewind(f);
     mlp_dataset *none = NULL;
-    ck_assert_int_eq(mlp_csv_load_stream(&none, f, "t.csv", &o, &d), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&none, f, "t.csv", &o, &d), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(d.message, "options->struct_size"));
     ck_assert_ptr_null(none);
 

@@ -104,7 +104,7 @@ static int check_source_messages_handle(const mlp_net *net, const std::vector<fl
         return fail("mlp_train", st);
     if ((st = mlp_train_source(b, ob, &src, nullptr, &tc, nullptr, &detail)) != MLP_OK)
         return fail("mlp_train_source", st);
-    const size_t P = mlp_param_count(a);
+    const size_t P = mlp_net_param_count(a);
     bool same = std::memcmp(mlp_net_params_const(a), mlp_net_params_const(b), P * 4) == 0;
     std::printf("callback source: parameters %s the arrays'\n", same ? "equal" : "DIFFER from");
 
@@ -183,27 +183,27 @@ int main()
     // the copy predicts exactly what the original does.
     void *image = nullptr;
     size_t image_size = 0;
-    if ((st = mlp_model_save_mem(&image, &image_size, net, nullptr, opt, 200)) != MLP_OK)
-        return fail("mlp_model_save_mem", st);
+    if ((st = mlp_model_write_parts_mem(&image, &image_size, net, nullptr, opt, 200)) != MLP_OK)
+        return fail("mlp_model_write_parts_mem", st);
     std::vector<unsigned char> blob(static_cast<unsigned char *>(image),
                                     static_cast<unsigned char *>(image) + image_size);
     mlp_free(image);
     // The same image into a buffer of our own, sized by the query.
     size_t needed = 0, written = 0;
-    if ((st = mlp_model_save_size(&needed, net, nullptr, opt)) != MLP_OK)
-        return fail("mlp_model_save_size", st);
+    if ((st = mlp_model_write_parts_size(&needed, net, nullptr, opt)) != MLP_OK)
+        return fail("mlp_model_write_parts_size", st);
     std::vector<unsigned char> own(needed);
-    if ((st = mlp_model_save_into(own.data(), own.size(), &written, net, nullptr, opt, 200)) !=
+    if ((st = mlp_model_write_parts_into(own.data(), own.size(), &written, net, nullptr, opt, 200)) !=
         MLP_OK)
-        return fail("mlp_model_save_into", st);
+        return fail("mlp_model_write_parts_into", st);
     mlp_net *copy = nullptr;
     mlp_optimizer *copy_opt = nullptr;
     mlp_model_info info;
     mlp_error_detail detail;
-    if ((st = mlp_model_load_mem(blob.data(), blob.size(), &copy, nullptr, &copy_opt, &info,
+    if ((st = mlp_model_open_parts_mem(blob.data(), blob.size(), &copy, nullptr, &copy_opt, &info,
                                  &detail)) != MLP_OK) {
         std::fprintf(stderr, "%s\n", detail.message);
-        return fail("mlp_model_load_mem", st);
+        return fail("mlp_model_open_parts_mem", st);
     }
     std::vector<float> out_a(16), out_b(16);
     if ((st = mlp_forward(net, ws, x.data(), 16, out_a.data())) != MLP_OK ||

@@ -1,4 +1,4 @@
-/* Crash safety of mlp_model_save: a child saves two different models in turn, as fast as
+/* Crash safety of mlp_model_write_parts: a child saves two different models in turn, as fast as
  * it can, and is SIGKILLed at a random moment, again and again. After every kill the target
  * must load and be one of the two models, whole; the next save (here, in the parent) must
  * leave the directory with the target alone, no temporary file.
@@ -51,9 +51,9 @@ static mlp_net *make_net(size_t hidden, uint64_t seed)
 
 static bool same_params(const mlp_net *a, const mlp_net *b)
 {
-    return mlp_param_count(a) == mlp_param_count(b) &&
+    return mlp_net_param_count(a) == mlp_net_param_count(b) &&
            memcmp(mlp_net_params_const(a), mlp_net_params_const(b),
-                  mlp_param_count(a) * sizeof(float)) == 0;
+                  mlp_net_param_count(a) * sizeof(float)) == 0;
 }
 
 static size_t entries(const char *dir)
@@ -75,7 +75,7 @@ START_TEST(kill_during_saves)
     snprintf(path, sizeof path, "%s/model.mlp", dir);
     /* A small and a large model (about 1 KB and 4 MB): kills land inside writes too. */
     mlp_net *a = make_net(4, 1), *b = make_net(16000, 2);
-    ck_assert_int_eq(mlp_model_save(path, a, NULL, NULL, 0, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts(path, a, NULL, NULL, 0, NULL), MLP_OK);
     uint64_t rng = 99;
     size_t left_behind = 0;
     for (int k = 0; k < KILLS; k++) {
@@ -83,7 +83,7 @@ START_TEST(kill_during_saves)
         ck_assert_int_ge(child, 0);
         if (child == 0) {
             for (unsigned i = 0;; i++)
-                if (mlp_model_save(path, i % 2 ? b : a, NULL, NULL, i, NULL) != MLP_OK) _exit(3);
+                if (mlp_model_write_parts(path, i % 2 ? b : a, NULL, NULL, i, NULL) != MLP_OK) _exit(3);
         }
         struct timespec ts = {0, (long)(tu_next(&rng) % 40000000u) + 1000000}; /* 1-41 ms */
         nanosleep(&ts, NULL);
@@ -93,12 +93,12 @@ START_TEST(kill_during_saves)
         ck_assert_msg(WIFSIGNALED(status), "the saving child failed (status %d)", status);
         mlp_net *back = NULL;
         mlp_error_detail detail;
-        mlp_status st = mlp_model_load(path, &back, NULL, NULL, NULL, &detail);
+        mlp_status st = mlp_model_open_parts(path, &back, NULL, NULL, NULL, &detail);
         ck_assert_msg(st == MLP_OK, "kill %d: %s (%s)", k, mlp_strerror(st), detail.message);
         ck_assert_msg(same_params(back, a) || same_params(back, b), "kill %d: a mixed model", k);
         mlp_net_free(back);
         left_behind += entries(dir) - 1;
-        ck_assert_int_eq(mlp_model_save(path, k % 2 ? a : b, NULL, NULL, 0, NULL), MLP_OK);
+        ck_assert_int_eq(mlp_model_write_parts(path, k % 2 ? a : b, NULL, NULL, 0, NULL), MLP_OK);
         ck_assert_msg(entries(dir) == 1, "kill %d: a temporary file outlived the next save", k);
     }
     printf("crash_save: %d kills, %zu temporary files left by them, none after the next save\n",

@@ -24,7 +24,7 @@ static mlp_dataset *load_ok(const char *text, const mlp_csv_options *o)
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    mlp_status st = mlp_csv_load(&ds, write_csv(text), o, &det);
+    mlp_status st = mlp_dataset_open_csv(&ds, write_csv(text), o, &det);
     ck_assert_msg(st == MLP_OK, "status %s: %s", mlp_strerror(st), det.message);
     ck_assert_ptr_nonnull(ds);
     return ds;
@@ -37,7 +37,7 @@ static mlp_error_detail load_fail(const char *text, const mlp_csv_options *o, ml
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    mlp_status st = mlp_csv_load(&ds, write_csv(text), o, &det);
+    mlp_status st = mlp_dataset_open_csv(&ds, write_csv(text), o, &det);
     ck_assert_msg(st == want, "status %d (%s), want %d; detail: %s", st, mlp_strerror(st), want,
                   det.message);
     ck_assert_ptr_null(ds);
@@ -276,7 +276,7 @@ START_TEST(no_label_column)
     load_fail("1,2\n3,x\n", &o, MLP_ERR_PARSE, 2, 2);
     o.label_index = -3;
     ds = NULL;
-    ck_assert_int_eq(mlp_csv_load(&ds, write_csv("1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, write_csv("1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
 }
 END_TEST
 
@@ -353,17 +353,17 @@ START_TEST(missing_file_and_null_args)
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    ck_assert_int_eq(mlp_csv_load(&ds, path, NULL, &det), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, path, NULL, &det), MLP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(det.message, "does-not-exist.csv"));
     ck_assert_ptr_null(ds);
-    ck_assert_int_eq(mlp_csv_load(NULL, path, NULL, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_csv_load(&ds, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv(NULL, path, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
     mlp_csv_options o = mlp_csv_options_default();
     o.has_header = 2;
-    ck_assert_int_eq(mlp_csv_load(&ds, write_csv("a,b\n1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, write_csv("a,b\n1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
     o = mlp_csv_options_default();
     o.task = MLP_TASK_COUNT;
-    ck_assert_int_eq(mlp_csv_load(&ds, write_csv("a,b\n1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, write_csv("a,b\n1,2\n"), &o, NULL), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_null(ds);
 }
 END_TEST
@@ -383,7 +383,7 @@ START_TEST(load_from_stream)
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    ck_assert_int_eq(mlp_csv_load_stream(&ds, fp, "pipe", NULL, &det), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&ds, fp, "pipe", NULL, &det), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_count(ds), 3);
     ck_assert_uint_eq(mlp_dataset_class_count(ds), 2);
     ck_assert_mem_eq(mlp_dataset_inputs_const(ds), mlp_dataset_inputs_const(from_file),
@@ -398,12 +398,12 @@ START_TEST(load_from_stream)
     FILE *bad = fmemopen((void *)"a,b\n1,x,3\n", 11, "r");
     ck_assert_ptr_nonnull(bad);
     ds = NULL;
-    ck_assert_int_eq(mlp_csv_load_stream(&ds, bad, "stdin", NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&ds, bad, "stdin", NULL, &det), MLP_ERR_PARSE);
     ck_assert_ptr_null(ds);
     ck_assert_msg(strstr(det.message, "stdin") != NULL, "message: %s", det.message);
     fclose(bad);
-    ck_assert_int_eq(mlp_csv_load_stream(&ds, NULL, "x", NULL, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_csv_load_stream(NULL, stdin, "x", NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&ds, NULL, "x", NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(NULL, stdin, "x", NULL, NULL), MLP_ERR_NULL_ARG);
     mlp_dataset_free(from_file);
 }
 END_TEST

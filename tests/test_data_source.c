@@ -84,11 +84,11 @@ static void free_run(run *r)
 /* Parameters, RNG, optimizer state and step count equal bit for bit. */
 static void assert_same(const run *a, const run *b)
 {
-    size_t P = mlp_param_count(a->net);
+    size_t P = mlp_net_param_count(a->net);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(a->net), mlp_net_params_const(b->net), P), P);
     uint64_t ra[MLP_RNG_STATE_WORDS], rb[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(a->net, ra);
-    mlp_net_get_rng_state(b->net, rb);
+    mlp_net_rng_state(a->net, ra);
+    mlp_net_rng_state(b->net, rb);
     ck_assert_mem_eq(ra, rb, sizeof ra);
     size_t na, nb;
     const float *sa = mlp_optimizer_state_const(a->opt, &na), *sb = mlp_optimizer_state_const(b->opt, &nb);
@@ -256,7 +256,7 @@ START_TEST(bad_sources)
 {
     make_data();
     run r = make_run(MLP_OPT_SGD);
-    float *before = tu_copy(mlp_net_params_const(r.net), mlp_param_count(r.net));
+    float *before = tu_copy(mlp_net_params_const(r.net), mlp_net_param_count(r.net));
     mlp_train_config tc = mlp_train_config_default();
     mem_reader tr = {.x = X, .y = Y};
     mlp_error_detail d = {0, 0, ""};
@@ -285,8 +285,8 @@ START_TEST(bad_sources)
     ck_assert_int_eq(mlp_train_source(r.net, r.opt, &s, NULL, &tc, NULL, &d), MLP_ERR_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(d.message, "patience"));
     ck_assert_uint_eq(tr.calls, 0);
-    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(r.net), mlp_param_count(r.net)),
-                      mlp_param_count(r.net));
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(r.net), mlp_net_param_count(r.net)),
+                      mlp_net_param_count(r.net));
     free(before);
     free_run(&r);
 }
@@ -338,12 +338,12 @@ START_TEST(file_source_equals_arrays)
     ck_assert_uint_eq(f.preads, 3 * N);
     /* a file cut short: the read fails with IO and nothing of that epoch is kept */
     ck_assert_int_eq(ftruncate(f.fd, (off_t)((N0 + NL) * sizeof(float) * (N - 1))), 0);
-    float *before = tu_copy(mlp_net_params_const(b.net), mlp_param_count(b.net));
+    float *before = tu_copy(mlp_net_params_const(b.net), mlp_net_param_count(b.net));
     mlp_train_result res;
     ck_assert_int_eq(mlp_train_source(b.net, b.opt, &fs, NULL, &tc, &res, NULL), MLP_ERR_IO);
     ck_assert_uint_eq(res.epochs_run, 0);
-    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(b.net), mlp_param_count(b.net)),
-                      mlp_param_count(b.net));
+    ck_assert_uint_eq(tu_first_diff(before, mlp_net_params_const(b.net), mlp_net_param_count(b.net)),
+                      mlp_net_param_count(b.net));
     free(before);
     fclose(tmp);
     free_run(&a);

@@ -189,7 +189,7 @@ START_TEST(split_copies_labels)
     tu_tmpdir_create(dir, "mlp_ds_");
     const char *path = tu_tmpdir_write(dir, "d.csv", "x,kind\n1,b\n2,a\n3,b\n4,c\n");
     mlp_dataset *ds = NULL, *tr = NULL, *va = NULL;
-    mlp_status st = mlp_csv_load(&ds, path, NULL, NULL);
+    mlp_status st = mlp_dataset_open_csv(&ds, path, NULL, NULL);
     tu_tmpdir_remove(dir);
     ck_assert_int_eq(st, MLP_OK);
     ck_assert_int_eq(mlp_dataset_split(ds, 0.5f, 3, &tr, &va), MLP_OK);

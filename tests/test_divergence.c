@@ -89,7 +89,7 @@ static void check_route(const route *r, size_t min_epoch)
     mlp_train_result res;
     mlp_status st = mlp_train(net, opt, xs, ys, N_REC, NULL, NULL, 0, &tc, &res);
     ck_assert_msg(st == MLP_ERR_DIVERGED, "%s: status %d (%s)", r->name, st, mlp_strerror(st));
-    const size_t e = res.diverged_epoch, P = mlp_param_count(net);
+    const size_t e = res.diverged_epoch, P = mlp_net_param_count(net);
     const size_t batches = r->batch ? (N_REC + r->batch - 1) / r->batch : 1;
     ck_assert_msg(e < EPOCHS && res.diverged_batch < batches, "%s: epoch %zu batch %zu",
                   r->name, e, res.diverged_batch);
@@ -104,8 +104,8 @@ static void check_route(const route *r, size_t min_epoch)
     ck_assert_msg(memcmp(mlp_net_params(net), mlp_net_params(ref), P * sizeof(float)) == 0,
                   "%s: parameters are not those after epoch %zu", r->name, e);
     uint64_t a[MLP_RNG_STATE_WORDS], b[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(net, a);
-    mlp_net_get_rng_state(ref, b);
+    mlp_net_rng_state(net, a);
+    mlp_net_rng_state(ref, b);
     ck_assert(memcmp(a, b, sizeof a) == 0);
     ck_assert_uint_eq(mlp_optimizer_step_count(opt), mlp_optimizer_step_count(ref_opt));
     size_t n1, n2;
@@ -141,7 +141,7 @@ START_TEST(non_finite_data_is_refused)
     make_data();
     mlp_net *net = make_net(8), *orig = NULL;
     ck_assert_int_eq(mlp_net_clone(&orig, net), MLP_OK);
-    const size_t P = mlp_param_count(net);
+    const size_t P = mlp_net_param_count(net);
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     mlp_optimizer *opt = NULL;
     ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
@@ -191,9 +191,9 @@ START_TEST(refit_overflow_keeps_the_net)
     for (size_t i = 0; i < N_REC * N_OUT; i++) y[i] = ys[i] * 3e38f;
     ck_assert_int_eq(mlp_refit_output_layer(net, xs, y, N_REC, 0.0f), MLP_ERR_NUMERICAL);
     ck_assert(memcmp(mlp_net_params(net), mlp_net_params(orig),
-                     mlp_param_count(net) * sizeof(float)) == 0);
+                     mlp_net_param_count(net) * sizeof(float)) == 0);
     ck_assert_int_eq(mlp_refit_output_layer(net, xs, ys, N_REC, 0.1f), MLP_OK);
-    ck_assert(all_finite(mlp_net_params(net), mlp_param_count(net)));
+    ck_assert(all_finite(mlp_net_params(net), mlp_net_param_count(net)));
     mlp_net_free(orig);
     mlp_net_free(net);
 }

@@ -67,7 +67,7 @@ START_TEST(gradient_matches_reference)
     mlp_loss loss = (mlp_loss)(_i / (4 * N_ACTS));
     tu_topo t = topo(act, loss, bias);
     mlp_net *net = tu_net_new(&t, 40 + (uint64_t)_i);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 7), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_dropout(ws, RATE, 9 + (uint64_t)_i), MLP_OK);
@@ -104,7 +104,7 @@ START_TEST(train_step_matches_reference)
     mlp_optimizer_kind kind = _i / (2 * N_ACTS) ? MLP_OPT_ADAM : MLP_OPT_SGD;
     tu_topo t = topo(act, loss, MLP_BIAS_PER_NEURON);
     mlp_net *net = tu_net_new(&t, 70 + (uint64_t)_i);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_optimizer_config oc = mlp_optimizer_config_default(kind);
     oc.learning_rate = 0.05f;
     oc.weight_decay = kind == MLP_OPT_SGD ? 0.1f : 0.0f;
@@ -151,7 +151,7 @@ START_TEST(train_matches_reference)
     mlp_activation act = hidden_acts[_i];
     tu_topo t = topo(act, MLP_LOSS_MSE, MLP_BIAS_PER_LAYER);
     mlp_net *net = tu_net_new(&t, 90 + (uint64_t)_i);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     float x[3], y[2];
     uint64_t s = 5;
     fill(&s, &t, MLP_LOSS_MSE, 1, x, y);

@@ -24,7 +24,7 @@ static void setup(void)
     tu_topo t = tu_topo_make(2, sizes, acts, MLP_BIAS_PER_NEURON);
     fx->net = tu_net_new(&t, 1);
     ck_assert_ptr_nonnull(fx->net);
-    fx->P = mlp_param_count(fx->net);
+    fx->P = mlp_net_param_count(fx->net);
     ck_assert_int_eq(mlp_workspace_create(&fx->ws, fx->net, 4), MLP_OK);
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     ck_assert_int_eq(mlp_optimizer_create(&fx->opt, fx->net, &oc), MLP_OK);

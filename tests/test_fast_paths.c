@@ -78,7 +78,7 @@ START_TEST(one_record_forward_and_gradient)
     const route_net *r = &nets[_i];
     tu_topo t = topo_of(r);
     mlp_net *net = tu_net_new(&t, 50 + (uint64_t)_i);
-    size_t P = mlp_param_count(net), nL = t.sizes[t.layers];
+    size_t P = mlp_net_param_count(net), nL = t.sizes[t.layers];
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     float *x, *y, *g = malloc(P * sizeof(float)), out[8];
@@ -111,7 +111,7 @@ START_TEST(sgd_train_step_matches_reference)
     const int threads = 1 + _i % 2;
     tu_topo t = topo_of(r);
     mlp_net *net = tu_net_new(&t, 60 + (uint64_t)_i);
-    size_t P = mlp_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
+    size_t P = mlp_net_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_threads(ws, threads), MLP_OK);
@@ -162,7 +162,7 @@ START_TEST(sgd_epochs_match_reference)
     const int threads = 1 + _i % 2, every_batch = _i / 2 % 2;
     tu_topo t = topo_of(r);
     mlp_net *net = tu_net_new(&t, 80 + (uint64_t)_i);
-    size_t P = mlp_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
+    size_t P = mlp_net_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
     enum { N = 5, EPOCHS = 2 };
     float *x, *y;
     fill_records(&t, r->loss, N, 17, &x, &y);

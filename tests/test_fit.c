@@ -390,15 +390,15 @@ static void same_as_tool(const char *csv, const char *tool_flags, const mlp_fit_
              tool, data, tool_flags, out);
     ck_assert_int_eq(system(cmd), 0);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, data, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&t, data, NULL, NULL), MLP_OK);
     mlp_model *mine = NULL, *theirs = NULL;
     mlp_error_detail d = {0};
     ck_assert_msg(mlp_model_fit_table(&mine, t, c, NULL, &d) == MLP_OK, "%s", d.message);
     ck_assert_int_eq(mlp_model_open(&theirs, out, NULL, NULL), MLP_OK);
     const mlp_net *a = mlp_model_net(mine), *b = mlp_model_net(theirs);
-    ck_assert_uint_eq(mlp_param_count(a), mlp_param_count(b));
+    ck_assert_uint_eq(mlp_net_param_count(a), mlp_net_param_count(b));
     ck_assert(memcmp(mlp_net_params_const(a), mlp_net_params_const(b),
-                     mlp_param_count(a) * sizeof(float)) == 0);
+                     mlp_net_param_count(a) * sizeof(float)) == 0);
     ck_assert_uint_eq(mlp_model_epoch(mine), mlp_model_epoch(theirs));
     mlp_model_free(mine);
     mlp_model_free(theirs);
@@ -450,7 +450,7 @@ START_TEST(table_report_and_encoding)
     tu_tmpdir_create(dir, "mlp-fit-");
     const char *path = tu_tmpdir_write(dir, "c.csv", cls);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, NULL), MLP_OK);
     mlp_model *m = NULL;
     mlp_fit_report r = new_report();
     ck_assert_int_eq(mlp_model_fit_table(&m, t, NULL, &r, NULL), MLP_OK);

@@ -92,7 +92,7 @@ START_TEST(csv_mutations)
         o.label_index = r % 3 == 0 ? 0 : -1;
         mlp_dataset *ds = NULL;
         mlp_error_detail d;
-        mlp_status st = mlp_csv_load(&ds, path, &o, &d);
+        mlp_status st = mlp_dataset_open_csv(&ds, path, &o, &d);
         expect_status(st);
         ck_assert(st == MLP_OK ? ds != NULL : ds == NULL);
         mlp_dataset_free(ds);
@@ -145,7 +145,7 @@ START_TEST(idx_mutations)
             write_bytes(pl, buf, mutate(&s, lab, nl, buf));
         }
         mlp_dataset *ds = NULL;
-        mlp_status st = mlp_idx_load(&ds, pi, pl, r % 2 ? 0 : 3, NULL);
+        mlp_status st = mlp_dataset_open_idx(&ds, pi, pl, r % 2 ? 0 : 3, NULL);
         expect_status(st);
         ck_assert(st == MLP_OK ? ds != NULL : ds == NULL);
         mlp_dataset_free(ds);
@@ -170,7 +170,7 @@ START_TEST(model_mutations)
     ck_assert_int_eq(mlp_preprocess_set_label_info(pre, MLP_TASK_CLASSIFY, "answer", 3, 2, classes),
                      MLP_OK);
     const char *good = path_of("good.mlp"), *bad = path_of("bad.mlp");
-    ck_assert_int_eq(mlp_model_save(good, net, pre, opt, 4, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts(good, net, pre, opt, 4, NULL), MLP_OK);
     unsigned char *orig = malloc(MAX_FILE), *buf = malloc(MAX_FILE);
     size_t n = read_bytes(good, orig, MAX_FILE);
     uint64_t s = 303;
@@ -180,7 +180,7 @@ START_TEST(model_mutations)
         mlp_net *ln = NULL;
         mlp_preprocess *lp = NULL;
         mlp_optimizer *lo = NULL;
-        mlp_status st = mlp_model_load(bad, &ln, &lp, &lo, NULL, NULL);
+        mlp_status st = mlp_model_open_parts(bad, &ln, &lp, &lo, NULL, NULL);
         expect_status(st);
         loaded += st == MLP_OK; /* a mutation the CRC cannot see (e.g. none took effect) */
         mlp_net_free(ln);

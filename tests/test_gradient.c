@@ -82,7 +82,7 @@ static fd_result gradient_check(const tu_topo *t, mlp_loss loss, uint64_t seed)
             tu_fill_uniform(&s, y, FD_BATCH * nL, 0.0, 1.0);
         if (!has_relu(t) || tu_ref_kink_margin(t, mlp_net_params(net), x, FD_BATCH) > 0.05) break;
     }
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     res.n = P;
 
     mlp_workspace *ws = NULL;
@@ -245,7 +245,7 @@ START_TEST(mse_by_hand)
     static const mlp_activation acts[] = {MLP_ACT_LINEAR};
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
-    ck_assert_uint_eq(mlp_param_count(net), 6);
+    ck_assert_uint_eq(mlp_net_param_count(net), 6);
     float *p = mlp_net_params(net);
     const float set[6] = {1, 2, 3, 4, 0.5f, -1}; /* W = [[1,2],[3,4]], b = [0.5,-1] */
     memcpy(p, set, sizeof set);
@@ -330,7 +330,7 @@ START_TEST(cross_entropy_needs_softmax)
         ck_assert_ptr_nonnull(net);
         mlp_workspace *ws = NULL;
         ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
-        size_t P = mlp_param_count(net);
+        size_t P = mlp_net_param_count(net);
         float g[64];
         for (size_t i = 0; i < P; i++) g[i] = 7.0f;
         const float x[2] = {0.3f, -0.2f}, y[2] = {0.25f, 0.75f};
@@ -360,7 +360,7 @@ START_TEST(accumulate_adds)
     mlp_net *net = tu_net_new(&t, 9);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 4), MLP_OK);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     uint64_t s = 3;
     float x[12], y[8], g[64], acc[64];
     tu_fill_uniform(&s, x, 12, -1, 1);

@@ -14,7 +14,7 @@ START_TEST(batch_gradient_is_sum_of_records)
 {
     tu_topo t = tu_topo_make(2, sizes, acts, (mlp_bias_mode)_i);
     mlp_net *net = tu_net_new(&t, 21);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, B), MLP_OK);
     float x[B * 4], y[B * 3];
@@ -55,7 +55,7 @@ START_TEST(sgd_step_is_params_minus_lr_sum)
     mlp_reduction red = (mlp_reduction)(_i / 4);
     tu_topo t = tu_topo_make(2, sizes, acts, bias);
     mlp_net *net = tu_net_new(&t, 33);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, B), MLP_OK);
     float x[B * 4], y[B * 3];
@@ -106,7 +106,7 @@ START_TEST(single_record_sgd_step)
     float wd = _i / 4 ? 0.1f : 0.0f;
     tu_topo t = tu_topo_make(3, deep, deep_acts, bias);
     mlp_net *net = tu_net_new(&t, 77);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 1), MLP_OK);
     float x[4], y[3];
@@ -255,7 +255,7 @@ START_TEST(fused_sgd_matches_unfused_rule)
     tu_topo t = tu_topo_make(2, _i / 32 ? wide_sizes : sizes, acts, bias);
     mlp_net *fused = tu_net_new(&t, 91), *plain = NULL;
     ck_assert_int_eq(mlp_net_clone(&plain, fused), MLP_OK);
-    size_t P = mlp_param_count(fused);
+    size_t P = mlp_net_param_count(fused);
     mlp_optimizer_config c = mlp_optimizer_config_default(MLP_OPT_SGD);
     c.learning_rate = 0.2f;
     c.reduction = red;

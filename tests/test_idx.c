@@ -130,7 +130,7 @@ static void expect_fail(const char *img, const char *lab, size_t classes, mlp_st
     mlp_dataset *ds = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    mlp_status st = mlp_idx_load(&ds, img, lab, classes, &det);
+    mlp_status st = mlp_dataset_open_idx(&ds, img, lab, classes, &det);
     ck_assert_msg(st == want, "status %d (%s), want %d; detail: %s", st, mlp_strerror(st), want,
                   det.message);
     ck_assert_ptr_null(ds);
@@ -142,7 +142,7 @@ START_TEST(valid_plain)
     const char *img = tmp_path("img"), *lab = tmp_path("lab");
     write_valid(img, lab, 0);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 3, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 3, NULL), MLP_OK);
     check_valid(ds, 3);
     mlp_dataset_free(ds);
 }
@@ -153,10 +153,10 @@ START_TEST(valid_gz_auto_classes)
     const char *img = tmp_path("img.gz"), *lab = tmp_path("lab.gz");
     write_valid(img, lab, 1);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 0, NULL), MLP_OK); /* max label + 1 */
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 0, NULL), MLP_OK); /* max label + 1 */
     check_valid(ds, 3);
     mlp_dataset_free(ds);
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 10, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 10, NULL), MLP_OK);
     check_valid(ds, 10);
     mlp_dataset_free(ds);
 }
@@ -198,7 +198,7 @@ START_TEST(truncated_body)
     write_bytes(img, buf, make_idx(buf, 0x08, 3, idims, pixels, 12) - 1, gz);
     mlp_error_detail det;
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 3, &det), MLP_ERR_TRUNCATED);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 3, &det), MLP_ERR_TRUNCATED);
     ck_assert_ptr_nonnull(strstr(det.message, "12")); /* the declared size */
     write_valid(img, lab, gz);
     write_bytes(lab, buf, make_idx(buf, 0x08, 1, ldims, labels, 2), gz);
@@ -256,7 +256,7 @@ START_TEST(wrong_type)
     write_bytes(img, buf, make_idx(buf, 0x0D, 3, idims, pixels, 12), 0);
     mlp_error_detail det;
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 3, &det), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 3, &det), MLP_ERR_FORMAT);
     ck_assert_msg(strstr(det.message, "0x0d") != NULL, "message: %s", det.message);
     write_valid(img, lab, 0);
     write_bytes(lab, buf, make_idx(buf, 0x09, 1, ldims, labels, 3), 0);
@@ -276,7 +276,7 @@ START_TEST(wrong_dimension_count)
     expect_fail(img, lab, 3, MLP_ERR_FORMAT);
     write_bytes(img, buf, make_idx(buf, 0x08, 2, two, pixels, 3), 0); /* images, 2 dims: ok */
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 3, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 3, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_input_size(ds), 1);
     mlp_dataset_free(ds);
     write_bytes(lab, buf, make_idx(buf, 0x08, 2, lab2, labels, 3), 0); /* labels, 2 dims */
@@ -367,10 +367,10 @@ START_TEST(label_out_of_range)
     mlp_error_detail det;
     mlp_dataset *ds = NULL;
     /* Label 2 with two classes. */
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 2, &det), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 2, &det), MLP_ERR_FORMAT);
     ck_assert_ptr_null(ds);
     ck_assert_msg(strstr(det.message, "label 2") != NULL, "message: %s", det.message);
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 3, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 3, NULL), MLP_OK);
     mlp_dataset_free(ds);
 }
 END_TEST
@@ -382,11 +382,11 @@ START_TEST(missing_file_and_null_args)
     expect_fail(tmp_path("nope"), lab, 3, MLP_ERR_IO);
     expect_fail(img, tmp_path("nope"), 3, MLP_ERR_IO);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(NULL, img, lab, 3, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_idx_load(&ds, NULL, lab, 3, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_idx(NULL, img, lab, 3, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, NULL, lab, 3, NULL), MLP_ERR_NULL_ARG);
     ck_assert_ptr_null(ds);
     /* No labels file: the images alone, for prediction. */
-    ck_assert_int_eq(mlp_idx_load(&ds, img, NULL, 3, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, NULL, 3, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_target_size(ds), 0);
     ck_assert_uint_eq(mlp_dataset_class_count(ds), 0);
     ck_assert_uint_gt(mlp_dataset_count(ds), 0);
@@ -408,7 +408,7 @@ START_TEST(larger_than_one_chunk)
     write_bytes(img, buf, make_idx(buf, 0x08, 3, idims, body, n), _i);
     write_bytes(lab, buf, make_idx(buf, 0x08, 1, ldims, lb, count), _i);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_idx_load(&ds, img, lab, 0, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_idx(&ds, img, lab, 0, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_count(ds), count);
     ck_assert_uint_eq(mlp_dataset_input_size(ds), d);
     ck_assert_uint_eq(mlp_dataset_class_count(ds), 10);

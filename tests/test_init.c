@@ -120,7 +120,7 @@ START_TEST(auto_picks_per_layer)
     static const size_t sizes[] = {400, 300, 200, 100};
     static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_LEAKY_RELU};
     mlp_net *net = create(3, sizes, acts);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     for (size_t i = 0; i < P; i++) mlp_net_params(net)[i] = 5.0f; /* biases must be reset */
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_AUTO, 13), MLP_OK);
     const float *p = mlp_net_params_const(net);
@@ -147,7 +147,7 @@ START_TEST(seeding)
     static const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
     for (int scheme = 0; scheme < MLP_INIT_COUNT; scheme++) {
         mlp_net *a = create(2, sizes, acts), *b = create(2, sizes, acts);
-        size_t P = mlp_param_count(a);
+        size_t P = mlp_net_param_count(a);
         ck_assert_int_eq(mlp_net_init(a, (mlp_init)scheme, 99), MLP_OK);
         /* b's RNG is used first, init reseeds it */
         ck_assert_int_eq(mlp_net_init(b, (mlp_init)scheme, 5), MLP_OK);
@@ -172,7 +172,7 @@ START_TEST(init_layer_touches_one_layer)
     static const size_t sizes[] = {6, 9, 4};
     static const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
     mlp_net *a = create(2, sizes, acts), *b = create(2, sizes, acts);
-    size_t P = mlp_param_count(a);
+    size_t P = mlp_net_param_count(a);
     ck_assert_int_eq(mlp_net_init(a, MLP_INIT_GLOROT, 1), MLP_OK);
     float *p = mlp_net_params(a);
     size_t w1 = mlp_net_weights_offset(a, 1), b0 = mlp_net_bias_offset(a, 0);

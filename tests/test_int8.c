@@ -285,13 +285,13 @@ START_TEST(test_model_file)
     fixture f = make(&CASES[4], 9);
     void *img = NULL;
     size_t size = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&img, &size, f.net, NULL, NULL, 3), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &size, f.net, NULL, NULL, 3), MLP_OK);
     unsigned char *b = img;
     ck_assert_uint_eq(b[8], 4);
     mlp_net *back = NULL;
     mlp_model_info info;
     mlp_error_detail d;
-    ck_assert_int_eq(mlp_model_load_mem(img, size, &back, NULL, NULL, &info, &d), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(img, size, &back, NULL, NULL, &info, &d), MLP_OK);
     ck_assert_uint_eq(info.format_version, 4);
     ck_assert(mlp_net_is_quantized(back));
     ck_assert_int_eq(mlp_net_quantize_mode(back), MLP_QUANTIZE_STATIC);
@@ -316,14 +316,14 @@ START_TEST(test_model_file)
     unsigned char *v = malloc(size);
     memcpy(v, img, size);
     v[8] = 5;
-    ck_assert_int_eq(mlp_model_load_mem(v, size, &back, NULL, NULL, NULL, &d), MLP_ERR_VERSION);
+    ck_assert_int_eq(mlp_model_open_parts_mem(v, size, &back, NULL, NULL, NULL, &d), MLP_ERR_VERSION);
     ck_assert_ptr_nonnull(strstr(d.message, "newer"));
     /* A "QNT8" section in a version 3 file is FORMAT (CRC made valid). */
     v[8] = 3;
     uint32_t crc = (uint32_t)crc32(0L, v, (uInt)(size - 4));
     for (int i = 0; i < 4; i++) v[size - 4 + i] = (unsigned char)(crc >> (8 * i));
     mlp_net *none = NULL;
-    ck_assert_int_eq(mlp_model_load_mem(v, size, &none, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_model_open_parts_mem(v, size, &none, NULL, NULL, NULL, &d), MLP_ERR_FORMAT);
     ck_assert_ptr_null(none);
     free(v);
 
@@ -331,7 +331,7 @@ START_TEST(test_model_file)
     mlp_net_dequantize(f.net);
     void *plain = NULL;
     size_t plain_size = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&plain, &plain_size, f.net, NULL, NULL, 3), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&plain, &plain_size, f.net, NULL, NULL, 3), MLP_OK);
     ck_assert_uint_eq(((unsigned char *)plain)[8], 1);
     mlp_free(plain);
     mlp_free(img);
@@ -354,7 +354,7 @@ static mlp_status load_patched(const void *img, size_t size, size_t at, unsigned
     uint32_t crc = (uint32_t)crc32(0L, v, (uInt)(size - 4));
     for (int i = 0; i < 4; i++) v[size - 4 + i] = (unsigned char)(crc >> (8 * i));
     mlp_net *net = NULL;
-    mlp_status st = mlp_model_load_mem(v, size, &net, NULL, NULL, NULL, d);
+    mlp_status st = mlp_model_open_parts_mem(v, size, &net, NULL, NULL, NULL, d);
     mlp_net_free(net);
     free(v);
     return st;
@@ -365,7 +365,7 @@ START_TEST(test_corrupt_section)
     fixture f = make(&CASES[0], 11);
     void *img = NULL;
     size_t size = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&img, &size, f.net, NULL, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &size, f.net, NULL, NULL, 0), MLP_OK);
     const unsigned char *b = img, *tag = NULL;
     for (size_t i = 32; i + 4 < size && !tag; i++)
         if (memcmp(b + i, "QNT8", 4) == 0) tag = b + i;
@@ -452,7 +452,7 @@ START_TEST(test_stale_and_fp32)
     ck_assert_int_eq(mlp_forward(f.net, ws, f.x, f.batch, a), MLP_ERR_STATE);
     void *img = NULL;
     size_t size = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&img, &size, f.net, NULL, NULL, 0), MLP_ERR_STATE);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &size, f.net, NULL, NULL, 0), MLP_ERR_STATE);
     ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_FP32), MLP_OK);
     ck_assert_int_eq(mlp_forward(f.net, ws, f.x, f.batch, a), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create_inference(&plain, f.net, f.batch), MLP_OK);

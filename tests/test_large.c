@@ -44,7 +44,7 @@ static int sgd_beyond_int_max(void)
     mlp_net *net = NULL;
     if (mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_NONE) != MLP_OK)
         return FAIL("mlp_net_create\n");
-    size_t n = mlp_param_count(net);
+    size_t n = mlp_net_param_count(net);
     if (n <= (size_t)INT_MAX) return FAIL("only %zu parameters\n", n);
     float *p = mlp_net_params(net);
     p[0] = 1.0f;

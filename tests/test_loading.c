@@ -174,7 +174,7 @@ static mlp_dataset *load_stream(const char *text, mlp_task task)
     mlp_csv_options o = mlp_csv_options_default();
     o.task = task;
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_csv_load_stream(&ds, fp, "mem", &o, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_csv_stream(&ds, fp, "mem", &o, NULL), MLP_OK);
     fclose(fp);
     return ds;
 }
@@ -295,8 +295,8 @@ START_TEST(shards_concatenate_to_the_file)
     }
     /* without the class list a share cannot know every class */
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_csv_load_shard(&ds, path, 0, 2, NULL, NULL), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_csv_load_shard(&ds, path, 2, 2, NULL, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_shard(&ds, path, 0, 2, NULL, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_shard(&ds, path, 2, 2, NULL, NULL), MLP_ERR_INVALID_ARG);
     mlp_dataset_free(all);
     free(text);
     range_bytes = 0;
@@ -314,7 +314,7 @@ START_TEST(quoted_file_falls_back)
     mlp_csv_options o = mlp_csv_options_default();
     o.task = MLP_TASK_REGRESS;
     path = write_file("q2.csv", "a,label\n1,2\n\"3\",4\n");
-    ck_assert_int_eq(mlp_csv_load_shard(&ds, path, 0, 2, &o, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_dataset_open_csv_shard(&ds, path, 0, 2, &o, NULL), MLP_ERR_INVALID_ARG);
 }
 END_TEST
 
@@ -334,18 +334,18 @@ START_TEST(quote_after_the_first_block)
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, &det), MLP_ERR_PARSE);
     ck_assert_msg(det.line == rows + 5, "line %zu, want %zu: %s", det.line, rows + 5, det.message);
     memset(&det, 0, sizeof det);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_csv_load(&ds, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, path, NULL, &det), MLP_ERR_PARSE);
     /* the numeric reader stops sooner: "8\n" is not a number, on the line the cell starts */
     ck_assert_msg(det.line == rows + 3 && det.column == 1, "line %zu, want %zu: %s", det.line,
                   rows + 3, det.message);
     /* without the bad row both read every record; the quoted break stays in its cell */
     s[len - strlen("1,2,3,4\n")] = '\0';
     path = write_file("late_quote.csv", s);
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, &det), MLP_OK);
     ck_assert_uint_eq(mlp_table_row_count(t), rows + 2);
     ck_assert_str_eq(mlp_table_cell(t, rows + 1, 0), "8\n");
     mlp_table_free(t);
@@ -366,13 +366,13 @@ START_TEST(nul_byte_is_an_error_in_both_readers)
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_csv_load(&ds, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, path, NULL, &det), MLP_ERR_PARSE);
     ck_assert_msg(det.line == 3 && det.column == 1, "line %zu col %zu: %s", det.line,
                   det.column, det.message);
     ck_assert_ptr_nonnull(strstr(det.message, "NUL"));
     memset(&det, 0, sizeof det);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, &det), MLP_ERR_PARSE);
     ck_assert_msg(det.line == 3 && det.column == 1, "line %zu col %zu: %s", det.line,
                   det.column, det.message);
     ck_assert_ptr_nonnull(strstr(det.message, "NUL"));
@@ -387,7 +387,7 @@ START_TEST(duplicate_header_names_refused)
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, &det), MLP_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(det.message, "columns 1 and 3"));
     ck_assert_ptr_nonnull(strstr(det.message, "'num'"));
     ck_assert_ptr_null(t);
@@ -397,7 +397,7 @@ START_TEST(duplicate_header_names_refused)
     o.label_name = "y";
     mlp_dataset *ds = NULL;
     memset(&det, 0, sizeof det);
-    ck_assert_int_eq(mlp_csv_load(&ds, path, &o, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, path, &o, &det), MLP_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(det.message, "columns 1 and 3"));
 }
 END_TEST
@@ -415,7 +415,7 @@ START_TEST(locale_does_not_matter)
                         "localedef -i de_DE -f UTF-8 de_DE.UTF-8): the C locale only\n");
     }
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load(&t, path, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_table_row_count(t), 2);
     ck_assert_ptr_null(mlp_table_column_name(t, 0));
     mlp_table_encoding *enc = NULL;
@@ -427,7 +427,7 @@ START_TEST(locale_does_not_matter)
     mlp_table_encoding_free(enc);
     mlp_table_free(t);
     mlp_dataset *d2 = NULL;
-    ck_assert_int_eq(mlp_csv_load(&d2, path, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_csv(&d2, path, NULL, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_count(d2), 2);
     ck_assert(mlp_dataset_inputs(d2)[2] == 3.25f);
     mlp_dataset_free(d2);
@@ -459,8 +459,8 @@ START_TEST(many_columns_by_name)
     snprintf(p1, sizeof p1, "%s/wide.csv", tmpdir);
     snprintf(p2, sizeof p2, "%s/wide_rev.csv", tmpdir);
     mlp_table *a = NULL, *b = NULL;
-    ck_assert_int_eq(mlp_table_load(&a, p1, NULL, NULL), MLP_OK);
-    ck_assert_int_eq(mlp_table_load(&b, p2, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&a, p1, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&b, p2, NULL, NULL), MLP_OK);
     mlp_table_options o = mlp_table_options_default();
     o.task = MLP_TASK_REGRESS;
     mlp_table_encoding *enc = NULL;
@@ -574,7 +574,7 @@ START_TEST(cache_trains_like_memory)
         ck_assert_uint_eq(ctr.count, atr.count);
         trained a = train_on(&ctr, &cva, n_in, k, !regress);
         trained b = train_on(&atr, &ava, n_in, k, !regress);
-        size_t P = mlp_param_count(a.net);
+        size_t P = mlp_net_param_count(a.net);
         ck_assert(memcmp(mlp_net_params_const(a.net), mlp_net_params_const(b.net),
                          P * sizeof(float)) == 0);
         for (int i = 0; i < 2; i++) {
@@ -645,7 +645,7 @@ START_TEST(cache_beyond_the_address_limit)
     mlp_csv_options o = mlp_csv_options_default();
     o.threads = 1;
     mlp_dataset *ds = NULL;
-    ck_assert_int_eq(mlp_csv_load(&ds, path, &o, NULL), MLP_ERR_NO_MEMORY);
+    ck_assert_int_eq(mlp_dataset_open_csv(&ds, path, &o, NULL), MLP_ERR_NO_MEMORY);
     mlp_csv_cache *cache = NULL;
     mlp_error_detail d;
     memset(&d, 0, sizeof d);

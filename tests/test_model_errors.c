@@ -243,7 +243,7 @@ START_TEST(create_open_write_name_the_part)
     mlp_table *t = NULL;
     mlp_table_encoding *enc = NULL;
     FILE *fp = fmemopen((void *)"a,y\n1,2\n3,4\n", 12, "r");
-    ck_assert_int_eq(mlp_table_load_stream(&t, fp, "mem", NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open_stream(&t, fp, "mem", NULL, NULL), MLP_OK);
     fclose(fp);
     ck_assert_int_eq(mlp_table_encoding_fit(&enc, t, NULL, NULL), MLP_OK);
     expect(mlp_model_set_encoding_ex(m, enc, &d), MLP_ERR_DIMENSION, &d, "enc makes 1 inputs");
@@ -422,7 +422,7 @@ static mlp_table *table_of(const char *text)
     FILE *fp = fmemopen((void *)text, strlen(text), "r");
     ck_assert_ptr_nonnull(fp);
     mlp_table *t = NULL;
-    ck_assert_int_eq(mlp_table_load_stream(&t, fp, "mem.csv", NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open_stream(&t, fp, "mem.csv", NULL, NULL), MLP_OK);
     fclose(fp);
     return t;
 }
@@ -496,6 +496,33 @@ START_TEST(file_write_atomic)
 }
 END_TEST
 
+START_TEST(scratch_precision_names_the_argument)
+{
+    mlp_dataset *ds = two_classes();
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_build(&m, ds, NULL), MLP_OK);
+    mlp_model_scratch *sc = NULL;
+    ck_assert_int_eq(mlp_model_scratch_create(&sc, m, 8), MLP_OK);
+    mlp_error_detail d;
+    expect(mlp_model_scratch_set_precision_ex(NULL, MLP_PRECISION_FP32, &d), MLP_ERR_NULL_ARG,
+           &d, "scratch");
+    expect(mlp_model_scratch_set_precision_ex(sc, MLP_PRECISION_COUNT, &d),
+           MLP_ERR_INVALID_ARG, &d, "precision");
+    ck_assert_int_eq(mlp_model_scratch_set_precision(sc, MLP_PRECISION_COUNT),
+                     MLP_ERR_INVALID_ARG);
+    /* BF16: supported or not on this machine, the base call's status, and a message */
+    mlp_status base = mlp_model_scratch_set_precision(sc, MLP_PRECISION_BF16);
+    mlp_status ex = mlp_model_scratch_set_precision_ex(sc, MLP_PRECISION_BF16, &d);
+    ck_assert_int_eq(ex, base);
+    if (ex != MLP_OK) ck_assert_msg(d.message[0] != '\0', "no message for status %d", (int)ex);
+    ck_assert_int_eq(mlp_model_scratch_set_precision_ex(sc, MLP_PRECISION_FP32, &d), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_precision(NULL), MLP_PRECISION_FP32);
+    mlp_model_scratch_free(sc);
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/mlp-model-errorsXXXXXX");
@@ -511,6 +538,7 @@ int main(void)
     tcase_add_test(tc, evaluate_is_mlp_evaluate);
     tcase_add_test(tc, table_without_encoding_is_numbers);
     tcase_add_test(tc, file_write_atomic);
+    tcase_add_test(tc, scratch_precision_names_the_argument);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -171,8 +171,8 @@ static mlp_status load_fails_detail(const char *path, const void *buf, size_t le
     mlp_optimizer *opt = sentinel_opt;
     mlp_model_info info = {99, true, true, 99};
     memset(detail, 0, sizeof *detail);
-    mlp_status st = path ? mlp_model_load(path, &net, &pre, &opt, &info, detail)
-                         : mlp_model_load_mem(buf, len, &net, &pre, &opt, &info, detail);
+    mlp_status st = path ? mlp_model_open_parts(path, &net, &pre, &opt, &info, detail)
+                         : mlp_model_open_parts_mem(buf, len, &net, &pre, &opt, &info, detail);
     ck_assert_int_ne(st, MLP_OK);
     ck_assert_ptr_eq(net, sentinel_net);
     ck_assert_ptr_eq(pre, sentinel_pre);
@@ -296,7 +296,7 @@ static unsigned char *model_bytes(const mlp_net *net, const mlp_preprocess *pre,
                                   const mlp_optimizer *opt, size_t epoch, size_t *len)
 {
     void *data = NULL;
-    ck_assert_int_eq(mlp_model_save_mem(&data, len, net, pre, opt, epoch), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&data, len, net, pre, opt, epoch), MLP_OK);
     ck_assert_ptr_nonnull(data);
     unsigned char *copy = malloc(*len);
     memcpy(copy, data, *len);
@@ -313,11 +313,11 @@ static unsigned char *full_model_bytes(size_t *len)
     return buf;
 }
 
-/* mlp_model_save to path, checked against mlp_model_save_mem: the same bytes. */
+/* mlp_model_write_parts to path, checked against mlp_model_write_parts_mem: the same bytes. */
 static void save_checked(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                          const mlp_optimizer *opt, size_t epoch)
 {
-    ck_assert_int_eq(mlp_model_save(path, net, pre, opt, epoch, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts(path, net, pre, opt, epoch, NULL), MLP_OK);
     size_t file_len, mem_len;
     unsigned char *file = file_read(path, &file_len);
     unsigned char *mem = model_bytes(net, pre, opt, epoch, &mem_len);
@@ -335,9 +335,9 @@ static void assert_same_net(const mlp_net *a, const mlp_net *b)
     for (size_t k = 0; k < L; k++)
         ck_assert_int_eq(mlp_net_activation(b, k), mlp_net_activation(a, k));
     ck_assert_int_eq(mlp_net_bias_mode(b), mlp_net_bias_mode(a));
-    ck_assert_uint_eq(mlp_param_count(b), mlp_param_count(a));
+    ck_assert_uint_eq(mlp_net_param_count(b), mlp_net_param_count(a));
     ck_assert_int_eq(memcmp(mlp_net_params_const(a), mlp_net_params_const(b),
-                            mlp_param_count(a) * sizeof(float)),
+                            mlp_net_param_count(a) * sizeof(float)),
                      0);
 }
 
@@ -360,8 +360,8 @@ static void assert_same_pre(const mlp_preprocess *a, const mlp_preprocess *b)
 
 static void assert_same_opt(mlp_optimizer *a, mlp_optimizer *b)
 {
-    const mlp_optimizer_config *ca = mlp_optimizer_get_config(a);
-    const mlp_optimizer_config *cb = mlp_optimizer_get_config(b);
+    const mlp_optimizer_config *ca = mlp_optimizer_settings(a);
+    const mlp_optimizer_config *cb = mlp_optimizer_settings(b);
     ck_assert_int_eq(cb->kind, ca->kind);
     ck_assert_int_eq(cb->reduction, ca->reduction);
     ck_assert_int_eq(cb->schedule, ca->schedule);
@@ -379,26 +379,26 @@ static void assert_same_opt(mlp_optimizer *a, mlp_optimizer *b)
     if (na) ck_assert_int_eq(memcmp(sa, sb, na * sizeof(float)), 0);
 }
 
-/* mlp_model_load from path, checked against mlp_model_load_mem of the file's bytes: equal
+/* mlp_model_open_parts from path, checked against mlp_model_open_parts_mem of the file's bytes: equal
  * objects (parameters and RNG state bit for bit) and info. */
 static void load_checked(const char *path, mlp_net **net, mlp_preprocess **pre,
                          mlp_optimizer **opt, mlp_model_info *info, mlp_error_detail *detail)
 {
-    ck_assert_int_eq(mlp_model_load(path, net, pre, opt, info, detail), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts(path, net, pre, opt, info, detail), MLP_OK);
     size_t len;
     unsigned char *bytes = file_read(path, &len);
     mlp_net *n2 = NULL;
     mlp_preprocess *p2 = NULL;
     mlp_optimizer *o2 = NULL;
     mlp_model_info i2;
-    ck_assert_int_eq(mlp_model_load_mem(bytes, len, &n2, pre ? &p2 : NULL, opt ? &o2 : NULL,
+    ck_assert_int_eq(mlp_model_open_parts_mem(bytes, len, &n2, pre ? &p2 : NULL, opt ? &o2 : NULL,
                                         &i2, NULL),
                      MLP_OK);
     free(bytes);
     assert_same_net(*net, n2);
     uint64_t r1[MLP_RNG_STATE_WORDS], r2[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(*net, r1);
-    mlp_net_get_rng_state(n2, r2);
+    mlp_net_rng_state(*net, r1);
+    mlp_net_rng_state(n2, r2);
     ck_assert_int_eq(memcmp(r1, r2, sizeof r1), 0);
     if (pre) {
         ck_assert_int_eq(*pre == NULL, p2 == NULL);
@@ -442,7 +442,7 @@ START_TEST(test_roundtrip_every_bias_mode)
                                    100 + t);
             /* Values whose bits a careless encoder would change. */
             float *p = mlp_net_params(net);
-            size_t P = mlp_param_count(net);
+            size_t P = mlp_net_param_count(net);
             p[0] = -0.0f;
             p[P / 2] = 1e-40f; /* subnormal */
             p[P - 1] = FLT_MAX;
@@ -613,7 +613,7 @@ START_TEST(test_resume_is_exact)
         load_checked(path, &resumed, NULL, &o3, NULL, NULL);
         ck_assert_uint_eq(mlp_optimizer_step_count(o3), 7);
         train_steps(resumed, o3, 7, 5);
-        size_t P = mlp_param_count(straight);
+        size_t P = mlp_net_param_count(straight);
         ck_assert_msg(tu_first_diff(mlp_net_params_const(straight),
                                     mlp_net_params_const(resumed), P) == P,
                       "resumed %s differs", kinds[i] == MLP_OPT_ADAM ? "adam" : "optimizer");
@@ -668,7 +668,7 @@ START_TEST(test_resume_training_loop_is_exact)
     load_checked(path, &resumed, NULL, &o3, &info, NULL);
     ck_assert_uint_eq(info.epoch, 3);
     train_epochs(resumed, o3, info.epoch, 6);
-    size_t P = mlp_param_count(straight);
+    size_t P = mlp_net_param_count(straight);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(straight), mlp_net_params_const(resumed), P), P);
     /* Without the saved RNG state the shuffles differ, and so do the parameters. */
     mlp_net *reseeded = NULL;
@@ -941,7 +941,7 @@ START_TEST(test_save_into_missing_directory)
     char path[256];
     file_path(path, sizeof path, &d, "no/such/dir/model.mlp");
     model m = model_new(true, true);
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 0, NULL), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, m.pre, m.opt, 0, NULL), MLP_ERR_IO);
     ck_assert_uint_eq(dir_entries(d.path), 0);
     model_free(&m);
     dir_remove(&d);
@@ -995,14 +995,14 @@ START_TEST(test_failed_save_keeps_old_file)
     mlp_optimizer *other_opt = NULL;
     ck_assert_int_eq(mlp_optimizer_create(&other_opt, other, &c), MLP_OK);
     mlp_preprocess *other_pre = pre_new(4, 3, NULL);
-    ck_assert_int_eq(mlp_model_save(path, m.net, other_pre, NULL, 0, NULL), MLP_ERR_DIMENSION);
-    ck_assert_int_eq(mlp_model_save(path, m.net, NULL, other_opt, 0, NULL),
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, other_pre, NULL, 0, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, NULL, other_opt, 0, NULL),
                      MLP_ERR_WORKSPACE_MISMATCH);
     mlp_preprocess *few_classes = pre_new(5, 4, NULL); /* 4 names, 3 outputs */
-    ck_assert_int_eq(mlp_model_save(path, m.net, few_classes, NULL, 0, NULL), MLP_ERR_DIMENSION);
-    ck_assert_int_eq(mlp_model_save(path, NULL, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save(NULL, m.net, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save("", m.net, NULL, NULL, 0, NULL), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, few_classes, NULL, 0, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_write_parts(path, NULL, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts(NULL, m.net, NULL, NULL, 0, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts("", m.net, NULL, NULL, 0, NULL), MLP_ERR_INVALID_ARG);
 
     size_t len2;
     unsigned char *after = file_read(path, &len2);
@@ -1017,7 +1017,7 @@ START_TEST(test_failed_save_keeps_old_file)
     char inner[300];
     snprintf(inner, sizeof inner, "%s/keep", sub);
     file_write(inner, "x", 1);
-    ck_assert_int_eq(mlp_model_save(sub, m.net, NULL, NULL, 0, NULL), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_model_write_parts(sub, m.net, NULL, NULL, 0, NULL), MLP_ERR_IO);
     ck_assert_uint_eq(dir_entries(d.path), 2);
     ck_assert_uint_eq(dir_entries(sub), 1);
     unlink(inner);
@@ -1049,7 +1049,7 @@ START_TEST(test_save_refuses_foreign_optimizer)
         mlp_optimizer_config c = mlp_optimizer_config_default(kinds[i]);
         mlp_optimizer *opt = NULL;
         ck_assert_int_eq(mlp_optimizer_create(&opt, other, &c), MLP_OK);
-        ck_assert_int_eq(mlp_model_save(path, m.net, NULL, opt, 0, NULL), MLP_ERR_WORKSPACE_MISMATCH);
+        ck_assert_int_eq(mlp_model_write_parts(path, m.net, NULL, opt, 0, NULL), MLP_ERR_WORKSPACE_MISMATCH);
         ck_assert_int_ne(access(path, F_OK), 0);
         mlp_optimizer_free(opt);
     }
@@ -1063,8 +1063,8 @@ START_TEST(test_null_arguments)
 {
     mlp_net *net = NULL;
     mlp_error_detail detail;
-    ck_assert_int_eq(mlp_model_load(NULL, &net, NULL, NULL, NULL, &detail), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_load("/tmp/x", NULL, NULL, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_open_parts(NULL, &net, NULL, NULL, NULL, &detail), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_open_parts("/tmp/x", NULL, NULL, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
     ck_assert_ptr_null(net);
 }
 END_TEST
@@ -1089,7 +1089,7 @@ START_TEST(test_write_error_names_errno)
     signal(SIGXFSZ, SIG_IGN);
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
     mlp_error_detail detail;
-    mlp_status st = mlp_model_save(path, m.net, m.pre, m.opt, 0, &detail);
+    mlp_status st = mlp_model_write_parts(path, m.net, m.pre, m.opt, 0, &detail);
     ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
     ck_assert_int_eq(st, MLP_ERR_IO);
     ck_assert_msg(strstr(detail.message, strerror(EFBIG)) && strstr(detail.message, path),
@@ -1101,9 +1101,9 @@ START_TEST(test_write_error_names_errno)
     /* A missing directory names the directory, and success clears the detail. */
     char missing[300];
     snprintf(missing, sizeof missing, "%s/none/model.mlp", d.path);
-    ck_assert_int_eq(mlp_model_save(missing, small, NULL, NULL, 0, &detail), MLP_ERR_IO);
+    ck_assert_int_eq(mlp_model_write_parts(missing, small, NULL, NULL, 0, &detail), MLP_ERR_IO);
     ck_assert_msg(strstr(detail.message, strerror(ENOENT)), "detail: %s", detail.message);
-    ck_assert_int_eq(mlp_model_save(path, small, NULL, NULL, 0, &detail), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts(path, small, NULL, NULL, 0, &detail), MLP_OK);
     ck_assert_str_eq(detail.message, "");
     free(before);
     free(after);
@@ -1157,13 +1157,13 @@ START_TEST(test_non_finite_models_refused)
     float *p = mlp_net_params(m.net);
     const float keep = p[2];
     p[2] = NAN;
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
     p[2] = keep;
     size_t n;
     float *state = mlp_optimizer_state(m.opt, &n);
     ck_assert_uint_gt(n, 0);
     state[n - 1] = INFINITY;
-    ck_assert_int_eq(mlp_model_save(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
+    ck_assert_int_eq(mlp_model_write_parts(path, m.net, m.pre, m.opt, 1, NULL), MLP_ERR_NON_FINITE);
     size_t len2;
     unsigned char *after = file_read(path, &len2);
     ck_assert(len2 == len && memcmp(good, after, len) == 0);
@@ -1188,7 +1188,7 @@ START_TEST(test_non_finite_models_refused)
         mlp_net *ln = NULL;
         mlp_optimizer *lo = NULL;
         mlp_error_detail detail;
-        ck_assert_int_eq(mlp_model_load(path, &ln, NULL, &lo, NULL, &detail), MLP_ERR_FORMAT);
+        ck_assert_int_eq(mlp_model_open_parts(path, &ln, NULL, &lo, NULL, &detail), MLP_ERR_FORMAT);
         ck_assert_msg(strstr(detail.message, "not finite"), "detail: %s", detail.message);
         free(b);
     }
@@ -1210,7 +1210,7 @@ START_TEST(test_mem_roundtrip_is_stable)
     memcpy(copy, image, len);
     model back = {NULL, NULL, NULL};
     mlp_model_info info;
-    ck_assert_int_eq(mlp_model_load_mem(image, len, &back.net, &back.pre, &back.opt, &info,
+    ck_assert_int_eq(mlp_model_open_parts_mem(image, len, &back.net, &back.pre, &back.opt, &info,
                                         NULL),
                      MLP_OK);
     ck_assert_int_eq(memcmp(image, copy, len), 0); /* the input is only read */
@@ -1226,7 +1226,7 @@ START_TEST(test_mem_roundtrip_is_stable)
     ck_assert_int_eq(memcmp(again, image, len), 0);
     /* Optional outputs skipped: only the net is built. */
     mlp_net *only = NULL;
-    ck_assert_int_eq(mlp_model_load_mem(image, len, &only, NULL, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(image, len, &only, NULL, NULL, NULL, NULL), MLP_OK);
     assert_same_net(m.net, only);
     mlp_net_free(only);
     free(again);
@@ -1244,17 +1244,17 @@ START_TEST(test_mem_null_and_size_errors)
     unsigned char *image = model_bytes(m.net, m.pre, m.opt, 0, &len);
     void *data = (void *)(uintptr_t)0x7;
     size_t size = 42;
-    ck_assert_int_eq(mlp_model_save_mem(NULL, &size, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_mem(&data, NULL, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_mem(&data, &size, NULL, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_mem(NULL, &size, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&data, NULL, m.net, NULL, NULL, 0), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&data, &size, NULL, NULL, NULL, 0), MLP_ERR_NULL_ARG);
     /* A refused save leaves the outputs alone. */
     mlp_preprocess *other_pre = pre_new(4, 0, NULL);
-    ck_assert_int_eq(mlp_model_save_mem(&data, &size, m.net, other_pre, NULL, 0),
+    ck_assert_int_eq(mlp_model_write_parts_mem(&data, &size, m.net, other_pre, NULL, 0),
                      MLP_ERR_DIMENSION);
     float *p = mlp_net_params(m.net);
     float keep = p[0];
     p[0] = NAN;
-    ck_assert_int_eq(mlp_model_save_mem(&data, &size, m.net, NULL, NULL, 0), MLP_ERR_NON_FINITE);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&data, &size, m.net, NULL, NULL, 0), MLP_ERR_NON_FINITE);
     p[0] = keep;
     ck_assert_ptr_eq(data, (void *)(uintptr_t)0x7);
     ck_assert_uint_eq(size, 42);
@@ -1262,10 +1262,10 @@ START_TEST(test_mem_null_and_size_errors)
 
     mlp_net *net = NULL;
     mlp_error_detail detail;
-    ck_assert_int_eq(mlp_model_load_mem(NULL, len, &net, NULL, NULL, NULL, &detail),
+    ck_assert_int_eq(mlp_model_open_parts_mem(NULL, len, &net, NULL, NULL, NULL, &detail),
                      MLP_ERR_NULL_ARG);
     ck_assert(detail.message[0] != '\0');
-    ck_assert_int_eq(mlp_model_load_mem(image, len, NULL, NULL, NULL, NULL, NULL),
+    ck_assert_int_eq(mlp_model_open_parts_mem(image, len, NULL, NULL, NULL, NULL, NULL),
                      MLP_ERR_NULL_ARG);
     ck_assert_ptr_null(net);
     /* A size that disagrees with the image's declared length. */
@@ -1289,41 +1289,41 @@ START_TEST(test_mem_into_caller_buffer)
     size_t len;
     unsigned char *image = model_bytes(m.net, m.pre, m.opt, 9, &len);
     size_t size = 0;
-    ck_assert_int_eq(mlp_model_save_size(&size, m.net, m.pre, m.opt), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_size(&size, m.net, m.pre, m.opt), MLP_OK);
     ck_assert_uint_eq(size, len);
-    /* Exactly the size: the same bytes as mlp_model_save_mem; larger: the rest untouched. */
+    /* Exactly the size: the same bytes as mlp_model_write_parts_mem; larger: the rest untouched. */
     unsigned char *buf = malloc(len + 16);
     memset(buf, 0xAA, len + 16);
     size_t written = 0;
-    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, m.pre, m.opt, 9),
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len + 16, &written, m.net, m.pre, m.opt, 9),
                      MLP_OK);
     ck_assert_uint_eq(written, len);
     ck_assert_int_eq(memcmp(buf, image, len), 0);
     for (size_t i = len; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
     memset(buf, 0xAA, len + 16);
     written = 0;
-    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, m.net, m.pre, m.opt, 9), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len, &written, m.net, m.pre, m.opt, 9), MLP_OK);
     ck_assert_uint_eq(written, len);
     ck_assert_int_eq(memcmp(buf, image, len), 0);
     /* One byte short: DIMENSION, nothing written. */
     memset(buf, 0xAA, len + 16);
     written = 7;
-    ck_assert_int_eq(mlp_model_save_into(buf, len - 1, &written, m.net, m.pre, m.opt, 9),
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len - 1, &written, m.net, m.pre, m.opt, 9),
                      MLP_ERR_DIMENSION);
     ck_assert_uint_eq(written, 7);
     for (size_t i = 0; i < len + 16; i++) ck_assert_uint_eq(buf[i], 0xAA);
     /* NULL arguments and refused models change nothing either. */
-    ck_assert_int_eq(mlp_model_save_size(NULL, m.net, NULL, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_size(&size, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_into(NULL, len, &written, m.net, NULL, NULL, 0),
+    ck_assert_int_eq(mlp_model_write_parts_size(NULL, m.net, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_size(&size, NULL, NULL, NULL), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_into(NULL, len, &written, m.net, NULL, NULL, 0),
                      MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_into(buf, len, NULL, m.net, NULL, NULL, 0),
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len, NULL, m.net, NULL, NULL, 0),
                      MLP_ERR_NULL_ARG);
-    ck_assert_int_eq(mlp_model_save_into(buf, len, &written, NULL, NULL, NULL, 0),
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len, &written, NULL, NULL, NULL, 0),
                      MLP_ERR_NULL_ARG);
     mlp_preprocess *other_pre = pre_new(4, 0, NULL);
-    ck_assert_int_eq(mlp_model_save_size(&size, m.net, other_pre, NULL), MLP_ERR_DIMENSION);
-    ck_assert_int_eq(mlp_model_save_into(buf, len + 16, &written, m.net, other_pre, NULL, 0),
+    ck_assert_int_eq(mlp_model_write_parts_size(&size, m.net, other_pre, NULL), MLP_ERR_DIMENSION);
+    ck_assert_int_eq(mlp_model_write_parts_into(buf, len + 16, &written, m.net, other_pre, NULL, 0),
                      MLP_ERR_DIMENSION);
     ck_assert_uint_eq(size, len);
     ck_assert_uint_eq(written, 7);

@@ -57,7 +57,7 @@ static void setup(void)
     }
     const char *path = tu_tmpdir_write(tmp, "train.csv", csv);
     free(csv);
-    ck_assert_int_eq(mlp_csv_load(&data, path, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_dataset_open_csv(&data, path, NULL, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_dataset_class_count(data), 3);
     for (int i = 0; i < N_PRED; i++) raw_record(pred_rows + i * N_FEAT);
 }
@@ -400,7 +400,7 @@ START_TEST(bad_training_args_change_nothing)
 {
     mlp_model *m = built_model();
     const mlp_net *net = mlp_model_net(m);
-    size_t np = mlp_param_count(net);
+    size_t np = mlp_net_param_count(net);
     float *before = malloc(np * sizeof *before);
     ck_assert_ptr_nonnull(before);
     memcpy(before, mlp_net_params_const(net), np * sizeof *before);
@@ -506,8 +506,8 @@ static mlp_net *train_by_hand(const mlp_dataset *train, const mlp_dataset *val,
 static void check_same_run(const mlp_model *m, const mlp_net *net, const mlp_optimizer *opt,
                            const mlp_train_result *a, const mlp_train_result *b)
 {
-    size_t np = mlp_param_count(net);
-    ck_assert_uint_eq(mlp_param_count(mlp_model_net(m)), np);
+    size_t np = mlp_net_param_count(net);
+    ck_assert_uint_eq(mlp_net_param_count(mlp_model_net(m)), np);
     ck_assert_mem_eq(mlp_net_params_const(mlp_model_net(m)), mlp_net_params_const(net),
                      np * sizeof(float));
     ck_assert_uint_eq(mlp_optimizer_step_count(mlp_model_optimizer((mlp_model *)m)),

@@ -121,7 +121,7 @@ static void compare_with_single(mlp_optimizer_kind kind, size_t batch, bool val)
     make_data(&d);
     run alone = train_once(MPI_COMM_NULL, &d, kind, batch, val);
     ck_assert_int_eq(alone.st, MLP_OK);
-    const size_t P = mlp_param_count(alone.net);
+    const size_t P = mlp_net_param_count(alone.net);
     for (int n = 1; n <= world_size; n++) {
         MPI_Comm comm = first_ranks(n);
         if (comm == MPI_COMM_NULL) continue;
@@ -191,7 +191,7 @@ START_TEST(sgd_matches_double_reference)
     make_data(&d);
     tu_topo t = topo();
     mlp_net *ref = tu_net_new(&t, 7);
-    const size_t P = mlp_param_count(ref), batch = 5;
+    const size_t P = mlp_net_param_count(ref), batch = 5;
     double *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g);
     float *pf = malloc(P * sizeof *pf), *bx = malloc(batch * 5 * sizeof *bx);
     float *by = malloc(batch * 3 * sizeof *by);
@@ -238,7 +238,7 @@ START_TEST(train_step_sums_the_shares)
     make_data(&d);
     tu_topo t = topo();
     mlp_net *net = tu_net_new(&t, 3);
-    const size_t P = mlp_param_count(net), B = 7;
+    const size_t P = mlp_net_param_count(net), B = 7;
     float *before = malloc(P * sizeof *before);
     memcpy(before, mlp_net_params_const(net), P * sizeof *before);
     double *g = calloc(P, sizeof *g), *expect = malloc(P * sizeof *expect);
@@ -324,7 +324,7 @@ START_TEST(mismatch_fails_on_every_rank)
     const size_t other_sizes[] = {5, 8, 3};
     tu_topo t = tu_topo_make(2, odd ? other_sizes : sizes, acts, MLP_BIAS_PER_NEURON);
     mlp_net *net = tu_net_new(&t, 7);
-    float *before = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    float *before = tu_copy(mlp_net_params_const(net), mlp_net_param_count(net));
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     mlp_optimizer *opt;
     ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
@@ -337,8 +337,8 @@ START_TEST(mismatch_fails_on_every_rank)
     char expect[64];
     snprintf(expect, sizeof expect, "rank %d: the network's topology differs", world_size - 1);
     ck_assert_msg(strstr(det.message, expect), "message: %s", det.message);
-    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), before, mlp_param_count(net)),
-                      mlp_param_count(net));
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), before, mlp_net_param_count(net)),
+                      mlp_net_param_count(net));
     mlp_optimizer_free(opt);
     free(before);
 
@@ -380,8 +380,8 @@ START_TEST(bad_settings_change_nothing)
     mlp_optimizer *opt;
     ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
     uint64_t before[MLP_RNG_STATE_WORDS], after[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(net, before);
-    float *p0 = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    mlp_net_rng_state(net, before);
+    float *p0 = tu_copy(mlp_net_params_const(net), mlp_net_param_count(net));
     mlp_train_config tc = mlp_train_config_default();
     tc.loss = MLP_LOSS_CROSS_ENTROPY; /* needs softmax */
     ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
@@ -403,10 +403,10 @@ START_TEST(bad_settings_change_nothing)
     ck_assert_int_eq(mlp_mpi_train(MPI_COMM_WORLD, net, opt, d.x, d.y, COUNT, NULL, NULL, 0,
                                    &tc, NULL, NULL),
                      MLP_ERR_NON_FINITE);
-    mlp_net_get_rng_state(net, after);
+    mlp_net_rng_state(net, after);
     ck_assert(memcmp(before, after, sizeof before) == 0);
-    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), p0, mlp_param_count(net)),
-                      mlp_param_count(net));
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), p0, mlp_net_param_count(net)),
+                      mlp_net_param_count(net));
     ck_assert_uint_eq(mlp_optimizer_step_count(opt), 0);
     free(p0);
     mlp_optimizer_free(opt);
@@ -429,11 +429,11 @@ START_TEST(sync_copies_rank_zero)
     ck_assert_int_eq(mlp_mpi_sync(MPI_COMM_WORLD, net, opt, NULL), MLP_OK);
     mlp_net *zero = tu_net_new(&t, 100);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), mlp_net_params_const(zero),
-                                    mlp_param_count(net)),
-                      mlp_param_count(net));
+                                    mlp_net_param_count(net)),
+                      mlp_net_param_count(net));
     uint64_t a[MLP_RNG_STATE_WORDS], b[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(net, a);
-    mlp_net_get_rng_state(zero, b);
+    mlp_net_rng_state(net, a);
+    mlp_net_rng_state(zero, b);
     ck_assert(memcmp(a, b, sizeof a) == 0);
     for (size_t i = 0; i < n; i++) ck_assert_float_eq(state[i], (float)i);
     ck_assert_uint_eq(mlp_optimizer_step_count(opt), 10);
@@ -475,7 +475,7 @@ START_TEST(different_data_of_the_same_size_refused)
     if (world_rank == world_size - 1) d.x[10] += 0.25f; /* a stale copy on one host */
     tu_topo t = topo();
     mlp_net *net = tu_net_new(&t, 7);
-    float *before = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    float *before = tu_copy(mlp_net_params_const(net), mlp_net_param_count(net));
     mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAM);
     mlp_optimizer *opt;
     ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
@@ -487,8 +487,8 @@ START_TEST(different_data_of_the_same_size_refused)
     char expect[64];
     snprintf(expect, sizeof expect, "rank %d: the content of the training", world_size - 1);
     ck_assert_msg(strstr(det.message, expect), "message: %s", det.message);
-    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), before, mlp_param_count(net)),
-                      mlp_param_count(net));
+    ck_assert_uint_eq(tu_first_diff(mlp_net_params_const(net), before, mlp_net_param_count(net)),
+                      mlp_net_param_count(net));
     free(before);
     mlp_optimizer_free(opt);
     mlp_net_free(net);
@@ -546,7 +546,7 @@ START_TEST(attached_config_and_a_failing_rank)
     mlp_train_result r;
     mlp_error_detail det = {0};
     ck_assert_int_eq(mlp_train_source(net, opt, &train, &val, &tc, &r, &det), MLP_OK);
-    const size_t P = mlp_param_count(net);
+    const size_t P = mlp_net_param_count(net);
     ck_assert(tu_rel_err_ff(mlp_net_params_const(net), mlp_net_params_const(alone), P, 1e-3) <
               TOL);
     ck_assert(same_everywhere(MPI_COMM_WORLD, mlp_net_params_const(net), P));

@@ -33,7 +33,7 @@ START_TEST(accessors)
     ck_assert_uint_eq(mlp_net_bias_offset(net, 2), SIZE_MAX);
     /* parameters start at zero */
     const float *p = mlp_net_params_const(net);
-    for (size_t i = 0; i < mlp_param_count(net); i++) ck_assert_float_eq(p[i], 0.0f);
+    for (size_t i = 0; i < mlp_net_param_count(net); i++) ck_assert_float_eq(p[i], 0.0f);
     mlp_net_free(net);
     mlp_net_free(NULL); /* allowed */
 }
@@ -56,7 +56,7 @@ START_TEST(layout_per_bias_mode)
 {
     const layout_case *c = &layouts[_i];
     mlp_net *net = make(c->bias);
-    ck_assert_uint_eq(mlp_param_count(net), c->count);
+    ck_assert_uint_eq(mlp_net_param_count(net), c->count);
     for (size_t k = 0; k < 2; k++) {
         ck_assert_msg(mlp_net_weights_offset(net, k) == c->w[k], "%s: W%zu at %zu, expected %zu",
                       tu_bias_name(c->bias), k, mlp_net_weights_offset(net, k), c->w[k]);
@@ -99,12 +99,12 @@ START_TEST(clone_is_deep)
 {
     mlp_net *net = make(MLP_BIAS_PER_NEURON);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_GLOROT, 7), MLP_OK);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_net *c = NULL;
     ck_assert_int_eq(mlp_net_clone(&c, net), MLP_OK);
     ck_assert_ptr_nonnull(c);
     ck_assert_ptr_ne(mlp_net_params(c), mlp_net_params(net));
-    ck_assert_uint_eq(mlp_param_count(c), P);
+    ck_assert_uint_eq(mlp_net_param_count(c), P);
     ck_assert_uint_eq(mlp_net_layer_count(c), 2);
     ck_assert_uint_eq(mlp_net_size(c, 1), 4);
     ck_assert_int_eq(mlp_net_activation(c, 0), MLP_ACT_TANH);
@@ -132,7 +132,7 @@ START_TEST(copy_params)
 {
     mlp_net *a = make(MLP_BIAS_PER_NEURON), *b = make(MLP_BIAS_PER_NEURON);
     ck_assert_int_eq(mlp_net_init(a, MLP_INIT_GLOROT, 1), MLP_OK);
-    size_t P = mlp_param_count(a);
+    size_t P = mlp_net_param_count(a);
     ck_assert_int_eq(mlp_net_copy_params(b, a), MLP_OK);
     ck_assert_uint_eq(tu_first_diff(mlp_net_params(a), mlp_net_params(b), P), P);
     ck_assert_ptr_ne(mlp_net_params(a), mlp_net_params(b));
@@ -148,8 +148,8 @@ START_TEST(copy_params)
     ck_assert_int_eq(mlp_net_copy_params(a, w), MLP_ERR_DIMENSION);
     ck_assert_int_eq(mlp_net_copy_params(bm, a), MLP_ERR_DIMENSION);
     ck_assert_int_eq(mlp_net_copy_params(ac, a), MLP_ERR_DIMENSION);
-    for (size_t i = 0; i < mlp_param_count(w); i++) ck_assert_float_eq(mlp_net_params(w)[i], 0.0f);
-    for (size_t i = 0; i < mlp_param_count(ac); i++) ck_assert_float_eq(mlp_net_params(ac)[i], 0.0f);
+    for (size_t i = 0; i < mlp_net_param_count(w); i++) ck_assert_float_eq(mlp_net_params(w)[i], 0.0f);
+    for (size_t i = 0; i < mlp_net_param_count(ac); i++) ck_assert_float_eq(mlp_net_params(ac)[i], 0.0f);
     ck_assert_int_eq(mlp_net_copy_params(NULL, a), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_net_copy_params(b, NULL), MLP_ERR_NULL_ARG);
     mlp_net_free(a); mlp_net_free(b); mlp_net_free(w); mlp_net_free(bm); mlp_net_free(ac);
@@ -162,7 +162,7 @@ START_TEST(single_layer_and_wide)
     static const mlp_activation ac[] = {MLP_ACT_LINEAR};
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 1, sz, ac, MLP_BIAS_PER_NETWORK), MLP_OK);
-    ck_assert_uint_eq(mlp_param_count(net), 2);
+    ck_assert_uint_eq(mlp_net_param_count(net), 2);
     ck_assert_uint_eq(mlp_net_bias_offset(net, 0), 1);
     mlp_net_free(net);
     static const size_t sz5[] = {2, 3, 4, 5, 6, 7};
@@ -176,7 +176,7 @@ START_TEST(single_layer_and_wide)
         ck_assert_uint_eq(mlp_net_bias_offset(net, k), off);
         off += 1;
     }
-    ck_assert_uint_eq(mlp_param_count(net), off);
+    ck_assert_uint_eq(mlp_net_param_count(net), off);
     mlp_net_free(net);
 }
 END_TEST
@@ -198,9 +198,9 @@ START_TEST(version_and_threads)
                      MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH);
     ck_assert(MLP_VERSION_MINOR < 100 && MLP_VERSION_PATCH < 100);
     ck_assert_int_eq(mlp_set_threads(1), MLP_OK);
-    ck_assert_int_eq(mlp_get_threads(), 1);
+    ck_assert_int_eq(mlp_threads(), 1);
     ck_assert_int_eq(mlp_set_threads(0), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_get_threads(), 1);
+    ck_assert_int_eq(mlp_threads(), 1);
 }
 END_TEST
 
@@ -276,9 +276,9 @@ START_TEST(shuffle_draws_from_the_net_rng)
     size_t p[N], q[N], r[N];
     for (size_t i = 0; i < N; i++) p[i] = q[i] = r[i] = i;
     uint64_t before[MLP_RNG_STATE_WORDS], after[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(a, before);
+    mlp_net_rng_state(a, before);
     ck_assert_int_eq(mlp_net_shuffle(a, p, 0), MLP_OK); /* nothing drawn */
-    mlp_net_get_rng_state(a, after);
+    mlp_net_rng_state(a, after);
     ck_assert(memcmp(before, after, sizeof before) == 0);
     ck_assert_int_eq(mlp_net_shuffle(a, p, N), MLP_OK);
     ck_assert_int_eq(mlp_net_shuffle(b, q, N), MLP_OK);
@@ -294,9 +294,9 @@ START_TEST(shuffle_draws_from_the_net_rng)
     ck_assert_int_eq(mlp_net_shuffle(a, r, N), MLP_OK); /* the RNG moved on */
     ck_assert(memcmp(p, r, sizeof p) != 0);
     ck_assert_int_eq(mlp_net_shuffle(NULL, r, N), MLP_ERR_NULL_ARG);
-    mlp_net_get_rng_state(a, before);
+    mlp_net_rng_state(a, before);
     ck_assert_int_eq(mlp_net_shuffle(a, NULL, N), MLP_ERR_NULL_ARG);
-    mlp_net_get_rng_state(a, after);
+    mlp_net_rng_state(a, after);
     ck_assert(memcmp(before, after, sizeof before) == 0);
     ck_assert_int_eq(mlp_net_shuffle(a, NULL, 0), MLP_OK);
     mlp_net_free(a);

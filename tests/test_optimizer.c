@@ -20,7 +20,7 @@ static mlp_net *tiny_net(void)
     static const mlp_activation acts[] = {MLP_ACT_LINEAR};
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
-    ck_assert_uint_eq(mlp_param_count(net), P);
+    ck_assert_uint_eq(mlp_net_param_count(net), P);
     memcpy(mlp_net_params(net), p_start, sizeof p_start);
     return net;
 }
@@ -210,7 +210,7 @@ START_TEST(defaults)
     mlp_optimizer_config c = test_config(MLP_OPT_ADAM, 0.02f, MLP_REDUCE_MEAN);
     mlp_optimizer *opt = NULL;
     ck_assert_int_eq(mlp_optimizer_create(&opt, net, &c), MLP_OK);
-    const mlp_optimizer_config *got = mlp_optimizer_get_config(opt);
+    const mlp_optimizer_config *got = mlp_optimizer_settings(opt);
     ck_assert_ptr_nonnull(got);
     ck_assert_int_eq(got->kind, MLP_OPT_ADAM);
     ck_assert_float_eq(got->beta1, 0.85f);

@@ -142,8 +142,8 @@ START_TEST(robust_by_hand)
     void *img = NULL;
     size_t size = 0;
     ck_assert_int_eq(mlp_net_create(&net, 1, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
-    ck_assert_int_eq(mlp_model_save_mem(&img, &size, net, p, NULL, 0), MLP_OK);
-    ck_assert_int_eq(mlp_model_load_mem(img, size, &net2, &q, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&img, &size, net, p, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(img, size, &net2, &q, NULL, NULL, NULL), MLP_OK);
     ck_assert_int_eq(mlp_preprocess_scaling(q), MLP_SCALE_ROBUST);
     ck_assert_mem_eq(mlp_preprocess_offset(q), mlp_preprocess_offset(p), 3 * sizeof(float));
     ck_assert_mem_eq(mlp_preprocess_scale(q), mlp_preprocess_scale(p), 3 * sizeof(float));
@@ -284,7 +284,7 @@ START_TEST(labels_and_clone)
     mlp_csv_options o = mlp_csv_options_default();
     o.label_name = "species";
     mlp_dataset *ds = NULL;
-    mlp_status st = mlp_csv_load(&ds, path, &o, NULL);
+    mlp_status st = mlp_dataset_open_csv(&ds, path, &o, NULL);
     tu_tmpdir_remove(dir);
     ck_assert_int_eq(st, MLP_OK);
 

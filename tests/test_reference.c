@@ -43,7 +43,7 @@ START_TEST(forward_and_gradient_match_reference)
     tu_topo t = tu_topo_make(sh->layers, sh->sizes, sh->acts, (mlp_bias_mode)(_i % 4));
     mlp_net *net = tu_net_new(&t, 100 + (uint64_t)_i);
     ck_assert_ptr_nonnull(net);
-    size_t P = mlp_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
+    size_t P = mlp_net_param_count(net), n0 = t.sizes[0], nL = t.sizes[t.layers];
     ck_assert_uint_eq(P, tu_layout_of(&t).count);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 64), MLP_OK);
@@ -252,7 +252,7 @@ START_TEST(gradient_refuses_workspace_rows)
     static const mlp_activation acts[] = {MLP_ACT_SIGMOID};
     tu_topo t = tu_topo_make(1, sizes, acts, MLP_BIAS_PER_NEURON);
     mlp_net *net = tu_net_new(&t, 6);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, 2), MLP_OK);
     mlp_optimizer *opt = NULL;
@@ -333,7 +333,7 @@ START_TEST(inference_workspace)
     static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX};
     tu_topo t = tu_topo_make(3, sizes, acts, MLP_BIAS_PER_NEURON);
     mlp_net *net = tu_net_new(&t, 21);
-    const size_t P = mlp_param_count(net), B = 5;
+    const size_t P = mlp_net_param_count(net), B = 5;
     mlp_workspace *tw = NULL, *iw = NULL;
     ck_assert_int_eq(mlp_workspace_create(&tw, net, B), MLP_OK);
     ck_assert_int_eq(mlp_workspace_create_inference(&iw, net, B), MLP_OK);

@@ -66,7 +66,7 @@ START_TEST(matches_ridge_reference)
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 40 + (uint64_t)_i);
     ck_assert_ptr_nonnull(net);
-    size_t P = mlp_param_count(net), n0 = t.sizes[0], L = t.layers, nL = t.sizes[L];
+    size_t P = mlp_net_param_count(net), n0 = t.sizes[0], L = t.layers, nL = t.sizes[L];
     size_t width = t.sizes[L - 1];
     float *x = malloc(c->count * n0 * sizeof(float)), *y = malloc(c->count * nL * sizeof(float));
     uint64_t s = 9 + (uint64_t)_i;
@@ -117,7 +117,7 @@ START_TEST(rejects)
         mlp_activation acts[2] = {MLP_ACT_TANH, bad[i].out};
         tu_topo t = tu_topo_make(2, sizes, acts, bad[i].bias);
         mlp_net *net = tu_net_new(&t, 3);
-        size_t P = mlp_param_count(net);
+        size_t P = mlp_net_param_count(net);
         float *before = tu_copy(mlp_net_params_const(net), P);
         mlp_status st = mlp_refit_output_layer(net, x, y, 10, 0.1f);
         ck_assert_msg(st == MLP_ERR_INVALID_ARG, "output %s bias %s: got %d, expected INVALID_ARG",
@@ -129,7 +129,7 @@ START_TEST(rejects)
     mlp_activation acts[2] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
     tu_topo t = tu_topo_make(2, sizes, acts, MLP_BIAS_PER_NEURON);
     mlp_net *net = tu_net_new(&t, 3);
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     float *before = tu_copy(mlp_net_params_const(net), P);
     ck_assert_int_eq(mlp_refit_output_layer(NULL, x, y, 10, 0.1f), MLP_ERR_NULL_ARG);
     ck_assert_int_eq(mlp_refit_output_layer(net, NULL, y, 10, 0.1f), MLP_ERR_NULL_ARG);

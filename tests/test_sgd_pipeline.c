@@ -104,7 +104,7 @@ START_TEST(train_matches_step_loop)
     ck_assert_uint_eq(mlp_optimizer_step_count(ob), EPOCHS * RECORDS);
     ck_assert(fabs(res.final_train_loss - loss / RECORDS) <= 1e-5 * fabs(loss / RECORDS) + 1e-9);
 
-    const size_t n = mlp_param_count(a);
+    const size_t n = mlp_net_param_count(a);
     const float *pa = mlp_net_params_const(a), *pb = mlp_net_params_const(b);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -138,7 +138,7 @@ START_TEST(shuffled_train_repeats)
     ck_assert_int_eq(mlp_train(a, oa, x, y, RECORDS, NULL, NULL, 0, &cfg, &ra), MLP_OK);
     ck_assert_int_eq(mlp_train(b, ob, x, y, RECORDS, NULL, NULL, 0, &cfg, &rb), MLP_OK);
     ck_assert(memcmp(mlp_net_params_const(a), mlp_net_params_const(b),
-                     mlp_param_count(a) * sizeof(float)) == 0);
+                     mlp_net_param_count(a) * sizeof(float)) == 0);
     ck_assert(memcmp(&ra.final_train_loss, &rb.final_train_loss, sizeof(double)) == 0);
     mlp_optimizer_free(oa);
     mlp_optimizer_free(ob);
@@ -177,7 +177,7 @@ START_TEST(per_batch_progress_same_result)
     ck_assert_int_eq(mlp_train(b, ob, x, y, RECORDS, NULL, NULL, 0, &cb, NULL), MLP_OK);
     ck_assert_uint_eq(cnt.calls, EPOCHS * (RECORDS + 1));
     const float *pa = mlp_net_params_const(a), *pb = mlp_net_params_const(b);
-    for (size_t i = 0; i < mlp_param_count(a); i++)
+    for (size_t i = 0; i < mlp_net_param_count(a); i++)
         ck_assert(fabsf(pa[i] - pb[i]) <= 1e-5f * fmaxf(fabsf(pa[i]), fabsf(pb[i])) + 1e-7f);
     mlp_optimizer_free(oa);
     mlp_optimizer_free(ob);

@@ -20,7 +20,7 @@ static mlp_table *table_of(const char *text)
     mlp_table *t = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    mlp_status st = mlp_table_load_stream(&t, fp, "mem.csv", NULL, &det);
+    mlp_status st = mlp_table_open_stream(&t, fp, "mem.csv", NULL, &det);
     fclose(fp);
     ck_assert_msg(st == MLP_OK, "%s: %s", mlp_strerror(st), det.message);
     return t;
@@ -98,7 +98,7 @@ START_TEST(read_ragged_row_names_line)
     mlp_table *t = NULL;
     mlp_error_detail det;
     memset(&det, 0, sizeof det);
-    ck_assert_int_eq(mlp_table_load_stream(&t, fp, "r.csv", NULL, &det), MLP_ERR_PARSE);
+    ck_assert_int_eq(mlp_table_open_stream(&t, fp, "r.csv", NULL, &det), MLP_ERR_PARSE);
     fclose(fp);
     ck_assert_ptr_null(t);
     ck_assert_uint_eq(det.line, 3);
@@ -589,6 +589,92 @@ START_TEST(multi_output_labels)
 }
 END_TEST
 
+/* Column arrays: the same encoding as the comma strings, names that hold a comma, missing
+ * values as an array, and the arguments named on failure. */
+START_TEST(column_arrays)
+{
+    mlp_table *t = table_of("\"city, state\",code,n,when,y\n"
+                            "\"Reno, NV\",7,1,2020-01-02,u\nAmes,8,-,2020-03-04,v\n"
+                            "\"Reno, NV\",7,3,2021-05-06,u\nAmes,9,4,--,v\n");
+    mlp_table_fit_options o = mlp_table_fit_options_default();
+    static const char *const labels[] = {"y"};
+    static const char *const ignore[] = {"city, state"};
+    static const char *const categorical[] = {"1"};
+    static const char *const dates[] = {"when"};
+    static const char *const missing[] = {"-", "--"};
+    o.labels = labels;
+    o.label_count = 1;
+    o.ignore_columns = ignore;
+    o.ignore_count = 1;
+    o.categorical_columns = categorical;
+    o.categorical_count = 1;
+    o.date_columns = dates;
+    o.date_count = 1;
+    o.missing_values = missing;
+    o.missing_count = 2;
+    mlp_table_encoding *enc = NULL;
+    mlp_error_detail det;
+    mlp_status st = mlp_table_encoding_fit_ex(&enc, t, &o, &det);
+    ck_assert_msg(st == MLP_OK, "%s", det.message);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_IGNORED);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 1), MLP_COLUMN_CATEGORICAL);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 2), MLP_COLUMN_NUMERIC);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 3), MLP_COLUMN_DATE);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 4), MLP_COLUMN_LABEL);
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(enc, 2), 1);
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(enc, 3), 1);
+    ck_assert_uint_eq(mlp_table_encoding_column_invalid(enc, 3), 0);
+
+    /* the deprecated strings give the same encoding (but for the name with a comma) */
+    mlp_table_fit_options s = mlp_table_fit_options_default();
+    s.label = "y";
+    s.ignore = "0";
+    s.categorical = "code";
+    s.date = "3";
+    s.missing = "-,--";
+    mlp_table_encoding *enc2 = NULL;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc2, t, &s, &det), MLP_OK);
+    mlp_dataset *a = encode_ok(enc, t, NULL), *b = encode_ok(enc2, t, NULL);
+    ck_assert_uint_eq(mlp_dataset_input_size(a), mlp_dataset_input_size(b));
+    ck_assert(memcmp(mlp_dataset_inputs_const(a), mlp_dataset_inputs_const(b),
+                     4 * mlp_dataset_input_size(a) * sizeof(float)) == 0);
+    mlp_dataset_free(a);
+    mlp_dataset_free(b);
+    mlp_table_encoding_free(enc2);
+    mlp_table_encoding_free(enc);
+
+    /* a column in a string and an array is named twice */
+    s = o;
+    s.ignore = "code";
+    enc = NULL;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc, t, &s, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(det.message, "named twice"), "%s", det.message);
+    static const char *const comma[] = {"-", "a,b"};
+    s = o;
+    s.missing_values = comma;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc, t, &s, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(det.message, "missing_values[1]"), "%s", det.message);
+    static const char *const hole[] = {"code", NULL};
+    s = o;
+    s.numeric_columns = hole;
+    s.numeric_count = 2;
+    s.categorical_count = 0;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc, t, &s, &det), MLP_ERR_NULL_ARG);
+    ck_assert_msg(strstr(det.message, "numeric_columns[1]"), "%s", det.message);
+    s = o;
+    s.labels = NULL;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc, t, &s, &det), MLP_ERR_NULL_ARG);
+    ck_assert_msg(strstr(det.message, "labels"), "%s", det.message);
+    static const char *const nowhere[] = {"nowhere"};
+    s = o;
+    s.ignore_columns = nowhere;
+    ck_assert_int_eq(mlp_table_encoding_fit_ex(&enc, t, &s, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(det.message, "'nowhere' is not in the table"), "%s", det.message);
+    ck_assert_ptr_null(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ model file, handle */
 
 static const char *TRAIN_TEXT =
@@ -679,12 +765,12 @@ START_TEST(model_file_checks_the_table_section)
     ck_assert_int_eq(mlp_preprocess_set_encoding(pre, enc), MLP_OK);
     void *buf = NULL;
     size_t len = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
     unsigned char *b = buf;
     ck_assert_uint_eq(b[8], 2); /* version 2: it has a table */
     mlp_net *n2 = NULL;
     mlp_preprocess *p2 = NULL;
-    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(buf, len, &n2, &p2, NULL, NULL, NULL), MLP_OK);
     ck_assert_ptr_nonnull(mlp_preprocess_encoding(p2));
     mlp_net_free(n2);
     mlp_preprocess_free(p2);
@@ -693,7 +779,7 @@ START_TEST(model_file_checks_the_table_section)
     uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
     for (int i = 0; i < 4; i++) b[len - 4 + i] = (unsigned char)(crc >> (8 * i));
     mlp_error_detail det;
-    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_model_open_parts_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(det.message, "section"));
     /* A clone keeps the encoding; removing it gives a version 1 file again. */
     mlp_preprocess *clone = NULL;
@@ -701,7 +787,7 @@ START_TEST(model_file_checks_the_table_section)
     ck_assert_ptr_nonnull(mlp_preprocess_encoding(clone));
     ck_assert_int_eq(mlp_preprocess_set_encoding(clone, NULL), MLP_OK);
     void *buf1 = NULL;
-    ck_assert_int_eq(mlp_model_save_mem(&buf1, &len, net, clone, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&buf1, &len, net, clone, NULL, 0), MLP_OK);
     ck_assert_uint_eq(((unsigned char *)buf1)[8], 1);
     mlp_free(buf1);
     mlp_free(buf);
@@ -748,12 +834,12 @@ START_TEST(contradicting_sections_are_refused)
     ck_assert_int_eq(mlp_preprocess_set_encoding(pre, enc), MLP_OK);
     void *buf = NULL;
     size_t len = 0;
-    ck_assert_int_eq(mlp_model_save_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&buf, &len, net, pre, NULL, 0), MLP_OK);
     unsigned char *b = buf;
     mlp_net *n2 = NULL;
     mlp_preprocess *p2 = NULL;
     mlp_error_detail det;
-    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_OK);
+    ck_assert_int_eq(mlp_model_open_parts_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_OK);
     mlp_net_free(n2);
     mlp_preprocess_free(p2);
     /* The table section's classes in the other order: "b", "a". */
@@ -764,7 +850,7 @@ START_TEST(contradicting_sections_are_refused)
     b[at + 4] = 'b';
     b[at + 9] = 'a';
     fix_crc(b, len);
-    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_model_open_parts_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
     ck_assert_msg(strstr(det.message, "contradict each other: class 0 is 'b' in the table "
                                       "encoding, 'a' in the preprocessing") != NULL,
                   "%s", det.message);
@@ -775,14 +861,14 @@ START_TEST(contradicting_sections_are_refused)
     ck_assert_uint_lt(prep, len);
     b[prep + 16 + 12] = (unsigned char)MLP_TASK_REGRESS;
     fix_crc(b, len);
-    ck_assert_int_eq(mlp_model_load_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
+    ck_assert_int_eq(mlp_model_open_parts_mem(buf, len, &n2, &p2, NULL, NULL, &det), MLP_ERR_FORMAT);
     ck_assert_msg(strstr(det.message, "regression, the net's output is a softmax") != NULL,
                   "%s", det.message);
     /* ... which saving refuses to write in the first place. */
     ck_assert_int_eq(mlp_preprocess_set_label_info(pre, MLP_TASK_REGRESS, NULL, -1, 0, NULL),
                      MLP_OK);
     void *none = NULL;
-    ck_assert_int_eq(mlp_model_save_mem(&none, &len, net, pre, NULL, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_model_write_parts_mem(&none, &len, net, pre, NULL, 0), MLP_ERR_INVALID_ARG);
     mlp_free(buf);
     /* The handle: an encoding of three classes on a net of two outputs is refused. */
     mlp_dataset *ds = encode_ok(enc, t, NULL);
@@ -829,6 +915,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, encode_dates);
     tcase_add_test(tc, missing_labels_drop_rows);
     tcase_add_test(tc, multi_output_labels);
+    tcase_add_test(tc, column_arrays);
     tcase_add_test(tc, round_trip_through_model_file);
     tcase_add_test(tc, model_file_checks_the_table_section);
     tcase_add_test(tc, contradicting_sections_are_refused);

@@ -50,7 +50,7 @@ START_TEST(forward_in_four_threads)
     shared_net = net;
     uint64_t s = 31;
     tu_fill_uniform(&s, inputs, BATCH * N_IN, -1, 1);
-    float *params_before = tu_copy(mlp_net_params_const(net), mlp_param_count(net));
+    float *params_before = tu_copy(mlp_net_params_const(net), mlp_net_param_count(net));
 
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, BATCH), MLP_OK);
@@ -74,7 +74,7 @@ START_TEST(forward_in_four_threads)
         ck_assert_msg(jobs[i].mismatches == 0, "thread %d: %zu of %d results differ from the "
                       "single-threaded reference", i, jobs[i].mismatches, ROUNDS);
     }
-    size_t P = mlp_param_count(net);
+    size_t P = mlp_net_param_count(net);
     ck_assert_uint_eq(tu_first_diff(params_before, mlp_net_params_const(net), P), P);
     free(params_before);
     mlp_net_free(net);

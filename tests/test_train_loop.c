@@ -41,7 +41,7 @@ static bool record(const mlp_progress *p, void *user)
         r->val_loss[e] = p->val_loss;
         r->train_loss[e] = p->train_loss;
         r->lr[e] = p->learning_rate;
-        size_t P = mlp_param_count(r->net);
+        size_t P = mlp_net_param_count(r->net);
         memcpy(r->snapshot[e], mlp_net_params_const(r->net), (P < MAX_P ? P : MAX_P) * sizeof(float));
     }
     return e != r->stop_after_epoch;
@@ -108,8 +108,8 @@ START_TEST(callback_every_epoch)
     /* the end-of-epoch train_loss is the result's final_train_loss */
     ck_assert_double_eq_tol(r->train_loss[4], res.final_train_loss, 1e-12);
     /* the last snapshot is the final state */
-    ck_assert_uint_eq(tu_first_diff(r->snapshot[4], mlp_net_params(net), mlp_param_count(net)),
-                      mlp_param_count(net));
+    ck_assert_uint_eq(tu_first_diff(r->snapshot[4], mlp_net_params(net), mlp_net_param_count(net)),
+                      mlp_net_param_count(net));
     free(r);
     mlp_optimizer_free(opt);
     mlp_net_free(net);
@@ -171,7 +171,7 @@ START_TEST(callback_interval_keeps_pipeline_exact)
     mlp_net *net = NULL, *ref = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
     ck_assert_int_eq(mlp_net_init(net, MLP_INIT_AUTO, 3), MLP_OK);
-    ck_assert_uint_eq(mlp_param_count(net), WIDE_P);
+    ck_assert_uint_eq(mlp_net_param_count(net), WIDE_P);
     ck_assert_int_eq(mlp_net_clone(&ref, net), MLP_OK);
     float x[N * WIDE_IN], y[N];
     uint64_t s = 5;
@@ -389,7 +389,7 @@ START_TEST(dropout)
     ck_assert_int_eq(mlp_net_init(plain, MLP_INIT_AUTO, 5), MLP_OK);
     ck_assert_int_eq(mlp_net_clone(&drop, plain), MLP_OK);
     ck_assert_int_eq(mlp_net_clone(&drop2, plain), MLP_OK);
-    size_t P = mlp_param_count(plain);
+    size_t P = mlp_net_param_count(plain);
     mlp_optimizer *o1 = sgd(plain, 0.05f), *o2 = sgd(drop, 0.05f), *o3 = sgd(drop2, 0.05f);
     mlp_train_config tc = mlp_train_config_default();
     tc.epochs = 5;

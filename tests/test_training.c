@@ -94,7 +94,7 @@ START_TEST(reproducible)
         mlp_net *a = xor_net(7), *b = xor_net(7);
         train_xor(a, batch_sizes[i], 0.3f, 300, NULL);
         train_xor(b, batch_sizes[i], 0.3f, 300, NULL);
-        size_t P = mlp_param_count(a);
+        size_t P = mlp_net_param_count(a);
         ck_assert_msg(tu_first_diff(mlp_net_params(a), mlp_net_params(b), P) == P,
                       "batch_size %zu: two runs differ", batch_sizes[i]);
         mlp_net_free(a);

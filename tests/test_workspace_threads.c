@@ -110,9 +110,9 @@ static double rel_err(const float *a, const float *b, size_t n, double floor_)
 static void expect_close(const run *a, const run *b, const topo *t)
 {
     const size_t nl = t->sizes[t->layers];
-    ck_assert_uint_eq(mlp_param_count(a->net), mlp_param_count(b->net));
+    ck_assert_uint_eq(mlp_net_param_count(a->net), mlp_net_param_count(b->net));
     ck_assert_double_le(rel_err(mlp_net_params_const(a->net), mlp_net_params_const(b->net),
-                                mlp_param_count(a->net), 1e-2), 1e-4);
+                                mlp_net_param_count(a->net), 1e-2), 1e-4);
     ck_assert_double_le(rel_err(a->last, b->last, nl, 1e-3), 1e-4);
     ck_assert_double_le(rel_err(a->outputs, b->outputs, RECORDS * nl, 1e-3), 1e-4);
     ck_assert_double_le(fabs(a->loss - b->loss), 1e-4 * fmax(1.0, fabs(b->loss)));
@@ -122,7 +122,7 @@ static void expect_same_bits(const run *a, const run *b, const topo *t)
 {
     const size_t nl = t->sizes[t->layers];
     ck_assert(memcmp(mlp_net_params_const(a->net), mlp_net_params_const(b->net),
-                     mlp_param_count(a->net) * sizeof(float)) == 0);
+                     mlp_net_param_count(a->net) * sizeof(float)) == 0);
     ck_assert(memcmp(a->last, b->last, nl * sizeof(float)) == 0);
     ck_assert(memcmp(&a->loss, &b->loss, sizeof a->loss) == 0);
 }

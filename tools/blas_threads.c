@@ -102,7 +102,7 @@ static bool buffers_fit(int n)
 int cli_blas_start(const char *cmd, int requested)
 {
     int cores = cli_cpu_count();
-    int n = requested > 0 ? requested : deferred ? cores : mlp_get_threads();
+    int n = requested > 0 ? requested : deferred ? cores : mlp_threads();
     if (n > cores) {
         if (requested > 0)
             fprintf(stderr, "mlp %s: --threads %d: capped to the %d core%s of this machine\n",
@@ -124,7 +124,7 @@ int cli_blas_start(const char *cmd, int requested)
                         "for %d\n", cmd, fit, fit == 1 ? "" : "s", n);
         n = fit;
     }
-    if (n != mlp_get_threads() && mlp_set_threads(n) != MLP_OK) {
+    if (n != mlp_threads() && mlp_set_threads(n) != MLP_OK) {
         cli_error("cannot start %d BLAS threads", n);
         return CLI_DATA_ERROR;
     }

@@ -68,7 +68,7 @@ static void print_optimizer(mlp_optimizer *opt, const mlp_model_info *info)
         puts("optimizer:      not stored");
         return;
     }
-    const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
+    const mlp_optimizer_config *c = mlp_optimizer_settings(opt);
     size_t count = 0;
     mlp_optimizer_state_const(opt, &count);
     printf("optimizer:      stored: %s, lr %g, %s schedule, weight decay %g, %s reduction\n",
@@ -105,7 +105,7 @@ int cmd_info(int argc, char **argv)
                cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, k)));
     printf("bias:           %s\n",
            cli_name(cli_bias_names, MLP_BIAS_COUNT, (int)mlp_net_bias_mode(net)));
-    printf("parameters:     %zu\n", mlp_param_count(net));
+    printf("parameters:     %zu\n", mlp_net_param_count(net));
     printf("trained in:     %s\n", cli_name(cli_precision_names, MLP_PRECISION_COUNT,
                                               (int)mlp_net_trained_precision(net)));
     /* the loss MLP_LOSS_AUTO takes: cross-entropy after a softmax output, else MSE */

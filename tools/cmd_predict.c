@@ -58,7 +58,7 @@ static int load_inputs(const mlp_model *m, const char *path, const char *label_o
     mlp_status st;
     if (binary && fp != stdin) {
         fclose(fp);
-        if ((st = mlp_idx_load(ds, path, NULL, 0, &detail)) != MLP_OK) {
+        if ((st = mlp_dataset_open_idx(ds, path, NULL, 0, &detail)) != MLP_OK) {
             *ds = NULL;
             cli_report_status(path, st, &detail);
             return CLI_DATA_ERROR;
@@ -70,7 +70,7 @@ static int load_inputs(const mlp_model *m, const char *path, const char *label_o
         return CLI_DATA_ERROR;
     }
     mlp_table *t = NULL;
-    st = mlp_table_load_stream(&t, fp, name, NULL, &detail);
+    st = mlp_table_open_stream(&t, fp, name, NULL, &detail);
     if (fp != stdin) fclose(fp);
     mlp_table_report_ex rep = {.struct_size = sizeof rep};
     if (st == MLP_OK) {

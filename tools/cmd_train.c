@@ -195,7 +195,7 @@ static int check_resume_flags(const train_run *r)
     unsigned g = r->given;
     const mlp_net *net = mlp_model_net(r->model);
     const mlp_preprocess *pre = mlp_model_preprocess(r->model);
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(mlp_model_optimizer(r->model));
+    const mlp_optimizer_config *oc = mlp_optimizer_settings(mlp_model_optimizer(r->model));
     const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
     size_t hidden = mlp_net_layer_count(net) - 1;
     char saved[512];
@@ -310,7 +310,7 @@ static void make_config(train_run *r)
         c->train.patience = idx && o->val_fraction > 0 ? 5 : MLP_FIT_AUTO;
     c->val_fraction = (o->set & SET_VAL) ? o->val_fraction : fixed ? 0.0 : -1.0;
     c->train.dropout = (float)o->dropout;
-    int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
+    int threads = mlp_threads(); /* --threads, as cli_blas_start capped it */
     c->train.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
     c->train.precision = o->precision;
     c->train.progress = train_monitor_callback;
@@ -398,7 +398,7 @@ static void plot_title(const train_run *r, char *buf, size_t size)
     const char *data = r->o.dataset ? r->o.dataset : cli_input_name(r->o.train_path);
     const char *base = strrchr(data, '/');
     const mlp_net *net = mlp_model_net(r->model);
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(mlp_model_optimizer(r->model));
+    const mlp_optimizer_config *oc = mlp_optimizer_settings(mlp_model_optimizer(r->model));
     snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
              cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, 0)),
              cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind),

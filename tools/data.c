@@ -69,7 +69,7 @@ int cli_load_csv(const char *path, cli_label_spec label, mlp_task task,
     opt.class_count = classes ? class_count : 0;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_csv_load_stream(out, fp, name, &opt, &detail);
+    mlp_status st = mlp_dataset_open_csv_stream(out, fp, name, &opt, &detail);
     cli_close_text(fp);
     if (st != MLP_OK) {
         *out = NULL;
@@ -91,7 +91,7 @@ int cli_load_idx(const char *images, const char *labels, size_t class_count, mlp
     if (!cli_check_input_file(images) || !cli_check_input_file(labels)) return CLI_DATA_ERROR;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_idx_load(out, images, labels, class_count, &detail);
+    mlp_status st = mlp_dataset_open_idx(out, images, labels, class_count, &detail);
     if (st != MLP_OK) {
         *out = NULL;
         char context[1024];

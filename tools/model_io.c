@@ -12,7 +12,7 @@ int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
     if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_model_load(path, &m->net, &m->pre, with_optimizer ? &m->opt : NULL,
+    mlp_status st = mlp_model_open_parts(path, &m->net, &m->pre, with_optimizer ? &m->opt : NULL,
                                    &m->info, &detail);
     if (st != MLP_OK) {
         memset(m, 0, sizeof *m);
@@ -114,7 +114,7 @@ int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *p
     if (through) { /* stdout, a device, a FIFO: the model's image written as it is */
         void *data = NULL;
         size_t size = 0;
-        st = mlp_model_save_mem(&data, &size, net, pre, opt, epoch);
+        st = mlp_model_write_parts_mem(&data, &size, net, pre, opt, epoch);
         cli_atomic_file af;
         bool ok = st == MLP_OK && cli_atomic_open(&af, path);
         if (ok && fwrite(data, 1, size, af.fp) != size) {
@@ -127,7 +127,7 @@ int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *p
         mlp_free(data);
         if (st == MLP_OK) return ok ? CLI_OK : CLI_DATA_ERROR;
     } else {
-        st = mlp_model_save(target, net, pre, opt, epoch, &detail);
+        st = mlp_model_write_parts(target, net, pre, opt, epoch, &detail);
         free(target);
     }
     if (st != MLP_OK) {

@@ -27,7 +27,7 @@ typedef struct cli_model {
 /* Returns CLI_OK or CLI_DATA_ERROR (message printed). */
 int cli_model_load(const char *path, bool with_optimizer, cli_model *m);
 void cli_model_free(cli_model *m);
-/* mlp_model_save to path, or to what path resolves to (cli_output_resolve): a symlink's
+/* mlp_model_write_parts to path, or to what path resolves to (cli_output_resolve): a symlink's
  * target is replaced, stdout/devices/FIFOs get the bytes. CLI_OK or CLI_DATA_ERROR. */
 int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                    const mlp_optimizer *opt, size_t epoch);

@@ -13,7 +13,7 @@ int cli_table_load(const char *path, mlp_table **out)
     if (!fp) return CLI_DATA_ERROR;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_table_load_stream(out, fp, cli_input_name(path), NULL, &detail);
+    mlp_status st = mlp_table_open_stream(out, fp, cli_input_name(path), NULL, &detail);
     cli_close_text(fp);
     if (st != MLP_OK) {
         *out = NULL;

@@ -173,7 +173,7 @@ mlp_status train_mpi_train(mlp_net *net, mlp_optimizer *opt, const float *inputs
     mlp_mpi_shard(global, 0, mpi.size, NULL, &most);
     fprintf(report, "mpi: %d rank%s, global batch %zu (up to %zu records per rank), %d BLAS "
                     "thread%s per rank\n", mpi.size, mpi.size == 1 ? "" : "s", global, most,
-            mlp_get_threads(), mlp_get_threads() == 1 ? "" : "s");
+            mlp_threads(), mlp_threads() == 1 ? "" : "s");
     fflush(report);
     mlp_error_detail detail = {0};
     mlp_train_config c = *cfg;

@@ -1,4 +1,4 @@
-/* mlp-load-csv: loads a CSV with mlp_csv_load (or the table reader, or IDX images and labels)
+/* mlp-load-csv: loads a CSV with mlp_dataset_open_csv (or the table reader, or IDX images and labels)
  * and prints the load time, for bench/loading/run.sh, which runs it beside pandas and numpy
  * under /usr/bin/time -v. Usage: mlp-load-csv FILE [csv|table] [THREADS]
  *                                 mlp-load-csv IMAGES idx LABELS
@@ -54,19 +54,19 @@ int main(int argc, char **argv)
         mlp_csv_cache_close(c);
     } else if (strcmp(mode, "idx") == 0) {
         mlp_dataset *ds = NULL;
-        st = mlp_idx_load(&ds, argv[1], argc > 3 ? argv[3] : NULL, 0, &detail);
+        st = mlp_dataset_open_idx(&ds, argv[1], argc > 3 ? argv[3] : NULL, 0, &detail);
         rows = mlp_dataset_count(ds);
         mlp_dataset_free(ds);
     } else if (strcmp(mode, "table") == 0) {
         mlp_table *t = NULL;
-        st = mlp_table_load(&t, argv[1], NULL, &detail);
+        st = mlp_table_open(&t, argv[1], NULL, &detail);
         rows = mlp_table_row_count(t);
         mlp_table_free(t);
     } else {
         mlp_csv_options o = mlp_csv_options_default();
         o.threads = argc > 3 ? atoi(argv[3]) : 0;
         mlp_dataset *ds = NULL;
-        st = mlp_csv_load(&ds, argv[1], &o, &detail);
+        st = mlp_dataset_open_csv(&ds, argv[1], &o, &detail);
         rows = mlp_dataset_count(ds);
         mlp_dataset_free(ds);
     }

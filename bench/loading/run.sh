@@ -19,9 +19,9 @@ export OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 OMP_NUM_THREADS=1
 declare -A cmd
 order=()
 add() { cmd[$1]=$2; order+=("$1"); }
-add "libmlp mlp_csv_load 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
-add "libmlp mlp_csv_load 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
-add "libmlp mlp_table_load (text)" "$build/bench/mlp-load-csv $csv table"
+add "libmlp mlp_dataset_open_csv 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
+add "libmlp mlp_dataset_open_csv 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
+add "libmlp mlp_table_open (text)" "$build/bench/mlp-load-csv $csv table"
 if "$py" -c 'import pandas' 2>/dev/null; then
     add "pandas read_csv float32" "$py -c \"import pandas,numpy; pandas.read_csv('$csv', dtype=numpy.float32)\""
 else

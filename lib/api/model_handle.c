@@ -93,7 +93,7 @@ mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *inf
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
     mlp_model_info mi;
-    mlp_status st = mlp_model_load(path, &net, &pre, &opt, &mi, detail);
+    mlp_status st = mlp_model_open_parts(path, &net, &pre, &opt, &mi, detail);
     if (st != MLP_OK) return st;
     return adopt_loaded(out, net, pre, opt, &mi, info, detail);
 }
@@ -107,7 +107,7 @@ mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
     mlp_model_info mi;
-    mlp_status st = mlp_model_load_mem(data, size, &net, &pre, &opt, &mi, detail);
+    mlp_status st = mlp_model_open_parts_mem(data, size, &net, &pre, &opt, &mi, detail);
     if (st != MLP_OK) return st;
     return adopt_loaded(out, net, pre, opt, &mi, info, detail);
 }
@@ -126,7 +126,7 @@ mlp_status mlp_model_write(const mlp_model *model, const char *path, mlp_error_d
     if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
     if (!path) return mlp_fail(detail, MLP_ERR_NULL_ARG, "path is NULL");
     if (!path[0]) return mlp_fail(detail, MLP_ERR_INVALID_ARG, "path is empty");
-    mlp_status st = mlp_model_save(path, model->net, model->pre, model->opt, model->epoch,
+    mlp_status st = mlp_model_write_parts(path, model->net, model->pre, model->opt, model->epoch,
                                    detail);
     if (st == MLP_ERR_NON_FINITE)
         return mlp_fail(detail, st, "the model holds a NaN or infinite parameter or optimizer "
@@ -147,7 +147,7 @@ mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *s
     if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
     if (!data) return mlp_fail(detail, MLP_ERR_NULL_ARG, "data is NULL");
     if (!size) return mlp_fail(detail, MLP_ERR_NULL_ARG, "size is NULL");
-    mlp_status st = mlp_model_save_mem(data, size, model->net, model->pre, model->opt,
+    mlp_status st = mlp_model_write_parts_mem(data, size, model->net, model->pre, model->opt,
                                        model->epoch);
     if (st == MLP_ERR_NON_FINITE)
         return mlp_fail(detail, st, "the model holds a NaN or infinite parameter or optimizer "

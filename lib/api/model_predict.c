@@ -41,8 +41,25 @@ mlp_status mlp_model_scratch_create_ex(mlp_model_scratch **out, const mlp_model 
 
 mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch, mlp_precision precision)
 {
-    if (!scratch) return MLP_ERR_NULL_ARG;
-    return mlp_workspace_set_precision(scratch->ws, precision);
+    return mlp_model_scratch_set_precision_ex(scratch, precision, NULL);
+}
+
+mlp_status mlp_model_scratch_set_precision_ex(mlp_model_scratch *scratch,
+                                              mlp_precision precision, mlp_error_detail *detail)
+{
+    if (!scratch) return mlp_fail(detail, MLP_ERR_NULL_ARG, "scratch is NULL");
+    if ((unsigned)precision >= MLP_PRECISION_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "precision is %d, not an mlp_precision",
+                        (int)precision);
+    mlp_status st = mlp_precision_supported(precision, detail);
+    if (st != MLP_OK) return st;
+    st = mlp_workspace_set_precision(scratch->ws, precision);
+    if (st == MLP_ERR_NO_MEMORY)
+        return mlp_fail(detail, st, "no memory for the scratch's %s copies",
+                        precision == MLP_PRECISION_BF16 ? "bf16" : "int8");
+    if (st != MLP_OK)
+        return mlp_fail(detail, st, "the scratch cannot run in precision %d", (int)precision);
+    return MLP_OK;
 }
 
 void mlp_model_scratch_free(mlp_model_scratch *scratch)

@@ -1,6 +1,6 @@
 /* A binary float cache of a numeric CSV, for data larger than memory: one pass writes the
  * records as fixed-size rows of floats (in chunks of the file, each read by byte ranges as
- * mlp_csv_load_shard reads a share), and training reads them back a batch at a time through
+ * mlp_dataset_open_csv_shard reads a share), and training reads them back a batch at a time through
  * an mlp_source, with pread: memory stays one chunk while building and one batch while
  * training, whatever the file's size. The cache is rebuilt when the CSV, or the options it
  * was read with, change (size, modification time, a hash of its first and last bytes). */
@@ -130,7 +130,7 @@ static mlp_status write_chunk(builder *b, mlp_dataset *ds)
     return st;
 }
 
-/* Sorts the classes as mlp_csv_load does and writes them with the id -> class table. */
+/* Sorts the classes as mlp_dataset_open_csv does and writes them with the id -> class table. */
 static mlp_status write_classes(builder *b)
 {
     size_t n = b->classes.n_classes;

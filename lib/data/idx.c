@@ -200,7 +200,7 @@ static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsig
     return MLP_OK;
 }
 
-mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path, const char *labels_path,
+mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path, const char *labels_path,
                         size_t class_count, mlp_error_detail *detail)
 {
     if (!out || !images_path)

@@ -108,38 +108,63 @@ static int find_column(const mlp_table *t, const char *item, size_t *col)
     return 1;
 }
 
-/* Marks the columns of a comma-separated list (the option field mark_names[mark]);
- * labels also fill enc->label_cols. */
+/* Marks one column named by item (the option field mark_names[mark]); labels also fill
+ * enc->label_cols. */
+static mlp_status mark_column(const mlp_table *t, const char *item, int mark,
+                              unsigned char *marks, mlp_table_encoding *enc,
+                              mlp_error_detail *detail)
+{
+    size_t j;
+    if (!find_column(t, item, &j))
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                              "%s: %s column '%.200s' is not in the table (%zu columns%s)",
+                              t->source, mark_names[mark], item, t->cols,
+                              t->names ? "" : ", no header row: give 0-based indices");
+    if (marks[j] != MARK_AUTO) {
+        char words[96];
+        column_words(t, j, words, sizeof words);
+        return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, j + 1,
+                              "%s: %s is named twice (in the %s and %s options)",
+                              t->source, words, mark_names[marks[j]], mark_names[mark]);
+    }
+    marks[j] = (unsigned char)mark;
+    if (mark == MARK_LABEL) enc->label_cols[enc->n_labels++] = j;
+    return MLP_OK;
+}
+
+/* Marks the columns of a comma-separated list (a deprecated string option). */
 static mlp_status mark_list(const mlp_table *t, const char *list, int mark,
                             unsigned char *marks, mlp_table_encoding *enc,
                             mlp_error_detail *detail)
 {
-    const char *p = list;
-    while (p) {
+    mlp_status st = MLP_OK;
+    for (const char *p = list; p && st == MLP_OK;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         char item[256];
         if (len >= sizeof item) len = sizeof item - 1;
         memcpy(item, p, len);
         item[len] = '\0';
-        size_t j;
-        if (!find_column(t, item, &j))
-            return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
-                                  "%s: %s column '%s' is not in the table (%zu columns%s)",
-                                  t->source, mark_names[mark], item, t->cols,
-                                  t->names ? "" : ", no header row: give 0-based indices");
-        if (marks[j] != MARK_AUTO) {
-            char words[96];
-            column_words(t, j, words, sizeof words);
-            return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, j + 1,
-                                  "%s: %s is named twice (in the %s and %s options)",
-                                  t->source, words, mark_names[marks[j]], mark_names[mark]);
-        }
-        marks[j] = (unsigned char)mark;
-        if (mark == MARK_LABEL) enc->label_cols[enc->n_labels++] = j;
+        st = mark_column(t, item, mark, marks, enc, detail);
         p = comma ? comma + 1 : NULL;
     }
-    return MLP_OK;
+    return st;
+}
+
+/* Marks the columns of an array option (options->field, count entries). */
+static mlp_status mark_array(const mlp_table *t, const char *const *items, size_t count,
+                             const char *field, int mark, unsigned char *marks,
+                             mlp_table_encoding *enc, mlp_error_detail *detail)
+{
+    if (count && !items)
+        return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "options->%s is NULL but its "
+                              "count is %zu", field, count);
+    mlp_status st = MLP_OK;
+    for (size_t i = 0; i < count && st == MLP_OK; i++)
+        st = items[i] ? mark_column(t, items[i], mark, marks, enc, detail)
+                      : mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0,
+                                       "options->%s[%zu] is NULL", field, i);
+    return st;
 }
 
 static size_t list_items(const char *list)
@@ -147,6 +172,43 @@ static size_t list_items(const char *list)
     size_t n = 1;
     for (const char *p = list; *p; p++) n += *p == ',';
     return n;
+}
+
+/* The missing-value tokens in force, comma-separated as model files keep them: the
+ * deprecated string, then the array; MLP_TABLE_MISSING_DEFAULT when neither is given. */
+static mlp_status missing_tokens(const mlp_table_fit_options *o, char **out,
+                                 mlp_error_detail *detail)
+{
+    if (o->missing_count && !o->missing_values)
+        return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "options->missing_values is "
+                              "NULL but missing_count is %zu", o->missing_count);
+    const char *first = o->missing ? o->missing
+                        : o->missing_count ? "" : MLP_TABLE_MISSING_DEFAULT;
+    size_t len = strlen(first) + 1;
+    for (size_t i = 0; i < o->missing_count; i++) {
+        const char *v = o->missing_values[i];
+        if (!v)
+            return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0,
+                                  "options->missing_values[%zu] is NULL", i);
+        if (strchr(v, ','))
+            return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
+                                  "options->missing_values[%zu] '%.100s' holds a comma, which "
+                                  "a missing-value token cannot hold", i, v);
+        len += strlen(v) + 1;
+    }
+    char *s = mlp_mem_alloc(len);
+    if (!s) return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
+    size_t used = strlen(first);
+    memcpy(s, first, used);
+    for (size_t i = 0; i < o->missing_count; i++) {
+        if (used) s[used++] = ',';
+        size_t n = strlen(o->missing_values[i]);
+        memcpy(s + used, o->missing_values[i], n);
+        used += n;
+    }
+    s[used] = '\0';
+    *out = s;
+    return MLP_OK;
 }
 
 /* ------------------------------------------------------------------ fitting */
@@ -412,11 +474,24 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t,
                       mlp_error_detail *detail)
 {
     const char *missing = enc->missing_tokens;
-    mlp_status st = mark_list(t, o->label ? o->label : "", MARK_LABEL, marks, enc, detail);
+    mlp_status st = MLP_OK;
+    if (o->label) st = mark_list(t, o->label, MARK_LABEL, marks, enc, detail);
+    if (st == MLP_OK)
+        st = mark_array(t, o->labels, o->label_count, "labels", MARK_LABEL, marks, enc, detail);
     const char *lists[] = {o->ignore, o->categorical, o->numeric, o->date};
+    const char *const *arrays[] = {o->ignore_columns, o->categorical_columns, o->numeric_columns,
+                                   o->date_columns};
+    const size_t counts[] = {o->ignore_count, o->categorical_count, o->numeric_count,
+                             o->date_count};
+    const char *fields[] = {"ignore_columns", "categorical_columns", "numeric_columns",
+                            "date_columns"};
     const int list_marks[] = {MARK_IGNORE, MARK_CATEGORICAL, MARK_NUMERIC, MARK_DATE};
-    for (size_t i = 0; i < 4 && st == MLP_OK; i++)
+    for (size_t i = 0; i < 4 && st == MLP_OK; i++) {
         if (lists[i]) st = mark_list(t, lists[i], list_marks[i], marks, enc, detail);
+        if (st == MLP_OK)
+            st = mark_array(t, arrays[i], counts[i], fields[i], list_marks[i], marks, enc,
+                            detail);
+    }
     if (st != MLP_OK) return st;
     fit_ctx f = {t, use, 0, missing, detail};
     for (size_t r = 0; r < t->rows; r++) {
@@ -476,20 +551,25 @@ mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *
     if ((unsigned)o.task > MLP_TASK_COUNT)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0, "unknown task %d", (int)o.task);
     char last[24];
-    if (!o.label) { /* the last column, by index */
+    if (!o.label && o.label_count == 0) { /* the last column, by index */
         snprintf(last, sizeof last, "%zu", t->cols - 1);
         o.label = last;
     }
-    mlp_table_encoding *enc = mlp_table_encoding_alloc(t->cols, list_items(o.label));
+    char *tokens = NULL;
+    mlp_status st = missing_tokens(&o, &tokens, detail);
+    if (st != MLP_OK) return st;
+    size_t labels = (o.label ? list_items(o.label) : 0) + o.label_count;
+    mlp_table_encoding *enc = mlp_table_encoding_alloc(t->cols, labels);
     unsigned char *marks = mlp_mem_calloc(t->cols, 1);
     unsigned char *use = mlp_mem_alloc(t->rows ? t->rows : 1);
-    mlp_status st = MLP_ERR_NO_MEMORY;
+    st = MLP_ERR_NO_MEMORY;
     if (enc && marks && use) {
         enc->n_labels = 0;
         enc->has_names = t->names != NULL;
-        enc->missing_tokens = mlp_mem_strdup(o.missing ? o.missing : MLP_TABLE_MISSING_DEFAULT);
+        enc->missing_tokens = tokens;
+        tokens = NULL;
         locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-        if (enc->missing_tokens && cloc) {
+        if (cloc) {
             locale_t old = uselocale(cloc);
             st = fit(enc, t, &o, marks, use, detail);
             uselocale(old);
@@ -497,6 +577,7 @@ mlp_status mlp_table_encoding_fit_ex(mlp_table_encoding **out, const mlp_table *
         if (cloc) freelocale(cloc);
     }
     if (st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, st, 0, 0, "out of memory");
+    mlp_mem_free(tokens);
     mlp_mem_free(marks);
     mlp_mem_free(use);
     if (st != MLP_OK) {

@@ -196,7 +196,7 @@ void mlp_table_free(mlp_table *t)
     mlp_mem_free(t);
 }
 
-mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
+mlp_status mlp_table_open_stream(mlp_table **out, FILE *fp, const char *name,
                                  const mlp_table_read_options *options,
                                  mlp_error_detail *detail)
 {
@@ -241,7 +241,7 @@ mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
     return MLP_OK;
 }
 
-mlp_status mlp_table_load(mlp_table **out, const char *path,
+mlp_status mlp_table_open(mlp_table **out, const char *path,
                           const mlp_table_read_options *options, mlp_error_detail *detail)
 {
     if (!out || !path) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
@@ -251,7 +251,7 @@ mlp_status mlp_table_load(mlp_table **out, const char *path,
         return mlp_data_error(detail, e == ENOMEM ? MLP_ERR_NO_MEMORY : MLP_ERR_IO, 0, 0,
                               "%s: cannot open: %s", path, strerror(e));
     }
-    mlp_status st = mlp_table_load_stream(out, fp, path, options, detail);
+    mlp_status st = mlp_table_open_stream(out, fp, path, options, detail);
     fclose(fp);
     return st;
 }

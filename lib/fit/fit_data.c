@@ -104,14 +104,21 @@ mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_
     const mlp_table *on = fit_part ? fit_part : train;
     if (st == MLP_OK && !enc) {
         mlp_table_fit_options o = mlp_table_fit_options_default();
-        o.label = c->table.label;
-        o.task = c->table.task;
-        o.ignore = c->table.ignore;
-        o.categorical = c->table.categorical;
-        o.numeric = c->table.numeric;
-        o.missing = c->table.missing;
-        o.date = c->table_date;
-        st = mlp_table_encoding_fit_ex(fitted, on, &o, detail);
+        if (c->table_options) {
+            st = mlp_read_config(&o, sizeof o, c->table_options,
+                                 offsetof(mlp_table_fit_options, date) + sizeof o.date,
+                                 "config->table_options", "mlp_table_fit_options", detail);
+            if (o.task == MLP_TASK_COUNT) o.task = c->model.task;
+        } else {
+            o.label = c->table.label;
+            o.task = c->table.task;
+            o.ignore = c->table.ignore;
+            o.categorical = c->table.categorical;
+            o.numeric = c->table.numeric;
+            o.missing = c->table.missing;
+            o.date = c->table_date;
+        }
+        if (st == MLP_OK) st = mlp_table_encoding_fit_ex(fitted, on, &o, detail);
         enc = st == MLP_OK ? *fitted : NULL;
     }
     if (st == MLP_OK) st = encode(enc, on, "train", &d->train, &r->table_reports[0], detail);

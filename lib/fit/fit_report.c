@@ -79,8 +79,8 @@ void fit_describe(const mlp_fit_config *c, const fit_plan *p, const mlp_net *net
     fit_report_line(r, "net: %s, %s hidden, %s output, %s loss, %zu parameters", topo,
                     last ? fit_name_activation(mlp_net_activation(net, 0)) : "no",
                     fit_name_activation(mlp_net_activation(net, last)), fit_name_loss(loss),
-                    mlp_param_count(net));
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
+                    mlp_net_param_count(net));
+    const mlp_optimizer_config *oc = mlp_optimizer_settings(opt);
     if (p->batch) snprintf(batch, sizeof batch, "batch %zu", p->batch);
     else snprintf(batch, sizeof batch, "full batch");
     fit_report_line(r, "training: %s lr %g (%s), weight decay %g, %s, %zu epochs, dropout %g, "

@@ -266,7 +266,7 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
     st = scale(&s);
     if (st == MLP_OK) st = build(&s);
     if (st == MLP_OK) {
-        r->param_count = mlp_param_count(s.m.net);
+        r->param_count = mlp_net_param_count(s.m.net);
         fit_describe(c, plan, s.m.net, s.m.opt, res->pre, s.task, s.loss,
                      s.targets.mean != NULL, r);
         r->lines_before_training = r->line_count;

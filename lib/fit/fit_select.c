@@ -219,7 +219,7 @@ mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset 
         if (pick == &mean) { /* same topology: the optimizer state still fits */
             fit_set_constant_output(mean.net, c_all, k);
             memcpy(mlp_net_params(m->net), mlp_net_params_const(mean.net),
-                   mlp_param_count(m->net) * sizeof(float));
+                   mlp_net_param_count(m->net) * sizeof(float));
         } else if (pick == &linear) { /* another net: the optimizer's state belongs to the old */
             mlp_optimizer_free(m->opt);
             mlp_workspace_free(m->ws);

@@ -27,7 +27,7 @@ static mlp_status build_net(const net_plan *np, mlp_net **out, mlp_error_detail 
     mlp_mem_free(sizes);
     mlp_mem_free(acts);
     if (s != MLP_OK) return s;
-    if (mlp_param_count(net) != np->param_count) {
+    if (mlp_net_param_count(net) != np->param_count) {
         mlp_net_free(net);
         set_detail(detail, "parameter layout differs from this library's");
         return MLP_ERR_FORMAT;
@@ -132,7 +132,7 @@ static mlp_status attach_table(const model_plan *plan, mlp_preprocess *p,
     return s;
 }
 
-mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
+mlp_status mlp_model_open_parts_mem(const void *data, size_t size, mlp_net **net,
                               mlp_preprocess **pre, mlp_optimizer **opt,
                               mlp_model_info *info, mlp_error_detail *detail)
 {

@@ -1,5 +1,5 @@
 /* The model format's encoder: a net, its preprocessing and optimizer into one image in
- * memory (model_format.h); mlp_model_save writes that image to a file. */
+ * memory (model_format.h); mlp_model_write_parts writes that image to a file. */
 #include "model_format.h"
 
 #include <zlib.h>
@@ -9,7 +9,7 @@
 static uint64_t net_body_size(const mlp_net *net)
 {
     uint64_t L = mlp_net_layer_count(net);
-    return NET_FIXED_LEN + 8 * (L + 1) + 4 * L + 4 * (uint64_t)mlp_param_count(net) +
+    return NET_FIXED_LEN + 8 * (L + 1) + 4 * L + 4 * (uint64_t)mlp_net_param_count(net) +
            8 * MLP_RNG_STATE_WORDS;
 }
 
@@ -52,12 +52,12 @@ static mlp_status check_preprocess(const mlp_preprocess *pre, const mlp_net *net
 static mlp_status check_optimizer(const mlp_optimizer *opt, const mlp_net *net,
                                   uint64_t *size)
 {
-    size_t count = 0, P = mlp_param_count(net);
+    size_t count = 0, P = mlp_net_param_count(net);
     const float *state = mlp_optimizer_state_const(opt, &count);
     if (!mlp_optimizer_fits(opt, net)) return MLP_ERR_WORKSPACE_MISMATCH;
     if (count != 0 && count != P && count != 2 * P) return MLP_ERR_WORKSPACE_MISMATCH;
     if (count && !state) return MLP_ERR_INVALID_ARG;
-    if (!mlp_optimizer_get_config(opt)) return MLP_ERR_INVALID_ARG;
+    if (!mlp_optimizer_settings(opt)) return MLP_ERR_INVALID_ARG;
     *size = OPTM_FIXED_LEN + 4 * (uint64_t)count;
     return MLP_OK;
 }
@@ -76,10 +76,10 @@ static void put_net(writer *w, const mlp_net *net)
     put_u32(w, (uint32_t)mlp_net_bias_mode(net));
     for (size_t i = 0; i <= L; i++) put_u64(w, mlp_net_size(net, i));
     for (size_t k = 0; k < L; k++) put_u32(w, (uint32_t)mlp_net_activation(net, k));
-    put_u64(w, mlp_param_count(net));
-    put_f32s(w, mlp_net_params_const(net), mlp_param_count(net));
+    put_u64(w, mlp_net_param_count(net));
+    put_f32s(w, mlp_net_params_const(net), mlp_net_param_count(net));
     uint64_t rng[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(net, rng);
+    mlp_net_rng_state(net, rng);
     for (size_t i = 0; i < MLP_RNG_STATE_WORDS; i++) put_u64(w, rng[i]);
 }
 
@@ -99,7 +99,7 @@ static void put_preprocess(writer *w, const mlp_preprocess *pre)
 
 static void put_optimizer(writer *w, const mlp_optimizer *opt)
 {
-    const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
+    const mlp_optimizer_config *c = mlp_optimizer_settings(opt);
     size_t count = 0;
     const float *state = mlp_optimizer_state_const(opt, &count);
     put_u32(w, (uint32_t)c->kind);
@@ -143,7 +143,7 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     const mlp_table_encoding *enc = pre ? mlp_preprocess_encoding(pre) : NULL;
     if (enc && !(ip->table = mlp_model_table_size(enc))) return MLP_ERR_INVALID_ARG;
     if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK) return st;
-    if (!mlp_all_finite(mlp_net_params_const(net), mlp_param_count(net))) return MLP_ERR_NON_FINITE;
+    if (!mlp_all_finite(mlp_net_params_const(net), mlp_net_param_count(net))) return MLP_ERR_NON_FINITE;
     if (opt) {
         size_t n;
         const float *state = mlp_optimizer_state_const(opt, &n);
@@ -203,7 +203,7 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     return w.pos + MODEL_CRC_LEN;
 }
 
-mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
+mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
                               const mlp_preprocess *pre, const mlp_optimizer *opt,
                               size_t epoch)
 {
@@ -222,7 +222,7 @@ mlp_status mlp_model_save_mem(void **data, size_t *size, const mlp_net *net,
     return MLP_OK;
 }
 
-mlp_status mlp_model_save_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
+mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
                                const mlp_optimizer *opt)
 {
     if (!size || !net) return MLP_ERR_NULL_ARG;
@@ -232,7 +232,7 @@ mlp_status mlp_model_save_size(size_t *size, const mlp_net *net, const mlp_prepr
     return st;
 }
 
-mlp_status mlp_model_save_into(void *buf, size_t capacity, size_t *written,
+mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *written,
                                const mlp_net *net, const mlp_preprocess *pre,
                                const mlp_optimizer *opt, size_t epoch)
 {

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-mlp_status mlp_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
+mlp_status mlp_model_write_parts(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                           const mlp_optimizer *opt, size_t epoch, mlp_error_detail *detail)
 {
     clear_detail(detail);
@@ -15,7 +15,7 @@ mlp_status mlp_model_save(const char *path, const mlp_net *net, const mlp_prepro
     if (!path[0]) return MLP_ERR_INVALID_ARG;
     void *data = NULL;
     size_t size = 0;
-    mlp_status st = mlp_model_save_mem(&data, &size, net, pre, opt, epoch);
+    mlp_status st = mlp_model_write_parts_mem(&data, &size, net, pre, opt, epoch);
     if (st != MLP_OK) return st;
     st = mlp_write_atomic(path, data, size, detail);
     mlp_free(data);
@@ -101,7 +101,7 @@ static mlp_status read_model(const char *path, unsigned char **buf, size_t *len,
     return MLP_OK;
 }
 
-mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
+mlp_status mlp_model_open_parts(const char *path, mlp_net **net, mlp_preprocess **pre,
                           mlp_optimizer **opt, mlp_model_info *info,
                           mlp_error_detail *detail)
 {
@@ -114,7 +114,7 @@ mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
     size_t len = 0;
     mlp_status s = read_model(path, &buf, &len, detail);
     if (s != MLP_OK) return s;
-    s = mlp_model_load_mem(buf, len, net, pre, opt, info, detail);
+    s = mlp_model_open_parts_mem(buf, len, net, pre, opt, info, detail);
     mlp_mem_free(buf);
     return s;
 }

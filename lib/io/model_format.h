@@ -4,7 +4,7 @@
  * functions on top of them (model_file.c). Never installed.
  *
  * A model: a net, optionally its input preprocessing and its optimizer, in one versioned
- * binary image, the same in memory (mlp_model_save_mem) and in a file (mlp_model_save).
+ * binary image, the same in memory (mlp_model_write_parts_mem) and in a file (mlp_model_write_parts).
  * This comment is the format specification.
  *
  * Every integer is little-endian and written byte by byte (never a struct); every float
@@ -19,7 +19,7 @@
  *   8       4     u32 format version (MLP_MODEL_FORMAT_VERSION)
  *   12      4     u32 section count (1..4; 1..3 in version 1)
  *   16      8     u64 file length in bytes, this header and the CRC included
- *   24      8     u64 epoch (as passed to mlp_model_save)
+ *   24      8     u64 epoch (as passed to mlp_model_write_parts)
  *   32            sections, back to back, each:
  *                   u32 tag (four ASCII bytes, see below)
  *                   u32 flags (0 in version 1)
@@ -35,7 +35,7 @@
  *           u32 activations of weight layers 0 .. L-1 (mlp_activation; softmax last only)
  *           u64 parameter count P (must equal what the topology implies)
  *           f32 parameters I[0 .. P), in mlp_net_params order
- *           u64 RNG state [4] (mlp_net_get_rng_state: shuffling resumes where it was)
+ *           u64 RNG state [4] (mlp_net_rng_state: shuffling resumes where it was)
  *
  *   "PREP"  u64 input size (== n_0)
  *           u32 scaling (mlp_scaling)

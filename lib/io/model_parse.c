@@ -48,7 +48,7 @@ static mlp_status parse_net(reader *r, net_plan *np, mlp_error_detail *detail)
                          (unsigned long long)P, total);
     np->params_at = take_f32s(r, total);
     if (!np->params_at) FAIL("net section too short for %zu parameters", total);
-    /* A NaN model is no model: the library never writes one (see mlp_model_save). */
+    /* A NaN model is no model: the library never writes one (see mlp_model_write_parts). */
     size_t bad = first_non_finite(np->params_at, total);
     if (bad < total) FAIL("parameter %zu is not finite", bad);
     np->rng_at = take_n(r, MLP_RNG_STATE_WORDS, 8);

@@ -178,7 +178,7 @@ mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count)
     return MLP_OK;
 }
 
-void mlp_net_get_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
+void mlp_net_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
 {
     if (net && state) memcpy(state, net->rng.s, sizeof net->rng.s);
 }
@@ -212,7 +212,7 @@ mlp_precision mlp_net_trained_precision(const mlp_net *net)
 }
 
 mlp_bias_mode mlp_net_bias_mode(const mlp_net *net) { return net ? net->bias_mode : MLP_BIAS_COUNT; }
-size_t mlp_param_count(const mlp_net *net) { return net ? net->param_count : 0; }
+size_t mlp_net_param_count(const mlp_net *net) { return net ? net->param_count : 0; }
 /* The writable pointer: whatever the caller does with it may change the parameters. */
 float *mlp_net_params(mlp_net *net)
 {

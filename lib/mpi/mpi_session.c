@@ -224,7 +224,7 @@ static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, floa
             block_end(s);
             return MLP_OK;
         }
-    const size_t n = mlp_param_count(net);
+    const size_t n = mlp_net_param_count(net);
     if (st == MLP_OK && sharded(s, n)) {
         /* this rank's slice of the sum lands at grad[0 .. count) */
         MPI_Reduce_scatter(MPI_IN_PLACE, grad, s->counts, MPI_FLOAT, MPI_SUM, s->comm);

@@ -21,7 +21,7 @@ mlp_status mlp_mpi_reduce_and_step(MPI_Comm comm, mlp_net *net, mlp_optimizer *o
     MPI_Allreduce(MPI_IN_PLACE, scalars, 2, MPI_DOUBLE, MPI_SUM, comm);
     if (scalars[1] != 0.0) return mlp_mpi_agree(comm, local_status, NULL, NULL, NULL);
     *loss_sum = scalars[0];
-    mlp_mpi_sum_floats(comm, grad, mlp_param_count(net));
+    mlp_mpi_sum_floats(comm, grad, mlp_net_param_count(net));
     /* the same state and the same sum on every rank: the same status and update */
     return mlp_optimizer_step(opt, net, grad, global_batch);
 }
@@ -40,7 +40,7 @@ mlp_status mlp_mpi_train_step(MPI_Comm comm, mlp_net *net, mlp_workspace *ws,
     if (st == MLP_OK && local_batch > 0)
         st = mlp_gradient(net, ws, inputs, targets, local_batch, loss, grad, &c);
     else if (st == MLP_OK) /* no records here this step: this rank adds zeros */
-        memset(grad, 0, mlp_param_count(net) * sizeof *grad);
+        memset(grad, 0, mlp_net_param_count(net) * sizeof *grad);
     st = mlp_mpi_reduce_and_step(comm, net, opt, grad, global_batch, st, &c);
     if (st == MLP_OK && loss_sum) *loss_sum = c;
     return st;

@@ -73,7 +73,7 @@ static uint64_t float_bits(float f)
 /* Every optimizer setting: ranks that differ here would drift apart step by step. */
 static uint64_t optimizer_hash(const mlp_optimizer *opt)
 {
-    const mlp_optimizer_config *c = mlp_optimizer_get_config(opt);
+    const mlp_optimizer_config *c = mlp_optimizer_settings(opt);
     uint64_t h = MLP_MPI_HASH_START;
     h = mlp_mpi_hash_word(h, (uint64_t)c->kind);
     h = mlp_mpi_hash_word(h, (uint64_t)c->reduction);
@@ -133,9 +133,9 @@ mlp_status mlp_mpi_sync(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt,
         st = mlp_mpi_check_same(comm, opt ? optimizer_hash(opt) : 0, "optimizer's settings",
                                 detail);
     if (st != MLP_OK) return st;
-    mlp_mpi_bcast_floats(comm, mlp_net_params(net), mlp_param_count(net));
+    mlp_mpi_bcast_floats(comm, mlp_net_params(net), mlp_net_param_count(net));
     uint64_t rng[MLP_RNG_STATE_WORDS];
-    mlp_net_get_rng_state(net, rng);
+    mlp_net_rng_state(net, rng);
     MPI_Bcast(rng, MLP_RNG_STATE_WORDS, MPI_UINT64_T, 0, comm);
     mlp_net_set_rng_state(net, rng); /* rank 0's state is valid, so never all zero */
     if (opt) {

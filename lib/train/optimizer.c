@@ -141,7 +141,7 @@ void mlp_optimizer_free(mlp_optimizer *opt)
     mlp_mem_free(opt);
 }
 
-const mlp_optimizer_config *mlp_optimizer_get_config(const mlp_optimizer *opt)
+const mlp_optimizer_config *mlp_optimizer_settings(const mlp_optimizer *opt)
 {
     return opt ? &opt->config : NULL;
 }

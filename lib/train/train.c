@@ -21,7 +21,7 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
     if (!mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
     net->trained_precision = ws->bf16 && batch > 1 ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
     net->param_version++;
-    const mlp_optimizer_config *oc = mlp_optimizer_get_config(opt);
+    const mlp_optimizer_config *oc = mlp_optimizer_settings(opt);
     if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
         const float lr = mlp_optimizer_learning_rate(opt);
         const float step = oc->reduction == MLP_REDUCE_MEAN ? lr / (float)batch : lr;

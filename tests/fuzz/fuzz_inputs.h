@@ -1,6 +1,6 @@
 /* One fuzz input -> one reader call, shared by the libFuzzer harnesses (tests/fuzz/) and the
  * regression replay (tests/test_fuzz_readers.c), so that a saved crash input replays exactly.
- * The model bytes go to mlp_model_load_mem, the ONNX bytes to mlp_model_import_onnx_mem; the CSV and IDX bytes reach their readers
+ * The model bytes go to mlp_model_open_parts_mem, the ONNX bytes to mlp_model_import_onnx_mem; the CSV and IDX bytes reach their readers
  * through memfd files (/proc/self/fd/N): no file is written to disk per execution. Each function returns the reader's status; everything it loaded is
  * freed. */
 #ifndef MLP_FUZZ_INPUTS_H
@@ -55,7 +55,7 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
     mlp_optimizer *opt = NULL;
     mlp_model_info info;
     mlp_error_detail detail;
-    mlp_status st = mlp_model_load_mem(fixed, size, &net, &pre, &opt, &info, &detail);
+    mlp_status st = mlp_model_open_parts_mem(fixed, size, &net, &pre, &opt, &info, &detail);
     free(fixed);
     if (st == MLP_OK && pre) { /* a model that loads has sections that agree */
         const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
@@ -107,7 +107,7 @@ static inline mlp_status fuzz_csv(const uint8_t *data, size_t size)
     if (fd < 0) return MLP_ERR_IO;
     mlp_dataset *ds = NULL;
     mlp_error_detail detail;
-    mlp_status st = mlp_csv_load(&ds, path, &opt, &detail);
+    mlp_status st = mlp_dataset_open_csv(&ds, path, &opt, &detail);
     mlp_dataset_free(ds);
     /* The same text as a table: read, fit an encoding (task from the label, or the one
      * byte 0 asks for), encode it for training and for prediction. */
@@ -115,7 +115,7 @@ static inline mlp_status fuzz_csv(const uint8_t *data, size_t size)
     ro.has_header = opt.has_header;
     ro.delimiter = opt.delimiter;
     mlp_table *t = NULL;
-    if (mlp_table_load(&t, path, &ro, &detail) == MLP_OK) {
+    if (mlp_table_open(&t, path, &ro, &detail) == MLP_OK) {
         mlp_table_options to = mlp_table_options_default();
         to.label = (o >> 3) & 1 ? "0" : NULL;
         to.task = (o >> 5) & 1 ? opt.task : MLP_TASK_COUNT;
@@ -146,7 +146,7 @@ static inline mlp_status fuzz_idx(const uint8_t *data, size_t size)
     if (ifd >= 0 && lfd >= 0) {
         mlp_dataset *ds = NULL;
         mlp_error_detail detail;
-        st = mlp_idx_load(&ds, ipath, lpath, 0, &detail);
+        st = mlp_dataset_open_idx(&ds, ipath, lpath, 0, &detail);
         mlp_dataset_free(ds);
     }
     if (ifd >= 0) close(ifd);

@@ -12,7 +12,7 @@ int main(void)
     mlp_net *net;
     mlp_status st = mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON);
     if (st != MLP_OK) return fprintf(stderr, "mlp_net_create: %s\n", mlp_strerror(st)), 1;
-    size_t params = mlp_param_count(net);
+    size_t params = mlp_net_param_count(net);
     mlp_net_free(net);
     if (strcmp(mlp_version(), MLP_VERSION_STRING) != 0)
         return fprintf(stderr, "library %s, header %s\n", mlp_version(), MLP_VERSION_STRING), 1;

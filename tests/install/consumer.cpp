@@ -22,6 +22,6 @@ int main()
         return 1;
     }
     std::printf("c++ consumer: libmlp %s, 4-8-3 net with %zu parameters\n", mlp_version(),
-                mlp_param_count(net.get()));
-    return mlp_param_count(net.get()) == 67 ? 0 : 1;
+                mlp_net_param_count(net.get()));
+    return mlp_net_param_count(net.get()) == 67 ? 0 : 1;
 }

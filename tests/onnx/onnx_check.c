@@ -123,7 +123,7 @@ static int export_table(const char *dir, FILE *manifest, const char *csv)
     mlp_dataset *train = NULL, *rows = NULL;
     mlp_model *m = NULL;
     mlp_error_detail d = {.message = ""};
-    mlp_status st = mlp_table_load(&t, csv, NULL, &d);
+    mlp_status st = mlp_table_open(&t, csv, NULL, &d);
     if (st == MLP_OK) st = mlp_table_encoding_fit(&enc, t, NULL, &d);
     if (st == MLP_OK) st = mlp_table_encode(enc, t, &train, NULL, &d);
     if (st == MLP_OK) st = mlp_model_build(&m, train, NULL);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# mlp.h's error rule holds: every public call that returns mlp_status takes an
+# mlp_error_detail, or has an _ex form that does, except the lower layers' calls on objects
+# in memory listed below (they return the status alone; see "Errors" at the top of mlp.h).
+# A new status-only call fails here: give it a detail argument (or an _ex form), or, for a
+# lower-layer call whose failures the status names, add it to the list with a reason.
+#   bash error_style.sh HEADER...
+set -euo pipefail
+python3 - "$@" <<'PY'
+import re, sys
+status_only = set("""
+mlp_set_threads mlp_set_allocator
+mlp_net_clone mlp_net_copy_params mlp_net_init mlp_net_init_layer mlp_net_set_rng_state
+mlp_net_shuffle
+mlp_workspace_create mlp_workspace_create_inference mlp_workspace_set_dropout
+mlp_workspace_set_precision mlp_workspace_set_threads
+mlp_forward mlp_gradient mlp_gradient_accumulate mlp_evaluate
+mlp_optimizer_step mlp_optimizer_step_range mlp_optimizer_set_epoch mlp_optimizer_set_step_count
+mlp_train_step mlp_refit_output_layer
+mlp_model_write_parts_mem mlp_model_write_parts_size mlp_model_write_parts_into
+mlp_dataset_create mlp_dataset_split mlp_csv_cache_split
+mlp_preprocess_create mlp_preprocess_clone mlp_preprocess_fit mlp_preprocess_apply
+mlp_preprocess_apply_rows mlp_preprocess_set_labels mlp_preprocess_set_scaling
+mlp_preprocess_set_label_info mlp_preprocess_set_encoding
+mlp_table_split mlp_table_encoding_clone
+""".split())
+text = "".join(open(p).read() for p in sys.argv[1:])
+text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+decls = re.findall(r"MLP_API\s+mlp_status\s+(mlp_\w+)\s*\(([^;]*?)\)\s*(MLP_DEPRECATED\([^)]*\))?\s*;",
+                   text, flags=re.S)
+if len(decls) < 50:
+    sys.exit("FAIL found only %d status-returning declarations: the parser is broken" % len(decls))
+detail = {name: "mlp_error_detail" in args for name, args, _ in decls}
+failed = False
+for name, args, deprecated in decls:
+    if deprecated:
+        continue
+    ok = detail[name] or detail.get(name + "_ex", False)
+    if not ok and name not in status_only:
+        print("FAIL %s returns mlp_status without an mlp_error_detail or an _ex form with one" % name)
+        failed = True
+    if ok and name in status_only:
+        print("FAIL %s is listed as status-only but has a detail form: remove it from the list" % name)
+        failed = True
+for name in sorted(status_only - set(detail)):
+    print("FAIL %s is listed as status-only but is not declared" % name)
+    failed = True
+if failed:
+    sys.exit(1)
+current = [d for d in decls if not d[2]]
+print("ok   %d status-returning calls: %d with a detail form, %d status-only (the lower layers)"
+      % (len(current), len(current) - len(status_only), len(status_only)))
+PY
