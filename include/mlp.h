@@ -69,15 +69,16 @@
  *    mlp_advanced.h (lib/libmlp.map);
  *  - config structs (mlp_optimizer_config, mlp_train_config, mlp_csv_options,
  *    mlp_model_config, mlp_source, mlp_allocator) start with struct_size: take them from
- *    their _default() call (or set struct_size = sizeof yourself) and change the fields you need. A later
- *    release only appends fields; it reads struct_size bytes of your struct and gives the
- *    fields your header did not have their defaults, so a compiled program keeps working
- *    against a newer library. A struct_size below the first layout's (e.g. a struct zeroed
- *    instead of taken from _default) or above the library's own (a program compiled against
- *    a newer mlp.h than the library it runs with) is refused: INVALID_ARG, with a message
- *    where the call takes an mlp_error_detail. The _default() functions return the struct by
- *    value; when a struct grows, the old version node of libmlp.map keeps a _default()
- *    returning the old layout, so old programs never receive more bytes than they hold.
+ *    their _default() call (or set struct_size = sizeof yourself) and change the fields you
+ *    need. A later release only appends fields; it reads struct_size bytes of your struct and
+ *    gives the fields your header did not have their defaults, so a compiled program keeps
+ *    working against a newer library. A struct_size below the first layout's (e.g. a struct
+ *    zeroed instead of taken from _default) or above the library's own (a program compiled
+ *    against a newer mlp.h than the library it runs with) is refused: INVALID_ARG, with a
+ *    message where the call takes an mlp_error_detail. The _default() functions return the
+ *    struct by value; when a struct grows, the old version node of libmlp.map keeps a
+ *    _default() returning the old layout, so old programs never receive more bytes than they
+ *    hold.
  */
 #ifndef MLP_H
 #define MLP_H
@@ -312,8 +313,8 @@ typedef struct mlp_optimizer_config {
     float learning_rate;     /**< > 0 and finite */
     mlp_reduction reduction; /**< how a batch's summed gradient is scaled (default SUM) */
     float momentum;          /**< MOMENTUM, NESTEROV: mu in [0,1) (0.9) */
-    /** ADAM(W): beta1, the first moment's decay (0.9), and beta2, the second's (0.999) */
-    float beta1, beta2;      /**< ADAM(W): beta2, the second moment's decay (0.999) */
+    float beta1;             /**< ADAM(W): the first moment's decay (0.9) */
+    float beta2;             /**< ADAM(W): the second moment's decay (0.999) */
     float rho;               /**< RMSPROP decay (0.9) */
     float epsilon;           /**< ADAM(W), RMSPROP: > 0 (1e-8), else INVALID_ARG: it keeps
                                 the update finite where a gradient is exactly zero */
@@ -1348,10 +1349,9 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * and equal the single-thread ones up to float rounding. An inference workspace takes
  * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
  * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
- * spin briefly, then
- * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
- * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
- * (threads or memory unavailable; the previous setting is kept). */
+ * spin briefly, then sleep; mlp_workspace_free joins them. Use it when the process has that
+ * many idle cores (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG,
+ * NO_MEMORY (threads or memory unavailable; the previous setting is kept). */
 MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
 /** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
@@ -1524,13 +1524,13 @@ MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer
  * NaN or infinite. INVALID_ARG (nothing changed) for config->patience > 0 without validation
  * data (val_count 0) and for cross-entropy on a net whose output is not softmax;
  * mlp_train_ex says which argument and why. The arrays are one data source among others:
- * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an epoch's end, a parameter is NaN or
- * infinite (a learning rate, weight decay or schedule that overflows): the net's parameters
- * and RNG and the optimizer's state and step count are then put back as they were at the
- * start of that epoch, all finite (result->epochs_run == result->diverged_epoch, so a
- * resumed run with a smaller step continues from there), and result names the epoch and
- * batch. The check costs one copy of the parameters and optimizer state per epoch and one
- * pass over the parameters. */
+ * mlp_train_source takes them or a callback. DIVERGED when a batch's loss or, at an
+ * epoch's end, a parameter is NaN or infinite (a learning rate, weight decay or schedule that
+ * overflows): the net's parameters and RNG and the optimizer's state and step count are then
+ * put back as they were at the start of that epoch, all finite (result->epochs_run ==
+ * result->diverged_epoch, so a resumed run with a smaller step continues from there), and
+ * result names the epoch and batch. The check costs one copy of the parameters and optimizer
+ * state per epoch and one pass over the parameters. */
 MLP_API mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                              const float *targets, size_t count, const float *val_inputs,
                              const float *val_targets, size_t val_count,
@@ -1642,26 +1642,27 @@ MLP_API mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_
 
 /** Saves net (topology, activations, bias mode, parameters), and when not NULL the
  * preprocessing and the optimizer (config, state, step count) with `epoch`, in a versioned
- * little-endian binary file with a CRC-32: the image of mlp_model_write_parts_mem. Atomic: path holds either its old content or the
- * new one, whole. The data is written and synced in path's directory in an unnamed file
- * (O_TMPFILE, Linux) or, without it, in PATH.tmp.PID.XXXXXX, then renamed over path; a
- * process killed in between can leave PATH.tmp.PID.XXXXXX, which the next save of path
- * removes once PID is no longer running. IO names the failing step, path and errno's text
- * in detail (may be NULL), e.g. a full disk; NO_MEMORY; INVALID_ARG for an empty path;
- * WORKSPACE_MISMATCH when opt was made for another topology; DIMENSION when pre has another
- * input size; NON_FINITE when a parameter or optimizer state value is NaN or infinite (no
- * file is written: the loader refuses such a model as FORMAT). */
+ * little-endian binary file with a CRC-32: the image of mlp_model_write_parts_mem. Atomic:
+ * path holds either its old content or the new one, whole. The data is written and synced in
+ * path's directory in an unnamed file (O_TMPFILE, Linux) or, without it, in
+ * PATH.tmp.PID.XXXXXX, then renamed over path; a process killed in between can leave
+ * PATH.tmp.PID.XXXXXX, which the next save of path removes once PID is no longer running. IO
+ * names the failing step, path and errno's text in detail (may be NULL), e.g. a full disk;
+ * NO_MEMORY; INVALID_ARG for an empty path; WORKSPACE_MISMATCH when opt was made for another
+ * topology; DIMENSION when pre has another input size; NON_FINITE when a parameter or optimizer
+ * state value is NaN or infinite (no file is written: the loader refuses such a model as
+ * FORMAT). */
 MLP_API mlp_status mlp_model_write_parts(const char *path, const mlp_net *net,
-                                  const mlp_preprocess *pre, const mlp_optimizer *opt,
-                                  size_t epoch, mlp_error_detail *detail);
+                                         const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                         size_t epoch, mlp_error_detail *detail);
 /** The same model image as mlp_model_write_parts writes, in memory: *data receives a new buffer of
  * *size bytes, to free with mlp_free (for a database blob, a resource, a message).
- * mlp_model_open_parts_mem reads it back. Errors as mlp_model_write_parts without IO: NULL_ARG (data,
- * size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY; on
- * failure *data and *size are unchanged. */
+ * mlp_model_open_parts_mem reads it back. Errors as mlp_model_write_parts without IO: NULL_ARG
+ * (data, size or net NULL), INVALID_ARG, WORKSPACE_MISMATCH, DIMENSION, NON_FINITE, NO_MEMORY;
+ * on failure *data and *size are unchanged. */
 MLP_API mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
-                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
-                                      size_t epoch);
+                                             const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                             size_t epoch);
 /** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
  * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
  * schedule is set at the saved epoch. Every field is validated before anything is
@@ -1670,15 +1671,15 @@ MLP_API mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const ml
  * mlp_optimizer_set_step_count check theirs, and its state must be finite with no negative
  * squared-gradient average (FORMAT otherwise). On failure no output is changed. */
 MLP_API mlp_status mlp_model_open_parts(const char *path, mlp_net **net, mlp_preprocess **pre,
-                                  mlp_optimizer **opt, mlp_model_info *info,
-                                  mlp_error_detail *detail);
+                                        mlp_optimizer **opt, mlp_model_info *info,
+                                        mlp_error_detail *detail);
 /** The same from a model image of `size` bytes in memory (mlp_model_write_parts_mem, or a file's
  * bytes), with the same outputs, checks and statuses except IO; data is only read and
  * may be freed once it returns. NULL_ARG when data or net is NULL; a size other than the
  * image's declared length is TRUNCATED (shorter) or FORMAT (longer). */
 MLP_API mlp_status mlp_model_open_parts_mem(const void *data, size_t size, mlp_net **net,
-                                      mlp_preprocess **pre, mlp_optimizer **opt,
-                                      mlp_model_info *info, mlp_error_detail *detail);
+                                            mlp_preprocess **pre, mlp_optimizer **opt,
+                                            mlp_model_info *info, mlp_error_detail *detail);
 /**
  * Replaces the file at path by size bytes of data atomically, as mlp_model_write_parts writes a
  * model (path holds its old content or the new one, whole; the data is synced before the
@@ -1785,8 +1786,8 @@ MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, 
  * labels_path NULL reads the images alone (for prediction): target size 0, no class
  * names, class_count ignored. */
 MLP_API mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path,
-                                const char *labels_path, size_t class_count,
-                                mlp_error_detail *detail);
+                                        const char *labels_path, size_t class_count,
+                                        mlp_error_detail *detail);
 
 /** How mlp_dataset_open_csv reads a file (defaults in parentheses; mlp_csv_options_default). */
 typedef struct mlp_csv_options {
@@ -1826,12 +1827,12 @@ MLP_API mlp_csv_options mlp_csv_options_default(void);
  * are skipped. INVALID_ARG for bad options or a label column not in the file, IO when the
  * file cannot be read. options may be NULL (defaults). */
 MLP_API mlp_status mlp_dataset_open_csv(mlp_dataset **out, const char *path,
-                                const mlp_csv_options *options, mlp_error_detail *detail);
+                                        const mlp_csv_options *options, mlp_error_detail *detail);
 /** The same from an open stream, read once from its current position to its end and not
  * closed (a pipe, stdin); name is used in messages (NULL: "(stream)"). */
 MLP_API mlp_status mlp_dataset_open_csv_stream(mlp_dataset **out, FILE *fp, const char *name,
-                                       const mlp_csv_options *options,
-                                       mlp_error_detail *detail);
+                                               const mlp_csv_options *options,
+                                               mlp_error_detail *detail);
 /** A numeric CSV file as a binary cache of float rows on disk, for training on data larger
  * than memory: records are read a batch at a time (pread) through an mlp_source. */
 typedef struct mlp_csv_cache mlp_csv_cache;
@@ -1902,8 +1903,8 @@ MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preproce
  * median, scale 1.349/IQR (quartiles by linear interpolation; a feature whose quartiles
  * coincide, e.g. a mostly-zero one, keeps the STANDARD scaling). A constant feature gets
  * scale 1, so it maps to 0; ROBUST costs a sorted copy of one column. NONE resets to the
- * identity. DIMENSION when ds
- * has another input size, INVALID_ARG when it is empty, NON_FINITE on NaN/inf inputs. */
+ * identity. DIMENSION when ds has another input size, INVALID_ARG when it is empty,
+ * NON_FINITE on NaN/inf inputs. */
 MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
                                       mlp_scaling scaling);
 /** Applies the scaling to every input row of ds in place (DIMENSION on another size). */
@@ -2087,13 +2088,13 @@ MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
  * label values (regression) or one-hot classes (classification; class names, label name
  * and index set as mlp_dataset_open_csv sets them). Columns are found by header name when both
  * have names, else by position. Rows whose label cell is missing are dropped (counted).
+ * Rows with a class training did not see are left out (counted); feature cells that do
+ * not parse in a numeric or date column are imputed (counted).
  * @param enc the encoding
  * @param table the table (only read)
  * @param out receives the new data set; unchanged on failure
  * @param report what the encoding met; may be NULL
  * @param detail the message on failure, naming the column and line; may be NULL
- * Rows with a class training did not see are left out (counted); feature cells that do
- * not parse in a numeric or date column are imputed (counted).
  * @return OK; INVALID_ARG (a column of the encoding missing from the table), NULL_ARG,
  *         NO_MEMORY */
 MLP_API mlp_status mlp_table_encode(const mlp_table_encoding *enc, const mlp_table *table,

@@ -169,8 +169,8 @@ struct mlp_train_parallel {
  * lack some classes), else INVALID_ARG. Messages name the file's own lines.
  * @return as mlp_dataset_open_csv; INVALID_ARG also for rank >= ranks or ranks 0 */
 MLP_API mlp_status mlp_dataset_open_csv_shard(mlp_dataset **out, const char *path, size_t rank,
-                                      size_t ranks, const mlp_csv_options *options,
-                                      mlp_error_detail *detail);
+                                              size_t ranks, const mlp_csv_options *options,
+                                              mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ preprocessing */
 
@@ -194,11 +194,11 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
  * *written. The size does not depend on epoch. Errors as mlp_model_write_parts_mem, and
  * DIMENSION when capacity is smaller than the image (nothing is written). */
 MLP_API mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net,
-                                       const mlp_preprocess *pre, const mlp_optimizer *opt);
+                                              const mlp_preprocess *pre, const mlp_optimizer *opt);
 /** Writes the model image into buf (see mlp_model_write_parts_size). */
 MLP_API mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *written,
-                                       const mlp_net *net, const mlp_preprocess *pre,
-                                       const mlp_optimizer *opt, size_t epoch);
+                                              const mlp_net *net, const mlp_preprocess *pre,
+                                              const mlp_optimizer *opt, size_t epoch);
 
 /* ------------------------------------------------------------------ deprecated names */
 

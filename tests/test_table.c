@@ -675,6 +675,42 @@ START_TEST(column_arrays)
 }
 END_TEST
 
+/* mlp_fit_config.table_options: the arrays reach the fitted encoding, replacing table. */
+START_TEST(fit_takes_table_options)
+{
+    char text[2048] = "id,\"x, cm\",y\n";
+    for (int i = 0; i < 40; i++) {
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, "r%d,%d,%s\n", i, i % 10, i % 10 < 5 ? "lo" : "hi");
+    }
+    mlp_table *t = table_of(text);
+    static const char *const ignore[] = {"id"}, *const label[] = {"y"};
+    mlp_table_fit_options to = mlp_table_fit_options_default();
+    to.ignore_columns = ignore;
+    to.ignore_count = 1;
+    to.labels = label;
+    to.label_count = 1;
+    mlp_fit_config c = mlp_fit_config_default();
+    c.table.label = "id"; /* ignored: table_options replaces table */
+    c.table_options = &to;
+    c.train.epochs = 2;
+    mlp_model *m = NULL;
+    mlp_error_detail det;
+    mlp_status st = mlp_model_fit_table(&m, t, &c, NULL, &det);
+    ck_assert_msg(st == MLP_OK, "%s", det.message);
+    const mlp_table_encoding *enc = mlp_preprocess_encoding(mlp_model_preprocess(m));
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_IGNORED);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 1), MLP_COLUMN_NUMERIC);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 2), MLP_COLUMN_LABEL);
+    ck_assert_int_eq(mlp_table_encoding_task(enc), MLP_TASK_CLASSIFY);
+    mlp_model_free(m);
+    to.struct_size = 4;
+    ck_assert_int_eq(mlp_model_fit_table(&m, t, &c, NULL, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(det.message, "config->table_options"), "%s", det.message);
+    mlp_table_free(t);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ model file, handle */
 
 static const char *TRAIN_TEXT =
@@ -916,6 +952,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, missing_labels_drop_rows);
     tcase_add_test(tc, multi_output_labels);
     tcase_add_test(tc, column_arrays);
+    tcase_add_test(tc, fit_takes_table_options);
     tcase_add_test(tc, round_trip_through_model_file);
     tcase_add_test(tc, model_file_checks_the_table_section);
     tcase_add_test(tc, contradicting_sections_are_refused);

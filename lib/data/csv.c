@@ -555,13 +555,13 @@ mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
 }
 
 mlp_status mlp_dataset_open_csv(mlp_dataset **out, const char *path, const mlp_csv_options *options,
-                        mlp_error_detail *detail)
+                                mlp_error_detail *detail)
 {
     return mlp_csv_load_ranged(out, path, options, 0, 1, 0, detail);
 }
 
 mlp_status mlp_dataset_open_csv_shard(mlp_dataset **out, const char *path, size_t rank, size_t ranks,
-                              const mlp_csv_options *options, mlp_error_detail *detail)
+                                      const mlp_csv_options *options, mlp_error_detail *detail)
 {
     if (ranks == 0 || rank >= ranks)
         return mlp_data_error(detail, MLP_ERR_INVALID_ARG, 0, 0,
@@ -578,7 +578,7 @@ mlp_status mlp_dataset_open_csv_shard(mlp_dataset **out, const char *path, size_
 }
 
 mlp_status mlp_dataset_open_csv_stream(mlp_dataset **out, FILE *fp, const char *name,
-                               const mlp_csv_options *options, mlp_error_detail *detail)
+                                       const mlp_csv_options *options, mlp_error_detail *detail)
 {
     if (!out || !fp) return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     return load_stream(out, fp, name ? name : "(stream)", options, 0, 1, 0, detail);

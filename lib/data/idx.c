@@ -201,7 +201,7 @@ static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsig
 }
 
 mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path, const char *labels_path,
-                        size_t class_count, mlp_error_detail *detail)
+                                size_t class_count, mlp_error_detail *detail)
 {
     if (!out || !images_path)
         return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");

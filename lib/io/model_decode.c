@@ -133,8 +133,8 @@ static mlp_status attach_table(const model_plan *plan, mlp_preprocess *p,
 }
 
 mlp_status mlp_model_open_parts_mem(const void *data, size_t size, mlp_net **net,
-                              mlp_preprocess **pre, mlp_optimizer **opt,
-                              mlp_model_info *info, mlp_error_detail *detail)
+                                    mlp_preprocess **pre, mlp_optimizer **opt,
+                                    mlp_model_info *info, mlp_error_detail *detail)
 {
     clear_detail(detail);
     if (!data || !net) {

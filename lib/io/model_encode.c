@@ -204,8 +204,8 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
 }
 
 mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
-                              const mlp_preprocess *pre, const mlp_optimizer *opt,
-                              size_t epoch)
+                                     const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                     size_t epoch)
 {
     if (!data || !size || !net) return MLP_ERR_NULL_ARG;
     image_plan ip;
@@ -223,7 +223,7 @@ mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *n
 }
 
 mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
-                               const mlp_optimizer *opt)
+                                      const mlp_optimizer *opt)
 {
     if (!size || !net) return MLP_ERR_NULL_ARG;
     image_plan ip;
@@ -233,8 +233,8 @@ mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net, const ml
 }
 
 mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *written,
-                               const mlp_net *net, const mlp_preprocess *pre,
-                               const mlp_optimizer *opt, size_t epoch)
+                                      const mlp_net *net, const mlp_preprocess *pre,
+                                      const mlp_optimizer *opt, size_t epoch)
 {
     if (!buf || !written || !net) return MLP_ERR_NULL_ARG;
     image_plan ip;

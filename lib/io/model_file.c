@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 mlp_status mlp_model_write_parts(const char *path, const mlp_net *net, const mlp_preprocess *pre,
-                          const mlp_optimizer *opt, size_t epoch, mlp_error_detail *detail)
+                                 const mlp_optimizer *opt, size_t epoch, mlp_error_detail *detail)
 {
     clear_detail(detail);
     if (!path || !net) return MLP_ERR_NULL_ARG;
@@ -102,8 +102,8 @@ static mlp_status read_model(const char *path, unsigned char **buf, size_t *len,
 }
 
 mlp_status mlp_model_open_parts(const char *path, mlp_net **net, mlp_preprocess **pre,
-                          mlp_optimizer **opt, mlp_model_info *info,
-                          mlp_error_detail *detail)
+                                mlp_optimizer **opt, mlp_model_info *info,
+                                mlp_error_detail *detail)
 {
     clear_detail(detail);
     if (!path || !net) {
