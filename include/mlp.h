@@ -51,10 +51,10 @@
  * classify, evaluate, write) stay safe from many threads on one model at once, each thread
  * with its own detail (a last error kept on the handle, as sqlite keeps one, would be
  * shared by those threads). The lower layers' calls on objects in memory (nets,
- * workspaces, propagation, optimizers, data sets and preprocessing made in memory) return
- * the status alone: their failures are a NULL or out-of-range argument or mismatched
- * sizes, which the status names; tests/error_style.sh lists them and fails when a call
- * joins that list.
+ * workspaces, propagation, optimizers, preprocessing, model images in caller buffers)
+ * return the status alone: their failures are a NULL or out-of-range argument or
+ * mismatched sizes, which the status names; tests/error_style.sh lists them and fails when
+ * a call joins that list.
  *
  * Conventions of this header:
  *  - the library never prints, exits or aborts, and keeps no global mutable state
@@ -1705,6 +1705,10 @@ MLP_API mlp_status mlp_file_write_atomic(const char *path, const void *data, siz
  * INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
                                       size_t target_size);
+/** mlp_dataset_create with a message in detail (may be NULL) naming the argument and the
+ * reason. */
+MLP_API mlp_status mlp_dataset_create_ex(mlp_dataset **out, size_t count, size_t input_size,
+                                         size_t target_size, mlp_error_detail *detail);
 /** Frees ds; NULL is a no-op. */
 MLP_API void mlp_dataset_free(mlp_dataset *ds);
 /** Number of records. */
@@ -1780,6 +1784,11 @@ MLP_API mlp_status mlp_dataset_set_classes(mlp_dataset *ds, size_t count,
  * seed, same split. */
 MLP_API mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
                                      mlp_dataset **train, mlp_dataset **val);
+/** mlp_dataset_split with a message in detail (may be NULL) naming the argument and the
+ * reason (a fraction out of range, too few records to split). */
+MLP_API mlp_status mlp_dataset_split_ex(const mlp_dataset *ds, float val_fraction,
+                                        uint64_t seed, mlp_dataset **train, mlp_dataset **val,
+                                        mlp_error_detail *detail);
 /** IDX (MNIST family) images + labels, plain or gzip. Images become count x (product of the
  * non-leading dimensions) floats with the raw byte values (0..255); labels become one-hot
  * rows over `class_count` classes (0 = max label + 1), class names "0", "1", ...
@@ -1891,6 +1900,17 @@ MLP_API mlp_source mlp_csv_cache_source(mlp_csv_cache *cache);
  * @return OK, INVALID_ARG (as mlp_dataset_split), NULL_ARG, NO_MEMORY */
 MLP_API mlp_status mlp_csv_cache_split(mlp_csv_cache *cache, float val_fraction,
                                        uint64_t seed, mlp_source *train, mlp_source *val);
+/** mlp_csv_cache_split with a message on failure.
+ * @param cache the cache
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training records' source
+ * @param val receives the validation records' source
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return as mlp_csv_cache_split */
+MLP_API mlp_status mlp_csv_cache_split_ex(mlp_csv_cache *cache, float val_fraction,
+                                          uint64_t seed, mlp_source *train, mlp_source *val,
+                                          mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ preprocessing */
 
@@ -2033,6 +2053,17 @@ MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t co
  *         0), NULL_ARG, NO_MEMORY */
 MLP_API mlp_status mlp_table_split(const mlp_table *table, float val_fraction, uint64_t seed,
                                    mlp_table **train, mlp_table **val);
+/** mlp_table_split with a message on failure.
+ * @param table the table (only read)
+ * @param val_fraction in [0, 1)
+ * @param seed the split's seed
+ * @param train receives the training rows (a new table)
+ * @param val receives the validation rows (a new table)
+ * @param detail receives the argument and the reason on failure; may be NULL
+ * @return as mlp_table_split */
+MLP_API mlp_status mlp_table_split_ex(const mlp_table *table, float val_fraction,
+                                      uint64_t seed, mlp_table **train, mlp_table **val,
+                                      mlp_error_detail *detail);
 
 /** What a column of the training table became. Unless an option says otherwise, a column
  * is numeric when more than half of its present cells are numbers, a date when more than

@@ -116,9 +116,10 @@ mlp_status mlp_dataset_set_class_names(mlp_dataset *ds, const char *const *names
 /* dataset.c: the records of a seeded train/validation split of n (mlp_dataset_split's rule:
  * the first round(val_fraction * n) of a seeded permutation, at least one on each side when
  * val_fraction > 0): *out (n entries, mlp_mem_free) holds the *n_val validation indices,
- * then the training ones, each part in ascending order. INVALID_ARG, NO_MEMORY. */
+ * then the training ones, each part in ascending order. INVALID_ARG, NO_MEMORY, with a
+ * message in detail (may be NULL) that calls the n records `what` ("ds", "table"). */
 mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t **out,
-                             size_t *n_val);
+                             size_t *n_val, const char *what, mlp_error_detail *detail);
 /* Sets the label column: header text (copied; NULL for none) and 0-based index (-1 none). */
 mlp_status mlp_dataset_set_label_column(mlp_dataset *ds, const char *name, long index);
 /* Folds of a k-fold split: a seeded permutation of 0..n-1 (mlp_split_indices' seeding) cut

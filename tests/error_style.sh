@@ -18,11 +18,10 @@ mlp_forward mlp_gradient mlp_gradient_accumulate mlp_evaluate
 mlp_optimizer_step mlp_optimizer_step_range mlp_optimizer_set_epoch mlp_optimizer_set_step_count
 mlp_train_step mlp_refit_output_layer
 mlp_model_write_parts_mem mlp_model_write_parts_size mlp_model_write_parts_into
-mlp_dataset_create mlp_dataset_split mlp_csv_cache_split
 mlp_preprocess_create mlp_preprocess_clone mlp_preprocess_fit mlp_preprocess_apply
 mlp_preprocess_apply_rows mlp_preprocess_set_labels mlp_preprocess_set_scaling
 mlp_preprocess_set_label_info mlp_preprocess_set_encoding
-mlp_table_split mlp_table_encoding_clone
+mlp_table_encoding_clone
 """.split())
 text = "".join(open(p).read() for p in sys.argv[1:])
 text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)

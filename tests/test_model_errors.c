@@ -523,6 +523,37 @@ START_TEST(scratch_precision_names_the_argument)
 }
 END_TEST
 
+START_TEST(data_calls_name_the_argument)
+{
+    mlp_error_detail d;
+    mlp_dataset *ds = NULL, *a = NULL, *b = NULL;
+    expect(mlp_dataset_create_ex(&ds, 4, 0, 1, &d), MLP_ERR_INVALID_ARG, &d, "input_size");
+    ck_assert_int_eq(mlp_dataset_create(&ds, 4, 0, 1), MLP_ERR_INVALID_ARG);
+    expect(mlp_dataset_create_ex(NULL, 4, 1, 1, &d), MLP_ERR_NULL_ARG, &d, "out");
+    ck_assert_int_eq(mlp_dataset_create_ex(&ds, 1, 2, 1, &d), MLP_OK);
+    expect(mlp_dataset_split_ex(ds, 1.5f, 1, &a, &b, &d), MLP_ERR_INVALID_ARG, &d,
+           "val_fraction");
+    expect(mlp_dataset_split_ex(ds, 0.5f, 1, &a, &b, &d), MLP_ERR_INVALID_ARG, &d,
+           "2 or more");
+    ck_assert_int_eq(mlp_dataset_split(ds, 0.5f, 1, &a, &b), MLP_ERR_INVALID_ARG);
+    expect(mlp_dataset_split_ex(ds, 0.5f, 1, NULL, &b, &d), MLP_ERR_NULL_ARG, &d, "train");
+    ck_assert_ptr_null(a);
+    mlp_dataset_free(ds);
+    mlp_table *t = NULL, *ta = NULL, *tb = NULL;
+    expect(mlp_table_split_ex(NULL, 0.5f, 1, &ta, &tb, &d), MLP_ERR_NULL_ARG, &d, "table");
+    char path[96];
+    snprintf(path, sizeof path, "%s/one.csv", tmp);
+    ck_assert_int_eq(mlp_file_write_atomic(path, "a,b\n1,2\n", 8, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_table_open(&t, path, NULL, NULL), MLP_OK);
+    expect(mlp_table_split_ex(t, 0.5f, 1, &ta, &tb, &d), MLP_ERR_INVALID_ARG, &d,
+           "the table has 1 record");
+    ck_assert_ptr_null(ta);
+    mlp_table_free(t);
+    mlp_source s1, s2;
+    expect(mlp_csv_cache_split_ex(NULL, 0.5f, 1, &s1, &s2, &d), MLP_ERR_NULL_ARG, &d, "cache");
+}
+END_TEST
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/mlp-model-errorsXXXXXX");
@@ -539,6 +570,7 @@ int main(void)
     tcase_add_test(tc, table_without_encoding_is_numbers);
     tcase_add_test(tc, file_write_atomic);
     tcase_add_test(tc, scratch_precision_names_the_argument);
+    tcase_add_test(tc, data_calls_name_the_argument);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -406,9 +406,18 @@ mlp_source mlp_csv_cache_source(mlp_csv_cache *c)
 mlp_status mlp_csv_cache_split(mlp_csv_cache *c, float val_fraction, uint64_t seed,
                                mlp_source *train, mlp_source *val)
 {
-    if (!c || !train || !val) return MLP_ERR_NULL_ARG;
+    return mlp_csv_cache_split_ex(c, val_fraction, seed, train, val, NULL);
+}
+
+mlp_status mlp_csv_cache_split_ex(mlp_csv_cache *c, float val_fraction, uint64_t seed,
+                                  mlp_source *train, mlp_source *val, mlp_error_detail *detail)
+{
+    if (!c || !train || !val)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "%s is NULL",
+                        !c ? "cache" : !train ? "train" : "val");
     size_t *idx = NULL, nv = 0;
-    mlp_status st = mlp_split_indices((size_t)c->h.rows, val_fraction, seed, &idx, &nv);
+    mlp_status st = mlp_split_indices((size_t)c->h.rows, val_fraction, seed, &idx, &nv,
+                                      "the cache", detail);
     if (st != MLP_OK) return st;
     mlp_mem_free(c->split);
     c->split = idx;

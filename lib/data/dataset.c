@@ -28,14 +28,23 @@ static void free_names(char **names, size_t n)
 mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size,
                               size_t target_size)
 {
-    if (!out) return MLP_ERR_NULL_ARG;
-    if (input_size == 0) return MLP_ERR_INVALID_ARG;
+    return mlp_dataset_create_ex(out, count, input_size, target_size, NULL);
+}
+
+mlp_status mlp_dataset_create_ex(mlp_dataset **out, size_t count, size_t input_size,
+                                 size_t target_size, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (input_size == 0)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "input_size is 0: a record needs 1 input "
+                        "or more");
     size_t n_in, n_tg, b_in, b_tg;
     if (!mlp_mul_size(count, input_size, &n_in) || !mlp_mul_size(count, target_size, &n_tg) ||
         !mlp_mul_size(n_in, sizeof(float), &b_in) || !mlp_mul_size(n_tg, sizeof(float), &b_tg))
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "%zu records of %zu inputs and %zu targets "
+                        "do not fit in memory", count, input_size, target_size);
     mlp_dataset *ds = mlp_mem_calloc(1, sizeof *ds);
-    if (!ds) return MLP_ERR_NO_MEMORY;
+    if (!ds) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the data set");
     /* At least one float each, so that the row pointers are never NULL. */
     ds->inputs = mlp_mem_calloc(n_in ? n_in : 1, sizeof(float));
     ds->targets = mlp_mem_calloc(n_tg ? n_tg : 1, sizeof(float));
@@ -43,7 +52,8 @@ mlp_status mlp_dataset_create(mlp_dataset **out, size_t count, size_t input_size
         mlp_mem_free(ds->inputs);
         mlp_mem_free(ds->targets);
         mlp_mem_free(ds);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for %zu records of %zu inputs "
+                        "and %zu targets", count, input_size, target_size);
     }
     ds->count = count;
     ds->input_size = input_size;
@@ -155,13 +165,18 @@ static mlp_status subset(const mlp_dataset *ds, const size_t *sel, size_t n, mlp
 }
 
 mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t **out,
-                             size_t *n_val_out)
+                             size_t *n_val_out, const char *what, mlp_error_detail *detail)
 {
-    if (!(val_fraction >= 0.0f && val_fraction < 1.0f)) return MLP_ERR_INVALID_ARG;
+    if (!(val_fraction >= 0.0f && val_fraction < 1.0f))
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "val_fraction is %g, outside [0, 1)",
+                        (double)val_fraction);
     size_t n_val = (size_t)floor((double)val_fraction * (double)n + 0.5);
     if (val_fraction > 0.0f) {
         /* Both parts non-empty: needs two records at least. */
-        if (n < 2) return MLP_ERR_INVALID_ARG;
+        if (n < 2)
+            return mlp_fail(detail, MLP_ERR_INVALID_ARG, "val_fraction is %g but %s has %zu "
+                            "record%s: a split needs 2 or more", (double)val_fraction, what, n,
+                            n == 1 ? "" : "s");
         if (n_val == 0) n_val = 1;
         if (n_val >= n) n_val = n - 1;
     }
@@ -170,7 +185,7 @@ mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t
     if (!idx || !in_val) {
         mlp_mem_free(idx);
         mlp_mem_free(in_val);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory to split %zu records", n);
     }
     /* The first n_val of a seeded permutation go to val; both parts keep file order. */
     for (size_t i = 0; i < n; i++) idx[i] = i;
@@ -194,9 +209,18 @@ mlp_status mlp_split_indices(size_t n, float val_fraction, uint64_t seed, size_t
 mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t seed,
                              mlp_dataset **train, mlp_dataset **val)
 {
-    if (!ds || !train || !val) return MLP_ERR_NULL_ARG;
+    return mlp_dataset_split_ex(ds, val_fraction, seed, train, val, NULL);
+}
+
+mlp_status mlp_dataset_split_ex(const mlp_dataset *ds, float val_fraction, uint64_t seed,
+                                mlp_dataset **train, mlp_dataset **val,
+                                mlp_error_detail *detail)
+{
+    if (!ds || !train || !val)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "%s is NULL",
+                        !ds ? "ds" : !train ? "train" : "val");
     size_t *idx, nv;
-    mlp_status st = mlp_split_indices(ds->count, val_fraction, seed, &idx, &nv);
+    mlp_status st = mlp_split_indices(ds->count, val_fraction, seed, &idx, &nv, "ds", detail);
     if (st != MLP_OK) return st;
     mlp_dataset *t = NULL, *v = NULL;
     st = subset(ds, idx + nv, ds->count - nv, &t);
@@ -204,7 +228,8 @@ mlp_status mlp_dataset_split(const mlp_dataset *ds, float val_fraction, uint64_t
     mlp_mem_free(idx);
     if (st != MLP_OK) {
         mlp_dataset_free(t);
-        return st;
+        return mlp_fail(detail, st, "no memory for the two parts of ds (%zu records)",
+                        ds->count);
     }
     *train = t;
     *val = v;

@@ -154,10 +154,19 @@ done:
 mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed,
                            mlp_table **train, mlp_table **val)
 {
-    if (!t || !train || !val) return MLP_ERR_NULL_ARG;
+    return mlp_table_split_ex(t, val_fraction, seed, train, val, NULL);
+}
+
+mlp_status mlp_table_split_ex(const mlp_table *t, float val_fraction, uint64_t seed,
+                              mlp_table **train, mlp_table **val, mlp_error_detail *detail)
+{
+    if (!t || !train || !val)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "%s is NULL",
+                        !t ? "table" : !train ? "train" : "val");
     /* The same choice as mlp_dataset_split. */
     size_t *idx, nv;
-    mlp_status st = mlp_split_indices(t->rows, val_fraction, seed, &idx, &nv);
+    mlp_status st = mlp_split_indices(t->rows, val_fraction, seed, &idx, &nv, "the table",
+                                      detail);
     if (st != MLP_OK) return st;
     mlp_table *a = NULL, *b = NULL;
     st = subset(t, idx + nv, t->rows - nv, &a);
@@ -165,7 +174,8 @@ mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed
     mlp_mem_free(idx);
     if (st != MLP_OK) {
         mlp_table_free(a);
-        return st;
+        return mlp_fail(detail, st, "no memory for the two parts of the table (%zu rows)",
+                        t->rows);
     }
     *train = a;
     *val = b;
