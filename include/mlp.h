@@ -115,7 +115,6 @@
 extern "C" {
 #endif
 
-
 /* ------------------------------------------------------------------ status and errors */
 
 /** What a fallible call returns: MLP_OK or the reason it failed (mlp_strerror). */
@@ -154,8 +153,9 @@ typedef struct mlp_error_detail {
     size_t column;     /**< 1-based column (CSV: field number), 0 if unknown */
     char message[256]; /**< what went wrong, NUL-terminated ("" when nothing was said) */
 } mlp_error_detail;
-/** Frees a buffer the library allocated for the caller (mlp_model_write_parts_mem); NULL is a
- * no-op. */
+
+/** Frees a buffer the library allocated for the caller (mlp_model_write_mem,
+ * mlp_model_export_onnx_mem, mlp_model_write_parts_mem); NULL is a no-op. */
 MLP_API void mlp_free(void *p);
 
 /** Version of the library running, which may differ from the header a program was compiled
