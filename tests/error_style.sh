@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mlp.h's error rule holds: every public call that returns mlp_status takes an
 # mlp_error_detail, or has an _ex form that does, except the lower layers' calls on objects
-# in memory listed below (they return the status alone; see "Errors" at the top of mlp.h).
+# in memory listed below (they return the status alone; see "Errors" at the top of mlp.h);
+# and each _ex form is declared right after its base call (or its base call's siblings).
 # A new status-only call fails here: give it a detail argument (or an _ex form), or, for a
 # lower-layer call whose failures the status names, add it to the list with a reason.
 #   bash error_style.sh HEADER...
@@ -40,6 +41,11 @@ for name, args, deprecated in decls:
         failed = True
     if ok and name in status_only:
         print("FAIL %s is listed as status-only but has a detail form: remove it from the list" % name)
+        failed = True
+order = [n for n in re.findall(r"MLP_API[^;(]*?\b(mlp_\w+)\s*\(", text)]
+for i, name in enumerate(order):
+    if name.endswith("_ex") and (i == 0 or not order[i - 1].startswith(name[:-3])):
+        print("FAIL %s is not declared right after %s" % (name, name[:-3]))
         failed = True
 for name in sorted(status_only - set(detail)):
     print("FAIL %s is listed as status-only but is not declared" % name)
