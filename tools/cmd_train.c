@@ -439,7 +439,11 @@ static int report_and_write(train_run *r)
         if (strncmp(p->lines[i], "rmse per output:", 16) == 0) continue; /* with the result */
         fprintf(r->report, "%s\n", p->lines[i]);
     }
-    if (!isfinite(p->train_loss)) cli_error("warning: the training loss is not finite: try a smaller --lr");
+    if (!isfinite(p->train_loss)) { /* the library refuses such a fit; never save one */
+        cli_error("the training loss is %g: no model written (try a smaller --lr)",
+                  p->train_loss);
+        return CLI_DATA_ERROR;
+    }
     int rc = write_outputs(r);
     if (rc != CLI_OK) return rc;
     const char *prefix = p->test_count ? "test" : p->val_count ? "val" : "train";
