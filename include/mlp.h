@@ -2239,7 +2239,8 @@ typedef struct mlp_fit_report {
  *         be folded into: all before training); NON_FINITE (also, before training, a
  *         regression target, training, validation or test, not finite, beyond +-1e30 or
  *         further than 1e15 from the training mean, whose loss would overflow float: the
- *         detail names the column and the record);
+ *         detail names the column and the record; after training, a fitted model with a
+ *         NaN or infinite parameter or loss: no model is made);
  *         NO_MEMORY; DIVERGED and the
  *         errors of mlp_train (or the trainer's)
  */
