@@ -203,6 +203,10 @@ START_TEST(infer_errors_name_the_column)
     o = mlp_table_options_default();
     o.task = MLP_TASK_REGRESS;
     fit_fails("a,b\n1,x\n2,y\n", &o, MLP_ERR_PARSE, "label column 1 'b' has no number");
+    /* A label with no value at all: said so, not "no feature column left". */
+    o = mlp_table_options_default();
+    fit_fails("a,b,y\n1,2,NA\n3,4,\n5,6,NA\n", &o, MLP_ERR_INVALID_ARG,
+              "the label column 2 'y' has no value in any row");
 }
 END_TEST
 
