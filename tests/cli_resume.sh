@@ -79,6 +79,10 @@ check "  ...names the record" grep -q 'far.csv: record 2: the prediction is not 
 check "  ...no output written" test ! -e far.out
 "$MLP" predict line.mlp far.csv >out 2>/dev/null
 check "  ...and no inf on stdout" bash -c '! grep -qi "inf\|nan" out'
+printf 'x,y\n0.5,2\n1e38,3\n' >far_eval.csv
+"$MLP" eval line.mlp far_eval.csv >out 2>&1
+check "eval on inputs near 1e38: exit 1, no inf result" test $? -eq 1
+check "  ...says why" grep -q "far_eval.csv: the RMSE is inf" out
 
 [ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
 echo "all checks passed"

@@ -69,7 +69,7 @@ static char **set_sorted(const value_set *v, const char *extra, size_t *n)
         if (!v->slot[i]) continue;
         if (!(out[k++] = mlp_mem_strdup(v->slot[i]))) goto fail;
     }
-    mlp_table_sort_values(out, k);
+    if (mlp_table_sort_values(out, k) != MLP_OK) goto fail;
     if (extra && !(out[k++] = mlp_mem_strdup(extra))) goto fail;
     *n = k;
     return out;
