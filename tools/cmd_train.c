@@ -234,6 +234,7 @@ static int check_resume_flags(const train_run *r)
     const char *table_values[] = {o->ignore, o->categorical, o->numeric, o->date, o->missing};
     for (size_t i = 0; i < 5; i++)
         if (table_values[i]) return keeps(table_flags[i], "column encoding", NULL);
+    if (o->max_categories) return keeps("--max-categories", "column encoding", NULL);
     if ((g & SET_OPTIMIZER) && o->optimizer != oc->kind)
         return keeps("--optimizer", "optimizer",
                      cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind));
@@ -325,6 +326,7 @@ static void make_config(train_run *r)
     c->table.numeric = o->numeric;
     c->table.missing = o->missing;
     c->table_date = o->date;
+    c->table_max_categories = o->max_categories;
     if (o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 && r->all &&
         mlp_dataset_target_size(r->all) == 10) {
         c->class_names = fashion_mnist_classes;
