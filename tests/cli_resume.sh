@@ -46,6 +46,7 @@ refused --task regress "(classify)"
 refused --scale minmax "(standard)"
 refused --init he "weights"
 refused --ignore c "column encoding"
+refused --max-categories 5 "column encoding"
 
 # The saved run's own values, and the flags a resumed run honours: in effect, and said.
 "$MLP" train "${saved[@]}" --label 3 --resume r.mlp --epochs 5 --batch 7 --patience 0 --threads 1 \
