@@ -504,6 +504,12 @@ typedef struct mlp_table_fit_options {
     const char *numeric;     /**< deprecated, use numeric_columns (NULL) */
     const char *missing;     /**< deprecated, use missing_values: comma-separated tokens */
     const char *date;        /**< deprecated, use date_columns (NULL) */
+    /** Categories kept per categorical column: the most frequent values (ties in sorted
+     * order); the others are encoded as all zeros, as a value training did not see, and
+     * counted (mlp_table_encoding_column_other), which bounds the encoded width (and the
+     * memory of the encoded data) of a column with very many values. 0:
+     * MLP_TABLE_MAX_CATEGORIES; SIZE_MAX: every value. */
+    size_t max_categories;
     /** Target column(s); several: multi-output regression. None here and no label: the
      * last column (NULL, 0). */
     const char *const *labels;
@@ -523,6 +529,9 @@ typedef struct mlp_table_fit_options {
     const char *const *missing_values;
     size_t missing_count;                   /**< entries of missing_values (0) */
 } mlp_table_fit_options;
+
+/** The default of mlp_table_fit_options.max_categories (docs/tables.md says why). */
+#define MLP_TABLE_MAX_CATEGORIES 256
 
 /** The defaults given in mlp_table_fit_options's comments.
  * @return the default options, struct_size set */
@@ -553,6 +562,10 @@ typedef struct mlp_table_report_ex {
     char invalid_value[64];   /**< its text, truncated */
     size_t unseen_line;       /**< the file line of the first unseen class (0: none) */
     char unseen_class[64];    /**< its text, truncated */
+    /** Categorical cells of a column whose rarer training values were not kept
+     * (mlp_table_fit_options.max_categories) with a value not among its categories: all
+     * zeros, not counted in unseen_categories (nor in mlp_table_report). */
+    size_t other_cells;
 } mlp_table_report_ex;
 
 /* ------------------------------------------------------------------ model handle */
@@ -595,6 +608,20 @@ typedef struct mlp_model_info {
  * detail may be NULL. Errors as mlp_model_open_parts; *out is unchanged on failure. */
 MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *info,
                                   mlp_error_detail *detail);
+
+/** What mlp_model_open_mem_ex accepts from an image before it allocates for it; 0 in a
+ * limit is no limit (the defaults). */
+typedef struct mlp_model_open_options {
+    size_t struct_size; /**< sizeof(mlp_model_open_options), set by the _default call */
+    size_t max_bytes;   /**< the image's size in bytes (0) */
+    size_t max_params;  /**< the net's parameters, weights and biases (0) */
+    size_t max_width;   /**< the widest layer, inputs and outputs included (0) */
+} mlp_model_open_options;
+
+/** The defaults given in mlp_model_open_options's comments (no limit).
+ * @return the default options, struct_size set */
+MLP_API mlp_model_open_options mlp_model_open_options_default(void);
+
 /**
  * A model handle from a model image in memory (a database blob, a resource bundle, a
  * network message): mlp_model_open_parts_mem into a new handle, as mlp_model_open does for a path.
@@ -602,10 +629,10 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  * opening holds about the image's size again (the parameters, every count checked against
  * the bytes present, so a small image cannot claim a large net); predicting holds a scratch
  * of max_batch x (n_0 + the sum of the layer widths) floats, plus the softmax logits:
- * mlp_model_predict and mlp_model_classify make one for up to MLP_MODEL_PREDICT_CHUNK
- * records, so a 1 -> 1M -> 1 net takes about 1 GB there. Bound it with a scratch of your own
- * (mlp_model_scratch_create with a small max_batch, then the _with calls), and refuse images
- * whose widths (mlp_model_net, mlp_net_size) exceed what you accept.
+ * mlp_model_predict and mlp_model_classify make one of mlp_model_predict_batch records, so
+ * that it stays within MLP_MODEL_PREDICT_MEMORY bytes (a 1 -> 1M -> 1 net: 16 records,
+ * 64 MiB, where 256 records took 1 GB). mlp_model_open_mem_ex refuses images beyond the
+ * size, parameter count or width you accept.
  * @param out receives the new model, to free with mlp_model_free; unchanged on failure
  * @param data the image (mlp_model_write_mem, mlp_model_write_parts_mem, or a model file's bytes);
  *        only read, and free to reuse once the call returns
@@ -617,6 +644,22 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  */
 MLP_API mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
                                       mlp_model_info *info, mlp_error_detail *detail);
+/** mlp_model_open_mem with limits on what the image may cost: an image beyond one is
+ * refused after its header and net section are validated, before anything is allocated for
+ * it. Opening then holds about max_bytes; predicting through mlp_model_predict holds at most
+ * MLP_MODEL_PREDICT_MEMORY bytes or one record's activations, whichever is more (about
+ * 4 x (2 max_width + the sum of the widths) bytes).
+ * @param out receives the new model; unchanged on failure
+ * @param data the image; only read
+ * @param size its length in bytes
+ * @param options the limits; NULL: none (mlp_model_open_mem)
+ * @param info receives format version, parts present and saved epoch; may be NULL
+ * @param detail receives a message on failure (the limit and the image's value); may be NULL
+ * @return as mlp_model_open_mem; INVALID_ARG for an image beyond a limit or an unknown
+ *         struct_size */
+MLP_API mlp_status mlp_model_open_mem_ex(mlp_model **out, const void *data, size_t size,
+                                         const mlp_model_open_options *options,
+                                         mlp_model_info *info, mlp_error_detail *detail);
 
 /** A model from parts, taking ownership: on success the model owns net, pre and opt and
  * frees them in mlp_model_free (do not free or use them for writing afterwards); on failure
@@ -708,8 +751,20 @@ MLP_API mlp_status mlp_model_scratch_set_precision_ex(mlp_model_scratch *scratch
                                                       mlp_error_detail *detail);
 
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
- * bring no scratch. */
+ * bring no scratch, at most (mlp_model_predict_batch). */
 #define MLP_MODEL_PREDICT_CHUNK 256
+
+/** Bytes of scratch those variants keep to, unless one record needs more (wide nets). */
+#define MLP_MODEL_PREDICT_MEMORY ((size_t)64 << 20)
+
+/** Records per forward pass of mlp_model_predict and mlp_model_classify for n records:
+ * min(n, MLP_MODEL_PREDICT_CHUNK), fewer for a net so wide that the scratch
+ * (mlp_model_scratch_create) would exceed MLP_MODEL_PREDICT_MEMORY; at least 1. The batch to
+ * give mlp_model_scratch_create for the same bound; the results do not depend on it.
+ * @param model the model; NULL gives 1
+ * @param n the records to predict
+ * @return the batch */
+MLP_API size_t mlp_model_predict_batch(const mlp_model *model, size_t n);
 
 /** Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
  * max_batch records is copied, scaled with the model's preprocessing
@@ -725,7 +780,7 @@ MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scra
 MLP_API mlp_status mlp_model_predict_with_ex(const mlp_model *model,
                                              mlp_model_scratch *scratch, const float *raw_rows,
                                              size_t n, float *out, mlp_error_detail *detail);
-/** The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
+/** The same with a scratch of B = mlp_model_predict_batch(model, n) records made and freed
  * inside the call: a couple of dozen allocations (a few more per layer) of
  * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
  * per thread and use mlp_model_predict_with.
@@ -998,10 +1053,13 @@ typedef struct mlp_fit_config {
     void *trainer_data;        /**< passed to trainer unchanged */
     /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
     const char *table_date;
+    /** mlp_model_fit_table: as mlp_table_fit_options.max_categories (0:
+     * MLP_TABLE_MAX_CATEGORIES) */
+    size_t table_max_categories;
     /** mlp_model_fit_table: the encoding's options with column arrays
      * (mlp_table_fit_options_default, then set what differs); when not NULL it replaces
-     * table and table_date, which are then ignored. Its task MLP_TASK_COUNT takes
-     * model.task. (NULL) */
+     * table, table_date and table_max_categories, which are then ignored. Its task
+     * MLP_TASK_COUNT takes model.task. (NULL) */
     const mlp_table_fit_options *table_options;
 } mlp_fit_config;
 
@@ -1107,7 +1165,8 @@ typedef struct mlp_fit_report {
  *         be folded into: all before training); NON_FINITE (also, before training, a
  *         regression target, training, validation or test, not finite, beyond +-1e30 or
  *         further than 1e15 from the training mean, whose loss would overflow float: the
- *         detail names the column and the record);
+ *         detail names the column and the record; after training, a fitted model with a
+ *         NaN or infinite parameter or loss: no model is made);
  *         NO_MEMORY; DIVERGED and the
  *         errors of mlp_train (or the trainer's)
  */
@@ -1860,7 +1919,8 @@ typedef struct mlp_csv_cache mlp_csv_cache;
  * @param cache_path the cache file (e.g. beside the CSV, or in a cache directory)
  * @param options as for mlp_dataset_open_csv; NULL: the defaults
  * @param detail the message on failure; may be NULL
- * @return as mlp_dataset_open_csv; IO when the cache cannot be written; FORMAT for a damaged cache */
+ * @return as mlp_dataset_open_csv; IO when the cache cannot be written; FORMAT for a damaged
+ *         cache */
 MLP_API mlp_status mlp_csv_cache_open(mlp_csv_cache **out, const char *csv_path,
                                       const char *cache_path, const mlp_csv_options *options,
                                       mlp_error_detail *detail);
@@ -1943,7 +2003,8 @@ MLP_API size_t mlp_preprocess_input_size(const mlp_preprocess *pre);
 MLP_API const float *mlp_preprocess_offset(const mlp_preprocess *pre);
 /** The scales, input_size floats (owned by pre). */
 MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
-/** Task, label column and class names, copied from ds (mlp_dataset_open_csv / mlp_dataset_open_idx). */
+/** Task, label column and class names, copied from ds (mlp_dataset_open_csv,
+ * mlp_dataset_open_idx). */
 MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
                                              mlp_task task);
 /** The task of the labels it was given. */
@@ -2214,6 +2275,15 @@ MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, 
  * @return the text, owned by enc; NULL past the last one or out of range */
 MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
                                                             size_t col, size_t k);
+
+/** Cells of a categorical column of the training table whose value was not kept as a
+ * category (beyond mlp_table_fit_options.max_categories): encoded as all zeros. Its rarer
+ * values number mlp_table_encoding_column_distinct less the categories kept. Not kept in
+ * model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, size_t col);
 /** A category of a categorical column.
  * @param enc the encoding
  * @param col 0-based column
@@ -2285,7 +2355,8 @@ MLP_API mlp_status mlp_csv_load_stream(mlp_dataset **out, FILE *fp, const char *
 /** Deprecated: mlp_dataset_open_idx. */
 MLP_API mlp_status mlp_idx_load(mlp_dataset **out, const char *images_path,
                                 const char *labels_path, size_t class_count,
-                                mlp_error_detail *detail) MLP_DEPRECATED("use mlp_dataset_open_idx");
+                                mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_dataset_open_idx");
 /** Deprecated: mlp_table_open. */
 MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
                                   const mlp_table_read_options *options,
@@ -2299,7 +2370,8 @@ MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *
 /** Deprecated: mlp_model_open_parts. */
 MLP_API mlp_status mlp_model_load(const char *path, mlp_net **net, mlp_preprocess **pre,
                                   mlp_optimizer **opt, mlp_model_info *info,
-                                  mlp_error_detail *detail) MLP_DEPRECATED("use mlp_model_open_parts");
+                                  mlp_error_detail *detail)
+    MLP_DEPRECATED("use mlp_model_open_parts");
 /** Deprecated: mlp_model_open_parts_mem. */
 MLP_API mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
                                       mlp_preprocess **pre, mlp_optimizer **opt,
