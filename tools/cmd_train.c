@@ -309,6 +309,7 @@ static void make_config(train_run *r)
     else /* IDX: 5 epochs with a validation split, as before */
         c->train.patience = idx && o->val_fraction > 0 ? 5 : MLP_FIT_AUTO;
     c->val_fraction = (o->set & SET_VAL) ? o->val_fraction : fixed ? 0.0 : -1.0;
+    c->cv_folds = (o->set & SET_FOLDS) ? (int)(o->folds < 1000000 ? o->folds : 1000000) : -1;
     c->train.dropout = (float)o->dropout;
     int threads = mlp_get_threads(); /* --threads, as cli_blas_start capped it */
     c->train.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;

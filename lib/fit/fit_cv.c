@@ -1,0 +1,264 @@
+/* Model selection by k-fold cross-validation, for data too small for one validation split to
+ * tell the candidates apart: the net (early stopping on the held-out fold), the linear model
+ * at each penalty and the constant are fitted on k-1 folds and scored on the one left out;
+ * the losses pooled over the folds decide, and the winner is fitted again on every record. */
+#include "fit/fit_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define EVAL_BATCH 256
+
+/* The records idx[0 .. count) of ds, in that order. */
+static mlp_status gather(const mlp_dataset *ds, const size_t *idx, size_t count,
+                         mlp_dataset **out)
+{
+    size_t in = mlp_dataset_input_size(ds), k = mlp_dataset_target_size(ds);
+    mlp_status st = mlp_dataset_create(out, count, in, k);
+    if (st != MLP_OK) return st;
+    const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
+    float *xo = mlp_dataset_inputs(*out), *yo = mlp_dataset_targets(*out);
+    for (size_t i = 0; i < count; i++) {
+        memcpy(xo + i * in, x + idx[i] * in, in * sizeof *xo);
+        memcpy(yo + i * k, y + idx[i] * k, k * sizeof *yo);
+    }
+    return MLP_OK;
+}
+
+/* Held-out sums over the folds: loss x records, and correct records (classification). */
+typedef struct pooled {
+    double loss, metric;
+    bool failed;
+} pooled;
+
+static mlp_status score(const mlp_net *net, const mlp_dataset *val, mlp_loss loss,
+                        mlp_task task, const fit_targets *t, pooled *into)
+{
+    mlp_workspace *ws = NULL;
+    fit_metrics m;
+    mlp_status st = mlp_workspace_create_inference(&ws, net, EVAL_BATCH);
+    if (st == MLP_OK) st = fit_evaluate(net, ws, val, loss, task, t, &m);
+    mlp_workspace_free(ws);
+    if (st != MLP_OK) return st;
+    double n = (double)mlp_dataset_count(val);
+    if (!isfinite(m.loss)) into->failed = true;
+    into->loss += m.loss * n;
+    if (task == MLP_TASK_CLASSIFY) into->metric += m.metric * n;
+    return MLP_OK;
+}
+
+/* What one fold adds to every candidate's sums. */
+typedef struct cv_run {
+    const mlp_fit_config *c;
+    const fit_plan *p;
+    const fit_targets *t;
+    mlp_loss loss;
+    mlp_task task;
+    mlp_activation output;
+    bool linear, softmax;
+    pooled net, constant, linear_at[8]; /* one per penalty tried */
+    size_t epochs_sum, net_failed;
+    mlp_error_detail *detail;
+} cv_run;
+
+static mlp_status fold_net(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+{
+    mlp_net *net = NULL;
+    mlp_optimizer *opt = NULL;
+    mlp_status st = fit_net_create(cv->c, cv->p->schedule_epochs, mlp_dataset_input_size(tr),
+                                   mlp_dataset_target_size(tr), cv->output, &net, &opt,
+                                   cv->detail);
+    mlp_train_config tc;
+    fit_net_train_config(cv->c, cv->p, cv->loss, &tc);
+    mlp_train_result res;
+    memset(&res, 0, sizeof res);
+    if (st == MLP_OK) st = fit_net_train(cv->c, net, opt, tr, va, &tc, &res, cv->detail);
+    if (st == MLP_ERR_DIVERGED) { /* this fold's net loses; the others still count */
+        cv->net_failed++;
+        cv->net.failed = true;
+        st = MLP_OK;
+    } else if (st == MLP_OK) {
+        cv->epochs_sum += res.best_epoch + 1;
+        st = score(net, va, cv->loss, cv->task, cv->t, &cv->net);
+    }
+    mlp_optimizer_free(opt);
+    mlp_net_free(net);
+    return st;
+}
+
+static mlp_status fold_constant(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+{
+    size_t sizes[] = {mlp_dataset_input_size(tr), mlp_dataset_target_size(tr)};
+    mlp_net *net = NULL;
+    double *c = fit_target_means(tr, NULL);
+    mlp_status st = c ? mlp_net_create(&net, 1, sizes, &cv->output, MLP_BIAS_PER_NEURON)
+                      : MLP_ERR_NO_MEMORY;
+    if (st == MLP_OK && !fit_set_constant_output(net, c, sizes[1])) st = MLP_ERR_INVALID_ARG;
+    if (st == MLP_OK) st = score(net, va, cv->loss, cv->task, cv->t, &cv->constant);
+    mlp_net_free(net);
+    mlp_mem_free(c);
+    return st;
+}
+
+static mlp_status fold_linear(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+{
+    size_t count = cv->softmax ? fit_softmax_l2_count : fit_ridge_alpha_count;
+    for (size_t a = 0; a < count; a++) {
+        double penalty = cv->softmax ? fit_softmax_l2s[a] : fit_ridge_alphas[a];
+        mlp_net *net = NULL;
+        mlp_status st = fit_linear_fit(&net, tr, cv->softmax, penalty);
+        if (st == MLP_ERR_NUMERICAL) { /* singular at this penalty: it drops out */
+            cv->linear_at[a].failed = true;
+            continue;
+        }
+        if (st == MLP_OK)
+            st = score(net, va, cv->softmax ? MLP_LOSS_CROSS_ENTROPY : cv->loss, cv->task,
+                       cv->t, &cv->linear_at[a]);
+        mlp_net_free(net);
+        if (st != MLP_OK) return st;
+    }
+    return MLP_OK;
+}
+
+static void pooled_out(const pooled *p, size_t n, mlp_loss loss, mlp_task task, fit_metrics *m)
+{
+    m->loss = p->failed ? INFINITY : p->loss / (double)n;
+    m->metric = task == MLP_TASK_CLASSIFY ? p->metric / (double)n
+                : loss == MLP_LOSS_MSE ? sqrt(m->loss) : NAN;
+}
+
+/* The pooled losses decide; a classifier must also match the majority's accuracy. Unlike the
+ * validation split's rule, a tie goes to the constant: nothing beat it. */
+static void decide(fit_cv *cv, const cv_run *run, size_t n)
+{
+    pooled_out(&run->net, n, run->loss, run->task, &cv->net);
+    pooled_out(&run->constant, n, run->loss, run->task, &cv->constant);
+    cv->penalty = NAN;
+    cv->linear.loss = cv->linear.metric = NAN;
+    size_t count = !run->linear ? 0 : run->softmax ? fit_softmax_l2_count : fit_ridge_alpha_count;
+    for (size_t a = 0; a < count; a++) {
+        fit_metrics m;
+        pooled_out(&run->linear_at[a], n, run->loss, run->task, &m);
+        if (!run->linear_at[a].failed && !(m.loss >= cv->linear.loss)) {
+            cv->linear = m;
+            cv->penalty = run->softmax ? fit_softmax_l2s[a] : fit_ridge_alphas[a];
+        }
+    }
+    const fit_metrics *pick = &cv->net;
+    cv->verdict = MLP_FIT_NET;
+    if (!isnan(cv->penalty) && !(cv->linear.loss >= pick->loss)) {
+        pick = &cv->linear;
+        cv->verdict = MLP_FIT_LINEAR;
+    }
+    if (!(pick->loss < cv->constant.loss) ||
+        (run->task == MLP_TASK_CLASSIFY && pick->metric < cv->constant.metric))
+        cv->verdict = MLP_FIT_CONSTANT;
+    size_t ok = cv->folds - cv->net_failed;
+    cv->epochs = ok ? (run->epochs_sum + ok / 2) / ok : 1;
+    if (cv->epochs == 0) cv->epochs = 1;
+}
+
+mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
+                      const mlp_dataset *train, const fit_targets *t, mlp_loss loss,
+                      mlp_task task, mlp_activation output, mlp_error_detail *detail)
+{
+    memset(cv, 0, sizeof *cv);
+    cv->folds = p->folds;
+    size_t n = mlp_dataset_count(train);
+    size_t in = mlp_dataset_input_size(train), k = mlp_dataset_target_size(train);
+    cv_run run = {.c = c, .p = p, .t = t, .loss = loss, .task = task, .output = output,
+                  .detail = detail};
+    /* the linear candidates fit_select offers: ridge for regression, softmax regression
+     * for a softmax classifier trained on cross-entropy */
+    run.softmax = task == MLP_TASK_CLASSIFY && loss == MLP_LOSS_CROSS_ENTROPY &&
+                  output == MLP_ACT_SOFTMAX && fit_softmax_affordable(n, in, k);
+    run.linear = task == MLP_TASK_REGRESS || run.softmax;
+    cv->softmax = run.softmax;
+    size_t *idx = NULL, *start = NULL;
+    mlp_status st = mlp_kfold_indices(n, p->folds, c->model.seed, &idx, &start);
+    size_t *rest = st == MLP_OK ? mlp_mem_alloc(n * sizeof *rest) : NULL;
+    if (st == MLP_OK && !rest) st = MLP_ERR_NO_MEMORY;
+    for (size_t f = 0; st == MLP_OK && f < p->folds; f++) {
+        size_t m = 0; /* every record outside fold f, in file order of the folds */
+        for (size_t g = 0; g < p->folds; g++)
+            for (size_t i = start[g]; g != f && i < start[g + 1]; i++) rest[m++] = idx[i];
+        mlp_dataset *tr = NULL, *va = NULL;
+        st = gather(train, rest, m, &tr);
+        if (st == MLP_OK) st = gather(train, idx + start[f], start[f + 1] - start[f], &va);
+        if (st == MLP_OK) st = fold_net(&run, tr, va);
+        if (st == MLP_OK) st = fold_constant(&run, tr, va);
+        if (st == MLP_OK && run.linear) st = fold_linear(&run, tr, va);
+        mlp_dataset_free(tr);
+        mlp_dataset_free(va);
+    }
+    if (st == MLP_OK) decide(cv, &run, n);
+    cv->net_failed = run.net_failed;
+    mlp_mem_free(rest);
+    mlp_mem_free(idx);
+    mlp_mem_free(start);
+    return st;
+}
+
+void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
+{
+    const char *constant = task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean";
+    const char *linear = cv->softmax ? "softmax regression" : "ridge";
+    char lin[96] = "", failed[64] = "";
+    if (!isnan(cv->penalty))
+        snprintf(lin, sizeof lin, ", %s (penalty %g) %.4g", linear, cv->penalty,
+                 cv->linear.loss);
+    if (cv->net_failed)
+        snprintf(failed, sizeof failed, " (diverged on %zu fold%s)", cv->net_failed,
+                 cv->net_failed == 1 ? "" : "s");
+    const char *verdict = cv->verdict == MLP_FIT_NET ? "the net"
+                          : cv->verdict == MLP_FIT_LINEAR ? linear : constant;
+    fit_report_line(r, "cv: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g: "
+                       "%s is fitted on all records%s", cv->folds, cv->net.loss, failed, lin,
+                    constant, cv->constant.loss, verdict,
+                    cv->verdict == MLP_FIT_NET ? " for the folds' mean best epoch count" : "");
+}
+
+mlp_status fit_cv_apply(fit_model *m, const mlp_dataset *train, const fit_cv *cv,
+                        mlp_fit_report *r)
+{
+    r->cv_folds = cv->folds;
+    r->net_val_loss = cv->net.loss;
+    r->linear_val_loss = cv->linear.loss;
+    r->constant_val_loss = cv->constant.loss;
+    r->linear_alpha = cv->penalty;
+    r->verdict = cv->verdict;
+    size_t k = mlp_dataset_target_size(train);
+    if (cv->verdict == MLP_FIT_NET) return MLP_OK;
+    double *c = cv->verdict == MLP_FIT_CONSTANT ? fit_target_means(train, NULL) : NULL;
+    if (cv->verdict == MLP_FIT_CONSTANT && !c) return MLP_ERR_NO_MEMORY;
+    /* same topology: the optimizer state still fits */
+    if (c && fit_set_constant_output(m->net, c, k)) {
+        mlp_mem_free(c);
+        return MLP_OK;
+    }
+    mlp_net *net = NULL;
+    mlp_workspace *ws = NULL;
+    mlp_status st;
+    if (c) { /* an output layer without a bias per output: a one-layer net holds it */
+        size_t sizes[] = {mlp_dataset_input_size(train), k};
+        mlp_activation act = mlp_net_activation(m->net, mlp_net_layer_count(m->net) - 1);
+        st = mlp_net_create(&net, 1, sizes, &act, MLP_BIAS_PER_NEURON);
+        if (st == MLP_OK && !fit_set_constant_output(net, c, k)) st = MLP_ERR_INVALID_ARG;
+        mlp_mem_free(c);
+    } else {
+        st = fit_linear_fit(&net, train, cv->softmax, cv->penalty);
+    }
+    if (st == MLP_OK) st = mlp_workspace_create_inference(&ws, net, EVAL_BATCH);
+    if (st != MLP_OK) {
+        mlp_net_free(net);
+        return st;
+    }
+    /* another net: the optimizer's state belonged to the old one */
+    mlp_optimizer_free(m->opt);
+    mlp_workspace_free(m->ws);
+    mlp_net_free(m->net);
+    m->opt = NULL;
+    m->net = net;
+    m->ws = ws;
+    return MLP_OK;
+}
