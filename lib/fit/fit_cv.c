@@ -1,13 +1,21 @@
 /* Model selection by k-fold cross-validation, for data too small for one validation split to
  * tell the candidates apart: the net (early stopping on the held-out fold), the linear model
  * at each penalty and the constant are fitted on k-1 folds and scored on the one left out;
- * the losses pooled over the folds decide, and the winner is fitted again on every record. */
-#include "fit/fit_internal.h"
+ * the losses pooled over the folds decide. A linear model or the constant is then fitted on
+ * every record; the net kept is the ensemble of the fold nets (each stopped on the fold it
+ * did not see), held as one net. */
+#include "fit/fit_watch.h"
 
 #include <math.h>
 #include <string.h>
 
 #define EVAL_BATCH 256
+/* The fold nets merge into one net up to this many parameters (64 MiB); beyond, the fold
+ * net with the lowest held-out loss is kept alone. */
+#define ENSEMBLE_MAX_PARAMS ((size_t)1 << 24)
+#define MAX_PENALTIES 8
+/* Of each fold's training records, the part its net stops early on (as the split would). */
+#define STOP_FRACTION 0.15
 
 /* The records idx[0 .. count) of ds, in that order. */
 static mlp_status gather(const mlp_dataset *ds, const size_t *idx, size_t count,
@@ -29,9 +37,10 @@ static mlp_status gather(const mlp_dataset *ds, const size_t *idx, size_t count,
 typedef struct pooled {
     double loss, metric;
     bool failed;
+    double *fold; /* the mean held-out loss on each fold */
 } pooled;
 
-static mlp_status score(const mlp_net *net, const mlp_dataset *val, mlp_loss loss,
+static mlp_status score(const mlp_net *net, const mlp_dataset *val, size_t f, mlp_loss loss,
                         mlp_task task, const fit_targets *t, pooled *into)
 {
     mlp_workspace *ws = NULL;
@@ -42,6 +51,7 @@ static mlp_status score(const mlp_net *net, const mlp_dataset *val, mlp_loss los
     if (st != MLP_OK) return st;
     double n = (double)mlp_dataset_count(val);
     if (!isfinite(m.loss)) into->failed = true;
+    into->fold[f] = m.loss;
     into->loss += m.loss * n;
     if (task == MLP_TASK_CLASSIFY) into->metric += m.metric * n;
     return MLP_OK;
@@ -56,37 +66,62 @@ typedef struct cv_run {
     mlp_task task;
     mlp_activation output;
     bool linear, softmax;
-    pooled net, constant, linear_at[8]; /* one per penalty tried */
+    pooled net, constant, linear_at[MAX_PENALTIES]; /* one per penalty tried */
     size_t epochs_sum, net_failed;
+    mlp_net **nets;                      /* each fold's, NULL where it diverged */
+    double best_fold_loss;
+    size_t best_fold;
+    double seconds;
     mlp_error_detail *detail;
 } cv_run;
 
-static mlp_status fold_net(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+/* The fold's net stops early on a part of its own training records: stopping on the
+ * held-out fold would pick the epoch that fold likes best, and score the net too well
+ * against the candidates that never saw it. */
+static mlp_status fold_net(cv_run *cv, size_t f, const mlp_dataset *tr, const mlp_dataset *va)
 {
     mlp_net *net = NULL;
     mlp_optimizer *opt = NULL;
-    mlp_status st = fit_net_create(cv->c, cv->p->schedule_epochs, mlp_dataset_input_size(tr),
-                                   mlp_dataset_target_size(tr), cv->output, &net, &opt,
-                                   cv->detail);
+    mlp_dataset *fit_part = NULL, *stop_part = NULL;
+    mlp_status st = mlp_dataset_split(tr, (float)STOP_FRACTION, cv->c->model.seed + f,
+                                      &fit_part, &stop_part);
+    if (st == MLP_OK)
+        st = fit_net_create(cv->c, cv->p->schedule_epochs, mlp_dataset_input_size(tr),
+                            mlp_dataset_target_size(tr), cv->output, &net, &opt, cv->detail);
     mlp_train_config tc;
     fit_net_train_config(cv->c, cv->p, cv->loss, &tc);
     mlp_train_result res;
     memset(&res, 0, sizeof res);
-    if (st == MLP_OK) st = fit_net_train(cv->c, net, opt, tr, va, &tc, &res, cv->detail);
+    double t0 = fit_now();
+    if (st == MLP_OK)
+        st = fit_net_train(cv->c, net, opt, fit_part, stop_part, &tc, &res, cv->detail);
+    cv->seconds += fit_now() - t0;
+    mlp_optimizer_free(opt);
+    mlp_dataset_free(fit_part);
+    mlp_dataset_free(stop_part);
     if (st == MLP_ERR_DIVERGED) { /* this fold's net loses; the others still count */
         cv->net_failed++;
         cv->net.failed = true;
-        st = MLP_OK;
-    } else if (st == MLP_OK) {
-        cv->epochs_sum += res.best_epoch + 1;
-        st = score(net, va, cv->loss, cv->task, cv->t, &cv->net);
+        mlp_net_free(net);
+        return MLP_OK;
     }
-    mlp_optimizer_free(opt);
-    mlp_net_free(net);
-    return st;
+    double before = cv->net.loss;
+    if (st == MLP_OK) {
+        cv->epochs_sum += res.best_epoch + 1;
+        st = score(net, va, f, cv->loss, cv->task, cv->t, &cv->net);
+    }
+    if (st != MLP_OK) {
+        mlp_net_free(net);
+        return st;
+    }
+    double loss = (cv->net.loss - before) / (double)mlp_dataset_count(va);
+    if (f == 0 || !(loss >= cv->best_fold_loss)) cv->best_fold_loss = loss, cv->best_fold = f;
+    cv->nets[f] = net;
+    return MLP_OK;
 }
 
-static mlp_status fold_constant(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+static mlp_status fold_constant(cv_run *cv, size_t f, const mlp_dataset *tr,
+                                const mlp_dataset *va)
 {
     size_t sizes[] = {mlp_dataset_input_size(tr), mlp_dataset_target_size(tr)};
     mlp_net *net = NULL;
@@ -94,15 +129,22 @@ static mlp_status fold_constant(cv_run *cv, const mlp_dataset *tr, const mlp_dat
     mlp_status st = c ? mlp_net_create(&net, 1, sizes, &cv->output, MLP_BIAS_PER_NEURON)
                       : MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && !fit_set_constant_output(net, c, sizes[1])) st = MLP_ERR_INVALID_ARG;
-    if (st == MLP_OK) st = score(net, va, cv->loss, cv->task, cv->t, &cv->constant);
+    if (st == MLP_OK) st = score(net, va, f, cv->loss, cv->task, cv->t, &cv->constant);
     mlp_net_free(net);
     mlp_mem_free(c);
     return st;
 }
 
-static mlp_status fold_linear(cv_run *cv, const mlp_dataset *tr, const mlp_dataset *va)
+static size_t penalty_count(bool softmax)
 {
-    size_t count = cv->softmax ? fit_softmax_l2_count : fit_ridge_alpha_count;
+    size_t n = softmax ? fit_softmax_l2_count : fit_ridge_alpha_count;
+    return n < MAX_PENALTIES ? n : MAX_PENALTIES;
+}
+
+static mlp_status fold_linear(cv_run *cv, size_t f, const mlp_dataset *tr,
+                              const mlp_dataset *va)
+{
+    size_t count = penalty_count(cv->softmax);
     for (size_t a = 0; a < count; a++) {
         double penalty = cv->softmax ? fit_softmax_l2s[a] : fit_ridge_alphas[a];
         mlp_net *net = NULL;
@@ -112,7 +154,7 @@ static mlp_status fold_linear(cv_run *cv, const mlp_dataset *tr, const mlp_datas
             continue;
         }
         if (st == MLP_OK)
-            st = score(net, va, cv->softmax ? MLP_LOSS_CROSS_ENTROPY : cv->loss, cv->task,
+            st = score(net, va, f, cv->softmax ? MLP_LOSS_CROSS_ENTROPY : cv->loss, cv->task,
                        cv->t, &cv->linear_at[a]);
         mlp_net_free(net);
         if (st != MLP_OK) return st;
@@ -127,35 +169,74 @@ static void pooled_out(const pooled *p, size_t n, mlp_loss loss, mlp_task task, 
                 : loss == MLP_LOSS_MSE ? sqrt(m->loss) : NAN;
 }
 
-/* The pooled losses decide; a classifier must also match the majority's accuracy. Unlike the
- * validation split's rule, a tie goes to the constant: nothing beat it. */
+/* Whether a's loss is within one standard error of b's: the mean over the folds of their
+ * difference against the spread of that difference. */
+static bool within_one_se(const pooled *a, const pooled *b, size_t k)
+{
+    double mean = 0, var = 0;
+    for (size_t f = 0; f < k; f++) mean += (a->fold[f] - b->fold[f]) / (double)k;
+    for (size_t f = 0; f < k; f++) {
+        double d = a->fold[f] - b->fold[f] - mean;
+        var += d * d / (double)(k - 1);
+    }
+    return mean <= sqrt(var / (double)k);
+}
+
+/* The lowest pooled loss marks the best candidate; the simplest one (constant, then linear,
+ * then the net) within one standard error of it is kept: what nothing beats clearly wins.
+ * A classifier must also match the majority's accuracy. */
 static void decide(fit_cv *cv, const cv_run *run, size_t n)
 {
     pooled_out(&run->net, n, run->loss, run->task, &cv->net);
     pooled_out(&run->constant, n, run->loss, run->task, &cv->constant);
     cv->penalty = NAN;
     cv->linear.loss = cv->linear.metric = NAN;
-    size_t count = !run->linear ? 0 : run->softmax ? fit_softmax_l2_count : fit_ridge_alpha_count;
+    size_t count = run->linear ? penalty_count(run->softmax) : 0;
+    const pooled *linear = NULL;
     for (size_t a = 0; a < count; a++) {
         fit_metrics m;
         pooled_out(&run->linear_at[a], n, run->loss, run->task, &m);
         if (!run->linear_at[a].failed && !(m.loss >= cv->linear.loss)) {
             cv->linear = m;
             cv->penalty = run->softmax ? fit_softmax_l2s[a] : fit_ridge_alphas[a];
+            linear = &run->linear_at[a];
         }
     }
-    const fit_metrics *pick = &cv->net;
-    cv->verdict = MLP_FIT_NET;
-    if (!isnan(cv->penalty) && !(cv->linear.loss >= pick->loss)) {
-        pick = &cv->linear;
-        cv->verdict = MLP_FIT_LINEAR;
-    }
-    if (!(pick->loss < cv->constant.loss) ||
-        (run->task == MLP_TASK_CLASSIFY && pick->metric < cv->constant.metric))
+    const pooled *all[] = {&run->constant, linear, &run->net};
+    const fit_metrics *metrics[] = {&cv->constant, &cv->linear, &cv->net};
+    mlp_fit_verdict verdicts[] = {MLP_FIT_CONSTANT, MLP_FIT_LINEAR, MLP_FIT_NET};
+    size_t best = 0;
+    for (size_t i = 1; i < 3; i++)
+        if (all[i] && !all[i]->failed && metrics[i]->loss < metrics[best]->loss) best = i;
+    size_t pick = best;
+    for (size_t i = 0; i < best; i++)
+        if (all[i] && !all[i]->failed && within_one_se(all[i], all[best], cv->folds)) {
+            pick = i;
+            break;
+        }
+    cv->verdict = verdicts[pick];
+    if (run->task == MLP_TASK_CLASSIFY && metrics[pick]->metric < cv->constant.metric)
         cv->verdict = MLP_FIT_CONSTANT;
     size_t ok = cv->folds - cv->net_failed;
     cv->epochs = ok ? (run->epochs_sum + ok / 2) / ok : 1;
     if (cv->epochs == 0) cv->epochs = 1;
+}
+
+/* The net kept: the fold nets as one, else (too large, or a fold diverged) the best one. */
+static mlp_status keep_nets(fit_cv *cv, cv_run *run)
+{
+    mlp_status st = run->net_failed ? MLP_ERR_INVALID_ARG
+                    : fit_ensemble_merge(run->nets, cv->folds, ENSEMBLE_MAX_PARAMS,
+                                         &cv->net_kept);
+    if (st == MLP_OK) {
+        cv->members = cv->folds;
+        return MLP_OK;
+    }
+    if (st != MLP_ERR_INVALID_ARG) return st;
+    cv->net_kept = run->nets[run->best_fold];
+    run->nets[run->best_fold] = NULL;
+    cv->members = 1;
+    return MLP_OK;
 }
 
 mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
@@ -175,7 +256,15 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
     run.linear = task == MLP_TASK_REGRESS || run.softmax;
     cv->softmax = run.softmax;
     size_t *idx = NULL, *start = NULL;
-    mlp_status st = mlp_kfold_indices(n, p->folds, c->model.seed, &idx, &start);
+    run.nets = mlp_mem_calloc(p->folds, sizeof *run.nets);
+    double *folds = mlp_mem_calloc((2 + MAX_PENALTIES) * p->folds, sizeof *folds);
+    run.net.fold = folds;
+    run.constant.fold = folds ? folds + p->folds : NULL;
+    for (size_t a = 0; folds && a < MAX_PENALTIES; a++)
+        run.linear_at[a].fold = folds + (2 + a) * p->folds;
+    mlp_status st = run.nets && folds
+                    ? mlp_kfold_indices(n, p->folds, c->model.seed, &idx, &start)
+                    : MLP_ERR_NO_MEMORY;
     size_t *rest = st == MLP_OK ? mlp_mem_alloc(n * sizeof *rest) : NULL;
     if (st == MLP_OK && !rest) st = MLP_ERR_NO_MEMORY;
     for (size_t f = 0; st == MLP_OK && f < p->folds; f++) {
@@ -185,14 +274,19 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
         mlp_dataset *tr = NULL, *va = NULL;
         st = gather(train, rest, m, &tr);
         if (st == MLP_OK) st = gather(train, idx + start[f], start[f + 1] - start[f], &va);
-        if (st == MLP_OK) st = fold_net(&run, tr, va);
-        if (st == MLP_OK) st = fold_constant(&run, tr, va);
-        if (st == MLP_OK && run.linear) st = fold_linear(&run, tr, va);
+        if (st == MLP_OK) st = fold_net(&run, f, tr, va);
+        if (st == MLP_OK) st = fold_constant(&run, f, tr, va);
+        if (st == MLP_OK && run.linear) st = fold_linear(&run, f, tr, va);
         mlp_dataset_free(tr);
         mlp_dataset_free(va);
     }
     if (st == MLP_OK) decide(cv, &run, n);
     cv->net_failed = run.net_failed;
+    cv->seconds = run.seconds;
+    if (st == MLP_OK && cv->verdict == MLP_FIT_NET) st = keep_nets(cv, &run);
+    for (size_t f = 0; run.nets && f < p->folds; f++) mlp_net_free(run.nets[f]);
+    mlp_mem_free(run.nets);
+    mlp_mem_free(folds);
     mlp_mem_free(rest);
     mlp_mem_free(idx);
     mlp_mem_free(start);
@@ -210,12 +304,26 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
     if (cv->net_failed)
         snprintf(failed, sizeof failed, " (diverged on %zu fold%s)", cv->net_failed,
                  cv->net_failed == 1 ? "" : "s");
-    const char *verdict = cv->verdict == MLP_FIT_NET ? "the net"
-                          : cv->verdict == MLP_FIT_LINEAR ? linear : constant;
-    fit_report_line(r, "cv: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g: "
-                       "%s is fitted on all records%s", cv->folds, cv->net.loss, failed, lin,
-                    constant, cv->constant.loss, verdict,
-                    cv->verdict == MLP_FIT_NET ? " for the folds' mean best epoch count" : "");
+    char verdict[160];
+    if (cv->verdict != MLP_FIT_NET)
+        snprintf(verdict, sizeof verdict, "the %s, fitted on all records",
+                 cv->verdict == MLP_FIT_LINEAR ? linear : constant);
+    else if (cv->members > 1)
+        snprintf(verdict, sizeof verdict, "the %zu fold nets (%.3g s, best epochs %zu on "
+                 "average), their outputs averaged in one net", cv->members, cv->seconds,
+                 cv->epochs);
+    else
+        snprintf(verdict, sizeof verdict, "the fold net with the lowest held-out loss (the "
+                 "%zu together would be too large)", cv->folds);
+    fit_report_line(r, "cv: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g; "
+                       "kept: %s", cv->folds, cv->net.loss, failed, lin, constant,
+                    cv->constant.loss, verdict);
+}
+
+void fit_cv_free(fit_cv *cv)
+{
+    mlp_net_free(cv->net_kept);
+    cv->net_kept = NULL;
 }
 
 mlp_status fit_cv_apply(fit_model *m, const mlp_dataset *train, const fit_cv *cv,

@@ -123,6 +123,9 @@ typedef struct fit_cv {
     bool softmax;                      /* the linear model is softmax regression */
     size_t net_failed;                 /* folds whose net diverged (it then loses) */
     mlp_fit_verdict verdict;
+    mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
+    size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
+    double seconds;                    /* training the fold nets */
 } fit_cv;
 /* Every candidate scored on plan->folds folds of train (inputs scaled; regression targets
  * standardised by t, the losses reported in the targets' units). */
@@ -131,8 +134,14 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
                       mlp_task task, mlp_activation output, mlp_error_detail *detail);
 /* Its report line (before training). */
 void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r);
-/* The verdict applied to m (its net trained on all of train when the net won), train in
- * the targets' units: the linear model or the constant fitted on all of it. */
+void fit_cv_free(fit_cv *cv);
+/* fit_ensemble.c: k nets of one topology (bias per neuron) as one net whose outputs before
+ * the output activation are the mean of theirs; INVALID_ARG when they cannot merge or the
+ * merged net would exceed max_params. */
+mlp_status fit_ensemble_merge(mlp_net *const *nets, size_t k, size_t max_params,
+                              mlp_net **out);
+/* The verdict applied to m (the net kept already in it when the net won), train in the
+ * targets' units: the linear model or the constant fitted on all of it. */
 mlp_status fit_cv_apply(fit_model *m, const mlp_dataset *train, const fit_cv *cv,
                         mlp_fit_report *r);
 

@@ -166,18 +166,32 @@ static mlp_status train(fit_state *s)
     return MLP_OK;
 }
 
-/* The candidates scored on the folds; the net kept is then trained on every record, without
- * early stopping, for the epochs the folds chose. */
+/* The candidates scored on the folds (before the net is built: its report shows what won). */
 static mlp_status cross_validate(fit_state *s)
 {
     fit_plan *p = s->plan;
     mlp_status st = fit_cv_run(&s->cv, s->c, p, s->d->train, &s->targets, s->loss, s->task,
                                s->output, s->detail);
+    if (st == MLP_OK) s->r->cv_folds = p->folds;
+    return st;
+}
+
+/* The net chosen by the folds replaces the one built (in the same standardised space); it
+ * is not trained again, and holds no optimizer state. */
+static mlp_status keep_cv_net(fit_state *s)
+{
+    s->r->train_seconds = s->cv.seconds;
+    if (s->cv.verdict != MLP_FIT_NET) return MLP_OK;
+    mlp_workspace *ws = NULL;
+    mlp_status st = mlp_workspace_create_inference(&ws, s->cv.net_kept, EVAL_BATCH);
     if (st != MLP_OK) return st;
-    p->epochs = s->cv.epochs;
-    p->patience = 0;
-    s->r->epochs = p->epochs;
-    s->r->cv_folds = p->folds;
+    mlp_optimizer_free(s->m.opt);
+    mlp_workspace_free(s->m.ws);
+    mlp_net_free(s->m.net);
+    s->m.opt = NULL;
+    s->m.net = s->cv.net_kept;
+    s->m.ws = ws;
+    s->cv.net_kept = NULL;
     return MLP_OK;
 }
 
@@ -262,11 +276,11 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
         /* the callbacks may read what is known so far in the caller's report */
         st = fit_report_copy_out(caller, r, detail);
     }
-    /* the net is trained on all the records only when the folds chose it */
-    if (st == MLP_OK && !(plan->folds && s.cv.verdict != MLP_FIT_NET)) st = train(&s);
+    if (st == MLP_OK) st = plan->folds && !s.resumed ? keep_cv_net(&s) : train(&s);
     if (st == MLP_OK) st = finish(&s);
     if (st == MLP_OK) st = measure(&s);
     mlp_workspace_free(s.m.ws);
+    fit_cv_free(&s.cv);
     if (s.resumed) { /* the model's own net and optimizer: the caller keeps them */
         if (st != MLP_OK && s.unfolded) fit_targets_fold(&s.targets, s.m.net, false);
         res->net = s.m.net;
