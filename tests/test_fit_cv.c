@@ -85,7 +85,7 @@ START_TEST(folds_below_the_threshold_and_not_from_it)
         ck_assert_uint_eq(r.cv_folds, cv ? MLP_FIT_CV_FOLDS : 0);
         ck_assert_uint_eq(r.val_count, cv ? 0 : sizes[i] * 15 / 100);
         ck_assert_uint_eq(r.train_count, cv ? sizes[i] : sizes[i] - r.val_count);
-        ck_assert(has_line(&r, "cv: 5-fold cross-validation") == cv);
+        ck_assert(has_line(&r, "guard: 5-fold cross-validation") == cv);
         ck_assert(has_line(&r, "auto: 5-fold cross-validation over the 1999") == cv);
         ck_assert(has_line(&r, "auto: validation split 0.15") == !cv);
         mlp_model_free(m);
@@ -175,7 +175,8 @@ START_TEST(report_and_the_fold_nets_kept)
     ck_assert(r.linear_alpha > 0 && r.train_seconds > 0);
     ck_assert_msg(r.net_val_loss < 0.1 * r.constant_val_loss, "held-out mse %g", r.net_val_loss);
     ck_assert_msg(r.train_metric < 2.0, "train rmse %g", r.train_metric);
-    ck_assert(has_line(&r, "cv: 5-fold cross-validation, held-out loss: net "));
+    ck_assert(has_line(&r, "guard: 5-fold cross-validation, held-out loss: net "));
+    ck_assert(has_line(&r, "trained 5 nets, one per fold"));
     const mlp_net *net = mlp_model_net(m);
     ck_assert_uint_eq(mlp_net_size(net, 1), 5 * 16);
     ck_assert_ptr_null(mlp_model_optimizer(m));

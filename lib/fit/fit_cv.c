@@ -309,15 +309,17 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
         snprintf(verdict, sizeof verdict, "the %s, fitted on all records",
                  cv->verdict == MLP_FIT_LINEAR ? linear : constant);
     else if (cv->members > 1)
-        snprintf(verdict, sizeof verdict, "the %zu fold nets (%.3g s, best epochs %zu on "
-                 "average), their outputs averaged in one net", cv->members, cv->seconds,
-                 cv->epochs);
+        snprintf(verdict, sizeof verdict, "the %zu fold nets, their outputs averaged in one "
+                 "net (no optimizer state)", cv->members);
     else
         snprintf(verdict, sizeof verdict, "the fold net with the lowest held-out loss (the "
                  "%zu together would be too large)", cv->folds);
-    fit_report_line(r, "cv: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g; "
-                       "kept: %s", cv->folds, cv->net.loss, failed, lin, constant,
-                    cv->constant.loss, verdict);
+    fit_report_line(r, "trained %zu nets, one per fold, in %.3g s (best epoch %zu on average, "
+                       "each stopped early on a part of its training folds)", cv->folds,
+                    cv->seconds, cv->epochs);
+    fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g "
+                       "(the simplest within one standard error of the best wins); kept: %s",
+                    cv->folds, cv->net.loss, failed, lin, constant, cv->constant.loss, verdict);
 }
 
 void fit_cv_free(fit_cv *cv)

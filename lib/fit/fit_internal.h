@@ -132,7 +132,7 @@ typedef struct fit_cv {
 mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
                       const mlp_dataset *train, const fit_targets *t, mlp_loss loss,
                       mlp_task task, mlp_activation output, mlp_error_detail *detail);
-/* Its report line (before training). */
+/* Its report lines: the fold nets trained, the verdict. */
 void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r);
 void fit_cv_free(fit_cv *cv);
 /* fit_ensemble.c: k nets of one topology (bias per neuron) as one net whose outputs before

@@ -181,6 +181,7 @@ static mlp_status cross_validate(fit_state *s)
 static mlp_status keep_cv_net(fit_state *s)
 {
     s->r->train_seconds = s->cv.seconds;
+    fit_cv_describe(&s->cv, s->task, s->r);
     if (s->cv.verdict != MLP_FIT_NET) return MLP_OK;
     mlp_workspace *ws = NULL;
     mlp_status st = mlp_workspace_create_inference(&ws, s->cv.net_kept, EVAL_BATCH);
@@ -271,7 +272,6 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
         r->param_count = mlp_param_count(s.m.net);
         fit_describe(c, plan, s.m.net, s.m.opt, res->pre, s.task, s.loss,
                      s.targets.mean != NULL, r);
-        if (plan->folds) fit_cv_describe(&s.cv, s.task, r);
         r->lines_before_training = r->line_count;
         /* the callbacks may read what is known so far in the caller's report */
         st = fit_report_copy_out(caller, r, detail);
