@@ -37,7 +37,8 @@ static mlp_status gather(const mlp_dataset *ds, const size_t *idx, size_t count,
 typedef struct pooled {
     double loss, metric;
     bool failed;
-    double *fold; /* the mean held-out loss on each fold */
+    double *fold;      /* the mean held-out loss on each fold */
+    double *fold_hits; /* classification: the accuracy on each fold */
 } pooled;
 
 static mlp_status score(const mlp_net *net, const mlp_dataset *val, size_t f, mlp_loss loss,
@@ -52,6 +53,7 @@ static mlp_status score(const mlp_net *net, const mlp_dataset *val, size_t f, ml
     double n = (double)mlp_dataset_count(val);
     if (!isfinite(m.loss)) into->failed = true;
     into->fold[f] = m.loss;
+    into->fold_hits[f] = m.metric;
     into->loss += m.loss * n;
     if (task == MLP_TASK_CLASSIFY) into->metric += m.metric * n;
     return MLP_OK;
@@ -169,22 +171,22 @@ static void pooled_out(const pooled *p, size_t n, mlp_loss loss, mlp_task task, 
                 : loss == MLP_LOSS_MSE ? sqrt(m->loss) : NAN;
 }
 
-/* Whether a's loss is within one standard error of b's: the mean over the folds of their
- * difference against the spread of that difference. */
-static bool within_one_se(const pooled *a, const pooled *b, size_t k)
+/* Whether the mean over the folds of a - b is at most its standard error: a is not
+ * clearly above b. */
+static bool within_one_se(const double *a, const double *b, size_t k)
 {
     double mean = 0, var = 0;
-    for (size_t f = 0; f < k; f++) mean += (a->fold[f] - b->fold[f]) / (double)k;
+    for (size_t f = 0; f < k; f++) mean += (a[f] - b[f]) / (double)k;
     for (size_t f = 0; f < k; f++) {
-        double d = a->fold[f] - b->fold[f] - mean;
+        double d = a[f] - b[f] - mean;
         var += d * d / (double)(k - 1);
     }
     return mean <= sqrt(var / (double)k);
 }
 
-/* The lowest pooled loss marks the best candidate; the simplest one (constant, then linear,
- * then the net) within one standard error of it is kept: what nothing beats clearly wins.
- * A classifier must also match the majority's accuracy. */
+/* The net or the linear model, whichever has the lower pooled loss, unless it does not beat
+ * the constant by more than one standard error (over the folds) of the difference: what
+ * nothing beats clearly wins. A classifier must also beat the majority's accuracy so. */
 static void decide(fit_cv *cv, const cv_run *run, size_t n)
 {
     pooled_out(&run->net, n, run->loss, run->task, &cv->net);
@@ -202,20 +204,16 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
             linear = &run->linear_at[a];
         }
     }
-    const pooled *all[] = {&run->constant, linear, &run->net};
-    const fit_metrics *metrics[] = {&cv->constant, &cv->linear, &cv->net};
-    mlp_fit_verdict verdicts[] = {MLP_FIT_CONSTANT, MLP_FIT_LINEAR, MLP_FIT_NET};
-    size_t best = 0;
-    for (size_t i = 1; i < 3; i++)
-        if (all[i] && !all[i]->failed && metrics[i]->loss < metrics[best]->loss) best = i;
-    size_t pick = best;
-    for (size_t i = 0; i < best; i++)
-        if (all[i] && !all[i]->failed && within_one_se(all[i], all[best], cv->folds)) {
-            pick = i;
-            break;
-        }
-    cv->verdict = verdicts[pick];
-    if (run->task == MLP_TASK_CLASSIFY && metrics[pick]->metric < cv->constant.metric)
+    const pooled *pick = &run->net;
+    cv->verdict = MLP_FIT_NET;
+    if (linear && (run->net.failed || cv->linear.loss < cv->net.loss)) {
+        pick = linear;
+        cv->verdict = MLP_FIT_LINEAR;
+    }
+    size_t k = cv->folds;
+    if (pick->failed || within_one_se(run->constant.fold, pick->fold, k) ||
+        (run->task == MLP_TASK_CLASSIFY &&
+         within_one_se(pick->fold_hits, run->constant.fold_hits, k)))
         cv->verdict = MLP_FIT_CONSTANT;
     size_t ok = cv->folds - cv->net_failed;
     cv->epochs = ok ? (run->epochs_sum + ok / 2) / ok : 1;
@@ -257,11 +255,14 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
     cv->softmax = run.softmax;
     size_t *idx = NULL, *start = NULL;
     run.nets = mlp_mem_calloc(p->folds, sizeof *run.nets);
-    double *folds = mlp_mem_calloc((2 + MAX_PENALTIES) * p->folds, sizeof *folds);
-    run.net.fold = folds;
-    run.constant.fold = folds ? folds + p->folds : NULL;
-    for (size_t a = 0; folds && a < MAX_PENALTIES; a++)
-        run.linear_at[a].fold = folds + (2 + a) * p->folds;
+    size_t nf = p->folds;
+    double *folds = mlp_mem_calloc(2 * (2 + MAX_PENALTIES) * nf, sizeof *folds);
+    pooled *each[2 + MAX_PENALTIES] = {&run.net, &run.constant};
+    for (size_t a = 0; a < MAX_PENALTIES; a++) each[2 + a] = &run.linear_at[a];
+    for (size_t i = 0; folds && i < 2 + MAX_PENALTIES; i++) {
+        each[i]->fold = folds + 2 * i * nf;
+        each[i]->fold_hits = folds + (2 * i + 1) * nf;
+    }
     mlp_status st = run.nets && folds
                     ? mlp_kfold_indices(n, p->folds, c->model.seed, &idx, &start)
                     : MLP_ERR_NO_MEMORY;
@@ -318,7 +319,8 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
                        "each stopped early on a part of its training folds)", cv->folds,
                     cv->seconds, cv->epochs);
     fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g "
-                       "(the simplest within one standard error of the best wins); kept: %s",
+                       "(the constant unless clearly beaten: by one standard error over the "
+                       "folds); kept: %s",
                     cv->folds, cv->net.loss, failed, lin, constant, cv->constant.loss, verdict);
 }
 
