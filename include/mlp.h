@@ -2079,11 +2079,17 @@ typedef struct mlp_fit_config {
     /** Model selection by k-fold cross-validation instead of a validation split: < 0
      * automatic (-1: MLP_FIT_CV_FOLDS folds when val_fraction is automatic and the records
      * number from 20 to below MLP_FIT_CV_MAX_RECORDS), 0 never, k >= 2 that many folds
-     * (val_fraction must then be automatic or 0). Each candidate (the net with early
-     * stopping on the held-out fold, the linear model at each penalty, the constant) is
-     * scored on every fold; the best pooled held-out loss wins (the constant when nothing
-     * beats it) and is fitted again on all the records, the net for the mean of the folds'
-     * best epoch counts. Inputs are scaled (and tables encoded) on all the records. */
+     * (val_fraction must then be automatic or 0; a resumed fit never cross-validates).
+     * Each candidate is fitted on k-1 folds and scored on the one left out: the net
+     * (stopped early on 15% of its training folds), the linear model at each penalty, the
+     * constant. The net or the linear model with the lower pooled held-out loss wins unless
+     * it beats the constant by no more than one standard error over the folds (for a
+     * classifier, in accuracy too): then the constant does. A linear model or the constant
+     * is fitted again on all the records; the net kept is the k fold nets with their
+     * outputs averaged before the output activation, held as one net k times as wide
+     * (block-diagonal; no optimizer state, so it cannot be resumed), or the best fold net
+     * alone when that would pass 2^24 parameters or the bias is not per neuron. Inputs are
+     * scaled (and tables encoded) on all the records. */
     int cv_folds;
 } mlp_fit_config;
 
@@ -2101,7 +2107,7 @@ MLP_API mlp_fit_config mlp_fit_config_default(void);
 typedef enum mlp_fit_verdict {
     MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
     MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it on a validation
-                                   split, to the constant under cross-validation) */
+                                   split; see mlp_fit_config.cv_folds for the folds' rule) */
     MLP_FIT_LINEAR = 2,       /**< a linear model of the inputs replaced the net: ridge
                                    (regression) or softmax regression (classification) */
     MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
@@ -2173,8 +2179,8 @@ typedef struct mlp_fit_report {
      * selection's candidates and verdict. The `mlp train` tool prints these lines. */
     char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
     /** Folds of the cross-validation that chose the model (0: none); the *_val_loss fields
-     * then hold each candidate's held-out loss pooled over the folds, and the net kept was
-     * trained on every record for epochs (the mean of the folds' best epoch counts). */
+     * then hold each candidate's held-out loss pooled over the folds, train_seconds the
+     * fold nets' training, and epochs_run stays 0 (no net is trained on all records). */
     size_t cv_folds;
 } mlp_fit_report;
 

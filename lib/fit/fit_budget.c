@@ -61,7 +61,7 @@ void fit_plan_describe(const fit_plan *p, size_t records, mlp_fit_report *r)
     bool val = p->val_fraction > 0 || p->folds;
     if (p->folds)
         fit_report_line(r, "%s: %zu-fold cross-validation over the %zu training records "
-                           "chooses the model (net, linear, constant) and the net's epochs%s",
+                           "chooses the model (net, linear, constant)%s",
                         p->folds_auto ? "auto" : "given", p->folds, records,
                         p->folds_auto ? " (under 2000 records a validation split is too "
                                         "small to choose by; --folds 0 holds one out)"

@@ -69,8 +69,8 @@ typedef struct cv_run {
     mlp_activation output;
     bool linear, softmax;
     pooled net, constant, linear_at[MAX_PENALTIES]; /* one per penalty tried */
-    size_t epochs_sum, net_failed;
-    mlp_net **nets;                      /* each fold's, NULL where it diverged */
+    size_t epochs_sum;
+    mlp_net **nets;                      /* each fold's */
     double best_fold_loss;
     size_t best_fold;
     double seconds;
@@ -101,12 +101,11 @@ static mlp_status fold_net(cv_run *cv, size_t f, const mlp_dataset *tr, const ml
     mlp_optimizer_free(opt);
     mlp_dataset_free(fit_part);
     mlp_dataset_free(stop_part);
-    if (st == MLP_ERR_DIVERGED) { /* this fold's net loses; the others still count */
-        cv->net_failed++;
-        cv->net.failed = true;
-        mlp_net_free(net);
-        return MLP_OK;
-    }
+    if (st == MLP_ERR_DIVERGED)
+        st = mlp_fail(cv->detail, st, "training diverged in epoch %zu, batch %zu of the net of "
+                      "cross-validation fold %zu of %zu (a NaN or infinite loss or parameter): "
+                      "try a smaller learning rate or weight decay", res.diverged_epoch + 1,
+                      res.diverged_batch + 1, f + 1, cv->p->folds);
     double before = cv->net.loss;
     if (st == MLP_OK) {
         cv->epochs_sum += res.best_epoch + 1;
@@ -215,17 +214,15 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
         (run->task == MLP_TASK_CLASSIFY &&
          within_one_se(pick->fold_hits, run->constant.fold_hits, k)))
         cv->verdict = MLP_FIT_CONSTANT;
-    size_t ok = cv->folds - cv->net_failed;
-    cv->epochs = ok ? (run->epochs_sum + ok / 2) / ok : 1;
+    cv->epochs = (run->epochs_sum + cv->folds / 2) / cv->folds;
     if (cv->epochs == 0) cv->epochs = 1;
 }
 
-/* The net kept: the fold nets as one, else (too large, or a fold diverged) the best one. */
+/* The net kept: the fold nets as one, else (too large, or no bias per neuron) the best one. */
 static mlp_status keep_nets(fit_cv *cv, cv_run *run)
 {
-    mlp_status st = run->net_failed ? MLP_ERR_INVALID_ARG
-                    : fit_ensemble_merge(run->nets, cv->folds, ENSEMBLE_MAX_PARAMS,
-                                         &cv->net_kept);
+    mlp_status st = fit_ensemble_merge(run->nets, cv->folds, ENSEMBLE_MAX_PARAMS,
+                                       &cv->net_kept);
     if (st == MLP_OK) {
         cv->members = cv->folds;
         return MLP_OK;
@@ -282,7 +279,6 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
         mlp_dataset_free(va);
     }
     if (st == MLP_OK) decide(cv, &run, n);
-    cv->net_failed = run.net_failed;
     cv->seconds = run.seconds;
     if (st == MLP_OK && cv->verdict == MLP_FIT_NET) st = keep_nets(cv, &run);
     for (size_t f = 0; run.nets && f < p->folds; f++) mlp_net_free(run.nets[f]);
@@ -298,13 +294,10 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
 {
     const char *constant = task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean";
     const char *linear = cv->softmax ? "softmax regression" : "ridge";
-    char lin[96] = "", failed[64] = "";
+    char lin[96] = "";
     if (!isnan(cv->penalty))
         snprintf(lin, sizeof lin, ", %s (penalty %g) %.4g", linear, cv->penalty,
                  cv->linear.loss);
-    if (cv->net_failed)
-        snprintf(failed, sizeof failed, " (diverged on %zu fold%s)", cv->net_failed,
-                 cv->net_failed == 1 ? "" : "s");
     char verdict[160];
     if (cv->verdict != MLP_FIT_NET)
         snprintf(verdict, sizeof verdict, "the %s, fitted on all records",
@@ -318,10 +311,10 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
     fit_report_line(r, "trained %zu nets, one per fold, in %.3g s (best epoch %zu on average, "
                        "each stopped early on a part of its training folds)", cv->folds,
                     cv->seconds, cv->epochs);
-    fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g "
+    fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s, %s %.4g "
                        "(the constant unless clearly beaten: by one standard error over the "
                        "folds); kept: %s",
-                    cv->folds, cv->net.loss, failed, lin, constant, cv->constant.loss, verdict);
+                    cv->folds, cv->net.loss, lin, constant, cv->constant.loss, verdict);
 }
 
 void fit_cv_free(fit_cv *cv)

@@ -121,7 +121,6 @@ typedef struct fit_cv {
     fit_metrics net, linear, constant; /* held-out loss and metric pooled over the folds */
     double penalty;                    /* the linear model's, chosen on the folds; NaN: none */
     bool softmax;                      /* the linear model is softmax regression */
-    size_t net_failed;                 /* folds whose net diverged (it then loses) */
     mlp_fit_verdict verdict;
     mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
     size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
