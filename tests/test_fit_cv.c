@@ -1,7 +1,8 @@
 /* Model selection by k-fold cross-validation (lib/fit/fit_cv.c): used below
  * MLP_FIT_CV_MAX_RECORDS and not from it, the constant wins on noise, the report says the
- * folds and every candidate's held-out loss, a seed gives one model, and the fold nets held
- * as one net (lib/fit/fit_ensemble.c) predict the mean of theirs. */
+ * folds and every candidate's held-out loss, a seed gives one model, a callback can stop
+ * it, and the fold nets held as one net (lib/fit/fit_ensemble.c) predict the mean of
+ * theirs. */
 #include "fit/fit_internal.h"
 
 #include <check.h>
@@ -209,6 +210,34 @@ START_TEST(one_seed_one_model)
 }
 END_TEST
 
+/* A progress callback that stops the run (Ctrl-C in the tool) stops the cross-validation
+ * in the fold it is in: that fold's net, as trained so far, is the model, and it is said. */
+static bool stop_after(const mlp_progress *p, void *user_data)
+{
+    (void)p;
+    size_t *calls = user_data;
+    return ++*calls < 20;
+}
+
+START_TEST(a_callback_stops_the_folds)
+{
+    mlp_dataset *ds = regression_set(300, true, 8);
+    mlp_fit_config c = small_config(1);
+    size_t calls = 0;
+    c.train.progress = stop_after;
+    c.train.user_data = &calls;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+    ck_assert(r.stopped_by_callback && r.cv_folds == 5 && r.verdict == MLP_FIT_NET);
+    ck_assert_uint_eq(calls, 20);
+    ck_assert(has_line(&r, "guard: 5-fold cross-validation interrupted in fold 1"));
+    ck_assert_uint_eq(mlp_net_size(mlp_model_net(m), 1), 16); /* one net, not the five */
+    mlp_model_free(m);
+    mlp_dataset_free(ds);
+}
+END_TEST
+
 /* The merged net's outputs before the output activation are the mean of the members', to
  * float rounding, against a double-precision mean; with two hidden layers (block-diagonal)
  * and with none (the output layer alone). */
@@ -268,6 +297,7 @@ int main(void)
     tcase_add_test(tc, the_constant_wins_on_noise);
     tcase_add_test(tc, report_and_the_fold_nets_kept);
     tcase_add_test(tc, one_seed_one_model);
+    tcase_add_test(tc, a_callback_stops_the_folds);
     tcase_add_test(tc, folds_below_the_threshold_and_not_from_it);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

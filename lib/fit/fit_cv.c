@@ -70,6 +70,7 @@ typedef struct cv_run {
     bool linear, softmax;
     pooled net, constant, linear_at[MAX_PENALTIES]; /* one per penalty tried */
     size_t epochs_sum;
+    size_t stopped_in;                   /* 1 + the fold a callback stopped (0: none) */
     mlp_net **nets;                      /* each fold's */
     double best_fold_loss;
     size_t best_fold;
@@ -92,12 +93,26 @@ static mlp_status fold_net(cv_run *cv, size_t f, const mlp_dataset *tr, const ml
                             mlp_dataset_target_size(tr), cv->output, &net, &opt, cv->detail);
     mlp_train_config tc;
     fit_net_train_config(cv->c, cv->p, cv->loss, &tc);
+    /* the caller's progress callback sees the fold nets train (and may stop them); its
+     * epoch callback is kept for the model's own epochs, which there are none of here */
+    mlp_fit_config quiet = *cv->c;
+    quiet.epoch_callback = NULL;
+    fit_watch w;
+    memset(&w, 0, sizeof w);
+    fit_watch_init(&w, &quiet, cv->t);
+    if (quiet.train.progress) {
+        tc.progress = fit_watch_progress;
+        tc.user_data = &w;
+        if (tc.progress_interval == 0)
+            tc.progress_interval = cv->p->batch && cv->p->batch < 256 ? 256 / cv->p->batch : 1;
+    }
     mlp_train_result res;
     memset(&res, 0, sizeof res);
     double t0 = fit_now();
     if (st == MLP_OK)
         st = fit_net_train(cv->c, net, opt, fit_part, stop_part, &tc, &res, cv->detail);
     cv->seconds += fit_now() - t0;
+    if (st == MLP_OK && (res.stopped_by_callback || w.stopped)) cv->stopped_in = f + 1;
     mlp_optimizer_free(opt);
     mlp_dataset_free(fit_part);
     mlp_dataset_free(stop_part);
@@ -114,6 +129,11 @@ static mlp_status fold_net(cv_run *cv, size_t f, const mlp_dataset *tr, const ml
     if (st != MLP_OK) {
         mlp_net_free(net);
         return st;
+    }
+    if (cv->stopped_in) { /* the caller stopped: this net, as trained so far, is kept */
+        cv->nets[f] = net;
+        cv->best_fold = f;
+        return MLP_OK;
     }
     double loss = (cv->net.loss - before) / (double)mlp_dataset_count(va);
     if (f == 0 || !(loss >= cv->best_fold_loss)) cv->best_fold_loss = loss, cv->best_fold = f;
@@ -273,14 +293,25 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
         st = gather(train, rest, m, &tr);
         if (st == MLP_OK) st = gather(train, idx + start[f], start[f + 1] - start[f], &va);
         if (st == MLP_OK) st = fold_net(&run, f, tr, va);
-        if (st == MLP_OK) st = fold_constant(&run, f, tr, va);
-        if (st == MLP_OK && run.linear) st = fold_linear(&run, f, tr, va);
+        if (st == MLP_OK && !run.stopped_in) st = fold_constant(&run, f, tr, va);
+        if (st == MLP_OK && !run.stopped_in && run.linear) st = fold_linear(&run, f, tr, va);
         mlp_dataset_free(tr);
         mlp_dataset_free(va);
+        if (run.stopped_in) break;
     }
-    if (st == MLP_OK) decide(cv, &run, n);
     cv->seconds = run.seconds;
-    if (st == MLP_OK && cv->verdict == MLP_FIT_NET) st = keep_nets(cv, &run);
+    cv->stopped_in = run.stopped_in;
+    if (st == MLP_OK && run.stopped_in) { /* interrupted: no verdict, that fold's net */
+        cv->verdict = MLP_FIT_NET;
+        cv->penalty = NAN;
+        cv->net.loss = cv->linear.loss = cv->constant.loss = NAN;
+        cv->net_kept = run.nets[run.best_fold];
+        run.nets[run.best_fold] = NULL;
+        cv->members = 1;
+    } else if (st == MLP_OK) {
+        decide(cv, &run, n);
+        if (cv->verdict == MLP_FIT_NET) st = keep_nets(cv, &run);
+    }
     for (size_t f = 0; run.nets && f < p->folds; f++) mlp_net_free(run.nets[f]);
     mlp_mem_free(run.nets);
     mlp_mem_free(folds);
@@ -292,6 +323,12 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
 
 void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
 {
+    if (cv->stopped_in) {
+        fit_report_line(r, "guard: %zu-fold cross-validation interrupted in fold %zu: the model "
+                           "is that fold's net as trained so far, chosen by nothing",
+                        cv->folds, cv->stopped_in);
+        return;
+    }
     const char *constant = task == MLP_TASK_CLASSIFY ? "class frequencies" : "mean";
     const char *linear = cv->softmax ? "softmax regression" : "ridge";
     char lin[96] = "";

@@ -125,6 +125,7 @@ typedef struct fit_cv {
     mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
     size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
     double seconds;                    /* training the fold nets */
+    size_t stopped_in;                 /* 1 + the fold a callback stopped (0: none) */
 } fit_cv;
 /* Every candidate scored on plan->folds folds of train (inputs scaled; regression targets
  * standardised by t, the losses reported in the targets' units). */

@@ -181,6 +181,7 @@ static mlp_status cross_validate(fit_state *s)
 static mlp_status keep_cv_net(fit_state *s)
 {
     s->r->train_seconds = s->cv.seconds;
+    s->r->stopped_by_callback = s->cv.stopped_in != 0;
     fit_cv_describe(&s->cv, s->task, s->r);
     if (s->cv.verdict != MLP_FIT_NET) return MLP_OK;
     mlp_workspace *ws = NULL;
