@@ -166,7 +166,7 @@ static mlp_status train(fit_state *s)
     return MLP_OK;
 }
 
-/* The candidates scored on the folds (before the net is built: its report shows what won). */
+/* The candidates scored on the folds. */
 static mlp_status cross_validate(fit_state *s)
 {
     fit_plan *p = s->plan;
@@ -289,7 +289,6 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
     r->patience = plan->patience, r->patience_auto = plan->patience_auto;
     r->input_size = mlp_dataset_input_size(d->train);
     st = scale(&s);
-    if (st == MLP_OK && plan->folds && !s.resumed) st = cross_validate(&s);
     if (st == MLP_OK) st = build(&s);
     if (st == MLP_OK) {
         r->param_count = mlp_param_count(s.m.net);
@@ -299,6 +298,8 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
         /* the callbacks may read what is known so far in the caller's report */
         st = fit_report_copy_out(caller, r, detail);
     }
+    /* the folds train after the report is out: the caller's progress callback sees them */
+    if (st == MLP_OK && plan->folds && !s.resumed) st = cross_validate(&s);
     if (st == MLP_OK) st = plan->folds && !s.resumed ? keep_cv_net(&s) : train(&s);
     if (st == MLP_OK) st = finish(&s);
     if (st == MLP_OK) st = measure(&s);
