@@ -39,6 +39,15 @@ check "defaults: rmse ${rmse:-?} below 50 (targets spread about 640)" \
 secs=$(sed -n 's/.*train_seconds=\([^ ]*\)$/\1/p' out)
 check "train_seconds ${secs:-?} has three significant digits" \
     awk -v s="${secs:-x}" 'BEGIN { exit !(s != "" && sprintf("%.3g", s) == s) }'
+# --plot and --curve of a model without optimizer state (the ridge model, chosen on the
+# folds or on the split): the plot's title takes the optimizer from the settings.
+for folds in 5 0; do
+    rm -f lp.svg lc.csv
+    "$MLP" train --train train.csv --task regress --seed 1 --folds $folds --plot lp.svg \
+        --curve lc.csv --no-save --quiet >out 2>&1
+    check "--plot of the ridge model (--folds $folds): exit 0, written" \
+        bash -c "test $? -eq 0 && grep -q 'adamw lr 0.001' lp.svg && test -s lc.csv"
+done
 # The saved net predicts in the data's units (the target scaling is folded into it).
 "$MLP" predict m.mlp train.csv >pred 2>&1
 paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
