@@ -1,9 +1,9 @@
 /* Model selection by k-fold cross-validation, for data too small for one validation split to
- * tell the candidates apart: the net (early stopping on the held-out fold), the linear model
- * at each penalty and the constant are fitted on k-1 folds and scored on the one left out;
- * the losses pooled over the folds decide. A linear model or the constant is then fitted on
- * every record; the net kept is the ensemble of the fold nets (each stopped on the fold it
- * did not see), held as one net. */
+ * tell the candidates apart: the net (stopped early on a part of its training folds), the
+ * linear model at each penalty and the constant are fitted on k-1 folds and scored on the one
+ * left out; the losses pooled over the folds decide, and the constant wins unless clearly
+ * beaten. A linear model or the constant is then fitted on every record; the net kept is the
+ * ensemble of the fold nets, held as one net (fit_ensemble.c). */
 #include "fit/fit_watch.h"
 
 #include <math.h>
