@@ -174,13 +174,9 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
-/* status.c: fills detail (may be NULL) with a printf-style message naming the argument
- * and the reason (line and column 0); returns status. */
-mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+/* The same without a position (line and column 0): a message naming the argument and the
+ * reason. */
+#define mlp_fail(detail, status, ...) mlp_data_error(detail, status, 0, 0, __VA_ARGS__)
 /* status.c: a config struct from a caller compiled against any version of mlp.h: out
  * (size bytes, holding the defaults) receives the struct_size bytes the caller's struct `in`
  * declares, and struct_size = size; fields added after the caller's version keep their
