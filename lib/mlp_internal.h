@@ -394,6 +394,8 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
 /* INVALID_ARG when inputs or targets lie in a buffer of ws, or grad (may be NULL) does
  * without being ws's own gradient buffer. */
 mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
@@ -427,8 +429,6 @@ double mlp_now_seconds(void);
  * equals their target argmax: one chunk of mlp_evaluate, arguments already checked. */
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct);
-/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
-mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss); /* engine/propagate.c */
 
 /* ---- train/data_source.c: where mlp_train's records come from */
 /* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */
