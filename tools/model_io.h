@@ -50,6 +50,14 @@ typedef struct model_args {
                                 scratch's own (fp32, or int8 for a quantized model) */
 } model_args;
 
+/* The help's lines for the options cli_parse_model_args shares, and the exit statuses. */
+#define CLI_MODEL_ARGS_HELP                                                                   \
+    "  --threads N       BLAS threads (the cores; at most the cores)\n"                       \
+    "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"       \
+    "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"     \
+    "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"            \
+    "  -h, --help\n"                                                                          \
+    "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n"
 /* CLI_OK, a usage error (message printed), or -1 after --help. */
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out);
