@@ -1228,6 +1228,44 @@ MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
 MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
                                          const mlp_table_read_options *options,
                                          mlp_error_detail *detail);
+/** How mlp_table_load_ex reads a file: mlp_table_read_options with a struct_size (fields are
+ * only appended), threads and progress (defaults in parentheses). */
+typedef struct mlp_table_read_options_ex {
+    size_t struct_size; /**< sizeof(mlp_table_read_options_ex), set by the _default call */
+    int has_header;     /**< as in mlp_table_read_options (-1) */
+    char delimiter;     /**< ',' */
+    int threads;        /**< threads reading a large regular file by byte ranges (0: one per
+                           core); the table is the same whatever the count */
+    /** Called on the calling thread as the file is read, with the bytes read so far and the
+     * file's size (0 when not a regular file); NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data; /**< passed to progress */
+} mlp_table_read_options_ex;
+/** The defaults given in mlp_table_read_options_ex's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options_ex mlp_table_read_options_ex_default(void);
+/** mlp_table_load with threads and progress. Cells that are numbers are kept as floats (a
+ * numeric column costs 4 bytes a cell; its other cells keep their text), so
+ * mlp_table_cell gives a number back as the shortest text of its float ("1.50" reads
+ * back as "1.5", "007" as "7"), the same in every column.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load; INVALID_ARG for a struct_size this library does not know */
+MLP_API mlp_status mlp_table_load_ex(mlp_table **out, const char *path,
+                                     const mlp_table_read_options_ex *options,
+                                     mlp_error_detail *detail);
+/** mlp_table_load_ex from an open stream, read to its end and not closed.
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load_ex */
+MLP_API mlp_status mlp_table_load_stream_ex(mlp_table **out, FILE *fp, const char *name,
+                                            const mlp_table_read_options_ex *options,
+                                            mlp_error_detail *detail);
 /** Frees a table; NULL is a no-op.
  * @param table the table */
 MLP_API void mlp_table_free(mlp_table *table);
@@ -1244,11 +1282,13 @@ MLP_API size_t mlp_table_column_count(const mlp_table *table);
  * @param col 0-based column
  * @return the name, owned by the table; NULL without a header row or out of range */
 MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
-/** Text of a cell, trimmed.
+/** Text of a cell, trimmed; a number as the shortest text of its float (see
+ * mlp_table_load_ex). The text of a numeric column is made for the whole column on the
+ * first call that asks for one of its numbers (safe from several threads).
  * @param table the table
  * @param row 0-based data row
  * @param col 0-based column
- * @return the text, owned by the table; NULL out of range */
+ * @return the text, owned by the table; NULL out of range or out of memory */
 MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
 /** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
  * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.
