@@ -34,9 +34,18 @@ typedef struct table_col {
     _Atomic(table_shown *) shown; /* numeric: every cell's text, made on first mlp_table_cell */
 } table_col;
 
+/* The columns a table and the tables split from it share (freed with the last one). */
+typedef struct table_store {
+    atomic_size_t refs;
+    size_t rows;       /* rows of the columns */
+    table_col col[];   /* cols columns */
+} table_store;
+
 struct mlp_table {
     size_t rows, cols;
-    table_col *col;    /* cols columns */
+    table_store *store;
+    table_col *col;    /* store->col */
+    size_t *sel;       /* rows: the store's row of each row; NULL: the same row */
     size_t *line;      /* rows: the file line each row starts on (0 when not from a file) */
     size_t line_cap;
     char **names;      /* cols header names, or NULL without a header row */
@@ -57,17 +66,20 @@ static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *
 /* Appends cell text s[0..len) (trimmed, NUL-terminated at s[len]) as row `row` of column c,
  * parsing it; 0 when out of memory. Rows arrive in order. */
 int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len);
-/* Frees what a column owns. */
-void mlp_table_col_clear(table_col *c);
+/* New shared columns (cols, no rows yet), one reference; NULL when out of memory. */
+table_store *mlp_table_store_new(size_t cols);
+/* Drops a reference to the columns, freeing them with the last. */
+void mlp_table_store_release(table_store *s, size_t cols);
 /* The text of a non-number cell of numeric column c at row r ("" when none kept). */
 const char *mlp_table_col_other(const table_col *c, size_t r);
-/* Builds a table of the rows sel[0..n) of t. */
+/* A table of the rows sel[0..n) of t, sharing its columns. */
 mlp_status mlp_table_subset(const mlp_table *t, const size_t *sel, size_t n, mlp_table **out);
 
 static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *v,
                                 const char **s)
 {
     const table_col *c = &t->col[j];
+    if (t->sel) r = t->sel[r];
     if (c->is_text) {
         *s = c->text + c->off[r];
         return 0;

@@ -102,10 +102,11 @@ static void first_record(read_ctx *c)
 {
     mlp_table *t = c->t;
     size_t n = c->head_n;
-    if (!(t->col = mlp_mem_calloc(n, sizeof *t->col))) {
+    if (!(t->store = mlp_table_store_new(n))) {
         no_memory(c);
         return;
     }
+    t->col = t->store->col;
     t->cols = n;
     if (c->has_header == 1 || (c->has_header == -1 && looks_like_header(c))) {
         if (!(t->names = mlp_mem_calloc(n, sizeof *t->names))) {
@@ -238,8 +239,8 @@ void mlp_table_free(mlp_table *t)
     if (!t) return;
     if (t->names)
         for (size_t j = 0; j < t->cols; j++) mlp_mem_free(t->names[j]);
-    for (size_t j = 0; t->col && j < t->cols; j++) mlp_table_col_clear(&t->col[j]);
-    mlp_mem_free(t->col);
+    mlp_table_store_release(t->store, t->cols);
+    mlp_mem_free(t->sel);
     mlp_mem_free(t->names);
     mlp_mem_free(t->name_slot);
     mlp_mem_free(t->line);
@@ -311,6 +312,7 @@ static mlp_status load_stream(mlp_table **out, FILE *fp, const char *name,
         return c.st;
     }
     trim_columns(c.t);
+    c.t->store->rows = c.t->rows;
     *out = c.t;
     return MLP_OK;
 }

@@ -152,27 +152,44 @@ static void shown_free(table_shown *sh)
     mlp_mem_free(sh);
 }
 
-void mlp_table_col_clear(table_col *c)
+static void col_clear(table_col *c)
 {
     mlp_mem_free(c->num);
     mlp_mem_free(c->other);
     mlp_mem_free(c->off);
     mlp_mem_free(c->text);
     shown_free(atomic_load(&c->shown));
-    memset(c, 0, sizeof *c);
+}
+
+table_store *mlp_table_store_new(size_t cols)
+{
+    size_t bytes;
+    if (!mlp_mul_size(cols, sizeof(table_col), &bytes) || bytes > SIZE_MAX - sizeof(table_store))
+        return NULL;
+    table_store *s = mlp_mem_calloc(1, sizeof *s + bytes);
+    if (s) atomic_init(&s->refs, 1);
+    return s;
+}
+
+void mlp_table_store_release(table_store *s, size_t cols)
+{
+    if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
+    for (size_t j = 0; j < cols; j++) col_clear(&s->col[j]);
+    mlp_mem_free(s);
 }
 
 const char *mlp_table_cell(const mlp_table *t, size_t row, size_t col)
 {
     if (!t || row >= t->rows || col >= t->cols) return NULL;
     table_col *c = &t->col[col];
+    if (t->sel) row = t->sel[row];
     if (c->is_text) return c->text + c->off[row];
     if (c->num[row] != c->num[row]) return mlp_table_col_other(c, row);
     /* A number's text, made for the whole column once (readers may race: one wins). */
     table_shown *sh = atomic_load(&c->shown);
     if (!sh) {
         table_shown *made = mlp_mem_calloc(1, sizeof *made);
-        if (!made || !numeric_as_text(c, t->rows, &made->text, &made->off)) {
+        if (!made || !numeric_as_text(c, t->store->rows, &made->text, &made->off)) {
             mlp_mem_free(made);
             return NULL;
         }
@@ -182,27 +199,6 @@ const char *mlp_table_cell(const mlp_table *t, size_t row, size_t col)
     return sh->text + sh->off[row];
 }
 
-/* Row src of column s appended to column d as row dst. */
-static int copy_cell(table_col *d, size_t dst, const table_col *s, size_t src)
-{
-    if (s->is_text) {
-        const char *x = s->text + s->off[src];
-        d->is_text = 1;
-        return mlp_mem_grow((void **)&d->off, &d->off_cap, dst + 1, sizeof *d->off) &&
-               add_text(d, x, strlen(x), &d->off[dst]);
-    }
-    d->num[dst] = s->num[src];
-    if (s->num[src] == s->num[src]) return 1;
-    const char *x = mlp_table_col_other(s, src);
-    size_t off;
-    if (!*x) return 1;
-    if (!mlp_mem_grow((void **)&d->other, &d->other_cap, d->n_other + 1, sizeof *d->other) ||
-        !add_text(d, x, strlen(x), &off))
-        return 0;
-    d->other[d->n_other++] = (table_other){dst, off};
-    return 1;
-}
-
 mlp_status mlp_table_subset(const mlp_table *t, const size_t *sel, size_t n, mlp_table **out)
 {
     mlp_table *s = mlp_mem_calloc(1, sizeof *s);
@@ -210,19 +206,17 @@ mlp_status mlp_table_subset(const mlp_table *t, const size_t *sel, size_t n, mlp
     s->rows = n;
     s->cols = t->cols;
     mlp_status st = MLP_ERR_NO_MEMORY;
-    s->col = mlp_mem_calloc(t->cols ? t->cols : 1, sizeof *s->col);
+    s->sel = mlp_mem_alloc((n ? n : 1) * sizeof *s->sel);
     s->line = mlp_mem_alloc((n ? n : 1) * sizeof *s->line);
     s->source = mlp_mem_strdup(t->source);
-    if (!s->col || !s->line || !s->source) goto done;
-    for (size_t j = 0; j < t->cols; j++) {
-        table_col *d = &s->col[j];
-        if (!t->col[j].is_text && !(d->num = mlp_mem_alloc((n ? n : 1) * sizeof *d->num)))
-            goto done;
-        for (size_t i = 0; i < n; i++)
-            if (!copy_cell(d, i, &t->col[j], sel[i])) goto done;
-        d->is_text = t->col[j].is_text;
+    if (!s->sel || !s->line || !s->source) goto done;
+    atomic_fetch_add(&t->store->refs, 1);
+    s->store = t->store;
+    s->col = t->col;
+    for (size_t i = 0; i < n; i++) {
+        s->sel[i] = t->sel ? t->sel[sel[i]] : sel[i];
+        s->line[i] = t->line[sel[i]];
     }
-    for (size_t i = 0; i < n; i++) s->line[i] = t->line[sel[i]];
     if (t->names) {
         if (!(s->names = mlp_mem_calloc(t->cols, sizeof *s->names))) goto done;
         for (size_t j = 0; j < t->cols; j++)
