@@ -161,7 +161,8 @@ START_TEST(numbers_read_back_as_their_float)
     ck_assert_int_eq(mlp_table_encoding_column_type(enc, 1), MLP_COLUMN_CATEGORICAL);
     ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 1), 43);
     int seven = 0;
-    for (size_t k = 0; k < 43; k++) seven += strcmp(mlp_table_encoding_category(enc, 1, k), "7") == 0;
+    for (size_t k = 0; k < 43; k++)
+        seven += strcmp(mlp_table_encoding_category(enc, 1, k), "7") == 0;
     ck_assert_int_eq(seven, 1);
     mlp_table_encoding_free(enc);
     mlp_table_free(t);
