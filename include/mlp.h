@@ -1173,6 +1173,30 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  size_t class_count,
                                                  const char *const *class_names);
 
+/* Larger than memory: preprocessing for the binary CSV cache (mlp_csv_cache above). */
+
+/** Makes the cache's sources (mlp_csv_cache_source, mlp_csv_cache_split) give their inputs
+ * scaled by pre (mlp_preprocess_apply_rows), as a model's preprocessing scales raw records;
+ * NULL: raw rows again. pre is borrowed: it must stay alive while the sources are read.
+ * @param cache the cache
+ * @param pre the preprocessing (its scaling is used), or NULL
+ * @return OK, NULL_ARG, DIMENSION (pre's input size is not the cache's) */
+MLP_API mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre);
+/** Fits pre's input scaling over every record of a source in streaming passes, a batch at a
+ * time (STANDARD reads each record twice: the mean, then the deviations): the offsets and
+ * scales mlp_preprocess_fit gives on the same records in memory, bit for bit, in the memory
+ * of a batch. Fit on raw rows (before mlp_csv_cache_set_preprocess). Only the scaling of pre
+ * changes.
+ * @param pre receives the scaling; its input size is the records' width
+ * @param records the records: arrays, or a read callback (e.g. a cache split's training part)
+ * @param target_size targets per record (the width of the read callback's target rows)
+ * @param scaling NONE, STANDARD or MINMAX (ROBUST needs whole columns: INVALID_ARG)
+ * @param detail the argument and reason on failure; may be NULL
+ * @return OK, NULL_ARG, INVALID_ARG, NON_FINITE (a NaN or infinite input), NO_MEMORY, or
+ *         the read callback's status */
+MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source *records,
+                                          size_t target_size, mlp_scaling scaling,
+                                          mlp_error_detail *detail);
 /* ------------------------------------------------------------------ tables */
 
 /*

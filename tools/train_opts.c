@@ -74,6 +74,11 @@ static void train_help(void)
 "                                under mpirun): each batch split over the ranks, the same\n"
 "                                result; rank 0 prints and writes the files; without\n"
 "                                mpirun, one rank\n"
+"  --cache FILE                  a numeric CSV larger than memory: train through a binary\n"
+"                                cache of float rows in FILE (built when missing or stale,\n"
+"                                reused while the CSV is unchanged), a batch at a time;\n"
+"                                the flags set the net and its training directly, no\n"
+"                                automatic budget or model selection (docs/data.md)\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -110,7 +115,7 @@ enum {
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
     OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
-    OPT_MPI,
+    OPT_MPI, OPT_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -152,6 +157,7 @@ static const struct option long_options[] = {
     {"resume", required_argument, NULL, OPT_RESUME},
     {"precision", required_argument, NULL, OPT_PRECISION},
     {"mpi", no_argument, NULL, OPT_MPI},
+    {"cache", required_argument, NULL, OPT_CACHE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -291,6 +297,7 @@ static int parse_one(int c, train_options *o)
         o->precision = (mlp_precision)v;
         break;
     case OPT_MPI: o->mpi = true; break;
+    case OPT_CACHE: o->cache = optarg; break;
     default: return CLI_USAGE_ERROR;
     }
     return ok ? CLI_OK : CLI_USAGE_ERROR;
@@ -335,6 +342,15 @@ static int check_data_options(const train_options *o)
     if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0 &&
         ((o->set & SET_VAL) || idx))
         return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction)");
+    if (o->cache && (idx || !o->train_path || train_stdin || o->test_path || o->resume ||
+                     o->mpi || o->ignore || o->categorical || o->numeric || o->date ||
+                     o->missing))
+        return cli_usage_error(CMD, "--cache trains one numeric CSV file (--train FILE): not "
+                                    "with IDX data, stdin, --test, --resume, --mpi or the "
+                                    "column options");
+    if (o->cache && (o->set & SET_SCALE) && o->scaling == MLP_SCALE_ROBUST)
+        return cli_usage_error(CMD, "--cache: --scale robust needs whole columns in memory "
+                                    "(standard, minmax or none)");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");
     return CLI_OK;
