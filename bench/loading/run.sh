@@ -5,6 +5,9 @@
 # Usage: bench/loading/run.sh BUILD_DIR [ROUNDS] [ROWS] [FEATURES] [EXTRA_LABEL=COMMAND ...]
 #   (defaults: 5 rounds, 200000 x 50 features + label = 93 MB)
 # EXTRA entries add rows, e.g. "main=/tmp/main/bench/mlp-load-csv FILE csv 1".
+# MLP_BENCH_BASELINE=OTHER_BUILD_DIR adds "before" rows: that build's table reader and
+# `mlp train` (e.g. the library at an earlier commit, built the same way).
+# MLP_BENCH_CSV=FILE measures that file instead of generating one.
 set -euo pipefail
 build=$1 rounds=${2:-5} rows=${3:-200000} features=${4:-50}
 shift $(( $# < 4 ? $# : 4 ))
@@ -21,7 +24,16 @@ order=()
 add() { cmd[$1]=$2; order+=("$1"); }
 add "libmlp mlp_csv_load 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
 add "libmlp mlp_csv_load 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
-add "libmlp mlp_table_load (text)" "$build/bench/mlp-load-csv $csv table"
+add "libmlp mlp_table_load 1 thread" "$build/bench/mlp-load-csv $csv table 1"
+train="train --train $csv --epochs 1 --layers none --quiet -o $dir/m.mlp"
+add "mlp train --epochs 1 --layers none" "$build/tools/mlp $train"
+add "  the same, --cache (built each time)" "rm -f $dir/c.cache; $build/tools/mlp $train --cache $dir/c.cache"
+add "  the same, --cache (reused)" "$build/tools/mlp $train --cache $dir/r.cache"
+"$build/tools/mlp" $train --cache "$dir/r.cache" >/dev/null # built before the rounds
+if [ -n "${MLP_BENCH_BASELINE:-}" ]; then
+    add "before: mlp_table_load" "$MLP_BENCH_BASELINE/bench/mlp-load-csv $csv table"
+    add "before: mlp train --epochs 1 --layers none" "$MLP_BENCH_BASELINE/tools/mlp $train"
+fi
 if "$py" -c 'import pandas' 2>/dev/null; then
     add "pandas read_csv float32" "$py -c \"import pandas,numpy; pandas.read_csv('$csv', dtype=numpy.float32)\""
 else
