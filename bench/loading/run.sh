@@ -54,16 +54,18 @@ for ((r = 0; r < rounds; r++)); do
         wall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0;
                 for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$log")
         rss=$(awk -F': ' '/Maximum resident/ { print $2 }' "$log")
-        echo "$name|$wall|$rss" >>"$dir/results"
+        cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$log")
+        echo "$name|$wall|$rss|$cpu" >>"$dir/results"
     done
 done
-printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB\n' \
+printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB, median CPU s (user + system)\n' \
     "$(basename "$csv")" "$(du -h "$csv" | cut -f1)" "$(stat -c %s "$csv")" "$rounds"
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 for name in "${order[@]}"; do
     grep -qF "$name|" "$dir/results" || continue
     read -r w wmin wmax < <(grep -F "$name|" "$dir/results" | cut -d'|' -f2 | median)
     read -r m _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f3 | median)
-    printf '  %-36s %7.2f s (min %.2f max %.2f) %8.1f MB\n' "$name" "$w" "$wmin" "$wmax" \
-        "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
+    read -r c _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f4 | median)
+    printf '  %-42s %7.2f s (min %.2f max %.2f) %8.1f MB %6.2f s CPU\n' "$name" "$w" "$wmin" \
+        "$wmax" "$(awk -v m="$m" 'BEGIN { print m / 1024 }')" "$c"
 done
