@@ -56,15 +56,16 @@ struct mlp_table {
 
 /* Room for mlp_table_number_text (the longest float in %.9g, a sign and a NUL). */
 #define TABLE_NUMBER_TEXT 32
-/* The text a number cell reads back as: integers below 2^53 in full, else the shortest
- * %g that gives the same float back. */
+/* The text a number cell reads back as: integers below 1e9 in full, else the shortest %g
+ * that gives the same float back. */
 void mlp_table_number_text(float v, char buf[TABLE_NUMBER_TEXT]);
 /* Cell (r, j): 1 and *v when it is a number, else 0 and *s its text ("" when empty); no
  * allocation, no formatting (the hot path of fitting and encoding). */
 static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *v,
                                 const char **s);
-/* Appends cell text s[0..len) (trimmed, NUL-terminated at s[len]) as row `row` of column c,
- * parsing it; 0 when out of memory. Rows arrive in order. */
+/* Puts cell text s[0..len) (trimmed; s[len] need not be readable) as row `row` of column
+ * c, parsing it; 0 when out of memory. Rows arrive in order (a row may be put again: a
+ * blank line is overwritten by the next record). */
 int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len);
 /* New shared columns (cols, no rows yet), one reference; NULL when out of memory. */
 table_store *mlp_table_store_new(size_t cols);

@@ -14,7 +14,7 @@
 
 void mlp_table_number_text(float v, char buf[TABLE_NUMBER_TEXT])
 {
-    if (v == floorf(v) && fabsf(v) < 9007199254740992.0f) {
+    if (v == floorf(v) && fabsf(v) < 1e9f) { /* integers as written, not 1.2345679e+08 */
         snprintf(buf, TABLE_NUMBER_TEXT, "%.0f", (double)v);
         return;
     }
