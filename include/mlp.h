@@ -1200,8 +1200,8 @@ MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source 
 /* ------------------------------------------------------------------ tables */
 
 /*
- * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
- * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read from
+ * CSV (mlp_table: numbers kept as floats, other cells as text); an encoding (mlp_table_encoding) is fitted on the training table only:
  * each column's type, the categories of categorical columns, the means that impute missing
  * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
  * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
@@ -1216,8 +1216,9 @@ MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source 
  *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
  */
 
-/** A table of text cells read from CSV: rows x columns, with column names when it has a
- * header row. Cells are trimmed of spaces and tabs. */
+/** A table of cells read from CSV: rows x columns, with column names when it has a header
+ * row. Cells are trimmed of spaces and tabs; numbers are kept as floats, other cells as
+ * text (see mlp_table_load_ex). */
 typedef struct mlp_table mlp_table;
 
 /** How mlp_table_load reads a file (defaults in parentheses). */
