@@ -155,6 +155,13 @@ mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, siz
 mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
                                     const mlp_table_encoding *enc, char *why, size_t size);
 
+/* io/model_decode.c: mlp_model_load_mem refusing an image beyond limits (NULL: none) after
+ * validating it and before building anything: INVALID_ARG naming the limit. */
+mlp_status mlp_model_load_mem_limited(const void *data, size_t size,
+                                      const mlp_model_open_options *limits, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail);
+
 /* str_index.c: a lookup of borrowed keys by their text (mlp_hash_text; the first of
  * repeated keys wins; NULL keys are skipped). */
 typedef struct mlp_str_index {
@@ -216,9 +223,9 @@ size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
 int mlp_parse_double(const char *s, size_t len, double *out);
 /* table_cells.c: sorts text values, numerically when every one is a number (a finite float,
  * ties by text), else by strcmp: classes and categories. from (may be NULL) receives, for
- * each position, the position its value had before. Out of memory, it sorts by strcmp in
- * place and returns 0 (else 1). */
-int mlp_table_sort_values(char **values, size_t n, size_t *from);
+ * each position, the position its value had before. NO_MEMORY leaves them as they were
+ * (an order by text would be another encoding). */
+mlp_status mlp_table_sort_values(char **values, size_t n, size_t *from);
 /* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
  * count after the inputs). */
 mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);

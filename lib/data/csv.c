@@ -315,7 +315,7 @@ mlp_status csv_sort_classes(csv_ctx *c)
         mlp_mem_free(remap);
         return csv_no_memory(c);
     }
-    if (!mlp_table_sort_values(c->classes, n, from)) {
+    if (mlp_table_sort_values(c->classes, n, from) != MLP_OK) {
         mlp_mem_free(from);
         mlp_mem_free(remap);
         return csv_no_memory(c);

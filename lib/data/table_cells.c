@@ -123,39 +123,26 @@ static int cmp_number(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-int mlp_table_sort_values(char **values, size_t n, size_t *from)
+mlp_status mlp_table_sort_values(char **values, size_t n, size_t *from)
 {
     for (size_t i = 0; from && i < n; i++) from[i] = i;
-    if (n < 2) return 1;
+    if (n < 2) return MLP_OK;
+    /* no fallback when out of memory: an order by text would be another encoding */
     value_key *keys = mlp_mem_alloc(n * sizeof *keys);
+    if (!keys) return MLP_ERR_NO_MEMORY;
     int numeric = 1;
-    if (keys) {
-        for (size_t i = 0; i < n; i++) {
-            keys[i].text = values[i];
-            keys[i].from = i;
-            if (numeric && !mlp_table_parse_number(values[i], &keys[i].number)) numeric = 0;
-        }
-        qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
-        for (size_t i = 0; i < n; i++) {
-            values[i] = keys[i].text;
-            if (from) from[i] = keys[i].from;
-        }
-        mlp_mem_free(keys);
-        return 1;
+    for (size_t i = 0; i < n; i++) {
+        keys[i].text = values[i];
+        keys[i].from = i;
+        if (numeric && !mlp_table_parse_number(values[i], &keys[i].number)) numeric = 0;
     }
-    /* Out of memory: an insertion sort by text keeps the order defined. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(values[j - 1], values[j]) > 0; j--) {
-            char *tmp = values[j];
-            values[j] = values[j - 1];
-            values[j - 1] = tmp;
-            if (from) {
-                size_t f = from[j];
-                from[j] = from[j - 1];
-                from[j - 1] = f;
-            }
-        }
-    return 0;
+    qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
+    for (size_t i = 0; i < n; i++) {
+        values[i] = keys[i].text;
+        if (from) from[i] = keys[i].from;
+    }
+    mlp_mem_free(keys);
+    return MLP_OK;
 }
 
 mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed,

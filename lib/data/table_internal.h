@@ -132,6 +132,7 @@ typedef struct table_column {
     char **categories;     /* categorical: sorted; "(missing)" last when missing_category */
     size_t n_categories;
     int missing_category;  /* categorical: missing cells are the last category */
+    size_t other;          /* categorical: cells of the values not kept (not saved) */
     size_t invalid;        /* numeric/date: cells of another kind, imputed (not saved) */
     char *invalid_examples[MLP_TABLE_INVALID_EXAMPLES]; /* the first distinct ones */
 } table_column;
