@@ -1173,11 +1173,35 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  size_t class_count,
                                                  const char *const *class_names);
 
+/* Larger than memory: preprocessing for the binary CSV cache (mlp_csv_cache above). */
+
+/** Makes the cache's sources (mlp_csv_cache_source, mlp_csv_cache_split) give their inputs
+ * scaled by pre (mlp_preprocess_apply_rows), as a model's preprocessing scales raw records;
+ * NULL: raw rows again. pre is borrowed: it must stay alive while the sources are read.
+ * @param cache the cache
+ * @param pre the preprocessing (its scaling is used), or NULL
+ * @return OK, NULL_ARG, DIMENSION (pre's input size is not the cache's) */
+MLP_API mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre);
+/** Fits pre's input scaling over every record of a source in streaming passes, a batch at a
+ * time (STANDARD reads each record twice: the mean, then the deviations): the offsets and
+ * scales mlp_preprocess_fit gives on the same records in memory, bit for bit, in the memory
+ * of a batch. Fit on raw rows (before mlp_csv_cache_set_preprocess). Only the scaling of pre
+ * changes.
+ * @param pre receives the scaling; its input size is the records' width
+ * @param records the records: arrays, or a read callback (e.g. a cache split's training part)
+ * @param target_size targets per record (the width of the read callback's target rows)
+ * @param scaling NONE, STANDARD or MINMAX (ROBUST needs whole columns: INVALID_ARG)
+ * @param detail the argument and reason on failure; may be NULL
+ * @return OK, NULL_ARG, INVALID_ARG, NON_FINITE (a NaN or infinite input), NO_MEMORY, or
+ *         the read callback's status */
+MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source *records,
+                                          size_t target_size, mlp_scaling scaling,
+                                          mlp_error_detail *detail);
 /* ------------------------------------------------------------------ tables */
 
 /*
- * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
- * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read from
+ * CSV (mlp_table: numbers kept as floats, other cells as text); an encoding (mlp_table_encoding) is fitted on the training table only:
  * each column's type, the categories of categorical columns, the means that impute missing
  * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
  * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
@@ -1192,8 +1216,9 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
  *   mlp_model_predict_table(m, new_rows_table, outputs, NULL, NULL);
  */
 
-/** A table of text cells read from CSV: rows x columns, with column names when it has a
- * header row. Cells are trimmed of spaces and tabs. */
+/** A table of cells read from CSV: rows x columns, with column names when it has a header
+ * row. Cells are trimmed of spaces and tabs; numbers are kept as floats, other cells as
+ * text (see mlp_table_load_ex). */
 typedef struct mlp_table mlp_table;
 
 /** How mlp_table_load reads a file (defaults in parentheses). */
@@ -1228,6 +1253,44 @@ MLP_API mlp_status mlp_table_load(mlp_table **out, const char *path,
 MLP_API mlp_status mlp_table_load_stream(mlp_table **out, FILE *fp, const char *name,
                                          const mlp_table_read_options *options,
                                          mlp_error_detail *detail);
+/** How mlp_table_load_ex reads a file: mlp_table_read_options with a struct_size (fields are
+ * only appended), threads and progress (defaults in parentheses). */
+typedef struct mlp_table_read_options_ex {
+    size_t struct_size; /**< sizeof(mlp_table_read_options_ex), set by the _default call */
+    int has_header;     /**< as in mlp_table_read_options (-1) */
+    char delimiter;     /**< ',' */
+    int threads;        /**< threads reading a large regular file by byte ranges (0: one per
+                           core); the table is the same whatever the count */
+    /** Called on the calling thread as the file is read, with the bytes read so far and the
+     * file's size (0 when not a regular file); NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data; /**< passed to progress */
+} mlp_table_read_options_ex;
+/** The defaults given in mlp_table_read_options_ex's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options_ex mlp_table_read_options_ex_default(void);
+/** mlp_table_load with threads and progress. Cells that are numbers are kept as floats (a
+ * numeric column costs 4 bytes a cell; its other cells keep their text), so
+ * mlp_table_cell gives a number back as the shortest text of its float ("1.50" reads
+ * back as "1.5", "007" as "7"), the same in every column.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load; INVALID_ARG for a struct_size this library does not know */
+MLP_API mlp_status mlp_table_load_ex(mlp_table **out, const char *path,
+                                     const mlp_table_read_options_ex *options,
+                                     mlp_error_detail *detail);
+/** mlp_table_load_ex from an open stream, read to its end and not closed.
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_load_ex */
+MLP_API mlp_status mlp_table_load_stream_ex(mlp_table **out, FILE *fp, const char *name,
+                                            const mlp_table_read_options_ex *options,
+                                            mlp_error_detail *detail);
 /** Frees a table; NULL is a no-op.
  * @param table the table */
 MLP_API void mlp_table_free(mlp_table *table);
@@ -1244,11 +1307,13 @@ MLP_API size_t mlp_table_column_count(const mlp_table *table);
  * @param col 0-based column
  * @return the name, owned by the table; NULL without a header row or out of range */
 MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
-/** Text of a cell, trimmed.
+/** Text of a cell, trimmed; a number as the shortest text of its float (see
+ * mlp_table_load_ex). The text of a numeric column is made for the whole column on the
+ * first call that asks for one of its numbers (safe from several threads).
  * @param table the table
  * @param row 0-based data row
  * @param col 0-based column
- * @return the text, owned by the table; NULL out of range */
+ * @return the text, owned by the table; NULL out of range or out of memory */
 MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
 /** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
  * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.

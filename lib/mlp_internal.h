@@ -217,6 +217,11 @@ size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
  * must be readable (the readers pass NUL-terminated cells). Short decimals never consult the
  * locale; other forms call strtod, so readers still run under uselocale(C). */
 int mlp_parse_double(const char *s, size_t len, double *out);
+/* table_cells.c: sorts text values, numerically when every one is a number (a finite float,
+ * ties by text), else by strcmp: classes and categories. from (may be NULL) receives, for
+ * each position, the position its value had before. NO_MEMORY leaves them as they were
+ * (an order by text would be another encoding). */
+mlp_status mlp_table_sort_values(char **values, size_t n, size_t *from);
 /* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
  * count after the inputs). */
 mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);

@@ -612,6 +612,67 @@ START_TEST(cache_trains_like_memory)
 }
 END_TEST
 
+/* Scaling fitted by streaming over the cache's training records is mlp_preprocess_fit's on
+ * the same records in memory, and training on the scaled cache is training on the scaled
+ * arrays, bit for bit (what `mlp train --cache` does against the same steps in memory). */
+START_TEST(cache_scaling_like_memory)
+{
+    const mlp_scaling scalings[] = {MLP_SCALE_STANDARD, MLP_SCALE_MINMAX};
+    for (size_t si = 0; si < 2; si++) {
+        mlp_scaling scaling = scalings[si];
+        char *text = make_csv(700, 0);
+        const char *csv = write_file("s.csv", text);
+        char cache_path[512];
+        snprintf(cache_path, sizeof cache_path, "%s/s.cache", tmpdir);
+        mlp_csv_options o = mlp_csv_options_default();
+        mlp_csv_cache *cache = NULL;
+        mlp_error_detail d;
+        memset(&d, 0, sizeof d);
+        ck_assert_msg(mlp_csv_cache_open(&cache, csv, cache_path, &o, &d) == MLP_OK, "%s",
+                      d.message);
+        mlp_dataset *ds = load(csv, 1, MLP_TASK_CLASSIFY);
+        size_t n_in = mlp_dataset_input_size(ds), k = mlp_dataset_target_size(ds);
+        mlp_source ctr, cva;
+        ck_assert_int_eq(mlp_csv_cache_split(cache, 0.25f, 5, &ctr, &cva), MLP_OK);
+        mlp_dataset *dtr = NULL, *dva = NULL;
+        ck_assert_int_eq(mlp_dataset_split(ds, 0.25f, 5, &dtr, &dva), MLP_OK);
+        mlp_preprocess *streamed = NULL, *in_memory = NULL;
+        ck_assert_int_eq(mlp_preprocess_create(&streamed, n_in), MLP_OK);
+        ck_assert_int_eq(mlp_preprocess_create(&in_memory, n_in), MLP_OK);
+        ck_assert_msg(mlp_source_fit_scaling(streamed, &ctr, k, scaling, &d) ==
+                          MLP_OK, "%s", d.message);
+        ck_assert_int_eq(mlp_preprocess_fit(in_memory, dtr, scaling), MLP_OK);
+        ck_assert(memcmp(mlp_preprocess_offset(streamed), mlp_preprocess_offset(in_memory),
+                         n_in * sizeof(float)) == 0);
+        ck_assert(memcmp(mlp_preprocess_scale(streamed), mlp_preprocess_scale(in_memory),
+                         n_in * sizeof(float)) == 0);
+        /* ROBUST needs whole columns */
+        ck_assert_int_eq(mlp_source_fit_scaling(streamed, &ctr, k, MLP_SCALE_ROBUST, NULL),
+                         MLP_ERR_INVALID_ARG);
+        ck_assert_int_eq(mlp_csv_cache_set_preprocess(cache, streamed), MLP_OK);
+        ck_assert_int_eq(mlp_preprocess_apply(in_memory, dtr), MLP_OK);
+        ck_assert_int_eq(mlp_preprocess_apply(in_memory, dva), MLP_OK);
+        mlp_source atr = arrays(dtr), ava = arrays(dva);
+        trained a = train_on(&ctr, &cva, n_in, k, 1);
+        trained b = train_on(&atr, &ava, n_in, k, 1);
+        ck_assert(memcmp(mlp_net_params_const(a.net), mlp_net_params_const(b.net),
+                         mlp_param_count(a.net) * sizeof(float)) == 0);
+        for (int i = 0; i < 2; i++) {
+            trained *t = i ? &b : &a;
+            mlp_optimizer_free(t->opt);
+            mlp_net_free(t->net);
+        }
+        mlp_preprocess_free(streamed);
+        mlp_preprocess_free(in_memory);
+        mlp_dataset_free(dtr);
+        mlp_dataset_free(dva);
+        mlp_dataset_free(ds);
+        mlp_csv_cache_close(cache);
+        free(text);
+    }
+}
+END_TEST
+
 #if !defined(__SANITIZE_ADDRESS__) /* not under AddressSanitizer: see main */
 /* Address space this process has mapped (bytes). */
 static size_t mapped_bytes(void)
@@ -708,6 +769,7 @@ static Suite *suite(bool german)
     TCase *cache = tcase_create("cache");
     tcase_add_checked_fixture(cache, setup, teardown);
     tcase_add_test(cache, cache_trains_like_memory);
+    tcase_add_test(cache, cache_scaling_like_memory);
 #if defined(__SANITIZE_ADDRESS__)
     /* AddressSanitizer maps terabytes of shadow and aborts where malloc would return NULL:
      * an address-space limit cannot be tested under it (the release build runs this case). */

@@ -506,6 +506,11 @@ int cmd_train(int argc, char **argv)
     if (rc != CLI_OK) return rc;
     r.given = r.o.set;
     train_options_finish(&r.o, idx_data(&r.o));
+    if (r.o.cache) { /* a numeric CSV through its binary cache: train_cache.c */
+        rc = check_outputs(&r.o);
+        if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
+        return rc == CLI_OK ? train_cache_run(&r.o) : rc;
+    }
     r.o.mpi = train_mpi_wanted(&r.o);
     if (r.o.mpi && (rc = train_mpi_start(&r.o)) != CLI_OK) return rc;
     rc = check_outputs(&r.o);

@@ -4,6 +4,28 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Files larger than this show a progress line while they load (on a terminal). */
+#define PROGRESS_BYTES ((size_t)64 << 20)
+
+typedef struct load_progress {
+    const char *name;
+    double last;
+    bool drawn;
+} load_progress;
+
+static void show_progress(size_t done, size_t total, void *user_data)
+{
+    load_progress *p = user_data;
+    double now = cli_now();
+    if (total < PROGRESS_BYTES || (now - p->last < 0.25 && done < total)) return;
+    p->last = now;
+    p->drawn = true;
+    fprintf(stderr, "\rreading %s: %zu of %zu MB (%.0f%%)", p->name, done >> 20, total >> 20,
+            100.0 * (double)done / (double)total);
+    fflush(stderr);
+}
 
 int cli_table_load(const char *path, mlp_table **out)
 {
@@ -12,7 +34,14 @@ int cli_table_load(const char *path, mlp_table **out)
     if (!fp) return CLI_DATA_ERROR;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_table_load_stream(out, fp, cli_input_name(path), NULL, &detail);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    load_progress p = {cli_input_name(path), 0.0, false};
+    if (isatty(STDERR_FILENO)) {
+        o.progress = show_progress;
+        o.progress_user_data = &p;
+    }
+    mlp_status st = mlp_table_load_stream_ex(out, fp, cli_input_name(path), &o, &detail);
+    if (p.drawn) fputs("\r\033[K", stderr); /* the line goes once the file is read */
     cli_close_text(fp);
     if (st != MLP_OK) {
         *out = NULL;

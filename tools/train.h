@@ -48,6 +48,7 @@ typedef struct train_options {
     const char *resume; /* model file to continue training from */
     bool no_save, quiet;
     bool mpi; /* --mpi: data-parallel over the ranks of mpirun (train_mpi.c) */
+    const char *cache; /* --cache: train a numeric CSV through this binary cache */
     unsigned set;
 } train_options;
 
@@ -55,6 +56,8 @@ typedef struct train_options {
 int train_options_parse(int argc, char **argv, train_options *o);
 /* Fills what the user left unset: data-set presets, then the general defaults. */
 void train_options_finish(train_options *o, bool idx_data);
+/* --cache: a numeric CSV trained through its binary cache (train_cache.c); a CLI_* status. */
+int train_cache_run(const train_options *o);
 /* Default learning rate for an optimizer (mean-reduced gradients). */
 double train_default_lr(mlp_optimizer_kind kind);
 

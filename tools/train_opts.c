@@ -78,6 +78,11 @@ static void train_help(void)
 "                                under mpirun): each batch split over the ranks, the same\n"
 "                                result; rank 0 prints and writes the files; without\n"
 "                                mpirun, one rank\n"
+"  --cache FILE                  a numeric CSV larger than memory: train through a binary\n"
+"                                cache of float rows in FILE (built when missing or stale,\n"
+"                                reused while the CSV is unchanged), a batch at a time;\n"
+"                                the flags set the net and its training directly, no\n"
+"                                automatic budget or model selection (docs/data.md)\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -114,7 +119,7 @@ enum {
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
     OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
-    OPT_MPI, OPT_MAX_CATEGORIES, OPT_FOLDS,
+    OPT_MPI, OPT_MAX_CATEGORIES, OPT_FOLDS, OPT_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -158,6 +163,7 @@ static const struct option long_options[] = {
     {"resume", required_argument, NULL, OPT_RESUME},
     {"precision", required_argument, NULL, OPT_PRECISION},
     {"mpi", no_argument, NULL, OPT_MPI},
+    {"cache", required_argument, NULL, OPT_CACHE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -232,6 +238,7 @@ static bool parse_data_option(int c, train_options *o, bool *ok)
         *ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
         o->set |= SET_VAL;
         break;
+    case OPT_CACHE: o->cache = optarg; break;
     case OPT_FOLDS:
         *ok = cli_parse_size(CMD, "--folds", optarg, 0, 1000000, &o->folds);
         o->set |= SET_FOLDS;
@@ -393,6 +400,15 @@ static int check_data_options(const train_options *o)
     if ((o->set & SET_FOLDS) && o->folds && o->resume)
         return cli_usage_error(CMD, "--folds: --resume continues the saved net, it chooses no "
                                     "model; leave --folds out");
+    if (o->cache && (idx || !o->train_path || train_stdin || o->test_path || o->resume ||
+                     o->mpi || o->ignore || o->categorical || o->numeric || o->date ||
+                     o->missing || o->max_categories || (o->set & SET_FOLDS)))
+        return cli_usage_error(CMD, "--cache trains one numeric CSV file (--train FILE): not "
+                                    "with IDX data, stdin, --test, --resume, --mpi, --folds or "
+                                    "the column options");
+    if (o->cache && (o->set & SET_SCALE) && o->scaling == MLP_SCALE_ROBUST)
+        return cli_usage_error(CMD, "--cache: --scale robust needs whole columns in memory "
+                                    "(standard, minmax or none)");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");
     return CLI_OK;

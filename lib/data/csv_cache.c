@@ -40,6 +40,7 @@ struct mlp_csv_cache {
     size_t *split;         /* mlp_csv_cache_split: validation then training indices */
     cache_view all, train, val;
     float *row;            /* RUN_ROWS rows, read */
+    const mlp_preprocess *pre; /* applied to the inputs sources give (NULL: raw rows) */
 };
 
 /* ------------------------------------------------------------------ freshness */
@@ -263,6 +264,15 @@ static mlp_status read_rows(void *user_data, const size_t *records, size_t n, fl
             targets[i * k + c->class_of_id[id]] = 1.0f;
         }
     }
+    return c->pre ? mlp_preprocess_apply_rows(c->pre, inputs, n, n_in) : MLP_OK;
+}
+
+mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre)
+{
+    if (!cache) return MLP_ERR_NULL_ARG;
+    if (pre && mlp_preprocess_input_size(pre) != (size_t)cache->h.n_in)
+        return MLP_ERR_DIMENSION;
+    cache->pre = pre;
     return MLP_OK;
 }
 
