@@ -107,8 +107,8 @@ START_TEST(test_statuses)
         ck_assert_int_eq(memcmp(before, mlp_net_params(net), mlp_param_count(net) * sizeof(float)),
                          0);
         ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_FP32);
-    } else {
-        ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_BF16);
+    } else { /* this net is far below the size rule: every layer ran in float */
+        ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_FP32);
     }
     ck_assert_int_eq(mlp_net_trained_precision(NULL), MLP_PRECISION_FP32);
     free(before);
@@ -256,11 +256,19 @@ static void make_data(const tu_topo *t, size_t batch, mlp_loss loss, uint64_t se
         tu_fill_uniform(&s, *y, batch * nL, 0.1, 0.9);
 }
 
+/* Every layer in bf16: these nets are far below the size rule, which would keep them float. */
+static void all_layers_bf16(mlp_workspace *ws, const mlp_net *net)
+{
+    for (size_t k = 0; k < mlp_net_layer_count(net); k++)
+        ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, k, MLP_PRECISION_BF16), MLP_OK);
+}
+
 static mlp_workspace *bf16_workspace(const mlp_net *net, size_t max_batch)
 {
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, max_batch), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_BF16), MLP_OK);
+    all_layers_bf16(ws, net);
     return ws;
 }
 
@@ -273,6 +281,7 @@ START_TEST(test_forward_reference)
     mlp_workspace *inf = NULL;
     ck_assert_int_eq(mlp_workspace_create_inference(&inf, net, batches[0]), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_precision(inf, MLP_PRECISION_BF16), MLP_OK);
+    all_layers_bf16(inf, net);
     const size_t nL = t.sizes[t.layers];
     for (size_t bi = 0; bi < 2; bi++) {
         const size_t batch = batches[bi];
@@ -382,8 +391,10 @@ START_TEST(test_sgd_step_reference)
 }
 END_TEST
 
-/* A small classification problem: 3 Gaussian blobs in 20 dimensions, a 20-64-32-3 net,
- * Adam, 30 epochs of minibatches of 32, the same seeds in float and bf16. */
+/* A small classification problem: 3 Gaussian blobs in 20 dimensions, a 20-256-256-3 net,
+ * Adam, 30 epochs of minibatches of 64, the same seeds in float and bf16. The size rule runs
+ * the 256-256 layer in bf16 (64 x 256 x 256 = 4M multiply-adds) and the two others in float:
+ * mlp_train's mixed run. */
 static double train_blobs(mlp_precision precision, mlp_net **out_net)
 {
     enum { N = 600, D = 20, C = 3 };
@@ -396,7 +407,7 @@ static double train_blobs(mlp_precision precision, mlp_net **out_net)
         for (int j = 0; j < D; j++) x[i * D + j] = centres[c][j] + (float)tu_uniform(&s, -1.2, 1.2);
         y[i * C + c] = 1.0f;
     }
-    const size_t sizes[] = {D, 64, 32, C};
+    const size_t sizes[] = {D, 256, 256, C};
     const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX};
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 3, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
@@ -409,7 +420,7 @@ static double train_blobs(mlp_precision precision, mlp_net **out_net)
     mlp_train_config tc = mlp_train_config_default();
     tc.loss = MLP_LOSS_CROSS_ENTROPY;
     tc.epochs = 30;
-    tc.batch_size = 32;
+    tc.batch_size = 64;
     tc.precision = precision;
     mlp_train_result r;
     ck_assert_int_eq(mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, &r), MLP_OK);
