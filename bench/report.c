@@ -125,8 +125,10 @@ static void print_bf16_table(FILE *f, const bench_run *run)
           f);
     const bench_row *b1 = find_row_of(run, "W1", 256, true);
     if (run->refresh_ok) {
-        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16, once per training step "
-                   "or forward call): %.3f ms (forward pass of 16 records without it: %.3f ms)",
+        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16 after a change of the "
+                   "parameters; training steps do it inside their update, passes over an "
+                   "unchanged net never): %.3f ms (forward pass of 16 records without it: "
+                   "%.3f ms)",
                 run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
         if (b1 && b1->mlp_ok)
             fprintf(f, "; %.1f%% of a W1 bf16 training step (%.2f ms)",
