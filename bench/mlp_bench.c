@@ -257,10 +257,10 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
 }
 
 /* A bf16 or an int8 row: libmlp in that precision, libmlp in float and PyTorch in that
- * precision (bf16 autocast; quantize_dynamic), with the bf16 GEMM bound beside a bf16 row,
- * their windows interleaved. */
+ * precision (bf16 autocast; quantize_dynamic), with the bf16 GEMM bound beside a bf16 row
+ * and ONNX Runtime's dynamic int8 beside an int8 row, their windows interleaved. */
 static void measure_precision_row(bench_row *r, const options *o, const bench_timing *t,
-                                  bench_torch *torch)
+                                  bench_torch *torch, bench_ort *ort)
 {
     const bench_workload *w = r->w;
     const char *precision = r->bf16 ? "bf16" : "int8";
@@ -282,13 +282,22 @@ static void measure_precision_row(bench_row *r, const options *o, const bench_ti
     if (torch && bench_torch_set_case_as(torch, w, precision))
         for (size_t c = 0; c < bench_torch_config_count(torch); c++)
             add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
+    size_t i_ort = p.n;
+    if (ort && r->int8 && sf == MLP_OK &&
+        bench_ort_set_case_int8(ort, w, f.net, MLP_BENCH_SOURCE_DIR "/ort_quantize.py"))
+        for (size_t c = 0; c < bench_ort_config_count(ort); c++)
+            add_peer(&p, bench_ort_step, bench_ort_config(ort, c, t->window_s));
+    size_t n_peers = p.n;
 
-    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = n_peers = 0;
     if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
     else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
     if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
     if ((r->fp32_ok = peer_ok(&p, i_fp32))) r->fp32 = p.rates[i_fp32];
-    for (size_t j = i_torch; j < p.n; j++)
+    for (size_t j = i_ort; j < n_peers; j++)
+        if (p.ok[j] && (!r->ort.found || p.rates[j] > r->ort.samples_per_s))
+            r->ort = bench_ort_describe(ort, j - i_ort, p.rates[j]);
+    for (size_t j = i_torch; j < i_ort && j < n_peers; j++)
         if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
             r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
     bench_bf16_bound_free(bound);
@@ -378,7 +387,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < n; i++) {
         if (rows[i].bf16 || rows[i].int8) {
-            measure_precision_row(&rows[i], &o, &t, torch);
+            measure_precision_row(&rows[i], &o, &t, torch, ort);
             continue;
         }
         measure_row(&rows[i], &o, &t, torch, ort);
