@@ -118,6 +118,25 @@ else
     fail "--precision bf16 under MPI (exit $rc)" bf.out bf.err
 fi
 
+# MLP_MPI_GRADIENTS=bf16: the report says so, the run trains (a result near the float one);
+# a value that is neither bf16 nor float is refused before the data is read.
+MLP_MPI_GRADIENTS=bf16 mpi 2 -x MLP_MPI_GRADIENTS "$MLP" train --train train.csv --epochs 4 \
+    --layers 16 --quiet --no-save --optimizer adam --batch 16 >g16.out 2>g16.err
+rc=$?
+if [ $rc = 0 ] && grep -q 'gradients exchanged in bf16' g16.out && grep -q '^result:' g16.out; then
+    ok "MLP_MPI_GRADIENTS=bf16 trains and says so"
+else
+    fail "MLP_MPI_GRADIENTS=bf16 (exit $rc)" g16.out g16.err
+fi
+MLP_MPI_GRADIENTS=half mpi 2 -x MLP_MPI_GRADIENTS "$MLP" train --train train.csv --quiet \
+    --no-save >gbad.out 2>gbad.err
+rc=$?
+if [ $rc = 2 ] && grep -q "MLP_MPI_GRADIENTS must be 'bf16' or 'float'" gbad.err; then
+    ok "a bad MLP_MPI_GRADIENTS is refused with one line"
+else
+    fail "bad MLP_MPI_GRADIENTS (exit $rc)" gbad.out gbad.err
+fi
+
 # A rank that hangs (SIGSTOP) or dies (SIGKILL) mid-training: every rank ends non-zero within
 # the watchdog's time (MLP_MPI_TIMEOUT) plus mpirun's own clean-up, the message names the
 # rank, and rank 0 writes no model. rank_pid JOB RANK: the process of that rank among the
