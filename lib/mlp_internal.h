@@ -399,6 +399,9 @@ void mlp_bf16_round(uint16_t *dst, const float *src, size_t n);
 /* The size rule (bf16_layer_rule.c): whether a layer of n_in -> n_out at `batch` records
  * runs faster in bf16 than in float. */
 int mlp_bf16_layer_pays(size_t batch, size_t n_in, size_t n_out);
+/* Its threshold in multiply-adds per product (batch x n_in x n_out): 4M, or 32k where
+ * OpenMP (oneDNN's threads) runs one thread. */
+size_t mlp_bf16_min_multiply_adds(void);
 /* Whether layer k's batch products run in bf16 (else in float); set at creation by the
  * size rule for the workspace's max batch, changed by mlp_bf16_set_layer. */
 int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k);

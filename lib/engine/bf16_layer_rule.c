@@ -9,16 +9,35 @@
  * 7 ps per multiply-add on 2 threads. The fixed price is paid back from about 4M
  * multiply-adds per product (batch x n_in x n_out): W1's and W5's 784-1024 and 1024-1024
  * layers (205M, 268M at batch 256) run in bf16, their 1024-10 output layer (2.6M) and both
- * of W2's layers (3.2M, 41k) in float. */
+ * of W2's layers (3.2M, 41k) in float.
+ * On one thread (OpenMP limited to 1: oneDNN wakes nobody) the fixed price is gone: the
+ * same probe put bf16 ahead from about 32k multiply-adds (1.09x float's CPU time at 20k,
+ * 0.96x at 33k, 0.71x at 41k), and a 1-thread mlp-bench run here gave W2 in bf16 (every
+ * layer) 2.3x float; there the rule keeps only layers below 32k in float. */
 #include "mlp_internal.h"
 
 #define BF16_MIN_MULTIPLY_ADDS ((size_t)4 << 20)
+#define BF16_MIN_MULTIPLY_ADDS_ONE_THREAD ((size_t)32 << 10)
+
+/* OpenMP's thread count, which oneDNN's products use. Weak: where no OpenMP runtime is
+ * loaded (a oneDNN on another threading runtime) the several-thread rule applies. */
+#if defined(__GNUC__) && defined(__ELF__)
+extern int omp_get_max_threads(void) __attribute__((weak));
+static int bf16_threads(void) { return omp_get_max_threads ? omp_get_max_threads() : 0; }
+#else
+static int bf16_threads(void) { return 0; }
+#endif
+
+size_t mlp_bf16_min_multiply_adds(void)
+{
+    return bf16_threads() == 1 ? BF16_MIN_MULTIPLY_ADDS_ONE_THREAD : BF16_MIN_MULTIPLY_ADDS;
+}
 
 int mlp_bf16_layer_pays(size_t batch, size_t n_in, size_t n_out)
 {
     size_t a, b;
     return !mlp_mul_size(batch, n_in, &a) || !mlp_mul_size(a, n_out, &b) ||
-           b >= BF16_MIN_MULTIPLY_ADDS;
+           b >= mlp_bf16_min_multiply_adds();
 }
 
 mlp_precision mlp_layer_precision(const mlp_net *net, size_t layer, size_t batch,

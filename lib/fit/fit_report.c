@@ -111,9 +111,9 @@ static void describe_bf16(const mlp_net *net, const fit_plan *p, mlp_fit_report 
     if (n_kept == 0)
         fit_report_line(r, "precision: bf16 on every layer");
     else
-        fit_report_line(r, "precision: bf16; layer%s %s kept in float: below %s multiply-adds "
-                           "per product at batch %zu, too small for bf16 to pay%s",
-                        n_kept > 1 ? "s" : "", kept, "4M", batch,
+        fit_report_line(r, "precision: bf16; layer%s %s kept in float: below %zuk "
+                           "multiply-adds per product at batch %zu, too small for bf16 to pay%s",
+                        n_kept > 1 ? "s" : "", kept, mlp_bf16_min_multiply_adds() >> 10, batch,
                         n_kept == L ? " (the whole net runs in float)" : "");
 }
 
