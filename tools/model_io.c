@@ -171,7 +171,8 @@ int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records
                   model_path, model_path);
         return CLI_DATA_ERROR;
     }
-    size_t batch = cli_eval_batch(records); /* no bigger than the data (one wide record) */
+    /* no bigger than the data, nor than the library's memory bound for wide nets */
+    size_t batch = mlp_model_predict_batch(m, records);
     mlp_status st = mlp_model_scratch_create(out, m, batch);
     if (st == MLP_OK && given) st = mlp_model_scratch_set_precision(*out, precision);
     if (st != MLP_OK) {

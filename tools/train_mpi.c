@@ -47,9 +47,10 @@ static void on_stop_signal(int sig)
 }
 
 /* Under mpirun Ctrl-C reaches mpirun only (each rank has its own process group): mpirun
- * sends every rank SIGTERM, then SIGKILL a second later (odls_base_sigkill_timeout), and
- * it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C does: the ranks agree to
- * stop after the current batch, and rank 0 saves the model when it has the time. */
+ * sends every rank SIGTERM odls_base_sigkill_timeout seconds later, then SIGKILL as long
+ * again after that, and it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C
+ * does: the ranks agree to stop at the end of the epoch, and rank 0 saves the model when
+ * it has the time (docs/mpi.md). */
 static void install_stop_signals(void)
 {
     struct sigaction sa;
