@@ -125,8 +125,10 @@ static void print_bf16_table(FILE *f, const bench_run *run)
           f);
     const bench_row *b1 = find_row_of(run, "W1", 256, true);
     if (run->refresh_ok) {
-        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16, once per training step "
-                   "or forward call): %.3f ms (forward pass of 16 records without it: %.3f ms)",
+        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16 after a change of the "
+                   "parameters; training steps do it inside their update, passes over an "
+                   "unchanged net never): %.3f ms (forward pass of 16 records without it: "
+                   "%.3f ms)",
                 run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
         if (b1 && b1->mlp_ok)
             fprintf(f, "; %.1f%% of a W1 bf16 training step (%.2f ms)",
@@ -175,8 +177,9 @@ static void print_int8_table(FILE *f, const bench_run *run)
                "8-bit inputs)%s%s\n", run->int8_note ? ": " : "",
             run->int8_note ? run->int8_note : "");
     if (run->int8_note) return;
-    fprintf(f, "%-3s %-17s %5s %-5s %11s %11s %6s %13s %4s %6s\n", "", "network", "batch",
-            "mode", "int8/s", "fp32/s", "x fp32", "torch-int8/s", "thr", "ratio");
+    fprintf(f, "%-3s %-17s %5s %-5s %11s %11s %6s %13s %4s %6s %11s %4s %6s\n", "", "network",
+            "batch", "mode", "int8/s", "fp32/s", "x fp32", "torch-int8/s", "thr", "ratio",
+            "ORT-int8/s", "thr", "ratio");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         if (!r->int8) continue;
@@ -184,10 +187,22 @@ static void print_int8_table(FILE *f, const bench_run *run)
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
         cell(f, 12, r->fp32_ok, "%*.0f", r->fp32);
         cell(f, 7, r->mlp_ok && r->fp32_ok, "%*.2f", r->mlp / r->fp32);
-        row_end(f, r, 14);
+        cell(f, 14, r->torch.found, "%*.0f", r->torch.samples_per_s);
+        if (r->torch.found) fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
+        else fprintf(f, "%5s", "-");
+        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+        cell(f, 12, r->ort.found, "%*.0f", r->ort.samples_per_s);
+        if (r->ort.found) fprintf(f, " %4d", r->ort.threads);
+        else fprintf(f, " %4s", "-");
+        cell(f, 7, r->mlp_ok && r->ort.found, "%*.2f", r->mlp / r->ort.samples_per_s);
+        fputc('\n', f);
+        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
     }
     fputs("fp32/s = libmlp's float row measured in the same windows; torch-int8 =\n"
-          "         torch.ao.quantization.quantize_dynamic (its best quantized engine).\n",
+          "         torch.ao.quantization.quantize_dynamic (its best quantized engine);\n"
+          "         ORT-int8 = the same float net exported to ONNX, dynamically quantized per\n"
+          "         output channel (bench/ort_quantize.py: onnxruntime's quantize_dynamic\n"
+          "         graph) and run by onnxruntime-node as in the ONNX Runtime table.\n",
           f);
 }
 

@@ -359,9 +359,14 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
 
 /**
  * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
- * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
- * of the weights, refreshed from the float parameters at the start of every pass (once per
- * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
+ * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 runs in bf16 the layers
+ * large enough for it to pay (mlp_layer_precision's size rule, at ws's max batch; the others
+ * stay float: mlp_workspace_layer_precision says which, mlp_workspace_set_layer_precision
+ * overrides it). It keeps a bfloat16 copy of those layers' weights, made from the float
+ * parameters when a pass finds them changed (mlp_net_param_version, with the net's
+ * identity: a pass with another net, or after any call that bumps the counter, remakes them;
+ * a training step in this workspace refreshes them inside its update, so inference calls
+ * and the next step reuse them), and bfloat16 copies of the activations and
  * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
  * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
  * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
@@ -389,6 +394,45 @@ MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision 
 MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
 
 /**
+ * The precision layer `layer` of net runs its batch products in, in a workspace of max
+ * batch `batch` set to `precision`. For BF16 the size rule: a layer runs in bf16 when
+ * batch x n_in x n_out is at least 4M (2^22) multiply-adds, below which the fixed cost of a
+ * bf16 product (waking oneDNN's threads) outweighs its faster arithmetic, or at least 32k
+ * where OpenMP runs oneDNN on one thread (OMP_NUM_THREADS=1, read when this is called);
+ * measured: lib/engine/bf16_layer_rule.c. Smaller layers run in float; one record
+ * (batch < 2) is always float. FP32 and INT8 as given.
+ * @param net       the net
+ * @param layer     0 .. n_layers - 1
+ * @param batch     the workspace's max batch
+ * @param precision the workspace's precision
+ * @return the layer's precision; MLP_PRECISION_COUNT for NULL, a layer out of range or an
+ *         unknown precision
+ */
+MLP_API mlp_precision mlp_layer_precision(const mlp_net *net, size_t layer, size_t batch,
+                                          mlp_precision precision);
+
+/**
+ * The precision layer `layer` of ws's batch passes runs in: for a BF16 workspace, BF16 or
+ * FP32 per layer (mlp_layer_precision at its max batch, or as set by
+ * mlp_workspace_set_layer_precision); else the workspace's precision.
+ * @return the precision; MLP_PRECISION_COUNT for NULL or a layer out of range
+ */
+MLP_API mlp_precision mlp_workspace_layer_precision(const mlp_workspace *ws, size_t layer);
+
+/**
+ * Overrides the size rule for one layer of a BF16 workspace: BF16 runs that layer's
+ * products in bf16 however small, FP32 in float. mlp_workspace_set_precision (BF16 again
+ * after another precision) applies the rule anew.
+ * @param ws        a workspace set to MLP_PRECISION_BF16
+ * @param layer     0 .. n_layers - 1
+ * @param precision MLP_PRECISION_BF16 or MLP_PRECISION_FP32
+ * @return MLP_OK; NULL_ARG; INVALID_ARG (layer out of range, another precision, or ws not
+ *         in BF16)
+ */
+MLP_API mlp_status mlp_workspace_set_layer_precision(mlp_workspace *ws, size_t layer,
+                                                     mlp_precision precision);
+
+/**
  * The precision of the last training step applied to net's parameters (mlp_train_step,
  * mlp_train; set by mlp_model_load from the file), recorded in model files.
  * @param net the net
@@ -400,10 +444,14 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
 /**
  * How many times net's parameters may have changed since it was made: a counter that
  * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
- * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
- * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
- * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
- * file sets it to 0.
+ * mlp_net_init_layer, mlp_optimizer_step, mlp_optimizer_step_range, every training step
+ * (mlp_train_step, mlp_train, mlp_train_ex, mlp_train_source, mlp_model_train, the fit and
+ * MPI training that run them) and the least-squares refit (mlp_refit_output_layer)
+ * increase; nothing else changes the parameters. Anything cached from the parameters (the
+ * int8 weights of mlp_net_quantize, a bf16 workspace's bf16 weights) is valid while the
+ * counter is the one it was made at. mlp_net_params counts when it is called: a caller
+ * that keeps the pointer and writes through it later calls mlp_net_params again after
+ * writing, so that caches see the change. Loading a model file sets it to 0.
  * @param net the net
  * @return the counter; 0 for NULL
  */
@@ -1956,7 +2004,8 @@ typedef struct mlp_model_metrics {
  * numbers are those of mlp_evaluate on the scaled records, and what `mlp eval` prints.
  * @param model the model (only read)
  * @param scratch a scratch of the model's topology (its precision is used), or NULL for one
- *        made inside the call (float)
+ *        made inside the call (mlp_model_scratch_create's precision: int8 for a quantized
+ *        model whose int8 weights are current, else float)
  * @param data raw records with targets (input size n_0, target size n_L; only read)
  * @param metrics filled on success; its struct_size set by the caller
  * @param output_rmse n_L doubles receiving each output's RMSE (regression), or NULL

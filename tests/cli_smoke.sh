@@ -492,9 +492,12 @@ done
 # refused with exit status 1 and the reason, before any data is read. No validation split:
 # the model selection would keep the softmax regression (fitted in double) over a 2-epoch net.
 expect_fail precision-bad 2 "$MLP" "${T1[@]}" --precision bf17
-if "$MLP" train --train train.csv --label species --layers 8 --batch 16 --epochs 2 --quiet \
+if "$MLP" train --train train.csv --label species --layers 8 --batch 16 --epochs 2 \
         --val-fraction 0 --precision bf16 --out out/bf16.mlp >o 2>e; then
-    check "bf16 model: mlp info says how it was trained" grep -q '^trained in: *bf16' \
+    # a net this small is below the size rule: every layer stays float, and the tool says so
+    check "bf16: the layers kept in float are named" \
+        grep -q '^precision: bf16; layers 1 ([0-9]*-8), 2 (8-[0-9]*) kept in float: .*too small for bf16 to pay (the whole net runs in float)' o
+    check "bf16 model of float layers: mlp info says fp32" grep -q '^trained in: *fp32' \
         <("$MLP" info out/bf16.mlp)
     expect_ok eval-bf16 "$MLP" eval out/bf16.mlp test.csv --precision bf16
     expect_ok predict-bf16 "$MLP" predict out/bf16.mlp test.csv --precision bf16

@@ -118,7 +118,8 @@ int cmd_eval(int argc, char **argv)
     mlp_dataset *ds = NULL;
     mlp_model_scratch *scratch = NULL;
     rc = load_data(m, data_path, labels, label, &ds);
-    if (rc == CLI_OK) rc = cli_model_scratch(m, mlp_dataset_count(ds), a.precision, &scratch);
+    if (rc == CLI_OK) rc = cli_model_scratch(m, model_path, mlp_dataset_count(ds), a.precision,
+                                               &scratch);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, a.threads);
     size_t outputs = mlp_model_output_size(m);
     bool regress = mlp_preprocess_task(mlp_model_preprocess(m)) == MLP_TASK_REGRESS;

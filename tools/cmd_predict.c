@@ -150,7 +150,7 @@ static int predict(const mlp_model *m, const mlp_dataset *ds, bool header, const
         return CLI_DATA_ERROR;
     }
     mlp_model_scratch *s = NULL;
-    if (cli_model_scratch(m, rows, a->precision, &s) != CLI_OK) return CLI_DATA_ERROR;
+    if (cli_model_scratch(m, a->model_path, rows, a->precision, &s) != CLI_OK) return CLI_DATA_ERROR;
     if (cli_blas_start(CMD, a->threads) != CLI_OK) {
         mlp_model_scratch_free(s);
         return CLI_DATA_ERROR;

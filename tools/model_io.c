@@ -108,12 +108,19 @@ bool cli_model_classifies(const mlp_model *m)
            mlp_model_output_size(m) > 1;
 }
 
-int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
-                      mlp_model_scratch **out)
+int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records,
+                      mlp_precision precision, mlp_model_scratch **out)
 {
     *out = NULL;
     const bool given = precision != MLP_PRECISION_COUNT;
     if (given && !cli_precision_ok(precision)) return CLI_DATA_ERROR;
+    if (precision == MLP_PRECISION_INT8 && !mlp_net_is_quantized(mlp_model_net(m))) {
+        cli_error("--precision int8: %s is a float model, not quantized; make an int8 copy "
+                  "first with `mlp quantize %s CALIBRATION.csv -o OUT.mlp` (calibration: "
+                  "training records) and use OUT.mlp",
+                  model_path, model_path);
+        return CLI_DATA_ERROR;
+    }
     /* no bigger than the data, nor than the library's memory bound for wide nets */
     size_t batch = mlp_model_predict_batch(m, records);
     mlp_status st = mlp_model_scratch_create(out, m, batch);

@@ -9,11 +9,12 @@ int cli_model_open(const char *path, mlp_model **out, mlp_model_info *info);
 /* Whether predictions are classes: the model's task is classification, with 2 outputs or
  * more (mlp_model_classify's condition). */
 bool cli_model_classifies(const mlp_model *m);
-/* A scratch for predicting or evaluating `records` records at --precision (the scratch's
- * own when MLP_PRECISION_COUNT: int8 for a quantized model); CLI_OK or CLI_DATA_ERROR
- * (message printed). */
-int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
-                      mlp_model_scratch **out);
+/* A scratch for predicting or evaluating `records` records of the model read from
+ * model_path at --precision (the scratch's own when MLP_PRECISION_COUNT: int8 for a
+ * quantized model); CLI_OK or CLI_DATA_ERROR (message printed: for int8 on a model that is
+ * not quantized, the command that makes one). */
+int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records,
+                      mlp_precision precision, mlp_model_scratch **out);
 
 /* mlp_model_save to path, or to what path resolves to (cli_output_resolve): a symlink's
  * target is replaced, stdout/devices/FIFOs get the bytes. CLI_OK or CLI_DATA_ERROR. */

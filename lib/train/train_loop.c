@@ -190,8 +190,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         st = t->par->update(t->par->user_data, t->net, t->opt, grad, t->count, loss_sum, 1, st,
                             t->detail);
     if (st != MLP_OK) return st;
-    t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
-                                                             : MLP_PRECISION_FP32;
+    t->net->trained_precision = t->ws->bf16 && t->count > 1 && mlp_bf16_any_on(t->ws->bf16)
+                                    ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
     t->net->param_version++;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
@@ -199,7 +199,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         t->bad_batch = 0;
         return MLP_ERR_DIVERGED;
     }
-    return t->par ? MLP_OK : mlp_optimizer_step(t->opt, t->net, grad, t->count);
+    return t->par ? MLP_OK
+                  : mlp_optimizer_step_bf16(t->opt, t->net, grad, t->count, t->ws->bf16);
 }
 
 /* One batch of b records from position `done` of the epoch's order, on this process alone
@@ -309,11 +310,9 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
             y = t->vby;
         }
         size_t c = 0;
-        if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, start > 0);
         sums[0] += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
         sums[1] += (double)c;
     }
-    if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
     st = combine(t, sums, 2, st);
     if (st != MLP_OK) return st;
     *mean_loss = sums[0] / (double)v->count;
