@@ -14,6 +14,7 @@
  * publishing stores (all sequentially consistent), and sleepers re-check under the mutex,
  * so no wake-up is lost. No global state: everything lives in the pool the workspace owns. */
 #include "mlp_internal.h"
+#include "packed.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -259,8 +260,15 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
     if (!ws) return MLP_ERR_NULL_ARG;
-    /* Inference workspaces split only their int8 passes (int8_forward.c). */
-    if (n < 1 || n > MAX_THREADS || (!ws->training && !ws->int8)) return MLP_ERR_INVALID_ARG;
+    if (n < 1 || n > MAX_THREADS) return MLP_ERR_INVALID_ARG;
+    /* An inference workspace's float passes run from packed weights from now on, where this
+     * CPU has the kernels (packed.h), split across the team like its int8 passes. */
+    if (!ws->training) {
+        size_t grew = 0;
+        mlp_status st = mlp_packed_reserve(&ws->packed, ws->shape, n, &grew);
+        if (st != MLP_OK) return st;
+        ws->bytes += grew;
+    }
     if (n == mlp_ws_pool_size(ws->pool)) return MLP_OK;
     mlp_ws_pool *fresh = NULL;
     if (n > 1) {
