@@ -1,6 +1,6 @@
 /* Float inference from packed weights (lib/engine/packed_*.c) against the double-precision
- * reference: odd widths on both sides of every block (32 outputs per panel, 256 inputs per
- * cache block, 240 rows per kernel call, tiles of 12/8/4/2/1 rows), every bias mode and
+ * reference: odd widths on both sides of every block (32 outputs per panel, 1024 inputs per
+ * cache block, 96 rows per kernel call, tiles of 12/8/4/2/1 rows), every bias mode and
  * activation, one record and batches, split by records or by outputs across threads; and
  * that the packed weights are never stale (parameters changed through every route, another
  * net in the same workspace, a new net where a freed one was). Skips where this CPU or build
@@ -28,13 +28,14 @@ static const packed_net nets[] = {
     {"whole panels", 2, {3, 32, 64}, {MLP_ACT_SIGMOID, MLP_ACT_TANH}, MLP_BIAS_PER_LAYER},
     {"inputs past a block", 2, {300, 65, 10}, {MLP_ACT_RELU, MLP_ACT_SOFTMAX},
      MLP_BIAS_PER_NETWORK},
-    {"two blocks and a tail", 2, {513, 70, 2}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR},
+    {"two blocks and a tail", 2, {2100, 70, 2}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR},
      MLP_BIAS_NONE},
-    {"block exactly", 2, {256, 40, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_BIAS_PER_NEURON},
+    {"block exactly", 2, {1024, 40, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_BIAS_PER_NEURON},
 };
 #define N_NETS (sizeof nets / sizeof nets[0])
-/* Tiles of 12 and their tails, one more than a kernel call's 240 rows. */
-static const size_t batches[] = {1, 2, 3, 11, 12, 13, 25, 37, 241};
+/* Tiles of 12 and their tails, one more than a kernel call's 96 rows, and more than two
+ * calls. */
+static const size_t batches[] = {1, 2, 3, 11, 12, 13, 25, 37, 97, 241};
 #define N_BATCHES (sizeof batches / sizeof batches[0])
 #define MAX_BATCH 241
 

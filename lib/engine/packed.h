@@ -12,8 +12,8 @@
 
 /* Outputs per panel (two zmm registers), inputs per cache block, rows per kernel call. */
 #define MLP_PACK_NR 32
-#define MLP_PACK_KC 256
-#define MLP_PACK_MC 240
+#define MLP_PACK_KC 1024
+#define MLP_PACK_MC 96
 
 typedef struct mlp_packed {
     size_t n_layers;

@@ -3,11 +3,11 @@
  * past the last output), so that the batch kernel reads one contiguous stream of whole
  * vectors per panel and the record-at-a-time kernel one stream per panel too.
  *
- * Batch kernel: Z = X W^T in register tiles of up to MR records x 32 outputs (24 zmm
- * accumulators); the inputs are cut into blocks of KC so that a panel's block (32 KiB)
- * stays in L1 while the rows of the batch go past it, and each block of the rows is first
- * copied input-major (the tile then reads one stream, not rows a page apart that share the
- * L1's sets). Every output of a batch pass is one FMA chain over the inputs in increasing
+ * Batch kernel: Z = X W^T in register tiles of up to 12 records x 32 outputs (24 zmm
+ * accumulators); the inputs are cut into blocks of KC (1024: on W5's 784 and 1024 inputs it
+ * measured best against 256 and 512, a panel's block then read from L2), and each block of
+ * the rows is first copied input-major (the tile then reads one stream, not rows a page
+ * apart that share the L1's sets). Every output of a batch pass is one FMA chain over the inputs in increasing
  * order, whatever the batch size, tile or thread split: a record's result does not depend
  * on the batch it came in (from 2 records on; one record runs the matvec kernel below). */
 #include "packed.h"
