@@ -295,10 +295,9 @@ typedef struct mlp_workspace mlp_workspace;
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
- * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
- * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
- * stops them) and mlp_workspace_gradient returns NULL for it. */
+ * mlp_train_step and mlp_workspace_set_dropout refuse it (INVALID_ARG) and
+ * mlp_workspace_gradient returns NULL for it. mlp_workspace_set_threads gives it packed
+ * float passes (see there) and splits its int8 passes. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
@@ -320,9 +319,15 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. An inference workspace takes
- * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
- * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
+ * and equal the single-thread ones up to float rounding. On an inference workspace (any n,
+ * 1 included) this call also allocates a packed copy of the weights (about the size of
+ * the weights, counted in mlp_workspace_bytes) where the CPU has AVX-512: its float
+ * forward passes then run from weights packed once for the CPU's kernels, split across the
+ * n threads (a batch by records, one record by outputs). The packed copy is remade when
+ * the parameters change (mlp_net_param_version, or another net), at the second pass that
+ * sees the new ones: a pass after every training step stays unpacked. In MLP_PRECISION_INT8
+ * its passes split the outputs of every layer of at least 131072 weights (results equal
+ * the single-thread ones bit for bit). Idle workers
  * spin briefly, then
  * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
@@ -402,8 +407,9 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
  * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
  * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
  * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
- * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
- * file sets it to 0.
+ * mlp_net_quantize, an inference workspace's packed weights) is valid while the counter is
+ * the one it was made at: after writing through a pointer kept from an earlier
+ * mlp_net_params call, call it again. Loading a model file sets it to 0.
  * @param net the net
  * @return the counter; 0 for NULL
  */
