@@ -261,20 +261,24 @@ mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
     if (!ws) return MLP_ERR_NULL_ARG;
     if (n < 1 || n > MAX_THREADS) return MLP_ERR_INVALID_ARG;
+    const int new_team = n != mlp_ws_pool_size(ws->pool);
+    mlp_ws_pool *fresh = NULL;
+    if (new_team && n > 1) {
+        mlp_status st = pool_create(&fresh, n, ws->shape->max_width);
+        if (st != MLP_OK) return st; /* the old team, if any, is untouched */
+    }
     /* An inference workspace's float passes run from packed weights from now on, where this
      * CPU has the kernels (packed.h), split across the team like its int8 passes. */
     if (!ws->training) {
         size_t grew = 0;
         mlp_status st = mlp_packed_reserve(&ws->packed, ws->shape, n, &grew);
-        if (st != MLP_OK) return st;
+        if (st != MLP_OK) { /* nothing changed */
+            mlp_ws_pool_free(fresh);
+            return st;
+        }
         ws->bytes += grew;
     }
-    if (n == mlp_ws_pool_size(ws->pool)) return MLP_OK;
-    mlp_ws_pool *fresh = NULL;
-    if (n > 1) {
-        mlp_status st = pool_create(&fresh, n, ws->shape->max_width);
-        if (st != MLP_OK) return st; /* the old team, if any, is untouched */
-    }
+    if (!new_team) return MLP_OK;
     mlp_ws_pool_free(ws->pool);
     ws->pool = fresh;
     mlp_one_record_plan_update(ws); /* which layers are split */
