@@ -319,9 +319,10 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. On an inference workspace (any n,
- * 1 included) this call also allocates a packed copy of the weights (about the size of
- * the weights, counted in mlp_workspace_bytes) where the CPU has AVX-512: its float
+ * and equal the single-thread ones up to float rounding. On an inference workspace in
+ * MLP_PRECISION_FP32 (any n, 1 included; bf16 ones refuse threads: INVALID_ARG) this call
+ * also allocates a packed copy of the weights (about the size of the weights, kept until
+ * the workspace is freed, counted in mlp_workspace_bytes) where the CPU has AVX-512: its float
  * forward passes then run from weights packed once for the CPU's kernels, split across the
  * n threads (a batch by records, one record by outputs). The packed copy is remade when
  * the parameters change (mlp_net_param_version, or another net), at the second pass that

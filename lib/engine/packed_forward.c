@@ -98,7 +98,9 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
     mlp_packed *p = ws->packed;
     if (!p || ws->bf16 || ws->int8) return 0;
     const int threads = mlp_ws_pool_size(ws->pool);
-    if (!(p->last_packed = mlp_packed_ready(p, net))) return 0;
+    /* a team grown while in int8 has no scratch here: unpacked until set_threads again */
+    p->last_packed = threads <= p->scratch_threads && mlp_packed_ready(p, net);
+    if (!p->last_packed) return 0;
     const size_t L = net->n_layers;
     layer_job j = {.net = net, .p = p, .k = 0, .batch = batch, .in = inputs, .outs = ws->z,
                    .output_logits = ws->logits, .by_rows = 1};

@@ -260,7 +260,7 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
     if (!ws) return MLP_ERR_NULL_ARG;
-    if (n < 1 || n > MAX_THREADS) return MLP_ERR_INVALID_ARG;
+    if (n < 1 || n > MAX_THREADS || (!ws->training && ws->bf16)) return MLP_ERR_INVALID_ARG;
     const int new_team = n != mlp_ws_pool_size(ws->pool);
     mlp_ws_pool *fresh = NULL;
     if (new_team && n > 1) {
@@ -268,8 +268,8 @@ mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
         if (st != MLP_OK) return st; /* the old team, if any, is untouched */
     }
     /* An inference workspace's float passes run from packed weights from now on, where this
-     * CPU has the kernels (packed.h), split across the team like its int8 passes. */
-    if (!ws->training) {
+     * CPU has the kernels (packed.h), split across the team; int8 passes split without. */
+    if (!ws->training && !ws->int8) {
         size_t grew = 0;
         mlp_status st = mlp_packed_reserve(&ws->packed, ws->shape, n, &grew);
         if (st != MLP_OK) { /* nothing changed */
