@@ -13,7 +13,7 @@
  * overlap: the allreduce starts after the backward pass, so nothing of it is hidden. The
  * epoch loop runs twice on all ranks: with the sharded optimizer step (reduce-scatter, the
  * step on a slice, allgather: the default) and with one allreduce and the whole step on
- * every rank. */
+ * every rank, and a third time sharded with the gradient sent in bf16 (bf16_gradients). */
 #include <mlp_mpi.h>
 
 #include <stdio.h>
@@ -102,10 +102,11 @@ static double time_steps(MPI_Comm comm, bench *b)
 
 /* One epoch of STEPS global batches through the epoch loop (mlp_train with a session
  * attached) over comm; seconds per batch. */
-static double time_loop_with(MPI_Comm comm, bench *b, bool shard)
+static double time_loop_with(MPI_Comm comm, bench *b, bool shard, bool bf16)
 {
     mlp_mpi_options mo = mlp_mpi_options_default();
     mo.shard_optimizer = shard;
+    mo.bf16_gradients = bf16;
     mlp_mpi_session *s;
     if (mlp_mpi_session_create(&s, comm, &mo, NULL) != MLP_OK) return -1.0;
     mlp_train_config tc = mlp_train_config_default();
@@ -123,7 +124,7 @@ static double time_loop_with(MPI_Comm comm, bench *b, bool shard)
     return st == MLP_OK ? slowest : -1.0;
 }
 
-static double time_loop(MPI_Comm comm, bench *b) { return time_loop_with(comm, b, true); }
+static double time_loop(MPI_Comm comm, bench *b) { return time_loop_with(comm, b, true, false); }
 
 /* The same step by hand, each part timed: gradient, allreduce, optimizer step. */
 static void time_parts(bench *b, double parts[3])
@@ -189,7 +190,7 @@ static void solo_then_all(bench *b, double (*run)(MPI_Comm, bench *), int rank, 
     *all = run(MPI_COMM_WORLD, b);
 }
 
-enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_ALLREDUCE, GRAD, COMM, OPT, COLUMNS };
+enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_ALLREDUCE, LOOP_BF16, GRAD, COMM, OPT, COLUMNS };
 
 static void run_workload(const workload *w, int windows, int rank, int ranks)
 {
@@ -204,7 +205,8 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
     for (int i = 0; i < windows; i++) {
         solo_then_all(&b, time_steps, rank, &v[SOLO][i], &v[ALL][i]);
         solo_then_all(&b, time_loop, rank, &v[LOOP_SOLO][i], &v[LOOP_ALL][i]);
-        v[LOOP_ALLREDUCE][i] = time_loop_with(MPI_COMM_WORLD, &b, false);
+        v[LOOP_ALLREDUCE][i] = time_loop_with(MPI_COMM_WORLD, &b, false, false);
+        v[LOOP_BF16][i] = time_loop_with(MPI_COMM_WORLD, &b, true, true);
         double parts[3];
         time_parts(&b, parts);
         v[GRAD][i] = parts[0];
@@ -225,6 +227,9 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
                "whole step\n", 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL],
                m[LOOP_SOLO] / m[LOOP_ALL], 1e3 * m[LOOP_ALLREDUCE],
                m[LOOP_SOLO] / m[LOOP_ALLREDUCE]);
+        printf("  epoch loop with the gradient sent in bf16 (bf16_gradients, sharded): %d "
+               "ranks %.2f ms (speed-up %.2fx)\n", ranks, 1e3 * m[LOOP_BF16],
+               m[LOOP_SOLO] / m[LOOP_BF16]);
         const double step = m[GRAD] + m[COMM] + m[OPT];
         printf("  %d ranks, a step on rank 0: gradient %.2f ms, allreduce %.2f ms, optimizer "
                "%.2f ms; communication %.0f%% of the step, overlap 0%% (0 of %.2f ms hidden: "

@@ -1355,7 +1355,16 @@ typedef struct mlp_table_fit_options {
     const char *numeric;     /**< columns read as numbers (NULL) */
     const char *missing;     /**< missing-value tokens (NULL: MLP_TABLE_MISSING_DEFAULT) */
     const char *date;        /**< columns read as dates (NULL) */
+    /** Categories kept per categorical column: the most frequent values (ties in sorted
+     * order); the others are encoded as all zeros, as a value training did not see, and
+     * counted (mlp_table_encoding_column_other), which bounds the encoded width (and the
+     * memory of the encoded data) of a column with very many values. 0:
+     * MLP_TABLE_MAX_CATEGORIES; SIZE_MAX: every value. */
+    size_t max_categories;
 } mlp_table_fit_options;
+
+/** The default of mlp_table_fit_options.max_categories (docs/tables.md says why). */
+#define MLP_TABLE_MAX_CATEGORIES 256
 
 /** The defaults given in mlp_table_fit_options's comments.
  * @return the default options, struct_size set */
@@ -1384,6 +1393,14 @@ MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, 
  * @return the text, owned by enc; NULL past the last one or out of range */
 MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
                                                             size_t col, size_t k);
+/** Cells of a categorical column of the training table whose value was not kept as a
+ * category (beyond mlp_table_fit_options.max_categories): encoded as all zeros. Its rarer
+ * values number mlp_table_encoding_column_distinct less the categories kept. Not kept in
+ * model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, size_t col);
 /** How many invalid values of a column an encoding keeps as examples. */
 #define MLP_TABLE_INVALID_EXAMPLES 3
 
@@ -1440,6 +1457,10 @@ typedef struct mlp_table_report_ex {
     char invalid_value[64];   /**< its text, truncated */
     size_t unseen_line;       /**< the file line of the first unseen class (0: none) */
     char unseen_class[64];    /**< its text, truncated */
+    /** Categorical cells of a column whose rarer training values were not kept
+     * (mlp_table_fit_options.max_categories) with a value not among its categories: all
+     * zeros, not counted in unseen_categories (nor in mlp_table_report). */
+    size_t other_cells;
 } mlp_table_report_ex;
 
 /** mlp_table_encode (with_targets true) or mlp_table_encode_inputs (false) with the
@@ -1685,10 +1706,10 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  * opening holds about the image's size again (the parameters, every count checked against
  * the bytes present, so a small image cannot claim a large net); predicting holds a scratch
  * of max_batch x (n_0 + the sum of the layer widths) floats, plus the softmax logits:
- * mlp_model_predict and mlp_model_classify make one for up to MLP_MODEL_PREDICT_CHUNK
- * records, so a 1 -> 1M -> 1 net takes about 1 GB there. Bound it with a scratch of your own
- * (mlp_model_scratch_create with a small max_batch, then the _with calls), and refuse images
- * whose widths (mlp_model_net, mlp_net_size) exceed what you accept.
+ * mlp_model_predict and mlp_model_classify make one of mlp_model_predict_batch records, so
+ * that it stays within MLP_MODEL_PREDICT_MEMORY bytes (a 1 -> 1M -> 1 net: 16 records,
+ * 64 MiB, where 256 records took 1 GB). mlp_model_open_mem_ex refuses images beyond the
+ * size, parameter count or width you accept.
  * @param out receives the new model, to free with mlp_model_free; unchanged on failure
  * @param data the image (mlp_model_write_mem, mlp_model_save_mem, or a model file's bytes);
  *        only read, and free to reuse once the call returns
@@ -1700,6 +1721,33 @@ MLP_API mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_i
  */
 MLP_API mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
                                       mlp_model_info *info, mlp_error_detail *detail);
+/** What mlp_model_open_mem_ex accepts from an image before it allocates for it; 0 in a
+ * limit is no limit (the defaults). */
+typedef struct mlp_model_open_options {
+    size_t struct_size; /**< sizeof(mlp_model_open_options), set by the _default call */
+    size_t max_bytes;   /**< the image's size in bytes (0) */
+    size_t max_params;  /**< the net's parameters, weights and biases (0) */
+    size_t max_width;   /**< the widest layer, inputs and outputs included (0) */
+} mlp_model_open_options;
+/** The defaults given in mlp_model_open_options's comments (no limit).
+ * @return the default options, struct_size set */
+MLP_API mlp_model_open_options mlp_model_open_options_default(void);
+/** mlp_model_open_mem with limits on what the image may cost: an image beyond one is
+ * refused after its header and net section are validated, before anything is allocated for
+ * it. Opening then holds about max_bytes; predicting through mlp_model_predict holds at most
+ * MLP_MODEL_PREDICT_MEMORY bytes or one record's activations, whichever is more (about
+ * 4 x (2 max_width + the sum of the widths) bytes).
+ * @param out receives the new model; unchanged on failure
+ * @param data the image; only read
+ * @param size its length in bytes
+ * @param options the limits; NULL: none (mlp_model_open_mem)
+ * @param info receives format version, parts present and saved epoch; may be NULL
+ * @param detail receives a message on failure (the limit and the image's value); may be NULL
+ * @return as mlp_model_open_mem; INVALID_ARG for an image beyond a limit or an unknown
+ *         struct_size */
+MLP_API mlp_status mlp_model_open_mem_ex(mlp_model **out, const void *data, size_t size,
+                                         const mlp_model_open_options *options,
+                                         mlp_model_info *info, mlp_error_detail *detail);
 /** Frees the model and everything it owns; NULL is a no-op. */
 MLP_API void mlp_model_free(mlp_model *model);
 /** Saves net, preprocessing, optimizer (when the model has one) and epoch with
@@ -1765,8 +1813,18 @@ MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
                                                    mlp_precision precision);
 
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
- * bring no scratch. */
+ * bring no scratch, at most (mlp_model_predict_batch). */
 #define MLP_MODEL_PREDICT_CHUNK 256
+/** Bytes of scratch those variants keep to, unless one record needs more (wide nets). */
+#define MLP_MODEL_PREDICT_MEMORY ((size_t)64 << 20)
+/** Records per forward pass of mlp_model_predict and mlp_model_classify for n records:
+ * min(n, MLP_MODEL_PREDICT_CHUNK), fewer for a net so wide that the scratch
+ * (mlp_model_scratch_create) would exceed MLP_MODEL_PREDICT_MEMORY; at least 1. The batch to
+ * give mlp_model_scratch_create for the same bound; the results do not depend on it.
+ * @param model the model; NULL gives 1
+ * @param n the records to predict
+ * @return the batch */
+MLP_API size_t mlp_model_predict_batch(const mlp_model *model, size_t n);
 
 /** Outputs (n x n_L) of n raw records (n x n_0, unscaled): each chunk of up to the scratch's
  * max_batch records is copied, scaled with the model's preprocessing
@@ -1782,7 +1840,7 @@ MLP_API mlp_status mlp_model_predict_with(const mlp_model *model, mlp_model_scra
 MLP_API mlp_status mlp_model_predict_with_ex(const mlp_model *model,
                                              mlp_model_scratch *scratch, const float *raw_rows,
                                              size_t n, float *out, mlp_error_detail *detail);
-/** The same with a scratch of B = min(n, MLP_MODEL_PREDICT_CHUNK) records made and freed
+/** The same with a scratch of B = mlp_model_predict_batch(model, n) records made and freed
  * inside the call: a couple of dozen allocations (a few more per layer) of
  * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
  * per thread and use mlp_model_predict_with.
@@ -2081,6 +2139,9 @@ typedef struct mlp_fit_config {
     void *trainer_data;        /**< passed to trainer unchanged */
     /** mlp_model_fit_table: columns read as dates, as mlp_table_fit_options.date (NULL) */
     const char *table_date;
+    /** mlp_model_fit_table: as mlp_table_fit_options.max_categories (0:
+     * MLP_TABLE_MAX_CATEGORIES) */
+    size_t table_max_categories;
 } mlp_fit_config;
 
 /** The defaults given in mlp_fit_config's comments. */
@@ -2185,7 +2246,8 @@ typedef struct mlp_fit_report {
  *         be folded into: all before training); NON_FINITE (also, before training, a
  *         regression target, training, validation or test, not finite, beyond +-1e30 or
  *         further than 1e15 from the training mean, whose loss would overflow float: the
- *         detail names the column and the record);
+ *         detail names the column and the record; after training, a fitted model with a
+ *         NaN or infinite parameter or loss: no model is made);
  *         NO_MEMORY; DIVERGED and the
  *         errors of mlp_train (or the trainer's)
  */

@@ -129,6 +129,14 @@ typedef struct mlp_mpi_options {
                                the optimizer state is made whole after the last epoch.
                                false: one allreduce and the whole step on every rank
                                (true) */
+    bool bf16_gradients;    /**< send each rank's gradient rounded to bfloat16 (half the
+                               bytes of the gradient exchange), summed in float in rank
+                               order on the receiving rank; the parameters still travel in
+                               float, so the ranks stay bit-identical. The result is no
+                               longer mlp_train's to float precision: the gradient carries
+                               bf16's 8-bit mantissa (as PyTorch DDP's bf16 compression
+                               hook). A later field: a struct_size of the layout that ends
+                               at shard_optimizer reads false (false) */
 } mlp_mpi_options;
 
 /**
@@ -153,7 +161,7 @@ typedef struct mlp_mpi_session mlp_mpi_session;
  * @param options NULL for the defaults
  * @param detail receives the message on failure (may be NULL)
  * @return MLP_OK; NULL_ARG (out NULL); INVALID_ARG (a negative or NaN timeout, a
- *         struct_size not from mlp_mpi_options_default); NO_MEMORY
+ *         struct_size of no layout this library knows); NO_MEMORY
  */
 MLP_API mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
                                           const mlp_mpi_options *options,

@@ -155,6 +155,13 @@ mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, siz
 mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
                                     const mlp_table_encoding *enc, char *why, size_t size);
 
+/* io/model_decode.c: mlp_model_load_mem refusing an image beyond limits (NULL: none) after
+ * validating it and before building anything: INVALID_ARG naming the limit. */
+mlp_status mlp_model_load_mem_limited(const void *data, size_t size,
+                                      const mlp_model_open_options *limits, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail);
+
 /* str_index.c: a lookup of borrowed keys by their text (mlp_hash_text; the first of
  * repeated keys wins; NULL keys are skipped). */
 typedef struct mlp_str_index {

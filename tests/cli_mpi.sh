@@ -118,6 +118,25 @@ else
     fail "--precision bf16 under MPI (exit $rc)" bf.out bf.err
 fi
 
+# MLP_MPI_GRADIENTS=bf16: the report says so, the run trains (a result near the float one);
+# a value that is neither bf16 nor float is refused before the data is read.
+MLP_MPI_GRADIENTS=bf16 mpi 2 -x MLP_MPI_GRADIENTS "$MLP" train --train train.csv --epochs 4 \
+    --layers 16 --quiet --no-save --optimizer adam --batch 16 >g16.out 2>g16.err
+rc=$?
+if [ $rc = 0 ] && grep -q 'gradients exchanged in bf16' g16.out && grep -q '^result:' g16.out; then
+    ok "MLP_MPI_GRADIENTS=bf16 trains and says so"
+else
+    fail "MLP_MPI_GRADIENTS=bf16 (exit $rc)" g16.out g16.err
+fi
+MLP_MPI_GRADIENTS=half mpi 2 -x MLP_MPI_GRADIENTS "$MLP" train --train train.csv --quiet \
+    --no-save >gbad.out 2>gbad.err
+rc=$?
+if [ $rc = 2 ] && grep -q "MLP_MPI_GRADIENTS must be 'bf16' or 'float'" gbad.err; then
+    ok "a bad MLP_MPI_GRADIENTS is refused with one line"
+else
+    fail "bad MLP_MPI_GRADIENTS (exit $rc)" gbad.out gbad.err
+fi
+
 # A rank that hangs (SIGSTOP) or dies (SIGKILL) mid-training: every rank ends non-zero within
 # the watchdog's time (MLP_MPI_TIMEOUT) plus mpirun's own clean-up, the message names the
 # rank, and rank 0 writes no model. rank_pid JOB RANK: the process of that rank among the
@@ -156,24 +175,35 @@ done
 
 # Interrupted runs: Ctrl-C without mpirun, and SIGUSR1 to mpirun (forwarded to every rank):
 # exit 130, "interrupted", the model of the epochs done. Ctrl-C to mpirun: it sends the
-# ranks SIGTERM (and SIGKILL a second later) and exits 1 whatever they do; the ranks stop
-# after the batch and say "interrupted" when mpirun leaves them the time (docs/mpi.md:
-# SIGUSR1 is the way to stop a run under mpirun and keep its model).
+# ranks SIGTERM odls_base_sigkill_timeout seconds later (1 by default), SIGKILL as long
+# again after that, and exits 1 whatever they do; the ranks finish the epoch and say
+# "interrupted" when mpirun leaves them the time. With --mca odls_base_sigkill_timeout 10
+# (docs/mpi.md) it does: the model is saved (INT10).
 long="train --train train.csv --epochs 100000 --patience 0 --batch 8 -o int.mlp"
-for how in alone INT USR1; do
+for how in alone INT USR1 INT10; do
     rm -f int.mlp
     if [ $how = alone ]; then
         timeout 120 "$MLP" $long </dev/null >int.out 2>int.err &
+    elif [ $how = INT10 ]; then
+        timeout 120 "$MPIRUN" --oversubscribe --mca odls_base_sigkill_timeout 10 -np 2 \
+            "$MLP" $long --mpi </dev/null >int.out 2>int.err &
     else
         timeout 120 "$MPIRUN" --oversubscribe -np 2 "$MLP" $long --mpi </dev/null >int.out 2>int.err &
     fi
     job=$!
     for _ in $(seq 100); do grep -q '^epoch' int.err 2>/dev/null && break; sleep 0.1; done
     target=$(pgrep -P $job)
-    kill -"$([ $how = alone ] && echo INT || echo $how)" $target
+    kill -"$(case $how in alone|INT10) echo INT ;; *) echo $how ;; esac)" $target
     wait $job
     rc=$?
-    if [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ]; then
+    if [ $how = INT10 ]; then
+        if [ $rc != 0 ] && [ $rc != 124 ] && grep -q 'interrupted' int.out int.err &&
+            grep -q 'model saved to int.mlp' int.out && "$MLP" info int.mlp >/dev/null 2>&1; then
+            ok "Ctrl-C to mpirun with odls_base_sigkill_timeout 10: interrupted, the model saved (mpirun exit $rc)"
+        else
+            fail "Ctrl-C to mpirun with odls_base_sigkill_timeout 10: exit $rc" int.out int.err
+        fi
+    elif [ $how = INT ] && [ $rc != 0 ] && [ $rc != 124 ]; then
         # Whether a rank says "interrupted" before mpirun's SIGKILL a second later depends on
         # the machine's load: the prompt end (no hang, no success status) is what is certain.
         if grep -q 'interrupted' int.out int.err; then said="they said so"

@@ -3,7 +3,8 @@
 # threads, outputs) and refuses, with a usage error naming the saved value, those that would
 # change what the saved run is (network, label, task, scaling, optimizer and its settings);
 # what it prints is what is in effect. Regression targets whose loss would overflow float
-# are refused before training (exit 1), naming the column.
+# are refused before training (exit 1), naming the column; predictions that overflow float
+# are never written.
 # bash cli_resume.sh PATH_TO_MLP
 set -u
 MLP=${1:?usage: cli_resume.sh PATH_TO_MLP}
@@ -45,6 +46,7 @@ refused --task regress "(classify)"
 refused --scale minmax "(standard)"
 refused --init he "weights"
 refused --ignore c "column encoding"
+refused --max-categories 5 "column encoding"
 
 # The saved run's own values, and the flags a resumed run honours: in effect, and said.
 "$MLP" train "${saved[@]}" --label 3 --resume r.mlp --epochs 5 --batch 7 --patience 0 --threads 1 \
@@ -64,6 +66,24 @@ awk 'BEGIN { srand(4); print "x,y"; for (i = 0; i < 100; i++) { x = rand();
 check "targets near 3.4e38: exit 1" test $? -eq 1
 check "  ...names the column and the limit" grep -q "regression target column 'y' .*within +-1e+30" out
 check "  ...no model written" test ! -e h.mlp
+
+# A model that loaded fine, inputs far beyond its training data: its outputs overflow float.
+# predict writes no inf: exit 1, the record named, no output file.
+awk 'BEGIN { srand(5); print "x,y"; for (i = 0; i < 100; i++) { x = rand();
+     printf "%.4f,%.4f\n", x, 2 * x + 1 } }' >line.csv
+"$MLP" train --train line.csv --epochs 3 --quiet --out line.mlp >out 2>&1
+check "a line: trained" test $? -eq 0
+printf 'x\n0.5\n1e38\n' >far.csv
+"$MLP" predict line.mlp far.csv -o far.out >out 2>&1
+check "predict on inputs near 1e38: exit 1" test $? -eq 1
+check "  ...names the record" grep -q 'far.csv: record 2: the prediction is not finite' out
+check "  ...no output written" test ! -e far.out
+"$MLP" predict line.mlp far.csv >out 2>/dev/null
+check "  ...and no inf on stdout" bash -c '! grep -qi "inf\|nan" out'
+printf 'x,y\n0.5,2\n1e38,3\n' >far_eval.csv
+"$MLP" eval line.mlp far_eval.csv >out 2>&1
+check "eval on inputs near 1e38: exit 1, no inf result" test $? -eq 1
+check "  ...says why" grep -q "far_eval.csv: the RMSE is inf" out
 
 [ "$failed" -eq 0 ] || { echo "$failed check(s) failed"; exit 1; }
 echo "all checks passed"

@@ -192,6 +192,14 @@ expect_ok invalid-date "$MLP" train --train dates.csv --label y --no-save --epoc
 check "  ...a date column with one invalid cell" grep -Eq "^ +0 day +date +missing 0, 1 invalid \('2024-02-30'" out.invalid-date
 expect_ok date-override "$MLP" train --train dates.csv --label y --no-save --epochs 2 --date day
 check "  ...--date reads it as dates" grep -Eq "^ +0 day +date " out.date-override
+# 10,000 categories in 25,000 rows (an encoding once 10,000 wide, 1 GB): the 256 most
+# frequent kept, the rest all zeros and counted in the column's summary.
+awk 'BEGIN { print "code,y"; for (i = 0; i < 25000; i++) printf "c%d,%d\n", i % 10000, i % 2 }' >codes.csv
+expect_ok many-categories "$MLP" train --train codes.csv --label y --no-save --epochs 1
+check "  ...256 categories kept, the rest counted" grep -Eq "^ +0 code +categorical .*\(the 256 most frequent; [0-9]+ rarer values in [0-9]+ cells encoded as all zeros\)" out.many-categories
+check "  ...256 input features" grep -q "256 input features" out.many-categories
+expect_ok max-categories "$MLP" train --train codes.csv --label y --no-save --epochs 1 --max-categories 10
+check "  ...--max-categories 10: 10 input features" grep -q "10 input features" out.max-categories
 cut -d, -f5 --complement test.csv >test_no_mass.csv
 expect_fail predict-missing-column 1 "$MLP" predict m.mlp test_no_mass.csv
 check "  ...names the column" grep -q "no column 'mass_g' (column 4 of the training table)" e

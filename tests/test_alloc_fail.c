@@ -556,6 +556,16 @@ static mlp_status run_table_fit(ctx *c)
     return mlp_table_encoding_fit((mlp_table_encoding **)&c->out[0], base_table, &o, NULL);
 }
 
+/* Column f's 7 codes as categories, the 2 most frequent kept (the count and the choice). */
+static mlp_status run_table_fit_capped(ctx *c)
+{
+    mlp_table_fit_options o = mlp_table_fit_options_default();
+    o.label = "label";
+    o.categorical = "f";
+    o.max_categories = 2;
+    return mlp_table_encoding_fit_ex((mlp_table_encoding **)&c->out[0], base_table, &o, NULL);
+}
+
 static void release_encoding(ctx *c)
 {
     mlp_table_encoding_free(c->out[0] != SENTINEL ? c->out[0] : NULL);
@@ -855,6 +865,8 @@ static const alloc_case cases[] = {
     {"mlp_table_load", prep_none, run_table_load, NULL, release_tables, table_complete},
     {"mlp_table_split", prep_none, run_table_split, NULL, release_tables, NULL},
     {"mlp_table_encoding_fit", prep_none, run_table_fit, NULL, release_encoding, encoding_complete},
+    {"mlp_table_encoding_fit_ex (categories capped)", prep_none, run_table_fit_capped, NULL,
+     release_encoding, encoding_complete},
     {"mlp_table_encode", prep_none, run_table_encode, NULL, release_dataset, NULL},
     {"mlp_model_load (table encoding)", prep_none, run_table_model_load, NULL, release_all, NULL},
     {"mlp_preprocess_fit", prep_none, run_pre_fit, NULL, release_all, NULL},

@@ -324,6 +324,47 @@ START_TEST(overflowing_targets_are_refused)
 }
 END_TEST
 
+/* A trainer that returns OK and leaves the last weight at user_data's value: a NaN, or a
+ * finite weight that the fold of the target scaling takes beyond float. */
+static mlp_status poisoning_trainer(void *user_data, mlp_net *net, mlp_optimizer *opt,
+                                    const float *x, const float *y, size_t n, const float *vx,
+                                    const float *vy, size_t nv, const mlp_train_config *tc,
+                                    mlp_train_result *res)
+{
+    mlp_status st = mlp_train(net, opt, x, y, n, vx, vy, nv, tc, res);
+    mlp_net_params(net)[mlp_param_count(net) - 2] = *(const float *)user_data;
+    return st;
+}
+
+/* The fit never hands back a model with a NaN or infinite parameter or loss: NON_FINITE,
+ * no model, the detail says why. */
+static void poisoned_fit_fails(const mlp_dataset *ds, float weight, const char *says)
+{
+    mlp_fit_config c = mlp_fit_config_default();
+    c.train.epochs = 2;
+    c.val_fraction = 0; /* no model selection to replace the net */
+    c.trainer = poisoning_trainer;
+    c.trainer_data = &weight;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    mlp_error_detail d = {0};
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, &d), MLP_ERR_NON_FINITE);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(d.message, says) != NULL, "'%s' does not say '%s'", d.message, says);
+}
+
+START_TEST(non_finite_results_are_errors)
+{
+    mlp_dataset *ds = regression_set(100, 2, 0, 1, linear, 3);
+    poisoned_fit_fails(ds, NAN, "NaN or infinite parameter");
+    /* targets spread over 1e14 (accepted): a weight of 1e30 folds to 1e44 */
+    float *y = mlp_dataset_targets(ds);
+    for (size_t i = 0; i < 100; i++) y[i] = (float)(i % 2 ? 1e14 : -1e14);
+    poisoned_fit_fails(ds, 1e30f, "folded into the output layer overflows float");
+    mlp_dataset_free(ds);
+}
+END_TEST
+
 /* A regression model with one bias per layer and one output folds the scaling correctly. */
 START_TEST(layer_bias_regression_predicts_in_units)
 {
@@ -476,6 +517,7 @@ int main(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, bad_settings_are_named);
     tcase_add_test(tc, overflowing_targets_are_refused);
+    tcase_add_test(tc, non_finite_results_are_errors);
     tcase_add_test(tc, linear_target_keeps_the_ridge_model);
     tcase_add_test(tc, noise_classes_give_the_constant);
     tcase_add_test(tc, linear_classes_keep_the_softmax_regression);

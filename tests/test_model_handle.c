@@ -597,6 +597,89 @@ START_TEST(write_and_open_round_trip)
 }
 END_TEST
 
+/* A 1 -> width -> 1 regression model (no preprocessing), weights from its seed. */
+static mlp_model *wide_model(size_t width)
+{
+    size_t sizes[] = {1, width, 1};
+    mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_LINEAR};
+    mlp_net *net = NULL;
+    ck_assert_int_eq(mlp_net_create(&net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(mlp_net_init(net, MLP_INIT_GLOROT, 7), MLP_OK);
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_create(&m, net, NULL, NULL), MLP_OK);
+    return m;
+}
+
+/* mlp_model_open_mem_ex refuses, before building, an image beyond a limit the caller set,
+ * naming the limit; within the limits (or with none) it opens as mlp_model_open_mem. */
+START_TEST(open_mem_limits_what_an_image_costs)
+{
+    mlp_model *m = wide_model(1000); /* 3001 parameters, widest layer 1000 */
+    void *img = NULL;
+    size_t size = 0;
+    ck_assert_int_eq(mlp_model_write_mem(m, &img, &size), MLP_OK);
+    mlp_model_open_options o = mlp_model_open_options_default();
+    ck_assert_uint_eq(o.struct_size, sizeof o);
+    ck_assert(o.max_bytes == 0 && o.max_params == 0 && o.max_width == 0);
+    mlp_model_open_options tight[3] = {o, o, o};
+    tight[0].max_bytes = size - 1;
+    tight[1].max_params = 3000;
+    tight[2].max_width = 999;
+    const char *says[3] = {"max_bytes", "max_params", "max_width"};
+    for (size_t k = 0; k < 3; k++) {
+        mlp_model *back = NULL;
+        mlp_error_detail d = {0};
+        ck_assert_int_eq(mlp_model_open_mem_ex(&back, img, size, &tight[k], NULL, &d),
+                         MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_null(back);
+        ck_assert_msg(strstr(d.message, says[k]) != NULL, "%s", d.message);
+    }
+    o.max_bytes = size, o.max_params = 3001, o.max_width = 1000;
+    mlp_model *back = NULL;
+    ck_assert_int_eq(mlp_model_open_mem_ex(&back, img, size, &o, NULL, NULL), MLP_OK);
+    mlp_model_free(back);
+    back = NULL;
+    ck_assert_int_eq(mlp_model_open_mem_ex(&back, img, size, NULL, NULL, NULL), MLP_OK);
+    mlp_model_free(back);
+    o.struct_size = 8;
+    back = NULL;
+    ck_assert_int_eq(mlp_model_open_mem_ex(&back, img, size, &o, NULL, NULL),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(back);
+    mlp_free(img);
+    mlp_model_free(m);
+}
+END_TEST
+
+/* A wide net predicts in chunks small enough for MLP_MODEL_PREDICT_MEMORY, with the same
+ * results as one scratch for every record. */
+START_TEST(wide_nets_predict_in_bounded_chunks)
+{
+    ck_assert_uint_eq(mlp_model_predict_batch(NULL, 5), 1);
+    mlp_model *narrow = wide_model(10);
+    ck_assert_uint_eq(mlp_model_predict_batch(narrow, 5), 5);
+    ck_assert_uint_eq(mlp_model_predict_batch(narrow, 100000), MLP_MODEL_PREDICT_CHUNK);
+    mlp_model_free(narrow);
+    const size_t width = 200000, n = 256;
+    mlp_model *m = wide_model(width);
+    size_t b = mlp_model_predict_batch(m, n);
+    ck_assert_uint_eq(b, MLP_MODEL_PREDICT_MEMORY / sizeof(float) / (2 + width + 1 + 1));
+    ck_assert_uint_lt(b, n);
+    float x[256], chunked[256], whole[256];
+    for (size_t i = 0; i < n; i++) x[i] = (float)i / 64.0f - 2.0f;
+    ck_assert_int_eq(mlp_model_predict(m, x, n, chunked), MLP_OK);
+    mlp_model_scratch *s = NULL;
+    ck_assert_int_eq(mlp_model_scratch_create(&s, m, n), MLP_OK);
+    ck_assert_int_eq(mlp_model_predict_with(m, s, x, n, whole), MLP_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(chunked[i] - whole[i]) <= 1e-6f * (1.0f + fabsf(whole[i])),
+                      "record %zu: %.9g chunked, %.9g at once", i, (double)chunked[i],
+                      (double)whole[i]);
+    mlp_model_scratch_free(s);
+    mlp_model_free(m);
+}
+END_TEST
+
 static Suite *model_handle_suite(void)
 {
     Suite *s = suite_create("model_handle");
@@ -611,6 +694,8 @@ static Suite *model_handle_suite(void)
     tcase_add_test(tc, bad_training_args_change_nothing);
     tcase_add_test(tc, train_matches_steps_by_hand);
     tcase_add_test(tc, write_and_open_round_trip);
+    tcase_add_test(tc, open_mem_limits_what_an_image_costs);
+    tcase_add_test(tc, wide_nets_predict_in_bounded_chunks);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -569,6 +569,112 @@ START_TEST(attached_config_and_a_failing_rank)
 }
 END_TEST
 
+/* Rounded to bfloat16 (nearest even) and back: the test's own reading of the format. */
+static float round_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* One SGD step on the whole batch with bf16_gradients: the update is the one built here from
+ * each rank's share of the gradient rounded to bf16 and summed in rank order, and not the
+ * float one; the ranks agree bit for bit; sharded and whole steps alike. */
+static void one_bf16_step(bool shard)
+{
+    data d;
+    make_data(&d);
+    tu_topo t = topo();
+    mlp_net *net = tu_net_new(&t, 7), *ref = tu_net_new(&t, 7), *f32 = tu_net_new(&t, 7);
+    const size_t P = mlp_param_count(net);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    oc.reduction = MLP_REDUCE_MEAN;
+    oc.learning_rate = 0.5f;
+    mlp_optimizer *opt, *ref_opt;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_create(&ref_opt, ref, &oc), MLP_OK);
+
+    /* the expected step: every rank's share, rounded, summed in rank order */
+    mlp_workspace *ws;
+    ck_assert_int_eq(mlp_workspace_create(&ws, ref, COUNT), MLP_OK);
+    float *g = malloc(P * sizeof *g), *sum = calloc(P, sizeof *sum);
+    float *g32 = calloc(P, sizeof *g32);
+    for (int r = 0; r < world_size; r++) {
+        size_t first, n;
+        mlp_mpi_shard(COUNT, r, world_size, &first, &n);
+        memset(g, 0, P * sizeof *g);
+        if (n)
+            ck_assert_int_eq(mlp_gradient(ref, ws, d.x + first * 5, d.y + first * 3, n,
+                                          MLP_LOSS_CROSS_ENTROPY, g, NULL), MLP_OK);
+        for (size_t i = 0; i < P; i++) {
+            sum[i] += world_size > 1 ? round_bf16(g[i]) : g[i];
+            g32[i] += g[i];
+        }
+    }
+    ck_assert_int_eq(mlp_optimizer_step(ref_opt, ref, sum, COUNT), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_step(ref_opt, f32, g32, COUNT), MLP_OK);
+
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.shard_optimizer = shard;
+    mo.bf16_gradients = true;
+    mlp_mpi_session *s;
+    ck_assert_int_eq(mlp_mpi_session_create(&s, MPI_COMM_WORLD, &mo, NULL), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.loss = MLP_LOSS_CROSS_ENTROPY;
+    tc.epochs = 1;
+    tc.batch_size = COUNT;
+    tc.shuffle = false; /* each rank's share: the records mlp_mpi_shard gives it */
+    ck_assert_int_eq(mlp_mpi_train_config_attach(&tc, s), MLP_OK);
+    ck_assert_int_eq(mlp_train(net, opt, d.x, d.y, COUNT, NULL, NULL, 0, &tc, NULL), MLP_OK);
+
+    const float *p = mlp_net_params_const(net);
+    const double to_ref = tu_rel_err_ff(p, mlp_net_params_const(ref), P, 1e-3);
+    ck_assert_msg(to_ref < 1e-6, "%d ranks, shard %d: %g from the bf16 reference", world_size,
+                  (int)shard, to_ref);
+    if (world_size > 1) { /* the float step is another one: the rounding took effect */
+        const double to_f32 = tu_rel_err_ff(p, mlp_net_params_const(f32), P, 1e-3);
+        ck_assert_msg(to_f32 > 1e-5, "%d ranks: bf16 step equals the float one (%g)",
+                      world_size, to_f32);
+    }
+    ck_assert(same_everywhere(MPI_COMM_WORLD, p, P));
+    mlp_mpi_session_free(s);
+    free(g);
+    free(sum);
+    free(g32);
+    mlp_workspace_free(ws);
+    mlp_optimizer_free(opt);
+    mlp_optimizer_free(ref_opt);
+    mlp_net_free(net);
+    mlp_net_free(ref);
+    mlp_net_free(f32);
+}
+
+START_TEST(bf16_gradients_round_each_share)
+{
+    one_bf16_step(true);
+    one_bf16_step(false);
+}
+END_TEST
+
+/* A struct_size of the layout before bf16_gradients is read with the field false. */
+START_TEST(options_of_the_first_layout_accepted)
+{
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.bf16_gradients = true; /* beyond the old size: must not be read */
+    mo.struct_size = offsetof(mlp_mpi_options, shard_optimizer) + sizeof(bool);
+    mlp_mpi_session *s = NULL;
+    ck_assert_int_eq(mlp_mpi_session_create(&s, MPI_COMM_WORLD, &mo, NULL), MLP_OK);
+    mlp_mpi_session_free(s);
+    mo.struct_size = 3;
+    mlp_error_detail det = {0};
+    ck_assert_int_eq(mlp_mpi_session_create(&s, MPI_COMM_WORLD, &mo, &det),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -590,6 +696,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, bad_settings_change_nothing);
     tcase_add_test(tc, different_data_of_the_same_size_refused);
     tcase_add_test(tc, attached_config_and_a_failing_rank);
+    tcase_add_test(tc, bf16_gradients_round_each_share);
+    tcase_add_test(tc, options_of_the_first_layout_accepted);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     /* no fork: the ranks' MPI state lives in this process. A failed check on one rank

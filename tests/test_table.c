@@ -203,6 +203,10 @@ START_TEST(infer_errors_name_the_column)
     o = mlp_table_options_default();
     o.task = MLP_TASK_REGRESS;
     fit_fails("a,b\n1,x\n2,y\n", &o, MLP_ERR_PARSE, "label column 1 'b' has no number");
+    /* A label with no value at all: said so, not "no feature column left". */
+    o = mlp_table_options_default();
+    fit_fails("a,b,y\n1,2,NA\n3,4,\n5,6,NA\n", &o, MLP_ERR_INVALID_ARG,
+              "the label column 2 'y' has no value in any row");
 }
 END_TEST
 
@@ -596,6 +600,85 @@ static const char *TRAIN_TEXT =
     "Dream,3.5,2020-01-01,a\nBiscoe,NA,2020-02-01,b\nDream,4.2,,a\nTorgersen,3.9,2020-03-05,b\n"
     "Biscoe,4.8,2020-04-01,a\n,4.1,2020-05-01,b\nDream,3.3,2020-06-01,NA\n";
 
+/* A categorical column keeps its max_categories most frequent values (ties in sorted
+ * order); the rarer ones are all zeros, counted in the column and in the report, so that the
+ * encoded width stays bounded whatever the number of values. */
+static mlp_table_encoding *fit_capped(const mlp_table *t, size_t max_categories)
+{
+    mlp_table_fit_options o = mlp_table_fit_options_default();
+    ck_assert_uint_eq(o.max_categories, 0);
+    o.max_categories = max_categories;
+    mlp_table_encoding *enc = NULL;
+    mlp_error_detail det = {0};
+    ck_assert_msg(mlp_table_encoding_fit_ex(&enc, t, &o, &det) == MLP_OK, "%s", det.message);
+    return enc;
+}
+
+START_TEST(rare_categories_beyond_the_cap)
+{
+    /* a x5, b x3, c x3, d x3, e x1, two missing */
+    const char *vals[] = {"a", "a", "a", "a", "a", "c", "c", "c", "b", "b", "b", "d", "d",
+                          "d", "e", "NA", "NA"};
+    char text[512] = "c,y\n";
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s,%zu\n", vals[i], i % 2);
+    mlp_table *t = table_of(text);
+    mlp_table_encoding *enc = fit_capped(t, 2);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 0), 3); /* a, b, (missing) */
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 0, 0), "a");
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 0, 1), "b");
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 0, 2), "(missing)");
+    ck_assert_uint_eq(mlp_table_encoding_column_distinct(enc, 0), 5);
+    ck_assert_uint_eq(mlp_table_encoding_column_other(enc, 0), 7); /* c, d, e */
+    mlp_table_report_ex rep = {.struct_size = sizeof rep};
+    mlp_dataset *ds = NULL;
+    ck_assert_int_eq(mlp_table_encode_ex(enc, t, true, &ds, &rep, NULL), MLP_OK);
+    ck_assert_uint_eq(rep.other_cells, 7);
+    ck_assert_uint_eq(rep.unseen_categories, 0);
+    const float a[] = {1, 0, 0}, other[] = {0, 0, 0}, missing[] = {0, 0, 1};
+    row_is(ds, 0, a, 3);
+    row_is(ds, 5, other, 3);  /* c */
+    row_is(ds, 14, other, 3); /* e */
+    row_is(ds, 15, missing, 3);
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    /* the default keeps them all; so does SIZE_MAX */
+    enc = fit_capped(t, 0);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 0), 6);
+    ck_assert_uint_eq(mlp_table_encoding_column_other(enc, 0), 0);
+    mlp_table_encoding_free(enc);
+    enc = fit_capped(t, SIZE_MAX);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 0), 6);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+/* 6,000 categories in 18,000 rows (not an identifier: 3 rows each) encoded 6,000 wide took
+ * 432 MB; by default the width is MLP_TABLE_MAX_CATEGORIES. */
+START_TEST(many_categories_keep_a_bounded_width)
+{
+    size_t n = 18000, size = 32 * n + 16;
+    char *text = malloc(size);
+    ck_assert_ptr_nonnull(text);
+    size_t used = (size_t)snprintf(text, size, "c,y\n");
+    for (size_t i = 0; i < n; i++) /* 3 rows a value; the first 6 rows 'v0', the most */
+        used += (size_t)snprintf(text + used, size - used, "v%zu,%zu\n",
+                                 i < 6 ? 0 : (i % 6000), i % 2);
+    mlp_table *t = table_of(text);
+    free(text);
+    mlp_table_encoding *enc = fit_capped(t, 0);
+    ck_assert_uint_eq(mlp_table_encoding_input_size(enc), MLP_TABLE_MAX_CATEGORIES);
+    ck_assert_str_eq(mlp_table_encoding_category(enc, 0, 0), "v0"); /* the most frequent */
+    ck_assert_uint_eq(mlp_table_encoding_column_distinct(enc, 0), 6000);
+    mlp_dataset *ds = encode_ok(enc, t, NULL);
+    ck_assert_uint_eq(mlp_dataset_input_size(ds), MLP_TABLE_MAX_CATEGORIES);
+    mlp_dataset_free(ds);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
 START_TEST(round_trip_through_model_file)
 {
     mlp_table *t = table_of(TRAIN_TEXT);
@@ -829,6 +912,8 @@ static Suite *table_suite(void)
     tcase_add_test(tc, encode_dates);
     tcase_add_test(tc, missing_labels_drop_rows);
     tcase_add_test(tc, multi_output_labels);
+    tcase_add_test(tc, rare_categories_beyond_the_cap);
+    tcase_add_test(tc, many_categories_keep_a_bounded_width);
     tcase_add_test(tc, round_trip_through_model_file);
     tcase_add_test(tc, model_file_checks_the_table_section);
     tcase_add_test(tc, contradicting_sections_are_refused);

@@ -3,6 +3,7 @@
 #include "model_io.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +137,11 @@ int cmd_eval(int argc, char **argv)
     mlp_status st = MLP_OK;
     if (rc == CLI_OK && (st = mlp_model_evaluate(m, scratch, ds, &met, rmse, &detail)) != MLP_OK) {
         cli_report_status(cli_input_name(data_path), st, &detail);
+        rc = CLI_DATA_ERROR;
+    }
+    if (rc == CLI_OK && regress && met.count && !isfinite(met.rmse)) { /* never a silent inf */
+        cli_error("%s: the RMSE is %g: the model's outputs overflow float on some records "
+                  "(inputs far outside the training data?)", cli_input_name(data_path), met.rmse);
         rc = CLI_DATA_ERROR;
     }
     if (rc == CLI_OK) {

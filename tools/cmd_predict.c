@@ -3,6 +3,7 @@
 #include "model_io.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,16 @@ static void write_row(FILE *fp, const mlp_model *m, const size_t *class_index, c
     fputc('\n', fp);
 }
 
+/* The first of b records whose outputs are not all finite (inputs far outside what the
+ * model was trained on overflow float), b when none: such a row is never written. */
+static size_t first_non_finite(const float *y, size_t b, size_t out)
+{
+    for (size_t r = 0; r < b; r++)
+        for (size_t k = 0; k < out; k++)
+            if (!isfinite(y[r * out + k])) return r;
+    return b;
+}
+
 /* Predicts chunk by chunk through one scratch and writes the rows. */
 static int predict(const mlp_model *m, const mlp_dataset *ds, bool header, const char *path,
                    const model_args *a, FILE *fp)
@@ -149,18 +160,27 @@ static int predict(const mlp_model *m, const mlp_dataset *ds, bool header, const
         mlp_model_scratch_free(s);
         return CLI_DATA_ERROR;
     }
-    size_t batch = cli_eval_batch(rows);
+    size_t batch = mlp_model_predict_batch(m, rows); /* the scratch's (cli_model_scratch) */
     float *y = malloc(batch * out * sizeof *y);
     size_t *classes = malloc(batch * sizeof *classes);
     bool classify = cli_model_classifies(m);
     mlp_error_detail detail = {0};
     mlp_status st = y && classes ? MLP_OK : MLP_ERR_NO_MEMORY;
+    bool overflow = false;
     if (st == MLP_OK && header) write_header(fp, m, classify);
     const float *x = mlp_dataset_inputs_const(ds);
-    for (size_t i = 0; st == MLP_OK && i < rows; i += batch) {
+    for (size_t i = 0; st == MLP_OK && !overflow && i < rows; i += batch) {
         size_t b = rows - i < batch ? rows - i : batch;
         st = classify ? mlp_model_classify_with_ex(m, s, x + i * in, b, classes, y, &detail)
                       : mlp_model_predict_with_ex(m, s, x + i * in, b, y, &detail);
+        size_t bad = st == MLP_OK ? first_non_finite(y, b, out) : b;
+        if (bad < b) {
+            cli_error("%s: record %zu: the prediction is not finite (its inputs overflow the "
+                      "model's float arithmetic: far outside the training data?)", path,
+                      i + bad + 1);
+            overflow = true;
+            break;
+        }
         for (size_t r = 0; st == MLP_OK && r < b; r++)
             write_row(fp, m, classify ? classes + r : NULL, y + r * out);
     }
@@ -171,7 +191,7 @@ static int predict(const mlp_model *m, const mlp_dataset *ds, bool header, const
         cli_report_status(path, st, &detail);
         return CLI_DATA_ERROR;
     }
-    return CLI_OK;
+    return overflow ? CLI_DATA_ERROR : CLI_OK;
 }
 
 int cmd_predict(int argc, char **argv)

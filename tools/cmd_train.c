@@ -234,6 +234,7 @@ static int check_resume_flags(const train_run *r)
     const char *table_values[] = {o->ignore, o->categorical, o->numeric, o->date, o->missing};
     for (size_t i = 0; i < 5; i++)
         if (table_values[i]) return keeps(table_flags[i], "column encoding", NULL);
+    if (o->max_categories) return keeps("--max-categories", "column encoding", NULL);
     if ((g & SET_OPTIMIZER) && o->optimizer != oc->kind)
         return keeps("--optimizer", "optimizer",
                      cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind));
@@ -325,6 +326,7 @@ static void make_config(train_run *r)
     c->table.numeric = o->numeric;
     c->table.missing = o->missing;
     c->table_date = o->date;
+    c->table_max_categories = o->max_categories;
     if (o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 && r->all &&
         mlp_dataset_target_size(r->all) == 10) {
         c->class_names = fashion_mnist_classes;
@@ -439,7 +441,11 @@ static int report_and_write(train_run *r)
         if (strncmp(p->lines[i], "rmse per output:", 16) == 0) continue; /* with the result */
         fprintf(r->report, "%s\n", p->lines[i]);
     }
-    if (!isfinite(p->train_loss)) cli_error("warning: the training loss is not finite: try a smaller --lr");
+    if (!isfinite(p->train_loss)) { /* the library refuses such a fit; never save one */
+        cli_error("the training loss is %g: no model written (try a smaller --lr)",
+                  p->train_loss);
+        return CLI_DATA_ERROR;
+    }
     int rc = write_outputs(r);
     if (rc != CLI_OK) return rc;
     const char *prefix = p->test_count ? "test" : p->val_count ? "val" : "train";

@@ -164,7 +164,8 @@ int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precisio
     *out = NULL;
     const bool given = precision != MLP_PRECISION_COUNT;
     if (given && !cli_precision_ok(precision)) return CLI_DATA_ERROR;
-    size_t batch = cli_eval_batch(records); /* no bigger than the data (one wide record) */
+    /* no bigger than the data, nor than the library's memory bound for wide nets */
+    size_t batch = mlp_model_predict_batch(m, records);
     mlp_status st = mlp_model_scratch_create(out, m, batch);
     if (st == MLP_OK && given) st = mlp_model_scratch_set_precision(*out, precision);
     if (st != MLP_OK) {

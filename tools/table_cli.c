@@ -52,7 +52,7 @@ int cli_table_encode(const mlp_table_encoding *enc, const mlp_table *t, const ch
 void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_ex *rep)
 {
     if (!rep->rows_dropped && !rep->missing_cells && !rep->unseen_categories &&
-        !rep->unseen_classes)
+        !rep->unseen_classes && !rep->other_cells)
         return;
     fprintf(fp, "%s: %zu rows", name, rep->rows_read);
     if (rep->rows_dropped)
@@ -68,6 +68,9 @@ void cli_table_report_print(FILE *fp, const char *name, const mlp_table_report_e
     if (rep->unseen_categories)
         fprintf(fp, ", %zu cells with a category not seen in training (encoded as all zeros)",
                 rep->unseen_categories);
+    if (rep->other_cells)
+        fprintf(fp, ", %zu cells with a value beyond a column's most frequent categories "
+                "(encoded as all zeros)", rep->other_cells);
     fputc('\n', fp);
 }
 
@@ -140,9 +143,16 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
             fprintf(fp, " -> days since 1970 and season (sin, cos)%s",
                     imputed ? ", mean imputed, + missing indicator" : "");
             break;
-        case MLP_COLUMN_CATEGORICAL:
+        case MLP_COLUMN_CATEGORICAL: {
             print_categories(fp, enc, j);
+            size_t other = mlp_table_encoding_column_other(enc, j);
+            size_t kept = mlp_table_encoding_column_width(enc, j) - (missing > 0);
+            size_t distinct = mlp_table_encoding_column_distinct(enc, j);
+            if (other) /* beyond max_categories: the rarer values as all zeros */
+                fprintf(fp, " (the %zu most frequent; %zu rarer values in %zu cells encoded "
+                        "as all zeros)", kept, distinct - kept, other);
             break;
+        }
         case MLP_COLUMN_IGNORED:
             if (mlp_table_encoding_column_distinct(enc, j) > 0)
                 fprintf(fp, " (%zu distinct text values: an identifier; --categorical to use it)",

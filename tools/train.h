@@ -23,6 +23,7 @@ typedef struct train_options {
     const char *label;
     /* tables: column lists (names or 0-based indices, comma-separated) and missing tokens */
     const char *ignore, *categorical, *numeric, *date, *missing;
+    size_t max_categories; /* 0: the library's default */
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;

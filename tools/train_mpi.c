@@ -31,6 +31,15 @@ static double watchdog_seconds(void)
     return *end == '\0' && t >= 0.0 && t < 1e9 ? t : -1.0;
 }
 
+/* MLP_MPI_GRADIENTS: "bf16" sends the gradient in bfloat16 (mlp_mpi_options.bf16_gradients),
+ * "float" or unset keeps it float; anything else: -1. */
+static int bf16_gradients_wanted(void)
+{
+    const char *v = getenv("MLP_MPI_GRADIENTS");
+    if (!v || !*v || strcmp(v, "float") == 0) return 0;
+    return strcmp(v, "bf16") == 0 ? 1 : -1;
+}
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
@@ -38,9 +47,10 @@ static void on_stop_signal(int sig)
 }
 
 /* Under mpirun Ctrl-C reaches mpirun only (each rank has its own process group): mpirun
- * sends every rank SIGTERM, then SIGKILL a second later (odls_base_sigkill_timeout), and
- * it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C does: the ranks agree to
- * stop after the current batch, and rank 0 saves the model when it has the time. */
+ * sends every rank SIGTERM odls_base_sigkill_timeout seconds later, then SIGKILL as long
+ * again after that, and it forwards SIGUSR1 as it is. Both stop training the way Ctrl-C
+ * does: the ranks agree to stop at the end of the epoch, and rank 0 saves the model when
+ * it has the time (docs/mpi.md). */
 static void install_stop_signals(void)
 {
     struct sigaction sa;
@@ -105,6 +115,10 @@ int train_mpi_start(train_options *o)
     mo.timeout_seconds = watchdog_seconds();
     if (!refused && mo.timeout_seconds < 0.0)
         refused = "MLP_MPI_TIMEOUT must be a number of seconds >= 0 (0 waits for ever)";
+    const int bf16 = bf16_gradients_wanted();
+    if (!refused && bf16 < 0)
+        refused = "MLP_MPI_GRADIENTS must be 'bf16' or 'float' (the default)";
+    mo.bf16_gradients = bf16 == 1;
     mlp_error_detail d = {0};
     if (!refused && mlp_mpi_session_create(&mpi.session, MPI_COMM_WORLD, &mo, &d) != MLP_OK)
         refused = d.message;
@@ -172,8 +186,11 @@ mlp_status train_mpi_train(mlp_net *net, mlp_optimizer *opt, const float *inputs
     size_t most;
     mlp_mpi_shard(global, 0, mpi.size, NULL, &most);
     fprintf(report, "mpi: %d rank%s, global batch %zu (up to %zu records per rank), %d BLAS "
-                    "thread%s per rank\n", mpi.size, mpi.size == 1 ? "" : "s", global, most,
-            mlp_get_threads(), mlp_get_threads() == 1 ? "" : "s");
+                    "thread%s per rank%s\n", mpi.size, mpi.size == 1 ? "" : "s", global, most,
+            mlp_get_threads(), mlp_get_threads() == 1 ? "" : "s",
+            bf16_gradients_wanted() == 1 && mpi.size > 1
+                ? ", gradients exchanged in bf16 (MLP_MPI_GRADIENTS)"
+                : "");
     fflush(report);
     mlp_error_detail detail = {0};
     mlp_train_config c = *cfg;

@@ -40,6 +40,8 @@ static void train_help(void)
 "  --date COL,...                columns read as dates (other cells imputed, counted)\n"
 "  --missing TOKENS              comma-separated missing-cell markers, ignoring case\n"
 "                                (NA,NaN,?,null; an empty cell is always missing)\n"
+"  --max-categories N            categories kept per text column, the most frequent; the\n"
+"                                rarer values encode as all zeros (256)\n"
 "  --scale standard|minmax|robust|none  fitted on the training split (IDX minmax, CSV standard)\n"
 "  --val-fraction F              held out for early stopping, best epoch kept (CSV: 0.15*)\n"
 "  --patience N                  epochs without validation improvement; 0: no early\n"
@@ -110,7 +112,7 @@ enum {
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
     OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
-    OPT_MPI,
+    OPT_MPI, OPT_MAX_CATEGORIES,
 };
 
 static const struct option long_options[] = {
@@ -126,6 +128,7 @@ static const struct option long_options[] = {
     {"numeric", required_argument, NULL, OPT_NUMERIC},
     {"date", required_argument, NULL, OPT_DATE},
     {"missing", required_argument, NULL, OPT_MISSING},
+    {"max-categories", required_argument, NULL, OPT_MAX_CATEGORIES},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"val-fraction", required_argument, NULL, OPT_VAL},
     {"patience", required_argument, NULL, OPT_PATIENCE},
@@ -209,6 +212,9 @@ static int parse_one(int c, train_options *o)
     case OPT_NUMERIC: o->numeric = optarg; break;
     case OPT_DATE: o->date = optarg; break;
     case OPT_MISSING: o->missing = optarg; break;
+    case OPT_MAX_CATEGORIES:
+        ok = cli_parse_size(CMD, "--max-categories", optarg, 1, 1000000000, &o->max_categories);
+        break;
     case OPT_TASK:
         ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
         o->task = (mlp_task)v, o->set |= SET_TASK;
@@ -325,9 +331,9 @@ static int check_data_options(const train_options *o)
     if (train_stdin && test_stdin)
         return cli_usage_error(CMD, "--train and --test cannot both read stdin (-)");
     if (idx && (o->label || o->ignore || o->categorical || o->numeric || o->date ||
-                o->missing))
-        return cli_usage_error(CMD, "--label, --ignore, --categorical, --numeric, --date "
-                                    "and --missing are for CSV data");
+                o->missing || o->max_categories))
+        return cli_usage_error(CMD, "--label, --ignore, --categorical, --numeric, --date, "
+                                    "--missing and --max-categories are for CSV data");
     if (idx && (o->set & SET_TASK) && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "IDX data is for classification (--task classify)");
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)

@@ -2,7 +2,9 @@
  * from a file, saved. */
 #include "api/model_handle.h"
 
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* DIMENSION/WORKSPACE_MISMATCH, naming the part, when the parts do not belong together. */
 static mlp_status check_parts(const mlp_net *net, const mlp_preprocess *pre,
@@ -101,13 +103,38 @@ mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *inf
 mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
                               mlp_model_info *info, mlp_error_detail *detail)
 {
+    return mlp_model_open_mem_ex(out, data, size, NULL, info, detail);
+}
+
+mlp_model_open_options mlp_model_open_options_default(void)
+{
+    mlp_model_open_options o;
+    memset(&o, 0, sizeof o);
+    o.struct_size = sizeof o;
+    return o;
+}
+
+mlp_status mlp_model_open_mem_ex(mlp_model **out, const void *data, size_t size,
+                                 const mlp_model_open_options *options, mlp_model_info *info,
+                                 mlp_error_detail *detail)
+{
     if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
     if (!data) return mlp_fail(detail, MLP_ERR_NULL_ARG, "data is NULL");
+    mlp_model_open_options o = mlp_model_open_options_default();
+    if (options) {
+        if (options->struct_size < offsetof(mlp_model_open_options, max_width) +
+                                       sizeof o.max_width || options->struct_size > sizeof o)
+            return mlp_fail(detail, MLP_ERR_INVALID_ARG, "options->struct_size is %zu: take "
+                            "the options from mlp_model_open_options_default",
+                            options->struct_size);
+        memcpy(&o, options, options->struct_size);
+    }
     mlp_net *net = NULL;
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
     mlp_model_info mi;
-    mlp_status st = mlp_model_load_mem(data, size, &net, &pre, &opt, &mi, detail);
+    mlp_status st = mlp_model_load_mem_limited(data, size, options ? &o : NULL, &net, &pre,
+                                               &opt, &mi, detail);
     if (st != MLP_OK) return st;
     return adopt_loaded(out, net, pre, opt, &mi, info, detail);
 }

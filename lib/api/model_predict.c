@@ -150,6 +150,23 @@ mlp_status mlp_model_classify_with_ex(const mlp_model *model, mlp_model_scratch 
     return st;
 }
 
+/* The floats a scratch holds per record: the scaled copy and the input, every layer's
+ * activations, the softmax logits (mlp_model_predict_ex's documented count). */
+static size_t floats_per_record(const mlp_net *net)
+{
+    size_t L = mlp_net_layer_count(net), f = 2 * mlp_net_input_size(net);
+    for (size_t l = 0; l < L; l++) f += mlp_net_size(net, l + 1);
+    return f + mlp_net_output_size(net);
+}
+
+size_t mlp_model_predict_batch(const mlp_model *model, size_t n)
+{
+    if (!model || n == 0) return 1;
+    size_t b = n < MLP_MODEL_PREDICT_CHUNK ? n : MLP_MODEL_PREDICT_CHUNK;
+    size_t fit = MLP_MODEL_PREDICT_MEMORY / sizeof(float) / floats_per_record(model->net);
+    return b < fit ? b : fit ? fit : 1;
+}
+
 /* A scratch for one call; NULL_ARG/INVALID_ARG first so that they win over NO_MEMORY. */
 static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
                                const float *raw_rows, size_t n, const void *out,
@@ -159,8 +176,7 @@ static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
     if (!raw_rows) return mlp_fail(d, MLP_ERR_NULL_ARG, "raw_rows is NULL");
     if (!out) return mlp_fail(d, MLP_ERR_NULL_ARG, "%s is NULL", out_name);
     if (n == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "n is 0: no records to predict");
-    return mlp_model_scratch_create_ex(s, model, n < MLP_MODEL_PREDICT_CHUNK
-                                                     ? n : MLP_MODEL_PREDICT_CHUNK, d);
+    return mlp_model_scratch_create_ex(s, model, mlp_model_predict_batch(model, n), d);
 }
 
 mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,

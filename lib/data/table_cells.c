@@ -90,28 +90,21 @@ static int cmp_number(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-void mlp_table_sort_values(char **values, size_t n)
+mlp_status mlp_table_sort_values(char **values, size_t n)
 {
-    if (n < 2) return;
+    if (n < 2) return MLP_OK;
+    /* no fallback when out of memory: an order by text would be another encoding */
     value_key *keys = mlp_mem_alloc(n * sizeof *keys);
+    if (!keys) return MLP_ERR_NO_MEMORY;
     int numeric = 1;
-    if (keys) {
-        for (size_t i = 0; i < n; i++) {
-            keys[i].text = values[i];
-            if (numeric && !mlp_table_parse_number(values[i], &keys[i].number)) numeric = 0;
-        }
-        qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
-        for (size_t i = 0; i < n; i++) values[i] = keys[i].text;
-        mlp_mem_free(keys);
-        return;
+    for (size_t i = 0; i < n; i++) {
+        keys[i].text = values[i];
+        if (numeric && !mlp_table_parse_number(values[i], &keys[i].number)) numeric = 0;
     }
-    /* Out of memory: an insertion sort by text keeps the order defined. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(values[j - 1], values[j]) > 0; j--) {
-            char *tmp = values[j];
-            values[j] = values[j - 1];
-            values[j - 1] = tmp;
-        }
+    qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
+    for (size_t i = 0; i < n; i++) values[i] = keys[i].text;
+    mlp_mem_free(keys);
+    return MLP_OK;
 }
 
 /* A table of the rows sel[0..n) of t (text shared by copying it whole). */

@@ -165,6 +165,11 @@ const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *en
     const table_column *c = column(enc, col);
     return c && k < MLP_TABLE_INVALID_EXAMPLES ? c->invalid_examples[k] : NULL;
 }
+size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, size_t col)
+{
+    const table_column *c = column(enc, col);
+    return c ? c->other : 0;
+}
 size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col)
 {
     const table_column *c = column(enc, col);
@@ -329,6 +334,8 @@ static void encode_row(encode_ctx *e, size_t r, float *x)
             else if (!is_missing)
                 k = mlp_str_index_find(&e->lookup[j], s);
             if (k != SIZE_MAX) x[k] = 1.0f;
+            else if (!is_missing && c->distinct > c->n_categories - (c->missing_category != 0))
+                e->rep.other_cells++; /* its rarer values were not kept */
             else if (!is_missing) e->rep.unseen_categories++;
             break;
         }

@@ -69,7 +69,7 @@ static char **set_sorted(const value_set *v, const char *extra, size_t *n)
         if (!v->slot[i]) continue;
         if (!(out[k++] = mlp_mem_strdup(v->slot[i]))) goto fail;
     }
-    mlp_table_sort_values(out, k);
+    if (mlp_table_sort_values(out, k) != MLP_OK) goto fail;
     if (extra && !(out[k++] = mlp_mem_strdup(extra))) goto fail;
     *n = k;
     return out;
@@ -157,6 +157,7 @@ typedef struct fit_ctx {
     size_t used;
     const char *missing;
     mlp_error_detail *detail;
+    size_t max_categories; /* at least 1 */
 } fit_ctx;
 
 static const char *cell(const fit_ctx *f, size_t r, size_t j)
@@ -198,7 +199,54 @@ static mlp_status none_of_kind(const fit_ctx *f, size_t j, int mark, size_t pres
                           mark == MARK_DATE ? "a date" : "a number");
 }
 
-/* Text column: its categories, or ignored as an identifier. */
+typedef struct value_count {
+    size_t count, index; /* index: in the sorted values */
+} value_count;
+
+/* Most frequent first; ties in the values' sorted order. */
+static int by_count(const void *a, const void *b)
+{
+    const value_count *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Keeps the `keep` most frequent of the sorted values[0..n) of column j (in their sorted
+ * order, at the front of values; the others freed); *other receives the cells of the
+ * others. */
+static mlp_status keep_frequent(const fit_ctx *f, size_t j, char **values, size_t n,
+                                size_t keep, size_t *other)
+{
+    mlp_str_index ix;
+    value_count *vc = mlp_mem_calloc(n, sizeof *vc);
+    if (!vc || mlp_str_index_build(&ix, (const char *const *)values, n) != MLP_OK) {
+        mlp_mem_free(vc);
+        return MLP_ERR_NO_MEMORY;
+    }
+    for (size_t k = 0; k < n; k++) vc[k].index = k;
+    for (size_t r = 0; r < f->t->rows; r++) {
+        const char *s = cell(f, r, j);
+        if (!f->use[r] || mlp_table_is_missing(s, f->missing)) continue;
+        size_t k = mlp_str_index_find(&ix, s);
+        if (k != SIZE_MAX) vc[k].count++;
+    }
+    mlp_str_index_free(&ix);
+    qsort(vc, n, sizeof *vc, by_count);
+    *other = 0;
+    for (size_t k = keep; k < n; k++) { /* dropped: freed, marked */
+        *other += vc[k].count;
+        mlp_mem_free(values[vc[k].index]);
+        values[vc[k].index] = NULL;
+    }
+    mlp_mem_free(vc);
+    size_t kept = 0;
+    for (size_t k = 0; k < n; k++)
+        if (values[k]) values[kept++] = values[k];
+    return MLP_OK;
+}
+
+/* Text column: its categories (the max_categories most frequent values, the others
+ * counted), or ignored as an identifier. */
 static mlp_status fit_text(const fit_ctx *f, size_t j, int mark, size_t present,
                            table_column *col)
 {
@@ -221,6 +269,14 @@ static mlp_status fit_text(const fit_ctx *f, size_t j, int mark, size_t present,
         col->categories = set_sorted(&set, col->missing_category ? TABLE_MISSING_CATEGORY : NULL,
                                      &col->n_categories);
         if (!col->categories) st = MLP_ERR_NO_MEMORY;
+        if (st == MLP_OK && set.n > f->max_categories) {
+            st = keep_frequent(f, j, col->categories, set.n, f->max_categories, &col->other);
+            if (st == MLP_OK) {
+                if (col->missing_category) /* "(missing)" moves up behind the values kept */
+                    col->categories[f->max_categories] = col->categories[set.n];
+                col->n_categories = f->max_categories + (col->missing_category != 0);
+            }
+        }
     }
     mlp_mem_free(set.slot);
     return st;
@@ -418,7 +474,8 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t,
     for (size_t i = 0; i < 4 && st == MLP_OK; i++)
         if (lists[i]) st = mark_list(t, lists[i], list_marks[i], marks, enc, detail);
     if (st != MLP_OK) return st;
-    fit_ctx f = {t, use, 0, missing, detail};
+    fit_ctx f = {t, use, 0, missing, detail,
+                 o->max_categories ? o->max_categories : MLP_TABLE_MAX_CATEGORIES};
     for (size_t r = 0; r < t->rows; r++) {
         use[r] = 1;
         for (size_t k = 0; k < enc->n_labels; k++)

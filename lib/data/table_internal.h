@@ -44,6 +44,7 @@ typedef struct table_column {
     char **categories;     /* categorical: sorted; "(missing)" last when missing_category */
     size_t n_categories;
     int missing_category;  /* categorical: missing cells are the last category */
+    size_t other;          /* categorical: cells of the values not kept (not saved) */
     size_t invalid;        /* numeric/date: cells of another kind, imputed (not saved) */
     char *invalid_examples[MLP_TABLE_INVALID_EXAMPLES]; /* the first distinct ones */
 } table_column;
@@ -69,7 +70,8 @@ size_t mlp_table_encoding_width(const mlp_table_encoding *enc);
 mlp_table_encoding *mlp_table_encoding_alloc(size_t n_columns, size_t n_labels);
 /* Frees what a column owns (not the column). */
 void mlp_table_column_clear(table_column *c);
-/* Sorts text values (numerically when every one is a number, else by strcmp). */
-void mlp_table_sort_values(char **values, size_t n);
+/* Sorts text values (numerically when every one is a number, else by strcmp); NO_MEMORY
+ * leaves them as they were. */
+mlp_status mlp_table_sort_values(char **values, size_t n);
 
 #endif /* MLP_DATA_TABLE_INTERNAL_H */

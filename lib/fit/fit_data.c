@@ -111,6 +111,7 @@ mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_
         o.numeric = c->table.numeric;
         o.missing = c->table.missing;
         o.date = c->table_date;
+        o.max_categories = c->table_max_categories;
         st = mlp_table_encoding_fit_ex(fitted, on, &o, detail);
         enc = st == MLP_OK ? *fitted : NULL;
     }

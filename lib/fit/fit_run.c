@@ -242,6 +242,28 @@ static mlp_status measure(fit_state *s)
     return st;
 }
 
+/* The model handed back is finite, and so is its loss on the data it was trained on: a
+ * fold of the target scaling that overflows float, or a trainer that left NaN behind, is
+ * an error rather than a model that predicts inf. */
+static mlp_status check_finite(const fit_state *s)
+{
+    const mlp_fit_report *r = s->r;
+    if (!mlp_all_finite(mlp_net_params_const(s->m.net), mlp_param_count(s->m.net)))
+        return mlp_fail(s->detail, MLP_ERR_NON_FINITE, "train: the fitted model has a NaN or "
+                        "infinite parameter%s", s->targets.mean ? " (the target scaling "
+                        "folded into the output layer overflows float): rescale the targets"
+                        : "");
+    const double losses[] = {r->train_loss, r->val_loss, r->test_loss};
+    const char *names[] = {"training", "validation", "test"};
+    const size_t counts[] = {r->train_count, r->val_count, r->test_count};
+    for (size_t i = 0; i < 3; i++)
+        if (counts[i] && !isfinite(losses[i]))
+            return mlp_fail(s->detail, MLP_ERR_NON_FINITE, "train: the fitted model's %s "
+                            "loss is %g (its outputs overflow float): rescale the inputs or "
+                            "targets, or try a smaller learning rate", names[i], losses[i]);
+    return MLP_OK;
+}
+
 mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_result *res,
                    mlp_fit_report *r, mlp_fit_report *caller, mlp_error_detail *detail)
 {
@@ -278,6 +300,7 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
     }
     if (st == MLP_OK) st = finish(&s);
     if (st == MLP_OK) st = measure(&s);
+    if (st == MLP_OK) st = check_finite(&s);
     mlp_workspace_free(s.m.ws);
     if (s.resumed) { /* the model's own net and optimizer: the caller keeps them */
         if (st != MLP_OK && s.unfolded) fit_targets_fold(&s.targets, s.m.net, false);

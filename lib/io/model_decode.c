@@ -132,17 +132,53 @@ static mlp_status attach_table(const model_plan *plan, mlp_preprocess *p,
     return s;
 }
 
+/* The parsed image against the caller's limits, before anything is built. */
+static mlp_status within_limits(const model_plan *plan, size_t size,
+                                const mlp_model_open_options *lim, mlp_error_detail *detail)
+{
+    size_t widest = 0;
+    for (size_t i = 0; i <= plan->net.n_layers; i++) {
+        uint64_t w = ld_u64(plan->net.sizes_at + 8 * i);
+        if (w > widest) widest = (size_t)w;
+    }
+    const size_t value[] = {size, plan->net.param_count, widest};
+    const size_t limit[] = {lim->max_bytes, lim->max_params, lim->max_width};
+    const char *what[] = {"max_bytes", "max_params", "max_width"};
+    const char *has[] = {"bytes", "parameters", "as its widest layer"};
+    for (size_t k = 0; k < 3; k++)
+        if (limit[k] && value[k] > limit[k]) {
+            set_detail(detail, "options->%s is %zu, and the image has %zu %s", what[k],
+                       limit[k], value[k], has[k]);
+            return MLP_ERR_INVALID_ARG;
+        }
+    return MLP_OK;
+}
+
 mlp_status mlp_model_load_mem(const void *data, size_t size, mlp_net **net,
                               mlp_preprocess **pre, mlp_optimizer **opt,
                               mlp_model_info *info, mlp_error_detail *detail)
+{
+    return mlp_model_load_mem_limited(data, size, NULL, net, pre, opt, info, detail);
+}
+
+mlp_status mlp_model_load_mem_limited(const void *data, size_t size,
+                                      const mlp_model_open_options *limits, mlp_net **net,
+                                      mlp_preprocess **pre, mlp_optimizer **opt,
+                                      mlp_model_info *info, mlp_error_detail *detail)
 {
     clear_detail(detail);
     if (!data || !net) {
         set_detail(detail, "data and net are required");
         return MLP_ERR_NULL_ARG;
     }
+    if (limits && limits->max_bytes && size > limits->max_bytes) {
+        set_detail(detail, "options->max_bytes is %zu, and the image has %zu bytes",
+                   limits->max_bytes, size);
+        return MLP_ERR_INVALID_ARG;
+    }
     model_plan plan;
     mlp_status s = mlp_model_parse(data, size, &plan, detail);
+    if (s == MLP_OK && limits) s = within_limits(&plan, size, limits, detail);
     if (s != MLP_OK) return s;
 
     mlp_net *n = NULL;

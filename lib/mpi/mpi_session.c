@@ -7,6 +7,7 @@
 #include "mpi_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -17,6 +18,8 @@
 
 #define ARRIVE_TAG 4242
 #define MAX_SUMS 7 /* doubles summed with one status in one reduction */
+/* mlp_mpi_options before bf16_gradients was appended */
+#define OPTIONS_FIRST_SIZE (offsetof(mlp_mpi_options, shard_optimizer) + sizeof(bool))
 
 struct mlp_mpi_session {
     MPI_Comm comm, arrive_comm; /* the collectives; the arrival messages */
@@ -27,7 +30,11 @@ struct mlp_mpi_session {
     unsigned long long seq, *arrived; /* this rank's arrivals; a slot per rank */
     MPI_Request *reqs;                /* two per rank */
     bool shard;                       /* shard_optimizer */
+    bool bf16;                        /* bf16_gradients */
+    uint16_t *bf16_send, *bf16_recv;  /* the exchange buffers (bf16) */
+    size_t bf16_send_cap, bf16_recv_cap;
     int *counts, *displs;             /* each rank's slice of the parameters (sharded) */
+    int *recv_counts, *recv_displs;   /* what the bf16 all-to-all receives from each rank */
     size_t sharded_for;               /* the parameter count counts/displs are for */
     atomic_llong blocked_since;       /* monotonic ns inside a collective, 0 outside */
     char blocked_what[96];
@@ -211,11 +218,86 @@ static bool sharded(mlp_mpi_session *s, size_t n)
     return true;
 }
 
+/* float to bfloat16, rounded to nearest even; NaN stays NaN. */
+static uint16_t to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+static float from_bf16(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static bool grow(uint16_t **buf, size_t *cap, size_t n)
+{
+    if (*cap >= n) return true;
+    uint16_t *p = realloc(*buf, n * sizeof *p);
+    if (!p) return false;
+    *buf = p;
+    *cap = n;
+    return true;
+}
+
+/* The slices counts/displs for the bf16 exchange: this rank's slice (sharded) or, with
+ * shard_optimizer off, nothing to set up; false where int counts cannot hold n. */
+static bool sharded_or_whole(mlp_mpi_session *s, size_t n)
+{
+    if (s->shard) return sharded(s, n);
+    return n <= (size_t)INT_MAX / (size_t)s->ranks;
+}
+
+/* Room for the bf16 exchange of n parameters; false (nothing freed) when out of memory. */
+static bool bf16_buffers(mlp_mpi_session *s, size_t n)
+{
+    const size_t mine = s->shard ? (size_t)s->counts[s->rank] : n;
+    return grow(&s->bf16_send, &s->bf16_send_cap, n) &&
+           grow(&s->bf16_recv, &s->bf16_recv_cap, mine * (size_t)s->ranks);
+}
+
+/* The gradient sum with each rank's gradient sent in bf16 (buffers from bf16_buffers).
+ * Sharded: each rank receives every rank's bf16 copy of its slice (an all-to-all) and sums
+ * them in float in rank order into grad[0 .. its count), where the reduce-scatter puts it.
+ * Whole: every rank gathers every rank's bf16 gradient and sums the whole vector in rank
+ * order. The same order on every rank: the same sums, so the ranks stay bit-identical. */
+static void exchange_bf16(mlp_mpi_session *s, float *grad, size_t n)
+{
+    const size_t ranks = (size_t)s->ranks;
+    const size_t mine = s->shard ? (size_t)s->counts[s->rank] : n;
+    for (size_t i = 0; i < n; i++) s->bf16_send[i] = to_bf16(grad[i]);
+    if (s->shard) {
+        for (size_t r = 0; r < ranks; r++) {
+            s->recv_counts[r] = (int)mine;
+            s->recv_displs[r] = (int)(r * mine);
+        }
+        MPI_Alltoallv(s->bf16_send, s->counts, s->displs, MPI_UINT16_T, s->bf16_recv,
+                      s->recv_counts, s->recv_displs, MPI_UINT16_T, s->comm);
+    } else {
+        MPI_Allgather(s->bf16_send, (int)n, MPI_UINT16_T, s->bf16_recv, (int)n, MPI_UINT16_T,
+                      s->comm);
+    }
+    for (size_t i = 0; i < mine; i++) {
+        float sum = 0.0f;
+        for (size_t r = 0; r < ranks; r++) sum += from_bf16(s->bf16_recv[r * mine + i]);
+        grad[i] = sum;
+    }
+}
+
 static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, float *grad,
                               size_t batch, double *doubles, size_t n_doubles, mlp_status local,
                               mlp_error_detail *detail)
 {
     mlp_mpi_session *s = user;
+    const size_t n = mlp_param_count(net);
+    /* bf16 exchange where the counts fit MPI's ints; its buffers agreed on below */
+    const bool bf16 = s->bf16 && s->ranks > 1 && sharded_or_whole(s, n);
+    if (bf16 && local == MLP_OK && !bf16_buffers(s, n)) local = MLP_ERR_NO_MEMORY;
     arrive(s, "the gradient sum");
     block_begin(s, "the gradient sum");
     mlp_status st = sum_small(s, doubles, n_doubles, local, detail);
@@ -224,10 +306,15 @@ static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, floa
             block_end(s);
             return MLP_OK;
         }
-    const size_t n = mlp_param_count(net);
-    if (st == MLP_OK && sharded(s, n)) {
-        /* this rank's slice of the sum lands at grad[0 .. count) */
+    /* the sum: this rank's slice of it at grad[0 .. count) when sharded, else all of it */
+    const bool slices = sharded(s, n);
+    if (st == MLP_OK && bf16)
+        exchange_bf16(s, grad, n);
+    else if (st == MLP_OK && slices)
         MPI_Reduce_scatter(MPI_IN_PLACE, grad, s->counts, MPI_FLOAT, MPI_SUM, s->comm);
+    else if (st == MLP_OK)
+        mlp_mpi_sum_floats(s->comm, grad, n);
+    if (st == MLP_OK && slices) {
         const size_t first = (size_t)s->displs[s->rank], count = (size_t)s->counts[s->rank];
         /* the same checks on every rank: the same status */
         st = mlp_optimizer_step_range(opt, net, grad, batch, first, count);
@@ -235,7 +322,6 @@ static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, floa
             MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, mlp_net_params(net), s->counts,
                            s->displs, MPI_FLOAT, s->comm);
     } else if (st == MLP_OK) {
-        mlp_mpi_sum_floats(s->comm, grad, n);
         st = mlp_optimizer_step(opt, net, grad, batch);
     }
     block_end(s);
@@ -305,12 +391,14 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     }
     *out = NULL;
     mlp_mpi_options o = mlp_mpi_options_default();
-    if (options && options->struct_size != sizeof o) {
+    if (options && options->struct_size != sizeof o &&
+        options->struct_size != OPTIONS_FIRST_SIZE) {
         set_detail(detail, "options->struct_size is not sizeof(mlp_mpi_options): use "
                            "mlp_mpi_options_default");
         return MLP_ERR_INVALID_ARG;
     }
-    if (options) o = *options;
+    if (options) memcpy(&o, options, options->struct_size); /* later fields: defaults */
+    o.struct_size = sizeof o;
     if (!(o.timeout_seconds >= 0.0) || !isfinite(o.timeout_seconds)) {
         set_detail(detail, "options->timeout_seconds is negative, NaN or infinite (0 waits "
                            "for ever)");
@@ -325,14 +413,20 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     s->timeout = o.timeout_seconds;
     s->abort_status = o.abort_status;
     s->shard = o.shard_optimizer;
+    s->bf16 = o.bf16_gradients;
     s->arrived = calloc((size_t)s->ranks, sizeof *s->arrived);
     s->reqs = calloc(2 * (size_t)s->ranks, sizeof *s->reqs);
     s->counts = calloc((size_t)s->ranks, sizeof *s->counts);
     s->displs = calloc((size_t)s->ranks, sizeof *s->displs);
+    s->recv_counts = calloc((size_t)s->ranks, sizeof *s->recv_counts);
+    s->recv_displs = calloc((size_t)s->ranks, sizeof *s->recv_displs);
     atomic_init(&s->blocked_since, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    mlp_status st = s->arrived && s->reqs && s->counts && s->displs ? MLP_OK : MLP_ERR_NO_MEMORY;
+    mlp_status st = s->arrived && s->reqs && s->counts && s->displs && s->recv_counts &&
+                            s->recv_displs
+                        ? MLP_OK
+                        : MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && s->timeout > 0.0) {
         s->has_thread = pthread_create(&s->thread, NULL, watch, s) == 0;
         if (!s->has_thread) st = MLP_ERR_NO_MEMORY;
@@ -368,6 +462,10 @@ void mlp_mpi_session_free(mlp_mpi_session *s)
     free(s->reqs);
     free(s->counts);
     free(s->displs);
+    free(s->recv_counts);
+    free(s->recv_displs);
+    free(s->bf16_send);
+    free(s->bf16_recv);
     free(s);
 }
 

@@ -56,6 +56,13 @@ static inline mlp_status fuzz_model(const uint8_t *data, size_t size)
     mlp_model_info info;
     mlp_error_detail detail;
     mlp_status st = mlp_model_load_mem(fixed, size, &net, &pre, &opt, &info, &detail);
+    if (st == MLP_OK && mlp_param_count(net) > 1) { /* a limit below the image: refused */
+        mlp_model_open_options lim = mlp_model_open_options_default();
+        lim.max_params = mlp_param_count(net) - 1;
+        mlp_model *m = NULL;
+        if (mlp_model_open_mem_ex(&m, fixed, size, &lim, NULL, NULL) != MLP_ERR_INVALID_ARG || m)
+            abort();
+    }
     free(fixed);
     if (st == MLP_OK && pre) { /* a model that loads has sections that agree */
         const mlp_table_encoding *enc = mlp_preprocess_encoding(pre);
