@@ -2118,9 +2118,11 @@ typedef struct mlp_fit_config {
     mlp_model_config model;    /**< the net, its scaling and optimizer, the seed */
     mlp_train_config train;    /**< the training loop's settings (see above) */
     /** Part of the records held out for early stopping and model selection: < 0 automatic
-     * (-1: 0.15 from 20 records up; below 20, none, and for regression leave-one-out picks a
-     * ridge linear model or the mean instead of the net), 0 none, else in (0, 1). Tables
-     * are split before the encoding is fitted, so it sees the training part only. */
+     * (-1: from MLP_FIT_CV_MAX_RECORDS records up 0.15; from 20 up to that, none: k-fold
+     * cross-validation instead, see cv_folds; below 20, none, and for regression
+     * leave-one-out picks a ridge linear model or the mean instead of the net), 0 none,
+     * else in (0, 1). Tables are split before the encoding is fitted, so it sees the
+     * training part only. */
     double val_fraction;
     mlp_table_options table;   /**< mlp_model_fit_table: the encoding's options */
     /** Class names for classification data without any (e.g. IDX labels): class_count
@@ -2142,16 +2144,38 @@ typedef struct mlp_fit_config {
     /** mlp_model_fit_table: as mlp_table_fit_options.max_categories (0:
      * MLP_TABLE_MAX_CATEGORIES) */
     size_t table_max_categories;
+    /** Model selection by k-fold cross-validation instead of a validation split: < 0
+     * automatic (-1: MLP_FIT_CV_FOLDS folds when val_fraction is automatic and the records
+     * number from 20 to below MLP_FIT_CV_MAX_RECORDS), 0 never, k >= 2 that many folds
+     * (val_fraction must then be automatic or 0; a resumed fit never cross-validates).
+     * Each candidate is fitted on k-1 folds and scored on the one left out: the net
+     * (stopped early on 15% of its training folds), the linear model at each penalty, the
+     * constant. The net or the linear model with the lower pooled held-out loss wins unless
+     * it beats the constant by no more than one standard error over the folds (for a
+     * classifier, in accuracy too): then the constant does. A linear model or the constant
+     * is fitted again on all the records; the net kept is the k fold nets with their
+     * outputs averaged before the output activation, held as one net k times as wide
+     * (block-diagonal; no optimizer state, so it cannot be resumed), or the best fold net
+     * alone when that would pass 2^24 parameters or the bias is not per neuron. Inputs are
+     * scaled (and tables encoded) on all the records. */
+    int cv_folds;
 } mlp_fit_config;
+
+/** Folds of the automatic cross-validation (mlp_fit_config.cv_folds). */
+#define MLP_FIT_CV_FOLDS 5
+/** Records from which the automatic choice holds out a validation split instead of
+ * cross-validating (chosen on bench/accuracy, see docs/accuracy.md). */
+#define MLP_FIT_CV_MAX_RECORDS 2000
 
 /** The defaults given in mlp_fit_config's comments. */
 MLP_API mlp_fit_config mlp_fit_config_default(void);
 
-/** Which model a fit kept (model selection on the validation split, or leave-one-out on
- * tables too small to split). */
+/** Which model a fit kept (model selection on the validation split or by cross-validation,
+ * or leave-one-out on tables too small to split). */
 typedef enum mlp_fit_verdict {
     MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
-    MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it) */
+    MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it on a validation
+                                   split; see mlp_fit_config.cv_folds for the folds' rule) */
     MLP_FIT_LINEAR = 2,       /**< a linear model of the inputs replaced the net: ridge
                                    (regression) or softmax regression (classification) */
     MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
@@ -2222,6 +2246,10 @@ typedef struct mlp_fit_report {
      * the net, the training settings; after training the epochs run and restored, the model
      * selection's candidates and verdict. The `mlp train` tool prints these lines. */
     char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
+    /** Folds of the cross-validation that chose the model (0: none); the *_val_loss fields
+     * then hold each candidate's held-out loss pooled over the folds, train_seconds the
+     * fold nets' training, and epochs_run stays 0 (no net is trained on all records). */
+    size_t cv_folds;
 } mlp_fit_report;
 
 /**

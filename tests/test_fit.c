@@ -81,6 +81,7 @@ START_TEST(sin_reaches_the_tools_error)
     ck_assert(r.best_epoch < r.epochs_run && r.epochs_run <= r.epochs);
     ck_assert_uint_gt(r.line_count, r.lines_before_training);
     ck_assert(strncmp(r.lines[0], "auto: validation split 0.15 of the 2000", 39) == 0);
+    ck_assert_uint_eq(r.cv_folds, 0); /* from MLP_FIT_CV_MAX_RECORDS up: the split */
     ck_assert_uint_eq(mlp_model_epoch(m), r.epochs_run);
     float x[3] = {(float)(-3.14159 / 2), 0.0f, (float)(3.14159 / 2)}, y[3];
     ck_assert_int_eq(mlp_model_predict(m, x, 3, y), MLP_OK);
@@ -95,6 +96,7 @@ START_TEST(linear_target_keeps_the_ridge_model)
 {
     mlp_dataset *ds = regression_set(400, 2, 0, 1, linear, 9);
     mlp_fit_config c = mlp_fit_config_default();
+    c.cv_folds = 0; /* the validation split, which cross-validation replaces below 2000 */
     c.train.epochs = 4;
     mlp_model *m = NULL;
     mlp_fit_report r = new_report();
@@ -167,6 +169,7 @@ START_TEST(linear_classes_keep_the_softmax_regression)
 {
     mlp_dataset *ds = class_set(400, half_plane, 0.05, 21);
     mlp_fit_config c = mlp_fit_config_default();
+    c.cv_folds = 0; /* the validation split, which cross-validation replaces below 2000 */
     c.model.task = MLP_TASK_CLASSIFY;
     c.train.epochs = 1;
     c.model.optimizer.learning_rate = 1e-9f;
@@ -200,6 +203,7 @@ START_TEST(xor_classes_keep_the_net)
 {
     mlp_dataset *ds = class_set(400, xor_quadrants, 0.0, 22);
     mlp_fit_config c = mlp_fit_config_default();
+    c.cv_folds = 0; /* the validation split, which cross-validation replaces below 2000 */
     c.model.task = MLP_TASK_CLASSIFY;
     mlp_model *m = NULL;
     mlp_fit_report r = new_report();
@@ -494,7 +498,9 @@ START_TEST(table_report_and_encoding)
     ck_assert_int_eq(mlp_table_load(&t, path, NULL, NULL), MLP_OK);
     mlp_model *m = NULL;
     mlp_fit_report r = new_report();
-    ck_assert_int_eq(mlp_model_fit_table(&m, t, NULL, &r, NULL), MLP_OK);
+    mlp_fit_config c = mlp_fit_config_default();
+    c.cv_folds = 0; /* the validation split's report */
+    ck_assert_int_eq(mlp_model_fit_table(&m, t, &c, &r, NULL), MLP_OK);
     ck_assert_int_eq(r.task, MLP_TASK_CLASSIFY);
     ck_assert_ptr_nonnull(r.encoding);
     ck_assert_ptr_eq(r.encoding, mlp_preprocess_encoding(mlp_model_preprocess(m)));

@@ -14,7 +14,7 @@ enum {
     SET_BATCH = 1u << 4, SET_EPOCHS = 1u << 5, SET_DROPOUT = 1u << 6, SET_SCHEDULE = 1u << 7,
     SET_SCALE = 1u << 8, SET_LOSS = 1u << 9, SET_WEIGHT_DECAY = 1u << 10,
     SET_PATIENCE = 1u << 11, SET_TASK = 1u << 12, SET_VAL = 1u << 13,
-    SET_MOMENTUM = 1u << 14, SET_BIAS = 1u << 15, SET_INIT = 1u << 16,
+    SET_MOMENTUM = 1u << 14, SET_BIAS = 1u << 15, SET_INIT = 1u << 16, SET_FOLDS = 1u << 17,
 };
 
 typedef struct train_options {
@@ -27,6 +27,7 @@ typedef struct train_options {
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;
+    size_t folds; /* --folds: cross-validation folds (0: none) */
     /* network */
     size_t hidden[CLI_MAX_HIDDEN];
     size_t n_hidden;

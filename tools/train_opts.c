@@ -44,6 +44,8 @@ static void train_help(void)
 "                                rarer values encode as all zeros (256)\n"
 "  --scale standard|minmax|robust|none  fitted on the training split (IDX minmax, CSV standard)\n"
 "  --val-fraction F              held out for early stopping, best epoch kept (CSV: 0.15*)\n"
+"  --folds K                     choose the model by K-fold cross-validation instead of a\n"
+"                                validation split; 0: never (CSV: 5 under 2000 records*)\n"
 "  --patience N                  epochs without validation improvement; 0: no early\n"
 "                                stopping (epochs/10, 10 to 50*)\n"
 "Network:\n"
@@ -112,7 +114,7 @@ enum {
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
     OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
-    OPT_MPI, OPT_MAX_CATEGORIES,
+    OPT_MPI, OPT_MAX_CATEGORIES, OPT_FOLDS,
 };
 
 static const struct option long_options[] = {
@@ -131,6 +133,7 @@ static const struct option long_options[] = {
     {"max-categories", required_argument, NULL, OPT_MAX_CATEGORIES},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"val-fraction", required_argument, NULL, OPT_VAL},
+    {"folds", required_argument, NULL, OPT_FOLDS},
     {"patience", required_argument, NULL, OPT_PATIENCE},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
@@ -226,6 +229,10 @@ static int parse_one(int c, train_options *o)
     case OPT_VAL:
         ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
         o->set |= SET_VAL;
+        break;
+    case OPT_FOLDS:
+        ok = cli_parse_size(CMD, "--folds", optarg, 0, 1000000, &o->folds);
+        o->set |= SET_FOLDS;
         break;
     case OPT_PATIENCE:
         ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
@@ -339,8 +346,16 @@ static int check_data_options(const train_options *o)
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "--loss ce needs --task classify (regression uses mse)");
     if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0 &&
-        ((o->set & SET_VAL) || idx))
-        return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction)");
+        ((o->set & SET_VAL) || idx) && !o->folds)
+        return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction) or --folds");
+    if ((o->set & SET_FOLDS) && o->folds == 1)
+        return cli_usage_error(CMD, "--folds 1: cross-validation needs 2 folds or more (0: none)");
+    if ((o->set & SET_FOLDS) && o->folds && (o->set & SET_VAL) && o->val_fraction > 0)
+        return cli_usage_error(CMD, "--folds and --val-fraction: cross-validation replaces the "
+                                    "validation split; give one of them");
+    if ((o->set & SET_FOLDS) && o->folds && o->resume)
+        return cli_usage_error(CMD, "--folds: --resume continues the saved net, it chooses no "
+                                    "model; leave --folds out");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");
     return CLI_OK;
