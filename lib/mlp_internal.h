@@ -181,13 +181,9 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
-/* status.c: fills detail (may be NULL) with a printf-style message naming the argument
- * and the reason (line and column 0); returns status. */
-mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+/* The same without a position (line and column 0): a message naming the argument and the
+ * reason. */
+#define mlp_fail(detail, status, ...) mlp_data_error(detail, status, 0, 0, __VA_ARGS__)
 /* status.c: a config struct from a caller compiled against any version of mlp.h: out
  * (size bytes, holding the defaults) receives the struct_size bytes the caller's struct `in`
  * declares, and struct_size = size; fields added after the caller's version keep their
@@ -407,6 +403,8 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
 /* INVALID_ARG when inputs or targets lie in a buffer of ws, or grad (may be NULL) does
  * without being ws's own gradient buffer. */
 mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
@@ -440,8 +438,6 @@ double mlp_now_seconds(void);
  * equals their target argmax: one chunk of mlp_evaluate, arguments already checked. */
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct);
-/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
-mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss); /* engine/propagate.c */
 
 /* ---- train/data_source.c: where mlp_train's records come from */
 /* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <locale.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,18 +403,22 @@ START_TEST(duplicate_header_names_refused)
 }
 END_TEST
 
+/* A German locale (decimal comma) for the whole process, or NULL where none is installed. */
+static const char *set_german_locale(void)
+{
+    const char *german[] = {"de_DE.UTF-8", "de_DE.utf8", "de_DE"};
+    const char *set = NULL;
+    for (size_t i = 0; i < 3 && !set; i++) set = setlocale(LC_ALL, german[i]);
+    return set;
+}
+
 /* Header detection and numbers must not follow the caller's locale: under a German locale
  * strtod stops at the '.', and the first data row of "1.5,2.5,A" became the header. */
 START_TEST(locale_does_not_matter)
 {
     const char *path = write_file("loc.csv", "1.5,2.5,A\n3.25,4.5,B\n");
-    const char *german[] = {"de_DE.UTF-8", "de_DE.utf8", "de_DE"};
-    const char *set = NULL;
-    for (size_t i = 0; i < 3 && !set; i++) set = setlocale(LC_ALL, german[i]);
-    if (!set) {
-        fprintf(stderr, "locale_does_not_matter: no German locale (apt-get install locales; "
-                        "localedef -i de_DE -f UTF-8 de_DE.UTF-8): the C locale only\n");
-    }
+    const char *set = set_german_locale();
+    ck_assert_ptr_nonnull(set); /* the case is only added where one exists (main) */
     mlp_table *t = NULL;
     ck_assert_int_eq(mlp_table_load(&t, path, NULL, NULL), MLP_OK);
     ck_assert_uint_eq(mlp_table_row_count(t), 2);
@@ -432,7 +437,6 @@ START_TEST(locale_does_not_matter)
     ck_assert(mlp_dataset_inputs(d2)[2] == 3.25f);
     mlp_dataset_free(d2);
     setlocale(LC_ALL, "C");
-    if (!set) return;
 }
 END_TEST
 
@@ -677,7 +681,7 @@ END_TEST
 #endif
 
 
-static Suite *suite(void)
+static Suite *suite(bool german)
 {
     Suite *s = suite_create("loading");
     TCase *num = tcase_create("numbers");
@@ -697,7 +701,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(ref, setup, teardown);
     tcase_add_test(ref, nul_byte_is_an_error_in_both_readers);
     tcase_add_test(ref, duplicate_header_names_refused);
-    tcase_add_test(ref, locale_does_not_matter);
+    if (german) tcase_add_test(ref, locale_does_not_matter);
     tcase_add_test(ref, many_columns_by_name);
     tcase_set_timeout(ref, 120);
     suite_add_tcase(s, ref);
@@ -716,11 +720,21 @@ static Suite *suite(void)
     return s;
 }
 
+/* Without a German locale the locale case cannot test its point: the rest runs, and the
+ * result is a skip (77) rather than a pass. */
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
+    const bool german = set_german_locale() != NULL;
+    setlocale(LC_ALL, "C");
+    SRunner *sr = srunner_create(suite(german));
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    if (failed) return EXIT_FAILURE;
+    if (!german) {
+        printf("test_loading: SKIP locale_does_not_matter: no German locale (apt-get install "
+               "locales; localedef -i de_DE -f UTF-8 de_DE.UTF-8)\n");
+        return 77;
+    }
+    return EXIT_SUCCESS;
 }

@@ -20,12 +20,7 @@ static void eval_help(void)
           "  --labels FILE     IDX labels for IDX images in DATA\n"
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
-          "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
-          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
-          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
-          "  -h, --help\n"
-          "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
+          CLI_MODEL_ARGS_HELP,
           stdout);
 }
 

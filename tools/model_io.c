@@ -6,56 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
-{
-    memset(m, 0, sizeof *m);
-    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-    mlp_error_detail detail;
-    memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_model_load(path, &m->net, &m->pre, with_optimizer ? &m->opt : NULL,
-                                   &m->info, &detail);
-    if (st != MLP_OK) {
-        memset(m, 0, sizeof *m);
-        if (st == MLP_ERR_FORMAT && !detail.message[0])
-            cli_error("%s: not an mlp model file", path);
-        else
-            cli_report_status(path, st, &detail);
-        return CLI_DATA_ERROR;
-    }
-    if (m->pre && mlp_preprocess_input_size(m->pre) != mlp_net_input_size(m->net)) {
-        cli_error("%s: preprocessing for %zu inputs, network for %zu", path,
-                  mlp_preprocess_input_size(m->pre), mlp_net_input_size(m->net));
-        cli_model_free(m);
-        return CLI_DATA_ERROR;
-    }
-    return CLI_OK;
-}
-
-void cli_model_free(cli_model *m)
-{
-    mlp_net_free(m->net);
-    mlp_preprocess_free(m->pre);
-    mlp_optimizer_free(m->opt);
-    memset(m, 0, sizeof *m);
-}
-
-bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs)
-{
-    size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
-    if (inputs != in) {
-        cli_error("%s has %zu input features, but the model expects %zu", data, inputs, in);
-        return false;
-    }
-    if (outputs != out) {
-        if (m->pre && mlp_preprocess_task(m->pre) == MLP_TASK_CLASSIFY)
-            cli_error("%s has %zu classes, but the model has %zu", data, outputs, out);
-        else
-            cli_error("%s has %zu targets, but the model has %zu outputs", data, outputs, out);
-        return false;
-    }
-    return true;
-}
-
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out)
 {

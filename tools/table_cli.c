@@ -2,7 +2,6 @@
  * a model's table encoding, and the per-column summary printed before training. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,36 +184,6 @@ const char *cli_output_name(const mlp_preprocess *pre, size_t k, char *buf, size
     return buf;
 }
 
-mlp_status cli_print_output_rmse(FILE *fp, const mlp_net *net, mlp_workspace *ws,
-                                 const mlp_preprocess *pre, const float *inputs,
-                                 const float *targets, size_t count, size_t batch)
-{
-    size_t in = mlp_net_input_size(net), out = mlp_net_output_size(net);
-    double *sq = calloc(out, sizeof *sq);
-    float *y = malloc(batch * out * sizeof *y);
-    mlp_status st = sq && y ? MLP_OK : MLP_ERR_NO_MEMORY;
-    for (size_t i = 0; st == MLP_OK && i < count; i += batch) {
-        size_t b = count - i < batch ? count - i : batch;
-        st = mlp_forward(net, ws, inputs + i * in, b, y);
-        for (size_t r = 0; st == MLP_OK && r < b; r++)
-            for (size_t k = 0; k < out; k++) {
-                double d = (double)y[r * out + k] - (double)targets[(i + r) * out + k];
-                sq[k] += d * d;
-            }
-    }
-    if (st == MLP_OK) {
-        fputs("rmse per output:", fp);
-        for (size_t k = 0; k < out; k++) {
-            char buf[32];
-            fprintf(fp, " %s=%.4f", cli_output_name(pre, k, buf, sizeof buf),
-                    sqrt(sq[k] / (double)count));
-        }
-        fputc('\n', fp);
-    }
-    free(sq);
-    free(y);
-    return st;
-}
 /* The characters of s inside a quoted field: quotes doubled. */
 static void put_quoted(FILE *fp, const char *s)
 {

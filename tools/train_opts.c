@@ -199,10 +199,11 @@ static const char *const hidden_activation_names[MLP_ACT_COUNT] = {
     [MLP_ACT_RELU] = "relu",       [MLP_ACT_LEAKY_RELU] = "leaky-relu",
 };
 
-static int parse_one(int c, train_options *o)
+/* Each of these takes the options of one section of the help: true when c is one of them
+ * (*ok false when its value is bad), false when it belongs elsewhere. */
+static bool parse_data_option(int c, train_options *o, bool *ok)
 {
     int v = 0;
-    bool ok = true;
     switch (c) {
     case OPT_TRAIN: o->train_path = optarg; break;
     case OPT_TRAIN_LABELS: o->train_labels = optarg; break;
@@ -216,96 +217,132 @@ static int parse_one(int c, train_options *o)
     case OPT_DATE: o->date = optarg; break;
     case OPT_MISSING: o->missing = optarg; break;
     case OPT_MAX_CATEGORIES:
-        ok = cli_parse_size(CMD, "--max-categories", optarg, 1, 1000000000, &o->max_categories);
+        *ok = cli_parse_size(CMD, "--max-categories", optarg, 1, 1000000000,
+                             &o->max_categories);
         break;
     case OPT_TASK:
-        ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
+        *ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
         o->task = (mlp_task)v, o->set |= SET_TASK;
         break;
     case OPT_SCALE:
-        ok = choice("--scale", cli_scaling_names, MLP_SCALE_COUNT, &v);
+        *ok = choice("--scale", cli_scaling_names, MLP_SCALE_COUNT, &v);
         o->scaling = (mlp_scaling)v, o->set |= SET_SCALE;
         break;
     case OPT_VAL:
-        ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
+        *ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
         o->set |= SET_VAL;
         break;
     case OPT_FOLDS:
-        ok = cli_parse_size(CMD, "--folds", optarg, 0, 1000000, &o->folds);
+        *ok = cli_parse_size(CMD, "--folds", optarg, 0, 1000000, &o->folds);
         o->set |= SET_FOLDS;
         break;
     case OPT_PATIENCE:
-        ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
+        *ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
         o->set |= SET_PATIENCE;
         break;
-    case OPT_LAYERS: ok = parse_layers(optarg, o), o->set |= SET_LAYERS; break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_network_option(int c, train_options *o, bool *ok)
+{
+    int v = 0;
+    switch (c) {
+    case OPT_LAYERS: *ok = parse_layers(optarg, o), o->set |= SET_LAYERS; break;
     case OPT_ACTIVATION:
-        ok = choice("--activation", hidden_activation_names, MLP_ACT_COUNT, &v);
+        *ok = choice("--activation", hidden_activation_names, MLP_ACT_COUNT, &v);
         o->activation = (mlp_activation)v, o->set |= SET_ACTIVATION;
         break;
     case OPT_BIAS:
-        ok = choice("--bias", cli_bias_names, MLP_BIAS_COUNT, &v);
+        *ok = choice("--bias", cli_bias_names, MLP_BIAS_COUNT, &v);
         o->bias = (mlp_bias_mode)v, o->set |= SET_BIAS;
         break;
     case OPT_INIT:
-        ok = choice("--init", cli_init_names, MLP_INIT_COUNT, &v);
+        *ok = choice("--init", cli_init_names, MLP_INIT_COUNT, &v);
         o->init = (mlp_init)v, o->set |= SET_INIT;
         break;
     case OPT_LOSS:
-        ok = choice("--loss", cli_loss_names, MLP_LOSS_COUNT, &v);
+        *ok = choice("--loss", cli_loss_names, MLP_LOSS_COUNT, &v);
         o->loss = (mlp_loss)v, o->set |= SET_LOSS;
         break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_optimisation_option(int c, train_options *o, bool *ok)
+{
+    int v = 0;
+    switch (c) {
     case OPT_OPTIMIZER:
-        ok = choice("--optimizer", cli_optimizer_names, MLP_OPT_COUNT, &v);
+        *ok = choice("--optimizer", cli_optimizer_names, MLP_OPT_COUNT, &v);
         o->optimizer = (mlp_optimizer_kind)v, o->set |= SET_OPTIMIZER;
         break;
     case OPT_LR:
-        ok = cli_parse_double(CMD, "--lr", optarg, 0, 1e6, false, &o->lr);
-        if (ok && o->lr <= 0) {
+        *ok = cli_parse_double(CMD, "--lr", optarg, 0, 1e6, false, &o->lr);
+        if (*ok && o->lr <= 0) {
             cli_usage_error(CMD, "--lr: must be positive, got '%s'", optarg);
-            ok = false;
+            *ok = false;
         }
         o->set |= SET_LR;
         break;
     case OPT_MOMENTUM:
-        ok = cli_parse_double(CMD, "--momentum", optarg, 0, 1, true, &o->momentum);
+        *ok = cli_parse_double(CMD, "--momentum", optarg, 0, 1, true, &o->momentum);
         o->set |= SET_MOMENTUM;
         break;
     case OPT_WD:
-        ok = cli_parse_double(CMD, "--weight-decay", optarg, 0, 1e6, false, &o->weight_decay);
+        *ok = cli_parse_double(CMD, "--weight-decay", optarg, 0, 1e6, false, &o->weight_decay);
         o->set |= SET_WEIGHT_DECAY;
         break;
     case OPT_SCHEDULE:
-        ok = choice("--schedule", cli_schedule_names, MLP_SCHEDULE_COUNT, &v);
+        *ok = choice("--schedule", cli_schedule_names, MLP_SCHEDULE_COUNT, &v);
         o->schedule = (mlp_schedule)v, o->set |= SET_SCHEDULE;
         break;
     case OPT_BATCH:
-        ok = cli_parse_size(CMD, "--batch", optarg, 0, 1000000, &o->batch);
+        *ok = cli_parse_size(CMD, "--batch", optarg, 0, 1000000, &o->batch);
         o->set |= SET_BATCH;
         break;
     case OPT_EPOCHS:
-        ok = cli_parse_size(CMD, "--epochs", optarg, 1, 1000000, &o->epochs);
+        *ok = cli_parse_size(CMD, "--epochs", optarg, 1, 1000000, &o->epochs);
         o->set |= SET_EPOCHS;
         break;
     case OPT_DROPOUT:
-        ok = cli_parse_double(CMD, "--dropout", optarg, 0, 1, true, &o->dropout);
+        *ok = cli_parse_double(CMD, "--dropout", optarg, 0, 1, true, &o->dropout);
         o->set |= SET_DROPOUT;
         break;
-    case OPT_SEED: ok = cli_parse_u64(CMD, "--seed", optarg, &o->seed); break;
-    case OPT_THREADS: ok = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &o->threads); break;
+    case OPT_SEED: *ok = cli_parse_u64(CMD, "--seed", optarg, &o->seed); break;
+    case OPT_THREADS: *ok = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &o->threads); break;
+    case OPT_PRECISION:
+        *ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
+        o->precision = (mlp_precision)v;
+        break;
+    case OPT_MPI: o->mpi = true; break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_output_option(int c, train_options *o)
+{
+    switch (c) {
     case 'o': o->out = optarg; break;
     case OPT_NO_SAVE: o->no_save = true; break;
     case OPT_RESUME: o->resume = optarg; break;
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
-    case OPT_PRECISION:
-        ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
-        o->precision = (mlp_precision)v;
-        break;
-    case OPT_MPI: o->mpi = true; break;
-    default: return CLI_USAGE_ERROR;
+    default: return false;
     }
+    return true;
+}
+
+static int parse_one(int c, train_options *o)
+{
+    bool ok = true;
+    if (!parse_data_option(c, o, &ok) && !parse_network_option(c, o, &ok) &&
+        !parse_optimisation_option(c, o, &ok) && !parse_output_option(c, o))
+        return CLI_USAGE_ERROR;
     return ok ? CLI_OK : CLI_USAGE_ERROR;
 }
 

@@ -44,11 +44,9 @@ struct mlp_csv_cache {
 
 /* ------------------------------------------------------------------ freshness */
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) { return mlp_fnv1a(h, p, n); }
-
 static uint64_t hash_text(uint64_t h, const char *s)
 {
-    return s ? hash_bytes(h, s, strlen(s) + 1) : hash_bytes(h, "", 0) * 31;
+    return s ? mlp_fnv1a(h, s, strlen(s) + 1) : mlp_fnv1a(h, "", 0) * 31;
 }
 
 /* What decides the records: the options, not the threads or the progress callback. */
@@ -56,7 +54,7 @@ static uint64_t options_hash(const mlp_csv_options *o)
 {
     uint64_t h = MLP_FNV_START;
     long fields[4] = {o->has_header, o->label_index, (long)o->task, o->delimiter};
-    h = hash_bytes(h, fields, sizeof fields);
+    h = mlp_fnv1a(h, fields, sizeof fields);
     h = hash_text(h, o->label_name);
     for (size_t i = 0; o->class_names && i < o->class_count; i++)
         h = hash_text(h, o->class_names[i]);
@@ -76,7 +74,7 @@ static int csv_identity(const char *path, cache_header *h)
         off_t at = part == 0 || sb.st_size <= SAMPLE_BYTES ? 0 : sb.st_size - SAMPLE_BYTES;
         ssize_t got = pread(fd, buf, sizeof buf, at);
         if (got < 0) ok = 0;
-        else hash = hash_bytes(hash, buf, (size_t)got);
+        else hash = mlp_fnv1a(hash, buf, (size_t)got);
     }
     close(fd);
     if (!ok) return 0;

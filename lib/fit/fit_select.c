@@ -69,6 +69,19 @@ static mlp_status candidate_evaluate(candidate *c, const mlp_dataset *val, mlp_l
     return st == MLP_OK ? fit_evaluate(c->net, c->ws, val, loss, task, NULL, &c->val) : st;
 }
 
+/* *c replaces *best when it does better on validation, or *best is empty (true); the
+ * other is freed. */
+static bool keep_better(candidate *best, candidate *c)
+{
+    if (best->net && !(c->val.loss < best->val.loss)) {
+        candidate_free(c);
+        return false;
+    }
+    candidate_free(best);
+    *best = *c;
+    return true;
+}
+
 /* The linear model with the ridge penalty that does best on val; an empty candidate when
  * none can be fitted. */
 static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *val,
@@ -94,13 +107,7 @@ static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *v
             candidate_free(&c);
             return st;
         }
-        if (!best->net || c.val.loss < best->val.loss) {
-            candidate_free(best);
-            *best = c;
-            *best_alpha = fit_ridge_alphas[a];
-        } else {
-            candidate_free(&c);
-        }
+        if (keep_better(best, &c)) *best_alpha = fit_ridge_alphas[a];
     }
     return MLP_OK;
 }
@@ -161,13 +168,7 @@ static mlp_status softmax_candidate(const mlp_dataset *train, const mlp_dataset 
             candidate_free(&c);
             return st;
         }
-        if (!best->net || c.val.loss < best->val.loss) {
-            candidate_free(best);
-            *best = c;
-            *best_l2 = (float)fit_softmax_l2s[a];
-        } else {
-            candidate_free(&c);
-        }
+        if (keep_better(best, &c)) *best_l2 = (float)fit_softmax_l2s[a];
     }
     return MLP_OK;
 }
