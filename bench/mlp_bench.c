@@ -217,6 +217,10 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
     bench_bound *bound = o->profile ? NULL : bench_bound_create(w);
     size_t i_bound = add_peer(&p, bench_bound_step, bound);
+    bench_mlp unpacked;
+    const bool with_unpacked = !o->profile && w->mode == BENCH_INFER &&
+                               bench_mlp_create_unpacked(&unpacked, w, &d) == MLP_OK;
+    size_t i_unpacked = add_peer(&p, bench_mlp_step, with_unpacked ? &unpacked : NULL);
     bench_peak *peak = o->profile ? NULL : bench_peak_create(PEAK_N);
     size_t i_peak = add_peer(&p, bench_peak_step, peak);
     size_t i_fann = NO_PEER;
@@ -239,6 +243,7 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
     else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
     if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
+    if ((r->unpacked_ok = peer_ok(&p, i_unpacked))) r->unpacked = p.rates[i_unpacked];
     if ((r->fann_ok = peer_ok(&p, i_fann))) r->fann = p.rates[i_fann];
     if (peer_ok(&p, i_peak)) r->peak_gflops = bench_peak_gflops(PEAK_N, p.rates[i_peak]);
     for (size_t j = i_ort; j < n_peers; j++)
@@ -252,6 +257,7 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
 #endif
     bench_peak_free(peak);
     bench_bound_free(bound);
+    if (with_unpacked) bench_mlp_free(&unpacked);
     if (s == MLP_OK) bench_mlp_free(&m);
     bench_data_free(&d);
 }

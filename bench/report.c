@@ -146,13 +146,15 @@ static void print_ort_table(FILE *f, const bench_run *run)
         const bench_row *r = &run->rows[i];
         if (r->bf16 || r->int8 || r->w->mode != BENCH_INFER) continue;
         if (!any)
-            fprintf(f, "%-3s %-17s %5s %11s %11s %4s %7s %11s %7s\n", "", "network", "batch",
-                    "libmlp/s", "ORT/s", "thr", "ratio", "torch/s", "ratio");
+            fprintf(f, "%-3s %-17s %5s %11s %11s %11s %4s %7s %11s %7s\n", "", "network",
+                    "batch", "libmlp/s", "unpacked/s", "ORT/s", "thr", "ratio", "torch/s",
+                    "ratio");
         any = true;
         char net[64];
         fprintf(f, "%-3s %-17s %5zu ", r->w->name, bench_network_string(r->w, net, sizeof net),
                 r->w->batch);
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 12, r->unpacked_ok, "%*.0f", r->unpacked);
         cell(f, 12, r->ort.found, "%*.0f", r->ort.samples_per_s);
         if (r->ort.found) fprintf(f, " %4d", r->ort.threads);
         else fprintf(f, " %4s", "-");
@@ -165,7 +167,9 @@ static void print_ort_table(FILE *f, const bench_run *run)
         fputs("ORT      = the row's own net, exported with mlp_model_export_onnx, run by\n"
               "           onnxruntime-node (bench/ort_bench.js; each run awaited, the Node\n"
               "           binding's per-call cost included); thr = the fastest\n"
-              "           intraOpNumThreads tried (1..max(2,threads)); same windows as libmlp.\n",
+              "           intraOpNumThreads tried (1..max(2,threads)); same windows as libmlp.\n"
+              "unpacked = libmlp from the net's own weights (a training workspace: OpenBLAS\n"
+              "           sgemm/sgemv), the path before packed weights; same windows.\n",
               f);
 }
 
@@ -243,7 +247,9 @@ void bench_print_table(FILE *f, const bench_run *run)
           "           threads = --threads: large layers split by rows.\n"
           "GFLOP/s  = 6 x parameters x samples/s (training), 2 x (inference).\n"
           "%peak    = GFLOP/s / the SGEMM peak measured in the same row's windows.\n"
-          "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads.\n"
+          "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads;\n"
+          "           inference: only the products, as libmlp runs them (packed weights,\n"
+          "           its threads): a linear net of the same widths without bias.\n"
           "FANN     = single-threaded; big nets take fewer records per step (FANN works\n"
           "           record by record: its rate per record does not depend on the batch).\n"
           "torch thr= the fastest torch.set_num_threads / OPENBLAS_NUM_THREADS pair tried\n"

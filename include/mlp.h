@@ -295,10 +295,9 @@ typedef struct mlp_workspace mlp_workspace;
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
- * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
- * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
- * stops them) and mlp_workspace_gradient returns NULL for it. */
+ * mlp_train_step and mlp_workspace_set_dropout refuse it (INVALID_ARG) and
+ * mlp_workspace_gradient returns NULL for it. mlp_workspace_set_threads gives it packed
+ * float passes (see there) and splits its int8 passes. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
@@ -320,9 +319,16 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. An inference workspace takes
- * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
- * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
+ * and equal the single-thread ones up to float rounding. On an inference workspace in
+ * MLP_PRECISION_FP32 (any n, 1 included; bf16 ones refuse threads: INVALID_ARG) this call
+ * also allocates a packed copy of the weights (about the size of the weights, kept until
+ * the workspace is freed, counted in mlp_workspace_bytes) where the CPU has AVX-512: its float
+ * forward passes then run from weights packed once for the CPU's kernels, split across the
+ * n threads (a batch by records, one record by outputs). The packed copy is remade when
+ * the parameters change (mlp_net_param_version, or another net), at the second pass that
+ * sees the new ones: a pass after every training step stays unpacked. In MLP_PRECISION_INT8
+ * its passes split the outputs of every layer of at least 131072 weights (results equal
+ * the single-thread ones bit for bit). Idle workers
  * spin briefly, then
  * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
@@ -448,10 +454,11 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
  * (mlp_train_step, mlp_train, mlp_train_ex, mlp_train_source, mlp_model_train, the fit and
  * MPI training that run them) and the least-squares refit (mlp_refit_output_layer)
  * increase; nothing else changes the parameters. Anything cached from the parameters (the
- * int8 weights of mlp_net_quantize, a bf16 workspace's bf16 weights) is valid while the
- * counter is the one it was made at. mlp_net_params counts when it is called: a caller
- * that keeps the pointer and writes through it later calls mlp_net_params again after
- * writing, so that caches see the change. Loading a model file sets it to 0.
+ * int8 weights of mlp_net_quantize, a bf16 workspace's bf16 weights, an inference
+ * workspace's packed weights) is valid while the counter is the one it was made at.
+ * mlp_net_params counts when it is called: a caller that keeps the pointer and writes
+ * through it later calls mlp_net_params again after writing, so that caches see the
+ * change. Loading a model file sets it to 0.
  * @param net the net
  * @return the counter; 0 for NULL
  */

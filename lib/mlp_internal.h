@@ -350,6 +350,8 @@ struct mlp_workspace {
                                  float, and nothing of the bf16 path runs */
     struct mlp_int8_scratch *int8; /* the int8 passes' buffers (MLP_PRECISION_INT8); NULL:
                                       float or bf16 */
+    struct mlp_packed *packed; /* float inference from packed weights (engine/packed.h);
+                                  NULL where this build or CPU has no kernels for it */
 };
 
 /* ---- engine/int8_*.c: int8 inference passes of a quantized net */

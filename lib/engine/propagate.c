@@ -1,5 +1,6 @@
 /* Forward and backward passes: the only caller of BLAS level 3 (and 2 for one record). */
 #include "kernels.h"
+#include "packed.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -29,6 +30,7 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         mlp_int8_forward(net, ws, inputs, batch);
         return;
     }
+    if (!training && mlp_packed_forward(net, ws, inputs, batch)) return;
     mlp_bf16 *b = batch > 1 ? ws->bf16 : NULL; /* one record: always float */
     const int dropping = training && ws->dropout > 0.0f;
     if (b) mlp_bf16_pass_begin(b, net);
