@@ -4,12 +4,18 @@
 #include <cblas.h>
 #include <stdlib.h>
 
+#include "mlp.h"
+
 struct bench_bound {
     const bench_workload *w;
     float *weights[BENCH_MAX_LAYERS];  /* n_(k+1) x n_k */
     float *grads[BENCH_MAX_LAYERS];    /* n_(k+1) x n_k */
     float *acts[BENCH_MAX_LAYERS + 1]; /* B x n_k, acts[0] the inputs */
     float *deltas[BENCH_MAX_LAYERS + 1];
+    /* inference: the products as libmlp runs them (packed, its threads), on a net of the
+     * same widths with nothing else to do (linear, no bias) */
+    mlp_net *net;
+    mlp_workspace *ws;
 };
 
 static float *filled(size_t n, float value)
@@ -23,6 +29,8 @@ static float *filled(size_t n, float value)
 void bench_bound_free(bench_bound *c)
 {
     if (!c) return;
+    mlp_workspace_free(c->ws);
+    mlp_net_free(c->net);
     for (size_t k = 0; k <= BENCH_MAX_LAYERS; k++) {
         if (k < BENCH_MAX_LAYERS) {
             free(c->weights[k]);
@@ -32,6 +40,23 @@ void bench_bound_free(bench_bound *c)
         free(c->deltas[k]);
     }
     free(c);
+}
+
+/* The inference bound's net and workspace; 0 when they cannot be made (c is then freed). */
+static int products_net(bench_bound *c)
+{
+    const bench_workload *w = c->w;
+    mlp_activation acts[BENCH_MAX_LAYERS];
+    for (size_t k = 0; k < w->n_layers; k++) acts[k] = MLP_ACT_LINEAR;
+    int n = mlp_threads();
+    n = n < 1 ? 1 : n > 256 ? 256 : n;
+    if (mlp_net_create(&c->net, w->n_layers, w->sizes, acts, MLP_BIAS_NONE) == MLP_OK &&
+        mlp_net_init(c->net, MLP_INIT_GLOROT, 42) == MLP_OK &&
+        mlp_workspace_create_inference(&c->ws, c->net, w->batch) == MLP_OK &&
+        mlp_workspace_set_threads(c->ws, n) == MLP_OK)
+        return 1;
+    bench_bound_free(c);
+    return 0;
 }
 
 bench_bound *bench_bound_create(const bench_workload *w)
@@ -44,7 +69,7 @@ bench_bound *bench_bound_create(const bench_workload *w)
         c->acts[k] = filled(b * w->sizes[k], 0.01f);
         c->deltas[k] = filled(b * w->sizes[k], 0.001f);
         if (!c->acts[k] || !c->deltas[k]) break;
-        if (k == w->n_layers) return c;
+        if (k == w->n_layers) return w->mode == BENCH_INFER && !products_net(c) ? NULL : c;
         c->weights[k] = filled(w->sizes[k + 1] * w->sizes[k], 0.01f);
         c->grads[k] = filled(w->sizes[k + 1] * w->sizes[k], 0.0f);
         if (!c->weights[k] || !c->grads[k]) break;
@@ -93,6 +118,10 @@ static void backward(const bench_bound *c)
 long bench_bound_step(void *ctx)
 {
     const bench_bound *c = ctx;
+    if (c->ws) /* inference */
+        return mlp_forward(c->net, c->ws, c->acts[0], c->w->batch, NULL) == MLP_OK
+                   ? (long)c->w->batch
+                   : -1;
     forward(c);
     if (c->w->mode == BENCH_TRAIN) backward(c);
     return (long)c->w->batch;

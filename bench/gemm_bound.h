@@ -5,8 +5,11 @@
 #include "timing.h"
 #include "workloads.h"
 
-/* Buffers of a workload's shapes, and one step of exactly the BLAS calls it needs:
- *  forward   per layer k: Z_(k+1) = Z_k W_k^T           (sgemm N,T; batch 1: sgemv N)
+/* Buffers of a workload's shapes, and one step of exactly the products it needs:
+ *  inference: the forward products as libmlp runs them, alone: mlp_forward of a net of the
+ *            same widths, linear, no bias, in an inference workspace with the bench's
+ *            threads (so from packed weights where the CPU has the kernels; else sgemm)
+ *  training, forward per layer k: Z_(k+1) = Z_k W_k^T   (sgemm N,T; batch 1: sgemv N)
  *  training, per layer k: dW_k = Delta_(k+1)^T Z_k       (sgemm T,N; batch 1: sger)
  *            per layer k >= 1: Delta_k = Delta_(k+1) W_k (sgemm N,N; batch 1: sgemv T)
  * Nothing else (no activation, loss or update): the time libmlp cannot go below with this

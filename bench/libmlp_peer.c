@@ -12,6 +12,13 @@ void bench_mlp_free(bench_mlp *m)
     m->net = NULL;
 }
 
+/* The bench's thread count (mlp_set_threads), within mlp_train's 1..256. */
+static int bench_threads(void)
+{
+    int n = mlp_threads();
+    return n < 1 ? 1 : n > 256 ? 256 : n;
+}
+
 mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_data *d)
 {
     *m = (bench_mlp){.w = w, .d = d};
@@ -22,7 +29,15 @@ mlp_status bench_mlp_create(bench_mlp *m, const bench_workload *w, const bench_d
     cfg.reduction = MLP_REDUCE_MEAN;
     mlp_status s = mlp_net_create(&m->net, w->n_layers, w->sizes, acts, MLP_BIAS_PER_NEURON);
     if (s == MLP_OK) s = mlp_net_init(m->net, MLP_INIT_GLOROT, 42);
-    if (s == MLP_OK) s = mlp_workspace_create(&m->ws, m->net, w->batch);
+    /* Inference as an application serving a net runs it: an inference workspace with the
+     * bench's threads, whose float passes run from packed weights (where the CPU has the
+     * kernels; docs/performance.md). */
+    if (s == MLP_OK && w->mode == BENCH_INFER) {
+        s = mlp_workspace_create_inference(&m->ws, m->net, w->batch);
+        if (s == MLP_OK) s = mlp_workspace_set_threads(m->ws, bench_threads());
+    } else if (s == MLP_OK) {
+        s = mlp_workspace_create(&m->ws, m->net, w->batch);
+    }
     /* One-record training splits its large layers across the bench's thread count (the
      * OpenBLAS count, set by mlp_set_threads; the row paths then call no BLAS). */
     if (s == MLP_OK && w->mode == BENCH_TRAIN && w->batch == 1)
@@ -37,6 +52,19 @@ mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const be
 {
     mlp_status s = bench_mlp_create(m, w, d);
     if (s == MLP_OK) s = mlp_workspace_set_precision(m->ws, MLP_PRECISION_BF16);
+    if (s != MLP_OK && m->net) bench_mlp_free(m);
+    m->status = s;
+    return s;
+}
+
+mlp_status bench_mlp_create_unpacked(bench_mlp *m, const bench_workload *w, const bench_data *d)
+{
+    mlp_status s = bench_mlp_create(m, w, d);
+    if (s == MLP_OK) {
+        mlp_workspace_free(m->ws);
+        m->ws = NULL;
+        s = mlp_workspace_create(&m->ws, m->net, w->batch);
+    }
     if (s != MLP_OK && m->net) bench_mlp_free(m);
     m->status = s;
     return s;
@@ -60,14 +88,6 @@ mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const be
     return s;
 }
 
-/* The bench's thread count (mlp_set_threads), within mlp_train's 1..256. */
-static int bench_threads(const bench_mlp *m)
-{
-    (void)m;
-    int n = mlp_threads();
-    return n < 1 ? 1 : n > 256 ? 256 : n;
-}
-
 long bench_mlp_step(void *ctx)
 {
     bench_mlp *m = ctx;
@@ -84,7 +104,7 @@ long bench_mlp_step(void *ctx)
         tc.batch_size = 1;
         tc.shuffle = false;
         tc.restore_best = false;
-        tc.threads = bench_threads(m);
+        tc.threads = bench_threads();
         s = mlp_train(m->net, m->opt, m->d->inputs, m->d->targets, m->d->count, NULL, NULL, 0,
                       &tc, NULL);
         if (s != MLP_OK) {

@@ -9,7 +9,8 @@
 #include "workloads.h"
 
 /* A ready-to-run libmlp setup for a workload: net (Glorot, seeded), a workspace for the
- * batch and a plain-SGD optimizer (learning rate 0.1, mean reduction). */
+ * batch (inference rows: an inference workspace with the bench's threads) and a plain-SGD
+ * optimizer (learning rate 0.1, mean reduction). */
 typedef struct bench_mlp {
     const bench_workload *w;
     const bench_data *d;
@@ -28,6 +29,11 @@ mlp_status bench_mlp_create_bf16(bench_mlp *m, const bench_workload *w, const be
  * in an inference workspace (MLP_PRECISION_INT8), its large layers split across the bench's
  * threads; inference workloads only. */
 mlp_status bench_mlp_create_int8(bench_mlp *m, const bench_workload *w, const bench_data *d);
+/* The same net run as before packed weights: a training workspace, no threads of its own, so
+ * forward passes are OpenBLAS's sgemm/sgemv on the net's own weights (with OpenBLAS's
+ * threads). Inference rows report it beside the packed default. */
+mlp_status bench_mlp_create_unpacked(bench_mlp *m, const bench_workload *w,
+                                     const bench_data *d);
 void bench_mlp_free(bench_mlp *m);
 /* One training step or one forward pass of the next batch; returns the batch, or -1. */
 long bench_mlp_step(void *m);

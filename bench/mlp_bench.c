@@ -217,6 +217,10 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
     bench_bound *bound = o->profile ? NULL : bench_bound_create(w);
     size_t i_bound = add_peer(&p, bench_bound_step, bound);
+    bench_mlp unpacked;
+    const bool with_unpacked = !o->profile && w->mode == BENCH_INFER &&
+                               bench_mlp_create_unpacked(&unpacked, w, &d) == MLP_OK;
+    size_t i_unpacked = add_peer(&p, bench_mlp_step, with_unpacked ? &unpacked : NULL);
     bench_peak *peak = o->profile ? NULL : bench_peak_create(PEAK_N);
     size_t i_peak = add_peer(&p, bench_peak_step, peak);
     size_t i_fann = NO_PEER;
@@ -239,6 +243,7 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
     if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
     else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
     if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
+    if ((r->unpacked_ok = peer_ok(&p, i_unpacked))) r->unpacked = p.rates[i_unpacked];
     if ((r->fann_ok = peer_ok(&p, i_fann))) r->fann = p.rates[i_fann];
     if (peer_ok(&p, i_peak)) r->peak_gflops = bench_peak_gflops(PEAK_N, p.rates[i_peak]);
     for (size_t j = i_ort; j < n_peers; j++)
@@ -252,79 +257,56 @@ static void measure_row(bench_row *r, const options *o, const bench_timing *t,
 #endif
     bench_peak_free(peak);
     bench_bound_free(bound);
+    if (with_unpacked) bench_mlp_free(&unpacked);
     if (s == MLP_OK) bench_mlp_free(&m);
     bench_data_free(&d);
 }
 
-/* A bf16 row: libmlp in bf16, its bf16 GEMM bound, libmlp in float and PyTorch under bf16
- * autocast, their windows interleaved. */
-static void measure_bf16_row(bench_row *r, const options *o, const bench_timing *t,
-                             bench_torch *torch)
+/* A bf16 or an int8 row: libmlp in that precision, libmlp in float and PyTorch in that
+ * precision (bf16 autocast; quantize_dynamic), with the bf16 GEMM bound beside a bf16 row
+ * and ONNX Runtime's dynamic int8 beside an int8 row, their windows interleaved. */
+static void measure_precision_row(bench_row *r, const options *o, const bench_timing *t,
+                                  bench_torch *torch, bench_ort *ort)
 {
     const bench_workload *w = r->w;
+    const char *precision = r->bf16 ? "bf16" : "int8";
     bench_data d;
     if (!bench_data_create(&d, w, 1234)) {
         r->mlp_error = "out of memory for the data";
         return;
     }
-    if (!o->csv) fprintf(stderr, "  %s batch %zu, bf16 ...\n", w->name, w->batch);
+    if (!o->csv) fprintf(stderr, "  %s batch %zu, %s ...\n", w->name, w->batch, precision);
     peer_set p = {.n = 0};
     bench_mlp m, f;
-    mlp_status s = bench_mlp_create_bf16(&m, w, &d);
+    mlp_status s = r->bf16 ? bench_mlp_create_bf16(&m, w, &d) : bench_mlp_create_int8(&m, w, &d);
     size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
-    bench_bf16_bound *bound = bench_bf16_bound_create(w);
+    bench_bf16_bound *bound = r->bf16 ? bench_bf16_bound_create(w) : NULL;
     size_t i_bound = add_peer(&p, bench_bf16_bound_step, bound);
     mlp_status sf = bench_mlp_create(&f, w, &d);
     size_t i_fp32 = add_peer(&p, bench_mlp_step, sf == MLP_OK ? &f : NULL);
     size_t i_torch = p.n;
-    if (torch && bench_torch_set_case_precision(torch, w, true))
+    if (torch && bench_torch_set_case_as(torch, w, precision))
         for (size_t c = 0; c < bench_torch_config_count(torch); c++)
             add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
+    size_t i_ort = p.n;
+    if (ort && r->int8 && sf == MLP_OK &&
+        bench_ort_set_case_int8(ort, w, f.net, MLP_BENCH_SOURCE_DIR "/ort_quantize.py"))
+        for (size_t c = 0; c < bench_ort_config_count(ort); c++)
+            add_peer(&p, bench_ort_step, bench_ort_config(ort, c, t->window_s));
+    size_t n_peers = p.n;
 
-    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
+    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = n_peers = 0;
     if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
     else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
     if ((r->bound_ok = peer_ok(&p, i_bound))) r->bound = p.rates[i_bound];
     if ((r->fp32_ok = peer_ok(&p, i_fp32))) r->fp32 = p.rates[i_fp32];
-    for (size_t j = i_torch; j < p.n; j++)
+    for (size_t j = i_ort; j < n_peers; j++)
+        if (p.ok[j] && (!r->ort.found || p.rates[j] > r->ort.samples_per_s))
+            r->ort = bench_ort_describe(ort, j - i_ort, p.rates[j]);
+    for (size_t j = i_torch; j < i_ort && j < n_peers; j++)
         if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
             r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
     bench_bf16_bound_free(bound);
-    if (s == MLP_OK) bench_mlp_free(&m);
-    if (sf == MLP_OK) bench_mlp_free(&f);
-    bench_data_free(&d);
-}
-
-/* An int8 row: libmlp's quantized net, libmlp in float and PyTorch's quantize_dynamic,
- * their windows interleaved. */
-static void measure_int8_row(bench_row *r, const options *o, const bench_timing *t,
-                             bench_torch *torch)
-{
-    const bench_workload *w = r->w;
-    bench_data d;
-    if (!bench_data_create(&d, w, 1234)) {
-        r->mlp_error = "out of memory for the data";
-        return;
-    }
-    if (!o->csv) fprintf(stderr, "  %s batch %zu, int8 ...\n", w->name, w->batch);
-    peer_set p = {.n = 0};
-    bench_mlp m, f;
-    mlp_status s = bench_mlp_create_int8(&m, w, &d);
-    size_t i_mlp = add_peer(&p, bench_mlp_step, s == MLP_OK ? &m : NULL);
-    mlp_status sf = bench_mlp_create(&f, w, &d);
-    size_t i_fp32 = add_peer(&p, bench_mlp_step, sf == MLP_OK ? &f : NULL);
-    size_t i_torch = p.n;
-    if (torch && bench_torch_set_case_as(torch, w, "int8"))
-        for (size_t c = 0; c < bench_torch_config_count(torch); c++)
-            add_peer(&p, bench_torch_step, bench_torch_config(torch, c, t->window_s));
-
-    if (bench_measure_many(t, p.n, p.steps, p.ctxs, p.rates, p.ok) != 0) p.n = 0;
-    if ((r->mlp_ok = peer_ok(&p, i_mlp))) r->mlp = p.rates[i_mlp];
-    else r->mlp_error = mlp_strerror(s != MLP_OK ? s : m.status);
-    if ((r->fp32_ok = peer_ok(&p, i_fp32))) r->fp32 = p.rates[i_fp32];
-    for (size_t j = i_torch; j < p.n; j++)
-        if (p.ok[j] && (!r->torch.found || p.rates[j] > r->torch.samples_per_s))
-            r->torch = bench_torch_describe(torch, j - i_torch, p.rates[j]);
     if (s == MLP_OK) bench_mlp_free(&m);
     if (sf == MLP_OK) bench_mlp_free(&f);
     bench_data_free(&d);
@@ -410,12 +392,8 @@ int main(int argc, char **argv)
 #endif
 
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].bf16) {
-            measure_bf16_row(&rows[i], &o, &t, torch);
-            continue;
-        }
-        if (rows[i].int8) {
-            measure_int8_row(&rows[i], &o, &t, torch);
+        if (rows[i].bf16 || rows[i].int8) {
+            measure_precision_row(&rows[i], &o, &t, torch, ort);
             continue;
         }
         measure_row(&rows[i], &o, &t, torch, ort);

@@ -74,29 +74,58 @@ void bench_ort_stop(bench_ort *o)
     free(o);
 }
 
-bool bench_ort_set_case(bench_ort *o, const bench_workload *w, const mlp_net *net)
+/* Exports net (a float copy) to path; for int8, rewritten by the quantizer script. */
+static bool export_net(const mlp_net *net, const char *path, const char *quantizer)
 {
-    if (!o->alive || w->mode != BENCH_INFER || !net) return false;
-    char path[128], command[256], answer[256];
-    snprintf(path, sizeof path, "/tmp/mlp-bench-ort-%ld-%s-%zu.onnx", (long)getpid(), w->name,
-             w->batch);
     mlp_net *copy = NULL;
     mlp_model *m = NULL;
     if (mlp_net_clone(&copy, net) != MLP_OK) return false;
+    mlp_net_dequantize(copy); /* ONNX Runtime quantizes the float weights itself */
     if (mlp_model_create(&m, copy, NULL, NULL) != MLP_OK) {
         mlp_net_free(copy);
         return false;
     }
     bool ok = mlp_model_export_onnx(m, path, NULL) == MLP_OK;
     mlp_model_free(m);
+    if (!ok || !quantizer) return ok;
+    const char *python = getenv("MLP_BENCH_PYTHON");
+    char *argv[] = {(char *)(python && python[0] ? python : "python3"), (char *)quantizer,
+                    (char *)path, (char *)path, NULL};
+    int status = -1;
+    free(bench_spawn_capture(argv, &status));
+    return status == 0;
+}
+
+static bool set_case(bench_ort *o, const bench_workload *w, const mlp_net *net,
+                     const char *quantizer)
+{
+    if (!o->alive || w->mode != BENCH_INFER || !net) return false;
+    char path[128], command[256], answer[256];
+    snprintf(path, sizeof path, "/tmp/mlp-bench-ort-%ld-%s-%zu.onnx", (long)getpid(), w->name,
+             w->batch);
+    bool ok = export_net(net, path, quantizer);
     if (ok) {
         snprintf(command, sizeof command, "CASE %s %zu %zu %d", path, mlp_net_input_size(net),
                  w->batch, o->max_threads);
         ok = ask(o, command, answer, sizeof answer) && !strncmp(answer, "OK", 2);
         if (!ok && o->alive) fprintf(stderr, "mlp-bench: ONNX Runtime: %s", answer);
+    } else if (quantizer) {
+        fprintf(stderr, "mlp-bench: ONNX Runtime int8: %s failed (python3 with onnx and "
+                        "numpy?)\n", quantizer);
     }
     unlink(path);
     return ok;
+}
+
+bool bench_ort_set_case(bench_ort *o, const bench_workload *w, const mlp_net *net)
+{
+    return set_case(o, w, net, NULL);
+}
+
+bool bench_ort_set_case_int8(bench_ort *o, const bench_workload *w, const mlp_net *net,
+                             const char *quantizer)
+{
+    return set_case(o, w, net, quantizer);
 }
 
 size_t bench_ort_config_count(const bench_ort *o) { return (size_t)o->max_threads; }

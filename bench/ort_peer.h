@@ -28,6 +28,10 @@ bench_ort *bench_ort_start(const char *script, int threads, char *version, size_
 void bench_ort_stop(bench_ort *o);
 /* Exports net to a temporary ONNX file and loads it for w's batch; false on failure. */
 bool bench_ort_set_case(bench_ort *o, const bench_workload *w, const mlp_net *net);
+/* The same net quantized by ONNX Runtime's own scheme: dynamic int8 (bench/ort_quantize.py,
+ * the script `quantizer`, run by $MLP_BENCH_PYTHON or python3 with onnx and numpy). */
+bool bench_ort_set_case_int8(bench_ort *o, const bench_workload *w, const mlp_net *net,
+                             const char *quantizer);
 /* Configurations: intra-op threads 1..max(2, threads). */
 size_t bench_ort_config_count(const bench_ort *o);
 void *bench_ort_config(bench_ort *o, size_t i, double seconds);

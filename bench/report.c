@@ -125,8 +125,10 @@ static void print_bf16_table(FILE *f, const bench_run *run)
           f);
     const bench_row *b1 = find_row_of(run, "W1", 256, true);
     if (run->refresh_ok) {
-        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16, once per training step "
-                   "or forward call): %.3f ms (forward pass of 16 records without it: %.3f ms)",
+        fprintf(f, "bf16 weight refresh (W1's weights rounded to bf16 after a change of the "
+                   "parameters; training steps do it inside their update, passes over an "
+                   "unchanged net never): %.3f ms (forward pass of 16 records without it: "
+                   "%.3f ms)",
                 run->refresh_s * 1e3, run->refresh_forward_s * 1e3);
         if (b1 && b1->mlp_ok)
             fprintf(f, "; %.1f%% of a W1 bf16 training step (%.2f ms)",
@@ -144,13 +146,15 @@ static void print_ort_table(FILE *f, const bench_run *run)
         const bench_row *r = &run->rows[i];
         if (r->bf16 || r->int8 || r->w->mode != BENCH_INFER) continue;
         if (!any)
-            fprintf(f, "%-3s %-17s %5s %11s %11s %4s %7s %11s %7s\n", "", "network", "batch",
-                    "libmlp/s", "ORT/s", "thr", "ratio", "torch/s", "ratio");
+            fprintf(f, "%-3s %-17s %5s %11s %11s %11s %4s %7s %11s %7s\n", "", "network",
+                    "batch", "libmlp/s", "unpacked/s", "ORT/s", "thr", "ratio", "torch/s",
+                    "ratio");
         any = true;
         char net[64];
         fprintf(f, "%-3s %-17s %5zu ", r->w->name, bench_network_string(r->w, net, sizeof net),
                 r->w->batch);
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
+        cell(f, 12, r->unpacked_ok, "%*.0f", r->unpacked);
         cell(f, 12, r->ort.found, "%*.0f", r->ort.samples_per_s);
         if (r->ort.found) fprintf(f, " %4d", r->ort.threads);
         else fprintf(f, " %4s", "-");
@@ -163,7 +167,9 @@ static void print_ort_table(FILE *f, const bench_run *run)
         fputs("ORT      = the row's own net, exported with mlp_model_export_onnx, run by\n"
               "           onnxruntime-node (bench/ort_bench.js; each run awaited, the Node\n"
               "           binding's per-call cost included); thr = the fastest\n"
-              "           intraOpNumThreads tried (1..max(2,threads)); same windows as libmlp.\n",
+              "           intraOpNumThreads tried (1..max(2,threads)); same windows as libmlp.\n"
+              "unpacked = libmlp from the net's own weights (a training workspace: OpenBLAS\n"
+              "           sgemm/sgemv), the path before packed weights; same windows.\n",
               f);
 }
 
@@ -175,8 +181,9 @@ static void print_int8_table(FILE *f, const bench_run *run)
                "8-bit inputs)%s%s\n", run->int8_note ? ": " : "",
             run->int8_note ? run->int8_note : "");
     if (run->int8_note) return;
-    fprintf(f, "%-3s %-17s %5s %-5s %11s %11s %6s %13s %4s %6s\n", "", "network", "batch",
-            "mode", "int8/s", "fp32/s", "x fp32", "torch-int8/s", "thr", "ratio");
+    fprintf(f, "%-3s %-17s %5s %-5s %11s %11s %6s %13s %4s %6s %11s %4s %6s\n", "", "network",
+            "batch", "mode", "int8/s", "fp32/s", "x fp32", "torch-int8/s", "thr", "ratio",
+            "ORT-int8/s", "thr", "ratio");
     for (size_t i = 0; i < run->n_rows; i++) {
         const bench_row *r = &run->rows[i];
         if (!r->int8) continue;
@@ -184,10 +191,22 @@ static void print_int8_table(FILE *f, const bench_run *run)
         cell(f, 11, r->mlp_ok, "%*.0f", r->mlp);
         cell(f, 12, r->fp32_ok, "%*.0f", r->fp32);
         cell(f, 7, r->mlp_ok && r->fp32_ok, "%*.2f", r->mlp / r->fp32);
-        row_end(f, r, 14);
+        cell(f, 14, r->torch.found, "%*.0f", r->torch.samples_per_s);
+        if (r->torch.found) fprintf(f, " %2d/%d", r->torch.torch_threads, r->torch.blas_threads);
+        else fprintf(f, "%5s", "-");
+        cell(f, 7, r->mlp_ok && r->torch.found, "%*.2f", r->mlp / r->torch.samples_per_s);
+        cell(f, 12, r->ort.found, "%*.0f", r->ort.samples_per_s);
+        if (r->ort.found) fprintf(f, " %4d", r->ort.threads);
+        else fprintf(f, " %4s", "-");
+        cell(f, 7, r->mlp_ok && r->ort.found, "%*.2f", r->mlp / r->ort.samples_per_s);
+        fputc('\n', f);
+        if (!r->mlp_ok && r->mlp_error) fprintf(f, "    libmlp failed: %s\n", r->mlp_error);
     }
     fputs("fp32/s = libmlp's float row measured in the same windows; torch-int8 =\n"
-          "         torch.ao.quantization.quantize_dynamic (its best quantized engine).\n",
+          "         torch.ao.quantization.quantize_dynamic (its best quantized engine);\n"
+          "         ORT-int8 = the same float net exported to ONNX, dynamically quantized per\n"
+          "         output channel (bench/ort_quantize.py: onnxruntime's quantize_dynamic\n"
+          "         graph) and run by onnxruntime-node as in the ONNX Runtime table.\n",
           f);
 }
 
@@ -228,7 +247,9 @@ void bench_print_table(FILE *f, const bench_run *run)
           "           threads = --threads: large layers split by rows.\n"
           "GFLOP/s  = 6 x parameters x samples/s (training), 2 x (inference).\n"
           "%peak    = GFLOP/s / the SGEMM peak measured in the same row's windows.\n"
-          "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads.\n"
+          "GEMM-bnd = only the sgemm/sgemv/sger calls of one step, same BLAS and threads;\n"
+          "           inference: only the products, as libmlp runs them (packed weights,\n"
+          "           its threads): a linear net of the same widths without bias.\n"
           "FANN     = single-threaded; big nets take fewer records per step (FANN works\n"
           "           record by record: its rate per record does not depend on the batch).\n"
           "torch thr= the fastest torch.set_num_threads / OPENBLAS_NUM_THREADS pair tried\n"

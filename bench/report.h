@@ -22,6 +22,9 @@ typedef struct bench_row {
     size_t fann_records;  /* records per FANN step (capped for big nets) */
     bench_torch_result torch;
     bench_ort_result ort; /* ONNX Runtime on the same net, exported (inference rows) */
+    bool unpacked_ok;
+    double unpacked;      /* float inference rows: libmlp without packed weights (OpenBLAS),
+                             same windows */
     double peak_gflops;   /* SGEMM peak measured in this row's windows, 0 if not */
     bool bf16;            /* a bf16 row: mlp in bf16, bound the bf16 GEMMs, torch autocast */
     bool fp32_ok;

@@ -100,12 +100,7 @@ void bench_torch_stop(bench_torch *t)
 
 bool bench_torch_set_case(bench_torch *t, const bench_workload *w)
 {
-    return bench_torch_set_case_precision(t, w, false);
-}
-
-bool bench_torch_set_case_precision(bench_torch *t, const bench_workload *w, bool bf16)
-{
-    return bench_torch_set_case_as(t, w, bf16 ? "bf16" : NULL);
+    return bench_torch_set_case_as(t, w, NULL);
 }
 
 bool bench_torch_set_case_as(bench_torch *t, const bench_workload *w, const char *precision)

@@ -29,9 +29,8 @@ void bench_torch_stop(bench_torch *t);
 
 /* Builds w's net and data in every server; false when no server is left. */
 bool bench_torch_set_case(bench_torch *t, const bench_workload *w);
-/* The same with bf16 true: under torch.autocast("cpu", dtype=torch.bfloat16). */
-bool bench_torch_set_case_precision(bench_torch *t, const bench_workload *w, bool bf16);
-/* The same with the case's precision word ("bf16", "int8": torch_bench.py's quantize_dynamic),
+/* The same with the case's precision word ("bf16": under torch.autocast("cpu",
+ * dtype=torch.bfloat16); "int8": torch_bench.py's quantize_dynamic),
  * NULL for float. A server that refuses the case is dropped: ask for int8 rows last. */
 bool bench_torch_set_case_as(bench_torch *t, const bench_workload *w, const char *precision);
 size_t bench_torch_config_count(const bench_torch *t);

@@ -51,8 +51,8 @@
  * classify, evaluate, write) stay safe from many threads on one model at once, each thread
  * with its own detail (a last error kept on the handle, as sqlite keeps one, would be
  * shared by those threads). The lower layers' calls on objects in memory (nets,
- * workspaces, propagation, optimizers, preprocessing, model images in caller buffers)
- * return the status alone: their failures are a NULL or out-of-range argument or
+ * workspaces, propagation, optimizers, preprocessing and the disk cache's, model images in
+ * caller buffers) return the status alone: their failures are a NULL or out-of-range argument or
  * mismatched sizes, which the status names; tests/error_style.sh lists them and fails when
  * a call joins that list.
  *
@@ -197,8 +197,9 @@ typedef struct mlp_dataset mlp_dataset;
  * model file. x' = (x - offset) * scale per input feature. */
 typedef struct mlp_preprocess mlp_preprocess;
 
-/** A table of text cells read from CSV: rows x columns, with column names when it has a
- * header row. Cells are trimmed of spaces and tabs. */
+/** A table of cells read from CSV: rows x columns, with column names when it has a header
+ * row. Cells are trimmed of spaces and tabs; numbers are kept as floats, other cells as
+ * text (see mlp_table_open_ex). */
 typedef struct mlp_table mlp_table;
 
 /** A fitted table encoding: column types, categories, means, labels and task. */
@@ -838,7 +839,8 @@ typedef struct mlp_model_metrics {
  * numbers are those of mlp_evaluate on the scaled records, and what `mlp eval` prints.
  * @param model the model (only read)
  * @param scratch a scratch of the model's topology (its precision is used), or NULL for one
- *        made inside the call (float)
+ *        made inside the call (mlp_model_scratch_create's precision: int8 for a quantized
+ *        model whose int8 weights are current, else float)
  * @param data raw records with targets (input size n_0, target size n_L; only read)
  * @param metrics filled on success; its struct_size set by the caller
  * @param output_rmse n_L doubles receiving each output's RMSE (regression), or NULL
@@ -1032,9 +1034,11 @@ typedef struct mlp_fit_config {
     mlp_model_config model;    /**< the net, its scaling and optimizer, the seed */
     mlp_train_config train;    /**< the training loop's settings (see above) */
     /** Part of the records held out for early stopping and model selection: < 0 automatic
-     * (-1: 0.15 from 20 records up; below 20, none, and for regression leave-one-out picks a
-     * ridge linear model or the mean instead of the net), 0 none, else in (0, 1). Tables
-     * are split before the encoding is fitted, so it sees the training part only. */
+     * (-1: from MLP_FIT_CV_MAX_RECORDS records up 0.15; from 20 up to that, none: k-fold
+     * cross-validation instead, see cv_folds; below 20, none, and for regression
+     * leave-one-out picks a ridge linear model or the mean instead of the net), 0 none,
+     * else in (0, 1). Tables are split before the encoding is fitted, so it sees the
+     * training part only. */
     double val_fraction;
     mlp_table_options table;   /**< mlp_model_fit_table: the encoding's options */
     /** Class names for classification data without any (e.g. IDX labels): class_count
@@ -1056,6 +1060,21 @@ typedef struct mlp_fit_config {
     /** mlp_model_fit_table: as mlp_table_fit_options.max_categories (0:
      * MLP_TABLE_MAX_CATEGORIES) */
     size_t table_max_categories;
+    /** Model selection by k-fold cross-validation instead of a validation split: < 0
+     * automatic (-1: MLP_FIT_CV_FOLDS folds when val_fraction is automatic and the records
+     * number from 20 to below MLP_FIT_CV_MAX_RECORDS), 0 never, k >= 2 that many folds
+     * (val_fraction must then be automatic or 0; a resumed fit never cross-validates).
+     * Each candidate is fitted on k-1 folds and scored on the one left out: the net
+     * (stopped early on 15% of its training folds), the linear model at each penalty, the
+     * constant. The net or the linear model with the lower pooled held-out loss wins unless
+     * it beats the constant by no more than one standard error over the folds (for a
+     * classifier, in accuracy too): then the constant does. A linear model or the constant
+     * is fitted again on all the records; the net kept is the k fold nets with their
+     * outputs averaged before the output activation, held as one net k times as wide
+     * (block-diagonal; no optimizer state, so it cannot be resumed), or the best fold net
+     * alone when that would pass 2^24 parameters or the bias is not per neuron. Inputs are
+     * scaled (and tables encoded) on all the records. */
+    int cv_folds;
     /** mlp_model_fit_table: the encoding's options with column arrays
      * (mlp_table_fit_options_default, then set what differs); when not NULL it replaces
      * table, table_date and table_max_categories, which are then ignored. Its task
@@ -1063,14 +1082,22 @@ typedef struct mlp_fit_config {
     const mlp_table_fit_options *table_options;
 } mlp_fit_config;
 
+/** Folds of the automatic cross-validation (mlp_fit_config.cv_folds). */
+#define MLP_FIT_CV_FOLDS 5
+
+/** Records from which the automatic choice holds out a validation split instead of
+ * cross-validating (chosen on bench/accuracy, see docs/accuracy.md). */
+#define MLP_FIT_CV_MAX_RECORDS 2000
+
 /** The defaults given in mlp_fit_config's comments. */
 MLP_API mlp_fit_config mlp_fit_config_default(void);
 
-/** Which model a fit kept (model selection on the validation split, or leave-one-out on
- * tables too small to split). */
+/** Which model a fit kept (model selection on the validation split or by cross-validation,
+ * or leave-one-out on tables too small to split). */
 typedef enum mlp_fit_verdict {
     MLP_FIT_UNJUDGED = 0,     /**< no selection: no validation data, or a resumed run */
-    MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it) */
+    MLP_FIT_NET = 1,          /**< the trained net did best (ties go to it on a validation
+                                   split; see mlp_fit_config.cv_folds for the folds' rule) */
     MLP_FIT_LINEAR = 2,       /**< a linear model of the inputs replaced the net: ridge
                                    (regression) or softmax regression (classification) */
     MLP_FIT_CONSTANT = 3,     /**< the constant (training mean, class frequencies) did */
@@ -1141,6 +1168,10 @@ typedef struct mlp_fit_report {
      * the net, the training settings; after training the epochs run and restored, the model
      * selection's candidates and verdict. The `mlp train` tool prints these lines. */
     char lines[MLP_FIT_REPORT_LINES][MLP_FIT_LINE_SIZE];
+    /** Folds of the cross-validation that chose the model (0: none); the *_val_loss fields
+     * then hold each candidate's held-out loss pooled over the folds, train_seconds the
+     * fold nets' training, and epochs_run stays 0 (no net is trained on all records). */
+    size_t cv_folds;
 } mlp_fit_report;
 
 /**
@@ -1383,10 +1414,9 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_net_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
- * mlp_train_step, mlp_workspace_set_dropout and mlp_workspace_set_threads refuse it
- * (INVALID_ARG; mlp_workspace_set_threads accepts it while its precision is
- * MLP_PRECISION_INT8, whose passes split large layers across the threads; leaving INT8
- * stops them) and mlp_workspace_gradient returns NULL for it. */
+ * mlp_train_step and mlp_workspace_set_dropout refuse it (INVALID_ARG) and
+ * mlp_workspace_gradient returns NULL for it. mlp_workspace_set_threads gives it packed
+ * float passes (see there) and splits its int8 passes. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
@@ -1408,12 +1438,20 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
  * thread included: each thread keeps the same rows, so a layer too large for one core's
  * cache fits in several. Results are deterministic (fixed split, fixed summation order)
- * and equal the single-thread ones up to float rounding. An inference workspace takes
- * threads only while in MLP_PRECISION_INT8: its passes split the outputs of every layer of
- * at least 131072 weights (results equal the single-thread ones bit for bit). Idle workers
- * spin briefly, then sleep; mlp_workspace_free joins them. Use it when the process has that
- * many idle cores (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG,
- * NO_MEMORY (threads or memory unavailable; the previous setting is kept). */
+ * and equal the single-thread ones up to float rounding. On an inference workspace in
+ * MLP_PRECISION_FP32 (any n, 1 included; bf16 ones refuse threads: INVALID_ARG) this call
+ * also allocates a packed copy of the weights (about the size of the weights, kept until
+ * the workspace is freed, counted in mlp_workspace_bytes) where the CPU has AVX-512: its float
+ * forward passes then run from weights packed once for the CPU's kernels, split across the
+ * n threads (a batch by records, one record by outputs). The packed copy is remade when
+ * the parameters change (mlp_net_param_version, or another net), at the second pass that
+ * sees the new ones: a pass after every training step stays unpacked. In MLP_PRECISION_INT8
+ * its passes split the outputs of every layer of at least 131072 weights (results equal
+ * the single-thread ones bit for bit). Idle workers
+ * spin briefly, then
+ * sleep; mlp_workspace_free joins them. Use it when the process has that many idle cores
+ * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
+ * (threads or memory unavailable; the previous setting is kept). */
 MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
 /** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
@@ -1434,9 +1472,14 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
 
 /**
  * Sets the precision of ws's batch passes (2 records or more: mlp_forward, mlp_evaluate,
- * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 keeps a bfloat16 copy
- * of the weights, refreshed from the float parameters at the start of every pass (once per
- * training step, once per mlp_evaluate call), and bfloat16 copies of the activations and
+ * mlp_gradient, mlp_train_step; one-record passes stay float). BF16 runs in bf16 the layers
+ * large enough for it to pay (mlp_layer_precision's size rule, at ws's max batch; the others
+ * stay float: mlp_workspace_layer_precision says which, mlp_workspace_set_layer_precision
+ * overrides it). It keeps a bfloat16 copy of those layers' weights, made from the float
+ * parameters when a pass finds them changed (mlp_net_param_version, with the net's
+ * identity: a pass with another net, or after any call that bumps the counter, remakes them;
+ * a training step in this workspace refreshes them inside its update, so inference calls
+ * and the next step reuse them), and bfloat16 copies of the activations and
  * deltas: about 2 bytes per weight plus 2 x max_batch x (n_0 + ... + n_L) bytes more
  * (mlp_workspace_bytes counts them). Unlike float passes, bf16 ones allocate: oneDNN builds
  * small temporaries on every GEMM call (about 30 allocations per pass, all freed before it
@@ -1462,6 +1505,45 @@ MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision 
  * @return its precision; MLP_PRECISION_FP32 for NULL
  */
 MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
+
+/**
+ * The precision layer `layer` of net runs its batch products in, in a workspace of max
+ * batch `batch` set to `precision`. For BF16 the size rule: a layer runs in bf16 when
+ * batch x n_in x n_out is at least 4M (2^22) multiply-adds, below which the fixed cost of a
+ * bf16 product (waking oneDNN's threads) outweighs its faster arithmetic, or at least 32k
+ * where OpenMP runs oneDNN on one thread (OMP_NUM_THREADS=1, read when this is called);
+ * measured: lib/engine/bf16_layer_rule.c. Smaller layers run in float; one record
+ * (batch < 2) is always float. FP32 and INT8 as given.
+ * @param net       the net
+ * @param layer     0 .. n_layers - 1
+ * @param batch     the workspace's max batch
+ * @param precision the workspace's precision
+ * @return the layer's precision; MLP_PRECISION_COUNT for NULL, a layer out of range or an
+ *         unknown precision
+ */
+MLP_API mlp_precision mlp_layer_precision(const mlp_net *net, size_t layer, size_t batch,
+                                          mlp_precision precision);
+
+/**
+ * The precision layer `layer` of ws's batch passes runs in: for a BF16 workspace, BF16 or
+ * FP32 per layer (mlp_layer_precision at its max batch, or as set by
+ * mlp_workspace_set_layer_precision); else the workspace's precision.
+ * @return the precision; MLP_PRECISION_COUNT for NULL or a layer out of range
+ */
+MLP_API mlp_precision mlp_workspace_layer_precision(const mlp_workspace *ws, size_t layer);
+
+/**
+ * Overrides the size rule for one layer of a BF16 workspace: BF16 runs that layer's
+ * products in bf16 however small, FP32 in float. mlp_workspace_set_precision (BF16 again
+ * after another precision) applies the rule anew.
+ * @param ws        a workspace set to MLP_PRECISION_BF16
+ * @param layer     0 .. n_layers - 1
+ * @param precision MLP_PRECISION_BF16 or MLP_PRECISION_FP32
+ * @return MLP_OK; NULL_ARG; INVALID_ARG (layer out of range, another precision, or ws not
+ *         in BF16)
+ */
+MLP_API mlp_status mlp_workspace_set_layer_precision(mlp_workspace *ws, size_t layer,
+                                                     mlp_precision precision);
 
 /* ------------------------------------------------------------------ int8 inference */
 
@@ -2017,6 +2099,32 @@ MLP_API size_t mlp_preprocess_class_count(const mlp_preprocess *pre);
 /** Name of class index; NULL when out of range. Owned by pre. */
 MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index);
 
+/* Larger than memory: preprocessing for the binary CSV cache (mlp_csv_cache above). */
+
+/** Makes the cache's sources (mlp_csv_cache_source, mlp_csv_cache_split) give their inputs
+ * scaled by pre (mlp_preprocess_apply_rows), as a model's preprocessing scales raw records;
+ * NULL: raw rows again. pre is borrowed: it must stay alive while the sources are read.
+ * @param cache the cache
+ * @param pre the preprocessing (its scaling is used), or NULL
+ * @return OK, NULL_ARG, DIMENSION (pre's input size is not the cache's) */
+MLP_API mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre);
+
+/** Fits pre's input scaling over every record of a source in streaming passes, a batch at a
+ * time (STANDARD reads each record twice: the mean, then the deviations): the offsets and
+ * scales mlp_preprocess_fit gives on the same records in memory, bit for bit, in the memory
+ * of a batch. Fit on raw rows (before mlp_csv_cache_set_preprocess). Only the scaling of pre
+ * changes.
+ * @param pre receives the scaling; its input size is the records' width
+ * @param records the records: arrays, or a read callback (e.g. a cache split's training part)
+ * @param target_size targets per record (the width of the read callback's target rows)
+ * @param scaling NONE, STANDARD or MINMAX (ROBUST needs whole columns: INVALID_ARG)
+ * @param detail the argument and reason on failure; may be NULL
+ * @return OK, NULL_ARG, INVALID_ARG, NON_FINITE (a NaN or infinite input), NO_MEMORY, or
+ *         the read callback's status */
+MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source *records,
+                                          size_t target_size, mlp_scaling scaling,
+                                          mlp_error_detail *detail);
+
 /** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
  * file (format version 2).
  * @param pre the preprocessing
@@ -2033,12 +2141,13 @@ MLP_API const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *
 /* ------------------------------------------------------------------ tables */
 
 /*
- * Real-world tables: text (categorical) columns, missing cells, dates. A table is read as
- * text (mlp_table); an encoding (mlp_table_encoding) is fitted on the training table only:
- * each column's type, the categories of categorical columns, the means that impute missing
- * numbers. It turns any table with the same columns into numeric records (mlp_dataset) and
- * travels in the model file with the preprocessing (mlp_preprocess_set_encoding), so that
- * evaluation and prediction apply exactly what training fitted.
+ * Real-world tables: text (categorical) columns, missing cells, dates. A table is read from
+ * CSV (mlp_table: numbers kept as floats, other cells as text); an encoding
+ * (mlp_table_encoding) is fitted on the training table only: each column's type, the categories
+ * of categorical columns, the means that impute missing numbers. It turns any table with the
+ * same columns into numeric records (mlp_dataset) and travels in the model file with the
+ * preprocessing (mlp_preprocess_set_encoding), so that evaluation and prediction apply exactly
+ * what training fitted.
  *
  *   mlp_table_open(&t, "train.csv", NULL, NULL);
  *   mlp_table_encoding_fit(&enc, t, &options, NULL);       (types, categories, means)
@@ -2059,6 +2168,24 @@ typedef struct mlp_table_read_options {
 /** The defaults given in mlp_table_read_options's comments.
  * @return the default options */
 MLP_API mlp_table_read_options mlp_table_read_options_default(void);
+
+/** How mlp_table_open_ex reads a file: mlp_table_read_options with a struct_size (fields are
+ * only appended), threads and progress (defaults in parentheses). */
+typedef struct mlp_table_read_options_ex {
+    size_t struct_size; /**< sizeof(mlp_table_read_options_ex), set by the _default call */
+    int has_header;     /**< as in mlp_table_read_options (-1) */
+    char delimiter;     /**< ',' */
+    int threads;        /**< threads reading a large regular file by byte ranges (0: one per
+                           core); the table is the same whatever the count */
+    /** Called on the calling thread as the file is read, with the bytes read so far and the
+     * file's size (0 when not a regular file); NULL: none. */
+    void (*progress)(size_t bytes_done, size_t bytes_total, void *user_data);
+    void *progress_user_data; /**< passed to progress */
+} mlp_table_read_options_ex;
+
+/** The defaults given in mlp_table_read_options_ex's comments.
+ * @return the default options */
+MLP_API mlp_table_read_options_ex mlp_table_read_options_ex_default(void);
 /** Reads a CSV file (RFC 4180 quoting) into a table. Every row must have the first row's
  * number of cells; blank lines are skipped; a table may have no data rows.
  * @param out receives the new table (free with mlp_table_free); unchanged on failure
@@ -2070,6 +2197,19 @@ MLP_API mlp_table_read_options mlp_table_read_options_default(void);
 MLP_API mlp_status mlp_table_open(mlp_table **out, const char *path,
                                   const mlp_table_read_options *options,
                                   mlp_error_detail *detail);
+
+/** mlp_table_open with threads and progress. Cells that are numbers are kept as floats (a
+ * numeric column costs 4 bytes a cell; its other cells keep their text), so
+ * mlp_table_cell gives a number back as the shortest text of its float ("1.50" reads
+ * back as "1.5", "007" as "7"), the same in every column.
+ * @param out receives the new table (free with mlp_table_free); unchanged on failure
+ * @param path the file
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_open; INVALID_ARG for a struct_size this library does not know */
+MLP_API mlp_status mlp_table_open_ex(mlp_table **out, const char *path,
+                                     const mlp_table_read_options_ex *options,
+                                     mlp_error_detail *detail);
 /** mlp_table_open from an open stream, read to its end and not closed (stdin, a pipe,
  * fmemopen over text in memory).
  * @param out receives the new table; unchanged on failure
@@ -2081,6 +2221,17 @@ MLP_API mlp_status mlp_table_open(mlp_table **out, const char *path,
 MLP_API mlp_status mlp_table_open_stream(mlp_table **out, FILE *fp, const char *name,
                                          const mlp_table_read_options *options,
                                          mlp_error_detail *detail);
+
+/** mlp_table_open_ex from an open stream, read to its end and not closed.
+ * @param out receives the new table; unchanged on failure
+ * @param fp the stream
+ * @param name the stream's name in messages; NULL: "(stream)"
+ * @param options how to read it; NULL: the defaults
+ * @param detail line and message on failure; may be NULL
+ * @return as mlp_table_open_ex */
+MLP_API mlp_status mlp_table_open_stream_ex(mlp_table **out, FILE *fp, const char *name,
+                                            const mlp_table_read_options_ex *options,
+                                            mlp_error_detail *detail);
 /** Frees a table; NULL is a no-op.
  * @param table the table */
 MLP_API void mlp_table_free(mlp_table *table);
@@ -2097,11 +2248,13 @@ MLP_API size_t mlp_table_column_count(const mlp_table *table);
  * @param col 0-based column
  * @return the name, owned by the table; NULL without a header row or out of range */
 MLP_API const char *mlp_table_column_name(const mlp_table *table, size_t col);
-/** Text of a cell, trimmed.
+/** Text of a cell, trimmed; a number as the shortest text of its float (see
+ * mlp_table_open_ex). The text of a numeric column is made for the whole column on the
+ * first call that asks for one of its numbers (safe from several threads).
  * @param table the table
  * @param row 0-based data row
  * @param col 0-based column
- * @return the text, owned by the table; NULL out of range */
+ * @return the text, owned by the table; NULL out of range or out of memory */
 MLP_API const char *mlp_table_cell(const mlp_table *table, size_t row, size_t col);
 /** Seeded split of the rows as mlp_dataset_split splits records (same seed and row count,
  * same rows): round(val_fraction * rows) go to *val, the rest to *train, in file order.

@@ -78,10 +78,15 @@ MLP_API size_t mlp_net_bias_count(const mlp_net *net, size_t layer);
 /**
  * How many times net's parameters may have changed since it was made: a counter that
  * mlp_net_params (the writable pointer), mlp_net_copy_params, mlp_net_init,
- * mlp_net_init_layer, every training step (mlp_train_step, mlp_train, mlp_model_train) and
- * the least-squares refit increase. Anything cached from the parameters (the int8 weights of
- * mlp_net_quantize) is valid while the counter is the one it was made at. Loading a model
- * file sets it to 0.
+ * mlp_net_init_layer, mlp_optimizer_step, mlp_optimizer_step_range, every training step
+ * (mlp_train_step, mlp_train, mlp_train_ex, mlp_train_source, mlp_model_train, the fit and
+ * MPI training that run them) and the least-squares refit (mlp_refit_output_layer)
+ * increase; nothing else changes the parameters. Anything cached from the parameters (the
+ * int8 weights of mlp_net_quantize, a bf16 workspace's bf16 weights, an inference
+ * workspace's packed weights) is valid while the counter is the one it was made at.
+ * mlp_net_params counts when it is called: a caller that keeps the pointer and writes
+ * through it later calls mlp_net_params again after writing, so that caches see the
+ * change. Loading a model file sets it to 0.
  * @param net the net
  * @return the counter; 0 for NULL
  */

@@ -57,8 +57,29 @@ struct mlp_net {
     mlp_rng rng;
     mlp_precision trained_precision; /* of the last training step (model files record it) */
     uint64_t param_version;     /* mlp_net_param_version: bumped wherever params may change */
+    uint64_t identity;          /* drawn at creation: see mlp_net_stamp */
     struct mlp_int8_net *int8;  /* int8 weights (mlp_net_quantize); NULL: not quantized */
 };
+
+/* What weights derived from a net's parameters (a workspace's bf16 copy) were made from:
+ * the net, its identity and its parameter version. The identity, drawn when the net is
+ * made, tells a net apart from one freed before it at the same address whose counter stood
+ * at the same value (two loaded models both start at 0). */
+typedef struct mlp_net_stamp {
+    const mlp_net *net; /* NULL: made from nothing yet */
+    uint64_t identity, version;
+} mlp_net_stamp;
+
+static inline mlp_net_stamp mlp_net_stamp_of(const mlp_net *net)
+{
+    return (mlp_net_stamp){net, net->identity, net->param_version};
+}
+
+/* Whether what s stamps was made from net's current parameters. */
+static inline int mlp_net_stamp_current(const mlp_net_stamp *s, const mlp_net *net)
+{
+    return s->net == net && s->identity == net->identity && s->version == net->param_version;
+}
 
 /* ---- model/int8_weights.c: the int8 weights of a quantized net (mlp_net_quantize).
  * Kept beside the float parameters, which stay the reference. */
@@ -182,13 +203,9 @@ mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t li
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
-/* status.c: fills detail (may be NULL) with a printf-style message naming the argument
- * and the reason (line and column 0); returns status. */
-mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
+/* The same without a position (line and column 0): a message naming the argument and the
+ * reason. */
+#define mlp_fail(detail, status, ...) mlp_data_error(detail, status, 0, 0, __VA_ARGS__)
 /* status.c: a config struct from a caller compiled against any version of mlp.h: out
  * (size bytes, holding the defaults) receives the struct_size bytes the caller's struct `in`
  * declares, and struct_size = size; fields added after the caller's version keep their
@@ -222,6 +239,11 @@ size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
  * must be readable (the readers pass NUL-terminated cells). Short decimals never consult the
  * locale; other forms call strtod, so readers still run under uselocale(C). */
 int mlp_parse_double(const char *s, size_t len, double *out);
+/* table_cells.c: sorts text values, numerically when every one is a number (a finite float,
+ * ties by text), else by strcmp: classes and categories. from (may be NULL) receives, for
+ * each position, the position its value had before. NO_MEMORY leaves them as they were
+ * (an order by text would be another encoding). */
+mlp_status mlp_table_sort_values(char **values, size_t n, size_t *from);
 /* Gives ds target_size columns of zeros, replacing its targets (readers that learn the class
  * count after the inputs). */
 mlp_status mlp_dataset_reset_targets(mlp_dataset *ds, size_t target_size);
@@ -269,6 +291,11 @@ static inline size_t mlp_hash_text(const char *s)
  * also written to logits (batch x n), which the cross-entropy loss needs. */
 void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n,
                             const float *bias, size_t bias_count, float *logits);
+/* The same, also writing the results rounded to bf16 into bf16 (batch x n; NULL: not):
+ * the next layer's bf16 inputs, without a pass of their own. */
+void mlp_activation_forward_bf16(mlp_activation act, float *z, size_t batch, size_t n,
+                                 const float *bias, size_t bias_count, float *logits,
+                                 uint16_t *bf16);
 /* delta (batch x n) *= g'(a), with g' expressed through the outputs z = g(a);
  * for softmax the Jacobian-vector product z (.) (delta - <delta, z>). */
 void mlp_activation_backward(mlp_activation act, const float *z, float *delta, size_t batch,
@@ -324,6 +351,8 @@ struct mlp_workspace {
                                  float, and nothing of the bf16 path runs */
     struct mlp_int8_scratch *int8; /* the int8 passes' buffers (MLP_PRECISION_INT8); NULL:
                                       float or bf16 */
+    struct mlp_packed *packed; /* float inference from packed weights (engine/packed.h);
+                                  NULL where this build or CPU has no kernels for it */
 };
 
 /* ---- engine/int8_*.c: int8 inference passes of a quantized net */
@@ -376,18 +405,44 @@ mlp_status mlp_bf16_supported(mlp_error_detail *detail);
  * *bytes receives its buffers' size. UNSUPPORTED, NO_MEMORY. */
 mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *bytes);
 void mlp_bf16_free(mlp_bf16 *b);
-/* keep nonzero: the next forward passes reuse the bf16 weights of the last one instead of
- * refreshing them from the parameters (mlp_evaluate's chunks of one unchanged net). */
-void mlp_bf16_keep_weights(mlp_bf16 *b, int keep);
+/* dst[0..n) = src rounded to bf16 (nearest even); only where mlp_bf16_supported. */
+void mlp_bf16_round(uint16_t *dst, const float *src, size_t n);
+/* The size rule (bf16_layer_rule.c): whether a layer of n_in -> n_out at `batch` records
+ * runs faster in bf16 than in float. */
+int mlp_bf16_layer_pays(size_t batch, size_t n_in, size_t n_out);
+/* Its threshold in multiply-adds per product (batch x n_in x n_out): 4M, or 32k where
+ * OpenMP (oneDNN's threads) runs one thread. */
+size_t mlp_bf16_min_multiply_adds(void);
+/* Whether layer k's batch products run in bf16 (else in float); set at creation by the
+ * size rule for the workspace's max batch, changed by mlp_bf16_set_layer. */
+int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k);
+void mlp_bf16_set_layer(mlp_bf16 *b, size_t k, int on);
+/* Whether any layer runs in bf16. */
+int mlp_bf16_any_on(const mlp_bf16 *b);
+/* Where the activation pass of layer k-1 writes layer k's bf16 inputs; NULL when layer k
+ * runs in float (or k is past the output layer). */
+uint16_t *mlp_bf16_inputs(mlp_bf16 *b, size_t k);
+/* A forward pass of net (batch > 1) starts: the bf16 weights are reused when they were made
+ * from net's current parameters (mlp_net_stamp), else each layer's are refreshed. */
+void mlp_bf16_pass_begin(mlp_bf16 *b, const mlp_net *net);
+/* ... and ends: the bf16 weights are net's current ones. */
+void mlp_bf16_pass_end(mlp_bf16 *b, const mlp_net *net);
+/* The bf16 weights of every bf16 layer were refreshed by the update that made net's
+ * parameters what they are (a training step): stamps them current. */
+void mlp_bf16_weights_current(mlp_bf16 *b, const mlp_net *net);
+/* Refreshes the bf16 weights of the parameters [first, first + n) (bf16 layers only): an
+ * optimizer's update, chunk by chunk, while the chunk is in the caches. */
+void mlp_bf16_refresh_range(mlp_bf16 *b, const mlp_net *net, size_t first, size_t n);
 /* out (batch x n_(k+1)) = in W_k^T, in (batch x n_k) rounded to bf16 and kept for the
- * weight gradient; W_k's bf16 copy refreshed first unless kept. */
+ * weight gradient unless in_ready (the activation pass wrote them: mlp_bf16_inputs). */
 void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
-                      float *out);
+                      float *out, int in_ready);
 /* delta_prev (batch x n_k) = delta W_k, with the bf16 W_k of the forward pass. */
 void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
                             size_t batch, float *delta_prev);
 /* dst (n_(k+1) x n_k) = alpha delta^T Z_k + keep dst (accumulate) or alpha delta^T Z_k,
- * Z_k the bf16 inputs the forward pass kept (in: the same in float). */
+ * Z_k the bf16 inputs the forward pass kept (in: the same in float). When dst is W_k itself
+ * (plain SGD's fused update), W_k's bf16 copy is refreshed. */
 void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
                                const float *in, size_t batch, float alpha, int accumulate,
                                float keep, float *dst);
@@ -406,6 +461,8 @@ double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t batch, mlp_loss loss, float step, float keep);
 /* Argument checks shared by the public propagation entry points. */
 mlp_status mlp_check_loss(const mlp_net *net, mlp_loss loss);
+/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
+mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss);
 /* INVALID_ARG when inputs or targets lie in a buffer of ws, or grad (may be NULL) does
  * without being ws's own gradient buffer. */
 mlp_status mlp_check_no_alias(const mlp_net *net, const mlp_workspace *ws, const float *inputs,
@@ -416,6 +473,10 @@ const float *mlp_forward_inputs(const mlp_net *net, mlp_workspace *ws, const flo
 
 /* ---- optimizer.c */
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net);
+/* mlp_optimizer_step that also refreshes the bf16 weights of b (may be NULL: none) inside
+ * its update, and stamps them current (a bf16 workspace's training step). */
+mlp_status mlp_optimizer_step_bf16(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                   size_t batch, mlp_bf16 *b);
 /* Whether n more steps keep the step count within MLP_OPTIMIZER_MAX_STEPS. */
 int mlp_optimizer_steps_left(const mlp_optimizer *opt, uint64_t n);
 /* Adds n steps done outside mlp_optimizer_step (fused plain SGD); check steps_left first. */
@@ -439,8 +500,6 @@ double mlp_now_seconds(void);
  * equals their target argmax: one chunk of mlp_evaluate, arguments already checked. */
 double mlp_evaluate_rows(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                          const float *targets, size_t b, mlp_loss loss, size_t *correct);
-/* The loss AUTO stands for on net (CROSS_ENTROPY after softmax, else MSE); others as given. */
-mlp_loss mlp_loss_resolve(const mlp_net *net, mlp_loss loss); /* engine/propagate.c */
 
 /* ---- train/data_source.c: where mlp_train's records come from */
 /* A checked mlp_source: arrays read in place (x, y), or the caller's callback. */

@@ -34,32 +34,15 @@ const char *mlp_strerror(mlp_status status)
     return status_words[status];
 }
 
-static void say(mlp_error_detail *detail, size_t line, size_t column, const char *fmt,
-                va_list ap)
-{
-    detail->line = line;
-    detail->column = column;
-    vsnprintf(detail->message, sizeof detail->message, fmt, ap);
-}
-
-mlp_status mlp_fail(mlp_error_detail *detail, mlp_status status, const char *fmt, ...)
-{
-    if (detail) {
-        va_list ap;
-        va_start(ap, fmt);
-        say(detail, 0, 0, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 mlp_status mlp_data_error(mlp_error_detail *detail, mlp_status status, size_t line,
                           size_t column, const char *fmt, ...)
 {
     if (detail) {
+        detail->line = line;
+        detail->column = column;
         va_list ap;
         va_start(ap, fmt);
-        say(detail, line, column, fmt, ap);
+        vsnprintf(detail->message, sizeof detail->message, fmt, ap);
         va_end(ap);
     }
     return status;

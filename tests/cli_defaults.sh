@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `mlp train`'s data-sized defaults (lib/fit/, mlp_model_fit): the validation split and epoch
-# budget it chooses and says, regression targets standardised and folded back (the saved
+# `mlp train`'s data-sized defaults (lib/fit/, mlp_model_fit): the cross-validation or
+# validation split and epoch budget it chooses and says, regression targets standardised and folded back (the saved
 # net predicts in the data's units), the guard that falls back to the training mean,
 # --scale robust in the model file, train_seconds with three significant digits.
 # bash cli_defaults.sh PATH_TO_MLP
@@ -25,28 +25,50 @@ ok() { echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; [ -f "${2:-}" ] && sed 's/^/       | /' "$2" | tail -n 8; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" out; fi; }
 
-# Defaults only: a validation split, an epoch budget, the guard's verdict, all said.
+# Defaults only, under 2000 records: 5-fold cross-validation, an epoch budget for the fold
+# nets, the guard's verdict, all said.
 "$MLP" train --train train.csv --task regress --seed 1 --out m.mlp --quiet >out 2>&1
 check "defaults: exit 0" test $? -eq 0
-check "defaults: says the validation split" grep -q '^auto: validation split 0.15 of the 400' out
+check "defaults: says the cross-validation" grep -q '^auto: 5-fold cross-validation over the 400 training records' out
 check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
-check "defaults: early stopping restores the best epoch" grep -q 'best validation epoch [0-9]* restored' out
-check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: a linear model of the inputs (ridge least squares) does better' out
+check "defaults: the fold nets trained" grep -q '^trained 5 nets, one per fold' out
+check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: 5-fold cross-validation, held-out loss: net .*; kept: the ridge, fitted on all records' out
 rmse=$(sed -n 's/.*[a-z]_rmse=\([0-9.]*\).*/\1/p' out)
-check "defaults: validation rmse ${rmse:-?} below 50 (targets spread about 640)" \
+check "defaults: rmse ${rmse:-?} below 50 (targets spread about 640)" \
     awk -v r="${rmse:-1e9}" 'BEGIN { exit !(r < 50) }'
 secs=$(sed -n 's/.*train_seconds=\([^ ]*\)$/\1/p' out)
 check "train_seconds ${secs:-?} has three significant digits" \
     awk -v s="${secs:-x}" 'BEGIN { exit !(s != "" && sprintf("%.3g", s) == s) }'
+# --plot and --curve of a model without optimizer state (the ridge model, chosen on the
+# folds or on the split): the plot's title takes the optimizer from the settings.
+for folds in 5 0; do
+    rm -f lp.svg lc.csv
+    "$MLP" train --train train.csv --task regress --seed 1 --folds $folds --plot lp.svg \
+        --curve lc.csv --no-save --quiet >out 2>&1
+    check "--plot of the ridge model (--folds $folds): exit 0, written" \
+        bash -c "test $? -eq 0 && grep -q 'adamw lr 0.001' lp.svg && test -s lc.csv"
+done
 # The saved net predicts in the data's units (the target scaling is folded into it).
 "$MLP" predict m.mlp train.csv >pred 2>&1
 paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
 check "predict: rmse against the targets below 50" \
     awk -F, '{ d = $1 - $2; s += d * d; n++ } END { exit !(n == 400 && sqrt(s / n) < 50) }' pairs
 
-# On a target far from linear the trained net wins over both.
-"$MLP" train --train bump.csv --task regress --seed 1 --no-save --quiet >out 2>&1
-check "guard: the net, on a nonlinear target" grep -q '^guard: validation loss .* better than predicting the training mean .* and than a linear model' out
+# On a target far from linear the trained net wins over both: on the folds (the fold nets
+# kept as one net of 5 x 128, 5 x 64 neurons, without optimizer state), and on a split.
+"$MLP" train --train bump.csv --task regress --seed 1 --out b.mlp --quiet >out 2>&1
+check "guard: the fold nets, on a nonlinear target" grep -q '^guard: 5-fold .*; kept: the 5 fold nets, their outputs averaged' out
+"$MLP" info b.mlp >info 2>&1
+check "  ...held as one net of 2-640-320-1" grep -q '2-640-320-1' info
+"$MLP" train --train bump.csv --task regress --seed 1 --folds 0 --no-save --quiet >out 2>&1
+check "guard: the net, on a nonlinear target (--folds 0)" grep -q '^guard: validation loss .* better than predicting the training mean .* and than a linear model' out
+check "--folds 0: the split" grep -q '^auto: validation split 0.15 of the 400' out
+"$MLP" train --train bump.csv --task regress --seed 1 --folds 3 --val-fraction 0 --epochs 5 --no-save --quiet >out 2>&1
+check "--folds 3: given, said" grep -q '^given: 3-fold cross-validation over the 400' out
+"$MLP" train --train bump.csv --task regress --folds 3 --val-fraction 0.2 --no-save >out 2>&1
+check "--folds with --val-fraction: exit 2" test $? -eq 2
+"$MLP" train --train bump.csv --task regress --folds 1 --no-save >out 2>&1
+check "--folds 1: exit 2" test $? -eq 2
 
 # Too few records to hold out a validation split: leave-one-out picks ridge or the mean.
 head -n 13 train.csv >tiny.csv
@@ -61,11 +83,11 @@ check "tiny table: the linear model predicts the other 388 records (rmse below 5
 
 # --epochs sets the budget and keeps the validation split and early stopping, and says so;
 # --patience 0 turns early stopping off; --val-fraction 0 trains on everything.
-"$MLP" train --train train.csv --task regress --epochs 4 --no-save --quiet >out 2>&1
+"$MLP" train --train train.csv --task regress --epochs 4 --folds 0 --no-save --quiet >out 2>&1
 check "--epochs 4: the split kept" grep -q '^auto: validation split 0.15 of the 400' out
 check "--epochs 4: the budget said" grep -q '^budget: batch 32 (auto), up to 4 epochs (given), early stopping after' out
 check "--epochs 4: four epochs" grep -q '^trained 4 epochs' out
-"$MLP" train --train train.csv --task regress --epochs 4 --patience 0 --no-save --quiet >out 2>&1
+"$MLP" train --train train.csv --task regress --epochs 4 --patience 0 --folds 0 --no-save --quiet >out 2>&1
 check "--patience 0: no early stopping, said" grep -q '^budget: .*4 epochs (given), no early stopping (patience off)' out
 "$MLP" train --train train.csv --task regress --epochs 4 --val-fraction 0 --no-save --quiet >out 2>&1
 check "--val-fraction 0: no split" bash -c 'grep -q "^trained 4 epochs" out && ! grep -q "validation epoch" out && grep -q "^data: 400 training records;" out'
@@ -81,6 +103,9 @@ check "guard: one constant prediction" test "$(wc -l <consts)" -eq 1
 want=$(tail -n +2 noise.csv | awk -F, '$3 == "x" { n++ } END { printf "%.4f", n / NR }')
 check "guard: the constant is the class frequencies (p_x $want)" \
     awk -F, -v w="$want" '{ d = $2 - w; exit !(NR == 1 && d < 1e-3 && d > -1e-3) }' consts
+# With the defaults (cross-validation), nothing beats the class frequencies either.
+"$MLP" train --train noise.csv --seed 2 --layers 16 --no-save --quiet >out 2>&1
+check "guard: on the folds, the class frequencies" grep -q '^guard: 5-fold .*; kept: the class frequencies' out
 
 # --scale robust is stored in the model.
 "$MLP" train --train train.csv --task regress --scale robust --epochs 2 --out r.mlp --quiet \
@@ -109,7 +134,7 @@ check "--bias layer with one output: trained" test $? -eq 0
 
 # Regression in the targets' units: the epoch lines, the curve (with the validation columns)
 # and the plot (validation curve, restored epoch marked) agree with the result line.
-"$MLP" train --train bump.csv --task regress --seed 1 --no-save --curve c.csv --plot p.svg >out 2>err
+"$MLP" train --train bump.csv --task regress --seed 1 --folds 0 --no-save --curve c.csv --plot p.svg >out 2>err
 best=$(sed -n 's/.*best validation epoch \([0-9]*\) restored.*/\1/p' out)
 res=$(sed -n 's/.*val_rmse=\([0-9.]*\).*/\1/p' out)
 check "curve: validation columns" test "$(head -n 1 c.csv)" = "epoch,train_loss,val_loss,val_rmse,test_loss,test_rmse"

@@ -30,6 +30,9 @@ check "sgd lr 1e4" --optimizer sgd --lr 1e4
 check "sgd weight decay 1e6" --optimizer sgd --lr 0.01 --weight-decay 1e6
 check "momentum lr 1e4, batch 1" --optimizer momentum --lr 1e4 --batch 1
 check "adamw weight decay 1e6, whole batch" --optimizer adamw --lr 0.01 --weight-decay 1e6 --batch 0
+# The runs above diverge in the cross-validation's fold nets (64 records); this one in the
+# net trained beside a validation split.
+check "sgd lr 1e4, a validation split" --optimizer sgd --lr 1e4 --folds 0
 # Control: a sane run of the same data writes its model.
 rm -rf "$T/out" && mkdir "$T/out"
 if "$MLP" train --train "$T/train.csv" --task regress --layers 8 --epochs 3 --quiet \

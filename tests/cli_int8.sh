@@ -73,5 +73,13 @@ run "$MLP" quantize f.mlp narrow.csv -o x.mlp
 [ "$rc" = 1 ] && [ ! -e x.mlp ] && grep -q x2 e && ok "calibration without a model column: status 1, names it" ||
     fail "narrow calibration (status $rc)"
 
+run "$MLP" eval f.mlp data.csv --precision int8
+if [ "$rc" = 1 ] && grep -q "not quantized" e && grep -q "mlp quantize f.mlp CALIBRATION.csv -o" e; then
+    ok "eval --precision int8 of a float model: says to quantize it first, with the command"
+else fail "int8 of a float model (status $rc)"; fi
+run "$MLP" predict f.mlp data.csv --precision int8
+[ "$rc" = 1 ] && grep -q "mlp quantize f.mlp" e && ok "predict --precision int8 of a float model: the same" ||
+    fail "predict int8 of a float model (status $rc)"
+
 [ "$failed" = 0 ] && echo "cli_int8: all passed" || echo "cli_int8: $failed failed"
 [ "$failed" = 0 ]

@@ -407,6 +407,12 @@ static void prep_ws(ctx *c)
     if (mlp_workspace_create(&c->ws, base_net, 4) != MLP_OK) die("workspace");
 }
 
+static void prep_inference_ws(ctx *c)
+{
+    prep_copy(c);
+    if (mlp_workspace_create_inference(&c->ws, base_net, 4) != MLP_OK) die("workspace");
+}
+
 static mlp_status run_dropout(ctx *c)
 {
     return mlp_workspace_set_dropout(c->ws, 0.3f, 1);
@@ -846,6 +852,8 @@ static const alloc_case cases[] = {
     {"mlp_workspace_create", prep_none, run_workspace, NULL, release_ws, NULL},
     {"mlp_workspace_set_dropout", prep_ws, run_dropout, NULL, release_all, NULL},
     {"mlp_workspace_set_threads", prep_ws, run_threads, NULL, release_all, NULL},
+    {"mlp_workspace_set_threads (inference: packed weights)", prep_inference_ws, run_threads,
+     NULL, release_all, NULL},
     {"mlp_optimizer_create", prep_none, run_optimizer, NULL, release_opt_out, NULL},
     {"mlp_model_open_parts", prep_none, run_load, NULL, release_all, NULL},
     {"mlp_model_open_parts_mem", prep_load_mem, run_load_mem, NULL, release_all, NULL},

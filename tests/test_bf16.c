@@ -107,8 +107,8 @@ START_TEST(test_statuses)
         ck_assert_int_eq(memcmp(before, mlp_net_params(net), mlp_net_param_count(net) * sizeof(float)),
                          0);
         ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_FP32);
-    } else {
-        ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_BF16);
+    } else { /* this net is far below the size rule: every layer ran in float */
+        ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_FP32);
     }
     ck_assert_int_eq(mlp_net_trained_precision(NULL), MLP_PRECISION_FP32);
     free(before);
@@ -256,11 +256,19 @@ static void make_data(const tu_topo *t, size_t batch, mlp_loss loss, uint64_t se
         tu_fill_uniform(&s, *y, batch * nL, 0.1, 0.9);
 }
 
+/* Every layer in bf16: these nets are far below the size rule, which would keep them float. */
+static void all_layers_bf16(mlp_workspace *ws, const mlp_net *net)
+{
+    for (size_t k = 0; k < mlp_net_layer_count(net); k++)
+        ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, k, MLP_PRECISION_BF16), MLP_OK);
+}
+
 static mlp_workspace *bf16_workspace(const mlp_net *net, size_t max_batch)
 {
     mlp_workspace *ws = NULL;
     ck_assert_int_eq(mlp_workspace_create(&ws, net, max_batch), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_BF16), MLP_OK);
+    all_layers_bf16(ws, net);
     return ws;
 }
 
@@ -273,6 +281,7 @@ START_TEST(test_forward_reference)
     mlp_workspace *inf = NULL;
     ck_assert_int_eq(mlp_workspace_create_inference(&inf, net, batches[0]), MLP_OK);
     ck_assert_int_eq(mlp_workspace_set_precision(inf, MLP_PRECISION_BF16), MLP_OK);
+    all_layers_bf16(inf, net);
     const size_t nL = t.sizes[t.layers];
     for (size_t bi = 0; bi < 2; bi++) {
         const size_t batch = batches[bi];
@@ -382,8 +391,10 @@ START_TEST(test_sgd_step_reference)
 }
 END_TEST
 
-/* A small classification problem: 3 Gaussian blobs in 20 dimensions, a 20-64-32-3 net,
- * Adam, 30 epochs of minibatches of 32, the same seeds in float and bf16. */
+/* A small classification problem: 3 Gaussian blobs in 20 dimensions, a 20-256-256-3 net,
+ * Adam, 30 epochs of minibatches of 64, the same seeds in float and bf16. The size rule runs
+ * the 256-256 layer in bf16 (64 x 256 x 256 = 4M multiply-adds) and the two others in float:
+ * mlp_train's mixed run. */
 static double train_blobs(mlp_precision precision, mlp_net **out_net)
 {
     enum { N = 600, D = 20, C = 3 };
@@ -396,7 +407,7 @@ static double train_blobs(mlp_precision precision, mlp_net **out_net)
         for (int j = 0; j < D; j++) x[i * D + j] = centres[c][j] + (float)tu_uniform(&s, -1.2, 1.2);
         y[i * C + c] = 1.0f;
     }
-    const size_t sizes[] = {D, 64, 32, C};
+    const size_t sizes[] = {D, 256, 256, C};
     const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX};
     mlp_net *net = NULL;
     ck_assert_int_eq(mlp_net_create(&net, 3, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
@@ -409,7 +420,7 @@ static double train_blobs(mlp_precision precision, mlp_net **out_net)
     mlp_train_config tc = mlp_train_config_default();
     tc.loss = MLP_LOSS_CROSS_ENTROPY;
     tc.epochs = 30;
-    tc.batch_size = 32;
+    tc.batch_size = 64;
     tc.precision = precision;
     mlp_train_result r;
     ck_assert_int_eq(mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, &r), MLP_OK);
@@ -539,6 +550,195 @@ START_TEST(test_one_record_stays_float)
 }
 END_TEST
 
+/* The size rule's mixed run: at batch 64 a 4-64-1024-3 net runs its 64-1024 layer in bf16
+ * (4M multiply-adds: at the bar) and its 4-64 layer in float (16k: below either bar; the
+ * 1024-3 layer, 197k, is float on several threads, bf16 where OpenMP runs one), with no
+ * override; forward, gradient and a plain SGD step against the float64 reference, within
+ * bf16's tolerance and above float's error (the bf16 layer did run). */
+START_TEST(test_mixed_reference)
+{
+    const size_t sizes[] = {4, 64, 1024, 3}, batch = 64;
+    const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX};
+    tu_topo t = tu_topo_make(3, sizes, acts, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 61);
+    const size_t P = mlp_net_param_count(net), nL = sizes[3];
+    mlp_workspace *ws = NULL;
+    ck_assert_int_eq(mlp_workspace_create(&ws, net, batch), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_BF16), MLP_OK);
+    const mlp_precision want[] = {MLP_PRECISION_FP32, MLP_PRECISION_BF16,
+                                  mlp_layer_precision(net, 2, batch, MLP_PRECISION_BF16)};
+    ck_assert(want[2] == MLP_PRECISION_FP32 || want[2] == MLP_PRECISION_BF16);
+    for (size_t k = 0; k < 3; k++) {
+        ck_assert_int_eq(mlp_workspace_layer_precision(ws, k), want[k]);
+        ck_assert_int_eq(mlp_layer_precision(net, k, batch, MLP_PRECISION_BF16), want[k]);
+        ck_assert_int_eq(mlp_layer_precision(net, k, 1, MLP_PRECISION_BF16), MLP_PRECISION_FP32);
+        ck_assert_int_eq(mlp_layer_precision(net, k, batch, MLP_PRECISION_FP32),
+                         MLP_PRECISION_FP32);
+    }
+    ck_assert_int_eq(mlp_layer_precision(net, 3, batch, MLP_PRECISION_BF16), MLP_PRECISION_COUNT);
+    ck_assert_int_eq(mlp_workspace_layer_precision(ws, 3), MLP_PRECISION_COUNT);
+    float *x, *y;
+    make_data(&t, batch, MLP_LOSS_CROSS_ENTROPY, 600, &x, &y);
+    double *ref = malloc(batch * nL * sizeof *ref), *gref = calloc(P, sizeof *gref);
+    float *out = malloc(batch * nL * sizeof *out), *grad = malloc(P * sizeof *grad);
+    tu_ref_forward(&t, mlp_net_params(net), x, batch, ref);
+    ck_assert_int_eq(mlp_forward(net, ws, x, batch, out), MLP_OK);
+    double e = tu_rel_err_fd(out, ref, batch * nL, 1e-3);
+    ck_assert_msg(e < BF16_FWD_TOL && e > BF16_MIN_ERR, "mixed forward error %g", e);
+    tu_ref_gradient(&t, mlp_net_params(net), x, y, batch, MLP_LOSS_CROSS_ENTROPY, gref);
+    ck_assert_int_eq(mlp_gradient(net, ws, x, y, batch, MLP_LOSS_CROSS_ENTROPY, grad, NULL),
+                     MLP_OK);
+    e = tu_rel_err_fd(grad, gref, P, 1e-3);
+    ck_assert_msg(e < BF16_TOL && e > BF16_MIN_ERR, "mixed gradient error %g", e);
+    /* one plain SGD step (the update fused into the products, in both precisions) */
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    oc.learning_rate = 0.5f;
+    oc.reduction = MLP_REDUCE_MEAN;
+    mlp_optimizer *opt = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    float *p0 = tu_copy(mlp_net_params(net), P);
+    ck_assert_int_eq(mlp_train_step(net, ws, opt, x, y, batch, MLP_LOSS_CROSS_ENTROPY, NULL),
+                     MLP_OK);
+    ck_assert_int_eq(mlp_net_trained_precision(net), MLP_PRECISION_BF16);
+    for (size_t i = 0; i < P; i++) {
+        grad[i] = p0[i] - mlp_net_params(net)[i];
+        gref[i] *= 0.5 / (double)batch;
+    }
+    e = tu_rel_err_fd(grad, gref, P, 1e-6);
+    ck_assert_msg(e < BF16_TOL && e > BF16_MIN_ERR, "mixed SGD step error %g", e);
+    /* the override: every layer in float gives float's answer */
+    for (size_t k = 0; k < 3; k++)
+        ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, k, MLP_PRECISION_FP32), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, 3, MLP_PRECISION_FP32),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, 0, MLP_PRECISION_INT8),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_workspace_set_layer_precision(NULL, 0, MLP_PRECISION_FP32),
+                     MLP_ERR_NULL_ARG);
+    tu_ref_forward(&t, mlp_net_params(net), x, batch, ref);
+    ck_assert_int_eq(mlp_forward(net, ws, x, batch, out), MLP_OK);
+    ck_assert_double_lt(tu_rel_err_fd(out, ref, batch * nL, 1e-3), 1e-5);
+    /* ... and a float workspace takes no layer setting */
+    ck_assert_int_eq(mlp_workspace_set_precision(ws, MLP_PRECISION_FP32), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_layer_precision(ws, 1, MLP_PRECISION_BF16),
+                     MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_workspace_layer_precision(ws, 1), MLP_PRECISION_FP32);
+    free(p0);
+    free(ref);
+    free(gref);
+    free(out);
+    free(grad);
+    free(x);
+    free(y);
+    mlp_optimizer_free(opt);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* Forward through ws and against the double reference of net's current parameters. */
+static double forward_error(const tu_topo *t, mlp_net *net, mlp_workspace *ws, const float *x,
+                            size_t batch, float *out)
+{
+    const size_t nL = t->sizes[t->layers];
+    double *ref = malloc(batch * nL * sizeof *ref);
+    tu_ref_forward(t, mlp_net_params_const(net), x, batch, ref);
+    ck_assert_int_eq(mlp_forward(net, ws, x, batch, out), MLP_OK);
+    double e = tu_rel_err_fd(out, ref, batch * nL, 1e-3);
+    free(ref);
+    return e;
+}
+
+/* The bf16 weights kept across passes are never stale: after a write through
+ * mlp_net_params, with another net (one made where a freed one was, its counter at the same
+ * value), and after training steps (refreshed inside the update: the next forward pass gives
+ * bit for bit what a fresh workspace gives). */
+START_TEST(test_weights_kept_not_stale)
+{
+    const bf16_case *c = &cases[0];
+    tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
+    const size_t batch = batches[0], nL = t.sizes[t.layers];
+    mlp_net *net = tu_net_new(&t, 71);
+    mlp_workspace *ws = bf16_workspace(net, batch);
+    float *x, *y;
+    make_data(&t, batch, c->loss, 700, &x, &y);
+    float *out = malloc(batch * nL * sizeof *out), *fresh = malloc(batch * nL * sizeof *fresh);
+    ck_assert_double_lt(forward_error(&t, net, ws, x, batch, out), BF16_FWD_TOL);
+    /* a write through the pointer: the next pass sees it */
+    float *p = mlp_net_params(net);
+    for (size_t i = 0; i < mlp_net_param_count(net); i++) p[i] = -p[i];
+    ck_assert_double_lt(forward_error(&t, net, ws, x, batch, out), BF16_FWD_TOL);
+    /* another net, freshly made (and likely where the first one was): its own weights */
+    for (uint64_t seed = 72; seed < 75; seed++) {
+        mlp_net_free(net);
+        net = tu_net_new(&t, seed);
+        ck_assert_uint_eq(mlp_net_param_version(net), 2); /* tu_net_new: init, bias writes */
+        ck_assert_double_lt(forward_error(&t, net, ws, x, batch, out), BF16_FWD_TOL);
+    }
+    /* training steps, plain SGD (fused update) then Adam (optimizer pass) */
+    for (int kind = 0; kind < 2; kind++) {
+        mlp_optimizer_config oc = mlp_optimizer_config_default(kind ? MLP_OPT_ADAM : MLP_OPT_SGD);
+        oc.learning_rate = 0.05f;
+        mlp_optimizer *opt = NULL;
+        ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+        for (int step = 0; step < 3; step++) {
+            ck_assert_int_eq(mlp_train_step(net, ws, opt, x, y, batch, c->loss, NULL), MLP_OK);
+            ck_assert_int_eq(mlp_forward(net, ws, x, batch, out), MLP_OK);
+            mlp_workspace *other = bf16_workspace(net, batch);
+            ck_assert_int_eq(mlp_forward(net, other, x, batch, fresh), MLP_OK);
+            mlp_workspace_free(other);
+            ck_assert_int_eq(memcmp(out, fresh, batch * nL * sizeof *out), 0);
+        }
+        mlp_optimizer_free(opt);
+    }
+    free(out);
+    free(fresh);
+    free(x);
+    free(y);
+    mlp_workspace_free(ws);
+    mlp_net_free(net);
+}
+END_TEST
+
+/* One record with dropout and plain SGD takes the batch path (mlp_propagate_sgd): in a bf16
+ * workspace its forward pass ran in float, so its weight product must too (it once read the
+ * bf16 inputs of an earlier batch pass). The same step as in a float workspace, bit for bit. */
+START_TEST(test_one_record_dropout_sgd)
+{
+    const bf16_case *c = &cases[1];
+    tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
+    mlp_net *a = tu_net_new(&t, 81), *b = NULL;
+    ck_assert_int_eq(mlp_net_clone(&b, a), MLP_OK);
+    const size_t P = mlp_net_param_count(a), batch = batches[0];
+    mlp_workspace *wf = NULL, *wb = bf16_workspace(b, batch);
+    ck_assert_int_eq(mlp_workspace_create(&wf, a, batch), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_dropout(wf, 0.25f, 9), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_set_dropout(wb, 0.25f, 9), MLP_OK);
+    float *x, *y;
+    make_data(&t, batch, c->loss, 800, &x, &y);
+    /* a batch pass first, leaving bf16 inputs behind in the bf16 workspace */
+    ck_assert_int_eq(mlp_forward(b, wb, x + mlp_net_input_size(b), batch - 1, NULL), MLP_OK);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    oc.learning_rate = 0.3f;
+    mlp_optimizer *oa = NULL, *ob = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&oa, a, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_create(&ob, b, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_train_step(a, wf, oa, x, y, 1, c->loss, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_train_step(b, wb, ob, x, y, 1, c->loss, NULL), MLP_OK);
+    ck_assert_int_eq(mlp_net_trained_precision(b), MLP_PRECISION_FP32);
+    ck_assert_int_eq(memcmp(mlp_net_params_const(a), mlp_net_params_const(b), P * sizeof(float)),
+                     0);
+    free(x);
+    free(y);
+    mlp_optimizer_free(oa);
+    mlp_optimizer_free(ob);
+    mlp_workspace_free(wf);
+    mlp_workspace_free(wb);
+    mlp_net_free(a);
+    mlp_net_free(b);
+}
+END_TEST
+
 /* Two meson tests share this executable: `bf16` (no argument) runs the API and model-file
  * cases, which hold with or without the bf16 backend; `bf16_numerics` (argument "numerics")
  * runs the numerics against the float64 reference, and is a skip (exit 77) where the build or
@@ -566,6 +766,9 @@ int main(int argc, char **argv)
         tcase_add_test(hw, test_training_converges);
         tcase_add_test(hw, test_fp32_unchanged);
         tcase_add_test(hw, test_one_record_stays_float);
+        tcase_add_test(hw, test_mixed_reference);
+        tcase_add_test(hw, test_weights_kept_not_stale);
+        tcase_add_test(hw, test_one_record_dropout_sgd);
         suite_add_tcase(s, hw);
     }
     SRunner *sr = srunner_create(s);

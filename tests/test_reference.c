@@ -374,7 +374,6 @@ START_TEST(inference_workspace)
         ck_assert_int_eq(mlp_train_step(net, iw, opt, x, y, batch, MLP_LOSS_CROSS_ENTROPY, NULL),
                          MLP_ERR_INVALID_ARG);
     ck_assert_int_eq(mlp_workspace_set_dropout(iw, 0.5f, 1), MLP_ERR_INVALID_ARG);
-    ck_assert_int_eq(mlp_workspace_set_threads(iw, 2), MLP_ERR_INVALID_ARG);
     ck_assert_uint_eq(tu_first_diff(p0, mlp_net_params_const(net), P), P);
     ck_assert_uint_eq(mlp_optimizer_step_count(opt), 0);
     for (size_t i = 0; i < P; i++) ck_assert_float_eq(g[i], 0.0f);

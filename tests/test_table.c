@@ -133,6 +133,99 @@ START_TEST(split_is_seeded_and_complete)
 }
 END_TEST
 
+/* Numbers are kept as floats: they read back as the shortest text of their float, in a
+ * numeric column and in a text one alike; other cells keep their text. */
+START_TEST(numbers_read_back_as_their_float)
+{
+    char text[8192] = "n,mixed,word\n1.50,007,a\n-2,x,b\nNA,1e3,c\n";
+    /* 'mixed' is mostly text further down: it turns into a text column */
+    for (int i = 0; i < 40; i++) snprintf(text + strlen(text), 64, "%d.25,w%d,d\n", i, i);
+    mlp_table *t = table_of(text);
+    ck_assert_uint_eq(mlp_table_row_count(t), 43);
+    ck_assert_str_eq(mlp_table_cell(t, 0, 0), "1.5");
+    ck_assert_str_eq(mlp_table_cell(t, 1, 0), "-2");
+    ck_assert_str_eq(mlp_table_cell(t, 2, 0), "NA");   /* not a number: its own text */
+    ck_assert_str_eq(mlp_table_cell(t, 3, 0), "0.25");
+    ck_assert_str_eq(mlp_table_cell(t, 0, 1), "7");    /* numbers in a text column too */
+    ck_assert_str_eq(mlp_table_cell(t, 1, 1), "x");
+    ck_assert_str_eq(mlp_table_cell(t, 2, 1), "1000");
+    ck_assert_str_eq(mlp_table_cell(t, 42, 1), "w39");
+    ck_assert_str_eq(mlp_table_cell(t, 42, 2), "d");
+    /* The encoding sees the same cells: n numeric (one missing), mixed categorical with
+     * "7" among its categories. */
+    mlp_table_options o = mlp_table_options_default();
+    o.label = "word";
+    mlp_table_encoding *enc = fit_ok(t, &o);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 0), MLP_COLUMN_NUMERIC);
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(enc, 0), 1);
+    ck_assert_int_eq(mlp_table_encoding_column_type(enc, 1), MLP_COLUMN_CATEGORICAL);
+    ck_assert_uint_eq(mlp_table_encoding_column_width(enc, 1), 43);
+    int seven = 0;
+    for (size_t k = 0; k < 43; k++)
+        seven += strcmp(mlp_table_encoding_category(enc, 1, k), "7") == 0;
+    ck_assert_int_eq(seven, 1);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
+/* A split shares the columns of its table: it outlives the table it came from. */
+START_TEST(split_outlives_its_table)
+{
+    char text[4096] = "x,y\n";
+    for (int i = 0; i < 40; i++) snprintf(text + strlen(text), 64, "%d,%s\n", i, i % 2 ? "a" : "b");
+    mlp_table *t = table_of(text), *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    ck_assert_int_eq(mlp_table_split(t, 0.25f, 7, &a, &b), MLP_OK);
+    mlp_table_free(t);
+    ck_assert_int_eq(mlp_table_split(a, 0.5f, 3, &c, &d), MLP_OK); /* a split of a split */
+    mlp_table_free(a);
+    ck_assert_uint_eq(mlp_table_row_count(c) + mlp_table_row_count(d), 30);
+    for (size_t r = 0; r < mlp_table_row_count(c); r++) {
+        int x = atoi(mlp_table_cell(c, r, 0));
+        ck_assert_str_eq(mlp_table_cell(c, r, 1), x % 2 ? "a" : "b");
+    }
+    mlp_table_free(b);
+    mlp_table_free(c);
+    mlp_table_free(d);
+}
+END_TEST
+
+static void count_progress(size_t done, size_t total, void *user)
+{
+    size_t *calls = user;
+    ck_assert_uint_le(done, total);
+    ++*calls;
+}
+
+/* The versioned options: struct_size checked, progress called, threads accepted. */
+START_TEST(read_options_ex)
+{
+    char path[] = "/tmp/mlp_table_ex_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("a,b\n1,2\n3,4\n", fp);
+    fclose(fp);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    size_t calls = 0;
+    o.threads = 2;
+    o.progress = count_progress;
+    o.progress_user_data = &calls;
+    mlp_table *t = NULL;
+    mlp_error_detail det;
+    memset(&det, 0, sizeof det);
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_OK);
+    ck_assert_uint_eq(mlp_table_row_count(t), 2);
+    ck_assert_uint_ge(calls, 1);
+    mlp_table_free(t);
+    t = NULL;
+    o.struct_size = 3; /* below the first layout */
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_null(t);
+    unlink(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ inference */
 
 START_TEST(infer_types)
@@ -1022,6 +1115,9 @@ static Suite *table_suite(void)
     tcase_add_test(tc, read_header_quotes_blank_lines);
     tcase_add_test(tc, read_ragged_row_names_line);
     tcase_add_test(tc, split_is_seeded_and_complete);
+    tcase_add_test(tc, numbers_read_back_as_their_float);
+    tcase_add_test(tc, split_outlives_its_table);
+    tcase_add_test(tc, read_options_ex);
     tcase_add_test(tc, infer_types);
     tcase_add_test(tc, infer_errors_name_the_column);
     tcase_add_test(tc, task_choice);

@@ -126,10 +126,6 @@ void cli_table_report_print_short(FILE *fp, const char *name, const mlp_table_re
 void cli_table_summary(FILE *fp, const mlp_table_encoding *enc);
 /* Name of output k: its label column's, else "output_k" written into buf. */
 const char *cli_output_name(const mlp_preprocess *pre, size_t k, char *buf, size_t size);
-/* "rmse per output: a=.. b=.." for a regression net's outputs on count records. */
-mlp_status cli_print_output_rmse(FILE *fp, const mlp_net *net, mlp_workspace *ws,
-                                 const mlp_preprocess *pre, const float *inputs,
-                                 const float *targets, size_t count, size_t batch);
 /* Writes one CSV field, quoting it when needed. */
 void cli_csv_field(FILE *fp, const char *text);
 /* Writes prefix and text as one CSV field ("p_" + a class name), quoted when needed. */

@@ -20,12 +20,7 @@ static void eval_help(void)
           "  --labels FILE     IDX labels for IDX images in DATA\n"
           "  --label COL       CSV label column (name or 0-based index); default: the one\n"
           "                    the model was trained with\n"
-          "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
-          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
-          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
-          "  -h, --help\n"
-          "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
+          CLI_MODEL_ARGS_HELP,
           stdout);
 }
 
@@ -123,7 +118,8 @@ int cmd_eval(int argc, char **argv)
     mlp_dataset *ds = NULL;
     mlp_model_scratch *scratch = NULL;
     rc = load_data(m, data_path, labels, label, &ds);
-    if (rc == CLI_OK) rc = cli_model_scratch(m, mlp_dataset_count(ds), a.precision, &scratch);
+    if (rc == CLI_OK) rc = cli_model_scratch(m, model_path, mlp_dataset_count(ds), a.precision,
+                                               &scratch);
     if (rc == CLI_OK) rc = cli_blas_start(CMD, a.threads);
     size_t outputs = mlp_model_output_size(m);
     bool regress = mlp_preprocess_task(mlp_model_preprocess(m)) == MLP_TASK_REGRESS;

@@ -25,12 +25,7 @@ static void predict_help(void)
           "                    a device or FIFO written through, a symlink's target)\n"
           "  --label COL       the label column to drop (name or 0-based index); default:\n"
           "                    the one the model was trained with\n"
-          "  --threads N       BLAS threads (the cores; at most the cores)\n"
-          "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"
-          "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"
-          "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"
-          "  -h, --help\n"
-          "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n",
+          CLI_MODEL_ARGS_HELP,
           stdout);
 }
 
@@ -155,7 +150,7 @@ static int predict(const mlp_model *m, const mlp_dataset *ds, bool header, const
         return CLI_DATA_ERROR;
     }
     mlp_model_scratch *s = NULL;
-    if (cli_model_scratch(m, rows, a->precision, &s) != CLI_OK) return CLI_DATA_ERROR;
+    if (cli_model_scratch(m, a->model_path, rows, a->precision, &s) != CLI_OK) return CLI_DATA_ERROR;
     if (cli_blas_start(CMD, a->threads) != CLI_OK) {
         mlp_model_scratch_free(s);
         return CLI_DATA_ERROR;

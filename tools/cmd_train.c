@@ -310,6 +310,7 @@ static void make_config(train_run *r)
     else /* IDX: 5 epochs with a validation split, as before */
         c->train.patience = idx && o->val_fraction > 0 ? 5 : MLP_FIT_AUTO;
     c->val_fraction = (o->set & SET_VAL) ? o->val_fraction : fixed ? 0.0 : -1.0;
+    c->cv_folds = (o->set & SET_FOLDS) ? (int)(o->folds < 1000000 ? o->folds : 1000000) : -1;
     c->train.dropout = (float)o->dropout;
     int threads = mlp_threads(); /* --threads, as cli_blas_start capped it */
     c->train.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
@@ -400,7 +401,10 @@ static void plot_title(const train_run *r, char *buf, size_t size)
     const char *data = r->o.dataset ? r->o.dataset : cli_input_name(r->o.train_path);
     const char *base = strrchr(data, '/');
     const mlp_net *net = mlp_model_net(r->model);
-    const mlp_optimizer_config *oc = mlp_optimizer_settings(mlp_model_optimizer(r->model));
+    /* a model chosen without optimizer state (linear, the fold nets) was trained with the
+     * config's */
+    const mlp_optimizer *opt = mlp_model_optimizer(r->model);
+    const mlp_optimizer_config *oc = opt ? mlp_optimizer_settings(opt) : &r->cfg.model.optimizer;
     snprintf(buf, size, "%s: %s %s, %s lr %g, batch %zu", base ? base + 1 : data, topo,
              cli_name(cli_activation_names, MLP_ACT_COUNT, (int)mlp_net_activation(net, 0)),
              cli_name(cli_optimizer_names, MLP_OPT_COUNT, (int)oc->kind),
@@ -502,6 +506,11 @@ int cmd_train(int argc, char **argv)
     if (rc != CLI_OK) return rc;
     r.given = r.o.set;
     train_options_finish(&r.o, idx_data(&r.o));
+    if (r.o.cache) { /* a numeric CSV through its binary cache: train_cache.c */
+        rc = check_outputs(&r.o);
+        if (rc == CLI_OK) rc = cli_blas_start(CMD, r.o.threads);
+        return rc == CLI_OK ? train_cache_run(&r.o) : rc;
+    }
     r.o.mpi = train_mpi_wanted(&r.o);
     if (r.o.mpi && (rc = train_mpi_start(&r.o)) != CLI_OK) return rc;
     rc = check_outputs(&r.o);

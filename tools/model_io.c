@@ -6,56 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_model_load(const char *path, bool with_optimizer, cli_model *m)
-{
-    memset(m, 0, sizeof *m);
-    if (!cli_check_input_file(path)) return CLI_DATA_ERROR;
-    mlp_error_detail detail;
-    memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_model_open_parts(path, &m->net, &m->pre, with_optimizer ? &m->opt : NULL,
-                                   &m->info, &detail);
-    if (st != MLP_OK) {
-        memset(m, 0, sizeof *m);
-        if (st == MLP_ERR_FORMAT && !detail.message[0])
-            cli_error("%s: not an mlp model file", path);
-        else
-            cli_report_status(path, st, &detail);
-        return CLI_DATA_ERROR;
-    }
-    if (m->pre && mlp_preprocess_input_size(m->pre) != mlp_net_input_size(m->net)) {
-        cli_error("%s: preprocessing for %zu inputs, network for %zu", path,
-                  mlp_preprocess_input_size(m->pre), mlp_net_input_size(m->net));
-        cli_model_free(m);
-        return CLI_DATA_ERROR;
-    }
-    return CLI_OK;
-}
-
-void cli_model_free(cli_model *m)
-{
-    mlp_net_free(m->net);
-    mlp_preprocess_free(m->pre);
-    mlp_optimizer_free(m->opt);
-    memset(m, 0, sizeof *m);
-}
-
-bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs)
-{
-    size_t in = mlp_net_input_size(m->net), out = mlp_net_output_size(m->net);
-    if (inputs != in) {
-        cli_error("%s has %zu input features, but the model expects %zu", data, inputs, in);
-        return false;
-    }
-    if (outputs != out) {
-        if (m->pre && mlp_preprocess_task(m->pre) == MLP_TASK_CLASSIFY)
-            cli_error("%s has %zu classes, but the model has %zu", data, outputs, out);
-        else
-            cli_error("%s has %zu targets, but the model has %zu outputs", data, outputs, out);
-        return false;
-    }
-    return true;
-}
-
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out)
 {
@@ -158,12 +108,19 @@ bool cli_model_classifies(const mlp_model *m)
            mlp_model_output_size(m) > 1;
 }
 
-int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
-                      mlp_model_scratch **out)
+int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records,
+                      mlp_precision precision, mlp_model_scratch **out)
 {
     *out = NULL;
     const bool given = precision != MLP_PRECISION_COUNT;
     if (given && !cli_precision_ok(precision)) return CLI_DATA_ERROR;
+    if (precision == MLP_PRECISION_INT8 && !mlp_net_is_quantized(mlp_model_net(m))) {
+        cli_error("--precision int8: %s is a float model, not quantized; make an int8 copy "
+                  "first with `mlp quantize %s CALIBRATION.csv -o OUT.mlp` (calibration: "
+                  "training records) and use OUT.mlp",
+                  model_path, model_path);
+        return CLI_DATA_ERROR;
+    }
     /* no bigger than the data, nor than the library's memory bound for wide nets */
     size_t batch = mlp_model_predict_batch(m, records);
     mlp_status st = mlp_model_scratch_create(out, m, batch);

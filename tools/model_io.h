@@ -9,30 +9,17 @@ int cli_model_open(const char *path, mlp_model **out, mlp_model_info *info);
 /* Whether predictions are classes: the model's task is classification, with 2 outputs or
  * more (mlp_model_classify's condition). */
 bool cli_model_classifies(const mlp_model *m);
-/* A scratch for predicting or evaluating `records` records at --precision (the scratch's
- * own when MLP_PRECISION_COUNT: int8 for a quantized model); CLI_OK or CLI_DATA_ERROR
- * (message printed). */
-int cli_model_scratch(const mlp_model *m, size_t records, mlp_precision precision,
-                      mlp_model_scratch **out);
+/* A scratch for predicting or evaluating `records` records of the model read from
+ * model_path at --precision (the scratch's own when MLP_PRECISION_COUNT: int8 for a
+ * quantized model); CLI_OK or CLI_DATA_ERROR (message printed: for int8 on a model that is
+ * not quantized, the command that makes one). */
+int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records,
+                      mlp_precision precision, mlp_model_scratch **out);
 
-/* The parts of a model file, for `mlp train --resume` (eval, predict and info use the
- * handle above). */
-typedef struct cli_model {
-    mlp_net *net;
-    mlp_preprocess *pre; /* NULL when the file has none */
-    mlp_optimizer *opt;  /* only when asked for */
-    mlp_model_info info;
-} cli_model;
-
-/* Returns CLI_OK or CLI_DATA_ERROR (message printed). */
-int cli_model_load(const char *path, bool with_optimizer, cli_model *m);
-void cli_model_free(cli_model *m);
 /* mlp_model_write_parts to path, or to what path resolves to (cli_output_resolve): a symlink's
  * target is replaced, stdout/devices/FIFOs get the bytes. CLI_OK or CLI_DATA_ERROR. */
 int cli_model_save(const char *path, const mlp_net *net, const mlp_preprocess *pre,
                    const mlp_optimizer *opt, size_t epoch);
-/* Input/output sizes of the data agree with the net; prints the mismatch otherwise. */
-bool cli_model_check_sizes(const cli_model *m, const char *data, size_t inputs, size_t outputs);
 
 /* The arguments of `mlp eval` and `mlp predict`: MODEL DATA, --label COL, --threads N,
  * --help, and one command-specific option taking a value (--labels, --out). */
@@ -50,6 +37,14 @@ typedef struct model_args {
                                 scratch's own (fp32, or int8 for a quantized model) */
 } model_args;
 
+/* The help's lines for the options cli_parse_model_args shares, and the exit statuses. */
+#define CLI_MODEL_ARGS_HELP                                                                   \
+    "  --threads N       BLAS threads (the cores; at most the cores)\n"                       \
+    "  --precision fp32|bf16|int8  GEMM arithmetic (int8 for a quantized model, else\n"       \
+    "                    fp32); bf16: bfloat16 operands, float sums (oneDNN, CPUs with\n"     \
+    "                    AVX512_BF16); int8: a quantized model's (mlp quantize)\n"            \
+    "  -h, --help\n"                                                                          \
+    "Exit status: 0 success, 1 bad data or model, 2 bad usage.\n"
 /* CLI_OK, a usage error (message printed), or -1 after --help. */
 int cli_parse_model_args(int argc, char **argv, const char *cmd, const model_args_spec *spec,
                          model_args *out);

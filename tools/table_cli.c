@@ -2,9 +2,30 @@
  * a model's table encoding, and the per-column summary printed before training. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Files larger than this show a progress line while they load (on a terminal). */
+#define PROGRESS_BYTES ((size_t)64 << 20)
+
+typedef struct load_progress {
+    const char *name;
+    double last;
+    bool drawn;
+} load_progress;
+
+static void show_progress(size_t done, size_t total, void *user_data)
+{
+    load_progress *p = user_data;
+    double now = cli_now();
+    if (total < PROGRESS_BYTES || (now - p->last < 0.25 && done < total)) return;
+    p->last = now;
+    p->drawn = true;
+    fprintf(stderr, "\rreading %s: %zu of %zu MB (%.0f%%)", p->name, done >> 20, total >> 20,
+            100.0 * (double)done / (double)total);
+    fflush(stderr);
+}
 
 int cli_table_load(const char *path, mlp_table **out)
 {
@@ -13,7 +34,14 @@ int cli_table_load(const char *path, mlp_table **out)
     if (!fp) return CLI_DATA_ERROR;
     mlp_error_detail detail;
     memset(&detail, 0, sizeof detail);
-    mlp_status st = mlp_table_open_stream(out, fp, cli_input_name(path), NULL, &detail);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    load_progress p = {cli_input_name(path), 0.0, false};
+    if (isatty(STDERR_FILENO)) {
+        o.progress = show_progress;
+        o.progress_user_data = &p;
+    }
+    mlp_status st = mlp_table_open_stream_ex(out, fp, cli_input_name(path), &o, &detail);
+    if (p.drawn) fputs("\r\033[K", stderr); /* the line goes once the file is read */
     cli_close_text(fp);
     if (st != MLP_OK) {
         *out = NULL;
@@ -185,36 +213,6 @@ const char *cli_output_name(const mlp_preprocess *pre, size_t k, char *buf, size
     return buf;
 }
 
-mlp_status cli_print_output_rmse(FILE *fp, const mlp_net *net, mlp_workspace *ws,
-                                 const mlp_preprocess *pre, const float *inputs,
-                                 const float *targets, size_t count, size_t batch)
-{
-    size_t in = mlp_net_input_size(net), out = mlp_net_output_size(net);
-    double *sq = calloc(out, sizeof *sq);
-    float *y = malloc(batch * out * sizeof *y);
-    mlp_status st = sq && y ? MLP_OK : MLP_ERR_NO_MEMORY;
-    for (size_t i = 0; st == MLP_OK && i < count; i += batch) {
-        size_t b = count - i < batch ? count - i : batch;
-        st = mlp_forward(net, ws, inputs + i * in, b, y);
-        for (size_t r = 0; st == MLP_OK && r < b; r++)
-            for (size_t k = 0; k < out; k++) {
-                double d = (double)y[r * out + k] - (double)targets[(i + r) * out + k];
-                sq[k] += d * d;
-            }
-    }
-    if (st == MLP_OK) {
-        fputs("rmse per output:", fp);
-        for (size_t k = 0; k < out; k++) {
-            char buf[32];
-            fprintf(fp, " %s=%.4f", cli_output_name(pre, k, buf, sizeof buf),
-                    sqrt(sq[k] / (double)count));
-        }
-        fputc('\n', fp);
-    }
-    free(sq);
-    free(y);
-    return st;
-}
 /* The characters of s inside a quoted field: quotes doubled. */
 static void put_quoted(FILE *fp, const char *s)
 {

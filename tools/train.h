@@ -14,7 +14,7 @@ enum {
     SET_BATCH = 1u << 4, SET_EPOCHS = 1u << 5, SET_DROPOUT = 1u << 6, SET_SCHEDULE = 1u << 7,
     SET_SCALE = 1u << 8, SET_LOSS = 1u << 9, SET_WEIGHT_DECAY = 1u << 10,
     SET_PATIENCE = 1u << 11, SET_TASK = 1u << 12, SET_VAL = 1u << 13,
-    SET_MOMENTUM = 1u << 14, SET_BIAS = 1u << 15, SET_INIT = 1u << 16,
+    SET_MOMENTUM = 1u << 14, SET_BIAS = 1u << 15, SET_INIT = 1u << 16, SET_FOLDS = 1u << 17,
 };
 
 typedef struct train_options {
@@ -27,6 +27,7 @@ typedef struct train_options {
     mlp_task task;
     mlp_scaling scaling;
     double val_fraction;
+    size_t folds; /* --folds: cross-validation folds (0: none) */
     /* network */
     size_t hidden[CLI_MAX_HIDDEN];
     size_t n_hidden;
@@ -47,6 +48,7 @@ typedef struct train_options {
     const char *resume; /* model file to continue training from */
     bool no_save, quiet;
     bool mpi; /* --mpi: data-parallel over the ranks of mpirun (train_mpi.c) */
+    const char *cache; /* --cache: train a numeric CSV through this binary cache */
     unsigned set;
 } train_options;
 
@@ -54,6 +56,8 @@ typedef struct train_options {
 int train_options_parse(int argc, char **argv, train_options *o);
 /* Fills what the user left unset: data-set presets, then the general defaults. */
 void train_options_finish(train_options *o, bool idx_data);
+/* --cache: a numeric CSV trained through its binary cache (train_cache.c); a CLI_* status. */
+int train_cache_run(const train_options *o);
 /* Default learning rate for an optimizer (mean-reduced gradients). */
 double train_default_lr(mlp_optimizer_kind kind);
 

@@ -44,6 +44,8 @@ static void train_help(void)
 "                                rarer values encode as all zeros (256)\n"
 "  --scale standard|minmax|robust|none  fitted on the training split (IDX minmax, CSV standard)\n"
 "  --val-fraction F              held out for early stopping, best epoch kept (CSV: 0.15*)\n"
+"  --folds K                     choose the model by K-fold cross-validation instead of a\n"
+"                                validation split; 0: never (CSV: 5 under 2000 records*)\n"
 "  --patience N                  epochs without validation improvement; 0: no early\n"
 "                                stopping (epochs/10, 10 to 50*)\n"
 "Network:\n"
@@ -76,6 +78,11 @@ static void train_help(void)
 "                                under mpirun): each batch split over the ranks, the same\n"
 "                                result; rank 0 prints and writes the files; without\n"
 "                                mpirun, one rank\n"
+"  --cache FILE                  a numeric CSV larger than memory: train through a binary\n"
+"                                cache of float rows in FILE (built when missing or stale,\n"
+"                                reused while the CSV is unchanged), a batch at a time;\n"
+"                                the flags set the net and its training directly, no\n"
+"                                automatic budget or model selection (docs/data.md)\n"
 "Output:\n"
 "  -o, --out FILE                model file (model.mlp); --no-save to skip\n"
 "  --resume MODEL                continue a run saved with its optimizer: network,\n"
@@ -112,7 +119,7 @@ enum {
     OPT_LOSS, OPT_OPTIMIZER, OPT_LR, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_BATCH, OPT_EPOCHS,
     OPT_DROPOUT, OPT_SEED, OPT_THREADS, OPT_NO_SAVE, OPT_CURVE, OPT_PLOT, OPT_QUIET, OPT_RESUME,
     OPT_IGNORE, OPT_CATEGORICAL, OPT_NUMERIC, OPT_DATE, OPT_MISSING, OPT_PRECISION,
-    OPT_MPI, OPT_MAX_CATEGORIES,
+    OPT_MPI, OPT_MAX_CATEGORIES, OPT_FOLDS, OPT_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -131,6 +138,7 @@ static const struct option long_options[] = {
     {"max-categories", required_argument, NULL, OPT_MAX_CATEGORIES},
     {"scale", required_argument, NULL, OPT_SCALE},
     {"val-fraction", required_argument, NULL, OPT_VAL},
+    {"folds", required_argument, NULL, OPT_FOLDS},
     {"patience", required_argument, NULL, OPT_PATIENCE},
     {"layers", required_argument, NULL, OPT_LAYERS},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
@@ -155,6 +163,7 @@ static const struct option long_options[] = {
     {"resume", required_argument, NULL, OPT_RESUME},
     {"precision", required_argument, NULL, OPT_PRECISION},
     {"mpi", no_argument, NULL, OPT_MPI},
+    {"cache", required_argument, NULL, OPT_CACHE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -196,10 +205,11 @@ static const char *const hidden_activation_names[MLP_ACT_COUNT] = {
     [MLP_ACT_RELU] = "relu",       [MLP_ACT_LEAKY_RELU] = "leaky-relu",
 };
 
-static int parse_one(int c, train_options *o)
+/* Each of these takes the options of one section of the help: true when c is one of them
+ * (*ok false when its value is bad), false when it belongs elsewhere. */
+static bool parse_data_option(int c, train_options *o, bool *ok)
 {
     int v = 0;
-    bool ok = true;
     switch (c) {
     case OPT_TRAIN: o->train_path = optarg; break;
     case OPT_TRAIN_LABELS: o->train_labels = optarg; break;
@@ -213,92 +223,133 @@ static int parse_one(int c, train_options *o)
     case OPT_DATE: o->date = optarg; break;
     case OPT_MISSING: o->missing = optarg; break;
     case OPT_MAX_CATEGORIES:
-        ok = cli_parse_size(CMD, "--max-categories", optarg, 1, 1000000000, &o->max_categories);
+        *ok = cli_parse_size(CMD, "--max-categories", optarg, 1, 1000000000,
+                             &o->max_categories);
         break;
     case OPT_TASK:
-        ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
+        *ok = choice("--task", cli_task_names, MLP_TASK_COUNT, &v);
         o->task = (mlp_task)v, o->set |= SET_TASK;
         break;
     case OPT_SCALE:
-        ok = choice("--scale", cli_scaling_names, MLP_SCALE_COUNT, &v);
+        *ok = choice("--scale", cli_scaling_names, MLP_SCALE_COUNT, &v);
         o->scaling = (mlp_scaling)v, o->set |= SET_SCALE;
         break;
     case OPT_VAL:
-        ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
+        *ok = cli_parse_double(CMD, "--val-fraction", optarg, 0, 1, true, &o->val_fraction);
         o->set |= SET_VAL;
         break;
+    case OPT_CACHE: o->cache = optarg; break;
+    case OPT_FOLDS:
+        *ok = cli_parse_size(CMD, "--folds", optarg, 0, 1000000, &o->folds);
+        o->set |= SET_FOLDS;
+        break;
     case OPT_PATIENCE:
-        ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
+        *ok = cli_parse_size(CMD, "--patience", optarg, 0, 1000000, &o->patience);
         o->set |= SET_PATIENCE;
         break;
-    case OPT_LAYERS: ok = parse_layers(optarg, o), o->set |= SET_LAYERS; break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_network_option(int c, train_options *o, bool *ok)
+{
+    int v = 0;
+    switch (c) {
+    case OPT_LAYERS: *ok = parse_layers(optarg, o), o->set |= SET_LAYERS; break;
     case OPT_ACTIVATION:
-        ok = choice("--activation", hidden_activation_names, MLP_ACT_COUNT, &v);
+        *ok = choice("--activation", hidden_activation_names, MLP_ACT_COUNT, &v);
         o->activation = (mlp_activation)v, o->set |= SET_ACTIVATION;
         break;
     case OPT_BIAS:
-        ok = choice("--bias", cli_bias_names, MLP_BIAS_COUNT, &v);
+        *ok = choice("--bias", cli_bias_names, MLP_BIAS_COUNT, &v);
         o->bias = (mlp_bias_mode)v, o->set |= SET_BIAS;
         break;
     case OPT_INIT:
-        ok = choice("--init", cli_init_names, MLP_INIT_COUNT, &v);
+        *ok = choice("--init", cli_init_names, MLP_INIT_COUNT, &v);
         o->init = (mlp_init)v, o->set |= SET_INIT;
         break;
     case OPT_LOSS:
-        ok = choice("--loss", cli_loss_names, MLP_LOSS_COUNT, &v);
+        *ok = choice("--loss", cli_loss_names, MLP_LOSS_COUNT, &v);
         o->loss = (mlp_loss)v, o->set |= SET_LOSS;
         break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_optimisation_option(int c, train_options *o, bool *ok)
+{
+    int v = 0;
+    switch (c) {
     case OPT_OPTIMIZER:
-        ok = choice("--optimizer", cli_optimizer_names, MLP_OPT_COUNT, &v);
+        *ok = choice("--optimizer", cli_optimizer_names, MLP_OPT_COUNT, &v);
         o->optimizer = (mlp_optimizer_kind)v, o->set |= SET_OPTIMIZER;
         break;
     case OPT_LR:
-        ok = cli_parse_double(CMD, "--lr", optarg, 0, 1e6, false, &o->lr);
-        if (ok && o->lr <= 0) {
+        *ok = cli_parse_double(CMD, "--lr", optarg, 0, 1e6, false, &o->lr);
+        if (*ok && o->lr <= 0) {
             cli_usage_error(CMD, "--lr: must be positive, got '%s'", optarg);
-            ok = false;
+            *ok = false;
         }
         o->set |= SET_LR;
         break;
     case OPT_MOMENTUM:
-        ok = cli_parse_double(CMD, "--momentum", optarg, 0, 1, true, &o->momentum);
+        *ok = cli_parse_double(CMD, "--momentum", optarg, 0, 1, true, &o->momentum);
         o->set |= SET_MOMENTUM;
         break;
     case OPT_WD:
-        ok = cli_parse_double(CMD, "--weight-decay", optarg, 0, 1e6, false, &o->weight_decay);
+        *ok = cli_parse_double(CMD, "--weight-decay", optarg, 0, 1e6, false, &o->weight_decay);
         o->set |= SET_WEIGHT_DECAY;
         break;
     case OPT_SCHEDULE:
-        ok = choice("--schedule", cli_schedule_names, MLP_SCHEDULE_COUNT, &v);
+        *ok = choice("--schedule", cli_schedule_names, MLP_SCHEDULE_COUNT, &v);
         o->schedule = (mlp_schedule)v, o->set |= SET_SCHEDULE;
         break;
     case OPT_BATCH:
-        ok = cli_parse_size(CMD, "--batch", optarg, 0, 1000000, &o->batch);
+        *ok = cli_parse_size(CMD, "--batch", optarg, 0, 1000000, &o->batch);
         o->set |= SET_BATCH;
         break;
     case OPT_EPOCHS:
-        ok = cli_parse_size(CMD, "--epochs", optarg, 1, 1000000, &o->epochs);
+        *ok = cli_parse_size(CMD, "--epochs", optarg, 1, 1000000, &o->epochs);
         o->set |= SET_EPOCHS;
         break;
     case OPT_DROPOUT:
-        ok = cli_parse_double(CMD, "--dropout", optarg, 0, 1, true, &o->dropout);
+        *ok = cli_parse_double(CMD, "--dropout", optarg, 0, 1, true, &o->dropout);
         o->set |= SET_DROPOUT;
         break;
-    case OPT_SEED: ok = cli_parse_u64(CMD, "--seed", optarg, &o->seed); break;
-    case OPT_THREADS: ok = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &o->threads); break;
+    case OPT_SEED: *ok = cli_parse_u64(CMD, "--seed", optarg, &o->seed); break;
+    case OPT_THREADS: *ok = cli_parse_int(CMD, "--threads", optarg, 1, 1024, &o->threads); break;
+    case OPT_PRECISION:
+        *ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
+        o->precision = (mlp_precision)v;
+        break;
+    case OPT_MPI: o->mpi = true; break;
+    default: return false;
+    }
+    return true;
+}
+
+static bool parse_output_option(int c, train_options *o)
+{
+    switch (c) {
     case 'o': o->out = optarg; break;
     case OPT_NO_SAVE: o->no_save = true; break;
     case OPT_RESUME: o->resume = optarg; break;
     case OPT_CURVE: o->curve = optarg; break;
     case OPT_PLOT: o->plot = optarg; break;
     case OPT_QUIET: o->quiet = true; break;
-    case OPT_PRECISION:
-        ok = choice("--precision", cli_precision_names, MLP_PRECISION_COUNT, &v);
-        o->precision = (mlp_precision)v;
-        break;
-    case OPT_MPI: o->mpi = true; break;
-    default: return CLI_USAGE_ERROR;
+    default: return false;
     }
+    return true;
+}
+
+static int parse_one(int c, train_options *o)
+{
+    bool ok = true;
+    if (!parse_data_option(c, o, &ok) && !parse_network_option(c, o, &ok) &&
+        !parse_optimisation_option(c, o, &ok) && !parse_output_option(c, o))
+        return CLI_USAGE_ERROR;
     return ok ? CLI_OK : CLI_USAGE_ERROR;
 }
 
@@ -339,8 +390,25 @@ static int check_data_options(const train_options *o)
     if ((o->set & SET_LOSS) && o->loss == MLP_LOSS_CROSS_ENTROPY && o->task == MLP_TASK_REGRESS)
         return cli_usage_error(CMD, "--loss ce needs --task classify (regression uses mse)");
     if ((o->set & SET_PATIENCE) && o->patience > 0 && o->val_fraction <= 0 &&
-        ((o->set & SET_VAL) || idx))
-        return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction)");
+        ((o->set & SET_VAL) || idx) && !o->folds)
+        return cli_usage_error(CMD, "--patience needs a validation split (--val-fraction) or --folds");
+    if ((o->set & SET_FOLDS) && o->folds == 1)
+        return cli_usage_error(CMD, "--folds 1: cross-validation needs 2 folds or more (0: none)");
+    if ((o->set & SET_FOLDS) && o->folds && (o->set & SET_VAL) && o->val_fraction > 0)
+        return cli_usage_error(CMD, "--folds and --val-fraction: cross-validation replaces the "
+                                    "validation split; give one of them");
+    if ((o->set & SET_FOLDS) && o->folds && o->resume)
+        return cli_usage_error(CMD, "--folds: --resume continues the saved net, it chooses no "
+                                    "model; leave --folds out");
+    if (o->cache && (idx || !o->train_path || train_stdin || o->test_path || o->resume ||
+                     o->mpi || o->ignore || o->categorical || o->numeric || o->date ||
+                     o->missing || o->max_categories || (o->set & SET_FOLDS)))
+        return cli_usage_error(CMD, "--cache trains one numeric CSV file (--train FILE): not "
+                                    "with IDX data, stdin, --test, --resume, --mpi, --folds or "
+                                    "the column options");
+    if (o->cache && (o->set & SET_SCALE) && o->scaling == MLP_SCALE_ROBUST)
+        return cli_usage_error(CMD, "--cache: --scale robust needs whole columns in memory "
+                                    "(standard, minmax or none)");
     if (o->no_save && o->out)
         return cli_usage_error(CMD, "--out and --no-save contradict each other");
     return CLI_OK;

@@ -2,7 +2,7 @@
 """Accuracy benchmark driver: every set, every peer, every seed, one table.
 
 Usage: run.py BUILD_DIR SETS_DIR OUT_DIR [--seeds 1,2,3] [--sets a,b] [--no-torch]
-              [--no-fann] [--no-r]
+              [--no-fann] [--no-r] [--peers-from OLD_OUT_DIR]
 
 For each set (make_sets.py's layout) it runs the `mlp` tool with its defaults only
 (--train, --test, --label, --task, --seed), the training mean / majority class and ridge
@@ -14,6 +14,9 @@ the same way (test RMSE over all outputs in the target's units, or accuracy) and
 OUT_DIR/results.csv and OUT_DIR/table.md (median and min-max over the seeds, and the
 median fitting time of mlp and of the forest). OPENBLAS_NUM_THREADS, torch and R use one
 thread each, so the shared machine's load changes the times, not the scores.
+--peers-from takes every peer but mlp (scores and the forest's times) from an earlier run's
+results.csv with the same seeds and sets instead of running them again: they do not depend
+on mlp, and the forest alone takes most of an hour on two busy cores.
 """
 import argparse
 import math
@@ -156,7 +159,10 @@ def main():
     ap.add_argument("--no-r", action="store_true")
     ap.add_argument("--mlp", default="", help="the mlp tool (default BUILD/tools/mlp)")
     ap.add_argument("--mlp-args", default="", help="extra options, to try other settings")
+    ap.add_argument("--peers-from", default="",
+                    help="an earlier OUT_DIR: its peers' results, not run again")
     a = ap.parse_args()
+    old = read_results(a.peers_from) if a.peers_from else None
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -180,6 +186,20 @@ def main():
         work = os.path.join(a.out, name)
         os.makedirs(work, exist_ok=True)
         tr, te = os.path.join(d, "train.num"), os.path.join(d, "test.num")
+        if old is not None:
+            for peer in PEERS + ("mlp_s", "forest_s"):
+                results[(name, peer)] = old.get((name, peer), []) if peer not in (
+                    "mlp", "mlp_s") else []
+            for s in seeds:
+                pred, log, secs = run_mlp(a.mlp or os.path.join(a.build, "tools", "mlp"), d,
+                                          m, s, work, a.mlp_args.split())
+                logs.write("== %s seed %d\n%s" % (name, s, log))
+                results[(name, "mlp")].append(None if pred is None else
+                                              score(pred, rows, classes))
+                results[(name, "mlp_s")].append(secs)
+            print("%-15s %s" % (name, "  ".join(
+                "%s %s" % (p, cell(results[(name, p)], classes)[0]) for p in PEERS)), flush=True)
+            continue
         ridge = os.path.join(a.build, "bench", "accuracy", "acc-ridge")
         results[(name, "mean")] = [score(run_c_peer([ridge, "mean", tr, te]), rows, classes)]
         results[(name, "ridge")] = [score(run_c_peer([ridge, "ridge", tr, te]), rows, classes)]
@@ -219,6 +239,17 @@ def main():
             "%s %s" % (p, cell(results[(name, p)], classes)[0])
             for p in PEERS)), flush=True)
     write_outputs(a, names, results, seeds)
+
+
+def read_results(out_dir):
+    """(set, peer) -> scores in seed order, from an earlier run's results.csv."""
+    got = {}
+    with open(os.path.join(out_dir, "results.csv")) as f:
+        next(f)
+        for line in f:
+            name, _, peer, _, v = line.rstrip("\n").split(",")
+            got.setdefault((name, peer), []).append(float(v) if v else None)
+    return got
 
 
 def seconds(values):

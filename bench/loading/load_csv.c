@@ -59,7 +59,9 @@ int main(int argc, char **argv)
         mlp_dataset_free(ds);
     } else if (strcmp(mode, "table") == 0) {
         mlp_table *t = NULL;
-        st = mlp_table_open(&t, argv[1], NULL, &detail);
+        mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+        o.threads = argc > 3 ? atoi(argv[3]) : 0;
+        st = mlp_table_open_ex(&t, argv[1], &o, &detail);
         rows = mlp_table_row_count(t);
         mlp_table_free(t);
     } else {

@@ -5,6 +5,9 @@
 # Usage: bench/loading/run.sh BUILD_DIR [ROUNDS] [ROWS] [FEATURES] [EXTRA_LABEL=COMMAND ...]
 #   (defaults: 5 rounds, 200000 x 50 features + label = 93 MB)
 # EXTRA entries add rows, e.g. "main=/tmp/main/bench/mlp-load-csv FILE csv 1".
+# MLP_BENCH_BASELINE=OTHER_BUILD_DIR adds "before" rows: that build's table reader and
+# `mlp train` (e.g. the library at an earlier commit, built the same way).
+# MLP_BENCH_CSV=FILE measures that file instead of generating one.
 set -euo pipefail
 build=$1 rounds=${2:-5} rows=${3:-200000} features=${4:-50}
 shift $(( $# < 4 ? $# : 4 ))
@@ -21,7 +24,16 @@ order=()
 add() { cmd[$1]=$2; order+=("$1"); }
 add "libmlp mlp_dataset_open_csv 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
 add "libmlp mlp_dataset_open_csv 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
-add "libmlp mlp_table_open (text)" "$build/bench/mlp-load-csv $csv table"
+add "libmlp mlp_table_open 1 thread" "$build/bench/mlp-load-csv $csv table 1"
+train="train --train $csv --epochs 1 --layers none --quiet -o $dir/m.mlp"
+add "mlp train --epochs 1 --layers none" "$build/tools/mlp $train"
+add "  the same, --cache (built each time)" "rm -f $dir/c.cache; $build/tools/mlp $train --cache $dir/c.cache"
+add "  the same, --cache (reused)" "$build/tools/mlp $train --cache $dir/r.cache"
+"$build/tools/mlp" $train --cache "$dir/r.cache" >/dev/null # built before the rounds
+if [ -n "${MLP_BENCH_BASELINE:-}" ]; then
+    add "before: mlp_table_open" "$MLP_BENCH_BASELINE/bench/mlp-load-csv $csv table"
+    add "before: mlp train --epochs 1 --layers none" "$MLP_BENCH_BASELINE/tools/mlp $train"
+fi
 if "$py" -c 'import pandas' 2>/dev/null; then
     add "pandas read_csv float32" "$py -c \"import pandas,numpy; pandas.read_csv('$csv', dtype=numpy.float32)\""
 else
@@ -42,16 +54,18 @@ for ((r = 0; r < rounds; r++)); do
         wall=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0;
                 for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$log")
         rss=$(awk -F': ' '/Maximum resident/ { print $2 }' "$log")
-        echo "$name|$wall|$rss" >>"$dir/results"
+        cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$log")
+        echo "$name|$wall|$rss|$cpu" >>"$dir/results"
     done
 done
-printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB\n' \
+printf '%s: %s (%s bytes), %d rounds, alternating; median wall s, median peak RSS MB, median CPU s (user + system)\n' \
     "$(basename "$csv")" "$(du -h "$csv" | cut -f1)" "$(stat -c %s "$csv")" "$rounds"
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 for name in "${order[@]}"; do
     grep -qF "$name|" "$dir/results" || continue
     read -r w wmin wmax < <(grep -F "$name|" "$dir/results" | cut -d'|' -f2 | median)
     read -r m _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f3 | median)
-    printf '  %-36s %7.2f s (min %.2f max %.2f) %8.1f MB\n' "$name" "$w" "$wmin" "$wmax" \
-        "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
+    read -r c _ _ < <(grep -F "$name|" "$dir/results" | cut -d'|' -f4 | median)
+    printf '  %-42s %7.2f s (min %.2f max %.2f) %8.1f MB %6.2f s CPU\n' "$name" "$w" "$wmin" \
+        "$wmax" "$(awk -v m="$m" 'BEGIN { print m / 1024 }')" "$c"
 done

@@ -54,7 +54,6 @@ static mlp_status evaluate_chunks(const mlp_model *model, mlp_model_scratch *s,
         size_t b = count - start < s->max_batch ? count - start : s->max_batch;
         mlp_status st = mlp_model_scale_chunk(model, s, x, start, b);
         if (st != MLP_OK) return st;
-        if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, start > 0); /* the net is not changing */
         const float *t = y + start * nl;
         *loss_sum += mlp_evaluate_rows(net, ws, s->scaled, t, b, loss, correct);
         const float *o = mlp_workspace_output(ws);
@@ -63,7 +62,6 @@ static mlp_status evaluate_chunks(const mlp_model *model, mlp_model_scratch *s,
             sq[k % nl] += e * e;
         }
     }
-    if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, 0);
     return MLP_OK;
 }
 

@@ -22,11 +22,16 @@ static mlp_status start(fit_call *f, const mlp_fit_config *config, mlp_fit_repor
     return st == MLP_OK ? fit_config_read(&f->c, config, detail) : st;
 }
 
-/* Patience given without a validation split to watch. */
+/* Folds beyond the records; patience given without a validation split to watch. */
 static mlp_status check_patience(const fit_call *f, mlp_error_detail *detail)
 {
     size_t p = f->c.train.patience;
-    if (f->plan.val_fraction > 0 || p == MLP_FIT_AUTO || p == MLP_FIT_NO_EARLY_STOP)
+    if (f->plan.folds > f->d.records)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->cv_folds is %zu, and there are "
+                        "%zu records: at most one fold per record", f->plan.folds,
+                        f->d.records);
+    if (f->plan.val_fraction > 0 || f->plan.folds || p == MLP_FIT_AUTO ||
+        p == MLP_FIT_NO_EARLY_STOP)
         return MLP_OK;
     return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->train.patience is %zu, and the %zu "
                     "records are too few for a validation split (20 or more): early stopping "
@@ -113,6 +118,7 @@ static mlp_status resume_start(fit_call *f, mlp_model *model, const mlp_fit_conf
                         f->c.train.epochs, model->epoch);
     /* no automatic split on a resumed run: only the one asked for */
     if (f->c.val_fraction < 0) f->c.val_fraction = 0;
+    f->c.cv_folds = 0; /* nor cross-validation: the saved net is the one continued */
     f->res.net = model->net;
     f->res.pre = model->pre;
     f->res.opt = model->opt;

@@ -77,9 +77,9 @@ static mlp_status fill_numbers(const mlp_table *t, long skip, float *x, mlp_erro
     for (size_t i = 0; i < t->rows; i++)
         for (size_t j = 0; j < t->cols; j++) {
             if ((long)j == skip) continue;
-            const char *s = t->text + t->cell[i * t->cols + j];
+            const char *s = "";
             double v;
-            if (!mlp_table_parse_number(s, &v))
+            if (!mlp_table_get(t, i, j, &v, &s) && !mlp_table_parse_number(s, &v))
                 return mlp_data_error(d, MLP_ERR_PARSE, t->line[i], j + 1,
                                       "%s:%zu: column %zu%s%.60s%s: '%.60s' is not a finite "
                                       "number", t->source ? t->source : "table", t->line[i],

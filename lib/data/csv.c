@@ -304,53 +304,29 @@ static mlp_status check_options(const mlp_csv_options *o, mlp_error_detail *deta
 #undef BAD
 }
 
-typedef struct class_key {
-    const char *name;
-    double value;
-    size_t id;
-} class_key;
-
-static int cmp_text(const void *a, const void *b)
-{
-    return strcmp(((const class_key *)a)->name, ((const class_key *)b)->name);
-}
-
-static int cmp_number(const void *a, const void *b)
-{
-    const class_key *x = a, *y = b;
-    if (x->value != y->value) return x->value < y->value ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
 /* Sorts collected classes (numerically when every one is a number) and renumbers rows. */
 mlp_status csv_sort_classes(csv_ctx *c)
 {
     size_t n = c->n_classes;
-    class_key *keys = mlp_mem_alloc(n * sizeof *keys);
-    size_t *remap = mlp_mem_alloc(n * sizeof *remap);
-    char **sorted = mlp_mem_alloc(n * sizeof *sorted);
-    if (!keys || !remap || !sorted) {
-        mlp_mem_free(keys);
+    size_t *from = mlp_mem_alloc((n ? n : 1) * sizeof *from);
+    size_t *remap = mlp_mem_alloc((n ? n : 1) * sizeof *remap);
+    if (!from || !remap) {
+        mlp_mem_free(from);
         mlp_mem_free(remap);
-        mlp_mem_free(sorted);
         return csv_no_memory(c);
     }
-    int numeric = 1;
-    for (size_t i = 0; i < n; i++) {
-        keys[i] = (class_key){c->classes[i], 0.0, i};
-        if (numeric && !parse_number(c->classes[i], strlen(c->classes[i]), &keys[i].value))
-            numeric = 0;
+    if (mlp_table_sort_values(c->classes, n, from) != MLP_OK) {
+        mlp_mem_free(from);
+        mlp_mem_free(remap);
+        return csv_no_memory(c);
     }
-    qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
-    for (size_t i = 0; i < n; i++) {
-        remap[keys[i].id] = i;
-        sorted[i] = c->classes[keys[i].id];
-    }
-    memcpy(c->classes, sorted, n * sizeof *sorted);
+    for (size_t i = 0; i < n; i++) remap[from[i]] = i;
+    /* the hash slots hold ids: they follow the new order */
+    for (size_t i = 0; i < c->n_slots; i++)
+        if (c->slots[i]) c->slots[i] = remap[c->slots[i] - 1] + 1;
     for (size_t r = 0; r < c->rows; r++) c->y_class[r] = remap[c->y_class[r]];
-    mlp_mem_free(keys);
+    mlp_mem_free(from);
     mlp_mem_free(remap);
-    mlp_mem_free(sorted);
     return MLP_OK;
 }
 
@@ -417,25 +393,9 @@ mlp_csv_options mlp_csv_options_default(void)
 /* Feeds the open file to the parser; the result is in c->st. */
 static void parse_file(csv_ctx *c, FILE *fp)
 {
-    csv_feed f = {c->opt->delimiter, &c->line, &c->st, csv_on_field, csv_on_record, c};
-    switch (mlp_csv_feed_stream(fp, &f)) {
-    case CSV_FEED_OK:
-        break;
-    case CSV_FEED_QUOTING:
-        csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-                 "malformed quoting (RFC 4180: a quote inside a field must be doubled and the "
-                 "field quoted)");
-        break;
-    case CSV_FEED_UNCLOSED:
-        csv_fail(c, MLP_ERR_PARSE, c->line, c->nfields + 1, "%s",
-                 "quoted field not closed before the end of the file");
-        break;
-    case CSV_FEED_IO:
-        csv_fail(c, MLP_ERR_IO, 0, 0, "read error: %s", strerror(errno ? errno : EIO));
-        break;
-    default:
-        if (c->st == MLP_OK) csv_no_memory(c);
-    }
+    csv_feed f = {c->opt->delimiter, &c->line, &c->st, csv_on_field, csv_on_record, c, NULL};
+    csv_feed_result r = mlp_csv_feed_stream(fp, &f); /* before c->st and c->line are read */
+    c->st = mlp_csv_feed_status(r, c->st, c->path, c->line, c->nfields + 1, c->detail);
 }
 
 /* The caller's options (NULL: the defaults) at this library's size, checked. */

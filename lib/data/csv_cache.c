@@ -40,15 +40,14 @@ struct mlp_csv_cache {
     size_t *split;         /* mlp_csv_cache_split: validation then training indices */
     cache_view all, train, val;
     float *row;            /* RUN_ROWS rows, read */
+    const mlp_preprocess *pre; /* applied to the inputs sources give (NULL: raw rows) */
 };
 
 /* ------------------------------------------------------------------ freshness */
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) { return mlp_fnv1a(h, p, n); }
-
 static uint64_t hash_text(uint64_t h, const char *s)
 {
-    return s ? hash_bytes(h, s, strlen(s) + 1) : hash_bytes(h, "", 0) * 31;
+    return s ? mlp_fnv1a(h, s, strlen(s) + 1) : mlp_fnv1a(h, "", 0) * 31;
 }
 
 /* What decides the records: the options, not the threads or the progress callback. */
@@ -56,7 +55,7 @@ static uint64_t options_hash(const mlp_csv_options *o)
 {
     uint64_t h = MLP_FNV_START;
     long fields[4] = {o->has_header, o->label_index, (long)o->task, o->delimiter};
-    h = hash_bytes(h, fields, sizeof fields);
+    h = mlp_fnv1a(h, fields, sizeof fields);
     h = hash_text(h, o->label_name);
     for (size_t i = 0; o->class_names && i < o->class_count; i++)
         h = hash_text(h, o->class_names[i]);
@@ -76,7 +75,7 @@ static int csv_identity(const char *path, cache_header *h)
         off_t at = part == 0 || sb.st_size <= SAMPLE_BYTES ? 0 : sb.st_size - SAMPLE_BYTES;
         ssize_t got = pread(fd, buf, sizeof buf, at);
         if (got < 0) ok = 0;
-        else hash = hash_bytes(hash, buf, (size_t)got);
+        else hash = mlp_fnv1a(hash, buf, (size_t)got);
     }
     close(fd);
     if (!ok) return 0;
@@ -265,6 +264,15 @@ static mlp_status read_rows(void *user_data, const size_t *records, size_t n, fl
             targets[i * k + c->class_of_id[id]] = 1.0f;
         }
     }
+    return c->pre ? mlp_preprocess_apply_rows(c->pre, inputs, n, n_in) : MLP_OK;
+}
+
+mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre)
+{
+    if (!cache) return MLP_ERR_NULL_ARG;
+    if (pre && mlp_preprocess_input_size(pre) != (size_t)cache->h.n_in)
+        return MLP_ERR_DIMENSION;
+    cache->pre = pre;
     return MLP_OK;
 }
 

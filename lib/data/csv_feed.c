@@ -111,9 +111,33 @@ static csv_feed_result slow_rest(FILE *fp, const csv_feed *f, const char *p, con
     return s.res;
 }
 
+mlp_status mlp_csv_feed_status(csv_feed_result r, mlp_status current, const char *name,
+                               size_t line, size_t cell, mlp_error_detail *detail)
+{
+    switch (r) {
+    case CSV_FEED_OK:
+        return current;
+    case CSV_FEED_QUOTING:
+        return mlp_data_error(detail, MLP_ERR_PARSE, line, cell,
+                              "%s:%zu:%zu: malformed quoting (RFC 4180: a quote inside a field "
+                              "must be doubled and the field quoted)", name, line, cell);
+    case CSV_FEED_UNCLOSED:
+        return mlp_data_error(detail, MLP_ERR_PARSE, line, cell,
+                              "%s:%zu:%zu: quoted field not closed before the end of the file",
+                              name, line, cell);
+    case CSV_FEED_IO:
+        return mlp_data_error(detail, MLP_ERR_IO, 0, 0, "%s: read error: %s", name,
+                              strerror(errno ? errno : EIO));
+    default:
+        return current != MLP_OK ? current
+                                 : mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0,
+                                                  "%s: out of memory", name);
+    }
+}
+
 csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
 {
-    size_t cap = BLOCK_BYTES, have = 0;
+    size_t cap = BLOCK_BYTES, have = 0, read = 0;
     char *buf = mlp_mem_alloc(cap);
     if (!buf) return CSV_FEED_NO_MEMORY;
     csv_feed_result res = CSV_FEED_OK;
@@ -122,6 +146,7 @@ csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
     for (;;) {
         size_t got = fread(buf + have, 1, cap - have, fp);
         have += got;
+        read += got;
         if (got == 0 && ferror(fp)) {
             res = CSV_FEED_IO;
             break;
@@ -147,6 +172,7 @@ csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
             break;
         }
         mlp_csv_split_block(f, start, end);
+        if (f->progress) f->progress(read, f->data);
         if (*f->stop != MLP_OK || eof) break;
         have = (size_t)(buf + have - end);
         memmove(buf, end, have);

@@ -20,6 +20,8 @@ typedef struct csv_feed {
     void (*on_field)(void *text, size_t len, void *data);
     void (*on_record)(int term, void *data);
     void *data;
+    /* may be NULL: called after each block with the bytes of the stream read so far */
+    void (*progress)(size_t bytes_read, void *data);
 } csv_feed;
 
 /* Reads fp to its end. Fields reach on_field trimmed of spaces and tabs as libcsv trims
@@ -28,6 +30,11 @@ typedef struct csv_feed {
  * returns are split here (fast); from the first block with one on, libcsv (RFC 4180,
  * strict) reads the rest, a line at a time, so that fields keep their lines. */
 csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f);
+/* What a result other than OK means, as the status and message of a reader (name, its
+ * line and the cell the feed stopped at); OK gives `current` back unchanged (a reader's own
+ * failure stops the feed too). */
+mlp_status mlp_csv_feed_status(csv_feed_result r, mlp_status current, const char *name,
+                               size_t line, size_t cell, mlp_error_detail *detail);
 /* The fast path alone: the lines of [p, end) (whole lines) to the callbacks, *f->line
  * advanced per line; only for blocks that do not need libcsv. */
 void mlp_csv_split_block(const csv_feed *f, char *p, char *end);

@@ -130,7 +130,9 @@ static mlp_status run_range(worker *wk)
         r->plain = 1;
         st = each_block(j->fd, r->begin, r->end, count_block, wk);
     } else {
-        parse_ctx pc = {wk, {j->delim, &r->w.line, &r->w.st, csv_on_field, csv_on_record, &r->w},
+        parse_ctx pc = {wk,
+                        {j->delim, &r->w.line, &r->w.st, csv_on_field, csv_on_record, &r->w,
+                         NULL},
                         j->main->opt};
         st = r->records ? each_block(j->fd, r->begin, r->end, parse_block, &pc) : MLP_OK;
         if (st == MLP_OK && r->w.st == MLP_OK && r->w.rows != r->records)
@@ -230,7 +232,7 @@ static mlp_status first_record(csv_ctx *c, int fd, size_t size, size_t *data_beg
             break;
         }
         c->line = blank_lines;
-        csv_feed f = {c->opt->delimiter, &c->line, &c->st, csv_on_field, csv_on_record, c};
+        csv_feed f = {c->opt->delimiter, &c->line, &c->st, csv_on_field, csv_on_record, c, NULL};
         mlp_csv_split_block(&f, p, eol);
         st = c->st;
         int was_data = c->rows == 1;

@@ -1,6 +1,8 @@
 /* IDX (MNIST family) reader, plain or gzip (zlib reads both transparently).
- * Nothing is allocated from an unchecked header field: bodies are read in bounded chunks
- * into a buffer that grows only as data actually arrives. */
+ * Nothing is allocated from an unchecked header field: the labels are read in bounded
+ * chunks into a buffer that grows only as data actually arrives, and the images go straight
+ * into the data set's floats, allocated once the file is known to be able to hold them (a
+ * plain file its size, gzip at most deflate's ratio of it). */
 #include "mlp_internal.h"
 
 #include <errno.h>
@@ -8,11 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_DIMS 255
 #define IDX_CHUNK ((size_t)1 << 20)
+/* Deflate expands at most 1032 to 1; a gzip header and trailer add a few bytes. */
+#define GZIP_MAX_RATIO 1032u
+#define GZIP_SLACK 4096u
 
 typedef struct idx_file {
     const char *path;
@@ -102,6 +108,27 @@ static mlp_status open_header(idx_file *f, const char *path, unsigned min_dims,
     return MLP_OK;
 }
 
+/* After the data: nothing may follow, and a gzip stream must end well. */
+static mlp_status check_end(idx_file *f, mlp_error_detail *detail)
+{
+    unsigned char extra;
+    int got = gzread(f->gz, &extra, 1);
+    if (got != 0) {
+        if (got < 0) return read_error(f, detail, "data");
+        return mlp_data_error(detail, MLP_ERR_FORMAT, 0, 0,
+                              "%s: trailing data after the %zu bytes the header declares",
+                              f->path, f->body);
+    }
+    int errnum = Z_OK;
+    gzerror(f->gz, &errnum);
+    if (errnum == Z_OK) return MLP_OK;
+    /* A gzip stream that ends early after all the data, or a bad CRC. */
+    if (errnum == Z_BUF_ERROR)
+        return mlp_data_error(detail, MLP_ERR_TRUNCATED, 0, 0, "%s: gzip stream ends early",
+                              f->path);
+    return read_error(f, detail, "data");
+}
+
 /* Reads the f->body data bytes into *out (malloc'd), growing the buffer only as data
  * arrives, and checks that nothing follows them. */
 static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *detail)
@@ -136,27 +163,58 @@ static mlp_status read_body(idx_file *f, unsigned char **out, mlp_error_detail *
         }
         have += (size_t)got;
     }
-    unsigned char extra;
-    int got = gzread(f->gz, &extra, 1);
-    if (got != 0) {
+    mlp_status st = check_end(f, detail);
+    if (st != MLP_OK) {
         mlp_mem_free(buf);
-        if (got < 0) return read_error(f, detail, "data");
-        return mlp_data_error(detail, MLP_ERR_FORMAT, 0, 0,
-                              "%s: trailing data after the %zu bytes the header declares",
-                              f->path, f->body);
-    }
-    int errnum = Z_OK;
-    gzerror(f->gz, &errnum);
-    if (errnum != Z_OK) {
-        /* A gzip stream that ends early after all the data, or a bad CRC. */
-        mlp_mem_free(buf);
-        if (errnum == Z_BUF_ERROR)
-            return mlp_data_error(detail, MLP_ERR_TRUNCATED, 0, 0,
-                                  "%s: gzip stream ends early", f->path);
-        return read_error(f, detail, "data");
+        return st;
     }
     *out = buf;
     return MLP_OK;
+}
+
+/* The images' f->body bytes as floats into x (f->body of them), a chunk at a time. */
+static mlp_status read_floats(idx_file *f, float *x, mlp_error_detail *detail)
+{
+    size_t cap = f->body < IDX_CHUNK ? f->body : IDX_CHUNK, have = 0;
+    unsigned char *buf = mlp_mem_alloc(cap);
+    if (!buf) return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "%s: out of memory",
+                                    f->path);
+    mlp_status st = MLP_OK;
+    while (st == MLP_OK && have < f->body) {
+        size_t want = f->body - have < cap ? f->body - have : cap;
+        int got = gzread(f->gz, buf, (unsigned)want);
+        if (got <= 0) {
+            st = read_error(f, detail, "data");
+            if (st == MLP_ERR_TRUNCATED)
+                mlp_data_error(detail, st, 0, 0,
+                               "%s: truncated: header declares %zu data bytes, file has %zu",
+                               f->path, f->body, have);
+            break;
+        }
+        for (size_t i = 0; i < (size_t)got; i++) x[have + i] = (float)buf[i];
+        have += (size_t)got;
+    }
+    mlp_mem_free(buf);
+    return st == MLP_OK ? check_end(f, detail) : st;
+}
+
+/* Whether the file can hold the data bytes its header declares (TRUNCATED if not), so that
+ * a corrupt header cannot make the reader allocate more than the file could fill. */
+static mlp_status check_room(idx_file *f, mlp_error_detail *detail)
+{
+    struct stat sb;
+    if (stat(f->path, &sb) != 0 || !S_ISREG(sb.st_mode)) return MLP_OK; /* a pipe: no bound */
+    size_t size = (size_t)sb.st_size, header = 4 + 4 * (size_t)f->ndims, room;
+    if (gzdirect(f->gz))
+        room = size > header ? size - header : 0;
+    else if (!mlp_mul_size(size, GZIP_MAX_RATIO, &room))
+        room = SIZE_MAX;
+    else
+        room += GZIP_SLACK;
+    if (f->body <= room) return MLP_OK;
+    return mlp_data_error(detail, MLP_ERR_TRUNCATED, 0, 0,
+                          "%s: truncated: header declares %zu data bytes, the file holds at "
+                          "most %zu", f->path, f->body, room);
 }
 
 static void close_file(idx_file *f)
@@ -165,19 +223,25 @@ static void close_file(idx_file *f)
     f->gz = NULL;
 }
 
-/* Builds the data set from validated bodies; labels already checked < class_count. */
-static mlp_status build(mlp_dataset **out, const unsigned char *pix, const unsigned char *lab,
+/* Builds the data set from the validated labels, reading the images (header read) into
+ * it; labels already checked < class_count. */
+static mlp_status build(mlp_dataset **out, idx_file *im, const unsigned char *lab,
                         size_t count, size_t input_size, size_t class_count,
                         mlp_error_detail *detail)
 {
     mlp_dataset *ds = NULL;
-    mlp_status st = mlp_dataset_create(&ds, count, input_size, class_count);
+    mlp_status st = check_room(im, detail);
+    if (st != MLP_OK) return st;
+    st = mlp_dataset_create(&ds, count, input_size, class_count);
     if (st != MLP_OK)
         return mlp_data_error(detail, st, 0, 0, "cannot allocate %zu x (%zu + %zu) floats",
                               count, input_size, class_count);
-    float *x = mlp_dataset_inputs(ds);
     float *y = mlp_dataset_targets(ds);
-    for (size_t i = 0; i < count * input_size; i++) x[i] = (float)pix[i];
+    st = read_floats(im, mlp_dataset_inputs(ds), detail);
+    if (st != MLP_OK) {
+        mlp_dataset_free(ds);
+        return st;
+    }
     for (size_t i = 0; lab && i < count; i++) y[i * class_count + lab[i]] = 1.0f;
     /* Class names "0", "1", ...: decimal of the label value. */
     char **names = class_count ? mlp_mem_calloc(class_count, sizeof *names) : NULL;
@@ -207,7 +271,7 @@ mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path, cons
         return mlp_data_error(detail, MLP_ERR_NULL_ARG, 0, 0, "NULL argument");
     if (!labels_path) class_count = 0; /* images only (for prediction): no targets */
     idx_file im, lb;
-    unsigned char *pix = NULL, *lab = NULL;
+    unsigned char *lab = NULL;
     memset(&lb, 0, sizeof lb);
     /* Both headers first, so that a count mismatch fails before any body is read. */
     mlp_status st = open_header(&im, images_path, 2, IDX_MAX_DIMS, detail);
@@ -234,12 +298,9 @@ mlp_status mlp_dataset_open_idx(mlp_dataset **out, const char *images_path, cons
                                     "%s: label %u of record %zu is not below class_count %zu",
                                     labels_path, lab[i], i, class_count);
     }
-    if (st == MLP_OK) st = read_body(&im, &pix, detail);
-    close_file(&im);
     if (labels_path) close_file(&lb);
-    if (st == MLP_OK)
-        st = build(out, pix, lab, count, input_size, class_count, detail);
-    mlp_mem_free(pix);
+    if (st == MLP_OK) st = build(out, &im, lab, count, input_size, class_count, detail);
+    close_file(&im);
     mlp_mem_free(lab);
     return st;
 }

@@ -35,6 +35,38 @@ int mlp_table_is_missing(const char *s, const char *list)
     return 0;
 }
 
+int mlp_table_missing_has_number(const char *list)
+{
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char token[64];
+        double v;
+        if (len < sizeof token) {
+            memcpy(token, p, len);
+            token[len] = '\0';
+            if (mlp_table_parse_number(token, &v)) return 1;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+int mlp_table_cell_kind(const mlp_table *t, size_t r, size_t j, const char *list,
+                        int numeric_tokens, double *v, const char **s)
+{
+    if (mlp_table_get(t, r, j, v, s)) {
+        if (numeric_tokens) {
+            char buf[TABLE_NUMBER_TEXT];
+            mlp_table_number_text((float)*v, buf);
+            if (mlp_table_is_missing(buf, list)) return TABLE_CELL_MISSING;
+        }
+        return TABLE_CELL_NUMBER;
+    }
+    if (mlp_table_is_missing(*s, list)) return TABLE_CELL_MISSING;
+    return mlp_table_parse_number(*s, v) ? TABLE_CELL_NUMBER : TABLE_CELL_TEXT;
+}
+
 static int digits(const char *s, int n, int *v)
 {
     *v = 0;
@@ -76,6 +108,7 @@ int mlp_table_parse_date(const char *s, double *days)
 typedef struct value_key {
     char *text;
     double number;
+    size_t from;
 } value_key;
 
 static int cmp_text(const void *a, const void *b)
@@ -90,8 +123,9 @@ static int cmp_number(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
-mlp_status mlp_table_sort_values(char **values, size_t n)
+mlp_status mlp_table_sort_values(char **values, size_t n, size_t *from)
 {
+    for (size_t i = 0; from && i < n; i++) from[i] = i;
     if (n < 2) return MLP_OK;
     /* no fallback when out of memory: an order by text would be another encoding */
     value_key *keys = mlp_mem_alloc(n * sizeof *keys);
@@ -99,49 +133,16 @@ mlp_status mlp_table_sort_values(char **values, size_t n)
     int numeric = 1;
     for (size_t i = 0; i < n; i++) {
         keys[i].text = values[i];
+        keys[i].from = i;
         if (numeric && !mlp_table_parse_number(values[i], &keys[i].number)) numeric = 0;
     }
     qsort(keys, n, sizeof *keys, numeric ? cmp_number : cmp_text);
-    for (size_t i = 0; i < n; i++) values[i] = keys[i].text;
+    for (size_t i = 0; i < n; i++) {
+        values[i] = keys[i].text;
+        if (from) from[i] = keys[i].from;
+    }
     mlp_mem_free(keys);
     return MLP_OK;
-}
-
-/* A table of the rows sel[0..n) of t (text shared by copying it whole). */
-static mlp_status subset(const mlp_table *t, const size_t *sel, size_t n, mlp_table **out)
-{
-    mlp_table *s = mlp_mem_calloc(1, sizeof *s);
-    size_t text_len = 0, cells;
-    if (!s) return MLP_ERR_NO_MEMORY;
-    if (t->rows) {
-        size_t last = t->cell[t->rows * t->cols - 1];
-        text_len = last + strlen(t->text + last) + 1;
-    }
-    s->rows = n;
-    s->cols = t->cols;
-    mlp_status st = MLP_ERR_NO_MEMORY;
-    if (!mlp_mul_size(n ? n : 1, t->cols, &cells)) goto done;
-    s->text = mlp_mem_alloc(text_len ? text_len : 1);
-    s->cell = mlp_mem_alloc(cells * sizeof *s->cell);
-    s->line = mlp_mem_alloc((n ? n : 1) * sizeof *s->line);
-    s->source = mlp_mem_strdup(t->source);
-    if (!s->text || !s->cell || !s->line || !s->source) goto done;
-    if (text_len) memcpy(s->text, t->text, text_len);
-    for (size_t i = 0; i < n; i++) {
-        memcpy(s->cell + i * t->cols, t->cell + sel[i] * t->cols, t->cols * sizeof *s->cell);
-        s->line[i] = t->line[sel[i]];
-    }
-    if (t->names) {
-        if (!(s->names = mlp_mem_calloc(t->cols, sizeof *s->names))) goto done;
-        for (size_t j = 0; j < t->cols; j++)
-            if (!(s->names[j] = mlp_mem_strdup(t->names[j]))) goto done;
-        if (mlp_table_index_names(s, NULL) != MLP_OK) goto done;
-    }
-    st = MLP_OK;
-done:
-    if (st != MLP_OK) mlp_table_free(s);
-    else *out = s;
-    return st;
 }
 
 mlp_status mlp_table_split(const mlp_table *t, float val_fraction, uint64_t seed,
@@ -162,8 +163,8 @@ mlp_status mlp_table_split_ex(const mlp_table *t, float val_fraction, uint64_t s
                                       detail);
     if (st != MLP_OK) return st;
     mlp_table *a = NULL, *b = NULL;
-    st = subset(t, idx + nv, t->rows - nv, &a);
-    if (st == MLP_OK) st = subset(t, idx, nv, &b);
+    st = mlp_table_subset(t, idx + nv, t->rows - nv, &a);
+    if (st == MLP_OK) st = mlp_table_subset(t, idx, nv, &b);
     mlp_mem_free(idx);
     if (st != MLP_OK) {
         mlp_table_free(a);

@@ -224,11 +224,22 @@ typedef struct encode_ctx {
     mlp_str_index classes;   /* classification: class name -> output */
     mlp_table_report_ex rep;
     mlp_error_detail *detail;
+    int numeric_tokens;      /* a missing-value token is a number */
 } encode_ctx;
 
-static const char *cell_at(const encode_ctx *e, size_t r, size_t j)
+/* Encoding column j of row r: missing, a number (*v) or other text (*s); with buf, a
+ * number's text too (in buf). */
+static int cell_at(const encode_ctx *e, size_t r, size_t j, double *v, const char **s,
+                   char *buf)
 {
-    return e->t->text + e->t->cell[r * e->t->cols + e->map[j]];
+    *s = NULL;
+    int k = mlp_table_cell_kind(e->t, r, e->map[j], e->enc->missing_tokens, e->numeric_tokens,
+                                v, s);
+    if (k == TABLE_CELL_NUMBER && buf && !*s) {
+        mlp_table_number_text((float)*v, buf);
+        *s = buf;
+    }
+    return k;
 }
 
 /* Finds each column of the encoding in the table: by header name (hashed: wide tables
@@ -303,17 +314,21 @@ static void note_invalid(encode_ctx *e, size_t r, size_t j, const char *s)
 static void encode_row(encode_ctx *e, size_t r, float *x)
 {
     const mlp_table_encoding *enc = e->enc;
-    const char *missing = enc->missing_tokens;
     for (size_t j = 0; j < enc->n_columns; j++) {
         const table_column *c = &enc->cols[j];
         if (c->type == MLP_COLUMN_LABEL || c->type == MLP_COLUMN_IGNORED) continue;
-        const char *s = cell_at(e, r, j);
-        int is_missing = mlp_table_is_missing(s, missing);
+        const char *s;
+        char buf[TABLE_NUMBER_TEXT];
         double v = c->mean;
+        int kind = cell_at(e, r, j, &v, &s, c->type == MLP_COLUMN_NUMERIC ? NULL : buf);
+        int is_missing = kind == TABLE_CELL_MISSING;
+        if (is_missing) v = c->mean;
         size_t w = mlp_table_column_width(c);
+        int valid = c->type == MLP_COLUMN_DATE ? kind == TABLE_CELL_TEXT &&
+                                                     mlp_table_parse_date(s, &v)
+                                               : kind == TABLE_CELL_NUMBER;
         if ((c->type == MLP_COLUMN_NUMERIC || c->type == MLP_COLUMN_DATE) && !is_missing &&
-            !(c->type == MLP_COLUMN_DATE ? mlp_table_parse_date(s, &v)
-                                         : mlp_table_parse_number(s, &v))) {
+            !valid) {
             note_invalid(e, r, j, s);
             v = c->mean;
             is_missing = 1;
@@ -351,10 +366,12 @@ static int row_has_targets(encode_ctx *e, size_t r, int count)
 {
     const mlp_table_encoding *enc = e->enc;
     for (size_t k = 0; k < enc->n_labels; k++) {
-        const char *s = cell_at(e, r, enc->label_cols[k]);
+        const char *s;
+        char buf[TABLE_NUMBER_TEXT];
         double v;
-        if (mlp_table_is_missing(s, enc->missing_tokens) ||
-            (enc->task == MLP_TASK_REGRESS && !mlp_table_parse_number(s, &v))) {
+        int kind = cell_at(e, r, enc->label_cols[k], &v, &s, buf);
+        if (kind == TABLE_CELL_MISSING ||
+            (enc->task == MLP_TASK_REGRESS && kind != TABLE_CELL_NUMBER)) {
             e->rep.rows_dropped += count;
             return 0;
         }
@@ -373,10 +390,11 @@ static void encode_targets(encode_ctx *e, size_t r, float *y)
 {
     const mlp_table_encoding *enc = e->enc;
     for (size_t k = 0; k < enc->n_labels; k++) {
-        const char *s = cell_at(e, r, enc->label_cols[k]);
+        const char *s;
+        char buf[TABLE_NUMBER_TEXT];
+        double v = 0.0;
+        cell_at(e, r, enc->label_cols[k], &v, &s, buf); /* checked by row_has_targets */
         if (enc->task == MLP_TASK_REGRESS) {
-            double v = 0.0;
-            mlp_table_parse_number(s, &v); /* checked by row_has_targets */
             y[k] = (float)v;
         } else {
             memset(y, 0, enc->n_classes * sizeof *y);
@@ -440,6 +458,7 @@ static mlp_status encode_entry(const mlp_table_encoding *enc, const mlp_table *t
     e.detail = detail;
     e.rep.struct_size = sizeof e.rep;
     e.rep.rows_read = t->rows;
+    e.numeric_tokens = mlp_table_missing_has_number(enc->missing_tokens);
     size_t n = enc->n_columns ? enc->n_columns : 1;
     e.map = mlp_mem_alloc(n * sizeof *e.map);
     e.lookup = mlp_mem_calloc(n, sizeof *e.lookup);

@@ -69,7 +69,7 @@ static char **set_sorted(const value_set *v, const char *extra, size_t *n)
         if (!v->slot[i]) continue;
         if (!(out[k++] = mlp_mem_strdup(v->slot[i]))) goto fail;
     }
-    if (mlp_table_sort_values(out, k) != MLP_OK) goto fail;
+    if (mlp_table_sort_values(out, k, NULL) != MLP_OK) goto fail;
     if (extra && !(out[k++] = mlp_mem_strdup(extra))) goto fail;
     *n = k;
     return out;
@@ -218,18 +218,15 @@ typedef struct fit_ctx {
     unsigned char *use; /* rows whose labels are all present (and numbers, for regression) */
     size_t used;
     const char *missing;
+    int numeric_tokens; /* a missing-value token is a number */
     mlp_error_detail *detail;
     size_t max_categories; /* at least 1 */
 } fit_ctx;
 
-static const char *cell(const fit_ctx *f, size_t r, size_t j)
+/* What cell (r, j) is: missing, a number (*v) or other text (*s). */
+static int kind(const fit_ctx *f, size_t r, size_t j, double *v, const char **s)
 {
-    return f->t->text + f->t->cell[r * f->t->cols + j];
-}
-
-static int parse_as(int kind, const char *s, double *v)
-{
-    return kind == MLP_COLUMN_DATE ? mlp_table_parse_date(s, v) : mlp_table_parse_number(s, v);
+    return mlp_table_cell_kind(f->t, r, j, f->missing, f->numeric_tokens, v, s);
 }
 
 /* Numeric or date column: cells of another kind are counted and imputed like missing
@@ -239,9 +236,18 @@ static mlp_status keep_invalid(const fit_ctx *f, size_t j, table_column *col)
     size_t kept = 0;
     double v;
     for (size_t r = 0; r < f->t->rows && kept < MLP_TABLE_INVALID_EXAMPLES; r++) {
-        const char *s = cell(f, r, j);
-        if (!f->use[r] || mlp_table_is_missing(s, f->missing) || parse_as(col->type, s, &v))
-            continue;
+        const char *s = NULL;
+        char buf[TABLE_NUMBER_TEXT];
+        if (!f->use[r]) continue;
+        int what = kind(f, r, j, &v, &s);
+        int valid = col->type == MLP_COLUMN_NUMERIC
+                        ? what == TABLE_CELL_NUMBER
+                        : what == TABLE_CELL_TEXT && mlp_table_parse_date(s, &v);
+        if (what == TABLE_CELL_MISSING || valid) continue;
+        if (what == TABLE_CELL_NUMBER && !s) { /* a number kept as a float: its text */
+            mlp_table_number_text((float)v, buf);
+            s = buf;
+        }
         size_t k = 0;
         while (k < kept && strcmp(col->invalid_examples[k], s) != 0) k++;
         if (k < kept) continue;
@@ -287,8 +293,14 @@ static mlp_status keep_frequent(const fit_ctx *f, size_t j, char **values, size_
     }
     for (size_t k = 0; k < n; k++) vc[k].index = k;
     for (size_t r = 0; r < f->t->rows; r++) {
-        const char *s = cell(f, r, j);
-        if (!f->use[r] || mlp_table_is_missing(s, f->missing)) continue;
+        const char *s;
+        double v;
+        if (!f->use[r] || kind(f, r, j, &v, &s) == TABLE_CELL_MISSING) continue;
+        if (!(s = mlp_table_cell(f->t, r, j))) {
+            mlp_str_index_free(&ix);
+            mlp_mem_free(vc);
+            return MLP_ERR_NO_MEMORY;
+        }
         size_t k = mlp_str_index_find(&ix, s);
         if (k != SIZE_MAX) vc[k].count++;
     }
@@ -314,9 +326,10 @@ static mlp_status fit_text(const fit_ctx *f, size_t j, int mark, size_t present,
 {
     value_set set = {NULL, 0, 0};
     for (size_t r = 0; r < f->t->rows; r++) {
-        const char *s = cell(f, r, j);
-        if (!f->use[r] || mlp_table_is_missing(s, f->missing)) continue;
-        if (!set_add(&set, s)) {
+        const char *s;
+        double v;
+        if (!f->use[r] || kind(f, r, j, &v, &s) == TABLE_CELL_MISSING) continue;
+        if (!(s = mlp_table_cell(f->t, r, j)) || !set_add(&set, s)) {
             mlp_mem_free(set.slot);
             return MLP_ERR_NO_MEMORY;
         }
@@ -353,13 +366,14 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
     double sum = 0.0, dsum = 0.0, v;
     for (size_t r = 0; r < f->t->rows; r++) {
         if (!f->use[r]) continue;
-        const char *s = cell(f, r, j);
-        if (mlp_table_is_missing(s, f->missing)) {
+        const char *s;
+        int k = kind(f, r, j, &v, &s);
+        if (k == TABLE_CELL_MISSING) {
             col->missing++;
             continue;
         }
         present++;
-        if (mlp_table_parse_number(s, &v)) {
+        if (k == TABLE_CELL_NUMBER) {
             sum += v;
             numbers++;
         } else if (mlp_table_parse_date(s, &v)) {
@@ -410,7 +424,8 @@ static mlp_status label_numbers(const fit_ctx *f, size_t c, label_stats *ls)
     for (size_t r = 0; r < f->t->rows; r++) {
         if (!f->use[r]) continue;
         ls->present++;
-        if (!mlp_table_parse_number(cell(f, r, c), &v[ls->numbers])) continue;
+        const char *s;
+        if (kind(f, r, c, &v[ls->numbers], &s) != TABLE_CELL_NUMBER) continue;
         if (v[ls->numbers] != floor(v[ls->numbers])) ls->integer = 0;
         ls->numbers++;
     }
@@ -458,9 +473,10 @@ static size_t drop_text_labels(fit_ctx *f, const mlp_table_encoding *enc)
 {
     size_t dropped = 0;
     double v;
+    const char *s;
     for (size_t r = 0; r < f->t->rows; r++)
         for (size_t k = 0; f->use[r] && k < enc->n_labels; k++)
-            if (!mlp_table_parse_number(cell(f, r, enc->label_cols[k]), &v)) {
+            if (kind(f, r, enc->label_cols[k], &v, &s) != TABLE_CELL_NUMBER) {
                 f->use[r] = 0;
                 f->used--;
                 dropped++;
@@ -484,11 +500,13 @@ static mlp_status fit_labels(fit_ctx *f, mlp_task asked, mlp_table_encoding *enc
                               "%s: %zu label columns: classification takes one", t->source,
                               enc->n_labels);
     value_set set = {NULL, 0, 0};
-    for (size_t r = 0; r < t->rows; r++)
-        if (f->use[r] && !set_add(&set, cell(f, r, j))) {
+    for (size_t r = 0; r < t->rows; r++) {
+        const char *s = f->use[r] ? mlp_table_cell(t, r, j) : "";
+        if (f->use[r] && (!s || !set_add(&set, s))) {
             mlp_mem_free(set.slot);
             return MLP_ERR_NO_MEMORY;
         }
+    }
     label_stats ls;
     mlp_status st = label_numbers(f, j, &ls);
     char *why = enc->task_reason;
@@ -549,12 +567,15 @@ static mlp_status fit(mlp_table_encoding *enc, const mlp_table *t,
                             detail);
     }
     if (st != MLP_OK) return st;
-    fit_ctx f = {t, use, 0, missing, detail,
+    fit_ctx f = {t, use, 0, missing, mlp_table_missing_has_number(missing), detail,
                  o->max_categories ? o->max_categories : MLP_TABLE_MAX_CATEGORIES};
     for (size_t r = 0; r < t->rows; r++) {
         use[r] = 1;
-        for (size_t k = 0; k < enc->n_labels; k++)
-            if (mlp_table_is_missing(cell(&f, r, enc->label_cols[k]), missing)) use[r] = 0;
+        for (size_t k = 0; k < enc->n_labels; k++) {
+            double v;
+            const char *s;
+            if (kind(&f, r, enc->label_cols[k], &v, &s) == TABLE_CELL_MISSING) use[r] = 0;
+        }
         f.used += use[r];
     }
     if ((st = fit_labels(&f, o->task, enc)) != MLP_OK) return st;

@@ -5,16 +5,94 @@
 
 #include "mlp_internal.h"
 
+#include <stdatomic.h>
+
+/* A column's cells. Every column starts numeric: its cells are floats (NaN for a cell that
+ * is not a number), and the few cells that are not numbers keep their text beside them
+ * (`other`, by row), so a numeric column never holds text for its numbers. A column whose
+ * cells are mostly not numbers turns into a text column: every cell's text, where a number
+ * is the shortest text of its float (mlp_table_number_text), whichever way it was written. */
+typedef struct table_other {
+    size_t row, off; /* off into the column's text */
+} table_other;
+
+typedef struct table_shown {
+    char *text;
+    size_t *off;
+} table_shown;
+
+typedef struct table_col {
+    int is_text;
+    float *num;            /* numeric: rows values */
+    size_t num_cap;
+    table_other *other;    /* numeric: the cells that are not numbers, by row (empty: none) */
+    size_t n_other, other_cap;
+    size_t *off;           /* text: rows offsets into text */
+    size_t off_cap;
+    char *text;            /* NUL-terminated cells, one after the other */
+    size_t text_len, text_cap;
+    _Atomic(table_shown *) shown; /* numeric: every cell's text, made on first mlp_table_cell */
+} table_col;
+
+/* The columns a table and the tables split from it share (freed with the last one). */
+typedef struct table_store {
+    atomic_size_t refs;
+    size_t rows;       /* rows of the columns */
+    table_col col[];   /* cols columns */
+} table_store;
+
 struct mlp_table {
     size_t rows, cols;
-    char *text;        /* every cell, NUL-terminated, one after the other */
-    size_t *cell;      /* rows x cols offsets into text */
+    table_store *store;
+    table_col *col;    /* store->col */
+    size_t *sel;       /* rows: the store's row of each row; NULL: the same row */
     size_t *line;      /* rows: the file line each row starts on (0 when not from a file) */
+    size_t line_cap;
     char **names;      /* cols header names, or NULL without a header row */
     size_t *name_slot; /* with names: open-addressing hash of the names, column + 1 (0 empty) */
     size_t n_name_slots;
     char *source;      /* file name for messages */
 };
+
+/* Room for mlp_table_number_text (the longest float in %.9g, a sign and a NUL). */
+#define TABLE_NUMBER_TEXT 32
+/* The text a number cell reads back as: integers below 1e9 in full, else the shortest %g
+ * that gives the same float back. */
+void mlp_table_number_text(float v, char buf[TABLE_NUMBER_TEXT]);
+/* Cell (r, j): 1 and *v when it is a number, else 0 and *s its text ("" when empty); no
+ * allocation, no formatting (the hot path of fitting and encoding). */
+static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *v,
+                                const char **s);
+/* Puts cell text s[0..len) (trimmed; s[len] need not be readable) as row `row` of column
+ * c, parsing it; 0 when out of memory. Rows arrive in order (a row may be put again: a
+ * blank line is overwritten by the next record). */
+int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len);
+/* New shared columns (cols, no rows yet), one reference; NULL when out of memory. */
+table_store *mlp_table_store_new(size_t cols);
+/* Drops a reference to the columns, freeing them with the last. */
+void mlp_table_store_release(table_store *s, size_t cols);
+/* The text of a non-number cell of numeric column c at row r ("" when none kept). */
+const char *mlp_table_col_other(const table_col *c, size_t r);
+/* A table of the rows sel[0..n) of t, sharing its columns. */
+mlp_status mlp_table_subset(const mlp_table *t, const size_t *sel, size_t n, mlp_table **out);
+
+static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *v,
+                                const char **s)
+{
+    const table_col *c = &t->col[j];
+    if (t->sel) r = t->sel[r];
+    if (c->is_text) {
+        *s = c->text + c->off[r];
+        return 0;
+    }
+    float f = c->num[r];
+    if (f == f) {
+        *v = f;
+        return 1;
+    }
+    *s = mlp_table_col_other(c, r);
+    return 0;
+}
 
 /* Builds t's name index from t->names; PARSE (naming both columns) when two columns have
  * the same name: columns are matched by name, so a second one would silently read the
@@ -30,6 +108,16 @@ int mlp_table_parse_date(const char *s, double *days);
 int mlp_table_parse_number(const char *s, double *out);
 /* The cell is one of the comma-separated tokens of list (ignoring case), or empty. */
 int mlp_table_is_missing(const char *s, const char *list);
+
+/* What a cell is under a missing-value list. */
+enum { TABLE_CELL_MISSING, TABLE_CELL_NUMBER, TABLE_CELL_TEXT };
+/* Whether a token of the comma-separated list is a number (then a number cell can be a
+ * missing one, compared by its text). */
+int mlp_table_missing_has_number(const char *list);
+/* Cell (r, j): missing (under list; numeric_tokens from mlp_table_missing_has_number), a
+ * number (*v), or other text (*s, owned by the table). */
+int mlp_table_cell_kind(const mlp_table *t, size_t r, size_t j, const char *list,
+                        int numeric_tokens, double *v, const char **s);
 
 #define TABLE_DATE_WIDTH 3u /* days, sin and cos of the day of the year */
 #define TABLE_MISSING_CATEGORY "(missing)"
@@ -70,8 +158,5 @@ size_t mlp_table_encoding_width(const mlp_table_encoding *enc);
 mlp_table_encoding *mlp_table_encoding_alloc(size_t n_columns, size_t n_labels);
 /* Frees what a column owns (not the column). */
 void mlp_table_column_clear(table_column *c);
-/* Sorts text values (numerically when every one is a number, else by strcmp); NO_MEMORY
- * leaves them as they were. */
-mlp_status mlp_table_sort_values(char **values, size_t n);
 
 #endif /* MLP_DATA_TABLE_INTERNAL_H */

@@ -27,7 +27,8 @@ static void softmax_rows(float *z, size_t batch, size_t n, float *logits)
     }
 }
 
-/* One switch outside the loops so the inner loops vectorise. */
+/* One switch outside the loops so the inner loops vectorise. Each row is rounded to bf16
+ * (when asked) while it is still in the first-level cache. */
 #define APPLY_ROWS(EXPR)                                                         \
     for (size_t i = 0; i < batch; i++) {                                         \
         float *restrict row = z + i * n;                                         \
@@ -37,17 +38,29 @@ static void softmax_rows(float *z, size_t batch, size_t n, float *logits)
             for (size_t j = 0; j < n; j++) { float a = row[j] + b0; row[j] = (EXPR); } \
         else                                                                     \
             for (size_t j = 0; j < n; j++) { float a = row[j] + bias[j]; row[j] = (EXPR); } \
+        if (bf16) mlp_bf16_round(bf16 + i * n, row, n);                          \
     }
 
+void mlp_activation_forward(mlp_activation act, float *z, size_t batch, size_t n,
+                            const float *bias, size_t bias_count, float *logits)
+{
+    mlp_activation_forward_bf16(act, z, batch, n, bias, bias_count, logits, NULL);
+}
+
 MLP_VECTORIZE
-void mlp_activation_forward(mlp_activation act, float *restrict z, size_t batch, size_t n,
-                            const float *restrict bias, size_t bias_count, float *logits)
+void mlp_activation_forward_bf16(mlp_activation act, float *restrict z, size_t batch, size_t n,
+                                 const float *restrict bias, size_t bias_count, float *logits,
+                                 uint16_t *bf16)
 {
     if (!bias) bias_count = 0;
     const float b0 = bias_count == 1 ? bias[0] : 0.0f;
     switch (act) {
     case MLP_ACT_LINEAR:
-        if (bias_count) APPLY_ROWS(a);
+        if (bias_count) {
+            APPLY_ROWS(a);
+        } else if (bf16) {
+            mlp_bf16_round(bf16, z, batch * n);
+        }
         break;
     case MLP_ACT_SIGMOID:
         APPLY_ROWS(mlp_fast_sigmoid(a));
@@ -66,6 +79,7 @@ void mlp_activation_forward(mlp_activation act, float *restrict z, size_t batch,
             for (size_t i = 0; i < batch; i++)
                 for (size_t j = 0; j < n; j++) z[i * n + j] += bias_at(bias, bias_count, j);
         softmax_rows(z, batch, n, logits);
+        if (bf16) mlp_bf16_round(bf16, z, batch * n); /* an output layer: never in practice */
         break;
     default:
         break;

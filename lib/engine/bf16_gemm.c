@@ -42,7 +42,9 @@ struct mlp_bf16 {
     uint16_t *d;               /* bf16 delta of layer d_layer, max_batch x max_width */
     uint16_t *ds;              /* bf16 of alpha x that delta, for the weight product */
     size_t d_layer;            /* SIZE_MAX: d holds nothing yet in this pass */
-    int keep_weights;
+    unsigned char *on;         /* per layer: its products in bf16 (else float) */
+    mlp_net_stamp w_stamp;     /* the parameters w[] were rounded from (mlp_net_stamp) */
+    int w_fresh;               /* this pass: w[] are the net's current weights */
     matmul *cache;             /* n_layers x OP_COUNT x SLOTS */
     unsigned long clock;
 };
@@ -130,6 +132,8 @@ static void to_bf16_scaled(uint16_t *dst, const float *src, size_t n, float alph
     (void)dst, (void)src, (void)n, (void)alpha;
 }
 #endif
+
+void mlp_bf16_round(uint16_t *dst, const float *src, size_t n) { to_bf16(dst, src, n); }
 
 /* ------------------------------------------------------------------ primitives */
 
@@ -243,6 +247,7 @@ void mlp_bf16_free(mlp_bf16 *b)
     mlp_mem_aligned_free(b->d);
     mlp_mem_aligned_free(b->ds);
     mlp_mem_free(b->cache);
+    mlp_mem_free(b->on);
     if (b->stream) dnnl_stream_destroy(b->stream);
     if (b->engine) dnnl_engine_destroy(b->engine);
     mlp_mem_free(b);
@@ -272,7 +277,10 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     b->w = mlp_mem_calloc(L, sizeof *b->w);
     b->z = mlp_mem_calloc(L, sizeof *b->z);
     b->cache = mlp_mem_calloc(L * OP_COUNT * SLOTS, sizeof *b->cache);
-    int ok = b->w && b->z && b->cache;
+    b->on = mlp_mem_calloc(L, 1);
+    int ok = b->w && b->z && b->cache && b->on;
+    for (size_t k = 0; ok && k < L; k++)
+        b->on[k] = mlp_bf16_layer_pays(ws->max_batch, shape->sizes[k], shape->sizes[k + 1]);
     for (size_t k = 0; ok && k < L; k++)
         ok = (b->w[k] = alloc_bf16(shape->sizes[k + 1], shape->sizes[k], &total)) &&
              (b->z[k] = alloc_bf16(ws->max_batch, shape->sizes[k], &total));
@@ -284,7 +292,7 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     /* The products at the maximum batch, made now so that a step never has to. */
     for (size_t k = 0; ok && k < L; k++)
         for (int op = 0; ok && op < OP_COUNT; op++)
-            ok = (op == OP_FORWARD || ws->training) && (op != OP_DATA || k > 0)
+            ok = b->on[k] && (op == OP_FORWARD || ws->training) && (op != OP_DATA || k > 0)
                      ? matmul_get(b, k, op, ws->max_batch) != NULL
                      : 1;
     if (!ok) {
@@ -296,7 +304,42 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     return MLP_OK;
 }
 
-void mlp_bf16_keep_weights(mlp_bf16 *b, int keep) { b->keep_weights = keep; }
+int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k) { return b->on[k]; }
+
+int mlp_bf16_any_on(const mlp_bf16 *b)
+{
+    for (size_t k = 0; k < b->n_layers; k++)
+        if (b->on[k]) return 1;
+    return 0;
+}
+
+void mlp_bf16_set_layer(mlp_bf16 *b, size_t k, int on)
+{
+    b->on[k] = (unsigned char)(on != 0);
+    b->w_stamp.net = NULL; /* a layer turned on has no bf16 weights yet */
+}
+
+uint16_t *mlp_bf16_inputs(mlp_bf16 *b, size_t k) { return k < b->n_layers && b->on[k] ? b->z[k] : NULL; }
+
+void mlp_bf16_pass_begin(mlp_bf16 *b, const mlp_net *net)
+{
+    b->d_layer = SIZE_MAX;
+    b->w_fresh = mlp_net_stamp_current(&b->w_stamp, net);
+}
+
+void mlp_bf16_pass_end(mlp_bf16 *b, const mlp_net *net) { b->w_stamp = mlp_net_stamp_of(net); }
+
+void mlp_bf16_weights_current(mlp_bf16 *b, const mlp_net *net) { b->w_stamp = mlp_net_stamp_of(net); }
+
+void mlp_bf16_refresh_range(mlp_bf16 *b, const mlp_net *net, size_t first, size_t n)
+{
+    for (size_t k = 0; k < b->n_layers; k++) {
+        const size_t off = net->weights_offset[k], count = net->sizes[k + 1] * net->sizes[k];
+        const size_t lo = first > off ? first : off;
+        const size_t hi = first + n < off + count ? first + n : off + count;
+        if (b->on[k] && lo < hi) to_bf16(b->w[k] + (lo - off), net->params + lo, hi - lo);
+    }
+}
 
 /* ------------------------------------------------------------------ products */
 
@@ -306,13 +349,12 @@ void mlp_bf16_keep_weights(mlp_bf16 *b, int keep) { b->keep_weights = keep; }
  * that product in float. */
 
 void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
-                      float *out)
+                      float *out, int in_ready)
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
     const float *w = net->params + net->weights_offset[k];
-    if (k == 0) b->d_layer = SIZE_MAX; /* a new pass */
-    if (!b->keep_weights) to_bf16(b->w[k], w, n_out * n_in); /* once per pass and layer */
-    to_bf16(b->z[k], in, batch * n_in);
+    if (!b->w_fresh) to_bf16(b->w[k], w, n_out * n_in); /* the parameters changed */
+    if (!in_ready) to_bf16(b->z[k], in, batch * n_in);
     matmul *m = matmul_get(b, k, OP_FORWARD, batch);
     if (!m || !matmul_run(b, m, b->z[k], b->w[k], out))
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out, (int)n_in,
@@ -359,4 +401,7 @@ void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const 
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch,
                     alpha, delta, (int)n_out, in, (int)n_in, accumulate ? 1.0f : 0.0f, dst,
                     (int)n_in);
+    /* Plain SGD updated W_k in place: its bf16 copy now, while W_k is still in the caches,
+     * not in the next forward pass (the step then stamps w[] current). */
+    if (dst == net->params + net->weights_offset[k]) to_bf16(b->w[k], dst, n_out * n_in);
 }

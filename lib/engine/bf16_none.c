@@ -22,12 +22,24 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
 
 void mlp_bf16_free(mlp_bf16 *b) { (void)b; }
 
-void mlp_bf16_keep_weights(mlp_bf16 *b, int keep) { (void)b, (void)keep; }
+void mlp_bf16_round(uint16_t *dst, const float *src, size_t n) { (void)dst, (void)src, (void)n; }
+int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k) { return (void)b, (void)k, 0; }
+int mlp_bf16_any_on(const mlp_bf16 *b) { return (void)b, 0; }
+void mlp_bf16_set_layer(mlp_bf16 *b, size_t k, int on) { (void)b, (void)k, (void)on; }
+uint16_t *mlp_bf16_inputs(mlp_bf16 *b, size_t k) { return (void)b, (void)k, NULL; }
+void mlp_bf16_pass_begin(mlp_bf16 *b, const mlp_net *net) { (void)b, (void)net; }
+void mlp_bf16_pass_end(mlp_bf16 *b, const mlp_net *net) { (void)b, (void)net; }
+void mlp_bf16_weights_current(mlp_bf16 *b, const mlp_net *net) { (void)b, (void)net; }
+
+void mlp_bf16_refresh_range(mlp_bf16 *b, const mlp_net *net, size_t first, size_t n)
+{
+    (void)b, (void)net, (void)first, (void)n;
+}
 
 void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
-                      float *out)
+                      float *out, int in_ready)
 {
-    (void)b, (void)net, (void)k, (void)in, (void)batch, (void)out;
+    (void)b, (void)net, (void)k, (void)in, (void)batch, (void)out, (void)in_ready;
 }
 
 void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,

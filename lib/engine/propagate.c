@@ -1,5 +1,6 @@
 /* Forward and backward passes: the only caller of BLAS level 3 (and 2 for one record). */
 #include "kernels.h"
+#include "packed.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -29,24 +30,34 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         mlp_int8_forward(net, ws, inputs, batch);
         return;
     }
+    if (!training && mlp_packed_forward(net, ws, inputs, batch)) return;
+    mlp_bf16 *b = batch > 1 ? ws->bf16 : NULL; /* one record: always float */
+    const int dropping = training && ws->dropout > 0.0f;
+    if (b) mlp_bf16_pass_begin(b, net);
     const float *in = inputs;
+    int in_ready = 0; /* layer k's bf16 inputs were written by layer k-1's activation pass */
     for (size_t k = 0; k < L; k++) {
         const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
         const float *w = net->params + net->weights_offset[k];
         float *out = ws->z[k + 1];
         if (batch == 1)
             ws->plan.layer[k]->matvec(w, n_out, n_in, in, out);
-        else if (ws->bf16)
-            mlp_bf16_forward(ws->bf16, net, k, in, batch, out);
+        else if (b && mlp_bf16_layer_on(b, k))
+            mlp_bf16_forward(b, net, k, in, batch, out, in_ready);
         else /* Z = X W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out,
                         (int)n_in, 1.0f, in, (int)n_in, w, (int)n_in, 0.0f, out, (int)n_out);
         const float *bias = net->bias_offset[k] == SIZE_MAX ? NULL : net->params + net->bias_offset[k];
-        mlp_activation_forward(net->activations[k], out, batch, n_out, bias,
-                               mlp_net_bias_count(net, k), k + 1 == L ? ws->logits : NULL);
-        if (training && ws->dropout > 0.0f && k + 1 < L) dropout_forward(ws, k + 1, out, batch * n_out);
+        /* the mask comes after the activation: with dropout the next layer rounds its own */
+        uint16_t *next = b && !dropping ? mlp_bf16_inputs(b, k + 1) : NULL;
+        mlp_activation_forward_bf16(net->activations[k], out, batch, n_out, bias,
+                                    mlp_net_bias_count(net, k), k + 1 == L ? ws->logits : NULL,
+                                    next);
+        if (dropping && k + 1 < L) dropout_forward(ws, k + 1, out, batch * n_out);
+        in_ready = next != NULL;
         in = out;
     }
+    if (b) mlp_bf16_pass_end(b, net);
     ws->last_output = ws->z[L];
 }
 
@@ -102,13 +113,14 @@ static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t
         ws->plan.layer[k]->rank1(out->grad + off, n_out, n_in, delta, in, out->accumulate);
         return;
     }
+    const int bf16 = batch > 1 && ws->bf16 && mlp_bf16_layer_on(ws->bf16, k);
     float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
     float *dst = out->grad ? out->grad + off : out->params + off;
     if (out->params) {
         alpha = -out->step;
         beta = out->keep;
     }
-    if (ws->bf16) {
+    if (bf16) { /* the bf16 inputs of this pass's forward; one record ran in float */
         mlp_bf16_backward_weights(ws->bf16, net, k, delta, in, batch, alpha,
                                   out->params || out->accumulate, beta, dst);
         return;
@@ -143,7 +155,7 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
         if (k > 0) { /* first, while W is still the one the forward pass used */
             if (batch == 1) /* delta_prev = W^T delta */
                 ws->plan.layer[k]->matvec_trans(w, n_out, n_in, delta, delta_prev);
-            else if (ws->bf16)
+            else if (ws->bf16 && mlp_bf16_layer_on(ws->bf16, k))
                 mlp_bf16_backward_data(ws->bf16, net, k, delta, batch, delta_prev);
             else /* Delta_prev = Delta W */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch, (int)n_in,

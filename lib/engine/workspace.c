@@ -1,5 +1,6 @@
 /* Per-thread scratch: activations, deltas, gradient, dropout masks. */
 #include "mlp_internal.h"
+#include "packed.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ void mlp_workspace_free(mlp_workspace *ws)
     mlp_one_record_plan_free(&ws->plan);
     mlp_bf16_free(ws->bf16);
     mlp_int8_scratch_free(ws->int8);
+    mlp_packed_free(ws->packed);
     mlp_net_free(ws->shape);
     mlp_mem_free(ws);
 }
@@ -176,7 +178,7 @@ mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precisio
     if (st != MLP_OK) return st;
     mlp_bf16_free(ws->bf16);
     mlp_int8_scratch_free(ws->int8);
-    if (!ws->training && ws->int8) { /* the threads were for int8 passes alone */
+    if (!ws->training && ws->int8 && !ws->packed) { /* the threads were for int8 alone */
         mlp_ws_pool_free(ws->pool);
         ws->pool = NULL;
         mlp_one_record_plan_update(ws);

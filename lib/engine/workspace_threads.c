@@ -14,6 +14,7 @@
  * publishing stores (all sequentially consistent), and sleepers re-check under the mutex,
  * so no wake-up is lost. No global state: everything lives in the pool the workspace owns. */
 #include "mlp_internal.h"
+#include "packed.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -259,14 +260,25 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
     if (!ws) return MLP_ERR_NULL_ARG;
-    /* Inference workspaces split only their int8 passes (int8_forward.c). */
-    if (n < 1 || n > MAX_THREADS || (!ws->training && !ws->int8)) return MLP_ERR_INVALID_ARG;
-    if (n == mlp_ws_pool_size(ws->pool)) return MLP_OK;
+    if (n < 1 || n > MAX_THREADS || (!ws->training && ws->bf16)) return MLP_ERR_INVALID_ARG;
+    const int new_team = n != mlp_ws_pool_size(ws->pool);
     mlp_ws_pool *fresh = NULL;
-    if (n > 1) {
+    if (new_team && n > 1) {
         mlp_status st = pool_create(&fresh, n, ws->shape->max_width);
         if (st != MLP_OK) return st; /* the old team, if any, is untouched */
     }
+    /* An inference workspace's float passes run from packed weights from now on, where this
+     * CPU has the kernels (packed.h), split across the team; int8 passes split without. */
+    if (!ws->training && !ws->int8) {
+        size_t grew = 0;
+        mlp_status st = mlp_packed_reserve(&ws->packed, ws->shape, n, &grew);
+        if (st != MLP_OK) { /* nothing changed */
+            mlp_ws_pool_free(fresh);
+            return st;
+        }
+        ws->bytes += grew;
+    }
+    if (!new_team) return MLP_OK;
     mlp_ws_pool_free(ws->pool);
     ws->pool = fresh;
     mlp_one_record_plan_update(ws); /* which layers are split */

@@ -24,6 +24,7 @@ mlp_fit_config mlp_fit_config_default(void)
     c.train.patience = MLP_FIT_AUTO;
     c.train.progress_interval = 0;
     c.val_fraction = -1.0;
+    c.cv_folds = -1;
     c.table = mlp_table_options_default();
     return c;
 }
@@ -122,6 +123,12 @@ mlp_status fit_config_read(mlp_fit_config *c, const mlp_fit_config *given,
         return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->train.patience is %zu but "
                         "config->val_fraction is 0: early stopping needs a validation split",
                         c->train.patience);
+    if (c->cv_folds == 1 || (c->cv_folds >= 2 && c->val_fraction > 0))
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->cv_folds is %d%s", c->cv_folds,
+                        c->cv_folds == 1 ? ": it must be 2 or more (0: no cross-validation, "
+                                           "negative: automatic)"
+                                         : ", and config->val_fraction holds out a split: "
+                                           "cross-validation replaces it (set it to -1 or 0)");
     if (c->class_count > 0 && !c->class_names)
         return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->class_names is NULL with "
                         "config->class_count %zu", c->class_count);

@@ -6,28 +6,39 @@
 
 #define EVAL_BATCH 256
 
-/* MSE over outputs in the data's units: sum_j ((o_j - y_j) sd_j)^2 / k per record. */
-static mlp_status regress_loss(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
-                               const fit_targets *t, double *mse)
+/* Squared errors of net on ds, each scaled by sd[j] (NULL: 1): summed per output into
+ * sums[j], or all into sums[0] when one_sum. */
+static mlp_status squared_errors(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                                 const double *sd, bool one_sum, double *sums)
 {
     size_t n = mlp_dataset_count(ds), in = mlp_dataset_input_size(ds);
     size_t k = mlp_dataset_target_size(ds);
     const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
+    for (size_t j = 0; j < (one_sum ? 1 : k); j++) sums[j] = 0.0;
     float *o = mlp_mem_alloc(EVAL_BATCH * k * sizeof *o);
     if (!o) return MLP_ERR_NO_MEMORY;
-    double sum = 0.0;
     mlp_status st = MLP_OK;
     for (size_t i = 0; st == MLP_OK && i < n; i += EVAL_BATCH) {
         size_t b = n - i < EVAL_BATCH ? n - i : EVAL_BATCH;
         st = mlp_forward(net, ws, x + i * in, b, o);
         for (size_t r = 0; st == MLP_OK && r < b; r++)
             for (size_t j = 0; j < k; j++) {
-                double d = ((double)o[r * k + j] - y[(i + r) * k + j]) * t->sd[j];
-                sum += d * d;
+                double d = (double)o[r * k + j] - (double)y[(i + r) * k + j];
+                if (sd) d *= sd[j];
+                sums[one_sum ? 0 : j] += d * d;
             }
     }
     mlp_mem_free(o);
-    *mse = sum / (double)(n * k);
+    return st;
+}
+
+/* MSE over outputs in the data's units: sum_j ((o_j - y_j) sd_j)^2 / k per record. */
+static mlp_status regress_loss(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                               const fit_targets *t, double *mse)
+{
+    double sum = 0.0;
+    mlp_status st = squared_errors(net, ws, ds, t->sd, true, &sum);
+    *mse = sum / (double)(mlp_dataset_count(ds) * mlp_dataset_target_size(ds));
     return st;
 }
 
@@ -55,23 +66,8 @@ mlp_status fit_evaluate(const mlp_net *net, mlp_workspace *ws, const mlp_dataset
 mlp_status fit_output_rmse(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
                            double *rmse)
 {
-    size_t n = mlp_dataset_count(ds), in = mlp_dataset_input_size(ds);
-    size_t k = mlp_dataset_target_size(ds);
-    const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
-    float *o = mlp_mem_alloc(EVAL_BATCH * k * sizeof *o);
-    if (!o) return MLP_ERR_NO_MEMORY;
-    for (size_t j = 0; j < k; j++) rmse[j] = 0.0;
-    mlp_status st = MLP_OK;
-    for (size_t i = 0; st == MLP_OK && i < n; i += EVAL_BATCH) {
-        size_t b = n - i < EVAL_BATCH ? n - i : EVAL_BATCH;
-        st = mlp_forward(net, ws, x + i * in, b, o);
-        for (size_t r = 0; st == MLP_OK && r < b; r++)
-            for (size_t j = 0; j < k; j++) {
-                double d = (double)o[r * k + j] - (double)y[(i + r) * k + j];
-                rmse[j] += d * d;
-            }
-    }
-    for (size_t j = 0; j < k; j++) rmse[j] = sqrt(rmse[j] / (double)n);
-    mlp_mem_free(o);
+    mlp_status st = squared_errors(net, ws, ds, NULL, false, rmse);
+    for (size_t j = 0; j < mlp_dataset_target_size(ds); j++)
+        rmse[j] = sqrt(rmse[j] / (double)mlp_dataset_count(ds));
     return st;
 }

@@ -23,9 +23,12 @@ typedef struct fit_plan {
     double val_fraction;
     bool val_auto;
     bool loo;          /* too few records to split: leave-one-out selection (regression) */
+    size_t folds;      /* k-fold cross-validation instead of the split (0: none) */
+    bool folds_auto;   /* chosen from the record count */
     size_t batch;      /* for mlp_train: 0 = full batch */
     bool batch_auto;
     size_t epochs;
+    size_t schedule_epochs; /* the learning-rate schedule's length: the budget */
     bool epochs_auto;
     size_t patience;   /* 0: off */
     bool patience_auto;
@@ -90,6 +93,57 @@ double *fit_target_means(const mlp_dataset *train, const mlp_dataset *val);
 bool fit_set_constant_output(mlp_net *net, const double *c, size_t k);
 extern const float fit_ridge_alphas[];
 extern const size_t fit_ridge_alpha_count;
+extern const double fit_softmax_l2s[];
+extern const size_t fit_softmax_l2_count;
+/* Whether softmax regression is cheap enough to be a candidate on data of this shape. */
+bool fit_softmax_affordable(size_t records, size_t inputs, size_t classes);
+/* A one-layer linear model of train: softmax regression with L2 penalty (per record), or
+ * ridge least squares with penalty (per record); NUMERICAL when singular at it. */
+mlp_status fit_linear_fit(mlp_net **out, const mlp_dataset *train, bool softmax, double penalty);
+
+/* ---- fit_net.c: the net of the config, built and trained alike for every fit and fold. */
+mlp_status fit_net_create(const mlp_fit_config *c, size_t schedule_epochs, size_t inputs,
+                          size_t outputs, mlp_activation output, mlp_net **net,
+                          mlp_optimizer **opt, mlp_error_detail *detail);
+/* The training settings from the config and plan: no callbacks, best epoch restored. */
+void fit_net_train_config(const mlp_fit_config *c, const fit_plan *p, mlp_loss loss,
+                          mlp_train_config *tc);
+/* One training run (val may be NULL), through config->trainer when set. */
+mlp_status fit_net_train(const mlp_fit_config *c, mlp_net *net, mlp_optimizer *opt,
+                         const mlp_dataset *train, const mlp_dataset *val,
+                         const mlp_train_config *tc, mlp_train_result *res,
+                         mlp_error_detail *detail);
+
+/* ---- fit_cv.c: model selection by k-fold cross-validation (small data). */
+typedef struct fit_cv {
+    size_t folds;
+    size_t epochs;                     /* the final net's: mean of the folds' best counts */
+    fit_metrics net, linear, constant; /* held-out loss and metric pooled over the folds */
+    double penalty;                    /* the linear model's, chosen on the folds; NaN: none */
+    bool softmax;                      /* the linear model is softmax regression */
+    mlp_fit_verdict verdict;
+    mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
+    size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
+    double seconds;                    /* training the fold nets */
+    size_t stopped_in;                 /* 1 + the fold a callback stopped (0: none) */
+} fit_cv;
+/* Every candidate scored on plan->folds folds of train (inputs scaled; regression targets
+ * standardised by t, the losses reported in the targets' units). */
+mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
+                      const mlp_dataset *train, const fit_targets *t, mlp_loss loss,
+                      mlp_task task, mlp_activation output, mlp_error_detail *detail);
+/* Its report lines: the fold nets trained, the verdict. */
+void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r);
+void fit_cv_free(fit_cv *cv);
+/* fit_ensemble.c: k nets of one topology (bias per neuron) as one net whose outputs before
+ * the output activation are the mean of theirs; INVALID_ARG when they cannot merge or the
+ * merged net would exceed max_params. */
+mlp_status fit_ensemble_merge(mlp_net *const *nets, size_t k, size_t max_params,
+                              mlp_net **out);
+/* The verdict applied to m (the net kept already in it when the net won), train in the
+ * targets' units: the linear model or the constant fitted on all of it. */
+mlp_status fit_cv_apply(fit_model *m, const mlp_dataset *train, const fit_cv *cv,
+                        mlp_fit_report *r);
 
 /* ---- fit_report.c */
 void fit_report_line(mlp_fit_report *r, const char *fmt, ...)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define EVAL_BATCH 256
-#define MAX_OUTPUTS 64
 
 /* Leave-one-out mean squared error of the ridge model at penalty alpha per record (or of
  * the mean, alpha < 0) on the n records of ds; NaN when a fit fails. */
@@ -18,12 +17,12 @@ static double loo_error(const mlp_dataset *ds, float alpha)
     const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
     float *xs = mlp_mem_alloc((n - 1) * in * sizeof *xs);
     float *ys = mlp_mem_alloc((n - 1) * k * sizeof *ys);
-    float out[MAX_OUTPUTS];
+    float *out = mlp_mem_alloc(k * sizeof *out);
     size_t sizes[] = {in, k};
     mlp_activation lin = MLP_ACT_LINEAR;
     mlp_net *net = NULL;
     double sum = 0.0;
-    if (!xs || !ys || k > MAX_OUTPUTS ||
+    if (!xs || !ys || !out ||
         mlp_net_create(&net, 1, sizes, &lin, MLP_BIAS_PER_NEURON) != MLP_OK)
         sum = NAN;
     for (size_t i = 0; i < n && !isnan(sum); i++) {
@@ -60,6 +59,7 @@ static double loo_error(const mlp_dataset *ds, float alpha)
     mlp_net_free(net);
     mlp_mem_free(xs);
     mlp_mem_free(ys);
+    mlp_mem_free(out);
     return sum;
 }
 

@@ -51,6 +51,8 @@ const char *fit_name_loss(mlp_loss l)
     return word(w, MLP_LOSS_COUNT, (unsigned)l);
 }
 
+static void describe_bf16(const mlp_net *net, const fit_plan *p, mlp_fit_report *r);
+
 void fit_describe(const mlp_fit_config *c, const fit_plan *p, const mlp_net *net,
                   const mlp_optimizer *opt, const mlp_preprocess *pre, mlp_task task,
                   mlp_loss loss, bool standardised, mlp_fit_report *r)
@@ -87,6 +89,32 @@ void fit_describe(const mlp_fit_config *c, const fit_plan *p, const mlp_net *net
                        "seed %llu", fit_name_optimizer(oc->kind), (double)oc->learning_rate,
                     fit_name_schedule(oc->schedule), (double)oc->weight_decay, batch,
                     p->epochs, (double)c->train.dropout, (unsigned long long)c->model.seed);
+    if (c->train.precision == MLP_PRECISION_BF16) describe_bf16(net, p, r);
+}
+
+/* "precision: bf16 ...": which layers the size rule keeps in float at the training batch
+ * (full batch: mlp_train's chunks of up to 256 records). */
+static void describe_bf16(const mlp_net *net, const fit_plan *p, mlp_fit_report *r)
+{
+    const size_t L = mlp_net_layer_count(net);
+    size_t batch = p->batch ? p->batch : r->train_count < 256 ? r->train_count : 256;
+    char kept[192] = "";
+    size_t used = 0, n_kept = 0;
+    for (size_t k = 0; k < L; k++) {
+        if (mlp_layer_precision(net, k, batch, MLP_PRECISION_BF16) == MLP_PRECISION_BF16) continue;
+        int n = snprintf(kept + used, sizeof kept - used, "%s%zu (%zu-%zu)", n_kept ? ", " : "",
+                         k + 1, mlp_net_size(net, k), mlp_net_size(net, k + 1));
+        if (n < 0 || (size_t)n >= sizeof kept - used) break;
+        used += (size_t)n;
+        n_kept++;
+    }
+    if (n_kept == 0)
+        fit_report_line(r, "precision: bf16 on every layer");
+    else
+        fit_report_line(r, "precision: bf16; layer%s %s kept in float: below %zuk "
+                           "multiply-adds per product at batch %zu, too small for bf16 to pay%s",
+                        n_kept > 1 ? "s" : "", kept, mlp_bf16_min_multiply_adds() >> 10, batch,
+                        n_kept == L ? " (the whole net runs in float)" : "");
 }
 
 void fit_report_trained(mlp_fit_report *r, bool validated)

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define EVAL_BATCH 256
-#define MAX_LAYERS 64
 
 typedef struct fit_state {
     const mlp_fit_config *c;
@@ -22,6 +21,7 @@ typedef struct fit_state {
     mlp_activation output;
     fit_targets targets;
     fit_model m;
+    fit_cv cv;     /* plan->folds: the cross-validation's verdict */
     bool unfolded; /* resumed: the net is in the standardised space */
 } fit_state;
 
@@ -111,23 +111,9 @@ static mlp_status build(fit_state *s)
         s->unfolded = s->targets.mean != NULL;
         return mlp_workspace_create_inference(&s->m.ws, s->m.net, EVAL_BATCH);
     }
-    size_t sizes[MAX_LAYERS + 1];
-    mlp_activation acts[MAX_LAYERS];
-    size_t L = c->model.hidden_count + 1;
-    sizes[0] = mlp_dataset_input_size(s->d->train);
-    for (size_t i = 0; i < c->model.hidden_count; i++) {
-        sizes[i + 1] = c->model.hidden_sizes ? c->model.hidden_sizes[i] : 32;
-        acts[i] = c->model.hidden_activation;
-    }
-    sizes[L] = mlp_dataset_target_size(s->d->train);
-    acts[L - 1] = s->output;
-    mlp_status st = mlp_net_create_ex(&s->m.net, L, sizes, acts, c->model.bias_mode, s->detail);
-    if (st == MLP_OK) st = mlp_net_init(s->m.net, c->model.init, c->model.seed);
-    mlp_optimizer_config oc = c->model.optimizer;
-    size_t e = s->plan->epochs;
-    if (oc.total_epochs == 0) oc.total_epochs = e;
-    if (oc.step_epochs == 0) oc.step_epochs = e >= 3 ? e / 3 : 1;
-    if (st == MLP_OK) st = mlp_optimizer_create_ex(&s->m.opt, s->m.net, &oc, s->detail);
+    mlp_status st = fit_net_create(c, s->plan->schedule_epochs, mlp_dataset_input_size(s->d->train),
+                                   mlp_dataset_target_size(s->d->train), s->output, &s->m.net,
+                                   &s->m.opt, s->detail);
     if (st == MLP_OK) st = mlp_workspace_create_inference(&s->m.ws, s->m.net, EVAL_BATCH);
     return st;
 }
@@ -149,15 +135,9 @@ static mlp_status train(fit_state *s)
     w.task = s->task;
     w.test_each_epoch = d->test && c->epoch_callback &&
                         mlp_dataset_count(d->test) <= 2 * mlp_dataset_count(d->train);
-    mlp_train_config tc = c->train;
-    tc.loss = s->loss;
-    tc.epochs = p->epochs;
+    mlp_train_config tc;
+    fit_net_train_config(c, p, s->loss, &tc);
     tc.start_epoch = s->resumed ? s->res->epoch : 0;
-    tc.batch_size = p->batch;
-    tc.shuffle = true;
-    if (tc.dropout_seed == 0) tc.dropout_seed = c->model.seed + 1;
-    tc.patience = p->patience;
-    tc.restore_best = true;
     bool watched = fit_watch_wanted(&w);
     tc.progress = watched ? fit_watch_progress : NULL;
     tc.user_data = watched ? &w : NULL;
@@ -165,19 +145,10 @@ static mlp_status train(fit_state *s)
      * keeps its pipelined path (each call applies the pending first-layer update first) */
     if (tc.progress_interval == 0) tc.progress_interval = p->batch && p->batch < 256 ? 256 / p->batch : 1;
     size_t nv = d->val ? mlp_dataset_count(d->val) : 0;
-    const float *vx = nv ? mlp_dataset_inputs_const(d->val) : NULL;
-    const float *vy = nv ? mlp_dataset_targets_const(d->val) : NULL;
     mlp_train_result res;
     memset(&res, 0, sizeof res);
     double t0 = fit_now();
-    mlp_status st =
-        c->trainer ? c->trainer(c->trainer_data, s->m.net, s->m.opt,
-                                mlp_dataset_inputs_const(d->train),
-                                mlp_dataset_targets_const(d->train),
-                                mlp_dataset_count(d->train), vx, vy, nv, &tc, &res)
-                   : mlp_train_ex(s->m.net, s->m.opt, mlp_dataset_inputs_const(d->train),
-                                  mlp_dataset_targets_const(d->train),
-                                  mlp_dataset_count(d->train), vx, vy, nv, &tc, &res, s->detail);
+    mlp_status st = fit_net_train(c, s->m.net, s->m.opt, d->train, d->val, &tc, &res, s->detail);
     r->train_seconds = fit_now() - t0 - w.eval_seconds;
     if (st == MLP_OK && w.failed != MLP_OK) st = w.failed;
     if (st == MLP_ERR_DIVERGED)
@@ -195,6 +166,37 @@ static mlp_status train(fit_state *s)
     return MLP_OK;
 }
 
+/* The candidates scored on the folds. */
+static mlp_status cross_validate(fit_state *s)
+{
+    fit_plan *p = s->plan;
+    mlp_status st = fit_cv_run(&s->cv, s->c, p, s->d->train, &s->targets, s->loss, s->task,
+                               s->output, s->detail);
+    if (st == MLP_OK) s->r->cv_folds = p->folds;
+    return st;
+}
+
+/* The net chosen by the folds replaces the one built (in the same standardised space); it
+ * is not trained again, and holds no optimizer state. */
+static mlp_status keep_cv_net(fit_state *s)
+{
+    s->r->train_seconds = s->cv.seconds;
+    s->r->stopped_by_callback = s->cv.stopped_in != 0;
+    fit_cv_describe(&s->cv, s->task, s->r);
+    if (s->cv.verdict != MLP_FIT_NET) return MLP_OK;
+    mlp_workspace *ws = NULL;
+    mlp_status st = mlp_workspace_create_inference(&ws, s->cv.net_kept, EVAL_BATCH);
+    if (st != MLP_OK) return st;
+    mlp_optimizer_free(s->m.opt);
+    mlp_workspace_free(s->m.ws);
+    mlp_net_free(s->m.net);
+    s->m.opt = NULL;
+    s->m.net = s->cv.net_kept;
+    s->m.ws = ws;
+    s->cv.net_kept = NULL;
+    return MLP_OK;
+}
+
 /* The scaling folded back, the data in their units again, then the model selection. */
 static mlp_status finish(fit_state *s)
 {
@@ -206,6 +208,7 @@ static mlp_status finish(fit_state *s)
     if (s->resumed) return MLP_OK;
     if (s->plan->loo && !d->val && s->task == MLP_TASK_REGRESS)
         return fit_loo(&s->m, d->train, s->r);
+    if (s->plan->folds) return fit_cv_apply(&s->m, d->train, &s->cv, s->r);
     return fit_select(&s->m, d->train, d->val, s->loss, s->task, s->r);
 }
 
@@ -295,13 +298,14 @@ mlp_status fit_run(const mlp_fit_config *c, fit_plan *plan, fit_data *d, fit_res
         /* the callbacks may read what is known so far in the caller's report */
         st = fit_report_copy_out(caller, r, detail);
     }
-    if (st == MLP_OK) {
-        st = train(&s);
-    }
+    /* the folds train after the report is out: the caller's progress callback sees them */
+    if (st == MLP_OK && plan->folds && !s.resumed) st = cross_validate(&s);
+    if (st == MLP_OK) st = plan->folds && !s.resumed ? keep_cv_net(&s) : train(&s);
     if (st == MLP_OK) st = finish(&s);
     if (st == MLP_OK) st = measure(&s);
     if (st == MLP_OK) st = check_finite(&s);
     mlp_workspace_free(s.m.ws);
+    fit_cv_free(&s.cv);
     if (s.resumed) { /* the model's own net and optimizer: the caller keeps them */
         if (st != MLP_OK && s.unfolded) fit_targets_fold(&s.targets, s.m.net, false);
         res->net = s.m.net;

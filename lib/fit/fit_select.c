@@ -69,6 +69,19 @@ static mlp_status candidate_evaluate(candidate *c, const mlp_dataset *val, mlp_l
     return st == MLP_OK ? fit_evaluate(c->net, c->ws, val, loss, task, NULL, &c->val) : st;
 }
 
+/* *c replaces *best when it does better on validation, or *best is empty (true); the
+ * other is freed. */
+static bool keep_better(candidate *best, candidate *c)
+{
+    if (best->net && !(c->val.loss < best->val.loss)) {
+        candidate_free(c);
+        return false;
+    }
+    candidate_free(best);
+    *best = *c;
+    return true;
+}
+
 /* The linear model with the ridge penalty that does best on val; an empty candidate when
  * none can be fitted. */
 static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *val,
@@ -94,23 +107,44 @@ static mlp_status ridge_candidate(const mlp_dataset *train, const mlp_dataset *v
             candidate_free(&c);
             return st;
         }
-        if (!best->net || c.val.loss < best->val.loss) {
-            candidate_free(best);
-            *best = c;
-            *best_alpha = fit_ridge_alphas[a];
-        } else {
-            candidate_free(&c);
-        }
+        if (keep_better(best, &c)) *best_alpha = fit_ridge_alphas[a];
     }
     return MLP_OK;
 }
 
 /* Softmax regression penalties tried: l2 multiplies |W|^2 / 2 beside the mean cross-entropy,
  * so it is already per record. */
-static const double softmax_l2s[] = {1e-4, 1e-3, 1e-2, 1e-1};
+const double fit_softmax_l2s[] = {1e-4, 1e-3, 1e-2, 1e-1};
+const size_t fit_softmax_l2_count = sizeof fit_softmax_l2s / sizeof fit_softmax_l2s[0];
 /* Above this many multiply-adds per pass (records x (inputs + 1) x classes) the candidate is
  * skipped: up to 500 L-BFGS steps per penalty would outlast the net's own training. */
 #define SOFTMAX_MAX_WORK 2e7
+
+bool fit_softmax_affordable(size_t records, size_t inputs, size_t classes)
+{
+    return (double)records * (double)(inputs + 1) * (double)classes <= SOFTMAX_MAX_WORK;
+}
+
+mlp_status fit_linear_fit(mlp_net **out, const mlp_dataset *train, bool softmax, double penalty)
+{
+    size_t n = mlp_dataset_count(train);
+    size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
+    mlp_activation act = softmax ? MLP_ACT_SOFTMAX : MLP_ACT_LINEAR;
+    mlp_softmax_fit_info info;
+    mlp_status st = mlp_net_create(out, 1, sizes, &act, MLP_BIAS_PER_NEURON);
+    if (st == MLP_OK && softmax)
+        st = mlp_softmax_fit_net(*out, mlp_dataset_inputs_const(train),
+                                 mlp_dataset_targets_const(train), n, penalty, &info);
+    else if (st == MLP_OK)
+        st = mlp_refit_output_layer(*out, mlp_dataset_inputs_const(train),
+                                    mlp_dataset_targets_const(train), n,
+                                    (float)penalty * (float)n);
+    if (st != MLP_OK) {
+        mlp_net_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
 
 /* The softmax regression with the penalty that does best on val; an empty candidate when
  * the data are too large for it. */
@@ -120,33 +154,21 @@ static mlp_status softmax_candidate(const mlp_dataset *train, const mlp_dataset 
     memset(best, 0, sizeof *best);
     size_t n = mlp_dataset_count(train);
     size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
-    if ((double)n * (double)(sizes[0] + 1) * (double)sizes[1] > SOFTMAX_MAX_WORK) {
+    if (!fit_softmax_affordable(n, sizes[0], sizes[1])) {
         fit_report_line(r, "guard: softmax regression not tried (%zu records x %zu inputs x "
                            "%zu classes: too large for it)", n, sizes[0], sizes[1]);
         return MLP_OK;
     }
-    mlp_activation act = MLP_ACT_SOFTMAX;
-    for (size_t a = 0; a < sizeof softmax_l2s / sizeof softmax_l2s[0]; a++) {
+    for (size_t a = 0; a < fit_softmax_l2_count; a++) {
         candidate c = {0};
-        mlp_softmax_fit_info info;
-        mlp_status st = mlp_net_create(&c.net, 1, sizes, &act, MLP_BIAS_PER_NEURON);
-        if (st == MLP_OK)
-            st = mlp_softmax_fit_net(c.net, mlp_dataset_inputs_const(train),
-                                     mlp_dataset_targets_const(train), n, softmax_l2s[a],
-                                     &info);
+        mlp_status st = fit_linear_fit(&c.net, train, true, fit_softmax_l2s[a]);
         if (st == MLP_OK)
             st = candidate_evaluate(&c, val, MLP_LOSS_CROSS_ENTROPY, MLP_TASK_CLASSIFY);
         if (st != MLP_OK) {
             candidate_free(&c);
             return st;
         }
-        if (!best->net || c.val.loss < best->val.loss) {
-            candidate_free(best);
-            *best = c;
-            *best_l2 = (float)softmax_l2s[a];
-        } else {
-            candidate_free(&c);
-        }
+        if (keep_better(best, &c)) *best_l2 = (float)fit_softmax_l2s[a];
     }
     return MLP_OK;
 }

@@ -136,17 +136,8 @@
 
 /* ------------------------------------------------------------------ details */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static inline void set_detail(mlp_error_detail *detail, const char *fmt, ...)
-{
-    if (!detail) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail->message, sizeof detail->message, fmt, ap);
-    va_end(ap);
-}
+/* A printf-style message in detail (may be NULL), at line and column 0. */
+#define set_detail(detail, ...) ((void)mlp_fail(detail, MLP_OK, __VA_ARGS__))
 
 static inline void clear_detail(mlp_error_detail *detail)
 {

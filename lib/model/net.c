@@ -4,6 +4,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
 
 static mlp_status check_topology(size_t n_layers, const size_t *sizes,
                                  const mlp_activation *activations, mlp_bias_mode bias_mode,
@@ -65,6 +69,21 @@ static uint64_t topology_hash(const mlp_net *net)
     return mlp_fnv1a(h, net->activations, net->n_layers * sizeof *net->activations);
 }
 
+/* The net's identity (mlp_net_stamp): from the kernel's generator, else from the clock and
+ * the net's addresses. Never part of a result: it only tells nets apart. */
+static uint64_t draw_identity(const mlp_net *net)
+{
+    uint64_t id = 0;
+#if defined(__linux__)
+    if (getrandom(&id, sizeof id, GRND_NONBLOCK) == (ssize_t)sizeof id) return id;
+#endif
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const uintptr_t where[2] = {(uintptr_t)net, (uintptr_t)net->params};
+    id = mlp_fnv1a(MLP_FNV_START, &ts, sizeof ts);
+    return mlp_fnv1a(id, where, sizeof where);
+}
+
 mlp_status mlp_net_create(mlp_net **out, size_t n_layers, const size_t *sizes,
                           const mlp_activation *activations, mlp_bias_mode bias_mode)
 {
@@ -110,6 +129,7 @@ mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_t *sizes
         return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for %zu parameters", n);
     }
     mlp_rng_seed(&net->rng, 0);
+    net->identity = draw_identity(net);
     *out = net;
     return MLP_OK;
 }

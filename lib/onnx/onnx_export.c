@@ -159,6 +159,47 @@ static const char *build_graph(slots *s, const mlp_model *model)
     return cur;
 }
 
+/* The graph's input (batch, n_0) and output (batch, n_L): protobuf-c messages that point
+ * at each other, kept together for the packing. */
+typedef struct io_values {
+    Onnx__TensorShapeProto__Dimension dims[2][2];
+    Onnx__TensorShapeProto__Dimension *dim_ptrs[2][2];
+    Onnx__TensorShapeProto shapes[2];
+    Onnx__TypeProto__Tensor tensor_types[2];
+    Onnx__TypeProto types[2];
+    Onnx__ValueInfoProto values[2];
+    Onnx__ValueInfoProto *value_ptrs[2];
+} io_values;
+
+static void describe_io(io_values *v, const mlp_net *net)
+{
+    size_t widths[2] = {mlp_net_input_size(net), mlp_net_output_size(net)};
+    for (int i = 0; i < 2; i++) { /* (batch, n_0) in, (batch, n_L) out */
+        onnx__tensor_shape_proto__dimension__init(&v->dims[i][0]);
+        v->dims[i][0].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+        v->dims[i][0].dim_param = "batch";
+        onnx__tensor_shape_proto__dimension__init(&v->dims[i][1]);
+        v->dims[i][1].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        v->dims[i][1].dim_value = (int64_t)widths[i];
+        v->dim_ptrs[i][0] = &v->dims[i][0];
+        v->dim_ptrs[i][1] = &v->dims[i][1];
+        onnx__tensor_shape_proto__init(&v->shapes[i]);
+        v->shapes[i].n_dim = 2;
+        v->shapes[i].dim = v->dim_ptrs[i];
+        onnx__type_proto__tensor__init(&v->tensor_types[i]);
+        v->tensor_types[i].has_elem_type = 1;
+        v->tensor_types[i].elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+        v->tensor_types[i].shape = &v->shapes[i];
+        onnx__type_proto__init(&v->types[i]);
+        v->types[i].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+        v->types[i].tensor_type = &v->tensor_types[i];
+        onnx__value_info_proto__init(&v->values[i]);
+        v->values[i].name = i ? "output" : "input";
+        v->values[i].type = &v->types[i];
+        v->value_ptrs[i] = &v->values[i];
+    }
+}
+
 static mlp_status export_mem(const mlp_model *model, void **data, size_t *size,
                              mlp_error_detail *detail)
 {
@@ -174,38 +215,8 @@ static mlp_status export_mem(const mlp_model *model, void **data, size_t *size,
     s.nodes[s.n_nodes - 1].output[0] = "output";
     (void)last;
 
-    Onnx__TensorShapeProto__Dimension dims[2][2];
-    Onnx__TensorShapeProto__Dimension *dim_ptrs[2][2];
-    Onnx__TensorShapeProto shapes[2];
-    Onnx__TypeProto__Tensor tensor_types[2];
-    Onnx__TypeProto types[2];
-    Onnx__ValueInfoProto values[2];
-    Onnx__ValueInfoProto *value_ptrs[2];
-    size_t widths[2] = {mlp_net_input_size(net), mlp_net_output_size(net)};
-    for (int i = 0; i < 2; i++) { /* (batch, n_0) in, (batch, n_L) out */
-        onnx__tensor_shape_proto__dimension__init(&dims[i][0]);
-        dims[i][0].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-        dims[i][0].dim_param = "batch";
-        onnx__tensor_shape_proto__dimension__init(&dims[i][1]);
-        dims[i][1].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-        dims[i][1].dim_value = (int64_t)widths[i];
-        dim_ptrs[i][0] = &dims[i][0];
-        dim_ptrs[i][1] = &dims[i][1];
-        onnx__tensor_shape_proto__init(&shapes[i]);
-        shapes[i].n_dim = 2;
-        shapes[i].dim = dim_ptrs[i];
-        onnx__type_proto__tensor__init(&tensor_types[i]);
-        tensor_types[i].has_elem_type = 1;
-        tensor_types[i].elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-        tensor_types[i].shape = &shapes[i];
-        onnx__type_proto__init(&types[i]);
-        types[i].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-        types[i].tensor_type = &tensor_types[i];
-        onnx__value_info_proto__init(&values[i]);
-        values[i].name = i ? "output" : "input";
-        values[i].type = &types[i];
-        value_ptrs[i] = &values[i];
-    }
+    io_values io;
+    describe_io(&io, net);
     Onnx__GraphProto graph;
     onnx__graph_proto__init(&graph);
     graph.name = "libmlp";
@@ -214,9 +225,9 @@ static mlp_status export_mem(const mlp_model *model, void **data, size_t *size,
     graph.n_initializer = s.n_tensors;
     graph.initializer = s.tensor_ptrs;
     graph.n_input = 1;
-    graph.input = &value_ptrs[0];
+    graph.input = &io.value_ptrs[0];
     graph.n_output = 1;
-    graph.output = &value_ptrs[1];
+    graph.output = &io.value_ptrs[1];
     Onnx__OperatorSetIdProto opset;
     onnx__operator_set_id_proto__init(&opset);
     opset.domain = "";

@@ -264,9 +264,11 @@ static void step_rmsprop(float *p, const float *g, float *s, size_t n, float lr,
     }
 }
 
-/* The update of parameters [first, first + n), grad holding those n values. */
+/* The update of parameters [first, first + n), grad holding those n values; with b, the bf16
+ * copies of the weights updated are refreshed chunk by chunk, each chunk still in the first
+ * caches (no pass of their own over the parameters). */
 static mlp_status step_range(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch,
-                             size_t first, size_t n)
+                             size_t first, size_t n, mlp_bf16 *b)
 {
     if (!opt || !net || !grad) return MLP_ERR_NULL_ARG;
     if (!mlp_net_same_topology(opt->shape, net)) return MLP_ERR_WORKSPACE_MISMATCH;
@@ -275,34 +277,52 @@ static mlp_status step_range(mlp_optimizer *opt, mlp_net *net, const float *grad
     const mlp_optimizer_config *c = &opt->config;
     const float scale = c->reduction == MLP_REDUCE_MEAN ? 1.0f / (float)batch : 1.0f;
     const float lr = opt->lr_now;
-    float *p = net->params + first, *s = opt->state ? opt->state + first : NULL;
     opt->steps++;
     net->param_version++;
-    switch (c->kind) {
-    case MLP_OPT_SGD: step_sgd(p, grad, n, lr, scale, c->weight_decay); break;
-    case MLP_OPT_MOMENTUM:
-    case MLP_OPT_NESTEROV:
-        step_momentum(p, grad, s, n, lr, scale, c->weight_decay, c->momentum,
-                      c->kind == MLP_OPT_NESTEROV);
-        break;
-    case MLP_OPT_ADAM:
-    case MLP_OPT_ADAMW: step_adam(p, grad, s, s + opt->n, n, lr, scale, c, opt->steps); break;
-    case MLP_OPT_RMSPROP: step_rmsprop(p, grad, s, n, lr, scale, c->weight_decay, c->rho, c->epsilon); break;
-    default: break;
+    /* 4096 floats: 16 KiB of parameters (and of each state vector) stay in L1 for the
+     * refresh; without one, a single chunk. */
+    const size_t chunk = b ? 4096 : n;
+    for (size_t at = 0; at < n; at += chunk) {
+        const size_t m = n - at < chunk ? n - at : chunk;
+        float *p = net->params + first + at, *s = opt->state ? opt->state + first + at : NULL;
+        const float *g = grad + at;
+        switch (c->kind) {
+        case MLP_OPT_SGD: step_sgd(p, g, m, lr, scale, c->weight_decay); break;
+        case MLP_OPT_MOMENTUM:
+        case MLP_OPT_NESTEROV:
+            step_momentum(p, g, s, m, lr, scale, c->weight_decay, c->momentum,
+                          c->kind == MLP_OPT_NESTEROV);
+            break;
+        case MLP_OPT_ADAM:
+        case MLP_OPT_ADAMW: step_adam(p, g, s, s + opt->n, m, lr, scale, c, opt->steps); break;
+        case MLP_OPT_RMSPROP:
+            step_rmsprop(p, g, s, m, lr, scale, c->weight_decay, c->rho, c->epsilon);
+            break;
+        default: break;
+        }
+        if (b) mlp_bf16_refresh_range(b, net, first + at, m);
     }
+    /* every weight was refreshed: the bf16 copies are the new parameters' */
+    if (b && first == 0 && n == opt->n) mlp_bf16_weights_current(b, net);
     return MLP_OK;
 }
 
 mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad, size_t batch)
 {
-    return step_range(opt, net, grad, batch, 0, opt ? opt->n : 0);
+    return step_range(opt, net, grad, batch, 0, opt ? opt->n : 0, NULL);
+}
+
+mlp_status mlp_optimizer_step_bf16(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                   size_t batch, mlp_bf16 *b)
+{
+    return step_range(opt, net, grad, batch, 0, opt ? opt->n : 0, b);
 }
 
 mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net, const float *grad,
                                     size_t batch, size_t first, size_t count)
 {
     static const float none = 0.0f; /* count 0: grad may be NULL */
-    return step_range(opt, net, count ? grad : (grad ? grad : &none), batch, first, count);
+    return step_range(opt, net, count ? grad : (grad ? grad : &none), batch, first, count, NULL);
 }
 
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net)

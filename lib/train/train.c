@@ -19,8 +19,8 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
                               mlp_loss loss, double *loss_sum, mlp_pending *pending)
 {
     if (!mlp_optimizer_steps_left(opt, 1)) return MLP_ERR_INVALID_ARG;
-    net->trained_precision = ws->bf16 && batch > 1 ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
-    net->param_version++;
+    mlp_bf16 *b = batch > 1 ? ws->bf16 : NULL; /* one record: always float */
+    net->trained_precision = b && mlp_bf16_any_on(b) ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
     const mlp_optimizer_config *oc = mlp_optimizer_settings(opt);
     if (oc->kind == MLP_OPT_SGD) { /* plain gradient descent: update fused into backprop */
         const float lr = mlp_optimizer_learning_rate(opt);
@@ -34,6 +34,9 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
             c = mlp_propagate_sgd(net, ws, inputs, targets, batch, loss, step,
                                   1.0f - lr * oc->weight_decay);
         }
+        net->param_version++;
+        /* the fused update refreshed every bf16 layer's weights as it wrote them */
+        if (b) mlp_bf16_weights_current(b, net);
         if (loss_sum) *loss_sum = c;
         mlp_optimizer_count_steps(opt, 1);
         return MLP_OK;
@@ -41,7 +44,7 @@ mlp_status mlp_step_unchecked(mlp_net *net, mlp_workspace *ws, mlp_optimizer *op
     mlp_one_record_flush(net, ws, pending);
     double c = mlp_propagate_gradient(net, ws, inputs, targets, batch, loss, ws->grad, 0);
     if (loss_sum) *loss_sum = c;
-    return mlp_optimizer_step(opt, net, ws->grad, batch);
+    return mlp_optimizer_step_bf16(opt, net, ws->grad, batch, b);
 }
 
 mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
@@ -87,11 +90,9 @@ mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inpu
     size_t correct = 0;
     for (size_t start = 0; start < count; start += ws->max_batch) {
         size_t b = count - start < ws->max_batch ? count - start : ws->max_batch;
-        if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, start > 0); /* net is not changing */
         total += mlp_evaluate_rows(net, ws, inputs + start * n0, targets + start * nl, b, loss,
                                    &correct);
     }
-    if (ws->bf16) mlp_bf16_keep_weights(ws->bf16, 0);
     if (mean_loss) *mean_loss = total / (double)count;
     if (accuracy) *accuracy = nl > 1 ? (double)correct / (double)count : NAN;
     return MLP_OK;

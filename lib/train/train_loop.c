@@ -190,8 +190,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         st = t->par->update(t->par->user_data, t->net, t->opt, grad, t->count, loss_sum, 1, st,
                             t->detail);
     if (st != MLP_OK) return st;
-    t->net->trained_precision = t->ws->bf16 && t->count > 1 ? MLP_PRECISION_BF16
-                                                             : MLP_PRECISION_FP32;
+    t->net->trained_precision = t->ws->bf16 && t->count > 1 && mlp_bf16_any_on(t->ws->bf16)
+                                    ? MLP_PRECISION_BF16 : MLP_PRECISION_FP32;
     t->net->param_version++;
     t->progress.batch = 1;
     t->progress.samples_done = t->count;
@@ -199,7 +199,8 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
         t->bad_batch = 0;
         return MLP_ERR_DIVERGED;
     }
-    return t->par ? MLP_OK : mlp_optimizer_step(t->opt, t->net, grad, t->count);
+    return t->par ? MLP_OK
+                  : mlp_optimizer_step_bf16(t->opt, t->net, grad, t->count, t->ws->bf16);
 }
 
 /* One batch of b records from position `done` of the epoch's order, on this process alone
@@ -309,11 +310,9 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
             y = t->vby;
         }
         size_t c = 0;
-        if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, start > 0);
         sums[0] += mlp_evaluate_rows(t->net, t->eval_ws, x, y, b, t->loss, &c);
         sums[1] += (double)c;
     }
-    if (t->eval_ws->bf16) mlp_bf16_keep_weights(t->eval_ws->bf16, 0);
     st = combine(t, sums, 2, st);
     if (st != MLP_OK) return st;
     *mean_loss = sums[0] / (double)v->count;
@@ -451,6 +450,86 @@ static mlp_status check_common(const mlp_net *net, const mlp_optimizer *opt, siz
     return MLP_OK;
 }
 
+/* One epoch's steps, then its validation (*vl and *va untouched without validation data). */
+static mlp_status run_epoch(trainer *t, size_t epoch, double e0, double *loss_sum, double *vl,
+                            double *va, bool *stop)
+{
+    mlp_net *net = t->net;
+    const mlp_train_config *cfg = t->cfg;
+    t->epoch = epoch;
+    mlp_optimizer_set_epoch(t->opt, epoch);
+    t->progress = (mlp_progress){.epoch = epoch, .epochs = cfg->epochs,
+                                 .batches = t->progress.batches, .val_loss = NAN,
+                                 .val_accuracy = NAN,
+                                 .learning_rate = mlp_optimizer_learning_rate(t->opt)};
+    snapshot(t); /* before the shuffle draws from the RNG */
+    if (t->batch && cfg->shuffle) { /* each epoch a fresh permutation: resumable */
+        for (size_t i = 0; i < t->count; i++) t->order[i] = i;
+        mlp_rng_shuffle(&net->rng, t->order, t->count);
+    }
+    *loss_sum = 0.0;
+    mlp_status st = t->batch ? epoch_minibatches(t, loss_sum, e0, stop)
+                             : epoch_full_batch(t, loss_sum);
+    if (st == MLP_OK && !mlp_all_finite(net->params, net->param_count)) {
+        st = MLP_ERR_DIVERGED; /* every loss was finite: the last update overflowed */
+        t->bad_batch = t->progress.batches - 1;
+    }
+    if (st == MLP_OK && !*stop && t->val_count) st = validate(t, vl, va);
+    return st;
+}
+
+/* A failed epoch (diverged, or a source failed): back to its start. */
+static void fail_epoch(trainer *t, mlp_train_result *r, size_t epoch, mlp_status st)
+{
+    rollback(t);
+    r->epochs_run = epoch;
+    if (st == MLP_ERR_DIVERGED) {
+        r->diverged_epoch = epoch;
+        r->diverged_batch = t->bad_batch;
+        mlp_fail(t->detail, st, "training diverged in epoch %zu, batch %zu: a loss or "
+                 "parameter became NaN or infinite (try a smaller learning rate)",
+                 epoch, t->bad_batch);
+    }
+}
+
+/* A completed epoch into the result: the best parameters so far (*have_best), early
+ * stopping, the end-of-epoch progress call. True when training stops here. */
+static bool finish_epoch(trainer *t, mlp_train_result *r, size_t epoch, double e0,
+                         double loss_sum, double vl, double va, bool *have_best)
+{
+    const mlp_train_config *cfg = t->cfg;
+    bool stop = false;
+    r->epochs_run = epoch + 1;
+    r->final_train_loss = loss_sum / (double)t->count;
+    r->best_epoch = t->val_count ? r->best_epoch : epoch;
+    if (t->val_count) {
+        t->progress.val_loss = vl;
+        t->progress.val_accuracy = va;
+        if (epoch == cfg->start_epoch || vl < r->best_val_loss) {
+            r->best_val_loss = vl;
+            r->best_val_accuracy = va;
+            r->best_epoch = epoch;
+            if (t->best_params) {
+                memcpy(t->best_params, t->net->params, t->net->param_count * sizeof(float));
+                *have_best = true;
+            }
+        } else if (cfg->patience && epoch - r->best_epoch >= cfg->patience) {
+            r->stopped_early = true;
+            stop = true;
+        }
+    }
+    t->progress.batch = t->progress.batches;
+    t->progress.samples_done = t->count;
+    t->progress.train_loss = r->final_train_loss;
+    t->progress.end_of_epoch = true;
+    t->progress.epoch_seconds = mlp_now_seconds() - e0;
+    if (!report(t)) {
+        r->stopped_by_callback = true;
+        stop = true;
+    }
+    return stop;
+}
+
 /* The epochs, on checked feeds. */
 static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
 {
@@ -458,7 +537,6 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
     mlp_net *net = t.net;
     mlp_optimizer *opt = t.opt;
     const mlp_train_config *cfg = t.cfg;
-    const size_t count = t.count, val_count = t.val_count;
     mlp_status st = trainer_alloc(&t);
     if (st != MLP_OK)
         mlp_fail(t.detail, st, "could not set up the training workspace and buffers: %s",
@@ -475,73 +553,21 @@ static mlp_status train_feeds(trainer *tp, mlp_train_result *result)
     mlp_train_result r = {.best_val_loss = NAN, .best_val_accuracy = NAN};
     const double t0 = mlp_now_seconds();
     t.progress.epochs = cfg->epochs;
-    t.progress.batches = t.batch ? (count + t.batch - 1) / t.batch : 1;
+    t.progress.batches = t.batch ? (t.count + t.batch - 1) / t.batch : 1;
     bool stop = false, have_best = false;
     for (size_t epoch = cfg->start_epoch; epoch < cfg->epochs && !stop && st == MLP_OK; epoch++) {
         const double e0 = mlp_now_seconds();
-        t.epoch = epoch;
-        mlp_optimizer_set_epoch(opt, epoch);
-        t.progress = (mlp_progress){.epoch = epoch, .epochs = cfg->epochs,
-                                    .batches = t.progress.batches, .val_loss = NAN,
-                                    .val_accuracy = NAN,
-                                    .learning_rate = mlp_optimizer_learning_rate(opt)};
-        snapshot(&t); /* before the shuffle draws from the RNG */
-        if (t.batch && cfg->shuffle) { /* each epoch a fresh permutation: resumable */
-            for (size_t i = 0; i < count; i++) t.order[i] = i;
-            mlp_rng_shuffle(&net->rng, t.order, count);
-        }
-        double loss_sum = 0.0;
-        st = t.batch ? epoch_minibatches(&t, &loss_sum, e0, &stop) : epoch_full_batch(&t, &loss_sum);
-        if (st == MLP_OK && !mlp_all_finite(net->params, net->param_count)) {
-            st = MLP_ERR_DIVERGED; /* every loss was finite: the last update overflowed */
-            t.bad_batch = t.progress.batches - 1;
-        }
-        double vl = NAN, va = NAN;
-        if (st == MLP_OK && !stop && val_count) st = validate(&t, &vl, &va);
-        if (st != MLP_OK) { /* diverged, or a source failed: back to the epoch's start */
-            rollback(&t);
-            r.epochs_run = epoch;
-            if (st == MLP_ERR_DIVERGED) {
-                r.diverged_epoch = epoch;
-                r.diverged_batch = t.bad_batch;
-                mlp_fail(t.detail, st, "training diverged in epoch %zu, batch %zu: a loss or "
-                         "parameter became NaN or infinite (try a smaller learning rate)",
-                         epoch, t.bad_batch);
-            }
+        double loss_sum = 0.0, vl = NAN, va = NAN;
+        st = run_epoch(&t, epoch, e0, &loss_sum, &vl, &va, &stop);
+        if (st != MLP_OK) {
+            fail_epoch(&t, &r, epoch, st);
             break;
         }
         if (stop) {
             r.stopped_by_callback = true;
             break;
         }
-        r.epochs_run = epoch + 1;
-        r.final_train_loss = loss_sum / (double)count;
-        r.best_epoch = val_count ? r.best_epoch : epoch;
-        if (val_count) {
-            t.progress.val_loss = vl;
-            t.progress.val_accuracy = va;
-            if (epoch == cfg->start_epoch || vl < r.best_val_loss) {
-                r.best_val_loss = vl;
-                r.best_val_accuracy = va;
-                r.best_epoch = epoch;
-                if (t.best_params) {
-                    memcpy(t.best_params, net->params, net->param_count * sizeof(float));
-                    have_best = true;
-                }
-            } else if (cfg->patience && epoch - r.best_epoch >= cfg->patience) {
-                r.stopped_early = true;
-                stop = true;
-            }
-        }
-        t.progress.batch = t.progress.batches;
-        t.progress.samples_done = count;
-        t.progress.train_loss = r.final_train_loss;
-        t.progress.end_of_epoch = true;
-        t.progress.epoch_seconds = mlp_now_seconds() - e0;
-        if (!report(&t)) {
-            r.stopped_by_callback = true;
-            stop = true;
-        }
+        stop = finish_epoch(&t, &r, epoch, e0, loss_sum, vl, va, &have_best);
     }
     if (st == MLP_OK && have_best) {
         memcpy(net->params, t.best_params, net->param_count * sizeof(float));
