@@ -1924,6 +1924,18 @@ MLP_API void mlp_model_scratch_free(mlp_model_scratch *scratch);
  */
 MLP_API mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch,
                                                    mlp_precision precision);
+/**
+ * Runs the scratch's float forward passes on n threads from weights packed once
+ * (mlp_workspace_set_threads on its inference workspace: where the CPU has AVX-512 the
+ * packed copy takes about the weights' size again). Keep the scratch across calls: the
+ * weights are packed at the second pass over the same parameters. The results equal the
+ * unpacked ones to float rounding.
+ * @param scratch the scratch
+ * @param threads 1 or more
+ * @return as mlp_workspace_set_threads; INVALID_ARG for a bf16 scratch; nothing changes
+ *         on failure
+ */
+MLP_API mlp_status mlp_model_scratch_set_threads(mlp_model_scratch *scratch, int threads);
 
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch, at most (mlp_model_predict_batch). */

@@ -45,6 +45,12 @@ mlp_status mlp_model_scratch_set_precision(mlp_model_scratch *scratch, mlp_preci
     return mlp_workspace_set_precision(scratch->ws, precision);
 }
 
+mlp_status mlp_model_scratch_set_threads(mlp_model_scratch *scratch, int threads)
+{
+    if (!scratch) return MLP_ERR_NULL_ARG;
+    return mlp_workspace_set_threads(scratch->ws, threads);
+}
+
 void mlp_model_scratch_free(mlp_model_scratch *scratch)
 {
     if (!scratch) return;
