@@ -751,6 +751,28 @@ MLP_API mlp_status mlp_model_scratch_set_precision_ex(mlp_model_scratch *scratch
                                                       mlp_precision precision,
                                                       mlp_error_detail *detail);
 
+/**
+ * Runs the scratch's float forward passes on n threads from weights packed once
+ * (mlp_workspace_set_threads on its inference workspace: where the CPU has AVX-512 the
+ * packed copy takes about the weights' size again). Keep the scratch across calls: the
+ * weights are packed at the second pass over the same parameters. The results equal the
+ * unpacked ones to float rounding.
+ * @param scratch the scratch
+ * @param threads 1 or more
+ * @return as mlp_workspace_set_threads; INVALID_ARG for a bf16 scratch; nothing changes
+ *         on failure
+ */
+MLP_API mlp_status mlp_model_scratch_set_threads(mlp_model_scratch *scratch, int threads);
+/**
+ * mlp_model_scratch_set_threads with a message on failure.
+ * @param scratch the scratch
+ * @param threads 1 to 256
+ * @param detail  receives the argument and the reason on failure; may be NULL
+ * @return as mlp_model_scratch_set_threads
+ */
+MLP_API mlp_status mlp_model_scratch_set_threads_ex(mlp_model_scratch *scratch, int threads,
+                                                    mlp_error_detail *detail);
+
 /** Records per forward pass of the mlp_model_predict / mlp_model_classify variants that
  * bring no scratch, at most (mlp_model_predict_batch). */
 #define MLP_MODEL_PREDICT_CHUNK 256

@@ -516,6 +516,10 @@ START_TEST(scratch_precision_names_the_argument)
     ck_assert_int_eq(ex, base);
     if (ex != MLP_OK) ck_assert_msg(d.message[0] != '\0', "no message for status %d", (int)ex);
     ck_assert_int_eq(mlp_model_scratch_set_precision_ex(sc, MLP_PRECISION_FP32, &d), MLP_OK);
+    expect(mlp_model_scratch_set_threads_ex(sc, 0, &d), MLP_ERR_INVALID_ARG, &d, "threads");
+    ck_assert_int_eq(mlp_model_scratch_set_threads(sc, 0), MLP_ERR_INVALID_ARG);
+    expect(mlp_model_scratch_set_threads_ex(NULL, 2, &d), MLP_ERR_NULL_ARG, &d, "scratch");
+    ck_assert_int_eq(mlp_model_scratch_set_threads_ex(sc, 2, &d), MLP_OK);
     ck_assert_int_eq(mlp_workspace_precision(NULL), MLP_PRECISION_FP32);
     mlp_model_scratch_free(sc);
     mlp_model_free(m);

@@ -176,6 +176,34 @@ START_TEST(predict_is_manual_scaling_and_forward)
 }
 END_TEST
 
+/* A scratch on threads (packed weights where the CPU has AVX-512): the same predictions as
+ * by hand to float rounding, the first pass and the later (packed) ones alike. */
+START_TEST(scratch_threads_predict_as_by_hand)
+{
+    mlp_model *m = built_model();
+    size_t nl = mlp_model_output_size(m);
+    float *out = malloc(N_PRED * nl * sizeof *out), *ref = malloc(N_PRED * nl * sizeof *ref);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_ptr_nonnull(ref);
+    manual_predict(m, pred_rows, N_PRED, 7, ref);
+    mlp_model_scratch *s;
+    ck_assert_int_eq(mlp_model_scratch_create(&s, m, 7), MLP_OK);
+    ck_assert_int_eq(mlp_model_scratch_set_threads(NULL, 2), MLP_ERR_NULL_ARG);
+    ck_assert_int_eq(mlp_model_scratch_set_threads(s, 0), MLP_ERR_INVALID_ARG);
+    ck_assert_int_eq(mlp_model_scratch_set_threads(s, 2), MLP_OK);
+    for (int pass = 0; pass < 3; pass++) {
+        ck_assert_int_eq(mlp_model_predict_with(m, s, pred_rows, N_PRED, out), MLP_OK);
+        for (size_t i = 0; i < N_PRED * nl; i++)
+            ck_assert_msg(fabsf(out[i] - ref[i]) <= 1e-5f * (1.0f + fabsf(ref[i])),
+                          "pass %d, output %zu: %g against %g", pass, i, out[i], ref[i]);
+    }
+    mlp_model_scratch_free(s);
+    free(out);
+    free(ref);
+    mlp_model_free(m);
+}
+END_TEST
+
 START_TEST(classify_is_argmax)
 {
     mlp_model *m = built_model();
@@ -687,6 +715,7 @@ static Suite *model_handle_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, build_from_data);
     tcase_add_test(tc, predict_is_manual_scaling_and_forward);
+    tcase_add_test(tc, scratch_threads_predict_as_by_hand);
     tcase_add_test(tc, classify_is_argmax);
     tcase_add_test(tc, threads_agree_with_one_thread);
     tcase_add_test(tc, bad_prediction_args_change_nothing);

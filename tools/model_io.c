@@ -125,6 +125,12 @@ int cli_model_scratch(const mlp_model *m, const char *model_path, size_t records
     size_t batch = mlp_model_predict_batch(m, records);
     mlp_status st = mlp_model_scratch_create(out, m, batch);
     if (st == MLP_OK && given) st = mlp_model_scratch_set_precision(*out, precision);
+    /* float passes over several chunks from packed weights; without the memory for the
+     * packed copy they stay unpacked (the call changes nothing when it fails) */
+    const bool float_passes = !mlp_net_is_quantized(mlp_model_net(m)) &&
+                              (!given || precision == MLP_PRECISION_FP32);
+    if (st == MLP_OK && float_passes && records > batch)
+        (void)mlp_model_scratch_set_threads(*out, mlp_threads());
     if (st != MLP_OK) {
         cli_report_status("--precision", st, NULL);
         mlp_model_scratch_free(*out);

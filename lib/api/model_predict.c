@@ -62,6 +62,27 @@ mlp_status mlp_model_scratch_set_precision_ex(mlp_model_scratch *scratch,
     return MLP_OK;
 }
 
+mlp_status mlp_model_scratch_set_threads(mlp_model_scratch *scratch, int threads)
+{
+    return mlp_model_scratch_set_threads_ex(scratch, threads, NULL);
+}
+
+mlp_status mlp_model_scratch_set_threads_ex(mlp_model_scratch *scratch, int threads,
+                                            mlp_error_detail *detail)
+{
+    if (!scratch) return mlp_fail(detail, MLP_ERR_NULL_ARG, "scratch is NULL");
+    if (threads < 1 || threads > 256)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "threads is %d, outside [1, 256]",
+                        threads);
+    mlp_status st = mlp_workspace_set_threads(scratch->ws, threads);
+    if (st == MLP_ERR_INVALID_ARG)
+        return mlp_fail(detail, st, "the scratch's precision does not take threads (bf16)");
+    if (st != MLP_OK)
+        return mlp_fail(detail, st, "%d threads or their packed weights are not available",
+                        threads);
+    return MLP_OK;
+}
+
 void mlp_model_scratch_free(mlp_model_scratch *scratch)
 {
     if (!scratch) return;
