@@ -88,11 +88,18 @@ static bool export_net(const mlp_net *net, const char *path, const char *quantiz
     bool ok = mlp_model_export_onnx(m, path, NULL) == MLP_OK;
     mlp_model_free(m);
     if (!ok || !quantizer) return ok;
-    const char *python = getenv("MLP_BENCH_PYTHON");
-    char *argv[] = {(char *)(python && python[0] ? python : "python3"), (char *)quantizer,
-                    (char *)path, (char *)path, NULL};
+    /* $MLP_BENCH_PYTHON, else python3, else the system's (a python3 earlier in PATH, such
+     * as pyenv's, may lack Debian's onnx and numpy) */
+    const char *env_python = getenv("MLP_BENCH_PYTHON");
+    const char *candidates[] = {env_python, "python3", "/usr/bin/python3"};
     int status = -1;
-    free(bench_spawn_capture(argv, &status));
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0] && status != 0; c++) {
+        if (!candidates[c] || !candidates[c][0]) continue;
+        char *argv[] = {(char *)candidates[c], (char *)quantizer, (char *)path, (char *)path,
+                        NULL};
+        free(bench_spawn_capture(argv, &status));
+        if (c == 0) break; /* an explicit choice is not second-guessed */
+    }
     return status == 0;
 }
 

@@ -1531,7 +1531,7 @@ MLP_API mlp_precision mlp_workspace_precision(const mlp_workspace *ws);
 /**
  * The precision layer `layer` of net runs its batch products in, in a workspace of max
  * batch `batch` set to `precision`. For BF16 the size rule: a layer runs in bf16 when
- * batch x n_in x n_out is at least 4M (2^22) multiply-adds, below which the fixed cost of a
+ * batch x n_in x n_out is at least 1M (2^20) multiply-adds, below which the fixed cost of a
  * bf16 product (waking oneDNN's threads) outweighs its faster arithmetic, or at least 32k
  * where OpenMP runs oneDNN on one thread (OMP_NUM_THREADS=1, read when this is called);
  * measured: lib/engine/bf16_layer_rule.c. Smaller layers run in float; one record

@@ -393,7 +393,8 @@ END_TEST
 
 /* A small classification problem: 3 Gaussian blobs in 20 dimensions, a 20-256-256-3 net,
  * Adam, 30 epochs of minibatches of 64, the same seeds in float and bf16. The size rule runs
- * the 256-256 layer in bf16 (64 x 256 x 256 = 4M multiply-adds) and the two others in float:
+ * the 256-256 layer in bf16 (64 x 256 x 256 = 4M multiply-adds) and the two others (327k, 49k)
+ * in float:
  * mlp_train's mixed run. */
 static double train_blobs(mlp_precision precision, mlp_net **out_net)
 {
@@ -551,7 +552,7 @@ START_TEST(test_one_record_stays_float)
 END_TEST
 
 /* The size rule's mixed run: at batch 64 a 4-64-1024-3 net runs its 64-1024 layer in bf16
- * (4M multiply-adds: at the bar) and its 4-64 layer in float (16k: below either bar; the
+ * (4M multiply-adds: above the 1M bar) and its 4-64 layer in float (16k: below either bar; the
  * 1024-3 layer, 197k, is float on several threads, bf16 where OpenMP runs one), with no
  * override; forward, gradient and a plain SGD step against the float64 reference, within
  * bf16's tolerance and above float's error (the bf16 layer did run). */
