@@ -171,6 +171,8 @@ MLP_API int mlp_version_number(void);
  * before training, not concurrently with BLAS work. Running several inference threads
  * of your own, set it to 1 so that threads x BLAS threads never exceeds the cores. */
 MLP_API mlp_status mlp_set_threads(int n);
+/** mlp_set_threads with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_set_threads_ex(int n, mlp_error_detail *detail);
 /** Threads OpenBLAS will use now. */
 MLP_API int mlp_threads(void);
 
@@ -1382,14 +1384,26 @@ MLP_API mlp_status mlp_net_create_ex(mlp_net **out, size_t n_layers, const size_
 MLP_API void mlp_net_free(mlp_net *net); /**< NULL is a no-op, as for every _free */
 /** A deep copy: topology, parameters, RNG state and int8 weights (mlp_net_quantize). */
 MLP_API mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src);
+/** mlp_net_clone with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_clone_ex(mlp_net **out, const mlp_net *src,
+                                    mlp_error_detail *detail);
 /** Copies the parameters of src into dst; DIMENSION unless the topologies are equal. */
 MLP_API mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src);
+/** mlp_net_copy_params with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_copy_params_ex(mlp_net *dst, const mlp_net *src,
+                                          mlp_error_detail *detail);
 
 /** Seeds the net's RNG and initialises every layer with `scheme` (AUTO picks per layer
  * from its activation); biases are set to zero. Same seed, same parameters. */
 MLP_API mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed);
+/** mlp_net_init with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_init_ex(mlp_net *net, mlp_init scheme, uint64_t seed,
+                                   mlp_error_detail *detail);
 /** Re-initialises one layer's weights with `scheme`, drawing from the net's RNG. */
 MLP_API mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme);
+/** mlp_net_init_layer with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_init_layer_ex(mlp_net *net, size_t layer, mlp_init scheme,
+                                         mlp_error_detail *detail);
 /** Reseeds the RNG used by initialisation and shuffling (mlp_train). */
 MLP_API void mlp_net_seed(mlp_net *net, uint64_t seed);
 
@@ -1434,6 +1448,9 @@ MLP_API mlp_precision mlp_net_trained_precision(const mlp_net *net);
 /** A workspace for net's topology and batches of up to max_batch records (>= 1), for every
  * pass: forward, gradient, training. Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
 MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch);
+/** mlp_workspace_create with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_create_ex(mlp_workspace **out, const mlp_net *net,
+                                           size_t max_batch, mlp_error_detail *detail);
 /** A workspace for mlp_forward and mlp_evaluate only: activations and outputs, no deltas and
  * no gradient buffer (mlp_net_param_count floats fewer). mlp_gradient, mlp_gradient_accumulate,
  * mlp_train_step and mlp_workspace_set_dropout refuse it (INVALID_ARG) and
@@ -1441,6 +1458,10 @@ MLP_API mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net,
  * float passes (see there) and splits its int8 passes. */
 MLP_API mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                                   size_t max_batch);
+/** mlp_workspace_create_inference with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_create_inference_ex(mlp_workspace **out, const mlp_net *net,
+                                                     size_t max_batch,
+                                                     mlp_error_detail *detail);
 /** Bytes of the buffers ws holds (activations, deltas, gradient, dropout masks), for
  * budgeting; not counting worker threads (mlp_workspace_set_threads). 0 for NULL. */
 MLP_API size_t mlp_workspace_bytes(const mlp_workspace *ws);
@@ -1455,6 +1476,9 @@ MLP_API size_t mlp_workspace_max_batch(const mlp_workspace *ws);
  * in the workspace, which allocates a mask and an undropped copy of every hidden layer's
  * outputs (max_batch rows each). mlp_forward never drops. */
 MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed);
+/** mlp_workspace_set_dropout with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_set_dropout_ex(mlp_workspace *ws, float rate, uint64_t seed,
+                                                mlp_error_detail *detail);
 /** Gives ws n - 1 worker threads of its own (n in [1, 256]; 1, the default, means none and
  * joins any). One-record plain SGD (mlp_train_step and mlp_train at batch 1, no dropout)
  * then splits every layer of at least 131072 weights by rows across the n threads, the calling
@@ -1475,6 +1499,9 @@ MLP_API mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint
  * (with OpenBLAS threads, mind mlp_set_threads). Errors: NULL_ARG, INVALID_ARG, NO_MEMORY
  * (threads or memory unavailable; the previous setting is kept). */
 MLP_API mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n);
+/** mlp_workspace_set_threads with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_set_threads_ex(mlp_workspace *ws, int n,
+                                                mlp_error_detail *detail);
 /** Output rows of the last mlp_forward/mlp_gradient call (batch x n_L), owned by ws. */
 MLP_API const float *mlp_workspace_output(const mlp_workspace *ws);
 /** The workspace's gradient buffer (mlp_net_param_count floats) that mlp_train_step fills
@@ -1520,6 +1547,9 @@ MLP_API mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_de
  *         the previous setting is kept
  */
 MLP_API mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision);
+/** mlp_workspace_set_precision with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_set_precision_ex(mlp_workspace *ws, mlp_precision precision,
+                                                  mlp_error_detail *detail);
 
 /**
  * The precision of ws's batch passes.
@@ -1566,6 +1596,10 @@ MLP_API mlp_precision mlp_workspace_layer_precision(const mlp_workspace *ws, siz
  */
 MLP_API mlp_status mlp_workspace_set_layer_precision(mlp_workspace *ws, size_t layer,
                                                      mlp_precision precision);
+/** mlp_workspace_set_layer_precision with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_workspace_set_layer_precision_ex(mlp_workspace *ws, size_t layer,
+                                                        mlp_precision precision,
+                                                        mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ int8 inference */
 
@@ -1609,6 +1643,10 @@ MLP_API void mlp_net_dequantize(mlp_net *net);
  * first. Errors: NULL_ARG, WORKSPACE_MISMATCH, INVALID_ARG (batch 0), BATCH_TOO_LARGE. */
 MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                size_t batch, float *outputs);
+/** mlp_forward with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_forward_ex(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                  size_t batch, float *outputs, mlp_error_detail *detail);
 
 /** Backpropagation: writes sum_i grad C_i over the batch into grad (mlp_net_param_count floats)
  * and, if loss_sum is not NULL, sum_i C_i. targets is batch x n_L. Errors as mlp_forward,
@@ -1620,11 +1658,22 @@ MLP_API mlp_status mlp_forward(const mlp_net *net, mlp_workspace *ws, const floa
 MLP_API mlp_status mlp_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t batch, mlp_loss loss,
                                 float *grad, double *loss_sum);
+/** mlp_gradient with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_gradient_ex(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                   const float *targets, size_t batch, mlp_loss loss,
+                                   float *grad, double *loss_sum, mlp_error_detail *detail);
 /** The same, adding into grad instead of overwriting it (for sums over several chunks). */
 MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws,
                                            const float *inputs, const float *targets,
                                            size_t batch, mlp_loss loss, float *grad,
                                            double *loss_sum);
+/** mlp_gradient_accumulate with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_gradient_accumulate_ex(const mlp_net *net, mlp_workspace *ws,
+                                              const float *inputs, const float *targets,
+                                              size_t batch, mlp_loss loss, float *grad,
+                                              double *loss_sum, mlp_error_detail *detail);
 
 /** Mean loss and accuracy of count records, run in chunks of the workspace's max batch
  * (accuracy: argmax of outputs vs argmax of targets; NaN when n_L == 1). Either out pointer
@@ -1632,6 +1681,12 @@ MLP_API mlp_status mlp_gradient_accumulate(const mlp_net *net, mlp_workspace *ws
 MLP_API mlp_status mlp_evaluate(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                                 const float *targets, size_t count, mlp_loss loss,
                                 double *mean_loss, double *accuracy);
+/** mlp_evaluate with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_evaluate_ex(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                   const float *targets, size_t count, mlp_loss loss,
+                                   double *mean_loss, double *accuracy,
+                                   mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ optimizer */
 
@@ -1661,8 +1716,15 @@ MLP_API const mlp_optimizer_config *mlp_optimizer_settings(const mlp_optimizer *
  * (batch 0, or the step count at MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_step(mlp_optimizer *opt, mlp_net *net, const float *grad,
                                       size_t batch);
+/** mlp_optimizer_step with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_optimizer_step_ex(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                         size_t batch, mlp_error_detail *detail);
 /** Sets the epoch the schedule is evaluated at (mlp_train calls it every epoch). */
 MLP_API mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch);
+/** mlp_optimizer_set_epoch with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_optimizer_set_epoch_ex(mlp_optimizer *opt, size_t epoch,
+                                              mlp_error_detail *detail);
 /** Learning rate in force now (after the schedule). */
 MLP_API float mlp_optimizer_learning_rate(const mlp_optimizer *opt);
 /** Zeroes the state and the step count. */
@@ -1678,6 +1740,12 @@ MLP_API void mlp_optimizer_reset(mlp_optimizer *opt);
 MLP_API mlp_status mlp_train_step(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
                                   const float *inputs, const float *targets, size_t batch,
                                   mlp_loss loss, double *loss_sum);
+/** mlp_train_step with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_train_step_ex(mlp_net *net, mlp_workspace *ws, mlp_optimizer *opt,
+                                     const float *inputs, const float *targets, size_t batch,
+                                     mlp_loss loss, double *loss_sum,
+                                     mlp_error_detail *detail);
 
 /** Trains `epochs` epochs on count records (inputs count x n_0, targets count x n_L),
  * validating after each epoch on val_* when val_count > 0. The optimizer's schedule is set
@@ -1734,6 +1802,10 @@ MLP_API mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *i
  * not fit in floats (the net is then unchanged), NO_MEMORY. */
 MLP_API mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs,
                                           const float *targets, size_t count, float lambda);
+/** mlp_refit_output_layer with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_refit_output_layer_ex(mlp_net *net, const float *inputs,
+                                             const float *targets, size_t count, float lambda,
+                                             mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ data sources */
 
@@ -1829,6 +1901,11 @@ MLP_API mlp_status mlp_model_write_parts(const char *path, const mlp_net *net,
 MLP_API mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
                                              const mlp_preprocess *pre, const mlp_optimizer *opt,
                                              size_t epoch);
+/** mlp_model_write_parts_mem with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_model_write_parts_mem_ex(void **data, size_t *size, const mlp_net *net,
+                                                const mlp_preprocess *pre,
+                                                const mlp_optimizer *opt, size_t epoch,
+                                                mlp_error_detail *detail);
 /** Loads a model. *net is always filled on success; *pre and *opt (each optional: pass NULL
  * to skip) are set to new objects or to NULL when the file has none; a loaded optimizer's
  * schedule is set at the saved epoch. Every field is validated before anything is
@@ -2081,10 +2158,16 @@ MLP_API mlp_status mlp_csv_cache_split_ex(mlp_csv_cache *cache, float val_fracti
 /** A preprocessing for input_size features: scaling NONE (offset 0, scale 1), task CLASSIFY,
  * no label name, label index -1, no class names. */
 MLP_API mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size);
+/** mlp_preprocess_create with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_create_ex(mlp_preprocess **out, size_t input_size,
+                                            mlp_error_detail *detail);
 /** Frees pre; NULL is a no-op. */
 MLP_API void mlp_preprocess_free(mlp_preprocess *pre);
 /** A deep copy. */
 MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src);
+/** mlp_preprocess_clone with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_clone_ex(mlp_preprocess **out, const mlp_preprocess *src,
+                                           mlp_error_detail *detail);
 /** Fits the scaling on ds (the training split only), statistics in double. MINMAX: offset
  * min, scale 1/(max-min); STANDARD: offset mean, scale 1/(population std); ROBUST: offset
  * median, scale 1.349/IQR (quartiles by linear interpolation; a feature whose quartiles
@@ -2094,11 +2177,21 @@ MLP_API mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preproce
  * NON_FINITE on NaN/inf inputs. */
 MLP_API mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds,
                                       mlp_scaling scaling);
+/** mlp_preprocess_fit with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_fit_ex(mlp_preprocess *pre, const mlp_dataset *ds,
+                                         mlp_scaling scaling, mlp_error_detail *detail);
 /** Applies the scaling to every input row of ds in place (DIMENSION on another size). */
 MLP_API mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds);
+/** mlp_preprocess_apply with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_apply_ex(const mlp_preprocess *pre, mlp_dataset *ds,
+                                           mlp_error_detail *detail);
 /** The same on count raw rows of input_size floats (e.g. records to predict). */
 MLP_API mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows,
                                              size_t count, size_t input_size);
+/** mlp_preprocess_apply_rows with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_apply_rows_ex(const mlp_preprocess *pre, float *rows,
+                                                size_t count, size_t input_size,
+                                                mlp_error_detail *detail);
 /** The scaling in force. */
 MLP_API mlp_scaling mlp_preprocess_scaling(const mlp_preprocess *pre);
 /** Features per record it scales. */
@@ -2111,6 +2204,9 @@ MLP_API const float *mlp_preprocess_scale(const mlp_preprocess *pre);
  * mlp_dataset_open_idx). */
 MLP_API mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds,
                                              mlp_task task);
+/** mlp_preprocess_set_labels with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_set_labels_ex(mlp_preprocess *pre, const mlp_dataset *ds,
+                                                mlp_task task, mlp_error_detail *detail);
 /** The task of the labels it was given. */
 MLP_API mlp_task mlp_preprocess_task(const mlp_preprocess *pre);
 MLP_API const char *mlp_preprocess_label_name(const mlp_preprocess *pre); /**< may be NULL */
@@ -2130,6 +2226,10 @@ MLP_API const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t 
  * @param pre the preprocessing (its scaling is used), or NULL
  * @return OK, NULL_ARG, DIMENSION (pre's input size is not the cache's) */
 MLP_API mlp_status mlp_csv_cache_set_preprocess(mlp_csv_cache *cache, const mlp_preprocess *pre);
+/** mlp_csv_cache_set_preprocess with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_csv_cache_set_preprocess_ex(mlp_csv_cache *cache,
+                                                   const mlp_preprocess *pre,
+                                                   mlp_error_detail *detail);
 
 /** Fits pre's input scaling over every record of a source in streaming passes, a batch at a
  * time (STANDARD reads each record twice: the mean, then the deviations): the offsets and
@@ -2155,6 +2255,10 @@ MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source 
  *         unchanged) */
 MLP_API mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre,
                                                const mlp_table_encoding *enc);
+/** mlp_preprocess_set_encoding with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_set_encoding_ex(mlp_preprocess *pre,
+                                                  const mlp_table_encoding *enc,
+                                                  mlp_error_detail *detail);
 /** The attached table encoding.
  * @param pre the preprocessing
  * @return the encoding, owned by pre; NULL when none */
@@ -2353,6 +2457,10 @@ MLP_API void mlp_table_encoding_free(mlp_table_encoding *enc);
  * @return OK, NULL_ARG, NO_MEMORY */
 MLP_API mlp_status mlp_table_encoding_clone(mlp_table_encoding **out,
                                             const mlp_table_encoding *enc);
+/** mlp_table_encoding_clone with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_table_encoding_clone_ex(mlp_table_encoding **out,
+                                               const mlp_table_encoding *enc,
+                                               mlp_error_detail *detail);
 
 /** The table's records as numbers: inputs mlp_table_encoding_input_size wide, targets the
  * label values (regression) or one-hot classes (classification; class names, label name

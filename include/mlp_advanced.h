@@ -48,6 +48,9 @@ typedef struct mlp_allocator {
  * library has allocated with the default one (malloc, realloc, free). Not thread-safe:
  * call it before starting threads that use libmlp. */
 MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
+/** mlp_set_allocator with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_set_allocator_ex(const mlp_allocator *allocator,
+                                        mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ network */
 
@@ -58,6 +61,10 @@ MLP_API mlp_status mlp_set_allocator(const mlp_allocator *allocator);
 MLP_API void mlp_net_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS]);
 /** Sets the net's RNG state from state (not all zero, else INVALID_ARG). */
 MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS]);
+/** mlp_net_set_rng_state with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_set_rng_state_ex(mlp_net *net,
+                                            const uint64_t state[MLP_RNG_STATE_WORDS],
+                                            mlp_error_detail *detail);
 /** Permutes order[0..count) with the net's RNG: the draw mlp_train makes at the start of
  * each epoch when shuffling (on order set to 0, 1, ..., count-1 first). A data-parallel
  * trainer running on several processes (mlp_mpi.h) draws every epoch's record order with it,
@@ -67,6 +74,9 @@ MLP_API mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_
  * @param count entries of order; 0 draws nothing
  * @return MLP_OK; NULL_ARG (net, or order with count > 0), nothing changed */
 MLP_API mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count);
+/** mlp_net_shuffle with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_net_shuffle_ex(mlp_net *net, size_t *order, size_t count,
+                                      mlp_error_detail *detail);
 /** Offset of W_k in the parameter vector; SIZE_MAX when out of range. */
 MLP_API size_t mlp_net_weights_offset(const mlp_net *net, size_t layer);
 /** Offset of the bias used by layer k (the shared one for PER_NETWORK); SIZE_MAX when the
@@ -102,6 +112,11 @@ MLP_API uint64_t mlp_net_param_version(const mlp_net *net);
 MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
                                             const float *grad, size_t batch, size_t first,
                                             size_t count);
+/** mlp_optimizer_step_range with a detail: on failure, which argument and why, worked
+ * out after the failure so that the call runs as fast as without. */
+MLP_API mlp_status mlp_optimizer_step_range_ex(mlp_optimizer *opt, mlp_net *net,
+                                               const float *grad, size_t batch, size_t first,
+                                               size_t count, mlp_error_detail *detail);
 /** Number of updates applied so far (Adam's t), and setting it when resuming. The count
  * never exceeds MLP_OPTIMIZER_MAX_STEPS: setting more is INVALID_ARG (NULL_ARG for NULL), and
  * a step that would pass it returns INVALID_ARG without updating. */
@@ -110,6 +125,9 @@ MLP_API mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net,
 MLP_API uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt);
 /** Sets the update count, when resuming a saved run (at most MLP_OPTIMIZER_MAX_STEPS). */
 MLP_API mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps);
+/** mlp_optimizer_set_step_count with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_optimizer_set_step_count_ex(mlp_optimizer *opt, uint64_t steps,
+                                                   mlp_error_detail *detail);
 /** Optimizer state: `*count` floats, 0, 1 or 2 vectors of mlp_net_param_count floats one after
  * the other (velocity; Adam's m then v; RMSprop's s). Writable, for resuming. */
 MLP_API float *mlp_optimizer_state(mlp_optimizer *opt, size_t *count);
@@ -184,6 +202,10 @@ MLP_API mlp_status mlp_dataset_open_csv_shard(mlp_dataset **out, const char *pat
  * Errors: NULL_ARG, INVALID_ARG, NON_FINITE. */
 MLP_API mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
                                               const float *offset, const float *scale);
+/** mlp_preprocess_set_scaling with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_set_scaling_ex(mlp_preprocess *pre, mlp_scaling scaling,
+                                                 const float *offset, const float *scale,
+                                                 mlp_error_detail *detail);
 /** Sets task, label column and class names directly (mlp_model_open_parts uses it); strings are
  * copied, label_name may be NULL, class_names may be NULL when class_count is 0.
  * Errors: NULL_ARG, INVALID_ARG, NO_MEMORY. */
@@ -191,6 +213,12 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
                                                  const char *label_name, long label_index,
                                                  size_t class_count,
                                                  const char *const *class_names);
+/** mlp_preprocess_set_label_info with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_preprocess_set_label_info_ex(mlp_preprocess *pre, mlp_task task,
+                                                    const char *label_name, long label_index,
+                                                    size_t class_count,
+                                                    const char *const *class_names,
+                                                    mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ net files */
 
@@ -200,10 +228,20 @@ MLP_API mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task t
  * DIMENSION when capacity is smaller than the image (nothing is written). */
 MLP_API mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net,
                                               const mlp_preprocess *pre, const mlp_optimizer *opt);
+/** mlp_model_write_parts_size with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_model_write_parts_size_ex(size_t *size, const mlp_net *net,
+                                                 const mlp_preprocess *pre,
+                                                 const mlp_optimizer *opt,
+                                                 mlp_error_detail *detail);
 /** Writes the model image into buf (see mlp_model_write_parts_size). */
 MLP_API mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *written,
                                               const mlp_net *net, const mlp_preprocess *pre,
                                               const mlp_optimizer *opt, size_t epoch);
+/** mlp_model_write_parts_into with a detail: on failure, which argument and why. */
+MLP_API mlp_status mlp_model_write_parts_into_ex(void *buf, size_t capacity, size_t *written,
+                                                 const mlp_net *net, const mlp_preprocess *pre,
+                                                 const mlp_optimizer *opt, size_t epoch,
+                                                 mlp_error_detail *detail);
 
 /* ------------------------------------------------------------------ deprecated names */
 

@@ -30,17 +30,26 @@ static const mlp_allocator *mem_active(void)
 
 mlp_status mlp_set_allocator(const mlp_allocator *allocator)
 {
-    if (!allocator) return MLP_ERR_NULL_ARG;
+    return mlp_set_allocator_ex(allocator, NULL);
+}
+
+mlp_status mlp_set_allocator_ex(const mlp_allocator *allocator, mlp_error_detail *detail)
+{
+    if (!allocator) return mlp_fail(detail, MLP_ERR_NULL_ARG, "allocator is NULL");
     mlp_allocator a; /* the caller's struct_size bytes (config-struct rule of mlp.h) */
     memset(&a, 0, sizeof a);
-    if (mlp_read_config(&a, sizeof a, allocator, sizeof a, "allocator", "mlp_allocator",
-                        NULL) != MLP_OK)
-        return MLP_ERR_INVALID_ARG;
-    if (!a.alloc || !a.realloc || !a.free) return MLP_ERR_NULL_ARG;
+    mlp_status st = mlp_read_config(&a, sizeof a, allocator, sizeof a, "allocator",
+                                    "mlp_allocator", detail);
+    if (st != MLP_OK) return st;
+    if (!a.alloc || !a.realloc || !a.free)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "allocator->%s is NULL: alloc, realloc and "
+                        "free are all needed",
+                        !a.alloc ? "alloc" : !a.realloc ? "realloc" : "free");
     int expected = MEM_UNSET;
     if (!atomic_compare_exchange_strong_explicit(&mem_state, &expected, MEM_INSTALLING,
                                                  memory_order_acq_rel, memory_order_acquire))
-        return MLP_ERR_STATE;
+        return mlp_fail(detail, MLP_ERR_STATE, "an allocator is installed already: "
+                        "mlp_set_allocator works once, before any other call");
     mem_custom = a;
     atomic_store_explicit(&mem_state, MEM_CUSTOM, memory_order_release);
     return MLP_OK;

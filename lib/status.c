@@ -85,7 +85,14 @@ int mlp_version_number(void)
 
 mlp_status mlp_set_threads(int n)
 {
-    if (n < 1) return MLP_ERR_INVALID_ARG;
+    return mlp_set_threads_ex(n, NULL);
+}
+
+mlp_status mlp_set_threads_ex(int n, mlp_error_detail *detail)
+{
+    if (n < 1)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "n is %d: OpenBLAS needs 1 thread or more",
+                        n);
 #ifdef OPENBLAS_VERSION
     openblas_set_num_threads(n);
 #endif

@@ -174,13 +174,8 @@ mlp_status mlp_model_write_mem_ex(const mlp_model *model, void **data, size_t *s
     if (!model) return mlp_fail(detail, MLP_ERR_NULL_ARG, "model is NULL");
     if (!data) return mlp_fail(detail, MLP_ERR_NULL_ARG, "data is NULL");
     if (!size) return mlp_fail(detail, MLP_ERR_NULL_ARG, "size is NULL");
-    mlp_status st = mlp_model_write_parts_mem(data, size, model->net, model->pre, model->opt,
-                                       model->epoch);
-    if (st == MLP_ERR_NON_FINITE)
-        return mlp_fail(detail, st, "the model holds a NaN or infinite parameter or optimizer "
-                        "state value");
-    if (st != MLP_OK) return mlp_fail(detail, st, "%s", mlp_strerror(st));
-    return MLP_OK;
+    return mlp_model_write_parts_mem_ex(data, size, model->net, model->pre, model->opt,
+                                        model->epoch, detail);
 }
 
 const mlp_net *mlp_model_net(const mlp_model *model) { return model ? model->net : NULL; }

@@ -54,19 +54,30 @@ static void set_identity(float *offset, float *scale, size_t n)
     }
 }
 
+static const char no_memory[] = "no memory for the preprocessing";
+
 mlp_status mlp_preprocess_create(mlp_preprocess **out, size_t input_size)
 {
-    if (!out) return MLP_ERR_NULL_ARG;
-    if (input_size == 0) return MLP_ERR_INVALID_ARG;
+    return mlp_preprocess_create_ex(out, input_size, NULL);
+}
+
+mlp_status mlp_preprocess_create_ex(mlp_preprocess **out, size_t input_size,
+                                    mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (input_size == 0)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "input_size is 0: no inputs to scale");
     size_t bytes;
-    if (!mlp_mul_size(input_size, sizeof(float), &bytes)) return MLP_ERR_NO_MEMORY;
+    if (!mlp_mul_size(input_size, sizeof(float), &bytes))
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "input_size %zu does not fit in memory",
+                        input_size);
     mlp_preprocess *p = mlp_mem_calloc(1, sizeof *p);
-    if (!p) return MLP_ERR_NO_MEMORY;
+    if (!p) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "%s", no_memory);
     p->offset = mlp_mem_alloc(bytes);
     p->scale = mlp_mem_alloc(bytes);
     if (!p->offset || !p->scale) {
         mlp_preprocess_free(p);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "%s", no_memory);
     }
     p->input_size = input_size;
     p->scaling = MLP_SCALE_NONE;
@@ -90,7 +101,15 @@ void mlp_preprocess_free(mlp_preprocess *pre)
 
 mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
 {
-    if (!out || !src) return MLP_ERR_NULL_ARG;
+    return mlp_preprocess_clone_ex(out, src, NULL);
+}
+
+/* src is a valid preprocessing: only memory can fail. */
+mlp_status mlp_preprocess_clone_ex(mlp_preprocess **out, const mlp_preprocess *src,
+                                   mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!src) return mlp_fail(detail, MLP_ERR_NULL_ARG, "src is NULL");
     mlp_preprocess *p = NULL;
     mlp_status st = mlp_preprocess_create(&p, src->input_size);
     if (st == MLP_OK)
@@ -102,7 +121,7 @@ mlp_status mlp_preprocess_clone(mlp_preprocess **out, const mlp_preprocess *src)
     if (st == MLP_OK && src->encoding) st = mlp_preprocess_set_encoding(p, src->encoding);
     if (st != MLP_OK) {
         mlp_preprocess_free(p);
-        return st;
+        return mlp_fail(detail, st, "no memory for a copy of src");
     }
     *out = p;
     return MLP_OK;
@@ -146,10 +165,10 @@ static mlp_status robust(const mlp_dataset *ds, float *offset, float *scale)
 
 /* Per-feature offset/scale of `scaling` over ds's rows, in double. */
 static mlp_status compute(const mlp_dataset *ds, mlp_scaling scaling, float *offset,
-                          float *scale, double *acc)
+                          float *scale, double *acc, mlp_error_detail *detail)
 {
     if (scaling == MLP_SCALE_ROBUST) {
-        mlp_status st = compute(ds, MLP_SCALE_STANDARD, offset, scale, acc);
+        mlp_status st = compute(ds, MLP_SCALE_STANDARD, offset, scale, acc, detail);
         return st == MLP_OK ? robust(ds, offset, scale) : st;
     }
     size_t n = mlp_dataset_count(ds), d = mlp_dataset_input_size(ds);
@@ -162,7 +181,9 @@ static mlp_status compute(const mlp_dataset *ds, mlp_scaling scaling, float *off
     for (size_t i = 0; i < n; i++) {
         const float *row = x + i * d;
         for (size_t j = 0; j < d; j++) {
-            if (!mlp_is_finite(row[j])) return MLP_ERR_NON_FINITE;
+            if (!mlp_is_finite(row[j]))
+                return mlp_fail(detail, MLP_ERR_NON_FINITE, "ds: record %zu, input %zu is NaN "
+                                "or infinite", i, j);
             if (scaling == MLP_SCALE_MINMAX) {
                 if (row[j] < a[j]) a[j] = row[j];
                 if (row[j] > b[j]) b[j] = row[j];
@@ -193,27 +214,40 @@ static mlp_status compute(const mlp_dataset *ds, mlp_scaling scaling, float *off
 
 mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds, mlp_scaling scaling)
 {
-    if (!pre || !ds) return MLP_ERR_NULL_ARG;
-    if ((unsigned)scaling >= MLP_SCALE_COUNT) return MLP_ERR_INVALID_ARG;
-    if (mlp_dataset_input_size(ds) != pre->input_size) return MLP_ERR_DIMENSION;
+    return mlp_preprocess_fit_ex(pre, ds, scaling, NULL);
+}
+
+mlp_status mlp_preprocess_fit_ex(mlp_preprocess *pre, const mlp_dataset *ds,
+                                 mlp_scaling scaling, mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if (!ds) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ds is NULL");
+    if ((unsigned)scaling >= MLP_SCALE_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "scaling is %d, not an mlp_scaling",
+                        (int)scaling);
+    if (mlp_dataset_input_size(ds) != pre->input_size)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "ds has %zu inputs per record, pre %zu",
+                        mlp_dataset_input_size(ds), pre->input_size);
     if (scaling == MLP_SCALE_NONE) {
         set_identity(pre->offset, pre->scale, pre->input_size);
         pre->scaling = MLP_SCALE_NONE;
         return MLP_OK;
     }
-    if (mlp_dataset_count(ds) == 0) return MLP_ERR_INVALID_ARG;
+    if (mlp_dataset_count(ds) == 0)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ds has no records to fit the scaling on");
     size_t d = pre->input_size, nacc;
     if (!mlp_mul_size(d, 2 * sizeof(double), &nacc) || d > SIZE_MAX / 2)
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "%s", no_memory);
     /* Computed into scratch so that pre is unchanged on failure. */
     double *acc = mlp_mem_alloc(nacc);
     float *tmp = mlp_mem_alloc(2 * d * sizeof(float));
     if (!acc || !tmp) {
         mlp_mem_free(acc);
         mlp_mem_free(tmp);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "%s", no_memory);
     }
-    mlp_status st = compute(ds, scaling, tmp, tmp + d, acc);
+    mlp_status st = compute(ds, scaling, tmp, tmp + d, acc, detail);
+    if (st == MLP_ERR_NO_MEMORY) mlp_fail(detail, st, "%s", no_memory);
     if (st == MLP_OK) {
         memcpy(pre->offset, tmp, d * sizeof(float));
         memcpy(pre->scale, tmp + d, d * sizeof(float));
@@ -226,7 +260,17 @@ mlp_status mlp_preprocess_fit(mlp_preprocess *pre, const mlp_dataset *ds, mlp_sc
 
 mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds)
 {
-    if (!pre || !ds) return MLP_ERR_NULL_ARG;
+    return mlp_preprocess_apply_ex(pre, ds, NULL);
+}
+
+mlp_status mlp_preprocess_apply_ex(const mlp_preprocess *pre, mlp_dataset *ds,
+                                   mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if (!ds) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ds is NULL");
+    if (mlp_dataset_input_size(ds) != pre->input_size)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "ds has %zu inputs per record, pre %zu",
+                        mlp_dataset_input_size(ds), pre->input_size);
     return mlp_preprocess_apply_rows(pre, mlp_dataset_inputs(ds), mlp_dataset_count(ds),
                                      mlp_dataset_input_size(ds));
 }
@@ -234,8 +278,18 @@ mlp_status mlp_preprocess_apply(const mlp_preprocess *pre, mlp_dataset *ds)
 mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows, size_t count,
                                      size_t input_size)
 {
-    if (!pre || (!rows && count)) return MLP_ERR_NULL_ARG;
-    if (input_size != pre->input_size) return MLP_ERR_DIMENSION;
+    return mlp_preprocess_apply_rows_ex(pre, rows, count, input_size, NULL);
+}
+
+mlp_status mlp_preprocess_apply_rows_ex(const mlp_preprocess *pre, float *rows, size_t count,
+                                        size_t input_size, mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if (!rows && count)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "rows is NULL but count is %zu", count);
+    if (input_size != pre->input_size)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "input_size is %zu, pre scales %zu inputs",
+                        input_size, pre->input_size);
     if (pre->scaling == MLP_SCALE_NONE) return MLP_OK;
     const float *off = pre->offset, *sc = pre->scale;
     for (size_t i = 0; i < count; i++) {
@@ -250,16 +304,29 @@ mlp_status mlp_preprocess_apply_rows(const mlp_preprocess *pre, float *rows, siz
 mlp_status mlp_preprocess_set_scaling(mlp_preprocess *pre, mlp_scaling scaling,
                                       const float *offset, const float *scale)
 {
-    if (!pre) return MLP_ERR_NULL_ARG;
-    if ((unsigned)scaling >= MLP_SCALE_COUNT) return MLP_ERR_INVALID_ARG;
+    return mlp_preprocess_set_scaling_ex(pre, scaling, offset, scale, NULL);
+}
+
+mlp_status mlp_preprocess_set_scaling_ex(mlp_preprocess *pre, mlp_scaling scaling,
+                                         const float *offset, const float *scale,
+                                         mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if ((unsigned)scaling >= MLP_SCALE_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "scaling is %d, not an mlp_scaling",
+                        (int)scaling);
     if (scaling == MLP_SCALE_NONE) {
         set_identity(pre->offset, pre->scale, pre->input_size);
         pre->scaling = scaling;
         return MLP_OK;
     }
-    if (!offset || !scale) return MLP_ERR_NULL_ARG;
+    if (!offset || !scale)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "%s is NULL: a scaling other than "
+                        "MLP_SCALE_NONE needs both offset and scale", !offset ? "offset" : "scale");
     for (size_t j = 0; j < pre->input_size; j++)
-        if (!mlp_is_finite(offset[j]) || !mlp_is_finite(scale[j])) return MLP_ERR_NON_FINITE;
+        if (!mlp_is_finite(offset[j]) || !mlp_is_finite(scale[j]))
+            return mlp_fail(detail, MLP_ERR_NON_FINITE, "%s[%zu] is NaN or infinite",
+                            !mlp_is_finite(offset[j]) ? "offset" : "scale", j);
     if (offset != pre->offset) memmove(pre->offset, offset, pre->input_size * sizeof(float));
     if (scale != pre->scale) memmove(pre->scale, scale, pre->input_size * sizeof(float));
     pre->scaling = scaling;
@@ -278,14 +345,31 @@ mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
                                          const char *label_name, long label_index,
                                          size_t class_count, const char *const *class_names)
 {
-    if (!pre) return MLP_ERR_NULL_ARG;
-    if ((unsigned)task >= MLP_TASK_COUNT || label_index < -1) return MLP_ERR_INVALID_ARG;
+    return mlp_preprocess_set_label_info_ex(pre, task, label_name, label_index, class_count,
+                                            class_names, NULL);
+}
+
+mlp_status mlp_preprocess_set_label_info_ex(mlp_preprocess *pre, mlp_task task,
+                                            const char *label_name, long label_index,
+                                            size_t class_count,
+                                            const char *const *class_names,
+                                            mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if ((unsigned)task >= MLP_TASK_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "task is %d, not an mlp_task", (int)task);
+    if (label_index < -1)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "label_index is %ld: a column index, or "
+                        "-1 for none", label_index);
     char **names = NULL, *label = NULL;
     mlp_status st = copy_names(&names, class_names, class_count);
-    if (st != MLP_OK) return st;
+    if (st == MLP_ERR_NULL_ARG)
+        return mlp_fail(detail, st, "class_names (or one of its %zu names) is NULL",
+                        class_count);
+    if (st != MLP_OK) return mlp_fail(detail, st, "no memory for %zu class names", class_count);
     if (label_name && !(label = mlp_mem_strdup(label_name))) {
         free_names(names, class_count);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for label_name");
     }
     mlp_mem_free(pre->label_name);
     free_names(pre->class_names, pre->class_count);
@@ -299,16 +383,24 @@ mlp_status mlp_preprocess_set_label_info(mlp_preprocess *pre, mlp_task task,
 
 mlp_status mlp_preprocess_set_labels(mlp_preprocess *pre, const mlp_dataset *ds, mlp_task task)
 {
-    if (!pre || !ds) return MLP_ERR_NULL_ARG;
+    return mlp_preprocess_set_labels_ex(pre, ds, task, NULL);
+}
+
+mlp_status mlp_preprocess_set_labels_ex(mlp_preprocess *pre, const mlp_dataset *ds,
+                                        mlp_task task, mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
+    if (!ds) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ds is NULL");
     size_t n = mlp_dataset_class_count(ds);
     const char **names = NULL;
     if (n) {
         names = mlp_mem_alloc(n * sizeof *names);
-        if (!names) return MLP_ERR_NO_MEMORY;
+        if (!names) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for %zu class names", n);
         for (size_t i = 0; i < n; i++) names[i] = mlp_dataset_class_name(ds, i);
     }
-    mlp_status st = mlp_preprocess_set_label_info(pre, task, mlp_dataset_label_name(ds),
-                                                  mlp_dataset_label_index(ds), n, names);
+    mlp_status st = mlp_preprocess_set_label_info_ex(pre, task, mlp_dataset_label_name(ds),
+                                                     mlp_dataset_label_index(ds), n, names,
+                                                     detail);
     mlp_mem_free(names);
     return st;
 }
@@ -334,11 +426,19 @@ const char *mlp_preprocess_class_name(const mlp_preprocess *pre, size_t index)
 
 mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre, const mlp_table_encoding *enc)
 {
-    if (!pre) return MLP_ERR_NULL_ARG;
+    return mlp_preprocess_set_encoding_ex(pre, enc, NULL);
+}
+
+mlp_status mlp_preprocess_set_encoding_ex(mlp_preprocess *pre, const mlp_table_encoding *enc,
+                                          mlp_error_detail *detail)
+{
+    if (!pre) return mlp_fail(detail, MLP_ERR_NULL_ARG, "pre is NULL");
     mlp_table_encoding *copy = NULL;
-    if (enc && mlp_table_encoding_input_size(enc) != pre->input_size) return MLP_ERR_DIMENSION;
+    if (enc && mlp_table_encoding_input_size(enc) != pre->input_size)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "enc makes %zu inputs, pre scales %zu",
+                        mlp_table_encoding_input_size(enc), pre->input_size);
     if (enc) {
-        mlp_status st = mlp_table_encoding_clone(&copy, enc);
+        mlp_status st = mlp_table_encoding_clone_ex(&copy, enc, detail);
         if (st != MLP_OK) return st;
     }
     mlp_table_encoding_free(pre->encoding);
@@ -349,4 +449,15 @@ mlp_status mlp_preprocess_set_encoding(mlp_preprocess *pre, const mlp_table_enco
 const mlp_table_encoding *mlp_preprocess_encoding(const mlp_preprocess *pre)
 {
     return pre ? pre->encoding : NULL;
+}
+
+/* The cache's file keeps the plain setter; its two checks are made here first, in words. */
+mlp_status mlp_csv_cache_set_preprocess_ex(mlp_csv_cache *cache, const mlp_preprocess *pre,
+                                           mlp_error_detail *detail)
+{
+    if (!cache) return mlp_fail(detail, MLP_ERR_NULL_ARG, "cache is NULL");
+    if (pre && pre->input_size != mlp_csv_cache_input_size(cache))
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "pre scales %zu inputs, the cache's records "
+                        "have %zu", pre->input_size, mlp_csv_cache_input_size(cache));
+    return mlp_csv_cache_set_preprocess(cache, pre);
 }

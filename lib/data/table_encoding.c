@@ -83,9 +83,16 @@ static char **copy_strings(char *const *s, size_t n)
 
 mlp_status mlp_table_encoding_clone(mlp_table_encoding **out, const mlp_table_encoding *enc)
 {
-    if (!out || !enc) return MLP_ERR_NULL_ARG;
+    return mlp_table_encoding_clone_ex(out, enc, NULL);
+}
+
+mlp_status mlp_table_encoding_clone_ex(mlp_table_encoding **out, const mlp_table_encoding *enc,
+                                       mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!enc) return mlp_fail(detail, MLP_ERR_NULL_ARG, "enc is NULL");
     mlp_table_encoding *c = mlp_table_encoding_alloc(enc->n_columns, enc->n_labels);
-    if (!c) return MLP_ERR_NO_MEMORY;
+    if (!c) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for a copy of enc");
     memcpy(c->label_cols, enc->label_cols, enc->n_labels * sizeof *c->label_cols);
     c->task = enc->task;
     c->has_names = enc->has_names;
@@ -113,7 +120,7 @@ mlp_status mlp_table_encoding_clone(mlp_table_encoding **out, const mlp_table_en
     }
     if (!ok) {
         mlp_table_encoding_free(c);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for a copy of enc");
     }
     *out = c;
     return MLP_OK;

@@ -61,17 +61,20 @@ void mlp_workspace_free(mlp_workspace *ws)
 /* A workspace for training (deltas, gradient) or for inference only (activations, and a
  * max_batch x n_0 buffer where mlp_forward copies inputs that lie in the outputs). */
 static mlp_status workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch,
-                                   int training)
+                                   int training, mlp_error_detail *detail)
 {
-    if (!out || !net) return MLP_ERR_NULL_ARG;
-    if (max_batch == 0 || max_batch > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS: int */
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (max_batch == 0 || max_batch > INT_MAX) /* BLAS takes int sizes */
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "max_batch is %zu, outside [1, INT_MAX]",
+                        max_batch);
     mlp_workspace *ws = mlp_mem_calloc(1, sizeof *ws);
-    if (!ws) return MLP_ERR_NO_MEMORY;
+    if (!ws) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the workspace");
     mlp_status st = mlp_net_create(&ws->shape, net->n_layers, net->sizes, net->activations,
                                    net->bias_mode);
     if (st != MLP_OK) {
         mlp_mem_free(ws);
-        return st;
+        return mlp_fail(detail, st, "no memory for the workspace");
     }
     /* The shape keeps no parameters: only the topology is compared. */
     mlp_mem_free(ws->shape->params);
@@ -95,7 +98,8 @@ static mlp_status workspace_create(mlp_workspace **out, const mlp_net *net, size
     ok = ok && mlp_one_record_plan_init(&ws->plan, L) == MLP_OK;
     if (!ok) {
         mlp_workspace_free(ws);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for a workspace of %zu records",
+                        max_batch);
     }
     if (training) memset(ws->grad, 0, net->param_count * sizeof *ws->grad);
     size_t floats = ws->delta_count + max_batch * net->sizes[L]; /* delta, logits */
@@ -109,16 +113,28 @@ static mlp_status workspace_create(mlp_workspace **out, const mlp_net *net, size
 
 mlp_status mlp_workspace_create(mlp_workspace **out, const mlp_net *net, size_t max_batch)
 {
-    return workspace_create(out, net, max_batch, 1);
+    return mlp_workspace_create_ex(out, net, max_batch, NULL);
 }
 
-/* A quantized net's inference workspaces start in int8: quantizing is asking for it. */
+mlp_status mlp_workspace_create_ex(mlp_workspace **out, const mlp_net *net, size_t max_batch,
+                                   mlp_error_detail *detail)
+{
+    return workspace_create(out, net, max_batch, 1, detail);
+}
+
 mlp_status mlp_workspace_create_inference(mlp_workspace **out, const mlp_net *net,
                                           size_t max_batch)
 {
-    mlp_status st = workspace_create(out, net, max_batch, 0);
+    return mlp_workspace_create_inference_ex(out, net, max_batch, NULL);
+}
+
+/* A quantized net's inference workspaces start in int8: quantizing is asking for it. */
+mlp_status mlp_workspace_create_inference_ex(mlp_workspace **out, const mlp_net *net,
+                                             size_t max_batch, mlp_error_detail *detail)
+{
+    mlp_status st = workspace_create(out, net, max_batch, 0, detail);
     if (st == MLP_OK && mlp_int8_ready(net) &&
-        (st = mlp_workspace_set_precision(*out, MLP_PRECISION_INT8)) != MLP_OK) {
+        (st = mlp_workspace_set_precision_ex(*out, MLP_PRECISION_INT8, detail)) != MLP_OK) {
         mlp_workspace_free(*out);
         *out = NULL;
     }
@@ -131,16 +147,27 @@ size_t mlp_workspace_max_batch(const mlp_workspace *ws) { return ws ? ws->max_ba
 
 mlp_status mlp_workspace_set_dropout(mlp_workspace *ws, float rate, uint64_t seed)
 {
-    if (!ws) return MLP_ERR_NULL_ARG;
-    if (!mlp_is_finite(rate)) return MLP_ERR_NON_FINITE;
-    if (rate < 0.0f || rate >= 1.0f || !ws->training) return MLP_ERR_INVALID_ARG;
+    return mlp_workspace_set_dropout_ex(ws, rate, seed, NULL);
+}
+
+mlp_status mlp_workspace_set_dropout_ex(mlp_workspace *ws, float rate, uint64_t seed,
+                                        mlp_error_detail *detail)
+{
+    if (!ws) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ws is NULL");
+    if (!mlp_is_finite(rate))
+        return mlp_fail(detail, MLP_ERR_NON_FINITE, "rate is NaN or infinite");
+    if (rate < 0.0f || rate >= 1.0f)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "rate is %g, outside [0, 1)", (double)rate);
+    if (!ws->training)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ws is an inference workspace: dropout "
+                        "needs one from mlp_workspace_create");
     /* Allocate everything first so that a failure leaves the old setting intact. */
     float **mask = alloc_hidden_rows(ws, rate > 0.0f);
     float **undropped = alloc_hidden_rows(ws, rate > 0.0f);
     if (!mask || !undropped) {
         free_rows(mask, ws->shape->n_layers);
         free_rows(undropped, ws->shape->n_layers);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for the dropout masks");
     }
     free_rows(ws->mask, ws->shape->n_layers);
     free_rows(ws->undropped, ws->shape->n_layers);
@@ -165,17 +192,33 @@ mlp_status mlp_precision_supported(mlp_precision precision, mlp_error_detail *de
 
 mlp_status mlp_workspace_set_precision(mlp_workspace *ws, mlp_precision precision)
 {
-    if (!ws) return MLP_ERR_NULL_ARG;
-    mlp_status st = mlp_precision_supported(precision, NULL);
+    return mlp_workspace_set_precision_ex(ws, precision, NULL);
+}
+
+mlp_status mlp_workspace_set_precision_ex(mlp_workspace *ws, mlp_precision precision,
+                                          mlp_error_detail *detail)
+{
+    if (!ws) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ws is NULL");
+    if ((unsigned)precision >= MLP_PRECISION_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "precision is %d, not an mlp_precision",
+                        (int)precision);
+    mlp_status st = mlp_precision_supported(precision, detail);
     if (st != MLP_OK) return st;
     if (precision == mlp_workspace_precision(ws)) return MLP_OK;
-    if (precision == MLP_PRECISION_INT8 && ws->training) return MLP_ERR_INVALID_ARG;
+    if (precision == MLP_PRECISION_INT8 && ws->training)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ws is a training workspace: int8 runs "
+                        "in one from mlp_workspace_create_inference");
     mlp_bf16 *b = NULL;
     mlp_int8_scratch *q = NULL;
     size_t bytes = 0;
     if (precision == MLP_PRECISION_BF16) st = mlp_bf16_create(&b, ws, &bytes);
     if (precision == MLP_PRECISION_INT8) st = mlp_int8_scratch_create(&q, ws, &bytes);
-    if (st != MLP_OK) return st;
+    if (st == MLP_ERR_NO_MEMORY)
+        return mlp_fail(detail, st, "no memory for the workspace's %s state",
+                        precision == MLP_PRECISION_BF16 ? "bf16" : "int8");
+    if (st != MLP_OK)
+        return mlp_fail(detail, st, "the net cannot run in %s",
+                        precision == MLP_PRECISION_BF16 ? "bf16" : "int8");
     mlp_bf16_free(ws->bf16);
     mlp_int8_scratch_free(ws->int8);
     if (!ws->training && ws->int8 && !ws->packed) { /* the threads were for int8 alone */
@@ -233,4 +276,24 @@ mlp_status mlp_workspace_check(const mlp_workspace *ws, const mlp_net *net, size
     if (batch > ws->max_batch) return MLP_ERR_BATCH_TOO_LARGE;
     if (ws->int8 && !mlp_int8_ready(net)) return MLP_ERR_STATE; /* none, or stale */
     return MLP_OK;
+}
+
+/* The checks are made here, with their messages, and again by the base call (in the bf16
+ * layer rule), which stays the plain setter. */
+mlp_status mlp_workspace_set_layer_precision_ex(mlp_workspace *ws, size_t layer,
+                                                mlp_precision precision,
+                                                mlp_error_detail *detail)
+{
+    if (!ws) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ws is NULL");
+    if (layer >= ws->shape->n_layers)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "layer is %zu, but the net has %zu weight "
+                        "layers", layer, ws->shape->n_layers);
+    if (precision != MLP_PRECISION_BF16 && precision != MLP_PRECISION_FP32)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "precision is %d: a layer of a bf16 "
+                        "workspace runs in MLP_PRECISION_BF16 or MLP_PRECISION_FP32",
+                        (int)precision);
+    if (!ws->bf16)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ws does not run in bf16: set its "
+                        "precision to MLP_PRECISION_BF16 first");
+    return mlp_workspace_set_layer_precision(ws, layer, precision);
 }

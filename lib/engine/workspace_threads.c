@@ -259,13 +259,23 @@ static mlp_status pool_create(mlp_ws_pool **out, int n, size_t max_width)
 
 mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
 {
-    if (!ws) return MLP_ERR_NULL_ARG;
-    if (n < 1 || n > MAX_THREADS || (!ws->training && ws->bf16)) return MLP_ERR_INVALID_ARG;
+    return mlp_workspace_set_threads_ex(ws, n, NULL);
+}
+
+mlp_status mlp_workspace_set_threads_ex(mlp_workspace *ws, int n, mlp_error_detail *detail)
+{
+    if (!ws) return mlp_fail(detail, MLP_ERR_NULL_ARG, "ws is NULL");
+    if (n < 1 || n > MAX_THREADS)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "n is %d, outside [1, %d]", n, MAX_THREADS);
+    if (!ws->training && ws->bf16)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "ws runs in bf16, which oneDNN threads "
+                        "itself: set threads before the precision, or on a float workspace");
     const int new_team = n != mlp_ws_pool_size(ws->pool);
     mlp_ws_pool *fresh = NULL;
     if (new_team && n > 1) {
         mlp_status st = pool_create(&fresh, n, ws->shape->max_width);
-        if (st != MLP_OK) return st; /* the old team, if any, is untouched */
+        if (st != MLP_OK) /* the old team, if any, is untouched */
+            return mlp_fail(detail, st, "%d threads could not be started", n);
     }
     /* An inference workspace's float passes run from packed weights from now on, where this
      * CPU has the kernels (packed.h), split across the team; int8 passes split without. */
@@ -274,7 +284,7 @@ mlp_status mlp_workspace_set_threads(mlp_workspace *ws, int n)
         mlp_status st = mlp_packed_reserve(&ws->packed, ws->shape, n, &grew);
         if (st != MLP_OK) { /* nothing changed */
             mlp_ws_pool_free(fresh);
-            return st;
+            return mlp_fail(detail, st, "no memory for the packed weights of %d threads", n);
         }
         ws->bytes += grew;
     }

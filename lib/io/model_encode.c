@@ -132,22 +132,34 @@ typedef struct image_plan {
 } image_plan;
 
 static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
-                             const mlp_optimizer *opt, image_plan *ip)
+                             const mlp_optimizer *opt, image_plan *ip, mlp_error_detail *d)
 {
     size_t L = mlp_net_layer_count(net);
-    if (L == 0 || L > UINT32_MAX) return MLP_ERR_INVALID_ARG;
+    if (L == 0 || L > UINT32_MAX)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "net has %zu layers", L);
     ip->net = net_body_size(net);
     ip->pre = ip->opt = ip->table = 0;
     mlp_status st;
-    if (pre && (st = check_preprocess(pre, net, &ip->pre)) != MLP_OK) return st;
+    if (pre && (st = check_preprocess(pre, net, &ip->pre)) != MLP_OK)
+        return st == MLP_ERR_DIMENSION
+                   ? mlp_fail(d, st, "pre has %zu inputs and %zu classes, net %zu inputs and "
+                              "%zu outputs", mlp_preprocess_input_size(pre),
+                              mlp_preprocess_class_count(pre), mlp_net_input_size(net),
+                              mlp_net_output_size(net))
+                   : mlp_fail(d, st, "pre holds an out-of-range setting or a NaN or infinite "
+                              "offset or scale");
     const mlp_table_encoding *enc = pre ? mlp_preprocess_encoding(pre) : NULL;
-    if (enc && !(ip->table = mlp_model_table_size(enc))) return MLP_ERR_INVALID_ARG;
-    if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK) return st;
-    if (!mlp_all_finite(mlp_net_params_const(net), mlp_net_param_count(net))) return MLP_ERR_NON_FINITE;
+    if (enc && !(ip->table = mlp_model_table_size(enc)))
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "pre's table encoding is too large to store");
+    if (opt && (st = check_optimizer(opt, net, &ip->opt)) != MLP_OK)
+        return mlp_fail(d, st, "opt was made for a net of another topology than net");
+    if (!mlp_all_finite(mlp_net_params_const(net), mlp_net_param_count(net)))
+        return mlp_fail(d, MLP_ERR_NON_FINITE, "net holds a NaN or infinite parameter");
     if (opt) {
         size_t n;
         const float *state = mlp_optimizer_state_const(opt, &n);
-        if (!mlp_all_finite(state, n)) return MLP_ERR_NON_FINITE;
+        if (!mlp_all_finite(state, n))
+            return mlp_fail(d, MLP_ERR_NON_FINITE, "opt holds a NaN or infinite state value");
     }
     uint64_t total = MODEL_HEADER_LEN + SECTION_HEADER_LEN + ip->net + MODEL_CRC_LEN;
     if (pre) total += SECTION_HEADER_LEN + ip->pre;
@@ -156,10 +168,14 @@ static mlp_status plan_image(const mlp_net *net, const mlp_preprocess *pre,
     ip->has_prec = mlp_net_trained_precision(net) != MLP_PRECISION_FP32;
     if (ip->has_prec) total += SECTION_HEADER_LEN + PREC_LEN;
     /* Stale int8 weights (the parameters changed since) would be saved as if current. */
-    if (net->int8 && !mlp_int8_ready(net)) return MLP_ERR_STATE;
+    if (net->int8 && !mlp_int8_ready(net))
+        return mlp_fail(d, MLP_ERR_STATE, "net's int8 weights are stale (its parameters "
+                        "changed since it was quantized): quantize it again");
     ip->int8 = mlp_model_int8_size(net);
     if (ip->int8) total += SECTION_HEADER_LEN + ip->int8;
-    if (total > MODEL_MAX_BYTES || total > SIZE_MAX) return MLP_ERR_INVALID_ARG;
+    if (total > MODEL_MAX_BYTES || total > SIZE_MAX)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "the image (%llu bytes) is larger than a model "
+                        "file may be", (unsigned long long)total);
     ip->total = total;
     return MLP_OK;
 }
@@ -203,19 +219,32 @@ static size_t write_image(unsigned char *p, const image_plan *ip, const mlp_net 
     return w.pos + MODEL_CRC_LEN;
 }
 
+static const char image_size_bug[] = "the image's planned and written sizes differ";
+
 mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *net,
                                      const mlp_preprocess *pre, const mlp_optimizer *opt,
                                      size_t epoch)
 {
-    if (!data || !size || !net) return MLP_ERR_NULL_ARG;
+    return mlp_model_write_parts_mem_ex(data, size, net, pre, opt, epoch, NULL);
+}
+
+mlp_status mlp_model_write_parts_mem_ex(void **data, size_t *size, const mlp_net *net,
+                                        const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                        size_t epoch, mlp_error_detail *detail)
+{
+    if (!data) return mlp_fail(detail, MLP_ERR_NULL_ARG, "data is NULL");
+    if (!size) return mlp_fail(detail, MLP_ERR_NULL_ARG, "size is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
     image_plan ip;
-    mlp_status st = plan_image(net, pre, opt, &ip);
+    mlp_status st = plan_image(net, pre, opt, &ip, detail);
     if (st != MLP_OK) return st;
     unsigned char *p = mlp_mem_alloc((size_t)ip.total);
-    if (!p) return MLP_ERR_NO_MEMORY;
+    if (!p)
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for an image of %llu bytes",
+                        (unsigned long long)ip.total);
     if (write_image(p, &ip, net, pre, opt, epoch) != ip.total) {
         mlp_mem_free(p);
-        return MLP_ERR_INVALID_ARG;
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "%s", image_size_bug);
     }
     *data = p;
     *size = (size_t)ip.total;
@@ -225,9 +254,17 @@ mlp_status mlp_model_write_parts_mem(void **data, size_t *size, const mlp_net *n
 mlp_status mlp_model_write_parts_size(size_t *size, const mlp_net *net, const mlp_preprocess *pre,
                                       const mlp_optimizer *opt)
 {
-    if (!size || !net) return MLP_ERR_NULL_ARG;
+    return mlp_model_write_parts_size_ex(size, net, pre, opt, NULL);
+}
+
+mlp_status mlp_model_write_parts_size_ex(size_t *size, const mlp_net *net,
+                                         const mlp_preprocess *pre, const mlp_optimizer *opt,
+                                         mlp_error_detail *detail)
+{
+    if (!size) return mlp_fail(detail, MLP_ERR_NULL_ARG, "size is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
     image_plan ip;
-    mlp_status st = plan_image(net, pre, opt, &ip);
+    mlp_status st = plan_image(net, pre, opt, &ip, detail);
     if (st == MLP_OK) *size = (size_t)ip.total;
     return st;
 }
@@ -236,12 +273,26 @@ mlp_status mlp_model_write_parts_into(void *buf, size_t capacity, size_t *writte
                                       const mlp_net *net, const mlp_preprocess *pre,
                                       const mlp_optimizer *opt, size_t epoch)
 {
-    if (!buf || !written || !net) return MLP_ERR_NULL_ARG;
+    return mlp_model_write_parts_into_ex(buf, capacity, written, net, pre, opt, epoch, NULL);
+}
+
+mlp_status mlp_model_write_parts_into_ex(void *buf, size_t capacity, size_t *written,
+                                         const mlp_net *net, const mlp_preprocess *pre,
+                                         const mlp_optimizer *opt, size_t epoch,
+                                         mlp_error_detail *detail)
+{
+    if (!buf) return mlp_fail(detail, MLP_ERR_NULL_ARG, "buf is NULL");
+    if (!written) return mlp_fail(detail, MLP_ERR_NULL_ARG, "written is NULL");
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
     image_plan ip;
-    mlp_status st = plan_image(net, pre, opt, &ip);
+    mlp_status st = plan_image(net, pre, opt, &ip, detail);
     if (st != MLP_OK) return st;
-    if (capacity < ip.total) return MLP_ERR_DIMENSION;
-    if (write_image(buf, &ip, net, pre, opt, epoch) != ip.total) return MLP_ERR_INVALID_ARG;
+    if (capacity < ip.total)
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "capacity is %zu bytes, the image needs "
+                        "%llu (mlp_model_write_parts_size)", capacity,
+                        (unsigned long long)ip.total);
+    if (write_image(buf, &ip, net, pre, opt, epoch) != ip.total)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "%s", image_size_bug);
     *written = (size_t)ip.total;
     return MLP_OK;
 }

@@ -91,22 +91,51 @@ static mlp_status init_weights(mlp_net *net, size_t k, mlp_init scheme)
     }
 }
 
+/* What a failed init_weights of layer k says: the scheme was checked before. */
+static mlp_status init_failed(mlp_error_detail *detail, mlp_status st, size_t k)
+{
+    if (st == MLP_ERR_NO_MEMORY)
+        return mlp_fail(detail, st, "no memory to initialise layer %zu", k);
+    if (st == MLP_ERR_NUMERICAL)
+        return mlp_fail(detail, st, "the QR factorisation of layer %zu's orthogonal weights "
+                        "failed", k);
+    return mlp_fail(detail, st, "layer %zu is too large for orthogonal initialisation", k);
+}
+
 mlp_status mlp_net_init_layer(mlp_net *net, size_t layer, mlp_init scheme)
 {
-    if (!net) return MLP_ERR_NULL_ARG;
-    if (layer >= net->n_layers || (unsigned)scheme >= MLP_INIT_COUNT) return MLP_ERR_INVALID_ARG;
+    return mlp_net_init_layer_ex(net, layer, scheme, NULL);
+}
+
+mlp_status mlp_net_init_layer_ex(mlp_net *net, size_t layer, mlp_init scheme,
+                                 mlp_error_detail *detail)
+{
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (layer >= net->n_layers)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "layer is %zu, but the net has %zu weight "
+                        "layers (0 to %zu)", layer, net->n_layers, net->n_layers - 1);
+    if ((unsigned)scheme >= MLP_INIT_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "scheme is %d, not an mlp_init", (int)scheme);
     net->param_version++;
-    return init_weights(net, layer, scheme);
+    mlp_status st = init_weights(net, layer, scheme);
+    return st == MLP_OK ? st : init_failed(detail, st, layer);
 }
 
 mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed)
 {
-    if (!net) return MLP_ERR_NULL_ARG;
-    if ((unsigned)scheme >= MLP_INIT_COUNT) return MLP_ERR_INVALID_ARG;
+    return mlp_net_init_ex(net, scheme, seed, NULL);
+}
+
+mlp_status mlp_net_init_ex(mlp_net *net, mlp_init scheme, uint64_t seed,
+                           mlp_error_detail *detail)
+{
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if ((unsigned)scheme >= MLP_INIT_COUNT)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "scheme is %d, not an mlp_init", (int)scheme);
     net->param_version++;
     /* Work on a copy so that a failure (out of memory in QR) changes nothing. */
     float *saved = mlp_mem_alloc(net->param_count * sizeof *saved);
-    if (!saved) return MLP_ERR_NO_MEMORY;
+    if (!saved) return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory to initialise the net");
     memcpy(saved, net->params, net->param_count * sizeof *saved);
     mlp_rng saved_rng = net->rng;
     mlp_rng_seed(&net->rng, seed);
@@ -117,7 +146,7 @@ mlp_status mlp_net_init(mlp_net *net, mlp_init scheme, uint64_t seed)
             memcpy(net->params, saved, net->param_count * sizeof *saved);
             net->rng = saved_rng;
             mlp_mem_free(saved);
-            return st;
+            return init_failed(detail, st, k);
         }
     }
     mlp_mem_free(saved);

@@ -148,17 +148,23 @@ void mlp_net_free(mlp_net *net)
 
 mlp_status mlp_net_clone(mlp_net **out, const mlp_net *src)
 {
-    if (!out || !src) return MLP_ERR_NULL_ARG;
+    return mlp_net_clone_ex(out, src, NULL);
+}
+
+mlp_status mlp_net_clone_ex(mlp_net **out, const mlp_net *src, mlp_error_detail *detail)
+{
+    if (!out) return mlp_fail(detail, MLP_ERR_NULL_ARG, "out is NULL");
+    if (!src) return mlp_fail(detail, MLP_ERR_NULL_ARG, "src is NULL");
     mlp_net *net;
     mlp_status st = mlp_net_create(&net, src->n_layers, src->sizes, src->activations, src->bias_mode);
-    if (st != MLP_OK) return st;
+    if (st != MLP_OK) return mlp_fail(detail, st, "no memory for a copy of src");
     memcpy(net->params, src->params, src->param_count * sizeof *src->params);
     net->rng = src->rng;
     net->trained_precision = src->trained_precision;
     net->param_version = src->param_version; /* the int8 weights below stay as current */
     if (src->int8 && !(net->int8 = mlp_int8_net_clone(src->int8))) {
         mlp_net_free(net);
-        return MLP_ERR_NO_MEMORY;
+        return mlp_fail(detail, MLP_ERR_NO_MEMORY, "no memory for a copy of src's int8 weights");
     }
     *out = net;
     return MLP_OK;
@@ -179,8 +185,17 @@ int mlp_net_same_topology(const mlp_net *a, const mlp_net *b)
 
 mlp_status mlp_net_copy_params(mlp_net *dst, const mlp_net *src)
 {
-    if (!dst || !src) return MLP_ERR_NULL_ARG;
-    if (!mlp_net_same_topology(dst, src)) return MLP_ERR_DIMENSION;
+    return mlp_net_copy_params_ex(dst, src, NULL);
+}
+
+mlp_status mlp_net_copy_params_ex(mlp_net *dst, const mlp_net *src, mlp_error_detail *detail)
+{
+    if (!dst) return mlp_fail(detail, MLP_ERR_NULL_ARG, "dst is NULL");
+    if (!src) return mlp_fail(detail, MLP_ERR_NULL_ARG, "src is NULL");
+    if (!mlp_net_same_topology(dst, src))
+        return mlp_fail(detail, MLP_ERR_DIMENSION, "src (%zu parameters) has another topology "
+                        "than dst (%zu): layer sizes, activations and bias mode must agree",
+                        src->param_count, dst->param_count);
     memcpy(dst->params, src->params, src->param_count * sizeof *src->params);
     dst->param_version++;
     return MLP_OK;
@@ -193,7 +208,15 @@ void mlp_net_seed(mlp_net *net, uint64_t seed)
 
 mlp_status mlp_net_shuffle(mlp_net *net, size_t *order, size_t count)
 {
-    if (!net || (!order && count > 0)) return MLP_ERR_NULL_ARG;
+    return mlp_net_shuffle_ex(net, order, count, NULL);
+}
+
+mlp_status mlp_net_shuffle_ex(mlp_net *net, size_t *order, size_t count,
+                              mlp_error_detail *detail)
+{
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (!order && count > 0)
+        return mlp_fail(detail, MLP_ERR_NULL_ARG, "order is NULL but count is %zu", count);
     mlp_rng_shuffle(&net->rng, order, count);
     return MLP_OK;
 }
@@ -205,8 +228,17 @@ void mlp_net_rng_state(const mlp_net *net, uint64_t state[MLP_RNG_STATE_WORDS])
 
 mlp_status mlp_net_set_rng_state(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS])
 {
-    if (!net || !state) return MLP_ERR_NULL_ARG;
-    if (!(state[0] | state[1] | state[2] | state[3])) return MLP_ERR_INVALID_ARG; /* a fixed point */
+    return mlp_net_set_rng_state_ex(net, state, NULL);
+}
+
+mlp_status mlp_net_set_rng_state_ex(mlp_net *net, const uint64_t state[MLP_RNG_STATE_WORDS],
+                                    mlp_error_detail *detail)
+{
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (!state) return mlp_fail(detail, MLP_ERR_NULL_ARG, "state is NULL");
+    if (!(state[0] | state[1] | state[2] | state[3])) /* the generator's fixed point */
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "state is all zero, which the generator "
+                        "never leaves: take it from mlp_net_rng_state");
     memcpy(net->rng.s, state, sizeof net->rng.s);
     return MLP_OK;
 }

@@ -148,7 +148,12 @@ const mlp_optimizer_config *mlp_optimizer_settings(const mlp_optimizer *opt)
 
 mlp_status mlp_optimizer_set_epoch(mlp_optimizer *opt, size_t epoch)
 {
-    if (!opt) return MLP_ERR_NULL_ARG;
+    return mlp_optimizer_set_epoch_ex(opt, epoch, NULL);
+}
+
+mlp_status mlp_optimizer_set_epoch_ex(mlp_optimizer *opt, size_t epoch, mlp_error_detail *detail)
+{
+    if (!opt) return mlp_fail(detail, MLP_ERR_NULL_ARG, "opt is NULL");
     const mlp_optimizer_config *c = &opt->config;
     double lr = c->learning_rate;
     if (c->schedule == MLP_SCHEDULE_STEP) {
@@ -166,8 +171,16 @@ uint64_t mlp_optimizer_step_count(const mlp_optimizer *opt) { return opt ? opt->
 
 mlp_status mlp_optimizer_set_step_count(mlp_optimizer *opt, uint64_t steps)
 {
-    if (!opt) return MLP_ERR_NULL_ARG;
-    if (steps > MLP_OPTIMIZER_MAX_STEPS) return MLP_ERR_INVALID_ARG;
+    return mlp_optimizer_set_step_count_ex(opt, steps, NULL);
+}
+
+mlp_status mlp_optimizer_set_step_count_ex(mlp_optimizer *opt, uint64_t steps,
+                                           mlp_error_detail *detail)
+{
+    if (!opt) return mlp_fail(detail, MLP_ERR_NULL_ARG, "opt is NULL");
+    if (steps > MLP_OPTIMIZER_MAX_STEPS)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "steps is %llu, more than "
+                        "MLP_OPTIMIZER_MAX_STEPS", (unsigned long long)steps);
     opt->steps = steps;
     return MLP_OK;
 }
@@ -323,6 +336,48 @@ mlp_status mlp_optimizer_step_range(mlp_optimizer *opt, mlp_net *net, const floa
 {
     static const float none = 0.0f; /* count 0: grad may be NULL */
     return step_range(opt, net, count ? grad : (grad ? grad : &none), batch, first, count, NULL);
+}
+
+/* After step_range failed (changing nothing): its checks again, in its order, with words.
+ * The steps themselves stay free of them. */
+static mlp_status step_detail(const mlp_optimizer *opt, const mlp_net *net, const float *grad,
+                              size_t batch, size_t first, size_t n, mlp_status st,
+                              mlp_error_detail *d)
+{
+    if (!opt) return mlp_fail(d, st, "opt is NULL");
+    if (!net) return mlp_fail(d, st, "net is NULL");
+    if (!grad) return mlp_fail(d, st, "grad is NULL");
+    if (!mlp_net_same_topology(opt->shape, net))
+        return mlp_fail(d, st, "opt was made for a net of another topology than net");
+    if (batch == 0) return mlp_fail(d, st, "batch is 0: the gradient of no records");
+    if (!mlp_optimizer_steps_left(opt, 1))
+        return mlp_fail(d, st, "opt has made MLP_OPTIMIZER_MAX_STEPS steps: no more can be "
+                        "counted");
+    if (first > opt->n || n > opt->n - first)
+        return mlp_fail(d, st, "first %zu + count %zu is beyond the net's %zu parameters",
+                        first, n, opt->n);
+    return mlp_fail(d, st, "%s", mlp_strerror(st));
+}
+
+mlp_status mlp_optimizer_step_ex(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                 size_t batch, mlp_error_detail *detail)
+{
+    mlp_status st = mlp_optimizer_step(opt, net, grad, batch);
+    if (st != MLP_OK && detail)
+        step_detail(opt, net, grad, batch, 0, opt ? opt->n : 0, st, detail);
+    return st;
+}
+
+mlp_status mlp_optimizer_step_range_ex(mlp_optimizer *opt, mlp_net *net, const float *grad,
+                                       size_t batch, size_t first, size_t count,
+                                       mlp_error_detail *detail)
+{
+    static const float none = 0.0f;
+    mlp_status st = mlp_optimizer_step_range(opt, net, grad, batch, first, count);
+    if (st != MLP_OK && detail)
+        step_detail(opt, net, count ? grad : (grad ? grad : &none), batch, first, count, st,
+                    detail);
+    return st;
 }
 
 int mlp_optimizer_fits(const mlp_optimizer *opt, const mlp_net *net)

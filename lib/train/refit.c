@@ -25,19 +25,37 @@ static void features_to_double(const float *h, size_t rows, size_t width, int wi
 mlp_status mlp_refit_output_layer(mlp_net *net, const float *inputs, const float *targets,
                                   size_t count, float lambda)
 {
-    if (!net || !inputs || !targets) return MLP_ERR_NULL_ARG;
-    if (!mlp_is_finite(lambda)) return MLP_ERR_NON_FINITE;
-    if (count == 0 || lambda < 0.0f) return MLP_ERR_INVALID_ARG;
+    return mlp_refit_output_layer_ex(net, inputs, targets, count, lambda, NULL);
+}
+
+mlp_status mlp_refit_output_layer_ex(mlp_net *net, const float *inputs, const float *targets,
+                                     size_t count, float lambda, mlp_error_detail *detail)
+{
+    if (!net) return mlp_fail(detail, MLP_ERR_NULL_ARG, "net is NULL");
+    if (!inputs) return mlp_fail(detail, MLP_ERR_NULL_ARG, "inputs is NULL");
+    if (!targets) return mlp_fail(detail, MLP_ERR_NULL_ARG, "targets is NULL");
+    if (!mlp_is_finite(lambda))
+        return mlp_fail(detail, MLP_ERR_NON_FINITE, "lambda is NaN or infinite");
+    if (count == 0) return mlp_fail(detail, MLP_ERR_INVALID_ARG, "count is 0: no records");
+    if (lambda < 0.0f)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "lambda is %g, below 0", (double)lambda);
     const size_t L = net->n_layers, last = L - 1;
-    if (net->activations[last] != MLP_ACT_LINEAR ||
-        (net->bias_mode != MLP_BIAS_PER_NEURON && net->bias_mode != MLP_BIAS_NONE))
-        return MLP_ERR_INVALID_ARG;
+    if (net->activations[last] != MLP_ACT_LINEAR)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "net's output layer is not linear: the "
+                        "closed form holds for a linear output layer only");
+    if (net->bias_mode != MLP_BIAS_PER_NEURON && net->bias_mode != MLP_BIAS_NONE)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "net's bias mode is neither per neuron "
+                        "nor none");
     const size_t width = net->sizes[last], nl = net->sizes[L];
     const int with_one = net->bias_mode == MLP_BIAS_PER_NEURON;
     const size_t m = width + (size_t)with_one;
-    if (m > INT_MAX) return MLP_ERR_INVALID_ARG; /* BLAS and LAPACK dimensions are int */
-    if (!mlp_all_finite(inputs, count * net->sizes[0]) || !mlp_all_finite(targets, count * nl))
-        return MLP_ERR_NON_FINITE;
+    if (m > INT_MAX) /* BLAS and LAPACK dimensions are int */
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "net's last hidden layer (%zu neurons) "
+                        "is too wide for LAPACK", width);
+    if (!mlp_all_finite(inputs, count * net->sizes[0]))
+        return mlp_fail(detail, MLP_ERR_NON_FINITE, "inputs hold a NaN or infinite value");
+    if (!mlp_all_finite(targets, count * nl))
+        return mlp_fail(detail, MLP_ERR_NON_FINITE, "targets hold a NaN or infinite value");
 
     /* Normal equations in double: (H^T H + lambda I') X = H^T Y, X = [W^T; b^T]. LAPACK works
      * column-major: the upper triangle of the row-major H^T H is its column-major lower
@@ -92,5 +110,8 @@ done:
     mlp_mem_free(aty);
     mlp_mem_free(hd);
     mlp_mem_free(yd);
+    if (st == MLP_ERR_NUMERICAL)
+        return mlp_fail(detail, st, "the ridge system is singular or overflows: raise lambda");
+    if (st != MLP_OK) return mlp_fail(detail, st, "no memory for the refit of %zu records", count);
     return st;
 }
