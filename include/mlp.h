@@ -43,18 +43,17 @@
  * Errors, one rule everywhere: every fallible call returns mlp_status (MLP_OK or the reason;
  * mlp_strerror gives its words), and on failure nothing the caller passed in has been
  * changed. Which argument and why comes in an mlp_error_detail that the caller passes as
- * the last argument (may be NULL). Every fallible call on the model handle (sections model
- * handle, fitting in one call, ONNX) and every call that reads a file, a stream or a table
- * has a form that takes one: the call itself or, for a call older than the detail argument,
- * its _ex form declared beside it. The message is kept nowhere else: not in the process (no
- * global state) and not in the handle, so the calls that only read a model (predict,
- * classify, evaluate, write) stay safe from many threads on one model at once, each thread
- * with its own detail (a last error kept on the handle, as sqlite keeps one, would be
- * shared by those threads). The lower layers' calls on objects in memory (nets,
- * workspaces, propagation, optimizers, preprocessing and the disk cache's, model images in
- * caller buffers) return the status alone: their failures are a NULL or out-of-range argument or
- * mismatched sizes, which the status names; tests/error_style.sh lists them and fails when
- * a call joins that list.
+ * the last argument (may be NULL). Every fallible call, in this header and in
+ * mlp_advanced.h, has a form that takes one: the call itself or, for a call older than the
+ * detail argument, its _ex form declared right after it (the base call is the _ex call with
+ * detail NULL, and returns the same status). The passes (mlp_forward, mlp_gradient,
+ * mlp_train_step, mlp_optimizer_step, ...) work out their message only after a failure, so
+ * their _ex forms run as fast as the base calls. The message is kept nowhere else: not in
+ * the process (no global state) and not in the handle, so the calls that only read a model
+ * (predict, classify, evaluate, write) stay safe from many threads on one model at once,
+ * each thread with its own detail (a last error kept on the handle, as sqlite keeps one,
+ * would be shared by those threads). tests/error_style.sh fails when a call returns a
+ * status without a detail form.
  *
  * Conventions of this header:
  *  - the library never prints, exits or aborts, and keeps no global mutable state
