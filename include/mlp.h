@@ -2514,58 +2514,44 @@ MLP_API size_t mlp_table_encoding_input_size(const mlp_table_encoding *enc);
  * @param enc the encoding; NULL gives 0
  * @return the column count */
 MLP_API size_t mlp_table_encoding_column_count(const mlp_table_encoding *enc);
-/** Header name of a training column.
- * @param enc the encoding
- * @param col 0-based column
- * @return the name, owned by enc; NULL without a header or out of range */
-MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
-/** Type fitted for a column.
- * @param enc the encoding
- * @param col 0-based column
- * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
-MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
-                                                       size_t col);
-/** Missing cells the column had in the training table.
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
-/** Distinct non-missing values seen in training (text and categorical columns; 0 for
- * numbers).
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
-/** Features the column encodes to.
- * @param enc the encoding
- * @param col 0-based column
- * @return the width; 0 for ignored and label columns and out of range */
-MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
 /** How many invalid values of a column an encoding keeps as examples. */
 #define MLP_TABLE_INVALID_EXAMPLES 3
-/** Cells of a numeric or date column of the training table that are neither a value of
- * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
- * dates): imputed as missing cells. Not kept in model files (0 once loaded).
- * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
-/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
- * @param enc the encoding
- * @param col 0-based column
- * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
- * @return the text, owned by enc; NULL past the last one or out of range */
-MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
-                                                            size_t col, size_t k);
+/** What an encoding knows of one column of its training table
+ * (mlp_table_encoding_column_info). Set struct_size to sizeof(mlp_table_column_info)
+ * before the call: a later release appends fields and fills only the struct_size bytes your
+ * program has. The strings are owned by the encoding. */
+typedef struct mlp_table_column_info {
+    size_t struct_size;   /**< sizeof(mlp_table_column_info), set by the caller */
+    const char *name;     /**< header name; NULL without a header */
+    mlp_column_type type; /**< the type fitted (or given) */
+    size_t label;         /**< its place among the labels (0-based); SIZE_MAX: not a label */
+    size_t width;         /**< features it encodes to; 0 for ignored and label columns */
+    size_t missing;       /**< missing cells in the training table */
+    size_t distinct;      /**< distinct non-missing values (text and categorical columns; 0
+                               for numbers) */
+    size_t categories;    /**< categories kept (mlp_table_encoding_category 0 .. this - 1) */
+    size_t other;         /**< categorical: cells whose value was not kept as a category
+                               (beyond mlp_table_fit_options.max_categories), encoded as all
+                               zeros; 0 once loaded from a model file */
+    size_t invalid;       /**< numeric or date: cells neither of its type nor a missing-value
+                               token (e.g. "rotary" among numbers), imputed; 0 once loaded */
+    const char *invalid_values[MLP_TABLE_INVALID_EXAMPLES]; /**< the first distinct invalid
+                               values; NULL past the last one */
+    double mean;          /**< imputed for missing cells: numeric the value, date days since
+                               1970; else 0 */
+} mlp_table_column_info;
 
-/** Cells of a categorical column of the training table whose value was not kept as a
- * category (beyond mlp_table_fit_options.max_categories): encoded as all zeros. Its rarer
- * values number mlp_table_encoding_column_distinct less the categories kept. Not kept in
- * model files (0 once loaded).
+/** Everything the encoding knows of one training column, in one call (the one-field
+ * accessors mlp_table_encoding_column_name, _type, ... are in mlp_advanced.h).
  * @param enc the encoding
- * @param col 0-based column
- * @return the count; 0 out of range */
-MLP_API size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, size_t col);
+ * @param col 0-based column, below mlp_table_encoding_column_count
+ * @param info receives the column's facts; its struct_size must be set
+ * @param detail the message on failure; may be NULL
+ * @return OK; NULL_ARG; INVALID_ARG (col out of range, an unknown struct_size); info
+ *         unchanged on failure */
+MLP_API mlp_status mlp_table_encoding_column_info(const mlp_table_encoding *enc, size_t col,
+                                                  mlp_table_column_info *info,
+                                                  mlp_error_detail *detail);
 /** A category of a categorical column.
  * @param enc the encoding
  * @param col 0-based column
@@ -2573,11 +2559,6 @@ MLP_API size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, si
  * @return the category text, owned by enc; NULL out of range */
 MLP_API const char *mlp_table_encoding_category(const mlp_table_encoding *enc, size_t col,
                                                 size_t k);
-/** Training mean imputed for missing cells.
- * @param enc the encoding
- * @param col 0-based column
- * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
-MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
 /** The task fitted or given.
  * @param enc the encoding
  * @return the task; MLP_TASK_COUNT for NULL */

@@ -243,6 +243,69 @@ MLP_API mlp_status mlp_model_write_parts_into_ex(void *buf, size_t capacity, siz
                                                  const mlp_optimizer *opt, size_t epoch,
                                                  mlp_error_detail *detail);
 
+/* ------------------------------------------------------------------ table encodings */
+
+/* One field of a training column each: mlp_table_encoding_column_info (mlp.h) fills them all
+ * in one call and is the one to use in new code. These stay here, not deprecated: they
+ * are correct and cheap, and programs (and parts of libmlp) that read one field keep
+ * working unchanged; they moved out of mlp.h only to keep its table section short. */
+
+/** Header name of a training column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the name, owned by enc; NULL without a header or out of range */
+MLP_API const char *mlp_table_encoding_column_name(const mlp_table_encoding *enc, size_t col);
+/** Type fitted for a column.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the type; MLP_COLUMN_TYPE_COUNT out of range */
+MLP_API mlp_column_type mlp_table_encoding_column_type(const mlp_table_encoding *enc,
+                                                       size_t col);
+/** Missing cells the column had in the training table.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_missing(const mlp_table_encoding *enc, size_t col);
+/** Distinct non-missing values seen in training (text and categorical columns; 0 for
+ * numbers).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_distinct(const mlp_table_encoding *enc, size_t col);
+/** Features the column encodes to.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the width; 0 for ignored and label columns and out of range */
+MLP_API size_t mlp_table_encoding_column_width(const mlp_table_encoding *enc, size_t col);
+/** Cells of a numeric or date column of the training table that are neither a value of
+ * its type nor a missing-value token (e.g. "rotary" among numbers, "2024-02-30" among
+ * dates): imputed as missing cells. Not kept in model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_invalid(const mlp_table_encoding *enc, size_t col);
+/** The first distinct invalid values of a column (mlp_table_encoding_column_invalid).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @param k 0-based, below MLP_TABLE_INVALID_EXAMPLES
+ * @return the text, owned by enc; NULL past the last one or out of range */
+MLP_API const char *mlp_table_encoding_column_invalid_value(const mlp_table_encoding *enc,
+                                                            size_t col, size_t k);
+
+/** Cells of a categorical column of the training table whose value was not kept as a
+ * category (beyond mlp_table_fit_options.max_categories): encoded as all zeros. Its rarer
+ * values number mlp_table_encoding_column_distinct less the categories kept. Not kept in
+ * model files (0 once loaded).
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return the count; 0 out of range */
+MLP_API size_t mlp_table_encoding_column_other(const mlp_table_encoding *enc, size_t col);
+/** Training mean imputed for missing cells.
+ * @param enc the encoding
+ * @param col 0-based column
+ * @return numeric: the value; date: days since 1970; else 0; NaN out of range */
+MLP_API double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col);
+
 /* ------------------------------------------------------------------ deprecated names */
 
 /* The names before mlp.h's naming rule, kept (exported, behaving as the call they name)

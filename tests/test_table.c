@@ -869,6 +869,68 @@ START_TEST(rare_categories_beyond_the_cap)
 }
 END_TEST
 
+/* mlp_table_encoding_column_info gives what the one-field accessors give, column by column,
+ * and names what is wrong with its arguments. */
+static void info_matches_accessors(const mlp_table_encoding *enc)
+{
+    for (size_t j = 0; j < mlp_table_encoding_column_count(enc); j++) {
+        mlp_table_column_info c = {.struct_size = sizeof c};
+        ck_assert_int_eq(mlp_table_encoding_column_info(enc, j, &c, NULL), MLP_OK);
+        ck_assert_uint_eq(c.struct_size, sizeof c);
+        ck_assert_ptr_eq(c.name, mlp_table_encoding_column_name(enc, j));
+        ck_assert_int_eq(c.type, mlp_table_encoding_column_type(enc, j));
+        ck_assert_uint_eq(c.missing, mlp_table_encoding_column_missing(enc, j));
+        ck_assert_uint_eq(c.distinct, mlp_table_encoding_column_distinct(enc, j));
+        ck_assert_uint_eq(c.width, mlp_table_encoding_column_width(enc, j));
+        ck_assert_uint_eq(c.invalid, mlp_table_encoding_column_invalid(enc, j));
+        ck_assert_uint_eq(c.other, mlp_table_encoding_column_other(enc, j));
+        ck_assert(c.mean == mlp_table_encoding_column_mean(enc, j));
+        for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES; k++)
+            ck_assert_ptr_eq(c.invalid_values[k],
+                             mlp_table_encoding_column_invalid_value(enc, j, k));
+        ck_assert_ptr_nonnull(c.categories ? mlp_table_encoding_category(enc, j, c.categories - 1)
+                                           : "none");
+        ck_assert_ptr_null(mlp_table_encoding_category(enc, j, c.categories));
+        ck_assert_uint_eq(c.label, c.type == MLP_COLUMN_LABEL ? 0 : SIZE_MAX);
+    }
+}
+
+START_TEST(column_info_in_one_call)
+{
+    char text[4096] = "cyl,c,y\n";
+    for (int i = 0; i < 30; i++)
+        snprintf(text + strlen(text), 64, "%d,%s,%s\n", i, i % 3 ? "p" : "q", i % 2 ? "a" : "b");
+    strcat(text, "rotary,p,a\nNA,NA,b\nwankel,q,b\n");
+    mlp_table *t = table_of(text);
+    mlp_table_encoding *enc = fit_ok(t, NULL);
+    info_matches_accessors(enc);
+    mlp_table_column_info c = {.struct_size = sizeof c};
+    ck_assert_int_eq(mlp_table_encoding_column_info(enc, 0, &c, NULL), MLP_OK);
+    ck_assert_str_eq(c.name, "cyl");
+    ck_assert_uint_eq(c.invalid, 2);
+    ck_assert_str_eq(c.invalid_values[1], "wankel");
+    ck_assert_int_eq(mlp_table_encoding_column_info(enc, 2, &c, NULL), MLP_OK);
+    ck_assert_int_eq(c.type, MLP_COLUMN_LABEL);
+    ck_assert_uint_eq(c.label, 0);
+    mlp_error_detail d;
+    mlp_table_column_info zero;
+    memset(&zero, 0, sizeof zero);
+    ck_assert_int_eq(mlp_table_encoding_column_info(enc, 0, &zero, &d), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(d.message, "info->struct_size is 0"));
+    ck_assert_ptr_null(zero.name); /* unchanged */
+    ck_assert_int_eq(mlp_table_encoding_column_info(enc, 3, &c, &d), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(d.message, "col is 3"));
+    ck_assert_int_eq(mlp_table_encoding_column_info(NULL, 0, &c, &d), MLP_ERR_NULL_ARG);
+    ck_assert_ptr_nonnull(strstr(d.message, "enc"));
+    mlp_table_encoding_free(enc);
+    /* a capped categorical column: other cells and the categories kept */
+    enc = fit_capped(t, 1);
+    info_matches_accessors(enc);
+    mlp_table_encoding_free(enc);
+    mlp_table_free(t);
+}
+END_TEST
+
 /* 6,000 categories in 18,000 rows (not an identifier: 3 rows each) encoded 6,000 wide took
  * 432 MB; by default the width is MLP_TABLE_MAX_CATEGORIES. */
 START_TEST(many_categories_keep_a_bounded_width)
@@ -1131,6 +1193,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, missing_labels_drop_rows);
     tcase_add_test(tc, multi_output_labels);
     tcase_add_test(tc, column_arrays);
+    tcase_add_test(tc, column_info_in_one_call);
     tcase_add_test(tc, fit_takes_table_options);
     tcase_add_test(tc, rare_categories_beyond_the_cap);
     tcase_add_test(tc, many_categories_keep_a_bounded_width);

@@ -117,34 +117,67 @@ static const char *const type_names[MLP_COLUMN_TYPE_COUNT] = {
 };
 
 /* A column's categories, shortened to fit a line. */
-static void print_categories(FILE *fp, const mlp_table_encoding *enc, size_t j)
+static void print_categories(FILE *fp, const mlp_table_encoding *enc, size_t j,
+                             const mlp_table_column_info *c)
 {
-    size_t n = mlp_table_encoding_column_width(enc, j), used = 0;
+    size_t n = c->categories, used = 0;
     fprintf(fp, ", %zu categories: ", n);
     for (size_t k = 0; k < n; k++) {
-        const char *c = mlp_table_encoding_category(enc, j, k);
-        if (used + strlen(c) > 60) {
+        const char *name = mlp_table_encoding_category(enc, j, k);
+        if (used + strlen(name) > 60) {
             fprintf(fp, "... (%zu more)", n - k);
             return;
         }
-        used += fprintf(fp, "%s%s", k ? ", " : "", c);
+        used += fprintf(fp, "%s%s", k ? ", " : "", name);
     }
 }
 
 /* Cells of a numeric or date column that were not of its type: imputed, with examples
  * and the flag that reads the column otherwise. */
-static void print_invalid(FILE *fp, const mlp_table_encoding *enc, size_t j)
+static void print_invalid(FILE *fp, const mlp_table_column_info *c)
 {
-    size_t n = mlp_table_encoding_column_invalid(enc, j);
-    if (!n) return;
-    fprintf(fp, ", %zu invalid (", n);
-    for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES; k++) {
-        const char *v = mlp_table_encoding_column_invalid_value(enc, j, k);
-        if (!v) break;
-        fprintf(fp, "%s'%.20s'", k ? ", " : "", v);
-    }
+    if (!c->invalid) return;
+    fprintf(fp, ", %zu invalid (", c->invalid);
+    for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES && c->invalid_values[k]; k++)
+        fprintf(fp, "%s'%.20s'", k ? ", " : "", c->invalid_values[k]);
     fprintf(fp, "%s; imputed as missing; --categorical or --missing to read them otherwise)",
-            n > MLP_TABLE_INVALID_EXAMPLES ? ", ..." : "");
+            c->invalid > MLP_TABLE_INVALID_EXAMPLES ? ", ..." : "");
+}
+
+static void print_column(FILE *fp, const mlp_table_encoding *enc, size_t j,
+                         const mlp_table_column_info *c)
+{
+    size_t imputed = c->missing + c->invalid;
+    const char *tn = c->type < MLP_COLUMN_TYPE_COUNT ? type_names[c->type] : "?";
+    fprintf(fp, c->type == MLP_COLUMN_LABEL ? "  %3zu %-20s %s" : "  %3zu %-20s %-11s", j,
+            c->name ? c->name : "-", tn);
+    if (c->type != MLP_COLUMN_LABEL) fprintf(fp, " missing %zu", c->missing);
+    print_invalid(fp, c);
+    switch (c->type) {
+    case MLP_COLUMN_NUMERIC:
+        fprintf(fp, ", mean %.4g%s", c->mean, imputed ? " imputed, + missing indicator" : "");
+        break;
+    case MLP_COLUMN_DATE:
+        fprintf(fp, " -> days since 1970 and season (sin, cos)%s",
+                imputed ? ", mean imputed, + missing indicator" : "");
+        break;
+    case MLP_COLUMN_CATEGORICAL: {
+        print_categories(fp, enc, j, c);
+        size_t kept = c->width - (c->missing > 0);
+        if (c->other) /* beyond max_categories: the rarer values as all zeros */
+            fprintf(fp, " (the %zu most frequent; %zu rarer values in %zu cells encoded "
+                    "as all zeros)", kept, c->distinct - kept, c->other);
+        break;
+    }
+    case MLP_COLUMN_IGNORED:
+        if (c->distinct > 0)
+            fprintf(fp, " (%zu distinct text values: an identifier; --categorical to use it)",
+                    c->distinct);
+        break;
+    default:
+        break;
+    }
+    fputc('\n', fp);
 }
 
 void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
@@ -153,43 +186,9 @@ void cli_table_summary(FILE *fp, const mlp_table_encoding *enc)
     fprintf(fp, "columns (%zu, fitted on the training split; %zu input features):\n", n,
             mlp_table_encoding_input_size(enc));
     for (size_t j = 0; j < n; j++) {
-        const char *name = mlp_table_encoding_column_name(enc, j);
-        mlp_column_type type = mlp_table_encoding_column_type(enc, j);
-        size_t missing = mlp_table_encoding_column_missing(enc, j);
-        size_t imputed = missing + mlp_table_encoding_column_invalid(enc, j);
-        const char *tn = type < MLP_COLUMN_TYPE_COUNT ? type_names[type] : "?";
-        fprintf(fp, type == MLP_COLUMN_LABEL ? "  %3zu %-20s %s" : "  %3zu %-20s %-11s", j,
-                name ? name : "-", tn);
-        if (type != MLP_COLUMN_LABEL) fprintf(fp, " missing %zu", missing);
-        print_invalid(fp, enc, j);
-        switch (type) {
-        case MLP_COLUMN_NUMERIC:
-            fprintf(fp, ", mean %.4g%s", mlp_table_encoding_column_mean(enc, j),
-                    imputed ? " imputed, + missing indicator" : "");
-            break;
-        case MLP_COLUMN_DATE:
-            fprintf(fp, " -> days since 1970 and season (sin, cos)%s",
-                    imputed ? ", mean imputed, + missing indicator" : "");
-            break;
-        case MLP_COLUMN_CATEGORICAL: {
-            print_categories(fp, enc, j);
-            size_t other = mlp_table_encoding_column_other(enc, j);
-            size_t kept = mlp_table_encoding_column_width(enc, j) - (missing > 0);
-            size_t distinct = mlp_table_encoding_column_distinct(enc, j);
-            if (other) /* beyond max_categories: the rarer values as all zeros */
-                fprintf(fp, " (the %zu most frequent; %zu rarer values in %zu cells encoded "
-                        "as all zeros)", kept, distinct - kept, other);
-            break;
-        }
-        case MLP_COLUMN_IGNORED:
-            if (mlp_table_encoding_column_distinct(enc, j) > 0)
-                fprintf(fp, " (%zu distinct text values: an identifier; --categorical to use it)",
-                        mlp_table_encoding_column_distinct(enc, j));
-            break;
-        default:
-            break;
-        }
-        fputc('\n', fp);
+        mlp_table_column_info c = {.struct_size = sizeof c};
+        if (mlp_table_encoding_column_info(enc, j, &c, NULL) == MLP_OK)
+            print_column(fp, enc, j, &c);
     }
     mlp_task task = mlp_table_encoding_task(enc);
     const char *why = mlp_table_encoding_task_reason(enc); /* empty once loaded from a file */

@@ -192,6 +192,39 @@ double mlp_table_encoding_column_mean(const mlp_table_encoding *enc, size_t col)
     const table_column *c = column(enc, col);
     return c ? c->mean : NAN;
 }
+mlp_status mlp_table_encoding_column_info(const mlp_table_encoding *enc, size_t col,
+                                          mlp_table_column_info *info,
+                                          mlp_error_detail *detail)
+{
+    if (!enc) return mlp_fail(detail, MLP_ERR_NULL_ARG, "enc is NULL");
+    if (!info) return mlp_fail(detail, MLP_ERR_NULL_ARG, "info is NULL");
+    /* the first layout is today's: every struct_size from it up to ours is one we know */
+    if (info->struct_size < sizeof *info)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "info->struct_size is %zu, less than any "
+                        "mlp_table_column_info (%zu bytes): set it to "
+                        "sizeof(mlp_table_column_info)", info->struct_size, sizeof *info);
+    if (info->struct_size > sizeof *info)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "info->struct_size is %zu, more than this "
+                        "libmlp's mlp_table_column_info (%zu bytes): the program was compiled "
+                        "against a newer mlp.h", info->struct_size, sizeof *info);
+    const table_column *c = column(enc, col);
+    if (!c)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "col is %zu, but the encoding has %zu "
+                        "columns", col, enc->n_columns);
+    mlp_table_column_info i = {
+        .struct_size = info->struct_size, .name = c->name, .type = c->type, .label = SIZE_MAX,
+        .width = mlp_table_column_width(c), .missing = c->missing, .distinct = c->distinct,
+        .categories = c->n_categories, .other = c->other, .invalid = c->invalid,
+        .mean = c->mean,
+    };
+    for (size_t k = 0; k < enc->n_labels; k++)
+        if (enc->label_cols[k] == col) i.label = k;
+    for (size_t k = 0; k < MLP_TABLE_INVALID_EXAMPLES; k++)
+        i.invalid_values[k] = c->invalid_examples[k];
+    memcpy(info, &i, info->struct_size);
+    return MLP_OK;
+}
+
 mlp_task mlp_table_encoding_task(const mlp_table_encoding *enc)
 {
     return enc ? enc->task : MLP_TASK_COUNT;
