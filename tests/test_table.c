@@ -808,6 +808,69 @@ START_TEST(fit_takes_table_options)
 }
 END_TEST
 
+/* Programs written before the arrays fill mlp_fit_config.table's comma-separated strings
+ * (and table_date): they still fit the encoding the arrays give. */
+START_TEST(fit_takes_comma_strings)
+{
+    char text[2048] = "id,code,day,x,y\n";
+    for (int i = 0; i < 40; i++) {
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, "r%d,%d,2020-01-%02d,%s,%s\n", i, i % 3, i % 28 + 1,
+                 i % 7 ? "1.5" : "-", i % 10 < 5 ? "lo" : "hi");
+    }
+    mlp_table *t = table_of(text);
+    mlp_fit_config c = mlp_fit_config_default();
+    c.table.label = "y";
+    c.table.ignore = "id";
+    c.table.categorical = "code";
+    c.table.missing = "-,NA";
+    c.table_date = "day";
+    c.train.epochs = 1;
+    mlp_model *old = NULL, *now = NULL;
+    mlp_error_detail det;
+    mlp_status st = mlp_model_fit_table(&old, t, &c, NULL, &det);
+    ck_assert_msg(st == MLP_OK, "%s", det.message);
+    static const char *const label[] = {"y"}, *const ignore[] = {"id"},
+                             *const categorical[] = {"code"}, *const date[] = {"day"},
+                             *const missing[] = {"-", "NA"};
+    mlp_table_fit_options to = mlp_table_fit_options_default();
+    to.labels = label;
+    to.label_count = 1;
+    to.ignore_columns = ignore;
+    to.ignore_count = 1;
+    to.categorical_columns = categorical;
+    to.categorical_count = 1;
+    to.date_columns = date;
+    to.date_count = 1;
+    to.missing_values = missing;
+    to.missing_count = 2;
+    mlp_fit_config a = mlp_fit_config_default();
+    a.table_options = &to;
+    a.train.epochs = 1;
+    st = mlp_model_fit_table(&now, t, &a, NULL, &det);
+    ck_assert_msg(st == MLP_OK, "%s", det.message);
+    const mlp_table_encoding *e1 = mlp_preprocess_encoding(mlp_model_preprocess(old));
+    const mlp_table_encoding *e2 = mlp_preprocess_encoding(mlp_model_preprocess(now));
+    static const mlp_column_type want[5] = {MLP_COLUMN_IGNORED, MLP_COLUMN_CATEGORICAL,
+                                            MLP_COLUMN_DATE, MLP_COLUMN_NUMERIC,
+                                            MLP_COLUMN_LABEL};
+    for (size_t j = 0; j < 5; j++) {
+        mlp_table_column_info i1 = {.struct_size = sizeof i1}, i2 = {.struct_size = sizeof i2};
+        ck_assert_int_eq(mlp_table_encoding_column_info(e1, j, &i1, NULL), MLP_OK);
+        ck_assert_int_eq(mlp_table_encoding_column_info(e2, j, &i2, NULL), MLP_OK);
+        ck_assert_int_eq(i1.type, want[j]);
+        ck_assert_int_eq(i2.type, want[j]);
+        ck_assert_uint_eq(i1.width, i2.width);
+        ck_assert_uint_eq(i1.missing, i2.missing);
+    }
+    ck_assert_uint_eq(mlp_table_encoding_column_missing(e1, 3), 6); /* the "-" cells */
+    ck_assert_uint_eq(mlp_table_encoding_input_size(e1), mlp_table_encoding_input_size(e2));
+    mlp_model_free(old);
+    mlp_model_free(now);
+    mlp_table_free(t);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ model file, handle */
 
 static const char *TRAIN_TEXT =
@@ -1195,6 +1258,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, column_arrays);
     tcase_add_test(tc, column_info_in_one_call);
     tcase_add_test(tc, fit_takes_table_options);
+    tcase_add_test(tc, fit_takes_comma_strings);
     tcase_add_test(tc, rare_categories_beyond_the_cap);
     tcase_add_test(tc, many_categories_keep_a_bounded_width);
     tcase_add_test(tc, round_trip_through_model_file);

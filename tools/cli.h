@@ -39,6 +39,16 @@ bool cli_parse_double(const char *cmd, const char *flag, const char *text, doubl
 /* Picks text among names[0..n); false with a usage message listing them otherwise. */
 bool cli_parse_choice(const char *cmd, const char *flag, const char *text,
                       const char *const *names, int n, int *out);
+/* A flag's comma-separated value (--ignore id,name) as the array an options struct takes:
+ * items point into text, a copy of the value split at every comma (an empty value is one
+ * empty item); NULL gives no items. cli_list_split returns false out of memory. */
+typedef struct cli_list {
+    const char **items;
+    size_t count;
+    char *text;
+} cli_list;
+bool cli_list_split(cli_list *list, const char *value);
+void cli_list_free(cli_list *list);
 /* Monotonic clock in seconds. */
 double cli_now(void);
 /* A readable regular file; prints "mlp: PATH: reason" otherwise. */

@@ -26,10 +26,13 @@ typedef struct train_run {
     FILE *report; /* stdout, or stderr when an output file is `-` */
     bool mpi_said; /* --mpi: train_mpi_train reported the failure (naming the rank) */
     unsigned given; /* the options the user gave (before data-set presets) */
+    mlp_table_fit_options table_options; /* the table flags, lists split into arrays */
+    cli_list lists[6]; /* label, ignore, categorical, numeric, date, missing */
 } train_run;
 
 static void run_free(train_run *r)
 {
+    for (size_t i = 0; i < 6; i++) cli_list_free(&r->lists[i]);
     mlp_table_free(r->table);
     mlp_table_free(r->test_table);
     mlp_dataset_free(r->all);
@@ -275,6 +278,32 @@ static mlp_status mpi_trainer(void *user_data, mlp_net *net, mlp_optimizer *opt,
     return st;
 }
 
+/* The table flags as the encoding's options, each list flag's value split into its array. */
+static bool make_table_options(train_run *r)
+{
+    const train_options *o = &r->o;
+    mlp_table_fit_options *t = &r->table_options;
+    *t = mlp_table_fit_options_default();
+    t->task = (o->set & SET_TASK) ? o->task : MLP_TASK_COUNT;
+    t->max_categories = o->max_categories;
+    const char *given[6] = {o->label, o->ignore, o->categorical, o->numeric, o->date, o->missing};
+    for (size_t i = 0; i < 6; i++)
+        if (!cli_list_split(&r->lists[i], given[i])) return false;
+    t->labels = r->lists[0].items;
+    t->label_count = r->lists[0].count;
+    t->ignore_columns = r->lists[1].items;
+    t->ignore_count = r->lists[1].count;
+    t->categorical_columns = r->lists[2].items;
+    t->categorical_count = r->lists[2].count;
+    t->numeric_columns = r->lists[3].items;
+    t->numeric_count = r->lists[3].count;
+    t->date_columns = r->lists[4].items;
+    t->date_count = r->lists[4].count;
+    t->missing_values = r->lists[5].items;
+    t->missing_count = r->lists[5].count;
+    return true;
+}
+
 /* The flags as a fit config: what the user left unset is MLP_FIT_AUTO for tables; IDX
  * data and its presets keep the tool's fixed settings (train_options_finish). */
 static void make_config(train_run *r)
@@ -320,14 +349,7 @@ static void make_config(train_run *r)
     c->train.progress_every_batch = true; /* for the bar, and to stop soon after Ctrl-C */
     c->epoch_callback = train_monitor_epoch;
     c->epoch_user_data = &r->mon;
-    c->table.label = o->label;
-    c->table.task = (o->set & SET_TASK) ? o->task : MLP_TASK_COUNT;
-    c->table.ignore = o->ignore;
-    c->table.categorical = o->categorical;
-    c->table.numeric = o->numeric;
-    c->table.missing = o->missing;
-    c->table_date = o->date;
-    c->table_max_categories = o->max_categories;
+    c->table_options = &r->table_options;
     if (o->dataset && strcmp(o->dataset, "fashion-mnist") == 0 && r->all &&
         mlp_dataset_target_size(r->all) == 10) {
         c->class_names = fashion_mnist_classes;
@@ -368,6 +390,10 @@ static int fit_failed(const train_run *r, mlp_status st, const mlp_error_detail 
 
 static int fit(train_run *r)
 {
+    if (!make_table_options(r)) {
+        cli_error("out of memory");
+        return CLI_DATA_ERROR;
+    }
     make_config(r);
     monitor_init(r);
     memset(&r->rep, 0, sizeof r->rep);

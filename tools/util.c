@@ -243,3 +243,30 @@ bool cli_precision_ok(mlp_precision precision)
     if (st != MLP_OK) cli_report_status("--precision", st, why.message[0] ? &why : NULL);
     return st == MLP_OK;
 }
+
+bool cli_list_split(cli_list *list, const char *value)
+{
+    memset(list, 0, sizeof *list);
+    if (!value) return true;
+    size_t n = 1;
+    for (const char *p = value; *p; p++) n += *p == ',';
+    list->text = strdup(value);
+    list->items = malloc(n * sizeof *list->items);
+    if (!list->text || !list->items) {
+        cli_list_free(list);
+        return false;
+    }
+    for (char *p = list->text, *comma;; p = comma + 1) {
+        list->items[list->count++] = p;
+        if (!(comma = strchr(p, ','))) break;
+        *comma = '\0';
+    }
+    return true;
+}
+
+void cli_list_free(cli_list *list)
+{
+    free(list->items);
+    free(list->text);
+    memset(list, 0, sizeof *list);
+}
