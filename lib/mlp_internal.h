@@ -177,12 +177,13 @@ mlp_status mlp_softmax_fit_net(mlp_net *net, const float *x, const float *y, siz
 mlp_status mlp_model_sections_agree(const mlp_net *net, const mlp_preprocess *pre,
                                     const mlp_table_encoding *enc, char *why, size_t size);
 
-/* io/model_decode.c: mlp_model_open_parts_mem refusing an image beyond limits (NULL: none) after
- * validating it and before building anything: INVALID_ARG naming the limit. */
-mlp_status mlp_model_load_mem_limited(const void *data, size_t size,
-                                      const mlp_model_open_options *limits, mlp_net **net,
-                                      mlp_preprocess **pre, mlp_optimizer **opt,
-                                      mlp_model_info *info, mlp_error_detail *detail);
+/* io/model_decode.c: mlp_model_open_parts_mem refusing an image beyond limits (NULL: none)
+ * after validating it and before building anything: INVALID_ARG naming the limit. */
+mlp_status mlp_model_open_parts_mem_limited(const void *data, size_t size,
+                                            const mlp_model_open_options *limits,
+                                            mlp_net **net, mlp_preprocess **pre,
+                                            mlp_optimizer **opt, mlp_model_info *info,
+                                            mlp_error_detail *detail);
 
 /* str_index.c: a lookup of borrowed keys by their text (mlp_hash_text; the first of
  * repeated keys wins; NULL keys are skipped). */
@@ -224,10 +225,11 @@ mlp_status mlp_read_config(void *out, size_t size, const void *in, size_t min_si
     (offsetof(mlp_model_config, optimizer) + MLP_OPTIMIZER_CONFIG_MIN_SIZE)
 /* status.c: strerror_r's text for err into buf (thread-safe). */
 void mlp_errno_text(int err, char *buf, size_t len);
-/* atomic_write.c: replaces path by buf atomically (see the file's header); IO with the
- * failing step and errno's text in detail, NO_MEMORY. */
-mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t len,
-                            mlp_error_detail *detail);
+/* atomic_write.c: mlp_file_write_atomic without its argument checks (path non-empty, buf
+ * not NULL): replaces path by buf atomically (see the file's header); IO with the failing
+ * step and errno's text in detail, NO_MEMORY. */
+mlp_status mlp_file_write_atomic_unchecked(const char *path, const unsigned char *buf,
+                                           size_t len, mlp_error_detail *detail);
 
 /* read_line.c: reads one line of fp, '\n' included if present, into *buf (NUL-terminated,
  * grown through the allocator; *cap its size) and returns its length: 0 at the end of the

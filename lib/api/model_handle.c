@@ -68,7 +68,7 @@ mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pr
 }
 
 /* A handle around freshly loaded parts; frees them when it cannot be made. */
-static mlp_status adopt_loaded(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
+static mlp_status adopt_opened(mlp_model **out, mlp_net *net, mlp_preprocess *pre,
                                mlp_optimizer *opt, const mlp_model_info *mi, mlp_model_info *info,
                                mlp_error_detail *detail)
 {
@@ -97,7 +97,7 @@ mlp_status mlp_model_open(mlp_model **out, const char *path, mlp_model_info *inf
     mlp_model_info mi;
     mlp_status st = mlp_model_open_parts(path, &net, &pre, &opt, &mi, detail);
     if (st != MLP_OK) return st;
-    return adopt_loaded(out, net, pre, opt, &mi, info, detail);
+    return adopt_opened(out, net, pre, opt, &mi, info, detail);
 }
 
 mlp_status mlp_model_open_mem(mlp_model **out, const void *data, size_t size,
@@ -133,10 +133,10 @@ mlp_status mlp_model_open_mem_ex(mlp_model **out, const void *data, size_t size,
     mlp_preprocess *pre = NULL;
     mlp_optimizer *opt = NULL;
     mlp_model_info mi;
-    mlp_status st = mlp_model_load_mem_limited(data, size, options ? &o : NULL, &net, &pre,
-                                               &opt, &mi, detail);
+    mlp_status st = mlp_model_open_parts_mem_limited(data, size, options ? &o : NULL, &net,
+                                                     &pre, &opt, &mi, detail);
     if (st != MLP_OK) return st;
-    return adopt_loaded(out, net, pre, opt, &mi, info, detail);
+    return adopt_opened(out, net, pre, opt, &mi, info, detail);
 }
 
 void mlp_model_free(mlp_model *model)

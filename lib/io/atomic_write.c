@@ -174,8 +174,8 @@ static void sync_dir(const char *dir)
     }
 }
 
-mlp_status mlp_write_atomic(const char *path, const unsigned char *buf, size_t len,
-                            mlp_error_detail *detail)
+mlp_status mlp_file_write_atomic_unchecked(const char *path, const unsigned char *buf,
+                                           size_t len, mlp_error_detail *detail)
 {
     target t = {.path = path};
     const char *slash = strrchr(path, '/');
@@ -224,7 +224,8 @@ mlp_status mlp_file_write_atomic(const char *path, const void *data, size_t size
     if (!data && size) return mlp_fail(detail, MLP_ERR_NULL_ARG, "data is NULL");
     if (!path[0]) return mlp_fail(detail, MLP_ERR_INVALID_ARG, "path is empty");
     mlp_fail(detail, MLP_OK, "%s", ""); /* line, column and message cleared */
-    mlp_status st = mlp_write_atomic(path, data ? data : (const void *)"", size, detail);
+    mlp_status st = mlp_file_write_atomic_unchecked(path, data ? data : (const void *)"", size,
+                                                    detail);
     if (st == MLP_ERR_NO_MEMORY) mlp_fail(detail, st, "no memory to write %s", path);
     return st;
 }

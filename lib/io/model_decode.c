@@ -158,13 +158,14 @@ mlp_status mlp_model_open_parts_mem(const void *data, size_t size, mlp_net **net
                                     mlp_preprocess **pre, mlp_optimizer **opt,
                                     mlp_model_info *info, mlp_error_detail *detail)
 {
-    return mlp_model_load_mem_limited(data, size, NULL, net, pre, opt, info, detail);
+    return mlp_model_open_parts_mem_limited(data, size, NULL, net, pre, opt, info, detail);
 }
 
-mlp_status mlp_model_load_mem_limited(const void *data, size_t size,
-                                      const mlp_model_open_options *limits, mlp_net **net,
-                                      mlp_preprocess **pre, mlp_optimizer **opt,
-                                      mlp_model_info *info, mlp_error_detail *detail)
+mlp_status mlp_model_open_parts_mem_limited(const void *data, size_t size,
+                                            const mlp_model_open_options *limits,
+                                            mlp_net **net, mlp_preprocess **pre,
+                                            mlp_optimizer **opt, mlp_model_info *info,
+                                            mlp_error_detail *detail)
 {
     clear_detail(detail);
     if (!data || !net) {

@@ -17,7 +17,7 @@ mlp_status mlp_model_write_parts(const char *path, const mlp_net *net, const mlp
     size_t size = 0;
     mlp_status st = mlp_model_write_parts_mem(&data, &size, net, pre, opt, epoch);
     if (st != MLP_OK) return st;
-    st = mlp_write_atomic(path, data, size, detail);
+    st = mlp_file_write_atomic_unchecked(path, data, size, detail);
     mlp_free(data);
     return st;
 }

@@ -277,7 +277,7 @@ mlp_status mlp_model_export_onnx(const mlp_model *model, const char *path,
     size_t size;
     mlp_status st = export_mem(model, &data, &size, detail);
     if (st != MLP_OK) return st;
-    st = mlp_write_atomic(path, data, size, detail);
+    st = mlp_file_write_atomic_unchecked(path, data, size, detail);
     mlp_mem_free(data);
     return st;
 }
