@@ -259,6 +259,12 @@ mlp_status mlp_csv_load_ranged(mlp_dataset **out, const char *path,
 mlp_status mlp_csv_cache_open_ex(mlp_csv_cache **out, const char *csv_path,
                                  const char *cache_path, const mlp_csv_options *options,
                                  size_t chunk_bytes, int *built, mlp_error_detail *detail);
+/* qsort's order of doubles, ascending (no NaN among them). */
+static inline int mlp_compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 /* The index of the largest of n values (the first of equal ones): classes from outputs. */
 static inline size_t mlp_argmax(const float *v, size_t n)
 {

@@ -287,20 +287,15 @@ static bool make_table_options(train_run *r)
     t->task = (o->set & SET_TASK) ? o->task : MLP_TASK_COUNT;
     t->max_categories = o->max_categories;
     const char *given[6] = {o->label, o->ignore, o->categorical, o->numeric, o->date, o->missing};
-    for (size_t i = 0; i < 6; i++)
+    const char *const **arrays[6] = {&t->labels, &t->ignore_columns, &t->categorical_columns,
+                                     &t->numeric_columns, &t->date_columns, &t->missing_values};
+    size_t *counts[6] = {&t->label_count, &t->ignore_count, &t->categorical_count,
+                         &t->numeric_count, &t->date_count, &t->missing_count};
+    for (size_t i = 0; i < 6; i++) {
         if (!cli_list_split(&r->lists[i], given[i])) return false;
-    t->labels = r->lists[0].items;
-    t->label_count = r->lists[0].count;
-    t->ignore_columns = r->lists[1].items;
-    t->ignore_count = r->lists[1].count;
-    t->categorical_columns = r->lists[2].items;
-    t->categorical_count = r->lists[2].count;
-    t->numeric_columns = r->lists[3].items;
-    t->numeric_count = r->lists[3].count;
-    t->date_columns = r->lists[4].items;
-    t->date_count = r->lists[4].count;
-    t->missing_values = r->lists[5].items;
-    t->missing_count = r->lists[5].count;
+        *arrays[i] = r->lists[i].items;
+        *counts[i] = r->lists[i].count;
+    }
     return true;
 }
 

@@ -127,12 +127,6 @@ mlp_status mlp_preprocess_clone_ex(mlp_preprocess **out, const mlp_preprocess *s
     return MLP_OK;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Quantile q of n sorted values, linearly interpolated. */
 static double quantile(const double *v, size_t n, double q)
 {
@@ -152,7 +146,7 @@ static mlp_status robust(const mlp_dataset *ds, float *offset, float *scale)
     const float *x = mlp_dataset_inputs_const(ds);
     for (size_t j = 0; j < d; j++) {
         for (size_t i = 0; i < n; i++) col[i] = x[i * d + j];
-        qsort(col, n, sizeof *col, compare_doubles);
+        qsort(col, n, sizeof *col, mlp_compare_doubles);
         double iqr = quantile(col, n, 0.75) - quantile(col, n, 0.25);
         double s = iqr > 0.0 ? 1.349 / iqr : 0.0;
         if (!(s > 0.0) || !isfinite((float)s)) continue;

@@ -402,12 +402,6 @@ static mlp_status fit_feature(const fit_ctx *f, size_t j, int mark, table_column
     return col->invalid ? keep_invalid(f, j, col) : MLP_OK;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* What the numbers of a label say: all integers, how many distinct values, and the fewest
  * rows any value has. */
 typedef struct label_stats {
@@ -429,7 +423,7 @@ static mlp_status label_numbers(const fit_ctx *f, size_t c, label_stats *ls)
         if (v[ls->numbers] != floor(v[ls->numbers])) ls->integer = 0;
         ls->numbers++;
     }
-    qsort(v, ls->numbers, sizeof *v, compare_doubles);
+    qsort(v, ls->numbers, sizeof *v, mlp_compare_doubles);
     ls->rarest = SIZE_MAX;
     for (size_t i = 0, run = 1; i < ls->numbers; i++, run++)
         if (i + 1 == ls->numbers || v[i + 1] != v[i]) {
