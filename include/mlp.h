@@ -21,10 +21,11 @@
  * sources, net files; then data: data sets (IDX, CSV, the disk cache), preprocessing, text
  * tables and their encoding. Each _ex variant is declared beside its base call. Expert
  * calls (the allocator, RNG state, parameter offsets, optimizer state, data-parallel
- * transport, model images in caller buffers) are in mlp_advanced.h, which this header
- * still includes at its end, so that programs written when they were declared here
- * compile unchanged, until the next major version; define MLP_NO_ADVANCED before including
- * mlp.h to leave them out (and include mlp_advanced.h where you use one).
+ * transport, model images in caller buffers, one-field column accessors) are in
+ * mlp_advanced.h, which this header still includes at its end, so that programs written
+ * when they were declared here compile unchanged, until the next major version; define
+ * MLP_NO_ADVANCED before including mlp.h to leave them out (and include mlp_advanced.h
+ * where you use one).
  *
  * Names: mlp_<object>_<verb or noun>, the object the call works on or makes first
  * (mlp_net_create, mlp_dataset_split, mlp_model_predict); the math on a net and a

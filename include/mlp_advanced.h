@@ -2,7 +2,8 @@
  * @file mlp_advanced.h
  * @brief libmlp's expert calls: the allocator hook, the net's RNG state and parameter
  * offsets, optimizer state, the data-parallel transport, model images in the caller's
- * buffers and setting preprocessing fields directly.
+ * buffers, setting preprocessing fields directly, and the one-field accessors of a table
+ * encoding's columns (mlp_table_encoding_column_info in mlp.h gives them all at once).
  *
  * Most programs need none of these: they serve resumable training loops of one's own,
  * data-parallel transports (mlp_mpi.h) and custom storage. The calls here follow the
