@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Which arguments a pass takes (a NULL one of these is named). */
-enum { NEEDS_TARGETS = 1, NEEDS_GRAD = 2, NEEDS_TRAINING = 4 };
+enum { NEEDS_TARGETS = 1, NEEDS_GRAD = 2, NEEDS_TRAINING = 4, NEEDS_FINITE = 8 };
 
 static mlp_status non_finite(const float *v, size_t records, size_t width, const char *name,
                              mlp_error_detail *d)
@@ -67,8 +67,9 @@ static mlp_status pass_detail(const mlp_net *net, const mlp_workspace *ws, const
     if (mlp_check_no_alias(net, ws, inputs, targets, batch, grad) != MLP_OK)
         return mlp_fail(d, MLP_ERR_INVALID_ARG, "inputs, targets or grad lie in ws's own "
                         "buffers, which the pass overwrites: copy them out first");
-    if (non_finite(inputs, batch, net->sizes[0], "inputs", d) != MLP_OK ||
-        non_finite(targets, batch, net->sizes[net->n_layers], "targets", d) != MLP_OK)
+    if ((needs & NEEDS_FINITE) &&
+        (non_finite(inputs, batch, net->sizes[0], "inputs", d) != MLP_OK ||
+         non_finite(targets, batch, net->sizes[net->n_layers], "targets", d) != MLP_OK))
         return MLP_ERR_NON_FINITE;
     return mlp_fail(d, st, "%s", mlp_strerror(st));
 }
@@ -89,7 +90,7 @@ mlp_status mlp_gradient_ex(const mlp_net *net, mlp_workspace *ws, const float *i
     mlp_status st = mlp_gradient(net, ws, inputs, targets, batch, loss, grad, loss_sum);
     if (st == MLP_OK || !detail) return st;
     pass_detail(net, ws, inputs, targets, grad, batch, loss,
-                NEEDS_TARGETS | NEEDS_GRAD | NEEDS_TRAINING, st, detail);
+                NEEDS_TARGETS | NEEDS_GRAD | NEEDS_TRAINING | NEEDS_FINITE, st, detail);
     return st;
 }
 
@@ -102,7 +103,7 @@ mlp_status mlp_gradient_accumulate_ex(const mlp_net *net, mlp_workspace *ws,
                                             loss_sum);
     if (st == MLP_OK || !detail) return st;
     pass_detail(net, ws, inputs, targets, grad, batch, loss,
-                NEEDS_TARGETS | NEEDS_GRAD | NEEDS_TRAINING, st, detail);
+                NEEDS_TARGETS | NEEDS_GRAD | NEEDS_TRAINING | NEEDS_FINITE, st, detail);
     return st;
 }
 
