@@ -46,8 +46,8 @@
  * changed. Which argument and why comes in an mlp_error_detail that the caller passes as
  * the last argument (may be NULL). Every fallible call, in this header and in
  * mlp_advanced.h, has a form that takes one: the call itself or, for a call older than the
- * detail argument, its _ex form declared right after it (the base call is the _ex call with
- * detail NULL, and returns the same status). The passes (mlp_forward, mlp_gradient,
+ * detail argument, its _ex form declared right after it (the base call does what the _ex
+ * call does with detail NULL, and returns the same status). The passes (mlp_forward, mlp_gradient,
  * mlp_train_step, mlp_optimizer_step, ...) work out their message only after a failure, so
  * their _ex forms run as fast as the base calls. The message is kept nowhere else: not in
  * the process (no global state) and not in the handle, so the calls that only read a model
