@@ -71,6 +71,11 @@ typedef struct fit_metrics {
  * standardised and the net trains in that space: the loss is then converted back. */
 mlp_status fit_evaluate(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
                         mlp_loss loss, mlp_task task, const fit_targets *t, fit_metrics *out);
+/* The same for each record of ds: its loss into loss_each[i] and, classifying, 1 or 0 for
+ * a record classed right or wrong into hit_each[i] (NaN for regression; may be NULL). */
+mlp_status fit_evaluate_records(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                                mlp_loss loss, mlp_task task, const fit_targets *t,
+                                double *loss_each, double *hit_each);
 /* Root mean squared error of each output on ds (net and targets in the data's units). */
 mlp_status fit_output_rmse(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
                            double *rmse);
@@ -81,6 +86,10 @@ typedef struct fit_model {
     mlp_optimizer *opt; /* NULL once a linear model replaced the net */
     mlp_workspace *ws;  /* inference workspace of net */
 } fit_model;
+/* net (ws: its inference workspace, NULL: one is made) replaces m's net: the old net, its
+ * workspace and its optimizer (whose state belonged to it) are freed; m owns the pair on
+ * MLP_OK, and on an error net (and ws) are freed and m is unchanged. */
+mlp_status fit_model_replace_net(fit_model *m, mlp_net *net, mlp_workspace *ws);
 /* The trained net against a linear model (ridge for regression, softmax regression for a
  * softmax classifier trained on cross-entropy) and the constant on val. */
 mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset *val,
@@ -122,6 +131,8 @@ typedef struct fit_cv {
     double penalty;                    /* the linear model's, chosen on the folds; NaN: none */
     bool softmax;                      /* the linear model is softmax regression */
     mlp_fit_verdict verdict;
+    bool by_accuracy;                  /* net or linear: the clearly more accurate, not the
+                                        * lower loss */
     mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
     size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
     double seconds;                    /* training the fold nets */
