@@ -47,6 +47,15 @@ for folds in 5 0; do
         --curve lc.csv --no-save --quiet >out 2>&1
     check "--plot of the ridge model (--folds $folds): exit 0, written" \
         bash -c "test $? -eq 0 && grep -q 'adamw lr 0.001' lp.svg && test -s lc.csv"
+    if [ $folds = 5 ]; then # no epochs of its own: the report and the plot say why
+        check "--curve of the ridge chosen on the folds: says why it has no epochs" \
+            grep -q '^curve: no epochs: 5-fold cross-validation chose a linear model' out
+        check "--plot of the ridge chosen on the folds: the empty frame says why" \
+            grep -q '>5-fold cross-validation chose a linear model, fitted without epochs;<' lp.svg
+    else # the net's epochs, and the report says the net was replaced
+        check "--curve of the ridge chosen on the split: the net's epochs, said" \
+            bash -c "grep -q '^curve: the epochs of the net trained, which the model selection' out && test \$(wc -l <lc.csv) -gt 2"
+    fi
 done
 # The saved net predicts in the data's units (the target scaling is folded into it).
 "$MLP" predict m.mlp train.csv >pred 2>&1
