@@ -1102,6 +1102,12 @@ typedef struct mlp_fit_config {
      * table, table_date and table_max_categories, which are then ignored. Its task
      * MLP_TASK_COUNT takes model.task. (NULL) */
     const mlp_table_fit_options *table_options;
+    /** Cross-validation also tries the net with model.optimizer.weight_decay times this
+     * factor, and keeps the net with the lower pooled held-out loss (on a few hundred
+     * records the default decay often lets the net overfit); 1 or less: only the config's
+     * net, at half the training time. (10; the `mlp train` tool: 1 when --weight-decay is
+     * given) */
+    double cv_decay_factor;
 } mlp_fit_config;
 
 /** Folds of the automatic cross-validation (mlp_fit_config.cv_folds). */

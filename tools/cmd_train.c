@@ -310,6 +310,7 @@ static void make_config(train_run *r)
     else /* IDX: 5 epochs with a validation split, as before */
         c->train.patience = idx && o->val_fraction > 0 ? 5 : MLP_FIT_AUTO;
     c->val_fraction = (o->set & SET_VAL) ? o->val_fraction : fixed ? 0.0 : -1.0;
+    if (o->set & SET_WEIGHT_DECAY) c->cv_decay_factor = 1.0; /* the decay asked for, alone */
     c->cv_folds = (o->set & SET_FOLDS) ? (int)(o->folds < 1000000 ? o->folds : 1000000) : -1;
     c->train.dropout = (float)o->dropout;
     int threads = mlp_threads(); /* --threads, as cli_blas_start capped it */

@@ -61,21 +61,29 @@ static mlp_status score(const mlp_net *net, const mlp_dataset *val, size_t at, m
     return MLP_OK;
 }
 
+/* A net candidate: the config it trains with, and its k fold nets. */
+typedef struct net_cand {
+    mlp_fit_config c;
+    pooled p;
+    mlp_net **nets;   /* each fold's */
+    size_t epochs_sum;
+    double best_fold_loss;
+    size_t best_fold;
+} net_cand;
+
 /* What one fold adds to every candidate's sums. */
 typedef struct cv_run {
-    const mlp_fit_config *c;
     const fit_plan *p;
     const fit_targets *t;
     mlp_loss loss;
     mlp_task task;
     mlp_activation output;
     bool linear, softmax;
-    pooled net, constant, linear_at[MAX_PENALTIES]; /* one per penalty tried */
-    size_t epochs_sum;
+    net_cand nets[2];                    /* the config's net, and with more weight decay */
+    size_t net_count;
+    pooled constant, linear_at[MAX_PENALTIES]; /* one per penalty tried */
     size_t stopped_in;                   /* 1 + the fold a callback stopped (0: none) */
-    mlp_net **nets;                      /* each fold's */
-    double best_fold_loss;
-    size_t best_fold;
+    size_t stopped_net;                  /* and which net it stopped */
     double seconds;
     mlp_error_detail *detail;
 } cv_run;
@@ -83,22 +91,22 @@ typedef struct cv_run {
 /* The fold's net stops early on a part of its own training records: stopping on the
  * held-out fold would pick the epoch that fold likes best, and score the net too well
  * against the candidates that never saw it. */
-static mlp_status fold_net(cv_run *cv, size_t f, size_t at, const mlp_dataset *tr,
-                           const mlp_dataset *va)
+static mlp_status fold_net(cv_run *cv, net_cand *nc, size_t f, size_t at,
+                           const mlp_dataset *tr, const mlp_dataset *va)
 {
     mlp_net *net = NULL;
     mlp_optimizer *opt = NULL;
     mlp_dataset *fit_part = NULL, *stop_part = NULL;
-    mlp_status st = mlp_dataset_split(tr, (float)STOP_FRACTION, cv->c->model.seed + f,
+    mlp_status st = mlp_dataset_split(tr, (float)STOP_FRACTION, nc->c.model.seed + f,
                                       &fit_part, &stop_part);
     if (st == MLP_OK)
-        st = fit_net_create(cv->c, cv->p->schedule_epochs, mlp_dataset_input_size(tr),
+        st = fit_net_create(&nc->c, cv->p->schedule_epochs, mlp_dataset_input_size(tr),
                             mlp_dataset_target_size(tr), cv->output, &net, &opt, cv->detail);
     mlp_train_config tc;
-    fit_net_train_config(cv->c, cv->p, cv->loss, &tc);
+    fit_net_train_config(&nc->c, cv->p, cv->loss, &tc);
     /* the caller's progress callback sees the fold nets train (and may stop them); its
      * epoch callback is kept for the model's own epochs, which there are none of here */
-    mlp_fit_config quiet = *cv->c;
+    mlp_fit_config quiet = nc->c;
     quiet.epoch_callback = NULL;
     fit_watch w;
     memset(&w, 0, sizeof w);
@@ -113,7 +121,7 @@ static mlp_status fold_net(cv_run *cv, size_t f, size_t at, const mlp_dataset *t
     memset(&res, 0, sizeof res);
     double t0 = fit_now();
     if (st == MLP_OK)
-        st = fit_net_train(cv->c, net, opt, fit_part, stop_part, &tc, &res, cv->detail);
+        st = fit_net_train(&nc->c, net, opt, fit_part, stop_part, &tc, &res, cv->detail);
     cv->seconds += fit_now() - t0;
     if (st == MLP_OK && (res.stopped_by_callback || w.stopped)) cv->stopped_in = f + 1;
     mlp_optimizer_free(opt);
@@ -124,23 +132,24 @@ static mlp_status fold_net(cv_run *cv, size_t f, size_t at, const mlp_dataset *t
                       "cross-validation fold %zu of %zu (a NaN or infinite loss or parameter): "
                       "try a smaller learning rate or weight decay", res.diverged_epoch + 1,
                       res.diverged_batch + 1, f + 1, cv->p->folds);
-    double before = cv->net.loss;
+    double before = nc->p.loss;
     if (st == MLP_OK) {
-        cv->epochs_sum += res.best_epoch + 1;
-        st = score(net, va, at, cv->loss, cv->task, cv->t, &cv->net);
+        nc->epochs_sum += res.best_epoch + 1;
+        st = score(net, va, at, cv->loss, cv->task, cv->t, &nc->p);
     }
     if (st != MLP_OK) {
         mlp_net_free(net);
         return st;
     }
     if (cv->stopped_in) { /* the caller stopped: this net, as trained so far, is kept */
-        cv->nets[f] = net;
-        cv->best_fold = f;
+        cv->stopped_net = (size_t)(nc - cv->nets);
+        nc->nets[f] = net;
+        nc->best_fold = f;
         return MLP_OK;
     }
-    double loss = (cv->net.loss - before) / (double)mlp_dataset_count(va);
-    if (f == 0 || !(loss >= cv->best_fold_loss)) cv->best_fold_loss = loss, cv->best_fold = f;
-    cv->nets[f] = net;
+    double loss = (nc->p.loss - before) / (double)mlp_dataset_count(va);
+    if (f == 0 || !(loss >= nc->best_fold_loss)) nc->best_fold_loss = loss, nc->best_fold = f;
+    nc->nets[f] = net;
     return MLP_OK;
 }
 
@@ -217,7 +226,20 @@ static bool within_one_se(const double *a, const double *b, size_t n)
  * classifier, whose pooled loss must also be below the constant's). */
 static void decide(fit_cv *cv, const cv_run *run, size_t n)
 {
-    pooled_out(&run->net, n, run->loss, run->task, &cv->net);
+    /* the nets: the lower pooled loss of the two */
+    size_t best = 0;
+    pooled_out(&run->nets[0].p, n, run->loss, run->task, &cv->net_each[0]);
+    for (size_t i = 1; i < run->net_count; i++) {
+        pooled_out(&run->nets[i].p, n, run->loss, run->task, &cv->net_each[i]);
+        const pooled *a = &run->nets[i].p, *b = &run->nets[best].p;
+        if (!a->failed && (b->failed || a->loss < b->loss)) best = i;
+    }
+    cv->net_pick = best;
+    cv->decay_tried = run->net_count > 1;
+    cv->decay = run->nets[best].c.model.optimizer.weight_decay;
+    cv->net_decay = run->nets[run->net_count - 1].c.model.optimizer.weight_decay;
+    const pooled *net = &run->nets[best].p;
+    cv->net = cv->net_each[best];
     pooled_out(&run->constant, n, run->loss, run->task, &cv->constant);
     cv->penalty = NAN;
     cv->linear.loss = cv->linear.metric = NAN;
@@ -232,16 +254,16 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
             linear = &run->linear_at[a];
         }
     }
-    const pooled *pick = &run->net;
+    const pooled *pick = net;
     cv->verdict = MLP_FIT_NET;
     bool classify = run->task == MLP_TASK_CLASSIFY;
-    if (linear && (run->net.failed || cv->linear.loss < cv->net.loss)) {
+    if (linear && (net->failed || cv->linear.loss < cv->net.loss)) {
         pick = linear;
         cv->verdict = MLP_FIT_LINEAR;
     }
     cv->by_accuracy = false;
-    if (classify && linear && !run->net.failed) {
-        const pooled *other = pick == linear ? &run->net : linear;
+    if (classify && linear && !net->failed) {
+        const pooled *other = pick == linear ? net : linear;
         if (!within_one_se(other->rec_hits, pick->rec_hits, n)) {
             pick = other;
             cv->verdict = pick == linear ? MLP_FIT_LINEAR : MLP_FIT_NET;
@@ -255,22 +277,23 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
                                  within_one_se(pick->rec_hits, run->constant.rec_hits, n)
                            : within_one_se(run->constant.rec, pick->rec, n);
     if (pick->failed || not_beaten) cv->verdict = MLP_FIT_CONSTANT;
-    cv->epochs = (run->epochs_sum + cv->folds / 2) / cv->folds;
+    cv->epochs = (run->nets[best].epochs_sum + cv->folds / 2) / cv->folds;
     if (cv->epochs == 0) cv->epochs = 1;
 }
 
 /* The net kept: the fold nets as one, else (too large, or no bias per neuron) the best one. */
 static mlp_status keep_nets(fit_cv *cv, cv_run *run)
 {
-    mlp_status st = fit_ensemble_merge(run->nets, cv->folds, ENSEMBLE_MAX_PARAMS,
+    net_cand *nc = &run->nets[cv->net_pick];
+    mlp_status st = fit_ensemble_merge(nc->nets, cv->folds, ENSEMBLE_MAX_PARAMS,
                                        &cv->net_kept);
     if (st == MLP_OK) {
         cv->members = cv->folds;
         return MLP_OK;
     }
     if (st != MLP_ERR_INVALID_ARG) return st;
-    cv->net_kept = run->nets[run->best_fold];
-    run->nets[run->best_fold] = NULL;
+    cv->net_kept = nc->nets[nc->best_fold];
+    nc->nets[nc->best_fold] = NULL;
     cv->members = 1;
     return MLP_OK;
 }
@@ -283,8 +306,14 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
     cv->folds = p->folds;
     size_t n = mlp_dataset_count(train);
     size_t in = mlp_dataset_input_size(train), k = mlp_dataset_target_size(train);
-    cv_run run = {.c = c, .p = p, .t = t, .loss = loss, .task = task, .output = output,
+    cv_run run = {.p = p, .t = t, .loss = loss, .task = task, .output = output,
                   .detail = detail};
+    /* the config's net, and the same with its weight decay times cv_decay_factor: on a few
+     * hundred records the default decay is often too weak, on more the folds say so */
+    run.nets[0].c = *c;
+    run.nets[1].c = *c;
+    run.nets[1].c.model.optimizer.weight_decay *= (float)c->cv_decay_factor;
+    run.net_count = c->cv_decay_factor > 1 && c->model.optimizer.weight_decay > 0 ? 2 : 1;
     /* the linear candidates fit_select offers: ridge for regression, softmax regression
      * for a softmax classifier trained on cross-entropy */
     run.softmax = task == MLP_TASK_CLASSIFY && loss == MLP_LOSS_CROSS_ENTROPY &&
@@ -292,15 +321,19 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
     run.linear = task == MLP_TASK_REGRESS || run.softmax;
     cv->softmax = run.softmax;
     size_t *idx = NULL, *start = NULL;
-    run.nets = mlp_mem_calloc(p->folds, sizeof *run.nets);
-    double *recs = mlp_mem_calloc(2 * (2 + MAX_PENALTIES) * (n ? n : 1), sizeof *recs);
-    pooled *each[2 + MAX_PENALTIES] = {&run.net, &run.constant};
-    for (size_t a = 0; a < MAX_PENALTIES; a++) each[2 + a] = &run.linear_at[a];
-    for (size_t i = 0; recs && i < 2 + MAX_PENALTIES; i++) {
+    bool nets_ok = true;
+    for (size_t i = 0; i < run.net_count; i++) {
+        run.nets[i].nets = mlp_mem_calloc(p->folds, sizeof *run.nets[i].nets);
+        nets_ok = nets_ok && run.nets[i].nets;
+    }
+    double *recs = mlp_mem_calloc(2 * (3 + MAX_PENALTIES) * (n ? n : 1), sizeof *recs);
+    pooled *each[3 + MAX_PENALTIES] = {&run.nets[0].p, &run.nets[1].p, &run.constant};
+    for (size_t a = 0; a < MAX_PENALTIES; a++) each[3 + a] = &run.linear_at[a];
+    for (size_t i = 0; recs && i < 3 + MAX_PENALTIES; i++) {
         each[i]->rec = recs + 2 * i * n;
         each[i]->rec_hits = recs + (2 * i + 1) * n;
     }
-    mlp_status st = run.nets && recs
+    mlp_status st = nets_ok && recs
                     ? mlp_kfold_indices(n, p->folds, c->model.seed, &idx, &start)
                     : MLP_ERR_NO_MEMORY;
     size_t *rest = st == MLP_OK ? mlp_mem_alloc(n * sizeof *rest) : NULL;
@@ -313,7 +346,8 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
         st = gather(train, rest, m, &tr);
         if (st == MLP_OK) st = gather(train, idx + start[f], start[f + 1] - start[f], &va);
         size_t at = start[f]; /* where the fold's records go in the per-record arrays */
-        if (st == MLP_OK) st = fold_net(&run, f, at, tr, va);
+        for (size_t i = 0; st == MLP_OK && !run.stopped_in && i < run.net_count; i++)
+            st = fold_net(&run, &run.nets[i], f, at, tr, va);
         if (st == MLP_OK && !run.stopped_in) st = fold_constant(&run, at, tr, va);
         if (st == MLP_OK && !run.stopped_in && run.linear) st = fold_linear(&run, at, tr, va);
         mlp_dataset_free(tr);
@@ -326,15 +360,19 @@ mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
         cv->verdict = MLP_FIT_NET;
         cv->penalty = NAN;
         cv->net.loss = cv->linear.loss = cv->constant.loss = NAN;
-        cv->net_kept = run.nets[run.best_fold];
-        run.nets[run.best_fold] = NULL;
+        net_cand *nc = &run.nets[run.stopped_net];
+        cv->net_kept = nc->nets[nc->best_fold];
+        nc->nets[nc->best_fold] = NULL;
         cv->members = 1;
     } else if (st == MLP_OK) {
         decide(cv, &run, n);
         if (cv->verdict == MLP_FIT_NET) st = keep_nets(cv, &run);
     }
-    for (size_t f = 0; run.nets && f < p->folds; f++) mlp_net_free(run.nets[f]);
-    mlp_mem_free(run.nets);
+    for (size_t i = 0; i < run.net_count; i++) {
+        for (size_t f = 0; run.nets[i].nets && f < p->folds; f++)
+            mlp_net_free(run.nets[i].nets[f]);
+        mlp_mem_free(run.nets[i].nets);
+    }
     mlp_mem_free(recs);
     mlp_mem_free(rest);
     mlp_mem_free(idx);
@@ -363,14 +401,23 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
                  cv->by_accuracy && cv->verdict == MLP_FIT_LINEAR
                      ? " (its higher loss, its accuracy clearly higher)" : "");
     else if (cv->members > 1)
-        snprintf(verdict, sizeof verdict, "the %zu fold nets, their outputs averaged in one "
-                 "net (no optimizer state)%s", cv->members, cv->by_accuracy ? "; its loss higher"
-                 " than the linear model's, its accuracy clearly higher" : "");
+        snprintf(verdict, sizeof verdict, "the %zu fold nets%s, their outputs averaged in one "
+                 "net (no optimizer state)%s", cv->members,
+                 cv->net_pick ? " with more weight decay" : "", cv->by_accuracy
+                     ? "; its loss higher than the linear model's, its accuracy clearly higher"
+                     : "");
     else
         snprintf(verdict, sizeof verdict, "the fold net with the lowest held-out loss (the "
                  "%zu together would be too large)", cv->folds);
-    fit_report_line(r, "trained %zu nets, one per fold, in %.3g s (best epoch %zu on average, "
-                       "each stopped early on a part of its training folds)", cv->folds,
+    char more[64] = "", nets[96] = "";
+    if (cv->decay_tried) {
+        snprintf(more, sizeof more, ", and %zu with weight decay %g", cv->folds,
+                 (double)cv->net_decay);
+        snprintf(nets, sizeof nets, ", net with weight decay %g %.4g", (double)cv->net_decay,
+                 cv->net_each[1].loss);
+    }
+    fit_report_line(r, "trained %zu nets, one per fold%s, in %.3g s (best epoch %zu on average, "
+                       "each stopped early on a part of its training folds)", cv->folds, more,
                     cv->seconds, cv->epochs);
     char acc[160] = "";
     if (task == MLP_TASK_CLASSIFY && !isnan(cv->penalty))
@@ -379,10 +426,11 @@ void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r)
     else if (task == MLP_TASK_CLASSIFY)
         snprintf(acc, sizeof acc, "; accuracy: net %.4g, %s %.4g", cv->net.metric, constant,
                  cv->constant.metric);
-    fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s, %s %.4g%s "
-                       "(the constant unless clearly beaten: by one standard error of the "
-                       "paired difference over the records); kept: %s",
-                    cv->folds, cv->net.loss, lin, constant, cv->constant.loss, acc, verdict);
+    fit_report_line(r, "guard: %zu-fold cross-validation, held-out loss: net %.4g%s%s, %s %.4g%s",
+                    cv->folds, cv->net_each[0].loss, nets, lin, constant, cv->constant.loss,
+                    acc);
+    fit_report_line(r, "guard: kept: %s (the constant unless clearly beaten: by one standard "
+                       "error of the paired difference over the records)", verdict);
 }
 
 void fit_cv_free(fit_cv *cv)
