@@ -31,7 +31,7 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" out;
 check "defaults: exit 0" test $? -eq 0
 check "defaults: says the cross-validation" grep -q '^auto: 5-fold cross-validation over the 400 training records' out
 check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
-check "defaults: the fold nets trained" grep -q '^trained 5 nets, one per fold' out
+check "defaults: the fold nets trained, and with ten times the weight decay" grep -q '^trained 5 nets, one per fold, and 5 with weight decay 3, in' out
 check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: kept: the ridge, fitted on all records' out
 rmse=$(sed -n 's/.*[a-z]_rmse=\([0-9.]*\).*/\1/p' out)
 check "defaults: rmse ${rmse:-?} below 50 (targets spread about 640)" \
@@ -57,6 +57,9 @@ for folds in 5 0; do
             bash -c "grep -q '^curve: the epochs of the net trained, which the model selection' out && test \$(wc -l <lc.csv) -gt 2"
     fi
 done
+# A weight decay given is the one tried: no second net on the folds.
+"$MLP" train --train train.csv --task regress --seed 1 --weight-decay 0.3 --no-save --quiet >out 2>&1
+check "--weight-decay given: one net per fold" grep -q '^trained 5 nets, one per fold, in' out
 # The saved net predicts in the data's units (the target scaling is folded into it).
 "$MLP" predict m.mlp train.csv >pred 2>&1
 paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs

@@ -206,7 +206,7 @@ static void pooled_out(const pooled *p, size_t n, mlp_loss loss, mlp_task task, 
  * at most its standard error: a is not clearly above b. The error comes from the records,
  * not from the k fold means: with k - 1 degrees of freedom those often put it at half its
  * size, and a gain of a few records in a thousand then looks clear. */
-static bool within_one_se(const double *a, const double *b, size_t n)
+bool fit_cv_within_one_se(const double *a, const double *b, size_t n)
 {
     if (n < 2) return true;
     double mean = 0, var = 0;
@@ -264,7 +264,7 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
     cv->by_accuracy = false;
     if (classify && linear && !net->failed) {
         const pooled *other = pick == linear ? net : linear;
-        if (!within_one_se(other->rec_hits, pick->rec_hits, n)) {
+        if (!fit_cv_within_one_se(other->rec_hits, pick->rec_hits, n)) {
             pick = other;
             cv->verdict = pick == linear ? MLP_FIT_LINEAR : MLP_FIT_NET;
             cv->by_accuracy = true;
@@ -274,8 +274,8 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
      * probabilities need only be beaten (a net's loss has a heavy tail of confident misses,
      * and its error would hide a clear gain in accuracy) */
     bool not_beaten = classify ? !(pick->loss < run->constant.loss) ||
-                                 within_one_se(pick->rec_hits, run->constant.rec_hits, n)
-                           : within_one_se(run->constant.rec, pick->rec, n);
+                                 fit_cv_within_one_se(pick->rec_hits, run->constant.rec_hits, n)
+                           : fit_cv_within_one_se(run->constant.rec, pick->rec, n);
     if (pick->failed || not_beaten) cv->verdict = MLP_FIT_CONSTANT;
     cv->epochs = (run->nets[best].epochs_sum + cv->folds / 2) / cv->folds;
     if (cv->epochs == 0) cv->epochs = 1;

@@ -148,6 +148,9 @@ typedef struct fit_cv {
 mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
                       const mlp_dataset *train, const fit_targets *t, mlp_loss loss,
                       mlp_task task, mlp_activation output, mlp_error_detail *detail);
+/* Whether the mean over the n records of a[i] - b[i] (paired held-out values) is at most
+ * its standard error, taken from the records: a is not clearly above b. */
+bool fit_cv_within_one_se(const double *a, const double *b, size_t n);
 /* Its report lines: the fold nets trained, the verdict. */
 void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r);
 void fit_cv_free(fit_cv *cv);
