@@ -1087,10 +1087,13 @@ typedef struct mlp_fit_config {
      * number from 20 to below MLP_FIT_CV_MAX_RECORDS), 0 never, k >= 2 that many folds
      * (val_fraction must then be automatic or 0; a resumed fit never cross-validates).
      * Each candidate is fitted on k-1 folds and scored on the one left out: the net
-     * (stopped early on 15% of its training folds), the linear model at each penalty, the
-     * constant. The net or the linear model with the lower pooled held-out loss wins unless
-     * it beats the constant by no more than one standard error over the folds (for a
-     * classifier, in accuracy too): then the constant does. A linear model or the constant
+     * (stopped early on 15% of its training folds; also with more weight decay, see
+     * cv_decay_factor), the linear model at each penalty, the constant. The net or the
+     * linear model with the lower pooled held-out loss wins (a classifier: unless the other
+     * is more accurate by over one standard error) unless it beats the constant by no more
+     * than one standard error (of the paired per-record difference; a classifier: in
+     * accuracy, its loss also below the constant's): then the constant does. A linear
+     * model or the constant
      * is fitted again on all the records; the net kept is the k fold nets with their
      * outputs averaged before the output activation, held as one net k times as wide
      * (block-diagonal; no optimizer state, so it cannot be resumed), or the best fold net
