@@ -275,6 +275,31 @@ START_TEST(a_second_net_with_more_weight_decay)
 }
 END_TEST
 
+/* The one replacement the three selections share: the new net installed with a workspace
+ * of its own, the old net, its workspace and its optimizer freed (the sanitizer build
+ * sees any leak). */
+START_TEST(a_net_replaces_the_model_net)
+{
+    size_t sizes[] = {3, 4, 2}, lin_sizes[] = {3, 2};
+    mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_LINEAR}, lin = MLP_ACT_LINEAR;
+    fit_model m = {0};
+    ck_assert_int_eq(mlp_net_create(&m.net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAMW);
+    ck_assert_int_eq(mlp_optimizer_create(&m.opt, m.net, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create_inference(&m.ws, m.net, 8), MLP_OK);
+    mlp_net *other = NULL;
+    ck_assert_int_eq(mlp_net_create(&other, 1, lin_sizes, &lin, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(fit_model_replace_net(&m, other, NULL), MLP_OK);
+    ck_assert_ptr_eq(m.net, other);
+    ck_assert_ptr_null(m.opt);
+    ck_assert_ptr_nonnull(m.ws);
+    float x[3] = {1, 2, 3}, y[2];
+    ck_assert_int_eq(mlp_forward(m.net, m.ws, x, 1, y), MLP_OK);
+    mlp_workspace_free(m.ws);
+    mlp_net_free(m.net);
+}
+END_TEST
+
 START_TEST(one_seed_one_model)
 {
     mlp_dataset *ds = regression_set(150, true, 7);
@@ -385,6 +410,7 @@ int main(void)
     tcase_add_test(tc, the_standard_error_comes_from_the_records);
     tcase_add_test(tc, a_lower_loss_without_clear_accuracy_keeps_the_frequencies);
     tcase_add_test(tc, a_second_net_with_more_weight_decay);
+    tcase_add_test(tc, a_net_replaces_the_model_net);
     tcase_add_test(tc, given_folds_and_refusals);
     tcase_add_test(tc, the_constant_wins_on_noise);
     tcase_add_test(tc, report_and_the_fold_nets_kept);
