@@ -236,7 +236,6 @@ static void decide(fit_cv *cv, const cv_run *run, size_t n)
     }
     cv->net_pick = best;
     cv->decay_tried = run->net_count > 1;
-    cv->decay = run->nets[best].c.model.optimizer.weight_decay;
     cv->net_decay = run->nets[run->net_count - 1].c.model.optimizer.weight_decay;
     const pooled *net = &run->nets[best].p;
     cv->net = cv->net_each[best];

@@ -131,7 +131,6 @@ typedef struct fit_cv {
     fit_metrics net_each[2];           /* the config's net, and the one with more decay */
     bool decay_tried;                  /* a second net, with more weight decay, was tried */
     size_t net_pick;                   /* 0: the config's net; 1: the one with more decay */
-    double decay;                      /* the weight decay of the net picked */
     double net_decay;                  /* the second net's (decay_tried) */
     double penalty;                    /* the linear model's, chosen on the folds; NaN: none */
     bool softmax;                      /* the linear model is softmax regression */
