@@ -1089,10 +1089,13 @@ typedef struct mlp_fit_config {
      * number from 20 to below MLP_FIT_CV_MAX_RECORDS), 0 never, k >= 2 that many folds
      * (val_fraction must then be automatic or 0; a resumed fit never cross-validates).
      * Each candidate is fitted on k-1 folds and scored on the one left out: the net
-     * (stopped early on 15% of its training folds), the linear model at each penalty, the
-     * constant. The net or the linear model with the lower pooled held-out loss wins unless
-     * it beats the constant by no more than one standard error over the folds (for a
-     * classifier, in accuracy too): then the constant does. A linear model or the constant
+     * (stopped early on 15% of its training folds; also with more weight decay, see
+     * cv_decay_factor), the linear model at each penalty, the constant. The net or the
+     * linear model with the lower pooled held-out loss wins (a classifier: unless the other
+     * is more accurate by over one standard error) unless it beats the constant by no more
+     * than one standard error (of the paired per-record difference; a classifier: in
+     * accuracy, its loss also below the constant's): then the constant does. A linear
+     * model or the constant
      * is fitted again on all the records; the net kept is the k fold nets with their
      * outputs averaged before the output activation, held as one net k times as wide
      * (block-diagonal; no optimizer state, so it cannot be resumed), or the best fold net
@@ -1104,6 +1107,12 @@ typedef struct mlp_fit_config {
      * table, table_date and table_max_categories, which are then ignored. Its task
      * MLP_TASK_COUNT takes model.task. (NULL) */
     const mlp_table_fit_options *table_options;
+    /** Cross-validation also tries the net with model.optimizer.weight_decay times this
+     * factor, and keeps the net with the lower pooled held-out loss (on a few hundred
+     * records the default decay often lets the net overfit); 1 or less: only the config's
+     * net, at half the training time. (10; the `mlp train` tool: 1 when --weight-decay is
+     * given) */
+    double cv_decay_factor;
 } mlp_fit_config;
 
 /** Folds of the automatic cross-validation (mlp_fit_config.cv_folds). */

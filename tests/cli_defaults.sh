@@ -31,8 +31,8 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else fail "$name" out;
 check "defaults: exit 0" test $? -eq 0
 check "defaults: says the cross-validation" grep -q '^auto: 5-fold cross-validation over the 400 training records' out
 check "defaults: says the epoch budget" grep -Eq '^auto: batch 32, up to [0-9]+ epochs' out
-check "defaults: the fold nets trained" grep -q '^trained 5 nets, one per fold' out
-check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: 5-fold cross-validation, held-out loss: net .*; kept: the ridge, fitted on all records' out
+check "defaults: the fold nets trained, and with ten times the weight decay" grep -q '^trained 5 nets, one per fold, and 5 with weight decay 3, in' out
+check "defaults: the guard's verdict: on a linear target, the linear model" grep -q '^guard: kept: the ridge, fitted on all records' out
 rmse=$(sed -n 's/.*[a-z]_rmse=\([0-9.]*\).*/\1/p' out)
 check "defaults: rmse ${rmse:-?} below 50 (targets spread about 640)" \
     awk -v r="${rmse:-1e9}" 'BEGIN { exit !(r < 50) }'
@@ -47,7 +47,19 @@ for folds in 5 0; do
         --curve lc.csv --no-save --quiet >out 2>&1
     check "--plot of the ridge model (--folds $folds): exit 0, written" \
         bash -c "test $? -eq 0 && grep -q 'adamw lr 0.001' lp.svg && test -s lc.csv"
+    if [ $folds = 5 ]; then # no epochs of its own: the report and the plot say why
+        check "--curve of the ridge chosen on the folds: says why it has no epochs" \
+            grep -q '^curve: no epochs: 5-fold cross-validation chose a linear model' out
+        check "--plot of the ridge chosen on the folds: the empty frame says why" \
+            grep -q '>5-fold cross-validation chose a linear model, fitted without epochs;<' lp.svg
+    else # the net's epochs, and the report says the net was replaced
+        check "--curve of the ridge chosen on the split: the net's epochs, said" \
+            bash -c "grep -q '^curve: the epochs of the net trained, which the model selection' out && test \$(wc -l <lc.csv) -gt 2"
+    fi
 done
+# A weight decay given is the one tried: no second net on the folds.
+"$MLP" train --train train.csv --task regress --seed 1 --weight-decay 0.3 --no-save --quiet >out 2>&1
+check "--weight-decay given: one net per fold" grep -q '^trained 5 nets, one per fold, in' out
 # The saved net predicts in the data's units (the target scaling is folded into it).
 "$MLP" predict m.mlp train.csv >pred 2>&1
 paste -d, <(tail -n +2 pred) <(tail -n +2 train.csv | cut -d, -f3) >pairs
@@ -57,7 +69,7 @@ check "predict: rmse against the targets below 50" \
 # On a target far from linear the trained net wins over both: on the folds (the fold nets
 # kept as one net of 5 x 128, 5 x 64 neurons, without optimizer state), and on a split.
 "$MLP" train --train bump.csv --task regress --seed 1 --out b.mlp --quiet >out 2>&1
-check "guard: the fold nets, on a nonlinear target" grep -q '^guard: 5-fold .*; kept: the 5 fold nets, their outputs averaged' out
+check "guard: the fold nets, on a nonlinear target" grep -Eq '^guard: kept: the 5 fold nets( with more weight decay)?, their outputs averaged' out
 "$MLP" info b.mlp >info 2>&1
 check "  ...held as one net of 2-640-320-1" grep -q '2-640-320-1' info
 "$MLP" train --train bump.csv --task regress --seed 1 --folds 0 --no-save --quiet >out 2>&1
@@ -105,7 +117,7 @@ check "guard: the constant is the class frequencies (p_x $want)" \
     awk -F, -v w="$want" '{ d = $2 - w; exit !(NR == 1 && d < 1e-3 && d > -1e-3) }' consts
 # With the defaults (cross-validation), nothing beats the class frequencies either.
 "$MLP" train --train noise.csv --seed 2 --layers 16 --no-save --quiet >out 2>&1
-check "guard: on the folds, the class frequencies" grep -q '^guard: 5-fold .*; kept: the class frequencies' out
+check "guard: on the folds, the class frequencies" grep -q '^guard: kept: the class frequencies' out
 
 # --scale robust is stored in the model.
 "$MLP" train --train train.csv --task regress --scale robust --epochs 2 --out r.mlp --quiet \

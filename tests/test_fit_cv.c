@@ -186,6 +186,120 @@ START_TEST(report_and_the_fold_nets_kept)
 }
 END_TEST
 
+/* The one-standard-error rule takes the error from the records: 1000 records held out in 5
+ * folds, where a candidate is right on 60 records the constant misses and wrong on 50 it
+ * gets (a gain of 10 records), spread evenly over the folds. The folds' 5 differences are
+ * alike, and their standard error says the gain is clear; the records' says it is not. */
+START_TEST(the_standard_error_comes_from_the_records)
+{
+    enum { N = 1000 };
+    static double pick[N], constant[N];
+    for (size_t i = 0; i < N; i++) {
+        pick[i] = constant[i] = 1.0;
+        size_t r = i % 200; /* each fold: records f * 200 .. f * 200 + 199 */
+        if (r < 12) constant[i] = 0.0;     /* the candidate right, the constant not */
+        else if (r < 22) pick[i] = 0.0;    /* the reverse */
+    }
+    ck_assert(fit_cv_within_one_se(pick, constant, N));
+    /* a gain without losses (14 records a fold, all its way) is clear */
+    for (size_t i = 0; i < N; i++)
+        if (i % 200 >= 12 && i % 200 < 22) pick[i] = 1.0, constant[i] = 1.0;
+    for (size_t i = 0; i < N; i++)
+        if (i % 200 >= 12 && i % 200 < 14) constant[i] = 0.0;
+    ck_assert(!fit_cv_within_one_se(pick, constant, N));
+    ck_assert(fit_cv_within_one_se(constant, pick, N)); /* not above in the other direction */
+    ck_assert(fit_cv_within_one_se(pick, pick, 1));     /* one record: nothing is clear */
+}
+END_TEST
+
+/* Two classes whose odds follow an input, the minority more likely only at its far end:
+ * softmax regression's probabilities beat the class frequencies' clearly (a lower held-out
+ * loss), but the records it classes differently are nearly as often wrong as right, so the
+ * class frequencies are kept: a classifier must be clearly more accurate. */
+START_TEST(a_lower_loss_without_clear_accuracy_keeps_the_frequencies)
+{
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        mlp_dataset *ds = NULL;
+        size_t n = 1000;
+        ck_assert_int_eq(mlp_dataset_create(&ds, n, 1, 2), MLP_OK);
+        float *x = mlp_dataset_inputs(ds), *y = mlp_dataset_targets(ds);
+        uint64_t s = 40 + seed;
+        for (size_t i = 0; i < n; i++) {
+            x[i] = (float)(2 * uniform(&s) - 1);
+            double p1 = 0.3 + 0.22 * x[i]; /* above one half only for x > 0.91 */
+            y[2 * i + (uniform(&s) < p1 ? 1 : 0)] = 1.0f;
+        }
+        mlp_fit_config c = small_config(seed);
+        c.model.task = MLP_TASK_CLASSIFY;
+        mlp_model *m = NULL;
+        mlp_fit_report r = new_report();
+        ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+        ck_assert_msg(r.linear_val_loss < r.constant_val_loss - 0.01, "seed %d: softmax %g, "
+                      "frequencies %g", (int)seed, r.linear_val_loss, r.constant_val_loss);
+        ck_assert_msg(r.verdict == MLP_FIT_CONSTANT, "seed %d: verdict %d", (int)seed,
+                      (int)r.verdict);
+        ck_assert(has_line(&r, "guard: kept: the class frequencies"));
+        mlp_model_free(m);
+        mlp_dataset_free(ds);
+    }
+}
+END_TEST
+
+/* The second net, with ten times the weight decay, is tried and said by default, not when
+ * the factor is 1; a factor that is no number is refused. */
+START_TEST(a_second_net_with_more_weight_decay)
+{
+    mlp_dataset *ds = regression_set(200, true, 9);
+    mlp_fit_config c = small_config(1);
+    c.train.epochs = 5;
+    mlp_model *m = NULL;
+    mlp_fit_report r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+    ck_assert(has_line(&r, "trained 5 nets, one per fold, and 5 with weight decay 3,"));
+    ck_assert(has_line(&r, "guard: 5-fold cross-validation, held-out loss: net "));
+    bool said = false;
+    for (size_t i = 0; i < r.line_count; i++)
+        said = said || strstr(r.lines[i], ", net with weight decay 3 ") != NULL;
+    ck_assert(said);
+    mlp_model_free(m);
+    c.cv_decay_factor = 1.0;
+    r = new_report();
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, &r, NULL), MLP_OK);
+    ck_assert(has_line(&r, "trained 5 nets, one per fold, in "));
+    mlp_model_free(m);
+    mlp_error_detail d = {0};
+    c.cv_decay_factor = NAN;
+    ck_assert_int_eq(mlp_model_fit(&m, ds, &c, NULL, &d), MLP_ERR_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(d.message, "config->cv_decay_factor"));
+    mlp_dataset_free(ds);
+}
+END_TEST
+
+/* The one replacement the three selections share: the new net installed with a workspace
+ * of its own, the old net, its workspace and its optimizer freed (the sanitizer build
+ * sees any leak). */
+START_TEST(a_net_replaces_the_model_net)
+{
+    size_t sizes[] = {3, 4, 2}, lin_sizes[] = {3, 2};
+    mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_LINEAR}, lin = MLP_ACT_LINEAR;
+    fit_model m = {0};
+    ck_assert_int_eq(mlp_net_create(&m.net, 2, sizes, acts, MLP_BIAS_PER_NEURON), MLP_OK);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_ADAMW);
+    ck_assert_int_eq(mlp_optimizer_create(&m.opt, m.net, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_workspace_create_inference(&m.ws, m.net, 8), MLP_OK);
+    mlp_net *other = NULL;
+    ck_assert_int_eq(mlp_net_create(&other, 1, lin_sizes, &lin, MLP_BIAS_PER_NEURON), MLP_OK);
+    ck_assert_int_eq(fit_model_replace_net(&m, other, NULL), MLP_OK);
+    ck_assert_ptr_eq(m.net, other);
+    ck_assert_ptr_null(m.opt);
+    ck_assert_ptr_nonnull(m.ws);
+    float x[3] = {1, 2, 3}, y[2];
+    ck_assert_int_eq(mlp_forward(m.net, m.ws, x, 1, y), MLP_OK);
+    mlp_workspace_free(m.ws);
+    mlp_net_free(m.net);
+}
+END_TEST
+
 START_TEST(one_seed_one_model)
 {
     mlp_dataset *ds = regression_set(150, true, 7);
@@ -293,6 +407,10 @@ int main(void)
     TCase *tc = tcase_create("fit_cv");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, merged_nets_predict_the_mean);
+    tcase_add_test(tc, the_standard_error_comes_from_the_records);
+    tcase_add_test(tc, a_lower_loss_without_clear_accuracy_keeps_the_frequencies);
+    tcase_add_test(tc, a_second_net_with_more_weight_decay);
+    tcase_add_test(tc, a_net_replaces_the_model_net);
     tcase_add_test(tc, given_folds_and_refusals);
     tcase_add_test(tc, the_constant_wins_on_noise);
     tcase_add_test(tc, report_and_the_fold_nets_kept);

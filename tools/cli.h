@@ -170,6 +170,7 @@ typedef struct cli_history {
                                                                               or RMSE */
     bool regress;
     size_t best_epoch; /* 1-based epoch restored (validation), 0 when none */
+    const char *none_why; /* no epochs (count 0): why, shown in the plot; NULL: nothing */
 } cli_history;
 
 bool cli_history_push(cli_history *h, double train_loss, double val_loss, double val_metric,

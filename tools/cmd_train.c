@@ -334,6 +334,7 @@ static void make_config(train_run *r)
     else /* IDX: 5 epochs with a validation split, as before */
         c->train.patience = idx && o->val_fraction > 0 ? 5 : MLP_FIT_AUTO;
     c->val_fraction = (o->set & SET_VAL) ? o->val_fraction : fixed ? 0.0 : -1.0;
+    if (o->set & SET_WEIGHT_DECAY) c->cv_decay_factor = 1.0; /* the decay asked for, alone */
     c->cv_folds = (o->set & SET_FOLDS) ? (int)(o->folds < 1000000 ? o->folds : 1000000) : -1;
     c->train.dropout = (float)o->dropout;
     int threads = mlp_threads(); /* --threads, as cli_blas_start capped it */
@@ -432,6 +433,26 @@ static void plot_title(const train_run *r, char *buf, size_t size)
              (double)oc->learning_rate, r->rep.batch_size);
 }
 
+static bool replaced(mlp_fit_verdict v)
+{
+    return v != MLP_FIT_UNJUDGED && v != MLP_FIT_NET;
+}
+
+/* Why a fit has no epochs to draw (NULL: it has some): cross-validation keeps the fold nets
+ * averaged, none of which is the model alone, or a model fitted without epochs. */
+static const char *curve_none_why(const mlp_fit_report *rep, char *buf, size_t size)
+{
+    if (rep->epochs_run > 0 || rep->cv_folds == 0) return NULL;
+    const char *what = rep->verdict == MLP_FIT_NET ? "its fold nets, their outputs averaged "
+                                                     "(no one training run is the model)"
+                       : rep->verdict == MLP_FIT_LINEAR ? "a linear model, fitted without "
+                                                          "epochs"
+                       : "the constant prediction";
+    snprintf(buf, size, "%zu-fold cross-validation chose %s; --folds 0 trains one net on a "
+             "validation split, with a curve", rep->cv_folds, what);
+    return buf;
+}
+
 /* Model first (atomic in the library), then the curve and the plot (atomic here). */
 static int write_outputs(train_run *r)
 {
@@ -444,6 +465,13 @@ static int write_outputs(train_run *r)
     }
     r->mon.history.regress = r->rep.task == MLP_TASK_REGRESS;
     r->mon.history.best_epoch = r->rep.val_count ? r->rep.best_epoch + 1 : 0;
+    char why[256];
+    r->mon.history.none_why = curve_none_why(&r->rep, why, sizeof why);
+    if ((o->curve || o->plot) && r->mon.history.none_why)
+        fprintf(r->report, "curve: no epochs: %s\n", r->mon.history.none_why);
+    else if ((o->curve || o->plot) && replaced(r->rep.verdict))
+        fprintf(r->report, "curve: the epochs of the net trained, which the model selection "
+                           "then replaced (see the guard line)\n");
     if (o->curve) {
         if (cli_write_curve(o->curve, &r->mon.history) != CLI_OK) return CLI_DATA_ERROR;
         fprintf(r->report, "curve written to %s\n", o->curve);

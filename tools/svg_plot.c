@@ -314,6 +314,23 @@ int cli_write_plot(const char *path, const cli_history *h, const char *title)
     if (!cli_atomic_open(&af, path)) return CLI_DATA_ERROR;
     draw_axes(af.fp, &c, title);
     draw_data(af.fp, &c, h);
+    if (h->count == 0 && h->none_why) { /* an empty frame says why, a clause a line */
+        char line[256];
+        const char *s = h->none_why;
+        for (int row = 0; *s; row++) {
+            const char *end = strstr(s, "; ");
+            size_t len = end ? (size_t)(end - s) + 1 : strlen(s);
+            if (len >= sizeof line) len = sizeof line - 1;
+            memcpy(line, s, len);
+            line[len] = '\0';
+            fprintf(af.fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                    (c.f.x0 + c.f.x1) / 2, (c.f.y0 + c.f.y1) / 2 + 20.0 * row);
+            xml_text(af.fp, line);
+            fputs("</text>\n", af.fp);
+            s += len;
+            while (*s == ' ') s++;
+        }
+    }
     fputs("</svg>\n", af.fp);
     return cli_atomic_commit(&af) ? CLI_OK : CLI_DATA_ERROR;
 }

@@ -25,6 +25,7 @@ mlp_fit_config mlp_fit_config_default(void)
     c.train.progress_interval = 0;
     c.val_fraction = -1.0;
     c.cv_folds = -1;
+    c.cv_decay_factor = 10.0;
     c.table = mlp_table_options_default();
     return c;
 }
@@ -129,6 +130,9 @@ mlp_status fit_config_read(mlp_fit_config *c, const mlp_fit_config *given,
                                            "negative: automatic)"
                                          : ", and config->val_fraction holds out a split: "
                                            "cross-validation replaces it (set it to -1 or 0)");
+    if (!(c->cv_decay_factor >= 0) || c->cv_decay_factor > 1e6)
+        return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->cv_decay_factor is %g: it must "
+                        "be from 0 to 1e6 (1 or less: no second net)", c->cv_decay_factor);
     if (c->class_count > 0 && !c->class_names)
         return mlp_fail(detail, MLP_ERR_INVALID_ARG, "config->class_names is NULL with "
                         "config->class_count %zu", c->class_count);

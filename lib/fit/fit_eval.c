@@ -71,3 +71,34 @@ mlp_status fit_output_rmse(const mlp_net *net, mlp_workspace *ws, const mlp_data
         rmse[j] = sqrt(rmse[j] / (double)mlp_dataset_count(ds));
     return st;
 }
+
+mlp_status fit_evaluate_records(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                                mlp_loss loss, mlp_task task, const fit_targets *t,
+                                double *loss_each, double *hit_each)
+{
+    size_t n = mlp_dataset_count(ds), in = mlp_dataset_input_size(ds);
+    size_t k = mlp_dataset_target_size(ds);
+    const float *x = mlp_dataset_inputs_const(ds), *y = mlp_dataset_targets_const(ds);
+    bool units = task == MLP_TASK_REGRESS && t && t->mean && loss == MLP_LOSS_MSE;
+    float *o = units ? mlp_mem_alloc(k * sizeof *o) : NULL;
+    if (units && !o) return MLP_ERR_NO_MEMORY;
+    mlp_status st = MLP_OK;
+    for (size_t i = 0; st == MLP_OK && i < n; i++) {
+        double acc = NAN;
+        if (units) { /* the squared errors scaled back per output, as regress_loss does */
+            st = mlp_forward(net, ws, x + i * in, 1, o);
+            double sum = 0.0;
+            for (size_t j = 0; st == MLP_OK && j < k; j++) {
+                double d = ((double)o[j] - (double)y[i * k + j]) * t->sd[j];
+                sum += d * d;
+            }
+            loss_each[i] = sum / (double)k;
+        } else {
+            st = mlp_evaluate(net, ws, x + i * in, y + i * k, 1, loss, &loss_each[i],
+                              task == MLP_TASK_CLASSIFY ? &acc : NULL);
+        }
+        if (hit_each) hit_each[i] = acc;
+    }
+    mlp_mem_free(o);
+    return st;
+}

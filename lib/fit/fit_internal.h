@@ -71,6 +71,11 @@ typedef struct fit_metrics {
  * standardised and the net trains in that space: the loss is then converted back. */
 mlp_status fit_evaluate(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
                         mlp_loss loss, mlp_task task, const fit_targets *t, fit_metrics *out);
+/* The same for each record of ds: its loss into loss_each[i] and, classifying, 1 or 0 for
+ * a record classed right or wrong into hit_each[i] (NaN for regression; may be NULL). */
+mlp_status fit_evaluate_records(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
+                                mlp_loss loss, mlp_task task, const fit_targets *t,
+                                double *loss_each, double *hit_each);
 /* Root mean squared error of each output on ds (net and targets in the data's units). */
 mlp_status fit_output_rmse(const mlp_net *net, mlp_workspace *ws, const mlp_dataset *ds,
                            double *rmse);
@@ -81,6 +86,10 @@ typedef struct fit_model {
     mlp_optimizer *opt; /* NULL once a linear model replaced the net */
     mlp_workspace *ws;  /* inference workspace of net */
 } fit_model;
+/* net (ws: its inference workspace, NULL: one is made) replaces m's net: the old net, its
+ * workspace and its optimizer (whose state belonged to it) are freed; m owns the pair on
+ * MLP_OK, and on an error net (and ws) are freed and m is unchanged. */
+mlp_status fit_model_replace_net(fit_model *m, mlp_net *net, mlp_workspace *ws);
 /* The trained net against a linear model (ridge for regression, softmax regression for a
  * softmax classifier trained on cross-entropy) and the constant on val. */
 mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset *val,
@@ -119,9 +128,15 @@ typedef struct fit_cv {
     size_t folds;
     size_t epochs;                     /* the final net's: mean of the folds' best counts */
     fit_metrics net, linear, constant; /* held-out loss and metric pooled over the folds */
+    fit_metrics net_each[2];           /* the config's net, and the one with more decay */
+    bool decay_tried;                  /* a second net, with more weight decay, was tried */
+    size_t net_pick;                   /* 0: the config's net; 1: the one with more decay */
+    double net_decay;                  /* the second net's (decay_tried) */
     double penalty;                    /* the linear model's, chosen on the folds; NaN: none */
     bool softmax;                      /* the linear model is softmax regression */
     mlp_fit_verdict verdict;
+    bool by_accuracy;                  /* net or linear: the clearly more accurate, not the
+                                        * lower loss */
     mlp_net *net_kept;                 /* verdict NET: the fold nets as one (owned) */
     size_t members;                    /* nets in net_kept: the folds, or 1 (the best) */
     double seconds;                    /* training the fold nets */
@@ -132,6 +147,9 @@ typedef struct fit_cv {
 mlp_status fit_cv_run(fit_cv *cv, const mlp_fit_config *c, const fit_plan *p,
                       const mlp_dataset *train, const fit_targets *t, mlp_loss loss,
                       mlp_task task, mlp_activation output, mlp_error_detail *detail);
+/* Whether the mean over the n records of a[i] - b[i] (paired held-out values) is at most
+ * its standard error, taken from the records: a is not clearly above b. */
+bool fit_cv_within_one_se(const double *a, const double *b, size_t n);
 /* Its report lines: the fold nets trained, the verdict. */
 void fit_cv_describe(const fit_cv *cv, mlp_task task, mlp_fit_report *r);
 void fit_cv_free(fit_cv *cv);

@@ -78,7 +78,6 @@ mlp_status fit_loo(fit_model *m, const mlp_dataset *train, mlp_fit_report *r)
     size_t sizes[] = {mlp_dataset_input_size(train), mlp_dataset_target_size(train)};
     mlp_activation lin = MLP_ACT_LINEAR;
     mlp_net *chosen = NULL;
-    mlp_workspace *chosen_ws = NULL;
     mlp_status st = mlp_net_create(&chosen, 1, sizes, &lin, MLP_BIAS_PER_NEURON);
     if (st == MLP_OK && best_alpha >= 0)
         st = mlp_refit_output_layer(chosen, mlp_dataset_inputs_const(train),
@@ -88,11 +87,12 @@ mlp_status fit_loo(fit_model *m, const mlp_dataset *train, mlp_fit_report *r)
         st = c && fit_set_constant_output(chosen, c, sizes[1]) ? MLP_OK : MLP_ERR_NO_MEMORY;
         mlp_mem_free(c);
     }
-    if (st == MLP_OK) st = mlp_workspace_create_inference(&chosen_ws, chosen, EVAL_BATCH);
     if (st != MLP_OK) {
         mlp_net_free(chosen);
         return st;
     }
+    st = fit_model_replace_net(m, chosen, NULL);
+    if (st != MLP_OK) return st;
     r->constant_val_loss = mean_err;
     r->linear_val_loss = best_alpha >= 0 ? best : NAN;
     r->linear_alpha = best_alpha >= 0 ? best_alpha : NAN;
@@ -106,11 +106,5 @@ mlp_status fit_loo(fit_model *m, const mlp_dataset *train, mlp_fit_report *r)
         fit_report_line(r, "guard: leave-one-out over the %zu training records prefers the "
                            "mean (mse %.4g) to a linear model: the model saved predicts the "
                            "training mean, not the net", n, mean_err);
-    mlp_optimizer_free(m->opt);
-    mlp_workspace_free(m->ws);
-    mlp_net_free(m->net);
-    m->opt = NULL;
-    m->net = chosen;
-    m->ws = chosen_ws;
     return MLP_OK;
 }

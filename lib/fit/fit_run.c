@@ -184,17 +184,9 @@ static mlp_status keep_cv_net(fit_state *s)
     s->r->stopped_by_callback = s->cv.stopped_in != 0;
     fit_cv_describe(&s->cv, s->task, s->r);
     if (s->cv.verdict != MLP_FIT_NET) return MLP_OK;
-    mlp_workspace *ws = NULL;
-    mlp_status st = mlp_workspace_create_inference(&ws, s->cv.net_kept, EVAL_BATCH);
-    if (st != MLP_OK) return st;
-    mlp_optimizer_free(s->m.opt);
-    mlp_workspace_free(s->m.ws);
-    mlp_net_free(s->m.net);
-    s->m.opt = NULL;
-    s->m.net = s->cv.net_kept;
-    s->m.ws = ws;
+    mlp_net *kept = s->cv.net_kept;
     s->cv.net_kept = NULL;
-    return MLP_OK;
+    return fit_model_replace_net(&s->m, kept, NULL);
 }
 
 /* The scaling folded back, the data in their units again, then the model selection. */

@@ -48,6 +48,22 @@ bool fit_set_constant_output(mlp_net *net, const double *c, size_t k)
     return true;
 }
 
+mlp_status fit_model_replace_net(fit_model *m, mlp_net *net, mlp_workspace *ws)
+{
+    mlp_status st = ws ? MLP_OK : mlp_workspace_create_inference(&ws, net, EVAL_BATCH);
+    if (st != MLP_OK) {
+        mlp_net_free(net);
+        return st;
+    }
+    mlp_optimizer_free(m->opt);
+    mlp_workspace_free(m->ws);
+    mlp_net_free(m->net);
+    m->opt = NULL;
+    m->net = net;
+    m->ws = ws;
+    return MLP_OK;
+}
+
 /* A candidate model with its own evaluation workspace and validation metrics. */
 typedef struct candidate {
     mlp_net *net;
@@ -243,12 +259,7 @@ mlp_status fit_select(fit_model *m, const mlp_dataset *train, const mlp_dataset 
             memcpy(mlp_net_params(m->net), mlp_net_params_const(mean.net),
                    mlp_net_param_count(m->net) * sizeof(float));
         } else if (pick == &linear) { /* another net: the optimizer's state belongs to the old */
-            mlp_optimizer_free(m->opt);
-            mlp_workspace_free(m->ws);
-            mlp_net_free(m->net);
-            m->opt = NULL;
-            m->net = linear.net;
-            m->ws = linear.ws;
+            st = fit_model_replace_net(m, linear.net, linear.ws);
             linear.net = NULL;
             linear.ws = NULL;
         }
