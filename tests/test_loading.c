@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "data/table_internal.h"
 #include "mlp_internal.h"
 #include "test_tmpdir.h"
 
@@ -742,6 +745,169 @@ END_TEST
 #endif
 
 
+/* ------------------------------------------------------------------ tables by ranges */
+
+/* A table with what a share boundary can fall into: quoted cells with delimiters, quotes
+ * and line breaks, text columns, missing cells, a column that turns into text half way
+ * (rule of the whole file, not of a share), one that stays numeric with its text tail,
+ * blank lines and CRLF line ends. */
+static char *make_table_csv(size_t rows, unsigned seed)
+{
+    size_t cap = rows * 160 + 256, len = 0;
+    char *s = malloc(cap);
+    ck_assert_ptr_nonnull(s);
+    len += (size_t)snprintf(s + len, cap - len, "id,\"quoted, name\",x,late_text,tail,y\n");
+    for (size_t i = 0; i < rows; i++) {
+        unsigned r = (unsigned)(i * 2654435761u) ^ seed;
+        const char *end = r % 11 == 0 ? "\r\n" : "\n";
+        if (r % 23 == 0) len += (size_t)snprintf(s + len, cap - len, "%s", end); /* blank */
+        char name[64];
+        switch (r % 5) {
+        case 0: snprintf(name, sizeof name, "\"a, \"\"quoted\"\"\nline %zu\"", i); break;
+        case 1: snprintf(name, sizeof name, "plain%u", r % 7); break;
+        case 2: snprintf(name, sizeof name, "\"%zu\"", i % 13); break;
+        case 3: snprintf(name, sizeof name, "%s", ""); break;
+        default: snprintf(name, sizeof name, "\"\"\"\"");
+        }
+        char x[32];
+        if (r % 17 == 0) snprintf(x, sizeof x, "NA");
+        else if (r % 13 == 0) snprintf(x, sizeof x, "%s", "");
+        else snprintf(x, sizeof x, "%.6g", (double)(r % 1000) / 7.0);
+        char late[32], tail[32];
+        if (i < rows * 2 / 5) snprintf(late, sizeof late, "%zu", i % 100);
+        else snprintf(late, sizeof late, "t%u", r % 9);
+        if (i < rows * 7 / 10) snprintf(tail, sizeof tail, "%.3f", (double)i / 3.0);
+        else snprintf(tail, sizeof tail, "word%zu", i % 4);
+        len += (size_t)snprintf(s + len, cap - len, "%zu,%s, %s ,%s,%s,%u%s", i, name, x, late,
+                                tail, r % 3, end);
+    }
+    return s;
+}
+
+/* a and b hold the same cells, kinds of column, names and line numbers. */
+static void check_same_table(const mlp_table *a, const mlp_table *b)
+{
+    ck_assert_uint_eq(a->rows, b->rows);
+    ck_assert_uint_eq(a->cols, b->cols);
+    ck_assert_int_eq(!a->names, !b->names);
+    for (size_t j = 0; j < a->cols; j++) {
+        if (a->names) ck_assert_str_eq(a->names[j], b->names[j]);
+        ck_assert_int_eq(a->col[j].is_text, b->col[j].is_text);
+        ck_assert_uint_eq(a->col[j].n_other, b->col[j].n_other);
+    }
+    for (size_t i = 0; i < a->rows; i++) {
+        ck_assert_uint_eq(a->line[i], b->line[i]);
+        for (size_t j = 0; j < a->cols; j++)
+            ck_assert_str_eq(mlp_table_cell(a, i, j), mlp_table_cell(b, i, j));
+    }
+}
+
+/* The table read by ranges on `threads` threads; OK expected unless may_fail. */
+static mlp_status table_by_ranges(const char *path, int threads, int has_header,
+                                  mlp_table **out)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    off_t size = lseek(fd, 0, SEEK_END);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    o.threads = threads;
+    o.has_header = has_header;
+    mlp_status st = mlp_table_read_ranges(out, fd, (size_t)size, path, &o, 61);
+    close(fd);
+    return st;
+}
+
+static mlp_table *table_one_thread(const char *path, int has_header)
+{
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    o.threads = 1;
+    o.has_header = has_header;
+    mlp_table *t = NULL;
+    mlp_error_detail det;
+    ck_assert_msg(mlp_table_open_ex(&t, path, &o, &det) == MLP_OK, "%s", det.message);
+    return t;
+}
+
+START_TEST(table_ranges_equal_one_reading)
+{
+    for (unsigned seed = 0; seed < 3; seed++) {
+        char *text = make_table_csv(600 + seed * 77, seed * 0x9e3779b9u);
+        const char *path = write_file("t.csv", text);
+        mlp_table *ref = table_one_thread(path, -1);
+        ck_assert_int_eq(ref->col[3].is_text, 1); /* the rule of the whole file */
+        ck_assert_int_eq(ref->col[4].is_text, 0);
+        ck_assert_uint_gt(ref->col[4].n_other, 0);
+        for (int threads = 2; threads <= 9; threads += threads < 4 ? 1 : 5) {
+            mlp_table *t = NULL;
+            ck_assert_int_eq(table_by_ranges(path, threads, -1, &t), MLP_OK);
+            check_same_table(ref, t);
+            mlp_table_free(t);
+        }
+        mlp_table_free(ref);
+        free(text);
+    }
+}
+END_TEST
+
+/* No header, one column with blank lines, a text column from the start. */
+START_TEST(table_ranges_small_shapes)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < 900; i++)
+        len += (size_t)snprintf(s + len, cap - len, i % 7 ? "%zu\n" : "\n", i);
+    const char *path = write_file("one.csv", s);
+    for (int header = -1; header <= 0; header++) {
+        mlp_table *ref = table_one_thread(path, header), *t = NULL;
+        ck_assert_int_eq(table_by_ranges(path, 4, header, &t), MLP_OK);
+        check_same_table(ref, t);
+        mlp_table_free(t);
+        mlp_table_free(ref);
+    }
+    len = 0;
+    for (size_t i = 0; i < 900; i++)
+        len += (size_t)snprintf(s + len, cap - len, "w%zu,%zu,\"%zu\"\n", i % 5, i, i % 3);
+    path = write_file("text.csv", s);
+    mlp_table *ref = table_one_thread(path, -1), *t = NULL;
+    ck_assert_ptr_null(ref->names);
+    ck_assert_int_eq(ref->col[0].is_text, 1);
+    ck_assert_int_eq(table_by_ranges(path, 3, -1, &t), MLP_OK);
+    check_same_table(ref, t);
+    mlp_table_free(t);
+    mlp_table_free(ref);
+    free(s);
+}
+END_TEST
+
+/* A file one reading refuses is not read by ranges either: the one reading's message. */
+START_TEST(table_ranges_leave_errors_to_one_reading)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    len += (size_t)snprintf(s + len, cap - len, "a,b\n");
+    for (size_t i = 0; i < 800; i++)
+        len += (size_t)snprintf(s + len, cap - len, i == 600 ? "%zu,x\"y\n" : "%zu,%zu\n", i,
+                                i);
+    const char *path = write_file("bad.csv", s);
+    mlp_table *t = NULL;
+    ck_assert_int_ne(table_by_ranges(path, 4, -1, &t), MLP_OK);
+    ck_assert_ptr_null(t);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_ERR_PARSE);
+    ck_assert_uint_eq(det.line, 602);
+    len = 0;
+    len += (size_t)snprintf(s + len, cap - len, "a,b\n");
+    for (size_t i = 0; i < 800; i++)
+        len += (size_t)snprintf(s + len, cap - len, i == 700 ? "%zu\n" : "%zu,%zu\n", i, i);
+    path = write_file("short.csv", s);
+    ck_assert_int_ne(table_by_ranges(path, 4, -1, &t), MLP_OK);
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_ERR_PARSE);
+    ck_assert_uint_eq(det.line, 702);
+    free(s);
+}
+END_TEST
+
 static Suite *suite(bool german)
 {
     Suite *s = suite_create("loading");
@@ -757,6 +923,9 @@ static Suite *suite(bool german)
     tcase_add_test(rng, shards_concatenate_to_the_file);
     tcase_add_test(rng, quoted_file_falls_back);
     tcase_add_test(rng, quote_after_the_first_block);
+    tcase_add_test(rng, table_ranges_equal_one_reading);
+    tcase_add_test(rng, table_ranges_small_shapes);
+    tcase_add_test(rng, table_ranges_leave_errors_to_one_reading);
     suite_add_tcase(s, rng);
     TCase *ref = tcase_create("refusals");
     tcase_add_checked_fixture(ref, setup, teardown);
