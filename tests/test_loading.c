@@ -849,6 +849,33 @@ START_TEST(table_ranges_equal_one_reading)
 }
 END_TEST
 
+/* Without quotes the shares parse into the columns in place: with and without a header
+ * (blank lines before it), text cells, missing cells, a column that turns into text, CRLF. */
+START_TEST(table_ranges_in_place)
+{
+    for (int header = 0; header <= 1; header++) {
+        size_t cap = 1 << 17, len = 0;
+        char *s = malloc(cap);
+        if (header) len += (size_t)snprintf(s + len, cap - len, "\n  \na,b,c,d\n");
+        for (size_t i = 0; i < 1500; i++)
+            len += (size_t)snprintf(s + len, cap - len, "%zu, %.4g ,%s,%s%s", i,
+                                    (double)i / 7.0, i % 9 == 0 ? "NA" : i % 11 ? "1.5" : "",
+                                    i < 600 ? "3" : "word", i % 4 ? "\n" : "\r\n");
+        const char *path = write_file("plain.csv", s);
+        mlp_table *ref = table_one_thread(path, -1), *t = NULL;
+        ck_assert_int_eq(!ref->names, !header);
+        ck_assert_int_eq(ref->col[3].is_text, 1);
+        for (int threads = 2; threads <= 8; threads *= 2) {
+            ck_assert_int_eq(table_by_ranges(path, threads, -1, &t), MLP_OK);
+            check_same_table(ref, t);
+            mlp_table_free(t);
+        }
+        mlp_table_free(ref);
+        free(s);
+    }
+}
+END_TEST
+
 /* No header, one column with blank lines, a text column from the start. */
 START_TEST(table_ranges_small_shapes)
 {
@@ -925,6 +952,7 @@ static Suite *suite(bool german)
     tcase_add_test(rng, quote_after_the_first_block);
     tcase_add_test(rng, table_ranges_equal_one_reading);
     tcase_add_test(rng, table_ranges_small_shapes);
+    tcase_add_test(rng, table_ranges_in_place);
     tcase_add_test(rng, table_ranges_leave_errors_to_one_reading);
     suite_add_tcase(s, rng);
     TCase *ref = tcase_create("refusals");

@@ -33,6 +33,8 @@ typedef struct table_col {
     size_t text_len, text_cap;
     _Atomic(table_shown *) shown; /* numeric: every cell's text, made on first mlp_table_cell */
     int keep_numeric;      /* a share of a file being read: never turns into text here */
+    int borrowed;          /* num is a share's slice of the caller's array: not grown, not
+                              freed; a row past num_cap fails */
 } table_col;
 
 /* The columns a table and the tables split from it share (freed with the last one). */
@@ -118,6 +120,11 @@ typedef struct table_part {
     void (*progress)(size_t done, size_t total, void *user_data);
     void *progress_user_data;
     size_t total;     /* passed to progress */
+    /* non-NULL: preset_cols arrays; the part's numbers go to rows [preset_row0,
+     * preset_row0 + preset_rows) of them (the first record must have preset_cols cells;
+     * a row past them fails) */
+    float *const *preset;
+    size_t preset_cols, preset_row0, preset_rows;
     size_t lines;     /* out: lines read */
 } table_part;
 /* Reads a part; messages name `name` and count lines from the part's start. */

@@ -1,10 +1,15 @@
 /* Reading a table by byte ranges on threads: the file is cut into shares on record
- * boundaries (a line break outside quotes: an even number of quotes before it, which
- * RFC 4180 quoting guarantees), each share is read into a table of its own by the one
- * reader (mlp_table_read_part), and the shares' columns are joined in file order. A column
- * turns into text only as the whole file decides (its cells that are not numbers, counted
- * row by row as one reading counts them), so the table is the one reading's, whatever the
- * number of threads. Any failure is left to one reading, which gives its message. */
+ * boundaries, each share is read by the one reader (mlp_table_read_part), and the shares'
+ * columns are joined in file order. A first pass counts each share's quotes and records
+ * (memchr speed). Without quotes (the usual numeric file) every line break ends a record:
+ * the columns are allocated once at their final size and each share parses straight into
+ * its rows (no copy, and memory is touched once). With quotes, a cut goes to the first line
+ * break with an even number of quotes before it (outside quotes, as RFC 4180 quoting
+ * guarantees), each share fills columns of its own, and they are copied together. A
+ * column turns into text only as the whole file decides (its cells that are not numbers,
+ * counted row by row as one reading counts them), so the table is the one reading's,
+ * whatever the number of threads. Any failure is left to one reading, which gives its
+ * message. */
 #include "table_internal.h"
 
 #include <errno.h>
@@ -18,7 +23,10 @@
 
 typedef struct share {
     size_t begin, end;   /* bytes: records that start in it */
-    size_t quotes;       /* quotes in the share's first cut (before moving to a boundary) */
+    size_t quotes;       /* first pass: quotes */
+    size_t records;      /* first pass: lines that are not blank */
+    int nonblank;        /* first pass: the line being counted has a cell */
+    int blank_tail;      /* first pass: the share's last line is blank */
     table_part part;
     mlp_table *t;
     mlp_status st;
@@ -32,7 +40,9 @@ typedef struct job {
     const mlp_table_read_options_ex *o;
     share *s;
     size_t n, size;
-    int pass;            /* 0: count quotes; 1: read */
+    int pass;            /* 0: count; 1: read */
+    float **num;         /* without quotes: the columns, shares writing their rows */
+    size_t cols, rows;
     atomic_size_t done;  /* bytes read by every share, for progress */
 } job;
 
@@ -53,12 +63,60 @@ static mlp_status each_block(int fd, size_t begin, size_t end,
     return MLP_OK;
 }
 
-static int count_quotes(void *ctx, const char *p, size_t n, size_t at)
+/* Whether ch makes a line not blank (mlp_csv_line_is_blank; a carriage return too may
+ * be blank: a bare one sends the file to libcsv, and the counts are checked after). */
+static int is_cell(char ch, char delim)
 {
-    size_t *q = ctx;
+    return ch == delim || (ch != ' ' && ch != '\t' && ch != '\r');
+}
+
+typedef struct counter {
+    share *s;
+    char delim;
+} counter;
+
+static int count_block(void *ctx, const char *p, size_t n, size_t at)
+{
+    counter *c = ctx;
+    share *s = c->s;
+    const char *e = p + n;
     (void)at;
-    for (const char *e = p + n; (p = memchr(p, '"', (size_t)(e - p))) != NULL; p++) ++*q;
+    for (const char *q = p; (q = memchr(q, '"', (size_t)(e - q))) != NULL; q++) s->quotes++;
+    while (p < e) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        const char *eol = nl ? nl : e;
+        for (const char *q = p; !s->nonblank && q < eol; q++) s->nonblank = is_cell(*q, c->delim);
+        if (!nl) break;
+        s->records += (size_t)s->nonblank;
+        s->blank_tail = !s->nonblank;
+        s->nonblank = 0;
+        p = nl + 1;
+    }
     return 0;
+}
+
+/* The byte after the first line with a cell at or after pos (size when none). */
+static int first_record_end(void *ctx, const char *p, size_t n, size_t at)
+{
+    counter *c = ctx;
+    share *s = c->s;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' && s->nonblank) {
+            s->end = at + i + 1;
+            return 1;
+        }
+        if (p[i] == '\n') continue;
+        if (!s->nonblank) s->nonblank = is_cell(p[i], c->delim);
+    }
+    return 0;
+}
+
+static int first_line_end(void *ctx, const char *p, size_t n, size_t at)
+{
+    size_t *out = ctx;
+    const char *nl = memchr(p, '\n', n);
+    if (nl) *out = at + (size_t)(nl - p) + 1;
+    return nl != NULL;
 }
 
 typedef struct boundary {
@@ -96,11 +154,25 @@ static void run_share(void *ctx, size_t k)
     job *j = ctx;
     share *s = &j->s[k];
     if (j->pass == 0) {
-        s->st = each_block(j->fd, s->begin, s->end, count_quotes, &s->quotes);
+        counter c = {s, j->o->delimiter};
+        s->st = each_block(j->fd, s->begin, s->end, count_block, &c);
+        if (s->nonblank) { /* the file's last line, without a line break */
+            s->records++;
+            s->blank_tail = 0;
+        }
         return;
     }
-    s->part = (table_part){NULL, j->fd, s->begin, s->end, k == 0 ? j->o->has_header : 0, 1,
-                           j->o->progress ? share_progress : NULL, s, j->size, 0};
+    s->part = (table_part){.fd = j->fd, .begin = s->begin, .end = s->end,
+                           .has_header = k == 0 && !j->num ? j->o->has_header : 0,
+                           .keep_numeric = 1,
+                           .progress = j->o->progress ? share_progress : NULL,
+                           .progress_user_data = s, .total = j->size};
+    if (j->num) {
+        s->part.preset = j->num;
+        s->part.preset_cols = j->cols;
+        s->part.preset_row0 = s->quotes; /* the pass set it to the share's first row */
+        s->part.preset_rows = s->records + (k + 1 == j->n); /* a blank last line: row + 1 */
+    }
     mlp_error_detail detail; /* one reading gives the message */
     s->st = mlp_table_read_part(&s->t, &s->part, j->name, j->o->delimiter, &detail);
 }
@@ -122,38 +194,123 @@ static int turns_text(const share *s, size_t n, size_t c)
     return 0;
 }
 
-/* The shares' tables joined into the first one's. */
-static mlp_status join(share *s, size_t n)
+/* The shares' tables joined into t: the first share's (own columns), or a table of
+ * j->cols columns without rows (numbers already in j->num). */
+static mlp_status join(job *j, mlp_table *t, size_t head_lines)
 {
-    mlp_table *t = s[0].t;
-    size_t rows = 0, lines = 0;
+    share *s = j->s;
+    size_t n = j->n, rows = 0, lines = head_lines;
     for (size_t k = 0; k < n; k++) {
-        if (s[k].t->cols != t->cols) return MLP_ERR_PARSE; /* one reading says where */
+        if (s[k].t->cols != t->cols || (j->num && s[k].t->rows != s[k].records))
+            return MLP_ERR_PARSE; /* one reading says where */
         rows += s[k].t->rows;
     }
     if (!mlp_mem_grow((void **)&t->line, &t->line_cap, rows ? rows : 1, sizeof *t->line))
         return MLP_ERR_NO_MEMORY;
     for (size_t k = 0, at = 0; k < n; k++) {
         const mlp_table *p = s[k].t;
-        if (k > 0)
+        if (p != t)
             for (size_t i = 0; i < p->rows; i++) t->line[at + i] = p->line[i] + lines;
         at += p->rows;
         lines += s[k].part.lines;
     }
     for (size_t c = 0; c < t->cols; c++) {
         int text = turns_text(s, n, c);
-        for (size_t k = 0; k < n; k++) {
-            table_col *col = &s[k].t->col[c];
-            col->keep_numeric = 0;
-            if (text && !mlp_table_col_to_text(col, s[k].t->rows)) return MLP_ERR_NO_MEMORY;
+        table_col *dst = &t->col[c];
+        if (j->num) { /* the numbers are in place: the column takes the array */
+            dst->num = j->num[c];
+            dst->num_cap = j->rows + 1;
+            j->num[c] = NULL;
         }
-        for (size_t k = 1, at = t->rows; k < n; k++) {
-            if (!mlp_table_col_append(&t->col[c], at, &s[k].t->col[c], s[k].t->rows, rows))
+        for (size_t k = 0, at = 0; k < n; k++) {
+            table_col *src = &s[k].t->col[c];
+            if (src != dst &&
+                !mlp_table_col_append(dst, at, src, s[k].t->rows, rows))
                 return MLP_ERR_NO_MEMORY;
             at += s[k].t->rows;
         }
+        dst->keep_numeric = 0;
+        if (text && !mlp_table_col_to_text(dst, rows)) return MLP_ERR_NO_MEMORY;
     }
     t->rows = t->store->rows = rows;
+    return MLP_OK;
+}
+
+/* Moves the start of share k > 0 (just after a line break) to just after the first line
+ * break from there on with an even number of quotes before it, the shares' quote counts
+ * telling how many come before its start. */
+static mlp_status cut_outside_quotes(job *j)
+{
+    share *s = j->s;
+    size_t quotes = 0;
+    mlp_status st = MLP_OK;
+    for (size_t k = 1; k < j->n && st == MLP_OK; k++) {
+        quotes += s[k - 1].quotes;
+        if (!(quotes & 1) || s[k].begin == j->size) continue;
+        boundary b = {1, j->size};
+        st = each_block(j->fd, s[k].begin, j->size, find_boundary, &b);
+        s[k].begin = b.out > s[k - 1].begin ? b.out : s[k - 1].begin;
+    }
+    for (size_t k = 0; k + 1 < j->n; k++) s[k].end = s[k + 1].begin;
+    return st;
+}
+
+/* Without quotes: the header (if any) read alone, the columns allocated for every row,
+ * each share's first row (in its quotes field, unused from here). *ok 0 when the shares'
+ * counts do not allow it (a share ends in a blank line, or the first record is not in the
+ * first share). */
+static mlp_status plan_in_place(job *j, mlp_table **head, size_t *head_lines, int *ok)
+{
+    share *s = j->s, first = {0};
+    counter c = {&first, j->o->delimiter};
+    first.end = j->size;
+    *ok = 0;
+    mlp_status st = each_block(j->fd, 0, j->size, first_record_end, &c);
+    if (st != MLP_OK || first.end > s[0].end) return st;
+    for (size_t k = 0; k + 1 < j->n; k++)
+        if (s[k].blank_tail) return MLP_OK;
+    table_part part = {.fd = j->fd, .begin = 0, .end = first.end,
+                       .has_header = j->o->has_header};
+    mlp_error_detail detail;
+    if ((st = mlp_table_read_part(head, &part, j->name, j->o->delimiter, &detail)) != MLP_OK)
+        return st;
+    if ((*head)->names) { /* the shares start after it */
+        s[0].begin = first.end;
+        s[0].records--;
+        *head_lines = part.lines;
+    }
+    j->cols = (*head)->cols;
+    for (size_t k = 0; k < j->n; k++) {
+        s[k].quotes = j->rows;
+        j->rows += s[k].records;
+    }
+    if (!(j->num = mlp_mem_calloc(j->cols, sizeof *j->num))) return MLP_ERR_NO_MEMORY;
+    for (size_t c2 = 0; c2 < j->cols; c2++)
+        if (!(j->num[c2] = mlp_mem_alloc((j->rows + 1) * sizeof **j->num)))
+            return MLP_ERR_NO_MEMORY;
+    *ok = 1;
+    return MLP_OK;
+}
+
+/* The table the shares are joined into, in place: the header's, or a new one. */
+static mlp_status in_place_table(job *j, mlp_table *head, mlp_table **out)
+{
+    if (head->names) {
+        mlp_table_store_release(head->store, head->cols);
+        head->store = NULL;
+        head->col = NULL;
+        *out = head;
+    } else {
+        mlp_table_free(head);
+        if (!(*out = mlp_mem_calloc(1, sizeof **out)) ||
+            !((*out)->source = mlp_mem_strdup(j->name)))
+            return MLP_ERR_NO_MEMORY;
+    }
+    mlp_table *t = *out;
+    t->rows = 0;
+    t->cols = j->cols;
+    if (!(t->store = mlp_table_store_new(j->cols))) return MLP_ERR_NO_MEMORY;
+    t->col = t->store->col;
     return MLP_OK;
 }
 
@@ -168,33 +325,51 @@ mlp_status mlp_table_read_ranges(mlp_table **out, int fd, size_t size, const cha
     if (n < 2) return MLP_ERR_INVALID_ARG;
     share *s = mlp_mem_calloc(n, sizeof *s);
     if (!s) return MLP_ERR_NO_MEMORY;
-    job j = {fd, name, o, s, n, size, 0, 0};
+    job j = {fd, name, o, s, n, size, 0, NULL, 0, 0, 0};
+    mlp_status st = MLP_OK;
     for (size_t k = 0; k < n; k++) {
         s[k].begin = size / n * k;
-        s[k].end = k + 1 < n ? size / n * (k + 1) : size;
         s[k].job = &j;
     }
-    /* the quotes before each cut tell whether it falls inside a quoted field */
-    mlp_run_parallel(n, run_share, &j);
-    mlp_status st = MLP_OK;
-    size_t quotes = 0;
-    for (size_t k = 0; k < n && st == MLP_OK; k++) st = s[k].st;
-    for (size_t k = 1; k < n && st == MLP_OK; k++) {
-        quotes += s[k - 1].quotes;
-        boundary b = {(int)(quotes & 1), size};
-        st = each_block(fd, s[k].begin, size, find_boundary, &b);
-        s[k].begin = b.out > s[k - 1].begin ? b.out : s[k - 1].begin;
+    for (size_t k = 1; k < n && st == MLP_OK; k++) { /* cut after a line break */
+        size_t at = size;
+        st = each_block(fd, s[k].begin, size, first_line_end, &at);
+        s[k].begin = at > s[k - 1].begin ? at : s[k - 1].begin;
     }
-    for (size_t k = 0; k + 1 < n; k++) s[k].end = s[k + 1].begin;
+    for (size_t k = 0; k < n; k++) s[k].end = k + 1 < n ? s[k + 1].begin : size;
+    if (st == MLP_OK) mlp_run_parallel(n, run_share, &j); /* count */
+    size_t quotes = 0;
+    for (size_t k = 0; k < n && st == MLP_OK; k++) {
+        st = s[k].st;
+        quotes += s[k].quotes;
+    }
+    mlp_table *head = NULL, *t = NULL;
+    size_t head_lines = 0;
+    int in_place = 0;
+    if (st == MLP_OK && quotes == 0) st = plan_in_place(&j, &head, &head_lines, &in_place);
+    if (st == MLP_OK && !in_place) st = cut_outside_quotes(&j);
     if (st == MLP_OK) {
         j.pass = 1;
         mlp_run_parallel(n, run_share, &j);
         for (size_t k = 0; k < n && st == MLP_OK; k++) st = s[k].st;
     }
-    if (st == MLP_OK) st = join(s, n);
+    if (st == MLP_OK) {
+        if (in_place) {
+            st = in_place_table(&j, head, &t);
+            head = NULL;
+        } else {
+            t = s[0].t;
+        }
+    }
+    if (st == MLP_OK) st = join(&j, t, head_lines);
     if (st == MLP_OK && o->progress) o->progress(size, size, o->progress_user_data);
-    for (size_t k = st == MLP_OK ? 1 : 0; k < n; k++) mlp_table_free(s[k].t);
-    if (st == MLP_OK) *out = s[0].t;
+    for (size_t k = 0; k < n; k++)
+        if (s[k].t != t) mlp_table_free(s[k].t);
+    mlp_table_free(head);
+    for (size_t c = 0; j.num && c < j.cols; c++) mlp_mem_free(j.num[c]);
+    mlp_mem_free(j.num);
+    if (st == MLP_OK) *out = t;
+    else mlp_table_free(t);
     mlp_mem_free(s);
     return st;
 }

@@ -20,6 +20,7 @@ typedef struct read_ctx {
     size_t line;
     int has_header;      /* 1, 0, -1: detect from the first record */
     int keep_numeric;    /* columns never turn into text (table_part) */
+    const table_part *part;
     size_t fields;       /* cells of the record being read */
     size_t record_line;  /* line of its first cell */
     /* the first record's cells as written, until it is known to be a header or data */
@@ -110,6 +111,18 @@ static void first_record(read_ctx *c)
     t->col = t->store->col;
     t->cols = n;
     for (size_t j = 0; j < n; j++) t->col[j].keep_numeric = c->keep_numeric;
+    const table_part *p = c->part;
+    if (p && p->preset) { /* the numbers go straight into the caller's arrays */
+        if (n != p->preset_cols) {
+            c->st = MLP_ERR_PARSE; /* the caller leaves the message to one reading */
+            return;
+        }
+        for (size_t j = 0; j < n; j++) {
+            t->col[j].num = p->preset[j] + p->preset_row0;
+            t->col[j].num_cap = p->preset_rows;
+            t->col[j].borrowed = 1;
+        }
+    }
     if (c->has_header == 1 || (c->has_header == -1 && looks_like_header(c))) {
         if (!(t->names = mlp_mem_calloc(n, sizeof *t->names))) {
             no_memory(c);
@@ -179,7 +192,7 @@ static void trim_columns(mlp_table *t)
 {
     for (size_t j = 0; j < t->cols; j++) {
         table_col *col = &t->col[j];
-        if (col->is_text || !t->rows || col->num_cap <= t->rows) continue;
+        if (col->is_text || col->borrowed || !t->rows || col->num_cap <= t->rows) continue;
         float *num = mlp_mem_realloc(col->num, t->rows * sizeof *num);
         if (num) {
             col->num = num;
@@ -280,6 +293,7 @@ mlp_status mlp_table_read_part(mlp_table **out, table_part *part, const char *na
     c.detail = detail;
     c.has_header = part->has_header;
     c.keep_numeric = part->keep_numeric;
+    c.part = part;
     c.progress = part->progress;
     c.progress_user_data = part->progress_user_data;
     c.total = part->total;

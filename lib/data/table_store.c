@@ -129,7 +129,9 @@ int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len)
         return mlp_mem_grow((void **)&c->off, &c->off_cap, row + 1, sizeof *c->off) &&
                add_text(c, s, len, &c->off[row]);
     }
-    if (!mlp_mem_grow((void **)&c->num, &c->num_cap, row + 1, sizeof *c->num)) return 0;
+    if (c->borrowed ? row >= c->num_cap
+                    : !mlp_mem_grow((void **)&c->num, &c->num_cap, row + 1, sizeof *c->num))
+        return 0;
     c->num[row] = number ? (float)v : NAN;
     if (number || len == 0) return 1;
     size_t off;
@@ -169,14 +171,15 @@ int mlp_table_col_append(table_col *dst, size_t dst_rows, table_col *src, size_t
         if (!mlp_mem_grow((void **)&dst->other, &dst->other_cap, dst->n_other + src->n_other,
                           sizeof *dst->other))
             return 0;
-        if (src_rows) memcpy(dst->num + dst_rows, src->num, src_rows * sizeof *src->num);
+        if (src_rows && !src->borrowed) /* a borrowed slice is in place already */
+            memcpy(dst->num + dst_rows, src->num, src_rows * sizeof *src->num);
         for (size_t i = 0; i < src->n_other; i++)
             dst->other[dst->n_other++] =
                 (table_other){src->other[i].row + dst_rows, src->other[i].off + base};
     }
     if (src->text_len) memcpy(dst->text + base, src->text, src->text_len);
     dst->text_len += src->text_len;
-    mlp_mem_free(src->num);
+    if (!src->borrowed) mlp_mem_free(src->num);
     mlp_mem_free(src->other);
     mlp_mem_free(src->off);
     mlp_mem_free(src->text);
@@ -199,7 +202,7 @@ static void shown_free(table_shown *sh)
 
 static void col_clear(table_col *c)
 {
-    mlp_mem_free(c->num);
+    if (!c->borrowed) mlp_mem_free(c->num);
     mlp_mem_free(c->other);
     mlp_mem_free(c->off);
     mlp_mem_free(c->text);
