@@ -745,6 +745,73 @@ END_TEST
 #endif
 
 
+/* mlp_model_fit_csv_cache is the cache's steps in one call: the split on indices, the net
+ * and its training from the cache a batch at a time give the same parameters. */
+START_TEST(fit_csv_cache_is_the_steps)
+{
+    for (int regress = 0; regress <= 1; regress++) {
+        mlp_task task = regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY;
+        char *text = make_csv(900, regress);
+        const char *csv = write_file("f.csv", text);
+        char cache_path[512];
+        snprintf(cache_path, sizeof cache_path, "%s/f.cache", tmpdir);
+        mlp_csv_options o = mlp_csv_options_default();
+        o.task = task;
+        mlp_csv_cache *cache = NULL;
+        ck_assert_int_eq(mlp_csv_cache_open(&cache, csv, cache_path, &o, NULL), MLP_OK);
+        mlp_source ctr, cva;
+        ck_assert_int_eq(mlp_csv_cache_split(cache, 0.2f, 5, &ctr, &cva), MLP_OK);
+        size_t n_in = mlp_csv_cache_input_size(cache), k = mlp_csv_cache_target_size(cache);
+        trained a = train_on(&ctr, &cva, n_in, k, !regress);
+        size_t hidden[1] = {6};
+        mlp_fit_config c = mlp_fit_config_default();
+        c.model.hidden_count = 1;
+        c.model.hidden_sizes = hidden;
+        c.model.hidden_activation = MLP_ACT_TANH;
+        c.model.init = MLP_INIT_GLOROT;
+        c.model.seed = 5;
+        c.model.scaling = MLP_SCALE_NONE;
+        c.model.optimizer = mlp_optimizer_config_default(MLP_OPT_ADAM);
+        c.model.optimizer.learning_rate = 0.01f;
+        c.train.epochs = 3;
+        c.train.batch_size = 16;
+        c.train.patience = MLP_FIT_NO_EARLY_STOP;
+        c.val_fraction = 0.2;
+        mlp_fit_report r = {.struct_size = sizeof r};
+        mlp_error_detail d;
+        memset(&d, 0, sizeof d);
+        mlp_model *m = NULL;
+        ck_assert_msg(mlp_model_fit_csv_cache(&m, csv, cache_path, &o, &c, &r, &d) == MLP_OK,
+                      "%s", d.message);
+        const mlp_net *net = mlp_model_net(m);
+        ck_assert_uint_eq(mlp_net_param_count(net), mlp_net_param_count(a.net));
+        ck_assert(memcmp(mlp_net_params_const(net), mlp_net_params_const(a.net),
+                         mlp_net_param_count(net) * sizeof(float)) == 0);
+        ck_assert_uint_eq(r.records, mlp_csv_cache_count(cache));
+        ck_assert_uint_eq(r.train_count, ctr.count);
+        ck_assert_uint_eq(r.val_count, cva.count);
+        ck_assert_uint_eq(r.input_size, n_in);
+        ck_assert_uint_eq(r.epochs_run, 3);
+        ck_assert_uint_eq(mlp_model_epoch(m), 3);
+        ck_assert_int_eq(r.task, task);
+        ck_assert(regress ? isnan(r.val_metric) : r.val_metric >= 0.0 && r.val_metric <= 1.0);
+        mlp_model_free(m);
+        /* what needs the data in memory is refused */
+        m = NULL;
+        c.cv_folds = 3;
+        ck_assert_int_eq(mlp_model_fit_csv_cache(&m, csv, cache_path, &o, &c, NULL, &d),
+                         MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_null(m);
+        ck_assert_int_eq(mlp_model_fit_csv_cache(&m, NULL, cache_path, &o, &c, NULL, &d),
+                         MLP_ERR_NULL_ARG);
+        mlp_optimizer_free(a.opt);
+        mlp_net_free(a.net);
+        mlp_csv_cache_close(cache);
+        free(text);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------ tables by ranges */
 
 /* A table with what a share boundary can fall into: quoted cells with delimiters, quotes
@@ -967,6 +1034,7 @@ static Suite *suite(bool german)
     tcase_add_checked_fixture(cache, setup, teardown);
     tcase_add_test(cache, cache_trains_like_memory);
     tcase_add_test(cache, cache_scaling_like_memory);
+    tcase_add_test(cache, fit_csv_cache_is_the_steps);
 #if defined(__SANITIZE_ADDRESS__)
     /* AddressSanitizer maps terabytes of shadow and aborts where malloc would return NULL:
      * an address-space limit cannot be tested under it (the release build runs this case). */
