@@ -943,6 +943,67 @@ START_TEST(table_ranges_in_place)
 }
 END_TEST
 
+/* Random small files (quotes or none, blank lines, CRLF, a byte-order mark, a header or
+ * none, words among numbers): whenever the ranges read a file, it is the one reading's
+ * table; most files are read by ranges. */
+START_TEST(table_ranges_random_files)
+{
+    static const char *const cells[] = {"1", "-2.5", "3e2", "", "NA", "word", "x y",
+                                        "\"q,1\"", "\"line\nbreak\"", "\"a \"\"b\"\"\"",
+                                        "\"7\"", "0.125"};
+    uint64_t state = 12345;
+    size_t read = 0, tried = 0;
+    for (int file = 0; file < 60; file++) {
+        size_t cap = 1 << 16, len = 0;
+        char *s = malloc(cap);
+        int quotes = file % 3 == 0, cols = 1 + file % 4;
+        if (file % 7 == 0) len += (size_t)snprintf(s + len, cap - len, "\xEF\xBB\xBF");
+        if (file % 2) {
+            for (int j = 0; j < cols; j++)
+                len += (size_t)snprintf(s + len, cap - len, "%sh%d", j ? "," : "", j);
+            len += (size_t)snprintf(s + len, cap - len, "\n");
+        }
+        size_t rows = 40 + (size_t)(file * 37 % 300);
+        for (size_t i = 0; i < rows && len + 256 < cap; i++) {
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            unsigned r = (unsigned)(state >> 33);
+            if (r % 17 == 0) len += (size_t)snprintf(s + len, cap - len, r % 2 ? "\n" : "  \n");
+            for (int j = 0; j < cols; j++) {
+                unsigned pick = (r >> (3 * j)) % (quotes ? 12 : 7);
+                if ((r >> 20) % 3) pick = 0; /* mostly numbers */
+                const char *c = pick == 0 ? NULL : cells[pick];
+                if (c) len += (size_t)snprintf(s + len, cap - len, "%s%s", j ? "," : "", c);
+                else len += (size_t)snprintf(s + len, cap - len, "%s%u.%u", j ? "," : "",
+                                             r % 1000, (r >> 10) % 10);
+            }
+            len += (size_t)snprintf(s + len, cap - len, r % 5 == 0 ? "\r\n" : "\n");
+        }
+        const char *path = write_file("rand.csv", s);
+        for (int header = -1; header <= 1; header++) {
+            mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+            o.threads = 1;
+            o.has_header = header;
+            mlp_table *ref = NULL, *t = NULL;
+            mlp_error_detail det;
+            mlp_status want = mlp_table_open_ex(&ref, path, &o, &det);
+            for (int threads = 2; threads <= 7; threads += 5) {
+                tried++;
+                mlp_status got = table_by_ranges(path, threads, header, &t);
+                if (got != MLP_OK) continue;
+                ck_assert_msg(want == MLP_OK, "file %d: ranges read what one reading refuses",
+                              file);
+                check_same_table(ref, t);
+                mlp_table_free(t);
+                read++;
+            }
+            mlp_table_free(ref);
+        }
+        free(s);
+    }
+    ck_assert_msg(read * 2 > tried, "only %zu of %zu readings by ranges", read, tried);
+}
+END_TEST
+
 /* No header, one column with blank lines, a text column from the start. */
 START_TEST(table_ranges_small_shapes)
 {
@@ -1020,6 +1081,7 @@ static Suite *suite(bool german)
     tcase_add_test(rng, table_ranges_equal_one_reading);
     tcase_add_test(rng, table_ranges_small_shapes);
     tcase_add_test(rng, table_ranges_in_place);
+    tcase_add_test(rng, table_ranges_random_files);
     tcase_add_test(rng, table_ranges_leave_errors_to_one_reading);
     suite_add_tcase(s, rng);
     TCase *ref = tcase_create("refusals");
