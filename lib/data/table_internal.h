@@ -125,6 +125,9 @@ typedef struct table_part {
      * a row past them fails) */
     float *const *preset;
     size_t preset_cols, preset_row0, preset_rows;
+    /* non-NULL (with preset): the rows' lines go to the same rows of this array, which the
+     * part's table borrows (the caller takes it back before freeing the table) */
+    size_t *preset_line;
     size_t lines;     /* out: lines read */
 } table_part;
 /* Reads a part; messages name `name` and count lines from the part's start. */

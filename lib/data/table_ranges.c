@@ -42,6 +42,7 @@ typedef struct job {
     size_t n, size;
     int pass;            /* 0: count; 1: read */
     float **num;         /* without quotes: the columns, shares writing their rows */
+    size_t *line;        /* without quotes: the rows' lines, likewise */
     size_t cols, rows;
     atomic_size_t done;  /* bytes read by every share, for progress */
 } job;
@@ -172,6 +173,7 @@ static void run_share(void *ctx, size_t k)
         s->part.preset_cols = j->cols;
         s->part.preset_row0 = s->quotes; /* the pass set it to the share's first row */
         s->part.preset_rows = s->records + (k + 1 == j->n); /* a blank last line: row + 1 */
+        s->part.preset_line = j->line;
     }
     mlp_error_detail detail; /* one reading gives the message */
     s->st = mlp_table_read_part(&s->t, &s->part, j->name, j->o->delimiter, &detail);
@@ -200,17 +202,27 @@ static mlp_status join(job *j, mlp_table *t, size_t head_lines)
 {
     share *s = j->s;
     size_t n = j->n, rows = 0, lines = head_lines;
+    int in_place = j->line != NULL;
     for (size_t k = 0; k < n; k++) {
         if (s[k].t->cols != t->cols || (j->num && s[k].t->rows != s[k].records))
             return MLP_ERR_PARSE; /* one reading says where */
         rows += s[k].t->rows;
     }
-    if (!mlp_mem_grow((void **)&t->line, &t->line_cap, rows ? rows : 1, sizeof *t->line))
+    if (j->line) { /* in place: the shares' lines are there, counted from their starts */
+        mlp_mem_free(t->line);
+        t->line = j->line;
+        t->line_cap = j->rows + 1;
+        j->line = NULL;
+        for (size_t k = 0; k < n; k++) s[k].t->line = NULL;
+    } else if (!mlp_mem_grow((void **)&t->line, &t->line_cap, rows ? rows : 1,
+                             sizeof *t->line)) {
         return MLP_ERR_NO_MEMORY;
+    }
     for (size_t k = 0, at = 0; k < n; k++) {
         const mlp_table *p = s[k].t;
         if (p != t)
-            for (size_t i = 0; i < p->rows; i++) t->line[at + i] = p->line[i] + lines;
+            for (size_t i = 0; i < p->rows; i++)
+                t->line[at + i] = (in_place ? t->line[at + i] : p->line[i]) + lines;
         at += p->rows;
         lines += s[k].part.lines;
     }
@@ -284,7 +296,9 @@ static mlp_status plan_in_place(job *j, mlp_table **head, size_t *head_lines, in
         s[k].quotes = j->rows;
         j->rows += s[k].records;
     }
-    if (!(j->num = mlp_mem_calloc(j->cols, sizeof *j->num))) return MLP_ERR_NO_MEMORY;
+    if (!(j->num = mlp_mem_calloc(j->cols, sizeof *j->num)) ||
+        !(j->line = mlp_mem_alloc((j->rows + 1) * sizeof *j->line)))
+        return MLP_ERR_NO_MEMORY;
     for (size_t c2 = 0; c2 < j->cols; c2++)
         if (!(j->num[c2] = mlp_mem_alloc((j->rows + 1) * sizeof **j->num)))
             return MLP_ERR_NO_MEMORY;
@@ -325,7 +339,7 @@ mlp_status mlp_table_read_ranges(mlp_table **out, int fd, size_t size, const cha
     if (n < 2) return MLP_ERR_INVALID_ARG;
     share *s = mlp_mem_calloc(n, sizeof *s);
     if (!s) return MLP_ERR_NO_MEMORY;
-    job j = {fd, name, o, s, n, size, 0, NULL, 0, 0, 0};
+    job j = {.fd = fd, .name = name, .o = o, .s = s, .n = n, .size = size};
     mlp_status st = MLP_OK;
     for (size_t k = 0; k < n; k++) {
         s[k].begin = size / n * k;
@@ -363,9 +377,12 @@ mlp_status mlp_table_read_ranges(mlp_table **out, int fd, size_t size, const cha
     }
     if (st == MLP_OK) st = join(&j, t, head_lines);
     if (st == MLP_OK && o->progress) o->progress(size, size, o->progress_user_data);
+    for (size_t k = 0; j.line && k < n; k++) /* the shares borrowed it */
+        if (s[k].t) s[k].t->line = NULL;
     for (size_t k = 0; k < n; k++)
         if (s[k].t != t) mlp_table_free(s[k].t);
     mlp_table_free(head);
+    mlp_mem_free(j.line);
     for (size_t c = 0; j.num && c < j.cols; c++) mlp_mem_free(j.num[c]);
     mlp_mem_free(j.num);
     if (st == MLP_OK) *out = t;

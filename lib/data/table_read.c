@@ -94,7 +94,11 @@ static int looks_like_header(const read_ctx *c)
 static int add_row_line(read_ctx *c)
 {
     mlp_table *t = c->t;
-    if (!mlp_mem_grow((void **)&t->line, &t->line_cap, t->rows + 1, sizeof *t->line)) return 0;
+    const table_part *p = c->part;
+    if (p && p->preset_line ? t->rows >= t->line_cap
+                            : !mlp_mem_grow((void **)&t->line, &t->line_cap, t->rows + 1,
+                                            sizeof *t->line))
+        return 0;
     t->line[t->rows++] = c->record_line;
     return 1;
 }
@@ -302,6 +306,10 @@ mlp_status mlp_table_read_part(mlp_table **out, table_part *part, const char *na
         mlp_table_free(c.t);
         return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
     }
+    if (part->preset_line) { /* the caller's slice: taken back before the table is freed */
+        c.t->line = part->preset_line + part->preset_row0;
+        c.t->line_cap = part->preset_rows;
+    }
     /* Numbers in the C locale, whatever the application set ("C" always exists, so a
      * failure is memory). */
     locale_t cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
@@ -325,6 +333,7 @@ mlp_status mlp_table_read_part(mlp_table **out, table_part *part, const char *na
         c.st = mlp_data_error(detail, MLP_ERR_PARSE, 0, 0, "%s: no rows", c.name);
     if (c.st != MLP_OK) {
         if (c.st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, c.st, 0, 0, "out of memory");
+        if (part->preset_line) c.t->line = NULL; /* not the table's to free */
         mlp_table_free(c.t);
         return c.st;
     }
