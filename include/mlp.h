@@ -2256,6 +2256,44 @@ MLP_API mlp_status mlp_source_fit_scaling(mlp_preprocess *pre, const mlp_source 
                                           size_t target_size, mlp_scaling scaling,
                                           mlp_error_detail *detail);
 
+/**
+ * Fits a net to a numeric CSV too large for memory, through its binary cache, in the memory
+ * of a batch rather than of the file: the cache is built, or reused while the CSV is
+ * unchanged (mlp_csv_cache_open), its records split on indices (mlp_csv_cache_split), the
+ * input scaling fitted in one streaming pass over the training part
+ * (mlp_source_fit_scaling), and the net trained from the cache a batch at a time
+ * (mlp_train_source), with early stopping on the validation part. This is `mlp train
+ * --cache`.
+ *
+ * config->model and config->train set the net and the training as they do for
+ * mlp_model_fit; epochs, batch_size and patience left MLP_FIT_AUTO take mlp_model_fit's
+ * budget from the training records, and val_fraction < 0 holds out 0.15. The rest of
+ * mlp_model_fit's procedure needs the data in memory and is not applied: regression targets
+ * are not standardised, no linear or constant model is compared, no cross-validation
+ * (cv_folds > 0 is INVALID_ARG), no test data (test, test_table: INVALID_ARG); the table
+ * options do not apply (the CSV must be numeric, its label read as csv says).
+ * @param out receives the model (free with mlp_model_free); its epoch is the epochs run;
+ *        unchanged on failure
+ * @param csv_path the CSV file
+ * @param cache_path the cache file, written when missing or stale
+ * @param csv how to read the CSV, its label and task (NULL: mlp_csv_options_default);
+ *        config->model.task must be MLP_TASK_COUNT or csv's task
+ * @param config NULL: mlp_fit_config_default
+ * @param report may be NULL; struct_size set by the caller. Filled: task, loss, records,
+ *        train_count, val_count, val_fraction, batch_size, epochs, patience (and their _auto),
+ *        input_size, param_count, epochs_run, best_epoch, stopped_early,
+ *        stopped_by_callback, train_seconds, train_loss (the last epoch's), val_loss and
+ *        val_metric (accuracy; NaN for regression) at the best epoch; verdict UNJUDGED
+ * @param detail the argument, or the file and line, and the reason on failure; may be NULL
+ * @return OK; NULL_ARG; INVALID_ARG (config, or a classification with fewer than 2
+ *         classes); the errors of mlp_csv_cache_open, mlp_source_fit_scaling and
+ *         mlp_train_source
+ */
+MLP_API mlp_status mlp_model_fit_csv_cache(mlp_model **out, const char *csv_path,
+                                           const char *cache_path, const mlp_csv_options *csv,
+                                           const mlp_fit_config *config, mlp_fit_report *report,
+                                           mlp_error_detail *detail);
+
 /** Attaches a copy of a table encoding to the preprocessing: it then travels in the model
  * file (format version 2).
  * @param pre the preprocessing

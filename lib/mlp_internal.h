@@ -236,6 +236,10 @@ mlp_status mlp_file_write_atomic_unchecked(const char *path, const unsigned char
  * file, on a read error (ferror(fp)), or when the buffer could not grow (*status set to
  * NO_MEMORY; otherwise *status is not touched). Embedded NUL bytes are kept. */
 size_t mlp_read_line(char **buf, size_t *cap, FILE *fp, mlp_status *status);
+/* Runs fn(ctx, k) for k in [0, n) (n at most 64), k = 0 on the calling thread and each
+ * other on a thread of its own (on the calling thread, in turn, when one cannot start);
+ * returns when all are done. */
+void mlp_run_parallel(size_t n, void (*fn)(void *ctx, size_t k), void *ctx);
 /* s[0..len) as one number, exactly the double strtod gives in the C locale (including inf
  * and nan: callers apply their own policy); 0 when the whole span is not one number. s[len]
  * must be readable (the readers pass NUL-terminated cells). Short decimals never consult the

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "data/table_internal.h"
 #include "mlp_internal.h"
 #include "test_tmpdir.h"
 
@@ -742,6 +745,324 @@ END_TEST
 #endif
 
 
+/* mlp_model_fit_csv_cache is the cache's steps in one call: the split on indices, the net
+ * and its training from the cache a batch at a time give the same parameters. */
+START_TEST(fit_csv_cache_is_the_steps)
+{
+    for (int regress = 0; regress <= 1; regress++) {
+        mlp_task task = regress ? MLP_TASK_REGRESS : MLP_TASK_CLASSIFY;
+        char *text = make_csv(900, regress);
+        const char *csv = write_file("f.csv", text);
+        char cache_path[512];
+        snprintf(cache_path, sizeof cache_path, "%s/f.cache", tmpdir);
+        mlp_csv_options o = mlp_csv_options_default();
+        o.task = task;
+        mlp_csv_cache *cache = NULL;
+        ck_assert_int_eq(mlp_csv_cache_open(&cache, csv, cache_path, &o, NULL), MLP_OK);
+        mlp_source ctr, cva;
+        ck_assert_int_eq(mlp_csv_cache_split(cache, 0.2f, 5, &ctr, &cva), MLP_OK);
+        size_t n_in = mlp_csv_cache_input_size(cache), k = mlp_csv_cache_target_size(cache);
+        trained a = train_on(&ctr, &cva, n_in, k, !regress);
+        size_t hidden[1] = {6};
+        mlp_fit_config c = mlp_fit_config_default();
+        c.model.hidden_count = 1;
+        c.model.hidden_sizes = hidden;
+        c.model.hidden_activation = MLP_ACT_TANH;
+        c.model.init = MLP_INIT_GLOROT;
+        c.model.seed = 5;
+        c.model.scaling = MLP_SCALE_NONE;
+        c.model.optimizer = mlp_optimizer_config_default(MLP_OPT_ADAM);
+        c.model.optimizer.learning_rate = 0.01f;
+        c.train.epochs = 3;
+        c.train.batch_size = 16;
+        c.train.patience = MLP_FIT_NO_EARLY_STOP;
+        c.val_fraction = 0.2;
+        mlp_fit_report r = {.struct_size = sizeof r};
+        mlp_error_detail d;
+        memset(&d, 0, sizeof d);
+        mlp_model *m = NULL;
+        ck_assert_msg(mlp_model_fit_csv_cache(&m, csv, cache_path, &o, &c, &r, &d) == MLP_OK,
+                      "%s", d.message);
+        const mlp_net *net = mlp_model_net(m);
+        ck_assert_uint_eq(mlp_net_param_count(net), mlp_net_param_count(a.net));
+        ck_assert(memcmp(mlp_net_params_const(net), mlp_net_params_const(a.net),
+                         mlp_net_param_count(net) * sizeof(float)) == 0);
+        ck_assert_uint_eq(r.records, mlp_csv_cache_count(cache));
+        ck_assert_uint_eq(r.train_count, ctr.count);
+        ck_assert_uint_eq(r.val_count, cva.count);
+        ck_assert_uint_eq(r.input_size, n_in);
+        ck_assert_uint_eq(r.epochs_run, 3);
+        ck_assert_uint_eq(mlp_model_epoch(m), 3);
+        ck_assert_int_eq(r.task, task);
+        ck_assert(regress ? isnan(r.val_metric) : r.val_metric >= 0.0 && r.val_metric <= 1.0);
+        mlp_model_free(m);
+        /* what needs the data in memory is refused */
+        m = NULL;
+        c.cv_folds = 3;
+        ck_assert_int_eq(mlp_model_fit_csv_cache(&m, csv, cache_path, &o, &c, NULL, &d),
+                         MLP_ERR_INVALID_ARG);
+        ck_assert_ptr_null(m);
+        ck_assert_int_eq(mlp_model_fit_csv_cache(&m, NULL, cache_path, &o, &c, NULL, &d),
+                         MLP_ERR_NULL_ARG);
+        mlp_optimizer_free(a.opt);
+        mlp_net_free(a.net);
+        mlp_csv_cache_close(cache);
+        free(text);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ tables by ranges */
+
+/* A table with what a share boundary can fall into: quoted cells with delimiters, quotes
+ * and line breaks, text columns, missing cells, a column that turns into text half way
+ * (rule of the whole file, not of a share), one that stays numeric with its text tail,
+ * blank lines and CRLF line ends. */
+static char *make_table_csv(size_t rows, unsigned seed)
+{
+    size_t cap = rows * 160 + 256, len = 0;
+    char *s = malloc(cap);
+    ck_assert_ptr_nonnull(s);
+    len += (size_t)snprintf(s + len, cap - len, "id,\"quoted, name\",x,late_text,tail,y\n");
+    for (size_t i = 0; i < rows; i++) {
+        unsigned r = (unsigned)(i * 2654435761u) ^ seed;
+        const char *end = r % 11 == 0 ? "\r\n" : "\n";
+        if (r % 23 == 0) len += (size_t)snprintf(s + len, cap - len, "%s", end); /* blank */
+        char name[64];
+        switch (r % 5) {
+        case 0: snprintf(name, sizeof name, "\"a, \"\"quoted\"\"\nline %zu\"", i); break;
+        case 1: snprintf(name, sizeof name, "plain%u", r % 7); break;
+        case 2: snprintf(name, sizeof name, "\"%zu\"", i % 13); break;
+        case 3: snprintf(name, sizeof name, "%s", ""); break;
+        default: snprintf(name, sizeof name, "\"\"\"\"");
+        }
+        char x[32];
+        if (r % 17 == 0) snprintf(x, sizeof x, "NA");
+        else if (r % 13 == 0) snprintf(x, sizeof x, "%s", "");
+        else snprintf(x, sizeof x, "%.6g", (double)(r % 1000) / 7.0);
+        char late[32], tail[32];
+        if (i < rows * 2 / 5) snprintf(late, sizeof late, "%zu", i % 100);
+        else snprintf(late, sizeof late, "t%u", r % 9);
+        if (i < rows * 7 / 10) snprintf(tail, sizeof tail, "%.3f", (double)i / 3.0);
+        else snprintf(tail, sizeof tail, "word%zu", i % 4);
+        len += (size_t)snprintf(s + len, cap - len, "%zu,%s, %s ,%s,%s,%u%s", i, name, x, late,
+                                tail, r % 3, end);
+    }
+    return s;
+}
+
+/* a and b hold the same cells, kinds of column, names and line numbers. */
+static void check_same_table(const mlp_table *a, const mlp_table *b)
+{
+    ck_assert_uint_eq(a->rows, b->rows);
+    ck_assert_uint_eq(a->cols, b->cols);
+    ck_assert_int_eq(!a->names, !b->names);
+    for (size_t j = 0; j < a->cols; j++) {
+        if (a->names) ck_assert_str_eq(a->names[j], b->names[j]);
+        ck_assert_int_eq(a->col[j].is_text, b->col[j].is_text);
+        ck_assert_uint_eq(a->col[j].n_other, b->col[j].n_other);
+    }
+    for (size_t i = 0; i < a->rows; i++) {
+        ck_assert_uint_eq(a->line[i], b->line[i]);
+        for (size_t j = 0; j < a->cols; j++)
+            ck_assert_str_eq(mlp_table_cell(a, i, j), mlp_table_cell(b, i, j));
+    }
+}
+
+/* The table read by ranges on `threads` threads; OK expected unless may_fail. */
+static mlp_status table_by_ranges(const char *path, int threads, int has_header,
+                                  mlp_table **out)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    off_t size = lseek(fd, 0, SEEK_END);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    o.threads = threads;
+    o.has_header = has_header;
+    mlp_status st = mlp_table_read_ranges(out, fd, (size_t)size, path, &o, 61);
+    close(fd);
+    return st;
+}
+
+static mlp_table *table_one_thread(const char *path, int has_header)
+{
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    o.threads = 1;
+    o.has_header = has_header;
+    mlp_table *t = NULL;
+    mlp_error_detail det;
+    ck_assert_msg(mlp_table_open_ex(&t, path, &o, &det) == MLP_OK, "%s", det.message);
+    return t;
+}
+
+START_TEST(table_ranges_equal_one_reading)
+{
+    for (unsigned seed = 0; seed < 3; seed++) {
+        char *text = make_table_csv(600 + seed * 77, seed * 0x9e3779b9u);
+        const char *path = write_file("t.csv", text);
+        mlp_table *ref = table_one_thread(path, -1);
+        ck_assert_int_eq(ref->col[3].is_text, 1); /* the rule of the whole file */
+        ck_assert_int_eq(ref->col[4].is_text, 0);
+        ck_assert_uint_gt(ref->col[4].n_other, 0);
+        for (int threads = 2; threads <= 9; threads += threads < 4 ? 1 : 5) {
+            mlp_table *t = NULL;
+            ck_assert_int_eq(table_by_ranges(path, threads, -1, &t), MLP_OK);
+            check_same_table(ref, t);
+            mlp_table_free(t);
+        }
+        mlp_table_free(ref);
+        free(text);
+    }
+}
+END_TEST
+
+/* Without quotes the shares parse into the columns in place: with and without a header
+ * (blank lines before it), text cells, missing cells, a column that turns into text, CRLF. */
+START_TEST(table_ranges_in_place)
+{
+    for (int header = 0; header <= 1; header++) {
+        size_t cap = 1 << 17, len = 0;
+        char *s = malloc(cap);
+        if (header) len += (size_t)snprintf(s + len, cap - len, "\n  \na,b,c,d\n");
+        for (size_t i = 0; i < 1500; i++)
+            len += (size_t)snprintf(s + len, cap - len, "%zu, %.4g ,%s,%s%s", i,
+                                    (double)i / 7.0, i % 9 == 0 ? "NA" : i % 11 ? "1.5" : "",
+                                    i < 600 ? "3" : "word", i % 4 ? "\n" : "\r\n");
+        const char *path = write_file("plain.csv", s);
+        mlp_table *ref = table_one_thread(path, -1), *t = NULL;
+        ck_assert_int_eq(!ref->names, !header);
+        ck_assert_int_eq(ref->col[3].is_text, 1);
+        for (int threads = 2; threads <= 8; threads *= 2) {
+            ck_assert_int_eq(table_by_ranges(path, threads, -1, &t), MLP_OK);
+            check_same_table(ref, t);
+            mlp_table_free(t);
+        }
+        mlp_table_free(ref);
+        free(s);
+    }
+}
+END_TEST
+
+/* Random small files (quotes or none, blank lines, CRLF, a byte-order mark, a header or
+ * none, words among numbers): whenever the ranges read a file, it is the one reading's
+ * table; most files are read by ranges. */
+START_TEST(table_ranges_random_files)
+{
+    static const char *const cells[] = {"1", "-2.5", "3e2", "", "NA", "word", "x y",
+                                        "\"q,1\"", "\"line\nbreak\"", "\"a \"\"b\"\"\"",
+                                        "\"7\"", "0.125"};
+    uint64_t state = 12345;
+    size_t read = 0, tried = 0;
+    for (int file = 0; file < 60; file++) {
+        size_t cap = 1 << 16, len = 0;
+        char *s = malloc(cap);
+        int quotes = file % 3 == 0, cols = 1 + file % 4;
+        if (file % 7 == 0) len += (size_t)snprintf(s + len, cap - len, "\xEF\xBB\xBF");
+        if (file % 2) {
+            for (int j = 0; j < cols; j++)
+                len += (size_t)snprintf(s + len, cap - len, "%sh%d", j ? "," : "", j);
+            len += (size_t)snprintf(s + len, cap - len, "\n");
+        }
+        size_t rows = 40 + (size_t)(file * 37 % 300);
+        for (size_t i = 0; i < rows && len + 256 < cap; i++) {
+            state = state * 6364136223846793005u + 1442695040888963407u;
+            unsigned r = (unsigned)(state >> 33);
+            if (r % 17 == 0) len += (size_t)snprintf(s + len, cap - len, r % 2 ? "\n" : "  \n");
+            for (int j = 0; j < cols; j++) {
+                unsigned pick = (r >> (3 * j)) % (quotes ? 12 : 7);
+                if ((r >> 20) % 3) pick = 0; /* mostly numbers */
+                const char *c = pick == 0 ? NULL : cells[pick];
+                if (c) len += (size_t)snprintf(s + len, cap - len, "%s%s", j ? "," : "", c);
+                else len += (size_t)snprintf(s + len, cap - len, "%s%u.%u", j ? "," : "",
+                                             r % 1000, (r >> 10) % 10);
+            }
+            len += (size_t)snprintf(s + len, cap - len, r % 5 == 0 ? "\r\n" : "\n");
+        }
+        const char *path = write_file("rand.csv", s);
+        for (int header = -1; header <= 1; header++) {
+            mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+            o.threads = 1;
+            o.has_header = header;
+            mlp_table *ref = NULL, *t = NULL;
+            mlp_error_detail det;
+            mlp_status want = mlp_table_open_ex(&ref, path, &o, &det);
+            for (int threads = 2; threads <= 7; threads += 5) {
+                tried++;
+                mlp_status got = table_by_ranges(path, threads, header, &t);
+                if (got != MLP_OK) continue;
+                ck_assert_msg(want == MLP_OK, "file %d: ranges read what one reading refuses",
+                              file);
+                check_same_table(ref, t);
+                mlp_table_free(t);
+                read++;
+            }
+            mlp_table_free(ref);
+        }
+        free(s);
+    }
+    ck_assert_msg(read * 2 > tried, "only %zu of %zu readings by ranges", read, tried);
+}
+END_TEST
+
+/* No header, one column with blank lines, a text column from the start. */
+START_TEST(table_ranges_small_shapes)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < 900; i++)
+        len += (size_t)snprintf(s + len, cap - len, i % 7 ? "%zu\n" : "\n", i);
+    const char *path = write_file("one.csv", s);
+    for (int header = -1; header <= 0; header++) {
+        mlp_table *ref = table_one_thread(path, header), *t = NULL;
+        ck_assert_int_eq(table_by_ranges(path, 4, header, &t), MLP_OK);
+        check_same_table(ref, t);
+        mlp_table_free(t);
+        mlp_table_free(ref);
+    }
+    len = 0;
+    for (size_t i = 0; i < 900; i++)
+        len += (size_t)snprintf(s + len, cap - len, "w%zu,%zu,\"%zu\"\n", i % 5, i, i % 3);
+    path = write_file("text.csv", s);
+    mlp_table *ref = table_one_thread(path, -1), *t = NULL;
+    ck_assert_ptr_null(ref->names);
+    ck_assert_int_eq(ref->col[0].is_text, 1);
+    ck_assert_int_eq(table_by_ranges(path, 3, -1, &t), MLP_OK);
+    check_same_table(ref, t);
+    mlp_table_free(t);
+    mlp_table_free(ref);
+    free(s);
+}
+END_TEST
+
+/* A file one reading refuses is not read by ranges either: the one reading's message. */
+START_TEST(table_ranges_leave_errors_to_one_reading)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *s = malloc(cap);
+    len += (size_t)snprintf(s + len, cap - len, "a,b\n");
+    for (size_t i = 0; i < 800; i++)
+        len += (size_t)snprintf(s + len, cap - len, i == 600 ? "%zu,x\"y\n" : "%zu,%zu\n", i,
+                                i);
+    const char *path = write_file("bad.csv", s);
+    mlp_table *t = NULL;
+    ck_assert_int_ne(table_by_ranges(path, 4, -1, &t), MLP_OK);
+    ck_assert_ptr_null(t);
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    mlp_error_detail det;
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_ERR_PARSE);
+    ck_assert_uint_eq(det.line, 602);
+    len = 0;
+    len += (size_t)snprintf(s + len, cap - len, "a,b\n");
+    for (size_t i = 0; i < 800; i++)
+        len += (size_t)snprintf(s + len, cap - len, i == 700 ? "%zu\n" : "%zu,%zu\n", i, i);
+    path = write_file("short.csv", s);
+    ck_assert_int_ne(table_by_ranges(path, 4, -1, &t), MLP_OK);
+    ck_assert_int_eq(mlp_table_open_ex(&t, path, &o, &det), MLP_ERR_PARSE);
+    ck_assert_uint_eq(det.line, 702);
+    free(s);
+}
+END_TEST
+
 static Suite *suite(bool german)
 {
     Suite *s = suite_create("loading");
@@ -757,6 +1078,11 @@ static Suite *suite(bool german)
     tcase_add_test(rng, shards_concatenate_to_the_file);
     tcase_add_test(rng, quoted_file_falls_back);
     tcase_add_test(rng, quote_after_the_first_block);
+    tcase_add_test(rng, table_ranges_equal_one_reading);
+    tcase_add_test(rng, table_ranges_small_shapes);
+    tcase_add_test(rng, table_ranges_in_place);
+    tcase_add_test(rng, table_ranges_random_files);
+    tcase_add_test(rng, table_ranges_leave_errors_to_one_reading);
     suite_add_tcase(s, rng);
     TCase *ref = tcase_create("refusals");
     tcase_add_checked_fixture(ref, setup, teardown);
@@ -770,6 +1096,7 @@ static Suite *suite(bool german)
     tcase_add_checked_fixture(cache, setup, teardown);
     tcase_add_test(cache, cache_trains_like_memory);
     tcase_add_test(cache, cache_scaling_like_memory);
+    tcase_add_test(cache, fit_csv_cache_is_the_steps);
 #if defined(__SANITIZE_ADDRESS__)
     /* AddressSanitizer maps terabytes of shadow and aborts where malloc would return NULL:
      * an address-space limit cannot be tested under it (the release build runs this case). */

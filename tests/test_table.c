@@ -226,6 +226,68 @@ START_TEST(read_options_ex)
 }
 END_TEST
 
+typedef struct progress_seen {
+    size_t calls, last, total;
+    int backwards;
+} progress_seen;
+
+static void watch_progress(size_t done, size_t total, void *user)
+{
+    progress_seen *p = user;
+    if (done < p->last) p->backwards = 1;
+    p->calls++;
+    p->last = done;
+    p->total = total;
+}
+
+/* A file large enough for two threads reads as on one, through the path and through a
+ * stream at its start; progress never goes back and ends at the file's size. */
+START_TEST(read_on_threads_as_on_one)
+{
+    char path[] = "/tmp/mlp_table_threads_XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("id,x,word,y\n", fp);
+    for (int i = 0; i < 400000; i++)
+        fprintf(fp, "%d,%.6f,%s,%d\n", i, i * 0.001, i % 1000 == 7 ? "\"a, b\"" : "w", i % 3);
+    long size = ftell(fp);
+    fclose(fp);
+    ck_assert_int_gt(size, 8L << 20); /* two threads' least shares (4 MiB each) */
+    mlp_table_read_options_ex o = mlp_table_read_options_ex_default();
+    o.threads = 1;
+    mlp_table *one = NULL, *two = NULL, *streamed = NULL;
+    ck_assert_int_eq(mlp_table_open_ex(&one, path, &o, NULL), MLP_OK);
+    progress_seen seen = {0, 0, 0, 0};
+    o.threads = 2;
+    o.progress = watch_progress;
+    o.progress_user_data = &seen;
+    ck_assert_int_eq(mlp_table_open_ex(&two, path, &o, NULL), MLP_OK);
+    ck_assert_uint_ge(seen.calls, 1);
+    ck_assert_int_eq(seen.backwards, 0);
+    ck_assert_uint_eq(seen.last, (size_t)size);
+    ck_assert_uint_eq(seen.total, (size_t)size);
+    fp = fopen(path, "rb");
+    ck_assert_int_eq(mlp_table_open_stream_ex(&streamed, fp, "s", &o, NULL), MLP_OK);
+    ck_assert_int_eq(fgetc(fp), EOF); /* read to its end, as a stream would be */
+    fclose(fp);
+    ck_assert_uint_eq(mlp_table_row_count(one), 400000);
+    for (int k = 0; k < 2; k++) {
+        const mlp_table *t = k ? two : streamed;
+        ck_assert_uint_eq(mlp_table_row_count(t), mlp_table_row_count(one));
+        ck_assert_uint_eq(mlp_table_column_count(t), 4);
+        ck_assert_str_eq(mlp_table_column_name(t, 2), "word");
+        for (size_t r = 0; r < 400000; r += 997)
+            for (size_t j = 0; j < 4; j++)
+                ck_assert_str_eq(mlp_table_cell(t, r, j), mlp_table_cell(one, r, j));
+    }
+    mlp_table_free(one);
+    mlp_table_free(two);
+    mlp_table_free(streamed);
+    unlink(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ inference */
 
 START_TEST(infer_types)
@@ -1243,6 +1305,7 @@ static Suite *table_suite(void)
     tcase_add_test(tc, numbers_read_back_as_their_float);
     tcase_add_test(tc, split_outlives_its_table);
     tcase_add_test(tc, read_options_ex);
+    tcase_add_test(tc, read_on_threads_as_on_one);
     tcase_add_test(tc, infer_types);
     tcase_add_test(tc, infer_errors_name_the_column);
     tcase_add_test(tc, task_choice);

@@ -25,6 +25,7 @@ add() { cmd[$1]=$2; order+=("$1"); }
 add "libmlp mlp_dataset_open_csv 1 thread" "$build/bench/mlp-load-csv $csv csv 1"
 add "libmlp mlp_dataset_open_csv 2 threads" "$build/bench/mlp-load-csv $csv csv 2"
 add "libmlp mlp_table_open 1 thread" "$build/bench/mlp-load-csv $csv table 1"
+add "libmlp mlp_table_open 2 threads" "$build/bench/mlp-load-csv $csv table 2"
 train="train --train $csv --epochs 1 --layers none --quiet -o $dir/m.mlp"
 add "mlp train --epochs 1 --layers none" "$build/tools/mlp $train"
 add "  the same, --cache (built each time)" "rm -f $dir/c.cache; $build/tools/mlp $train --cache $dir/c.cache"

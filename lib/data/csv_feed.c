@@ -5,6 +5,7 @@
 #include <csv.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BLOCK_BYTES (1u << 20)
 
@@ -56,6 +57,33 @@ int mlp_csv_block_needs_libcsv(const char *p, size_t n)
     return 0;
 }
 
+/* Where a feed's bytes come from: a stream to its end, or a byte range of a file. */
+typedef struct feed_src {
+    FILE *fp;
+    int fd;
+    size_t pos, end;
+} feed_src;
+
+/* Up to n bytes into buf; 0 at the end. *io set on a read error. */
+static size_t src_read(feed_src *s, char *buf, size_t n, int *io)
+{
+    if (s->fp) {
+        size_t got = fread(buf, 1, n, s->fp);
+        if (got == 0 && ferror(s->fp)) *io = 1;
+        return got;
+    }
+    if (n > s->end - s->pos) n = s->end - s->pos;
+    while (n) {
+        ssize_t got = pread(s->fd, buf, n, (off_t)s->pos);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) *io = 1;
+        if (got <= 0) return 0;
+        s->pos += (size_t)got;
+        return (size_t)got;
+    }
+    return 0;
+}
+
 typedef struct slow_state {
     struct csv_parser p;
     csv_feed_result res;
@@ -69,41 +97,46 @@ static void slow_line(const csv_feed *f, slow_state *s, const char *line, size_t
         s->res = csv_error(&s->p) == CSV_EPARSE ? CSV_FEED_QUOTING : CSV_FEED_NO_MEMORY;
 }
 
-/* libcsv from the start of [p, end) to the end of the file. */
-static csv_feed_result slow_rest(FILE *fp, const csv_feed *f, const char *p, const char *end)
+/* libcsv, a line at a time, from buf[off, have) to the end of the source; buf (capacity
+ * *cap) is the caller's block buffer, grown here for a line longer than it. */
+static csv_feed_result slow_rest(feed_src *src, const csv_feed *f, char **bufp, size_t *cap,
+                                 size_t off, size_t have, size_t *read, int eof)
 {
     slow_state s = {.res = CSV_FEED_OK};
     if (csv_init(&s.p, CSV_STRICT | CSV_STRICT_FINI) != 0) return CSV_FEED_NO_MEMORY;
     csv_set_delim(&s.p, (unsigned char)f->delimiter);
     csv_set_realloc_func(&s.p, mlp_mem_realloc); /* the parser's field buffer too */
     csv_set_free_func(&s.p, mlp_mem_free);
-    char *buf = NULL;
-    size_t cap = 0, n;
-    mlp_status grow = MLP_OK;
-    while (p < end && s.res == CSV_FEED_OK && *f->stop == MLP_OK) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) { /* the block's last line goes on in the file: join the two parts */
-            size_t part = (size_t)(end - p), more = mlp_read_line(&buf, &cap, fp, &grow);
-            char *joined = grow == MLP_OK ? mlp_mem_alloc(part + more + 1) : NULL;
-            if (!joined) {
-                s.res = CSV_FEED_NO_MEMORY;
-                break;
-            }
-            memcpy(joined, p, part);
-            if (more) memcpy(joined + part, buf, more);
-            slow_line(f, &s, joined, part + more);
-            mlp_mem_free(joined);
+    for (;;) {
+        char *buf = *bufp, *p = buf + off, *end = buf + have, *nl;
+        while (s.res == CSV_FEED_OK && *f->stop == MLP_OK &&
+               (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            slow_line(f, &s, p, (size_t)(nl + 1 - p));
+            p = nl + 1;
+        }
+        if (s.res != CSV_FEED_OK || *f->stop != MLP_OK) break;
+        if (f->progress) f->progress(*read, f->data);
+        if (eof) { /* the last line, without a line break */
+            if (p < end) slow_line(f, &s, p, (size_t)(end - p));
             break;
         }
-        slow_line(f, &s, p, (size_t)(nl + 1 - p));
-        p = nl + 1;
+        have = (size_t)(end - p);
+        memmove(buf, p, have);
+        off = 0;
+        if (have == *cap && !mlp_mem_grow((void **)bufp, cap, *cap + 1, 1)) {
+            s.res = CSV_FEED_NO_MEMORY;
+            break;
+        }
+        int io = 0;
+        size_t got = src_read(src, *bufp + have, *cap - have, &io);
+        if (io) {
+            s.res = CSV_FEED_IO;
+            break;
+        }
+        eof = got == 0;
+        have += got;
+        *read += got;
     }
-    while (s.res == CSV_FEED_OK && *f->stop == MLP_OK &&
-           (n = mlp_read_line(&buf, &cap, fp, &grow)) > 0)
-        slow_line(f, &s, buf, n);
-    mlp_mem_free(buf);
-    if (s.res == CSV_FEED_OK && grow != MLP_OK) s.res = CSV_FEED_NO_MEMORY;
-    if (s.res == CSV_FEED_OK && ferror(fp)) s.res = CSV_FEED_IO;
     if (s.res == CSV_FEED_OK && *f->stop == MLP_OK &&
         csv_fini(&s.p, f->on_field, f->on_record, f->data) != 0 && *f->stop == MLP_OK)
         s.res = csv_error(&s.p) == CSV_EPARSE ? CSV_FEED_UNCLOSED : CSV_FEED_NO_MEMORY;
@@ -135,23 +168,25 @@ mlp_status mlp_csv_feed_status(csv_feed_result r, mlp_status current, const char
     }
 }
 
-csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
+/* Feeds src to its end; skip_bom: the source is a file's start. */
+static csv_feed_result feed(feed_src *src, const csv_feed *f, int skip_bom)
 {
     size_t cap = BLOCK_BYTES, have = 0, read = 0;
     char *buf = mlp_mem_alloc(cap);
     if (!buf) return CSV_FEED_NO_MEMORY;
     csv_feed_result res = CSV_FEED_OK;
-    int first = 1;
+    int first = skip_bom;
     errno = 0;
     for (;;) {
-        size_t got = fread(buf + have, 1, cap - have, fp);
+        int io = 0;
+        size_t got = src_read(src, buf + have, cap - have, &io);
         have += got;
         read += got;
-        if (got == 0 && ferror(fp)) {
+        if (io) {
             res = CSV_FEED_IO;
             break;
         }
-        int eof = got == 0 || feof(fp);
+        int eof = got == 0 || (src->fp && feof(src->fp)) || (!src->fp && src->pos == src->end);
         char *start = buf;
         if (first && have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) start += 3;
         if (first && (have >= 3 || eof)) first = 0;
@@ -168,7 +203,7 @@ csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
             continue;
         }
         if (mlp_csv_block_needs_libcsv(start, (size_t)(end - start))) {
-            res = slow_rest(fp, f, start, buf + have);
+            res = slow_rest(src, f, &buf, &cap, (size_t)(start - buf), have, &read, eof);
             break;
         }
         mlp_csv_split_block(f, start, end);
@@ -179,4 +214,16 @@ csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
     }
     mlp_mem_free(buf);
     return res;
+}
+
+csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f)
+{
+    feed_src src = {fp, -1, 0, 0};
+    return feed(&src, f, 1);
+}
+
+csv_feed_result mlp_csv_feed_range(int fd, size_t begin, size_t end, const csv_feed *f)
+{
+    feed_src src = {NULL, fd, begin, end};
+    return feed(&src, f, begin == 0);
 }

@@ -30,6 +30,10 @@ typedef struct csv_feed {
  * returns are split here (fast); from the first block with one on, libcsv (RFC 4180,
  * strict) reads the rest, a line at a time, so that fields keep their lines. */
 csv_feed_result mlp_csv_feed_stream(FILE *fp, const csv_feed *f);
+/* mlp_csv_feed_stream on bytes [begin, end) of the file fd (read with pread, so many
+ * threads may read one descriptor): a share of a file that starts and ends on record
+ * boundaries. A byte-order mark is skipped only at the file's start. */
+csv_feed_result mlp_csv_feed_range(int fd, size_t begin, size_t end, const csv_feed *f);
 /* What a result other than OK means, as the status and message of a reader (name, its
  * line and the cell the feed stopped at); OK gives `current` back unchanged (a reader's own
  * failure stops the feed too). */

@@ -7,7 +7,6 @@
 #include "csv_internal.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,26 +146,17 @@ static mlp_status run_range(worker *wk)
     return st;
 }
 
-static void *thread_main(void *arg)
+static void run_one(void *ctx, size_t k)
 {
-    worker *wk = arg;
-    wk->st = run_range(wk);
-    return NULL;
+    worker *wk = ctx;
+    wk[k].st = run_range(&wk[k]);
 }
 
-/* Runs every range, range 0 on this thread; a thread that cannot start runs here too. */
+/* Runs every range, range 0 on this thread. */
 static void run_all(job *j, worker *wk)
 {
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
     for (size_t k = 0; k < j->n; k++) wk[k] = (worker){j, k, MLP_OK};
-    for (size_t k = 1; k < j->n; k++)
-        started[k] = pthread_create(&tid[k], NULL, thread_main, &wk[k]) == 0;
-    wk[0].st = run_range(&wk[0]);
-    for (size_t k = 1; k < j->n; k++) {
-        if (started[k]) pthread_join(tid[k], NULL);
-        else wk[k].st = run_range(&wk[k]);
-    }
+    mlp_run_parallel(j->n, run_one, wk);
 }
 
 /* ------------------------------------------------------------------ layout */

@@ -32,6 +32,9 @@ typedef struct table_col {
     char *text;            /* NUL-terminated cells, one after the other */
     size_t text_len, text_cap;
     _Atomic(table_shown *) shown; /* numeric: every cell's text, made on first mlp_table_cell */
+    int keep_numeric;      /* a share of a file being read: never turns into text here */
+    int borrowed;          /* num is a share's slice of the caller's array: not grown, not
+                              freed; a row past num_cap fails */
 } table_col;
 
 /* The columns a table and the tables split from it share (freed with the last one). */
@@ -67,6 +70,18 @@ static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *
  * c, parsing it; 0 when out of memory. Rows arrive in order (a row may be put again: a
  * blank line is overwritten by the next record). */
 int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len);
+/* A numeric column turns into text once more than half of its cells, and at least this
+ * many, are not numbers (checked as each such cell is put): it is text, and keeping it as
+ * floats would keep most of it twice. */
+#define TABLE_TEXT_AFTER 16
+/* Numeric column c (rows rows) as a text column, the same as if it had turned on the way;
+ * 0 when out of memory (c unchanged). */
+int mlp_table_col_to_text(table_col *c, size_t rows);
+/* Moves src (src_rows rows) after dst's dst_rows rows, both numeric or both text; dst made
+ * room for total_rows at once (the rows of every share to come). src is left empty; 0 when
+ * out of memory. */
+int mlp_table_col_append(table_col *dst, size_t dst_rows, table_col *src, size_t src_rows,
+                         size_t total_rows);
 /* New shared columns (cols, no rows yet), one reference; NULL when out of memory. */
 table_store *mlp_table_store_new(size_t cols);
 /* Drops a reference to the columns, freeing them with the last. */
@@ -93,6 +108,38 @@ static inline int mlp_table_get(const mlp_table *t, size_t r, size_t j, double *
     *s = mlp_table_col_other(c, r);
     return 0;
 }
+
+/* One reading of CSV text into a new table (table_read.c): fp to its end, or (fp NULL)
+ * bytes [begin, end) of the file fd, a share starting and ending on record boundaries. */
+typedef struct table_part {
+    FILE *fp;
+    int fd;
+    size_t begin, end;
+    int has_header;   /* as in the options; 0 for a share after the first */
+    int keep_numeric; /* a share: columns stay numeric (the whole file decides) */
+    void (*progress)(size_t done, size_t total, void *user_data);
+    void *progress_user_data;
+    size_t total;     /* passed to progress */
+    /* non-NULL: preset_cols arrays; the part's numbers go to rows [preset_row0,
+     * preset_row0 + preset_rows) of them (the first record must have preset_cols cells;
+     * a row past them fails) */
+    float *const *preset;
+    size_t preset_cols, preset_row0, preset_rows;
+    /* non-NULL (with preset): the rows' lines go to the same rows of this array, which the
+     * part's table borrows (the caller takes it back before freeing the table) */
+    size_t *preset_line;
+    size_t lines;     /* out: lines read */
+} table_part;
+/* Reads a part; messages name `name` and count lines from the part's start. */
+mlp_status mlp_table_read_part(mlp_table **out, table_part *part, const char *name,
+                               char delimiter, mlp_error_detail *detail);
+/* Reads the regular file fd (size bytes, from its start) by byte ranges on o->threads
+ * threads, each given at least range_bytes (0: the default, 4 MiB), into *out: the table
+ * mlp_table_read_part gives for the whole file. Anything else than OK (one thread would
+ * do, a share failed) leaves *out alone: the caller then reads the file as a stream, for
+ * the one reading's message. */
+mlp_status mlp_table_read_ranges(mlp_table **out, int fd, size_t size, const char *name,
+                                 const mlp_table_read_options_ex *o, size_t range_bytes);
 
 /* Builds t's name index from t->names; PARSE (naming both columns) when two columns have
  * the same name: columns are matched by name, so a second one would silently read the

@@ -19,6 +19,8 @@ typedef struct read_ctx {
     mlp_status st;
     size_t line;
     int has_header;      /* 1, 0, -1: detect from the first record */
+    int keep_numeric;    /* columns never turn into text (table_part) */
+    const table_part *part;
     size_t fields;       /* cells of the record being read */
     size_t record_line;  /* line of its first cell */
     /* the first record's cells as written, until it is known to be a header or data */
@@ -92,7 +94,11 @@ static int looks_like_header(const read_ctx *c)
 static int add_row_line(read_ctx *c)
 {
     mlp_table *t = c->t;
-    if (!mlp_mem_grow((void **)&t->line, &t->line_cap, t->rows + 1, sizeof *t->line)) return 0;
+    const table_part *p = c->part;
+    if (p && p->preset_line ? t->rows >= t->line_cap
+                            : !mlp_mem_grow((void **)&t->line, &t->line_cap, t->rows + 1,
+                                            sizeof *t->line))
+        return 0;
     t->line[t->rows++] = c->record_line;
     return 1;
 }
@@ -108,6 +114,19 @@ static void first_record(read_ctx *c)
     }
     t->col = t->store->col;
     t->cols = n;
+    for (size_t j = 0; j < n; j++) t->col[j].keep_numeric = c->keep_numeric;
+    const table_part *p = c->part;
+    if (p && p->preset) { /* the numbers go straight into the caller's arrays */
+        if (n != p->preset_cols) {
+            c->st = MLP_ERR_PARSE; /* the caller leaves the message to one reading */
+            return;
+        }
+        for (size_t j = 0; j < n; j++) {
+            t->col[j].num = p->preset[j] + p->preset_row0;
+            t->col[j].num_cap = p->preset_rows;
+            t->col[j].borrowed = 1;
+        }
+    }
     if (c->has_header == 1 || (c->has_header == -1 && looks_like_header(c))) {
         if (!(t->names = mlp_mem_calloc(n, sizeof *t->names))) {
             no_memory(c);
@@ -177,7 +196,7 @@ static void trim_columns(mlp_table *t)
 {
     for (size_t j = 0; j < t->cols; j++) {
         table_col *col = &t->col[j];
-        if (col->is_text || !t->rows || col->num_cap <= t->rows) continue;
+        if (col->is_text || col->borrowed || !t->rows || col->num_cap <= t->rows) continue;
         float *num = mlp_mem_realloc(col->num, t->rows * sizeof *num);
         if (num) {
             col->num = num;
@@ -269,24 +288,27 @@ static mlp_status read_options(mlp_table_read_options_ex *o,
     return MLP_OK;
 }
 
-/* Reads fp from its current position with the checked options o. */
-static mlp_status load_stream(mlp_table **out, FILE *fp, const char *name,
-                              const mlp_table_read_options_ex *o, mlp_error_detail *detail)
+mlp_status mlp_table_read_part(mlp_table **out, table_part *part, const char *name,
+                               char delimiter, mlp_error_detail *detail)
 {
     read_ctx c;
     memset(&c, 0, sizeof c);
     c.name = name ? name : "(stream)";
     c.detail = detail;
-    c.has_header = o->has_header;
-    c.progress = o->progress;
-    c.progress_user_data = o->progress_user_data;
-    struct stat sb;
-    if (fileno(fp) >= 0 && fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
-        c.total = (size_t)sb.st_size;
+    c.has_header = part->has_header;
+    c.keep_numeric = part->keep_numeric;
+    c.part = part;
+    c.progress = part->progress;
+    c.progress_user_data = part->progress_user_data;
+    c.total = part->total;
     c.t = mlp_mem_calloc(1, sizeof *c.t);
     if (!c.t || !(c.t->source = mlp_mem_strdup(c.name))) {
         mlp_table_free(c.t);
         return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
+    }
+    if (part->preset_line) { /* the caller's slice: taken back before the table is freed */
+        c.t->line = part->preset_line + part->preset_row0;
+        c.t->line_cap = part->preset_rows;
     }
     /* Numbers in the C locale, whatever the application set ("C" always exists, so a
      * failure is memory). */
@@ -296,18 +318,22 @@ static mlp_status load_stream(mlp_table **out, FILE *fp, const char *name,
         return mlp_data_error(detail, MLP_ERR_NO_MEMORY, 0, 0, "out of memory");
     }
     locale_t old = uselocale(cloc);
-    csv_feed f = {o->delimiter, &c.line, &c.st, on_field, on_record, &c,
-                  o->progress ? on_progress : NULL};
-    csv_feed_result r = mlp_csv_feed_stream(fp, &f); /* before c.st and c.line are read */
+    csv_feed f = {delimiter, &c.line, &c.st, on_field, on_record, &c,
+                  part->progress ? on_progress : NULL};
+    /* before c.st and c.line are read */
+    csv_feed_result r = part->fp ? mlp_csv_feed_stream(part->fp, &f)
+                                 : mlp_csv_feed_range(part->fd, part->begin, part->end, &f);
     c.st = mlp_csv_feed_status(r, c.st, c.name, c.line, c.fields + 1, detail);
     uselocale(old);
     freelocale(cloc);
     mlp_mem_free(c.head);
     mlp_mem_free(c.head_off);
+    part->lines = c.line;
     if (c.st == MLP_OK && c.t->cols == 0)
         c.st = mlp_data_error(detail, MLP_ERR_PARSE, 0, 0, "%s: no rows", c.name);
     if (c.st != MLP_OK) {
         if (c.st == MLP_ERR_NO_MEMORY) mlp_data_error(detail, c.st, 0, 0, "out of memory");
+        if (part->preset_line) c.t->line = NULL; /* not the table's to free */
         mlp_table_free(c.t);
         return c.st;
     }
@@ -315,6 +341,30 @@ static mlp_status load_stream(mlp_table **out, FILE *fp, const char *name,
     c.t->store->rows = c.t->rows;
     *out = c.t;
     return MLP_OK;
+}
+
+/* Reads fp from its current position with the checked options o: a regular file read from
+ * its start by byte ranges on threads, else as a stream. */
+static mlp_status load_stream(mlp_table **out, FILE *fp, const char *name,
+                              const mlp_table_read_options_ex *o, mlp_error_detail *detail)
+{
+    table_part part;
+    memset(&part, 0, sizeof part);
+    part.fp = fp;
+    part.has_header = o->has_header;
+    part.progress = o->progress;
+    part.progress_user_data = o->progress_user_data;
+    struct stat sb;
+    int fd = fileno(fp);
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        part.total = (size_t)sb.st_size;
+        if (ftello(fp) == 0 &&
+            mlp_table_read_ranges(out, fd, part.total, name ? name : "(stream)", o, 0) == MLP_OK) {
+            fseeko(fp, 0, SEEK_END); /* read to its end, as a stream would be */
+            return MLP_OK;
+        }
+    }
+    return mlp_table_read_part(out, &part, name, o->delimiter, detail);
 }
 
 mlp_status mlp_table_open_stream_ex(mlp_table **out, FILE *fp, const char *name,

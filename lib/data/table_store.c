@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A numeric column turns into text once more than half of its cells, and at least this
- * many, are not numbers: it is text, and keeping it as floats would keep most of it twice. */
-#define TEXT_AFTER 16
 
 void mlp_table_number_text(float v, char buf[TABLE_NUMBER_TEXT])
 {
@@ -132,7 +129,9 @@ int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len)
         return mlp_mem_grow((void **)&c->off, &c->off_cap, row + 1, sizeof *c->off) &&
                add_text(c, s, len, &c->off[row]);
     }
-    if (!mlp_mem_grow((void **)&c->num, &c->num_cap, row + 1, sizeof *c->num)) return 0;
+    if (c->borrowed ? row >= c->num_cap
+                    : !mlp_mem_grow((void **)&c->num, &c->num_cap, row + 1, sizeof *c->num))
+        return 0;
     c->num[row] = number ? (float)v : NAN;
     if (number || len == 0) return 1;
     size_t off;
@@ -140,7 +139,56 @@ int mlp_table_col_put(table_col *c, size_t row, const char *s, size_t len)
         !add_text(c, s, len, &off))
         return 0;
     c->other[c->n_other++] = (table_other){row, off};
-    if (c->n_other >= TEXT_AFTER && 2 * c->n_other > row + 1) return to_text(c, row + 1);
+    if (!c->keep_numeric && c->n_other >= TABLE_TEXT_AFTER && 2 * c->n_other > row + 1)
+        return to_text(c, row + 1);
+    return 1;
+}
+
+int mlp_table_col_to_text(table_col *c, size_t rows) { return to_text(c, rows); }
+
+int mlp_table_col_append(table_col *dst, size_t dst_rows, table_col *src, size_t src_rows,
+                         size_t total_rows)
+{
+    size_t base = dst->text_len;
+    if (src->text_len >= SIZE_MAX - base ||
+        !mlp_mem_grow((void **)&dst->text, &dst->text_cap, base + src->text_len, 1))
+        return 0;
+    if (dst->is_text) {
+        if (dst->off_cap < total_rows) {
+            size_t *off = mlp_mem_realloc(dst->off, total_rows * sizeof *off);
+            if (!off) return 0;
+            dst->off = off;
+            dst->off_cap = total_rows;
+        }
+        for (size_t r = 0; r < src_rows; r++) dst->off[dst_rows + r] = src->off[r] + base;
+    } else {
+        if (dst->num_cap < total_rows) {
+            float *num = mlp_mem_realloc(dst->num, total_rows * sizeof *num);
+            if (!num) return 0;
+            dst->num = num;
+            dst->num_cap = total_rows;
+        }
+        if (!mlp_mem_grow((void **)&dst->other, &dst->other_cap, dst->n_other + src->n_other,
+                          sizeof *dst->other))
+            return 0;
+        if (src_rows && !src->borrowed) /* a borrowed slice is in place already */
+            memcpy(dst->num + dst_rows, src->num, src_rows * sizeof *src->num);
+        for (size_t i = 0; i < src->n_other; i++)
+            dst->other[dst->n_other++] =
+                (table_other){src->other[i].row + dst_rows, src->other[i].off + base};
+    }
+    if (src->text_len) memcpy(dst->text + base, src->text, src->text_len);
+    dst->text_len += src->text_len;
+    if (!src->borrowed) mlp_mem_free(src->num);
+    mlp_mem_free(src->other);
+    mlp_mem_free(src->off);
+    mlp_mem_free(src->text);
+    src->num = NULL;
+    src->other = NULL;
+    src->off = NULL;
+    src->text = NULL;
+    src->num_cap = src->n_other = src->other_cap = src->off_cap = 0;
+    src->text_len = src->text_cap = 0;
     return 1;
 }
 
@@ -154,7 +202,7 @@ static void shown_free(table_shown *sh)
 
 static void col_clear(table_col *c)
 {
-    mlp_mem_free(c->num);
+    if (!c->borrowed) mlp_mem_free(c->num);
     mlp_mem_free(c->other);
     mlp_mem_free(c->off);
     mlp_mem_free(c->text);

@@ -210,4 +210,10 @@ mlp_status fit_table_prepare(const mlp_fit_config *c, fit_plan *plan, const mlp_
                              fit_data *d, mlp_fit_report *r, mlp_error_detail *detail);
 void fit_data_free(fit_data *d);
 
+/* ---- fit_cache.c: mlp_model_fit_csv_cache's procedure (c and csv read and checked); res
+ * receives the net, preprocessing, optimizer and epochs run, r the report's fields. */
+mlp_status fit_csv_cache_run(const mlp_fit_config *c, const char *csv_path,
+                             const char *cache_path, const mlp_csv_options *csv,
+                             fit_result *res, mlp_fit_report *r, mlp_error_detail *detail);
+
 #endif /* MLP_FIT_INTERNAL_H */
