@@ -30,6 +30,12 @@ static const packed_net nets[] = {
      MLP_BIAS_PER_NETWORK},
     {"no bias", 2, {1000, 70, 2}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR}, MLP_BIAS_NONE},
     {"block exactly", 2, {1024, 40, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_BIAS_PER_NEURON},
+    /* two layers over MLP_THREAD_MIN_WEIGHTS: one record runs them in one hand-off, the
+     * second split by inputs (odd panel counts: 15, then 11) */
+    {"two large layers", 3, {300, 450, 333, 5}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
+     MLP_BIAS_PER_NEURON},
+    {"large pair at the end", 2, {400, 350, 400}, {MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX},
+     MLP_BIAS_PER_LAYER},
 };
 #define N_NETS (sizeof nets / sizeof nets[0])
 /* Tiles of 12 and their tails, one more than a kernel call's 96 rows, and more than two
@@ -85,7 +91,7 @@ START_TEST(forward_matches_reference)
     const size_t before = mlp_workspace_bytes(ws);
     ck_assert_int_eq(mlp_workspace_set_threads(ws, threads), MLP_OK);
     ck_assert_uint_gt(mlp_workspace_bytes(ws), before + mlp_net_param_count(net) / 2);
-    float *x = malloc(MAX_BATCH * t.sizes[0] * sizeof(float)), *out = malloc(64 * sizeof(float));
+    float *x = malloc(MAX_BATCH * t.sizes[0] * sizeof(float)), *out = malloc(t.sizes[t.layers] * sizeof(float));
     uint64_t s = 5 + (uint64_t)_i;
     tu_fill_uniform(&s, x, MAX_BATCH * t.sizes[0], -1.0, 1.0);
     /* the first pass at these parameters runs unpacked, the second packs */

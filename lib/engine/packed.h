@@ -62,9 +62,9 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
 void mlp_packed_gemm_avx512(const float *packed, size_t n_out, size_t n_in, const float *in,
                             size_t r0, size_t r1, size_t p0, size_t p1, float *out,
                             float *scratch);
-/* Panels p0 .. p1 of y = W x, one record. */
+/* Panels p0 .. p1 of y = W[:, k0 .. k1] x[k0 .. k1], one record (k0 == k1: zeros). */
 void mlp_packed_matvec_avx512(const float *packed, size_t n_out, size_t n_in, const float *x,
-                              size_t p0, size_t p1, float *y);
+                              size_t k0, size_t k1, size_t p0, size_t p1, float *y);
 #endif
 
 #endif /* MLP_PACKED_H */
