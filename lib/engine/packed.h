@@ -21,19 +21,12 @@ typedef struct mlp_packed {
     float **w;            /* w[k]: W_k in panels (mlp_pack_weights); NULL until packed */
     float *scratch;       /* per thread: MLP_PACK_MC x MLP_PACK_KC floats */
     int scratch_threads;
-    /* The parameters w was packed from: the net, its buffer, its version, a sample of its
-     * weights (which also catches another net at a freed net's address, or writes through
-     * a pointer kept from before mlp_net_params was last called). */
-    const mlp_net *net;
-    const float *params;
-    uint64_t version, sample;
-    int valid;
+    /* The parameters w was packed from (mlp_net_stamp); net NULL: none yet. */
+    mlp_net_stamp stamp;
     /* The parameters of the last pass that did not run packed: the weights are packed at
      * the second pass that sees the same ones, so a net that changes between passes (a
      * forward pass after every training step) is never packed for nothing. */
-    const mlp_net *seen_net;
-    const float *seen_params;
-    uint64_t seen_version;
+    mlp_net_stamp seen;
     int last_packed;      /* the last forward pass ran packed (tests read it) */
 } mlp_packed;
 

@@ -41,22 +41,6 @@ void mlp_packed_free(mlp_packed *p)
     mlp_mem_free(p);
 }
 
-/* 16 weights of every layer, spread over it, bit patterns mixed (FNV-1a over the words). */
-static uint64_t weights_sample(const mlp_net *net)
-{
-    uint64_t h = 1469598103934665603u;
-    for (size_t k = 0; k < net->n_layers; k++) {
-        const float *w = net->params + net->weights_offset[k];
-        const size_t n = net->sizes[k] * net->sizes[k + 1];
-        for (size_t i = 0; i < 16; i++) {
-            uint32_t bits;
-            memcpy(&bits, w + (n - 1) * i / 15, sizeof bits);
-            h = (h ^ bits) * 1099511628211u;
-        }
-    }
-    return h;
-}
-
 static size_t scratch_bytes(int threads)
 {
     return (size_t)threads * MLP_PACK_MC * MLP_PACK_KC * sizeof(float);
@@ -109,23 +93,14 @@ mlp_status mlp_packed_reserve(mlp_packed **state, const mlp_net *shape, int thre
 
 int mlp_packed_ready(mlp_packed *p, const mlp_net *net)
 {
-    const uint64_t sample = weights_sample(net);
-    if (p->valid && p->net == net && p->params == net->params &&
-        p->version == net->param_version && p->sample == sample)
-        return 1;
-    const int second = p->seen_net == net && p->seen_params == net->params &&
-                       p->seen_version == net->param_version;
-    p->seen_net = net;
-    p->seen_params = net->params;
-    p->seen_version = net->param_version;
+    const mlp_net_stamp now = mlp_net_stamp_of(net);
+    if (mlp_net_stamp_equal(&p->stamp, &now)) return 1;
+    const int second = mlp_net_stamp_equal(&p->seen, &now);
+    p->seen = now;
     if (!second) return 0;
     for (size_t k = 0; k < p->n_layers; k++)
         mlp_pack_weights(net->params + net->weights_offset[k], net->sizes[k + 1], net->sizes[k],
                          p->w[k]);
-    p->net = net;
-    p->params = net->params;
-    p->version = net->param_version;
-    p->sample = sample;
-    p->valid = 1;
+    p->stamp = now;
     return 1;
 }
