@@ -15,10 +15,19 @@
 #define MLP_PACK_KC 1024
 #define MLP_PACK_MC 96
 
+/* Packed weights kept by a model handle (mlp_model_predict), made once and then only read,
+ * so that the scratches of every thread share them: stamp says what they were packed from. */
+typedef struct mlp_packed_set {
+    size_t n_layers;
+    float **w;            /* w[k]: W_k in panels */
+    mlp_net_stamp stamp;
+} mlp_packed_set;
+
 typedef struct mlp_packed {
     size_t n_layers;
     const size_t *sizes;  /* the workspace shape's widths */
-    float **w;            /* w[k]: W_k in panels (mlp_pack_weights); NULL until packed */
+    float **w;            /* w[k]: W_k in panels (mlp_pack_weights); NULL: borrows only */
+    const mlp_packed_set *shared; /* a model's, used while current; NULL: none */
     float *scratch;       /* per thread: MLP_PACK_MC x MLP_PACK_KC floats */
     int scratch_threads;
     /* The parameters w was packed from (mlp_net_stamp); net NULL: none yet. */
@@ -42,9 +51,20 @@ void mlp_pack_weights(const float *w, size_t n_out, size_t n_in, float *dst);
 mlp_status mlp_packed_reserve(mlp_packed **state, const mlp_net *shape, int threads,
                               size_t *grew);
 void mlp_packed_free(mlp_packed *p);
-/* Whether the packed weights are those of net's current parameters; packs them when this
- * is the second pass in a row to see these parameters. 0: run this pass unpacked. */
-int mlp_packed_ready(mlp_packed *p, const mlp_net *net);
+/* The packed weights of net's current parameters: the shared set's when it is current,
+ * else the workspace's own, packed when this is the second pass in a row to see these
+ * parameters. NULL: run this pass unpacked. */
+float *const *mlp_packed_ready(mlp_packed *p, const mlp_net *net);
+
+/* A set packed from net's current parameters; NULL without the kernels or the memory. */
+mlp_packed_set *mlp_packed_set_create(const mlp_net *net);
+void mlp_packed_set_free(mlp_packed_set *set);
+/* Points *state at set (NULL: none), first making *state, without weights of its own,
+ * when there is none; with batch_scratch, also the scratch of one thread's batch passes
+ * (*grew: the bytes allocated). The caller keeps set alive while *state may use it.
+ * NO_MEMORY: *state unchanged (its passes then do without set). */
+mlp_status mlp_packed_share(mlp_packed **state, const mlp_net *shape, const mlp_packed_set *set,
+                            int batch_scratch, size_t *grew);
 
 /* The forward pass from the packed weights (ws->packed ready for net): ws->last_output set.
  * Returns 0, doing nothing, when this pass should run unpacked (dispatch in the function). */

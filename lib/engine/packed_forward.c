@@ -13,6 +13,7 @@
 typedef struct layer_job {
     const mlp_net *net;
     const mlp_packed *p;
+    float *const *w;     /* the packed weights of this pass (mlp_packed_ready) */
     size_t k, batch;
     const float *in;
     float *out, *logits; /* logits: the output layer's, else NULL */
@@ -47,7 +48,7 @@ static void activate(const layer_job *j, size_t r0, size_t r1, size_t c0, size_t
 static void layer_part(const layer_job *j, size_t r0, size_t r1, size_t p0, size_t p1, int t)
 {
     const size_t n_in = j->net->sizes[j->k], n_out = j->net->sizes[j->k + 1];
-    const float *w = j->p->w[j->k];
+    const float *w = j->w[j->k];
     const size_t c0 = p0 * NR, c1 = p1 * NR < n_out ? p1 * NR : n_out;
     const int activated = j->by_rows || j->net->activations[j->k] != MLP_ACT_SOFTMAX;
     if (j->batch == 1) {
@@ -100,7 +101,7 @@ static void pair_share(void *ctx, int t, int n)
     const size_t c0 = p0 * NR < n_mid ? p0 * NR : n_mid, c1 = p1 * NR < n_mid ? p1 * NR : n_mid;
     const size_t n_out = j->net->sizes[j->k + 2];
     float *dst = t == 0 ? pj->out : mlp_ws_pool_partial(pj->pool, t);
-    mlp_packed_matvec_avx512(j->p->w[j->k + 1], n_out, n_mid, j->out, c0, c1, 0,
+    mlp_packed_matvec_avx512(j->w[j->k + 1], n_out, n_mid, j->out, c0, c1, 0,
                              (n_out + NR - 1) / NR, dst);
 }
 
@@ -131,11 +132,14 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
     mlp_packed *p = ws->packed;
     if (!p || ws->bf16 || ws->int8) return 0;
     const int threads = mlp_ws_pool_size(ws->pool);
-    /* a team grown while in int8 has no scratch here: unpacked until set_threads again */
-    p->last_packed = threads <= p->scratch_threads && mlp_packed_ready(p, net);
-    if (!p->last_packed) return 0;
+    /* Batches need a scratch per thread: a team grown while in int8 has none here, nor a
+     * workspace that only borrows a model's weights; unpacked until set_threads. */
+    float *const *w = batch == 1 || threads <= p->scratch_threads ? mlp_packed_ready(p, net)
+                                                                   : NULL;
+    p->last_packed = w != NULL;
+    if (!w) return 0;
     const size_t L = net->n_layers;
-    layer_job j = {.net = net, .p = p, .k = 0, .batch = batch, .in = inputs, .outs = ws->z,
+    layer_job j = {.net = net, .p = p, .w = w, .k = 0, .batch = batch, .in = inputs, .outs = ws->z,
                    .output_logits = ws->logits, .by_rows = 1};
     /* a tile of records for every thread: each takes its records through the whole net */
     if (threads > 1 && batch >= (size_t)threads * 12) {
