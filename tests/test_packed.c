@@ -32,8 +32,8 @@ static const packed_net nets[] = {
      MLP_BIAS_PER_NETWORK},
     {"no bias", 2, {1000, 70, 2}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR}, MLP_BIAS_NONE},
     {"block exactly", 2, {1024, 40, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_BIAS_PER_NEURON},
-    /* two layers over MLP_THREAD_MIN_WEIGHTS: one record runs them in one hand-off, the
-     * second split by inputs (odd panel counts: 15, then 11) */
+    /* two layers over MLP_THREAD_MIN_WEIGHTS: one record splits both by panels across the
+     * threads (odd panel counts: 15, then 11) */
     {"two large layers", 3, {300, 450, 333, 5}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
      MLP_BIAS_PER_NEURON},
     {"large pair at the end", 2, {400, 350, 400}, {MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX},

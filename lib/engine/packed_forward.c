@@ -2,8 +2,9 @@
  * fused bias + activation pass over each thread's block of outputs while it is in cache.
  * Threads are the workspace's team: a batch is split by records, each thread taking its
  * records through every layer (one hand-off per pass); one record, or a batch too small to
- * give every thread a tile of rows, layer by layer by panels of outputs, two large layers
- * of one record in a single hand-off (pair_share). */
+ * give every thread a tile of rows, layer by layer by panels of outputs. (Two large layers
+ * of one record in a single hand-off, the second split by inputs into partial sums that
+ * the caller adds, measured 5-9% slower on W5 than a hand-off per layer: not kept.) */
 #include "kernels.h"
 #include "packed.h"
 
@@ -78,38 +79,6 @@ static void layer_share(void *ctx, int t, int n)
     if (p0 < p1) layer_part(j, 0, j->batch, p0, p1, t);
 }
 
-/* One record through layers k and k + 1, both large, in one hand-off: thread t takes its
- * panels of layer k (outputs c0 .. c1, activated), then layer k + 1's products over exactly
- * those inputs into a partial sum of its own (thread 0's in the output). No thread waits
- * for another inside the job, as each reads only the outputs it wrote; the caller adds the
- * partial sums in thread order (the same result whichever thread ran a share) and
- * activates. Against one hand-off per layer this saves a hand-off and the wait for the
- * slower thread between the layers. */
-typedef struct pair_job {
-    layer_job first;  /* layer k, by panels */
-    float *out;       /* layer k + 1's outputs */
-    mlp_ws_pool *pool;
-} pair_job;
-
-static void pair_share(void *ctx, int t, int n)
-{
-    const pair_job *pj = ctx;
-    const layer_job *j = &pj->first;
-    const size_t panels = panels_of(j), n_mid = j->net->sizes[j->k + 1];
-    const size_t p0 = panels * (size_t)t / (size_t)n, p1 = panels * (size_t)(t + 1) / (size_t)n;
-    if (p0 < p1) layer_part(j, 0, 1, p0, p1, t);
-    const size_t c0 = p0 * NR < n_mid ? p0 * NR : n_mid, c1 = p1 * NR < n_mid ? p1 * NR : n_mid;
-    const size_t n_out = j->net->sizes[j->k + 2];
-    float *dst = t == 0 ? pj->out : mlp_ws_pool_partial(pj->pool, t);
-    mlp_packed_matvec_avx512(j->w[j->k + 1], n_out, n_mid, j->out, c0, c1, 0,
-                             (n_out + NR - 1) / NR, dst);
-}
-
-static int large(const mlp_net *net, size_t k)
-{
-    return net->sizes[k] * net->sizes[k + 1] >= MLP_THREAD_MIN_WEIGHTS;
-}
-
 /* Thread t's records through every layer: one hand-off per pass, not one per layer. */
 static void net_share(void *ctx, int t, int n)
 {
@@ -151,25 +120,6 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
         const size_t n_in = net->sizes[j.k], n_out = net->sizes[j.k + 1];
         j.out = ws->z[j.k + 1];
         j.logits = j.k + 1 == L ? ws->logits : NULL;
-        if (batch == 1 && threads > 1 && j.k + 1 < L && large(net, j.k) &&
-            large(net, j.k + 1) && net->activations[j.k] != MLP_ACT_SOFTMAX) {
-            const size_t k2 = j.k + 1, n2 = net->sizes[k2 + 1];
-            j.by_rows = 0;
-            pair_job pj = {.first = j, .out = ws->z[k2 + 1], .pool = ws->pool};
-            mlp_ws_pool_run(ws->pool, pair_share, &pj);
-            for (int t = 1; t < threads; t++) {
-                const float *part = mlp_ws_pool_partial(ws->pool, t);
-                for (size_t i = 0; i < n2; i++) pj.out[i] += part[i];
-            }
-            mlp_activation_forward(net->activations[k2], pj.out, 1, n2,
-                                   net->bias_offset[k2] == SIZE_MAX
-                                       ? NULL
-                                       : net->params + net->bias_offset[k2],
-                                   mlp_net_bias_count(net, k2), k2 + 1 == L ? ws->logits : NULL);
-            j.in = pj.out;
-            j.k += 2;
-            continue;
-        }
         /* one record or a few: threads by panels where the layer outweighs a hand-off */
         j.by_rows = !(threads > 1 && batch * n_in * n_out >= MLP_THREAD_MIN_WEIGHTS);
         if (j.by_rows)
