@@ -46,7 +46,8 @@ static size_t scratch_bytes(int threads)
     return (size_t)threads * MLP_PACK_MC * MLP_PACK_KC * sizeof(float);
 }
 
-/* p->w: a buffer per layer (bytes: += their size). 0: no memory (p->w as far as made). */
+/* *w: a packed buffer per layer (*bytes += their size). 0: no memory (*w as far as made,
+ * for free_weights). */
 static int alloc_weights(float ***w, size_t n_layers, const size_t *sizes, size_t *bytes)
 {
     *w = mlp_mem_calloc(n_layers, sizeof **w);
