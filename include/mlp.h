@@ -808,7 +808,12 @@ MLP_API mlp_status mlp_model_predict_with_ex(const mlp_model *model,
 /** The same with a scratch of B = mlp_model_predict_batch(model, n) records made and freed
  * inside the call: a couple of dozen allocations (a few more per layer) of
  * B x (2 n_0 + n_1 + ... + n_L + n_L) floats in all. For many small calls, keep a scratch
- * per thread and use mlp_model_predict_with.
+ * per thread and use mlp_model_predict_with. Float passes run, from the second call over
+ * the same parameters on, from weights packed once for the CPU's kernels (where it has
+ * them: AVX-512), which the model keeps (about the weights' size again, made once by
+ * whichever call comes first, shared by every thread's calls, freed by mlp_model_free and
+ * remade after mlp_model_train); results equal the unpacked ones to float rounding. Calls
+ * after the parameters change otherwise (mlp_model_net's parameters written) run unpacked.
  * Errors as mlp_model_predict_with, and NO_MEMORY. */
 MLP_API mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,
                                      float *out);

@@ -61,24 +61,37 @@ struct mlp_net {
     struct mlp_int8_net *int8;  /* int8 weights (mlp_net_quantize); NULL: not quantized */
 };
 
-/* What weights derived from a net's parameters (a workspace's bf16 copy) were made from:
- * the net, its identity and its parameter version. The identity, drawn when the net is
- * made, tells a net apart from one freed before it at the same address whose counter stood
- * at the same value (two loaded models both start at 0). */
+/* What weights derived from a net's parameters (a workspace's bf16 or packed copy, a
+ * model's packed copy) were made from: the net, its identity, its parameter version and a
+ * sample of its weights. The identity, drawn when the net is made, tells a net apart from
+ * one freed before it at the same address whose counter stood at the same value (two
+ * loaded models both start at 0); the sample catches writes through a pointer kept from
+ * before mlp_net_params was last called, which the counter cannot see. */
 typedef struct mlp_net_stamp {
     const mlp_net *net; /* NULL: made from nothing yet */
-    uint64_t identity, version;
+    uint64_t identity, version, sample;
 } mlp_net_stamp;
+
+/* 16 weights of every layer, spread over it, their bit patterns hashed (net.c). */
+uint64_t mlp_net_weights_sample(const mlp_net *net);
 
 static inline mlp_net_stamp mlp_net_stamp_of(const mlp_net *net)
 {
-    return (mlp_net_stamp){net, net->identity, net->param_version};
+    return (mlp_net_stamp){net, net->identity, net->param_version, mlp_net_weights_sample(net)};
 }
 
 /* Whether what s stamps was made from net's current parameters. */
 static inline int mlp_net_stamp_current(const mlp_net_stamp *s, const mlp_net *net)
 {
-    return s->net == net && s->identity == net->identity && s->version == net->param_version;
+    return s->net == net && s->identity == net->identity && s->version == net->param_version &&
+           s->sample == mlp_net_weights_sample(net);
+}
+
+/* Whether two stamps are of the same parameters (both made, or both not). */
+static inline int mlp_net_stamp_equal(const mlp_net_stamp *a, const mlp_net_stamp *b)
+{
+    return a->net == b->net && a->identity == b->identity && a->version == b->version &&
+           a->sample == b->sample;
 }
 
 /* ---- model/int8_weights.c: the int8 weights of a quantized net (mlp_net_quantize).

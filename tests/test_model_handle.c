@@ -150,9 +150,12 @@ START_TEST(predict_is_manual_scaling_and_forward)
     manual_predict(m, pred_rows, N_PRED, MLP_MODEL_PREDICT_CHUNK, ref);
     ck_assert_mem_eq(out, ref, N_PRED * nl * sizeof *out);
     ck_assert_mem_eq(pred_rows, raw_copy, sizeof raw_copy); /* the caller's rows untouched */
-    /* Again: no second scaling of anything. */
+    /* Again: no second scaling of anything. From this second call over the same parameters
+     * the passes may run from the model's packed weights: equal to float rounding. */
     ck_assert_int_eq(mlp_model_predict(m, pred_rows, N_PRED, out), MLP_OK);
-    ck_assert_mem_eq(out, ref, N_PRED * nl * sizeof *out);
+    for (size_t i = 0; i < N_PRED * nl; i++)
+        ck_assert_msg(fabsf(out[i] - ref[i]) <= 1e-5f * (1.0f + fabsf(ref[i])),
+                      "output %zu: %g against %g", i, (double)out[i], (double)ref[i]);
     /* A scratch of 7 records: chunks of 7, the last one of 6 (one-record paths too). */
     mlp_model_scratch *s;
     ck_assert_int_eq(mlp_model_scratch_create(&s, m, 7), MLP_OK);

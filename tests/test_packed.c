@@ -7,9 +7,11 @@
  * has no packed kernels. */
 #include "test_util.h"
 
+#include "api/model_handle.h"
 #include "engine/packed.h"
 
 #include <check.h>
+#include <pthread.h>
 
 #define REF_TOL 1e-4
 
@@ -30,6 +32,12 @@ static const packed_net nets[] = {
      MLP_BIAS_PER_NETWORK},
     {"no bias", 2, {1000, 70, 2}, {MLP_ACT_SIGMOID, MLP_ACT_LINEAR}, MLP_BIAS_NONE},
     {"block exactly", 2, {1024, 40, 3}, {MLP_ACT_TANH, MLP_ACT_SIGMOID}, MLP_BIAS_PER_NEURON},
+    /* two layers over MLP_THREAD_MIN_WEIGHTS: one record splits both by panels across the
+     * threads (odd panel counts: 15, then 11) */
+    {"two large layers", 3, {300, 450, 333, 5}, {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_SOFTMAX},
+     MLP_BIAS_PER_NEURON},
+    {"large pair at the end", 2, {400, 350, 400}, {MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX},
+     MLP_BIAS_PER_LAYER},
 };
 #define N_NETS (sizeof nets / sizeof nets[0])
 /* Tiles of 12 and their tails, one more than a kernel call's 96 rows, and more than two
@@ -85,7 +93,7 @@ START_TEST(forward_matches_reference)
     const size_t before = mlp_workspace_bytes(ws);
     ck_assert_int_eq(mlp_workspace_set_threads(ws, threads), MLP_OK);
     ck_assert_uint_gt(mlp_workspace_bytes(ws), before + mlp_net_param_count(net) / 2);
-    float *x = malloc(MAX_BATCH * t.sizes[0] * sizeof(float)), *out = malloc(64 * sizeof(float));
+    float *x = malloc(MAX_BATCH * t.sizes[0] * sizeof(float)), *out = malloc(t.sizes[t.layers] * sizeof(float));
     uint64_t s = 5 + (uint64_t)_i;
     tu_fill_uniform(&s, x, MAX_BATCH * t.sizes[0], -1.0, 1.0);
     /* the first pass at these parameters runs unpacked, the second packs */
@@ -175,9 +183,12 @@ START_TEST(never_stale)
     ck_assert(!ws->packed->last_packed); /* the first pass of a version runs unpacked */
     run_twice_and_check("after mlp_net_params", &t, net, ws, x);
 
-    /* written through that pointer again, no new version: the weights' sample differs */
+    /* written through that pointer again, no new version: the weights' sample differs (the
+     * stamp shared with the bf16 copies), so these are new parameters, first unpacked */
     for (size_t i = 0; i < P; i++) p[i] *= 0.5f;
-    expect_reference("through a kept pointer", &t, net, ws, x, 13);
+    ck_assert_int_eq(mlp_forward(net, ws, x, 13, NULL), MLP_OK);
+    ck_assert(!ws->packed->last_packed);
+    run_twice_and_check("through a kept pointer", &t, net, ws, x);
 
     /* a training step, mlp_net_init, mlp_net_copy_params */
     mlp_optimizer *opt = NULL;
@@ -271,6 +282,116 @@ START_TEST(training_workspaces_unpacked)
 }
 END_TEST
 
+/* mlp_model_predict (a scratch per call) against the reference for n records. */
+static void expect_model_reference(const char *what, const tu_topo *t, const mlp_model *m,
+                                   const float *x, size_t n)
+{
+    const size_t nL = t->sizes[t->layers];
+    float *out = malloc(n * nL * sizeof(float));
+    double *ref = malloc(n * nL * sizeof(double));
+    ck_assert_int_eq(mlp_model_predict(m, x, n, out), MLP_OK);
+    tu_ref_forward(t, mlp_net_params_const(mlp_model_net(m)), x, n, ref);
+    const double e = tu_rel_err_fd(out, ref, n * nL, 1e-3);
+    ck_assert_msg(e < REF_TOL, "%s, %zu records: err %.3g", what, n, e);
+    free(out);
+    free(ref);
+}
+
+/* A model handle keeps one packed copy, made at the second call over the same parameters,
+ * which the per-call scratches share; never used once the parameters change. Loop index:
+ * the net. */
+START_TEST(model_keeps_packed_weights)
+{
+    const packed_net *r = &nets[(size_t)_i];
+    tu_topo t = topo_of(r);
+    mlp_net *net = tu_net_new(&t, 40 + (uint64_t)_i);
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_create(&m, net, NULL, NULL), MLP_OK);
+    const size_t n0 = t.sizes[0];
+    float *x = malloc(37 * n0 * sizeof(float));
+    uint64_t s = 9;
+    tu_fill_uniform(&s, x, 37 * n0, -1.0, 1.0);
+    expect_model_reference("first call", &t, m, x, 37);
+    ck_assert_ptr_null(atomic_load(&m->packed));
+    expect_model_reference("second call", &t, m, x, 37);
+    const mlp_packed_set *set = atomic_load(&m->packed);
+    ck_assert_ptr_nonnull(set);
+    expect_model_reference("one record", &t, m, x, 1);
+    expect_model_reference("13 records", &t, m, x + n0, 13);
+    ck_assert_ptr_eq(atomic_load(&m->packed), set); /* made once */
+    /* new parameters: the copy is stale and no call uses it */
+    float *p = mlp_net_params(net);
+    for (size_t i = 0; i < mlp_net_param_count(net); i++) p[i] *= -0.75f;
+    expect_model_reference("after mlp_net_params", &t, m, x, 13);
+    expect_model_reference("after mlp_net_params, again", &t, m, x, 1);
+    /* through the kept pointer, no new version */
+    for (size_t i = 0; i < mlp_net_param_count(net); i++) p[i] *= 0.5f;
+    expect_model_reference("through a kept pointer", &t, m, x, 13);
+    /* what mlp_model_train does first: a new copy for the new parameters */
+    mlp_model_drop_packed(m);
+    expect_model_reference("dropped", &t, m, x, 2);
+    expect_model_reference("dropped, again", &t, m, x, 2);
+    ck_assert_ptr_nonnull(atomic_load(&m->packed));
+    free(x);
+    mlp_model_free(m);
+}
+END_TEST
+
+typedef struct predict_thread {
+    const mlp_model *m;
+    const float *x;
+    size_t n, nL;
+    float *out; /* 8 calls x n x nL */
+} predict_thread;
+
+static void *predict_many(void *arg)
+{
+    predict_thread *a = arg;
+    for (size_t c = 0; c < 8; c++)
+        if (mlp_model_predict(a->m, a->x, a->n, a->out + c * a->n * a->nL) != MLP_OK)
+            return arg;
+    return NULL;
+}
+
+/* Many threads predicting with one fresh model: one of them publishes the packed copy, the
+ * others use it or run unpacked; every result is the reference's. */
+START_TEST(model_packed_weights_across_threads)
+{
+    const packed_net *r = &nets[6];
+    tu_topo t = topo_of(r);
+    mlp_net *net = tu_net_new(&t, 77);
+    mlp_model *m = NULL;
+    ck_assert_int_eq(mlp_model_create(&m, net, NULL, NULL), MLP_OK);
+    const size_t n0 = t.sizes[0], nL = t.sizes[t.layers], n = _i ? 5 : 1;
+    float *x = malloc(n * n0 * sizeof(float));
+    uint64_t s = 21;
+    tu_fill_uniform(&s, x, n * n0, -1.0, 1.0);
+    double *ref = malloc(n * nL * sizeof(double));
+    tu_ref_forward(&t, mlp_net_params_const(net), x, n, ref);
+    enum { THREADS = 4 };
+    predict_thread a[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        a[i] = (predict_thread){m, x, n, nL, malloc(8 * n * nL * sizeof(float))};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, predict_many, &a[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        void *failed = &a[i];
+        ck_assert_int_eq(pthread_join(th[i], &failed), 0);
+        ck_assert_ptr_null(failed);
+        for (size_t c = 0; c < 8; c++) {
+            const double e = tu_rel_err_fd(a[i].out + c * n * nL, ref, n * nL, 1e-3);
+            ck_assert_msg(e < REF_TOL, "thread %d call %zu: err %.3g", i, c, e);
+        }
+        free(a[i].out);
+    }
+    ck_assert_ptr_nonnull(atomic_load(&m->packed));
+    free(ref);
+    free(x);
+    mlp_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     if (!have_packed()) {
@@ -285,6 +406,8 @@ int main(void)
     tcase_add_test(tc, never_stale);
     tcase_add_test(tc, precision_switches);
     tcase_add_test(tc, training_workspaces_unpacked);
+    tcase_add_loop_test(tc, model_keeps_packed_weights, 0, (int)N_NETS);
+    tcase_add_loop_test(tc, model_packed_weights_across_threads, 0, 2);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -63,6 +63,8 @@ mlp_status mlp_model_create_ex(mlp_model **out, mlp_net *net, mlp_preprocess *pr
     if (pre) m->pre = pre;
     m->net = net;
     m->opt = opt;
+    atomic_init(&m->packed, NULL);
+    atomic_init(&m->packed_seen, 0);
     *out = m;
     return MLP_OK;
 }
@@ -142,6 +144,7 @@ mlp_status mlp_model_open_mem_ex(mlp_model **out, const void *data, size_t size,
 void mlp_model_free(mlp_model *model)
 {
     if (!model) return;
+    mlp_model_drop_packed(model);
     mlp_optimizer_free(model->opt);
     mlp_preprocess_free(model->pre);
     mlp_net_free(model->net);

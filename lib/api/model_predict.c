@@ -214,7 +214,19 @@ static mlp_status call_scratch(mlp_model_scratch **s, const mlp_model *model,
     if (!raw_rows) return mlp_fail(d, MLP_ERR_NULL_ARG, "raw_rows is NULL");
     if (!out) return mlp_fail(d, MLP_ERR_NULL_ARG, "%s is NULL", out_name);
     if (n == 0) return mlp_fail(d, MLP_ERR_INVALID_ARG, "n is 0: no records to predict");
-    return mlp_model_scratch_create_ex(s, model, mlp_model_predict_batch(model, n), d);
+    mlp_status st = mlp_model_scratch_create_ex(s, model, mlp_model_predict_batch(model, n), d);
+    /* Its float passes run from the model's packed weights where the model has them (from
+     * its second call over the same parameters; without the memory, as before). The
+     * scratch lives for this call only, while the model, and so the weights, cannot be
+     * trained or freed. Kept scratches (mlp_model_predict_with) allocate nothing: they
+     * take packed weights of their own from mlp_model_scratch_set_threads. */
+    mlp_workspace *ws = st == MLP_OK ? (*s)->ws : NULL;
+    size_t grew = 0;
+    if (ws && mlp_workspace_precision(ws) == MLP_PRECISION_FP32 &&
+        mlp_packed_share(&ws->packed, ws->shape, mlp_model_packed(model), ws->max_batch > 1,
+                         &grew) == MLP_OK)
+        ws->bytes += grew;
+    return st;
 }
 
 mlp_status mlp_model_predict(const mlp_model *model, const float *raw_rows, size_t n,

@@ -206,6 +206,7 @@ mlp_status mlp_model_train_ex(mlp_model *model, const mlp_dataset *train,
     mlp_status st = check_data(model, train, "train", detail);
     if (st == MLP_OK) st = check_data(model, val, "val", detail);
     if (st != MLP_OK) return st;
+    mlp_model_drop_packed(model); /* of the parameters before training */
     /* mlp_train reads config at the caller's size; its default loss follows the output */
     const mlp_train_config defaults = mlp_train_config_default();
     const mlp_train_config *cfg = config ? config : &defaults;

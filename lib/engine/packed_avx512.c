@@ -95,33 +95,70 @@ MLP_AVX512 void mlp_packed_gemm_avx512(const float *packed, size_t n_out, size_t
     }
 }
 
-/* Panels p0 .. p1 of y = W x for one record: four partial sums per output (inputs k = 4i+j
- * in sum j), added in a fixed order. */
-MLP_AVX512 void mlp_packed_matvec_avx512(const float *packed, size_t n_out, size_t n_in,
-                                         const float *x, size_t p0, size_t p1, float *y)
+/* Stores a panel's two halves (`valid` outputs of 32). */
+MLP_AVX512 static inline void store_panel(float *y, size_t valid, __m512 lo, __m512 hi)
 {
-    for (size_t p = p0; p < p1; p++) {
-        const float *b = packed + p * n_in * NR;
-        __m512 lo[4], hi[4];
-        for (int j = 0; j < 4; j++) lo[j] = hi[j] = _mm512_setzero_ps();
-        size_t k = 0;
-        for (; k + 4 <= n_in; k += 4)
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) {
+    _mm512_mask_storeu_ps(y, half_mask(valid, 0), lo);
+    _mm512_mask_storeu_ps(y + 16, half_mask(valid, 1), hi);
+}
+
+/* Panels p0 .. p1 of y = W[:, k0 .. k1] x[k0 .. k1] for one record. Two panels at a time:
+ * one broadcast of x[k] feeds four FMAs (1.25 loads per FMA, against 1.5 for one panel),
+ * which measured 4-7% faster on W5's 1024-wide layers, whose weights stream from L3. Two
+ * partial sums per output (even and odd k), added at the end. */
+MLP_AVX512 void mlp_packed_matvec_avx512(const float *packed, size_t n_out, size_t n_in,
+                                         const float *x, size_t k0, size_t k1, size_t p0,
+                                         size_t p1, float *y)
+{
+    size_t p = p0;
+    for (; p + 2 <= p1; p += 2) {
+        const float *b = packed + p * n_in * NR, *c = b + n_in * NR;
+        __m512 a[8];
+        for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+        size_t k = k0;
+        for (; k + 2 <= k1; k += 2)
+#pragma GCC unroll 2
+            for (int j = 0; j < 2; j++) {
+                const size_t o = (k + (size_t)j) * NR;
                 const __m512 xv = _mm512_set1_ps(x[k + (size_t)j]);
-                lo[j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + (k + (size_t)j) * NR), lo[j]);
-                hi[j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + (k + (size_t)j) * NR + 16), hi[j]);
+                a[4 * j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + o), a[4 * j]);
+                a[4 * j + 1] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + o + 16), a[4 * j + 1]);
+                a[4 * j + 2] = _mm512_fmadd_ps(xv, _mm512_load_ps(c + o), a[4 * j + 2]);
+                a[4 * j + 3] = _mm512_fmadd_ps(xv, _mm512_load_ps(c + o + 16), a[4 * j + 3]);
             }
-        for (int j = 0; k < n_in; k++, j++) {
+        if (k < k1) {
             const __m512 xv = _mm512_set1_ps(x[k]);
-            lo[j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR), lo[j]);
-            hi[j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR + 16), hi[j]);
+            a[0] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR), a[0]);
+            a[1] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR + 16), a[1]);
+            a[2] = _mm512_fmadd_ps(xv, _mm512_load_ps(c + k * NR), a[2]);
+            a[3] = _mm512_fmadd_ps(xv, _mm512_load_ps(c + k * NR + 16), a[3]);
         }
-        const __m512 l = _mm512_add_ps(_mm512_add_ps(lo[0], lo[1]), _mm512_add_ps(lo[2], lo[3]));
-        const __m512 h = _mm512_add_ps(_mm512_add_ps(hi[0], hi[1]), _mm512_add_ps(hi[2], hi[3]));
-        const size_t valid = n_out - p * NR < NR ? n_out - p * NR : NR;
-        _mm512_mask_storeu_ps(y + p * NR, half_mask(valid, 0), l);
-        _mm512_mask_storeu_ps(y + p * NR + 16, half_mask(valid, 1), h);
+        for (size_t q = 0; q < 2; q++) {
+            const size_t o = (p + q) * NR, valid = n_out - o < NR ? n_out - o : NR;
+            store_panel(y + o, valid, _mm512_add_ps(a[2 * q], a[2 * q + 4]),
+                        _mm512_add_ps(a[2 * q + 1], a[2 * q + 5]));
+        }
+    }
+    if (p < p1) { /* the last panel of an odd count */
+        const float *b = packed + p * n_in * NR;
+        __m512 a[4];
+        for (int j = 0; j < 4; j++) a[j] = _mm512_setzero_ps();
+        size_t k = k0;
+        for (; k + 2 <= k1; k += 2)
+#pragma GCC unroll 2
+            for (int j = 0; j < 2; j++) {
+                const size_t o = (k + (size_t)j) * NR;
+                const __m512 xv = _mm512_set1_ps(x[k + (size_t)j]);
+                a[2 * j] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + o), a[2 * j]);
+                a[2 * j + 1] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + o + 16), a[2 * j + 1]);
+            }
+        if (k < k1) {
+            const __m512 xv = _mm512_set1_ps(x[k]);
+            a[0] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR), a[0]);
+            a[1] = _mm512_fmadd_ps(xv, _mm512_load_ps(b + k * NR + 16), a[1]);
+        }
+        const size_t o = p * NR, valid = n_out - o < NR ? n_out - o : NR;
+        store_panel(y + o, valid, _mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3]));
     }
 }
 #endif

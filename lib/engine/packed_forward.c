@@ -2,7 +2,9 @@
  * fused bias + activation pass over each thread's block of outputs while it is in cache.
  * Threads are the workspace's team: a batch is split by records, each thread taking its
  * records through every layer (one hand-off per pass); one record, or a batch too small to
- * give every thread a tile of rows, layer by layer by panels of outputs. */
+ * give every thread a tile of rows, layer by layer by panels of outputs. (Two large layers
+ * of one record in a single hand-off, the second split by inputs into partial sums that
+ * the caller adds, measured 5-9% slower on W5 than a hand-off per layer: not kept.) */
 #include "kernels.h"
 #include "packed.h"
 
@@ -12,6 +14,7 @@
 typedef struct layer_job {
     const mlp_net *net;
     const mlp_packed *p;
+    float *const *w;     /* the packed weights of this pass (mlp_packed_ready) */
     size_t k, batch;
     const float *in;
     float *out, *logits; /* logits: the output layer's, else NULL */
@@ -46,11 +49,11 @@ static void activate(const layer_job *j, size_t r0, size_t r1, size_t c0, size_t
 static void layer_part(const layer_job *j, size_t r0, size_t r1, size_t p0, size_t p1, int t)
 {
     const size_t n_in = j->net->sizes[j->k], n_out = j->net->sizes[j->k + 1];
-    const float *w = j->p->w[j->k];
+    const float *w = j->w[j->k];
     const size_t c0 = p0 * NR, c1 = p1 * NR < n_out ? p1 * NR : n_out;
     const int activated = j->by_rows || j->net->activations[j->k] != MLP_ACT_SOFTMAX;
     if (j->batch == 1) {
-        mlp_packed_matvec_avx512(w, n_out, n_in, j->in, p0, p1, j->out);
+        mlp_packed_matvec_avx512(w, n_out, n_in, j->in, 0, n_in, p0, p1, j->out);
         if (activated) activate(j, 0, 1, c0, c1);
         return;
     }
@@ -98,11 +101,14 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
     mlp_packed *p = ws->packed;
     if (!p || ws->bf16 || ws->int8) return 0;
     const int threads = mlp_ws_pool_size(ws->pool);
-    /* a team grown while in int8 has no scratch here: unpacked until set_threads again */
-    p->last_packed = threads <= p->scratch_threads && mlp_packed_ready(p, net);
-    if (!p->last_packed) return 0;
+    /* Batches need a scratch per thread: a team grown while in int8 has none here, nor a
+     * workspace that only borrows a model's weights; unpacked until set_threads. */
+    float *const *w = batch == 1 || threads <= p->scratch_threads ? mlp_packed_ready(p, net)
+                                                                   : NULL;
+    p->last_packed = w != NULL;
+    if (!w) return 0;
     const size_t L = net->n_layers;
-    layer_job j = {.net = net, .p = p, .k = 0, .batch = batch, .in = inputs, .outs = ws->z,
+    layer_job j = {.net = net, .p = p, .w = w, .k = 0, .batch = batch, .in = inputs, .outs = ws->z,
                    .output_logits = ws->logits, .by_rows = 1};
     /* a tile of records for every thread: each takes its records through the whole net */
     if (threads > 1 && batch >= (size_t)threads * 12) {
@@ -110,7 +116,7 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
         ws->last_output = ws->z[L];
         return 1;
     }
-    for (; j.k < L; j.k++) {
+    while (j.k < L) {
         const size_t n_in = net->sizes[j.k], n_out = net->sizes[j.k + 1];
         j.out = ws->z[j.k + 1];
         j.logits = j.k + 1 == L ? ws->logits : NULL;
@@ -127,6 +133,7 @@ int mlp_packed_forward(const mlp_net *net, mlp_workspace *ws, const float *input
                                        : net->params + net->bias_offset[j.k],
                                    mlp_net_bias_count(net, j.k), j.logits);
         j.in = j.out;
+        j.k++;
     }
     ws->last_output = ws->z[L];
     return 1;

@@ -41,45 +41,38 @@ void mlp_packed_free(mlp_packed *p)
     mlp_mem_free(p);
 }
 
-/* 16 weights of every layer, spread over it, bit patterns mixed (FNV-1a over the words). */
-static uint64_t weights_sample(const mlp_net *net)
-{
-    uint64_t h = 1469598103934665603u;
-    for (size_t k = 0; k < net->n_layers; k++) {
-        const float *w = net->params + net->weights_offset[k];
-        const size_t n = net->sizes[k] * net->sizes[k + 1];
-        for (size_t i = 0; i < 16; i++) {
-            uint32_t bits;
-            memcpy(&bits, w + (n - 1) * i / 15, sizeof bits);
-            h = (h ^ bits) * 1099511628211u;
-        }
-    }
-    return h;
-}
-
 static size_t scratch_bytes(int threads)
 {
     return (size_t)threads * MLP_PACK_MC * MLP_PACK_KC * sizeof(float);
 }
 
-static mlp_packed *create(const mlp_net *shape, size_t *bytes)
+/* *w: a packed buffer per layer (*bytes += their size). 0: no memory (*w as far as made,
+ * for free_weights). */
+static int alloc_weights(float ***w, size_t n_layers, const size_t *sizes, size_t *bytes)
+{
+    *w = mlp_mem_calloc(n_layers, sizeof **w);
+    int ok = *w != NULL;
+    for (size_t k = 0; ok && k < n_layers; k++) {
+        const size_t n = mlp_packed_floats(sizes[k + 1], sizes[k]);
+        ok = n <= SIZE_MAX / sizeof(float) &&
+             ((*w)[k] = mlp_mem_aligned_alloc(64, n * sizeof(float))) != NULL;
+        *bytes += n * sizeof(float);
+    }
+    return ok;
+}
+
+static void free_weights(float **w, size_t n_layers)
+{
+    for (size_t k = 0; w && k < n_layers; k++) mlp_mem_aligned_free(w[k]);
+    mlp_mem_free(w);
+}
+
+static mlp_packed *create(const mlp_net *shape)
 {
     mlp_packed *p = mlp_mem_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->n_layers = shape->n_layers;
     p->sizes = shape->sizes;
-    p->w = mlp_mem_calloc(shape->n_layers, sizeof *p->w);
-    int ok = p->w != NULL;
-    for (size_t k = 0; ok && k < p->n_layers; k++) {
-        const size_t n = mlp_packed_floats(p->sizes[k + 1], p->sizes[k]);
-        ok = n <= SIZE_MAX / sizeof(float) &&
-             (p->w[k] = mlp_mem_aligned_alloc(64, n * sizeof(float))) != NULL;
-        *bytes += n * sizeof(float);
-    }
-    if (!ok) {
-        mlp_packed_free(p);
-        return NULL;
-    }
     return p;
 }
 
@@ -90,10 +83,17 @@ mlp_status mlp_packed_reserve(mlp_packed **state, const mlp_net *shape, int thre
     if (!cpu_runs_kernels()) return MLP_OK;
     mlp_packed *p = *state;
     size_t bytes = 0;
-    if (!p && !(p = create(shape, &bytes))) return MLP_ERR_NO_MEMORY;
+    if (!p && !(p = create(shape))) return MLP_ERR_NO_MEMORY;
+    float **w = NULL;
+    if (!p->w && !alloc_weights(&w, p->n_layers, p->sizes, &bytes)) {
+        free_weights(w, p->n_layers);
+        if (p != *state) mlp_packed_free(p);
+        return MLP_ERR_NO_MEMORY;
+    }
     if (p->scratch_threads < threads) {
         float *s = mlp_mem_aligned_alloc(64, scratch_bytes(threads));
         if (!s) {
+            free_weights(w, p->n_layers);
             if (p != *state) mlp_packed_free(p);
             return MLP_ERR_NO_MEMORY;
         }
@@ -102,30 +102,74 @@ mlp_status mlp_packed_reserve(mlp_packed **state, const mlp_net *shape, int thre
         p->scratch = s;
         p->scratch_threads = threads;
     }
+    if (w) p->w = w;
     *state = p;
     *grew = bytes;
     return MLP_OK;
 }
 
-int mlp_packed_ready(mlp_packed *p, const mlp_net *net)
+mlp_status mlp_packed_share(mlp_packed **state, const mlp_net *shape, const mlp_packed_set *set,
+                            int batch_scratch, size_t *grew)
 {
-    const uint64_t sample = weights_sample(net);
-    if (p->valid && p->net == net && p->params == net->params &&
-        p->version == net->param_version && p->sample == sample)
-        return 1;
-    const int second = p->seen_net == net && p->seen_params == net->params &&
-                       p->seen_version == net->param_version;
-    p->seen_net = net;
-    p->seen_params = net->params;
-    p->seen_version = net->param_version;
-    if (!second) return 0;
-    for (size_t k = 0; k < p->n_layers; k++)
+    *grew = 0;
+    if (!set && (!*state || !(*state)->shared)) return MLP_OK;
+    mlp_packed *p = *state;
+    if (!p && !(p = create(shape))) return MLP_ERR_NO_MEMORY;
+    if (set && batch_scratch && p->scratch_threads < 1) {
+        float *s = mlp_mem_aligned_alloc(64, scratch_bytes(1));
+        if (!s) {
+            if (p != *state) mlp_packed_free(p);
+            return MLP_ERR_NO_MEMORY;
+        }
+        p->scratch = s;
+        p->scratch_threads = 1;
+        *grew = scratch_bytes(1);
+    }
+    p->shared = set;
+    *state = p;
+    return MLP_OK;
+}
+
+static void pack_all(const mlp_net *net, float **w)
+{
+    for (size_t k = 0; k < net->n_layers; k++)
         mlp_pack_weights(net->params + net->weights_offset[k], net->sizes[k + 1], net->sizes[k],
-                         p->w[k]);
-    p->net = net;
-    p->params = net->params;
-    p->version = net->param_version;
-    p->sample = sample;
-    p->valid = 1;
-    return 1;
+                         w[k]);
+}
+
+mlp_packed_set *mlp_packed_set_create(const mlp_net *net)
+{
+    if (!cpu_runs_kernels()) return NULL;
+    mlp_packed_set *set = mlp_mem_calloc(1, sizeof *set);
+    if (!set) return NULL;
+    set->n_layers = net->n_layers;
+    size_t bytes = 0;
+    if (!alloc_weights(&set->w, net->n_layers, net->sizes, &bytes)) {
+        mlp_packed_set_free(set);
+        return NULL;
+    }
+    pack_all(net, set->w);
+    set->stamp = mlp_net_stamp_of(net);
+    return set;
+}
+
+void mlp_packed_set_free(mlp_packed_set *set)
+{
+    if (!set) return;
+    free_weights(set->w, set->n_layers);
+    mlp_mem_free(set);
+}
+
+float *const *mlp_packed_ready(mlp_packed *p, const mlp_net *net)
+{
+    const mlp_net_stamp now = mlp_net_stamp_of(net);
+    if (p->shared && mlp_net_stamp_equal(&p->shared->stamp, &now)) return p->shared->w;
+    if (!p->w) return NULL; /* borrows only */
+    if (mlp_net_stamp_equal(&p->stamp, &now)) return p->w;
+    const int second = mlp_net_stamp_equal(&p->seen, &now);
+    p->seen = now;
+    if (!second) return NULL;
+    pack_all(net, p->w);
+    p->stamp = now;
+    return p->w;
 }

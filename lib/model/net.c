@@ -273,6 +273,21 @@ float *mlp_net_params(mlp_net *net)
     return net->params;
 }
 uint64_t mlp_net_param_version(const mlp_net *net) { return net ? net->param_version : 0; }
+
+uint64_t mlp_net_weights_sample(const mlp_net *net)
+{
+    uint64_t h = MLP_FNV_START;
+    for (size_t k = 0; k < net->n_layers; k++) {
+        const float *w = net->params + net->weights_offset[k];
+        const size_t n = net->sizes[k] * net->sizes[k + 1];
+        for (size_t i = 0; i < 16; i++) {
+            uint32_t bits;
+            memcpy(&bits, w + (n - 1) * i / 15, sizeof bits);
+            h = mlp_fnv1a(h, &bits, sizeof bits);
+        }
+    }
+    return h;
+}
 const float *mlp_net_params_const(const mlp_net *net) { return net ? net->params : NULL; }
 
 size_t mlp_net_weights_offset(const mlp_net *net, size_t layer)
