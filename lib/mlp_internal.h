@@ -386,7 +386,9 @@ typedef struct mlp_int8_scratch mlp_int8_scratch;
 mlp_status mlp_int8_scratch_create(mlp_int8_scratch **out, const mlp_workspace *ws,
                                    size_t *bytes);
 void mlp_int8_scratch_free(mlp_int8_scratch *s);
-/* The forward pass in int8 (net ready: mlp_int8_ready); ws->last_output set. */
+/* The forward pass in int8 (net ready: mlp_int8_ready); ws->last_output set. The outputs
+ * of hidden layers whose next layer has a fixed step (STATIC) are written as that layer's
+ * bytes only: ws->z of those layers is not written. */
 void mlp_int8_forward(const mlp_net *net, mlp_workspace *ws, const float *inputs, size_t batch);
 /* out (batch rows of n_out floats, ldo apart) = row_scale[i] w_scale[j] (sum_k q[i,k]
  * w[j,k] - w_corr[j]), q batch x k_pad bytes. The portable kernel, and AVX512-VNNI's
@@ -400,6 +402,10 @@ mlp_int8_gemm_fn mlp_int8_gemm_vnni_get(void);
  * one on any CPU (the shipped library reads no environment). */
 const char *mlp_int8_scratch_kernel(const mlp_int8_scratch *s);
 void mlp_int8_scratch_use_generic(mlp_int8_scratch *s);
+/* Layer k's input bytes (max_batch x k_pad) and each record's step, as the last pass left
+ * them (tests rebuild every layer from these). */
+const uint8_t *mlp_int8_scratch_inputs(const mlp_int8_scratch *s, size_t k);
+const float *mlp_int8_scratch_steps(const mlp_int8_scratch *s, size_t k);
 
 /* Whether [p, p + bytes) overlaps a buffer of ws: the ones a forward pass writes
  * (MLP_WS_FORWARD: outputs, logits) or any (MLP_WS_ALL: also deltas, gradient, masks). */
