@@ -16,8 +16,9 @@
  * OpenMP runtime this is. */
 #include "mlp_internal.h"
 
-/* Below this many floats a pass stays on the calling thread: waking the team costs more
- * than the pass (a few microseconds on the 2-core machine). */
+/* Below this many floats a pass stays on the calling thread even when sharing: waking the
+ * team (3 us at best on the 2-core machine, when its threads have just gone to sleep) would
+ * cost more than the pass. */
 #define PARALLEL_MIN_FLOATS ((size_t)16 << 10)
 /* A piece is about this many floats: small enough that a late thread still finds work,
  * large enough that taking one costs nothing next to it. */
