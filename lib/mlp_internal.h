@@ -438,6 +438,21 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
 void mlp_bf16_free(mlp_bf16 *b);
 /* dst[0..n) = src rounded to bf16 (nearest even); only where mlp_bf16_supported. */
 void mlp_bf16_round(uint16_t *dst, const float *src, size_t n);
+/* dst[0..n) = alpha src rounded to bf16. */
+void mlp_bf16_round_scaled(uint16_t *dst, const float *src, size_t n, float alpha);
+/* bf16_passes.c: element-wise passes shared with oneDNN's OpenMP team (the calling thread
+ * alone when team is 0 or below a size where waking the team would cost more); results
+ * identical to the serial functions named. mlp_bf16_round: */
+void mlp_bf16_round_team(uint16_t *dst, const float *src, size_t n, int team);
+/* mlp_activation_forward_bf16: */
+void mlp_bf16_activation_team(mlp_activation act, float *z, size_t batch, size_t n,
+                              const float *bias, size_t bias_count, float *logits,
+                              uint16_t *bf16, int team);
+/* mlp_activation_backward on delta (batch x n; skipped when z is NULL), then delta rounded
+ * to bf16 into d and alpha delta into ds (each skipped when NULL), row by row while the row
+ * is in the first-level cache. */
+void mlp_bf16_delta_team(mlp_activation act, const float *z, float *delta, size_t batch,
+                         size_t n, uint16_t *d, uint16_t *ds, float alpha, int team);
 /* The size rule (bf16_layer_rule.c): whether a layer of n_in -> n_out at `batch` records
  * runs faster in bf16 than in float. */
 int mlp_bf16_layer_pays(size_t batch, size_t n_in, size_t n_out);
@@ -448,6 +463,10 @@ size_t mlp_bf16_min_multiply_adds(void);
  * size rule for the workspace's max batch, changed by mlp_bf16_set_layer. */
 int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k);
 void mlp_bf16_set_layer(mlp_bf16 *b, size_t k, int on);
+/* Whether its element-wise passes are shared with the OpenMP team (bf16_passes.c): never in
+ * the library that ships (see bf16_passes.c), in the test-control build with
+ * MLP_ENGINE_ON=bf16team. */
+int mlp_bf16_team(const mlp_bf16 *b);
 /* Whether any layer runs in bf16. */
 int mlp_bf16_any_on(const mlp_bf16 *b);
 /* Where the activation pass of layer k-1 writes layer k's bf16 inputs; NULL when layer k
@@ -468,6 +487,12 @@ void mlp_bf16_refresh_range(mlp_bf16 *b, const mlp_net *net, size_t first, size_
  * weight gradient unless in_ready (the activation pass wrote them: mlp_bf16_inputs). */
 void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in, size_t batch,
                       float *out, int in_ready);
+/* Layer k's delta (batch x n_(k+1)) made final: the derivative pass of act (z = g(a); NULL
+ * when delta already is dC/da) fused with its roundings to bf16 for layer k's two products,
+ * the weight product's taking alpha delta (mlp_bf16_backward_weights with the same alpha
+ * then rounds nothing). */
+void mlp_bf16_delta_ready(mlp_bf16 *b, size_t k, mlp_activation act, const float *z,
+                          float *delta, size_t batch, float alpha);
 /* delta_prev (batch x n_k) = delta W_k, with the bf16 W_k of the forward pass. */
 void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
                             size_t batch, float *delta_prev);

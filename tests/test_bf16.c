@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* setenv, unsetenv, strdup */
 /* bf16 mixed precision (MLP_PRECISION_BF16): the API and its statuses everywhere; on a CPU
  * with native bf16 in a oneDNN build, forward passes and gradients against the double
  * reference within a bf16 tolerance, training against the float run's loss, and float
@@ -227,20 +228,32 @@ typedef struct bf16_case {
     mlp_activation acts[3];
     mlp_bias_mode bias;
     mlp_loss loss;
+    size_t batches[2]; /* the workspace's maximum and a shorter last batch; 0: 33 and 18 */
 } bf16_case;
 
-/* Odd widths (no multiple of a vector length) and both losses, every bias mode. */
+/* Odd widths (no multiple of a vector length) and both losses, every bias mode. The last
+ * two are large enough (batch x width from 16k floats) for the element-wise passes to be
+ * split across the OpenMP team (bf16_passes.c), in uneven shares of rows: an activation
+ * pass writing the next layer's bf16 inputs, derivative passes rounding the deltas, the
+ * weight refresh; the shorter batch runs some passes serially. */
 static const bf16_case cases[] = {
     {3, {37, 61, 29, 7}, {MLP_ACT_TANH, MLP_ACT_SIGMOID, MLP_ACT_SOFTMAX}, MLP_BIAS_PER_NEURON,
-     MLP_LOSS_CROSS_ENTROPY},
+     MLP_LOSS_CROSS_ENTROPY, {0, 0}},
     {3, {23, 45, 17, 5}, {MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_ACT_LINEAR}, MLP_BIAS_PER_LAYER,
-     MLP_LOSS_MSE},
-    {2, {50, 33, 3, 0}, {MLP_ACT_TANH, MLP_ACT_SOFTMAX}, MLP_BIAS_PER_NETWORK, MLP_LOSS_MSE},
-    {2, {19, 40, 4, 0}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_BIAS_NONE, MLP_LOSS_MSE},
+     MLP_LOSS_MSE, {0, 0}},
+    {2, {50, 33, 3, 0}, {MLP_ACT_TANH, MLP_ACT_SOFTMAX}, MLP_BIAS_PER_NETWORK, MLP_LOSS_MSE,
+     {0, 0}},
+    {2, {19, 40, 4, 0}, {MLP_ACT_SIGMOID, MLP_ACT_SIGMOID}, MLP_BIAS_NONE, MLP_LOSS_MSE, {0, 0}},
+    {3, {97, 301, 257, 9}, {MLP_ACT_SIGMOID, MLP_ACT_RELU, MLP_ACT_LINEAR}, MLP_BIAS_PER_NEURON,
+     MLP_LOSS_MSE, {151, 67}},
+    {2, {61, 263, 131, 0}, {MLP_ACT_LEAKY_RELU, MLP_ACT_TANH}, MLP_BIAS_PER_NEURON,
+     MLP_LOSS_MSE,
+     {149, 70}},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 /* Two batch sizes: a workspace's maximum and a shorter last batch (another primitive). */
-static const size_t batches[] = {33, 18};
+static const size_t default_batches[] = {33, 18};
+#define BATCHES(c) ((c)->batches[0] ? (c)->batches : default_batches)
 
 static void make_data(const tu_topo *t, size_t batch, mlp_loss loss, uint64_t seed, float **x,
                       float **y)
@@ -275,6 +288,7 @@ static mlp_workspace *bf16_workspace(const mlp_net *net, size_t max_batch)
 START_TEST(test_forward_reference)
 {
     const bf16_case *c = &cases[_i];
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 11 + (uint64_t)_i);
     mlp_workspace *ws = bf16_workspace(net, batches[0]);
@@ -317,6 +331,7 @@ END_TEST
 START_TEST(test_gradient_reference)
 {
     const bf16_case *c = &cases[_i];
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 21 + (uint64_t)_i);
     mlp_workspace *ws = bf16_workspace(net, batches[0]);
@@ -356,6 +371,7 @@ END_TEST
 START_TEST(test_sgd_step_reference)
 {
     const bf16_case *c = &cases[_i];
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 31 + (uint64_t)_i);
     const size_t P = mlp_net_param_count(net), batch = batches[0];
@@ -473,6 +489,7 @@ END_TEST
 START_TEST(test_fp32_unchanged)
 {
     const bf16_case *c = &cases[0];
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *net = tu_net_new(&t, 41);
     const size_t P = mlp_net_param_count(net), batch = batches[0], nL = t.sizes[t.layers];
@@ -656,7 +673,8 @@ static double forward_error(const tu_topo *t, mlp_net *net, mlp_workspace *ws, c
  * bit for bit what a fresh workspace gives). */
 START_TEST(test_weights_kept_not_stale)
 {
-    const bf16_case *c = &cases[0];
+    const bf16_case *c = &cases[_i ? 4 : 0]; /* 4: the refresh split across threads */
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     const size_t batch = batches[0], nL = t.sizes[t.layers];
     mlp_net *net = tu_net_new(&t, 71);
@@ -707,6 +725,7 @@ END_TEST
 START_TEST(test_one_record_dropout_sgd)
 {
     const bf16_case *c = &cases[1];
+    const size_t *batches = BATCHES(c);
     tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
     mlp_net *a = tu_net_new(&t, 81), *b = NULL;
     ck_assert_int_eq(mlp_net_clone(&b, a), MLP_OK);
@@ -734,6 +753,57 @@ START_TEST(test_one_record_dropout_sgd)
     mlp_optimizer_free(oa);
     mlp_optimizer_free(ob);
     mlp_workspace_free(wf);
+    mlp_workspace_free(wb);
+    mlp_net_free(a);
+    mlp_net_free(b);
+}
+END_TEST
+
+/* The element-wise passes give the same results bit for bit whether shared with the OpenMP
+ * team or not: in bf16_numerics_team (the test-control build, MLP_ENGINE_ON=bf16team) a
+ * workspace made with the variable set shares them and one made without it does not; in
+ * the other builds both run them on the calling thread. Three SGD steps, then a gradient. */
+START_TEST(test_team_passes_identical)
+{
+    const bf16_case *c = &cases[4];
+    const size_t *batches = BATCHES(c);
+    tu_topo t = tu_topo_make(c->layers, c->sizes, c->acts, c->bias);
+    mlp_net *a = tu_net_new(&t, 91), *b = NULL;
+    ck_assert_int_eq(mlp_net_clone(&b, a), MLP_OK);
+    const size_t P = mlp_net_param_count(a), batch = batches[0];
+    const char *on = getenv("MLP_ENGINE_ON");
+    char *saved = on ? strdup(on) : NULL;
+    mlp_workspace *wa = bf16_workspace(a, batch);
+    unsetenv("MLP_ENGINE_ON");
+    mlp_workspace *wb = bf16_workspace(b, batch);
+    if (saved) setenv("MLP_ENGINE_ON", saved, 1);
+    free(saved);
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_SGD);
+    oc.learning_rate = 0.2f;
+    oc.reduction = MLP_REDUCE_MEAN;
+    mlp_optimizer *oa = NULL, *ob = NULL;
+    ck_assert_int_eq(mlp_optimizer_create(&oa, a, &oc), MLP_OK);
+    ck_assert_int_eq(mlp_optimizer_create(&ob, b, &oc), MLP_OK);
+    for (size_t bi = 0; bi < 2; bi++) {
+        float *x, *y;
+        make_data(&t, batches[bi], c->loss, 900 + bi, &x, &y);
+        for (int s = 0; s < 3; s++) {
+            ck_assert_int_eq(mlp_train_step(a, wa, oa, x, y, batches[bi], c->loss, NULL), MLP_OK);
+            ck_assert_int_eq(mlp_train_step(b, wb, ob, x, y, batches[bi], c->loss, NULL), MLP_OK);
+        }
+        ck_assert_int_eq(memcmp(mlp_net_params(a), mlp_net_params(b), P * sizeof(float)), 0);
+        float *ga = malloc(P * sizeof *ga), *gb = malloc(P * sizeof *gb);
+        ck_assert_int_eq(mlp_gradient(a, wa, x, y, batches[bi], c->loss, ga, NULL), MLP_OK);
+        ck_assert_int_eq(mlp_gradient(b, wb, x, y, batches[bi], c->loss, gb, NULL), MLP_OK);
+        ck_assert_int_eq(memcmp(ga, gb, P * sizeof *ga), 0);
+        free(ga);
+        free(gb);
+        free(x);
+        free(y);
+    }
+    mlp_optimizer_free(oa);
+    mlp_optimizer_free(ob);
+    mlp_workspace_free(wa);
     mlp_workspace_free(wb);
     mlp_net_free(a);
     mlp_net_free(b);
@@ -768,8 +838,9 @@ int main(int argc, char **argv)
         tcase_add_test(hw, test_fp32_unchanged);
         tcase_add_test(hw, test_one_record_stays_float);
         tcase_add_test(hw, test_mixed_reference);
-        tcase_add_test(hw, test_weights_kept_not_stale);
+        tcase_add_loop_test(hw, test_weights_kept_not_stale, 0, 2);
         tcase_add_test(hw, test_one_record_dropout_sgd);
+        tcase_add_test(hw, test_team_passes_identical);
         suite_add_tcase(s, hw);
     }
     SRunner *sr = srunner_create(s);

@@ -4,6 +4,7 @@
  * provider. Nothing here runs unless a workspace was set to bf16, which needs a CPU with
  * native bf16 (mlp_bf16_supported): oneDNN's emulation on other CPUs is never used. */
 #include "mlp_internal.h"
+#include "kernels.h"
 
 #include <oneapi/dnnl/dnnl.h>
 
@@ -40,9 +41,14 @@ struct mlp_bf16 {
     uint16_t **w;              /* w[k]: bf16 W_k, n_(k+1) x n_k */
     uint16_t **z;              /* z[k]: bf16 inputs of layer k, max_batch x n_k */
     uint16_t *d;               /* bf16 delta of layer d_layer, max_batch x max_width */
-    uint16_t *ds;              /* bf16 of alpha x that delta, for the weight product */
+    uint16_t *ds;              /* bf16 of ds_alpha x the delta of ds_layer, for the weight
+                                  product */
     size_t d_layer;            /* SIZE_MAX: d holds nothing yet in this pass */
+    size_t ds_layer;           /* SIZE_MAX: ds holds nothing yet in this pass */
+    float ds_alpha;
     unsigned char *on;         /* per layer: its products in bf16 (else float) */
+    int team;                  /* element-wise passes shared with the OpenMP team
+                                  (bf16_passes.c); only in the test-control build */
     mlp_net_stamp w_stamp;     /* the parameters w[] were rounded from (mlp_net_stamp) */
     int w_fresh;               /* this pass: w[] are the net's current weights */
     matmul *cache;             /* n_layers x OP_COUNT x SLOTS */
@@ -134,6 +140,11 @@ static void to_bf16_scaled(uint16_t *dst, const float *src, size_t n, float alph
 #endif
 
 void mlp_bf16_round(uint16_t *dst, const float *src, size_t n) { to_bf16(dst, src, n); }
+
+void mlp_bf16_round_scaled(uint16_t *dst, const float *src, size_t n, float alpha)
+{
+    to_bf16_scaled(dst, src, n, alpha);
+}
 
 /* ------------------------------------------------------------------ primitives */
 
@@ -272,7 +283,8 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
     b->n_layers = L;
     b->max_batch = ws->max_batch;
     b->sizes = shape->sizes;
-    b->d_layer = SIZE_MAX;
+    b->d_layer = b->ds_layer = SIZE_MAX;
+    b->team = mlp_engine_control_read().bf16_team;
     size_t total = sizeof *b;
     b->w = mlp_mem_calloc(L, sizeof *b->w);
     b->z = mlp_mem_calloc(L, sizeof *b->z);
@@ -306,6 +318,8 @@ mlp_status mlp_bf16_create(mlp_bf16 **out, const mlp_workspace *ws, size_t *byte
 
 int mlp_bf16_layer_on(const mlp_bf16 *b, size_t k) { return b->on[k]; }
 
+int mlp_bf16_team(const mlp_bf16 *b) { return b->team; }
+
 int mlp_bf16_any_on(const mlp_bf16 *b)
 {
     for (size_t k = 0; k < b->n_layers; k++)
@@ -323,7 +337,7 @@ uint16_t *mlp_bf16_inputs(mlp_bf16 *b, size_t k) { return k < b->n_layers && b->
 
 void mlp_bf16_pass_begin(mlp_bf16 *b, const mlp_net *net)
 {
-    b->d_layer = SIZE_MAX;
+    b->d_layer = b->ds_layer = SIZE_MAX;
     b->w_fresh = mlp_net_stamp_current(&b->w_stamp, net);
 }
 
@@ -353,8 +367,8 @@ void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in
 {
     const size_t n_in = net->sizes[k], n_out = net->sizes[k + 1];
     const float *w = net->params + net->weights_offset[k];
-    if (!b->w_fresh) to_bf16(b->w[k], w, n_out * n_in); /* the parameters changed */
-    if (!in_ready) to_bf16(b->z[k], in, batch * n_in);
+    if (!b->w_fresh) mlp_bf16_round_team(b->w[k], w, n_out * n_in, b->team); /* changed */
+    if (!in_ready) mlp_bf16_round_team(b->z[k], in, batch * n_in, b->team);
     matmul *m = matmul_get(b, k, OP_FORWARD, batch);
     if (!m || !matmul_run(b, m, b->z[k], b->w[k], out))
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch, (int)n_out, (int)n_in,
@@ -365,8 +379,21 @@ void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in
 static void delta_to_bf16(mlp_bf16 *b, size_t k, const float *delta, size_t batch)
 {
     if (b->d_layer == k) return;
-    to_bf16(b->d, delta, batch * b->sizes[k + 1]);
+    mlp_bf16_round_team(b->d, delta, batch * b->sizes[k + 1], b->team);
     b->d_layer = k;
+}
+
+void mlp_bf16_delta_ready(mlp_bf16 *b, size_t k, mlp_activation act, const float *z,
+                          float *delta, size_t batch, float alpha)
+{
+    /* d: the data product's operand (layers past the first), and the weight product's when
+     * it takes delta unscaled; ds: the weight product's otherwise. */
+    uint16_t *d = k > 0 || alpha == 1.0f ? b->d : NULL;
+    uint16_t *ds = alpha != 1.0f ? b->ds : NULL;
+    mlp_bf16_delta_team(act, z, delta, batch, b->sizes[k + 1], d, ds, alpha, b->team);
+    b->d_layer = d ? k : SIZE_MAX;
+    b->ds_layer = ds ? k : SIZE_MAX;
+    b->ds_alpha = alpha;
 }
 
 void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
@@ -390,8 +417,10 @@ void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const 
     if (alpha == 1.0f) {
         delta_to_bf16(b, k, delta, batch);
     } else { /* bf16(alpha delta): the same relative rounding as alpha bf16(delta) */
-        const size_t n = batch * n_out;
-        to_bf16_scaled(b->ds, delta, n, alpha);
+        if (b->ds_layer != k || b->ds_alpha != alpha)
+            to_bf16_scaled(b->ds, delta, batch * n_out, alpha);
+        b->ds_layer = k;
+        b->ds_alpha = alpha;
         src = b->ds;
     }
     if (accumulate && keep != 1.0f) /* weight decay: dst <- keep dst, then the sum */
@@ -403,5 +432,6 @@ void mlp_bf16_backward_weights(mlp_bf16 *b, const mlp_net *net, size_t k, const 
                     (int)n_in);
     /* Plain SGD updated W_k in place: its bf16 copy now, while W_k is still in the caches,
      * not in the next forward pass (the step then stamps w[] current). */
-    if (dst == net->params + net->weights_offset[k]) to_bf16(b->w[k], dst, n_out * n_in);
+    if (dst == net->params + net->weights_offset[k])
+        mlp_bf16_round_team(b->w[k], dst, n_out * n_in, b->team);
 }

@@ -42,6 +42,22 @@ void mlp_bf16_forward(mlp_bf16 *b, const mlp_net *net, size_t k, const float *in
     (void)b, (void)net, (void)k, (void)in, (void)batch, (void)out, (void)in_ready;
 }
 
+void mlp_bf16_activation_team(mlp_activation act, float *z, size_t batch, size_t n,
+                              const float *bias, size_t bias_count, float *logits,
+                              uint16_t *bf16, int team)
+{
+    (void)act, (void)z, (void)batch, (void)n, (void)bias, (void)bias_count, (void)logits;
+    (void)bf16, (void)team;
+}
+
+int mlp_bf16_team(const mlp_bf16 *b) { return (void)b, 0; }
+
+void mlp_bf16_delta_ready(mlp_bf16 *b, size_t k, mlp_activation act, const float *z,
+                          float *delta, size_t batch, float alpha)
+{
+    (void)b, (void)k, (void)act, (void)z, (void)delta, (void)batch, (void)alpha;
+}
+
 void mlp_bf16_backward_data(mlp_bf16 *b, const mlp_net *net, size_t k, const float *delta,
                             size_t batch, float *delta_prev)
 {

@@ -2,9 +2,11 @@
  * ships allows all of them and reads nothing from the environment: the plan decides from
  * the shape, the threads and the CPU. The test-control build of the same objects
  * (libmlp_engine_test, compiled with MLP_ENGINE_TEST_CONTROL; tests and the one-record
- * bench link it) reads two variables, so that CI runs every compiled variant on one CPU:
+ * bench link it) reads these variables, so that CI runs every compiled variant on one CPU:
  *   MLP_KERNELS=generic|avx2|avx512|blas   the hand-loop table, when this CPU can run it;
- *   MLP_ENGINE_OFF=tiny,fuse,split,blas    special cases turned off. */
+ *   MLP_ENGINE_OFF=tiny,fuse,split,blas    special cases turned off;
+ *   MLP_ENGINE_ON=bf16team                 a variant the library does not ship on: a bf16
+ *       workspace made now shares its element-wise passes with the OpenMP team (bf16_passes.c). */
 #include "kernels.h"
 
 #include <stdlib.h>
@@ -32,6 +34,7 @@ mlp_engine_control mlp_engine_control_read(void)
     c.no_fuse = names(off, "fuse");
     c.no_split = names(off, "split");
     c.no_blas = names(off, "blas");
+    c.bf16_team = names(getenv("MLP_ENGINE_ON"), "bf16team");
 #endif
     return c;
 }

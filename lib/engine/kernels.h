@@ -50,6 +50,7 @@ const mlp_kernel_table *mlp_kernels_select(const char *forced);
 typedef struct mlp_engine_control {
     const char *kernels;                     /* a hand-loop table by name; NULL: the best */
     int no_tiny, no_fuse, no_split, no_blas; /* special cases turned off */
+    int bf16_team; /* bf16 workspaces: element-wise passes shared with the OpenMP team */
 } mlp_engine_control;
 mlp_engine_control mlp_engine_control_read(void);
 

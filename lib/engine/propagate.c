@@ -50,9 +50,14 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
         const float *bias = net->bias_offset[k] == SIZE_MAX ? NULL : net->params + net->bias_offset[k];
         /* the mask comes after the activation: with dropout the next layer rounds its own */
         uint16_t *next = b && !dropping ? mlp_bf16_inputs(b, k + 1) : NULL;
-        mlp_activation_forward_bf16(net->activations[k], out, batch, n_out, bias,
-                                    mlp_net_bias_count(net, k), k + 1 == L ? ws->logits : NULL,
-                                    next);
+        float *logits = k + 1 == L ? ws->logits : NULL;
+        if (b && mlp_bf16_layer_on(b, k)) /* on the products' threads */
+            mlp_bf16_activation_team(net->activations[k], out, batch, n_out, bias,
+                                     mlp_net_bias_count(net, k), logits, next,
+                                     mlp_bf16_team(b));
+        else
+            mlp_activation_forward_bf16(net->activations[k], out, batch, n_out, bias,
+                                        mlp_net_bias_count(net, k), logits, next);
         if (dropping && k + 1 < L) dropout_forward(ws, k + 1, out, batch * n_out);
         in_ready = next != NULL;
         in = out;
@@ -104,6 +109,9 @@ static void bias_backward(const mlp_net *net, size_t k, const float *delta, size
     }
 }
 
+/* The factor of the weight product (dst = alpha Delta^T Z + beta dst) for this sink. */
+static float weights_alpha(const sink *out) { return out->params ? -out->step : 1.0f; }
+
 /* Weight gradient of layer k, dW = Delta^T Z_prev, into the sink. */
 static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t k,
                              const float *delta, const float *in, size_t batch, const sink *out)
@@ -114,12 +122,9 @@ static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t
         return;
     }
     const int bf16 = batch > 1 && ws->bf16 && mlp_bf16_layer_on(ws->bf16, k);
-    float alpha = 1.0f, beta = out->accumulate ? 1.0f : 0.0f;
+    const float alpha = weights_alpha(out);
+    const float beta = out->params ? out->keep : out->accumulate ? 1.0f : 0.0f;
     float *dst = out->grad ? out->grad + off : out->params + off;
-    if (out->params) {
-        alpha = -out->step;
-        beta = out->keep;
-    }
     if (bf16) { /* the bf16 inputs of this pass's forward; one record ran in float */
         mlp_bf16_backward_weights(ws->bf16, net, k, delta, in, batch, alpha,
                                   out->params || out->accumulate, beta, dst);
@@ -144,7 +149,14 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
     float *delta = ws->delta, *delta_prev = ws->delta_prev;
     double loss_sum = mlp_loss_output_delta(loss, ws->z[L], ws->logits, targets, delta, batch,
                                             net->sizes[L], 1);
-    if (loss != MLP_LOSS_CROSS_ENTROPY) /* CE's delta already is dC/da */
+    /* bf16 layers: each delta's derivative pass also rounds it for the layer's products */
+    mlp_bf16 *b = batch > 1 && ws->bf16 ? ws->bf16 : NULL;
+    const float alpha = weights_alpha(out);
+    const int ce = loss == MLP_LOSS_CROSS_ENTROPY; /* CE's delta already is dC/da */
+    if (b && mlp_bf16_layer_on(b, L - 1))
+        mlp_bf16_delta_ready(b, L - 1, net->activations[L - 1], ce ? NULL : ws->z[L], delta,
+                             batch, alpha);
+    else if (!ce)
         mlp_activation_backward(net->activations[L - 1], ws->z[L], delta, batch, net->sizes[L]);
     if (out->grad && !out->accumulate) zero_bias_gradients(net, out->grad);
     float shared = 0.0f;
@@ -170,7 +182,11 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
             for (size_t i = 0; i < batch * n_in; i++) delta_prev[i] *= ws->mask[k][i];
             z_act = ws->undropped[k];
         }
-        mlp_activation_backward(net->activations[k - 1], z_act, delta_prev, batch, n_in);
+        if (b && mlp_bf16_layer_on(b, k - 1))
+            mlp_bf16_delta_ready(b, k - 1, net->activations[k - 1], z_act, delta_prev, batch,
+                                 alpha);
+        else
+            mlp_activation_backward(net->activations[k - 1], z_act, delta_prev, batch, n_in);
         float *t = delta;
         delta = delta_prev;
         delta_prev = t;
