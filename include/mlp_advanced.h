@@ -163,7 +163,22 @@ struct mlp_train_parallel {
                          mlp_error_detail *detail);
     /** After the last epoch, on every worker: makes opt's state whole again. */
     void (*finish)(void *user_data, mlp_optimizer *opt);
+    /**
+     * Optional (NULL: not called; a struct_size that ends at finish reads NULL): called
+     * during the backward pass of this worker's share of a batch each time
+     * grad[from .. param_count) is final (the output layer's entries first, since the
+     * vector ends with them), and again between pieces of a layer's work, so that the
+     * transport can start sending the finished part and progress its exchange while the
+     * rest is computed. `grad` is the vector `update` then receives; the part from `from`
+     * on is not written again before that call. A worker with no records in a batch (or
+     * whose read failed) gets no call before its update: the transport starts whatever
+     * was not started then, in the same order as the others.
+     */
+    void (*gradient_ready)(void *user_data, float *grad, size_t from);
 };
+/** The least struct_size of an mlp_train_parallel: the layout that ends at finish. */
+#define MLP_TRAIN_PARALLEL_MIN_SIZE \
+    (offsetof(mlp_train_parallel, finish) + sizeof(void (*)(void *, mlp_optimizer *)))
 /** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
  * after the header are cut into `ranks` parts of about equal size on line starts, and this
  * call reads only the records whose lines start in part `rank` (0-based), so each process

@@ -137,12 +137,20 @@ typedef struct mlp_mpi_options {
                                bf16's 8-bit mantissa (as PyTorch DDP's bf16 compression
                                hook). A later field: a struct_size of the layout that ends
                                at shard_optimizer reads false (false) */
+    bool overlap_backward;  /**< start the exchange of the gradient during the backward pass:
+                               in buckets from the output layer's end, each as soon as its
+                               entries are final, progressed between pieces of the
+                               remaining layers' work, so that communication hides behind
+                               computation. The same sums as one exchange after the pass
+                               (the same rounding with a sharded step). A later field: an
+                               older struct_size reads true (true) */
 } mlp_mpi_options;
 
 /**
  * The default options.
  *
- * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step
+ * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step,
+ *         float gradients, the exchange overlapped with the backward pass
  */
 MLP_API mlp_mpi_options mlp_mpi_options_default(void);
 

@@ -224,6 +224,15 @@ static mlp_status local_step(trainer *t, size_t done, size_t b, size_t batch_ind
     return mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, c, pending);
 }
 
+/* The hook's gradient_ready, where its struct_size has the field. */
+static void (*ready_hook(const mlp_train_parallel *p))(void *, float *, size_t)
+{
+    if (p->struct_size < offsetof(mlp_train_parallel, gradient_ready) +
+                             sizeof p->gradient_ready)
+        return NULL;
+    return p->gradient_ready;
+}
+
 /* The same batch in parallel: this worker's share's gradient, then the hook's update with
  * the whole batch's gradient (every optimizer takes the gradient path: the fused SGD update
  * needs the whole gradient inside the pass). A batch whose summed loss is not finite is
@@ -238,7 +247,13 @@ static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
     if (n > 0)
         st = mlp_feed_rows(&t->train, t->order + done + first, n, t->bx, t->by, t->epoch,
                            t->detail);
-    if (st == MLP_OK && n > 0)
+    /* the hook may send each finished part of the gradient during the pass */
+    const mlp_gradient_notify notify = {.ready = ready_hook(t->par), .user_data =
+                                        t->par->user_data};
+    if (st == MLP_OK && n > 0 && notify.ready)
+        *c = mlp_propagate_gradient_notify(t->net, t->ws, t->bx, t->by, n, t->loss, grad,
+                                           &notify);
+    else if (st == MLP_OK && n > 0)
         *c = mlp_propagate_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, 0);
     else /* no records here this batch (or a failed read): this worker adds zeros */
         memset(grad, 0, t->net->param_count * sizeof *grad);
@@ -357,7 +372,7 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
                         "config->loss is cross-entropy but the net's output layer is not "
                         "softmax: use MLP_LOSS_AUTO or MSE, or a softmax output layer");
     const mlp_train_parallel *p = cfg->parallel;
-    if (p && (p->struct_size < sizeof *p || !p->start || !p->sum || !p->update ||
+    if (p && (p->struct_size < MLP_TRAIN_PARALLEL_MIN_SIZE || !p->start || !p->sum || !p->update ||
               !p->finish || p->workers < 1 || p->rank < 0 || p->rank >= p->workers))
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->parallel is not a filled mlp_train_parallel (struct_size, "
@@ -375,7 +390,7 @@ static const mlp_train_parallel *config_parallel(const mlp_train_config *config)
 {
     if (!config || config->struct_size != sizeof *config) return NULL;
     const mlp_train_parallel *p = config->parallel;
-    if (!p || p->struct_size < sizeof *p || !p->start || !p->sum || !p->update || !p->finish ||
+    if (!p || p->struct_size < MLP_TRAIN_PARALLEL_MIN_SIZE || !p->start || !p->sum || !p->update || !p->finish ||
         p->workers < 1 || p->rank < 0 || p->rank >= p->workers)
         return NULL;
     return p;
