@@ -175,6 +175,22 @@ struct mlp_train_parallel {
      * was not started then, in the same order as the others.
      */
     void (*gradient_ready)(void *user_data, float *grad, size_t from);
+    /**
+     * Whether each worker holds only its own records (false: every worker can read every
+     * record, and computes its share of each batch, as mlp_mpi_shard splits it). When
+     * true, the training and validation data are callback sources (mlp_source.read) whose
+     * indices are the global ones, and this worker reads only training records
+     * [own_first, own_first + own_count) and validation records [val_own_first,
+     * val_own_first + val_own_count): of each batch it computes the records it owns (a
+     * share that varies from batch to batch), and it validates its own records. The
+     * workers' ranges must cover every record once. Fields a struct_size that ends
+     * before them does not reach read false and 0.
+     */
+    bool owns_records;
+    size_t own_first;     /**< this worker's first training record (owns_records) */
+    size_t own_count;     /**< its number of training records */
+    size_t val_own_first; /**< its first validation record */
+    size_t val_own_count; /**< its number of validation records */
 };
 /** The least struct_size of an mlp_train_parallel: the layout that ends at finish. */
 #define MLP_TRAIN_PARALLEL_MIN_SIZE \

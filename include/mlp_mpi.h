@@ -261,6 +261,43 @@ MLP_API mlp_status mlp_mpi_train(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt
                                  size_t val_count, const mlp_train_config *config,
                                  mlp_train_result *result, mlp_error_detail *detail);
 
+/**
+ * mlp_train over the session's ranks when each rank holds only its own records (its shard
+ * of a data set too large for one machine, e.g. read with mlp_dataset_open_csv_shard or an
+ * IDX file's range): the data set is the ranks' records in rank order, training and
+ * validation alike, and the result is the one mlp_train gives on that whole set up to
+ * float rounding, as mlp_mpi_train. Each global batch is drawn from the same permutation
+ * as mlp_train's; of each, a rank computes the records it holds (so ranks' shares vary
+ * from batch to batch; its workspace holds a whole batch), and each rank validates its own
+ * records. No rank ever reads another's records. No checksum of the data is compared
+ * (the ranks' data differ by design); the topology, settings and sizes are. Scaling of
+ * the inputs is the caller's: fit it on the whole set (sums over the ranks), not on one
+ * shard.
+ *
+ * @param comm the session's communicator (the one it was created on)
+ * @param session the session (its options apply: overlap, bf16, sharded step, watchdog)
+ * @param net this rank's net
+ * @param opt this rank's optimizer
+ * @param inputs count x n_0, this rank's training records (NULL when count is 0)
+ * @param targets count x n_L
+ * @param count this rank's training records (0 allowed; at least one rank has some)
+ * @param val_inputs val_count x n_0, this rank's validation records (may be NULL)
+ * @param val_targets val_count x n_L
+ * @param val_count this rank's validation records
+ * @param config as mlp_train, of this library's struct_size
+ * @param result receives what mlp_train gives (may be NULL)
+ * @param detail receives the message of a failure (may be NULL)
+ * @return as mlp_train, the same on every rank; NULL_ARG (a NULL session, net, config, or
+ *         the data of a non-zero count on some rank); INVALID_ARG (config of another
+ *         struct_size)
+ */
+MLP_API mlp_status mlp_mpi_train_shards(MPI_Comm comm, mlp_mpi_session *session, mlp_net *net,
+                                        mlp_optimizer *opt, const float *inputs,
+                                        const float *targets, size_t count,
+                                        const float *val_inputs, const float *val_targets,
+                                        size_t val_count, const mlp_train_config *config,
+                                        mlp_train_result *result, mlp_error_detail *detail);
+
 #ifdef __cplusplus
 }
 #endif

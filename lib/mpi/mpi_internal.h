@@ -27,6 +27,10 @@ mlp_status mlp_mpi_reduce_and_step(MPI_Comm comm, mlp_net *net, mlp_optimizer *o
                                    size_t global_batch, mlp_status local_status,
                                    double *loss_sum);
 
+/* Sets the session hook's owns_records and ranges (mlp_train_parallel). */
+void mlp_mpi_session_own_records(mlp_mpi_session *s, bool owns, size_t first, size_t count,
+                                 size_t val_first, size_t val_count);
+
 /* The gradient exchange of an update (mpi_exchange.c), in buckets that start as the
  * backward pass finishes them. */
 typedef struct mlp_mpi_exchange mlp_mpi_exchange;

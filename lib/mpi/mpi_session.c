@@ -410,3 +410,13 @@ mlp_status mlp_mpi_train_config_attach(mlp_train_config *config, mlp_mpi_session
     config->parallel = &session->hook;
     return MLP_OK;
 }
+
+void mlp_mpi_session_own_records(mlp_mpi_session *s, bool owns, size_t first, size_t count,
+                                 size_t val_first, size_t val_count)
+{
+    s->hook.owns_records = owns;
+    s->hook.own_first = first;
+    s->hook.own_count = count;
+    s->hook.val_own_first = val_first;
+    s->hook.val_own_count = val_count;
+}

@@ -38,7 +38,17 @@ typedef struct trainer {
     size_t bad_batch;               /* DIVERGED: the batch whose loss was not finite */
     mlp_progress progress;
     const mlp_train_parallel *par;  /* NULL: this process alone */
+    bool owns;                      /* par->owns_records: this worker reads only its own */
+    size_t *own_idx;                /* owns: a batch's records that this worker holds */
 } trainer;
+
+/* par->owns_records, where its struct_size reaches the field. */
+static bool owns_records(const mlp_train_parallel *p)
+{
+    return p && p->struct_size >= offsetof(mlp_train_parallel, val_own_count) +
+                                      sizeof p->val_own_count &&
+           p->owns_records;
+}
 
 /* This worker's share [*first, *first + *n) of b records: all of them when alone; else the
  * split of mlp_mpi_shard (the first b % workers workers get one record more). */
@@ -47,10 +57,23 @@ static void share_of(const trainer *t, size_t b, size_t *first, size_t *n)
     *first = 0;
     *n = b;
     if (!t->par) return;
+
     const size_t w = (size_t)t->par->workers, r = (size_t)t->par->rank;
     const size_t base = b / w, extra = b % w;
     *n = base + (r < extra ? 1 : 0);
     *first = r * base + (r < extra ? r : extra);
+}
+
+/* The run of training (or validation) records this worker computes in a whole pass: the
+ * records it holds when it owns them, else its share (share_of). */
+static void run_of(const trainer *t, bool validation, size_t *first, size_t *n)
+{
+    if (t->owns) {
+        *first = validation ? t->par->val_own_first : t->par->own_first;
+        *n = validation ? t->par->val_own_count : t->par->own_count;
+        return;
+    }
+    share_of(t, validation ? t->val_count : t->count, first, n);
 }
 
 /* Alone: local. In parallel: the sums over the workers and the agreed status. */
@@ -65,6 +88,7 @@ static void trainer_free(trainer *t)
     mlp_workspace_free(t->ws);
     mlp_workspace_free(t->eval_ws);
     mlp_mem_free(t->order);
+    mlp_mem_free(t->own_idx);
     mlp_mem_free(t->bx);
     mlp_mem_free(t->by);
     mlp_mem_free(t->val_order);
@@ -111,7 +135,13 @@ static mlp_status trainer_alloc(trainer *t)
     const mlp_net *net = t->net;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
-    if (t->par) { /* worker 0's share is the largest */
+    if (t->owns && t->batch) { /* all of a batch may lie in this worker's records */
+        cap = t->batch;
+        t->own_idx = mlp_mem_alloc(cap * sizeof *t->own_idx);
+        if (!t->own_idx) return MLP_ERR_NO_MEMORY;
+    } else if (t->owns) {
+        cap = t->count < EVAL_BATCH ? t->count : EVAL_BATCH;
+    } else if (t->par) { /* worker 0's share is the largest */
         size_t first;
         share_of(&(trainer){.par = &(mlp_train_parallel){.workers = t->par->workers}},
                  t->batch ? t->batch : t->count, &first, &cap);
@@ -170,7 +200,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
     float *grad = t->ws->grad;
     size_t first, n; /* this worker's run of records */
-    share_of(t, t->count, &first, &n);
+    run_of(t, false, &first, &n);
     mlp_status st = MLP_OK;
     *loss_sum = 0.0;
     if (n == 0) memset(grad, 0, t->net->param_count * sizeof *grad);
@@ -240,13 +270,21 @@ static void (*ready_hook(const mlp_train_parallel *p))(void *, float *, size_t)
 static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
 {
     float *grad = t->ws->grad;
-    size_t first, n;
-    share_of(t, b, &first, &n);
+    size_t first = 0, n = 0;
+    const size_t *records = t->order + done;
+    if (t->owns) { /* the batch's records this worker holds, in the batch's order */
+        const size_t lo = t->par->own_first, hi = lo + t->par->own_count;
+        for (size_t i = 0; i < b; i++)
+            if (records[i] >= lo && records[i] < hi) t->own_idx[n++] = records[i];
+        records = t->own_idx;
+    } else {
+        share_of(t, b, &first, &n);
+        records += first;
+    }
     mlp_status st = MLP_OK;
     *c = 0.0;
     if (n > 0)
-        st = mlp_feed_rows(&t->train, t->order + done + first, n, t->bx, t->by, t->epoch,
-                           t->detail);
+        st = mlp_feed_rows(&t->train, records, n, t->bx, t->by, t->epoch, t->detail);
     /* the hook may send each finished part of the gradient during the pass */
     const mlp_gradient_notify notify = {.ready = ready_hook(t->par), .user_data =
                                         t->par->user_data};
@@ -307,7 +345,7 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
 {
     const mlp_feed *v = &t->val;
     size_t first, n; /* this worker's run of records */
-    share_of(t, v->count, &first, &n);
+    run_of(t, true, &first, &n);
     double sums[2] = {0.0, 0.0}; /* loss, correct */
     mlp_status st = MLP_OK;
     for (size_t start = 0; start < n && st == MLP_OK; start += EVAL_BATCH) {
@@ -603,7 +641,8 @@ static trainer make_trainer(mlp_net *net, mlp_optimizer *opt, const mlp_train_co
                      .train = *train, .val = *val, .x = train->x, .y = train->y,
                      .count = train->count, .val_count = val->count,
                      .batch = cfg->batch_size > train->count ? train->count : cfg->batch_size,
-                     .detail = detail, .par = cfg->parallel};
+                     .detail = detail, .par = cfg->parallel,
+                     .owns = owns_records(cfg->parallel)};
 }
 
 mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
@@ -623,6 +662,10 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                       val_count);
     mlp_train_config cfg;
     if (st == MLP_OK) st = check_common(net, opt, count, val_count, config, &cfg, detail);
+    if (st == MLP_OK && owns_records(cfg.parallel))
+        st = mlp_fail(detail, MLP_ERR_INVALID_ARG,
+                      "config->parallel->owns_records needs callback sources: use "
+                      "mlp_train_source");
     if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
     const mlp_source ts = {.struct_size = sizeof ts, .count = count, .inputs = inputs,
                            .targets = targets};
@@ -649,6 +692,22 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                         cfg, result, NULL);
 }
 
+/* A worker that holds only its own records reads them through callbacks, within range. */
+static mlp_status check_owned(const mlp_train_parallel *p, const mlp_feed *train,
+                              const mlp_feed *val, mlp_error_detail *d)
+{
+    if (!owns_records(p)) return MLP_OK;
+    if (train->x || (val->count && val->x))
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->parallel->owns_records needs "
+                        "callback sources (mlp_source.read), not arrays");
+    if (p->own_first > train->count || p->own_count > train->count - p->own_first ||
+        p->val_own_first > val->count || p->val_own_count > val->count - p->val_own_first)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->parallel: this worker's records "
+                        "lie beyond the %zu training or %zu validation records", train->count,
+                        val->count);
+    return MLP_OK;
+}
+
 mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
                             const mlp_source *val, const mlp_train_config *config,
                             mlp_train_result *result, mlp_error_detail *detail)
@@ -661,6 +720,7 @@ mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *
     if (st == MLP_OK) st = mlp_feed_open(&vf, val, "val", net, detail);
     mlp_train_config cfg;
     if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, config, &cfg, detail);
+    if (st == MLP_OK) st = check_owned(cfg.parallel, &tf, &vf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
     if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
