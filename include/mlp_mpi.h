@@ -186,8 +186,9 @@ MLP_API void mlp_mpi_session_free(mlp_mpi_session *session);
  * Makes mlp_train (and mlp_train_source, and whatever calls them) train data-parallel over
  * the session's ranks: sets config->parallel to the session's hook (mlp_train_parallel).
  * Every rank then calls mlp_train with the same settings and the same data; each computes
- * its share of every batch and of the validation set, the shares are summed (MPI_Allreduce),
- * and all ranks apply the same update, so they hold bit-identical parameters and return
+ * its share of every batch and of the validation set, the shares are summed (by default a
+ * reduce-scatter in buckets started during the backward pass, see mlp_mpi_options), and
+ * all ranks apply the same update, so they hold bit-identical parameters and return
  * the same status and result. At the start mlp_train makes every rank start from rank 0's
  * parameters, RNG and optimizer state, after checking that the topologies, the optimizer
  * settings, the training settings and sizes, and a checksum of the training and
