@@ -6,14 +6,15 @@
  * W2 (784-128-10, the same) at 32, one BLAS thread per rank. In each window round, rank 0
  * alone (MPI_COMM_SELF: 1 rank x 1 thread; the other ranks sleep) and then every rank run
  * the same work, so load from other processes falls on both alike: STEPS single steps
- * (mlp_mpi_train_step) and one epoch of STEPS batches through the epoch loop (mlp_train
- * with a session attached). It prints the medians, the speed-ups, where the time of a step
- * goes (this rank's gradient, the allreduce of the gradient vector, the optimizer step: a
- * step done by hand the way mlp_mpi_train_step does it) and the communication share and
- * overlap: the allreduce starts after the backward pass, so nothing of it is hidden. The
- * epoch loop runs twice on all ranks: with the sharded optimizer step (reduce-scatter, the
- * step on a slice, allgather: the default) and with one allreduce and the whole step on
- * every rank, and a third time sharded with the gradient sent in bf16 (bf16_gradients). */
+ * (mlp_mpi_train_step: one allreduce after the pass) and the epoch loop (mlp_train with a
+ * session attached), per batch once running: an epoch of LOOP_BATCHES batches less one of
+ * STEPS, so that a call's start-up (checks, rank 0's state broadcast, the final gather)
+ * drops out. The loop runs with the exchange overlapped with the backward pass (the
+ * default) and after it, with an allreduce and the whole step on every rank, and with
+ * bf16 gradients. It prints the medians, the speed-ups, where the time of a sharded step
+ * goes (done by hand: gradient, reduce-scatter + allgather, the step on the slice), the
+ * communication share and the overlap: the communication time hidden (the loop's step
+ * after the pass less the overlapped one) over the exchange's time. */
 #include <mlp_mpi.h>
 
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #define STEPS 10 /* per window */
+#define LOOP_BATCHES 40 /* the epoch loop's longer call */
 
 typedef struct workload {
     const char *name;
@@ -56,7 +58,7 @@ static int bench_init(bench *b, const workload *w)
     oc.reduction = MLP_REDUCE_MEAN;
     oc.learning_rate = 1e-4f;
     b->w = w;
-    const size_t n = STEPS * w->batch, out = w->sizes[w->layers];
+    const size_t n = LOOP_BATCHES * w->batch, out = w->sizes[w->layers];
     if (mlp_net_create(&b->net, w->layers, w->sizes, acts, MLP_BIAS_PER_NEURON) != MLP_OK ||
         mlp_net_init(b->net, MLP_INIT_AUTO, 1) != MLP_OK ||
         mlp_optimizer_create(&b->opt, b->net, &oc) != MLP_OK ||
@@ -100,15 +102,11 @@ static double time_steps(MPI_Comm comm, bench *b)
     return slowest;
 }
 
-/* One epoch of STEPS global batches through the epoch loop (mlp_train with a session
- * attached) over comm; seconds per batch. */
-static double time_loop_with(MPI_Comm comm, bench *b, bool shard, bool bf16)
+/* Seconds of one mlp_train call of `batches` global batches (one epoch) over comm. */
+static double time_epoch(MPI_Comm comm, bench *b, const mlp_mpi_options *mo, size_t batches)
 {
-    mlp_mpi_options mo = mlp_mpi_options_default();
-    mo.shard_optimizer = shard;
-    mo.bf16_gradients = bf16;
     mlp_mpi_session *s;
-    if (mlp_mpi_session_create(&s, comm, &mo, NULL) != MLP_OK) return -1.0;
+    if (mlp_mpi_session_create(&s, comm, mo, NULL) != MLP_OK) return -1.0;
     mlp_train_config tc = mlp_train_config_default();
     tc.loss = MLP_LOSS_CROSS_ENTROPY;
     tc.epochs = 1;
@@ -116,17 +114,39 @@ static double time_loop_with(MPI_Comm comm, bench *b, bool shard, bool bf16)
     mlp_mpi_train_config_attach(&tc, s);
     MPI_Barrier(comm);
     double t0 = MPI_Wtime();
-    mlp_status st = mlp_train(b->net, b->opt, b->x, b->y, STEPS * b->w->batch, NULL, NULL, 0,
+    mlp_status st = mlp_train(b->net, b->opt, b->x, b->y, batches * b->w->batch, NULL, NULL, 0,
                               &tc, NULL);
-    double t = (MPI_Wtime() - t0) / STEPS, slowest;
+    double t = MPI_Wtime() - t0, slowest;
     MPI_Allreduce(&t, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
     mlp_mpi_session_free(s);
     return st == MLP_OK ? slowest : -1.0;
 }
 
-static double time_loop(MPI_Comm comm, bench *b) { return time_loop_with(comm, b, true, false); }
+/* The epoch loop (mlp_train with a session attached) over comm, seconds per batch once
+ * running: the difference of an epoch of LOOP_BATCHES batches and one of STEPS, over the
+ * batches between, so the start-up of a call (the checks, rank 0's state broadcast, the
+ * optimizer state gathered at the end) drops out. */
+static double time_loop_opts(MPI_Comm comm, bench *b, bool shard, bool bf16, bool overlap)
+{
+    mlp_mpi_options mo = mlp_mpi_options_default();
+    mo.shard_optimizer = shard;
+    mo.bf16_gradients = bf16;
+    mo.overlap_backward = overlap;
+    const double few = time_epoch(comm, b, &mo, STEPS);
+    const double many = time_epoch(comm, b, &mo, LOOP_BATCHES);
+    return few < 0.0 || many < 0.0 ? -1.0 : (many - few) / (LOOP_BATCHES - STEPS);
+}
 
-/* The same step by hand, each part timed: gradient, allreduce, optimizer step. */
+static double time_loop(MPI_Comm comm, bench *b) { return time_loop_opts(comm, b, true, false, true); }
+
+static double time_loop_after(MPI_Comm comm, bench *b)
+{
+    return time_loop_opts(comm, b, true, false, false);
+}
+
+/* The sharded step by hand, each part timed: this rank's gradient, the exchange
+ * (reduce-scatter of the gradient and allgather of the parameters), the optimizer step on
+ * this rank's slice. */
 static void time_parts(bench *b, double parts[3])
 {
     int rank, ranks;
@@ -136,6 +156,13 @@ static void time_parts(bench *b, double parts[3])
     const size_t G = b->w->batch, out = b->w->sizes[b->w->layers];
     mlp_mpi_shard(G, rank, ranks, &first, &n);
     float *grad = mlp_workspace_gradient(b->ws);
+    int *counts = malloc((size_t)ranks * sizeof *counts), *displs = malloc((size_t)ranks * sizeof *displs);
+    for (int r = 0; r < ranks; r++) {
+        size_t f, c;
+        mlp_mpi_shard(P, r, ranks, &f, &c);
+        counts[r] = (int)c;
+        displs[r] = (int)f;
+    }
     memset(parts, 0, 3 * sizeof *parts);
     MPI_Barrier(MPI_COMM_WORLD);
     for (int s = 0; s < STEPS; s++) {
@@ -143,14 +170,20 @@ static void time_parts(bench *b, double parts[3])
         mlp_gradient(b->net, b->ws, b->x + first * 784, b->y + first * out, n,
                      MLP_LOSS_CROSS_ENTROPY, grad, NULL);
         double t1 = MPI_Wtime();
-        MPI_Allreduce(MPI_IN_PLACE, grad, (int)P, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Reduce_scatter(MPI_IN_PLACE, grad, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
         double t2 = MPI_Wtime();
-        mlp_optimizer_step(b->opt, b->net, grad, G);
+        mlp_optimizer_step_range(b->opt, b->net, grad, G, (size_t)displs[rank],
+                                 (size_t)counts[rank]);
         double t3 = MPI_Wtime();
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, mlp_net_params(b->net), counts,
+                       displs, MPI_FLOAT, MPI_COMM_WORLD);
+        double t4 = MPI_Wtime();
         parts[0] += (t1 - t0) / STEPS;
-        parts[1] += (t2 - t1) / STEPS;
+        parts[1] += (t2 - t1 + t4 - t3) / STEPS;
         parts[2] += (t3 - t2) / STEPS;
     }
+    free(counts);
+    free(displs);
 }
 
 /* Other ranks wait for rank 0's solo run without spinning on a core. */
@@ -190,7 +223,8 @@ static void solo_then_all(bench *b, double (*run)(MPI_Comm, bench *), int rank, 
     *all = run(MPI_COMM_WORLD, b);
 }
 
-enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_ALLREDUCE, LOOP_BF16, GRAD, COMM, OPT, COLUMNS };
+enum { SOLO, ALL, LOOP_SOLO, LOOP_ALL, LOOP_AFTER_SOLO, LOOP_AFTER, LOOP_ALLREDUCE, LOOP_BF16,
+       GRAD, COMM, OPT, COLUMNS };
 
 static void run_workload(const workload *w, int windows, int rank, int ranks)
 {
@@ -205,8 +239,9 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
     for (int i = 0; i < windows; i++) {
         solo_then_all(&b, time_steps, rank, &v[SOLO][i], &v[ALL][i]);
         solo_then_all(&b, time_loop, rank, &v[LOOP_SOLO][i], &v[LOOP_ALL][i]);
-        v[LOOP_ALLREDUCE][i] = time_loop_with(MPI_COMM_WORLD, &b, false, false);
-        v[LOOP_BF16][i] = time_loop_with(MPI_COMM_WORLD, &b, true, true);
+        solo_then_all(&b, time_loop_after, rank, &v[LOOP_AFTER_SOLO][i], &v[LOOP_AFTER][i]);
+        v[LOOP_ALLREDUCE][i] = time_loop_opts(MPI_COMM_WORLD, &b, false, false, true);
+        v[LOOP_BF16][i] = time_loop_opts(MPI_COMM_WORLD, &b, true, true, true);
         double parts[3];
         time_parts(&b, parts);
         v[GRAD][i] = parts[0];
@@ -222,19 +257,28 @@ static void run_workload(const workload *w, int windows, int rank, int ranks)
                "%d windows of %d steps\n", mlp_net_param_count(b.net), w->batch, windows, STEPS);
         printf("  step (mlp_mpi_train_step): 1 rank %.2f ms, %d ranks %.2f ms, speed-up %.2fx\n",
                1e3 * m[SOLO], ranks, 1e3 * m[ALL], m[SOLO] / m[ALL]);
-        printf("  epoch loop (mlp_train + session), per batch: 1 rank %.2f ms, %d ranks %.2f ms "
-               "(speed-up %.2fx) with the sharded step, %.2f ms (%.2fx) with allreduce + "
-               "whole step\n", 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL],
-               m[LOOP_SOLO] / m[LOOP_ALL], 1e3 * m[LOOP_ALLREDUCE],
-               m[LOOP_SOLO] / m[LOOP_ALLREDUCE]);
-        printf("  epoch loop with the gradient sent in bf16 (bf16_gradients, sharded): %d "
-               "ranks %.2f ms (speed-up %.2fx)\n", ranks, 1e3 * m[LOOP_BF16],
+        printf("  epoch loop (mlp_train + session), per batch once running (%d-batch epoch "
+               "less a %d-batch one): 1 rank %.2f ms, %d ranks %.2f ms, speed-up %.2fx "
+               "(sharded step, exchange overlapped with the backward pass)\n", LOOP_BATCHES,
+               STEPS, 1e3 * m[LOOP_SOLO], ranks, 1e3 * m[LOOP_ALL], m[LOOP_SOLO] / m[LOOP_ALL]);
+        printf("    exchange after the backward pass: 1 rank %.2f ms, %d ranks %.2f ms, "
+               "speed-up %.2fx; allreduce + whole step (overlapped) %.2f ms (%.2fx); bf16 "
+               "gradients (sharded, overlapped) %.2f ms (%.2fx)\n", 1e3 * m[LOOP_AFTER_SOLO],
+               ranks, 1e3 * m[LOOP_AFTER], m[LOOP_AFTER_SOLO] / m[LOOP_AFTER],
+               1e3 * m[LOOP_ALLREDUCE], m[LOOP_SOLO] / m[LOOP_ALLREDUCE], 1e3 * m[LOOP_BF16],
                m[LOOP_SOLO] / m[LOOP_BF16]);
         const double step = m[GRAD] + m[COMM] + m[OPT];
-        printf("  %d ranks, a step on rank 0: gradient %.2f ms, allreduce %.2f ms, optimizer "
-               "%.2f ms; communication %.0f%% of the step, overlap 0%% (0 of %.2f ms hidden: "
-               "the allreduce follows the backward pass)\n", ranks, 1e3 * m[GRAD],
-               1e3 * m[COMM], 1e3 * m[OPT], 100.0 * m[COMM] / step, 1e3 * m[COMM]);
+        double hidden = m[LOOP_AFTER] - m[LOOP_ALL];
+        if (hidden < 0.0) hidden = 0.0;
+        if (hidden > m[COMM]) hidden = m[COMM];
+        printf("  %d ranks, a sharded step by hand on rank 0: gradient %.2f ms, exchange "
+               "(reduce-scatter + allgather) %.2f ms, optimizer on the slice %.2f ms: "
+               "communication %.0f%% of the step; overlap %.0f%% (%.2f of %.2f ms hidden: the "
+               "loop's step after the pass less overlapped); exposed communication %.0f%% of "
+               "the overlapped step\n", ranks, 1e3 * m[GRAD], 1e3 * m[COMM], 1e3 * m[OPT],
+               100.0 * m[COMM] / step, m[COMM] > 0.0 ? 100.0 * hidden / m[COMM] : 0.0,
+               1e3 * hidden, 1e3 * m[COMM],
+               m[LOOP_ALL] > 0.0 ? 100.0 * (m[COMM] - hidden) / m[LOOP_ALL] : 0.0);
         printf("  spread of the step: 1 rank %.2f-%.2f ms, %d ranks %.2f-%.2f ms\n",
                1e3 * v[SOLO][0], 1e3 * v[SOLO][windows - 1], ranks, 1e3 * v[ALL][0],
                1e3 * v[ALL][windows - 1]);

@@ -182,7 +182,38 @@ struct mlp_train_parallel {
                          mlp_error_detail *detail);
     /** After the last epoch, on every worker: makes opt's state whole again. */
     void (*finish)(void *user_data, mlp_optimizer *opt);
+    /**
+     * Optional (NULL: not called; a struct_size that ends at finish reads NULL): called
+     * during the backward pass of this worker's share of a batch each time
+     * grad[from .. param_count) is final (the output layer's entries first, since the
+     * vector ends with them), and again between pieces of a layer's work, so that the
+     * transport can start sending the finished part and progress its exchange while the
+     * rest is computed. `grad` is the vector `update` then receives; the part from `from`
+     * on is not written again before that call. A worker with no records in a batch (or
+     * whose read failed) gets no call before its update: the transport starts whatever
+     * was not started then, in the same order as the others.
+     */
+    void (*gradient_ready)(void *user_data, float *grad, size_t from);
+    /**
+     * Whether each worker holds only its own records (false: every worker can read every
+     * record, and computes its share of each batch, as mlp_mpi_shard splits it). When
+     * true, the training and validation data are callback sources (mlp_source.read) whose
+     * indices are the global ones, and this worker reads only training records
+     * [own_first, own_first + own_count) and validation records [val_own_first,
+     * val_own_first + val_own_count): of each batch it computes the records it owns (a
+     * share that varies from batch to batch), and it validates its own records. The
+     * workers' ranges must cover every record once. Fields a struct_size that ends
+     * before them does not reach read false and 0.
+     */
+    bool owns_records;
+    size_t own_first;     /**< this worker's first training record (owns_records) */
+    size_t own_count;     /**< its number of training records */
+    size_t val_own_first; /**< its first validation record */
+    size_t val_own_count; /**< its number of validation records */
 };
+/** The least struct_size of an mlp_train_parallel: the layout that ends at finish. */
+#define MLP_TRAIN_PARALLEL_MIN_SIZE \
+    (offsetof(mlp_train_parallel, finish) + sizeof(void (*)(void *, mlp_optimizer *)))
 /** One share of a CSV file's records, for data-parallel training (MPI): the data bytes
  * after the header are cut into `ranks` parts of about equal size on line starts, and this
  * call reads only the records whose lines start in part `rank` (0-based), so each process

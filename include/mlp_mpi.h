@@ -137,12 +137,20 @@ typedef struct mlp_mpi_options {
                                bf16's 8-bit mantissa (as PyTorch DDP's bf16 compression
                                hook). A later field: a struct_size of the layout that ends
                                at shard_optimizer reads false (false) */
+    bool overlap_backward;  /**< start the exchange of the gradient during the backward pass:
+                               in buckets from the output layer's end, each as soon as its
+                               entries are final, progressed between pieces of the
+                               remaining layers' work, so that communication hides behind
+                               computation. The same sums as one exchange after the pass
+                               (the same rounding with a sharded step). A later field: an
+                               older struct_size reads true (true) */
 } mlp_mpi_options;
 
 /**
  * The default options.
  *
- * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step
+ * @return options with no watchdog (timeout 0), abort status 1, a sharded optimizer step,
+ *         float gradients, the exchange overlapped with the backward pass
  */
 MLP_API mlp_mpi_options mlp_mpi_options_default(void);
 
@@ -178,8 +186,9 @@ MLP_API void mlp_mpi_session_free(mlp_mpi_session *session);
  * Makes mlp_train (and mlp_train_source, and whatever calls them) train data-parallel over
  * the session's ranks: sets config->parallel to the session's hook (mlp_train_parallel).
  * Every rank then calls mlp_train with the same settings and the same data; each computes
- * its share of every batch and of the validation set, the shares are summed (MPI_Allreduce),
- * and all ranks apply the same update, so they hold bit-identical parameters and return
+ * its share of every batch and of the validation set, the shares are summed (by default a
+ * reduce-scatter in buckets started during the backward pass, see mlp_mpi_options), and
+ * all ranks apply the same update, so they hold bit-identical parameters and return
  * the same status and result. At the start mlp_train makes every rank start from rank 0's
  * parameters, RNG and optimizer state, after checking that the topologies, the optimizer
  * settings, the training settings and sizes, and a checksum of the training and
@@ -252,6 +261,43 @@ MLP_API mlp_status mlp_mpi_train(MPI_Comm comm, mlp_net *net, mlp_optimizer *opt
                                  const float *val_inputs, const float *val_targets,
                                  size_t val_count, const mlp_train_config *config,
                                  mlp_train_result *result, mlp_error_detail *detail);
+
+/**
+ * mlp_train over the session's ranks when each rank holds only its own records (its shard
+ * of a data set too large for one machine, e.g. read with mlp_dataset_open_csv_shard or an
+ * IDX file's range): the data set is the ranks' records in rank order, training and
+ * validation alike, and the result is the one mlp_train gives on that whole set up to
+ * float rounding, as mlp_mpi_train. Each global batch is drawn from the same permutation
+ * as mlp_train's; of each, a rank computes the records it holds (so ranks' shares vary
+ * from batch to batch; its workspace holds a whole batch), and each rank validates its own
+ * records. No rank ever reads another's records. No checksum of the data is compared
+ * (the ranks' data differ by design); the topology, settings and sizes are. Scaling of
+ * the inputs is the caller's: fit it on the whole set (sums over the ranks), not on one
+ * shard.
+ *
+ * @param comm the session's communicator (the one it was created on)
+ * @param session the session (its options apply: overlap, bf16, sharded step, watchdog)
+ * @param net this rank's net
+ * @param opt this rank's optimizer
+ * @param inputs count x n_0, this rank's training records (NULL when count is 0)
+ * @param targets count x n_L
+ * @param count this rank's training records (0 allowed; at least one rank has some)
+ * @param val_inputs val_count x n_0, this rank's validation records (may be NULL)
+ * @param val_targets val_count x n_L
+ * @param val_count this rank's validation records
+ * @param config as mlp_train, of this library's struct_size
+ * @param result receives what mlp_train gives (may be NULL)
+ * @param detail receives the message of a failure (may be NULL)
+ * @return as mlp_train, the same on every rank; NULL_ARG (a NULL session, net, config, or
+ *         the data of a non-zero count on some rank); INVALID_ARG (config of another
+ *         struct_size)
+ */
+MLP_API mlp_status mlp_mpi_train_shards(MPI_Comm comm, mlp_mpi_session *session, mlp_net *net,
+                                        mlp_optimizer *opt, const float *inputs,
+                                        const float *targets, size_t count,
+                                        const float *val_inputs, const float *val_targets,
+                                        size_t val_count, const mlp_train_config *config,
+                                        mlp_train_result *result, mlp_error_detail *detail);
 
 #ifdef __cplusplus
 }

@@ -511,6 +511,18 @@ void mlp_propagate_forward(const mlp_net *net, mlp_workspace *ws, const float *i
 double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float *inputs,
                               const float *targets, size_t batch, mlp_loss loss, float *grad,
                               int accumulate);
+/* A gradient pass that reports its progress: ready(user_data, grad, from) each time
+ * grad[from .. param_count) is final (the output layer's first: the vector ends with it),
+ * and between pieces of a layer's work with a smaller from, so that a transport can send
+ * what is done and progress its exchange while the rest is computed. */
+typedef struct mlp_gradient_notify {
+    void (*ready)(void *user_data, float *grad, size_t from);
+    void *user_data;
+} mlp_gradient_notify;
+/* mlp_propagate_gradient (overwriting grad) with notify. */
+double mlp_propagate_gradient_notify(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                     const float *targets, size_t batch, mlp_loss loss,
+                                     float *grad, const mlp_gradient_notify *notify);
 /* Forward + backward with plain SGD applied during the backward pass (batch >= 2, or any
  * batch with dropout): I <- keep I - step dC/dI, no gradient vector. Returns sum C_i. */
 double mlp_propagate_sgd(mlp_net *net, mlp_workspace *ws, const float *inputs,

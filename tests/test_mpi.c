@@ -658,6 +658,137 @@ START_TEST(bf16_gradients_round_each_share)
 }
 END_TEST
 
+/* A net whose gradient spans several buckets of the exchange and whose big layer's weight
+ * gradient is computed in pieces: the exchange that starts during the backward pass gives
+ * mlp_train's result (float gradients) or the one exchanged after the pass (bf16
+ * gradients), with every rank bit-identical, sharded step or not. */
+static void train_wide(MPI_Comm comm, const mlp_mpi_options *mo, mlp_net **out)
+{
+    static const size_t wide[] = {40, 700, 200, 4};
+    static const mlp_activation wacts[] = {MLP_ACT_TANH, MLP_ACT_TANH, MLP_ACT_SOFTMAX};
+    enum { N = 48 };
+    static float x[N * 40], y[N * 4];
+    uint64_t seed = 9;
+    tu_fill_uniform(&seed, x, N * 40, -1.0, 1.0);
+    tu_fill_distributions(&seed, y, N, 4);
+    tu_topo t = tu_topo_make(3, wide, wacts, MLP_BIAS_PER_NEURON);
+    mlp_net *net = tu_net_new(&t, 11);
+    ck_assert_ptr_nonnull(net);
+    /* momentum: Adam's g / sqrt(v) would magnify the rounding of near-zero entries */
+    mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_MOMENTUM);
+    oc.reduction = MLP_REDUCE_MEAN;
+    oc.learning_rate = 0.05f;
+    mlp_optimizer *opt;
+    ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+    mlp_train_config tc = mlp_train_config_default();
+    tc.loss = MLP_LOSS_CROSS_ENTROPY;
+    tc.epochs = 2;
+    tc.batch_size = 16;
+    mlp_mpi_session *s = NULL;
+    if (comm != MPI_COMM_NULL) {
+        ck_assert_int_eq(mlp_mpi_session_create(&s, comm, mo, NULL), MLP_OK);
+        ck_assert_int_eq(mlp_mpi_train_config_attach(&tc, s), MLP_OK);
+    }
+    ck_assert_int_eq(mlp_train(net, opt, x, y, N, NULL, NULL, 0, &tc, NULL), MLP_OK);
+    mlp_mpi_session_free(s);
+    mlp_optimizer_free(opt);
+    *out = net;
+}
+
+START_TEST(overlapped_exchange_matches)
+{
+    mlp_net *alone;
+    train_wide(MPI_COMM_NULL, NULL, &alone);
+    const size_t P = mlp_net_param_count(alone);
+    for (int n = 1; n <= world_size; n++) {
+        MPI_Comm comm = first_ranks(n);
+        if (comm == MPI_COMM_NULL) continue;
+        for (int v = 0; v < 4; v++) {
+            mlp_mpi_options mo = mlp_mpi_options_default();
+            mo.shard_optimizer = v & 1;
+            mo.bf16_gradients = v & 2;
+            mo.overlap_backward = true;
+            mlp_net *on, *off;
+            train_wide(comm, &mo, &on);
+            mo.overlap_backward = false;
+            train_wide(comm, &mo, &off);
+            const float *p = mlp_net_params_const(on);
+            ck_assert(same_everywhere(comm, p, P));
+            ck_assert(same_everywhere(comm, mlp_net_params_const(off), P));
+            const double e = tu_rel_err_ff(p, mlp_net_params_const(off), P, 1e-3);
+            const double a = tu_rel_err_ff(p, mlp_net_params_const(alone), P, 1e-3);
+            ck_assert_msg(e < (mo.bf16_gradients ? 1e-4 : TOL),
+                          "%d ranks, shard %d, bf16 %d: overlapped %g from after the pass", n,
+                          v & 1, v >> 1, e);
+            ck_assert_msg(mo.bf16_gradients || a < TOL,
+                          "%d ranks, shard %d: overlapped %g from mlp_train", n, v & 1, a);
+            mlp_net_free(on);
+            mlp_net_free(off);
+        }
+        MPI_Comm_free(&comm);
+    }
+    mlp_net_free(alone);
+}
+END_TEST
+
+/* Each rank holds only its own records (uneven shards, the first rank the fewest):
+ * mlp_mpi_train_shards gives mlp_train's result on the whole set, minibatches and the
+ * whole-set batch, with validation, every rank bit-identical. */
+START_TEST(own_shards_match_single_process)
+{
+    data d;
+    make_data(&d);
+    const size_t batches[] = {5, 0};
+    for (size_t k = 0; k < 2; k++) {
+        run alone = train_once(MPI_COMM_NULL, &d, MLP_OPT_MOMENTUM, batches[k], true);
+        ck_assert_int_eq(alone.st, MLP_OK);
+        /* rank r holds records [cut(r), cut(r + 1)): 3 for rank 0, the rest split evenly */
+        size_t cut[2], vcut[2];
+        for (int e = 0; e < 2; e++) {
+            const int r = world_rank + e;
+            cut[e] = r == 0 ? 0 : r == world_size ? COUNT
+                                                  : 3 + (COUNT - 3) * (size_t)(r - 1) /
+                                                            (size_t)(world_size - 1);
+            vcut[e] = VAL * (size_t)r / (size_t)world_size;
+        }
+        if (world_size == 1) cut[1] = COUNT;
+        tu_topo t = topo();
+        mlp_net *net = tu_net_new(&t, 7);
+        mlp_optimizer_config oc = mlp_optimizer_config_default(MLP_OPT_MOMENTUM);
+        oc.reduction = MLP_REDUCE_MEAN;
+        oc.learning_rate = 0.5f;
+        mlp_optimizer *opt;
+        ck_assert_int_eq(mlp_optimizer_create(&opt, net, &oc), MLP_OK);
+        mlp_train_config tc = mlp_train_config_default();
+        tc.loss = MLP_LOSS_CROSS_ENTROPY;
+        tc.epochs = EPOCHS;
+        tc.batch_size = batches[k];
+        mlp_mpi_session *s;
+        ck_assert_int_eq(mlp_mpi_session_create(&s, MPI_COMM_WORLD, NULL, NULL), MLP_OK);
+        mlp_train_result r;
+        mlp_error_detail det = {0};
+        mlp_status st = mlp_mpi_train_shards(MPI_COMM_WORLD, s, net, opt, d.x + cut[0] * 5,
+                                             d.y + cut[0] * 3, cut[1] - cut[0],
+                                             d.vx + vcut[0] * 5, d.vy + vcut[0] * 3,
+                                             vcut[1] - vcut[0], &tc, &r, &det);
+        ck_assert_msg(st == MLP_OK, "%s", det.message);
+        ck_assert_uint_eq(r.best_epoch, alone.res.best_epoch);
+        const size_t P = mlp_net_param_count(net);
+        const double e = tu_rel_err_ff(mlp_net_params_const(net),
+                                       mlp_net_params_const(alone.net), P, 1e-3);
+        ck_assert_msg(e < TOL, "batch %zu on %d ranks: params differ by %g", batches[k],
+                      world_size, e);
+        ck_assert(fabs(r.best_val_loss - alone.res.best_val_loss) <
+                  1e-5 * fabs(alone.res.best_val_loss));
+        ck_assert(same_everywhere(MPI_COMM_WORLD, mlp_net_params_const(net), P));
+        mlp_mpi_session_free(s);
+        mlp_optimizer_free(opt);
+        mlp_net_free(net);
+        mlp_net_free(alone.net);
+    }
+}
+END_TEST
+
 /* A struct_size of the layout before bf16_gradients is read with the field false. */
 START_TEST(options_of_the_first_layout_accepted)
 {
@@ -698,6 +829,8 @@ int main(int argc, char **argv)
     tcase_add_test(tc, attached_config_and_a_failing_rank);
     tcase_add_test(tc, bf16_gradients_round_each_share);
     tcase_add_test(tc, options_of_the_first_layout_accepted);
+    tcase_add_test(tc, overlapped_exchange_matches);
+    tcase_add_test(tc, own_shards_match_single_process);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     /* no fork: the ranks' MPI state lives in this process. A failed check on one rank

@@ -75,7 +75,17 @@ typedef struct sink {
     float *params;  /* update mode: the net's parameters */
     float step;     /* update mode: lr (lr / B for the mean reduction) */
     float keep;     /* update mode: 1 - lr * weight_decay */
+    const mlp_gradient_notify *notify; /* gradient mode: told of each final suffix */
 } sink;
+
+/* Rows of a weight-gradient GEMM per piece when a notify waits on them: about this many
+ * floats, so a transport gets a chance to progress its exchange a few times per layer. */
+#define NOTIFY_PIECE_FLOATS ((size_t)1 << 17)
+
+static void notify(const sink *out, size_t from)
+{
+    if (out->notify) out->notify->ready(out->notify->user_data, out->grad, from);
+}
 
 static float sum_all(const float *delta, size_t count)
 {
@@ -130,8 +140,27 @@ static void weights_backward(const mlp_net *net, const mlp_workspace *ws, size_t
                                   out->params || out->accumulate, beta, dst);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch, alpha,
-                delta, (int)n_out, in, (int)n_in, beta, dst, (int)n_in);
+    if (!out->notify) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)batch,
+                    alpha, delta, (int)n_out, in, (int)n_in, beta, dst, (int)n_in);
+        return;
+    }
+    /* In pieces of rows, the last rows first: each piece completes a suffix of the
+     * gradient (the layer's bias, after its weights, is already done), which the notify
+     * may start sending while the next piece is computed. Each entry is the same dot
+     * product over the batch as in one call. */
+    size_t rows = NOTIFY_PIECE_FLOATS / (n_in ? n_in : 1);
+    if (rows == 0) rows = 1;
+    for (size_t end = n_out; end > 0;) {
+        const size_t r0 = end > rows ? end - rows : 0;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(end - r0), (int)n_in,
+                    (int)batch, alpha, delta + r0, (int)n_out, in, (int)n_in, beta,
+                    dst + r0 * n_in, (int)n_in);
+        end = r0;
+        /* a bias shared by every layer (the vector's last entry) is final only at layer 0 */
+        if (end > 0 && (net->bias_mode != MLP_BIAS_PER_NETWORK || k == 0))
+            notify(out, off + end * n_in);
+    }
 }
 
 static void zero_bias_gradients(const mlp_net *net, float *grad)
@@ -174,8 +203,16 @@ static double backpropagate(const mlp_net *net, mlp_workspace *ws, const float *
                             (int)n_out, 1.0f, delta, (int)n_out, w, (int)n_in, 0.0f, delta_prev,
                             (int)n_in);
         }
-        weights_backward(net, ws, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
-        bias_backward(net, k, delta, batch, n_out, out, &shared);
+        if (out->notify) { /* the bias first: it follows the weights in the vector */
+            bias_backward(net, k, delta, batch, n_out, out, &shared);
+            weights_backward(net, ws, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
+            /* a bias shared by every layer (the vector's last entry) is final only at the end */
+            if (net->bias_mode != MLP_BIAS_PER_NETWORK || k == 0)
+                notify(out, net->weights_offset[k]);
+        } else {
+            weights_backward(net, ws, k, delta, k == 0 ? inputs : ws->z[k], batch, out);
+            bias_backward(net, k, delta, batch, n_out, out, &shared);
+        }
         if (k == 0) break; /* no delta for the inputs */
         const float *z_act = ws->z[k]; /* g(a) of layer k's inputs */
         if (ws->dropout > 0.0f) { /* dropped units pass no gradient; kept ones are scaled */
@@ -203,6 +240,14 @@ double mlp_propagate_gradient(const mlp_net *net, mlp_workspace *ws, const float
                               int accumulate)
 {
     sink out = {.grad = grad, .accumulate = accumulate};
+    return backpropagate(net, ws, inputs, targets, batch, loss, &out);
+}
+
+double mlp_propagate_gradient_notify(const mlp_net *net, mlp_workspace *ws, const float *inputs,
+                                     const float *targets, size_t batch, mlp_loss loss,
+                                     float *grad, const mlp_gradient_notify *notify)
+{
+    sink out = {.grad = grad, .notify = notify};
     return backpropagate(net, ws, inputs, targets, batch, loss, &out);
 }
 

@@ -20,6 +20,8 @@
 #define MAX_SUMS 7 /* doubles summed with one status in one reduction */
 /* mlp_mpi_options before bf16_gradients was appended */
 #define OPTIONS_FIRST_SIZE (offsetof(mlp_mpi_options, shard_optimizer) + sizeof(bool))
+/* ... and before overlap_backward */
+#define OPTIONS_SECOND_SIZE (offsetof(mlp_mpi_options, bf16_gradients) + sizeof(bool))
 
 struct mlp_mpi_session {
     MPI_Comm comm, arrive_comm; /* the collectives; the arrival messages */
@@ -30,12 +32,8 @@ struct mlp_mpi_session {
     unsigned long long seq, *arrived; /* this rank's arrivals; a slot per rank */
     MPI_Request *reqs;                /* two per rank */
     bool shard;                       /* shard_optimizer */
-    bool bf16;                        /* bf16_gradients */
-    uint16_t *bf16_send, *bf16_recv;  /* the exchange buffers (bf16) */
-    size_t bf16_send_cap, bf16_recv_cap;
-    int *counts, *displs;             /* each rank's slice of the parameters (sharded) */
-    int *recv_counts, *recv_displs;   /* what the bf16 all-to-all receives from each rank */
-    size_t sharded_for;               /* the parameter count counts/displs are for */
+    mlp_mpi_exchange *exchange;       /* the gradient exchange of each update */
+    bool planned;                     /* exchange planned for this run's net */
     atomic_llong blocked_since;       /* monotonic ns inside a collective, 0 outside */
     char blocked_what[96];
     pthread_t thread;
@@ -201,92 +199,25 @@ static mlp_status hook_sum(void *user, float *floats, size_t n_floats, double *d
     return st;
 }
 
-/* Whether the optimizer step is split over the ranks for a vector of n parameters: each
- * rank's slice as int counts (MPI's), else the whole step on every rank. */
-static bool sharded(mlp_mpi_session *s, size_t n)
+/* The backward pass finished grad[from ..): the exchange starts what lies there. */
+static void hook_gradient_ready(void *user, float *grad, size_t from)
 {
-    if (!s->shard || s->ranks == 1 || n > (size_t)INT_MAX) return false;
-    if (s->sharded_for != n) {
-        for (int r = 0; r < s->ranks; r++) {
-            size_t first, count;
-            mlp_mpi_shard(n, r, s->ranks, &first, &count);
-            s->displs[r] = (int)first;
-            s->counts[r] = (int)count;
-        }
-        s->sharded_for = n;
-    }
-    return true;
+    mlp_mpi_session *s = user;
+    if (s->planned) mlp_mpi_exchange_ready(s->exchange, grad, from);
 }
 
-/* float to bfloat16, rounded to nearest even; NaN stays NaN. */
-static uint16_t to_bf16(float f)
+/* The sum without the exchange (a vector too long for MPI's int displacements): one
+ * allreduce in pieces and the whole step on every rank. */
+static mlp_status update_whole(mlp_mpi_session *s, mlp_net *net, mlp_optimizer *opt, float *grad,
+                               size_t batch, double *doubles, size_t n_doubles, mlp_status local,
+                               mlp_error_detail *detail)
 {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-static float from_bf16(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static bool grow(uint16_t **buf, size_t *cap, size_t n)
-{
-    if (*cap >= n) return true;
-    uint16_t *p = realloc(*buf, n * sizeof *p);
-    if (!p) return false;
-    *buf = p;
-    *cap = n;
-    return true;
-}
-
-/* The slices counts/displs for the bf16 exchange: this rank's slice (sharded) or, with
- * shard_optimizer off, nothing to set up; false where int counts cannot hold n. */
-static bool sharded_or_whole(mlp_mpi_session *s, size_t n)
-{
-    if (s->shard) return sharded(s, n);
-    return n <= (size_t)INT_MAX / (size_t)s->ranks;
-}
-
-/* Room for the bf16 exchange of n parameters; false (nothing freed) when out of memory. */
-static bool bf16_buffers(mlp_mpi_session *s, size_t n)
-{
-    const size_t mine = s->shard ? (size_t)s->counts[s->rank] : n;
-    return grow(&s->bf16_send, &s->bf16_send_cap, n) &&
-           grow(&s->bf16_recv, &s->bf16_recv_cap, mine * (size_t)s->ranks);
-}
-
-/* The gradient sum with each rank's gradient sent in bf16 (buffers from bf16_buffers).
- * Sharded: each rank receives every rank's bf16 copy of its slice (an all-to-all) and sums
- * them in float in rank order into grad[0 .. its count), where the reduce-scatter puts it.
- * Whole: every rank gathers every rank's bf16 gradient and sums the whole vector in rank
- * order. The same order on every rank: the same sums, so the ranks stay bit-identical. */
-static void exchange_bf16(mlp_mpi_session *s, float *grad, size_t n)
-{
-    const size_t ranks = (size_t)s->ranks;
-    const size_t mine = s->shard ? (size_t)s->counts[s->rank] : n;
-    for (size_t i = 0; i < n; i++) s->bf16_send[i] = to_bf16(grad[i]);
-    if (s->shard) {
-        for (size_t r = 0; r < ranks; r++) {
-            s->recv_counts[r] = (int)mine;
-            s->recv_displs[r] = (int)(r * mine);
-        }
-        MPI_Alltoallv(s->bf16_send, s->counts, s->displs, MPI_UINT16_T, s->bf16_recv,
-                      s->recv_counts, s->recv_displs, MPI_UINT16_T, s->comm);
-    } else {
-        MPI_Allgather(s->bf16_send, (int)n, MPI_UINT16_T, s->bf16_recv, (int)n, MPI_UINT16_T,
-                      s->comm);
-    }
-    for (size_t i = 0; i < mine; i++) {
-        float sum = 0.0f;
-        for (size_t r = 0; r < ranks; r++) sum += from_bf16(s->bf16_recv[r * mine + i]);
-        grad[i] = sum;
-    }
+    mlp_status st = sum_small(s, doubles, n_doubles, local, detail);
+    for (size_t i = 0; i < n_doubles && st == MLP_OK; i++)
+        if (doubles[i] - doubles[i] != 0.0) return MLP_OK; /* NaN or infinite: not applied */
+    if (st != MLP_OK) return st;
+    mlp_mpi_sum_floats(s->comm, grad, mlp_net_param_count(net));
+    return mlp_optimizer_step(opt, net, grad, batch);
 }
 
 static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, float *grad,
@@ -294,35 +225,34 @@ static mlp_status hook_update(void *user, mlp_net *net, mlp_optimizer *opt, floa
                               mlp_error_detail *detail)
 {
     mlp_mpi_session *s = user;
-    const size_t n = mlp_net_param_count(net);
-    /* bf16 exchange where the counts fit MPI's ints; its buffers agreed on below */
-    const bool bf16 = s->bf16 && s->ranks > 1 && sharded_or_whole(s, n);
-    if (bf16 && local == MLP_OK && !bf16_buffers(s, n)) local = MLP_ERR_NO_MEMORY;
+    if (!s->planned) {
+        arrive(s, "the gradient sum");
+        block_begin(s, "the gradient sum");
+        mlp_status st = update_whole(s, net, opt, grad, batch, doubles, n_doubles, local, detail);
+        block_end(s);
+        return st;
+    }
+    /* what the pass did not start (all of it on a rank without records) starts now, in
+     * the same order on every rank; the losses and statuses are agreed meanwhile */
+    mlp_mpi_exchange_start_rest(s->exchange, grad);
     arrive(s, "the gradient sum");
     block_begin(s, "the gradient sum");
     mlp_status st = sum_small(s, doubles, n_doubles, local, detail);
-    for (size_t i = 0; i < n_doubles && st == MLP_OK; i++)
-        if (doubles[i] - doubles[i] != 0.0) { /* NaN or infinite: not applied */
-            block_end(s);
-            return MLP_OK;
-        }
-    /* the sum: this rank's slice of it at grad[0 .. count) when sharded, else all of it */
-    const bool slices = sharded(s, n);
-    if (st == MLP_OK && bf16)
-        exchange_bf16(s, grad, n);
-    else if (st == MLP_OK && slices)
-        MPI_Reduce_scatter(MPI_IN_PLACE, grad, s->counts, MPI_FLOAT, MPI_SUM, s->comm);
-    else if (st == MLP_OK)
-        mlp_mpi_sum_floats(s->comm, grad, n);
-    if (st == MLP_OK && slices) {
-        const size_t first = (size_t)s->displs[s->rank], count = (size_t)s->counts[s->rank];
+    float *sum = mlp_mpi_exchange_finish(s->exchange, grad);
+    bool apply = st == MLP_OK;
+    for (size_t i = 0; i < n_doubles && apply; i++)
+        if (doubles[i] - doubles[i] != 0.0) apply = false; /* NaN or infinite: not applied */
+    if (apply && s->shard && s->ranks > 1) {
+        size_t count;
+        const size_t first = mlp_mpi_exchange_slice(s->exchange, &count);
         /* the same checks on every rank: the same status */
-        st = mlp_optimizer_step_range(opt, net, grad, batch, first, count);
+        st = mlp_optimizer_step_range(opt, net, sum, batch, first, count);
         if (st == MLP_OK)
-            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, mlp_net_params(net), s->counts,
-                           s->displs, MPI_FLOAT, s->comm);
-    } else if (st == MLP_OK) {
-        st = mlp_optimizer_step(opt, net, grad, batch);
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, mlp_net_params(net),
+                           mlp_mpi_exchange_counts(s->exchange),
+                           mlp_mpi_exchange_displs(s->exchange), MPI_FLOAT, s->comm);
+    } else if (apply) {
+        st = mlp_optimizer_step(opt, net, sum, batch);
     }
     block_end(s);
     return st;
@@ -334,12 +264,14 @@ static void hook_finish(void *user, mlp_optimizer *opt)
     mlp_mpi_session *s = user;
     size_t total;
     float *state = mlp_optimizer_state(opt, &total);
-    const size_t n = s->sharded_for;
-    if (!s->shard || s->ranks == 1 || !n || !state || total % n != 0 || !sharded(s, n)) return;
+    const size_t n = s->planned ? mlp_mpi_exchange_size(s->exchange) : 0;
+    s->planned = false;
+    if (!s->shard || s->ranks == 1 || !n || !state || total % n != 0) return;
     arrive(s, "the end of training");
     block_begin(s, "the end of training");
     for (size_t v = 0; v < total / n; v++)
-        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, state + v * n, s->counts, s->displs,
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, state + v * n,
+                       mlp_mpi_exchange_counts(s->exchange), mlp_mpi_exchange_displs(s->exchange),
                        MPI_FLOAT, s->comm);
     block_end(s);
 }
@@ -348,7 +280,7 @@ static mlp_status hook_start(void *user, mlp_net *net, mlp_optimizer *opt, mlp_s
                              uint64_t settings_hash, uint64_t data_hash, mlp_error_detail *detail)
 {
     mlp_mpi_session *s = user;
-    s->sharded_for = 0; /* finish gathers what this run's updates sharded */
+    s->planned = false; /* the exchange is planned for this run's net below */
     mlp_error_detail mine;
     name_failure(s, local, detail, &mine);
     mlp_status st = mlp_mpi_session_agree(s, local, &mine, detail, NULL);
@@ -366,13 +298,24 @@ static mlp_status hook_start(void *user, mlp_net *net, mlp_optimizer *opt, mlp_s
                                 "other values: every rank must read the same data)", detail);
     if (st == MLP_OK) st = mlp_mpi_sync(s->comm, net, opt, detail);
     block_end(s);
+    if (st != MLP_OK || s->ranks == 1) return st;
+    /* the same n on every rank (the topologies agree): the same plan, or the same refusal
+     * of a vector too long for int displacements (then the plain allreduce) */
+    mlp_status plan = mlp_mpi_exchange_plan(s->exchange, mlp_net_param_count(net));
+    mlp_error_detail why = {0};
+    if (plan == MLP_ERR_NO_MEMORY)
+        snprintf(why.message, sizeof why.message, "rank %d: could not allocate the buffers of "
+                 "the gradient exchange", s->rank);
+    st = mlp_mpi_session_agree(s, plan == MLP_ERR_NO_MEMORY ? plan : MLP_OK, &why, detail, NULL);
+    s->planned = st == MLP_OK && plan == MLP_OK;
     return st;
 }
 
 mlp_mpi_options mlp_mpi_options_default(void)
 {
     return (mlp_mpi_options){.struct_size = sizeof(mlp_mpi_options), .timeout_seconds = 0.0,
-                             .abort_status = 1, .shard_optimizer = true};
+                             .abort_status = 1, .shard_optimizer = true,
+                             .overlap_backward = true};
 }
 
 static void set_detail(mlp_error_detail *d, const char *message)
@@ -392,7 +335,8 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     *out = NULL;
     mlp_mpi_options o = mlp_mpi_options_default();
     if (options && options->struct_size != sizeof o &&
-        options->struct_size != OPTIONS_FIRST_SIZE) {
+        options->struct_size != OPTIONS_FIRST_SIZE &&
+        options->struct_size != OPTIONS_SECOND_SIZE) {
         set_detail(detail, "options->struct_size is not sizeof(mlp_mpi_options): use "
                            "mlp_mpi_options_default");
         return MLP_ERR_INVALID_ARG;
@@ -413,20 +357,14 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     s->timeout = o.timeout_seconds;
     s->abort_status = o.abort_status;
     s->shard = o.shard_optimizer;
-    s->bf16 = o.bf16_gradients;
     s->arrived = calloc((size_t)s->ranks, sizeof *s->arrived);
     s->reqs = calloc(2 * (size_t)s->ranks, sizeof *s->reqs);
-    s->counts = calloc((size_t)s->ranks, sizeof *s->counts);
-    s->displs = calloc((size_t)s->ranks, sizeof *s->displs);
-    s->recv_counts = calloc((size_t)s->ranks, sizeof *s->recv_counts);
-    s->recv_displs = calloc((size_t)s->ranks, sizeof *s->recv_displs);
+    s->exchange = mlp_mpi_exchange_create(s->comm, o.shard_optimizer,
+                                          o.bf16_gradients && s->ranks > 1, o.overlap_backward);
     atomic_init(&s->blocked_since, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    mlp_status st = s->arrived && s->reqs && s->counts && s->displs && s->recv_counts &&
-                            s->recv_displs
-                        ? MLP_OK
-                        : MLP_ERR_NO_MEMORY;
+    mlp_status st = s->arrived && s->reqs && s->exchange ? MLP_OK : MLP_ERR_NO_MEMORY;
     if (st == MLP_OK && s->timeout > 0.0) {
         s->has_thread = pthread_create(&s->thread, NULL, watch, s) == 0;
         if (!s->has_thread) st = MLP_ERR_NO_MEMORY;
@@ -434,7 +372,8 @@ mlp_status mlp_mpi_session_create(mlp_mpi_session **out, MPI_Comm comm,
     s->hook = (mlp_train_parallel){.struct_size = sizeof s->hook, .rank = s->rank,
                                    .workers = s->ranks, .user_data = s, .start = hook_start,
                                    .sum = hook_sum, .update = hook_update,
-                                   .finish = hook_finish};
+                                   .finish = hook_finish,
+                                   .gradient_ready = hook_gradient_ready};
     if (st != MLP_OK) {
         set_detail(detail, "could not allocate the session or start its watchdog thread");
         mlp_mpi_session_free(s);
@@ -460,12 +399,7 @@ void mlp_mpi_session_free(mlp_mpi_session *s)
     MPI_Comm_free(&s->comm);
     free(s->arrived);
     free(s->reqs);
-    free(s->counts);
-    free(s->displs);
-    free(s->recv_counts);
-    free(s->recv_displs);
-    free(s->bf16_send);
-    free(s->bf16_recv);
+    mlp_mpi_exchange_free(s->exchange);
     free(s);
 }
 
@@ -475,4 +409,14 @@ mlp_status mlp_mpi_train_config_attach(mlp_train_config *config, mlp_mpi_session
     if (config->struct_size != sizeof *config) return MLP_ERR_INVALID_ARG;
     config->parallel = &session->hook;
     return MLP_OK;
+}
+
+void mlp_mpi_session_own_records(mlp_mpi_session *s, bool owns, size_t first, size_t count,
+                                 size_t val_first, size_t val_count)
+{
+    s->hook.owns_records = owns;
+    s->hook.own_first = first;
+    s->hook.own_count = count;
+    s->hook.val_own_first = val_first;
+    s->hook.val_own_count = val_count;
 }

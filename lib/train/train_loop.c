@@ -38,7 +38,17 @@ typedef struct trainer {
     size_t bad_batch;               /* DIVERGED: the batch whose loss was not finite */
     mlp_progress progress;
     const mlp_train_parallel *par;  /* NULL: this process alone */
+    bool owns;                      /* par->owns_records: this worker reads only its own */
+    size_t *own_idx;                /* owns: a batch's records that this worker holds */
 } trainer;
+
+/* par->owns_records, where its struct_size reaches the field. */
+static bool owns_records(const mlp_train_parallel *p)
+{
+    return p && p->struct_size >= offsetof(mlp_train_parallel, val_own_count) +
+                                      sizeof p->val_own_count &&
+           p->owns_records;
+}
 
 /* This worker's share [*first, *first + *n) of b records: all of them when alone; else the
  * split of mlp_mpi_shard (the first b % workers workers get one record more). */
@@ -47,10 +57,23 @@ static void share_of(const trainer *t, size_t b, size_t *first, size_t *n)
     *first = 0;
     *n = b;
     if (!t->par) return;
+
     const size_t w = (size_t)t->par->workers, r = (size_t)t->par->rank;
     const size_t base = b / w, extra = b % w;
     *n = base + (r < extra ? 1 : 0);
     *first = r * base + (r < extra ? r : extra);
+}
+
+/* The run of training (or validation) records this worker computes in a whole pass: the
+ * records it holds when it owns them, else its share (share_of). */
+static void run_of(const trainer *t, bool validation, size_t *first, size_t *n)
+{
+    if (t->owns) {
+        *first = validation ? t->par->val_own_first : t->par->own_first;
+        *n = validation ? t->par->val_own_count : t->par->own_count;
+        return;
+    }
+    share_of(t, validation ? t->val_count : t->count, first, n);
 }
 
 /* Alone: local. In parallel: the sums over the workers and the agreed status. */
@@ -65,6 +88,7 @@ static void trainer_free(trainer *t)
     mlp_workspace_free(t->ws);
     mlp_workspace_free(t->eval_ws);
     mlp_mem_free(t->order);
+    mlp_mem_free(t->own_idx);
     mlp_mem_free(t->bx);
     mlp_mem_free(t->by);
     mlp_mem_free(t->val_order);
@@ -111,7 +135,13 @@ static mlp_status trainer_alloc(trainer *t)
     const mlp_net *net = t->net;
     const size_t n0 = net->sizes[0], nl = net->sizes[net->n_layers];
     size_t cap = t->batch ? t->batch : (t->count < EVAL_BATCH ? t->count : EVAL_BATCH);
-    if (t->par) { /* worker 0's share is the largest */
+    if (t->owns && t->batch) { /* all of a batch may lie in this worker's records */
+        cap = t->batch;
+        t->own_idx = mlp_mem_alloc(cap * sizeof *t->own_idx);
+        if (!t->own_idx) return MLP_ERR_NO_MEMORY;
+    } else if (t->owns) {
+        cap = t->count < EVAL_BATCH ? t->count : EVAL_BATCH;
+    } else if (t->par) { /* worker 0's share is the largest */
         size_t first;
         share_of(&(trainer){.par = &(mlp_train_parallel){.workers = t->par->workers}},
                  t->batch ? t->batch : t->count, &first, &cap);
@@ -170,7 +200,7 @@ static mlp_status epoch_full_batch(trainer *t, double *loss_sum)
     const size_t n0 = t->net->sizes[0], nl = t->net->sizes[t->net->n_layers];
     float *grad = t->ws->grad;
     size_t first, n; /* this worker's run of records */
-    share_of(t, t->count, &first, &n);
+    run_of(t, false, &first, &n);
     mlp_status st = MLP_OK;
     *loss_sum = 0.0;
     if (n == 0) memset(grad, 0, t->net->param_count * sizeof *grad);
@@ -224,6 +254,15 @@ static mlp_status local_step(trainer *t, size_t done, size_t b, size_t batch_ind
     return mlp_step_unchecked(t->net, t->ws, t->opt, bx, by, b, t->loss, c, pending);
 }
 
+/* The hook's gradient_ready, where its struct_size has the field. */
+static void (*ready_hook(const mlp_train_parallel *p))(void *, float *, size_t)
+{
+    if (p->struct_size < offsetof(mlp_train_parallel, gradient_ready) +
+                             sizeof p->gradient_ready)
+        return NULL;
+    return p->gradient_ready;
+}
+
 /* The same batch in parallel: this worker's share's gradient, then the hook's update with
  * the whole batch's gradient (every optimizer takes the gradient path: the fused SGD update
  * needs the whole gradient inside the pass). A batch whose summed loss is not finite is
@@ -231,14 +270,28 @@ static mlp_status local_step(trainer *t, size_t done, size_t b, size_t batch_ind
 static mlp_status parallel_step(trainer *t, size_t done, size_t b, double *c)
 {
     float *grad = t->ws->grad;
-    size_t first, n;
-    share_of(t, b, &first, &n);
+    size_t first = 0, n = 0;
+    const size_t *records = t->order + done;
+    if (t->owns) { /* the batch's records this worker holds, in the batch's order */
+        const size_t lo = t->par->own_first, hi = lo + t->par->own_count;
+        for (size_t i = 0; i < b; i++)
+            if (records[i] >= lo && records[i] < hi) t->own_idx[n++] = records[i];
+        records = t->own_idx;
+    } else {
+        share_of(t, b, &first, &n);
+        records += first;
+    }
     mlp_status st = MLP_OK;
     *c = 0.0;
     if (n > 0)
-        st = mlp_feed_rows(&t->train, t->order + done + first, n, t->bx, t->by, t->epoch,
-                           t->detail);
-    if (st == MLP_OK && n > 0)
+        st = mlp_feed_rows(&t->train, records, n, t->bx, t->by, t->epoch, t->detail);
+    /* the hook may send each finished part of the gradient during the pass */
+    const mlp_gradient_notify notify = {.ready = ready_hook(t->par), .user_data =
+                                        t->par->user_data};
+    if (st == MLP_OK && n > 0 && notify.ready)
+        *c = mlp_propagate_gradient_notify(t->net, t->ws, t->bx, t->by, n, t->loss, grad,
+                                           &notify);
+    else if (st == MLP_OK && n > 0)
         *c = mlp_propagate_gradient(t->net, t->ws, t->bx, t->by, n, t->loss, grad, 0);
     else /* no records here this batch (or a failed read): this worker adds zeros */
         memset(grad, 0, t->net->param_count * sizeof *grad);
@@ -292,7 +345,7 @@ static mlp_status validate(trainer *t, double *mean_loss, double *accuracy)
 {
     const mlp_feed *v = &t->val;
     size_t first, n; /* this worker's run of records */
-    share_of(t, v->count, &first, &n);
+    run_of(t, true, &first, &n);
     double sums[2] = {0.0, 0.0}; /* loss, correct */
     mlp_status st = MLP_OK;
     for (size_t start = 0; start < n && st == MLP_OK; start += EVAL_BATCH) {
@@ -357,7 +410,7 @@ static mlp_status check_config(const mlp_net *net, const mlp_train_config *cfg, 
                         "config->loss is cross-entropy but the net's output layer is not "
                         "softmax: use MLP_LOSS_AUTO or MSE, or a softmax output layer");
     const mlp_train_parallel *p = cfg->parallel;
-    if (p && (p->struct_size < sizeof *p || !p->start || !p->sum || !p->update ||
+    if (p && (p->struct_size < MLP_TRAIN_PARALLEL_MIN_SIZE || !p->start || !p->sum || !p->update ||
               !p->finish || p->workers < 1 || p->rank < 0 || p->rank >= p->workers))
         return mlp_fail(d, MLP_ERR_INVALID_ARG,
                         "config->parallel is not a filled mlp_train_parallel (struct_size, "
@@ -375,7 +428,7 @@ static const mlp_train_parallel *config_parallel(const mlp_train_config *config)
 {
     if (!config || config->struct_size != sizeof *config) return NULL;
     const mlp_train_parallel *p = config->parallel;
-    if (!p || p->struct_size < sizeof *p || !p->start || !p->sum || !p->update || !p->finish ||
+    if (!p || p->struct_size < MLP_TRAIN_PARALLEL_MIN_SIZE || !p->start || !p->sum || !p->update || !p->finish ||
         p->workers < 1 || p->rank < 0 || p->rank >= p->workers)
         return NULL;
     return p;
@@ -588,7 +641,8 @@ static trainer make_trainer(mlp_net *net, mlp_optimizer *opt, const mlp_train_co
                      .train = *train, .val = *val, .x = train->x, .y = train->y,
                      .count = train->count, .val_count = val->count,
                      .batch = cfg->batch_size > train->count ? train->count : cfg->batch_size,
-                     .detail = detail, .par = cfg->parallel};
+                     .detail = detail, .par = cfg->parallel,
+                     .owns = owns_records(cfg->parallel)};
 }
 
 mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
@@ -608,6 +662,10 @@ mlp_status mlp_train_ex(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                       val_count);
     mlp_train_config cfg;
     if (st == MLP_OK) st = check_common(net, opt, count, val_count, config, &cfg, detail);
+    if (st == MLP_OK && owns_records(cfg.parallel))
+        st = mlp_fail(detail, MLP_ERR_INVALID_ARG,
+                      "config->parallel->owns_records needs callback sources: use "
+                      "mlp_train_source");
     if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
     const mlp_source ts = {.struct_size = sizeof ts, .count = count, .inputs = inputs,
                            .targets = targets};
@@ -634,6 +692,22 @@ mlp_status mlp_train(mlp_net *net, mlp_optimizer *opt, const float *inputs,
                         cfg, result, NULL);
 }
 
+/* A worker that holds only its own records reads them through callbacks, within range. */
+static mlp_status check_owned(const mlp_train_parallel *p, const mlp_feed *train,
+                              const mlp_feed *val, mlp_error_detail *d)
+{
+    if (!owns_records(p)) return MLP_OK;
+    if (train->x || (val->count && val->x))
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->parallel->owns_records needs "
+                        "callback sources (mlp_source.read), not arrays");
+    if (p->own_first > train->count || p->own_count > train->count - p->own_first ||
+        p->val_own_first > val->count || p->val_own_count > val->count - p->val_own_first)
+        return mlp_fail(d, MLP_ERR_INVALID_ARG, "config->parallel: this worker's records "
+                        "lie beyond the %zu training or %zu validation records", train->count,
+                        val->count);
+    return MLP_OK;
+}
+
 mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *train,
                             const mlp_source *val, const mlp_train_config *config,
                             mlp_train_result *result, mlp_error_detail *detail)
@@ -646,6 +720,7 @@ mlp_status mlp_train_source(mlp_net *net, mlp_optimizer *opt, const mlp_source *
     if (st == MLP_OK) st = mlp_feed_open(&vf, val, "val", net, detail);
     mlp_train_config cfg;
     if (st == MLP_OK) st = check_common(net, opt, tf.count, vf.count, config, &cfg, detail);
+    if (st == MLP_OK) st = check_owned(cfg.parallel, &tf, &vf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&tf, detail);
     if (st == MLP_OK) st = mlp_feed_check_arrays(&vf, detail);
     if (st != MLP_OK) return fail_start(config, net, opt, st, detail);
